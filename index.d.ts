@@ -1,0 +1,278 @@
+/* Types of the values `VaultClient` resolves to. Field names are Vault's own. */
+
+/** Stable codes of `VaultError.code`. */
+export type VaultErrorCode =
+  | 'NOT_FOUND'
+  | 'PERMISSION_DENIED'
+  | 'INVALID_TOKEN'
+  | 'CAS_MISMATCH'
+  | 'INVALID_REQUEST'
+  | 'UNSUPPORTED_OPERATION'
+  | 'PRECONDITION_FAILED'
+  | 'SEALED'
+  | 'RATE_LIMITED'
+  | 'SERVER_ERROR'
+  | 'NETWORK'
+  | 'TIMEOUT'
+  | 'BAD_RESPONSE'
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_CONFIG'
+
+/** The fields every `VaultError` carries (merged into the exported class). */
+export interface VaultError extends Error {
+  readonly name: 'VaultError'
+  /** Stable error code. */
+  code: VaultErrorCode
+  /** HTTP status Vault answered, when it answered. */
+  status?: number
+  /** Vault's own `errors` strings. */
+  errors: string[]
+  /** API path of the request, e.g. `/v1/secret/data/app`. */
+  path?: string
+  /** Vault's `request_id`, when the answer carried one. */
+  requestId?: string
+}
+
+/** Metadata of one KV v2 version. */
+export interface VersionMetadata {
+  created_time: string
+  custom_metadata: Record<string, string> | null
+  /** `""` unless the version was soft-deleted. */
+  deletion_time: string
+  destroyed: boolean
+  version: number
+}
+
+/** A read secret. `data` is null for a soft-deleted or destroyed version; `metadata` is null on KV v1. */
+export interface KvSecret<T = Record<string, any>> {
+  data: T | null
+  metadata: VersionMetadata | null
+}
+
+/** KV v2 key metadata (`readMetadata`). */
+export interface KeyMetadata {
+  cas_required: boolean
+  created_time: string
+  current_version: number
+  delete_version_after: string
+  max_versions: number
+  oldest_version: number
+  updated_time: string
+  custom_metadata: Record<string, string> | null
+  versions: Record<string, { created_time: string; deletion_time: string; destroyed: boolean }>
+}
+
+/** `subkeys`: the structure of a secret with every value replaced by null. */
+export interface Subkeys {
+  subkeys: Record<string, any> | null
+  metadata: VersionMetadata
+}
+
+/** `sys/health`; `status` is the HTTP status (200 active, 429 standby, 503 sealed, ...). */
+export interface Health {
+  status: number
+  initialized: boolean
+  sealed: boolean
+  standby: boolean
+  performance_standby: boolean
+  replication_performance_mode: string | null
+  replication_dr_mode: string | null
+  server_time_utc: number | null
+  version: string | null
+  cluster_name: string | null
+  cluster_id: string | null
+}
+
+/** `sys/seal-status`. */
+export interface SealStatus {
+  type: string | null
+  initialized: boolean
+  sealed: boolean
+  t: number
+  n: number
+  progress: number
+  nonce: string
+  version: string | null
+  build_date: string | null
+  migration: boolean
+  cluster_name: string | null
+  cluster_id: string | null
+  recovery_seal: boolean
+  storage_type: string | null
+}
+
+/** `auth/token/lookup-self` without the token itself. */
+export interface TokenInfo {
+  accessor: string
+  creation_time: number
+  creation_ttl: number
+  display_name: string
+  entity_id: string
+  expire_time: string | null
+  explicit_max_ttl: number
+  issue_time: string | null
+  meta: Record<string, string> | null
+  num_uses: number
+  orphan: boolean
+  path: string
+  policies: string[]
+  renewable: boolean
+  /** Seconds left; 0 for a token that never expires. */
+  ttl: number
+  type: string
+}
+
+/**
+ * Which binding artifact the generated loader actually loaded: `'native'` for
+ * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
+ * flavor napi-rs can build is listed, because `NAPI_RS_NATIVE_LIBRARY_PATH`
+ * can point the loader at a WASI artifact this package does not build itself.
+ */
+export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/**
+ * A HashiCorp Vault client (KV v2 and v1, sys, token). Every method returns a promise that
+ * rejects with a `VaultError`.
+ */
+export declare class VaultClient {
+  /**
+   * `new VaultClient({ addr, token, namespace, mount, kvVersion, timeoutMs })`. Throws a
+   * `VaultError` with code `INVALID_CONFIG` for a bad option, before any request.
+   */
+  constructor(options: VaultClientOptions)
+  /**
+   * A client from `VAULT_ADDR`, `VAULT_TOKEN` (else `~/.vault-token`), `VAULT_NAMESPACE`,
+   * `OPENCLAW_VAULT_KV_MOUNT`, `OPENCLAW_VAULT_KV_VERSION` and `VAULT_CLIENT_TIMEOUT`.
+   */
+  static fromEnv(): VaultClient
+  /** The Vault address in use. */
+  get addr(): string
+  /** The KV mount paths are relative to. */
+  get mount(): string
+  /** The KV version of the mount (1 or 2), detecting it if needed. */
+  kvVersion(): Promise<1 | 2>
+  /**
+   * Reads a secret. Resolves to `{ data, metadata }`, `null` when it does not exist, and
+   * `{ data: null, metadata }` when the version is soft-deleted or destroyed.
+   */
+  read(path: string, options?: ReadOptions | undefined | null): Promise<KvSecret | null>
+  /**
+   * Writes a secret (a new version on KV v2). `cas: 0` creates only if absent. Resolves to the
+   * new version's metadata on KV v2, `null` on KV v1.
+   */
+  write(path: string, data: Record<string, unknown>, options?: WriteOptions): Promise<VersionMetadata | null>
+  /**
+   * Merge-patches a KV v2 secret (RFC 7386: `null` removes a field). Falls back to read and
+   * write with cas when the server answers 405 to PATCH.
+   */
+  patch(path: string, data: Record<string, unknown>, options?: WriteOptions): Promise<VersionMetadata>
+  /** Keys under a folder (sub-folders end in `/`); `[]` when there are none. */
+  list(path?: string): Promise<string[]>
+  /** Deletes a secret: KV v2 soft-deletes the latest version. A missing secret is not an error. */
+  delete(path: string): Promise<void>
+  /** Soft-deletes the given versions (KV v2). */
+  deleteVersions(path: string, versions: Array<number>): Promise<void>
+  /** Restores soft-deleted versions (KV v2). */
+  undelete(path: string, versions: Array<number>): Promise<void>
+  /** Permanently removes the data of the given versions (KV v2). */
+  destroy(path: string, versions: Array<number>): Promise<void>
+  /** The key's metadata and version history (KV v2); `null` when it does not exist. */
+  readMetadata(path: string): Promise<KeyMetadata | null>
+  /** Sets key metadata (KV v2); creates it when absent. */
+  writeMetadata(path: string, metadata: MetadataOptions): Promise<void>
+  /** Merge-patches key metadata (KV v2); the key must exist. */
+  patchMetadata(path: string, metadata: MetadataOptions): Promise<void>
+  /** Deletes the key with every version and its metadata (KV v2). Missing is not an error. */
+  deleteMetadata(path: string): Promise<void>
+  /** The secret's structure without its values (KV v2); `null` when it does not exist. */
+  subkeys(path: string, options?: SubkeysOptions | undefined | null): Promise<Subkeys | null>
+  /** `sys/health`, whatever the node's state (standby, sealed, ...): `status` is the HTTP status. */
+  health(): Promise<Health>
+  /** `true` when Vault answers, is initialised and unsealed; `false` otherwise. Never rejects. */
+  healthCheck(): Promise<boolean>
+  /** `sys/seal-status`. */
+  sealStatus(): Promise<SealStatus>
+  /** `{ sealed, initialized }`, as the community client's `getSealStatus()`. */
+  getSealStatus(): Promise<{ sealed: boolean; initialized: boolean }>
+  /** `auth/token/lookup-self`, without the token itself (`id` is left out). */
+  lookupSelf(): Promise<TokenInfo>
+  /**
+   * Any other Vault endpoint: `method` (GET, POST, PUT, PATCH, DELETE, LIST) on `/v1/<path>`
+   * (a query string is allowed) with an optional JSON object body. Resolves to Vault's whole
+   * answer, or `null` for 204.
+   */
+  request(method: string, path: string, body?: Record<string, unknown> | null): Promise<Record<string, any> | null>
+}
+export type JsVaultClient = VaultClient
+
+/**
+ * The error every `VaultClient` method rejects with. `code` is stable (see `VaultErrorCode`);
+ * `status`, `errors` and `requestId` are Vault's; `path` is the API path of the request. No
+ * property ever holds a token or a secret value.
+ */
+export declare class VaultError {
+  /**
+   * Errors are created by the client; constructing one directly is supported for tests and
+   * `instanceof` checks only.
+   */
+  constructor()
+}
+
+/** Key metadata settings for `writeMetadata` and `patchMetadata`. */
+export interface MetadataOptions {
+  /** Versions kept per key; 0 means the engine default (10). */
+  maxVersions?: number
+  /** Require `cas` on every write of this key. */
+  casRequired?: boolean
+  /**
+   * Soft-delete versions this long after they are written: `"3h"`, `"30m"`, or seconds as a
+   * string. `"0s"` turns it off.
+   */
+  deleteVersionAfter?: string
+  /**
+   * Up to 64 string pairs of non-secret metadata. In `patchMetadata`, a key set to `null`
+   * removes it.
+   */
+  customMetadata?: Record<string, string | undefined | null>
+}
+
+/** Options of `read`. */
+export interface ReadOptions {
+  /** A KV v2 version number (a positive integer). Default: the current version. */
+  version?: number
+}
+
+/** Options of `subkeys`. */
+export interface SubkeysOptions {
+  /** A KV v2 version number. Default: the current version. */
+  version?: number
+  /** How deep to descend; 0 (default) means no limit. */
+  depth?: number
+}
+
+/** Options of `new VaultClient(options)`. `addr` is required; everything else has a default. */
+export interface VaultClientOptions {
+  /** Vault's address, `http://` or `https://`, e.g. `"https://vault.example.com:8200"`. */
+  addr: string
+  /** The Vault token. Kept in Rust memory that is wiped on drop; never shown in errors. */
+  token?: string
+  /** Enterprise namespace, sent as `X-Vault-Namespace`. */
+  namespace?: string
+  /** KV mount that paths are relative to. Default `"secret"`. */
+  mount?: string
+  /**
+   * KV engine version of the mount: 1 or 2. Default: detected once through
+   * `sys/internal/ui/mounts` and cached.
+   */
+  kvVersion?: number
+  /** Request timeout in milliseconds, including reading the body. Default 60000. */
+  timeoutMs?: number
+  /** Largest response body accepted, in bytes. Default 33554432 (32 MiB). */
+  maxResponseBytes?: number
+}
+
+/** Options of `write` and `patch`. */
+export interface WriteOptions {
+  /** Check-and-set: the version the secret must currently have; `0` means "create only if absent". */
+  cas?: number
+}

@@ -1,0 +1,22 @@
+// Builds what the tests, demo and benchmark need: the native addon (release), the fault proxy,
+// and the Vault server (cached outside the repo by tools/vault-server/build.sh). Cargo and the
+// build script make repeated runs cheap.
+import { execFileSync } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })
+const target = 'x86_64-unknown-linux-gnu'
+
+if (process.env.OPENCLAW_VAULT_SKIP_BUILD !== '1') {
+  run(process.execPath, [join(root, 'node_modules/@napi-rs/cli/dist/cli.js'), 'build', '--platform', '--release', '--target', target])
+  run('cargo', ['build', '--release', '--target', target, '-p', 'fault-proxy'])
+}
+if (!process.env.VAULT_TEST_ADDR && !process.env.VAULT_BIN) {
+  const bin = execFileSync('bash', [join(root, 'tools/vault-server/build.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  process.stderr.write(`vault server: ${bin.trim()}\n`)
+}

@@ -1,0 +1,123 @@
+/* Types of the values `VaultClient` resolves to. Field names are Vault's own. */
+
+/** Stable codes of `VaultError.code`. */
+export type VaultErrorCode =
+  | 'NOT_FOUND'
+  | 'PERMISSION_DENIED'
+  | 'INVALID_TOKEN'
+  | 'CAS_MISMATCH'
+  | 'INVALID_REQUEST'
+  | 'UNSUPPORTED_OPERATION'
+  | 'PRECONDITION_FAILED'
+  | 'SEALED'
+  | 'RATE_LIMITED'
+  | 'SERVER_ERROR'
+  | 'NETWORK'
+  | 'TIMEOUT'
+  | 'BAD_RESPONSE'
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_CONFIG'
+
+/** The fields every `VaultError` carries (merged into the exported class). */
+export interface VaultError extends Error {
+  readonly name: 'VaultError'
+  /** Stable error code. */
+  code: VaultErrorCode
+  /** HTTP status Vault answered, when it answered. */
+  status?: number
+  /** Vault's own `errors` strings. */
+  errors: string[]
+  /** API path of the request, e.g. `/v1/secret/data/app`. */
+  path?: string
+  /** Vault's `request_id`, when the answer carried one. */
+  requestId?: string
+}
+
+/** Metadata of one KV v2 version. */
+export interface VersionMetadata {
+  created_time: string
+  custom_metadata: Record<string, string> | null
+  /** `""` unless the version was soft-deleted. */
+  deletion_time: string
+  destroyed: boolean
+  version: number
+}
+
+/** A read secret. `data` is null for a soft-deleted or destroyed version; `metadata` is null on KV v1. */
+export interface KvSecret<T = Record<string, any>> {
+  data: T | null
+  metadata: VersionMetadata | null
+}
+
+/** KV v2 key metadata (`readMetadata`). */
+export interface KeyMetadata {
+  cas_required: boolean
+  created_time: string
+  current_version: number
+  delete_version_after: string
+  max_versions: number
+  oldest_version: number
+  updated_time: string
+  custom_metadata: Record<string, string> | null
+  versions: Record<string, { created_time: string; deletion_time: string; destroyed: boolean }>
+}
+
+/** `subkeys`: the structure of a secret with every value replaced by null. */
+export interface Subkeys {
+  subkeys: Record<string, any> | null
+  metadata: VersionMetadata
+}
+
+/** `sys/health`; `status` is the HTTP status (200 active, 429 standby, 503 sealed, ...). */
+export interface Health {
+  status: number
+  initialized: boolean
+  sealed: boolean
+  standby: boolean
+  performance_standby: boolean
+  replication_performance_mode: string | null
+  replication_dr_mode: string | null
+  server_time_utc: number | null
+  version: string | null
+  cluster_name: string | null
+  cluster_id: string | null
+}
+
+/** `sys/seal-status`. */
+export interface SealStatus {
+  type: string | null
+  initialized: boolean
+  sealed: boolean
+  t: number
+  n: number
+  progress: number
+  nonce: string
+  version: string | null
+  build_date: string | null
+  migration: boolean
+  cluster_name: string | null
+  cluster_id: string | null
+  recovery_seal: boolean
+  storage_type: string | null
+}
+
+/** `auth/token/lookup-self` without the token itself. */
+export interface TokenInfo {
+  accessor: string
+  creation_time: number
+  creation_ttl: number
+  display_name: string
+  entity_id: string
+  expire_time: string | null
+  explicit_max_ttl: number
+  issue_time: string | null
+  meta: Record<string, string> | null
+  num_uses: number
+  orphan: boolean
+  path: string
+  policies: string[]
+  renewable: boolean
+  /** Seconds left; 0 for a token that never expires. */
+  ttl: number
+  type: string
+}

@@ -1,0 +1,134 @@
+//! JS -> Rust input types. Each `#[napi(object)]` is converted at the edge with `TryFrom`, or by a
+//! small function, into the core's types; range checks raise `VaultError`s inside the promise.
+
+use std::collections::{BTreeMap, HashMap};
+
+use napi_derive::napi;
+use secrecy::SecretString;
+
+use crate::core::{self, kv2::MetadataSettings, ClientOptions, VaultError};
+
+/// Options of `new VaultClient(options)`. `addr` is required; everything else has a default.
+#[napi(object)]
+pub struct VaultClientOptions {
+    /// Vault's address, `http://` or `https://`, e.g. `"https://vault.example.com:8200"`.
+    pub addr: String,
+    /// The Vault token. Kept in Rust memory that is wiped on drop; never shown in errors.
+    pub token: Option<String>,
+    /// Enterprise namespace, sent as `X-Vault-Namespace`.
+    pub namespace: Option<String>,
+    /// KV mount that paths are relative to. Default `"secret"`.
+    pub mount: Option<String>,
+    /// KV engine version of the mount: 1 or 2. Default: detected once through
+    /// `sys/internal/ui/mounts` and cached.
+    pub kv_version: Option<u32>,
+    /// Request timeout in milliseconds, including reading the body. Default 60000.
+    pub timeout_ms: Option<f64>,
+    /// Largest response body accepted, in bytes. Default 33554432 (32 MiB).
+    pub max_response_bytes: Option<f64>,
+}
+
+impl From<VaultClientOptions> for ClientOptions {
+    fn from(o: VaultClientOptions) -> Self {
+        ClientOptions {
+            addr: Some(o.addr),
+            token: o.token.map(SecretString::from),
+            namespace: o.namespace,
+            mount: o.mount,
+            kv_version: o.kv_version,
+            timeout_ms: o.timeout_ms,
+            max_response_bytes: o.max_response_bytes,
+        }
+    }
+}
+
+/// Options of `read`.
+#[napi(object)]
+pub struct ReadOptions {
+    /// A KV v2 version number (a positive integer). Default: the current version.
+    pub version: Option<f64>,
+}
+
+/// Options of `write` and `patch`.
+#[napi(object)]
+pub struct WriteOptions {
+    /// Check-and-set: the version the secret must currently have; `0` means "create only if absent".
+    pub cas: Option<f64>,
+}
+
+/// Options of `subkeys`.
+#[napi(object)]
+pub struct SubkeysOptions {
+    /// A KV v2 version number. Default: the current version.
+    pub version: Option<f64>,
+    /// How deep to descend; 0 (default) means no limit.
+    pub depth: Option<f64>,
+}
+
+/// Key metadata settings for `writeMetadata` and `patchMetadata`.
+#[napi(object)]
+pub struct MetadataOptions {
+    /// Versions kept per key; 0 means the engine default (10).
+    pub max_versions: Option<f64>,
+    /// Require `cas` on every write of this key.
+    pub cas_required: Option<bool>,
+    /// Soft-delete versions this long after they are written: `"3h"`, `"30m"`, or seconds as a
+    /// string. `"0s"` turns it off.
+    pub delete_version_after: Option<String>,
+    /// Up to 64 string pairs of non-secret metadata. In `patchMetadata`, a key set to `null`
+    /// removes it.
+    pub custom_metadata: Option<HashMap<String, Option<String>>>,
+}
+
+/// A JS number as a non-negative whole number; `what` names the argument in the error.
+pub fn whole_number(value: f64, what: &str) -> core::Result<u64> {
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_991.0
+    {
+        Ok(value as u64)
+    } else {
+        Err(VaultError::invalid_argument(format!(
+            "{what} must be a whole number of 0 or more, got {value}"
+        )))
+    }
+}
+
+/// A JS number as a KV version: a positive integer.
+pub fn version_number(value: f64, what: &str) -> core::Result<u64> {
+    match whole_number(value, what) {
+        Ok(0) | Err(_) => Err(VaultError::invalid_argument(format!(
+            "{what} must be a positive integer, got {value}"
+        ))),
+        Ok(v) => Ok(v),
+    }
+}
+
+pub fn version_list(values: &[f64], what: &str) -> core::Result<Vec<u64>> {
+    if values.is_empty() {
+        return Err(VaultError::invalid_argument(format!(
+            "{what} must list at least one version"
+        )));
+    }
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| version_number(*v, &format!("{what}[{i}]")))
+        .collect()
+}
+
+impl TryFrom<MetadataOptions> for MetadataSettings {
+    type Error = VaultError;
+
+    fn try_from(o: MetadataOptions) -> core::Result<Self> {
+        Ok(MetadataSettings {
+            max_versions: o
+                .max_versions
+                .map(|v| whole_number(v, "maxVersions"))
+                .transpose()?,
+            cas_required: o.cas_required,
+            delete_version_after: o.delete_version_after,
+            custom_metadata: o
+                .custom_metadata
+                .map(|m| m.into_iter().collect::<BTreeMap<_, _>>()),
+        })
+    }
+}

@@ -203,7 +203,6 @@ export declare class VaultClient {
    */
   request(method: string, path: string, body?: Record<string, unknown> | null): Promise<Record<string, any> | null>
 }
-export type JsVaultClient = VaultClient
 
 /**
  * The error every `VaultClient` method rejects with. `code` is stable (see `VaultErrorCode`);

@@ -836,5 +836,4 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.VaultClient = nativeBinding.VaultClient
-module.exports.JsVaultClient = nativeBinding.JsVaultClient
 module.exports.VaultError = nativeBinding.VaultError

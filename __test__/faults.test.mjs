@@ -1,0 +1,188 @@
+// Answers a client must survive, injected by the project's fault proxy in front of a real Vault:
+// every status and body here is one the proxy serves or a real server gave.
+import assert from 'node:assert/strict'
+import { after, afterEach, before, describe, test } from 'node:test'
+
+import { VaultClient, VaultError } from '../index.js'
+import { assertNoLeak, startFaultProxy, startVault, uniquePrefix } from './support/vault-server.mjs'
+
+let vault
+let proxy
+let client
+const p = uniquePrefix('faults')
+const secretValue = 'sk-fault-secret-value-42'
+
+before(async () => {
+  vault = await startVault()
+  proxy = await startFaultProxy(vault.addr)
+  client = new VaultClient({ addr: proxy.addr, token: vault.token, timeoutMs: 2000 })
+  await client.write(`${p}/app`, { apiKey: secretValue })
+})
+
+afterEach(async () => {
+  await proxy.clearRules()
+  await proxy.clearRequests()
+})
+
+after(async () => {
+  await proxy?.stop()
+  await vault?.stop()
+})
+
+const dataPath = () => `^/v1/secret/data/${p}/app$`
+
+async function failingRead(rule) {
+  await proxy.rule({ path: dataPath(), times: 1, ...rule })
+  const err = await client.read(`${p}/app`).catch((e) => e)
+  assert.ok(err instanceof VaultError, `expected a VaultError, got ${err}`)
+  await assertNoLeak(assert, err, [vault.token, secretValue])
+  return err
+}
+
+describe('status codes map to error codes', () => {
+  const cases = [
+    [429, '{"errors":["request path \\"secret/data/app\\": rate limit quota exceeded"]}', 'RATE_LIMITED'],
+    [503, '{"errors":["Vault is sealed"]}', 'SEALED'],
+    [500, '{"errors":["internal error"]}', 'SERVER_ERROR'],
+    [501, '{"errors":[]}', 'SERVER_ERROR'],
+    [502, '<html>bad gateway</html>', 'SERVER_ERROR'],
+    [412, '{"errors":["required index state not present"]}', 'PRECONDITION_FAILED'],
+    [413, '{"errors":["http: request body too large"]}', 'INVALID_REQUEST'],
+    [405, '{"errors":[]}', 'UNSUPPORTED_OPERATION'],
+  ]
+  for (const [status, body, code] of cases) {
+    test(`${status} is ${code}`, async () => {
+      const err = await failingRead({ action: { type: 'status', status, body } })
+      assert.equal(err.code, code)
+      assert.equal(err.status, status)
+      assert.equal(err.path, `/v1/secret/data/${p}/app`)
+    })
+  }
+
+  test('Vault errors strings are kept verbatim', async () => {
+    const err = await failingRead({ action: { type: 'status', status: 429, body: '{"errors":["rate limit quota exceeded"]}', headers: { 'Retry-After': '1' } } })
+    assert.deepEqual(err.errors, ['rate limit quota exceeded'])
+  })
+})
+
+describe('broken answers', () => {
+  test('a body that is not JSON is BAD_RESPONSE', async () => {
+    const err = await failingRead({ action: { type: 'canned', status: 200, body: 'not json at all' } })
+    assert.equal(err.code, 'BAD_RESPONSE')
+    assert.equal(err.status, 200)
+  })
+
+  test('JSON of the wrong shape is BAD_RESPONSE', async () => {
+    const err = await failingRead({ action: { type: 'canned', status: 200, body: '{"data":{"data":"a string","metadata":{"version":"x"}}}' } })
+    assert.equal(err.code, 'BAD_RESPONSE')
+  })
+
+  test('a body larger than maxResponseBytes is BAD_RESPONSE', async () => {
+    const small = new VaultClient({ addr: proxy.addr, token: vault.token, maxResponseBytes: 4096, kvVersion: 2 })
+    await proxy.rule({ path: dataPath(), times: 1, action: { type: 'oversized', bytes: 1_000_000 } })
+    const err = await small.read(`${p}/app`).catch((e) => e)
+    assert.equal(err.code, 'BAD_RESPONSE')
+    assert.match(err.message, /larger than the 4096 byte limit/)
+  })
+
+  test('a body over the default 32 MiB cap is refused', async () => {
+    await proxy.rule({ path: dataPath(), times: 1, action: { type: 'oversized', bytes: 33 * 1024 * 1024 } })
+    const err = await client.read(`${p}/app`).catch((e) => e)
+    assert.equal(err.code, 'BAD_RESPONSE')
+  })
+
+  test('a connection closed mid-response is NETWORK', async () => {
+    const err = await failingRead({ action: { type: 'close_mid_response', status: 200, bytes: 10 } })
+    assert.equal(err.code, 'NETWORK')
+  })
+
+  test('a connection closed without an answer is NETWORK', async () => {
+    const err = await failingRead({ action: { type: 'close' } })
+    assert.equal(err.code, 'NETWORK')
+  })
+
+  test('an answer slower than timeoutMs is TIMEOUT', async () => {
+    const err = await failingRead({ action: { type: 'delay', ms: 5000 } })
+    assert.equal(err.code, 'TIMEOUT')
+  })
+
+  test('a 307 is not followed by the HTTP library', async () => {
+    const err = await failingRead({ action: { type: 'redirect', location: 'http://127.0.0.1:9/' } })
+    assert.equal(err.status, 307)
+    const seen = await proxy.requests()
+    assert.equal(seen.length, 1, 'no request went anywhere after the redirect')
+  })
+
+  test('nothing is listed whether Vault answers 404 or 200 with data: {}', async () => {
+    await proxy.rule({
+      method: 'LIST',
+      path: `^/v1/secret/metadata/${p}/empty/$`,
+      times: 1,
+      action: { type: 'canned', status: 200, body: '{"request_id":"r","lease_id":"","renewable":false,"lease_duration":0,"data":{},"wrap_info":null,"warnings":null,"auth":null}' },
+    })
+    assert.deepEqual(await client.list(`${p}/empty`), [])
+    assert.deepEqual(await client.list(`${p}/empty`), [])
+  })
+
+  test('a 204 on a read endpoint is accepted where Vault may answer 200 or 204', async () => {
+    await proxy.rule({ method: 'DELETE', path: dataPath(), times: 1, action: { type: 'canned', status: 200, body: '{"request_id":"r","data":null,"warnings":["w"]}' } })
+    await client.delete(`${p}/app`)
+  })
+})
+
+describe('patch falls back to read + write with cas on 405', () => {
+  test('the fallback merges and writes with the current version as cas', async () => {
+    await client.write(`${p}/pf`, { a: '1', b: '2' })
+    await proxy.rule({ method: 'PATCH', path: `^/v1/secret/data/${p}/pf$`, times: 1, action: { type: 'status', status: 405 } })
+    const m = await client.patch(`${p}/pf`, { b: null, c: '3' })
+    assert.equal(m.version, 2)
+    assert.deepEqual((await client.read(`${p}/pf`)).data, { a: '1', c: '3' })
+    const log = await proxy.requests()
+    const methods = log.filter((r) => r.path.endsWith(`${p}/pf`)).map((r) => r.method)
+    assert.deepEqual(methods, ['PATCH', 'GET', 'POST', 'GET'])
+  })
+
+  test('the fallback honours a stale cas', async () => {
+    await proxy.rule({ method: 'PATCH', path: `^/v1/secret/data/${p}/pf$`, times: 1, action: { type: 'status', status: 405 } })
+    const err = await client.patch(`${p}/pf`, { d: '4' }, { cas: 1 }).catch((e) => e)
+    assert.equal(err.code, 'CAS_MISMATCH')
+  })
+})
+
+describe('what the client sends', () => {
+  test('X-Vault-Request: true and the token header on every request, merge-patch on PATCH', async () => {
+    await client.read(`${p}/app`)
+    await client.patch(`${p}/app`, { extra: 'x' })
+    const log = await proxy.requests()
+    assert.ok(log.length >= 2)
+    for (const r of log) {
+      assert.equal(r.headers['x-vault-request'], 'true')
+      assert.equal(r.headers['x-vault-token'], '<redacted>')
+    }
+    const patch = log.find((r) => r.method === 'PATCH')
+    assert.equal(patch.headers['content-type'], 'application/merge-patch+json')
+  })
+
+  test('the namespace goes in X-Vault-Namespace', async () => {
+    const ns = new VaultClient({ addr: proxy.addr, token: vault.token, namespace: 'team-a/', kvVersion: 2 })
+    await proxy.rule({ path: dataPath(), times: 1, action: { type: 'canned', status: 404, body: '{"errors":[]}' } })
+    assert.equal(await ns.read(`${p}/app`), null)
+    const [r] = await proxy.requests()
+    assert.equal(r.headers['x-vault-namespace'], 'team-a')
+  })
+
+  test('KV version detection is one request, shared by concurrent first calls', async () => {
+    const fresh = new VaultClient({ addr: proxy.addr, token: vault.token })
+    await Promise.all(Array.from({ length: 8 }, () => fresh.read(`${p}/app`)))
+    const log = await proxy.requests()
+    assert.equal(log.filter((r) => r.path.startsWith('/v1/sys/internal/ui/mounts/')).length, 1)
+    assert.equal(log.filter((r) => r.path === `/v1/secret/data/${p}/app`).length, 8)
+  })
+
+  test('key names are percent-encoded, so ? and # stay in the path', async () => {
+    await client.write(`${p}/odd name?#x`, { k: 'v' })
+    assert.deepEqual((await client.read(`${p}/odd name?#x`)).data, { k: 'v' })
+    const log = await proxy.requests()
+    assert.ok(log.every((r) => r.query === null || !r.query.includes('#')))
+  })
+})

@@ -5,7 +5,9 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use openclaw_vault::core::{ClientConfig, ClientOptions, ErrorCode, KvVersion, SecretData, VaultClient};
+use openclaw_vault::core::{
+    ClientConfig, ClientOptions, ErrorCode, KvVersion, SecretData, VaultClient,
+};
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -29,18 +31,38 @@ fn vault_binary() -> String {
         return bin;
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/vault-server/build.sh");
-    let out = Command::new("bash").arg(script).stderr(Stdio::inherit()).output().expect("run build.sh");
+    let out = Command::new("bash")
+        .arg(script)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run build.sh");
     assert!(out.status.success(), "tools/vault-server/build.sh failed");
-    String::from_utf8(out.stdout).unwrap().trim().lines().last().unwrap().to_string()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .lines()
+        .last()
+        .unwrap()
+        .to_string()
 }
 
 async fn start() -> DevServer {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let token = format!("hvs.rust-test-{}-{port}", std::process::id());
     let home = std::env::temp_dir().join(format!("ocv-rust-vault-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
     let child = Command::new(vault_binary())
-        .args(["server", "-dev", &format!("-dev-root-token-id={token}"), &format!("-dev-listen-address=127.0.0.1:{port}"), "-log-level=warn"])
+        .args([
+            "server",
+            "-dev",
+            &format!("-dev-root-token-id={token}"),
+            &format!("-dev-listen-address=127.0.0.1:{port}"),
+            "-log-level=warn",
+        ])
         .env_clear()
         .env("HOME", &home)
         .env("VAULT_DISABLE_MLOCK", "true")
@@ -49,11 +71,19 @@ async fn start() -> DevServer {
         .spawn()
         .expect("start vault");
     let addr = format!("http://127.0.0.1:{port}");
-    let server = DevServer { child, addr, token, home };
+    let server = DevServer {
+        child,
+        addr,
+        token,
+        home,
+    };
     let probe = client(&server, None);
     let deadline = Instant::now() + Duration::from_secs(30);
     while !probe.health_check().await {
-        assert!(Instant::now() < deadline, "vault dev server not ready in 30 s");
+        assert!(
+            Instant::now() < deadline,
+            "vault dev server not ready in 30 s"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     server
@@ -80,15 +110,32 @@ async fn kv2_and_kv1_round_trip_and_errors() {
     let c = client(&server, None);
     assert_eq!(c.kv_version().await.unwrap(), KvVersion::V2);
 
-    let m = c.write("app/one", &data(json!({"apiKey": "sk-core-secret"})), Some(0)).await.unwrap().unwrap();
+    let m = c
+        .write(
+            "app/one",
+            &data(json!({"apiKey": "sk-core-secret"})),
+            Some(0),
+        )
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(m.version, 1);
     let read = c.read("app/one", None).await.unwrap().unwrap();
-    assert_eq!(read.data.as_ref().unwrap().expose_secret(), &json!({"apiKey": "sk-core-secret"}));
+    assert_eq!(
+        read.data.as_ref().unwrap().expose_secret(),
+        &json!({"apiKey": "sk-core-secret"})
+    );
     // Debug of anything holding the secret is redacted.
     let shown = format!("{read:?} {c:?}");
-    assert!(!shown.contains("sk-core-secret") && !shown.contains(&server.token), "{shown}");
+    assert!(
+        !shown.contains("sk-core-secret") && !shown.contains(&server.token),
+        "{shown}"
+    );
 
-    let err = c.write("app/one", &data(json!({"apiKey": "x"})), Some(0)).await.unwrap_err();
+    let err = c
+        .write("app/one", &data(json!({"apiKey": "x"})), Some(0))
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::CasMismatch);
     assert_eq!(err.status, Some(400));
 
@@ -103,15 +150,35 @@ async fn kv2_and_kv1_round_trip_and_errors() {
 
     // KV v1 on a fresh mount.
     let mounted = c
-        .request("POST", "sys/mounts/kv1", Some(data(json!({"type": "kv", "options": {"version": "1"}}))))
+        .request(
+            "POST",
+            "sys/mounts/kv1",
+            Some(data(json!({"type": "kv", "options": {"version": "1"}}))),
+        )
         .await
         .unwrap();
     assert!(mounted.is_none());
     let v1 = client(&server, Some("kv1"));
     assert_eq!(v1.kv_version().await.unwrap(), KvVersion::V1);
-    assert!(v1.write("x", &data(json!({"k": "v"})), None).await.unwrap().is_none());
-    assert_eq!(v1.read("x", None).await.unwrap().unwrap().data.unwrap().expose_secret(), &json!({"k": "v"}));
-    assert_eq!(v1.read_metadata("x").await.unwrap_err().code, ErrorCode::UnsupportedOperation);
+    assert!(v1
+        .write("x", &data(json!({"k": "v"})), None)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        v1.read("x", None)
+            .await
+            .unwrap()
+            .unwrap()
+            .data
+            .unwrap()
+            .expose_secret(),
+        &json!({"k": "v"})
+    );
+    assert_eq!(
+        v1.read_metadata("x").await.unwrap_err().code,
+        ErrorCode::UnsupportedOperation
+    );
 
     let info = c.lookup_self().await.unwrap();
     assert_eq!(info.policies, vec!["root".to_string()]);
@@ -119,7 +186,11 @@ async fn kv2_and_kv1_round_trip_and_errors() {
 
 #[tokio::test]
 async fn refused_connection_is_network() {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let config = ClientConfig::from_options(ClientOptions {
         addr: Some(format!("http://127.0.0.1:{port}")),
         token: Some(SecretString::from("hvs.unused-token-abc")),
@@ -127,7 +198,11 @@ async fn refused_connection_is_network() {
         ..Default::default()
     })
     .unwrap();
-    let err = VaultClient::new(config).unwrap().read("x", None).await.unwrap_err();
+    let err = VaultClient::new(config)
+        .unwrap()
+        .read("x", None)
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::Network);
     assert!(!err.message.contains("hvs.unused-token-abc"));
 }

@@ -133,6 +133,7 @@ describe('broken answers', () => {
 describe('patch falls back to read + write with cas on 405', () => {
   test('the fallback merges and writes with the current version as cas', async () => {
     await client.write(`${p}/pf`, { a: '1', b: '2' })
+    await proxy.clearRequests()
     await proxy.rule({ method: 'PATCH', path: `^/v1/secret/data/${p}/pf$`, times: 1, action: { type: 'status', status: 405 } })
     const m = await client.patch(`${p}/pf`, { b: null, c: '3' })
     assert.equal(m.version, 2)

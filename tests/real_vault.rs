@@ -52,7 +52,7 @@ async fn start() -> DevServer {
         .local_addr()
         .unwrap()
         .port();
-    let token = format!("hvs.rust-test-{}-{port}", std::process::id());
+    let token = format!("rust-test-{}-{port}", std::process::id());
     let home = std::env::temp_dir().join(format!("ocv-rust-vault-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
     let child = Command::new(vault_binary())

@@ -61,7 +61,7 @@ export async function startVault() {
     }
   }
   const bin = vaultBinary()
-  const token = `hvs.test-${randomBytes(12).toString('hex')}`
+  const token = `test-root-${randomBytes(12).toString('hex')}`
   // The dev server writes ~/.vault-token: give it a HOME of its own.
   const home = mkdtempSync(join(tmpdir(), 'ocv-vault-home-'))
   let lastError

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use url::Url;
@@ -156,7 +156,8 @@ impl RawResponse {
 pub struct Transport {
     http: reqwest::Client,
     base: Url,
-    token: Option<SecretString>,
+    /// Built once: a sensitive header value (hidden from hyper's Debug output).
+    token: Option<HeaderValue>,
     namespace: Option<HeaderValue>,
     max_response_bytes: usize,
 }
@@ -192,6 +193,16 @@ impl Transport {
             })?),
             None => None,
         };
+        let token = match &config.token {
+            Some(token) => {
+                let mut value = HeaderValue::from_str(token.expose_secret()).map_err(|_| {
+                    VaultError::invalid_config("token contains characters not allowed in a header")
+                })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
         let mut base = config.addr.clone();
         if !base.path().ends_with('/') {
             let p = format!("{}/", base.path());
@@ -200,7 +211,7 @@ impl Transport {
         Ok(Transport {
             http,
             base,
-            token: config.token.clone(),
+            token,
             namespace,
             max_response_bytes: config.max_response_bytes,
         })
@@ -231,11 +242,7 @@ impl Transport {
         }
         let mut request = self.http.request(method, url);
         if let Some(token) = &self.token {
-            let mut value = HeaderValue::from_str(token.expose_secret()).map_err(|_| {
-                VaultError::invalid_config("token contains characters not allowed in a header")
-            })?;
-            value.set_sensitive(true);
-            request = request.header(X_VAULT_TOKEN, value);
+            request = request.header(X_VAULT_TOKEN, token.clone());
         }
         if let Some(ns) = &self.namespace {
             request = request.header(X_VAULT_NAMESPACE, ns.clone());

@@ -17,7 +17,11 @@ async function tripwire() {
     res.writeHead(500).end()
   })
   await new Promise((r) => srv.listen(0, '127.0.0.1', r))
-  return { addr: `http://127.0.0.1:${srv.address().port}`, hits: () => hits, close: () => new Promise((r) => srv.close(r)) }
+  return {
+    addr: `http://127.0.0.1:${srv.address().port}`,
+    hits: () => hits,
+    close: () => new Promise((r) => srv.close(r)),
+  }
 }
 
 test('bad addresses are INVALID_CONFIG naming addr', async () => {
@@ -47,12 +51,15 @@ test('an empty token, bad kvVersion, bad timeoutMs are INVALID_CONFIG naming the
     [{ maxResponseBytes: 10 }, /maxResponseBytes/],
   ]
   for (const [extra, re] of cases) {
-    assert.throws(() => new VaultClient({ addr: 'http://127.0.0.1:8200', token, ...extra }), (e) => {
-      assert.ok(e instanceof VaultError)
-      assert.equal(e.code, 'INVALID_CONFIG')
-      assert.match(e.message, re)
-      return true
-    })
+    assert.throws(
+      () => new VaultClient({ addr: 'http://127.0.0.1:8200', token, ...extra }),
+      (e) => {
+        assert.ok(e instanceof VaultError)
+        assert.equal(e.code, 'INVALID_CONFIG')
+        assert.match(e.message, re)
+        return true
+      },
+    )
   }
 })
 
@@ -107,8 +114,14 @@ test('fromEnv reads the variables and names a bad one', async () => {
     const { VaultClient } = require(${JSON.stringify(new URL('../index.js', import.meta.url).pathname)});
     try { const c = VaultClient.fromEnv(); console.log(JSON.stringify({ addr: c.addr, mount: c.mount })) }
     catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }`
-  const run = (env) => JSON.parse(execFileSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' }))
-  assert.deepEqual(run({ VAULT_ADDR: 'http://10.1.2.3:8200', VAULT_TOKEN: token, OPENCLAW_VAULT_KV_MOUNT: 'kv' }), { addr: 'http://10.1.2.3:8200', mount: 'kv' })
+  const run = (env) =>
+    JSON.parse(
+      execFileSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' }),
+    )
+  assert.deepEqual(run({ VAULT_ADDR: 'http://10.1.2.3:8200', VAULT_TOKEN: token, OPENCLAW_VAULT_KV_MOUNT: 'kv' }), {
+    addr: 'http://10.1.2.3:8200',
+    mount: 'kv',
+  })
   const bad = run({ VAULT_ADDR: 'http://x:1', OPENCLAW_VAULT_KV_VERSION: 'three' })
   assert.equal(bad.code, 'INVALID_CONFIG')
   assert.match(bad.message, /OPENCLAW_VAULT_KV_VERSION/)

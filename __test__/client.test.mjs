@@ -15,7 +15,9 @@ before(async () => {
   vault = await startVault()
   client = new VaultClient({ addr: vault.addr, token: vault.token })
   kv1Mount = `ocv-kv1-${process.pid}-${Date.now()}`
-  const r = await vaultFetch(vault, 'POST', `sys/mounts/${kv1Mount}`, { body: { type: 'kv', options: { version: '1' } } })
+  const r = await vaultFetch(vault, 'POST', `sys/mounts/${kv1Mount}`, {
+    body: { type: 'kv', options: { version: '1' } },
+  })
   assert.equal(r.status, 204, r.text)
 })
 
@@ -63,7 +65,10 @@ describe('KV v2', () => {
     assert.equal(err.code, 'CAS_MISMATCH')
     assert.equal(err.status, 400)
     assert.equal(err.path, `/v1/secret/data/${path}`)
-    assert.ok(err.errors.some((e) => e.includes('check-and-set')), err.errors)
+    assert.ok(
+      err.errors.some((e) => e.includes('check-and-set')),
+      err.errors,
+    )
     await assertNoLeak(assert, err, ['cas-secret-value', vault.token])
 
     // cas 0 on an existing key is a mismatch: create-only.

@@ -52,7 +52,10 @@ describe('1. generic HTTP layer', () => {
   test('unknown body parameters give a warning, not an error', async () => {
     const r = await call('POST', `secret/data/${p}/warn`, { body: { data: { a: 'b' }, foo: 1 } })
     assert.equal(r.status, 200)
-    assert.ok(r.json.warnings.some((w) => w.includes('Endpoint ignored these unrecognized parameters') && w.includes('foo')), r.text)
+    assert.ok(
+      r.json.warnings.some((w) => w.includes('Endpoint ignored these unrecognized parameters') && w.includes('foo')),
+      r.text,
+    )
   })
 
   test('a plain 404 is exactly {"errors":[]}', async () => {
@@ -69,13 +72,19 @@ describe('1. generic HTTP layer', () => {
 
   test('PATCH without the merge-patch content type is 415', async () => {
     await call('POST', `secret/data/${p}/ct`, { body: { data: { a: 'b' } } })
-    const r = await call('PATCH', `secret/data/${p}/ct`, { body: { data: { a: 'c' } }, headers: { 'content-type': 'application/json' } })
+    const r = await call('PATCH', `secret/data/${p}/ct`, {
+      body: { data: { a: 'c' } },
+      headers: { 'content-type': 'application/json' },
+    })
     assert.equal(r.status, 415)
     assert.ok(r.json.errors[0].includes('PATCH requires Content-Type of application/merge-patch+json'), r.text)
   })
 
   test('an unsupported method is 405', async () => {
-    const r = await fetch(`${vault.addr}/v1/secret/data/${p}/ct`, { method: 'OPTIONS', headers: { 'X-Vault-Token': vault.token } })
+    const r = await fetch(`${vault.addr}/v1/secret/data/${p}/ct`, {
+      method: 'OPTIONS',
+      headers: { 'X-Vault-Token': vault.token },
+    })
     assert.equal(r.status, 405)
   })
 })
@@ -84,7 +93,10 @@ describe('2. routing and permission errors', () => {
   test('no mount at the path: 404 no handler for route', async () => {
     const r = await call('GET', 'typo-mount-xyz/data/x')
     assert.equal(r.status, 404)
-    assert.ok(r.json.errors.some((e) => e.includes('no handler for route') && e.includes('route entry not found')), r.text)
+    assert.ok(
+      r.json.errors.some((e) => e.includes('no handler for route') && e.includes('route entry not found')),
+      r.text,
+    )
   })
 
   test('KV v2 used without data/: 404 envelope with an "Invalid path" warning', async () => {
@@ -98,7 +110,10 @@ describe('2. routing and permission errors', () => {
   test('KV v2 root without a key: 404 with the non-listing warning', async () => {
     const r = await call('GET', 'secret/data')
     assert.equal(r.status, 404)
-    assert.ok(r.json.warnings.some((w) => w.includes('Non-listing operations on the root of a K/V v2 mount are not supported')), r.text)
+    assert.ok(
+      r.json.warnings.some((w) => w.includes('Non-listing operations on the root of a K/V v2 mount are not supported')),
+      r.text,
+    )
   })
 
   test('a trailing slash on a data path: 404 "Invalid path"', async () => {
@@ -125,10 +140,12 @@ describe('2. routing and permission errors', () => {
     assert.equal(r.status, 403)
     const all = r.json.errors.join(' ')
     assert.ok(all.includes('permission denied'), r.text)
-    const err = await new VaultClient({ addr: vault.addr, token: 'hvs.invalidinvalidinvalid', kvVersion: 2 }).read(`${p}/hdr`).catch((e) => e)
+    const err = await new VaultClient({ addr: vault.addr, token: 'hvs.invalidinvalidinvalid', kvVersion: 2 })
+      .read(`${p}/hdr`)
+      .catch((e) => e)
     assert.equal(err.code, all.includes('invalid token') ? 'INVALID_TOKEN' : 'PERMISSION_DENIED')
     if (!vault.external) assert.match(all, /invalid token/, 'Vault >= 1.17 says invalid token')
-    assert.deepEqual(err.errors, r.json.errors, 'errors are Vault\'s strings, verbatim')
+    assert.deepEqual(err.errors, r.json.errors, "errors are Vault's strings, verbatim")
   })
 })
 
@@ -136,7 +153,13 @@ describe('3. KV v2', () => {
   test('read: data and metadata in Vault shape, timestamps RFC 3339', async () => {
     const w = await call('POST', `secret/data/${p}/shape`, { body: { data: { k: 'v' } } })
     assert.equal(w.status, 200)
-    assert.deepEqual(Object.keys(w.json.data).sort(), ['created_time', 'custom_metadata', 'deletion_time', 'destroyed', 'version'])
+    assert.deepEqual(Object.keys(w.json.data).sort(), [
+      'created_time',
+      'custom_metadata',
+      'deletion_time',
+      'destroyed',
+      'version',
+    ])
     const r = await call('GET', `secret/data/${p}/shape`)
     assert.deepEqual(r.json.data.data, { k: 'v' })
     const m = r.json.data.metadata
@@ -259,7 +282,11 @@ describe('3. KV v2', () => {
     assert.equal((await call('POST', `secret/delete/${p}/vers`, { body: { versions: [1] } })).status, 204)
     assert.equal((await call('POST', `secret/delete/${p}/vers`, { body: { versions: ['2'] } })).status, 204)
     assert.equal((await call('POST', `secret/undelete/${p}/vers`, { body: { versions: '1,2' } })).status, 204)
-    assert.equal((await call('POST', `secret/delete/${p}/vers`, { body: { versions: [99] } })).status, 204, 'unknown versions are skipped')
+    assert.equal(
+      (await call('POST', `secret/delete/${p}/vers`, { body: { versions: [99] } })).status,
+      204,
+      'unknown versions are skipped',
+    )
 
     const del = await call('POST', `secret/delete/${p}/vers`, { body: {} })
     assert.equal(del.status, 400)
@@ -293,7 +320,17 @@ describe('3. KV v2', () => {
     await call('POST', `secret/data/${p}/md`, { body: { data: { a: '1' } } })
     const r = await call('GET', `secret/metadata/${p}/md`)
     assert.equal(r.status, 200)
-    for (const k of ['cas_required', 'created_time', 'current_version', 'delete_version_after', 'max_versions', 'oldest_version', 'updated_time', 'custom_metadata', 'versions']) {
+    for (const k of [
+      'cas_required',
+      'created_time',
+      'current_version',
+      'delete_version_after',
+      'max_versions',
+      'oldest_version',
+      'updated_time',
+      'custom_metadata',
+      'versions',
+    ]) {
       assert.ok(k in r.json.data, `metadata has ${k}`)
     }
     assert.equal(r.json.data.delete_version_after, '0s')
@@ -391,7 +428,9 @@ describe('5. finding the mount and its KV version', () => {
     assert.equal(v2.json.data.options.version, '2')
     const v1 = await call('GET', `sys/internal/ui/mounts/${kv1}`)
     assert.equal(v1.json.data.type, 'kv')
-    assert.ok(!v1.json.data.options || v1.json.data.options.version === undefined || v1.json.data.options.version === '1')
+    assert.ok(
+      !v1.json.data.options || v1.json.data.options.version === undefined || v1.json.data.options.version === '1',
+    )
     assert.equal(await new VaultClient({ addr: vault.addr, token: vault.token, mount: kv1 }).kvVersion(), 1)
   })
 
@@ -407,7 +446,16 @@ describe('6. sys/health and seal status', () => {
   test('health answers its body; query overrides change the status; HEAD works', async () => {
     const r = await call('GET', 'sys/health')
     assert.equal(r.status, 200)
-    for (const k of ['initialized', 'sealed', 'standby', 'performance_standby', 'server_time_utc', 'version', 'cluster_name', 'cluster_id']) {
+    for (const k of [
+      'initialized',
+      'sealed',
+      'standby',
+      'performance_standby',
+      'server_time_utc',
+      'version',
+      'cluster_name',
+      'cluster_id',
+    ]) {
       assert.ok(k in r.json, `health has ${k}`)
     }
     const custom = await call('GET', 'sys/health?activecode=299')
@@ -438,11 +486,17 @@ describe('7. tokens', () => {
       body: { policies: ['default'], ttl: '60s', explicit_max_ttl: '120s', renewable: true },
     })
     assert.ok(t.json.auth.client_token.startsWith('hvs.'))
-    const r = await call('POST', 'auth/token/renew-self', { body: { increment: '1h' }, token: t.json.auth.client_token })
+    const r = await call('POST', 'auth/token/renew-self', {
+      body: { increment: '1h' },
+      token: t.json.auth.client_token,
+    })
     assert.equal(r.status, 200)
     assert.equal(r.json.data, null)
     assert.ok(r.json.auth.lease_duration <= 120, String(r.json.auth.lease_duration))
-    assert.ok(r.json.warnings?.some((w) => w.includes('TTL')), r.text)
+    assert.ok(
+      r.json.warnings?.some((w) => w.includes('TTL')),
+      r.text,
+    )
   })
 
   test('X-Vault-Wrap-TTL wraps the answer', async () => {

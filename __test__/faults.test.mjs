@@ -60,7 +60,14 @@ describe('status codes map to error codes', () => {
   }
 
   test('Vault errors strings are kept verbatim', async () => {
-    const err = await failingRead({ action: { type: 'status', status: 429, body: '{"errors":["rate limit quota exceeded"]}', headers: { 'Retry-After': '1' } } })
+    const err = await failingRead({
+      action: {
+        type: 'status',
+        status: 429,
+        body: '{"errors":["rate limit quota exceeded"]}',
+        headers: { 'Retry-After': '1' },
+      },
+    })
     assert.deepEqual(err.errors, ['rate limit quota exceeded'])
   })
 })
@@ -73,7 +80,9 @@ describe('broken answers', () => {
   })
 
   test('JSON of the wrong shape is BAD_RESPONSE', async () => {
-    const err = await failingRead({ action: { type: 'canned', status: 200, body: '{"data":{"data":"a string","metadata":{"version":"x"}}}' } })
+    const err = await failingRead({
+      action: { type: 'canned', status: 200, body: '{"data":{"data":"a string","metadata":{"version":"x"}}}' },
+    })
     assert.equal(err.code, 'BAD_RESPONSE')
   })
 
@@ -118,14 +127,23 @@ describe('broken answers', () => {
       method: 'LIST',
       path: `^/v1/secret/metadata/${p}/empty/$`,
       times: 1,
-      action: { type: 'canned', status: 200, body: '{"request_id":"r","lease_id":"","renewable":false,"lease_duration":0,"data":{},"wrap_info":null,"warnings":null,"auth":null}' },
+      action: {
+        type: 'canned',
+        status: 200,
+        body: '{"request_id":"r","lease_id":"","renewable":false,"lease_duration":0,"data":{},"wrap_info":null,"warnings":null,"auth":null}',
+      },
     })
     assert.deepEqual(await client.list(`${p}/empty`), [])
     assert.deepEqual(await client.list(`${p}/empty`), [])
   })
 
   test('a 204 on a read endpoint is accepted where Vault may answer 200 or 204', async () => {
-    await proxy.rule({ method: 'DELETE', path: dataPath(), times: 1, action: { type: 'canned', status: 200, body: '{"request_id":"r","data":null,"warnings":["w"]}' } })
+    await proxy.rule({
+      method: 'DELETE',
+      path: dataPath(),
+      times: 1,
+      action: { type: 'canned', status: 200, body: '{"request_id":"r","data":null,"warnings":["w"]}' },
+    })
     await client.delete(`${p}/app`)
   })
 })
@@ -134,7 +152,12 @@ describe('patch falls back to read + write with cas on 405', () => {
   test('the fallback merges and writes with the current version as cas', async () => {
     await client.write(`${p}/pf`, { a: '1', b: '2' })
     await proxy.clearRequests()
-    await proxy.rule({ method: 'PATCH', path: `^/v1/secret/data/${p}/pf$`, times: 1, action: { type: 'status', status: 405 } })
+    await proxy.rule({
+      method: 'PATCH',
+      path: `^/v1/secret/data/${p}/pf$`,
+      times: 1,
+      action: { type: 'status', status: 405 },
+    })
     const m = await client.patch(`${p}/pf`, { b: null, c: '3' })
     assert.equal(m.version, 2)
     assert.deepEqual((await client.read(`${p}/pf`)).data, { a: '1', c: '3' })
@@ -144,7 +167,12 @@ describe('patch falls back to read + write with cas on 405', () => {
   })
 
   test('the fallback honours a stale cas', async () => {
-    await proxy.rule({ method: 'PATCH', path: `^/v1/secret/data/${p}/pf$`, times: 1, action: { type: 'status', status: 405 } })
+    await proxy.rule({
+      method: 'PATCH',
+      path: `^/v1/secret/data/${p}/pf$`,
+      times: 1,
+      action: { type: 'status', status: 405 },
+    })
     const err = await client.patch(`${p}/pf`, { d: '4' }, { cas: 1 }).catch((e) => e)
     assert.equal(err.code, 'CAS_MISMATCH')
   })

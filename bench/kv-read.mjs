@@ -114,7 +114,9 @@ function proxyCounter(proxy) {
     const hits = rules.find((r) => r.action.type === 'canned').hits
     const stray = rules.find((r) => r.action.type === 'status').hits
     if (hits - seen !== made || stray !== 0) {
-      throw new Error(`${what}: the proxy answered ${hits - seen} reads (${stray} unexpected requests), the client made ${made}`)
+      throw new Error(
+        `${what}: the proxy answered ${hits - seen} reads (${stray} unexpected requests), the client made ${made}`,
+      )
     }
     seen = hits
     await proxy.clearRequests() // the log grows with every request
@@ -148,7 +150,8 @@ async function benchTarget(target, addr, token, expected, results, verify) {
         )
       }
     }
-    for (const name of ORDER) results.push({ target, concurrency: c, client: name, ...median(runs[name]), runs: runs[name] })
+    for (const name of ORDER)
+      results.push({ target, concurrency: c, client: name, ...median(runs[name]), runs: runs[name] })
   }
 }
 
@@ -197,7 +200,10 @@ function printReport(results, machine) {
   }
   lines.push('', 'Targets (canned, concurrency 32):')
   let pass = true
-  for (const [name, want] of [['node-vault', 3], ['fetch', 1.5]]) {
+  for (const [name, want] of [
+    ['node-vault', 3],
+    ['fetch', 1.5],
+  ]) {
     const ratio = get('canned', 32, '@openclaw/vault').rps / get('canned', 32, name).rps
     const ok = ratio >= want
     pass &&= ok

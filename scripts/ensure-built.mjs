@@ -10,7 +10,14 @@ const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore'
 const target = 'x86_64-unknown-linux-gnu'
 
 if (process.env.OPENCLAW_VAULT_SKIP_BUILD !== '1') {
-  run(process.execPath, [join(root, 'node_modules/@napi-rs/cli/dist/cli.js'), 'build', '--platform', '--release', '--target', target])
+  run(process.execPath, [
+    join(root, 'node_modules/@napi-rs/cli/dist/cli.js'),
+    'build',
+    '--platform',
+    '--release',
+    '--target',
+    target,
+  ])
   run('cargo', ['build', '--release', '--target', target, '-p', 'fault-proxy'])
 }
 if (!process.env.VAULT_TEST_ADDR && !process.env.VAULT_BIN) {

@@ -82,11 +82,9 @@ export async function startVault() {
       exited = `code ${code}, signal ${signal}`
     })
     try {
-      await waitFor(
-        `vault dev server on ${addr}`,
-        async () => (await fetch(`${addr}/v1/sys/health`)).status === 200,
-        { died: () => exited },
-      )
+      await waitFor(`vault dev server on ${addr}`, async () => (await fetch(`${addr}/v1/sys/health`)).status === 200, {
+        died: () => exited,
+      })
     } catch (e) {
       lastError = new Error(`${e.message}\n${stderr}`)
       child.kill('SIGKILL')

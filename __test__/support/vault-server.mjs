@@ -109,7 +109,8 @@ export async function startVault() {
 
 /** Path of the fault-proxy binary, built by scripts/ensure-built.mjs. */
 export function faultProxyBinary() {
-  return process.env.FAULT_PROXY_BIN || join(root, 'target/x86_64-unknown-linux-gnu/release/fault-proxy')
+  const targetDir = process.env.CARGO_TARGET_DIR || join(root, 'target')
+  return process.env.FAULT_PROXY_BIN || join(targetDir, 'x86_64-unknown-linux-gnu/release/fault-proxy')
 }
 
 /**

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test'
 import { inspect } from 'node:util'
 
 import { VaultClient, VaultError } from '../index.js'
-import { assertNoLeak, startVault, uniquePrefix, vaultFetch } from './support/vault-server.mjs'
+import { assertNoLeak, removeTree, startVault, uniquePrefix, vaultFetch } from './support/vault-server.mjs'
 
 let vault
 let client
@@ -23,7 +23,8 @@ before(async () => {
 
 after(async () => {
   if (vault) {
-    await vaultFetch(vault, 'DELETE', `secret/metadata/${prefix}`).catch(() => {})
+    await removeTree(vault, prefix)
+    await vaultFetch(vault, 'DELETE', `sys/policies/acl/ocv-read-only-${process.pid}`).catch(() => {})
     await vaultFetch(vault, 'DELETE', `sys/mounts/${kv1Mount}`).catch(() => {})
     await vault.stop()
   }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 
 import { VaultClient } from '../index.js'
-import { startVault, uniquePrefix, vaultFetch } from './support/vault-server.mjs'
+import { removeTree, startVault, uniquePrefix, vaultFetch } from './support/vault-server.mjs'
 
 let vault
 let client
@@ -24,7 +24,7 @@ before(async () => {
 
 after(async () => {
   if (!vault) return
-  await call('DELETE', `secret/metadata/${p}`).catch(() => {})
+  await removeTree(vault, p)
   await call('DELETE', `sys/mounts/${kv1}`).catch(() => {})
   await vault.stop()
 })

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { after, afterEach, before, describe, test } from 'node:test'
 
 import { VaultClient, VaultError } from '../index.js'
-import { assertNoLeak, startFaultProxy, startVault, uniquePrefix } from './support/vault-server.mjs'
+import { assertNoLeak, removeTree, startFaultProxy, startVault, uniquePrefix } from './support/vault-server.mjs'
 
 let vault
 let proxy
@@ -26,6 +26,7 @@ afterEach(async () => {
 
 after(async () => {
   await proxy?.stop()
+  if (vault) await removeTree(vault, p)
   await vault?.stop()
 })
 

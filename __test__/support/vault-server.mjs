@@ -180,3 +180,12 @@ export async function assertNoLeak(assert, err, secrets) {
     assert.ok(!shown.includes(s), `a secret leaked into the error: ${shown.slice(0, 300)}`)
   }
 }
+
+/** Deletes every KV v2 key under `prefix` (metadata and all versions), folder by folder. */
+export async function removeTree(vault, prefix, mount = 'secret') {
+  const listed = await vaultFetch(vault, 'LIST', `${mount}/metadata/${prefix}/`)
+  for (const key of listed.json?.data?.keys ?? []) {
+    if (key.endsWith('/')) await removeTree(vault, `${prefix}/${key.slice(0, -1)}`, mount)
+    else await vaultFetch(vault, 'DELETE', `${mount}/metadata/${prefix}/${encodeURIComponent(key)}`)
+  }
+}

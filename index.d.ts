@@ -268,6 +268,20 @@ export interface VaultClientOptions {
   timeoutMs?: number
   /** Largest response body accepted, in bytes. Default 33554432 (32 MiB). */
   maxResponseBytes?: number
+  /**
+   * Retries after the first attempt on connection errors, 412, 429 and 5xx except 501.
+   * Default 2 (`VAULT_MAX_RETRIES` in `fromEnv`); 0 turns retrying off.
+   */
+  maxRetries?: number
+  /** Base of the linear, jittered backoff between retries, in milliseconds. Default 1000. */
+  retryBackoffMs?: number
+  /** Longest single wait between retries (`Retry-After` included), in milliseconds. Default 30000. */
+  maxRetryWaitMs?: number
+  /**
+   * Follow a 307 to another origin (e.g. an HA active node) and send the token there.
+   * Default false: such a redirect is an error.
+   */
+  redirectToOtherOrigin?: boolean
 }
 
 /** Options of `write` and `patch`. */

@@ -9,13 +9,15 @@ import { assertNoLeak, removeTree, startFaultProxy, startVault, uniquePrefix } f
 let vault
 let proxy
 let client
+let once // no retries: one request, one answer
 const p = uniquePrefix('faults')
 const secretValue = 'sk-fault-secret-value-42'
 
 before(async () => {
   vault = await startVault()
   proxy = await startFaultProxy(vault.addr)
-  client = new VaultClient({ addr: proxy.addr, token: vault.token, timeoutMs: 2000 })
+  client = new VaultClient({ addr: proxy.addr, token: vault.token, timeoutMs: 2000, retryBackoffMs: 10 })
+  once = new VaultClient({ addr: proxy.addr, token: vault.token, timeoutMs: 2000, maxRetries: 0, kvVersion: 2 })
   await client.write(`${p}/app`, { apiKey: secretValue })
 })
 
@@ -34,7 +36,7 @@ const dataPath = () => `^/v1/secret/data/${p}/app$`
 
 async function failingRead(rule) {
   await proxy.rule({ path: dataPath(), times: 1, ...rule })
-  const err = await client.read(`${p}/app`).catch((e) => e)
+  const err = await once.read(`${p}/app`).catch((e) => e)
   assert.ok(err instanceof VaultError, `expected a VaultError, got ${err}`)
   await assertNoLeak(assert, err, [vault.token, secretValue])
   return err
@@ -97,7 +99,7 @@ describe('broken answers', () => {
 
   test('a body over the default 32 MiB cap is refused', async () => {
     await proxy.rule({ path: dataPath(), times: 1, action: { type: 'oversized', bytes: 33 * 1024 * 1024 } })
-    const err = await client.read(`${p}/app`).catch((e) => e)
+    const err = await once.read(`${p}/app`).catch((e) => e)
     assert.equal(err.code, 'BAD_RESPONSE')
   })
 
@@ -214,5 +216,158 @@ describe('what the client sends', () => {
     assert.deepEqual((await client.read(`${p}/odd name?#x`)).data, { k: 'v' })
     const log = await proxy.requests()
     assert.ok(log.every((r) => r.query === null || !r.query.includes('#')))
+  })
+})
+
+describe('retries (connection errors, 412, 429, 5xx except 501)', () => {
+  const read = () => client.read(`${p}/app`)
+  const hits = async () => (await proxy.requests()).filter((r) => r.path === `/v1/secret/data/${p}/app`)
+
+  test('transient 503s and a dropped connection are retried until the answer comes', async () => {
+    await proxy.rule({ path: dataPath(), times: 1, action: { type: 'status', status: 503, body: '{"errors":["x"]}' } })
+    await proxy.rule({ path: dataPath(), times: 1, action: { type: 'close' } })
+    assert.deepEqual((await read()).data.apiKey, secretValue)
+    const seen = await hits()
+    assert.deepEqual(
+      seen.map((r) => r.status),
+      [503, null, 200],
+    )
+  })
+
+  for (const status of [412, 429, 500, 502]) {
+    test(`${status} is retried`, async () => {
+      await proxy.rule({ path: dataPath(), times: 2, action: { type: 'status', status } })
+      assert.equal((await read()).data.apiKey, secretValue)
+      assert.equal((await hits()).length, 3)
+    })
+  }
+
+  test('retries stop at maxRetries and surface the last error', async () => {
+    await proxy.rule({
+      path: dataPath(),
+      times: 2,
+      action: { type: 'status', status: 500, body: '{"errors":["first"]}' },
+    })
+    await proxy.rule({ path: dataPath(), action: { type: 'status', status: 503, body: '{"errors":["last"]}' } })
+    const err = await read().catch((e) => e)
+    assert.equal(err.code, 'SERVER_ERROR')
+    assert.deepEqual(err.errors, ['last'])
+    assert.equal((await hits()).length, 3, 'one attempt and two retries (the default)')
+    await proxy.clearRequests()
+    const five = new VaultClient({
+      addr: proxy.addr,
+      token: vault.token,
+      maxRetries: 5,
+      retryBackoffMs: 1,
+      kvVersion: 2,
+    })
+    await five.read(`${p}/app`).catch((e) => e)
+    assert.equal((await hits()).length, 6)
+  })
+
+  for (const status of [400, 403, 404, 501]) {
+    test(`${status} is never retried`, async () => {
+      await proxy.rule({ path: dataPath(), action: { type: 'status', status } })
+      await read().catch((e) => e)
+      assert.equal((await hits()).length, 1)
+    })
+  }
+
+  test('Retry-After in seconds and as an RFC 1123 date with UTC is honoured', async () => {
+    // A backoff of one minute would time the test out: the 0 s Retry-After must replace it.
+    const slow = new VaultClient({ addr: proxy.addr, token: vault.token, retryBackoffMs: 60000, kvVersion: 2 })
+    await proxy.rule({
+      path: dataPath(),
+      times: 1,
+      action: { type: 'status', status: 429, headers: { 'Retry-After': '0' } },
+    })
+    const past = new Date(Date.now() - 5000).toUTCString().replace('GMT', 'UTC')
+    await proxy.rule({
+      path: dataPath(),
+      times: 1,
+      action: { type: 'status', status: 503, headers: { 'Retry-After': past } },
+    })
+    assert.equal((await slow.read(`${p}/app`)).data.apiKey, secretValue)
+    assert.equal((await hits()).length, 3)
+  })
+
+  test('Retry-After is capped by maxRetryWaitMs', async () => {
+    const capped = new VaultClient({ addr: proxy.addr, token: vault.token, maxRetryWaitMs: 20, kvVersion: 2 })
+    await proxy.rule({
+      path: dataPath(),
+      times: 1,
+      action: { type: 'status', status: 429, headers: { 'Retry-After': '3600' } },
+    })
+    assert.equal((await capped.read(`${p}/app`)).data.apiKey, secretValue)
+  })
+
+  test('a write is retried with the same body', async () => {
+    await proxy.rule({
+      method: 'POST',
+      path: `^/v1/secret/data/${p}/retried-write$`,
+      times: 1,
+      action: { type: 'status', status: 502 },
+    })
+    const m = await client.write(`${p}/retried-write`, { k: 'same-body' })
+    assert.equal(m.version, 1)
+    assert.deepEqual((await client.read(`${p}/retried-write`)).data, { k: 'same-body' })
+    const posts = (await proxy.requests()).filter((r) => r.method === 'POST')
+    assert.equal(posts.length, 2)
+    assert.equal(posts[0].body_len, posts[1].body_len)
+  })
+})
+
+describe('307 redirects', () => {
+  test('a 307 to the same origin is followed once, with the token', async () => {
+    await proxy.rule({ path: dataPath(), times: 1, action: { type: 'redirect', location: proxy.addr } })
+    assert.deepEqual((await client.read(`${p}/app`)).data.apiKey, secretValue)
+    const log = await proxy.requests()
+    assert.deepEqual(
+      log.map((r) => r.status),
+      [307, 200],
+    )
+    assert.equal(log[1].headers['x-vault-token'], '<redacted>')
+  })
+
+  test('a second redirect is not followed', async () => {
+    await proxy.rule({ path: dataPath(), action: { type: 'redirect', location: proxy.addr } })
+    const err = await once.read(`${p}/app`).catch((e) => e)
+    assert.equal(err.code, 'BAD_RESPONSE')
+    assert.equal(err.status, 307)
+    assert.equal((await proxy.requests()).length, 2)
+  })
+
+  test('a 307 to another origin is refused unless allowed, and then the token goes along', async () => {
+    // The real server's own address is another origin than the proxy's.
+    await proxy.rule({ path: dataPath(), action: { type: 'redirect', location: vault.addr } })
+    const err = await once.read(`${p}/app`).catch((e) => e)
+    assert.equal(err.code, 'BAD_RESPONSE')
+    assert.match(err.message, /another origin/)
+    await assertNoLeak(assert, err, [vault.token])
+    const allowed = new VaultClient({ addr: proxy.addr, token: vault.token, kvVersion: 2, redirectToOtherOrigin: true })
+    assert.equal((await allowed.read(`${p}/app`)).data.apiKey, secretValue)
+  })
+})
+
+describe('X-Vault-Index', () => {
+  test('is echoed on later requests once the server sends it', async () => {
+    const fresh = new VaultClient({ addr: proxy.addr, token: vault.token, kvVersion: 2 })
+    await fresh.read(`${p}/app`)
+    await proxy.rule({
+      method: 'POST',
+      path: `^/v1/secret/data/${p}/indexed$`,
+      times: 1,
+      action: {
+        type: 'canned',
+        status: 200,
+        headers: { 'X-Vault-Index': 'index-state-abc' },
+        body: '{"request_id":"r","data":{"created_time":"2026-01-01T00:00:00Z","custom_metadata":null,"deletion_time":"","destroyed":false,"version":7}}',
+      },
+    })
+    assert.equal((await fresh.write(`${p}/indexed`, { a: 'b' })).version, 7)
+    await fresh.read(`${p}/app`)
+    const log = await proxy.requests()
+    assert.equal(log[0].headers['x-vault-index'], undefined, 'not sent before the server sent one')
+    assert.equal(log.at(-1).headers['x-vault-index'], 'index-state-abc')
   })
 })

@@ -26,6 +26,16 @@ pub struct VaultClientOptions {
     pub timeout_ms: Option<f64>,
     /// Largest response body accepted, in bytes. Default 33554432 (32 MiB).
     pub max_response_bytes: Option<f64>,
+    /// Retries after the first attempt on connection errors, 412, 429 and 5xx except 501.
+    /// Default 2 (`VAULT_MAX_RETRIES` in `fromEnv`); 0 turns retrying off.
+    pub max_retries: Option<f64>,
+    /// Base of the linear, jittered backoff between retries, in milliseconds. Default 1000.
+    pub retry_backoff_ms: Option<f64>,
+    /// Longest single wait between retries (`Retry-After` included), in milliseconds. Default 30000.
+    pub max_retry_wait_ms: Option<f64>,
+    /// Follow a 307 to another origin (e.g. an HA active node) and send the token there.
+    /// Default false: such a redirect is an error.
+    pub redirect_to_other_origin: Option<bool>,
 }
 
 impl From<VaultClientOptions> for ClientOptions {
@@ -38,6 +48,10 @@ impl From<VaultClientOptions> for ClientOptions {
             kv_version: o.kv_version,
             timeout_ms: o.timeout_ms,
             max_response_bytes: o.max_response_bytes,
+            max_retries: o.max_retries,
+            retry_backoff_ms: o.retry_backoff_ms,
+            max_retry_wait_ms: o.max_retry_wait_ms,
+            redirect_to_other_origin: o.redirect_to_other_origin,
         }
     }
 }

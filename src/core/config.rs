@@ -47,6 +47,32 @@ pub struct ClientConfig {
     pub kv_version: Option<KvVersion>,
     pub timeout: Duration,
     pub max_response_bytes: usize,
+    pub retry: RetryConfig,
+    /// Follow a 307 to another origin (an HA active node) with the token. Off by default: the
+    /// token never goes to a host the user did not name.
+    pub redirect_to_other_origin: bool,
+}
+
+/// When and how long to retry, after HashiCorp's Go client: connection errors, 412, 429 and 5xx
+/// except 501; wait `attempt x U(1.0, 1.5) x backoff`, or what `Retry-After` says, capped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// Retries after the first attempt (`VAULT_MAX_RETRIES`, default 2). 0 turns retrying off.
+    pub max_retries: u32,
+    /// Base of the linear backoff (default 1 s, as the Go client's minimum wait).
+    pub backoff: Duration,
+    /// Upper bound of any single wait, `Retry-After` included (default 30 s).
+    pub max_wait: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_retries: 2,
+            backoff: Duration::from_secs(1),
+            max_wait: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Raw option values as the user gave them (from JS or the CLI); validated by [`ClientConfig::from_options`].
@@ -59,6 +85,10 @@ pub struct ClientOptions {
     pub kv_version: Option<u32>,
     pub timeout_ms: Option<f64>,
     pub max_response_bytes: Option<f64>,
+    pub max_retries: Option<f64>,
+    pub retry_backoff_ms: Option<f64>,
+    pub max_retry_wait_ms: Option<f64>,
+    pub redirect_to_other_origin: Option<bool>,
 }
 
 impl ClientConfig {
@@ -72,6 +102,8 @@ impl ClientConfig {
             kv_version: None,
             timeout: DEFAULT_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            retry: RetryConfig::default(),
+            redirect_to_other_origin: false,
         })
     }
 
@@ -104,6 +136,23 @@ impl ClientConfig {
             }
             config.max_response_bytes = bytes as usize;
         }
+        if let Some(n) = options.max_retries {
+            if !(n.is_finite() && (0.0..=20.0).contains(&n) && n.fract() == 0.0) {
+                return Err(VaultError::invalid_config(format!(
+                    "option `maxRetries` must be a whole number from 0 to 20, got {n}"
+                )));
+            }
+            config.retry.max_retries = n as u32;
+        }
+        if let Some(ms) = options.retry_backoff_ms {
+            config.retry.backoff = parse_wait_ms(ms, "option `retryBackoffMs`")?;
+        }
+        if let Some(ms) = options.max_retry_wait_ms {
+            config.retry.max_wait = parse_wait_ms(ms, "option `maxRetryWaitMs`")?;
+        }
+        if let Some(allow) = options.redirect_to_other_origin {
+            config.redirect_to_other_origin = allow;
+        }
         Ok(config)
     }
 
@@ -112,9 +161,16 @@ impl ClientConfig {
     /// `env` looks a variable up; `home` is the user's home directory, if any.
     pub fn from_env(env: impl Fn(&str) -> Option<String>, home: Option<&Path>) -> Result<Self> {
         let get = |name: &str| env(name).filter(|v| !v.is_empty());
-        let addr = get("VAULT_ADDR").unwrap_or_else(|| DEFAULT_ADDR.to_string());
+        // Vault Agent's address wins, as in the reference client.
+        let (addr, addr_var) = match get("VAULT_AGENT_ADDR") {
+            Some(a) => (a, "VAULT_AGENT_ADDR"),
+            None => (
+                get("VAULT_ADDR").unwrap_or_else(|| DEFAULT_ADDR.to_string()),
+                "VAULT_ADDR",
+            ),
+        };
         let mut config = ClientConfig {
-            addr: parse_addr(&addr, "VAULT_ADDR")?,
+            addr: parse_addr(&addr, addr_var)?,
             ..ClientConfig::new(DEFAULT_ADDR)?
         };
         if let Some(token) = get("VAULT_TOKEN") {
@@ -137,6 +193,16 @@ impl ClientConfig {
                     return Err(VaultError::invalid_config(
                         "OPENCLAW_VAULT_KV_VERSION must be 1, 2 or auto",
                     ))
+                }
+            };
+        }
+        if let Some(n) = get("VAULT_MAX_RETRIES") {
+            config.retry.max_retries = match n.trim().parse::<u32>() {
+                Ok(n) if n <= 20 => n,
+                _ => {
+                    return Err(VaultError::invalid_config(format!(
+                        "VAULT_MAX_RETRIES must be a whole number from 0 to 20, got \"{n}\""
+                    )))
                 }
             };
         }
@@ -252,6 +318,15 @@ fn parse_timeout_ms(ms: f64, what: &str) -> Result<Duration> {
         )));
     }
     Ok(Duration::from_millis(ms.ceil() as u64))
+}
+
+fn parse_wait_ms(ms: f64, what: &str) -> Result<Duration> {
+    if !(ms.is_finite() && (0.0..=600_000.0).contains(&ms)) {
+        return Err(VaultError::invalid_config(format!(
+            "{what} must be a number of milliseconds from 0 to 600000, got {ms}"
+        )));
+    }
+    Ok(Duration::from_millis(ms.round() as u64))
 }
 
 /// "60", "60s", "1m30s", "500ms" (Go's duration subset the reference CLI accepts).
@@ -396,6 +471,29 @@ mod tests {
             assert_eq!(err.code(), "INVALID_CONFIG");
             assert!(err.message.contains(var), "{var}: {}", err.message);
         }
+    }
+
+    #[test]
+    fn agent_addr_wins_and_retries_parse() {
+        let c = ClientConfig::from_env(
+            env_of(&[
+                ("VAULT_ADDR", "http://server:8200"),
+                ("VAULT_AGENT_ADDR", "http://127.0.0.1:8100"),
+                ("VAULT_MAX_RETRIES", "5"),
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.addr.as_str(), "http://127.0.0.1:8100/");
+        assert_eq!(c.retry.max_retries, 5);
+        for bad in ["-1", "many", "21"] {
+            let err =
+                ClientConfig::from_env(env_of(&[("VAULT_MAX_RETRIES", bad)]), None).unwrap_err();
+            assert!(err.message.contains("VAULT_MAX_RETRIES"), "{}", err.message);
+        }
+        let err =
+            ClientConfig::from_env(env_of(&[("VAULT_AGENT_ADDR", "unix:///x")]), None).unwrap_err();
+        assert!(err.message.contains("VAULT_AGENT_ADDR"));
     }
 
     #[test]

@@ -188,7 +188,11 @@ impl VaultError {
 /// Vault often answers one go-multierror string, `"2 errors occurred:\n\t* a\n\t* b\n\n"`, where
 /// the API documentation shows `["a", "b"]`. The message lists the items; `errors` stays verbatim.
 fn multierror_items(e: &str) -> Vec<&str> {
-    let items: Vec<&str> = e.lines().filter_map(|l| l.trim_start().strip_prefix("* ")).map(str::trim).collect();
+    let items: Vec<&str> = e
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("* "))
+        .map(str::trim)
+        .collect();
     if items.is_empty() {
         vec![e.trim()]
     } else {
@@ -252,13 +256,20 @@ mod tests {
 
     #[test]
     fn multierror_strings_read_as_their_items() {
-        let errors = vec!["2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n".to_string()];
+        let errors =
+            vec!["2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n".to_string()];
         let err = VaultError::from_response(403, errors.clone(), "/v1/x", None);
         assert_eq!(err.code, ErrorCode::InvalidToken);
-        assert_eq!(err.message, "Vault answered 403 for /v1/x: permission denied; invalid token");
+        assert_eq!(
+            err.message,
+            "Vault answered 403 for /v1/x: permission denied; invalid token"
+        );
         assert_eq!(err.errors, errors);
         let plain = VaultError::from_response(400, vec!["no data provided".into()], "/v1/x", None);
-        assert_eq!(plain.message, "Vault answered 400 for /v1/x: no data provided");
+        assert_eq!(
+            plain.message,
+            "Vault answered 400 for /v1/x: no data provided"
+        );
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! The HTTP layer: one reqwest client (rustls), the headers every Vault request carries, a capped
 //! body reader, and the mapping of transport failures to error codes. It knows nothing of KV.
 
-use std::sync::Once;
+use std::sync::{Mutex, Once};
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER,
+};
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
@@ -13,13 +15,14 @@ use serde::Deserialize;
 use url::Url;
 use zeroize::Zeroizing;
 
-use super::config::ClientConfig;
+use super::config::{ClientConfig, RetryConfig};
 use super::error::{ErrorCode, Result, VaultError};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const X_VAULT_TOKEN: HeaderName = HeaderName::from_static("x-vault-token");
 const X_VAULT_NAMESPACE: HeaderName = HeaderName::from_static("x-vault-namespace");
 const X_VAULT_REQUEST: HeaderName = HeaderName::from_static("x-vault-request");
+const X_VAULT_INDEX: HeaderName = HeaderName::from_static("x-vault-index");
 pub const MERGE_PATCH: &str = "application/merge-patch+json";
 
 /// What a request sends as its body: JSON bytes the transport wipes once sent.
@@ -52,6 +55,10 @@ pub struct RawResponse {
     pub body: Zeroizing<Vec<u8>>,
     /// The `/v1/...` path that was requested, for errors.
     pub path: String,
+    /// `Retry-After`, in seconds or as an HTTP date, when the server sent it.
+    pub retry_after: Option<Duration>,
+    /// `Location` of a redirect.
+    pub location: Option<String>,
 }
 
 /// The parts of Vault's envelope every answer may carry.
@@ -160,6 +167,10 @@ pub struct Transport {
     token: Option<HeaderValue>,
     namespace: Option<HeaderValue>,
     max_response_bytes: usize,
+    retry: RetryConfig,
+    redirect_to_other_origin: bool,
+    /// The newest `X-Vault-Index` seen (Enterprise and OpenBao send it; community Vault does not).
+    index: Mutex<Option<HeaderValue>>,
 }
 
 fn install_crypto_provider() {
@@ -214,6 +225,9 @@ impl Transport {
             token,
             namespace,
             max_response_bytes: config.max_response_bytes,
+            retry: config.retry,
+            redirect_to_other_origin: config.redirect_to_other_origin,
+            index: Mutex::new(None),
         })
     }
 
@@ -222,7 +236,8 @@ impl Transport {
     }
 
     /// Sends `method` to `/v1/<api_path>` with optional query and body, and reads the answer.
-    /// `api_path` must already be percent-encoded (see [`super::path::ApiPath`]).
+    /// Retries connection errors, 412, 429 and 5xx except 501 (see [`RetryConfig`]); follows one
+    /// 307 (see [`Transport::follow_redirect`]). `api_path` must already be percent-encoded.
     pub async fn send(
         &self,
         method: Method,
@@ -240,28 +255,127 @@ impl Transport {
                 pairs.append_pair(k, v);
             }
         }
-        let mut request = self.http.request(method, url);
+        // The owner is zeroized when the last clone of the bytes (one per attempt) is dropped.
+        let body = body.map(|b| (b.content_type, Bytes::from_owner(ZeroizingOwner(b.bytes))));
+        let mut retries = 0;
+        loop {
+            let outcome = self
+                .send_following_redirect(&method, url.clone(), &path, body.as_ref())
+                .await;
+            let retry_after = match &outcome {
+                Ok(resp) if is_retryable_status(resp.status) => Some(resp.retry_after),
+                Err(e) if e.code == ErrorCode::Network => Some(None),
+                _ => None,
+            };
+            match retry_after {
+                Some(after) if retries < self.retry.max_retries => {
+                    retries += 1;
+                    let wait = self.retry_wait(retries, after);
+                    tracing::debug!(path = %path, retries, wait_ms = wait.as_millis() as u64, "retrying Vault request");
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return outcome,
+            }
+        }
+    }
+
+    /// `attempt x U(1.0, 1.5) x backoff`, or `Retry-After`; never more than `max_wait`.
+    fn retry_wait(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let wait =
+            retry_after.unwrap_or_else(|| self.retry.backoff.mul_f64(attempt as f64 * jitter()));
+        wait.min(self.retry.max_wait)
+    }
+
+    async fn send_following_redirect(
+        &self,
+        method: &Method,
+        url: Url,
+        path: &str,
+        body: Option<&(&'static str, Bytes)>,
+    ) -> Result<RawResponse> {
+        let first = self.send_once(method, url.clone(), path, body).await?;
+        if first.status != StatusCode::TEMPORARY_REDIRECT {
+            return Ok(first);
+        }
+        let Some(location) = first.location.clone() else {
+            return Ok(first);
+        };
+        let next = self.follow_redirect(&url, &location, path)?;
+        // One hop only: a second redirect comes back as an error answer.
+        self.send_once(method, next, path, body).await
+    }
+
+    /// Where a 307 may take the request: the same scheme only (never https to http), and another
+    /// origin only when the user allowed it, since the token goes along.
+    fn follow_redirect(&self, from: &Url, location: &str, path: &str) -> Result<Url> {
+        let refuse = |why: String| {
+            VaultError::new(
+                ErrorCode::BadResponse,
+                format!("Vault redirected {path} (307) {why}"),
+            )
+            .with_path(path)
+            .with_status(307)
+        };
+        let to = from
+            .join(location)
+            .map_err(|e| refuse(format!("to an invalid location: {e}")))?;
+        if to.scheme() != from.scheme() {
+            return Err(refuse(format!(
+                "from {} to {}; the scheme must not change",
+                from.scheme(),
+                to.scheme()
+            )));
+        }
+        if to.origin() != from.origin() && !self.redirect_to_other_origin {
+            return Err(refuse(format!(
+                "to another origin ({}); set redirectToOtherOrigin to follow it with the token",
+                to.origin().ascii_serialization()
+            )));
+        }
+        Ok(to)
+    }
+
+    async fn send_once(
+        &self,
+        method: &Method,
+        url: Url,
+        path: &str,
+        body: Option<&(&'static str, Bytes)>,
+    ) -> Result<RawResponse> {
+        let mut request = self.http.request(method.clone(), url);
         if let Some(token) = &self.token {
             request = request.header(X_VAULT_TOKEN, token.clone());
         }
         if let Some(ns) = &self.namespace {
             request = request.header(X_VAULT_NAMESPACE, ns.clone());
         }
-        if let Some(body) = body {
-            // The owner is zeroized when hyper drops the last reference to the bytes.
-            request = request
-                .header(CONTENT_TYPE, body.content_type)
-                .body(Bytes::from_owner(ZeroizingOwner(body.bytes)));
+        if let Some(index) = self.last_index() {
+            request = request.header(X_VAULT_INDEX, index);
         }
-        let mut response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(e, &path))?;
+        if let Some((content_type, bytes)) = body {
+            request = request
+                .header(CONTENT_TYPE, *content_type)
+                .body(bytes.clone());
+        }
+        let mut response = request.send().await.map_err(|e| transport_error(e, path))?;
         let status = response.status();
-        if let Some(len) = response.headers().get(CONTENT_LENGTH) {
+        let headers = response.headers();
+        if let Some(index) = headers.get(X_VAULT_INDEX) {
+            // Read-after-write: later requests carry the newest index this client has seen.
+            *self.index.lock().unwrap_or_else(|e| e.into_inner()) = Some(index.clone());
+        }
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let location = headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        if let Some(len) = headers.get(CONTENT_LENGTH) {
             let len: Option<usize> = len.to_str().ok().and_then(|s| s.parse().ok());
             if len.is_some_and(|l| l > self.max_response_bytes) {
-                return Err(self.too_large(&path, status));
+                return Err(self.too_large(path, status));
             }
         }
         let mut body = Zeroizing::new(Vec::new());
@@ -269,7 +383,7 @@ impl Transport {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > self.max_response_bytes {
-                        return Err(self.too_large(&path, status));
+                        return Err(self.too_large(path, status));
                     }
                     // Grow by hand so the old allocation is wiped rather than freed with data in it.
                     if body.capacity() < body.len() + chunk.len() {
@@ -282,10 +396,20 @@ impl Transport {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return Err(transport_error(e, &path).with_status(status.as_u16())),
+                Err(e) => return Err(transport_error(e, path).with_status(status.as_u16())),
             }
         }
-        Ok(RawResponse { status, body, path })
+        Ok(RawResponse {
+            status,
+            body,
+            path: path.to_string(),
+            retry_after,
+            location,
+        })
+    }
+
+    fn last_index(&self) -> Option<HeaderValue> {
+        self.index.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn too_large(&self, path: &str, status: StatusCode) -> VaultError {
@@ -296,6 +420,42 @@ impl Transport {
         .with_path(path)
         .with_status(status.as_u16())
     }
+}
+
+/// The Go client's rule: 412 (index not yet replicated), 429, and 5xx except 501 (not initialised).
+fn is_retryable_status(status: StatusCode) -> bool {
+    let code = status.as_u16();
+    code == 412 || code == 429 || (500..=599).contains(&code) && code != 501
+}
+
+/// `Retry-After` as integer seconds, or an HTTP date (older Vaults write the zone as `UTC`).
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let date = match value.strip_suffix("UTC") {
+        Some(rest) => format!("{rest}GMT"),
+        None => value.to_string(),
+    };
+    let at = httpdate::parse_http_date(&date).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// A factor in [1.0, 1.5) that spreads retries of many clients apart. Not for cryptography.
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    1.0 + (h.finish() % 1000) as f64 / 2000.0
 }
 
 /// Lets `Bytes` own a zeroizing buffer, so the request body is wiped after sending.
@@ -334,4 +494,116 @@ fn transport_error(e: reqwest::Error, path: &str) -> VaultError {
         "failed"
     };
     VaultError::new(code, format!("request to {path} {what}: {detail}")).with_path(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transport(other_origin: bool) -> Transport {
+        let mut config = ClientConfig::new("https://vault.example:8200").unwrap();
+        config.redirect_to_other_origin = other_origin;
+        config.retry = RetryConfig {
+            max_retries: 2,
+            backoff: Duration::from_millis(100),
+            max_wait: Duration::from_secs(5),
+        };
+        Transport::new(&config).unwrap()
+    }
+
+    #[test]
+    fn retryable_statuses() {
+        for code in [412, 429, 500, 502, 503, 504] {
+            assert!(
+                is_retryable_status(StatusCode::from_u16(code).unwrap()),
+                "{code}"
+            );
+        }
+        for code in [200, 204, 307, 400, 403, 404, 405, 501] {
+            assert!(
+                !is_retryable_status(StatusCode::from_u16(code).unwrap()),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_in_seconds_and_dates() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("0"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 UTC"),
+            Some(Duration::ZERO)
+        );
+        let later =
+            httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(120));
+        let wait = parse_retry_after(&later.replace("GMT", "UTC")).unwrap();
+        assert!(
+            wait > Duration::from_secs(100) && wait <= Duration::from_secs(120),
+            "{wait:?}"
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn waits_grow_linearly_with_jitter_and_are_capped() {
+        let t = transport(false);
+        for attempt in 1..=3 {
+            let w = t.retry_wait(attempt, None);
+            let base = Duration::from_millis(100) * attempt;
+            assert!(w >= base && w < base.mul_f64(1.5), "{attempt}: {w:?}");
+        }
+        assert_eq!(
+            t.retry_wait(1, Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            t.retry_wait(1, Some(Duration::from_secs(3600))),
+            Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn redirects_keep_scheme_and_origin() {
+        let from = Url::parse("https://vault.example:8200/v1/secret/data/a").unwrap();
+        let t = transport(false);
+        assert_eq!(
+            t.follow_redirect(&from, "/v1/secret/data/a?x=1", "/v1/p")
+                .unwrap()
+                .as_str(),
+            "https://vault.example:8200/v1/secret/data/a?x=1"
+        );
+        let down = t
+            .follow_redirect(&from, "http://vault.example:8200/v1/secret/data/a", "/v1/p")
+            .unwrap_err();
+        assert_eq!(down.code, ErrorCode::BadResponse);
+        assert!(down.message.contains("scheme"), "{}", down.message);
+        let other = t
+            .follow_redirect(
+                &from,
+                "https://active.example:8200/v1/secret/data/a",
+                "/v1/p",
+            )
+            .unwrap_err();
+        assert!(
+            other.message.contains("redirectToOtherOrigin"),
+            "{}",
+            other.message
+        );
+        let allowed = transport(true);
+        assert!(allowed
+            .follow_redirect(
+                &from,
+                "https://active.example:8200/v1/secret/data/a",
+                "/v1/p"
+            )
+            .is_ok());
+        assert!(allowed
+            .follow_redirect(&from, "http://active.example:8200/v1/x", "/v1/p")
+            .is_err());
+    }
 }

@@ -249,6 +249,22 @@ export interface SubkeysOptions {
   depth?: number
 }
 
+/** TLS settings. Paths are read when the client is built; a bad file throws `INVALID_CONFIG`. */
+export interface TlsOptions {
+  /** PEM file of CA certificates to trust instead of the system's (as `VAULT_CACERT`). */
+  caCert?: string
+  /** Directory of PEM CA certificates to trust instead of the system's (as `VAULT_CAPATH`). */
+  caPath?: string
+  /** PEM client certificate for mutual TLS (as `VAULT_CLIENT_CERT`); needs `clientKey`. */
+  clientCert?: string
+  /** PEM private key of `clientCert` (as `VAULT_CLIENT_KEY`). */
+  clientKey?: string
+  /** Name the server certificate must carry, when the address' host differs (as `VAULT_TLS_SERVER_NAME`). */
+  serverName?: string
+  /** Accept any server certificate (as `VAULT_SKIP_VERIFY`). Logs a warning; development only. */
+  skipVerify?: boolean
+}
+
 /** Options of `new VaultClient(options)`. `addr` is required; everything else has a default. */
 export interface VaultClientOptions {
   /** Vault's address, `http://` or `https://`, e.g. `"https://vault.example.com:8200"`. */
@@ -282,6 +298,8 @@ export interface VaultClientOptions {
    * Default false: such a redirect is an error.
    */
   redirectToOtherOrigin?: boolean
+  /** TLS settings for an `https://` address. Default: the system's CA certificates. */
+  tls?: TlsOptions
 }
 
 /** Options of `write` and `patch`. */

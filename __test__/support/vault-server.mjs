@@ -21,7 +21,7 @@ export function vaultBinary() {
   return out.trim().split('\n').pop()
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.once('error', reject)
@@ -51,7 +51,7 @@ export async function waitFor(what, check, { timeoutMs = 30000, everyMs = 50, di
  * A Vault for the tests: `{ addr, token, external, stop() }`. With VAULT_TEST_ADDR and
  * VAULT_TEST_TOKEN set, that server is used and nothing is started.
  */
-export async function startVault() {
+export async function startVault({ extraArgs = [] } = {}) {
   if (process.env.VAULT_TEST_ADDR && process.env.VAULT_TEST_TOKEN) {
     return {
       addr: process.env.VAULT_TEST_ADDR.replace(/\/$/, ''),
@@ -70,7 +70,14 @@ export async function startVault() {
     const addr = `http://127.0.0.1:${port}`
     const child = spawn(
       bin,
-      ['server', '-dev', `-dev-root-token-id=${token}`, `-dev-listen-address=127.0.0.1:${port}`, '-log-level=warn'],
+      [
+        'server',
+        '-dev',
+        `-dev-root-token-id=${token}`,
+        `-dev-listen-address=127.0.0.1:${port}`,
+        '-log-level=warn',
+        ...extraArgs,
+      ],
       { env: { PATH: process.env.PATH, HOME: home, VAULT_DISABLE_MLOCK: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] },
     )
     let stderr = ''

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use napi_derive::napi;
 use secrecy::SecretString;
 
+use crate::core::tls::{Source, TlsSettings};
 use crate::core::{self, kv2::MetadataSettings, ClientOptions, VaultError};
 
 /// Options of `new VaultClient(options)`. `addr` is required; everything else has a default.
@@ -36,6 +37,42 @@ pub struct VaultClientOptions {
     /// Follow a 307 to another origin (e.g. an HA active node) and send the token there.
     /// Default false: such a redirect is an error.
     pub redirect_to_other_origin: Option<bool>,
+    /// TLS settings for an `https://` address. Default: the system's CA certificates.
+    pub tls: Option<TlsOptions>,
+}
+
+/// TLS settings. Paths are read when the client is built; a bad file throws `INVALID_CONFIG`.
+#[napi(object)]
+pub struct TlsOptions {
+    /// PEM file of CA certificates to trust instead of the system's (as `VAULT_CACERT`).
+    pub ca_cert: Option<String>,
+    /// Directory of PEM CA certificates to trust instead of the system's (as `VAULT_CAPATH`).
+    pub ca_path: Option<String>,
+    /// PEM client certificate for mutual TLS (as `VAULT_CLIENT_CERT`); needs `clientKey`.
+    pub client_cert: Option<String>,
+    /// PEM private key of `clientCert` (as `VAULT_CLIENT_KEY`).
+    pub client_key: Option<String>,
+    /// Name the server certificate must carry, when the address' host differs (as `VAULT_TLS_SERVER_NAME`).
+    pub server_name: Option<String>,
+    /// Accept any server certificate (as `VAULT_SKIP_VERIFY`). Logs a warning; development only.
+    pub skip_verify: Option<bool>,
+}
+
+impl From<TlsOptions> for TlsSettings {
+    fn from(o: TlsOptions) -> Self {
+        let file = |p: Option<String>, name: &str| {
+            p.map(|p| Source::new(p, format!("option `tls.{name}`")))
+        };
+        TlsSettings {
+            ca_cert: file(o.ca_cert, "caCert"),
+            ca_path: file(o.ca_path, "caPath"),
+            extra_ca: None,
+            client_cert: file(o.client_cert, "clientCert"),
+            client_key: file(o.client_key, "clientKey"),
+            server_name: o.server_name,
+            skip_verify: o.skip_verify.unwrap_or(false),
+        }
+    }
 }
 
 impl From<VaultClientOptions> for ClientOptions {
@@ -52,6 +89,7 @@ impl From<VaultClientOptions> for ClientOptions {
             retry_backoff_ms: o.retry_backoff_ms,
             max_retry_wait_ms: o.max_retry_wait_ms,
             redirect_to_other_origin: o.redirect_to_other_origin,
+            tls: o.tls.map(TlsSettings::from).unwrap_or_default(),
         }
     }
 }

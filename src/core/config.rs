@@ -9,6 +9,7 @@ use url::Url;
 
 use super::error::{Result, VaultError};
 use super::path::ApiPath;
+use super::tls::{parse_bool, Source, TlsSettings};
 
 /// The KV engine version of the mount: fixed by the user, or detected once per mount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +52,7 @@ pub struct ClientConfig {
     /// Follow a 307 to another origin (an HA active node) with the token. Off by default: the
     /// token never goes to a host the user did not name.
     pub redirect_to_other_origin: bool,
+    pub tls: TlsSettings,
 }
 
 /// When and how long to retry, after HashiCorp's Go client: connection errors, 412, 429 and 5xx
@@ -89,6 +91,8 @@ pub struct ClientOptions {
     pub retry_backoff_ms: Option<f64>,
     pub max_retry_wait_ms: Option<f64>,
     pub redirect_to_other_origin: Option<bool>,
+    /// Already tied to option names by the caller (e.g. "option `tls.caCert`").
+    pub tls: TlsSettings,
 }
 
 impl ClientConfig {
@@ -104,6 +108,7 @@ impl ClientConfig {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             retry: RetryConfig::default(),
             redirect_to_other_origin: false,
+            tls: TlsSettings::default(),
         })
     }
 
@@ -153,6 +158,7 @@ impl ClientConfig {
         if let Some(allow) = options.redirect_to_other_origin {
             config.redirect_to_other_origin = allow;
         }
+        config.tls = options.tls;
         Ok(config)
     }
 
@@ -206,6 +212,19 @@ impl ClientConfig {
                 }
             };
         }
+        let file = |var: &str| get(var).map(|p| Source::new(p, var));
+        config.tls = TlsSettings {
+            ca_cert: file("VAULT_CACERT"),
+            ca_path: file("VAULT_CAPATH"),
+            extra_ca: file("NODE_EXTRA_CA_CERTS"),
+            client_cert: file("VAULT_CLIENT_CERT"),
+            client_key: file("VAULT_CLIENT_KEY"),
+            server_name: get("VAULT_TLS_SERVER_NAME"),
+            skip_verify: match get("VAULT_SKIP_VERIFY") {
+                Some(v) => parse_bool(&v, "VAULT_SKIP_VERIFY")?,
+                None => false,
+            },
+        };
         if let Some(t) = get("VAULT_CLIENT_TIMEOUT") {
             config.timeout = parse_duration_seconds(&t, "VAULT_CLIENT_TIMEOUT")?;
         }

@@ -8,6 +8,7 @@ pub mod kv2;
 pub mod path;
 pub mod secret;
 pub mod sys;
+pub mod tls;
 pub mod token;
 pub mod transport;
 

@@ -186,7 +186,11 @@ impl Transport {
         install_crypto_provider();
         let mut headers = HeaderMap::new();
         headers.insert(X_VAULT_REQUEST, HeaderValue::from_static("true"));
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if config.addr.scheme() == "https" || config.tls != Default::default() {
+            builder = builder.tls_backend_preconfigured(config.tls.client_config()?);
+        }
+        let http = builder
             .default_headers(headers)
             .timeout(config.timeout)
             .connect_timeout(CONNECT_TIMEOUT.min(config.timeout))

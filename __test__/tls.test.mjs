@@ -1,0 +1,253 @@
+// TLS against real Vault listeners: certificates are generated here, at test time, with openssl;
+// the dev server gets two extra listeners from a config file: TLS, and TLS that requires a client
+// certificate.
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+
+import { VaultClient, VaultError } from '../index.js'
+import { assertNoLeak, freePort, startVault } from './support/vault-server.mjs'
+
+const dir = mkdtempSync(join(tmpdir(), 'ocv-tls-'))
+const f = (name) => join(dir, name)
+const openssl = (...args) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+
+function makeCa(name) {
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '1',
+    '-keyout',
+    f(`${name}.key`),
+    '-out',
+    f(`${name}.pem`),
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  )
+}
+
+function makeLeaf(name, ca, ext) {
+  openssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    f(`${name}.key`),
+    '-out',
+    f(`${name}.csr`),
+    '-subj',
+    `/CN=${name}`,
+  )
+  writeFileSync(f(`${name}.ext`), ext)
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    f(`${name}.csr`),
+    '-CA',
+    f(`${ca}.pem`),
+    '-CAkey',
+    f(`${ca}.key`),
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-out',
+    f(`${name}.pem`),
+    '-extfile',
+    f(`${name}.ext`),
+  )
+}
+
+let vault
+let tlsAddr
+let mtlsAddr
+let tlsPort
+
+before(async () => {
+  makeCa('server-ca')
+  makeCa('client-ca')
+  makeCa('unknown-ca')
+  makeLeaf('server', 'server-ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n')
+  makeLeaf('client', 'client-ca', 'extendedKeyUsage=clientAuth\n')
+  writeFileSync(f('not-pem.pem'), 'this is not a certificate\n')
+  tlsPort = await freePort()
+  const mtlsPort = await freePort()
+  writeFileSync(
+    f('listeners.hcl'),
+    `listener "tcp" {
+  address       = "127.0.0.1:${tlsPort}"
+  tls_cert_file = "${f('server.pem')}"
+  tls_key_file  = "${f('server.key')}"
+}
+listener "tcp" {
+  address                            = "127.0.0.1:${mtlsPort}"
+  tls_cert_file                      = "${f('server.pem')}"
+  tls_key_file                       = "${f('server.key')}"
+  tls_require_and_verify_client_cert = true
+  tls_client_ca_file                 = "${f('client-ca.pem')}"
+}
+`,
+  )
+  vault = await startVault({ extraArgs: [`-config=${f('listeners.hcl')}`] })
+  tlsAddr = `https://127.0.0.1:${tlsPort}`
+  mtlsAddr = `https://127.0.0.1:${mtlsPort}`
+  const c = new VaultClient({ addr: vault.addr, token: vault.token })
+  await c.write('tls-test/app', { apiKey: 'sk-over-tls' })
+})
+
+after(async () => {
+  await vault?.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const read = (addr, tls, extra = {}) =>
+  new VaultClient({ addr, token: vault.token, kvVersion: 2, maxRetries: 0, tls, ...extra }).read('tls-test/app')
+
+describe('server verification', { skip: !!process.env.VAULT_TEST_ADDR && 'needs the dev server started here' }, () => {
+  test('the right CA is accepted', async () => {
+    assert.equal((await read(tlsAddr, { caCert: f('server-ca.pem') })).data.apiKey, 'sk-over-tls')
+  })
+
+  test('a CA directory is accepted', async () => {
+    const caDir = mkdtempSync(join(dir, 'cadir-'))
+    writeFileSync(join(caDir, 'a.pem'), execFileSync('cat', [f('unknown-ca.pem')]))
+    writeFileSync(join(caDir, 'b.pem'), execFileSync('cat', [f('server-ca.pem')]))
+    writeFileSync(join(caDir, 'README'), 'not a certificate')
+    assert.equal((await read(tlsAddr, { caPath: caDir })).data.apiKey, 'sk-over-tls')
+  })
+
+  for (const [what, tls] of [
+    ['the system roots alone', undefined],
+    ['an unknown CA', { caCert: f('unknown-ca.pem') }],
+  ]) {
+    test(`${what} refuse the server: NETWORK, nothing leaked`, async () => {
+      const err = await read(tlsAddr, tls).catch((e) => e)
+      assert.ok(err instanceof VaultError)
+      assert.equal(err.code, 'NETWORK')
+      assert.match(err.message, /certificate|UnknownIssuer/i)
+      await assertNoLeak(assert, err, [vault.token])
+    })
+  }
+
+  test('a wrong host name is refused; serverName sets the name to check', async () => {
+    const wrong = await read(tlsAddr, { caCert: f('server-ca.pem'), serverName: 'vault.other.example' }).catch((e) => e)
+    assert.equal(wrong.code, 'NETWORK')
+    assert.match(wrong.message, /NotValidForName|certificate/i)
+    const named = await read(`https://127.0.0.1:${tlsPort}`, { caCert: f('server-ca.pem'), serverName: 'localhost' })
+    assert.equal(named.data.apiKey, 'sk-over-tls')
+  })
+
+  test('skipVerify accepts an unknown certificate', async () => {
+    assert.equal((await read(tlsAddr, { skipVerify: true })).data.apiKey, 'sk-over-tls')
+  })
+})
+
+describe('mutual TLS', { skip: !!process.env.VAULT_TEST_ADDR && 'needs the dev server started here' }, () => {
+  test('without a client certificate the server refuses the handshake', async () => {
+    const err = await read(mtlsAddr, { caCert: f('server-ca.pem') }).catch((e) => e)
+    assert.equal(err.code, 'NETWORK')
+  })
+
+  test('with the client certificate and key it works', async () => {
+    const s = await read(mtlsAddr, {
+      caCert: f('server-ca.pem'),
+      clientCert: f('client.pem'),
+      clientKey: f('client.key'),
+    })
+    assert.equal(s.data.apiKey, 'sk-over-tls')
+  })
+})
+
+describe('environment', { skip: !!process.env.VAULT_TEST_ADDR && 'needs the dev server started here' }, () => {
+  const script = `
+    const { VaultClient } = require(${JSON.stringify(new URL('../index.js', import.meta.url).pathname)});
+    (async () => {
+      try { const c = VaultClient.fromEnv(); const s = await c.read('tls-test/app'); console.log(JSON.stringify({ apiKey: s.data.apiKey })) }
+      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }
+    })()`
+  const run = (env) =>
+    JSON.parse(
+      execFileSync(process.execPath, ['-e', script], {
+        env: {
+          PATH: process.env.PATH,
+          VAULT_TOKEN: vault.token,
+          OPENCLAW_VAULT_KV_VERSION: '2',
+          VAULT_MAX_RETRIES: '0',
+          ...env,
+        },
+        encoding: 'utf8',
+      }),
+    )
+
+  test('VAULT_CACERT, VAULT_CLIENT_CERT + VAULT_CLIENT_KEY, VAULT_TLS_SERVER_NAME', () => {
+    assert.deepEqual(run({ VAULT_ADDR: tlsAddr, VAULT_CACERT: f('server-ca.pem') }), { apiKey: 'sk-over-tls' })
+    assert.deepEqual(
+      run({
+        VAULT_ADDR: mtlsAddr,
+        VAULT_CACERT: f('server-ca.pem'),
+        VAULT_CLIENT_CERT: f('client.pem'),
+        VAULT_CLIENT_KEY: f('client.key'),
+      }),
+      { apiKey: 'sk-over-tls' },
+    )
+    const wrongName = run({
+      VAULT_ADDR: tlsAddr,
+      VAULT_CACERT: f('server-ca.pem'),
+      VAULT_TLS_SERVER_NAME: 'nope.example',
+    })
+    assert.equal(wrongName.code, 'NETWORK')
+  })
+
+  test('VAULT_SKIP_VERIFY is a boolean: true skips, false and 0 keep verification, anything else is an error', () => {
+    assert.deepEqual(run({ VAULT_ADDR: tlsAddr, VAULT_SKIP_VERIFY: 'true' }), { apiKey: 'sk-over-tls' })
+    for (const v of ['false', '0']) assert.equal(run({ VAULT_ADDR: tlsAddr, VAULT_SKIP_VERIFY: v }).code, 'NETWORK')
+    const bad = run({ VAULT_ADDR: tlsAddr, VAULT_SKIP_VERIFY: 'banana' })
+    assert.equal(bad.code, 'INVALID_CONFIG')
+    assert.match(bad.message, /VAULT_SKIP_VERIFY/)
+  })
+
+  test('NODE_EXTRA_CA_CERTS adds to the system roots, as OpenClaw resolver honours it', () => {
+    assert.deepEqual(run({ VAULT_ADDR: tlsAddr, NODE_EXTRA_CA_CERTS: f('server-ca.pem') }), { apiKey: 'sk-over-tls' })
+  })
+
+  test('a CA file that is not PEM is INVALID_CONFIG naming the variable', () => {
+    const r = run({ VAULT_ADDR: tlsAddr, VAULT_CACERT: f('not-pem.pem') })
+    assert.equal(r.code, 'INVALID_CONFIG')
+    assert.match(r.message, /VAULT_CACERT/)
+  })
+})
+
+describe('bad TLS options fail at construction, naming the option', () => {
+  const cases = [
+    [{ caCert: f('not-pem.pem') }, /tls\.caCert.*no PEM certificate/],
+    [{ caCert: join(dir, 'missing.pem') }, /tls\.caCert.*cannot be read/],
+    [{ caPath: join(dir, 'no-such-dir') }, /tls\.caPath/],
+    [{ clientKey: f('client.key') }, /tls\.clientKey.*client certificate/],
+    [{ clientCert: f('client.pem') }, /tls\.clientCert.*private key/],
+    [{ serverName: 'bad name!' }, /serverName/],
+  ]
+  for (const [tls, re] of cases) {
+    test(JSON.stringify(tls).replaceAll(dir, '<dir>'), () => {
+      assert.throws(
+        () => new VaultClient({ addr: 'https://127.0.0.1:8200', token: 'hvs.x', tls }),
+        (e) => e instanceof VaultError && e.code === 'INVALID_CONFIG' && re.test(e.message),
+      )
+    })
+  }
+})

@@ -300,6 +300,11 @@ export interface VaultClientOptions {
   redirectToOtherOrigin?: boolean
   /** TLS settings for an `https://` address. Default: the system's CA certificates. */
   tls?: TlsOptions
+  /**
+   * An HTTP proxy for every request, e.g. `"http://proxy:3128"`. Default: none (`fromEnv`
+   * reads `VAULT_HTTP_PROXY`, then `HTTPS_PROXY`/`HTTP_PROXY` with `NO_PROXY`).
+   */
+  proxy?: string
 }
 
 /** Options of `write` and `patch`. */

@@ -371,3 +371,48 @@ describe('X-Vault-Index', () => {
     assert.equal(log.at(-1).headers['x-vault-index'], 'index-state-abc')
   })
 })
+
+describe('HTTP proxy', () => {
+  test('the proxy option sends every request through the proxy', async () => {
+    // vault.invalid cannot resolve: the read works only if it went to the proxy, which forwards it.
+    const viaProxy = new VaultClient({
+      addr: 'http://vault.invalid:8200',
+      token: vault.token,
+      kvVersion: 2,
+      proxy: proxy.addr,
+    })
+    assert.equal((await viaProxy.read(`${p}/app`)).data.apiKey, secretValue)
+    const [r] = await proxy.requests()
+    assert.equal(r.path, `/v1/secret/data/${p}/app`)
+    assert.equal(r.headers.host, 'vault.invalid:8200')
+  })
+
+  test('VAULT_HTTP_PROXY and HTTP_PROXY with NO_PROXY, through fromEnv', async () => {
+    const { execFileSync } = await import('node:child_process')
+    const script = `
+      const { VaultClient } = require(${JSON.stringify(new URL('../index.js', import.meta.url).pathname)});
+      VaultClient.fromEnv().read(${JSON.stringify(`${p}/app`)})
+        .then((s) => console.log(JSON.stringify({ ok: s.data.apiKey === ${JSON.stringify(secretValue)} })))
+        .catch((e) => console.log(JSON.stringify({ code: e.code })))`
+    const run = (env) =>
+      JSON.parse(
+        execFileSync(process.execPath, ['-e', script], {
+          env: {
+            PATH: process.env.PATH,
+            VAULT_TOKEN: vault.token,
+            OPENCLAW_VAULT_KV_VERSION: '2',
+            VAULT_MAX_RETRIES: '0',
+            ...env,
+          },
+          encoding: 'utf8',
+        }),
+      )
+    assert.deepEqual(run({ VAULT_ADDR: 'http://vault.invalid:8200', VAULT_HTTP_PROXY: proxy.addr }), { ok: true })
+    assert.deepEqual(run({ VAULT_ADDR: 'http://vault.invalid:8200', HTTP_PROXY: proxy.addr }), { ok: true })
+    // NO_PROXY lets the request bypass the proxy: it then fails to resolve the host.
+    assert.deepEqual(run({ VAULT_ADDR: 'http://vault.invalid:8200', HTTP_PROXY: proxy.addr, NO_PROXY: '.invalid' }), {
+      code: 'NETWORK',
+    })
+    assert.equal((await proxy.requests()).length, 2)
+  })
+})

@@ -39,6 +39,9 @@ pub struct VaultClientOptions {
     pub redirect_to_other_origin: Option<bool>,
     /// TLS settings for an `https://` address. Default: the system's CA certificates.
     pub tls: Option<TlsOptions>,
+    /// An HTTP proxy for every request, e.g. `"http://proxy:3128"`. Default: none (`fromEnv`
+    /// reads `VAULT_HTTP_PROXY`, then `HTTPS_PROXY`/`HTTP_PROXY` with `NO_PROXY`).
+    pub proxy: Option<String>,
 }
 
 /// TLS settings. Paths are read when the client is built; a bad file throws `INVALID_CONFIG`.
@@ -90,6 +93,7 @@ impl From<VaultClientOptions> for ClientOptions {
             max_retry_wait_ms: o.max_retry_wait_ms,
             redirect_to_other_origin: o.redirect_to_other_origin,
             tls: o.tls.map(TlsSettings::from).unwrap_or_default(),
+            proxy: o.proxy,
         }
     }
 }

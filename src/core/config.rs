@@ -53,6 +53,19 @@ pub struct ClientConfig {
     /// token never goes to a host the user did not name.
     pub redirect_to_other_origin: bool,
     pub tls: TlsSettings,
+    /// HTTP proxy for every request: `VAULT_HTTP_PROXY` (or `VAULT_PROXY_ADDR`), else the standard
+    /// `HTTPS_PROXY` / `HTTP_PROXY` for the address' scheme, with `NO_PROXY` honoured.
+    pub proxy: Option<ProxySetting>,
+}
+
+/// Where requests go through, and which hosts bypass it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxySetting {
+    pub url: Url,
+    /// The variable or option it came from, for errors.
+    pub from: String,
+    /// `NO_PROXY` (comma-separated hosts, domains, IPs or CIDRs), when set.
+    pub no_proxy: Option<String>,
 }
 
 /// When and how long to retry, after HashiCorp's Go client: connection errors, 412, 429 and 5xx
@@ -93,6 +106,7 @@ pub struct ClientOptions {
     pub redirect_to_other_origin: Option<bool>,
     /// Already tied to option names by the caller (e.g. "option `tls.caCert`").
     pub tls: TlsSettings,
+    pub proxy: Option<String>,
 }
 
 impl ClientConfig {
@@ -109,6 +123,7 @@ impl ClientConfig {
             retry: RetryConfig::default(),
             redirect_to_other_origin: false,
             tls: TlsSettings::default(),
+            proxy: None,
         })
     }
 
@@ -159,6 +174,9 @@ impl ClientConfig {
             config.redirect_to_other_origin = allow;
         }
         config.tls = options.tls;
+        if let Some(p) = options.proxy {
+            config.proxy = Some(parse_proxy(&p, "option `proxy`", None)?);
+        }
         Ok(config)
     }
 
@@ -225,6 +243,28 @@ impl ClientConfig {
                 None => false,
             },
         };
+        let (scheme_var, scheme_var_lower) = if config.addr.scheme() == "https" {
+            ("HTTPS_PROXY", "https_proxy")
+        } else {
+            ("HTTP_PROXY", "http_proxy")
+        };
+        let proxy = [
+            "VAULT_HTTP_PROXY",
+            "VAULT_PROXY_ADDR",
+            scheme_var,
+            scheme_var_lower,
+        ]
+        .into_iter()
+        .find_map(|var| get(var).map(|v| (var, v)));
+        if let Some((var, value)) = proxy {
+            // The Vault-specific variables are meant for Vault alone; NO_PROXY applies to the others.
+            let no_proxy = if var.starts_with("VAULT_") {
+                None
+            } else {
+                get("NO_PROXY").or_else(|| get("no_proxy"))
+            };
+            config.proxy = Some(parse_proxy(&value, var, no_proxy)?);
+        }
         if let Some(t) = get("VAULT_CLIENT_TIMEOUT") {
             config.timeout = parse_duration_seconds(&t, "VAULT_CLIENT_TIMEOUT")?;
         }
@@ -266,6 +306,24 @@ fn parse_addr(raw: &str, what: &str) -> Result<Url> {
         )));
     }
     Ok(url)
+}
+
+fn parse_proxy(raw: &str, what: &str, no_proxy: Option<String>) -> Result<ProxySetting> {
+    let url = Url::parse(raw.trim()).map_err(|e| {
+        VaultError::invalid_config(format!(
+            "{what} is not a valid proxy URL ({e}); expected e.g. \"http://proxy:3128\""
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(VaultError::invalid_config(format!(
+            "{what} must be an http or https URL with a host"
+        )));
+    }
+    Ok(ProxySetting {
+        url,
+        from: what.to_string(),
+        no_proxy,
+    })
 }
 
 fn parse_token(token: SecretString, what: &str) -> Result<SecretString> {
@@ -513,6 +571,46 @@ mod tests {
         let err =
             ClientConfig::from_env(env_of(&[("VAULT_AGENT_ADDR", "unix:///x")]), None).unwrap_err();
         assert!(err.message.contains("VAULT_AGENT_ADDR"));
+    }
+
+    #[test]
+    fn proxy_variables() {
+        let c = ClientConfig::from_env(
+            env_of(&[
+                ("VAULT_ADDR", "https://v:8200"),
+                ("HTTPS_PROXY", "http://p:3128"),
+                ("NO_PROXY", "localhost"),
+            ]),
+            None,
+        )
+        .unwrap();
+        let p = c.proxy.unwrap();
+        assert_eq!(
+            (p.url.as_str(), p.from.as_str(), p.no_proxy.as_deref()),
+            ("http://p:3128/", "HTTPS_PROXY", Some("localhost"))
+        );
+        let c = ClientConfig::from_env(
+            env_of(&[
+                ("VAULT_ADDR", "http://v:8200"),
+                ("HTTPS_PROXY", "http://p:3128"),
+                ("VAULT_HTTP_PROXY", "http://vp:1"),
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.proxy.unwrap().from, "VAULT_HTTP_PROXY");
+        let none = ClientConfig::from_env(
+            env_of(&[
+                ("VAULT_ADDR", "http://v:8200"),
+                ("HTTPS_PROXY", "http://p:3128"),
+            ]),
+            None,
+        )
+        .unwrap();
+        assert!(none.proxy.is_none(), "HTTPS_PROXY is for https addresses");
+        let err =
+            ClientConfig::from_env(env_of(&[("VAULT_HTTP_PROXY", "::nope")]), None).unwrap_err();
+        assert!(err.message.contains("VAULT_HTTP_PROXY"));
     }
 
     #[test]

@@ -190,6 +190,20 @@ impl Transport {
         if config.addr.scheme() == "https" || config.tls != Default::default() {
             builder = builder.tls_backend_preconfigured(config.tls.client_config()?);
         }
+        builder = match &config.proxy {
+            // The environment was read into the config already; reqwest must not read it again.
+            None => builder.no_proxy(),
+            Some(p) => {
+                let proxy = reqwest::Proxy::all(p.url.as_str())
+                    .map_err(|e| VaultError::invalid_config(format!("{}: {e}", p.from)))?
+                    .no_proxy(
+                        p.no_proxy
+                            .as_deref()
+                            .and_then(reqwest::NoProxy::from_string),
+                    );
+                builder.proxy(proxy)
+            }
+        };
         let http = builder
             .default_headers(headers)
             .timeout(config.timeout)
@@ -197,7 +211,6 @@ impl Transport {
             // Vault's 307s are handled by the client, never by the HTTP library (it would
             // forward X-Vault-Token to whatever host the Location names).
             .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
             .build()
             .map_err(|e| {
                 VaultError::invalid_config(format!("cannot build the HTTP client: {e}"))

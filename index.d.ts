@@ -217,6 +217,34 @@ export declare class VaultError {
   constructor()
 }
 
+/** A login method. Secrets may be given as values or as files (read at each login, trimmed). */
+export interface AuthOptions {
+  /** `"token_file"`, `"approle"`, `"userpass"`, `"jwt"`, `"kubernetes"` or `"cert"`. */
+  method: 'token_file' | 'approle' | 'userpass' | 'jwt' | 'kubernetes' | 'cert'
+  /** Where the method is mounted. Default: the method's name (`approle`, `userpass`, ...). */
+  mount?: string
+  /** token_file: the file Vault Agent writes the token to; re-read when it changes. */
+  tokenFile?: string
+  /** approle: the role id, or `roleIdFile`. */
+  roleId?: string
+  roleIdFile?: string
+  /** approle: the secret id, or `secretIdFile` (omit both for roles without `bind_secret_id`). */
+  secretId?: string
+  secretIdFile?: string
+  /** userpass: the user name. */
+  username?: string
+  /** userpass: the password, or `passwordFile`. */
+  password?: string
+  passwordFile?: string
+  /** jwt and kubernetes: the Vault role (required); cert: the certificate role name (optional). */
+  role?: string
+  /**
+   * jwt: the JWT file (required); kubernetes: default
+   * `/var/run/secrets/kubernetes.io/serviceaccount/token`.
+   */
+  jwtFile?: string
+}
+
 /** Key metadata settings for `writeMetadata` and `patchMetadata`. */
 export interface MetadataOptions {
   /** Versions kept per key; 0 means the engine default (10). */
@@ -305,6 +333,12 @@ export interface VaultClientOptions {
    * reads `VAULT_HTTP_PROXY`, then `HTTPS_PROXY`/`HTTP_PROXY` with `NO_PROXY`).
    */
   proxy?: string
+  /**
+   * How to get a token other than `token`: AppRole, userpass, JWT, Kubernetes, TLS
+   * certificate or a token file. The client logs in before its first request and again when
+   * Vault says the token is invalid.
+   */
+  auth?: AuthOptions
 }
 
 /** Options of `write` and `patch`. */

@@ -3,7 +3,7 @@
 // certificate.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -162,6 +162,35 @@ describe('mutual TLS', { skip: !!process.env.VAULT_TEST_ADDR && 'needs the dev s
   test('without a client certificate the server refuses the handshake', async () => {
     const err = await read(mtlsAddr, { caCert: f('server-ca.pem') }).catch((e) => e)
     assert.equal(err.code, 'NETWORK')
+  })
+
+  test('cert auth: the client certificate is the login', async () => {
+    const admin = (method, path, body) =>
+      fetch(`${vault.addr}/v1/${path}`, {
+        method,
+        headers: { 'X-Vault-Token': vault.token },
+        body: JSON.stringify(body),
+      })
+    assert.equal((await admin('POST', 'sys/auth/cert', { type: 'cert' })).status, 204)
+    await admin('PUT', 'sys/policies/acl/ocv-tls-read', {
+      policy: 'path "secret/data/tls-test/*" { capabilities = ["read"] }',
+    })
+    const role = await admin('POST', 'auth/cert/certs/gateway', {
+      certificate: readFileSync(f('client-ca.pem'), 'utf8'),
+      token_policies: ['ocv-tls-read'],
+    })
+    assert.equal(role.status, 204)
+    const c = new VaultClient({
+      addr: mtlsAddr,
+      kvVersion: 2,
+      maxRetries: 0,
+      tls: { caCert: f('server-ca.pem'), clientCert: f('client.pem'), clientKey: f('client.key') },
+      auth: { method: 'cert', role: 'gateway' },
+    })
+    assert.equal((await c.read('tls-test/app')).data.apiKey, 'sk-over-tls')
+    const me = await c.lookupSelf()
+    assert.ok(me.policies.includes('ocv-tls-read'), me.policies.join())
+    assert.equal(me.path, 'auth/cert/login')
   })
 
   test('with the client certificate and key it works', async () => {

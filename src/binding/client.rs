@@ -65,7 +65,9 @@ impl VaultClient {
     /// `VaultError` with code `INVALID_CONFIG` for a bad option, before any request.
     #[napi(constructor)]
     pub fn new(env: Env, options: VaultClientOptions) -> Result<Self> {
-        let client = ClientConfig::from_options(options.into()).and_then(core::VaultClient::new);
+        let client = core::ClientOptions::try_from(options)
+            .and_then(ClientConfig::from_options)
+            .and_then(core::VaultClient::new);
         client
             .map(|c| VaultClient { inner: Arc::new(c) })
             .map_err(|e| to_js(&env, &e))

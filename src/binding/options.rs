@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use napi_derive::napi;
 use secrecy::SecretString;
 
+use crate::core::auth::{Login, SecretInput};
 use crate::core::tls::{Source, TlsSettings};
 use crate::core::{self, kv2::MetadataSettings, ClientOptions, VaultError};
 
@@ -42,6 +43,101 @@ pub struct VaultClientOptions {
     /// An HTTP proxy for every request, e.g. `"http://proxy:3128"`. Default: none (`fromEnv`
     /// reads `VAULT_HTTP_PROXY`, then `HTTPS_PROXY`/`HTTP_PROXY` with `NO_PROXY`).
     pub proxy: Option<String>,
+    /// How to get a token other than `token`: AppRole, userpass, JWT, Kubernetes, TLS
+    /// certificate or a token file. The client logs in before its first request and again when
+    /// Vault says the token is invalid.
+    pub auth: Option<AuthOptions>,
+}
+
+/// A login method. Secrets may be given as values or as files (read at each login, trimmed).
+#[napi(object)]
+pub struct AuthOptions {
+    /// `"token_file"`, `"approle"`, `"userpass"`, `"jwt"`, `"kubernetes"` or `"cert"`.
+    #[napi(ts_type = "'token_file' | 'approle' | 'userpass' | 'jwt' | 'kubernetes' | 'cert'")]
+    pub method: String,
+    /// Where the method is mounted. Default: the method's name (`approle`, `userpass`, ...).
+    pub mount: Option<String>,
+    /// token_file: the file Vault Agent writes the token to; re-read when it changes.
+    pub token_file: Option<String>,
+    /// approle: the role id, or `roleIdFile`.
+    pub role_id: Option<String>,
+    pub role_id_file: Option<String>,
+    /// approle: the secret id, or `secretIdFile` (omit both for roles without `bind_secret_id`).
+    pub secret_id: Option<String>,
+    pub secret_id_file: Option<String>,
+    /// userpass: the user name.
+    pub username: Option<String>,
+    /// userpass: the password, or `passwordFile`.
+    pub password: Option<String>,
+    pub password_file: Option<String>,
+    /// jwt and kubernetes: the Vault role (required); cert: the certificate role name (optional).
+    pub role: Option<String>,
+    /// jwt: the JWT file (required); kubernetes: default
+    /// `/var/run/secrets/kubernetes.io/serviceaccount/token`.
+    pub jwt_file: Option<String>,
+}
+
+fn secret_input(value: Option<String>, file: Option<String>, name: &str) -> Option<SecretInput> {
+    match (value, file) {
+        (Some(v), _) => Some(SecretInput::Value {
+            value: SecretString::from(v),
+            from: format!("option `auth.{name}`"),
+        }),
+        (None, Some(f)) => Some(SecretInput::File(Source::new(
+            f,
+            format!("option `auth.{name}File`"),
+        ))),
+        (None, None) => None,
+    }
+}
+
+impl TryFrom<AuthOptions> for Login {
+    type Error = VaultError;
+
+    fn try_from(a: AuthOptions) -> core::Result<Self> {
+        let missing = |what: &str| {
+            VaultError::invalid_config(format!(
+                "auth.method \"{}\" needs option `auth.{what}`",
+                a.method
+            ))
+        };
+        let mount = a.mount.clone().unwrap_or_else(|| a.method.clone());
+        Ok(match a.method.as_str() {
+            "token_file" => Login::TokenFile(Source::new(
+                a.token_file.clone().ok_or_else(|| missing("tokenFile"))?,
+                "option `auth.tokenFile`",
+            )),
+            "approle" => Login::AppRole {
+                mount,
+                role_id: secret_input(a.role_id.clone(), a.role_id_file.clone(), "roleId").ok_or_else(|| missing("roleId"))?,
+                secret_id: secret_input(a.secret_id, a.secret_id_file, "secretId"),
+            },
+            "userpass" => Login::UserPass {
+                mount,
+                username: a.username.clone().ok_or_else(|| missing("username"))?,
+                password: secret_input(a.password.clone(), a.password_file.clone(), "password").ok_or_else(|| missing("password"))?,
+            },
+            "jwt" => Login::Jwt {
+                mount,
+                role: a.role.clone().ok_or_else(|| missing("role"))?,
+                jwt: Source::new(a.jwt_file.clone().ok_or_else(|| missing("jwtFile"))?, "option `auth.jwtFile`"),
+            },
+            "kubernetes" => Login::Kubernetes {
+                mount,
+                role: a.role.clone().ok_or_else(|| missing("role"))?,
+                jwt: Source::new(
+                    a.jwt_file.clone().unwrap_or_else(|| core::auth::KUBERNETES_JWT_PATH.to_string()),
+                    "option `auth.jwtFile`",
+                ),
+            },
+            "cert" => Login::Cert { mount, name: a.role.clone() },
+            other => {
+                return Err(VaultError::invalid_config(format!(
+                    "option `auth.method` must be token_file, approle, userpass, jwt, kubernetes or cert; got \"{other}\""
+                )))
+            }
+        })
+    }
 }
 
 /// TLS settings. Paths are read when the client is built; a bad file throws `INVALID_CONFIG`.
@@ -78,9 +174,11 @@ impl From<TlsOptions> for TlsSettings {
     }
 }
 
-impl From<VaultClientOptions> for ClientOptions {
-    fn from(o: VaultClientOptions) -> Self {
-        ClientOptions {
+impl TryFrom<VaultClientOptions> for ClientOptions {
+    type Error = VaultError;
+
+    fn try_from(o: VaultClientOptions) -> core::Result<Self> {
+        Ok(ClientOptions {
             addr: Some(o.addr),
             token: o.token.map(SecretString::from),
             namespace: o.namespace,
@@ -94,7 +192,8 @@ impl From<VaultClientOptions> for ClientOptions {
             redirect_to_other_origin: o.redirect_to_other_origin,
             tls: o.tls.map(TlsSettings::from).unwrap_or_default(),
             proxy: o.proxy,
-        }
+            login: o.auth.map(Login::try_from).transpose()?,
+        })
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use super::auth::Login;
 use super::error::{Result, VaultError};
 use super::path::ApiPath;
 use super::tls::{parse_bool, Source, TlsSettings};
@@ -56,6 +57,8 @@ pub struct ClientConfig {
     /// HTTP proxy for every request: `VAULT_HTTP_PROXY` (or `VAULT_PROXY_ADDR`), else the standard
     /// `HTTPS_PROXY` / `HTTP_PROXY` for the address' scheme, with `NO_PROXY` honoured.
     pub proxy: Option<ProxySetting>,
+    /// How to get a token when it is not fixed (AppRole, userpass, JWT, Kubernetes, cert, token file).
+    pub login: Option<Login>,
 }
 
 /// Where requests go through, and which hosts bypass it.
@@ -107,6 +110,7 @@ pub struct ClientOptions {
     /// Already tied to option names by the caller (e.g. "option `tls.caCert`").
     pub tls: TlsSettings,
     pub proxy: Option<String>,
+    pub login: Option<Login>,
 }
 
 impl ClientConfig {
@@ -124,6 +128,7 @@ impl ClientConfig {
             redirect_to_other_origin: false,
             tls: TlsSettings::default(),
             proxy: None,
+            login: None,
         })
     }
 
@@ -174,6 +179,7 @@ impl ClientConfig {
             config.redirect_to_other_origin = allow;
         }
         config.tls = options.tls;
+        config.login = options.login;
         if let Some(p) = options.proxy {
             config.proxy = Some(parse_proxy(&p, "option `proxy`", None)?);
         }
@@ -265,6 +271,7 @@ impl ClientConfig {
             };
             config.proxy = Some(parse_proxy(&value, var, no_proxy)?);
         }
+        config.login = super::auth::from_env(&get)?;
         if let Some(t) = get("VAULT_CLIENT_TIMEOUT") {
             config.timeout = parse_duration_seconds(&t, "VAULT_CLIENT_TIMEOUT")?;
         }

@@ -1,5 +1,6 @@
 //! The pure Rust core: no napi types. Data flows config -> transport -> engines -> client.
 
+pub mod auth;
 pub mod client;
 pub mod config;
 pub mod error;

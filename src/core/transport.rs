@@ -1,7 +1,7 @@
 //! The HTTP layer: one reqwest client (rustls), the headers every Vault request carries, a capped
 //! body reader, and the mapping of transport failures to error codes. It knows nothing of KV.
 
-use std::sync::{Mutex, Once};
+use std::sync::{Mutex, Once, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,12 +9,13 @@ use reqwest::header::{
     HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER,
 };
 use reqwest::{Method, StatusCode};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use url::Url;
 use zeroize::Zeroizing;
 
+use super::auth::{self, FileStamp, Login};
 use super::config::{ClientConfig, RetryConfig};
 use super::error::{ErrorCode, Result, VaultError};
 
@@ -163,8 +164,12 @@ impl RawResponse {
 pub struct Transport {
     http: reqwest::Client,
     base: Url,
-    /// Built once: a sensitive header value (hidden from hyper's Debug output).
-    token: Option<HeaderValue>,
+    /// A sensitive header value (hidden from hyper's Debug output); replaced by logins.
+    token: RwLock<Option<HeaderValue>>,
+    /// How to get a token when there is none or it turned invalid; `None` for a fixed token.
+    login: Option<Login>,
+    /// One login at a time; holds the token file's stamp when the token came from a file.
+    login_state: tokio::sync::Mutex<Option<FileStamp>>,
     namespace: Option<HeaderValue>,
     max_response_bytes: usize,
     retry: RetryConfig,
@@ -221,6 +226,9 @@ impl Transport {
             })?),
             None => None,
         };
+        if let Some(login) = &config.login {
+            login.validate()?;
+        }
         let token = match &config.token {
             Some(token) => {
                 let mut value = HeaderValue::from_str(token.expose_secret()).map_err(|_| {
@@ -239,7 +247,9 @@ impl Transport {
         Ok(Transport {
             http,
             base,
-            token,
+            token: RwLock::new(token),
+            login: config.login.clone(),
+            login_state: tokio::sync::Mutex::new(None),
             namespace,
             max_response_bytes: config.max_response_bytes,
             retry: config.retry,
@@ -248,8 +258,96 @@ impl Transport {
         })
     }
 
+    /// Whether requests can carry a token: a fixed one, or one a login method will get.
     pub fn has_token(&self) -> bool {
-        self.token.is_some()
+        self.login.is_some() || self.current_token().is_some()
+    }
+
+    fn current_token(&self) -> Option<HeaderValue> {
+        self.token.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set_token(&self, token: &SecretString) -> Result<()> {
+        let mut value = HeaderValue::from_str(token.expose_secret()).map_err(|_| {
+            VaultError::bad_response("the token Vault issued is not a valid header value")
+        })?;
+        value.set_sensitive(true);
+        *self.token.write().unwrap_or_else(|e| e.into_inner()) = Some(value);
+        Ok(())
+    }
+
+    /// Before a request: a login when there is no token yet, or a re-read of a changed token file.
+    async fn ensure_token(&self) -> Result<()> {
+        let Some(login) = &self.login else {
+            return Ok(());
+        };
+        if let Login::TokenFile(source) = login {
+            let now = auth::stamp(&source.path);
+            let mut last = self.login_state.lock().await;
+            if self.current_token().is_none() || *last != now || now.is_none() {
+                self.set_token(&auth::read_token_file(source)?)?;
+                *last = now;
+            }
+            return Ok(());
+        }
+        if self.current_token().is_some() {
+            return Ok(());
+        }
+        let _one_at_a_time = self.login_state.lock().await;
+        if self.current_token().is_some() {
+            return Ok(()); // another request logged in while this one waited
+        }
+        self.log_in(login).await
+    }
+
+    /// After a 403 "invalid token": a new login, unless another request already did one.
+    async fn relogin(&self, stale: Option<HeaderValue>) -> Result<()> {
+        let Some(login) = &self.login else {
+            return Ok(());
+        };
+        let mut state = self.login_state.lock().await;
+        if self.current_token() != stale {
+            return Ok(());
+        }
+        match login {
+            Login::TokenFile(source) => {
+                self.set_token(&auth::read_token_file(source)?)?;
+                *state = auth::stamp(&source.path);
+                Ok(())
+            }
+            _ => self.log_in(login).await,
+        }
+    }
+
+    async fn log_in(&self, login: &Login) -> Result<()> {
+        let Some((api_path, body)) = login.request()? else {
+            return Ok(());
+        };
+        let body = RequestBody::json(body.expose_secret())?;
+        let path = format!("/v1/{api_path}");
+        let url = self.base.join(&format!("v1/{api_path}")).map_err(|e| {
+            VaultError::invalid_config(format!("cannot build a URL for {path}: {e}"))
+        })?;
+        let bytes = (
+            body.content_type,
+            Bytes::from_owner(ZeroizingOwner(body.bytes)),
+        );
+        let resp = self
+            .send_with_retries(&Method::POST, &url, &path, Some(&bytes), false)
+            .await?;
+        let resp = resp.success().map_err(|mut e| {
+            e.message = format!("{} login failed: {}", login.name(), e.message);
+            e
+        })?;
+        let answer: auth::LoginAnswer = resp.json()?;
+        let issued = answer.into_token(&resp.path)?;
+        tracing::debug!(
+            method = login.name(),
+            lease_duration = issued.lease_duration,
+            renewable = issued.renewable,
+            "logged in to Vault"
+        );
+        self.set_token(&issued.token)
     }
 
     /// Sends `method` to `/v1/<api_path>` with optional query and body, and reads the answer.
@@ -274,10 +372,34 @@ impl Transport {
         }
         // The owner is zeroized when the last clone of the bytes (one per attempt) is dropped.
         let body = body.map(|b| (b.content_type, Bytes::from_owner(ZeroizingOwner(b.bytes))));
+        self.ensure_token().await?;
+        let used = self.current_token();
+        let resp = self
+            .send_with_retries(&method, &url, &path, body.as_ref(), true)
+            .await?;
+        if self.login.is_some() && resp.status == StatusCode::FORBIDDEN && says_invalid_token(&resp)
+        {
+            // Expired or revoked: log in again once and repeat the request once.
+            self.relogin(used).await?;
+            return self
+                .send_with_retries(&method, &url, &path, body.as_ref(), true)
+                .await;
+        }
+        Ok(resp)
+    }
+
+    async fn send_with_retries(
+        &self,
+        method: &Method,
+        url: &Url,
+        path: &str,
+        body: Option<&(&'static str, Bytes)>,
+        with_token: bool,
+    ) -> Result<RawResponse> {
         let mut retries = 0;
         loop {
             let outcome = self
-                .send_following_redirect(&method, url.clone(), &path, body.as_ref())
+                .send_following_redirect(method, url.clone(), path, body, with_token)
                 .await;
             let retry_after = match &outcome {
                 Ok(resp) if is_retryable_status(resp.status) => Some(resp.retry_after),
@@ -309,8 +431,11 @@ impl Transport {
         url: Url,
         path: &str,
         body: Option<&(&'static str, Bytes)>,
+        with_token: bool,
     ) -> Result<RawResponse> {
-        let first = self.send_once(method, url.clone(), path, body).await?;
+        let first = self
+            .send_once(method, url.clone(), path, body, with_token)
+            .await?;
         if first.status != StatusCode::TEMPORARY_REDIRECT {
             return Ok(first);
         }
@@ -319,7 +444,7 @@ impl Transport {
         };
         let next = self.follow_redirect(&url, &location, path)?;
         // One hop only: a second redirect comes back as an error answer.
-        self.send_once(method, next, path, body).await
+        self.send_once(method, next, path, body, with_token).await
     }
 
     /// Where a 307 may take the request: the same scheme only (never https to http), and another
@@ -358,10 +483,11 @@ impl Transport {
         url: Url,
         path: &str,
         body: Option<&(&'static str, Bytes)>,
+        with_token: bool,
     ) -> Result<RawResponse> {
         let mut request = self.http.request(method.clone(), url);
-        if let Some(token) = &self.token {
-            request = request.header(X_VAULT_TOKEN, token.clone());
+        if let Some(token) = self.current_token().filter(|_| with_token) {
+            request = request.header(X_VAULT_TOKEN, token);
         }
         if let Some(ns) = &self.namespace {
             request = request.header(X_VAULT_NAMESPACE, ns.clone());
@@ -437,6 +563,14 @@ impl Transport {
         .with_path(path)
         .with_status(status.as_u16())
     }
+}
+
+/// Vault >= 1.17 says `invalid token` next to `permission denied` for an expired or revoked token.
+fn says_invalid_token(resp: &RawResponse) -> bool {
+    let needle = b"invalid token";
+    resp.body
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// The Go client's rule: 412 (index not yet replicated), 429, and 5xx except 501 (not initialised).

@@ -194,6 +194,21 @@ export declare class VaultClient {
   sealStatus(): Promise<SealStatus>
   /** `{ sealed, initialized }`, as the community client's `getSealStatus()`. */
   getSealStatus(): Promise<{ sealed: boolean; initialized: boolean }>
+  /**
+   * Renews the token now (`auth/token/renew-self`, by its original TTL); resolves to the new
+   * TTL in seconds. Background renewal does this by itself unless `renew: false`.
+   */
+  renewSelf(): Promise<number>
+  /**
+   * Calls `callback` on token events: `renewed`, `reauthenticated`, `renewal_failed`,
+   * `expired`. The subscription never keeps Node running; `close()` ends it.
+   */
+  onTokenEvent(callback: (event: TokenEvent) => void): void
+  /**
+   * Stops background renewal and drops event subscribers, so nothing of this client keeps
+   * running. Requests still work afterwards.
+   */
+  close(): void
   /** `auth/token/lookup-self`, without the token itself (`id` is left out). */
   lookupSelf(): Promise<TokenInfo>
   /**
@@ -293,6 +308,16 @@ export interface TlsOptions {
   skipVerify?: boolean
 }
 
+/** A token event. Never holds the token. */
+export interface TokenEvent {
+  /** `renewed`, `reauthenticated`, `renewal_failed` or `expired`. */
+  kind: 'renewed' | 'reauthenticated' | 'renewal_failed' | 'expired'
+  /** Seconds the token has left, when known. */
+  ttl?: number
+  /** What failed, for `renewal_failed` and `expired`. */
+  error?: string
+}
+
 /** Options of `new VaultClient(options)`. `addr` is required; everything else has a default. */
 export interface VaultClientOptions {
   /** Vault's address, `http://` or `https://`, e.g. `"https://vault.example.com:8200"`. */
@@ -339,6 +364,11 @@ export interface VaultClientOptions {
    * Vault says the token is invalid.
    */
   auth?: AuthOptions
+  /**
+   * Renew the token in the background at about two thirds of its TTL, and log in again when
+   * renewal can no longer extend it. Default true. A fixed non-renewable token is left alone.
+   */
+  renew?: boolean
 }
 
 /** Options of `write` and `patch`. */

@@ -279,3 +279,78 @@ describe('bad auth options throw INVALID_CONFIG at construction', () => {
     })
   }
 })
+
+/** Resolves with the events seen once `done(events)` is true. */
+function collect(c, done) {
+  const events = []
+  return new Promise((resolve) => {
+    c.onTokenEvent((e) => {
+      events.push(e)
+      if (done(events)) resolve(events)
+    })
+  })
+}
+
+describe('background renewal and events', { skip: !!process.env.VAULT_TEST_ADDR && 'configures auth methods' }, () => {
+  test('a login token is renewed, then replaced by a new login when max TTL caps it', { timeout: 30000 }, async () => {
+    await ok('POST', 'auth/approle/role/short', {
+      token_policies: ['ocv-auth-read'],
+      token_ttl: '3s',
+      token_max_ttl: '6s',
+    })
+    const roleId = (await ok('GET', 'auth/approle/role/short/role-id')).data.role_id
+    const secretId = (await ok('POST', 'auth/approle/role/short/secret-id')).data.secret_id
+    const c = client({ method: 'approle', roleId, secretId })
+    const seen = collect(c, (ev) => ev.some((e) => e.kind === 'reauthenticated'))
+    assert.equal(await readApp(c), 'sk-auth-test')
+    const first = (await c.lookupSelf()).accessor
+    const events = await seen
+    const kinds = events.map((e) => e.kind)
+    assert.equal(kinds[0], 'renewed', kinds.join())
+    assert.ok(events[0].ttl > 0 && events[0].ttl <= 3)
+    assert.ok(!JSON.stringify(events).includes('hvs.'), 'no token in events')
+    assert.notEqual((await c.lookupSelf()).accessor, first, 'a new token after the new login')
+    assert.equal(await readApp(c), 'sk-auth-test')
+    c.close()
+  })
+
+  test('a fixed renewable token is renewed; with no login method it finally expires', { timeout: 30000 }, async () => {
+    const t = await ok('POST', 'auth/token/create', { policies: ['ocv-auth-read'], ttl: '3s', explicit_max_ttl: '5s' })
+    const c = new VaultClient({ addr: vault.addr, token: t.auth.client_token, kvVersion: 2, maxRetries: 0 })
+    const seen = collect(c, (ev) => ev.some((e) => e.kind === 'expired'))
+    assert.equal(await readApp(c), 'sk-auth-test')
+    const events = await seen
+    assert.equal(events[0].kind, 'renewed')
+    assert.equal(events.at(-1).kind, 'expired')
+    await assertNoLeak(assert, { message: JSON.stringify(events) }, [t.auth.client_token])
+    c.close()
+  })
+
+  test('renewSelf renews on demand', async () => {
+    const t = await ok('POST', 'auth/token/create', { policies: ['ocv-auth-read'], ttl: '1h' })
+    const c = new VaultClient({ addr: vault.addr, token: t.auth.client_token, renew: false })
+    const ttl = await c.renewSelf()
+    assert.ok(ttl > 3500 && ttl <= 3600, String(ttl))
+  })
+
+  test(
+    'a subscription and the renewal task never keep Node running; close() stops them',
+    { timeout: 30000 },
+    async () => {
+      await ok('POST', 'auth/approle/role/short2', { token_policies: ['ocv-auth-read'], token_ttl: '60s' })
+      const roleId = (await ok('GET', 'auth/approle/role/short2/role-id')).data.role_id
+      const secretId = (await ok('POST', 'auth/approle/role/short2/secret-id')).data.secret_id
+      const script = `
+      const { VaultClient } = require(${JSON.stringify(new URL('../index.js', import.meta.url).pathname)});
+      const c = new VaultClient({ addr: ${JSON.stringify(vault.addr)}, kvVersion: 2,
+        auth: { method: 'approle', roleId: ${JSON.stringify(roleId)}, secretId: ${JSON.stringify(secretId)} } });
+      c.onTokenEvent(() => {});
+      c.read('auth-test/app').then((s) => { console.log(s.data.apiKey); if (process.argv[1] === 'close') c.close() });`
+      for (const mode of ['close', 'no-close']) {
+        // A 60 s token renews after ~40 s: the child must end long before that, on its own.
+        const out = execFileSync(process.execPath, ['-e', script, mode], { encoding: 'utf8', timeout: 15000 })
+        assert.equal(out.trim(), 'sk-auth-test')
+      }
+    },
+  )
+})

@@ -382,9 +382,9 @@ describe('HTTP proxy', () => {
       proxy: proxy.addr,
     })
     assert.equal((await viaProxy.read(`${p}/app`)).data.apiKey, secretValue)
-    const [r] = await proxy.requests()
-    assert.equal(r.path, `/v1/secret/data/${p}/app`)
-    assert.equal(r.headers.host, 'vault.invalid:8200')
+    const reads = (await proxy.requests()).filter((r) => r.path === `/v1/secret/data/${p}/app`)
+    assert.equal(reads.length, 1)
+    assert.equal(reads[0].headers.host, 'vault.invalid:8200')
   })
 
   test('VAULT_HTTP_PROXY and HTTP_PROXY with NO_PROXY, through fromEnv', async () => {
@@ -413,6 +413,7 @@ describe('HTTP proxy', () => {
     assert.deepEqual(run({ VAULT_ADDR: 'http://vault.invalid:8200', HTTP_PROXY: proxy.addr, NO_PROXY: '.invalid' }), {
       code: 'NETWORK',
     })
-    assert.equal((await proxy.requests()).length, 2)
+    const reads = (await proxy.requests()).filter((r) => r.path === `/v1/secret/data/${p}/app`)
+    assert.equal(reads.length, 2, 'the NO_PROXY run did not go through the proxy')
   })
 })

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use serde::Serialize;
 use serde_json::Value;
@@ -17,6 +18,39 @@ use super::options::{
 use crate::core::{self, kv2::MetadataSettings, ClientConfig, SecretData};
 
 type Promise<'env> = Result<PromiseRaw<'env, Unknown<'env>>>;
+
+/// Token events reach JS through a weak threadsafe function: it never keeps Node alive, and
+/// errors stay in JS (`CalleeHandled = false`).
+type TokenEventCallback = ThreadsafeFunction<TokenEvent, (), TokenEvent, Status, false, true>;
+
+/// A token event. Never holds the token.
+#[napi(object)]
+pub struct TokenEvent {
+    /// `renewed`, `reauthenticated`, `renewal_failed` or `expired`.
+    #[napi(ts_type = "'renewed' | 'reauthenticated' | 'renewal_failed' | 'expired'")]
+    pub kind: String,
+    /// Seconds the token has left, when known.
+    pub ttl: Option<f64>,
+    /// What failed, for `renewal_failed` and `expired`.
+    pub error: Option<String>,
+}
+
+impl From<&core::lifecycle::TokenEvent> for TokenEvent {
+    fn from(e: &core::lifecycle::TokenEvent) -> Self {
+        use core::lifecycle::TokenEventKind::*;
+        let kind = match e.kind {
+            Renewed => "renewed",
+            Reauthenticated => "reauthenticated",
+            RenewalFailed => "renewal_failed",
+            Expired => "expired",
+        };
+        TokenEvent {
+            kind: kind.to_string(),
+            ttl: e.ttl.map(|t| t as f64),
+            error: e.error.clone(),
+        }
+    }
+}
 
 /// A HashiCorp Vault client (KV v2 and v1, sys, token). Every method returns a promise that
 /// rejects with a `VaultError`.
@@ -380,6 +414,37 @@ impl VaultClient {
                 },
             )
         })
+    }
+
+    /// Renews the token now (`auth/token/renew-self`, by its original TTL); resolves to the new
+    /// TTL in seconds. Background renewal does this by itself unless `renew: false`.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn renew_self<'env>(&self, env: &'env Env) -> Promise<'env> {
+        let c = self.inner.clone();
+        spawn(env, async move { c.renew_self().await }, |env, ttl| {
+            js(env, &ttl)
+        })
+    }
+
+    /// Calls `callback` on token events: `renewed`, `reauthenticated`, `renewal_failed`,
+    /// `expired`. The subscription never keeps Node running; `close()` ends it.
+    #[napi(ts_args_type = "callback: (event: TokenEvent) => void")]
+    pub fn on_token_event(&self, callback: TokenEventCallback) {
+        self.inner.on_token_event(std::sync::Arc::new(
+            move |event: &core::lifecycle::TokenEvent| {
+                callback.call(
+                    TokenEvent::from(event),
+                    ThreadsafeFunctionCallMode::NonBlocking,
+                );
+            },
+        ));
+    }
+
+    /// Stops background renewal and drops event subscribers, so nothing of this client keeps
+    /// running. Requests still work afterwards.
+    #[napi]
+    pub fn close(&self) {
+        self.inner.close();
     }
 
     /// `auth/token/lookup-self`, without the token itself (`id` is left out).

@@ -47,6 +47,9 @@ pub struct VaultClientOptions {
     /// certificate or a token file. The client logs in before its first request and again when
     /// Vault says the token is invalid.
     pub auth: Option<AuthOptions>,
+    /// Renew the token in the background at about two thirds of its TTL, and log in again when
+    /// renewal can no longer extend it. Default true. A fixed non-renewable token is left alone.
+    pub renew: Option<bool>,
 }
 
 /// A login method. Secrets may be given as values or as files (read at each login, trimmed).
@@ -193,6 +196,7 @@ impl TryFrom<VaultClientOptions> for ClientOptions {
             tls: o.tls.map(TlsSettings::from).unwrap_or_default(),
             proxy: o.proxy,
             login: o.auth.map(Login::try_from).transpose()?,
+            renew: o.renew,
         })
     }
 }

@@ -16,7 +16,7 @@ use super::token::{self, TokenInfo};
 use super::transport::{RequestBody, Transport};
 
 pub struct VaultClient {
-    transport: Transport,
+    transport: std::sync::Arc<Transport>,
     config: ClientConfig,
     kv_version: OnceCell<KvVersion>,
 }
@@ -230,6 +230,30 @@ impl VaultClient {
 
     pub async fn seal_status(&self) -> Result<SealStatus> {
         sys::seal_status(&self.transport).await
+    }
+
+    /// Renews the client's token now by its original TTL; returns the new TTL in seconds.
+    pub async fn renew_self(&self) -> Result<u64> {
+        if !self.transport.has_token() {
+            return Err(VaultError::invalid_config(
+                "renewSelf needs a token; none is configured",
+            ));
+        }
+        let lease = self.transport.lease().await?;
+        let increment = lease
+            .map(|l| l.increment)
+            .unwrap_or(std::time::Duration::from_secs(3600));
+        Ok(self.transport.renew_self(increment).await?.as_secs())
+    }
+
+    /// Subscribes to token events (renewed, reauthenticated, renewal_failed, expired).
+    pub fn on_token_event(&self, listener: super::lifecycle::TokenListener) {
+        self.transport.subscribe(listener);
+    }
+
+    /// Stops background renewal and drops event subscribers.
+    pub fn close(&self) {
+        self.transport.close();
     }
 
     pub async fn lookup_self(&self) -> Result<TokenInfo> {

@@ -59,6 +59,9 @@ pub struct ClientConfig {
     pub proxy: Option<ProxySetting>,
     /// How to get a token when it is not fixed (AppRole, userpass, JWT, Kubernetes, cert, token file).
     pub login: Option<Login>,
+    /// Renew the token in the background (and log in again when renewal can no longer extend
+    /// it). Default on; a fixed token that is not renewable is left alone either way.
+    pub renew: bool,
 }
 
 /// Where requests go through, and which hosts bypass it.
@@ -111,6 +114,7 @@ pub struct ClientOptions {
     pub tls: TlsSettings,
     pub proxy: Option<String>,
     pub login: Option<Login>,
+    pub renew: Option<bool>,
 }
 
 impl ClientConfig {
@@ -129,6 +133,7 @@ impl ClientConfig {
             tls: TlsSettings::default(),
             proxy: None,
             login: None,
+            renew: true,
         })
     }
 
@@ -180,6 +185,9 @@ impl ClientConfig {
         }
         config.tls = options.tls;
         config.login = options.login;
+        if let Some(renew) = options.renew {
+            config.renew = renew;
+        }
         if let Some(p) = options.proxy {
             config.proxy = Some(parse_proxy(&p, "option `proxy`", None)?);
         }

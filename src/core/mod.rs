@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 pub mod kv1;
 pub mod kv2;
+pub mod lifecycle;
 pub mod path;
 pub mod secret;
 pub mod sys;

@@ -1,8 +1,10 @@
 //! The HTTP layer: one reqwest client (rustls), the headers every Vault request carries, a capped
 //! body reader, and the mapping of transport failures to error codes. It knows nothing of KV.
 
-use std::sync::{Mutex, Once, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Once, RwLock, Weak};
 use std::time::Duration;
+use std::time::Instant;
 
 use bytes::Bytes;
 use reqwest::header::{
@@ -18,6 +20,7 @@ use zeroize::Zeroizing;
 use super::auth::{self, FileStamp, Login};
 use super::config::{ClientConfig, RetryConfig};
 use super::error::{ErrorCode, Result, VaultError};
+use super::lifecycle::{self, Lease, TokenEvent, TokenEventKind, TokenListener};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const X_VAULT_TOKEN: HeaderName = HeaderName::from_static("x-vault-token");
@@ -170,6 +173,14 @@ pub struct Transport {
     login: Option<Login>,
     /// One login at a time; holds the token file's stamp when the token came from a file.
     login_state: tokio::sync::Mutex<Option<FileStamp>>,
+    /// The current token's lease, from the last login or renewal (`None`: unknown, ask Vault).
+    lease: Mutex<Option<Lease>>,
+    listeners: RwLock<Vec<TokenListener>>,
+    renew: bool,
+    renewal: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    closed: AtomicBool,
+    /// Lets `send` hand the renewal task a weak reference to this transport.
+    this: Weak<Transport>,
     namespace: Option<HeaderValue>,
     max_response_bytes: usize,
     retry: RetryConfig,
@@ -187,7 +198,7 @@ fn install_crypto_provider() {
 }
 
 impl Transport {
-    pub fn new(config: &ClientConfig) -> Result<Self> {
+    pub fn new(config: &ClientConfig) -> Result<Arc<Self>> {
         install_crypto_provider();
         let mut headers = HeaderMap::new();
         headers.insert(X_VAULT_REQUEST, HeaderValue::from_static("true"));
@@ -244,7 +255,13 @@ impl Transport {
             let p = format!("{}/", base.path());
             base.set_path(&p);
         }
-        Ok(Transport {
+        Ok(Arc::new_cyclic(|this| Transport {
+            this: this.clone(),
+            lease: Mutex::new(None),
+            listeners: RwLock::new(Vec::new()),
+            renew: config.renew,
+            renewal: Mutex::new(None),
+            closed: AtomicBool::new(false),
             http,
             base,
             token: RwLock::new(token),
@@ -255,7 +272,135 @@ impl Transport {
             retry: config.retry,
             redirect_to_other_origin: config.redirect_to_other_origin,
             index: Mutex::new(None),
-        })
+        }))
+    }
+
+    /// Subscribes to token events.
+    pub fn subscribe(&self, listener: TokenListener) {
+        self.listeners
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(listener);
+    }
+
+    pub(crate) fn emit(&self, kind: TokenEventKind, ttl: Option<u64>, error: Option<String>) {
+        let event = TokenEvent { kind, ttl, error };
+        tracing::debug!(?event, "token event");
+        let listeners = self
+            .listeners
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for listener in listeners {
+            listener(&event);
+        }
+    }
+
+    /// Stops the renewal task and drops every subscriber. Requests still work afterwards.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        if let Some(task) = self
+            .renewal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            task.abort();
+        }
+        self.listeners
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn can_log_in(&self) -> bool {
+        self.login.is_some()
+    }
+
+    /// Starts the renewal task once, from inside the runtime, after the first request got a token.
+    fn start_renewal(&self) {
+        if !self.renew || self.is_closed() {
+            return;
+        }
+        let mut slot = self.renewal.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_some() {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            *slot = Some(runtime.spawn(lifecycle::run(self.this.clone())));
+        }
+    }
+
+    /// The current lease: known from a login or renewal, or asked with `lookup-self`.
+    /// `None` for a token that never expires.
+    pub(crate) async fn lease(&self) -> Result<Option<Lease>> {
+        if let Some(lease) = *self.lease.lock().unwrap_or_else(|e| e.into_inner()) {
+            return Ok(Some(lease));
+        }
+        let info = super::token::lookup_self(self).await?;
+        if info.ttl <= 0 {
+            return Ok(None);
+        }
+        let increment = if info.creation_ttl > 0 {
+            info.creation_ttl
+        } else {
+            info.ttl
+        };
+        let lease = Lease {
+            ttl: Duration::from_secs(info.ttl as u64),
+            renewable: info.renewable,
+            increment: Duration::from_secs(increment as u64),
+            at: Instant::now(),
+        };
+        *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = Some(lease);
+        Ok(Some(lease))
+    }
+
+    /// `auth/token/renew-self` asking for `increment`; returns the new TTL.
+    pub(crate) async fn renew_self(&self, increment: Duration) -> Result<Duration> {
+        let body = RequestBody::json(
+            &serde_json::json!({ "increment": format!("{}s", increment.as_secs()) }),
+        )?;
+        let resp = self
+            .send(Method::POST, "auth/token/renew-self", &[], Some(body))
+            .await?
+            .success()?;
+        let answer: lifecycle::RenewAnswer = resp.json()?;
+        let (ttl, renewable) = answer.lease();
+        let mut lease = self.lease.lock().unwrap_or_else(|e| e.into_inner());
+        let increment = lease.map(|l| l.increment).unwrap_or(increment);
+        *lease = Some(Lease {
+            ttl: Duration::from_secs(ttl),
+            renewable,
+            increment,
+            at: Instant::now(),
+        });
+        Ok(Duration::from_secs(ttl))
+    }
+
+    /// A login now, whatever the token's state; returns the new token's TTL (0 when unknown).
+    pub(crate) async fn relogin_now(&self) -> Result<Duration> {
+        let Some(login) = &self.login else {
+            return Ok(Duration::ZERO);
+        };
+        let mut state = self.login_state.lock().await;
+        if let Login::TokenFile(source) = login {
+            self.set_token(&auth::read_token_file(source)?)?;
+            *state = auth::stamp(&source.path);
+            *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            return Ok(Duration::ZERO);
+        }
+        self.log_in(login).await?;
+        Ok(self
+            .lease
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .map(|l| l.ttl)
+            .unwrap_or_default())
     }
 
     /// Whether requests can carry a token: a fixed one, or one a login method will get.
@@ -301,22 +446,24 @@ impl Transport {
     }
 
     /// After a 403 "invalid token": a new login, unless another request already did one.
-    async fn relogin(&self, stale: Option<HeaderValue>) -> Result<()> {
+    /// `true` when this call replaced the token.
+    async fn relogin(&self, stale: Option<HeaderValue>) -> Result<bool> {
         let Some(login) = &self.login else {
-            return Ok(());
+            return Ok(false);
         };
         let mut state = self.login_state.lock().await;
         if self.current_token() != stale {
-            return Ok(());
+            return Ok(false);
         }
         match login {
             Login::TokenFile(source) => {
                 self.set_token(&auth::read_token_file(source)?)?;
                 *state = auth::stamp(&source.path);
-                Ok(())
+                *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = None;
             }
-            _ => self.log_in(login).await,
+            _ => self.log_in(login).await?,
         }
+        Ok(true)
     }
 
     async fn log_in(&self, login: &Login) -> Result<()> {
@@ -347,7 +494,15 @@ impl Transport {
             renewable = issued.renewable,
             "logged in to Vault"
         );
-        self.set_token(&issued.token)
+        self.set_token(&issued.token)?;
+        let lease = (issued.lease_duration > 0).then(|| Lease {
+            ttl: Duration::from_secs(issued.lease_duration),
+            renewable: issued.renewable,
+            increment: Duration::from_secs(issued.lease_duration),
+            at: Instant::now(),
+        });
+        *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = lease;
+        Ok(())
     }
 
     /// Sends `method` to `/v1/<api_path>` with optional query and body, and reads the answer.
@@ -373,6 +528,7 @@ impl Transport {
         // The owner is zeroized when the last clone of the bytes (one per attempt) is dropped.
         let body = body.map(|b| (b.content_type, Bytes::from_owner(ZeroizingOwner(b.bytes))));
         self.ensure_token().await?;
+        self.start_renewal();
         let used = self.current_token();
         let resp = self
             .send_with_retries(&method, &url, &path, body.as_ref(), true)
@@ -380,7 +536,14 @@ impl Transport {
         if self.login.is_some() && resp.status == StatusCode::FORBIDDEN && says_invalid_token(&resp)
         {
             // Expired or revoked: log in again once and repeat the request once.
-            self.relogin(used).await?;
+            if self.relogin(used).await? {
+                let ttl = self
+                    .lease
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .map(|l| l.ttl.as_secs());
+                self.emit(TokenEventKind::Reauthenticated, ttl, None);
+            }
             return self
                 .send_with_retries(&method, &url, &path, body.as_ref(), true)
                 .await;
@@ -651,7 +814,7 @@ fn transport_error(e: reqwest::Error, path: &str) -> VaultError {
 mod tests {
     use super::*;
 
-    fn transport(other_origin: bool) -> Transport {
+    fn transport(other_origin: bool) -> Arc<Transport> {
         let mut config = ClientConfig::new("https://vault.example:8200").unwrap();
         config.redirect_to_other_origin = other_origin;
         config.retry = RetryConfig {

@@ -354,3 +354,105 @@ describe('background renewal and events', { skip: !!process.env.VAULT_TEST_ADDR 
     },
   )
 })
+
+describe(
+  'Kubernetes login against a TokenReview API on loopback',
+  { skip: !!process.env.VAULT_TEST_ADDR && 'configures auth methods' },
+  () => {
+    let reviews
+    let stub
+    const saJwt = (name) =>
+      [
+        b64url({ alg: 'RS256', typ: 'JWT' }),
+        b64url({
+          iss: 'kubernetes/serviceaccount',
+          sub: `system:serviceaccount:openclaw:${name}`,
+          'kubernetes.io/serviceaccount/namespace': 'openclaw',
+          'kubernetes.io/serviceaccount/service-account.name': name,
+          'kubernetes.io/serviceaccount/service-account.uid': `uid-${name}`,
+        }),
+        'c2lnbmF0dXJl',
+      ].join('.')
+
+    before(async () => {
+      const { createServer } = await import('node:http')
+      reviews = []
+      // The API server's TokenReview: it vouches for the service account named in the token.
+      stub = createServer((req, res) => {
+        let body = ''
+        req.on('data', (d) => (body += d))
+        req.on('end', () => {
+          const token = JSON.parse(body).spec.token
+          reviews.push({ path: req.url, token })
+          const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url'))
+          const name = claims['kubernetes.io/serviceaccount/service-account.name']
+          res.writeHead(201, { 'content-type': 'application/json' })
+          res.end(
+            JSON.stringify({
+              kind: 'TokenReview',
+              apiVersion: 'authentication.k8s.io/v1',
+              status: {
+                authenticated: true,
+                user: { username: `system:serviceaccount:openclaw:${name}`, uid: `uid-${name}` },
+              },
+            }),
+          )
+        })
+      })
+      await new Promise((r) => stub.listen(0, '127.0.0.1', r))
+      await ok('POST', 'sys/auth/kubernetes', { type: 'kubernetes' })
+      await ok('POST', 'auth/kubernetes/config', {
+        kubernetes_host: `http://127.0.0.1:${stub.address().port}`,
+        token_reviewer_jwt: 'reviewer-token',
+        disable_local_ca_jwt: true,
+      })
+      await ok('POST', 'auth/kubernetes/role/gw', {
+        bound_service_account_names: ['gateway'],
+        bound_service_account_namespaces: ['openclaw'],
+        token_policies: ['ocv-auth-read'],
+      })
+      writeFileSync(f('sa-gateway.jwt'), saJwt('gateway'))
+      writeFileSync(f('sa-intruder.jwt'), saJwt('intruder'))
+    })
+
+    after(() => new Promise((r) => stub?.close(r)))
+
+    test('the service-account token logs in, and the TokenReview API saw it', async () => {
+      const c = client({ method: 'kubernetes', role: 'gw', jwtFile: f('sa-gateway.jwt') })
+      assert.equal(await readApp(c), 'sk-auth-test')
+      assert.equal(reviews.at(-1).path, '/apis/authentication.k8s.io/v1/tokenreviews')
+      assert.equal(reviews.at(-1).token, saJwt('gateway'))
+      assert.ok((await c.lookupSelf()).policies.includes('ocv-auth-read'))
+    })
+
+    test('a service account the role does not bind is refused', async () => {
+      const err = await client({ method: 'kubernetes', role: 'gw', jwtFile: f('sa-intruder.jwt') })
+        .read('auth-test/app')
+        .catch((e) => e)
+      assert.ok(err instanceof VaultError)
+      assert.match(err.message, /kubernetes login failed/)
+      await assertNoLeak(assert, err, [saJwt('intruder')])
+    })
+
+    test('OPENCLAW_VAULT_AUTH_METHOD=kubernetes with OPENCLAW_VAULT_JWT_FILE', async () => {
+      const script = `
+      const { VaultClient } = require(${JSON.stringify(new URL('../index.js', import.meta.url).pathname)});
+      VaultClient.fromEnv().read('auth-test/app').then((s) => console.log(s.data.apiKey), (e) => console.log(e.code, e.message))`
+      // Asynchronously: the TokenReview stub runs in this process and must keep answering.
+      const { execFile } = await import('node:child_process')
+      const { promisify } = await import('node:util')
+      const { stdout: out } = await promisify(execFile)(process.execPath, ['-e', script], {
+        timeout: 20000,
+        env: {
+          PATH: process.env.PATH,
+          VAULT_ADDR: vault.addr,
+          OPENCLAW_VAULT_AUTH_METHOD: 'kubernetes',
+          OPENCLAW_VAULT_AUTH_ROLE: 'gw',
+          OPENCLAW_VAULT_JWT_FILE: f('sa-gateway.jwt'),
+        },
+        encoding: 'utf8',
+      })
+      assert.equal(out.trim(), 'sk-auth-test')
+    })
+  },
+)

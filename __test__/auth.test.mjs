@@ -226,6 +226,27 @@ describe(
       assert.deepEqual(run({ VAULT_TOKEN_FILE: f('env-token') }), expect, 'VAULT_TOKEN_FILE alone, as OpenClaw')
     })
 
+    test('debug logs say what happened and never hold a token or secret', async () => {
+      const { spawnSync } = await import('node:child_process')
+      const r = spawnSync(process.execPath, ['-e', script], {
+        env: {
+          PATH: process.env.PATH,
+          VAULT_ADDR: vault.addr,
+          OPENCLAW_VAULT_KV_VERSION: '2',
+          OPENCLAW_VAULT_LOG: 'debug',
+          OPENCLAW_VAULT_AUTH_METHOD: 'approle',
+          OPENCLAW_VAULT_APPROLE_ROLE_ID: creds.approle.roleId,
+          OPENCLAW_VAULT_APPROLE_SECRET_ID: creds.approle.secretId,
+        },
+        encoding: 'utf8',
+      })
+      assert.deepEqual(JSON.parse(r.stdout), { apiKey: 'sk-auth-test' })
+      assert.match(r.stderr, /logged in to Vault/)
+      for (const secret of ['hvs.', creds.approle.roleId, creds.approle.secretId, 'sk-auth-test']) {
+        assert.ok(!r.stderr.includes(secret), `the debug log holds ${secret.slice(0, 6)}…`)
+      }
+    })
+
     test('bad auth variables are INVALID_CONFIG naming the variable, before any request', () => {
       const cases = [
         [{ OPENCLAW_VAULT_AUTH_METHOD: 'ldap-magic' }, /OPENCLAW_VAULT_AUTH_METHOD/],

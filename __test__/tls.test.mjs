@@ -262,6 +262,64 @@ describe('environment', { skip: !!process.env.VAULT_TEST_ADDR && 'needs the dev 
   })
 })
 
+describe(
+  'redirects and logs over TLS',
+  { skip: !!process.env.VAULT_TEST_ADDR && 'needs the dev server started here' },
+  () => {
+    test('a 307 from https to http is refused, even with redirectToOtherOrigin', async () => {
+      const { createServer: createHttps } = await import('node:https')
+      const { createServer: createHttp } = await import('node:http')
+      let plainHits = 0
+      const plain = createHttp((req, res) => {
+        plainHits++
+        res.end('{}')
+      })
+      await new Promise((r) => plain.listen(0, '127.0.0.1', r))
+      const redirector = createHttps(
+        { cert: readFileSync(f('server.pem')), key: readFileSync(f('server.key')) },
+        (req, res) => {
+          res.writeHead(307, { location: `http://127.0.0.1:${plain.address().port}${req.url}` }).end()
+        },
+      )
+      await new Promise((r) => redirector.listen(0, '127.0.0.1', r))
+      try {
+        const err = await read(
+          `https://127.0.0.1:${redirector.address().port}`,
+          { caCert: f('server-ca.pem') },
+          { redirectToOtherOrigin: true },
+        ).catch((e) => e)
+        assert.equal(err.code, 'BAD_RESPONSE')
+        assert.match(err.message, /scheme must not change/)
+        assert.equal(plainHits, 0, 'nothing, and no token, went to the http address')
+        await assertNoLeak(assert, err, [vault.token])
+      } finally {
+        redirector.close()
+        plain.close()
+      }
+    })
+
+    test('skipping verification logs a warning on stderr, without the token', async () => {
+      const { spawnSync } = await import('node:child_process')
+      const script = `
+      const { VaultClient } = require(${JSON.stringify(new URL('../index.js', import.meta.url).pathname)});
+      VaultClient.fromEnv().read('tls-test/app').then((s) => console.log(s.data.apiKey), (e) => console.log(e.code))`
+      const r = spawnSync(process.execPath, ['-e', script], {
+        env: {
+          PATH: process.env.PATH,
+          VAULT_ADDR: tlsAddr,
+          VAULT_TOKEN: vault.token,
+          VAULT_SKIP_VERIFY: '1',
+          OPENCLAW_VAULT_KV_VERSION: '2',
+        },
+        encoding: 'utf8',
+      })
+      assert.equal(r.stdout.trim(), 'sk-over-tls')
+      assert.match(r.stderr, /WARN.*verification is OFF/)
+      assert.ok(!r.stderr.includes(vault.token))
+    })
+  },
+)
+
 describe('bad TLS options fail at construction, naming the option', () => {
   const cases = [
     [{ caCert: f('not-pem.pem') }, /tls\.caCert.*no PEM certificate/],

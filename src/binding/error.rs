@@ -54,12 +54,27 @@ thread_local! {
 
 #[napi(module_exports)]
 pub fn init(exports: Object, env: Env) -> Result<()> {
+    init_logging();
     let class: Unknown = exports.get_named_property("VaultError")?;
     let setup: Function<Unknown, Function<FnArgs<(String, String)>, Unknown<'static>>> =
         env.run_script(SETUP)?;
     let make: MakeError = setup.call(class)?.create_ref()?;
     MAKE_ERROR.with(|slot| *slot.borrow_mut() = Some(ManuallyDrop::new(make)));
     Ok(())
+}
+
+/// Log lines (never a token or a secret) go to stderr: warnings by default, more with
+/// `OPENCLAW_VAULT_LOG=debug` (any `tracing` filter). Once per process; a host application that
+/// installed its own subscriber keeps it.
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("OPENCLAW_VAULT_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .try_init();
 }
 
 #[derive(Serialize)]

@@ -68,7 +68,8 @@ pub fn init(exports: Object, env: Env) -> Result<()> {
 /// installed its own subscriber keeps it.
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("OPENCLAW_VAULT_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter =
+        EnvFilter::try_from_env("OPENCLAW_VAULT_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -9,101 +9,24 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 
 import { VaultClient, VaultError } from '../index.js'
+import { CLIENT_EXT, SERVER_EXT, makeCa, makeLeaf, tlsListener } from './support/certs.mjs'
 import { assertNoLeak, freePort, startVault } from './support/vault-server.mjs'
 
 const dir = mkdtempSync(join(tmpdir(), 'ocv-tls-'))
 const f = (name) => join(dir, name)
-const openssl = (...args) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] })
-
-function makeCa(name) {
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-days',
-    '1',
-    '-keyout',
-    f(`${name}.key`),
-    '-out',
-    f(`${name}.pem`),
-    '-subj',
-    `/CN=${name}`,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  )
-}
-
-function makeLeaf(name, ca, ext) {
-  openssl(
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    f(`${name}.key`),
-    '-out',
-    f(`${name}.csr`),
-    '-subj',
-    `/CN=${name}`,
-  )
-  writeFileSync(f(`${name}.ext`), ext)
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    f(`${name}.csr`),
-    '-CA',
-    f(`${ca}.pem`),
-    '-CAkey',
-    f(`${ca}.key`),
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-out',
-    f(`${name}.pem`),
-    '-extfile',
-    f(`${name}.ext`),
-  )
-}
-
 let vault
 let tlsAddr
 let mtlsAddr
 let tlsPort
 
 before(async () => {
-  makeCa('server-ca')
-  makeCa('client-ca')
-  makeCa('unknown-ca')
-  makeLeaf('server', 'server-ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n')
-  makeLeaf('client', 'client-ca', 'extendedKeyUsage=clientAuth\n')
+  for (const ca of ['server-ca', 'client-ca', 'unknown-ca']) makeCa(dir, ca)
+  makeLeaf(dir, 'server', 'server-ca', SERVER_EXT)
+  makeLeaf(dir, 'client', 'client-ca', CLIENT_EXT)
   writeFileSync(f('not-pem.pem'), 'this is not a certificate\n')
   tlsPort = await freePort()
   const mtlsPort = await freePort()
-  writeFileSync(
-    f('listeners.hcl'),
-    `listener "tcp" {
-  address       = "127.0.0.1:${tlsPort}"
-  tls_cert_file = "${f('server.pem')}"
-  tls_key_file  = "${f('server.key')}"
-}
-listener "tcp" {
-  address                            = "127.0.0.1:${mtlsPort}"
-  tls_cert_file                      = "${f('server.pem')}"
-  tls_key_file                       = "${f('server.key')}"
-  tls_require_and_verify_client_cert = true
-  tls_client_ca_file                 = "${f('client-ca.pem')}"
-}
-`,
-  )
+  writeFileSync(f('listeners.hcl'), tlsListener(dir, tlsPort) + tlsListener(dir, mtlsPort, { clientCa: 'client-ca' }))
   vault = await startVault({ extraArgs: [`-config=${f('listeners.hcl')}`] })
   tlsAddr = `https://127.0.0.1:${tlsPort}`
   mtlsAddr = `https://127.0.0.1:${mtlsPort}`
@@ -117,7 +40,10 @@ after(async () => {
 })
 
 const read = (addr, tls, extra = {}) =>
-  new VaultClient({ addr, token: vault.token, kvVersion: 2, maxRetries: 0, tls, ...extra }).read('tls-test/app')
+  // renew: false — these clients test TLS, not the background token lookup renewal makes.
+  new VaultClient({ addr, token: vault.token, kvVersion: 2, maxRetries: 0, renew: false, tls, ...extra }).read(
+    'tls-test/app',
+  )
 
 describe('server verification', { skip: !!process.env.VAULT_TEST_ADDR && 'needs the dev server started here' }, () => {
   test('the right CA is accepted', async () => {
@@ -278,7 +204,7 @@ describe(
       const redirector = createHttps(
         { cert: readFileSync(f('server.pem')), key: readFileSync(f('server.key')) },
         (req, res) => {
-          res.writeHead(307, { location: `http://127.0.0.1:${plain.address().port}${req.url}` }).end()
+          res.writeHead(307, { location: `http://127.0.0.1:${plain.address()?.port ?? 9}${req.url}` }).end()
         },
       )
       await new Promise((r) => redirector.listen(0, '127.0.0.1', r))

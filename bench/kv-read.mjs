@@ -14,8 +14,10 @@
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import os from 'node:os'
-import { startVault, startFaultProxy, faultProxyBinary } from '../__test__/support/vault-server.mjs'
-import { existsSync } from 'node:fs'
+import { freePort, startVault, startFaultProxy, faultProxyBinary } from '../__test__/support/vault-server.mjs'
+import { SERVER_EXT, makeCa, makeLeaf, tlsListener } from '../__test__/support/certs.mjs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 
 const require = createRequire(import.meta.url)
 const { VaultClient } = require('../index.js')
@@ -46,9 +48,9 @@ const SECRET = {
 const ORDER = ['@openclaw/vault', 'node-vault', 'fetch']
 
 /** The three clients for one Vault address; each `read()` resolves to the secret's `data.data`. */
-function makeClients(addr, token) {
-  const ocv = new VaultClient({ addr, token, kvVersion: 2 })
-  const nv = nodeVault({ apiVersion: 'v1', endpoint: addr, token })
+function makeClients(addr, token, ca) {
+  const ocv = new VaultClient({ addr, token, kvVersion: 2, renew: false, tls: ca ? { caCert: ca } : undefined })
+  const nv = nodeVault({ apiVersion: 'v1', endpoint: addr, token, requestOptions: ca ? { ca: readFileSync(ca) } : {} })
   const url = addr + API_PATH
   const headers = { 'X-Vault-Token': token }
   return {
@@ -123,8 +125,9 @@ function proxyCounter(proxy) {
   }
 }
 
-async function benchTarget(target, addr, token, expected, results, verify) {
-  const clients = makeClients(addr, token)
+async function benchTarget(target, addr, token, expected, results, verify, { ca, names = ORDER } = {}) {
+  const ORDER = names
+  const clients = makeClients(addr, token, ca)
   // Check once, before timing, that every client returns the same data.
   for (const name of ORDER) {
     const got = await clients[name]()
@@ -251,8 +254,14 @@ async function main() {
       body = syntheticBody()
       expected = SECRET
     } else {
-      process.stderr.write('starting the Vault dev server...\n')
-      const vault = await startVault()
+      process.stderr.write('starting the Vault dev server (plain HTTP, and a TLS listener)...\n')
+      const certDir = mkdtempSync(join(os.tmpdir(), 'ocv-bench-tls-'))
+      stack.push(() => rmSync(certDir, { recursive: true, force: true }))
+      makeCa(certDir, 'bench-ca')
+      makeLeaf(certDir, 'server', 'bench-ca', SERVER_EXT)
+      const tlsPort = await freePort()
+      writeFileSync(join(certDir, 'listener.hcl'), tlsListener(certDir, tlsPort))
+      const vault = await startVault({ extraArgs: [`-config=${join(certDir, 'listener.hcl')}`] })
       stack.push(() => vault.stop())
       upstream = vault.addr
       token = vault.token
@@ -268,6 +277,12 @@ async function main() {
       assert.deepStrictEqual(expected, SECRET)
       process.stderr.write(`real: ${vault.addr} (Vault ${vaultVersion}); answer is ${Buffer.byteLength(body)} bytes\n`)
       await benchTarget('real', vault.addr, token, expected, results)
+      // Built-in fetch cannot take a private CA without undici's Agent, so TLS compares the two
+      // clients that can.
+      await benchTarget('real TLS', `https://127.0.0.1:${tlsPort}`, token, expected, results, undefined, {
+        ca: join(certDir, 'bench-ca.pem'),
+        names: ['@openclaw/vault', 'node-vault'],
+      })
     }
     const proxy = await startFaultProxy(upstream)
     stack.push(() => proxy.stop())

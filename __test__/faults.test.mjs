@@ -417,3 +417,33 @@ describe('HTTP proxy', () => {
     assert.equal(reads.length, 2, 'the NO_PROXY run did not go through the proxy')
   })
 })
+
+describe('token renewal through faults', () => {
+  test('a failing renew-self is reported as renewal_failed, without the token', { timeout: 30000 }, async () => {
+    const created = await fetch(`${vault.addr}/v1/auth/token/create`, {
+      method: 'POST',
+      headers: { 'X-Vault-Token': vault.token },
+      body: JSON.stringify({ policies: ['default'], ttl: '3s' }),
+    }).then((r) => r.json())
+    const token = created.auth.client_token
+    await proxy.rule({
+      method: 'POST',
+      path: '^/v1/auth/token/renew-self$',
+      action: { type: 'status', status: 500, body: '{"errors":["storage is down"]}' },
+    })
+    const c = new VaultClient({ addr: proxy.addr, token, kvVersion: 2, maxRetries: 0 })
+    const failed = new Promise((resolve) =>
+      c.onTokenEvent((e) => {
+        if (e.kind === 'renewal_failed') resolve(e)
+      }),
+    )
+    assert.deepEqual((await c.lookupSelf()).policies, ['default'])
+    const event = await failed
+    assert.match(event.error, /storage is down/)
+    assert.ok(!JSON.stringify(event).includes(token))
+    c.close()
+    const renewals = (await proxy.requests()).filter((r) => r.path === '/v1/auth/token/renew-self')
+    assert.ok(renewals.length >= 1)
+    assert.equal(renewals[0].headers['x-vault-token'], '<redacted>')
+  })
+})

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 
 import { VaultClient, VaultError } from '../index.js'
-import { assertNoLeak, startVault, vaultFetch } from './support/vault-server.mjs'
+import { assertNoLeak, readApiKeyScript, runNodeJson, startVault, vaultFetch } from './support/vault-server.mjs'
 
 const dir = mkdtempSync(join(tmpdir(), 'ocv-auth-'))
 const f = (name) => join(dir, name)
@@ -181,19 +181,8 @@ describe(
   'environment (OpenClaw resolver parity)',
   { skip: !!process.env.VAULT_TEST_ADDR && 'configures auth methods' },
   () => {
-    const script = `
-    const { VaultClient } = require(${JSON.stringify(new URL('../index.js', import.meta.url).pathname)});
-    (async () => {
-      try { const s = await VaultClient.fromEnv().read('auth-test/app'); console.log(JSON.stringify({ apiKey: s.data.apiKey })) }
-      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }
-    })()`
-    const run = (env) =>
-      JSON.parse(
-        execFileSync(process.execPath, ['-e', script], {
-          env: { PATH: process.env.PATH, VAULT_ADDR: vault.addr, OPENCLAW_VAULT_KV_VERSION: '2', ...env },
-          encoding: 'utf8',
-        }),
-      )
+    const script = readApiKeyScript('auth-test/app')
+    const run = (env) => runNodeJson(script, { VAULT_ADDR: vault.addr, OPENCLAW_VAULT_KV_VERSION: '2', ...env })
 
     test('approle, userpass, jwt and token_file from variables', () => {
       const expect = { apiKey: 'sk-auth-test' }

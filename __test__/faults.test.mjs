@@ -4,7 +4,15 @@ import assert from 'node:assert/strict'
 import { after, afterEach, before, describe, test } from 'node:test'
 
 import { VaultClient, VaultError } from '../index.js'
-import { assertNoLeak, removeTree, startFaultProxy, startVault, uniquePrefix } from './support/vault-server.mjs'
+import {
+  assertNoLeak,
+  readApiKeyScript,
+  removeTree,
+  runNodeJson,
+  startFaultProxy,
+  startVault,
+  uniquePrefix,
+} from './support/vault-server.mjs'
 
 let vault
 let proxy
@@ -388,31 +396,21 @@ describe('HTTP proxy', () => {
   })
 
   test('VAULT_HTTP_PROXY and HTTP_PROXY with NO_PROXY, through fromEnv', async () => {
-    const { execFileSync } = await import('node:child_process')
-    const script = `
-      const { VaultClient } = require(${JSON.stringify(new URL('../index.js', import.meta.url).pathname)});
-      VaultClient.fromEnv().read(${JSON.stringify(`${p}/app`)})
-        .then((s) => console.log(JSON.stringify({ ok: s.data.apiKey === ${JSON.stringify(secretValue)} })))
-        .catch((e) => console.log(JSON.stringify({ code: e.code })))`
     const run = (env) =>
-      JSON.parse(
-        execFileSync(process.execPath, ['-e', script], {
-          env: {
-            PATH: process.env.PATH,
-            VAULT_TOKEN: vault.token,
-            OPENCLAW_VAULT_KV_VERSION: '2',
-            VAULT_MAX_RETRIES: '0',
-            ...env,
-          },
-          encoding: 'utf8',
-        }),
-      )
-    assert.deepEqual(run({ VAULT_ADDR: 'http://vault.invalid:8200', VAULT_HTTP_PROXY: proxy.addr }), { ok: true })
-    assert.deepEqual(run({ VAULT_ADDR: 'http://vault.invalid:8200', HTTP_PROXY: proxy.addr }), { ok: true })
+      runNodeJson(readApiKeyScript(`${p}/app`), {
+        VAULT_TOKEN: vault.token,
+        OPENCLAW_VAULT_KV_VERSION: '2',
+        VAULT_MAX_RETRIES: '0',
+        ...env,
+      })
+    const expected = { apiKey: secretValue }
+    assert.deepEqual(run({ VAULT_ADDR: 'http://vault.invalid:8200', VAULT_HTTP_PROXY: proxy.addr }), expected)
+    assert.deepEqual(run({ VAULT_ADDR: 'http://vault.invalid:8200', HTTP_PROXY: proxy.addr }), expected)
     // NO_PROXY lets the request bypass the proxy: it then fails to resolve the host.
-    assert.deepEqual(run({ VAULT_ADDR: 'http://vault.invalid:8200', HTTP_PROXY: proxy.addr, NO_PROXY: '.invalid' }), {
-      code: 'NETWORK',
-    })
+    assert.equal(
+      run({ VAULT_ADDR: 'http://vault.invalid:8200', HTTP_PROXY: proxy.addr, NO_PROXY: '.invalid' }).code,
+      'NETWORK',
+    )
     const reads = (await proxy.requests()).filter((r) => r.path === `/v1/secret/data/${p}/app`)
     assert.equal(reads.length, 2, 'the NO_PROXY run did not go through the proxy')
   })

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test'
 
 import { VaultClient, VaultError } from '../index.js'
 import { CLIENT_EXT, SERVER_EXT, makeCa, makeLeaf, tlsListener } from './support/certs.mjs'
-import { assertNoLeak, freePort, startVault } from './support/vault-server.mjs'
+import { assertNoLeak, freePort, readApiKeyScript, runNodeJson, startVault } from './support/vault-server.mjs'
 
 const dir = mkdtempSync(join(tmpdir(), 'ocv-tls-'))
 const f = (name) => join(dir, name)
@@ -130,25 +130,13 @@ describe('mutual TLS', { skip: !!process.env.VAULT_TEST_ADDR && 'needs the dev s
 })
 
 describe('environment', { skip: !!process.env.VAULT_TEST_ADDR && 'needs the dev server started here' }, () => {
-  const script = `
-    const { VaultClient } = require(${JSON.stringify(new URL('../index.js', import.meta.url).pathname)});
-    (async () => {
-      try { const c = VaultClient.fromEnv(); const s = await c.read('tls-test/app'); console.log(JSON.stringify({ apiKey: s.data.apiKey })) }
-      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }
-    })()`
   const run = (env) =>
-    JSON.parse(
-      execFileSync(process.execPath, ['-e', script], {
-        env: {
-          PATH: process.env.PATH,
-          VAULT_TOKEN: vault.token,
-          OPENCLAW_VAULT_KV_VERSION: '2',
-          VAULT_MAX_RETRIES: '0',
-          ...env,
-        },
-        encoding: 'utf8',
-      }),
-    )
+    runNodeJson(readApiKeyScript('tls-test/app'), {
+      VAULT_TOKEN: vault.token,
+      OPENCLAW_VAULT_KV_VERSION: '2',
+      VAULT_MAX_RETRIES: '0',
+      ...env,
+    })
 
   test('VAULT_CACERT, VAULT_CLIENT_CERT + VAULT_CLIENT_KEY, VAULT_TLS_SERVER_NAME', () => {
     assert.deepEqual(run({ VAULT_ADDR: tlsAddr, VAULT_CACERT: f('server-ca.pem') }), { apiKey: 'sk-over-tls' })

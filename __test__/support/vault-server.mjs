@@ -196,3 +196,25 @@ export async function removeTree(vault, prefix, mount = 'secret') {
     else await vaultFetch(vault, 'DELETE', `${mount}/metadata/${prefix}/${encodeURIComponent(key)}`)
   }
 }
+
+/** The line of Node code that loads this package's client in a child process. */
+export const requireClient = `const { VaultClient } = require(${JSON.stringify(join(root, 'index.js'))});`
+
+/** Node code that reads `path` with `VaultClient.fromEnv()` and prints `{ apiKey }` or `{ code, message }`. */
+export function readApiKeyScript(path) {
+  // fromEnv() throws configuration errors synchronously; read() rejects: both print the same way.
+  return `${requireClient}
+    (async () => {
+      try { const s = await VaultClient.fromEnv().read(${JSON.stringify(path)}); console.log(JSON.stringify({ apiKey: s.data.apiKey })) }
+      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }
+    })()`
+}
+
+/** Runs `script` in a child Node that sees only PATH and `env`, and parses the JSON it prints. */
+export function runNodeJson(script, env) {
+  const out = execFileSync(process.execPath, ['-e', script], {
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+  })
+  return JSON.parse(out)
+}

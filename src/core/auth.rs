@@ -383,15 +383,7 @@ pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<Login>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
+    use crate::core::test_env::env_of as env;
 
     #[test]
     fn methods_from_env() {

@@ -467,15 +467,7 @@ fn parse_duration_seconds(raw: &str, what: &str) -> Result<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
+    use crate::core::test_env::env_of;
 
     #[test]
     fn addr_must_be_http_or_https() {

@@ -18,3 +18,18 @@ pub use client::VaultClient;
 pub use config::{ClientConfig, ClientOptions, KvVersion};
 pub use error::{ErrorCode, Result, VaultError};
 pub use secret::SecretData;
+
+/// Test support shared by the core's unit tests.
+#[cfg(test)]
+pub(crate) mod test_env {
+    use std::collections::HashMap;
+
+    /// An environment lookup over fixed pairs, for the `from_env` parsers.
+    pub fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+}

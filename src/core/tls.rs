@@ -352,7 +352,10 @@ mod tests {
     fn a_client_key_without_a_certificate_is_refused() {
         let p = tmp(
             "key.pem",
-            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+            &format!(
+                "-----BEGIN {0}-----\nAAAA\n-----END {0}-----\n",
+                "PRIVATE KEY"
+            ),
         );
         let s = TlsSettings {
             client_key: Some(Source::new(&p, "VAULT_CLIENT_KEY")),

@@ -50,21 +50,12 @@ impl SecretInput {
 }
 
 fn read_secret_file(source: &Source) -> Result<SecretString> {
-    let text = std::fs::read_to_string(&source.path).map_err(|e| {
-        VaultError::invalid_config(format!(
-            "{} ({}) cannot be read: {e}",
-            source.from,
-            source.path.display()
-        ))
-    })?;
+    let text = std::fs::read_to_string(&source.path)
+        .map_err(|e| source.problem(format!("cannot be read: {e}")))?;
     let text = SecretString::from(text);
     let trimmed = text.expose_secret().trim();
     if trimmed.is_empty() {
-        return Err(VaultError::invalid_config(format!(
-            "{} ({}) is empty",
-            source.from,
-            source.path.display()
-        )));
+        return Err(source.problem("is empty"));
     }
     Ok(SecretString::from(trimmed.to_string()))
 }

@@ -28,6 +28,11 @@ impl Source {
             from: from.into(),
         }
     }
+
+    /// A configuration error about this file: `VAULT_CACERT (/etc/ca.pem) is not valid PEM: ...`.
+    pub fn problem(&self, what: impl std::fmt::Display) -> VaultError {
+        VaultError::invalid_config(format!("{} ({}) {what}", self.from, self.path.display()))
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,13 +81,8 @@ impl TlsSettings {
             (None, None) => Ok(builder.with_no_client_auth()),
             (Some(cert), Some(key)) => {
                 let chain = read_certs(cert)?;
-                let key_der = PrivateKeyDer::from_pem_file(&key.path).map_err(|e| {
-                    VaultError::invalid_config(format!(
-                        "{} ({}) holds no PEM private key: {e}",
-                        key.from,
-                        key.path.display()
-                    ))
-                })?;
+                let key_der = PrivateKeyDer::from_pem_file(&key.path)
+                    .map_err(|e| key.problem(format!("holds no PEM private key: {e}")))?;
                 builder.with_client_auth_cert(chain, key_der).map_err(|e| {
                     VaultError::invalid_config(format!(
                         "{} and {} do not form a usable client certificate: {e}",
@@ -108,13 +108,8 @@ impl TlsSettings {
             add_all(&mut roots, read_certs(ca)?, ca)?;
         }
         if let Some(dir) = &self.ca_path {
-            let entries = std::fs::read_dir(&dir.path).map_err(|e| {
-                VaultError::invalid_config(format!(
-                    "{} ({}) is not a readable directory: {e}",
-                    dir.from,
-                    dir.path.display()
-                ))
-            })?;
+            let entries = std::fs::read_dir(&dir.path)
+                .map_err(|e| dir.problem(format!("is not a readable directory: {e}")))?;
             let mut files: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.is_file())
@@ -127,11 +122,7 @@ impl TlsSettings {
                 }
             }
             if roots.is_empty() {
-                return Err(VaultError::invalid_config(format!(
-                    "{} ({}) holds no PEM certificate",
-                    dir.from,
-                    dir.path.display()
-                )));
+                return Err(dir.problem("holds no PEM certificate"));
             }
         }
         if !own {
@@ -146,28 +137,15 @@ impl TlsSettings {
 }
 
 fn read_certs(source: &Source) -> Result<Vec<CertificateDer<'static>>> {
-    let bytes = std::fs::read(&source.path).map_err(|e| {
-        VaultError::invalid_config(format!(
-            "{} ({}) cannot be read: {e}",
-            source.from,
-            source.path.display()
-        ))
-    })?;
+    let bytes =
+        std::fs::read(&source.path).map_err(|e| source.problem(format!("cannot be read: {e}")))?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
         .collect::<std::result::Result<_, _>>()
-        .map_err(|e| {
-            VaultError::invalid_config(format!(
-                "{} ({}) is not valid PEM: {e}",
-                source.from,
-                source.path.display()
-            ))
-        })?;
+        .map_err(|e| source.problem(format!("is not valid PEM: {e}")))?;
     if certs.is_empty() {
-        return Err(VaultError::invalid_config(format!(
-            "{} ({}) holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)",
-            source.from,
-            source.path.display()
-        )));
+        return Err(
+            source.problem("holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)")
+        );
     }
     Ok(certs)
 }
@@ -178,13 +156,9 @@ fn add_all(
     source: &Source,
 ) -> Result<()> {
     for cert in certs {
-        roots.add(cert).map_err(|e| {
-            VaultError::invalid_config(format!(
-                "{} ({}) holds a certificate rustls rejects: {e}",
-                source.from,
-                source.path.display()
-            ))
-        })?;
+        roots
+            .add(cert)
+            .map_err(|e| source.problem(format!("holds a certificate rustls rejects: {e}")))?;
     }
     Ok(())
 }

@@ -17,6 +17,12 @@ export type VaultErrorCode =
   | 'BAD_RESPONSE'
   | 'INVALID_ARGUMENT'
   | 'INVALID_CONFIG'
+  | 'CREDENTIAL_NOT_FOUND'
+  | 'INVALID_SOURCE'
+  | 'SOURCE_UNAVAILABLE'
+  | 'REFRESH_FAILED'
+  | 'LOCK_TIMEOUT'
+  | 'CONFLICT'
 
 /** The fields every `VaultError` carries (merged into the exported class). */
 export interface VaultError extends Error {

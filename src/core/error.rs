@@ -37,6 +37,19 @@ pub enum ErrorCode {
     InvalidArgument,
     /// The client's configuration (options or environment) is invalid. Raised before any request.
     InvalidConfig,
+    /// `getCredential`: no source holds the credential. The message lists the sources tried.
+    CredentialNotFound,
+    /// A local credential source exists but is unusable: malformed JSON, wrong types, a symlink,
+    /// too large. The message names the file and field.
+    InvalidSource,
+    /// A source could not be asked at all (keychain daemon absent, file unreadable).
+    SourceUnavailable,
+    /// The OAuth refresh callback failed or returned unusable tokens.
+    RefreshFailed,
+    /// Another process held a refresh lease or lock longer than the wait allowed.
+    LockTimeout,
+    /// A write would replace a different existing value (migration without `--overwrite`).
+    Conflict,
 }
 
 impl ErrorCode {
@@ -58,11 +71,17 @@ impl ErrorCode {
             ErrorCode::BadResponse => "BAD_RESPONSE",
             ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
             ErrorCode::InvalidConfig => "INVALID_CONFIG",
+            ErrorCode::CredentialNotFound => "CREDENTIAL_NOT_FOUND",
+            ErrorCode::InvalidSource => "INVALID_SOURCE",
+            ErrorCode::SourceUnavailable => "SOURCE_UNAVAILABLE",
+            ErrorCode::RefreshFailed => "REFRESH_FAILED",
+            ErrorCode::LockTimeout => "LOCK_TIMEOUT",
+            ErrorCode::Conflict => "CONFLICT",
         }
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::NotFound,
         ErrorCode::PermissionDenied,
         ErrorCode::InvalidToken,
@@ -78,6 +97,12 @@ impl ErrorCode {
         ErrorCode::BadResponse,
         ErrorCode::InvalidArgument,
         ErrorCode::InvalidConfig,
+        ErrorCode::CredentialNotFound,
+        ErrorCode::InvalidSource,
+        ErrorCode::SourceUnavailable,
+        ErrorCode::RefreshFailed,
+        ErrorCode::LockTimeout,
+        ErrorCode::Conflict,
     ];
 }
 

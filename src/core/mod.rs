@@ -3,11 +3,15 @@
 pub mod auth;
 pub mod client;
 pub mod config;
+pub mod credential;
 pub mod error;
 pub mod kv1;
 pub mod kv2;
 pub mod lifecycle;
+pub mod local_file;
+pub mod openclaw;
 pub mod path;
+pub mod providers;
 pub mod secret;
 pub mod sys;
 pub mod tls;

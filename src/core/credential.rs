@@ -231,6 +231,14 @@ pub type ParsedFields = (
     Map<String, Value>,
 );
 
+/// What [`from_fields`] read: kind, secret fields, expiry (epoch ms), non-secret metadata.
+pub type ParsedFields = (
+    CredentialKind,
+    SecretFields,
+    Option<i64>,
+    Map<String, Value>,
+);
+
 /// Builds the secret fields and kind of a credential from a JSON object that uses any of the
 /// spellings found in the wild: this package's own (`apiKey`, `token`, `accessToken`, ...),
 /// OpenClaw auth profiles (`key`, `access`, `refresh`, `expires`), OAuth files (`access_token`,
@@ -238,15 +246,7 @@ pub type ParsedFields = (
 ///
 /// Returns `(kind, secrets, expires_at, metadata)`. `what` names the object in errors
 /// (a file and JSON path, or a Vault path); values never appear in them.
-pub fn from_fields(
-    object: &Map<String, Value>,
-    what: &str,
-) -> Result<(
-    CredentialKind,
-    SecretFields,
-    Option<i64>,
-    Map<String, Value>,
-)> {
+pub fn from_fields(object: &Map<String, Value>, what: &str) -> Result<ParsedFields> {
     const ALIASES: &[(&str, &str)] = &[
         ("apiKey", fields::API_KEY),
         ("api_key", fields::API_KEY),

@@ -231,14 +231,6 @@ pub type ParsedFields = (
     Map<String, Value>,
 );
 
-/// What [`from_fields`] read: kind, secret fields, expiry (epoch ms), non-secret metadata.
-pub type ParsedFields = (
-    CredentialKind,
-    SecretFields,
-    Option<i64>,
-    Map<String, Value>,
-);
-
 /// Builds the secret fields and kind of a credential from a JSON object that uses any of the
 /// spellings found in the wild: this package's own (`apiKey`, `token`, `accessToken`, ...),
 /// OpenClaw auth profiles (`key`, `access`, `refresh`, `expires`), OAuth files (`access_token`,

@@ -98,6 +98,7 @@ impl VaultClient {
                 Ok(data.map(|d| KvSecret {
                     data: Some(d),
                     metadata: None,
+                    request_id: None,
                 }))
             }
         }

@@ -189,6 +189,8 @@ pub struct Credential {
     pub metadata: Map<String, Value>,
     pub secrets: SecretFields,
     pub version: CredentialVersion,
+    /// Vault's `request_id` of the read that produced it, for the audit log.
+    pub request_id: Option<String>,
 }
 
 impl Credential {
@@ -402,6 +404,7 @@ mod tests {
             metadata,
             secrets,
             version: CredentialVersion::Vault(1),
+            request_id: None,
         };
         let data = cred.to_vault_data();
         let (kind2, secrets2, exp2, meta2) = from_fields(&data, "x").unwrap();

@@ -30,6 +30,8 @@ pub struct VersionMetadata {
 pub struct KvSecret {
     pub data: Option<SecretData>,
     pub metadata: Option<VersionMetadata>,
+    /// Vault's `request_id` of the read, for audit lines.
+    pub request_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -146,6 +148,7 @@ pub async fn read(
                 return Ok(Some(KvSecret {
                     data: None,
                     metadata: Some(d.metadata),
+                    request_id: env.request_id,
                 }));
             }
         }
@@ -153,10 +156,12 @@ pub async fn read(
     }
     let resp = resp.success()?;
     let env = resp.envelope::<ReadData>()?;
+    let request_id = env.as_ref().and_then(|e| e.request_id.clone());
     match env.and_then(|e| e.data) {
         Some(d) => Ok(Some(KvSecret {
             data: d.data,
             metadata: Some(d.metadata),
+            request_id,
         })),
         None => Err(VaultError::bad_response(format!(
             "Vault's answer to {} has no data",
@@ -257,7 +262,7 @@ async fn patch_by_rewrite(
 ) -> Result<VersionMetadata> {
     let current = read(t, mount, path, None).await?;
     let (current_data, metadata) = match current {
-        Some(KvSecret { data: Some(d), metadata: Some(m) }) => (d, m),
+        Some(KvSecret { data: Some(d), metadata: Some(m), .. }) => (d, m),
         _ => {
             return Err(VaultError::new(
                 ErrorCode::NotFound,

@@ -1,6 +1,9 @@
 //! The pure Rust core: no napi types. Data flows config -> transport -> engines -> client.
 
+pub mod audit;
 pub mod auth;
+pub mod cache;
+pub mod chain;
 pub mod client;
 pub mod config;
 pub mod credential;
@@ -12,11 +15,13 @@ pub mod local_file;
 pub mod openclaw;
 pub mod path;
 pub mod providers;
+pub mod refresh_lease;
 pub mod secret;
 pub mod sys;
 pub mod tls;
 pub mod token;
 pub mod transport;
+pub mod watch;
 
 pub use client::VaultClient;
 pub use config::{ClientConfig, ClientOptions, KvVersion};

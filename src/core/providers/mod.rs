@@ -3,6 +3,8 @@
 
 use async_trait::async_trait;
 
+pub mod vault;
+
 use super::credential::{Credential, CredentialVersion, SourceGroup};
 use super::error::{ErrorCode, Result, VaultError};
 

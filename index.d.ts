@@ -17,6 +17,12 @@ export type VaultErrorCode =
   | 'BAD_RESPONSE'
   | 'INVALID_ARGUMENT'
   | 'INVALID_CONFIG'
+  | 'CREDENTIAL_NOT_FOUND'
+  | 'INVALID_SOURCE'
+  | 'SOURCE_UNAVAILABLE'
+  | 'REFRESH_FAILED'
+  | 'LOCK_TIMEOUT'
+  | 'CONFLICT'
 
 /** The fields every `VaultError` carries (merged into the exported class). */
 export interface VaultError extends Error {
@@ -122,6 +128,52 @@ export interface TokenInfo {
   type: string
 }
 
+/** A group of credential sources, in the order `getCredential` asks them. */
+export type CredentialSourceGroup = 'vault' | 'keychain' | 'files' | 'env'
+
+/** Options of `getCredential`. */
+export interface GetCredentialOptions {
+  /** Sources to ask, in order, instead of the configured order. */
+  order?: CredentialSourceGroup[]
+  /** Read the source even when a cached value is fresh (the result is cached). */
+  noCache?: boolean
+  /**
+   * Trades the refresh token of an expired or expiring OAuth credential for new tokens. Called
+   * by exactly one process at a time; read the refresh token with `credential.expose('refreshToken')`.
+   */
+  refresh?: (credential: Credential) => Promise<RefreshResult>
+}
+
+/** The `credentials` section of OpenClaw's config file (`openclaw.json`). */
+export interface CredentialsConfig {
+  /** `"vault"` to read Vault first; default `"local"`. */
+  provider?: 'vault' | 'local'
+  /** Source order; default vault (when configured), keychain, files, env. */
+  order?: CredentialSourceGroup[]
+  /** What a Vault failure does: try local sources (default) or fail. */
+  fallback?: 'local' | 'none'
+  /** How long a read is served from the cache, in ms (default 300000). */
+  cacheTtlMs?: number
+  /** The longest the last known good Vault value is served while Vault is unreachable (default 3600000). */
+  cacheMaxStaleMs?: number
+  vault?: {
+    addr?: string
+    /** Prefer `VAULT_TOKEN`, a token file or an auth method: a token in the file is a warning. */
+    token?: string
+    tokenFile?: string
+    namespace?: string
+    mount?: string
+    kvVersion?: 1 | 2
+    /** Folder under the mount; default `"openclaw"`. */
+    prefix?: string
+    auth?: AuthOptions
+    tls?: TlsOptions
+    timeoutMs?: number
+    maxRetries?: number
+  }
+  audit?: { path?: string; enabled?: boolean }
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -129,6 +181,95 @@ export interface TokenInfo {
  * can point the loader at a WASI artifact this package does not build itself.
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/**
+ * A credential as `getCredential` returns it. Its secret fields (`apiKey`, `token`,
+ * `accessToken`, `refreshToken`, `idToken`, and any other field of the source) are `Secret`s;
+ * everything else is plain data. `JSON.stringify(credential)` and `util.inspect` show the
+ * secrets as `[REDACTED]`.
+ */
+export declare class Credential {
+  /** The name asked for. */
+  get name(): string
+  /** `api_key`, `token` or `oauth`. */
+  get kind(): 'api_key' | 'token' | 'oauth'
+  /** Where it was found. */
+  get source(): CredentialSource
+  /** Expiry in epoch milliseconds, or null. */
+  get expiresAt(): number | null
+  /** Non-secret facts of the source (`scopes`, `subscriptionType`, `profileId`, ...). */
+  get metadata(): Record<string, unknown>
+  /** True when Vault could not be reached and this is the last known good value. */
+  get stale(): boolean
+  /** The Vault KV version it was read at (null for other sources and KV v1). */
+  get version(): number | null
+  /** Names of the secret fields. */
+  get fields(): Array<string>
+  /** `apiKey` of an `api_key` credential. */
+  get apiKey(): Secret | null
+  /** `token` of a `token` credential. */
+  get token(): Secret | null
+  /** `accessToken` of an `oauth` credential. */
+  get accessToken(): Secret | null
+  /** `refreshToken` of an `oauth` credential. */
+  get refreshToken(): Secret | null
+  /** `idToken` of an `oauth` credential, when the source has one. */
+  get idToken(): Secret | null
+  /** Any secret field by name (`appToken`, `signingSecret`, `apiKey2`, ...). */
+  secret(field: string): Secret | null
+  /**
+   * The value of `field`, or of the main field (`apiKey`, `token` or `accessToken`) when
+   * none is given. Throws `INVALID_ARGUMENT` for a field the credential does not have.
+   */
+  expose(field?: string | undefined | null): string
+  /** Every secret field with its value. */
+  exposeAll(): Record<string, string>
+  /** The credential without its values: secrets appear as `[REDACTED]`. */
+  toJSON(): Record<string, unknown>
+  /** `[Credential <name> (<kind>) from <provider>]`. */
+  toString(): string
+}
+
+/**
+ * A credential chain with its own configuration: the environment, working directory and
+ * `credentials` section given here instead of the process's. The module functions use one
+ * opened from the process environment.
+ */
+export declare class CredentialStore {
+  /** Opens the chain. Throws `INVALID_CONFIG` naming the file, JSON path or variable at fault. */
+  constructor(options?: CredentialStoreOptions | undefined | null)
+  /** The config file that was read, if any. */
+  get configFile(): string | null
+  /** Warnings about the configuration (unknown keys, plaintext tokens, open permissions). */
+  get warnings(): Array<string>
+  /** As the module's `getCredential`, on this store. */
+  getCredential(name: string, options?: GetCredentialOptions): Promise<Credential>
+  /** As the module's `listCredentials`, on this store. */
+  listCredentials(options?: { order?: CredentialSourceGroup[] }): Promise<CredentialListing[]>
+  /** As the module's `watchCredential`, on this store. */
+  watchCredential(name: string, callback: (error: VaultError | null, credential: Credential | null) => void, options?: { intervalMs?: number }): CredentialWatch
+  /** Drops every cached value. */
+  clearCache(): void
+}
+
+/** A running `watchCredential`; `stop()` ends it. It keeps Node alive until stopped. */
+export declare class CredentialWatch {
+  /** Stops watching; no callback runs after this returns. */
+  stop(): void
+}
+
+/**
+ * One secret value. `String()`, template literals, `JSON.stringify` and `util.inspect` all show
+ * `[REDACTED]`; `expose()` returns the value.
+ */
+export declare class Secret {
+  /** The secret value. Call it only where the value is needed. */
+  expose(): string
+  /** Always `[REDACTED]`. */
+  toString(): string
+  /** Always `[REDACTED]`. */
+  toJSON(): string
+}
 
 /**
  * A HashiCorp Vault client (KV v2 and v1, sys, token). Every method returns a promise that
@@ -260,6 +401,57 @@ export interface AuthOptions {
   jwtFile?: string
 }
 
+/** A credential listed by `listCredentials`: where it exists, never its value. */
+export interface CredentialListing {
+  name: string
+  sources: Array<CredentialListingSource>
+}
+
+export interface CredentialListingSource {
+  provider: string
+  location: string
+}
+
+/** Where a credential came from. */
+export interface CredentialSource {
+  /**
+   * `vault`, `keychain`, `claude-code`, `codex`, `qwen`, `minimax`, `gemini`, `auth-profiles`,
+   * `openclaw-oauth`, `openclaw-config`, `dotenv` or `env`.
+   */
+  provider: string
+  /** `vault`, `keychain`, `files` or `env`. */
+  group: 'vault' | 'keychain' | 'files' | 'env'
+  /** The exact place: a Vault path, a file (with `#json.path`), a keychain item, a variable. */
+  location: string
+  /** The file, for file sources. */
+  file?: string
+}
+
+/** Options of `new CredentialStore(options)`. */
+export interface CredentialStoreOptions {
+  /**
+   * Environment to read instead of `process.env` (HOME, OPENCLAW_*, VAULT_*, API key
+   * variables). Variables not listed are unset.
+   */
+  env?: Record<string, string>
+  /** The directory whose `.env` is read (OpenClaw's working directory). Default: `process.cwd()`. */
+  cwd?: string
+  /** A `credentials` section used instead of the config file's (same shape and checks). */
+  config?: CredentialsConfig
+}
+
+/**
+ * Resolves a credential: Vault first when configured, then the keychain, local files and env
+ * (or `options.order`), cached. `options.refresh(credential)` trades the refresh token of an
+ * expired or expiring OAuth credential for new tokens; exactly one process refreshes and the
+ * new tokens are written back where they came from. Rejects with `CREDENTIAL_NOT_FOUND` (the
+ * sources tried are in `errors`), or with Vault's error when `fallback` is `"none"`.
+ */
+export declare function getCredential(name: string, options?: GetCredentialOptions): Promise<Credential>
+
+/** Which credential names exist in which sources, without values. */
+export declare function listCredentials(options?: { order?: CredentialSourceGroup[] }): Promise<CredentialListing[]>
+
 /** Key metadata settings for `writeMetadata` and `patchMetadata`. */
 export interface MetadataOptions {
   /** Versions kept per key; 0 means the engine default (10). */
@@ -282,6 +474,19 @@ export interface MetadataOptions {
 export interface ReadOptions {
   /** A KV v2 version number (a positive integer). Default: the current version. */
   version?: number
+}
+
+/** What the JS `refresh` callback resolves to. */
+export interface RefreshResult {
+  /** The new access token (required). */
+  accessToken: string
+  /** The new refresh token; omit it to keep the old one. */
+  refreshToken?: string
+  idToken?: string
+  /** Expiry in epoch milliseconds. */
+  expiresAt?: number
+  /** Or: seconds from now (OAuth's `expires_in`). */
+  expiresIn?: number
 }
 
 /** Options of `subkeys`. */
@@ -370,6 +575,13 @@ export interface VaultClientOptions {
    */
   renew?: boolean
 }
+
+/**
+ * Calls `callback(null, credential)` whenever the credential changes at its source (Vault's
+ * `current_version`, the file's modification), `callback(error, null)` when a check fails.
+ * Checks every `intervalMs` (default 5000) until `stop()`.
+ */
+export declare function watchCredential(name: string, callback: (error: VaultError | null, credential: Credential | null) => void, options?: { intervalMs?: number }): CredentialWatch
 
 /** Options of `write` and `patch`. */
 export interface WriteOptions {

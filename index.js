@@ -835,5 +835,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Credential = nativeBinding.Credential
+module.exports.CredentialStore = nativeBinding.CredentialStore
+module.exports.CredentialWatch = nativeBinding.CredentialWatch
+module.exports.Secret = nativeBinding.Secret
 module.exports.VaultClient = nativeBinding.VaultClient
 module.exports.VaultError = nativeBinding.VaultError
+module.exports.getCredential = nativeBinding.getCredential
+module.exports.listCredentials = nativeBinding.listCredentials
+module.exports.watchCredential = nativeBinding.watchCredential

@@ -60,6 +60,7 @@ pub fn init(exports: Object, env: Env) -> Result<()> {
         env.run_script(SETUP)?;
     let make: MakeError = setup.call(class)?.create_ref()?;
     MAKE_ERROR.with(|slot| *slot.borrow_mut() = Some(ManuallyDrop::new(make)));
+    super::credentials::init(&exports, &env)?;
     Ok(())
 }
 
@@ -96,6 +97,11 @@ pub fn to_js(env: &Env, err: &core::VaultError) -> Error {
         Ok(value) => Error::from(value),
         Err(e) => e,
     }
+}
+
+/// The JS `VaultError` object for a core error, as a value (for callback arguments).
+pub fn error_value<'env>(env: &'env Env, err: &core::VaultError) -> Result<Unknown<'env>> {
+    build(env, err)
 }
 
 fn build<'env>(env: &'env Env, err: &core::VaultError) -> Result<Unknown<'env>> {

@@ -127,3 +127,49 @@ export interface TokenInfo {
   ttl: number
   type: string
 }
+
+/** A group of credential sources, in the order `getCredential` asks them. */
+export type CredentialSourceGroup = 'vault' | 'keychain' | 'files' | 'env'
+
+/** Options of `getCredential`. */
+export interface GetCredentialOptions {
+  /** Sources to ask, in order, instead of the configured order. */
+  order?: CredentialSourceGroup[]
+  /** Read the source even when a cached value is fresh (the result is cached). */
+  noCache?: boolean
+  /**
+   * Trades the refresh token of an expired or expiring OAuth credential for new tokens. Called
+   * by exactly one process at a time; read the refresh token with `credential.expose('refreshToken')`.
+   */
+  refresh?: (credential: Credential) => Promise<RefreshResult>
+}
+
+/** The `credentials` section of OpenClaw's config file (`openclaw.json`). */
+export interface CredentialsConfig {
+  /** `"vault"` to read Vault first; default `"local"`. */
+  provider?: 'vault' | 'local'
+  /** Source order; default vault (when configured), keychain, files, env. */
+  order?: CredentialSourceGroup[]
+  /** What a Vault failure does: try local sources (default) or fail. */
+  fallback?: 'local' | 'none'
+  /** How long a read is served from the cache, in ms (default 300000). */
+  cacheTtlMs?: number
+  /** The longest the last known good Vault value is served while Vault is unreachable (default 3600000). */
+  cacheMaxStaleMs?: number
+  vault?: {
+    addr?: string
+    /** Prefer `VAULT_TOKEN`, a token file or an auth method: a token in the file is a warning. */
+    token?: string
+    tokenFile?: string
+    namespace?: string
+    mount?: string
+    kvVersion?: 1 | 2
+    /** Folder under the mount; default `"openclaw"`. */
+    prefix?: string
+    auth?: AuthOptions
+    tls?: TlsOptions
+    timeoutMs?: number
+    maxRetries?: number
+  }
+  audit?: { path?: string; enabled?: boolean }
+}

@@ -9,5 +9,6 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod client;
+mod credentials;
 mod error;
 mod options;

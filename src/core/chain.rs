@@ -440,6 +440,11 @@ impl CredentialChain {
         Err(err)
     }
 
+    /// Drops every cached value.
+    pub fn clear_cache(&self) {
+        self.cache.clear();
+    }
+
     /// Drops cached values of `name` (after a write, or when a watcher saw a change).
     pub fn invalidate(&self, name: &str) {
         self.cache.invalidate(name);

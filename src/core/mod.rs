@@ -7,6 +7,7 @@ pub mod chain;
 pub mod client;
 pub mod config;
 pub mod credential;
+pub mod credentials;
 pub mod error;
 pub mod kv1;
 pub mod kv2;

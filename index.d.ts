@@ -247,12 +247,12 @@ export declare class CredentialStore {
   /** As the module's `listCredentials`, on this store. */
   listCredentials(options?: { order?: CredentialSourceGroup[] }): Promise<CredentialListing[]>
   /** As the module's `watchCredential`, on this store. */
-  watchCredential(name: string, callback: (error: VaultError | null, credential: Credential | null) => void, options?: { intervalMs?: number }): CredentialWatch
+  watchCredential(name: string, callback: (error: VaultError | null, credential: Credential | null) => void, options?: { intervalMs?: number }): Promise<CredentialWatch>
   /** Drops every cached value. */
   clearCache(): void
 }
 
-/** A running `watchCredential`; `stop()` ends it. It keeps Node alive until stopped. */
+/** A running `watchCredential`; `stop()` ends it. Like `setInterval`, it keeps Node alive until stopped. */
 export declare class CredentialWatch {
   /** Stops watching; no callback runs after this returns. */
   stop(): void
@@ -579,9 +579,10 @@ export interface VaultClientOptions {
 /**
  * Calls `callback(null, credential)` whenever the credential changes at its source (Vault's
  * `current_version`, the file's modification), `callback(error, null)` when a check fails.
- * Checks every `intervalMs` (default 5000) until `stop()`.
+ * Resolves once the current value has been read (rejecting as `getCredential` would), then
+ * checks every `intervalMs` (default 5000) until `stop()`.
  */
-export declare function watchCredential(name: string, callback: (error: VaultError | null, credential: Credential | null) => void, options?: { intervalMs?: number }): CredentialWatch
+export declare function watchCredential(name: string, callback: (error: VaultError | null, credential: Credential | null) => void, options?: { intervalMs?: number }): Promise<CredentialWatch>
 
 /** Options of `write` and `patch`. */
 export interface WriteOptions {

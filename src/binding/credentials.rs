@@ -385,7 +385,7 @@ pub struct CredentialListingSource {
     pub location: String,
 }
 
-/// A running `watchCredential`; `stop()` ends it. It keeps Node alive until stopped.
+/// A running `watchCredential`; `stop()` ends it. Like `setInterval`, it keeps Node alive until stopped.
 #[napi]
 pub struct CredentialWatch {
     handle: Option<core::watch::WatchHandle>,
@@ -579,24 +579,27 @@ fn list_impl<'env>(
     )
 }
 
-fn watch_impl(
-    env: &Env,
+fn watch_impl<'env>(
+    env: &'env Env,
     store: core::Result<Arc<Store>>,
     name: String,
     callback: Function<FnArgs<(ErrorArg, Option<Credential>)>, ()>,
     options: Option<Object>,
-) -> Result<CredentialWatch> {
-    let store = store.map_err(|e| to_js(env, &e))?;
+) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+    let store = match store {
+        Ok(s) => s,
+        Err(e) => return reject(env, e),
+    };
     let interval_ms = options
         .and_then(|o| o.get::<f64>("intervalMs").ok().flatten())
         .unwrap_or(5000.0);
     if !(interval_ms.is_finite() && (10.0..=86_400_000.0).contains(&interval_ms)) {
-        return Err(to_js(
+        return reject(
             env,
-            &VaultError::invalid_argument(format!(
+            VaultError::invalid_argument(format!(
                 "option `intervalMs` must be from 10 to 86400000, got {interval_ms}"
             )),
-        ));
+        );
     }
     let tsfn: WatchCallback = callback
         .build_threadsafe_function()
@@ -610,18 +613,29 @@ fn watch_impl(
             },
         )?;
     let tsfn = Arc::new(tsfn);
-    let handle = core::watch::watch(
-        store.chain.clone(),
-        name,
-        Duration::from_millis(interval_ms as u64),
-        Arc::new(move |event| {
-            tsfn.call(WatchEvent(event), ThreadsafeFunctionCallMode::NonBlocking);
-        }),
+    let chain = store.chain.clone();
+    spawn(
+        env,
+        async move {
+            core::watch::watch(
+                chain,
+                name,
+                Duration::from_millis(interval_ms as u64),
+                Arc::new(move |event| {
+                    tsfn.call(WatchEvent(event), ThreadsafeFunctionCallMode::NonBlocking);
+                }),
+            )
+            .await
+        },
+        |env, handle| {
+            Ok(CredentialWatch {
+                handle: Some(handle),
+            }
+            .into_instance(env)?
+            .as_object(env)
+            .to_unknown())
+        },
     )
-    .map_err(|e| to_js(env, &e))?;
-    Ok(CredentialWatch {
-        handle: Some(handle),
-    })
 }
 
 /// Resolves a credential: Vault first when configured, then the keychain, local files and env
@@ -649,16 +663,17 @@ pub fn list_credentials<'env>(
 
 /// Calls `callback(null, credential)` whenever the credential changes at its source (Vault's
 /// `current_version`, the file's modification), `callback(error, null)` when a check fails.
-/// Checks every `intervalMs` (default 5000) until `stop()`.
-#[napi]
-pub fn watch_credential(
-    env: Env,
+/// Resolves once the current value has been read (rejecting as `getCredential` would), then
+/// checks every `intervalMs` (default 5000) until `stop()`.
+#[napi(ts_return_type = "Promise<CredentialWatch>")]
+pub fn watch_credential<'env>(
+    env: &'env Env,
     name: String,
     #[napi(ts_arg_type = "(error: VaultError | null, credential: Credential | null) => void")]
     callback: Function<FnArgs<(ErrorArg, Option<Credential>)>, ()>,
     #[napi(ts_arg_type = "{ intervalMs?: number }")] options: Option<Object>,
-) -> Result<CredentialWatch> {
-    watch_impl(&env, default_store(), name, callback, options)
+) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+    watch_impl(env, default_store(), name, callback, options)
 }
 
 /// A credential chain with its own configuration: the environment, working directory and
@@ -729,16 +744,16 @@ impl CredentialStore {
     }
 
     /// As the module's `watchCredential`, on this store.
-    #[napi]
-    pub fn watch_credential(
+    #[napi(ts_return_type = "Promise<CredentialWatch>")]
+    pub fn watch_credential<'env>(
         &self,
-        env: Env,
+        env: &'env Env,
         name: String,
         #[napi(ts_arg_type = "(error: VaultError | null, credential: Credential | null) => void")]
         callback: Function<FnArgs<(ErrorArg, Option<Credential>)>, ()>,
         #[napi(ts_arg_type = "{ intervalMs?: number }")] options: Option<Object>,
-    ) -> Result<CredentialWatch> {
-        watch_impl(&env, Ok(self.store.clone()), name, callback, options)
+    ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+        watch_impl(env, Ok(self.store.clone()), name, callback, options)
     }
 
     /// Drops every cached value.

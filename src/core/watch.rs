@@ -11,7 +11,7 @@ use super::cache::Resolved;
 use super::chain::{CredentialChain, GetOptions};
 use super::config::KvVersion;
 use super::credential::{CredentialVersion, SecretFields};
-use super::error::{ErrorCode, Result, VaultError};
+use super::error::Result;
 
 /// Called with the new credential after each change, or with the error that stopped a check.
 pub type WatchCallback = Arc<dyn Fn(Result<Arc<Resolved>>) + Send + Sync>;
@@ -129,47 +129,31 @@ async fn check(
         .then_some(Baseline { resolved, state }))
 }
 
-/// Starts watching `name`. The first read is the baseline (no callback); every `interval`
-/// after that, a change in the source calls `callback` with the newly read credential. Errors
-/// of a check are passed to the callback and the watch goes on.
-pub fn watch(
+/// Starts watching `name`: reads the baseline (its error, e.g. `CREDENTIAL_NOT_FOUND`, is
+/// returned), then every `interval` checks the source and calls `callback` with the newly read
+/// credential after a change. Errors of later checks go to the callback and the watch goes on.
+pub async fn watch(
     chain: Arc<CredentialChain>,
     name: String,
     interval: Duration,
     callback: WatchCallback,
 ) -> Result<WatchHandle> {
     super::chain::check_name(&name)?;
-    let handle = tokio::runtime::Handle::try_current().map_err(|_| {
-        VaultError::new(
-            ErrorCode::InvalidArgument,
-            "watch needs a running tokio runtime",
-        )
-    })?;
+    let fresh = GetOptions {
+        no_cache: true,
+        ..GetOptions::default()
+    };
+    let resolved = chain.get(&name, &fresh).await?;
+    let state = State::of(&resolved, versions(&chain, &name, &resolved).await?);
+    let mut baseline = Baseline { resolved, state };
     let (stop, mut stopped) = signal::channel(false);
-    handle.spawn(async move {
-        let fresh = GetOptions {
-            no_cache: true,
-            ..GetOptions::default()
-        };
-        let mut baseline: Option<Baseline> = None;
+    tokio::spawn(async move {
         loop {
-            if *stopped.borrow() {
-                return;
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = stopped.changed() => return,
             }
-            let result = match &baseline {
-                None => match chain.get(&name, &fresh).await {
-                    Ok(resolved) => match versions(&chain, &name, &resolved).await {
-                        Ok(v) => {
-                            let state = State::of(&resolved, v);
-                            baseline = Some(Baseline { resolved, state });
-                            Ok(None)
-                        }
-                        Err(e) => Err(e),
-                    },
-                    Err(e) => Err(e),
-                },
-                Some(before) => check(&chain, &name, before).await,
-            };
+            let result = check(&chain, &name, &baseline).await;
             if *stopped.borrow() {
                 return;
             }
@@ -177,14 +161,10 @@ pub fn watch(
                 Ok(Some(next)) => {
                     chain.invalidate(&name);
                     callback(Ok(next.resolved.clone()));
-                    baseline = Some(next);
+                    baseline = next;
                 }
                 Ok(None) => {}
                 Err(e) => callback(Err(e)),
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                _ = stopped.changed() => return,
             }
         }
     });

@@ -480,6 +480,33 @@ fn get_options(options: Option<Object>) -> core::Result<GetOptions> {
     Ok(out)
 }
 
+thread_local! {
+    /// The JS object last returned for each (store, name), so a cache hit hands back the same
+    /// object instead of building a new one. Per thread: one Node environment per thread.
+    static SHOWN: std::cell::RefCell<HashMap<usize, HashMap<String, (Arc<Resolved>, ObjectRef<false>)>>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
+/// The JS object for a cache hit: the one returned last time when the value is the same.
+fn cached_to_js<'env>(env: &'env Env, store: &Arc<Store>, name: &str, r: Arc<Resolved>) -> Result<Unknown<'env>> {
+    let key = Arc::as_ptr(store) as usize;
+    SHOWN.with(|shown| {
+        let mut shown = shown.borrow_mut();
+        let per_store = shown.entry(key).or_default();
+        if let Some((last, obj)) = per_store.get(name) {
+            if Arc::ptr_eq(last, &r) {
+                return Ok(obj.get_value(env)?.to_unknown());
+            }
+        }
+        let obj = Credential { inner: r.clone() }.into_instance(env)?.as_object(env);
+        let reference = obj.create_ref::<false>()?;
+        if let Some((_, old)) = per_store.insert(name.to_string(), (r, reference)) {
+            old.unref(env)?;
+        }
+        Ok(obj.to_unknown())
+    })
+}
+
 fn credential_to_js<'env>(env: &'env Env, r: Arc<Resolved>) -> Result<Unknown<'env>> {
     Ok(Credential { inner: r }
         .into_instance(env)?
@@ -522,7 +549,7 @@ fn get_impl<'env>(
                     chain.settings().refresh_margin.as_millis() as i64,
                 );
             if !needs_refresh {
-                let value = credential_to_js(env, hit)?;
+                let value = cached_to_js(env, &store, &name, hit)?;
                 return PromiseRaw::resolve(env, value);
             }
         }

@@ -115,6 +115,8 @@ pub struct CredentialChain {
     providers: Vec<Arc<dyn CredentialProvider>>,
     vault: Option<Arc<VaultProvider>>,
     settings: ChainSettings,
+    /// `order_signature(settings.order)`, computed once for the fast path.
+    default_signature: String,
     cache: Cache,
     audit: Option<AuditLog>,
 }
@@ -182,6 +184,7 @@ impl CredentialChain {
         CredentialChain {
             providers,
             vault,
+            default_signature: order_signature(&settings.order),
             settings,
             cache,
             audit,
@@ -237,7 +240,7 @@ impl CredentialChain {
     /// The synchronous fast path: a fresh cached value for `name` read through the default
     /// order, or `None` when an upstream read (or refresh) is needed.
     pub fn get_cached(&self, name: &str) -> Option<Arc<Resolved>> {
-        let key = cache::key(name, &order_signature(&self.settings.order));
+        let key = cache::key(name, &self.default_signature);
         match self.cache.lookup(&key, Instant::now()) {
             Lookup::Fresh {
                 resolved,

@@ -480,15 +480,23 @@ fn get_options(options: Option<Object>) -> core::Result<GetOptions> {
     Ok(out)
 }
 
+/// Per store: name -> the value last returned and its JS object.
+type ShownByName = HashMap<String, (Arc<Resolved>, ObjectRef<false>)>;
+
 thread_local! {
     /// The JS object last returned for each (store, name), so a cache hit hands back the same
     /// object instead of building a new one. Per thread: one Node environment per thread.
-    static SHOWN: std::cell::RefCell<HashMap<usize, HashMap<String, (Arc<Resolved>, ObjectRef<false>)>>> =
+    static SHOWN: std::cell::RefCell<HashMap<usize, ShownByName>> =
         std::cell::RefCell::new(HashMap::new());
 }
 
 /// The JS object for a cache hit: the one returned last time when the value is the same.
-fn cached_to_js<'env>(env: &'env Env, store: &Arc<Store>, name: &str, r: Arc<Resolved>) -> Result<Unknown<'env>> {
+fn cached_to_js<'env>(
+    env: &'env Env,
+    store: &Arc<Store>,
+    name: &str,
+    r: Arc<Resolved>,
+) -> Result<Unknown<'env>> {
     let key = Arc::as_ptr(store) as usize;
     SHOWN.with(|shown| {
         let mut shown = shown.borrow_mut();
@@ -498,7 +506,9 @@ fn cached_to_js<'env>(env: &'env Env, store: &Arc<Store>, name: &str, r: Arc<Res
                 return Ok(obj.get_value(env)?.to_unknown());
             }
         }
-        let obj = Credential { inner: r.clone() }.into_instance(env)?.as_object(env);
+        let obj = Credential { inner: r.clone() }
+            .into_instance(env)?
+            .as_object(env);
         let reference = obj.create_ref::<false>()?;
         if let Some((_, old)) = per_store.insert(name.to_string(), (r, reference)) {
             old.unref(env)?;

@@ -13,6 +13,7 @@ pub mod kv1;
 pub mod kv2;
 pub mod lifecycle;
 pub mod local_file;
+pub mod migrate;
 pub mod openclaw;
 pub mod path;
 pub mod providers;

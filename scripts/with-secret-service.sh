@@ -65,7 +65,8 @@ if [ -n "$missing" ]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/openclaw-vault-keyring.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
 mkdir -p "$tmp/home" "$tmp/data" "$tmp/config" "$tmp/runtime"
 chmod 700 "$tmp/runtime"
 

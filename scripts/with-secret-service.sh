@@ -15,7 +15,7 @@
 # In both first cases OPENCLAW_VAULT_TEST_SECRET_SERVICE=1 is exported: the tests' signal that a
 # Secret Service is there. The script exits with the command's status.
 #
-# Debian packages (CI installs them; dbus-run-session is in dbus, secret-tool in libsecret-tools):
+# Debian packages (CI installs them; dbus-run-session comes with dbus, secret-tool with libsecret-tools):
 #   apt-get install -y --no-install-recommends gnome-keyring dbus dbus-user-session libsecret-tools
 # CI wraps its test commands:
 #   CI_REQUIRE_SECRET_SERVICE=1 bash scripts/with-secret-service.sh cargo test --locked --target "$target" --workspace

@@ -43,7 +43,8 @@ pub const OWN_SERVICE: &str = "openclaw-vault";
 pub const CLAUDE_CODE_SERVICE: &str = "Claude Code-credentials";
 /// Service Codex CLI stores its `auth.json` under when its credential store is the keyring.
 pub const CODEX_SERVICE: &str = "Codex Auth";
-/// Account Claude Code used for its item in some versions; current ones use the login name.
+/// The other account Claude Code's item is said to use (OpenClaw's notes); tried after the login
+/// name, which is what Claude Code's own `security -a $USER` writes and what tools read.
 pub const CLAUDE_CODE_LEGACY_ACCOUNT: &str = "Claude Code";
 /// Account of the name index kept where the keychain cannot be searched (macOS, Windows). Never a
 /// credential name: `get` answers `None` for it and `put` refuses it.
@@ -85,7 +86,8 @@ pub fn keychain_providers() -> Vec<Arc<dyn CredentialProvider>> {
     keychain_providers_from_env(&|name| std::env::var(name).ok())
 }
 
-/// [`keychain_providers`] with an injected environment lookup.
+/// [`keychain_providers`] with an injected environment lookup for the names. The session bus is
+/// always the process's own: zbus (under `keyring`) reads `DBUS_SESSION_BUS_ADDRESS` itself.
 pub fn keychain_providers_from_env(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<Arc<dyn CredentialProvider>> {

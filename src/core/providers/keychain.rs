@@ -541,6 +541,7 @@ impl CredentialProvider for KeychainProvider {
             metadata,
             secrets,
             version: CredentialVersion::None,
+            request_id: None,
         }))
     }
 
@@ -722,6 +723,7 @@ fn claude_code_credential(
         metadata,
         secrets,
         version: CredentialVersion::None,
+        request_id: None,
     })
 }
 
@@ -941,6 +943,7 @@ impl CodexKeychainProvider {
             metadata,
             secrets,
             version: CredentialVersion::None,
+            request_id: None,
         }))
     }
 }
@@ -1007,6 +1010,7 @@ mod tests {
             metadata,
             secrets,
             version: CredentialVersion::Vault(3),
+            request_id: None,
         }
     }
 
@@ -1021,6 +1025,7 @@ mod tests {
             metadata: Map::new(),
             secrets,
             version: CredentialVersion::None,
+            request_id: None,
         }
     }
 

@@ -24,7 +24,9 @@ export async function providerAuthHeaders(provider: string): Promise<Record<stri
     case 'oauth':
       return { authorization: `Bearer ${credential.expose('accessToken')}` }
     case 'api_key':
-      return provider === 'anthropic' ? { 'x-api-key': credential.expose() } : { authorization: `Bearer ${credential.expose()}` }
+      return provider === 'anthropic'
+        ? { 'x-api-key': credential.expose() }
+        : { authorization: `Bearer ${credential.expose()}` }
     case 'token':
       return { authorization: `Bearer ${credential.expose()}` }
   }

@@ -489,6 +489,13 @@ export interface RefreshResult {
   expiresIn?: number
 }
 
+/**
+ * Runs the `openclaw-vault` command line with `argv` (without `node` and the script) on the
+ * process's own stdin, stdout, stderr and environment, and resolves to its exit code. Used by
+ * `bin/openclaw-vault.js`; see the README's CLI section.
+ */
+export declare function runCli(argv: Array<string>): Promise<number>
+
 /** Options of `subkeys`. */
 export interface SubkeysOptions {
   /** A KV v2 version number. Default: the current version. */

@@ -8,6 +8,7 @@
 // hook and its script unused in `cargo test` builds only.
 #![cfg_attr(test, allow(dead_code))]
 
+mod cli;
 mod client;
 mod credentials;
 mod error;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod chain;
+pub mod cli;
 pub mod client;
 pub mod config;
 pub mod credential;

@@ -6,6 +6,7 @@
 //! answer values to the process that asked).
 
 mod credentials;
+mod status;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -90,6 +91,10 @@ pub struct Cli {
 /// Every command. Adding one: a variant here, a module, an arm in [`dispatch`].
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Show the config found, Vault's reachability, seal state, token TTL and KV mount, and
+    /// which local sources exist; each problem with a hint. Exit 5 when something is wrong.
+    #[command(alias = "doctor")]
+    Status(status::StatusArgs),
     /// Show one credential's name, kind, source and expiry; its value only with --reveal.
     Get(credentials::GetArgs),
     /// Store a credential in Vault (or another writable source). The value comes from a file or
@@ -133,6 +138,7 @@ pub async fn run(args: Vec<String>, io: &mut CliIo) -> i32 {
 
 async fn dispatch(command: Command, io: &mut CliIo) -> i32 {
     match command {
+        Command::Status(args) => status::status(args, io).await,
         Command::Get(args) => credentials::get(args, io).await,
         Command::Put(args) => credentials::put(args, io).await,
         Command::List(args) => credentials::list(args, io).await,

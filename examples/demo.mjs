@@ -1,69 +1,119 @@
-// The main job in one run: start a real Vault dev server, store OpenClaw's credentials in it
-// through VaultClient (the layout of OpenClaw issue 4727), read them back, rotate one, and show
-// that values never leak into errors or logs. Run with `npm run demo`.
-import { createHash } from 'node:crypto'
+// The main job in one run (`npm run demo`):
+//  1. No Vault configured: getCredential resolves OpenClaw's credentials from a sample HOME of
+//     realistic local files (Claude Code, Qwen, Gemini, Codex, OpenClaw's auth profiles, config,
+//     .env). Values stay redacted everywhere unless expose() is called.
+//  2. A real Vault dev server: `openclaw-vault migrate` moves the sample HOME's secrets into it,
+//     getCredential now answers from Vault first (and from its cache), `openclaw-vault resolve`
+//     answers a batch of SecretRef ids exactly as released OpenClaw calls it, and when Vault stops
+//     the chain serves the last known good value (marked stale) or falls back to the local files.
+// DEMO_LOCAL_ONLY=1 stops after part 1 (no Vault build needed).
+import { spawnSync } from 'node:child_process'
+import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { inspect } from 'node:util'
 
-import { VaultClient } from '../index.js'
-import { startVault } from '../__test__/support/vault-server.mjs'
+import { CredentialStore } from '../index.js'
+import { root, startVault } from '../__test__/support/vault-server.mjs'
 
-const mask = (value) =>
-  `${String(value).slice(0, 6)}… (${String(value).length} chars, sha256 ${createHash('sha256').update(String(value)).digest('hex').slice(0, 8)})`
+const mask = (v) => `${v.slice(0, 10)}… (${v.length} chars)`
+const bin = join(root, 'bin', 'openclaw-vault.js')
 
-const vault = await startVault()
+// A private copy of the sample HOME, with the modes the real tools use.
+const home = mkdtempSync(join(tmpdir(), 'openclaw-vault-demo-'))
+cpSync(join(root, 'examples', 'sample-home'), home, { recursive: true })
+const fixModes = (dir) => {
+  chmodSync(dir, 0o700)
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) fixModes(join(dir, e.name))
+    else chmodSync(join(dir, e.name), 0o600)
+  }
+}
+fixModes(home)
+
+const NAMES = ['anthropic', 'openai', 'telegram', 'discord', 'qwen', 'codex', 'anthropic:work', 'openrouter']
+
+async function show(store, names) {
+  for (const name of names) {
+    try {
+      const c = await store.getCredential(name)
+      const value = c.expose()
+      console.log(
+        `  ${name.padEnd(15)} ${c.kind.padEnd(8)} ${c.source.provider.padEnd(16)} ${mask(value)}${c.stale ? '  [stale]' : ''}`,
+      )
+    } catch (e) {
+      console.log(`  ${name.padEnd(15)} ${e.code}: ${e.message.split('\n')[0]}`)
+    }
+  }
+}
+
+let vault
 try {
-  console.log(`Vault dev server at ${vault.addr}`)
-  const client = new VaultClient({ addr: vault.addr, token: vault.token })
-  const health = await client.health()
+  console.log(`1. No Vault configured: the local sources of a sample HOME (${home})\n`)
+  const local = new CredentialStore({ env: { HOME: home }, cwd: home })
+  console.log(`  config file: ${local.configFile}`)
+  await show(local, NAMES)
+  const anthropic = await local.getCredential('anthropic')
+  console.log(`\n  JSON.stringify(credential) -> ${JSON.stringify(anthropic).slice(0, 110)}…`)
+  console.log(`  \`\${credential.secret('accessToken')}\` -> ${anthropic.secret('accessToken')}`)
+  console.log(`  util.inspect(credential.fields) -> ${inspect(anthropic.fields, { breakLength: Infinity })}`)
+  const listed = await local.listCredentials()
   console.log(
-    `health: version ${health.version}, sealed=${health.sealed}; secret/ is KV v${await client.kvVersion()}\n`,
+    `  listCredentials(): ${listed.length} names, e.g. ${listed
+      .slice(0, 4)
+      .map((c) => `${c.name} (${c.sources.map((s) => s.provider).join(', ')})`)
+      .join('; ')}`,
   )
 
-  const credentials = {
-    'openclaw/credentials/anthropic': {
-      accessToken: 'sk-ant-oat01-demo-access-token-not-real',
-      refreshToken: 'sk-ant-ort01-demo-refresh-token-not-real',
-      expiresAt: String(Date.now() + 8 * 3600 * 1000),
-    },
-    'openclaw/credentials/telegram': { botToken: '123456789:AAdemo-telegram-bot-token' },
-    'openclaw/credentials/discord': { token: 'demo.discord.bot.token' },
-    'openclaw/config/encryption': { masterKey: 'demo-master-key-0123456789abcdef' },
-  }
-  for (const [path, data] of Object.entries(credentials)) {
-    const meta = await client.write(path, data, { cas: 0 })
-    console.log(`wrote ${path} (version ${meta.version})`)
-  }
+  if (process.env.DEMO_LOCAL_ONLY === '1') process.exit(0)
 
-  console.log(`\nlist openclaw/credentials -> ${JSON.stringify(await client.list('openclaw/credentials'))}`)
-  const anthropic = await client.read('openclaw/credentials/anthropic')
-  console.log(`read anthropic: accessToken ${mask(anthropic.data.accessToken)}, version ${anthropic.metadata.version}`)
+  console.log('\n2. A Vault dev server')
+  vault = await startVault()
+  const env = { HOME: home, VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, PATH: process.env.PATH }
+  const cli = (args, input) => spawnSync(process.execPath, [bin, ...args], { env, input, encoding: 'utf8', cwd: home })
 
-  // Rotation: a merge patch writes a new version; the old one stays readable.
-  await client.patch('openclaw/credentials/anthropic', { accessToken: 'sk-ant-oat01-demo-rotated-token' }, { cas: 1 })
-  const rotated = await client.read('openclaw/credentials/anthropic')
-  const previous = await client.read('openclaw/credentials/anthropic', { version: 1 })
-  console.log(
-    `rotated: version ${rotated.metadata.version} accessToken ${mask(rotated.data.accessToken)}; version 1 still ${mask(previous.data.accessToken)}`,
+  console.log(`\n$ openclaw-vault migrate --yes   (VAULT_ADDR=${vault.addr})`)
+  const migrate = cli(['migrate', '--yes'])
+  process.stdout.write(
+    migrate.stdout
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n'),
   )
-  console.log(
-    `refreshToken kept by the patch: ${rotated.data.refreshToken === credentials['openclaw/credentials/anthropic'].refreshToken}`,
-  )
+  if (migrate.status !== 0) throw new Error(`migrate exited ${migrate.status}: ${migrate.stderr}`)
+  const rerun = cli(['migrate', '--yes', '--json'])
+  console.log(`\n  a second run changes nothing: exit ${rerun.status}`)
 
-  // A concurrent writer holding a stale version gets CAS_MISMATCH instead of overwriting.
-  const conflict = await client
-    .write('openclaw/credentials/anthropic', { accessToken: 'stale' }, { cas: 1 })
-    .catch((e) => e)
-  console.log(`stale write -> ${conflict.name} ${conflict.code}: ${conflict.message}`)
+  console.log('\n  getCredential with Vault configured: Vault first')
+  const withVault = new CredentialStore({ env: { ...env, VAULT_MAX_RETRIES: '0' }, cwd: home })
+  await show(withVault, NAMES.slice(0, 4))
+  let t0 = process.hrtime.bigint()
+  const n = 100000
+  for (let i = 0; i < n; i++) await withVault.getCredential('telegram')
+  console.log(`  cached: ${(Number(process.hrtime.bigint() - t0) / n / 1000).toFixed(2)} us per getCredential`)
 
-  const missing = await client.read('openclaw/credentials/slack')
-  console.log(`missing credential reads as ${missing}`)
+  console.log('\n$ openclaw-vault resolve   (OpenClaw exec SecretRef provider protocol)')
+  const ids = [
+    'openclaw/credentials/telegram/token',
+    'openclaw/credentials/openai/apiKey',
+    'openclaw/credentials/anthropic/accessToken',
+    'openclaw/credentials/nope/apiKey',
+  ]
+  const request = JSON.stringify({ protocolVersion: 1, provider: 'openclaw-vault', ids })
+  console.log(`  stdin:  ${request}`)
+  const resolved = cli(['resolve'], request)
+  const answer = JSON.parse(resolved.stdout)
+  for (const id of Object.keys(answer.values)) answer.values[id] = mask(answer.values[id])
+  console.log(`  stdout (values masked here): ${JSON.stringify(answer)}  exit ${resolved.status}`)
 
-  const wrongToken = new VaultClient({ addr: vault.addr, token: 'hvs.wrong-token-demo', kvVersion: 2 })
-  const denied = await wrongToken.read('openclaw/credentials/telegram').catch((e) => e)
-  console.log(
-    `wrong token -> ${denied.code} (status ${denied.status}); token in error: ${JSON.stringify(denied).includes('wrong-token-demo') || denied.message.includes('wrong-token-demo')}`,
-  )
-  console.log(`the client as util.inspect shows it: ${inspect(client)}`)
-} finally {
+  console.log('\n  Vault stops:')
   await vault.stop()
+  vault = undefined
+  t0 = Date.now()
+  withVault.clearCache()
+  await show(withVault, ['telegram', 'qwen'])
+  console.log(`  (a fresh read falls back to the local files; ${Date.now() - t0} ms)`)
+} finally {
+  await vault?.stop()
+  rmSync(home, { recursive: true, force: true })
 }

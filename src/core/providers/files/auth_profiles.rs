@@ -220,12 +220,14 @@ pub fn merge_auth_profile(existing: &Value, id: &str, credential: &Credential) -
                 })?;
             set(profile, "token", Value::from(token.expose_secret()));
         }
-        _ => return Err(VaultError::new(
-            ErrorCode::UnsupportedOperation,
-            format!(
+        _ => {
+            return Err(VaultError::new(
+                ErrorCode::UnsupportedOperation,
+                format!(
                 "auth profile `{id}` is not an OAuth or token profile; only those are written back"
             ),
-        )),
+            ))
+        }
     }
     if let Some(at) = credential.expires_at {
         set(profile, "expires", Value::from(at));

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use super::{object_at, read_json, rewrite, set, typed, JsonFile, OptionalSecretText, SecretText};
 use crate::core::credential::{
-    fields, Credential, CredentialKind, CredentialVersion, SecretFields, SourceGroup,
+    fields, Credential, CredentialKind, CredentialVersion, ParsedFields, SecretFields, SourceGroup,
 };
 use crate::core::error::{ErrorCode, Result, VaultError};
 use crate::core::openclaw::paths::OpenClawPaths;
@@ -54,12 +54,8 @@ pub struct CodexTokens {
 
 /// Reads `auth.json` (`doc`, named `what` in errors) for `name` (`codex`/`openai-codex`: the
 /// tokens; `openai`: the API key). `Ok(None)` when the file does not hold that credential.
-/// Returns the kind, the secrets and the metadata (`authMode`, `lastRefresh`, `accountId`).
-pub fn parse_codex_auth(
-    doc: &Value,
-    what: &str,
-    name: &str,
-) -> Result<Option<(CredentialKind, SecretFields, Map<String, Value>)>> {
+/// The metadata is `authMode`, `lastRefresh`, `accountId`; there is no expiry (Codex keeps none).
+pub fn parse_codex_auth(doc: &Value, what: &str, name: &str) -> Result<Option<ParsedFields>> {
     let file: CodexAuthFile = typed(doc, what, "")?;
     let mut metadata = Map::new();
     for (key, value) in [
@@ -93,7 +89,7 @@ pub fn parse_codex_auth(
         }
         CredentialKind::OAuth
     };
-    Ok(Some((kind, secrets, metadata)))
+    Ok(Some((kind, secrets, None, metadata)))
 }
 
 /// Writes `credential`'s tokens into `auth.json` (`existing`, or a new one): `tokens.access_token`,
@@ -169,7 +165,7 @@ impl CodexAuthFileProvider {
     }
 
     fn credential(&self, file: &JsonFile, name: &str) -> Result<Option<Credential>> {
-        let Some((kind, secrets, mut metadata)) =
+        let Some((kind, secrets, expires_at, mut metadata)) =
             parse_codex_auth(&file.json.0, &file.what(), name)?
         else {
             return Ok(None);
@@ -184,7 +180,7 @@ impl CodexAuthFileProvider {
             name: name.to_string(),
             kind,
             source: file.source(self.id(), Some(json_path)),
-            expires_at: None,
+            expires_at,
             metadata,
             secrets,
             version: file.version.clone(),

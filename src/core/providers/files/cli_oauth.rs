@@ -430,7 +430,7 @@ mod tests {
         let gemini = provider(&home, CliOAuth::GeminiCli);
         let cases: &[(&str, &str)] = &[
             (
-                r#"{"access_token":"SEKRIT","expiry_date":"soon"}"#,
+                r#"{"access_token":"x","expiry_date":"SEKRIT"}"#,
                 "`expiry_date`: expected epoch milliseconds (a number), got a string",
             ),
             (r#"{"refresh_token":"SEKRIT"}"#, "`access_token`: missing"),

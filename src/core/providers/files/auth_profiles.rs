@@ -192,7 +192,7 @@ pub fn merge_auth_profile(existing: &Value, id: &str, credential: &Credential) -
         credential.secrets.get(field).ok_or_else(|| {
             VaultError::invalid_argument(format!(
                 "auth profile `{id}` is a {} profile: the credential needs `{field}`",
-                profile_type(credential.kind)
+                credential.kind.as_str()
             ))
         })
     };
@@ -233,10 +233,6 @@ pub fn merge_auth_profile(existing: &Value, id: &str, credential: &Credential) -
         set(profile, "expires", Value::from(at));
     }
     Ok(Value::Object(root))
-}
-
-fn profile_type(kind: CredentialKind) -> &'static str {
-    kind.as_str()
 }
 
 /// Every agent's `auth-profiles.json`. Writable for OAuth and token profiles.

@@ -137,6 +137,7 @@ impl ClaudeCodeFileProvider {
             .map(|d| Self::new(d.join(".credentials.json")))
     }
 
+    /// The file this provider reads and writes.
     pub fn path(&self) -> &Path {
         &self.path
     }

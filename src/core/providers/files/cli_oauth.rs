@@ -194,10 +194,12 @@ impl CliOAuthFileProvider {
             .map(|d| Self::new(cli, d.join("oauth_creds.json")))
     }
 
+    /// Which CLI this file belongs to.
     pub fn cli(&self) -> CliOAuth {
         self.cli
     }
 
+    /// The file this provider reads and writes.
     pub fn path(&self) -> &Path {
         &self.path
     }

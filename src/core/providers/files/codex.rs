@@ -160,6 +160,7 @@ impl CodexAuthFileProvider {
             .map(|d| Self::new(d.join("auth.json")))
     }
 
+    /// The file this provider reads and writes.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -94,6 +94,7 @@ impl LegacyOAuthFileProvider {
             .map(|d| Self::new(d.join("credentials").join("oauth.json")))
     }
 
+    /// The file this provider reads and writes.
     pub fn path(&self) -> &Path {
         &self.path
     }

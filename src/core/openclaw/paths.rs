@@ -27,6 +27,8 @@ pub struct OpenClawPaths {
     pub config_override: Option<PathBuf>,
     /// `CODEX_HOME`, else `~/.codex`.
     pub codex_home: Option<PathBuf>,
+    /// `CLAUDE_CONFIG_DIR`, else `~/.claude`: where Claude Code keeps `.credentials.json`.
+    pub claude_config_dir: Option<PathBuf>,
 }
 
 fn non_empty(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
@@ -72,12 +74,16 @@ impl OpenClawPaths {
         let codex_home = non_empty(env, "CODEX_HOME")
             .map(|p| expand(&p, user_home.as_deref()))
             .or_else(|| user_home.as_ref().map(|h| h.join(".codex")));
+        let claude_config_dir = non_empty(env, "CLAUDE_CONFIG_DIR")
+            .map(|p| expand(&p, user_home.as_deref()))
+            .or_else(|| user_home.as_ref().map(|h| h.join(".claude")));
         OpenClawPaths {
             user_home,
             openclaw_home,
             state_dir,
             config_override,
             codex_home,
+            claude_config_dir,
         }
     }
 
@@ -155,6 +161,9 @@ mod tests {
         assert_eq!(p.config_file(), Some(PathBuf::from("/srv/oc/c.json5")));
         assert_eq!(p.user_home, Some(home.clone()));
         assert_eq!(p.codex_home, Some(home.join(".codex")));
+        assert_eq!(p.claude_config_dir, Some(home.join(".claude")));
+        let p = OpenClawPaths::from_env(&env_of(&[("HOME", h), ("CLAUDE_CONFIG_DIR", "~/cc")]));
+        assert_eq!(p.claude_config_dir, Some(home.join("cc")));
         std::fs::remove_dir_all(&home).unwrap();
     }
 

@@ -23,11 +23,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
+use super::files::claude_code::{merge_claude_code, parse_claude_code};
 use super::{CredentialProvider, Listing};
 use crate::core::credential::{
     fields, from_fields, Credential, CredentialKind, CredentialSource, CredentialVersion,
@@ -630,7 +630,7 @@ impl ClaudeCodeKeychainProvider {
                 continue;
             };
             let json = parse_object(&text, &self.service, account)?;
-            if json.0.get("claudeAiOauth").is_some() {
+            if !matches!(json.0.get("claudeAiOauth"), None | Some(Value::Null)) {
                 return Ok(Some(ClaudeCodeItem {
                     account: account.clone(),
                     json,
@@ -672,52 +672,19 @@ fn string_at<'a>(
     }
 }
 
-/// Reads `claudeAiOauth` into an OAuth credential.
+/// Reads `claudeAiOauth` into an OAuth credential (the layout is the file's: see
+/// [`parse_claude_code`]).
 fn claude_code_credential(
     item: &ClaudeCodeItem,
     service: &str,
     provider: &'static str,
 ) -> Result<Credential> {
     let here = location(service, &item.account);
-    let oauth = match item.json.0.get("claudeAiOauth") {
-        Some(Value::Object(o)) => o,
-        Some(other) => {
-            return Err(invalid_source(format!(
-                "{here} at `claudeAiOauth`: expected an object, got {}",
-                json_kind(other)
-            )))
-        }
-        None => unreachable!("find() keeps only items with claudeAiOauth"),
-    };
-    let access = string_at(oauth, "accessToken", &here, "claudeAiOauth")?.ok_or_else(|| {
-        invalid_source(format!(
-            "{here} at `claudeAiOauth.accessToken`: missing (an OAuth credential needs it)"
-        ))
-    })?;
-    let mut secrets = SecretFields::new();
-    secrets.insert_str(fields::ACCESS_TOKEN, access);
-    if let Some(refresh) = string_at(oauth, "refreshToken", &here, "claudeAiOauth")? {
-        secrets.insert_str(fields::REFRESH_TOKEN, refresh);
-    }
-    let expires_at = match oauth.get("expiresAt") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        Some(other) => {
-            return Err(invalid_source(format!(
-                "{here} at `claudeAiOauth.expiresAt`: expected epoch milliseconds, got {}",
-                json_kind(other)
-            )))
-        }
-    };
-    // Everything else in claudeAiOauth (scopes, subscriptionType, rateLimitTier) is not secret.
-    let metadata: Map<String, Value> = oauth
-        .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "accessToken" | "refreshToken" | "expiresAt"))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let (kind, secrets, expires_at, metadata) = parse_claude_code(&item.json.0, &here)?
+        .ok_or_else(|| invalid_source(format!("{here}: holds no `claudeAiOauth`")))?;
     Ok(Credential {
         name: ANTHROPIC.to_string(),
-        kind: CredentialKind::OAuth,
+        kind,
         source: source(provider, service, &item.account),
         expires_at,
         metadata,
@@ -725,53 +692,6 @@ fn claude_code_credential(
         version: CredentialVersion::None,
         request_id: None,
     })
-}
-
-/// Writes `credential`'s tokens and expiry into Claude Code's JSON (`existing`, or a new one),
-/// keeping every other field inside `claudeAiOauth` and every other top-level key. On a new item,
-/// `scopes` and `subscriptionType` come from the credential's metadata.
-// TODO(lead): use claude_code::merge_claude_code
-fn merge_claude_code(existing: Option<&Value>, credential: &Credential) -> Result<Value> {
-    let access = credential
-        .secrets
-        .get(fields::ACCESS_TOKEN)
-        .ok_or_else(|| {
-            VaultError::invalid_argument(format!(
-                "Claude Code's item holds OAuth tokens: the credential needs `{}`",
-                fields::ACCESS_TOKEN
-            ))
-        })?;
-    let mut root = match existing {
-        Some(Value::Object(map)) => map.clone(),
-        _ => Map::new(),
-    };
-    let is_new = !matches!(root.get("claudeAiOauth"), Some(Value::Object(_)));
-    let mut oauth = match root.remove("claudeAiOauth") {
-        Some(Value::Object(o)) => o,
-        _ => Map::new(),
-    };
-    oauth.insert(
-        "accessToken".into(),
-        Value::String(access.expose_secret().to_string()),
-    );
-    if let Some(refresh) = credential.secrets.get(fields::REFRESH_TOKEN) {
-        oauth.insert(
-            "refreshToken".into(),
-            Value::String(refresh.expose_secret().to_string()),
-        );
-    }
-    if let Some(at) = credential.expires_at {
-        oauth.insert("expiresAt".into(), Value::from(at));
-    }
-    if is_new {
-        for key in ["scopes", "subscriptionType"] {
-            if let Some(v) = credential.metadata.get(key) {
-                oauth.insert(key.into(), v.clone());
-            }
-        }
-    }
-    root.insert("claudeAiOauth".into(), Value::Object(oauth));
-    Ok(Value::Object(root))
 }
 
 #[async_trait]
@@ -989,6 +909,7 @@ impl CredentialProvider for CodexKeychainProvider {
 mod tests {
     use super::*;
     use crate::core::test_env::env_of;
+    use secrecy::ExposeSecret;
     use serde_json::json;
 
     fn oauth_credential(name: &str, access: &str, refresh: &str, expires_at: i64) -> Credential {

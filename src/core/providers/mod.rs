@@ -1,6 +1,7 @@
 //! Credential providers: every place a credential can live, behind one trait. The chain in
 //! `credentials` asks them in order; each answers for itself and never reaches back up.
 
+pub mod files;
 pub mod keychain;
 
 use async_trait::async_trait;

@@ -9,6 +9,8 @@ use serde_json::Value;
 use super::chain::{ChainSettings, CredentialChain};
 use super::error::Result;
 use super::openclaw::paths::OpenClawPaths;
+use super::providers::files::file_providers;
+use super::providers::keychain::keychain_providers_from_env;
 use super::providers::vault::VaultProvider;
 use super::providers::CredentialProvider;
 
@@ -59,6 +61,8 @@ pub fn open_store(options: &StoreOptions) -> Result<Store> {
         providers.push(provider.clone());
         vault = Some(provider);
     }
+    providers.extend(keychain_providers_from_env(&lookup));
+    providers.extend(file_providers(&paths));
     let chain = CredentialChain::new(providers, vault, ChainSettings::default(), None);
     Ok(Store {
         chain: Arc::new(chain),

@@ -403,7 +403,14 @@ impl CredentialChain {
                         });
                         return Err(e);
                     }
-                    tracing::warn!(credential = name, source = provider.id(), code = e.code(), error = %e.message, "credential source failed; trying the next one");
+                    if e.code == ErrorCode::SourceUnavailable
+                        && provider.group() == SourceGroup::Keychain
+                    {
+                        // A machine without a keychain (a headless server) is normal, not news.
+                        tracing::debug!(credential = name, source = provider.id(), error = %e.message, "keychain not available; trying the next source");
+                    } else {
+                        tracing::warn!(credential = name, source = provider.id(), code = e.code(), error = %e.message, "credential source failed; trying the next one");
+                    }
                     self.audit(AuditRecord {
                         event: AuditEvent::Fallback,
                         credential: name,

@@ -1,0 +1,148 @@
+// The openclaw-vault CLI end to end: `node bin/openclaw-vault.js ...` as a user runs it, against a
+// real dev server and a temporary HOME copied from examples/sample-home.
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { chmodSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+
+import { VaultClient } from '../index.js'
+import { removeTree, root, startVault, uniquePrefix } from './support/vault-server.mjs'
+
+const bin = join(root, 'bin', 'openclaw-vault.js')
+const prefix = uniquePrefix('cli')
+let vault
+let client
+let home
+
+function copySample() {
+  const dir = mkdtempSync(join(tmpdir(), 'ocv-cli-home-'))
+  cpSync(join(root, 'examples', 'sample-home'), dir, { recursive: true })
+  const fix = (d) => {
+    chmodSync(d, 0o700)
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) fix(join(d, e.name))
+      else chmodSync(join(d, e.name), 0o600)
+    }
+  }
+  fix(dir)
+  return dir
+}
+
+before(async () => {
+  vault = await startVault()
+  client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
+  home = copySample()
+})
+after(async () => {
+  if (vault) await removeTree(vault, prefix)
+  await vault?.stop()
+  if (home) rmSync(home, { recursive: true, force: true })
+})
+
+/** Runs the CLI; `vaultOn` adds the dev server's address and token to the env. */
+function cli(args, { input, vaultOn = true, env = {} } = {}) {
+  const base = { HOME: home, PATH: process.env.PATH }
+  if (vaultOn) Object.assign(base, { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, OPENCLAW_VAULT_PREFIX: prefix })
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    input,
+    env: { ...base, ...env },
+    encoding: 'utf8',
+    cwd: home,
+  })
+  return { code: r.status, out: r.stdout, err: r.stderr }
+}
+
+describe('openclaw-vault', () => {
+  test('--help on every command', () => {
+    for (const cmd of [[], ['status'], ['get'], ['put'], ['list']]) {
+      const r = cli([...cmd, '--help'])
+      assert.equal(r.code, 0, r.err)
+      assert.match(r.out, /Usage: openclaw-vault/)
+    }
+  })
+
+  test('a usage error exits 2 and names the argument', () => {
+    const r = cli(['get', 'x', '--nope'])
+    assert.equal(r.code, 2)
+    assert.match(r.err, /--nope/)
+  })
+
+  test('status with a healthy Vault: exit 0, JSON report without the token', () => {
+    const r = cli(['status', '--json'])
+    assert.equal(r.code, 0, r.out + r.err)
+    const report = JSON.parse(r.out)
+    assert.equal(report.vault.reachable, true)
+    assert.equal(report.vault.sealed, false)
+    assert.equal(report.vault.kvVersion, 2)
+    assert.ok(report.sources.some((s) => s.provider === 'claude-code' && s.credentials > 0))
+    assert.ok(!r.out.includes(vault.token) && !r.err.includes(vault.token))
+    const doctor = cli(['doctor'])
+    assert.equal(doctor.code, 0)
+    assert.match(doctor.out, /reachable/)
+  })
+
+  test('status with Vault unreachable: exit 5 with a hint', () => {
+    const r = cli(['status'], { env: { VAULT_ADDR: 'http://127.0.0.1:9', VAULT_MAX_RETRIES: '0' } })
+    assert.equal(r.code, 5, r.out + r.err)
+    assert.match(r.out, /unreachable/)
+    assert.match(r.out, /hint:/)
+  })
+
+  test('put from stdin, get hides the value, get --reveal prints it', () => {
+    const value = 'sk-cli-test-' + Math.random().toString(36).slice(2)
+    const put = cli(['put', 'cli-openai'], { input: value + '\n' })
+    assert.equal(put.code, 0, put.err)
+    assert.ok(!put.out.includes(value))
+    const get = cli(['get', 'cli-openai'])
+    assert.equal(get.code, 0, get.err)
+    assert.match(get.out, /source: +vault/)
+    assert.ok(!get.out.includes(value))
+    const reveal = cli(['get', 'cli-openai', '--reveal'])
+    assert.equal(reveal.out, value + '\n')
+    const json = JSON.parse(cli(['get', 'cli-openai', '--json']).out)
+    assert.equal(json.kind, 'api_key')
+    assert.ok(!JSON.stringify(json).includes(value))
+  })
+
+  test('put from a file with --from-json writes an OAuth credential; the value never came from argv', async () => {
+    const file = join(home, 'tokens.json')
+    writeFileSync(
+      file,
+      JSON.stringify({ accessToken: 'acc-1-secret', refreshToken: 'ref-1-secret', expiresAt: 4102444800000 }),
+      { mode: 0o600 },
+    )
+    const r = cli(['put', 'cli-oauth', '--file', file, '--from-json', '--json'])
+    assert.equal(r.code, 0, r.err)
+    assert.deepEqual(JSON.parse(r.out), { name: 'cli-oauth', to: 'vault', version: 1 })
+    const stored = await client.read(`${prefix}/credentials/cli-oauth`)
+    assert.equal(stored.data.kind, 'oauth')
+    assert.equal(stored.data.refreshToken, 'ref-1-secret')
+  })
+
+  test('put with an empty stdin or a missing file fails clearly', () => {
+    const empty = cli(['put', 'x'], { input: '' })
+    assert.equal(empty.code, 2)
+    assert.match(empty.err, /stdin: empty/)
+    const missing = cli(['put', 'x', '--file', join(home, 'nope')])
+    assert.equal(missing.code, 2)
+    assert.match(missing.err, /--file .*nope/)
+  })
+
+  test('get of a missing name exits 3 with the sources tried', () => {
+    const r = cli(['get', 'nothing-here'])
+    assert.equal(r.code, 3)
+    assert.match(r.err, /CREDENTIAL_NOT_FOUND/)
+  })
+
+  test('list --json lists names and sources, never values', () => {
+    const r = cli(['list', '--json'])
+    assert.equal(r.code, 0, r.err)
+    const listed = JSON.parse(r.out)
+    const anthropic = listed.credentials.find((c) => c.name === 'anthropic')
+    assert.ok(anthropic.sources.some((s) => s.provider === 'claude-code'))
+    const claude = JSON.parse(readFileSync(join(home, '.claude/.credentials.json'), 'utf8')).claudeAiOauth
+    assert.ok(!r.out.includes(claude.accessToken))
+  })
+})

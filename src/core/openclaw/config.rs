@@ -520,6 +520,31 @@ impl Parser<'_> {
         }
     }
 
+    /// A string from a fixed set; any other type or value names the choices.
+    fn choice(
+        &self,
+        object: &Map<String, Value>,
+        key: &str,
+        choices: &[&str],
+    ) -> Result<Option<String>> {
+        match object.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if choices.contains(&s.trim()) => Ok(Some(s.trim().to_string())),
+            Some(other) => Err(self.origin.error(
+                key,
+                format!(
+                    "must be one of {}, got {}",
+                    choices
+                        .iter()
+                        .map(|c| format!("\"{c}\""))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    short(other)
+                ),
+            )),
+        }
+    }
+
     fn string(&self, object: &Map<String, Value>, at: &str, key: &str) -> Result<Option<String>> {
         match object.get(key) {
             None | Some(Value::Null) => Ok(None),
@@ -588,14 +613,9 @@ impl Parser<'_> {
         let object = self.object(value, "")?;
         self.unknown_keys(object, "", CREDENTIALS_KEYS);
         let mut s = Section::default();
-        if let Some(p) = self.string(object, "", "provider")? {
-            s.provider = Some(ProviderMode::parse(&p).ok_or_else(|| {
-                self.origin.error(
-                    "provider",
-                    format!("must be \"vault\" or \"local\", got {p:?}"),
-                )
-            })?);
-        }
+        s.provider = self
+            .choice(object, "provider", &["vault", "local"])?
+            .and_then(|p| ProviderMode::parse(&p));
         match object.get("order") {
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {
@@ -636,14 +656,9 @@ impl Parser<'_> {
                 ))
             }
         }
-        if let Some(f) = self.string(object, "", "fallback")? {
-            s.fallback = Some(parse_fallback(&f).ok_or_else(|| {
-                self.origin.error(
-                    "fallback",
-                    format!("must be \"local\" or \"none\", got {f:?}"),
-                )
-            })?);
-        }
+        s.fallback = self
+            .choice(object, "fallback", &["local", "none"])?
+            .and_then(|f| parse_fallback(&f));
         s.cache_ttl = self.millis(object, "cacheTtlMs")?;
         s.max_stale = self.millis(object, "maxStaleMs")?;
         s.refresh_ahead = self.millis(object, "refreshAheadMs")?;
@@ -799,6 +814,8 @@ fn join(at: &str, key: &str) -> String {
 fn short(v: &Value) -> String {
     match v {
         Value::String(s) if s.chars().count() <= 20 => format!("{s:?}"),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
         other => json_kind(other).to_string(),
     }
 }
@@ -1182,18 +1199,18 @@ pub fn load_config(
             var_error(
                 "OPENCLAW_VAULT_PROVIDER",
                 &format!(
-                    "must be \"vault\" or \"local\", got {:?}",
+                    "must be \"vault\" or \"local\", got {}",
                     short(&Value::String(p.clone()))
                 ),
             )
         })?;
-        (mode, "OPENCLAW_VAULT_PROVIDER".to_string())
+        (mode, "OPENCLAW_VAULT_PROVIDER=vault".to_string())
     } else if get("VAULT_ADDR").is_some() || get("VAULT_AGENT_ADDR").is_some() {
         (ProviderMode::Vault, "VAULT_ADDR".to_string())
     } else {
         (
             section.provider.unwrap_or(ProviderMode::Local),
-            origin.path("provider"),
+            format!("`{}: \"vault\"`", origin.path("provider")),
         )
     };
     if provider == ProviderMode::Local && section.has_vault && section.provider.is_none() {
@@ -1298,7 +1315,7 @@ fn vault_client_config(
         (Some(a), false) => a.clone(),
         (None, false) => {
             let what = format!(
-                "is required because {provider_from} selects the vault provider: expected a URL such as \"https://vault.example.com:8200\" here or in VAULT_ADDR"
+                "is required because {provider_from} selects Vault: expected a URL such as \"https://vault.example.com:8200\" here or in VAULT_ADDR"
             );
             return Err(if provider_from.starts_with("OPENCLAW_") {
                 VaultError::invalid_config(format!("`{}` {what}", origin.path("vault.addr")))
@@ -1687,7 +1704,7 @@ mod tests {
             (
                 r#"{credentials: {provider: "cloud"}}"#,
                 "credentials.provider",
-                "\"vault\" or \"local\"",
+                "one of \"vault\", \"local\", got \"cloud\"",
             ),
             (
                 r#"{credentials: {order: ["vault", "disk"]}}"#,
@@ -1697,7 +1714,7 @@ mod tests {
             (
                 r#"{credentials: {fallback: 1}}"#,
                 "credentials.fallback",
-                "must be a string",
+                "one of \"local\", \"none\", got 1",
             ),
             (
                 r#"{credentials: {provider: "vault"}}"#,

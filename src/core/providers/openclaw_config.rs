@@ -453,4 +453,60 @@ mod tests {
         assert!(!err.message.contains("sk-FAKE-leak"));
         fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[tokio::test]
+    async fn sample_home_end_to_end() {
+        let home = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/sample-home");
+        let h = home.to_str().unwrap().to_string();
+        let lookup: crate::core::openclaw::config::EnvLookup =
+            Arc::new(move |k: &str| (k == "HOME").then(|| h.clone()));
+        let paths = OpenClawPaths::from_env(&*lookup);
+        let loaded =
+            crate::core::openclaw::config::load_config(&paths, &lookup, None, None).unwrap();
+        assert_eq!(loaded.file, Some(home.join(".openclaw/openclaw.json")));
+        assert_eq!(
+            loaded.credentials.provider,
+            crate::core::openclaw::config::ProviderMode::Local
+        );
+        assert_eq!(
+            loaded.credentials.order,
+            vec![SourceGroup::Keychain, SourceGroup::Files, SourceGroup::Env]
+        );
+        // Only permission warnings (a checkout may be 0644); no unknown keys.
+        assert!(
+            loaded
+                .warnings
+                .iter()
+                .all(|w| w.message.contains("chmod 600")),
+            "{:?}",
+            loaded.warnings
+        );
+        let providers = config_providers(&paths, &loaded);
+        let config = &providers[0];
+        let listed: Vec<String> = config
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
+        assert_eq!(listed, vec!["openai", "telegram", "discord", "gateway"]);
+        let tg = config.get("telegram").await.unwrap().unwrap();
+        assert_eq!(
+            tg.primary().unwrap().expose_secret(),
+            "123456789:AAFAKE-telegram-demo-token"
+        );
+        assert!(config.get("anthropic").await.unwrap().is_none());
+        let dotenv = &providers[1];
+        let listed: Vec<String> = dotenv
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
+        assert_eq!(listed, vec!["brave", "openrouter"]);
+        let or = dotenv.get("openrouter").await.unwrap().unwrap();
+        assert_eq!(or.source.file, Some(home.join(".openclaw/.env")));
+    }
 }

@@ -612,10 +612,12 @@ impl Parser<'_> {
     fn section(&mut self, value: &Value) -> Result<Section> {
         let object = self.object(value, "")?;
         self.unknown_keys(object, "", CREDENTIALS_KEYS);
-        let mut s = Section::default();
-        s.provider = self
-            .choice(object, "provider", &["vault", "local"])?
-            .and_then(|p| ProviderMode::parse(&p));
+        let mut s = Section {
+            provider: self
+                .choice(object, "provider", &["vault", "local"])?
+                .and_then(|p| ProviderMode::parse(&p)),
+            ..Section::default()
+        };
         match object.get("order") {
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {

@@ -695,6 +695,39 @@ impl Parser<'_> {
         s.token_file = self.file(v, "vault", "tokenFile")?;
         s.namespace = self.string(v, "vault", "namespace")?;
         s.mount = self.string(v, "vault", "mount")?;
+        // ClientConfig's own checks, on this object's values, so errors point here.
+        let check = |key: &str, options: ClientOptions| {
+            ClientConfig::from_options(ClientOptions {
+                addr: Some("http://127.0.0.1:8200".into()),
+                ..options
+            })
+            .map(drop)
+            .map_err(|e| {
+                self.origin
+                    .error(&join("vault", key), rest_of(&e.message, key))
+            })
+        };
+        check(
+            "token",
+            ClientOptions {
+                token: s.token.clone(),
+                ..Default::default()
+            },
+        )?;
+        check(
+            "namespace",
+            ClientOptions {
+                namespace: s.namespace.clone(),
+                ..Default::default()
+            },
+        )?;
+        check(
+            "mount",
+            ClientOptions {
+                mount: s.mount.clone(),
+                ..Default::default()
+            },
+        )?;
         s.prefix = self.string(v, "vault", "prefix")?;
         if let Some(p) = &s.prefix {
             if p.trim_matches('/')
@@ -1332,10 +1365,8 @@ fn vault_client_config(
             .message
             .replace("option `", &format!("`{}.", origin.path("vault")));
         match &origin.file {
-            Some(f) if !env_addr || !msg.contains("VAULT_") => {
-                VaultError::invalid_config(format!("{}: {msg}", f.display()))
-            }
-            _ => VaultError::invalid_config(msg),
+            Some(f) => VaultError::invalid_config(format!("{}: {msg}", f.display())),
+            None => VaultError::invalid_config(msg),
         }
     };
     let file_login = match &section.auth {
@@ -1357,12 +1388,7 @@ fn vault_client_config(
     if env_addr {
         config.addr = from_env.addr.clone();
     }
-    if let Some(login) = &config.login {
-        login.validate().map_err(|e| {
-            // A missing or unreadable file is only known when Vault is actually used: report now.
-            VaultError::invalid_config(e.message)
-        })?;
-    }
+    // Login files (token, JWT, secret id) are read and checked when the client is built.
     // Env wins, field by field.
     if set("VAULT_TOKEN") {
         config.token = from_env.token.clone();
@@ -1618,6 +1644,44 @@ mod tests {
     }
 
     #[test]
+    fn env_token_and_auth_replace_the_files_login() {
+        let home = Home::new("envauth");
+        let role_id = home.write("role-id", "role-FAKE\n");
+        home.write(
+            ".openclaw/openclaw.json",
+            &format!(
+                r#"{{credentials: {{provider: "vault", vault: {{addr: "http://v:8200", tokenFile: "/missing/token",
+                  auth: {{roleIdFile: "{}", secretIdFile: "/missing/secret"}}}}}}}}"#,
+                role_id.display()
+            ),
+        );
+        // The file's AppRole login (method inferred from roleIdFile) is kept without env.
+        let c = home.load(&[], None, None).unwrap();
+        let v = c.credentials.vault.unwrap();
+        assert_eq!(v.login.as_ref().map(Login::name), Some("approle"));
+        assert!(v.token.is_none());
+        // VAULT_TOKEN wins: no login, and the missing files do not matter.
+        let c = home.load(&[("VAULT_TOKEN", TOKEN)], None, None).unwrap();
+        let v = c.credentials.vault.unwrap();
+        assert!(v.login.is_none());
+        assert_eq!(v.token.unwrap().expose_secret(), TOKEN);
+        // OPENCLAW_VAULT_AUTH_METHOD wins over the file's method.
+        let c = home
+            .load(
+                &[
+                    ("OPENCLAW_VAULT_AUTH_METHOD", "kubernetes"),
+                    ("OPENCLAW_VAULT_AUTH_ROLE", "gateway"),
+                ],
+                None,
+                None,
+            )
+            .unwrap();
+        let v = c.credentials.vault.as_ref().unwrap();
+        assert_eq!(v.login.as_ref().map(Login::name), Some("kubernetes"));
+        assert_eq!(c.describe()["vault"]["auth"], "kubernetes");
+    }
+
+    #[test]
     fn empty_env_var_is_unset_with_a_warning() {
         let home = Home::new("emptyvar");
         let c = home
@@ -1777,6 +1841,26 @@ mod tests {
         }
         // Overrides are named options.config, and their errors have no file.
         fs::remove_file(home.dir.join(".openclaw/openclaw.json")).unwrap();
+        let e = err_of(home.load(
+            &[],
+            None,
+            Some(&json!({"vault": {"namespace": "a/../b", "token": TOKEN}})),
+        ));
+        assert!(
+            e.message.starts_with("`options.config.vault.namespace`"),
+            "{}",
+            e.message
+        );
+        let e = err_of(home.load(
+            &[],
+            None,
+            Some(&json!({"vault": {"token": "hvs.SECRET-token-value with space"}})),
+        ));
+        assert!(
+            e.message.contains("options.config.vault.token") && !e.message.contains("SECRET"),
+            "{}",
+            e.message
+        );
         let e = err_of(home.load(&[], None, Some(&json!({"refreshAheadMs": -1}))));
         assert!(
             e.message.contains("options.config.refreshAheadMs"),

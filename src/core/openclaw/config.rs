@@ -34,7 +34,9 @@ pub const DEFAULT_PREFIX: &str = "openclaw";
 /// Where the credentials come from: Vault first, or local sources only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderMode {
+    /// Vault first, local sources as the fallback allows.
     Vault,
+    /// Keychain, local files and env only.
     Local,
 }
 
@@ -194,6 +196,7 @@ pub struct ConfigWarning {
     pub file: Option<PathBuf>,
     /// `credentials.vault.token`, a variable name, or empty for the whole file.
     pub json_path: String,
+    /// What is wrong and what to do; never a secret value.
     pub message: String,
 }
 
@@ -212,12 +215,17 @@ impl fmt::Display for ConfigWarning {
 /// The chain's settings as the config and environment give them.
 #[derive(Debug, Clone)]
 pub struct CredentialsConfig {
+    /// `OPENCLAW_VAULT_PROVIDER`, else vault when `VAULT_ADDR` is set, else `credentials.provider`.
     pub provider: ProviderMode,
     /// The final source order; `vault` is dropped when the provider is local.
     pub order: Vec<SourceGroup>,
+    /// `OPENCLAW_VAULT_FALLBACK`, else `credentials.fallback` (default local).
     pub fallback: Fallback,
+    /// `credentials.cacheTtlMs`.
     pub cache_ttl: Option<Duration>,
+    /// `credentials.maxStaleMs`: how long a last known good value may be served.
     pub max_stale: Option<Duration>,
+    /// `credentials.refreshAheadMs`.
     pub refresh_ahead: Option<Duration>,
     /// The folder under the KV mount (`OPENCLAW_VAULT_PREFIX`, `credentials.vault.prefix`).
     pub prefix: String,
@@ -232,8 +240,11 @@ pub struct CredentialsConfig {
 pub struct LoadedConfig {
     /// The config file read, if one exists.
     pub file: Option<PathBuf>,
+    /// The chain's settings.
     pub credentials: CredentialsConfig,
+    /// OpenClaw's effective environment.
     pub env: EffectiveEnv,
+    /// Problems that did not stop loading (unknown keys, plaintext tokens, file modes, empty vars).
     pub warnings: Vec<ConfigWarning>,
 }
 
@@ -1013,6 +1024,7 @@ fn read_dotenv(path: &Path, warnings: &mut Vec<ConfigWarning>) -> Option<EnvLaye
 
 /// Parses `.env` bytes with dotenvy, without touching the process environment. Lines it cannot
 /// parse are skipped with a warning (dotenvy's error holds the line, so it is never shown).
+/// dotenvy expands `${VAR}` in values from earlier lines and from the real process env.
 pub fn parse_dotenv(
     file: &LocalFile,
     warn: &mut dyn FnMut(String),
@@ -1744,6 +1756,25 @@ mod tests {
             e.dotenv_files(),
             &[cwd.join(".env"), home.dir.join(".openclaw/.env")]
         );
+    }
+
+    #[test]
+    fn bad_dotenv_lines_warn_without_values() {
+        let home = Home::new("baddotenv");
+        let f = home.write(
+            ".openclaw/.env",
+            "GOOD=ok\nTHIS IS NOT=sk-FAKE-leaky\nLATER=fine\nBROKEN='sk-FAKE-unterminated\n",
+        );
+        let c = home.load(&[], None, None).unwrap();
+        assert_eq!(c.env.get("GOOD").as_deref(), Some("ok"));
+        let w: Vec<String> = c
+            .warnings
+            .iter()
+            .filter(|w| w.file.as_deref() == Some(f.as_path()))
+            .map(ToString::to_string)
+            .collect();
+        assert!(w.iter().any(|w| w.contains("could not be parsed")), "{w:?}");
+        assert!(w.iter().all(|w| !w.contains("sk-FAKE")), "{w:?}");
     }
 
     #[test]

@@ -31,8 +31,11 @@ use crate::core::openclaw::config::{parse_dotenv, EffectiveEnv, EnvOrigin};
 /// One well-known variable: the credential it fills and the secret field it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EnvMapping {
+    /// The variable, e.g. `TELEGRAM_BOT_TOKEN`.
     pub var: &'static str,
+    /// The credential it fills, e.g. `telegram`.
     pub name: &'static str,
+    /// The credential's kind.
     pub kind: CredentialKind,
     /// `apiKey` / `token` for the main value; other fields are extras of the same credential.
     pub field: &'static str,
@@ -321,6 +324,7 @@ pub struct EnvProvider {
 }
 
 impl EnvProvider {
+    /// Reads `env` (from `LoadedConfig::env`): its process lookup and config `env` block.
     pub fn new(env: EffectiveEnv) -> Self {
         EnvProvider { env }
     }
@@ -386,6 +390,8 @@ struct DotenvFile {
 }
 
 impl DotenvProvider {
+    /// Reads the `.env` files `env` names (`EffectiveEnv::dotenv_files`), deferring to its
+    /// process lookup.
     pub fn new(env: EffectiveEnv) -> Self {
         DotenvProvider { env }
     }

@@ -1625,7 +1625,8 @@ mod tests {
         assert_eq!(cr.prefix, "envprefix");
         assert_eq!(cr.audit, Some(PathBuf::from("/env/audit")));
         assert_eq!(cr.fallback, Fallback::None);
-        // describe never shows the token.
+        // Neither Debug nor describe shows the token.
+        assert!(!format!("{c:?}").contains(TOKEN));
         let d = c.describe().to_string();
         assert!(!d.contains(TOKEN), "{d}");
         assert!(d.contains("\"tokenSet\":true"));

@@ -843,5 +843,6 @@ module.exports.VaultClient = nativeBinding.VaultClient
 module.exports.VaultError = nativeBinding.VaultError
 module.exports.getCredential = nativeBinding.getCredential
 module.exports.listCredentials = nativeBinding.listCredentials
+module.exports.loadConfig = nativeBinding.loadConfig
 module.exports.runCli = nativeBinding.runCli
 module.exports.watchCredential = nativeBinding.watchCredential

@@ -385,6 +385,43 @@ pub struct CredentialListingSource {
     pub location: String,
 }
 
+impl From<Option<CredentialStoreOptions>> for StoreOptions {
+    fn from(options: Option<CredentialStoreOptions>) -> Self {
+        let mut store_options = StoreOptions::from_process();
+        if let Some(o) = options {
+            if let Some(vars) = o.env {
+                let vars = Arc::new(vars);
+                store_options.env = Arc::new(move |name| vars.get(name).cloned());
+                store_options.process_env = false;
+            }
+            if let Some(cwd) = o.cwd {
+                store_options.cwd = Some(cwd.into());
+            }
+            store_options.overrides = o.config;
+        }
+        store_options
+    }
+}
+
+fn store_options(options: Option<CredentialStoreOptions>) -> StoreOptions {
+    options.into()
+}
+
+/// The effective credentials configuration, as `getCredential` would use it: OpenClaw's config
+/// file (found as OpenClaw finds it; JSON5) merged with the environment (env wins), or `options`.
+/// Never contains a token: `vault.tokenSet` says whether one is configured. Throws
+/// `INVALID_CONFIG` naming the file, JSON path or variable at fault.
+#[napi(js_name = "loadConfig", ts_return_type = "LoadedCredentialsConfig")]
+pub fn load_config_js(env: Env, options: Option<CredentialStoreOptions>) -> Result<Value> {
+    use crate::core::openclaw::{config::load_config, paths::OpenClawPaths};
+    let o = store_options(options);
+    let lookup = o.env.clone();
+    let paths = OpenClawPaths::from_env(&move |n: &str| lookup(n));
+    let loaded = load_config(&paths, &o.env, o.cwd.as_deref(), o.overrides.as_ref())
+        .map_err(|e| to_js(&env, &e))?;
+    Ok(loaded.describe())
+}
+
 /// A running `watchCredential`; `stop()` ends it. Like `setInterval`, it keeps Node alive until stopped.
 #[napi]
 pub struct CredentialWatch {
@@ -726,18 +763,7 @@ impl CredentialStore {
     /// Opens the chain. Throws `INVALID_CONFIG` naming the file, JSON path or variable at fault.
     #[napi(constructor)]
     pub fn new(env: Env, options: Option<CredentialStoreOptions>) -> Result<Self> {
-        let mut store_options = StoreOptions::from_process();
-        if let Some(o) = options {
-            if let Some(vars) = o.env {
-                let vars = Arc::new(vars);
-                store_options.env = Arc::new(move |name| vars.get(name).cloned());
-            }
-            if let Some(cwd) = o.cwd {
-                store_options.cwd = Some(cwd.into());
-            }
-            store_options.overrides = o.config;
-        }
-        open_store(&store_options)
+        open_store(&store_options(options))
             .map(|store| CredentialStore {
                 store: Arc::new(store),
             })

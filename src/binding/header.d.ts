@@ -154,8 +154,10 @@ export interface CredentialsConfig {
   fallback?: 'local' | 'none'
   /** How long a read is served from the cache, in ms (default 300000). */
   cacheTtlMs?: number
-  /** The longest the last known good Vault value is served while Vault is unreachable (default 3600000). */
-  cacheMaxStaleMs?: number
+  /** The longest the last known good Vault value is served, marked stale, while Vault is unreachable (default 3600000). */
+  maxStaleMs?: number
+  /** An OAuth token this close to `expiresAt` is refreshed when `refresh` is given (default 300000). */
+  refreshAheadMs?: number
   vault?: {
     addr?: string
     /** Prefer `VAULT_TOKEN`, a token file or an auth method: a token in the file is a warning. */
@@ -168,8 +170,36 @@ export interface CredentialsConfig {
     prefix?: string
     auth?: AuthOptions
     tls?: TlsOptions
-    timeoutMs?: number
-    maxRetries?: number
   }
-  audit?: { path?: string; enabled?: boolean }
+  /** Appends one JSON line per access (0600); off unless a path is given. */
+  audit?: { path?: string }
+}
+
+/** What `loadConfig()` found: the effective settings, never a token. */
+export interface LoadedCredentialsConfig {
+  /** The config file read, if any. */
+  file: string | null
+  provider: 'vault' | 'local'
+  order: CredentialSourceGroup[]
+  fallback: 'local' | 'none'
+  cacheTtlMs: number | null
+  maxStaleMs: number | null
+  refreshAheadMs: number | null
+  prefix: string
+  vault: {
+    addr: string
+    namespace: string | null
+    mount: string
+    kvVersion: 1 | 2 | null
+    prefix: string
+    auth: string
+    tokenSet: boolean
+    tls: { caCert: string | null; caPath: string | null; clientCert: boolean; serverName: string | null; skipVerify: boolean }
+  } | null
+  audit: string | null
+  /** Where each VAULT_* / OPENCLAW_VAULT_* variable came from (`process`, a `.env` path, the config's env block). */
+  env: Record<string, string>
+  dotenvFiles: string[]
+  /** Unknown keys (with a did-you-mean), plaintext tokens, open permissions. */
+  warnings: string[]
 }

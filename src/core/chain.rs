@@ -429,7 +429,7 @@ impl CredentialChain {
             credential: name,
             source: None,
             location: None,
-            outcome: "not_found",
+            outcome: ErrorCode::CredentialNotFound.as_str(),
             request_id: None,
             detail: None,
         });

@@ -6,16 +6,18 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::audit::AuditLog;
 use super::chain::{ChainSettings, CredentialChain};
 use super::error::Result;
+use super::openclaw::config::{load_config, LoadedConfig};
 use super::openclaw::paths::OpenClawPaths;
 use super::providers::files::file_providers;
 use super::providers::keychain::keychain_providers_from_env;
+use super::providers::openclaw_config::config_providers;
 use super::providers::vault::VaultProvider;
 use super::providers::CredentialProvider;
 
-/// A variable lookup shared across threads (the process env, or a map a test passes).
-pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+pub use super::openclaw::config::EnvLookup;
 
 /// Where the chain's settings come from.
 #[derive(Clone)]
@@ -25,6 +27,9 @@ pub struct StoreOptions {
     pub cwd: Option<PathBuf>,
     /// A `credentials` section that replaces the config file's (same shape, same checks).
     pub overrides: Option<Value>,
+    /// `env` is the real process environment: `listCredentials` may enumerate its variable
+    /// names (the generic `<NAME>_API_KEY` rule).
+    pub process_env: bool,
 }
 
 impl StoreOptions {
@@ -34,6 +39,7 @@ impl StoreOptions {
             env: Arc::new(|name| std::env::var(name).ok()),
             cwd: std::env::current_dir().ok(),
             overrides: None,
+            process_env: true,
         }
     }
 }
@@ -44,30 +50,69 @@ pub struct Store {
     pub paths: OpenClawPaths,
     pub config_file: Option<PathBuf>,
     pub warnings: Vec<String>,
+    /// The configuration it was built from (`describe()` gives the non-secret view).
+    pub config: LoadedConfig,
 }
 
-/// Builds the chain: Vault first when configured, then the keychain, local files and env.
+/// Builds the chain: Vault first when configured, then the keychain, local files and env, in the
+/// configured order; cache, fallback and audit settings from the config.
 pub fn open_store(options: &StoreOptions) -> Result<Store> {
-    let env = options.env.clone();
-    let lookup = move |name: &str| env(name);
+    let process = options.env.clone();
+    let lookup = move |name: &str| process(name);
     let paths = OpenClawPaths::from_env(&lookup);
+    let mut loaded = load_config(
+        &paths,
+        &options.env,
+        options.cwd.as_deref(),
+        options.overrides.as_ref(),
+    )?;
+    if options.process_env {
+        loaded.env = loaded.env.with_process_names(
+            std::env::vars_os()
+                .filter_map(|(k, _)| k.into_string().ok())
+                .collect(),
+        );
+    }
+    let credentials = &loaded.credentials;
+    let effective = loaded.env.as_lookup();
+
     let mut providers: Vec<Arc<dyn CredentialProvider>> = Vec::new();
     let mut vault = None;
-    if lookup("VAULT_ADDR").is_some_and(|a| !a.trim().is_empty()) {
-        let config = super::ClientConfig::from_env(&lookup, paths.user_home.as_deref())?;
-        let client = Arc::new(super::VaultClient::new(config)?);
-        let prefix = lookup("OPENCLAW_VAULT_PREFIX").unwrap_or_else(|| "openclaw".into());
-        let provider = Arc::new(VaultProvider::new(client, &prefix));
+    if let Some(config) = &credentials.vault {
+        let client = Arc::new(super::VaultClient::new(config.clone())?);
+        let provider = Arc::new(VaultProvider::new(client, &credentials.prefix));
         providers.push(provider.clone());
         vault = Some(provider);
     }
-    providers.extend(keychain_providers_from_env(&lookup));
+    let keychain_env = effective.clone();
+    providers.extend(keychain_providers_from_env(&move |n: &str| keychain_env(n)));
     providers.extend(file_providers(&paths));
-    let chain = CredentialChain::new(providers, vault, ChainSettings::default(), None);
+    providers.extend(config_providers(&paths, &loaded));
+
+    let mut settings = ChainSettings {
+        order: credentials.order.clone(),
+        fallback: credentials.fallback,
+        ..ChainSettings::default()
+    };
+    if let Some(ttl) = credentials.cache_ttl {
+        settings.cache.ttl = ttl;
+    }
+    if let Some(max_stale) = credentials.max_stale {
+        settings.cache.max_stale = max_stale;
+    }
+    if let Some(ahead) = credentials.refresh_ahead {
+        settings.refresh_margin = ahead;
+    }
+    let audit = match &credentials.audit {
+        Some(path) => Some(AuditLog::open(path)?),
+        None => None,
+    };
+    let chain = CredentialChain::new(providers, vault, settings, audit);
     Ok(Store {
         chain: Arc::new(chain),
-        config_file: paths.config_file(),
+        config_file: loaded.file.clone(),
+        warnings: loaded.warnings.iter().map(|w| w.to_string()).collect(),
         paths,
-        warnings: Vec::new(),
+        config: loaded,
     })
 }

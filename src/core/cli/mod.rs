@@ -44,6 +44,8 @@ pub struct CliIo {
     pub stderr_is_terminal: bool,
     pub env: EnvLookup,
     pub cwd: Option<PathBuf>,
+    /// `env` is the real process environment (its variable names may be enumerated).
+    pub process_env: bool,
 }
 
 impl CliIo {
@@ -57,6 +59,7 @@ impl CliIo {
             stderr_is_terminal: std::io::stderr().is_terminal(),
             env: Arc::new(|name| std::env::var(name).ok()),
             cwd: std::env::current_dir().ok(),
+            process_env: true,
         }
     }
 
@@ -66,6 +69,7 @@ impl CliIo {
             env: self.env.clone(),
             cwd: self.cwd.clone(),
             overrides: None,
+            process_env: self.process_env,
         }
     }
 
@@ -228,6 +232,7 @@ pub(crate) mod test_io {
             stderr_is_terminal: false,
             env: Arc::new(move |k| map.get(k).cloned()),
             cwd: None,
+            process_env: false,
         };
         let code = run(args.iter().map(|s| s.to_string()).collect(), &mut io).await;
         (code, out.text(), err.text())

@@ -46,6 +46,7 @@ pub async fn status(args: StatusArgs, io: &mut CliIo) -> i32 {
         json!(store.config_file.as_ref().map(|p| p.display().to_string())),
     );
     report.insert("warnings".into(), json!(store.warnings));
+    report.insert("config".into(), store.config.describe());
     match &store.config_file {
         Some(p) => findings.push(finding("ok", format!("config: {}", p.display()), None)),
         None => findings.push(finding(

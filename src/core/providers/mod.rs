@@ -1,8 +1,10 @@
 //! Credential providers: every place a credential can live, behind one trait. The chain in
 //! `credentials` asks them in order; each answers for itself and never reaches back up.
 
+pub mod env;
 pub mod files;
 pub mod keychain;
+pub mod openclaw_config;
 
 use async_trait::async_trait;
 

@@ -1,0 +1,349 @@
+// getCredential over local sources: a temporary HOME copied from examples/sample-home (Claude
+// Code, Qwen, Gemini, Codex, OpenClaw's auth profiles, legacy OAuth file, openclaw.json, .env),
+// Vault first with fallback, the audit log, bad input, OAuth write-back to a local file, and the
+// keychain through a real Secret Service when one is running.
+import assert from 'node:assert/strict'
+import {
+  chmodSync,
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { inspect } from 'node:util'
+
+import { CredentialStore, VaultClient } from '../index.js'
+import { assertNoLeak, removeTree, root, startVault, uniquePrefix } from './support/vault-server.mjs'
+
+const sample = join(root, 'examples', 'sample-home')
+const homes = []
+let vault
+let client
+const prefix = uniquePrefix('local')
+
+before(async () => {
+  vault = await startVault()
+  client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
+})
+after(async () => {
+  if (vault) await removeTree(vault, prefix)
+  await vault?.stop()
+  for (const h of homes) rmSync(h, { recursive: true, force: true })
+})
+
+/** A fresh copy of the sample HOME with the modes OpenClaw and the CLIs use (0700 dirs, 0600 files). */
+function sampleHome() {
+  const home = mkdtempSync(join(tmpdir(), 'ocv-local-home-'))
+  homes.push(home)
+  cpSync(sample, home, { recursive: true })
+  const fix = (dir) => {
+    chmodSync(dir, 0o700)
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, entry.name)
+      if (entry.isDirectory()) fix(p)
+      else chmodSync(p, 0o600)
+    }
+  }
+  fix(home)
+  return home
+}
+
+const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'))
+
+/** Every secret value in the sample HOME's JSON files (for leak checks). */
+function secretsIn(home) {
+  const out = []
+  const walk = (v, key) => {
+    if (typeof v === 'string' && /token|key|access|refresh|secret|password/i.test(key ?? '') && v.length > 8)
+      out.push(v)
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k)
+  }
+  for (const f of [
+    '.claude/.credentials.json',
+    '.qwen/oauth_creds.json',
+    '.gemini/oauth_creds.json',
+    '.codex/auth.json',
+    '.openclaw/agents/main/agent/auth-profiles.json',
+    '.openclaw/credentials/oauth.json',
+  ]) {
+    walk(readJson(join(home, f)))
+  }
+  return out
+}
+
+const localStore = (home, extra = {}, config) =>
+  new CredentialStore({ env: { HOME: home, ...extra }, cwd: home, config })
+
+describe('local sources from a sample HOME', () => {
+  test('each source answers with its kind, provider and file', async () => {
+    const home = sampleHome()
+    const store = localStore(home)
+    assert.equal(store.configFile, join(home, '.openclaw', 'openclaw.json'))
+
+    const anthropic = await store.getCredential('anthropic')
+    const claude = readJson(join(home, '.claude/.credentials.json')).claudeAiOauth
+    assert.equal(anthropic.kind, 'oauth')
+    assert.equal(anthropic.source.provider, 'claude-code')
+    assert.equal(anthropic.source.file, join(home, '.claude/.credentials.json'))
+    assert.equal(anthropic.expose('accessToken'), claude.accessToken)
+    assert.equal(anthropic.expose('refreshToken'), claude.refreshToken)
+    assert.equal(anthropic.expiresAt, claude.expiresAt)
+
+    const qwen = await store.getCredential('qwen')
+    assert.equal(qwen.source.provider, 'qwen')
+    assert.equal(qwen.expose('accessToken'), readJson(join(home, '.qwen/oauth_creds.json')).access_token)
+
+    const codex = await store.getCredential('codex')
+    assert.equal(codex.kind, 'oauth')
+    assert.equal(codex.expose('accessToken'), readJson(join(home, '.codex/auth.json')).tokens.access_token)
+
+    const telegram = await store.getCredential('telegram')
+    assert.equal(telegram.kind, 'token')
+    assert.equal(telegram.source.provider, 'openclaw-config')
+
+    const work = await store.getCredential('anthropic:work')
+    assert.equal(work.source.provider, 'auth-profiles')
+    const profiles = readJson(join(home, '.openclaw/agents/main/agent/auth-profiles.json')).profiles
+    assert.equal(work.expose('accessToken'), profiles['anthropic:work'].access)
+
+    // A JS-provided env variable is the last source.
+    const el = await localStore(home, { ELEVENLABS_API_KEY: 'el-test-key-123456' }).getCredential('elevenlabs')
+    assert.equal(el.source.provider, 'env')
+    assert.equal(el.expose(), 'el-test-key-123456')
+  })
+
+  test('listCredentials says which names exist where, never a value', async () => {
+    const home = sampleHome()
+    const listed = await localStore(home).listCredentials()
+    const names = listed.map((c) => c.name)
+    for (const n of ['anthropic', 'qwen', 'codex', 'telegram', 'anthropic:work']) assert.ok(names.includes(n), n)
+    const text = JSON.stringify(listed) + inspect(listed, { depth: 9 })
+    for (const s of secretsIn(home)) assert.ok(!text.includes(s), 'a value leaked into listCredentials')
+  })
+
+  test('not found anywhere: CREDENTIAL_NOT_FOUND naming the sources tried', async () => {
+    const home = sampleHome()
+    const err = await localStore(home)
+      .getCredential('no-such-credential')
+      .catch((e) => e)
+    assert.equal(err.code, 'CREDENTIAL_NOT_FOUND')
+    assert.match(err.message, /claude-code/)
+    assert.match(err.message, /env/)
+  })
+})
+
+describe('Vault first, local as fallback', () => {
+  const vaultEnv = (home, extra = {}) => ({
+    VAULT_ADDR: vault.addr,
+    VAULT_TOKEN: vault.token,
+    VAULT_MAX_RETRIES: '0',
+    OPENCLAW_VAULT_PREFIX: prefix,
+    ...extra,
+  })
+
+  test('Vault wins when it holds the name; local answers the rest', async () => {
+    const home = sampleHome()
+    await client.write(`${prefix}/credentials/telegram`, { kind: 'token', token: '999:vault-telegram-token' })
+    const store = localStore(home, vaultEnv(home))
+    const t = await store.getCredential('telegram')
+    assert.equal(t.source.provider, 'vault')
+    assert.equal(t.expose(), '999:vault-telegram-token')
+    const q = await store.getCredential('qwen')
+    assert.equal(q.source.provider, 'qwen')
+  })
+
+  test('Vault down: fallback to local (audited); fallback "none": an error, no silent fallback', async () => {
+    const home = sampleHome()
+    const audit = join(home, 'audit.log')
+    const dead = { VAULT_ADDR: 'http://127.0.0.1:9', VAULT_MAX_RETRIES: '0', VAULT_CLIENT_TIMEOUT: '2s' }
+    const store = localStore(home, vaultEnv(home, { ...dead, OPENCLAW_VAULT_AUDIT_LOG: audit }))
+    const t = await store.getCredential('telegram')
+    assert.equal(t.source.provider, 'openclaw-config')
+    const lines = readFileSync(audit, 'utf8').trim().split('\n').map(JSON.parse)
+    assert.ok(
+      lines.some((l) => l.event === 'fallback' && l.credential === 'telegram'),
+      JSON.stringify(lines),
+    )
+    assert.equal(statSync(audit).mode & 0o777, 0o600)
+
+    const strict = localStore(home, vaultEnv(home, dead), { fallback: 'none' })
+    const err = await strict.getCredential('telegram').catch((e) => e)
+    assert.ok(['NETWORK', 'TIMEOUT'].includes(err.code), err.code)
+  })
+})
+
+describe('audit log', () => {
+  test('one JSON line per access, 0600, never a value', async () => {
+    const home = sampleHome()
+    const audit = join(home, 'logs', 'audit.jsonl')
+    const store = localStore(home, {}, { audit: { path: audit } })
+    await store.getCredential('anthropic')
+    await store.getCredential('qwen')
+    await store.getCredential('missing-one').catch(() => {})
+    const text = readFileSync(audit, 'utf8')
+    const lines = text.trim().split('\n').map(JSON.parse)
+    assert.ok(lines.length >= 3)
+    const got = lines.find((l) => l.credential === 'anthropic')
+    for (const key of ['time', 'event', 'credential', 'source', 'outcome', 'pid', 'user', 'host']) {
+      assert.ok(key in got, `${key} missing from ${JSON.stringify(got)}`)
+    }
+    assert.equal(got.pid, process.pid)
+    assert.ok(lines.some((l) => l.credential === 'missing-one' && l.outcome === 'CREDENTIAL_NOT_FOUND'))
+    for (const s of secretsIn(home)) assert.ok(!text.includes(s), 'a value leaked into the audit log')
+    assert.equal(statSync(audit).mode & 0o777, 0o600)
+  })
+})
+
+describe('bad input', () => {
+  test('a malformed file: its error names the file; the other sources are still tried; nothing written', async () => {
+    const home = sampleHome()
+    const file = join(home, '.claude/.credentials.json')
+    const broken = '{"claudeAiOauth": {"accessToken": "sk-ant-oat01-LEAKME", '
+    writeFileSync(file, broken, { mode: 0o600 })
+    const store = localStore(home)
+    // anthropic is also an auth profile: the chain goes on past the broken file.
+    const c = await store.getCredential('anthropic')
+    assert.notEqual(c.source.provider, 'claude-code')
+    assert.equal(readFileSync(file, 'utf8'), broken)
+    // Asking only the files group where only Claude Code has the name: the error names the file.
+    const err = await store.getCredential('claude-code', { order: ['files'] }).catch((e) => e)
+    assert.equal(err.code, 'CREDENTIAL_NOT_FOUND')
+    assert.match(err.message, /\.credentials\.json/)
+    await assertNoLeak(assert, err, ['sk-ant-oat01-LEAKME'])
+  })
+
+  test('wrong types name the JSON path and never the value', async () => {
+    const home = sampleHome()
+    const file = join(home, '.qwen/oauth_creds.json')
+    writeFileSync(
+      file,
+      JSON.stringify({ access_token: 'qwen-secret-LEAKME', refresh_token: 42, expiry_date: 'soon' }),
+      {
+        mode: 0o600,
+      },
+    )
+    const err = await localStore(home)
+      .getCredential('qwen', { order: ['files'] })
+      .catch((e) => e)
+    assert.equal(err.code, 'CREDENTIAL_NOT_FOUND')
+    assert.match(err.message, /oauth_creds\.json/)
+    assert.match(err.message, /refresh_token|expiry_date/)
+    await assertNoLeak(assert, err, ['qwen-secret-LEAKME'])
+  })
+
+  test('a symlinked credential file is refused', async () => {
+    const home = sampleHome()
+    const real = join(home, 'elsewhere.json')
+    cpSync(join(home, '.gemini/oauth_creds.json'), real)
+    rmSync(join(home, '.gemini/oauth_creds.json'))
+    symlinkSync(real, join(home, '.gemini/oauth_creds.json'))
+    const err = await localStore(home)
+      .getCredential('gemini', { order: ['files'] })
+      .catch((e) => e)
+    assert.equal(err.code, 'CREDENTIAL_NOT_FOUND')
+    assert.match(err.message, /symbolic link|symlink/i)
+  })
+
+  test('a world-readable file is read with a warning in its metadata', async () => {
+    const home = sampleHome()
+    chmodSync(join(home, '.qwen/oauth_creds.json'), 0o644)
+    const c = await localStore(home).getCredential('qwen')
+    assert.match(JSON.stringify(c.metadata), /readable/i)
+  })
+
+  test('malformed JSON5 config: INVALID_CONFIG naming the file and where', async () => {
+    const home = sampleHome()
+    writeFileSync(join(home, '.openclaw/openclaw.json'), '{ credentials: { provider: "vault", ', { mode: 0o600 })
+    assert.throws(
+      () => localStore(home),
+      (e) => e.code === 'INVALID_CONFIG' && e.message.includes('openclaw.json'),
+    )
+  })
+
+  test('a wrong type in the credentials section names the JSON path and what was expected', async () => {
+    const home = sampleHome()
+    writeFileSync(join(home, '.openclaw/openclaw.json'), '{ credentials: { cacheTtlMs: "soon" } }', { mode: 0o600 })
+    assert.throws(
+      () => localStore(home),
+      (e) => e.code === 'INVALID_CONFIG' && /credentials\.cacheTtlMs/.test(e.message),
+    )
+  })
+
+  test('an empty env variable is not a credential', async () => {
+    const home = sampleHome()
+    const err = await localStore(home, { ELEVENLABS_API_KEY: '' })
+      .getCredential('elevenlabs')
+      .catch((e) => e)
+    assert.equal(err.code, 'CREDENTIAL_NOT_FOUND')
+  })
+})
+
+describe('OAuth refresh of a local file', () => {
+  test('an expired token is refreshed once and written back atomically, 0600, keeping every other field', async () => {
+    const home = sampleHome()
+    const file = join(home, '.claude/.credentials.json')
+    const before = readJson(file)
+    before.claudeAiOauth.expiresAt = Date.now() - 1000
+    writeFileSync(file, JSON.stringify(before, null, 2), { mode: 0o600 })
+    const store = localStore(home)
+    let calls = 0
+    const refresh = async (c) => {
+      calls++
+      assert.equal(c.expose('refreshToken'), before.claudeAiOauth.refreshToken)
+      return { accessToken: 'sk-ant-oat01-REFRESHED', refreshToken: 'sk-ant-ort01-ROTATED', expiresIn: 3600 }
+    }
+    const [a, b] = await Promise.all([
+      store.getCredential('anthropic', { refresh, order: ['files'] }),
+      store.getCredential('anthropic', { refresh, order: ['files'] }),
+    ])
+    assert.equal(calls, 1)
+    assert.equal(a.expose('accessToken'), 'sk-ant-oat01-REFRESHED')
+    assert.equal(b.expose('accessToken'), 'sk-ant-oat01-REFRESHED')
+    const after = readJson(file)
+    assert.equal(after.claudeAiOauth.accessToken, 'sk-ant-oat01-REFRESHED')
+    assert.equal(after.claudeAiOauth.refreshToken, 'sk-ant-ort01-ROTATED')
+    assert.ok(after.claudeAiOauth.expiresAt > Date.now())
+    assert.deepEqual(after.claudeAiOauth.scopes, before.claudeAiOauth.scopes)
+    assert.equal(after.claudeAiOauth.subscriptionType, before.claudeAiOauth.subscriptionType)
+    assert.deepEqual(after.mcpOAuth, before.mcpOAuth)
+    assert.equal(statSync(file).mode & 0o777, 0o600)
+  })
+})
+
+describe('system keychain (real Secret Service)', () => {
+  const skip =
+    !process.env.DBUS_SESSION_BUS_ADDRESS && process.env.CI_REQUIRE_SECRET_SERVICE !== '1'
+      ? 'no Secret Service session here (CI runs one: scripts/with-secret-service.sh)'
+      : false
+  test('`openclaw-vault put --to keychain` stores it; getCredential reads it back', { skip }, async () => {
+    const home = sampleHome()
+    const name = `ocv-test-${process.pid}-${Date.now()}`
+    const value = `kc-secret-${Math.random().toString(36).slice(2)}`
+    const { spawnSync } = await import('node:child_process')
+    const env = { HOME: home, DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS ?? '' }
+    const put = spawnSync(
+      process.execPath,
+      [join(root, 'bin/openclaw-vault.js'), 'put', name, '--kind', 'token', '--to', 'keychain'],
+      {
+        input: value + '\n',
+        env,
+        encoding: 'utf8',
+      },
+    )
+    assert.equal(put.status, 0, put.stderr)
+    assert.ok(!put.stdout.includes(value) && !put.stderr.includes(value))
+    const c = await localStore(home).getCredential(name, { order: ['keychain'] })
+    assert.equal(c.source.provider, 'keychain')
+    assert.equal(c.kind, 'token')
+    assert.equal(c.expose(), value)
+    const listed = await localStore(home).listCredentials({ order: ['keychain'] })
+    assert.ok(listed.some((l) => l.name === name))
+  })
+})

@@ -194,7 +194,13 @@ export interface LoadedCredentialsConfig {
     prefix: string
     auth: string
     tokenSet: boolean
-    tls: { caCert: string | null; caPath: string | null; clientCert: boolean; serverName: string | null; skipVerify: boolean }
+    tls: {
+      caCert: string | null
+      caPath: string | null
+      clientCert: boolean
+      serverName: string | null
+      skipVerify: boolean
+    }
   } | null
   audit: string | null
   /** Where each VAULT_* / OPENCLAW_VAULT_* variable came from (`process`, a `.env` path, the config's env block). */

@@ -518,6 +518,8 @@ fn get_options(options: Option<Object>) -> core::Result<GetOptions> {
 }
 
 /// Per store: name -> the value last returned and its JS object.
+/// Per name: the value last shown, and the already-resolved promise of its JS object (handing
+/// back the same settled promise skips building an object and a promise on every cache hit).
 type ShownByName = HashMap<String, (Arc<Resolved>, ObjectRef<false>)>;
 
 thread_local! {
@@ -527,30 +529,35 @@ thread_local! {
         std::cell::RefCell::new(HashMap::new());
 }
 
-/// The JS object for a cache hit: the one returned last time when the value is the same.
+/// The settled promise for a cache hit: the one returned last time when the value is the same.
 fn cached_to_js<'env>(
     env: &'env Env,
     store: &Arc<Store>,
     name: &str,
     r: Arc<Resolved>,
-) -> Result<Unknown<'env>> {
+) -> Result<PromiseRaw<'env, Unknown<'env>>> {
     let key = Arc::as_ptr(store) as usize;
     SHOWN.with(|shown| {
         let mut shown = shown.borrow_mut();
         let per_store = shown.entry(key).or_default();
-        if let Some((last, obj)) = per_store.get(name) {
+        if let Some((last, promise)) = per_store.get(name) {
             if Arc::ptr_eq(last, &r) {
-                return Ok(obj.get_value(env)?.to_unknown());
+                let value = promise.get_value(env)?;
+                return Ok(PromiseRaw::new(env.raw(), value.raw()));
             }
         }
         let obj = Credential { inner: r.clone() }
             .into_instance(env)?
-            .as_object(env);
-        let reference = obj.create_ref::<false>()?;
+            .as_object(env)
+            .to_unknown();
+        let promise = PromiseRaw::resolve(env, obj)?;
+        // SAFETY: a promise is an object; the raw handle is valid in this scope.
+        let as_object = unsafe { Object::from_napi_value(env.raw(), promise.raw())? };
+        let reference = as_object.create_ref::<false>()?;
         if let Some((_, old)) = per_store.insert(name.to_string(), (r, reference)) {
             old.unref(env)?;
         }
-        Ok(obj.to_unknown())
+        Ok(promise)
     })
 }
 
@@ -596,8 +603,7 @@ fn get_impl<'env>(
                     chain.settings().refresh_margin.as_millis() as i64,
                 );
             if !needs_refresh {
-                let value = cached_to_js(env, &store, &name, hit)?;
-                return PromiseRaw::resolve(env, value);
+                return cached_to_js(env, &store, &name, hit);
             }
         }
     }

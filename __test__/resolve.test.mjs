@@ -378,15 +378,22 @@ describe('parity with OpenClaw\u2019s bundled resolver', () => {
     assert.equal(ours.code, 0, ours.stdout)
     assert.deepEqual(ours.json.values, theirs.json.values)
     assert.deepEqual(Object.keys(ours.json.errors).sort(), Object.keys(theirs.json.errors).sort())
-    // Both fail the whole provider for a bad token.
+    // A bad token: Vault 1.21 answers 403 with one go-multierror string
+    // ("2 errors occurred:\n\t* permission denied\n\t* invalid token"), which the bundled resolver
+    // compares whole against "invalid token" and misses: it fails every id one by one (exit 0).
+    // This resolver reads the items and fails the provider once, as intended.
     const badEnv = { ...env, VAULT_TOKEN: 'hvs.FAKE-invalid' }
-    const theirsBad = await runResolver(openclawRequest(ids.slice(0, 2)), badEnv, {
+    const two = ids.slice(0, 2)
+    const theirsBad = await runResolver(openclawRequest(two), badEnv, {
       node: bundled.node,
       script: bundled.bundledResolver,
     })
-    const oursBad = await runResolver(openclawRequest(ids.slice(0, 2)), badEnv, { node: bundled.node })
-    assert.equal(theirsBad.code, 1)
+    const oursBad = await runResolver(openclawRequest(two), badEnv, { node: bundled.node })
+    assert.deepEqual(theirsBad.json.values, {})
+    assert.deepEqual(Object.keys(theirsBad.json.errors).sort(), [...two].sort())
     assert.equal(oursBad.code, 1)
-    assert.deepEqual(Object.keys(oursBad.json.errors), Object.keys(theirsBad.json.errors))
+    assert.deepEqual(oursBad.json.values, {})
+    assert.deepEqual(Object.keys(oursBad.json.errors), ['request'])
+    assert.match(oursBad.json.errors.request.message, /invalid token/)
   })
 })

@@ -644,7 +644,7 @@ pub fn config_from_env(
     }
     let client = if has_addr {
         let home = get("HOME").map(std::path::PathBuf::from);
-        let mut config = ClientConfig::from_env(&get, home.as_deref())
+        let mut config = ClientConfig::from_env(get, home.as_deref())
             .map_err(|e| ProviderFailure::new(e.message))?;
         if get("OPENCLAW_VAULT_KV_VERSION").is_none() {
             config.kv_version = Some(KvVersion::V2);

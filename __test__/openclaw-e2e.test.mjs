@@ -4,7 +4,7 @@
 // and OpenClaw's public `resolveSecretRefValues` (plugin-sdk/secret-ref-runtime) for the values.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -146,5 +146,76 @@ describe(`openclaw ${'2026.9.6'} with this resolver as an exec provider`, () => 
     const values = JSON.parse(stdout)
     const got = Object.values(values).sort()
     assert.deepEqual(got, [botToken, apiKey].sort())
+  })
+})
+
+describe('as an installed OpenClaw plugin (openclaw.plugin.json secretProviderIntegrations)', () => {
+  let pluginState
+  let staged
+
+  before(() => {
+    // What npm would publish (package.json `files`) plus the addon a platform package brings.
+    staged = mkdtempSync(join(tmpdir(), 'ocv-e2e-pkg-'))
+    for (const f of ['package.json', 'index.js', 'index.d.ts', 'openclaw.plugin.json', 'openclaw-plugin.mjs', 'bin']) {
+      cpSync(join(root, f), join(staged, f), { recursive: true })
+    }
+    for (const f of readdirSync(root).filter((n) => n.endsWith('.node'))) cpSync(join(root, f), join(staged, f))
+    pluginState = mkdtempSync(join(tmpdir(), 'ocv-e2e-plugin-state-'))
+    chmodSync(pluginState, 0o700)
+  })
+
+  after(() => {
+    for (const d of [staged, pluginState]) if (d) rmSync(d, { recursive: true, force: true })
+  })
+
+  test('`openclaw plugins install` then a pluginIntegration provider resolves through our resolver', async () => {
+    const env = { HOME: pluginState, OPENCLAW_STATE_DIR: pluginState, PATH: process.env.PATH }
+    await run(oc.node, [oc.openclawBin, 'plugins', 'install', '--force', '--accept-capabilities', staged], {
+      cwd: pluginState,
+      env,
+      timeout: 180000,
+    })
+    const configPath = join(pluginState, 'openclaw.json')
+    const config = JSON.parse(readFileSync(configPath, 'utf8'))
+    assert.equal(config.plugins.entries['openclaw-vault'].enabled, true)
+    config.secrets = {
+      providers: {
+        'openclaw-vault': {
+          source: 'exec',
+          pluginIntegration: { pluginId: 'openclaw-vault', integrationId: 'openclaw-vault' },
+        },
+      },
+    }
+    const pluginRef = (id) => ({ source: 'exec', provider: 'openclaw-vault', id })
+    config.models = {
+      providers: {
+        openai: { baseUrl: 'https://api.openai.com/v1', apiKey: pluginRef(`${p}/providers/openai/apiKey`), models: [] },
+      },
+    }
+    writeFileSync(configPath, JSON.stringify(config, null, 2), { mode: 0o600 })
+    const audit = async (extra) => {
+      try {
+        const { stdout } = await run(
+          oc.node,
+          [oc.openclawBin, 'secrets', 'audit', '--check', '--allow-exec', '--json'],
+          {
+            cwd: pluginState,
+            env: { ...env, VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, ...extra },
+            timeout: 120000,
+          },
+        )
+        return { code: 0, report: JSON.parse(stdout) }
+      } catch (e) {
+        if (typeof e.code !== 'number') throw e
+        return { code: e.code, report: JSON.parse(e.stdout) }
+      }
+    }
+    const ok = await audit({})
+    assert.equal(ok.code, 0, JSON.stringify(ok.report.findings))
+    assert.equal(ok.report.status, 'clean')
+    // The token reaches the resolver through the manifest's passEnv: a bad one fails the provider.
+    const bad = await audit({ VAULT_TOKEN: 'hvs.FAKE-invalid-token' })
+    assert.notEqual(bad.code, 0)
+    assert.match(JSON.stringify(bad.report.findings), /exited with code 1/)
   })
 })

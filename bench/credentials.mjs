@@ -9,10 +9,22 @@
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import { join } from 'node:path'
+
+// OpenClaw runs on Node 24: the comparison runs there too, with the real package next to it.
+if (!process.env.OPENCLAW_PACKAGE_DIR && process.env.BENCH_NO_OPENCLAW !== '1') {
+  const { ensureOpenClaw } = await import('../scripts/ensure-openclaw.mjs')
+  const { openclawDir, node } = ensureOpenClaw()
+  const { spawnSync } = await import('node:child_process')
+  const r = spawnSync(node, [fileURLToPath(import.meta.url)], {
+    stdio: 'inherit',
+    env: { ...process.env, OPENCLAW_PACKAGE_DIR: openclawDir },
+  })
+  process.exit(r.status ?? 1)
+}
 
 const require = createRequire(import.meta.url)
 const { CredentialStore } = require('../index.js')

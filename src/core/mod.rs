@@ -19,6 +19,7 @@ pub mod openclaw;
 pub mod path;
 pub mod providers;
 pub mod refresh_lease;
+pub mod resolve;
 pub mod secret;
 pub mod sys;
 pub mod tls;

@@ -6,6 +6,7 @@
 //! answer values to the process that asked).
 
 mod credentials;
+mod resolve;
 mod status;
 
 use std::io::{Read, Write};
@@ -106,6 +107,8 @@ pub enum Command {
     Put(credentials::PutArgs),
     /// List which credential names exist in which sources, without values.
     List(credentials::ListArgs),
+    /// OpenClaw's exec SecretRef provider: read a request on stdin, answer values from Vault.
+    Resolve(resolve::ResolveArgs),
 }
 
 /// Runs the command line `args` (without the program name) and returns the exit code.
@@ -146,6 +149,7 @@ async fn dispatch(command: Command, io: &mut CliIo) -> i32 {
         Command::Get(args) => credentials::get(args, io).await,
         Command::Put(args) => credentials::put(args, io).await,
         Command::List(args) => credentials::list(args, io).await,
+        Command::Resolve(args) => resolve::resolve(args, io).await,
     }
 }
 

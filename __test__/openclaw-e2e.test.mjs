@@ -1,0 +1,221 @@
+// The REAL openclaw package (installed by scripts/ensure-openclaw.mjs, run with Node 24) resolves
+// SecretRefs through this package's resolver: `openclaw secrets audit --check --allow-exec` on a
+// state dir whose openclaw.json configures an exec provider pointing at bin/openclaw-vault-resolve.mjs,
+// and OpenClaw's public `resolveSecretRefValues` (plugin-sdk/secret-ref-runtime) for the values.
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { chmodSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
+
+import { VaultClient } from '../index.js'
+import { removeTree, root, startVault, uniquePrefix } from './support/vault-server.mjs'
+import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
+
+const run = promisify(execFile)
+const resolver = join(root, 'bin', 'openclaw-vault-resolve.mjs')
+const p = uniquePrefix('e2e')
+const apiKey = 'sk-proj-FAKE-e2e-openai-7777'
+const botToken = '987654:FAKE-e2e-telegram-8888'
+let oc
+let vault
+let stateDir
+
+before(async () => {
+  oc = ensureOpenClaw()
+  vault = await startVault()
+  const client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
+  await client.write(`${p}/providers/openai`, { apiKey })
+  await client.write(`${p}/channels/telegram`, { botToken })
+  stateDir = mkdtempSync(join(tmpdir(), 'ocv-e2e-state-'))
+  chmodSync(stateDir, 0o700)
+})
+
+after(async () => {
+  if (vault) await removeTree(vault, p)
+  await vault?.stop()
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true })
+})
+
+/** The provider block a user writes in openclaw.json (docs/openclaw-exec-provider.md). */
+const provider = () => ({
+  source: 'exec',
+  command: oc.node,
+  args: [resolver],
+  passEnv: ['VAULT_ADDR', 'VAULT_TOKEN'],
+  timeoutMs: 15000,
+  noOutputTimeoutMs: 15000,
+  maxOutputBytes: 1048576,
+  jsonOnly: true,
+})
+
+const ref = (id) => ({ source: 'exec', provider: 'vaultrs', id })
+
+function writeConfig(openaiId) {
+  const config = {
+    secrets: { providers: { vaultrs: provider() } },
+    models: {
+      providers: {
+        openai: { baseUrl: 'https://api.openai.com/v1', apiKey: ref(openaiId), models: [] },
+      },
+    },
+  }
+  writeFileSync(join(stateDir, 'openclaw.json'), JSON.stringify(config, null, 2), { mode: 0o600 })
+  return config
+}
+
+/** Runs the real `openclaw` CLI under Node 24 with a private state dir. */
+async function openclaw(args, extraEnv = {}) {
+  try {
+    const { stdout, stderr } = await run(oc.node, [oc.openclawBin, ...args], {
+      cwd: stateDir,
+      env: {
+        HOME: stateDir,
+        OPENCLAW_STATE_DIR: stateDir,
+        PATH: process.env.PATH,
+        VAULT_ADDR: vault.addr,
+        VAULT_TOKEN: vault.token,
+        ...extraEnv,
+      },
+      timeout: 120000,
+    })
+    return { code: 0, stdout, stderr }
+  } catch (e) {
+    if (typeof e.code !== 'number') throw e
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+  }
+}
+
+describe(`openclaw ${'2026.9.6'} with this resolver as an exec provider`, () => {
+  test('`openclaw secrets audit --check --allow-exec` resolves the ref', async () => {
+    writeConfig(`${p}/providers/openai/apiKey`)
+    const out = await openclaw(['secrets', 'audit', '--check', '--allow-exec', '--json'])
+    assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`)
+    const report = JSON.parse(out.stdout)
+    assert.equal(report.status, 'clean', out.stdout)
+    assert.equal(report.resolution.refsChecked, 1)
+    assert.equal(report.resolution.skippedExecRefs, 0)
+    assert.equal(report.summary.unresolvedRefCount, 0)
+  })
+
+  test('a wrong id is reported unresolved (NOT_FOUND), and nothing secret is printed', async () => {
+    writeConfig(`${p}/providers/openai/nope`)
+    const out = await openclaw(['secrets', 'audit', '--check', '--allow-exec', '--json'])
+    assert.notEqual(out.code, 0)
+    const report = JSON.parse(out.stdout)
+    assert.equal(report.status, 'unresolved')
+    const finding = report.findings.find((f) => f.code === 'REF_UNRESOLVED')
+    assert.ok(finding, out.stdout)
+    assert.equal(finding.jsonPath, 'models.providers.openai.apiKey')
+    assert.match(finding.message, /NOT_FOUND/)
+    for (const s of [apiKey, botToken, vault.token]) assert.ok(!`${out.stdout}${out.stderr}`.includes(s))
+  })
+
+  test('a provider-wide failure (bad token) fails the ref too', async () => {
+    writeConfig(`${p}/providers/openai/apiKey`)
+    const out = await openclaw(['secrets', 'audit', '--check', '--allow-exec', '--json'], {
+      VAULT_TOKEN: 'hvs.FAKE-invalid-token',
+    })
+    assert.notEqual(out.code, 0)
+    assert.equal(JSON.parse(out.stdout).status, 'unresolved')
+  })
+
+  test('OpenClaw\u2019s resolveSecretRefValues returns the values from Vault', async () => {
+    const config = writeConfig(`${p}/providers/openai/apiKey`)
+    const sdk = pathToFileURL(join(oc.openclawDir, 'dist', 'plugin-sdk', 'secret-ref-runtime.js')).href
+    const script = `
+      const { resolveSecretRefValues } = await import(${JSON.stringify(sdk)})
+      const refs = ${JSON.stringify([ref(`${p}/providers/openai/apiKey`), ref(`${p}/channels/telegram#botToken`)])}
+      const config = ${JSON.stringify(config)}
+      const values = await resolveSecretRefValues(refs, { config, env: process.env })
+      process.stdout.write(JSON.stringify(Object.fromEntries(values)))
+    `
+    const { stdout } = await run(oc.node, ['--input-type=module', '-e', script], {
+      cwd: stateDir,
+      env: {
+        HOME: stateDir,
+        OPENCLAW_STATE_DIR: stateDir,
+        VAULT_ADDR: vault.addr,
+        VAULT_TOKEN: vault.token,
+      },
+      timeout: 120000,
+    })
+    const values = JSON.parse(stdout)
+    const got = Object.values(values).sort()
+    assert.deepEqual(got, [botToken, apiKey].sort())
+  })
+})
+
+describe('as an installed OpenClaw plugin (openclaw.plugin.json secretProviderIntegrations)', () => {
+  let pluginState
+  let staged
+
+  before(() => {
+    // What npm would publish (package.json `files`) plus the addon a platform package brings.
+    staged = mkdtempSync(join(tmpdir(), 'ocv-e2e-pkg-'))
+    for (const f of ['package.json', 'index.js', 'index.d.ts', 'openclaw.plugin.json', 'openclaw-plugin.mjs', 'bin']) {
+      cpSync(join(root, f), join(staged, f), { recursive: true })
+    }
+    for (const f of readdirSync(root).filter((n) => n.endsWith('.node'))) cpSync(join(root, f), join(staged, f))
+    pluginState = mkdtempSync(join(tmpdir(), 'ocv-e2e-plugin-state-'))
+    chmodSync(pluginState, 0o700)
+  })
+
+  after(() => {
+    for (const d of [staged, pluginState]) if (d) rmSync(d, { recursive: true, force: true })
+  })
+
+  test('`openclaw plugins install` then a pluginIntegration provider resolves through our resolver', async () => {
+    const env = { HOME: pluginState, OPENCLAW_STATE_DIR: pluginState, PATH: process.env.PATH }
+    await run(oc.node, [oc.openclawBin, 'plugins', 'install', '--force', '--accept-capabilities', staged], {
+      cwd: pluginState,
+      env,
+      timeout: 180000,
+    })
+    const configPath = join(pluginState, 'openclaw.json')
+    const config = JSON.parse(readFileSync(configPath, 'utf8'))
+    assert.equal(config.plugins.entries['openclaw-vault'].enabled, true)
+    config.secrets = {
+      providers: {
+        'openclaw-vault': {
+          source: 'exec',
+          pluginIntegration: { pluginId: 'openclaw-vault', integrationId: 'openclaw-vault' },
+        },
+      },
+    }
+    const pluginRef = (id) => ({ source: 'exec', provider: 'openclaw-vault', id })
+    config.models = {
+      providers: {
+        openai: { baseUrl: 'https://api.openai.com/v1', apiKey: pluginRef(`${p}/providers/openai/apiKey`), models: [] },
+      },
+    }
+    writeFileSync(configPath, JSON.stringify(config, null, 2), { mode: 0o600 })
+    const audit = async (extra) => {
+      try {
+        const { stdout } = await run(
+          oc.node,
+          [oc.openclawBin, 'secrets', 'audit', '--check', '--allow-exec', '--json'],
+          {
+            cwd: pluginState,
+            env: { ...env, VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, ...extra },
+            timeout: 120000,
+          },
+        )
+        return { code: 0, report: JSON.parse(stdout) }
+      } catch (e) {
+        if (typeof e.code !== 'number') throw e
+        return { code: e.code, report: JSON.parse(e.stdout) }
+      }
+    }
+    const ok = await audit({})
+    assert.equal(ok.code, 0, JSON.stringify(ok.report.findings))
+    assert.equal(ok.report.status, 'clean')
+    // The token reaches the resolver through the manifest's passEnv: a bad one fails the provider.
+    const bad = await audit({ VAULT_TOKEN: 'hvs.FAKE-invalid-token' })
+    assert.notEqual(bad.code, 0)
+    assert.match(JSON.stringify(bad.report.findings), /exited with code 1/)
+  })
+})

@@ -447,12 +447,18 @@ pub async fn apply(
     };
     let done_count = AtomicU64::new(0);
     let total = plan.items.len();
-    let results: Vec<(usize, Outcome)> = stream::iter(plan.items.iter().enumerate())
+    // The per-item futures are built and boxed before any await: a `.map(closure)` inside the
+    // stream would make the whole future `Send` only for one lifetime (rustc's higher-ranked
+    // limits), and the napi binding needs it `Send`.
+    let futures: Vec<futures_util::future::BoxFuture<'_, (usize, Outcome)>> = plan
+        .items
+        .iter()
+        .enumerate()
         .map(|(i, item)| {
             let vault = vault.clone();
             let journal = &journal;
             let checkpoints = &checkpoints;
-            async move {
+            Box::pin(async move {
                 let outcome = if journal.done.get(&item.name) == Some(&item.fingerprint) {
                     Outcome::AlreadyMigrated
                 } else {
@@ -485,8 +491,10 @@ pub async fn apply(
                     checkpoints.pass();
                 }
                 (i, outcome)
-            }
+            }) as futures_util::future::BoxFuture<'_, (usize, Outcome)>
         })
+        .collect();
+    let results: Vec<(usize, Outcome)> = stream::iter(futures)
         .buffer_unordered(options.concurrency.max(1))
         .inspect(|(i, outcome)| {
             let done = done_count.fetch_add(1, Ordering::Relaxed) as usize + 1;
@@ -786,6 +794,7 @@ pub(crate) mod test_support {
         group: SourceGroup,
         gets: Mutex<HashMap<String, usize>>,
         on_get: Option<OnGet>,
+        under: Option<&'static str>,
     }
 
     impl JsonFileSource {
@@ -796,7 +805,14 @@ pub(crate) mod test_support {
                 group,
                 gets: Mutex::new(HashMap::new()),
                 on_get: None,
+                under: None,
             }
+        }
+
+        /// Entries live under this top-level key (`profiles` in auth-profiles.json).
+        pub fn under(mut self, key: &'static str) -> Self {
+            self.under = Some(key);
+            self
         }
 
         pub fn on_get(mut self, hook: impl Fn(&str, usize) + Send + Sync + 'static) -> Self {
@@ -806,7 +822,14 @@ pub(crate) mod test_support {
 
         fn read(&self) -> Result<serde_json::Map<String, Value>> {
             match read_credential_file(&self.path, 16 * 1024 * 1024)? {
-                Some(file) => Ok(parse_json(&file)?.as_object().cloned().unwrap_or_default()),
+                Some(file) => {
+                    let value = parse_json(&file)?;
+                    let value = match self.under {
+                        Some(key) => value.get(key).cloned().unwrap_or_default(),
+                        None => value,
+                    };
+                    Ok(value.as_object().cloned().unwrap_or_default())
+                }
                 None => Ok(Default::default()),
             }
         }

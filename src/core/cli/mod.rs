@@ -6,6 +6,7 @@
 //! answer values to the process that asked).
 
 mod credentials;
+mod migrate;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -97,6 +98,9 @@ pub enum Command {
     Put(credentials::PutArgs),
     /// List which credential names exist in which sources, without values.
     List(credentials::ListArgs),
+    /// Move every local credential into Vault (create-only, verified, resumable); optionally
+    /// point openclaw.json at Vault and remove OpenClaw's own local copies.
+    Migrate(migrate::MigrateArgs),
 }
 
 /// Runs the command line `args` (without the program name) and returns the exit code.
@@ -136,6 +140,7 @@ async fn dispatch(command: Command, io: &mut CliIo) -> i32 {
         Command::Get(args) => credentials::get(args, io).await,
         Command::Put(args) => credentials::put(args, io).await,
         Command::List(args) => credentials::list(args, io).await,
+        Command::Migrate(args) => migrate::migrate(args, io).await,
     }
 }
 

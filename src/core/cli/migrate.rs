@@ -2,7 +2,7 @@
 //! then, on request, points `openclaw.json` at Vault (`--rewrite-config`) and removes the copies
 //! OpenClaw itself keeps (`--remove-local`), each only for credentials verified in Vault.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -165,10 +165,17 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         print_report(io, &report, &options.journal);
     }
 
+    // Local files change only for credentials verified in Vault now: those written and read
+    // back in this run, and those an earlier run did (journal) read back again here.
+    let confirmed = if args.rewrite_config || args.remove_local {
+        confirmed_in_vault(store, &report).await
+    } else {
+        HashSet::new()
+    };
     let mut failed =
         report.count("failed") > 0 || plan.source_errors.iter().any(is_hard_source_error);
     if args.rewrite_config {
-        match rewrite_config(io, store, &report) {
+        match rewrite_config(io, store, &report, &confirmed) {
             Ok(done) => {
                 if !args.json {
                     print_config_result(io, &done);
@@ -185,7 +192,7 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         }
     }
     if args.remove_local {
-        let removed = remove_local(store, &report);
+        let removed = remove_local(store, &report, &confirmed);
         if removed.iter().any(|r| r.error.is_some()) {
             failed = true;
         }
@@ -613,13 +620,47 @@ fn backup_path(file: &Path) -> PathBuf {
     candidate
 }
 
-/// Verified credentials a config value may point at: `(item, vault data)`. Items whose source
-/// changed during the run are left out (the plan's copy is no longer what Vault holds).
-fn verified(report: &Report) -> Vec<(&PlanItem, Map<String, Value>)> {
+/// Names whose plan value Vault holds now. Items whose source changed during the run are left
+/// out (the plan's copy is no longer what Vault holds); items an earlier run migrated (journal)
+/// are read back again, since Vault may have changed since.
+async fn confirmed_in_vault(store: &Store, report: &Report) -> HashSet<String> {
+    let mut names = HashSet::new();
+    let Some(vault) = store.chain.vault() else {
+        return names;
+    };
+    for (item, outcome) in &report.items {
+        match outcome {
+            Outcome::Created { .. } | Outcome::Overwritten { .. } | Outcome::AlreadyPresent => {
+                names.insert(item.name.clone());
+            }
+            Outcome::AlreadyMigrated => {
+                let Ok(path) = vault.path_of(&item.name) else {
+                    continue;
+                };
+                let now = vault.client().read(&path, None).await.ok().flatten();
+                let fp = now
+                    .as_ref()
+                    .and_then(|s| s.data.as_ref())
+                    .and_then(|d| d.expose_secret().as_object().map(migrate::fingerprint));
+                if fp.as_deref() == Some(item.fingerprint.as_str()) {
+                    names.insert(item.name.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+/// Confirmed credentials a local value may point at: `(item, vault data)`.
+fn verified<'a>(
+    report: &'a Report,
+    confirmed: &HashSet<String>,
+) -> Vec<(&'a PlanItem, Map<String, Value>)> {
     report
         .items
         .iter()
-        .filter(|(_, o)| o.is_in_vault() && !matches!(o, Outcome::UpdatedDuringRun { .. }))
+        .filter(|(i, _)| confirmed.contains(&i.name))
         .map(|(i, _)| (i, i.credential().to_vault_data()))
         .collect()
 }
@@ -628,6 +669,7 @@ fn rewrite_config(
     io: &mut CliIo,
     store: &Store,
     report: &Report,
+    confirmed: &HashSet<String>,
 ) -> Result<ConfigResult, VaultError> {
     let mut result = ConfigResult::default();
     let Some(file) = store.paths.config_file().filter(|f| f.exists()) else {
@@ -674,7 +716,7 @@ fn rewrite_config(
             ),
         ));
     };
-    let candidates = verified(report);
+    let candidates = verified(report, confirmed);
     let mut expected: Value =
         jsonc_parser::parse_to_serde_value(&text, &options).map_err(|e| json5_error(&file, &e))?;
     for (json_path, prop) in migrate_plaintext_config_fields(&object) {
@@ -852,10 +894,10 @@ fn openclaw_owned(state_dir: &Path, file: &Path) -> Option<bool> {
     (parts.len() == 3 && parts[1] == "agent" && parts[2] == "auth-profiles.json").then_some(true)
 }
 
-fn remove_local(store: &Store, report: &Report) -> Vec<RemovedRow> {
+fn remove_local(store: &Store, report: &Report, confirmed: &HashSet<String>) -> Vec<RemovedRow> {
     let mut rows = Vec::new();
     let mut by_file: BTreeMap<PathBuf, (bool, Vec<&PlanItem>)> = BTreeMap::new();
-    for (item, _) in verified(report) {
+    for (item, _) in verified(report, confirmed) {
         let owned = match (&store.paths.state_dir, &item.source_file) {
             (Some(state), Some(file)) => openclaw_owned(state, file).map(|p| (file.clone(), p)),
             _ => None,
@@ -1551,6 +1593,52 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn journal_entries_are_read_back_before_local_files_change() {
+        let server = start_vault().await;
+        let home = temp_dir("cli-stale");
+        let profiles = home.join(".openclaw/agents/main/agent/auth-profiles.json");
+        write_source(
+            &profiles,
+            &json!({"version": 1, "profiles": {
+                "openai:default": {"type": "api_key", "provider": "openai", "key": FAKE_OPENAI},
+                "telegram:default": {"type": "token", "provider": "telegram", "token": FAKE_TELEGRAM},
+            }}),
+        );
+        let client = server.client(None);
+        let s = store(
+            client.clone(),
+            &home,
+            "stale",
+            vec![Arc::new(
+                JsonFileSource::new(&profiles, "auth-profiles", SourceGroup::Files)
+                    .under("profiles"),
+            )],
+        );
+        let (code, _, _) = run(&s, &["--yes"], &[]).await;
+        assert_eq!(code, exit::OK);
+        // Someone changes openai in Vault after the run: the journal still says "migrated".
+        let other =
+            SecretData::try_from_value(json!({"apiKey": "sk-FAKE-changed-in-vault"}), "x").unwrap();
+        client
+            .write("stale/credentials/openai:default", &other, None)
+            .await
+            .unwrap();
+        let (code, out, _) = run(&s, &["--yes", "--remove-local", "--json"], &[]).await;
+        assert_eq!(code, exit::OK, "{out}");
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["report"]["counts"]["alreadyThere"], 2);
+        let after: Value = serde_json::from_slice(&std::fs::read(&profiles).unwrap()).unwrap();
+        assert_eq!(
+            after["profiles"]["openai:default"]["key"], FAKE_OPENAI,
+            "not in Vault any more: kept"
+        );
+        assert!(
+            after["profiles"].get("telegram:default").is_none(),
+            "read back and removed"
+        );
     }
 
     /// Not a test on its own: the child process of the kill test. It runs the CLI's migrate on

@@ -784,6 +784,10 @@ pub(crate) mod test_support {
     }
 
     type OnGet = Box<dyn Fn(&str, usize) + Send + Sync>;
+    type Cached = (
+        crate::core::credential::CredentialVersion,
+        Arc<serde_json::Map<String, Value>>,
+    );
 
     /// A credential source: one JSON file `{"<name>": {<fields in any spelling>}}`, read again
     /// on every call. `on_get(name, n)` runs before the n-th `get` of `name` (1-based), so a test
@@ -795,6 +799,9 @@ pub(crate) mod test_support {
         gets: Mutex<HashMap<String, usize>>,
         on_get: Option<OnGet>,
         under: Option<&'static str>,
+        /// The parsed file and the version it was read at (a real file provider caches too:
+        /// migrate reads every name again after writing it).
+        cache: Mutex<Option<Cached>>,
     }
 
     impl JsonFileSource {
@@ -806,6 +813,7 @@ pub(crate) mod test_support {
                 gets: Mutex::new(HashMap::new()),
                 on_get: None,
                 under: None,
+                cache: Mutex::new(None),
             }
         }
 
@@ -820,7 +828,21 @@ pub(crate) mod test_support {
             self
         }
 
-        fn read(&self) -> Result<serde_json::Map<String, Value>> {
+        fn read(&self) -> Result<Arc<serde_json::Map<String, Value>>> {
+            let version = crate::core::local_file::stat_version(&self.path);
+            if let (Some(v), Some((cached_v, map))) = (&version, &*self.cache.lock().unwrap()) {
+                if v == cached_v {
+                    return Ok(map.clone());
+                }
+            }
+            let map = Arc::new(self.read_uncached()?);
+            if let Some(v) = version {
+                *self.cache.lock().unwrap() = Some((v, map.clone()));
+            }
+            Ok(map)
+        }
+
+        fn read_uncached(&self) -> Result<serde_json::Map<String, Value>> {
             match read_credential_file(&self.path, 16 * 1024 * 1024)? {
                 Some(file) => {
                     let value = parse_json(&file)?;

@@ -1641,6 +1641,48 @@ mod tests {
         );
     }
 
+    /// What `bench/migrate.mjs` measures, without Node and before `open_store` reads
+    /// auth-profiles.json: 1,000 API keys from one auth-profiles file, written and verified.
+    /// Ignored by default (timing, not correctness): `cargo test ... thousand -- --ignored`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore]
+    async fn thousand_secrets_timing() {
+        let server = start_vault().await;
+        let home = temp_dir("cli-thousand");
+        let profiles = home.join(".openclaw/agents/main/agent/auth-profiles.json");
+        let mut map = Map::new();
+        for i in 1..=1000 {
+            map.insert(
+                format!("bench:k{i:04}"),
+                json!({"type": "api_key", "provider": "bench", "key": format!("sk-bench-FAKE-{i}-{}", "x".repeat(40))}),
+            );
+        }
+        write_source(&profiles, &json!({"version": 1, "profiles": map}));
+        let s = store(
+            server.client(None),
+            &home,
+            "thousand",
+            vec![Arc::new(
+                JsonFileSource::new(&profiles, "auth-profiles", SourceGroup::Files)
+                    .under("profiles"),
+            )],
+        );
+        let started = std::time::Instant::now();
+        let planned = migrate::plan(&s.chain).await.unwrap();
+        eprintln!(
+            "plan alone: {:?} ({} items)",
+            started.elapsed(),
+            planned.items.len()
+        );
+        let started = std::time::Instant::now();
+        let (code, out, _) = run(&s, &["--yes", "--json"], &[]).await;
+        let took = started.elapsed();
+        assert_eq!(code, exit::OK);
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["report"]["counts"]["verified"], 1000);
+        eprintln!("1000 secrets migrated and verified in {took:?}");
+    }
+
     /// Not a test on its own: the child process of the kill test. It runs the CLI's migrate on
     /// the chain described by `OCV_MIGRATE_CHILD` and exits with its code.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -755,7 +755,7 @@ fn rewrite_config(
             continue;
         }
         let secret_ref = json!({"source": "exec", "provider": PROVIDER_ALIAS, "id": id});
-        prop.set_value(input_of(&secret_ref));
+        prop.set_value(ordered(&secret_ref, &["source", "provider", "id"]));
         if let Some(slot) = expected.pointer_mut(&pointer_of(&json_path)) {
             *slot = secret_ref;
         }
@@ -786,7 +786,13 @@ fn rewrite_config(
                 file.display()
             ))
         })?;
-        providers.append(PROVIDER_ALIAS, input_of(&entry));
+        providers.append(
+            PROVIDER_ALIAS,
+            ordered(
+                &entry,
+                &["source", "command", "args", "passEnv", "jsonOnly"],
+            ),
+        );
         let slot = expected
             .as_object_mut()
             .map(|o| o.entry("secrets").or_insert_with(|| json!({})))
@@ -836,6 +842,15 @@ fn pointer_of(path: &str) -> String {
     path.split('.')
         .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
         .collect()
+}
+
+/// An object's keys in the order OpenClaw's documentation writes them (serde_json sorts them).
+fn ordered(object: &Value, keys: &[&str]) -> CstInputValue {
+    CstInputValue::Object(
+        keys.iter()
+            .filter_map(|k| object.get(*k).map(|v| (k.to_string(), input_of(v))))
+            .collect(),
+    )
 }
 
 fn input_of(value: &Value) -> CstInputValue {

@@ -29,9 +29,12 @@ use super::secret::SecretData;
 /// One credential to move.
 #[derive(Debug, Clone)]
 pub struct PlanItem {
+    /// The credential name (`anthropic`, `openai:work`, ...).
     pub name: String,
     pub kind: CredentialKind,
+    /// The provider id it is read from (`claude-code`, `auth-profiles`, `env`, ...).
     pub source_provider: &'static str,
+    /// Where in that source (file and entry, variable, keychain service).
     pub source_location: String,
     /// The file the credential was read from, when its source is a file (for `--remove-local`).
     pub source_file: Option<PathBuf>,
@@ -83,6 +86,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The stable snake_case name used in journal lines, JSON reports and `Report::count`.
     pub fn label(&self) -> &'static str {
         match self {
             Outcome::Created { .. } => "created",
@@ -104,7 +108,10 @@ impl Outcome {
 /// Options of `apply`.
 #[derive(Debug, Clone)]
 pub struct MigrateOptions {
+    /// Replace a different existing value (cas on its current version) instead of reporting a
+    /// conflict.
     pub overwrite: bool,
+    /// The resume journal (JSON lines, 0600).
     pub journal: PathBuf,
     /// Parallel Vault requests.
     pub concurrency: usize,
@@ -115,10 +122,12 @@ pub struct MigrateOptions {
 /// The result of `apply`.
 #[derive(Debug, Default)]
 pub struct Report {
+    /// Every plan item with how it ended, in plan order.
     pub items: Vec<(PlanItem, Outcome)>,
 }
 
 impl Report {
+    /// How many items ended with this `Outcome::label`.
     pub fn count(&self, label: &str) -> usize {
         self.items
             .iter()
@@ -393,9 +402,13 @@ impl Journal {
 /// Progress of `apply`, for a progress bar.
 #[derive(Debug, Clone)]
 pub struct Progress<'a> {
+    /// Items finished so far, this one included.
     pub done: usize,
+    /// Items in the plan.
     pub total: usize,
+    /// The item just finished.
     pub name: &'a str,
+    /// How it ended.
     pub outcome: &'a Outcome,
 }
 

@@ -6,6 +6,7 @@
 //! answer values to the process that asked).
 
 mod credentials;
+mod migrate;
 mod resolve;
 mod status;
 
@@ -109,6 +110,9 @@ pub enum Command {
     List(credentials::ListArgs),
     /// OpenClaw's exec SecretRef provider: read a request on stdin, answer values from Vault.
     Resolve(resolve::ResolveArgs),
+    /// Move every local credential into Vault (create-only, verified, resumable); optionally
+    /// point openclaw.json at Vault and remove OpenClaw's own local copies.
+    Migrate(migrate::MigrateArgs),
 }
 
 /// Runs the command line `args` (without the program name) and returns the exit code.
@@ -150,6 +154,7 @@ async fn dispatch(command: Command, io: &mut CliIo) -> i32 {
         Command::Put(args) => credentials::put(args, io).await,
         Command::List(args) => credentials::list(args, io).await,
         Command::Resolve(args) => resolve::resolve(args, io).await,
+        Command::Migrate(args) => migrate::migrate(args, io).await,
     }
 }
 

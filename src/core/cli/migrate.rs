@@ -1099,12 +1099,18 @@ mod tests {
         sources: Vec<Arc<dyn CredentialProvider>>,
     ) -> Store {
         let home_s = home.to_string_lossy().into_owned();
+        let lookup_home = home_s.clone();
+        let env: crate::core::credentials::EnvLookup =
+            Arc::new(move |k: &str| (k == "HOME").then(|| lookup_home.clone()));
         let paths = OpenClawPaths::from_env(&|k| (k == "HOME").then(|| home_s.clone()));
+        let config = crate::core::openclaw::config::load_config(&paths, &env, None, None)
+            .expect("the test HOME's config loads");
         Store {
             chain: chain_with(client, prefix, sources),
             config_file: paths.config_file(),
             paths,
             warnings: Vec::new(),
+            config,
         }
     }
 
@@ -1127,6 +1133,7 @@ mod tests {
             stderr_is_terminal: false,
             env: Arc::new(move |k| map.get(k).cloned()),
             cwd: None,
+            process_env: false,
         };
         let code = run_with_store(parsed, &mut io, store).await;
         (code, out.text(), err.text())

@@ -1128,7 +1128,7 @@ mod tests {
         assert_eq!(out.exit_code, 0);
         assert_eq!(
             String::from_utf8(out.stdout.to_vec()).unwrap(),
-            "{\"errors\":{},\"protocolVersion\":1,\"values\":{}}\n"
+            "{\"protocolVersion\":1,\"values\":{},\"errors\":{}}\n"
         );
     }
 }

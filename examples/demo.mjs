@@ -13,8 +13,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
 
-import { CredentialStore } from '../index.js'
 import { root, startVault } from '../__test__/support/vault-server.mjs'
+
+// The fallback below is expected: keep the addon's warnings out of the demo's output.
+process.env.OPENCLAW_VAULT_LOG ??= 'error'
+const { CredentialStore } = await import('../index.js')
 
 const mask = (v) => `${v.slice(0, 10)}… (${v.length} chars)`
 const bin = join(root, 'bin', 'openclaw-vault.js')
@@ -106,6 +109,14 @@ try {
   for (const id of Object.keys(answer.values)) answer.values[id] = mask(answer.values[id])
   console.log(`  stdout (values masked here): ${JSON.stringify(answer)}  exit ${resolved.status}`)
 
+  // A store whose cache expires at once: after Vault stops it serves the last known good value.
+  const shortCache = new CredentialStore({
+    env: { ...env, VAULT_MAX_RETRIES: '0' },
+    cwd: home,
+    config: { cacheTtlMs: 1 },
+  })
+  await shortCache.getCredential('telegram')
+
   console.log('\n  Vault stops:')
   await vault.stop()
   vault = undefined
@@ -113,6 +124,8 @@ try {
   withVault.clearCache()
   await show(withVault, ['telegram', 'qwen'])
   console.log(`  (a fresh read falls back to the local files; ${Date.now() - t0} ms)`)
+  console.log('  a store that had read telegram from Vault serves its last known good value, marked stale:')
+  await show(shortCache, ['telegram'])
 } finally {
   await vault?.stop()
   rmSync(home, { recursive: true, force: true })

@@ -24,7 +24,10 @@ const envInt = (name, def, min, max) => {
   if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in [${min}, ${max}]`)
   return v
 }
-const SECRETS = envInt('BENCH_SECRETS', 1000, 1, 100000)
+const PROFILES = envInt('BENCH_SECRETS', 1000, 1, 100000)
+// The auth-profiles source also answers the bare provider name (`bench`, its first profile), so
+// the plan holds one credential more than there are profiles: that one is migrated too.
+const SECRETS = PROFILES + 1
 const ROUNDS = envInt('BENCH_ROUNDS', 3, 1, 9)
 const TARGET_MS = 3000
 
@@ -34,7 +37,7 @@ function makeHome() {
   const agentDir = join(home, '.openclaw', 'agents', 'main', 'agent')
   mkdirSync(agentDir, { recursive: true, mode: 0o700 })
   const profiles = {}
-  for (let i = 1; i <= SECRETS; i++) {
+  for (let i = 1; i <= PROFILES; i++) {
     const id = `bench:k${String(i).padStart(4, '0')}`
     profiles[id] = { type: 'api_key', provider: 'bench', key: `sk-bench-FAKE-${i}-${'x'.repeat(40)}` }
   }
@@ -81,12 +84,11 @@ try {
       process.exit(2)
     }
     assert.equal(status, 0, `migrate exited ${status}: ${stderr}`)
-    assert.equal(planned, SECRETS, 'every generated profile is planned')
+    assert.equal(planned, SECRETS, 'every generated profile (and the bare provider name) is planned')
     const counts = out.report.counts
     assert.deepEqual(counts, { created: SECRETS, alreadyThere: 0, conflict: 0, verified: SECRETS, failed: 0 })
     // Spot-check Vault: one written secret holds the value, at version 1.
-    const res = await vaultFetch(vault, 'GET', `/v1/secret/data/${prefix}/credentials/bench:k0001`)
-    const body = await res.json()
+    const { json: body } = await vaultFetch(vault, 'GET', `secret/data/${prefix}/credentials/bench:k0001`)
     assert.equal(body.data.data.apiKey, `sk-bench-FAKE-1-${'x'.repeat(40)}`)
     assert.equal(body.data.metadata.version, 1)
     runs.push(ms)

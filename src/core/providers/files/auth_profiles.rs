@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use secrecy::ExposeSecret;
@@ -245,7 +246,7 @@ pub struct AuthProfilesProvider {
 struct Found {
     agent: String,
     id: String,
-    file: JsonFile,
+    file: Arc<JsonFile>,
 }
 
 impl AuthProfilesProvider {
@@ -285,7 +286,7 @@ impl AuthProfilesProvider {
         agents
     }
 
-    fn read_agent(&self, agent: &str) -> Result<Option<(JsonFile, AuthProfilesFile)>> {
+    fn read_agent(&self, agent: &str) -> Result<Option<(Arc<JsonFile>, AuthProfilesFile)>> {
         let Some(file) = read_json(&self.file_of(agent))? else {
             return Ok(None);
         };

@@ -22,7 +22,8 @@ pub mod legacy_oauth;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -331,8 +332,42 @@ impl Style {
     }
 }
 
+/// Parsed files by path, reused while the file's modification time, length and mode stay the
+/// same: a 1,000-profile `auth-profiles.json` is parsed once, not once per credential asked for.
+/// The values stay in zeroizing memory and are wiped when replaced.
+type ParsedFiles = HashMap<PathBuf, (CredentialVersion, u32, Arc<JsonFile>)>;
+static PARSED: LazyLock<Mutex<ParsedFiles>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Reads and parses the JSON object at `path` (see [`read_json_uncached`]), from the parse cache
+/// when the file has not changed since it was last parsed.
+pub fn read_json(path: &Path) -> Result<Option<Arc<JsonFile>>> {
+    use std::os::unix::fs::PermissionsExt;
+    let key = std::fs::symlink_metadata(path)
+        .ok()
+        .filter(|m| m.file_type().is_file())
+        .map(|m| (local_file::version_of(&m), m.permissions().mode()));
+    let mut cache = PARSED.lock().unwrap_or_else(|p| p.into_inner());
+    if let (Some((version, mode)), Some((v, m, file))) = (&key, cache.get(path)) {
+        if v == version && m == mode {
+            return Ok(Some(file.clone()));
+        }
+    }
+    cache.remove(path);
+    drop(cache);
+    let parsed = read_json_uncached(path)?.map(Arc::new);
+    if let (Some(file), Some((version, mode))) = (&parsed, key) {
+        if file.version == version {
+            PARSED
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(path.to_path_buf(), (version, mode, file.clone()));
+        }
+    }
+    Ok(parsed)
+}
+
 /// Reads and parses the JSON object at `path`. `Ok(None)` when there is no file.
-pub fn read_json(path: &Path) -> Result<Option<JsonFile>> {
+pub fn read_json_uncached(path: &Path) -> Result<Option<JsonFile>> {
     let Some(file) = local_file::read_credential_file(path, MAX_CREDENTIAL_FILE_BYTES)? else {
         return Ok(None);
     };
@@ -392,7 +427,7 @@ where
         }
     };
     let _lock = FileLock::acquire(path, LOCK_WAIT)?;
-    let current = read_json(path)?;
+    let current = read_json_uncached(path)?;
     if let Some(expected) = expected {
         let changed = match &current {
             Some(file) => &file.version != expected,

@@ -476,59 +476,20 @@ fn print_config_result(io: &mut CliIo, r: &ConfigResult) {
     }
 }
 
-/// The plaintext secret fields of `openclaw.json` (OpenClaw's own list), as `(JSON path, prop)`.
-/// Kept private here until the config provider's `plaintext_fields` is shared.
-fn migrate_plaintext_config_fields(root: &CstObject) -> Vec<(String, CstObjectProp)> {
-    let mut found = Vec::new();
-    let mut at = |obj: Option<CstObject>, prefix: &str, fields: &[&str]| {
-        if let Some(obj) = obj {
-            for field in fields {
-                if let Some(prop) = obj.get(field) {
-                    found.push((format!("{prefix}.{field}"), prop));
-                }
+/// The plaintext secret fields of `openclaw.json` (the config provider's own list, so the two
+/// never disagree), as `(JSON path, CST property)`.
+fn plaintext_props(root: &CstObject, doc: &Value) -> Vec<(String, CstObjectProp)> {
+    crate::core::providers::openclaw_config::plaintext_fields(doc)
+        .into_iter()
+        .filter_map(|f| {
+            let (last, parents) = f.json_path.split_last()?;
+            let mut obj = root.clone();
+            for p in parents {
+                obj = obj.object_value(p)?;
             }
-        }
-    };
-    let path = |names: &[&str]| -> Option<CstObject> {
-        let mut obj = root.clone();
-        for n in names {
-            obj = obj.object_value(n)?;
-        }
-        Some(obj)
-    };
-    if let Some(providers) = path(&["models", "providers"]) {
-        for p in providers.properties() {
-            if let (Some(name), Some(obj)) = (p.decoded_name(), p.object_value()) {
-                at(Some(obj), &format!("models.providers.{name}"), &["apiKey"]);
-            }
-        }
-    }
-    at(
-        path(&["channels", "telegram"]),
-        "channels.telegram",
-        &["botToken"],
-    );
-    at(
-        path(&["channels", "discord"]),
-        "channels.discord",
-        &["token"],
-    );
-    at(
-        path(&["channels", "slack"]),
-        "channels.slack",
-        &["botToken", "appToken", "signingSecret"],
-    );
-    at(
-        path(&["gateway", "auth"]),
-        "gateway.auth",
-        &["token", "password"],
-    );
-    at(
-        path(&["tools", "web", "search"]),
-        "tools.web.search",
-        &["apiKey"],
-    );
-    found
+            Some((f.dotted(), obj.get(last)?))
+        })
+        .collect()
 }
 
 fn json5_error(file: &Path, e: &jsonc_parser::errors::ParseError) -> VaultError {
@@ -719,7 +680,8 @@ fn rewrite_config(
     let candidates = verified(report, confirmed);
     let mut expected: Value =
         jsonc_parser::parse_to_serde_value(&text, &options).map_err(|e| json5_error(&file, &e))?;
-    for (json_path, prop) in migrate_plaintext_config_fields(&object) {
+    let props = plaintext_props(&object, &expected);
+    for (json_path, prop) in props {
         let Some(value) = prop.value().and_then(|v| v.as_string_lit()) else {
             continue; // Already a SecretRef (an object), or not a string.
         };

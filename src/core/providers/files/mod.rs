@@ -20,9 +20,9 @@ pub mod cli_oauth;
 pub mod codex;
 pub mod legacy_oauth;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 

@@ -320,17 +320,9 @@ impl AuthProfilesProvider {
         metadata.insert("agent".into(), Value::from(found.agent.as_str()));
         metadata.insert("profileId".into(), Value::from(found.id.as_str()));
         metadata.insert("provider".into(), Value::from(profile.provider));
-        file.add_warnings(&mut metadata);
-        Ok(Credential {
-            name: name.to_string(),
-            kind: profile.kind,
-            source: file.source(self.id(), Some(&json_path("profiles", &found.id))),
-            expires_at: profile.expires_at,
-            metadata,
-            secrets: profile.secrets,
-            version: file.version.clone(),
-            request_id: None,
-        })
+        let parsed = (profile.kind, profile.secrets, profile.expires_at, metadata);
+        let at = json_path("profiles", &found.id);
+        Ok(file.credential(self.id(), Some(&at), name, parsed))
     }
 }
 

@@ -143,22 +143,10 @@ impl ClaudeCodeFileProvider {
     }
 
     fn credential(&self, file: &JsonFile, name: &str) -> Result<Option<Credential>> {
-        let Some((kind, secrets, expires_at, mut metadata)) =
-            parse_claude_code(&file.json.0, &file.what())?
-        else {
+        let Some(parsed) = parse_claude_code(&file.json.0, &file.what())? else {
             return Ok(None);
         };
-        file.add_warnings(&mut metadata);
-        Ok(Some(Credential {
-            name: name.to_string(),
-            kind,
-            source: file.source(self.id(), None),
-            expires_at,
-            metadata,
-            secrets,
-            version: file.version.clone(),
-            request_id: None,
-        }))
+        Ok(Some(file.credential(self.id(), None, name, parsed)))
     }
 }
 

@@ -205,19 +205,8 @@ impl CliOAuthFileProvider {
     }
 
     fn credential(&self, file: &JsonFile, name: &str) -> Result<Credential> {
-        let (kind, secrets, expires_at, mut metadata) =
-            parse_oauth_creds(&file.json.0, &file.what())?;
-        file.add_warnings(&mut metadata);
-        Ok(Credential {
-            name: name.to_string(),
-            kind,
-            source: file.source(self.cli.id(), None),
-            expires_at,
-            metadata,
-            secrets,
-            version: file.version.clone(),
-            request_id: None,
-        })
+        let parsed = parse_oauth_creds(&file.json.0, &file.what())?;
+        Ok(file.credential(self.cli.id(), None, name, parsed))
     }
 }
 

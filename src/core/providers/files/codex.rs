@@ -166,27 +166,20 @@ impl CodexAuthFileProvider {
     }
 
     fn credential(&self, file: &JsonFile, name: &str) -> Result<Option<Credential>> {
-        let Some((kind, secrets, expires_at, mut metadata)) =
-            parse_codex_auth(&file.json.0, &file.what(), name)?
-        else {
+        let Some(parsed) = parse_codex_auth(&file.json.0, &file.what(), name)? else {
             return Ok(None);
         };
-        file.add_warnings(&mut metadata);
-        let json_path = if kind == CredentialKind::ApiKey {
+        let json_path = if parsed.0 == CredentialKind::ApiKey {
             "OPENAI_API_KEY"
         } else {
             "tokens"
         };
-        Ok(Some(Credential {
-            name: name.to_string(),
-            kind,
-            source: file.source(self.id(), Some(json_path)),
-            expires_at,
-            metadata,
-            secrets,
-            version: file.version.clone(),
-            request_id: None,
-        }))
+        Ok(Some(file.credential(
+            self.id(),
+            Some(json_path),
+            name,
+            parsed,
+        )))
     }
 }
 

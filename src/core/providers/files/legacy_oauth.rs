@@ -106,17 +106,8 @@ impl LegacyOAuthFileProvider {
         };
         let mut metadata = Map::new();
         metadata.insert("provider".into(), Value::from(name));
-        file.add_warnings(&mut metadata);
-        Ok(Some(Credential {
-            name: name.to_string(),
-            kind: CredentialKind::OAuth,
-            source: file.source(self.id(), Some(name)),
-            expires_at,
-            metadata,
-            secrets,
-            version: file.version.clone(),
-            request_id: None,
-        }))
+        let parsed = (CredentialKind::OAuth, secrets, expires_at, metadata);
+        Ok(Some(file.credential(self.id(), Some(name), name, parsed)))
     }
 }
 

@@ -32,7 +32,9 @@ use serde_json::{Map, Value};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::CredentialProvider;
-use crate::core::credential::{CredentialSource, CredentialVersion, SourceGroup};
+use crate::core::credential::{
+    Credential, CredentialSource, CredentialVersion, ParsedFields, SourceGroup,
+};
 use crate::core::error::{ErrorCode, Result, VaultError};
 use crate::core::local_file::{self, FileLock, MAX_CREDENTIAL_FILE_BYTES};
 use crate::core::openclaw::paths::OpenClawPaths;
@@ -292,6 +294,30 @@ impl JsonFile {
             group: SourceGroup::Files,
             location,
             file: Some(self.path.clone()),
+        }
+    }
+
+    /// The credential `name` read from this file: `parsed` is what the source's parser found,
+    /// `json_path` as in [`JsonFile::source`]. Carries the file's version (for cas write-back)
+    /// and its warnings (in `metadata.warnings`).
+    pub fn credential(
+        &self,
+        provider: &'static str,
+        json_path: Option<&str>,
+        name: &str,
+        parsed: ParsedFields,
+    ) -> Credential {
+        let (kind, secrets, expires_at, mut metadata) = parsed;
+        self.add_warnings(&mut metadata);
+        Credential {
+            name: name.to_string(),
+            kind,
+            source: self.source(provider, json_path),
+            expires_at,
+            metadata,
+            secrets,
+            version: self.version.clone(),
+            request_id: None,
         }
     }
 }

@@ -56,7 +56,7 @@ function cli(args, { input, vaultOn = true, env = {} } = {}) {
 
 describe('openclaw-vault', () => {
   test('--help on every command', () => {
-    for (const cmd of [[], ['status'], ['get'], ['put'], ['list']]) {
+    for (const cmd of [[], ['status'], ['get'], ['put'], ['list'], ['migrate'], ['resolve']]) {
       const r = cli([...cmd, '--help'])
       assert.equal(r.code, 0, r.err)
       assert.match(r.out, /Usage: openclaw-vault/)

@@ -347,3 +347,67 @@ describe('system keychain (real Secret Service)', () => {
     assert.ok(listed.some((l) => l.name === name))
   })
 })
+
+describe('local files across processes', () => {
+  test('several processes: one refresh of an expired Claude Code token (lock file), everyone gets it', async () => {
+    const { execFile } = await import('node:child_process')
+    const { promisify } = await import('node:util')
+    const run = promisify(execFile)
+    const home = sampleHome()
+    const file = join(home, '.claude/.credentials.json')
+    const doc = readJson(file)
+    doc.claudeAiOauth.expiresAt = Date.now() - 1000
+    writeFileSync(file, JSON.stringify(doc), { mode: 0o600 })
+    const counter = join(home, 'refreshes')
+    writeFileSync(counter, '')
+    const child = `
+      const { appendFileSync } = require('node:fs')
+      const { CredentialStore } = require(${JSON.stringify(join(root, 'index.js'))})
+      const store = new CredentialStore({ env: { HOME: process.env.HOME } })
+      store.getCredential('anthropic', {
+        order: ['files'],
+        refresh: async (c) => {
+          appendFileSync(process.env.COUNTER, process.pid + '\\n')
+          await new Promise((r) => setTimeout(r, 300)) // a slow token endpoint; the others wait on the lock
+          return { accessToken: 'sk-ant-oat01-NEW-' + process.pid, expiresIn: 3600 }
+        },
+      }).then(
+        (c) => console.log(JSON.stringify({ access: c.expose('accessToken') })),
+        (e) => console.log(JSON.stringify({ code: e.code, message: e.message })),
+      )`
+    const env = { PATH: process.env.PATH, HOME: home, COUNTER: counter }
+    const outs = await Promise.all(
+      Array.from({ length: 4 }, () => run(process.execPath, ['-e', child], { env }).then((r) => JSON.parse(r.stdout))),
+    )
+    const refreshed = readFileSync(counter, 'utf8').trim().split('\n')
+    assert.equal(refreshed.length, 1, `refreshes: ${refreshed.join(',')}; outputs: ${JSON.stringify(outs)}`)
+    const winner = `sk-ant-oat01-NEW-${refreshed[0]}`
+    for (const o of outs) assert.equal(o.access, winner, JSON.stringify(o))
+    const after = readJson(file)
+    assert.equal(after.claudeAiOauth.accessToken, winner)
+    assert.equal(after.claudeAiOauth.refreshToken, doc.claudeAiOauth.refreshToken)
+    assert.deepEqual(after.mcpOAuth, doc.mcpOAuth)
+    assert.equal(statSync(file).mode & 0o777, 0o600)
+  })
+
+  test('watchCredential calls back when the local file changes, and stops', async () => {
+    const home = sampleHome()
+    const file = join(home, '.qwen/oauth_creds.json')
+    const store = localStore(home)
+    let watch
+    const changed = new Promise((resolve, reject) => {
+      store
+        .watchCredential('qwen', (err, c) => (err ? reject(err) : resolve(c)), { intervalMs: 50 })
+        .then((w) => {
+          watch = w
+          const doc = readJson(file)
+          doc.access_token = 'qwen-access-ROTATED'
+          writeFileSync(file, JSON.stringify(doc), { mode: 0o600 })
+        }, reject)
+    })
+    const c = await changed
+    watch.stop()
+    assert.equal(c.expose('accessToken'), 'qwen-access-ROTATED')
+    assert.equal(c.source.provider, 'qwen')
+  })
+})

@@ -546,10 +546,7 @@ fn cached_to_js<'env>(
                 return Ok(PromiseRaw::new(env.raw(), value.raw()));
             }
         }
-        let obj = Credential { inner: r.clone() }
-            .into_instance(env)?
-            .as_object(env)
-            .to_unknown();
+        let obj = credential_object(env, r.clone())?.to_unknown();
         let promise = PromiseRaw::resolve(env, obj)?;
         // SAFETY: a promise is an object; the raw handle is valid in this scope.
         let as_object = unsafe { Object::from_napi_value(env.raw(), promise.raw())? };
@@ -562,10 +559,51 @@ fn cached_to_js<'env>(
 }
 
 fn credential_to_js<'env>(env: &'env Env, r: Arc<Resolved>) -> Result<Unknown<'env>> {
-    Ok(Credential { inner: r }
-        .into_instance(env)?
-        .as_object(env)
-        .to_unknown())
+    Ok(credential_object(env, r)?.to_unknown())
+}
+
+/// A `Credential` whose plain facts (`name`, `kind`, `source`, `expiresAt`, `metadata`, `stale`,
+/// `version`) are also own data properties, set once: a cached credential is handed back many
+/// times, and a data property is read without crossing into Rust. The getters stay for objects
+/// made elsewhere (watch callbacks). Secrets remain behind `expose()`.
+fn credential_object<'env>(env: &'env Env, r: Arc<Resolved>) -> Result<Object<'env>> {
+    let c = Credential { inner: r };
+    let (name, kind, source, expires_at, metadata, stale, version) = (
+        c.name(),
+        c.kind(),
+        c.source(),
+        c.expires_at(),
+        c.metadata(),
+        c.stale(),
+        c.version(),
+    );
+    let mut obj = c.into_instance(env)?.as_object(env);
+    let values = [
+        ("name", to_unknown(env, name)?),
+        ("kind", to_unknown(env, kind)?),
+        ("source", to_unknown(env, source)?),
+        ("expiresAt", to_unknown(env, expires_at)?),
+        ("metadata", to_unknown(env, metadata)?),
+        ("stale", to_unknown(env, stale)?),
+        ("version", to_unknown(env, version)?),
+    ];
+    // Defined, not assigned: an assignment would hit the class's setter-less accessors and fail.
+    let properties = values
+        .iter()
+        .map(|(name, value)| {
+            Ok(Property::new()
+                .with_utf8_name(name)?
+                .with_value(value)
+                .with_property_attributes(PropertyAttributes::Enumerable))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    obj.define_properties(&properties)?;
+    Ok(obj)
+}
+
+fn to_unknown<T: ToNapiValue>(env: &Env, value: T) -> Result<Unknown<'_>> {
+    // SAFETY: the handle was just created in `env`'s current scope.
+    unsafe { Unknown::from_napi_value(env.raw(), T::to_napi_value(env.raw(), value)?) }
 }
 
 /// True when the fast path may answer: no per-call order and the cache allowed.

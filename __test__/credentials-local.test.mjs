@@ -411,3 +411,35 @@ describe('local files across processes', () => {
     assert.equal(c.source.provider, 'qwen')
   })
 })
+
+describe('loadConfig', () => {
+  test('the effective config: file found, env wins, warnings for unknown keys and a plaintext token, never the token', async () => {
+    const { loadConfig } = await import('../index.js')
+    const home = sampleHome()
+    writeFileSync(
+      join(home, '.openclaw/openclaw.json'),
+      `{
+        // JSON5, as OpenClaw writes it
+        credentials: {
+          provider: "vault",
+          fallbak: "none",
+          vault: { addr: "http://127.0.0.1:8200", token: "hvs.PLAINTEXT-TOKEN-123", prefix: "team-a", },
+        },
+      }`,
+      { mode: 0o600 },
+    )
+    const config = loadConfig({ env: { HOME: home, VAULT_ADDR: 'http://127.0.0.1:8300' }, cwd: home })
+    assert.equal(config.file, join(home, '.openclaw/openclaw.json'))
+    assert.equal(config.provider, 'vault')
+    assert.equal(config.vault.addr, 'http://127.0.0.1:8300/')
+    assert.equal(config.prefix, 'team-a')
+    assert.equal(config.vault.tokenSet, true)
+    assert.equal(config.env.VAULT_ADDR, 'process')
+    assert.ok(
+      config.warnings.some((w) => /fallbak/.test(w) && /fallback/.test(w)),
+      config.warnings.join('\n'),
+    )
+    assert.ok(config.warnings.some((w) => /credentials\.vault\.token/.test(w) && /VAULT_TOKEN|tokenFile/.test(w)))
+    assert.ok(!JSON.stringify(config).includes('hvs.PLAINTEXT-TOKEN-123'))
+  })
+})

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use secrecy::ExposeSecret;
@@ -240,7 +240,13 @@ pub fn merge_auth_profile(existing: &Value, id: &str, credential: &Credential) -
 #[derive(Debug, Clone)]
 pub struct AuthProfilesProvider {
     state_dir: PathBuf,
+    /// The typed layout of each agent's file, kept while the parse cache hands back the same
+    /// parsed file: a 1,000-profile file is not deserialized again for every name asked for.
+    layouts: Arc<Mutex<LayoutsByAgent>>,
 }
+
+/// Per agent: the parsed file a layout was read from, and that layout.
+type LayoutsByAgent = HashMap<String, (Arc<JsonFile>, Arc<AuthProfilesFile>)>;
 
 /// A profile found for a name: in which agent's file, under which id.
 struct Found {
@@ -254,6 +260,7 @@ impl AuthProfilesProvider {
     pub fn new(state_dir: impl Into<PathBuf>) -> Self {
         AuthProfilesProvider {
             state_dir: state_dir.into(),
+            layouts: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -286,11 +293,18 @@ impl AuthProfilesProvider {
         agents
     }
 
-    fn read_agent(&self, agent: &str) -> Result<Option<(Arc<JsonFile>, AuthProfilesFile)>> {
+    fn read_agent(&self, agent: &str) -> Result<Option<(Arc<JsonFile>, Arc<AuthProfilesFile>)>> {
         let Some(file) = read_json(&self.file_of(agent))? else {
             return Ok(None);
         };
-        let layout: AuthProfilesFile = typed(&file.json.0, &file.what(), "")?;
+        let mut layouts = self.layouts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((seen, layout)) = layouts.get(agent) {
+            if Arc::ptr_eq(seen, &file) {
+                return Ok(Some((file, layout.clone())));
+            }
+        }
+        let layout: Arc<AuthProfilesFile> = Arc::new(typed(&file.json.0, &file.what(), "")?);
+        layouts.insert(agent.to_string(), (file.clone(), layout.clone()));
         Ok(Some((file, layout)))
     }
 

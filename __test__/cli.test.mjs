@@ -130,6 +130,19 @@ describe('openclaw-vault', () => {
     assert.match(missing.err, /--file .*nope/)
   })
 
+  test('put --from-json with broken JSON: INVALID_ARGUMENT naming where, never the value', () => {
+    const r = cli(['put', 'x', '--from-json', '--json'], { input: '{"apiKey": "sk-LEAK-me-123", ' })
+    assert.equal(r.code, 2)
+    const body = JSON.parse(r.out)
+    assert.equal(body.error.code, 'INVALID_ARGUMENT')
+    assert.match(body.error.message, /stdin: not a JSON object of fields \(line 1, column \d+\)/)
+    assert.ok(!r.out.includes('sk-LEAK-me-123') && !r.err.includes('sk-LEAK-me-123'))
+    const wrongKind = cli(['put', 'x', '--kind', 'password', '--json'], { input: 'sk-LEAK-me-456\n' })
+    assert.equal(wrongKind.code, 2)
+    assert.equal(JSON.parse(wrongKind.out).error.code, 'INVALID_ARGUMENT')
+    assert.ok(!wrongKind.out.includes('sk-LEAK-me-456') && !wrongKind.err.includes('sk-LEAK-me-456'))
+  })
+
   test('get of a missing name exits 3 with the sources tried', () => {
     const r = cli(['get', 'nothing-here'])
     assert.equal(r.code, 3)

@@ -13,10 +13,17 @@ if (process.env.OPENCLAW_VAULT_SKIP_BUILD !== '1') {
   run(process.execPath, [
     join(root, 'node_modules/@napi-rs/cli/dist/cli.js'),
     'build',
+    '--manifest-path',
+    join(root, 'crates/napi/Cargo.toml'),
+    '--output-dir',
+    root,
     '--platform',
     '--release',
     '--target',
     target,
+    // `--test` (npm test): the addon with the kill-at-checkpoint hook the migrate crash tests use.
+    // The demo, the benchmarks and `npm run build` (what ships) build without it.
+    ...(process.argv.includes('--test') ? ['--features', 'test-abort-hook'] : []),
   ])
   run('cargo', ['build', '--release', '--target', target, '-p', 'fault-proxy'])
 }

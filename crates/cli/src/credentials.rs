@@ -1,0 +1,361 @@
+//! `get`, `put` and `list`: the credential chain from the command line.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Map, Value};
+use zeroize::Zeroizing;
+
+use super::{exit, fail, CliIo};
+use openclaw_credentials::chain::GetOptions;
+use openclaw_credentials::credential::{
+    from_fields, Credential, CredentialKind, CredentialSource, CredentialVersion, SecretFields,
+    SourceGroup,
+};
+use openclaw_credentials::error::Error;
+
+/// The largest value `put` reads (a credential, not a file store).
+const MAX_PUT_BYTES: u64 = 1024 * 1024;
+
+/// Arguments of `get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// Credential name (`anthropic`, `telegram`, `openai`, `anthropic:work`, ...).
+    pub name: String,
+    /// Print the secret value (the main field, or the one named by --field).
+    #[arg(long)]
+    pub reveal: bool,
+    /// With --reveal: which secret field to print (apiKey, token, accessToken, refreshToken, ...).
+    #[arg(long, requires = "reveal")]
+    pub field: Option<String>,
+    /// Ask only these source groups, in this order (vault, keychain, files, env; comma-separated).
+    #[arg(long = "source", value_delimiter = ',')]
+    pub sources: Vec<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `put`.
+#[derive(Debug, Args)]
+pub struct PutArgs {
+    /// Credential name.
+    pub name: String,
+    /// Read the value from this file (else from stdin). Never from the command line, where it
+    /// would land in shell history and `ps`.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// The input is a JSON object of fields (`{"accessToken": ..., "refreshToken": ...,
+    /// "expiresAt": ...}`) instead of one raw value.
+    #[arg(long = "from-json")]
+    pub from_json: bool,
+    /// Kind of a raw value: api_key (default), token, oauth (the value is the access token).
+    #[arg(long, default_value = "api_key")]
+    pub kind: String,
+    /// Where to write: a source id (`vault` default when configured, `keychain`).
+    #[arg(long = "to")]
+    pub to: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only these source groups (vault, keychain, files, env; comma-separated).
+    #[arg(long = "source", value_delimiter = ',')]
+    pub sources: Vec<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_groups(values: &[String]) -> Result<Option<Vec<SourceGroup>>, Error> {
+    if values.is_empty() {
+        return Ok(None);
+    }
+    values
+        .iter()
+        .map(|v| {
+            SourceGroup::parse(v.trim()).ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "--source: {v:?} is not a source group (expected vault, keychain, files or env)"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// The non-secret view of a credential (what `get` prints without --reveal).
+pub fn describe(credential: &Credential, stale: bool) -> Value {
+    json!({
+        "name": credential.name,
+        "kind": credential.kind.as_str(),
+        "source": {
+            "provider": credential.source.provider,
+            "group": credential.source.group.as_str(),
+            "location": credential.source.location,
+        },
+        "expiresAt": credential.expires_at,
+        "fields": credential.secrets.names().collect::<Vec<_>>(),
+        "metadata": credential.metadata,
+        "stale": stale,
+    })
+}
+
+/// `get <name>`.
+pub async fn get(args: GetArgs, io: &mut CliIo) -> i32 {
+    let order = match parse_groups(&args.sources) {
+        Ok(o) => o,
+        Err(e) => return fail(io, args.json, &e),
+    };
+    let store = match io.open_store() {
+        Ok(s) => s,
+        Err(e) => return fail(io, args.json, &e),
+    };
+    let options = GetOptions {
+        order,
+        ..GetOptions::default()
+    };
+    let resolved = match store.chain.get(&args.name, &options).await {
+        Ok(r) => r,
+        Err(e) => return fail(io, args.json, &e),
+    };
+    let credential = &resolved.credential;
+    if !args.reveal {
+        let view = describe(credential, resolved.stale);
+        if args.json {
+            let _ = writeln!(io.stdout, "{view}");
+        } else {
+            let _ = writeln!(io.stdout, "name:     {}", credential.name);
+            let _ = writeln!(io.stdout, "kind:     {}", credential.kind.as_str());
+            let _ = writeln!(
+                io.stdout,
+                "source:   {} ({})",
+                credential.source.provider, credential.source.location
+            );
+            if let Some(at) = credential.expires_at {
+                let _ = writeln!(io.stdout, "expires:  {}", format_ms(at));
+            }
+            let names: Vec<&str> = credential.secrets.names().collect();
+            let _ = writeln!(
+                io.stdout,
+                "fields:   {} (values hidden; --reveal prints one)",
+                names.join(", ")
+            );
+            if resolved.stale {
+                let _ = writeln!(io.stdout, "stale:    yes (last known good value)");
+            }
+        }
+        return exit::OK;
+    }
+    let field = args
+        .field
+        .as_deref()
+        .unwrap_or(credential.kind.primary_field());
+    let Some(value) = credential.secrets.get(field) else {
+        let names: Vec<&str> = credential.secrets.names().collect();
+        let e = Error::invalid_argument(format!(
+            "--field: credential {:?} has no field {field:?} (it has: {})",
+            credential.name,
+            names.join(", ")
+        ));
+        return fail(io, args.json, &e);
+    };
+    if args.json {
+        let mut view = describe(credential, resolved.stale);
+        view["value"] = Value::String(value.expose_secret().to_string());
+        view["field"] = Value::String(field.to_string());
+        let _ = writeln!(io.stdout, "{view}");
+    } else {
+        let _ = writeln!(io.stdout, "{}", value.expose_secret());
+    }
+    exit::OK
+}
+
+fn format_ms(ms: i64) -> String {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+fn read_input(args: &PutArgs, io: &mut CliIo) -> Result<Zeroizing<String>, Error> {
+    let (what, mut reader): (String, Box<dyn Read + '_>) = match &args.file {
+        Some(path) => (
+            path.display().to_string(),
+            Box::new(std::fs::File::open(path).map_err(|e| {
+                Error::invalid_argument(format!("--file {}: cannot open: {e}", path.display()))
+            })?),
+        ),
+        None => ("stdin".to_string(), Box::new(&mut io.stdin)),
+    };
+    let mut bytes = Zeroizing::new(Vec::new());
+    reader
+        .by_ref()
+        .take(MAX_PUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::invalid_argument(format!("{what}: cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_PUT_BYTES {
+        return Err(Error::invalid_argument(format!(
+            "{what}: more than {MAX_PUT_BYTES} bytes; a credential value is expected"
+        )));
+    }
+    let text = String::from_utf8(std::mem::take(&mut *bytes))
+        .map_err(|_| Error::invalid_argument(format!("{what}: the value is not UTF-8 text")))?;
+    let text = Zeroizing::new(text);
+    let trimmed = Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_string());
+    if trimmed.is_empty() {
+        return Err(Error::invalid_argument(format!(
+            "{what}: empty; expected the credential's value"
+        )));
+    }
+    Ok(trimmed)
+}
+
+fn credential_from_input(args: &PutArgs, input: &str) -> Result<Credential, Error> {
+    let what = match &args.file {
+        Some(p) => p.display().to_string(),
+        None => "stdin".to_string(),
+    };
+    let (kind, secrets, expires_at, metadata) = if args.from_json {
+        let value: Zeroizing<String> = Zeroizing::new(input.to_string());
+        let parsed: Value = serde_json::from_str(&value).map_err(|e| {
+            Error::invalid_argument(format!(
+                "{what}: not a JSON object of fields (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        let Value::Object(object) = parsed else {
+            return Err(Error::invalid_argument(format!(
+                "{what}: expected a JSON object of fields"
+            )));
+        };
+        let (mut kind, secrets, expires_at, metadata) = from_fields(&object, &what)?;
+        if let Some(Value::String(k)) = object.get("kind") {
+            kind = CredentialKind::parse(k).unwrap_or(kind);
+        }
+        (kind, secrets, expires_at, metadata)
+    } else {
+        let kind = CredentialKind::parse(&args.kind).ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "--kind: {:?} is not a kind (expected api_key, token or oauth)",
+                args.kind
+            ))
+        })?;
+        let mut secrets = SecretFields::new();
+        secrets.insert(kind.primary_field(), SecretString::from(input.to_string()));
+        (kind, secrets, None, Map::new())
+    };
+    if secrets.is_empty() {
+        return Err(Error::invalid_argument(format!(
+            "{what}: no secret field found (expected apiKey, token or accessToken)"
+        )));
+    }
+    Ok(Credential {
+        name: args.name.clone(),
+        kind,
+        source: CredentialSource {
+            provider: "cli",
+            group: SourceGroup::Vault,
+            location: what,
+            file: None,
+        },
+        expires_at,
+        metadata,
+        secrets,
+        version: CredentialVersion::None,
+        request_id: None,
+    })
+}
+
+/// `put <name>`.
+pub async fn put(args: PutArgs, io: &mut CliIo) -> i32 {
+    let input = match read_input(&args, io) {
+        Ok(i) => i,
+        Err(e) => return fail(io, args.json, &e),
+    };
+    let credential = match credential_from_input(&args, &input) {
+        Ok(c) => c,
+        Err(e) => return fail(io, args.json, &e),
+    };
+    drop(input);
+    let store = match io.open_store() {
+        Ok(s) => s,
+        Err(e) => return fail(io, args.json, &e),
+    };
+    match store.chain.put(&credential, args.to.as_deref()).await {
+        Ok(version) => {
+            let version = match version {
+                CredentialVersion::Vault(v) => Some(v),
+                _ => None,
+            };
+            let target = args.to.as_deref().unwrap_or("vault");
+            if args.json {
+                let body = json!({"name": credential.name, "to": target, "version": version});
+                let _ = writeln!(io.stdout, "{body}");
+            } else {
+                let v = version
+                    .map(|v| format!(" (version {v})"))
+                    .unwrap_or_default();
+                let _ = writeln!(io.stdout, "stored {} in {target}{v}", credential.name);
+            }
+            exit::OK
+        }
+        Err(e) => fail(io, args.json, &e),
+    }
+}
+
+/// `list`.
+pub async fn list(args: ListArgs, io: &mut CliIo) -> i32 {
+    let order = match parse_groups(&args.sources) {
+        Ok(o) => o,
+        Err(e) => return fail(io, args.json, &e),
+    };
+    let store = match io.open_store() {
+        Ok(s) => s,
+        Err(e) => return fail(io, args.json, &e),
+    };
+    let listed = store.chain.list(order.as_deref()).await;
+    if args.json {
+        let credentials: Vec<Value> = listed
+            .credentials
+            .iter()
+            .map(|c| {
+                json!({
+                    "name": c.name,
+                    "sources": c.sources.iter().map(|(p, l)| json!({"provider": p, "location": l})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let errors: Vec<Value> = listed
+            .errors
+            .iter()
+            .map(|(p, e)| json!({"provider": p, "code": e.code(), "message": e.message}))
+            .collect();
+        let _ = writeln!(
+            io.stdout,
+            "{}",
+            json!({"credentials": credentials, "errors": errors})
+        );
+    } else {
+        for c in &listed.credentials {
+            let sources: Vec<String> = c
+                .sources
+                .iter()
+                .map(|(p, l)| format!("{p} ({l})"))
+                .collect();
+            let _ = writeln!(io.stdout, "{:<24} {}", c.name, sources.join(", "));
+        }
+        if listed.credentials.is_empty() {
+            let _ = writeln!(io.stdout, "no credentials found");
+        }
+        for (provider, e) in &listed.errors {
+            let _ = writeln!(io.stderr, "warning: {provider}: {}", e.message);
+        }
+    }
+    exit::OK
+}

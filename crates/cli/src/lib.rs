@@ -1,0 +1,267 @@
+//! The `openclaw-vault` command line: parsed with clap here in the core, reached from npm through
+//! the tiny JS shim `bin/openclaw-vault.js` (which calls the binding's `runCli`). Every command
+//! writes through [`CliIo`], so tests drive it with buffers and the shim with the real streams.
+//!
+//! A secret value is printed only by `get --reveal` (and by `resolve`, whose protocol is to
+//! answer values to the process that asked).
+
+mod credentials;
+mod migrate;
+mod resolve;
+mod status;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use openclaw_credentials::error::{Error, ErrorCode};
+use openclaw_credentials::store::{open_store, EnvLookup, Store, StoreOptions};
+
+/// Exit codes, documented in the README ("CLI exit codes"). `resolve` follows OpenClaw's exec
+/// protocol instead: 0 with per-id errors in its output, 1 only for a provider-wide failure.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// The command failed (Vault error, bad file, ...); the message says why.
+    pub const FAILURE: i32 = 1;
+    /// The command line was wrong (unknown flag, missing argument, bad value).
+    pub const USAGE: i32 = 2;
+    /// The credential was found nowhere.
+    pub const NOT_FOUND: i32 = 3;
+    /// A write met a different existing value (`migrate` conflicts, `put` cas mismatch).
+    pub const CONFLICT: i32 = 4;
+    /// `status` found a problem (Vault unreachable, sealed, token invalid).
+    pub const UNHEALTHY: i32 = 5;
+}
+
+/// Where a command reads and writes. `CliIo::process()` is the real process.
+pub struct CliIo {
+    pub stdout: Box<dyn Write + Send>,
+    pub stderr: Box<dyn Write + Send>,
+    pub stdin: Box<dyn Read + Send>,
+    /// Progress bars and colours only on a terminal.
+    pub stderr_is_terminal: bool,
+    pub env: EnvLookup,
+    pub cwd: Option<PathBuf>,
+    /// `env` is the real process environment (its variable names may be enumerated).
+    pub process_env: bool,
+}
+
+impl CliIo {
+    /// The process's own streams, environment and working directory.
+    pub fn process() -> Self {
+        use std::io::IsTerminal;
+        CliIo {
+            stdout: Box::new(std::io::stdout()),
+            stderr: Box::new(std::io::stderr()),
+            stdin: Box::new(std::io::stdin()),
+            stderr_is_terminal: std::io::stderr().is_terminal(),
+            env: Arc::new(|name| std::env::var(name).ok()),
+            cwd: std::env::current_dir().ok(),
+            process_env: true,
+        }
+    }
+
+    /// Options for `open_store` from this process's view.
+    pub fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            env: self.env.clone(),
+            cwd: self.cwd.clone(),
+            overrides: None,
+            process_env: self.process_env,
+        }
+    }
+
+    /// Opens the credential chain (OpenClaw's config merged with env), printing config warnings
+    /// to stderr.
+    pub fn open_store(&mut self) -> Result<Store, Error> {
+        let store = open_store(&self.store_options())?;
+        for warning in &store.warnings {
+            let _ = writeln!(self.stderr, "warning: {warning}");
+        }
+        Ok(store)
+    }
+}
+
+/// `openclaw-vault`: HashiCorp Vault for OpenClaw's credentials.
+#[derive(Debug, Parser)]
+#[command(name = "openclaw-vault", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every command. Adding one: a variant here, a module, an arm in [`dispatch`].
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the config found, Vault's reachability, seal state, token TTL and KV mount, and
+    /// which local sources exist; each problem with a hint. Exit 5 when something is wrong.
+    #[command(alias = "doctor")]
+    Status(status::StatusArgs),
+    /// Show one credential's name, kind, source and expiry; its value only with --reveal.
+    Get(credentials::GetArgs),
+    /// Store a credential in Vault (or another writable source). The value comes from a file or
+    /// stdin, never from the command line.
+    Put(credentials::PutArgs),
+    /// List which credential names exist in which sources, without values.
+    List(credentials::ListArgs),
+    /// OpenClaw's exec SecretRef provider: read a request on stdin, answer values from Vault.
+    Resolve(resolve::ResolveArgs),
+    /// Move every local credential into Vault (create-only, verified, resumable); optionally
+    /// point openclaw.json at Vault and remove OpenClaw's own local copies.
+    Migrate(migrate::MigrateArgs),
+}
+
+/// Runs the command line `args` (without the program name) and returns the exit code.
+pub async fn run(args: Vec<String>, io: &mut CliIo) -> i32 {
+    let argv = std::iter::once("openclaw-vault".to_string()).chain(args);
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let rendered = e.render().to_string();
+            return match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = io.stdout.write_all(rendered.as_bytes());
+                    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                        exit::USAGE
+                    } else {
+                        exit::OK
+                    }
+                }
+                _ => {
+                    let _ = io.stderr.write_all(rendered.as_bytes());
+                    exit::USAGE
+                }
+            };
+        }
+    };
+    let code = dispatch(cli.command, io).await;
+    let _ = io.stdout.flush();
+    let _ = io.stderr.flush();
+    code
+}
+
+async fn dispatch(command: Command, io: &mut CliIo) -> i32 {
+    match command {
+        Command::Status(args) => status::status(args, io).await,
+        Command::Get(args) => credentials::get(args, io).await,
+        Command::Put(args) => credentials::put(args, io).await,
+        Command::List(args) => credentials::list(args, io).await,
+        Command::Resolve(args) => resolve::resolve(args, io).await,
+        Command::Migrate(args) => migrate::migrate(args, io).await,
+    }
+}
+
+/// The exit code for a failed command.
+pub fn exit_code_of(error: &Error) -> i32 {
+    match error.code {
+        ErrorCode::CredentialNotFound | ErrorCode::NotFound => exit::NOT_FOUND,
+        ErrorCode::CasMismatch | ErrorCode::Conflict => exit::CONFLICT,
+        ErrorCode::InvalidArgument => exit::USAGE,
+        _ => exit::FAILURE,
+    }
+}
+
+/// Reports `error` (on stdout as `{"error":{...}}` with `--json`, else on stderr) and returns
+/// its exit code. Error messages never hold secret values (the core guarantees it).
+pub fn fail(io: &mut CliIo, json: bool, error: &Error) -> i32 {
+    if json {
+        let body = json!({"error": {"code": error.code(), "message": error.message}});
+        let _ = writeln!(io.stdout, "{body}");
+    } else {
+        let _ = writeln!(io.stderr, "error [{}]: {}", error.code(), error.message);
+        if let Some(hint) = hint_for(error) {
+            let _ = writeln!(io.stderr, "hint: {hint}");
+        }
+    }
+    exit_code_of(error)
+}
+
+/// A next step for the common failures.
+pub fn hint_for(error: &Error) -> Option<&'static str> {
+    Some(match error.code {
+        ErrorCode::InvalidToken => "the Vault token is invalid or expired: set VAULT_TOKEN or credentials.vault.auth",
+        ErrorCode::PermissionDenied => "the token's policy does not allow this path: see docs/migration-guide.md for least-privilege policies",
+        ErrorCode::Sealed => "unseal Vault (vault operator unseal) and try again",
+        ErrorCode::Network | ErrorCode::Timeout => "check VAULT_ADDR / credentials.vault.addr and that Vault is running",
+        ErrorCode::InvalidConfig => "fix the named file or variable; `openclaw-vault status` shows the config found",
+        ErrorCode::CredentialNotFound => "`openclaw-vault list` shows the names each source holds",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod test_io {
+    //! Buffers standing in for the process streams.
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A shared byte buffer (clap and commands write; the test reads).
+    #[derive(Clone, Default)]
+    pub struct Buffer(pub Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Buffer {
+        pub fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        }
+    }
+
+    /// Runs `args` with `stdin` and env `pairs`; returns (exit code, stdout, stderr).
+    pub async fn run_with(
+        args: &[&str],
+        stdin: &str,
+        pairs: &[(&str, &str)],
+    ) -> (i32, String, String) {
+        let out = Buffer::default();
+        let err = Buffer::default();
+        let map: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut io = CliIo {
+            stdout: Box::new(out.clone()),
+            stderr: Box::new(err.clone()),
+            stdin: Box::new(std::io::Cursor::new(stdin.as_bytes().to_vec())),
+            stderr_is_terminal: false,
+            env: Arc::new(move |k| map.get(k).cloned()),
+            cwd: None,
+            process_env: false,
+        };
+        let code = run(args.iter().map(|s| s.to_string()).collect(), &mut io).await;
+        (code, out.text(), err.text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_io::run_with;
+    use super::*;
+
+    #[tokio::test]
+    async fn help_and_usage_errors() {
+        let (code, out, _) = run_with(&["--help"], "", &[]).await;
+        assert_eq!(code, exit::OK);
+        assert!(out.contains("Usage: openclaw-vault"), "{out}");
+        let (code, _, err) = run_with(&["get", "--bogus"], "", &[]).await;
+        assert_eq!(code, exit::USAGE);
+        assert!(err.contains("--bogus"), "{err}");
+        let (code, _, _) = run_with(&[], "", &[]).await;
+        assert_eq!(code, exit::USAGE);
+    }
+}

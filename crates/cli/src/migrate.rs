@@ -1,0 +1,1865 @@
+//! `migrate`: moves every local credential into Vault (see `core::migrate` for the guarantees),
+//! then, on request, points `openclaw.json` at Vault (`--rewrite-config`) and removes the copies
+//! OpenClaw itself keeps (`--remove-local`), each only for credentials verified in Vault.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use jsonc_parser::cst::{CstInputValue, CstObject, CstObjectProp, CstRootNode};
+use jsonc_parser::ParseOptions;
+use serde_json::{json, Map, Value};
+
+use super::{exit, fail, CliIo};
+use openclaw_credentials::credential::from_fields;
+use openclaw_credentials::error::{Error, ErrorCode};
+use openclaw_credentials::local_file::{parse_json, read_credential_file, write_atomic, FileLock};
+use openclaw_credentials::migrate::{
+    self, MigrateOptions, Outcome, Plan, PlanItem, Progress, Report,
+};
+use openclaw_credentials::store::Store;
+
+/// In test builds: a hook that dies at checkpoint `OPENCLAW_VAULT_TEST_ABORT_AFTER` as a SIGKILL
+/// would (no destructors, no atexit handlers, no flushing; unlike abort(), no core dump).
+#[cfg(any(test, feature = "test-abort-hook"))]
+fn abort_hook(io: &CliIo) -> Option<migrate::CheckpointHook> {
+    let at = (io.env)(ABORT_AFTER_VAR).and_then(|v| v.trim().parse::<u64>().ok())?;
+    Some(std::sync::Arc::new(move |n| {
+        if n == at {
+            // SAFETY: _exit has no preconditions. 137 is the shell's code for SIGKILL.
+            unsafe { libc::_exit(137) };
+        }
+    }))
+}
+
+/// Shipped builds have no abort hook.
+#[cfg(not(any(test, feature = "test-abort-hook")))]
+fn abort_hook(_io: &CliIo) -> Option<migrate::CheckpointHook> {
+    None
+}
+
+/// Parallel Vault requests while migrating.
+const CONCURRENCY: usize = 16;
+/// The exec provider alias written into `openclaw.json`.
+const PROVIDER_ALIAS: &str = "openclaw-vault";
+/// The test hook that kills the process at a checkpoint (see `MigrateOptions::on_checkpoint`).
+/// Read only in builds with the `test-abort-hook` feature (tests); never in a shipped build.
+#[cfg(any(test, feature = "test-abort-hook"))]
+const ABORT_AFTER_VAR: &str = "OPENCLAW_VAULT_TEST_ABORT_AFTER";
+/// openclaw.json may be large (comments, many agents), but not unbounded.
+const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
+/// Variables the resolver needs to reach Vault and find OpenClaw's config; OpenClaw passes an
+/// exec provider nothing else.
+const PASS_ENV: &[&str] = &[
+    "VAULT_ADDR",
+    "VAULT_TOKEN",
+    "VAULT_NAMESPACE",
+    "VAULT_CACERT",
+    "VAULT_CAPATH",
+    "VAULT_CLIENT_CERT",
+    "VAULT_CLIENT_KEY",
+    "VAULT_SKIP_VERIFY",
+    "VAULT_TLS_SERVER_NAME",
+    "OPENCLAW_VAULT_KV_MOUNT",
+    "OPENCLAW_VAULT_KV_VERSION",
+    "OPENCLAW_VAULT_PREFIX",
+    "OPENCLAW_HOME",
+    "OPENCLAW_STATE_DIR",
+    "OPENCLAW_CONFIG_PATH",
+    "HOME",
+];
+
+/// Arguments of `migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Show the plan (what goes to which Vault path, sizes, fingerprints; never values) and stop.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace a different value already in Vault (KV v2 keeps the old one as a version).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// The resume journal (default `<stateDir>/vault-migrate.journal`).
+    #[arg(long)]
+    pub journal: Option<PathBuf>,
+    /// Replace plaintext secrets in openclaw.json with exec SecretRefs to this package's
+    /// resolver (comments and layout kept, a 0600 backup next to it).
+    #[arg(long)]
+    pub rewrite_config: bool,
+    /// Remove migrated entries from OpenClaw's own credential files (auth-profiles.json,
+    /// credentials/oauth.json), with a backup. Other tools' files are never touched.
+    #[arg(long)]
+    pub remove_local: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `migrate`: opens the configured chain and runs [`run_with_store`].
+pub async fn migrate(args: MigrateArgs, io: &mut CliIo) -> i32 {
+    let store = match io.open_store() {
+        Ok(s) => s,
+        Err(e) => return fail(io, args.json, &e),
+    };
+    run_with_store(args, io, &store).await
+}
+
+/// `migrate` on an opened store (tests pass a chain of their own sources).
+pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &Store) -> i32 {
+    if args.remove_local && !args.yes && !args.dry_run && !io.stderr_is_terminal {
+        return fail(
+            io,
+            args.json,
+            &Error::invalid_argument(
+                "--remove-local deletes local copies: pass --yes when not running on a terminal",
+            ),
+        );
+    }
+    let plan = match migrate::plan(&store.chain).await {
+        Ok(p) => p,
+        Err(e) => return fail(io, args.json, &e),
+    };
+    let mut out = json!({"dryRun": args.dry_run, "plan": plan_json(&plan)});
+    if !args.json {
+        print_plan(io, &plan);
+    }
+    if args.dry_run || plan.items.is_empty() {
+        if args.json {
+            let _ = writeln!(io.stdout, "{out}");
+        } else if plan.items.is_empty() {
+            let _ = writeln!(io.stdout, "Nothing to migrate.");
+        } else {
+            let _ = writeln!(io.stdout, "Dry run: nothing was written.");
+        }
+        return if plan.source_errors.iter().any(is_hard_source_error) {
+            exit::FAILURE
+        } else {
+            exit::OK
+        };
+    }
+    if !args.yes && io.stderr_is_terminal && !confirm(io, plan.items.len()) {
+        let _ = writeln!(io.stderr, "Cancelled; nothing was written.");
+        return exit::OK;
+    }
+    let journal = match args
+        .journal
+        .clone()
+        .or_else(|| store.paths.state_dir.as_ref().map(|d| d.join("vault-migrate.journal")))
+    {
+        Some(j) => j,
+        None => {
+            return fail(
+                io,
+                args.json,
+                &Error::invalid_config(
+                    "no OpenClaw state directory (HOME and OPENCLAW_STATE_DIR are unset): pass --journal <path>",
+                ),
+            )
+        }
+    };
+    let options = MigrateOptions {
+        overwrite: args.overwrite,
+        journal,
+        concurrency: CONCURRENCY,
+        on_checkpoint: abort_hook(io),
+    };
+    let bar = (io.stderr_is_terminal && !args.json).then(|| progress_bar(plan.items.len()));
+    let on_progress = |p: Progress<'_>| {
+        if let Some(bar) = &bar {
+            bar.set_message(p.name.to_string());
+            bar.inc(1);
+        }
+    };
+    let report = migrate::apply(&store.chain, &plan, &options, &on_progress).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => return fail(io, args.json, &e),
+    };
+    out["report"] = report_json(&report);
+    if !args.json {
+        print_report(io, &report, &options.journal);
+    }
+
+    // Local files change only for credentials verified in Vault now: those written and read
+    // back in this run, and those an earlier run did (journal) read back again here.
+    let confirmed = if args.rewrite_config || args.remove_local {
+        confirmed_in_vault(store, &report).await
+    } else {
+        HashSet::new()
+    };
+    let mut failed =
+        report.count("failed") > 0 || plan.source_errors.iter().any(is_hard_source_error);
+    if args.rewrite_config {
+        match rewrite_config(io, store, &report, &confirmed) {
+            Ok(done) => {
+                if !args.json {
+                    print_config_result(io, &done);
+                }
+                out["rewriteConfig"] = config_result_json(&done);
+            }
+            Err(e) => {
+                failed = true;
+                out["rewriteConfig"] = json!({"error": {"code": e.code(), "message": e.message}});
+                if !args.json {
+                    let _ = writeln!(io.stderr, "error [{}]: {}", e.code(), e.message);
+                }
+            }
+        }
+    }
+    if args.remove_local {
+        let removed = remove_local(store, &report, &confirmed);
+        if removed.iter().any(|r| r.error.is_some()) {
+            failed = true;
+        }
+        if !args.json {
+            print_removed(io, &removed);
+        }
+        out["removeLocal"] = Value::Array(removed.iter().map(RemovedRow::to_json).collect());
+    }
+    if args.json {
+        let _ = writeln!(io.stdout, "{out}");
+    }
+    if failed {
+        exit::FAILURE
+    } else if report.count("conflict") > 0 {
+        exit::CONFLICT
+    } else {
+        exit::OK
+    }
+}
+
+/// A source that holds something unusable (malformed file) fails the run; one that is simply
+/// not there on this machine (no Secret Service) does not.
+fn is_hard_source_error((_, e): &(&'static str, Error)) -> bool {
+    e.code != ErrorCode::SourceUnavailable
+}
+
+fn confirm(io: &mut CliIo, count: usize) -> bool {
+    let _ = write!(io.stderr, "Write {count} credential(s) to Vault? [y/N] ");
+    let _ = io.stderr.flush();
+    let mut line = String::new();
+    let mut reader = std::io::BufReader::new(&mut io.stdin);
+    if reader.read_line(&mut line).is_err() {
+        return false;
+    }
+    matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes")
+}
+
+fn progress_bar(len: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {per_sec} {wide_msg}")
+    {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+// ---- output -------------------------------------------------------------------------------
+
+fn plan_json(plan: &Plan) -> Value {
+    json!({
+        "items": plan.items.iter().map(|i| json!({
+            "name": i.name,
+            "kind": i.kind.as_str(),
+            "source": {"provider": i.source_provider, "location": i.source_location},
+            "vaultPath": i.vault_path,
+            "fields": i.fields,
+            "size": i.size,
+            "fingerprint": i.fingerprint,
+            "shadowed": i.shadowed.iter().map(|(p, l, same)| json!({"provider": p, "location": l, "sameValue": same})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "sourceErrors": plan.source_errors.iter().map(|(p, e)| json!({"provider": p, "code": e.code(), "message": e.message})).collect::<Vec<_>>(),
+    })
+}
+
+fn print_plan(io: &mut CliIo, plan: &Plan) {
+    if !plan.items.is_empty() {
+        let _ = writeln!(
+            io.stdout,
+            "Plan ({} credential(s); values never shown):",
+            plan.items.len()
+        );
+        let name_w = plan
+            .items
+            .iter()
+            .map(|i| i.name.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let path_w = plan
+            .items
+            .iter()
+            .map(|i| i.vault_path.len())
+            .max()
+            .unwrap_or(10)
+            .max(10);
+        let _ = writeln!(
+            io.stdout,
+            "  {:<name_w$}  {:<7}  {:<path_w$}  {:>7}  {:<16}  SOURCE",
+            "NAME", "KIND", "VAULT PATH", "SIZE", "FINGERPRINT"
+        );
+        for i in &plan.items {
+            let _ = writeln!(
+                io.stdout,
+                "  {:<name_w$}  {:<7}  {:<path_w$}  {:>5} B  {:<16}  {} ({})",
+                i.name,
+                i.kind.as_str(),
+                i.vault_path,
+                i.size,
+                i.fingerprint,
+                i.source_provider,
+                i.source_location
+            );
+            for (provider, location, same) in &i.shadowed {
+                let _ = writeln!(
+                    io.stdout,
+                    "  {:<name_w$}    also in {provider} ({location}): {}",
+                    "",
+                    if *same {
+                        "same value"
+                    } else {
+                        "DIFFERENT value, not migrated (the first source wins)"
+                    }
+                );
+            }
+        }
+    }
+    for (provider, e) in &plan.source_errors {
+        let _ = writeln!(
+            io.stderr,
+            "warning: source {provider} not migrated: [{}] {}",
+            e.code(),
+            e.message
+        );
+    }
+}
+
+fn counts(report: &Report) -> Value {
+    let created =
+        report.count("created") + report.count("overwritten") + report.count("updated_during_run");
+    let already = report.count("already_present") + report.count("already_migrated");
+    json!({
+        "created": created,
+        "alreadyThere": already,
+        "conflict": report.count("conflict"),
+        "verified": report.items.iter().filter(|(_, o)| o.is_in_vault()).count(),
+        "failed": report.count("failed"),
+    })
+}
+
+fn outcome_json(item: &PlanItem, outcome: &Outcome) -> Value {
+    let mut row = json!({
+        "name": item.name,
+        "outcome": outcome.label(),
+        "vaultPath": item.vault_path,
+        "fingerprint": item.fingerprint,
+    });
+    match outcome {
+        Outcome::Created { version } | Outcome::Overwritten { version } => {
+            row["version"] = json!(version);
+        }
+        Outcome::UpdatedDuringRun {
+            version,
+            fingerprint,
+        } => {
+            row["version"] = json!(version);
+            row["fingerprint"] = json!(fingerprint);
+        }
+        Outcome::Conflict {
+            existing_fingerprint,
+        } => {
+            row["existingFingerprint"] = json!(existing_fingerprint);
+        }
+        Outcome::Failed { code, message } => {
+            row["error"] = json!({"code": code, "message": message});
+        }
+        Outcome::AlreadyPresent | Outcome::AlreadyMigrated => {}
+    }
+    row
+}
+
+fn report_json(report: &Report) -> Value {
+    json!({
+        "counts": counts(report),
+        "items": report.items.iter().map(|(i, o)| outcome_json(i, o)).collect::<Vec<_>>(),
+    })
+}
+
+fn print_report(io: &mut CliIo, report: &Report, journal: &Path) {
+    let c = counts(report);
+    let name_w = report
+        .items
+        .iter()
+        .map(|(i, _)| i.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let _ = writeln!(io.stdout, "Result:");
+    for (item, outcome) in &report.items {
+        let detail = match outcome {
+            Outcome::Created { version } => format!("written and verified (version {version})"),
+            Outcome::Overwritten { version } => format!("replaced and verified (version {version}; the old value is the previous version)"),
+            Outcome::UpdatedDuringRun { version, .. } => format!("the source changed during the run; its newest value was written and verified (version {version})"),
+            Outcome::AlreadyPresent => "Vault already holds this value".to_string(),
+            Outcome::AlreadyMigrated => "migrated by an earlier run (journal)".to_string(),
+            Outcome::Conflict { existing_fingerprint } => format!("Vault holds a different value (fingerprint {existing_fingerprint}); left alone, rerun with --overwrite to replace it"),
+            Outcome::Failed { code, message } => format!("[{code}] {message}"),
+        };
+        let _ = writeln!(
+            io.stdout,
+            "  {:<name_w$}  {:<18}  {detail}",
+            item.name,
+            outcome.label()
+        );
+    }
+    let _ = writeln!(
+        io.stdout,
+        "{} created, {} already there, {} conflict, {} verified, {} failed (journal: {})",
+        c["created"],
+        c["alreadyThere"],
+        c["conflict"],
+        c["verified"],
+        c["failed"],
+        journal.display()
+    );
+}
+
+// ---- --rewrite-config ------------------------------------------------------------------------
+
+/// What `--rewrite-config` did.
+#[derive(Debug, Default)]
+struct ConfigResult {
+    file: Option<PathBuf>,
+    backup: Option<PathBuf>,
+    /// `(JSON path, SecretRef id)`.
+    replaced: Vec<(String, String)>,
+    /// `(JSON path, why it was kept)`.
+    kept: Vec<(String, String)>,
+    provider_added: bool,
+}
+
+fn config_result_json(r: &ConfigResult) -> Value {
+    json!({
+        "file": r.file,
+        "backup": r.backup,
+        "providerAdded": r.provider_added,
+        "replaced": r.replaced.iter().map(|(p, id)| json!({"path": p, "id": id})).collect::<Vec<_>>(),
+        "kept": r.kept.iter().map(|(p, why)| json!({"path": p, "reason": why})).collect::<Vec<_>>(),
+    })
+}
+
+fn print_config_result(io: &mut CliIo, r: &ConfigResult) {
+    let Some(file) = &r.file else {
+        let _ = writeln!(
+            io.stdout,
+            "--rewrite-config: no openclaw.json found; nothing to rewrite."
+        );
+        return;
+    };
+    if r.replaced.is_empty() {
+        let _ = writeln!(
+            io.stdout,
+            "--rewrite-config: {} left unchanged.",
+            file.display()
+        );
+    } else {
+        let _ = writeln!(
+            io.stdout,
+            "--rewrite-config: {} now reads {} secret(s) from Vault through the `{PROVIDER_ALIAS}` exec provider (backup: {}):",
+            file.display(),
+            r.replaced.len(),
+            r.backup.as_ref().map(|b| b.display().to_string()).unwrap_or_default()
+        );
+        for (path, id) in &r.replaced {
+            let _ = writeln!(io.stdout, "  {path} -> exec {PROVIDER_ALIAS} {id}");
+        }
+        if r.provider_added {
+            let _ = writeln!(io.stdout, "  added secrets.providers.{PROVIDER_ALIAS}");
+        }
+        let _ = writeln!(
+            io.stdout,
+            "  check it with: openclaw secrets audit --check --allow-exec"
+        );
+    }
+    for (path, why) in &r.kept {
+        let _ = writeln!(io.stdout, "  kept {path}: {why}");
+    }
+}
+
+/// The plaintext secret fields of `openclaw.json` (the config provider's own list, so the two
+/// never disagree), as `(JSON path, CST property)`.
+fn plaintext_props(root: &CstObject, doc: &Value) -> Vec<(String, CstObjectProp)> {
+    openclaw_credentials::providers::openclaw_config::plaintext_fields(doc)
+        .into_iter()
+        .filter_map(|f| {
+            let (last, parents) = f.json_path.split_last()?;
+            let mut obj = root.clone();
+            for p in parents {
+                obj = obj.object_value(p)?;
+            }
+            Some((f.dotted(), obj.get(last)?))
+        })
+        .collect()
+}
+
+fn json5_error(file: &Path, e: &jsonc_parser::errors::ParseError) -> Error {
+    // Only the position: the parser's message kinds could quote the text.
+    Error::new(
+        ErrorCode::InvalidConfig,
+        format!(
+            "{}: cannot rewrite without losing formatting (cannot parse it at line {} column {}); rerun without --rewrite-config",
+            file.display(),
+            e.line_display(),
+            e.column_display()
+        ),
+    )
+}
+
+fn exec_id_ok(id: &str) -> bool {
+    let mut chars = id.chars();
+    id.len() <= 256
+        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "._:/#-".contains(c))
+        && !id.split('/').any(|s| s == "." || s == "..")
+}
+
+/// The absolute path of the Node that runs this package (OpenClaw runs the command directly and
+/// refuses symlinks, so links are resolved).
+fn node_command(io: &CliIo) -> Result<PathBuf, Error> {
+    let candidate = match (io.env)("OPENCLAW_VAULT_NODE").filter(|v| !v.trim().is_empty()) {
+        Some(p) => Some(PathBuf::from(p)),
+        None => (io.env)("PATH").and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|d| d.join("node"))
+                .find(|p| p.is_file())
+        }),
+    };
+    let node = candidate.ok_or_else(|| {
+        Error::invalid_config(
+            "--rewrite-config: cannot find node (set OPENCLAW_VAULT_NODE to its absolute path)",
+        )
+    })?;
+    std::fs::canonicalize(&node).map_err(|e| {
+        Error::invalid_config(format!(
+            "--rewrite-config: node at {} cannot be resolved ({})",
+            node.display(),
+            e.kind()
+        ))
+    })
+}
+
+fn resolver_script(io: &CliIo) -> Result<PathBuf, Error> {
+    let dir = (io.env)("OPENCLAW_VAULT_PACKAGE_DIR").filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+        Error::invalid_config("--rewrite-config: OPENCLAW_VAULT_PACKAGE_DIR is unset (run it through the openclaw-vault command, which sets it)")
+    })?;
+    let script = Path::new(&dir)
+        .join("bin")
+        .join("openclaw-vault-resolve.mjs");
+    // A SecretRef to a resolver that is not there would make the gateway fail closed at start.
+    if !script.is_file() {
+        return Err(Error::invalid_config(format!(
+            "--rewrite-config: the resolver {} does not exist; nothing was rewritten",
+            script.display()
+        )));
+    }
+    std::fs::canonicalize(&script).map_err(|e| {
+        Error::invalid_config(format!(
+            "{}: cannot be resolved ({})",
+            script.display(),
+            e.kind()
+        ))
+    })
+}
+
+/// A file name suffix for backups: `bak-20261129T021900Z` (a counter is added if taken).
+fn backup_path(file: &Path) -> PathBuf {
+    let stamp: String = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+        .to_string()
+        .chars()
+        .filter(|c| *c != '-' && *c != ':')
+        .collect();
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut candidate = file.with_file_name(format!("{name}.bak-{stamp}"));
+    let mut n = 1;
+    while candidate.exists() {
+        candidate = file.with_file_name(format!("{name}.bak-{stamp}-{n}"));
+        n += 1;
+    }
+    candidate
+}
+
+/// Names whose plan value Vault holds now. Items whose source changed during the run are left
+/// out (the plan's copy is no longer what Vault holds); items an earlier run migrated (journal)
+/// are read back again, since Vault may have changed since.
+async fn confirmed_in_vault(store: &Store, report: &Report) -> HashSet<String> {
+    let mut names = HashSet::new();
+    let Some(vault) = store.chain.vault() else {
+        return names;
+    };
+    for (item, outcome) in &report.items {
+        match outcome {
+            Outcome::Created { .. } | Outcome::Overwritten { .. } | Outcome::AlreadyPresent => {
+                names.insert(item.name.clone());
+            }
+            Outcome::AlreadyMigrated => {
+                let Ok(path) = vault.path_of(&item.name) else {
+                    continue;
+                };
+                let now = vault.client().read(&path, None).await.ok().flatten();
+                let fp = now
+                    .as_ref()
+                    .and_then(|s| s.data.as_ref())
+                    .and_then(|d| d.expose_secret().as_object().map(migrate::fingerprint));
+                if fp.as_deref() == Some(item.fingerprint.as_str()) {
+                    names.insert(item.name.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+/// Confirmed credentials a local value may point at: `(item, vault data)`.
+fn verified<'a>(
+    report: &'a Report,
+    confirmed: &HashSet<String>,
+) -> Vec<(&'a PlanItem, Map<String, Value>)> {
+    report
+        .items
+        .iter()
+        .filter(|(i, _)| confirmed.contains(&i.name))
+        .map(|(i, _)| (i, i.credential().to_vault_data()))
+        .collect()
+}
+
+fn rewrite_config(
+    io: &mut CliIo,
+    store: &Store,
+    report: &Report,
+    confirmed: &HashSet<String>,
+) -> Result<ConfigResult, Error> {
+    let mut result = ConfigResult::default();
+    let Some(file) = store.paths.config_file().filter(|f| f.exists()) else {
+        return Ok(result);
+    };
+    result.file = Some(file.clone());
+    let vault = store
+        .chain
+        .vault()
+        .ok_or_else(|| Error::invalid_config("no Vault configured"))?;
+    let _lock = FileLock::acquire(&file, Duration::from_secs(10))?;
+    let original = read_credential_file(&file, MAX_CONFIG_BYTES)?.ok_or_else(|| {
+        Error::new(
+            ErrorCode::InvalidConfig,
+            format!("{}: disappeared", file.display()),
+        )
+    })?;
+    let text = std::str::from_utf8(&original.bytes)
+        .map_err(|_| {
+            Error::new(
+                ErrorCode::InvalidConfig,
+                format!("{}: is not UTF-8", file.display()),
+            )
+        })?
+        .to_string();
+    let text = zeroize::Zeroizing::new(text);
+    let options = ParseOptions::default();
+    let root = CstRootNode::parse(&text, &options).map_err(|e| json5_error(&file, &e))?;
+    if root.to_string() != *text {
+        return Err(Error::new(
+            ErrorCode::InvalidConfig,
+            format!(
+                "{}: cannot rewrite without losing formatting; rerun without --rewrite-config",
+                file.display()
+            ),
+        ));
+    }
+    let Some(object) = root.object_value() else {
+        return Err(Error::new(
+            ErrorCode::InvalidConfig,
+            format!(
+                "{}: the top level is not an object; rerun without --rewrite-config",
+                file.display()
+            ),
+        ));
+    };
+    let candidates = verified(report, confirmed);
+    let mut expected: Value =
+        jsonc_parser::parse_to_serde_value(&text, &options).map_err(|e| json5_error(&file, &e))?;
+    let props = plaintext_props(&object, &expected);
+    for (json_path, prop) in props {
+        let Some(value) = prop.value().and_then(|v| v.as_string_lit()) else {
+            continue; // Already a SecretRef (an object), or not a string.
+        };
+        let Ok(secret) = value.decoded_value().map(zeroize::Zeroizing::new) else {
+            continue;
+        };
+        if secret.is_empty() {
+            continue;
+        }
+        // The verified credential holding exactly this value; the config's own source first.
+        let mut matches: Vec<(&PlanItem, String)> = candidates
+            .iter()
+            .flat_map(|(item, data)| {
+                data.iter()
+                    .filter(|(k, v)| *k != "kind" && v.as_str() == Some(secret.as_str()))
+                    .map(move |(k, _)| (*item, k.clone()))
+            })
+            .collect();
+        matches.sort_by_key(|(item, _)| item.source_provider != "openclaw-config");
+        let Some((item, field)) = matches.into_iter().next() else {
+            result.kept.push((
+                json_path,
+                "no credential with this value was verified in Vault".into(),
+            ));
+            continue;
+        };
+        let id = format!("{}/{field}", vault.path_of(&item.name)?);
+        if !exec_id_ok(&id) {
+            result.kept.push((
+                json_path,
+                format!("the id {id:?} is not a valid exec SecretRef id"),
+            ));
+            continue;
+        }
+        let secret_ref = json!({"source": "exec", "provider": PROVIDER_ALIAS, "id": id});
+        prop.set_value(ordered(&secret_ref, &["source", "provider", "id"]));
+        if let Some(slot) = expected.pointer_mut(&pointer_of(&json_path)) {
+            *slot = secret_ref;
+        }
+        result.replaced.push((json_path, id));
+    }
+    if result.replaced.is_empty() {
+        return Ok(result);
+    }
+    let has_provider = object
+        .object_value("secrets")
+        .and_then(|s| s.object_value("providers"))
+        .and_then(|p| p.get(PROVIDER_ALIAS))
+        .is_some();
+    if !has_provider {
+        let entry = json!({
+            "source": "exec",
+            "command": node_command(io)?,
+            "args": [resolver_script(io)?],
+            "passEnv": PASS_ENV,
+            "jsonOnly": true,
+        });
+        let secrets = object.object_value_or_create("secrets").ok_or_else(|| {
+            Error::invalid_config(format!("{}: `secrets` is not an object", file.display()))
+        })?;
+        let providers = secrets.object_value_or_create("providers").ok_or_else(|| {
+            Error::invalid_config(format!(
+                "{}: `secrets.providers` is not an object",
+                file.display()
+            ))
+        })?;
+        providers.append(
+            PROVIDER_ALIAS,
+            ordered(
+                &entry,
+                &["source", "command", "args", "passEnv", "jsonOnly"],
+            ),
+        );
+        let slot = expected
+            .as_object_mut()
+            .map(|o| o.entry("secrets").or_insert_with(|| json!({})))
+            .and_then(|s| s.as_object_mut())
+            .map(|s| s.entry("providers").or_insert_with(|| json!({})));
+        if let Some(Value::Object(p)) = slot {
+            p.insert(PROVIDER_ALIAS.into(), entry);
+        }
+        result.provider_added = true;
+    }
+    let new_text = zeroize::Zeroizing::new(root.to_string());
+    // The edit must change exactly the replaced values and the provider entry, nothing else.
+    let reparsed: Value = jsonc_parser::parse_to_serde_value(&new_text, &options)
+        .map_err(|e| json5_error(&file, &e))?;
+    if reparsed != expected {
+        return Err(Error::new(
+            ErrorCode::InvalidConfig,
+            format!(
+                "{}: the rewritten file would not read back as intended; nothing was changed",
+                file.display()
+            ),
+        ));
+    }
+    // Changed since it was read (an editor saved it): start over rather than lose that edit.
+    let now = read_credential_file(&file, MAX_CONFIG_BYTES)?;
+    if now
+        .map(|f| f.bytes.as_slice() != original.bytes.as_slice())
+        .unwrap_or(true)
+    {
+        return Err(Error::new(
+            ErrorCode::Conflict,
+            format!(
+                "{}: changed while being rewritten; nothing was changed, run it again",
+                file.display()
+            ),
+        ));
+    }
+    let backup = backup_path(&file);
+    write_atomic(&backup, &original.bytes)?;
+    write_atomic(&file, new_text.as_bytes())?;
+    result.backup = Some(backup);
+    Ok(result)
+}
+
+/// `a.b.c` as a JSON pointer (OpenClaw's field names hold no `.`, `/` or `~`, provider names might).
+fn pointer_of(path: &str) -> String {
+    path.split('.')
+        .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
+        .collect()
+}
+
+/// An object's keys in the order OpenClaw's documentation writes them (serde_json sorts them).
+fn ordered(object: &Value, keys: &[&str]) -> CstInputValue {
+    CstInputValue::Object(
+        keys.iter()
+            .filter_map(|k| object.get(*k).map(|v| (k.to_string(), input_of(v))))
+            .collect(),
+    )
+}
+
+fn input_of(value: &Value) -> CstInputValue {
+    match value {
+        Value::Null => CstInputValue::Null,
+        Value::Bool(b) => CstInputValue::Bool(*b),
+        Value::Number(n) => CstInputValue::Number(n.to_string()),
+        Value::String(s) => CstInputValue::String(s.clone()),
+        Value::Array(a) => CstInputValue::Array(a.iter().map(input_of).collect()),
+        Value::Object(o) => {
+            CstInputValue::Object(o.iter().map(|(k, v)| (k.clone(), input_of(v))).collect())
+        }
+    }
+}
+
+// ---- --remove-local ----------------------------------------------------------------------------
+
+/// One line of what `--remove-local` did.
+#[derive(Debug)]
+struct RemovedRow {
+    name: String,
+    location: String,
+    /// The file entry removed (`profiles.<id>` or `<provider>`), when one was.
+    removed: Vec<String>,
+    backup: Option<PathBuf>,
+    /// Why nothing was removed.
+    kept: Option<String>,
+    error: Option<Error>,
+}
+
+impl RemovedRow {
+    fn to_json(&self) -> Value {
+        json!({
+            "name": self.name,
+            "location": self.location,
+            "removed": self.removed,
+            "backup": self.backup,
+            "kept": self.kept,
+            "error": self.error.as_ref().map(|e| json!({"code": e.code(), "message": e.message})),
+        })
+    }
+}
+
+/// Which OpenClaw-owned file `file` is: `Some(true)` for an auth-profiles.json (entries under
+/// `profiles`), `Some(false)` for the legacy oauth.json (entries at the top), `None` otherwise.
+fn openclaw_owned(state_dir: &Path, file: &Path) -> Option<bool> {
+    if file == state_dir.join("credentials").join("oauth.json") {
+        return Some(false);
+    }
+    let rel = file.strip_prefix(state_dir.join("agents")).ok()?;
+    let parts: Vec<_> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    // `<stateDir>/agents/<agentId>/agent/auth-profiles.json`
+    (parts.len() == 3 && parts[1] == "agent" && parts[2] == "auth-profiles.json").then_some(true)
+}
+
+fn remove_local(store: &Store, report: &Report, confirmed: &HashSet<String>) -> Vec<RemovedRow> {
+    let mut rows = Vec::new();
+    let mut by_file: BTreeMap<PathBuf, (bool, Vec<&PlanItem>)> = BTreeMap::new();
+    for (item, _) in verified(report, confirmed) {
+        let owned = match (&store.paths.state_dir, &item.source_file) {
+            (Some(state), Some(file)) => openclaw_owned(state, file).map(|p| (file.clone(), p)),
+            _ => None,
+        };
+        match owned {
+            Some((file, profiles)) => by_file
+                .entry(file)
+                .or_insert((profiles, Vec::new()))
+                .1
+                .push(item),
+            None => rows.push(RemovedRow {
+                name: item.name.clone(),
+                location: item.source_location.clone(),
+                removed: Vec::new(),
+                backup: None,
+                kept: Some(format!(
+                    "{} is not a file OpenClaw owns; remove it yourself once nothing else reads it",
+                    item.source_provider
+                )),
+                error: None,
+            }),
+        }
+    }
+    for (file, (profiles, items)) in by_file {
+        match remove_entries(&file, profiles, &items) {
+            Ok((removed, backup)) => {
+                for item in items {
+                    let mine: Vec<String> = removed
+                        .iter()
+                        .filter(|(n, _)| *n == item.name)
+                        .map(|(_, k)| k.clone())
+                        .collect();
+                    rows.push(RemovedRow {
+                        name: item.name.clone(),
+                        location: item.source_location.clone(),
+                        kept: mine.is_empty().then(|| {
+                            "its entry changed since the plan (or is gone); kept".to_string()
+                        }),
+                        removed: mine,
+                        backup: backup.clone(),
+                        error: None,
+                    });
+                }
+            }
+            Err(e) => {
+                for item in items {
+                    rows.push(RemovedRow {
+                        name: item.name.clone(),
+                        location: item.source_location.clone(),
+                        removed: Vec::new(),
+                        backup: None,
+                        kept: None,
+                        error: Some(e.clone()),
+                    });
+                }
+            }
+        }
+    }
+    rows
+}
+
+/// Removes from `file` every entry whose secret values are exactly a verified credential's.
+/// Returns `(credential name, entry path)` pairs and the backup.
+#[allow(clippy::type_complexity)]
+fn remove_entries(
+    file: &Path,
+    profiles: bool,
+    items: &[&PlanItem],
+) -> Result<(Vec<(String, String)>, Option<PathBuf>), Error> {
+    let _lock = FileLock::acquire(file, Duration::from_secs(10))?;
+    let Some(original) = read_credential_file(file, MAX_CONFIG_BYTES)? else {
+        return Ok((Vec::new(), None));
+    };
+    let mut root = parse_json(&original)?;
+    let container = if profiles {
+        root.get_mut("profiles")
+    } else {
+        Some(&mut root)
+    };
+    let Some(Value::Object(entries)) = container else {
+        return Ok((Vec::new(), None));
+    };
+    let mut removed = Vec::new();
+    for item in items {
+        let secrets = &item.credential().secrets;
+        // The entry named like the credential first, then any other holding the same values.
+        let mut keys: Vec<String> = entries.keys().cloned().collect();
+        keys.sort_by_key(|k| *k != item.name);
+        for key in keys {
+            let same = match entries.get(&key) {
+                Some(Value::Object(o)) => from_fields(o, "entry")
+                    .map(|(_, s, _, _)| s.same_as(secrets))
+                    .unwrap_or(false),
+                _ => false,
+            };
+            if same {
+                entries.remove(&key);
+                let path = if profiles {
+                    format!("profiles.{key}")
+                } else {
+                    key
+                };
+                removed.push((item.name.clone(), path));
+                break;
+            }
+        }
+    }
+    if removed.is_empty() {
+        return Ok((Vec::new(), None));
+    }
+    let mut bytes = zeroize::Zeroizing::new(
+        serde_json::to_vec_pretty(&root)
+            .map_err(|e| Error::new(ErrorCode::InvalidSource, e.to_string()))?,
+    );
+    bytes.push(b'\n');
+    let backup = backup_path(file);
+    write_atomic(&backup, &original.bytes)?;
+    write_atomic(file, &bytes)?;
+    Ok((removed, Some(backup)))
+}
+
+fn print_removed(io: &mut CliIo, rows: &[RemovedRow]) {
+    let _ = writeln!(io.stdout, "--remove-local (only OpenClaw's own files; other tools' files such as ~/.claude/.credentials.json or ~/.codex/auth.json, the keychain and env variables are never touched):");
+    for r in rows {
+        if let Some(e) = &r.error {
+            let _ = writeln!(
+                io.stdout,
+                "  {}: error [{}] {}",
+                r.name,
+                e.code(),
+                e.message
+            );
+        } else if !r.removed.is_empty() {
+            let _ = writeln!(
+                io.stdout,
+                "  {}: removed {} from {} (backup: {})",
+                r.name,
+                r.removed.join(", "),
+                r.location,
+                r.backup
+                    .as_ref()
+                    .map(|b| b.display().to_string())
+                    .unwrap_or_default()
+            );
+        } else if let Some(why) = &r.kept {
+            let _ = writeln!(io.stdout, "  {}: kept ({}): {why}", r.name, r.location);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_io::Buffer;
+    use crate::{Cli, Command};
+    use clap::Parser;
+    use openclaw_credentials::credential::SourceGroup;
+    use openclaw_credentials::migrate::test_support::*;
+    use openclaw_credentials::openclaw::paths::OpenClawPaths;
+    use openclaw_credentials::providers::CredentialProvider;
+    use std::collections::HashMap;
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::Arc;
+    use vault_client::SecretData;
+
+    const FAKE_OPENAI: &str = "sk-proj-FAKE-cli-migrate-openai";
+    const FAKE_TELEGRAM: &str = "123456:FAKE-cli-migrate-telegram";
+    const FAKE_ACCESS: &str = "sk-ant-oat01-FAKE-cli-migrate-access";
+    const FAKE_REFRESH: &str = "sk-ant-ort01-FAKE-cli-migrate-refresh";
+    const ALL_FAKES: [&str; 4] = [FAKE_OPENAI, FAKE_TELEGRAM, FAKE_ACCESS, FAKE_REFRESH];
+
+    fn sources_json() -> Value {
+        json!({
+            "openai": {"apiKey": FAKE_OPENAI},
+            "telegram": {"botToken": FAKE_TELEGRAM},
+            "anthropic": {"type": "oauth", "access": FAKE_ACCESS, "refresh": FAKE_REFRESH, "expires": 1_900_000_000_000i64},
+        })
+    }
+
+    fn store(
+        client: Arc<vault_client::VaultClient>,
+        home: &Path,
+        prefix: &str,
+        sources: Vec<Arc<dyn CredentialProvider>>,
+    ) -> Store {
+        let home_s = home.to_string_lossy().into_owned();
+        let lookup_home = home_s.clone();
+        let env: openclaw_credentials::store::EnvLookup =
+            Arc::new(move |k: &str| (k == "HOME").then(|| lookup_home.clone()));
+        let paths = OpenClawPaths::from_env(&|k| (k == "HOME").then(|| home_s.clone()));
+        let config = openclaw_credentials::openclaw::config::load_config(&paths, &env, None, None)
+            .expect("the test HOME's config loads");
+        Store {
+            chain: chain_with(client, prefix, sources),
+            config_file: paths.config_file(),
+            paths,
+            warnings: Vec::new(),
+            config,
+        }
+    }
+
+    /// Runs `openclaw-vault migrate <args>` on `store` with env `pairs`.
+    async fn run(store: &Store, args: &[&str], pairs: &[(&str, &str)]) -> (i32, String, String) {
+        let argv = ["openclaw-vault", "migrate"].iter().chain(args.iter());
+        let Command::Migrate(parsed) = Cli::try_parse_from(argv).unwrap().command else {
+            unreachable!()
+        };
+        let out = Buffer::default();
+        let err = Buffer::default();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut io = CliIo {
+            stdout: Box::new(out.clone()),
+            stderr: Box::new(err.clone()),
+            stdin: Box::new(std::io::empty()),
+            stderr_is_terminal: false,
+            env: Arc::new(move |k| map.get(k).cloned()),
+            cwd: None,
+            process_env: false,
+        };
+        let code = run_with_store(parsed, &mut io, store).await;
+        (code, out.text(), err.text())
+    }
+
+    fn no_secrets(text: &str) {
+        for s in ALL_FAKES {
+            assert!(!text.contains(s), "{s} leaked: {text}");
+        }
+    }
+
+    fn files_source(home: &Path, value: &Value) -> Arc<dyn CredentialProvider> {
+        let file = home.join("source.json");
+        write_source(&file, value);
+        Arc::new(JsonFileSource::new(&file, "test-files", SourceGroup::Files))
+    }
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn dry_run_shows_the_plan_and_writes_nothing() {
+        let server = start_vault().await;
+        let home = temp_dir("cli-dry");
+        let s = store(
+            server.client(None),
+            &home,
+            "dry",
+            vec![files_source(&home, &sources_json())],
+        );
+        let (code, out, err) = run(&s, &["--dry-run"], &[]).await;
+        assert_eq!(code, exit::OK, "{err}");
+        assert!(out.contains("secret/dry/credentials/openai"), "{out}");
+        let fp = migrate::plan(&s.chain).await.unwrap().items[2]
+            .fingerprint
+            .clone();
+        assert!(
+            out.contains(&fp) && out.contains("Dry run: nothing was written"),
+            "{out}"
+        );
+        no_secrets(&out);
+        no_secrets(&err);
+        let (code, out, _) = run(&s, &["--dry-run", "--json"], &[]).await;
+        assert_eq!(code, exit::OK);
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["dryRun"], true);
+        assert_eq!(
+            v["plan"]["items"][1]["vaultPath"],
+            "secret/dry/credentials/openai"
+        );
+        assert_eq!(v["plan"]["items"][1]["fields"], json!(["apiKey"]));
+        assert!(v["plan"]["items"][1]["size"].as_u64().unwrap() > 0);
+        assert!(v.get("report").is_none());
+        no_secrets(&out);
+        assert!(server
+            .client(None)
+            .list("dry/credentials")
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(!home.join(".openclaw/vault-migrate.journal").exists());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn applies_reports_and_exits_by_outcome() {
+        let server = start_vault().await;
+        let home = temp_dir("cli-apply");
+        let s = store(
+            server.client(None),
+            &home,
+            "app",
+            vec![files_source(&home, &sources_json())],
+        );
+        let client = server.client(None);
+        let theirs = SecretData::try_from_value(json!({"apiKey": "sk-FAKE-theirs"}), "x").unwrap();
+        client
+            .write("app/credentials/openai", &theirs, None)
+            .await
+            .unwrap();
+
+        let (code, out, err) = run(&s, &["--yes"], &[]).await;
+        assert_eq!(code, exit::CONFLICT, "{out}{err}");
+        assert!(
+            out.contains("2 created, 0 already there, 1 conflict, 2 verified, 0 failed"),
+            "{out}"
+        );
+        assert!(out.contains("--overwrite"), "{out}");
+        no_secrets(&out);
+        // The default journal lives in the state directory.
+        let journal = home.join(".openclaw/vault-migrate.journal");
+        assert_eq!(mode(&journal), 0o600);
+
+        let (code, out, _) = run(&s, &["--yes", "--json"], &[]).await;
+        assert_eq!(code, exit::CONFLICT);
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(
+            v["report"]["counts"],
+            json!({"created": 0, "alreadyThere": 2, "conflict": 1, "verified": 2, "failed": 0})
+        );
+        let openai = v["report"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "openai")
+            .unwrap();
+        assert_eq!(openai["outcome"], "conflict");
+        assert!(openai["existingFingerprint"].as_str().unwrap().len() == 16);
+        no_secrets(&out);
+
+        let (code, out, _) = run(&s, &["--yes", "--overwrite"], &[]).await;
+        assert_eq!(code, exit::OK, "{out}");
+        assert!(
+            out.contains("1 created, 2 already there, 0 conflict, 3 verified, 0 failed"),
+            "{out}"
+        );
+        assert_eq!(
+            client
+                .read("app/credentials/openai", None)
+                .await
+                .unwrap()
+                .unwrap()
+                .data
+                .unwrap()
+                .expose_secret()["apiKey"],
+            FAKE_OPENAI
+        );
+
+        // Vault unreachable: every item fails, exit FAILURE, the error named.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dead = Arc::new(
+            vault_client::VaultClient::new(
+                vault_client::ClientConfig::from_options(vault_client::ClientOptions {
+                    addr: Some(format!("http://127.0.0.1:{port}")),
+                    token: Some(secrecy::SecretString::from("hvs.FAKE-unused")),
+                    kv_version: Some(2),
+                    max_retries: Some(0.0),
+                    ..Default::default()
+                })
+                .unwrap(),
+            )
+            .unwrap(),
+        );
+        let s2 = store(
+            dead,
+            &home,
+            "app",
+            vec![files_source(&home, &sources_json())],
+        );
+        let (code, out, _) = run(
+            &s2,
+            &[
+                "--yes",
+                "--journal",
+                home.join("dead.journal").to_str().unwrap(),
+            ],
+            &[],
+        )
+        .await;
+        assert_eq!(code, exit::FAILURE, "{out}");
+        assert!(out.contains("3 failed") && out.contains("NETWORK"), "{out}");
+        no_secrets(&out);
+    }
+
+    const CONFIG: &str = r#"// OpenClaw config (JSON5)
+{
+  models: {
+    providers: {
+      openai: {
+        baseUrl: 'https://api.openai.com/v1', // single quotes, unquoted keys
+        apiKey: "sk-proj-FAKE-cli-migrate-openai",
+      },
+    },
+  },
+  /* channels */
+  channels: {
+    telegram: { botToken: "123456:FAKE-cli-migrate-telegram", enabled: true },
+    discord: { token: { source: "env", provider: "default", id: "DISCORD_BOT_TOKEN" } },
+  },
+  gateway: { auth: { token: "FAKE-gateway-token-not-in-any-source" } },
+  agents: { list: [1, 2, 3,], },
+}
+"#;
+
+    fn config_env(home: &Path) -> (PathBuf, PathBuf, Vec<(String, String)>) {
+        let pkg = home.join("pkg");
+        std::fs::create_dir_all(pkg.join("bin")).unwrap();
+        std::fs::write(pkg.join("bin/openclaw-vault-resolve.mjs"), "// resolver\n").unwrap();
+        let node = home.join("fake-node");
+        std::fs::write(&node, "#!/bin/sh\n").unwrap();
+        let vars = vec![
+            (
+                "OPENCLAW_VAULT_NODE".to_string(),
+                node.to_string_lossy().into_owned(),
+            ),
+            (
+                "OPENCLAW_VAULT_PACKAGE_DIR".to_string(),
+                pkg.to_string_lossy().into_owned(),
+            ),
+        ];
+        (node, pkg, vars)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rewrite_config_keeps_comments_and_layout_and_backs_up() {
+        let server = start_vault().await;
+        let home = temp_dir("cli-config");
+        let config = home.join(".openclaw/openclaw.json");
+        std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+        std::fs::write(&config, CONFIG).unwrap();
+        let s = store(
+            server.client(None),
+            &home,
+            "cfg",
+            vec![files_source(&home, &sources_json())],
+        );
+        let (node, pkg, vars) = config_env(&home);
+        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+
+        let (code, out, err) = run(&s, &["--yes", "--rewrite-config"], &pairs).await;
+        assert_eq!(code, exit::OK, "{out}{err}");
+        no_secrets(&out);
+        let text = std::fs::read_to_string(&config).unwrap();
+        // Comments, quoting style and other keys survive.
+        for kept in [
+            "// OpenClaw config (JSON5)",
+            "/* channels */",
+            "baseUrl: 'https://api.openai.com/v1', // single quotes, unquoted keys",
+            "enabled: true",
+            "FAKE-gateway-token-not-in-any-source",
+            "list: [1, 2, 3,]",
+        ] {
+            assert!(text.contains(kept), "lost {kept:?}:\n{text}");
+        }
+        assert!(
+            !text.contains(FAKE_OPENAI) && !text.contains(FAKE_TELEGRAM),
+            "{text}"
+        );
+        let v: Value = jsonc_parser::parse_to_serde_value(&text, &ParseOptions::default()).unwrap();
+        assert_eq!(
+            v["models"]["providers"]["openai"]["apiKey"],
+            json!({"source": "exec", "provider": "openclaw-vault", "id": "cfg/credentials/openai/apiKey"})
+        );
+        assert_eq!(
+            v["channels"]["telegram"]["botToken"],
+            json!({"source": "exec", "provider": "openclaw-vault", "id": "cfg/credentials/telegram/token"})
+        );
+        assert_eq!(v["channels"]["discord"]["token"]["source"], "env");
+        let provider = &v["secrets"]["providers"]["openclaw-vault"];
+        assert_eq!(provider["source"], "exec");
+        assert_eq!(
+            provider["command"],
+            json!(std::fs::canonicalize(&node).unwrap())
+        );
+        assert_eq!(
+            provider["args"],
+            json!([std::fs::canonicalize(pkg.join("bin/openclaw-vault-resolve.mjs")).unwrap()])
+        );
+        assert!(provider["passEnv"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("VAULT_TOKEN")));
+        assert!(
+            out.contains("gateway.auth.token"),
+            "the kept field is reported: {out}"
+        );
+        assert_eq!(mode(&config), 0o600);
+        // The backup is the original, byte for byte, 0600.
+        let backups: Vec<PathBuf> = std::fs::read_dir(config.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("openclaw.json.bak-")
+            })
+            .collect();
+        assert_eq!(backups.len(), 1);
+        assert_eq!(std::fs::read_to_string(&backups[0]).unwrap(), CONFIG);
+        assert_eq!(mode(&backups[0]), 0o600);
+
+        // A second run finds nothing left to replace and leaves the file alone.
+        let (code, _, _) = run(&s, &["--yes", "--rewrite-config"], &pairs).await;
+        assert_eq!(code, exit::OK);
+        assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rewrite_config_only_for_verified_values_and_refuses_what_it_cannot_keep() {
+        let server = start_vault().await;
+        let home = temp_dir("cli-config-bad");
+        let config = home.join(".openclaw/openclaw.json");
+        std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+        std::fs::write(&config, CONFIG).unwrap();
+        let client = server.client(None);
+        // openai is a conflict: Vault holds another value, so the config must keep its own.
+        let theirs = SecretData::try_from_value(json!({"apiKey": "sk-FAKE-theirs"}), "x").unwrap();
+        client
+            .write("bad/credentials/openai", &theirs, None)
+            .await
+            .unwrap();
+        let s = store(
+            client,
+            &home,
+            "bad",
+            vec![files_source(&home, &sources_json())],
+        );
+        let (_, _, vars) = config_env(&home);
+        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (code, out, _) = run(&s, &["--yes", "--rewrite-config", "--json"], &pairs).await;
+        assert_eq!(code, exit::CONFLICT, "{out}");
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        let replaced: Vec<&str> = v["rewriteConfig"]["replaced"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(replaced, ["channels.telegram.botToken"]);
+        let text = std::fs::read_to_string(&config).unwrap();
+        assert!(text.contains(FAKE_OPENAI), "an unverified value must stay");
+
+        // Unparsable: a clear error, the file untouched, no backup.
+        let broken =
+            "{ models: { providers: { openai: { apiKey: \"sk-proj-FAKE-cli-migrate-openai\" ";
+        std::fs::write(&config, broken).unwrap();
+        let before = std::fs::read_dir(config.parent().unwrap()).unwrap().count();
+        let (code, out, err) = run(&s, &["--yes", "--overwrite", "--rewrite-config"], &pairs).await;
+        assert_eq!(code, exit::FAILURE, "{out}{err}");
+        assert!(
+            err.contains("cannot rewrite without losing formatting")
+                && err.contains("rerun without --rewrite-config"),
+            "{err}"
+        );
+        assert!(err.contains("openclaw.json"), "{err}");
+        no_secrets(&err);
+        assert_eq!(std::fs::read_to_string(&config).unwrap(), broken);
+        assert_eq!(
+            std::fs::read_dir(config.parent().unwrap()).unwrap().count(),
+            before
+        );
+
+        // No resolver installed: refused, since the gateway would fail closed at start.
+        std::fs::write(&config, CONFIG).unwrap();
+        let (code, _, err) = run(
+            &s,
+            &["--yes", "--rewrite-config"],
+            &[
+                ("OPENCLAW_VAULT_NODE", pairs[0].1),
+                (
+                    "OPENCLAW_VAULT_PACKAGE_DIR",
+                    home.join("nowhere").to_str().unwrap(),
+                ),
+            ],
+        )
+        .await;
+        assert_eq!(code, exit::FAILURE);
+        assert!(
+            err.contains("openclaw-vault-resolve.mjs does not exist"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&config).unwrap(), CONFIG);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn remove_local_touches_only_openclaws_own_files() {
+        let server = start_vault().await;
+        let home = temp_dir("cli-remove");
+        let state = home.join(".openclaw");
+        let profiles = state.join("agents/main/agent/auth-profiles.json");
+        let oauth = state.join("credentials/oauth.json");
+        let claude = home.join(".claude/.credentials.json");
+        let profiles_json = json!({
+            "version": 1,
+            "profiles": {
+                "openai:default": {"type": "api_key", "provider": "openai", "key": FAKE_OPENAI},
+                "openai:work": {"type": "api_key", "provider": "openai", "key": "sk-FAKE-work-local"},
+            },
+            "order": {"openai": ["openai:default", "openai:work"]},
+            "usageStats": {"openai:default": {"lastUsed": 1}},
+        });
+        write_source(&profiles, &profiles_json);
+        write_source(
+            &oauth,
+            &json!({"anthropic": {"access": FAKE_ACCESS, "refresh": FAKE_REFRESH, "expires": 1_900_000_000_000i64}}),
+        );
+        write_source(
+            &claude,
+            &json!({"claude-code": {"accessToken": "sk-ant-oat01-FAKE-claude-file"}}),
+        );
+        let claude_before = std::fs::read(&claude).unwrap();
+        let oauth_before = std::fs::read_to_string(&oauth).unwrap();
+        let client = server.client(None);
+        // openai:work conflicts with Vault: it stays local.
+        let theirs = SecretData::try_from_value(json!({"apiKey": "sk-FAKE-theirs"}), "x").unwrap();
+        client
+            .write("rm/credentials/openai:work", &theirs, None)
+            .await
+            .unwrap();
+        let s = store(
+            client.clone(),
+            &home,
+            "rm",
+            vec![
+                Arc::new(
+                    JsonFileSource::new(&profiles, "auth-profiles", SourceGroup::Files)
+                        .under("profiles"),
+                ),
+                Arc::new(JsonFileSource::new(
+                    &oauth,
+                    "openclaw-oauth",
+                    SourceGroup::Files,
+                )),
+                Arc::new(JsonFileSource::new(
+                    &claude,
+                    "claude-code",
+                    SourceGroup::Files,
+                )),
+            ],
+        );
+        // Not on a terminal: --remove-local needs --yes.
+        let (code, _, err) = run(&s, &["--remove-local"], &[]).await;
+        assert_eq!(code, exit::USAGE, "{err}");
+        assert!(err.contains("--yes"), "{err}");
+        assert!(client.list("rm/credentials").await.unwrap() == vec!["openai:work".to_string()]);
+
+        let (code, out, err) = run(&s, &["--yes", "--remove-local"], &[]).await;
+        assert_eq!(code, exit::CONFLICT, "{out}{err}");
+        assert!(out.contains("never touched"), "{out}");
+        assert!(
+            out.contains("claude-code is not a file OpenClaw owns"),
+            "{out}"
+        );
+        no_secrets(&out);
+        let after: Value = serde_json::from_slice(&std::fs::read(&profiles).unwrap()).unwrap();
+        assert!(after["profiles"].get("openai:default").is_none());
+        assert_eq!(
+            after["profiles"]["openai:work"]["key"],
+            "sk-FAKE-work-local"
+        );
+        assert_eq!(after["version"], 1);
+        assert_eq!(after["order"], profiles_json["order"]);
+        assert_eq!(after["usageStats"], profiles_json["usageStats"]);
+        let oauth_after: Value = serde_json::from_slice(&std::fs::read(&oauth).unwrap()).unwrap();
+        assert_eq!(oauth_after, json!({}));
+        assert_eq!(
+            std::fs::read(&claude).unwrap(),
+            claude_before,
+            "another tool's file"
+        );
+        for (file, original) in [
+            (&profiles, profiles_json.to_string()),
+            (&oauth, oauth_before.clone()),
+        ] {
+            assert_eq!(mode(file), 0o600);
+            let prefix = format!("{}.bak-", file.file_name().unwrap().to_string_lossy());
+            let backup = std::fs::read_dir(file.parent().unwrap())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| {
+                    p.file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .starts_with(&prefix)
+                })
+                .unwrap();
+            assert_eq!(std::fs::read_to_string(&backup).unwrap(), original);
+            assert_eq!(mode(&backup), 0o600);
+        }
+        // Everything removed is in Vault.
+        for name in ["openai:default", "anthropic", "claude-code"] {
+            assert!(
+                s.chain.vault().unwrap().get(name).await.unwrap().is_some(),
+                "{name}"
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn journal_entries_are_read_back_before_local_files_change() {
+        let server = start_vault().await;
+        let home = temp_dir("cli-stale");
+        let profiles = home.join(".openclaw/agents/main/agent/auth-profiles.json");
+        write_source(
+            &profiles,
+            &json!({"version": 1, "profiles": {
+                "openai:default": {"type": "api_key", "provider": "openai", "key": FAKE_OPENAI},
+                "telegram:default": {"type": "token", "provider": "telegram", "token": FAKE_TELEGRAM},
+            }}),
+        );
+        let client = server.client(None);
+        let s = store(
+            client.clone(),
+            &home,
+            "stale",
+            vec![Arc::new(
+                JsonFileSource::new(&profiles, "auth-profiles", SourceGroup::Files)
+                    .under("profiles"),
+            )],
+        );
+        let (code, _, _) = run(&s, &["--yes"], &[]).await;
+        assert_eq!(code, exit::OK);
+        // Someone changes openai in Vault after the run: the journal still says "migrated".
+        let other =
+            SecretData::try_from_value(json!({"apiKey": "sk-FAKE-changed-in-vault"}), "x").unwrap();
+        client
+            .write("stale/credentials/openai:default", &other, None)
+            .await
+            .unwrap();
+        let (code, out, _) = run(&s, &["--yes", "--remove-local", "--json"], &[]).await;
+        assert_eq!(code, exit::OK, "{out}");
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["report"]["counts"]["alreadyThere"], 2);
+        let after: Value = serde_json::from_slice(&std::fs::read(&profiles).unwrap()).unwrap();
+        assert_eq!(
+            after["profiles"]["openai:default"]["key"], FAKE_OPENAI,
+            "not in Vault any more: kept"
+        );
+        assert!(
+            after["profiles"].get("telegram:default").is_none(),
+            "read back and removed"
+        );
+    }
+
+    /// What `bench/migrate.mjs` measures, without Node and before `open_store` reads
+    /// auth-profiles.json: 1,000 API keys from one auth-profiles file, written and verified.
+    /// Ignored by default (timing, not correctness): `cargo test ... thousand -- --ignored`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore]
+    async fn thousand_secrets_timing() {
+        let server = start_vault().await;
+        let home = temp_dir("cli-thousand");
+        let profiles = home.join(".openclaw/agents/main/agent/auth-profiles.json");
+        let mut map = Map::new();
+        for i in 1..=1000 {
+            map.insert(
+                format!("bench:k{i:04}"),
+                json!({"type": "api_key", "provider": "bench", "key": format!("sk-bench-FAKE-{i}-{}", "x".repeat(40))}),
+            );
+        }
+        write_source(&profiles, &json!({"version": 1, "profiles": map}));
+        let s = store(
+            server.client(None),
+            &home,
+            "thousand",
+            vec![Arc::new(
+                JsonFileSource::new(&profiles, "auth-profiles", SourceGroup::Files)
+                    .under("profiles"),
+            )],
+        );
+        let started = std::time::Instant::now();
+        let planned = migrate::plan(&s.chain).await.unwrap();
+        eprintln!(
+            "plan alone: {:?} ({} items)",
+            started.elapsed(),
+            planned.items.len()
+        );
+        let started = std::time::Instant::now();
+        let (code, out, _) = run(&s, &["--yes", "--json"], &[]).await;
+        let took = started.elapsed();
+        assert_eq!(code, exit::OK);
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["report"]["counts"]["verified"], 1000);
+        eprintln!("1000 secrets migrated and verified in {took:?}");
+    }
+
+    /// Not a test on its own: the child process of the kill test. It runs the CLI's migrate on
+    /// the chain described by `OCV_MIGRATE_CHILD` and exits with its code.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn child_migration_process() {
+        let Ok(spec) = std::env::var("OCV_MIGRATE_CHILD") else {
+            return;
+        };
+        let spec: Value = serde_json::from_str(&spec).unwrap();
+        let config = vault_client::ClientConfig::from_options(vault_client::ClientOptions {
+            addr: Some(spec["addr"].as_str().unwrap().into()),
+            token: Some(secrecy::SecretString::from(
+                spec["token"].as_str().unwrap().to_string(),
+            )),
+            ..Default::default()
+        })
+        .unwrap();
+        let client = Arc::new(vault_client::VaultClient::new(config).unwrap());
+        let source = PathBuf::from(spec["source"].as_str().unwrap());
+        let home = PathBuf::from(spec["home"].as_str().unwrap());
+        let s = store(
+            client,
+            &home,
+            spec["prefix"].as_str().unwrap(),
+            vec![Arc::new(JsonFileSource::new(
+                &source,
+                "test-files",
+                SourceGroup::Files,
+            ))],
+        );
+        let abort = std::env::var(ABORT_AFTER_VAR).unwrap_or_default();
+        let (code, _, _) = run(
+            &s,
+            &["--yes", "--json"],
+            &[(ABORT_AFTER_VAR, abort.as_str())],
+        )
+        .await;
+        std::process::exit(code);
+    }
+
+    /// Kills the migration (a real process, `_exit` at checkpoint N: no cleanup at all) at every
+    /// checkpoint of a six-credential run, once more early in the resumed run, then lets it
+    /// finish: Vault ends with exactly the right data, every secret written exactly once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn killed_at_every_checkpoint_then_resumed_nothing_lost_nothing_duplicated() {
+        let server = start_vault().await;
+        let home = temp_dir("cli-kill");
+        let mut sources = sources_json();
+        sources["discord"] = json!({"token": "FAKE-discord-kill"});
+        sources["present"] = json!({"apiKey": "sk-FAKE-present"});
+        sources["conflicting"] = json!({"apiKey": "sk-FAKE-local-side"});
+        let source = home.join("source.json");
+        write_source(&source, &sources);
+        let client = server.client(None);
+        // 4 new items x (write, verify, journal) + present (journal) + conflict (journal).
+        const CHECKPOINTS: u64 = 4 * 3 + 1 + 1;
+        let exe = std::env::current_exe().unwrap();
+        let child = |prefix: &str, abort: Option<u64>| {
+            let spec = json!({"addr": server.addr, "token": server.token, "prefix": prefix, "source": source, "home": home.join(prefix)});
+            let mut cmd = std::process::Command::new(&exe);
+            cmd.args([
+                "migrate::tests::child_migration_process",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("OCV_MIGRATE_CHILD", spec.to_string())
+            .env_remove(ABORT_AFTER_VAR)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+            if let Some(n) = abort {
+                cmd.env(ABORT_AFTER_VAR, n.to_string());
+            }
+            cmd.status().unwrap().code()
+        };
+        let expected_new = ["anthropic", "discord", "openai", "telegram"];
+        for n in 1..=CHECKPOINTS + 1 {
+            let prefix = format!("kill{n}");
+            let present = SecretData::try_from_value(
+                json!({"kind": "api_key", "apiKey": "sk-FAKE-present"}),
+                "x",
+            )
+            .unwrap();
+            client
+                .write(&format!("{prefix}/credentials/present"), &present, Some(0))
+                .await
+                .unwrap();
+            let theirs =
+                SecretData::try_from_value(json!({"apiKey": "sk-FAKE-vault-side"}), "x").unwrap();
+            client
+                .write(
+                    &format!("{prefix}/credentials/conflicting"),
+                    &theirs,
+                    Some(0),
+                )
+                .await
+                .unwrap();
+
+            let first = child(&prefix, Some(n));
+            if n <= CHECKPOINTS {
+                assert_eq!(first, Some(137), "run killed at checkpoint {n}");
+                // Killed again at the first checkpoint of the resumed run (there is always
+                // one: the conflict's journal line).
+                assert_eq!(child(&prefix, Some(1)), Some(137), "resume killed, n={n}");
+            } else {
+                assert_eq!(
+                    first,
+                    Some(exit::CONFLICT),
+                    "the run has only {CHECKPOINTS} checkpoints"
+                );
+            }
+            assert_eq!(
+                child(&prefix, None),
+                Some(exit::CONFLICT),
+                "final run, n={n}"
+            );
+
+            // Exactly the expected keys, each at version 1, with the source's data.
+            let mut keys = client.list(&format!("{prefix}/credentials")).await.unwrap();
+            keys.sort();
+            assert_eq!(
+                keys,
+                [
+                    "anthropic",
+                    "conflicting",
+                    "discord",
+                    "openai",
+                    "present",
+                    "telegram"
+                ],
+                "n={n}"
+            );
+            for name in expected_new.iter().chain(["present", "conflicting"].iter()) {
+                let path = format!("{prefix}/credentials/{name}");
+                let meta = client.read_metadata(&path).await.unwrap().unwrap();
+                assert_eq!(
+                    meta.current_version, 1,
+                    "{name} written more than once (n={n})"
+                );
+            }
+            for name in expected_new {
+                let got = s_vault(&client, &format!("{prefix}/credentials/{name}")).await;
+                let (_, secrets, _, _) =
+                    from_fields(sources[name].as_object().unwrap(), "x").unwrap();
+                let (_, in_vault, _, _) = from_fields(got.as_object().unwrap(), "x").unwrap();
+                assert!(in_vault.same_as(&secrets), "{name} differs (n={n})");
+            }
+            assert_eq!(
+                s_vault(&client, &format!("{prefix}/credentials/conflicting")).await["apiKey"],
+                "sk-FAKE-vault-side",
+                "the conflict is never overwritten (n={n})"
+            );
+            // The journal reads whole after the kills.
+            let journal = home.join(&prefix).join(".openclaw/vault-migrate.journal");
+            let text = std::fs::read_to_string(&journal).unwrap();
+            assert!(
+                text.lines()
+                    .all(|l| serde_json::from_str::<Value>(l).is_ok()),
+                "n={n}: {text}"
+            );
+        }
+    }
+
+    async fn s_vault(client: &vault_client::VaultClient, path: &str) -> Value {
+        client
+            .read(path, None)
+            .await
+            .unwrap()
+            .unwrap()
+            .data
+            .unwrap()
+            .expose_secret()
+            .clone()
+    }
+}

@@ -1,0 +1,114 @@
+//! `resolve`: OpenClaw's exec SecretRef provider. Reads one request from stdin, prints one JSON
+//! object, exits 0 (per-id errors are inside the object) or 1 (a provider-wide failure).
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use clap::Args;
+use zeroize::Zeroizing;
+
+use super::{exit, CliIo};
+use openclaw_credentials::resolve::{self, ChainFallback, LocalFallback, MAX_REQUEST_BYTES};
+
+/// Environment variables, shown by `openclaw-vault resolve --help`.
+const ENV_HELP: &str = "\
+Run by OpenClaw as an exec secrets provider; see docs/openclaw-exec-provider.md.
+stdin:  {\"protocolVersion\":1,\"provider\":\"vault\",\"ids\":[\"providers/openai/apiKey\", \"app#token\"]}
+stdout: {\"protocolVersion\":1,\"values\":{...},\"errors\":{\"<id>\":{\"message\":...,\"code\":\"NOT_FOUND\"}}}
+An id is <path>/<field> or <path>#<field>; the path is read from the KV mount once, whatever the
+number of its fields asked for. Exit 0, or 1 with errors.request for a provider-wide failure.
+
+Environment (list the ones you use in the provider's passEnv; nothing needs HOME or PATH):
+  VAULT_ADDR                     Vault address (required unless only the local fallback is used)
+  VAULT_TOKEN                    token (auth method `token`, the default)
+  VAULT_TOKEN_FILE               file holding the token (used when VAULT_TOKEN is unset)
+  VAULT_NAMESPACE                Enterprise / HCP namespace
+  OPENCLAW_VAULT_AUTH_METHOD     token | token_file | jwt | kubernetes | approle | userpass | cert
+  OPENCLAW_VAULT_AUTH_MOUNT      auth mount (default: the method's name)
+  OPENCLAW_VAULT_AUTH_ROLE       role for jwt and kubernetes (cert: the certificate role name)
+  OPENCLAW_VAULT_JWT_FILE        JWT file (kubernetes default: the service-account token)
+  OPENCLAW_VAULT_APPROLE_ROLE_ID[_FILE], OPENCLAW_VAULT_APPROLE_SECRET_ID[_FILE]   approle
+  OPENCLAW_VAULT_USERNAME, OPENCLAW_VAULT_PASSWORD[_FILE]                          userpass
+  OPENCLAW_VAULT_KV_MOUNT        KV mount (default secret)
+  OPENCLAW_VAULT_KV_VERSION      2 (default), 1, or auto
+  NODE_EXTRA_CA_CERTS, VAULT_CACERT, VAULT_CAPATH, VAULT_CLIENT_CERT, VAULT_CLIENT_KEY,
+  VAULT_TLS_SERVER_NAME, VAULT_SKIP_VERIFY    TLS (system roots are always trusted)
+  VAULT_MAX_RETRIES (2), VAULT_CLIENT_TIMEOUT (5s per request), VAULT_HTTP_PROXY
+  OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS          whole run (default 12000; keep below timeoutMs)
+  OPENCLAW_VAULT_RESOLVE_MAX_OUTPUT_BYTES    output cap (default 1048576, OpenClaw's maxOutputBytes)
+  OPENCLAW_VAULT_RESOLVE_CONCURRENCY         reads in flight (default 16)
+  OPENCLAW_VAULT_RESOLVE_FALLBACK=local      answer credentials/<name>/<field> ids Vault cannot
+                                             from local sources (keychain, files, env); off by default
+  OPENCLAW_VAULT_PREFIX                      prefix before credentials/<name> (default openclaw)";
+
+/// Arguments of `resolve` (none: OpenClaw passes the request on stdin).
+#[derive(Debug, Args)]
+#[command(after_long_help = ENV_HELP, after_help = ENV_HELP)]
+pub struct ResolveArgs {}
+
+/// `resolve`.
+pub async fn resolve(_args: ResolveArgs, io: &mut CliIo) -> i32 {
+    let mut input = Zeroizing::new(Vec::new());
+    // One byte over the cap is enough to refuse the request as too large.
+    if let Err(e) = (&mut io.stdin)
+        .take(MAX_REQUEST_BYTES as u64 + 1)
+        .read_to_end(&mut input)
+    {
+        input.clear();
+        let _ = writeln!(io.stderr, "openclaw-vault resolve: cannot read stdin: {e}");
+    }
+    let env = io.env.clone();
+    let options = io.store_options();
+    let fallback = move || -> Option<Arc<dyn LocalFallback>> {
+        let store = openclaw_credentials::store::open_store(&options).ok()?;
+        Some(Arc::new(ChainFallback { chain: store.chain }))
+    };
+    let rendered = resolve::run(&input, &*env, fallback).await;
+    let _ = io.stdout.write_all(&rendered.stdout);
+    let _ = io.stdout.flush();
+    if rendered.exit_code == 0 {
+        exit::OK
+    } else {
+        exit::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_io::run_with;
+
+    #[tokio::test]
+    async fn bad_stdin_is_one_provider_wide_json_answer() {
+        let (code, out, err) = run_with(&["resolve"], "not json", &[]).await;
+        assert_eq!(code, 1);
+        assert_eq!(out.lines().count(), 1, "{out}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["protocolVersion"], 1);
+        assert!(v["errors"]["request"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not JSON"));
+        assert!(err.is_empty(), "{err}");
+    }
+
+    #[tokio::test]
+    async fn missing_address_is_provider_wide_and_help_lists_the_variables() {
+        let (code, out, _) = run_with(
+            &["resolve"],
+            r#"{"protocolVersion":1,"provider":"vault","ids":["a/b"]}"#,
+            &[("VAULT_TOKEN", "hvs.FAKE-token")],
+        )
+        .await;
+        assert_eq!(code, 1);
+        assert!(out.contains("VAULT_ADDR") && !out.contains("FAKE"), "{out}");
+        let (code, out, _) = run_with(&["resolve", "--help"], "", &[]).await;
+        assert_eq!(code, 0);
+        for var in [
+            "VAULT_ADDR",
+            "OPENCLAW_VAULT_AUTH_METHOD",
+            "OPENCLAW_VAULT_RESOLVE_FALLBACK",
+        ] {
+            assert!(out.contains(var), "{var}: {out}");
+        }
+    }
+}

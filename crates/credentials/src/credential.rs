@@ -1,0 +1,417 @@
+//! A credential as `getCredential` returns it: what it is, where it came from, and its secret
+//! fields, which stay in `SecretString`s (redacted in `Debug`, wiped on drop) until a caller asks
+//! for them by name.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// What a credential is used as. Field names of the secret parts follow from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CredentialKind {
+    /// A static API key: secret field `apiKey`.
+    ApiKey,
+    /// A bearer or bot token: secret field `token`.
+    Token,
+    /// OAuth tokens: `accessToken`, usually `refreshToken`, sometimes `idToken`; `expiresAt`.
+    OAuth,
+}
+
+impl CredentialKind {
+    /// `api_key`, `token` or `oauth`: the names OpenClaw's auth profiles use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::ApiKey => "api_key",
+            CredentialKind::Token => "token",
+            CredentialKind::OAuth => "oauth",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "api_key" => Some(CredentialKind::ApiKey),
+            "token" => Some(CredentialKind::Token),
+            "oauth" => Some(CredentialKind::OAuth),
+            _ => None,
+        }
+    }
+
+    /// The secret field that holds the credential's main value.
+    pub fn primary_field(self) -> &'static str {
+        match self {
+            CredentialKind::ApiKey => fields::API_KEY,
+            CredentialKind::Token => fields::TOKEN,
+            CredentialKind::OAuth => fields::ACCESS_TOKEN,
+        }
+    }
+}
+
+/// Canonical secret field names (camelCase, as JS reads them).
+pub mod fields {
+    pub const API_KEY: &str = "apiKey";
+    pub const TOKEN: &str = "token";
+    pub const ACCESS_TOKEN: &str = "accessToken";
+    pub const REFRESH_TOKEN: &str = "refreshToken";
+    pub const ID_TOKEN: &str = "idToken";
+}
+
+/// The group a provider belongs to; `order` in the config and per call is written in these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SourceGroup {
+    Vault,
+    Keychain,
+    Files,
+    Env,
+}
+
+impl SourceGroup {
+    pub const DEFAULT_ORDER: [SourceGroup; 4] = [
+        SourceGroup::Vault,
+        SourceGroup::Keychain,
+        SourceGroup::Files,
+        SourceGroup::Env,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceGroup::Vault => "vault",
+            SourceGroup::Keychain => "keychain",
+            SourceGroup::Files => "files",
+            SourceGroup::Env => "env",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "vault" => Some(SourceGroup::Vault),
+            "keychain" => Some(SourceGroup::Keychain),
+            "files" => Some(SourceGroup::Files),
+            "env" => Some(SourceGroup::Env),
+            _ => None,
+        }
+    }
+}
+
+/// Where a credential was found: the provider (`vault`, `claude-code`, `env`, ...) and the exact
+/// place inside it (a file path, a Vault path, a keychain service, a variable name, a JSON path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialSource {
+    pub provider: &'static str,
+    pub group: SourceGroup,
+    /// Human-readable place, e.g. `/home/u/.claude/.credentials.json` or `secret/openclaw/credentials/anthropic`.
+    pub location: String,
+    /// The file, when the source is one; watched for rotation and locked for refresh.
+    pub file: Option<PathBuf>,
+}
+
+/// What identifies one state of a credential at its source, for cas write-back and rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialVersion {
+    /// KV v2 `version` of the secret (0 on KV v1, which has none).
+    Vault(u64),
+    /// A local file's modification time (ns since the epoch) and length.
+    File { modified_ns: u128, len: u64 },
+    /// Sources with no notion of version (env, keychain).
+    None,
+}
+
+/// Secret fields by name. `Debug` lists names only.
+#[derive(Clone, Default)]
+pub struct SecretFields(BTreeMap<String, SecretString>);
+
+impl SecretFields {
+    pub fn new() -> Self {
+        SecretFields(BTreeMap::new())
+    }
+
+    pub fn insert(&mut self, name: impl Into<String>, value: SecretString) {
+        self.0.insert(name.into(), value);
+    }
+
+    pub fn insert_str(&mut self, name: impl Into<String>, value: &str) {
+        self.insert(name, SecretString::from(value.to_string()));
+    }
+
+    pub fn get(&self, name: &str) -> Option<&SecretString> {
+        self.0.get(name)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &SecretString)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// True when both hold the same names with the same values (compared without copying out).
+    pub fn same_as(&self, other: &SecretFields) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(other.0.iter())
+                .all(|((ka, va), (kb, vb))| ka == kb && va.expose_secret() == vb.expose_secret())
+    }
+}
+
+impl fmt::Debug for SecretFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.keys().map(|k| (k, "[REDACTED]")))
+            .finish()
+    }
+}
+
+/// One credential. Everything but `secrets` is safe to log.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    /// The name asked for (`anthropic`, `telegram`, `openai`, `anthropic:work`, ...).
+    pub name: String,
+    pub kind: CredentialKind,
+    pub source: CredentialSource,
+    /// Epoch milliseconds, for tokens that expire.
+    pub expires_at: Option<i64>,
+    /// Non-secret facts (`scopes`, `subscriptionType`, `provider`, `accountId`, ...).
+    pub metadata: Map<String, Value>,
+    pub secrets: SecretFields,
+    pub version: CredentialVersion,
+    /// Vault's `request_id` of the read that produced it, for the audit log.
+    pub request_id: Option<String>,
+}
+
+impl Credential {
+    /// The main secret value (`apiKey`, `token` or `accessToken`).
+    pub fn primary(&self) -> Option<&SecretString> {
+        self.secrets.get(self.kind.primary_field())
+    }
+
+    /// True when the credential expires within `margin_ms` of `now_ms` (or has expired).
+    pub fn expires_within(&self, now_ms: i64, margin_ms: i64) -> bool {
+        matches!(self.expires_at, Some(at) if at - margin_ms <= now_ms)
+    }
+
+    /// The data written to Vault for this credential (the layout `VaultProvider` reads back):
+    /// `kind`, every secret field, `expiresAt` when set, non-secret `metadata` as an object.
+    pub fn to_vault_data(&self) -> Map<String, Value> {
+        let mut map = Map::new();
+        map.insert("kind".into(), Value::String(self.kind.as_str().into()));
+        for (name, value) in self.secrets.iter() {
+            map.insert(
+                name.into(),
+                Value::String(value.expose_secret().to_string()),
+            );
+        }
+        if let Some(at) = self.expires_at {
+            map.insert("expiresAt".into(), Value::from(at));
+        }
+        if !self.metadata.is_empty() {
+            map.insert("metadata".into(), Value::Object(self.metadata.clone()));
+        }
+        map
+    }
+}
+
+/// What [`from_fields`] read: kind, secret fields, expiry (epoch ms), non-secret metadata.
+pub type ParsedFields = (
+    CredentialKind,
+    SecretFields,
+    Option<i64>,
+    Map<String, Value>,
+);
+
+/// Builds the secret fields and kind of a credential from a JSON object that uses any of the
+/// spellings found in the wild: this package's own (`apiKey`, `token`, `accessToken`, ...),
+/// OpenClaw auth profiles (`key`, `access`, `refresh`, `expires`), OAuth files (`access_token`,
+/// `refresh_token`, `expiry_date`) and the community client (`botToken`).
+///
+/// Returns `(kind, secrets, expires_at, metadata)`. `what` names the object in errors
+/// (a file and JSON path, or a Vault path); values never appear in them.
+pub fn from_fields(object: &Map<String, Value>, what: &str) -> Result<ParsedFields> {
+    const ALIASES: &[(&str, &str)] = &[
+        ("apiKey", fields::API_KEY),
+        ("api_key", fields::API_KEY),
+        ("key", fields::API_KEY),
+        ("token", fields::TOKEN),
+        ("botToken", fields::TOKEN),
+        ("accessToken", fields::ACCESS_TOKEN),
+        ("access_token", fields::ACCESS_TOKEN),
+        ("access", fields::ACCESS_TOKEN),
+        ("refreshToken", fields::REFRESH_TOKEN),
+        ("refresh_token", fields::REFRESH_TOKEN),
+        ("refresh", fields::REFRESH_TOKEN),
+        ("idToken", fields::ID_TOKEN),
+        ("id_token", fields::ID_TOKEN),
+    ];
+    const EXPIRY: &[&str] = &["expiresAt", "expires", "expiry_date", "expires_at"];
+    const NOT_SECRET: &[&str] = &["kind", "type", "metadata", "provider"];
+
+    let mut secrets = SecretFields::new();
+    let mut metadata = Map::new();
+    let mut expires_at = None;
+    for (key, value) in object {
+        if let Some((_, canonical)) = ALIASES.iter().find(|(alias, _)| alias == key) {
+            match value {
+                Value::String(s) if !s.is_empty() => secrets.insert_str(*canonical, s),
+                Value::String(_) => {
+                    return Err(Error::new(
+                        crate::error::ErrorCode::InvalidSource,
+                        format!("{what}: field `{key}` is an empty string"),
+                    ))
+                }
+                Value::Null => {}
+                other => {
+                    return Err(Error::new(
+                        crate::error::ErrorCode::InvalidSource,
+                        format!(
+                            "{what}: field `{key}` must be a string, got {}",
+                            vault_client::secret::json_kind(other)
+                        ),
+                    ))
+                }
+            }
+        } else if EXPIRY.contains(&key.as_str()) {
+            expires_at = match value {
+                Value::Null => None,
+                Value::Number(n) => n.as_f64().map(|f| f as i64),
+                Value::String(s) => s.parse::<i64>().ok(),
+                _ => None,
+            };
+            if expires_at.is_none() && !value.is_null() {
+                return Err(Error::new(
+                    crate::error::ErrorCode::InvalidSource,
+                    format!(
+                        "{what}: field `{key}` must be epoch milliseconds, got {}",
+                        vault_client::secret::json_kind(value)
+                    ),
+                ));
+            }
+        } else if key == "metadata" {
+            if let Value::Object(m) = value {
+                metadata.extend(m.clone());
+            }
+        } else if key == "provider" {
+            metadata.insert(key.clone(), value.clone());
+        } else if !NOT_SECRET.contains(&key.as_str()) {
+            // Unknown string fields are kept as secrets (slack's appToken, signingSecret, ...);
+            // anything else is a non-secret fact.
+            match value {
+                Value::String(s) => secrets.insert_str(key.clone(), s),
+                other => {
+                    metadata.insert(key.clone(), other.clone());
+                }
+            }
+        }
+    }
+    let declared = object
+        .get("kind")
+        .or_else(|| object.get("type"))
+        .and_then(Value::as_str)
+        .and_then(CredentialKind::parse);
+    let kind = declared.unwrap_or(if secrets.get(fields::ACCESS_TOKEN).is_some() {
+        CredentialKind::OAuth
+    } else if secrets.get(fields::API_KEY).is_some() {
+        CredentialKind::ApiKey
+    } else {
+        CredentialKind::Token
+    });
+    if secrets.get(kind.primary_field()).is_none() {
+        return Err(Error::new(
+            crate::error::ErrorCode::InvalidSource,
+            format!(
+                "{what}: a {} credential needs a string field `{}`",
+                kind.as_str(),
+                kind.primary_field()
+            ),
+        ));
+    }
+    Ok((kind, secrets, expires_at, metadata))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn reads_every_spelling() {
+        let (kind, s, exp, meta) = from_fields(
+            &obj(json!({"type": "oauth", "provider": "anthropic", "access": "a1", "refresh": "r1", "expires": 17})),
+            "x",
+        )
+        .unwrap();
+        assert_eq!(kind, CredentialKind::OAuth);
+        assert_eq!(s.get("accessToken").unwrap().expose_secret(), "a1");
+        assert_eq!(s.get("refreshToken").unwrap().expose_secret(), "r1");
+        assert_eq!(exp, Some(17));
+        assert_eq!(meta["provider"], "anthropic");
+
+        let (kind, s, _, _) = from_fields(&obj(json!({"botToken": "123:abc"})), "x").unwrap();
+        assert_eq!(kind, CredentialKind::Token);
+        assert_eq!(s.get("token").unwrap().expose_secret(), "123:abc");
+
+        let (kind, _, _, _) = from_fields(&obj(json!({"key": "sk-1"})), "x").unwrap();
+        assert_eq!(kind, CredentialKind::ApiKey);
+    }
+
+    #[test]
+    fn errors_name_the_field_not_the_value() {
+        let err = from_fields(&obj(json!({"apiKey": 12})), "file f.json at `a.b`").unwrap_err();
+        assert_eq!(err.code(), "INVALID_SOURCE");
+        assert!(err
+            .message
+            .contains("f.json at `a.b`: field `apiKey` must be a string"));
+        let err =
+            from_fields(&obj(json!({"type": "oauth", "refresh": "sekrit"})), "v").unwrap_err();
+        assert!(err.message.contains("accessToken"), "{}", err.message);
+        assert!(!err.message.contains("sekrit"));
+    }
+
+    #[test]
+    fn vault_data_round_trips() {
+        let (kind, secrets, exp, metadata) = from_fields(
+            &obj(json!({"accessToken": "a", "refreshToken": "r", "expiresAt": 5, "metadata": {"scopes": ["x"]}})),
+            "x",
+        )
+        .unwrap();
+        let cred = Credential {
+            name: "anthropic".into(),
+            kind,
+            source: CredentialSource {
+                provider: "vault",
+                group: SourceGroup::Vault,
+                location: "secret/openclaw/credentials/anthropic".into(),
+                file: None,
+            },
+            expires_at: exp,
+            metadata,
+            secrets,
+            version: CredentialVersion::Vault(1),
+            request_id: None,
+        };
+        let data = cred.to_vault_data();
+        let (kind2, secrets2, exp2, meta2) = from_fields(&data, "x").unwrap();
+        assert_eq!(kind2, CredentialKind::OAuth);
+        assert!(secrets2.same_as(&cred.secrets));
+        assert_eq!(exp2, Some(5));
+        assert_eq!(meta2["scopes"], json!(["x"]));
+        assert!(!format!("{cred:?}").contains("\"a\""));
+    }
+}

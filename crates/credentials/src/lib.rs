@@ -1,0 +1,24 @@
+//! OpenClaw's credentials over the Vault client: every place a credential lives behind one trait
+//! ([`providers`]), asked in order by the [`chain`] with a [`cache`], an [`audit`] log, coordinated
+//! OAuth refresh and [`watch`]; what OpenClaw itself does ([`openclaw`]: paths, env, config);
+//! [`migrate`] (local secrets into Vault) and [`resolve`] (OpenClaw's exec SecretRef provider).
+//! [`store`] opens the whole chain from OpenClaw's config.
+//!
+//! It depends on `vault_client` and nothing above it: no napi, no clap, no printing.
+
+pub mod audit;
+pub mod cache;
+pub mod chain;
+pub mod credential;
+pub mod error;
+pub mod local_file;
+pub mod migrate;
+pub mod openclaw;
+pub mod providers;
+pub mod refresh_lease;
+pub mod resolve;
+pub mod store;
+pub mod time;
+pub mod watch;
+
+pub use error::{Error, ErrorCode, Result};

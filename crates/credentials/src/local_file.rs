@@ -1,0 +1,414 @@
+//! Reading and writing local credential files safely: no symlinks followed, size-capped reads
+//! into wiped buffers, a warning for group/world-readable files, atomic 0600 writes, and an
+//! advisory lock file for read-modify-write cycles across processes.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use crate::credential::CredentialVersion;
+use crate::error::{Error, ErrorCode, Result};
+
+/// Credential files are small; anything larger is refused rather than read.
+pub const MAX_CREDENTIAL_FILE_BYTES: u64 = 1024 * 1024;
+
+/// A credential file's bytes (wiped on drop), its version, and any warnings about it.
+pub struct LocalFile {
+    pub path: PathBuf,
+    pub bytes: Zeroizing<Vec<u8>>,
+    pub version: CredentialVersion,
+    /// e.g. "is readable by other users (mode 0644); run chmod 600 <path>".
+    pub warnings: Vec<String>,
+}
+
+impl std::fmt::Debug for LocalFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalFile")
+            .field("path", &self.path)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+fn invalid(path: &Path, what: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorCode::InvalidSource,
+        format!("{}: {what}", path.display()),
+    )
+}
+
+fn unavailable(path: &Path, e: &io::Error) -> Error {
+    Error::new(
+        ErrorCode::SourceUnavailable,
+        format!("{}: cannot be read ({})", path.display(), e.kind()),
+    )
+}
+
+/// The version a file's metadata gives: modification time and length.
+pub fn version_of(meta: &fs::Metadata) -> CredentialVersion {
+    let modified_ns = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    CredentialVersion::File {
+        modified_ns,
+        len: meta.len(),
+    }
+}
+
+/// The current version of `path` without reading it; `None` when it does not exist.
+pub fn stat_version(path: &Path) -> Option<CredentialVersion> {
+    fs::symlink_metadata(path).ok().map(|m| version_of(&m))
+}
+
+/// Reads a credential file. `Ok(None)` when it does not exist. Refuses symlinks, non-regular
+/// files and files over `max_bytes`; warns (in `warnings` and the log) when group or others can
+/// read it.
+pub fn read_credential_file(path: &Path, max_bytes: u64) -> Result<Option<LocalFile>> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Ok(None),
+        Err(e) => return Err(unavailable(path, &e)),
+    };
+    if meta.file_type().is_symlink() {
+        return Err(invalid(
+            path,
+            "is a symbolic link; credential files are not followed through links (replace it with the file itself)",
+        ));
+    }
+    if !meta.is_file() {
+        return Err(invalid(path, "is not a regular file"));
+    }
+    if meta.len() > max_bytes {
+        return Err(invalid(
+            path,
+            format!(
+                "is {} bytes; a credential file may be at most {max_bytes} bytes",
+                meta.len()
+            ),
+        ));
+    }
+    let mut warnings = Vec::new();
+    let mode = meta.mode() & 0o777;
+    if mode & 0o077 != 0 {
+        let w = format!(
+            "{} is readable by other users (mode {mode:04o}); run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        );
+        tracing::warn!("{w}");
+        warnings.push(w);
+    }
+    // O_NOFOLLOW closes the race between the lstat above and the open.
+    let mut file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc_o_nofollow())
+        .open(path)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => invalid(path, "disappeared while being read"),
+            _ => unavailable(path, &e),
+        })?;
+    let mut bytes = Zeroizing::new(Vec::with_capacity(meta.len() as usize));
+    (&mut file)
+        .take(max_bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| unavailable(path, &e))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(invalid(
+            path,
+            format!("grew past {max_bytes} bytes while being read"),
+        ));
+    }
+    let version = file
+        .metadata()
+        .map(|m| version_of(&m))
+        .unwrap_or_else(|_| version_of(&meta));
+    Ok(Some(LocalFile {
+        path: path.to_path_buf(),
+        bytes,
+        version,
+        warnings,
+    }))
+}
+
+const fn libc_o_nofollow() -> i32 {
+    libc::O_NOFOLLOW
+}
+
+/// Parses a credential file as JSON. The error gives the line and column, never the content.
+pub fn parse_json(file: &LocalFile) -> Result<Value> {
+    serde_json::from_slice(&file.bytes).map_err(|e| {
+        invalid(
+            &file.path,
+            format!(
+                "is not valid JSON (line {}, column {}: {})",
+                e.line(),
+                e.column(),
+                match e.classify() {
+                    serde_json::error::Category::Eof => "unexpected end of file",
+                    serde_json::error::Category::Syntax => "syntax error",
+                    serde_json::error::Category::Data => "unexpected data",
+                    serde_json::error::Category::Io => "read error",
+                }
+            ),
+        )
+    })
+}
+
+/// Writes `bytes` to `path` atomically with mode 0600: a temporary file in the same directory
+/// (created 0600, exclusive), fsync, rename over the target, fsync the directory. A crash at any
+/// point leaves either the old file or the new one. Missing parent directories are created 0700.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let fail = |what: &str, e: io::Error| {
+        Error::new(
+            ErrorCode::SourceUnavailable,
+            format!("{}: {what} failed ({})", path.display(), e.kind()),
+        )
+    };
+    if !dir.exists() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| fail("creating the directory", e))?;
+    }
+    if let Ok(meta) = fs::symlink_metadata(path) {
+        if meta.file_type().is_symlink() {
+            return Err(invalid(path, "is a symbolic link; refusing to replace it"));
+        }
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let mut attempt = 0u32;
+    let (tmp, mut file) = loop {
+        let tmp = dir.join(format!(
+            ".{name}.{}.{}.tmp",
+            std::process::id(),
+            unique_suffix(attempt)
+        ));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc_o_nofollow())
+            .open(&tmp)
+        {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 16 => attempt += 1,
+            Err(e) => return Err(fail("creating a temporary file", e)),
+        }
+    };
+    let result = (|| {
+        file.write_all(bytes).map_err(|e| fail("writing", e))?;
+        // The umask may have narrowed the mode; make it exactly 0600.
+        file.set_permissions(fs::Permissions::from_mode(0o600))
+            .map_err(|e| fail("setting permissions", e))?;
+        file.sync_all().map_err(|e| fail("syncing", e))?;
+        drop(file);
+        fs::rename(&tmp, path).map_err(|e| fail("renaming into place", e))?;
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn unique_suffix(attempt: u32) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{nanos:x}{attempt}")
+}
+
+/// An exclusive advisory lock on `<path>.lock`, held until dropped. Every process that rewrites a
+/// credential file takes it first, so read-modify-write cycles do not interleave.
+#[derive(Debug)]
+pub struct FileLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl FileLock {
+    /// The lock file used for `target`.
+    pub fn lock_path(target: &Path) -> PathBuf {
+        let mut name = target
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
+        name.push(".lock");
+        target.with_file_name(name)
+    }
+
+    /// Takes the lock, waiting up to `wait`. `LOCK_TIMEOUT` when another process holds it longer.
+    pub fn acquire(target: &Path, wait: Duration) -> Result<FileLock> {
+        let path = Self::lock_path(target);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.exists() {
+                let _ = fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir);
+            }
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc_o_nofollow())
+            .open(&path)
+            .map_err(|e| {
+                Error::new(
+                    ErrorCode::SourceUnavailable,
+                    format!(
+                        "{}: cannot open the lock file ({})",
+                        path.display(),
+                        e.kind()
+                    ),
+                )
+            })?;
+        let deadline = Instant::now() + wait;
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(FileLock { file, path }),
+                Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(Error::new(
+                        ErrorCode::LockTimeout,
+                        format!(
+                            "{}: another process held the lock for more than {} ms",
+                            path.display(),
+                            wait.as_millis()
+                        ),
+                    ))
+                }
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(Error::new(
+                        ErrorCode::SourceUnavailable,
+                        format!("{}: cannot lock ({})", path.display(), e.kind()),
+                    ))
+                }
+            }
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ocv-lf-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn reads_and_refuses_what_it_must() {
+        let dir = temp_dir("read");
+        let f = dir.join("creds.json");
+        assert!(read_credential_file(&f, 100).unwrap().is_none());
+        fs::write(&f, br#"{"k":"sekrit"}"#).unwrap();
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o644)).unwrap();
+        let file = read_credential_file(&f, 100).unwrap().unwrap();
+        assert_eq!(&file.bytes[..], br#"{"k":"sekrit"}"#);
+        assert_eq!(file.warnings.len(), 1);
+        assert!(file.warnings[0].contains("chmod 600"));
+        assert!(!format!("{file:?}").contains("sekrit"));
+
+        let err = read_credential_file(&f, 5).unwrap_err();
+        assert_eq!(err.code(), "INVALID_SOURCE");
+        assert!(err.message.contains("at most 5 bytes"));
+
+        let link = dir.join("link.json");
+        std::os::unix::fs::symlink(&f, &link).unwrap();
+        let err = read_credential_file(&link, 100).unwrap_err();
+        assert_eq!(err.code(), "INVALID_SOURCE");
+        assert!(err.message.contains("symbolic link"));
+        assert!(!err.message.contains("sekrit"));
+
+        fs::write(&f, b"{\"k\": \"sekrit\"").unwrap();
+        let file = read_credential_file(&f, 100).unwrap().unwrap();
+        let err = parse_json(&file).unwrap_err();
+        assert_eq!(err.code(), "INVALID_SOURCE");
+        assert!(err.message.contains("line 1"), "{}", err.message);
+        assert!(!err.message.contains("sekrit"));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn writes_atomically_with_0600() {
+        let dir = temp_dir("write");
+        let f = dir.join("sub/creds.json");
+        write_atomic(&f, b"one").unwrap();
+        assert_eq!(fs::read(&f).unwrap(), b"one");
+        assert_eq!(fs::metadata(&f).unwrap().mode() & 0o777, 0o600);
+        assert_eq!(fs::metadata(dir.join("sub")).unwrap().mode() & 0o777, 0o700);
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o644)).unwrap();
+        write_atomic(&f, b"two").unwrap();
+        assert_eq!(fs::read(&f).unwrap(), b"two");
+        assert_eq!(fs::metadata(&f).unwrap().mode() & 0o777, 0o600);
+        // No temporary file is left behind.
+        let names: Vec<_> = fs::read_dir(dir.join("sub"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        // A symlink target is refused, and the file it points to is untouched.
+        let link = dir.join("link.json");
+        std::os::unix::fs::symlink(&f, &link).unwrap();
+        assert_eq!(
+            write_atomic(&link, b"three").unwrap_err().code(),
+            "INVALID_SOURCE"
+        );
+        assert_eq!(fs::read(&f).unwrap(), b"two");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn lock_excludes_a_second_holder() {
+        let dir = temp_dir("lock");
+        let f = dir.join("creds.json");
+        let held = FileLock::acquire(&f, Duration::from_millis(10)).unwrap();
+        let err = FileLock::acquire(&f, Duration::from_millis(20)).unwrap_err();
+        assert_eq!(err.code(), "LOCK_TIMEOUT");
+        drop(held);
+        FileLock::acquire(&f, Duration::from_millis(10)).unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,1486 @@
+//! `openclaw-vault migrate`: moves every local credential into Vault without losing any.
+//!
+//! Plan: ask each local source what it holds; one Vault path per name (the first source in chain
+//! order wins, the others are reported as shadowed). Apply: create-only writes (cas 0), read back
+//! and compare every write, a journal line per verified item. A different existing value is a
+//! conflict, never overwritten without `overwrite`. Killed at any point and run again, it skips
+//! what the journal or Vault already holds and duplicates nothing: a write whose journal line was
+//! lost meets the cas check, finds the identical value, and is counted as done.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures_util::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::chain::CredentialChain;
+use crate::credential::{Credential, CredentialKind, SourceGroup};
+use crate::error::{Error, ErrorCode, Result};
+use crate::providers::vault::VaultProvider;
+use vault_client::secret::SecretData;
+
+/// One credential to move.
+#[derive(Debug, Clone)]
+pub struct PlanItem {
+    /// The credential name (`anthropic`, `openai:work`, ...).
+    pub name: String,
+    pub kind: CredentialKind,
+    /// The provider id it is read from (`claude-code`, `auth-profiles`, `env`, ...).
+    pub source_provider: &'static str,
+    /// Where in that source (file and entry, variable, keychain service).
+    pub source_location: String,
+    /// The file the credential was read from, when its source is a file (for `--remove-local`).
+    pub source_file: Option<PathBuf>,
+    /// Vault path under the mount (`openclaw/credentials/<name>`).
+    pub vault_path: String,
+    /// Secret field names (never values).
+    pub fields: Vec<String>,
+    /// Bytes of the data written to Vault.
+    pub size: usize,
+    /// First 16 hex digits of the SHA-256 of the canonical data: compares values without them.
+    pub fingerprint: String,
+    /// Other sources holding the same name: `(provider, location, same value?)`.
+    pub shadowed: Vec<(&'static str, String, bool)>,
+    credential: Credential,
+}
+
+impl PlanItem {
+    /// The credential as the source gave it at plan time (its secrets stay in `SecretString`s).
+    pub fn credential(&self) -> &Credential {
+        &self.credential
+    }
+}
+
+/// What `plan` found.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub items: Vec<PlanItem>,
+    /// Sources that could not be read (malformed files, ...): reported, not migrated.
+    pub source_errors: Vec<(&'static str, Error)>,
+}
+
+/// How one item ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Written (create-only) and verified.
+    Created { version: u64 },
+    /// Vault already held exactly this value.
+    AlreadyPresent,
+    /// The journal says it was verified before with this fingerprint.
+    AlreadyMigrated,
+    /// Vault holds a different value; left alone.
+    Conflict { existing_fingerprint: String },
+    /// Replaced a different value (`overwrite`), verified.
+    Overwritten { version: u64 },
+    /// The source changed during the run; the newest value was written and verified.
+    UpdatedDuringRun { version: u64, fingerprint: String },
+    /// Not migrated; the error says why.
+    Failed { code: &'static str, message: String },
+}
+
+impl Outcome {
+    /// The stable snake_case name used in journal lines, JSON reports and `Report::count`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Created { .. } => "created",
+            Outcome::AlreadyPresent => "already_present",
+            Outcome::AlreadyMigrated => "already_migrated",
+            Outcome::Conflict { .. } => "conflict",
+            Outcome::Overwritten { .. } => "overwritten",
+            Outcome::UpdatedDuringRun { .. } => "updated_during_run",
+            Outcome::Failed { .. } => "failed",
+        }
+    }
+
+    /// True when Vault now holds the source's value.
+    pub fn is_in_vault(&self) -> bool {
+        !matches!(self, Outcome::Conflict { .. } | Outcome::Failed { .. })
+    }
+}
+
+/// Options of `apply`.
+#[derive(Clone)]
+pub struct MigrateOptions {
+    /// Replace a different existing value (cas on its current version) instead of reporting a
+    /// conflict.
+    pub overwrite: bool,
+    /// The resume journal (JSON lines, 0600).
+    pub journal: PathBuf,
+    /// Parallel Vault requests.
+    pub concurrency: usize,
+    /// Called with the running count (1-based) after each durable checkpoint: an item's write,
+    /// its verification and its journal line. Crash-safety tests stop the process here.
+    pub on_checkpoint: Option<CheckpointHook>,
+}
+
+/// See [`MigrateOptions::on_checkpoint`].
+pub type CheckpointHook = Arc<dyn Fn(u64) + Send + Sync>;
+
+impl std::fmt::Debug for MigrateOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MigrateOptions")
+            .field("overwrite", &self.overwrite)
+            .field("journal", &self.journal)
+            .field("concurrency", &self.concurrency)
+            .field("on_checkpoint", &self.on_checkpoint.is_some())
+            .finish()
+    }
+}
+
+/// The result of `apply`.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Every plan item with how it ended, in plan order.
+    pub items: Vec<(PlanItem, Outcome)>,
+}
+
+impl Report {
+    /// How many items ended with this `Outcome::label`.
+    pub fn count(&self, label: &str) -> usize {
+        self.items
+            .iter()
+            .filter(|(_, o)| o.label() == label)
+            .count()
+    }
+
+    /// Conflicts and failures.
+    pub fn problems(&self) -> usize {
+        self.items.iter().filter(|(_, o)| !o.is_in_vault()).count()
+    }
+}
+
+/// SHA-256 of the canonical JSON (keys sorted at every depth), first 16 hex digits.
+pub fn fingerprint(data: &Map<String, Value>) -> String {
+    fn canonical(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let sorted: BTreeMap<&String, Value> =
+                    m.iter().map(|(k, v)| (k, canonical(v))).collect();
+                Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+            }
+            Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
+            other => other.clone(),
+        }
+    }
+    let bytes = zeroize::Zeroizing::new(
+        serde_json::to_vec(&canonical(&Value::Object(data.clone()))).unwrap_or_default(),
+    );
+    let digest = Sha256::digest(&bytes[..]);
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn require_vault(chain: &CredentialChain) -> Result<&Arc<VaultProvider>> {
+    chain.vault().ok_or_else(|| {
+        Error::invalid_config(
+            "no Vault is configured to migrate into: set VAULT_ADDR (and VAULT_TOKEN or an auth method), or credentials.provider \"vault\" with credentials.vault.addr",
+        )
+    })
+}
+
+/// Asks every local source what it holds and builds the plan. Nothing is written.
+pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
+    let vault = require_vault(chain)?;
+    let mut plan = Plan::default();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let local = chain
+        .providers()
+        .iter()
+        .filter(|p| p.group() != SourceGroup::Vault);
+    // Chain order: keychain, files, env (the groups `getCredential` asks after Vault).
+    let mut local: Vec<_> = local.collect();
+    local.sort_by_key(|p| {
+        chain
+            .settings()
+            .order
+            .iter()
+            .position(|g| *g == p.group())
+            .unwrap_or(usize::MAX)
+    });
+    for provider in local {
+        let listings = match provider.list().await {
+            Ok(l) => l,
+            Err(e) => {
+                plan.source_errors.push((provider.id(), e));
+                continue;
+            }
+        };
+        for listing in listings {
+            let credential = match provider.get(&listing.name).await {
+                Ok(Some(c)) => c,
+                Ok(None) => continue,
+                Err(e) => {
+                    plan.source_errors.push((provider.id(), e));
+                    continue;
+                }
+            };
+            let data = credential.to_vault_data();
+            let fp = fingerprint(&data);
+            if let Some(&i) = by_name.get(&listing.name) {
+                let same = plan.items[i].fingerprint == fp;
+                plan.items[i].shadowed.push((
+                    provider.id(),
+                    credential.source.location.clone(),
+                    same,
+                ));
+                continue;
+            }
+            let vault_path = vault.path_of(&listing.name)?;
+            let size = serde_json::to_vec(&data)
+                .map(|b| zeroize::Zeroizing::new(b).len())
+                .unwrap_or(0);
+            by_name.insert(listing.name.clone(), plan.items.len());
+            plan.items.push(PlanItem {
+                name: listing.name.clone(),
+                kind: credential.kind,
+                source_provider: provider.id(),
+                source_location: credential.source.location.clone(),
+                source_file: credential.source.file.clone(),
+                vault_path: format!("{}/{vault_path}", vault.client().mount()),
+                fields: credential.secrets.names().map(str::to_string).collect(),
+                size,
+                fingerprint: fp,
+                shadowed: Vec::new(),
+                credential,
+            });
+        }
+    }
+    plan.items.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(plan)
+}
+
+// ---- journal ---------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize, Deserialize)]
+struct JournalHeader {
+    journal: String,
+    version: u32,
+    vault: String,
+    mount: String,
+    prefix: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct JournalLine {
+    name: String,
+    fingerprint: String,
+    outcome: String,
+    #[serde(default)]
+    version: Option<u64>,
+}
+
+const JOURNAL_KIND: &str = "openclaw-vault-migrate";
+
+/// The journal: one header line, then one line per finished item. Appended with one `write`
+/// per line; a torn last line (killed mid-write) is ignored.
+struct Journal {
+    file: Mutex<std::fs::File>,
+    done: HashMap<String, String>,
+}
+
+impl Journal {
+    fn open(path: &Path, header: JournalHeader) -> Result<Journal> {
+        let bad = |line: usize, what: &str| {
+            Error::new(
+                ErrorCode::InvalidSource,
+                format!(
+                    "migration journal {} line {line}: {what}; move it away (or delete it) to start over, nothing in Vault is lost",
+                    path.display()
+                ),
+            )
+        };
+        let mut done = HashMap::new();
+        let mut fresh = true;
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let lines: Vec<&str> = text.lines().collect();
+                let complete = text.ends_with('\n');
+                for (i, line) in lines.iter().enumerate() {
+                    let last = i + 1 == lines.len();
+                    if i == 0 {
+                        if last && !complete && serde_json::from_str::<JournalHeader>(line).is_err()
+                        {
+                            // Killed while writing the header: nothing was migrated yet.
+                            break;
+                        }
+                        let h: JournalHeader = serde_json::from_str(line)
+                            .map_err(|_| bad(1, "is not a migration journal header"))?;
+                        if h.journal != JOURNAL_KIND {
+                            return Err(bad(1, "is not a migration journal header"));
+                        }
+                        if h.vault != header.vault
+                            || h.mount != header.mount
+                            || h.prefix != header.prefix
+                        {
+                            // Another target: this journal says nothing about it. Keep it aside.
+                            let aside = path.with_extension(format!(
+                                "{}.old",
+                                path.extension().and_then(|e| e.to_str()).unwrap_or("jsonl")
+                            ));
+                            std::fs::rename(path, &aside).map_err(|e| {
+                                bad(1, &format!("belongs to another Vault target and cannot be moved aside ({})", e.kind()))
+                            })?;
+                            break;
+                        }
+                        fresh = false;
+                        continue;
+                    }
+                    match serde_json::from_str::<JournalLine>(line) {
+                        Ok(l) => {
+                            if l.outcome != "conflict" && l.outcome != "failed" {
+                                done.insert(l.name, l.fingerprint);
+                            }
+                        }
+                        Err(_) if last && !complete => {
+                            tracing::warn!(journal = %path.display(), "ignoring a torn last journal line (the previous run was interrupted)");
+                        }
+                        Err(_) => {
+                            return Err(bad(
+                                i + 1,
+                                "is not a journal entry (the journal is corrupt)",
+                            ))
+                        }
+                    }
+                }
+                if fresh {
+                    done.clear();
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(bad(0, &format!("cannot be read ({})", e.kind()))),
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            use std::os::unix::fs::DirBuilderExt;
+            let _ = std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir);
+        }
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| bad(0, &format!("cannot be opened for appending ({})", e.kind())))?;
+        if fresh && std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) > 0 {
+            // Moved aside above, or a journal of the same target with no header line.
+            file.set_len(0).ok();
+        }
+        if fresh {
+            let mut line = serde_json::to_vec(&header).unwrap_or_default();
+            line.push(b'\n');
+            file.write_all(&line)
+                .map_err(|e| bad(0, &format!("cannot be written ({})", e.kind())))?;
+        }
+        // A journal left with a torn last line: cut it off, so that the next run does not find
+        // it in the middle of the file and take it for corruption.
+        if let Ok(text) = std::fs::read(path) {
+            if !text.is_empty() && !text.ends_with(b"\n") {
+                let keep = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+                file.set_len(keep as u64).map_err(|e| {
+                    bad(0, &format!("cannot drop its torn last line ({})", e.kind()))
+                })?;
+            }
+        }
+        Ok(Journal {
+            file: Mutex::new(file),
+            done,
+        })
+    }
+
+    fn append(&self, line: &JournalLine) -> Result<()> {
+        let mut bytes = serde_json::to_vec(line).unwrap_or_default();
+        bytes.push(b'\n');
+        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        f.write_all(&bytes).map_err(|e| {
+            Error::new(
+                ErrorCode::SourceUnavailable,
+                format!("writing the migration journal failed ({})", e.kind()),
+            )
+        })
+    }
+
+    fn sync(&self) {
+        let f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = f.sync_all();
+    }
+}
+
+// ---- apply -----------------------------------------------------------------------------------
+
+/// Progress of `apply`, for a progress bar.
+#[derive(Debug, Clone)]
+pub struct Progress<'a> {
+    /// Items finished so far, this one included.
+    pub done: usize,
+    /// Items in the plan.
+    pub total: usize,
+    /// The item just finished.
+    pub name: &'a str,
+    /// How it ended.
+    pub outcome: &'a Outcome,
+}
+
+struct Checkpoints {
+    passed: AtomicU64,
+    hook: Option<CheckpointHook>,
+}
+
+impl Checkpoints {
+    fn pass(&self) {
+        let n = self.passed.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(hook) = &self.hook {
+            hook(n);
+        }
+    }
+}
+
+/// Applies the plan: create-only writes, read back and compare, journal. Items run
+/// `concurrency` at a time; `progress` is called after each.
+pub async fn apply(
+    chain: &CredentialChain,
+    plan: &Plan,
+    options: &MigrateOptions,
+    progress: &(dyn Fn(Progress<'_>) + Send + Sync),
+) -> Result<Report> {
+    let vault = require_vault(chain)?.clone();
+    let client = vault.client().clone();
+    let journal = Journal::open(
+        &options.journal,
+        JournalHeader {
+            journal: JOURNAL_KIND.into(),
+            version: 1,
+            vault: client
+                .config()
+                .addr
+                .as_str()
+                .trim_end_matches('/')
+                .to_string(),
+            mount: client.mount().to_string(),
+            prefix: vault.prefix().to_string(),
+        },
+    )?;
+    let checkpoints = Checkpoints {
+        passed: AtomicU64::new(0),
+        hook: options.on_checkpoint.clone(),
+    };
+    let done_count = AtomicU64::new(0);
+    let total = plan.items.len();
+    // The per-item futures are built and boxed before any await: a `.map(closure)` inside the
+    // stream would make the whole future `Send` only for one lifetime (rustc's higher-ranked
+    // limits), and the napi binding needs it `Send`.
+    let futures: Vec<futures_util::future::BoxFuture<'_, (usize, Outcome)>> = plan
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let vault = vault.clone();
+            let journal = &journal;
+            let checkpoints = &checkpoints;
+            Box::pin(async move {
+                let outcome = if journal.done.get(&item.name) == Some(&item.fingerprint) {
+                    Outcome::AlreadyMigrated
+                } else {
+                    match migrate_one(chain, &vault, item, options.overwrite, checkpoints).await {
+                        Ok(o) => o,
+                        Err(e) => Outcome::Failed {
+                            code: e.code(),
+                            message: e.message,
+                        },
+                    }
+                };
+                if !matches!(outcome, Outcome::AlreadyMigrated) {
+                    let line = JournalLine {
+                        name: item.name.clone(),
+                        fingerprint: match &outcome {
+                            Outcome::UpdatedDuringRun { fingerprint, .. } => fingerprint.clone(),
+                            _ => item.fingerprint.clone(),
+                        },
+                        outcome: outcome.label().into(),
+                        version: match &outcome {
+                            Outcome::Created { version }
+                            | Outcome::Overwritten { version }
+                            | Outcome::UpdatedDuringRun { version, .. } => Some(*version),
+                            _ => None,
+                        },
+                    };
+                    if let Err(e) = journal.append(&line) {
+                        tracing::warn!(error = %e.message, "journal entry not written; a rerun checks Vault instead");
+                    }
+                    checkpoints.pass();
+                }
+                (i, outcome)
+            }) as futures_util::future::BoxFuture<'_, (usize, Outcome)>
+        })
+        .collect();
+    let results: Vec<(usize, Outcome)> = stream::iter(futures)
+        .buffer_unordered(options.concurrency.max(1))
+        .inspect(|(i, outcome)| {
+            let done = done_count.fetch_add(1, Ordering::Relaxed) as usize + 1;
+            progress(Progress {
+                done,
+                total,
+                name: &plan.items[*i].name,
+                outcome,
+            });
+        })
+        .collect()
+        .await;
+    journal.sync();
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; total];
+    for (i, o) in results {
+        outcomes[i] = Some(o);
+    }
+    Ok(Report {
+        items: plan
+            .items
+            .iter()
+            .cloned()
+            .zip(
+                outcomes
+                    .into_iter()
+                    .map(|o| o.expect("every item has an outcome")),
+            )
+            .collect(),
+    })
+}
+
+async fn migrate_one(
+    chain: &CredentialChain,
+    vault: &VaultProvider,
+    item: &PlanItem,
+    overwrite: bool,
+    checkpoints: &Checkpoints,
+) -> Result<Outcome> {
+    let client = vault.client();
+    let path = vault.path_of(&item.name)?;
+    let data = item.credential.to_vault_data();
+    let (mut version, mut outcome) = match client
+        .write(&path, &SecretData::from_object(data.clone()), Some(0))
+        .await
+        .map_err(Error::from)
+    {
+        Ok(meta) => {
+            let v = meta.map(|m| m.version).unwrap_or(0);
+            (v, Outcome::Created { version: v })
+        }
+        Err(e) if e.code == ErrorCode::CasMismatch => {
+            let existing = client.read(&path, None).await?;
+            let (existing_fp, existing_version) = match &existing {
+                Some(s) => (
+                    s.data
+                        .as_ref()
+                        .and_then(|d| d.expose_secret().as_object().map(fingerprint))
+                        .unwrap_or_default(),
+                    s.metadata.as_ref().map(|m| m.version).unwrap_or(0),
+                ),
+                None => (String::new(), 0),
+            };
+            if existing_fp == item.fingerprint {
+                return Ok(Outcome::AlreadyPresent);
+            }
+            let deleted = matches!(&existing, Some(s) if s.data.is_none()) && existing_version > 0;
+            if deleted {
+                // The latest version was deleted or destroyed: nothing live to conflict with.
+                // Still a cas write, so a writer racing us turns this into a mismatch, not a loss.
+                let meta = client
+                    .write(
+                        &path,
+                        &SecretData::from_object(data.clone()),
+                        Some(existing_version),
+                    )
+                    .await?;
+                let v = meta.map(|m| m.version).unwrap_or(0);
+                (v, Outcome::Created { version: v })
+            } else {
+                if !overwrite {
+                    return Ok(Outcome::Conflict {
+                        existing_fingerprint: existing_fp,
+                    });
+                }
+                let meta = client
+                    .write(
+                        &path,
+                        &SecretData::from_object(data.clone()),
+                        Some(existing_version),
+                    )
+                    .await?;
+                let v = meta.map(|m| m.version).unwrap_or(0);
+                (v, Outcome::Overwritten { version: v })
+            }
+        }
+        // KV v1 has no cas: write only where nothing is.
+        Err(e) if e.code == ErrorCode::UnsupportedOperation => {
+            if let Some(s) = client.read(&path, None).await? {
+                let fp = s
+                    .data
+                    .as_ref()
+                    .and_then(|d| d.expose_secret().as_object().map(fingerprint))
+                    .unwrap_or_default();
+                if fp == item.fingerprint {
+                    return Ok(Outcome::AlreadyPresent);
+                }
+                if !overwrite {
+                    return Ok(Outcome::Conflict {
+                        existing_fingerprint: fp,
+                    });
+                }
+            }
+            client
+                .write(&path, &SecretData::from_object(data.clone()), None)
+                .await?;
+            (0, Outcome::Created { version: 0 })
+        }
+        Err(e) => return Err(e),
+    };
+    checkpoints.pass();
+    verify(client, &path, &item.fingerprint).await?;
+    checkpoints.pass();
+
+    // The source may have changed while this ran (a CLI refreshed its token): write the newest.
+    let provider = chain
+        .providers()
+        .iter()
+        .find(|p| p.id() == item.source_provider);
+    if let Some(provider) = provider {
+        if let Some(now) = provider.get(&item.name).await? {
+            let now_data = now.to_vault_data();
+            let now_fp = fingerprint(&now_data);
+            if now_fp != item.fingerprint {
+                let cas = (version > 0).then_some(version);
+                let meta = client
+                    .write(&path, &SecretData::from_object(now_data), cas)
+                    .await?;
+                version = meta.map(|m| m.version).unwrap_or(0);
+                verify(client, &path, &now_fp).await?;
+                outcome = Outcome::UpdatedDuringRun {
+                    version,
+                    fingerprint: now_fp,
+                };
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+async fn verify(client: &vault_client::VaultClient, path: &str, expected: &str) -> Result<()> {
+    let back = client.read(path, None).await?;
+    let fp = back
+        .as_ref()
+        .and_then(|s| s.data.as_ref())
+        .and_then(|d| d.expose_secret().as_object().map(fingerprint))
+        .unwrap_or_default();
+    if fp != expected {
+        return Err(Error::new(
+            ErrorCode::Conflict,
+            format!(
+                "read-back of {path} does not match what was written (fingerprint {fp} instead of {expected}); another writer changed it"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Test support for this crate's and the CLI's tests (cargo feature `test-support`; never in a
+/// shipped build).
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support {
+    //! A real Vault dev server per test and a credential source backed by one JSON file, shared
+    //! by the migrate core's tests and the `migrate` command's.
+
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+
+    use std::sync::{Arc, Mutex};
+
+    use async_trait::async_trait;
+    use secrecy::SecretString;
+    use serde_json::Value;
+
+    use crate::chain::{ChainSettings, CredentialChain};
+    use crate::credential::{self, Credential, CredentialSource, SourceGroup};
+    use crate::error::Result;
+    use crate::local_file::{parse_json, read_credential_file};
+    use crate::providers::vault::VaultProvider;
+    use crate::providers::{CredentialProvider, Listing};
+    use vault_client::{ClientConfig, ClientOptions, VaultClient};
+
+    pub use openclaw_vault_test_support::{temp_dir, DevVault};
+
+    /// Starts a dev server (see `openclaw_vault_test_support::start_dev_vault`).
+    pub async fn start_vault() -> DevVault {
+        tokio::task::spawn_blocking(|| openclaw_vault_test_support::start_dev_vault("migrate-test"))
+            .await
+            .expect("start vault")
+    }
+
+    /// Clients of a dev server.
+    pub trait DevVaultClient {
+        /// A client with the root token on `mount` (default `secret`).
+        fn client(&self, mount: Option<&str>) -> Arc<VaultClient>;
+    }
+
+    impl DevVaultClient for DevVault {
+        fn client(&self, mount: Option<&str>) -> Arc<VaultClient> {
+            let config = ClientConfig::from_options(ClientOptions {
+                addr: Some(self.addr.clone()),
+                token: Some(SecretString::from(self.token.clone())),
+                mount: mount.map(str::to_string),
+                ..Default::default()
+            })
+            .unwrap();
+            Arc::new(VaultClient::new(config).unwrap())
+        }
+    }
+
+    type OnGet = Box<dyn Fn(&str, usize) + Send + Sync>;
+    type Cached = (
+        crate::credential::CredentialVersion,
+        Arc<serde_json::Map<String, Value>>,
+    );
+
+    /// A credential source: one JSON file `{"<name>": {<fields in any spelling>}}`, read again
+    /// on every call. `on_get(name, n)` runs before the n-th `get` of `name` (1-based), so a test
+    /// can change the file at an exact point of a run.
+    pub struct JsonFileSource {
+        pub path: PathBuf,
+        id: &'static str,
+        group: SourceGroup,
+        gets: Mutex<HashMap<String, usize>>,
+        on_get: Option<OnGet>,
+        under: Option<&'static str>,
+        /// The parsed file and the version it was read at (a real file provider caches too:
+        /// migrate reads every name again after writing it).
+        cache: Mutex<Option<Cached>>,
+    }
+
+    impl JsonFileSource {
+        pub fn new(path: &Path, id: &'static str, group: SourceGroup) -> Self {
+            JsonFileSource {
+                path: path.to_path_buf(),
+                id,
+                group,
+                gets: Mutex::new(HashMap::new()),
+                on_get: None,
+                under: None,
+                cache: Mutex::new(None),
+            }
+        }
+
+        /// Entries live under this top-level key (`profiles` in auth-profiles.json).
+        pub fn under(mut self, key: &'static str) -> Self {
+            self.under = Some(key);
+            self
+        }
+
+        pub fn on_get(mut self, hook: impl Fn(&str, usize) + Send + Sync + 'static) -> Self {
+            self.on_get = Some(Box::new(hook));
+            self
+        }
+
+        fn read(&self) -> Result<Arc<serde_json::Map<String, Value>>> {
+            let version = crate::local_file::stat_version(&self.path);
+            if let (Some(v), Some((cached_v, map))) = (&version, &*self.cache.lock().unwrap()) {
+                if v == cached_v {
+                    return Ok(map.clone());
+                }
+            }
+            let map = Arc::new(self.read_uncached()?);
+            if let Some(v) = version {
+                *self.cache.lock().unwrap() = Some((v, map.clone()));
+            }
+            Ok(map)
+        }
+
+        fn read_uncached(&self) -> Result<serde_json::Map<String, Value>> {
+            match read_credential_file(&self.path, 16 * 1024 * 1024)? {
+                Some(file) => {
+                    let value = parse_json(&file)?;
+                    let value = match self.under {
+                        Some(key) => value.get(key).cloned().unwrap_or_default(),
+                        None => value,
+                    };
+                    Ok(value.as_object().cloned().unwrap_or_default())
+                }
+                None => Ok(Default::default()),
+            }
+        }
+    }
+
+    #[async_trait]
+    impl CredentialProvider for JsonFileSource {
+        fn id(&self) -> &'static str {
+            self.id
+        }
+        fn group(&self) -> SourceGroup {
+            self.group
+        }
+        async fn get(&self, name: &str) -> Result<Option<Credential>> {
+            let n = {
+                let mut gets = self.gets.lock().unwrap();
+                let n = gets.entry(name.to_string()).or_default();
+                *n += 1;
+                *n
+            };
+            if let Some(hook) = &self.on_get {
+                hook(name, n);
+            }
+            let all = self.read()?;
+            let Some(Value::Object(object)) = all.get(name) else {
+                return Ok(None);
+            };
+            let location = format!("{}#{name}", self.path.display());
+            let (kind, secrets, expires_at, metadata) = credential::from_fields(object, &location)?;
+            Ok(Some(Credential {
+                name: name.to_string(),
+                kind,
+                source: CredentialSource {
+                    provider: self.id,
+                    group: self.group,
+                    location,
+                    file: Some(self.path.clone()),
+                },
+                expires_at,
+                metadata,
+                secrets,
+                version: crate::credential::CredentialVersion::None,
+                request_id: None,
+            }))
+        }
+        async fn list(&self) -> Result<Vec<Listing>> {
+            Ok(self
+                .read()?
+                .keys()
+                .map(|k| Listing {
+                    name: k.clone(),
+                    location: format!("{}#{k}", self.path.display()),
+                })
+                .collect())
+        }
+    }
+
+    /// A chain of the Vault provider (under `prefix`) and `sources`.
+    pub fn chain_with(
+        client: Arc<VaultClient>,
+        prefix: &str,
+        sources: Vec<Arc<dyn CredentialProvider>>,
+    ) -> Arc<CredentialChain> {
+        let vault = Arc::new(VaultProvider::new(client, prefix));
+        let mut providers: Vec<Arc<dyn CredentialProvider>> = vec![vault.clone()];
+        providers.extend(sources);
+        Arc::new(CredentialChain::new(
+            providers,
+            Some(vault),
+            ChainSettings::default(),
+            None,
+        ))
+    }
+
+    /// Writes `value` as the JSON source file at `path` (0600).
+    pub fn write_source(path: &Path, value: &Value) {
+        crate::local_file::write_atomic(path, value.to_string().as_bytes()).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+    use super::*;
+    use crate::providers::CredentialProvider;
+    use serde_json::json;
+    use std::os::unix::fs::PermissionsExt;
+
+    const FAKE_OPENAI: &str = "sk-proj-FAKE-migrate-openai-0001";
+    const FAKE_TELEGRAM: &str = "123456:FAKE-telegram-token-migrate";
+    const FAKE_ACCESS: &str = "sk-ant-oat01-FAKE-access-migrate";
+    const FAKE_REFRESH: &str = "sk-ant-ort01-FAKE-refresh-migrate";
+
+    fn sources_json() -> Value {
+        json!({
+            "openai": {"apiKey": FAKE_OPENAI},
+            "telegram": {"botToken": FAKE_TELEGRAM},
+            "anthropic": {"type": "oauth", "access": FAKE_ACCESS, "refresh": FAKE_REFRESH, "expires": 1_900_000_000_000i64},
+        })
+    }
+
+    fn options(journal: &Path) -> MigrateOptions {
+        MigrateOptions {
+            overwrite: false,
+            journal: journal.to_path_buf(),
+            concurrency: 4,
+            on_checkpoint: None,
+        }
+    }
+
+    fn no_progress() -> impl Fn(Progress<'_>) + Send + Sync {
+        |_| {}
+    }
+
+    fn outcome_of<'a>(report: &'a Report, name: &str) -> &'a Outcome {
+        &report.items.iter().find(|(i, _)| i.name == name).unwrap().1
+    }
+
+    async fn vault_value(client: &vault_client::VaultClient, path: &str) -> Option<Value> {
+        client
+            .read(path, None)
+            .await
+            .unwrap()
+            .and_then(|s| s.data.map(|d| d.expose_secret().clone()))
+    }
+
+    async fn current_version(client: &vault_client::VaultClient, path: &str) -> u64 {
+        client
+            .read_metadata(path)
+            .await
+            .unwrap()
+            .map(|m| m.current_version)
+            .unwrap_or(0)
+    }
+
+    /// One source file and a chain reading it.
+    fn setup(server: &DevVault, dir: &Path, prefix: &str, value: &Value) -> Arc<CredentialChain> {
+        let file = dir.join("source.json");
+        write_source(&file, value);
+        let source: Arc<dyn CredentialProvider> =
+            Arc::new(JsonFileSource::new(&file, "test-files", SourceGroup::Files));
+        chain_with(server.client(None), prefix, vec![source])
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn plan_shows_paths_sizes_fingerprints_and_shadowed_sources_never_values() {
+        let server = start_vault().await;
+        let dir = temp_dir("plan");
+        let files = dir.join("files.json");
+        let env = dir.join("env.json");
+        write_source(&files, &sources_json());
+        write_source(
+            &env,
+            &json!({"openai": {"apiKey": FAKE_OPENAI}, "telegram": {"token": "999:FAKE-other"}, "discord": {"token": "FAKE-discord"}}),
+        );
+        // The env source comes first in the providers but last in chain order: files win.
+        let chain = chain_with(
+            server.client(None),
+            "plan",
+            vec![
+                Arc::new(JsonFileSource::new(&env, "test-env", SourceGroup::Env)),
+                Arc::new(JsonFileSource::new(
+                    &files,
+                    "test-files",
+                    SourceGroup::Files,
+                )),
+            ],
+        );
+        let plan = plan(&chain).await.unwrap();
+        assert!(plan.source_errors.is_empty());
+        let names: Vec<&str> = plan.items.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["anthropic", "discord", "openai", "telegram"]);
+        for item in &plan.items {
+            assert_eq!(
+                item.vault_path,
+                format!("secret/plan/credentials/{}", item.name)
+            );
+            let data = item.credential().to_vault_data();
+            assert_eq!(item.size, serde_json::to_vec(&data).unwrap().len());
+            assert_eq!(item.fingerprint, fingerprint(&data));
+            assert_eq!(item.fingerprint.len(), 16);
+            assert!(item.fingerprint.chars().all(|c| c.is_ascii_hexdigit()));
+        }
+        let openai = &plan.items[2];
+        assert_eq!(openai.source_provider, "test-files");
+        assert_eq!(openai.fields, ["apiKey"]);
+        assert_eq!(openai.shadowed.len(), 1);
+        assert_eq!(openai.shadowed[0].0, "test-env");
+        assert!(openai.shadowed[0].2, "same value in both sources");
+        let telegram = &plan.items[3];
+        assert_eq!(telegram.kind, CredentialKind::Token);
+        assert!(!telegram.shadowed[0].2, "different value in the env source");
+        let anthropic = &plan.items[0];
+        assert_eq!(anthropic.kind, CredentialKind::OAuth);
+        assert_eq!(anthropic.fields, ["accessToken", "refreshToken"]);
+        assert_eq!(plan.items[1].source_provider, "test-env");
+        // Nothing a user sees carries a value.
+        let shown = format!("{plan:?}");
+        for secret in [
+            FAKE_OPENAI,
+            FAKE_TELEGRAM,
+            FAKE_ACCESS,
+            FAKE_REFRESH,
+            "999:FAKE-other",
+        ] {
+            assert!(!shown.contains(secret), "{secret} leaked into {shown}");
+        }
+        // Nothing was written.
+        assert!(server
+            .client(None)
+            .list("plan/credentials")
+            .await
+            .unwrap()
+            .is_empty());
+
+        // A malformed source is reported, the others still planned.
+        std::fs::write(&env, "{not json").unwrap();
+        let plan2 = super::plan(&chain).await.unwrap();
+        assert_eq!(plan2.items.len(), 3);
+        assert_eq!(plan2.source_errors.len(), 1);
+        assert_eq!(plan2.source_errors[0].1.code(), "INVALID_SOURCE");
+        assert!(plan2.source_errors[0].1.message.contains("env.json"));
+
+        // No Vault configured: a clear configuration error.
+        let no_vault = CredentialChain::new(Vec::new(), None, Default::default(), None);
+        assert_eq!(
+            super::plan(&no_vault).await.unwrap_err().code(),
+            "INVALID_CONFIG"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn apply_creates_verifies_and_a_rerun_changes_nothing() {
+        let server = start_vault().await;
+        let dir = temp_dir("apply");
+        let chain = setup(&server, &dir, "apply", &sources_json());
+        let journal = dir.join("state/vault-migrate.journal");
+        let plan = plan(&chain).await.unwrap();
+        let seen = Mutex::new(Vec::new());
+        let progress = |p: Progress<'_>| {
+            seen.lock()
+                .unwrap()
+                .push((p.done, p.total, p.name.to_string()));
+        };
+        let report = apply(&chain, &plan, &options(&journal), &progress)
+            .await
+            .unwrap();
+        assert_eq!(report.count("created"), 3);
+        assert_eq!(report.problems(), 0);
+        for (item, outcome) in &report.items {
+            assert_eq!(outcome, &Outcome::Created { version: 1 });
+            assert!(outcome.is_in_vault());
+            let _ = item;
+        }
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), [1, 2, 3]);
+        assert!(seen.iter().all(|s| s.1 == 3));
+
+        let client = server.client(None);
+        assert_eq!(
+            vault_value(&client, "apply/credentials/openai")
+                .await
+                .unwrap(),
+            json!({"kind": "api_key", "apiKey": FAKE_OPENAI})
+        );
+        assert_eq!(
+            vault_value(&client, "apply/credentials/telegram")
+                .await
+                .unwrap(),
+            json!({"kind": "token", "token": FAKE_TELEGRAM})
+        );
+        let anthropic = vault_value(&client, "apply/credentials/anthropic")
+            .await
+            .unwrap();
+        assert_eq!(anthropic["accessToken"], FAKE_ACCESS);
+        assert_eq!(anthropic["refreshToken"], FAKE_REFRESH);
+        assert_eq!(anthropic["expiresAt"], 1_900_000_000_000i64);
+        // The chain's Vault provider reads back what was migrated.
+        let via_provider = chain
+            .vault()
+            .unwrap()
+            .get("anthropic")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(via_provider
+            .secrets
+            .same_as(&plan.items[0].credential().secrets));
+
+        // The journal: 0600, a header, one line per item, no values.
+        let meta = std::fs::metadata(&journal).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        let text = std::fs::read_to_string(&journal).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["journal"], JOURNAL_KIND);
+        assert_eq!(lines[0]["prefix"], "apply");
+        assert_eq!(lines.len(), 4);
+        assert!(!text.contains(FAKE_OPENAI) && !text.contains(FAKE_ACCESS));
+
+        // Rerun with the journal: nothing asked of Vault, nothing written.
+        let again = apply(&chain, &plan, &options(&journal), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(again.count("already_migrated"), 3);
+        // Rerun without the journal: Vault itself says it is there.
+        let fresh = dir.join("other.journal");
+        let plan2 = super::plan(&chain).await.unwrap();
+        let third = apply(&chain, &plan2, &options(&fresh), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(third.count("already_present"), 3);
+        for name in ["openai", "telegram", "anthropic"] {
+            assert_eq!(
+                current_version(&client, &format!("apply/credentials/{name}")).await,
+                1,
+                "{name} written more than once"
+            );
+        }
+        assert_eq!(std::fs::read_to_string(&journal).unwrap(), text);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_different_value_in_vault_is_a_conflict_until_overwrite() {
+        let server = start_vault().await;
+        let dir = temp_dir("conflict");
+        let chain = setup(&server, &dir, "conflict", &sources_json());
+        let client = server.client(None);
+        let theirs = json!({"kind": "api_key", "apiKey": "sk-proj-FAKE-already-in-vault"});
+        client
+            .write(
+                "conflict/credentials/openai",
+                &SecretData::try_from_value(theirs.clone(), "x").unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
+        let journal = dir.join("j");
+        let plan = plan(&chain).await.unwrap();
+        let report = apply(&chain, &plan, &options(&journal), &no_progress())
+            .await
+            .unwrap();
+        let expected_theirs = fingerprint(theirs.as_object().unwrap());
+        assert_eq!(
+            outcome_of(&report, "openai"),
+            &Outcome::Conflict {
+                existing_fingerprint: expected_theirs
+            }
+        );
+        assert_eq!(report.count("created"), 2);
+        assert_eq!(report.problems(), 1);
+        assert_eq!(
+            vault_value(&client, "conflict/credentials/openai")
+                .await
+                .unwrap(),
+            theirs,
+            "a conflict must leave Vault's value alone"
+        );
+        // A rerun (journal kept) still reports it: conflicts are not "done".
+        let again = apply(&chain, &plan, &options(&journal), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(outcome_of(&again, "openai").label(), "conflict");
+        assert_eq!(again.count("already_migrated"), 2);
+
+        let overwrite = MigrateOptions {
+            overwrite: true,
+            ..options(&journal)
+        };
+        let forced = apply(&chain, &plan, &overwrite, &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome_of(&forced, "openai"),
+            &Outcome::Overwritten { version: 2 }
+        );
+        assert_eq!(
+            vault_value(&client, "conflict/credentials/openai")
+                .await
+                .unwrap()["apiKey"],
+            FAKE_OPENAI
+        );
+        // The old value is still Vault's version 1 (KV v2 keeps history): nothing lost.
+        let v1 = client
+            .read("conflict/credentials/openai", Some(1))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(v1.data.unwrap().expose_secret(), &theirs);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_deleted_latest_version_is_not_a_conflict() {
+        let server = start_vault().await;
+        let dir = temp_dir("deleted");
+        let chain = setup(
+            &server,
+            &dir,
+            "deleted",
+            &json!({"openai": {"apiKey": FAKE_OPENAI}}),
+        );
+        let client = server.client(None);
+        client
+            .write(
+                "deleted/credentials/openai",
+                &SecretData::try_from_value(json!({"apiKey": "old"}), "x").unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
+        client.delete("deleted/credentials/openai").await.unwrap();
+        let plan = plan(&chain).await.unwrap();
+        let report = apply(&chain, &plan, &options(&dir.join("j")), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome_of(&report, "openai"),
+            &Outcome::Created { version: 2 }
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn read_back_that_differs_is_an_error_without_values() {
+        let server = start_vault().await;
+        let client = server.client(None);
+        client
+            .write(
+                "rb/x",
+                &SecretData::try_from_value(json!({"apiKey": "sk-FAKE-written"}), "x").unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
+        let good = fingerprint(json!({"apiKey": "sk-FAKE-written"}).as_object().unwrap());
+        verify(&client, "rb/x", &good).await.unwrap();
+        let other = fingerprint(json!({"apiKey": "sk-FAKE-intended"}).as_object().unwrap());
+        let err = verify(&client, "rb/x", &other).await.unwrap_err();
+        assert_eq!(err.code(), "CONFLICT");
+        assert!(err.message.contains("rb/x") && err.message.contains(&other));
+        assert!(!err.message.contains("sk-FAKE"));
+        // Nothing there at all is a mismatch too.
+        assert_eq!(
+            verify(&client, "rb/missing", &good)
+                .await
+                .unwrap_err()
+                .code(),
+            "CONFLICT"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_journal_resumes_tolerates_a_torn_line_and_refuses_garbage() {
+        let server = start_vault().await;
+        let dir = temp_dir("journal");
+        let chain = setup(&server, &dir, "jr", &sources_json());
+        let client = server.client(None);
+        let plan = plan(&chain).await.unwrap();
+        let header = json!({"journal": JOURNAL_KIND, "version": 1, "vault": server.addr, "mount": "secret", "prefix": "jr"});
+        let fp = |name: &str| {
+            plan.items
+                .iter()
+                .find(|i| i.name == name)
+                .unwrap()
+                .fingerprint
+                .clone()
+        };
+
+        // Resume: the journal says openai was done; it is not asked of Vault again (trusting
+        // the journal is what makes a resumed run cheap), the others are migrated.
+        let journal = dir.join("resume.journal");
+        std::fs::write(
+            &journal,
+            format!(
+                "{header}\n{}\n{{\"name\":\"telegr",
+                json!({"name": "openai", "fingerprint": fp("openai"), "outcome": "created", "version": 1})
+            ),
+        )
+        .unwrap();
+        let report = apply(&chain, &plan, &options(&journal), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(outcome_of(&report, "openai"), &Outcome::AlreadyMigrated);
+        // The torn line (killed mid-append) is ignored: telegram is migrated.
+        assert_eq!(
+            outcome_of(&report, "telegram"),
+            &Outcome::Created { version: 1 }
+        );
+        assert!(vault_value(&client, "jr/credentials/openai")
+            .await
+            .is_none());
+        // The torn fragment was cut off: every line parses, and the next run reads it cleanly.
+        let text = std::fs::read_to_string(&journal).unwrap();
+        assert!(text.ends_with('\n'));
+        assert!(
+            text.lines()
+                .all(|l| serde_json::from_str::<Value>(l).is_ok()),
+            "{text}"
+        );
+        assert!(!text.contains("telegr\n"));
+        let again = apply(&chain, &plan, &options(&journal), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(again.count("already_migrated"), 3);
+
+        // A changed fingerprint in the journal means the source changed: migrated again.
+        let changed = dir.join("changed.journal");
+        std::fs::write(
+            &changed,
+            format!(
+                "{header}\n{}\n",
+                json!({"name": "openai", "fingerprint": "0000000000000000", "outcome": "created"})
+            ),
+        )
+        .unwrap();
+        let report = apply(&chain, &plan, &options(&changed), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome_of(&report, "openai"),
+            &Outcome::Created { version: 1 }
+        );
+
+        // Garbage, a corrupt middle line, a foreign header: clear errors naming file and line.
+        for (name, content, line) in [
+            ("garbage.journal", "this is not json\n".to_string(), 1),
+            ("foreign.journal", "{\"journal\":\"something-else\",\"version\":1,\"vault\":\"\",\"mount\":\"\",\"prefix\":\"\"}\n".to_string(), 1),
+            ("middle.journal", format!("{header}\nnot json\n{}\n", json!({"name": "a", "fingerprint": "x", "outcome": "created"})), 2),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, &content).unwrap();
+            let err = apply(&chain, &plan, &options(&path), &no_progress())
+                .await
+                .unwrap_err();
+            assert_eq!(err.code(), "INVALID_SOURCE", "{name}");
+            assert!(err.message.contains(name), "{}", err.message);
+            assert!(err.message.contains(&format!("line {line}")), "{}", err.message);
+            assert!(err.message.contains("move it away"), "{}", err.message);
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), content, "left as found");
+        }
+
+        // Killed while writing the header: started over.
+        let torn_header = dir.join("torn-header.journal");
+        std::fs::write(&torn_header, "{\"journal\":\"openclaw-vau").unwrap();
+        let report = apply(&chain, &plan, &options(&torn_header), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(report.problems(), 0);
+        let first = std::fs::read_to_string(&torn_header).unwrap();
+        let h: Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+        assert_eq!(h["prefix"], "jr");
+
+        // A journal of another target is kept aside, not trusted.
+        let other = dir.join("other.journal");
+        std::fs::write(
+            &other,
+            format!(
+                "{}\n{}\n",
+                json!({"journal": JOURNAL_KIND, "version": 1, "vault": "http://elsewhere:8200", "mount": "secret", "prefix": "jr"}),
+                json!({"name": "telegram", "fingerprint": fp("telegram"), "outcome": "created"})
+            ),
+        )
+        .unwrap();
+        let report = apply(&chain, &plan, &options(&other), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(outcome_of(&report, "telegram"), &Outcome::AlreadyPresent);
+        assert!(dir.join("other.journal.old").exists());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_source_changing_during_the_run_ends_with_its_newest_value() {
+        let server = start_vault().await;
+        let dir = temp_dir("changing");
+        let file = dir.join("source.json");
+        write_source(&file, &sources_json());
+        let path = file.clone();
+        // The second read of `anthropic` (after the write and read-back) finds a refreshed token,
+        // as when Claude Code refreshes its file mid-migration.
+        let source =
+            JsonFileSource::new(&file, "test-files", SourceGroup::Files).on_get(move |name, n| {
+                if name == "anthropic" && n == 2 {
+                    let mut v = sources_json();
+                    v["anthropic"]["access"] = json!("sk-ant-oat01-FAKE-refreshed");
+                    write_source(&path, &v);
+                }
+            });
+        let chain = chain_with(server.client(None), "chg", vec![Arc::new(source)]);
+        let journal = dir.join("j");
+        let plan = plan(&chain).await.unwrap();
+        let report = apply(&chain, &plan, &options(&journal), &no_progress())
+            .await
+            .unwrap();
+        let client = server.client(None);
+        let now = vault_value(&client, "chg/credentials/anthropic")
+            .await
+            .unwrap();
+        assert_eq!(now["accessToken"], "sk-ant-oat01-FAKE-refreshed");
+        let Outcome::UpdatedDuringRun {
+            version,
+            fingerprint: fp,
+        } = outcome_of(&report, "anthropic").clone()
+        else {
+            panic!("{:?}", outcome_of(&report, "anthropic"));
+        };
+        assert_eq!(version, 2);
+        assert_eq!(fp, fingerprint(now.as_object().unwrap()));
+        assert!(report.count("created") == 2 && report.problems() == 0);
+        // The journal records the newest fingerprint: a rerun (planning the new value) skips it.
+        let plan2 = super::plan(&chain).await.unwrap();
+        let again = apply(&chain, &plan2, &options(&journal), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(again.count("already_migrated"), 3);
+        assert_eq!(
+            current_version(&client, "chg/credentials/anthropic").await,
+            2
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn kv_v1_mounts_create_only_where_nothing_is() {
+        let server = start_vault().await;
+        let root = server.client(None);
+        root.request(
+            "POST",
+            "sys/mounts/kv1",
+            Some(
+                SecretData::try_from_value(json!({"type": "kv", "options": {"version": "1"}}), "x")
+                    .unwrap(),
+            ),
+        )
+        .await
+        .unwrap();
+        let dir = temp_dir("kv1");
+        let file = dir.join("source.json");
+        write_source(&file, &sources_json());
+        let v1 = server.client(Some("kv1"));
+        v1.write(
+            "one/credentials/telegram",
+            &SecretData::try_from_value(json!({"token": "999:FAKE-theirs"}), "x").unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+        let chain = chain_with(
+            v1.clone(),
+            "one",
+            vec![Arc::new(JsonFileSource::new(
+                &file,
+                "test-files",
+                SourceGroup::Files,
+            ))],
+        );
+        let plan = plan(&chain).await.unwrap();
+        assert_eq!(plan.items[0].vault_path, "kv1/one/credentials/anthropic");
+        let report = apply(&chain, &plan, &options(&dir.join("j")), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome_of(&report, "openai"),
+            &Outcome::Created { version: 0 }
+        );
+        assert_eq!(outcome_of(&report, "telegram").label(), "conflict");
+        assert_eq!(
+            vault_value(&v1, "one/credentials/telegram").await.unwrap()["token"],
+            "999:FAKE-theirs"
+        );
+        let again = apply(&chain, &plan, &options(&dir.join("j2")), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(again.count("already_present"), 2);
+    }
+}

@@ -1,0 +1,2016 @@
+//! OpenClaw's config file (`openclaw.json`, JSON5) and the environment it runs with, merged into
+//! the settings of the credential chain: the `credentials` section, `options.config` overrides,
+//! then `VAULT_*` / `OPENCLAW_VAULT_*` variables, which win, as in OpenClaw.
+//!
+//! The environment is OpenClaw's effective one: process env > `<cwd>/.env` > `<stateDir>/.env` >
+//! the config's `env` block; an existing non-empty variable is never overridden.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Map, Value};
+
+use super::paths::OpenClawPaths;
+use crate::chain::Fallback;
+use crate::credential::SourceGroup;
+use crate::error::{Error, ErrorCode, Result};
+use crate::local_file::{self, LocalFile};
+use vault_client::auth::{Login, SecretInput};
+use vault_client::config::{ClientConfig, ClientOptions, KvVersion};
+use vault_client::secret::json_kind;
+use vault_client::tls::{Source, TlsSettings};
+
+/// A variable lookup shared across threads (the process env, or a map a test passes). Owned,
+/// because [`EffectiveEnv`] keeps it for the env provider. Same type as `credentials::EnvLookup`.
+pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// The folder under the KV mount when none is configured (OpenClaw issue 4727's layout).
+pub const DEFAULT_PREFIX: &str = "openclaw";
+
+/// Where the credentials come from: Vault first, or local sources only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderMode {
+    /// Vault first, local sources as the fallback allows.
+    Vault,
+    /// Keychain, local files and env only.
+    Local,
+}
+
+impl ProviderMode {
+    /// `vault` or `local`, as written in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderMode::Vault => "vault",
+            ProviderMode::Local => "local",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "vault" => Some(ProviderMode::Vault),
+            "local" => Some(ProviderMode::Local),
+            _ => None,
+        }
+    }
+}
+
+/// Which layer of the effective environment a variable came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvOrigin {
+    /// The process environment.
+    Process,
+    /// A `.env` file (`<cwd>/.env` or `<stateDir>/.env`).
+    DotEnv(PathBuf),
+    /// The `env` block (or `env.vars`) of this config file.
+    ConfigEnv(PathBuf),
+}
+
+impl EnvOrigin {
+    /// The file it came from, if any.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            EnvOrigin::Process => None,
+            EnvOrigin::DotEnv(p) | EnvOrigin::ConfigEnv(p) => Some(p),
+        }
+    }
+}
+
+struct EnvLayer {
+    origin: EnvOrigin,
+    vars: BTreeMap<String, SecretString>,
+}
+
+/// OpenClaw's effective environment: the process env, then `<cwd>/.env`, `<stateDir>/.env` and the
+/// config's `env` block, each read once when the config is loaded. Empty values count as unset.
+/// Cheap to clone; `Debug` shows names, never values.
+#[derive(Clone)]
+pub struct EffectiveEnv {
+    process: EnvLookup,
+    /// File layers in precedence order (after the process env).
+    layers: Arc<Vec<EnvLayer>>,
+    /// The `.env` files OpenClaw would read, in precedence order (present or not).
+    dotenv_files: Arc<Vec<PathBuf>>,
+    /// Names of the process variables, when the caller can enumerate them (see `with_process_names`).
+    process_names: Option<Arc<Vec<String>>>,
+}
+
+impl fmt::Debug for EffectiveEnv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EffectiveEnv")
+            .field(
+                "layers",
+                &self
+                    .layers
+                    .iter()
+                    .map(|l| (&l.origin, l.vars.keys().collect::<Vec<_>>()))
+                    .collect::<Vec<_>>(),
+            )
+            .field("dotenv_files", &self.dotenv_files)
+            .finish()
+    }
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.filter(|v| !v.trim().is_empty())
+}
+
+impl EffectiveEnv {
+    /// Only the process env (or whatever `process` looks up): no file layers.
+    pub fn process_only(process: EnvLookup) -> Self {
+        EffectiveEnv {
+            process,
+            layers: Arc::new(Vec::new()),
+            dotenv_files: Arc::new(Vec::new()),
+            process_names: None,
+        }
+    }
+
+    /// Records the names the process env holds (`std::env::vars()` keys), so the env provider
+    /// can list variables found by its generic `<NAME>_API_KEY` rule. A lookup alone cannot
+    /// enumerate them.
+    pub fn with_process_names(mut self, names: Vec<String>) -> Self {
+        self.process_names = Some(Arc::new(names));
+        self
+    }
+
+    /// The value OpenClaw would see; `None` when unset or empty in every layer.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.lookup(name).map(|(v, _)| v)
+    }
+
+    /// The layer the value of `name` comes from.
+    pub fn source_of(&self, name: &str) -> Option<EnvOrigin> {
+        self.lookup(name).map(|(_, o)| o)
+    }
+
+    /// Value and origin together.
+    pub fn lookup(&self, name: &str) -> Option<(String, EnvOrigin)> {
+        if let Some(v) = non_empty((self.process)(name)) {
+            return Some((v, EnvOrigin::Process));
+        }
+        self.layers.iter().find_map(|layer| {
+            let v = layer.vars.get(name)?.expose_secret();
+            (!v.trim().is_empty()).then(|| (v.to_string(), layer.origin.clone()))
+        })
+    }
+
+    /// The process lookup alone (no file layers).
+    pub fn process(&self) -> &EnvLookup {
+        &self.process
+    }
+
+    /// `get` as an owned lookup, for code that takes an [`EnvLookup`].
+    pub fn as_lookup(&self) -> EnvLookup {
+        let me = self.clone();
+        Arc::new(move |name| me.get(name))
+    }
+
+    /// `<cwd>/.env` then `<stateDir>/.env` (whichever apply), present or not.
+    pub fn dotenv_files(&self) -> &[PathBuf] {
+        &self.dotenv_files
+    }
+
+    /// Every variable name known to be set: the file layers', and the process's when given
+    /// through [`EffectiveEnv::with_process_names`]. Sorted, without duplicates.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .layers
+            .iter()
+            .flat_map(|l| l.vars.keys().cloned())
+            .chain(self.process_names.iter().flat_map(|n| n.iter().cloned()))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+/// A problem in the config or environment that does not stop loading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigWarning {
+    /// The file it is about (`None` for `options.config` and process variables).
+    pub file: Option<PathBuf>,
+    /// `credentials.vault.token`, a variable name, or empty for the whole file.
+    pub json_path: String,
+    /// What is wrong and what to do; never a secret value.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{}: ", file.display())?;
+        }
+        if !self.json_path.is_empty() {
+            write!(f, "{}: ", self.json_path)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// The chain's settings as the config and environment give them.
+#[derive(Debug, Clone)]
+pub struct CredentialsConfig {
+    /// `OPENCLAW_VAULT_PROVIDER`, else vault when `VAULT_ADDR` is set, else `credentials.provider`.
+    pub provider: ProviderMode,
+    /// The final source order; `vault` is dropped when the provider is local.
+    pub order: Vec<SourceGroup>,
+    /// `OPENCLAW_VAULT_FALLBACK`, else `credentials.fallback` (default local).
+    pub fallback: Fallback,
+    /// `credentials.cacheTtlMs`.
+    pub cache_ttl: Option<Duration>,
+    /// `credentials.maxStaleMs`: how long a last known good value may be served.
+    pub max_stale: Option<Duration>,
+    /// `credentials.refreshAheadMs`.
+    pub refresh_ahead: Option<Duration>,
+    /// The folder under the KV mount (`OPENCLAW_VAULT_PREFIX`, `credentials.vault.prefix`).
+    pub prefix: String,
+    /// `Some` exactly when the provider is vault (its address is then known).
+    pub vault: Option<ClientConfig>,
+    /// The audit log file (`OPENCLAW_VAULT_AUDIT_LOG`, `credentials.audit.path`).
+    pub audit: Option<PathBuf>,
+}
+
+/// What [`load_config`] found.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    /// The config file read, if one exists.
+    pub file: Option<PathBuf>,
+    /// The chain's settings.
+    pub credentials: CredentialsConfig,
+    /// OpenClaw's effective environment.
+    pub env: EffectiveEnv,
+    /// Problems that did not stop loading (unknown keys, plaintext tokens, file modes, empty vars).
+    pub warnings: Vec<ConfigWarning>,
+}
+
+/// Variables the describe view reports the origin of (never the value).
+const DESCRIBED_VARS: &[&str] = &[
+    "VAULT_ADDR",
+    "VAULT_AGENT_ADDR",
+    "VAULT_TOKEN",
+    "VAULT_TOKEN_FILE",
+    "VAULT_NAMESPACE",
+    "OPENCLAW_VAULT_PROVIDER",
+    "OPENCLAW_VAULT_PREFIX",
+    "OPENCLAW_VAULT_KV_MOUNT",
+    "OPENCLAW_VAULT_KV_VERSION",
+    "OPENCLAW_VAULT_FALLBACK",
+    "OPENCLAW_VAULT_AUDIT_LOG",
+    "OPENCLAW_VAULT_AUTH_METHOD",
+];
+
+impl LoadedConfig {
+    /// A view without secrets, for `loadConfig()` in JS and the CLI's `status`: where things come
+    /// from, the Vault address, namespace, mount, prefix and auth method, and whether a token is
+    /// set (never the token).
+    pub fn describe(&self) -> Value {
+        let c = &self.credentials;
+        let ms = |d: Option<Duration>| d.map(|d| json!(d.as_millis() as u64));
+        let vault = c.vault.as_ref().map(|v| {
+            json!({
+                "addr": v.addr.as_str(),
+                "namespace": v.namespace,
+                "mount": v.mount,
+                "kvVersion": v.kv_version.map(KvVersion::number),
+                "prefix": c.prefix,
+                "auth": v.login.as_ref().map(Login::name).unwrap_or("token"),
+                "tokenSet": v.token.is_some(),
+                "tls": {
+                    "caCert": v.tls.ca_cert.as_ref().map(|s| s.path.display().to_string()),
+                    "caPath": v.tls.ca_path.as_ref().map(|s| s.path.display().to_string()),
+                    "clientCert": v.tls.client_cert.is_some(),
+                    "serverName": v.tls.server_name,
+                    "skipVerify": v.tls.skip_verify,
+                },
+            })
+        });
+        let mut env = Map::new();
+        for var in DESCRIBED_VARS {
+            if let Some(origin) = self.env.source_of(var) {
+                let from = match origin {
+                    EnvOrigin::Process => "process".to_string(),
+                    EnvOrigin::DotEnv(p) => p.display().to_string(),
+                    EnvOrigin::ConfigEnv(p) => format!("{} (env block)", p.display()),
+                };
+                env.insert((*var).to_string(), Value::String(from));
+            }
+        }
+        json!({
+            "file": self.file.as_ref().map(|f| f.display().to_string()),
+            "provider": c.provider.as_str(),
+            "order": c.order.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+            "fallback": match c.fallback { Fallback::Local => "local", Fallback::None => "none" },
+            "cacheTtlMs": ms(c.cache_ttl),
+            "maxStaleMs": ms(c.max_stale),
+            "refreshAheadMs": ms(c.refresh_ahead),
+            "prefix": c.prefix,
+            "vault": vault,
+            "audit": c.audit.as_ref().map(|p| p.display().to_string()),
+            "env": env,
+            "dotenvFiles": self.env.dotenv_files().iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "warnings": self.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Parses a file read by `local_file` as JSON5. `INVALID_CONFIG` naming the file, line and column
+/// (1-based); never the content.
+pub fn parse_json5(file: &LocalFile) -> Result<Value> {
+    let text = std::str::from_utf8(&file.bytes).map_err(|e| {
+        Error::invalid_config(format!(
+            "{}: is not UTF-8 text (byte {})",
+            file.path.display(),
+            e.valid_up_to()
+        ))
+    })?;
+    json5::from_str::<Value>(text).map_err(|e| {
+        // Only the crate's own codes: a custom message could quote the input.
+        let what = e
+            .code()
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "invalid value".into());
+        let at = e
+            .position()
+            .map(|p| format!("line {}, column {}", p.line + 1, p.column + 1))
+            .unwrap_or_else(|| "unknown position".into());
+        Error::invalid_config(format!(
+            "{}: is not valid JSON5 ({at}: {what})",
+            file.path.display()
+        ))
+    })
+}
+
+/// Where a `credentials` object came from, for errors and warnings.
+#[derive(Clone)]
+struct Origin {
+    /// The config file, or `None` for `options.config`.
+    file: Option<PathBuf>,
+    /// `credentials` or `options.config`.
+    root: &'static str,
+}
+
+impl Origin {
+    fn path(&self, rest: &str) -> String {
+        if rest.is_empty() {
+            self.root.to_string()
+        } else {
+            format!("{}.{rest}", self.root)
+        }
+    }
+
+    fn error(&self, rest: &str, what: impl fmt::Display) -> Error {
+        let path = self.path(rest);
+        match &self.file {
+            Some(f) => Error::invalid_config(format!("{}: `{path}` {what}", f.display())),
+            None => Error::invalid_config(format!("`{path}` {what}")),
+        }
+    }
+
+    fn warning(&self, rest: &str, message: impl Into<String>) -> ConfigWarning {
+        ConfigWarning {
+            file: self.file.clone(),
+            json_path: self.path(rest),
+            message: message.into(),
+        }
+    }
+
+    /// How a file option is named in later TLS / auth errors.
+    fn source(&self, rest: &str, path: &str) -> Source {
+        let from = match &self.file {
+            Some(f) => format!("{} in {}", self.path(rest), f.display()),
+            None => self.path(rest),
+        };
+        Source::new(path, from)
+    }
+}
+
+/// The `vault.auth` object, checked.
+#[derive(Clone, Default)]
+struct AuthSection {
+    method: Option<String>,
+    mount: Option<String>,
+    role: Option<String>,
+    role_id: Option<SecretInput>,
+    secret_id: Option<SecretInput>,
+    username: Option<String>,
+    password: Option<SecretInput>,
+    jwt_file: Option<Source>,
+    token_file: Option<Source>,
+    name: Option<String>,
+}
+
+/// One `credentials` object, checked; `None` is "not given here".
+#[derive(Clone, Default)]
+struct Section {
+    provider: Option<ProviderMode>,
+    order: Option<Vec<SourceGroup>>,
+    fallback: Option<Fallback>,
+    cache_ttl: Option<Duration>,
+    max_stale: Option<Duration>,
+    refresh_ahead: Option<Duration>,
+    addr: Option<String>,
+    token: Option<SecretString>,
+    token_file: Option<Source>,
+    namespace: Option<String>,
+    mount: Option<String>,
+    kv_version: Option<Option<KvVersion>>,
+    prefix: Option<String>,
+    auth: Option<AuthSection>,
+    tls: Option<TlsSettings>,
+    audit: Option<PathBuf>,
+    /// Whether a `vault` object was given at all (for the "provider is not vault" warning).
+    has_vault: bool,
+}
+
+const CREDENTIALS_KEYS: &[&str] = &[
+    "provider",
+    "order",
+    "fallback",
+    "cacheTtlMs",
+    "maxStaleMs",
+    "refreshAheadMs",
+    "vault",
+    "audit",
+];
+const VAULT_KEYS: &[&str] = &[
+    "addr",
+    "token",
+    "tokenFile",
+    "namespace",
+    "mount",
+    "kvVersion",
+    "prefix",
+    "auth",
+    "tls",
+];
+const AUTH_KEYS: &[&str] = &[
+    "method",
+    "mount",
+    "role",
+    "roleId",
+    "roleIdFile",
+    "secretId",
+    "secretIdFile",
+    "username",
+    "password",
+    "passwordFile",
+    "jwtFile",
+    "tokenFile",
+    "name",
+];
+const TLS_KEYS: &[&str] = &[
+    "caCert",
+    "caPath",
+    "clientCert",
+    "clientKey",
+    "serverName",
+    "skipVerify",
+];
+const AUDIT_KEYS: &[&str] = &["path"];
+const AUTH_METHODS: &[&str] = &[
+    "token",
+    "token_file",
+    "approle",
+    "userpass",
+    "jwt",
+    "kubernetes",
+    "cert",
+];
+/// The longest duration a `*Ms` option accepts: 30 days.
+const MAX_MS: f64 = 30.0 * 24.0 * 3600.0 * 1000.0;
+
+/// The closest known key, when it is close enough to be a likely typo.
+fn suggestion(key: &str, known: &'static [&'static str]) -> Option<&'static str> {
+    let lower = key.to_ascii_lowercase();
+    known
+        .iter()
+        .map(|k| (*k, strsim::jaro_winkler(&lower, &k.to_ascii_lowercase())))
+        .filter(|(_, score)| *score >= 0.8)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(k, _)| k)
+}
+
+struct Parser<'a> {
+    origin: &'a Origin,
+    warnings: &'a mut Vec<ConfigWarning>,
+}
+
+impl Parser<'_> {
+    fn object<'v>(&self, value: &'v Value, at: &str) -> Result<&'v Map<String, Value>> {
+        value.as_object().ok_or_else(|| {
+            self.origin
+                .error(at, format!("must be an object, got {}", json_kind(value)))
+        })
+    }
+
+    fn unknown_keys(
+        &mut self,
+        object: &Map<String, Value>,
+        at: &str,
+        known: &'static [&'static str],
+    ) {
+        for key in object.keys() {
+            if known.contains(&key.as_str()) {
+                continue;
+            }
+            let path = if at.is_empty() {
+                key.clone()
+            } else {
+                format!("{at}.{key}")
+            };
+            let message = match suggestion(key, known) {
+                Some(s) => format!("unknown key, ignored (did you mean `{s}`?)"),
+                None => format!("unknown key, ignored (known keys: {})", known.join(", ")),
+            };
+            self.warnings.push(self.origin.warning(&path, message));
+        }
+    }
+
+    /// A string from a fixed set; any other type or value names the choices.
+    fn choice(
+        &self,
+        object: &Map<String, Value>,
+        key: &str,
+        choices: &[&str],
+    ) -> Result<Option<String>> {
+        match object.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if choices.contains(&s.trim()) => Ok(Some(s.trim().to_string())),
+            Some(other) => Err(self.origin.error(
+                key,
+                format!(
+                    "must be one of {}, got {}",
+                    choices
+                        .iter()
+                        .map(|c| format!("\"{c}\""))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    short(other)
+                ),
+            )),
+        }
+    }
+
+    fn string(&self, object: &Map<String, Value>, at: &str, key: &str) -> Result<Option<String>> {
+        match object.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Err(self.origin.error(
+                &join(at, key),
+                "must be a non-empty string, got an empty string",
+            )),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+            Some(other) => Err(self.origin.error(
+                &join(at, key),
+                format!("must be a string, got {}", json_kind(other)),
+            )),
+        }
+    }
+
+    /// A secret string: the type is checked without ever echoing the value.
+    fn secret(
+        &self,
+        object: &Map<String, Value>,
+        at: &str,
+        key: &str,
+    ) -> Result<Option<SecretString>> {
+        match object.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Err(self.origin.error(
+                &join(at, key),
+                "must be a non-empty string, got an empty string",
+            )),
+            Some(Value::String(s)) => Ok(Some(SecretString::from(s.trim().to_string()))),
+            Some(other) => Err(self.origin.error(
+                &join(at, key),
+                format!("must be a string, got {}", json_kind(other)),
+            )),
+        }
+    }
+
+    fn file(&self, object: &Map<String, Value>, at: &str, key: &str) -> Result<Option<Source>> {
+        Ok(self
+            .string(object, at, key)?
+            .map(|p| self.origin.source(&join(at, key), &p)))
+    }
+
+    fn millis(&self, object: &Map<String, Value>, key: &str) -> Result<Option<Duration>> {
+        match object.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => {
+                let ms = n.as_f64().unwrap_or(f64::NAN);
+                if !(ms.is_finite() && (0.0..=MAX_MS).contains(&ms) && ms.fract() == 0.0) {
+                    return Err(self.origin.error(
+                        key,
+                        format!(
+                            "must be a whole number of milliseconds from 0 to {MAX_MS}, got {n}"
+                        ),
+                    ));
+                }
+                Ok(Some(Duration::from_millis(ms as u64)))
+            }
+            Some(other) => Err(self.origin.error(
+                key,
+                format!("must be a number of milliseconds, got {}", json_kind(other)),
+            )),
+        }
+    }
+
+    fn section(&mut self, value: &Value) -> Result<Section> {
+        let object = self.object(value, "")?;
+        self.unknown_keys(object, "", CREDENTIALS_KEYS);
+        let mut s = Section {
+            provider: self
+                .choice(object, "provider", &["vault", "local"])?
+                .and_then(|p| ProviderMode::parse(&p)),
+            ..Section::default()
+        };
+        match object.get("order") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                let mut order = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let at = format!("order[{i}]");
+                    let group = item.as_str().and_then(SourceGroup::parse).ok_or_else(|| {
+                        self.origin.error(
+                            &at,
+                            format!(
+                                "must be one of \"vault\", \"keychain\", \"files\", \"env\", got {}",
+                                short(item)
+                            ),
+                        )
+                    })?;
+                    if order.contains(&group) {
+                        return Err(self
+                            .origin
+                            .error(&at, format!("repeats \"{}\"", group.as_str())));
+                    }
+                    order.push(group);
+                }
+                if order.is_empty() {
+                    return Err(self.origin.error(
+                        "order",
+                        "must name at least one of \"vault\", \"keychain\", \"files\", \"env\"",
+                    ));
+                }
+                s.order = Some(order);
+            }
+            Some(other) => {
+                return Err(self.origin.error(
+                    "order",
+                    format!(
+                        "must be an array of source groups, got {}",
+                        json_kind(other)
+                    ),
+                ))
+            }
+        }
+        s.fallback = self
+            .choice(object, "fallback", &["local", "none"])?
+            .and_then(|f| parse_fallback(&f));
+        s.cache_ttl = self.millis(object, "cacheTtlMs")?;
+        s.max_stale = self.millis(object, "maxStaleMs")?;
+        s.refresh_ahead = self.millis(object, "refreshAheadMs")?;
+        if let Some(v) = object.get("vault").filter(|v| !v.is_null()) {
+            s.has_vault = true;
+            self.vault(v, &mut s)?;
+        }
+        if let Some(a) = object.get("audit").filter(|v| !v.is_null()) {
+            let audit = self.object(a, "audit")?;
+            self.unknown_keys(audit, "audit", AUDIT_KEYS);
+            s.audit = self.string(audit, "audit", "path")?.map(PathBuf::from);
+        }
+        Ok(s)
+    }
+
+    fn vault(&mut self, value: &Value, s: &mut Section) -> Result<()> {
+        let v = self.object(value, "vault")?;
+        self.unknown_keys(v, "vault", VAULT_KEYS);
+        if let Some(addr) = self.string(v, "vault", "addr")? {
+            ClientConfig::new(&addr)
+                .map_err(|e| self.origin.error("vault.addr", rest_of(&e.message, "addr")))?;
+            s.addr = Some(addr);
+        }
+        s.token = self.secret(v, "vault", "token")?;
+        if s.token.is_some() {
+            self.warnings.push(self.origin.warning(
+                "vault.token",
+                "a Vault token is written in plaintext in the config; set VAULT_TOKEN or point \
+                 `tokenFile` at a file readable only by you (chmod 600) instead",
+            ));
+        }
+        s.token_file = self.file(v, "vault", "tokenFile")?;
+        s.namespace = self.string(v, "vault", "namespace")?;
+        s.mount = self.string(v, "vault", "mount")?;
+        // ClientConfig's own checks, on this object's values, so errors point here.
+        let check = |key: &str, options: ClientOptions| {
+            ClientConfig::from_options(ClientOptions {
+                addr: Some("http://127.0.0.1:8200".into()),
+                ..options
+            })
+            .map(drop)
+            .map_err(|e| {
+                self.origin
+                    .error(&join("vault", key), rest_of(&e.message, key))
+            })
+        };
+        check(
+            "token",
+            ClientOptions {
+                token: s.token.clone(),
+                ..Default::default()
+            },
+        )?;
+        check(
+            "namespace",
+            ClientOptions {
+                namespace: s.namespace.clone(),
+                ..Default::default()
+            },
+        )?;
+        check(
+            "mount",
+            ClientOptions {
+                mount: s.mount.clone(),
+                ..Default::default()
+            },
+        )?;
+        s.prefix = self.string(v, "vault", "prefix")?;
+        if let Some(p) = &s.prefix {
+            if p.trim_matches('/')
+                .split('/')
+                .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+            {
+                return Err(self.origin.error(
+                    "vault.prefix",
+                    format!("must be a Vault path without empty, `.` or `..` segments, got {p:?}"),
+                ));
+            }
+        }
+        s.kv_version = match v.get("kvVersion") {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) if n.as_u64() == Some(1) => Some(Some(KvVersion::V1)),
+            Some(Value::Number(n)) if n.as_u64() == Some(2) => Some(Some(KvVersion::V2)),
+            Some(Value::String(t)) if matches!(t.trim(), "1" | "2" | "auto") => {
+                Some(match t.trim() {
+                    "1" => Some(KvVersion::V1),
+                    "2" => Some(KvVersion::V2),
+                    _ => None,
+                })
+            }
+            Some(other) => {
+                return Err(self.origin.error(
+                    "vault.kvVersion",
+                    format!("must be 1, 2 or \"auto\", got {}", short(other)),
+                ))
+            }
+        };
+        if let Some(a) = v.get("auth").filter(|a| !a.is_null()) {
+            s.auth = Some(self.auth(a)?);
+        }
+        if let Some(t) = v.get("tls").filter(|t| !t.is_null()) {
+            let t = self.object(t, "vault.tls")?;
+            self.unknown_keys(t, "vault.tls", TLS_KEYS);
+            let at = "vault.tls";
+            s.tls = Some(TlsSettings {
+                ca_cert: self.file(t, at, "caCert")?,
+                ca_path: self.file(t, at, "caPath")?,
+                extra_ca: None,
+                client_cert: self.file(t, at, "clientCert")?,
+                client_key: self.file(t, at, "clientKey")?,
+                server_name: self.string(t, at, "serverName")?,
+                skip_verify: match t.get("skipVerify") {
+                    None | Some(Value::Null) => false,
+                    Some(Value::Bool(b)) => *b,
+                    Some(other) => {
+                        return Err(self.origin.error(
+                            "vault.tls.skipVerify",
+                            format!("must be true or false, got {}", json_kind(other)),
+                        ))
+                    }
+                },
+            });
+        }
+        Ok(())
+    }
+
+    fn auth(&mut self, value: &Value) -> Result<AuthSection> {
+        let at = "vault.auth";
+        let a = self.object(value, at)?;
+        self.unknown_keys(a, at, AUTH_KEYS);
+        let secret_input = |p: &Self, key: &str, file_key: &str| -> Result<Option<SecretInput>> {
+            if let Some(v) = p.secret(a, at, key)? {
+                return Ok(Some(SecretInput::Value {
+                    value: v,
+                    from: p.origin.path(&join(at, key)),
+                }));
+            }
+            Ok(p.file(a, at, file_key)?.map(SecretInput::File))
+        };
+        let method = self
+            .string(a, at, "method")?
+            .map(|m| m.to_ascii_lowercase());
+        if let Some(m) = &method {
+            if !AUTH_METHODS.contains(&m.as_str()) {
+                return Err(self.origin.error(
+                    "vault.auth.method",
+                    format!("must be one of {}, got {m:?}", AUTH_METHODS.join(", ")),
+                ));
+            }
+        }
+        for key in ["secretId", "password"] {
+            if a.get(key).is_some_and(Value::is_string) {
+                self.warnings.push(self.origin.warning(
+                    &join(at, key),
+                    format!(
+                        "a secret is written in plaintext in the config; use `{key}File` instead"
+                    ),
+                ));
+            }
+        }
+        Ok(AuthSection {
+            method,
+            mount: self.string(a, at, "mount")?,
+            role: self.string(a, at, "role")?,
+            role_id: secret_input(self, "roleId", "roleIdFile")?,
+            secret_id: secret_input(self, "secretId", "secretIdFile")?,
+            username: self.string(a, at, "username")?,
+            password: secret_input(self, "password", "passwordFile")?,
+            jwt_file: self.file(a, at, "jwtFile")?,
+            token_file: self.file(a, at, "tokenFile")?,
+            name: self.string(a, at, "name")?,
+        })
+    }
+}
+
+fn join(at: &str, key: &str) -> String {
+    if at.is_empty() {
+        key.to_string()
+    } else {
+        format!("{at}.{key}")
+    }
+}
+
+/// A short, non-secret description of a bad enum-like value: strings up to 20 characters are
+/// quoted (they are option names, not secrets), anything else by its JSON kind.
+fn short(v: &Value) -> String {
+    match v {
+        Value::String(s) if s.chars().count() <= 20 => format!("{s:?}"),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => json_kind(other).to_string(),
+    }
+}
+
+/// `ClientConfig`'s messages start with the option's own name; keep what follows it.
+fn rest_of<'m>(message: &'m str, name: &str) -> &'m str {
+    message
+        .strip_prefix(&format!("option `{name}`"))
+        .or_else(|| message.strip_prefix(name))
+        .map(|r| r.trim_start_matches(':').trim_start())
+        .unwrap_or(message)
+}
+
+fn parse_fallback(s: &str) -> Option<Fallback> {
+    match s.trim() {
+        "local" => Some(Fallback::Local),
+        "none" => Some(Fallback::None),
+        _ => None,
+    }
+}
+
+/// Overrides replace the file's keys one by one; `vault` is merged one level deeper (its `auth`
+/// and `tls` objects are replaced whole).
+fn merge(base: Section, over: Section) -> Section {
+    Section {
+        provider: over.provider.or(base.provider),
+        order: over.order.or(base.order),
+        fallback: over.fallback.or(base.fallback),
+        cache_ttl: over.cache_ttl.or(base.cache_ttl),
+        max_stale: over.max_stale.or(base.max_stale),
+        refresh_ahead: over.refresh_ahead.or(base.refresh_ahead),
+        addr: over.addr.or(base.addr),
+        token: over.token.or(base.token),
+        token_file: over.token_file.or(base.token_file),
+        namespace: over.namespace.or(base.namespace),
+        mount: over.mount.or(base.mount),
+        kv_version: over.kv_version.or(base.kv_version),
+        prefix: over.prefix.or(base.prefix),
+        auth: over.auth.or(base.auth),
+        tls: over.tls.or(base.tls),
+        audit: over.audit.or(base.audit),
+        has_vault: over.has_vault || base.has_vault,
+    }
+}
+
+impl AuthSection {
+    fn login(&self, origin: &Origin) -> Result<Option<Login>> {
+        let method = self.method.clone().unwrap_or_else(|| {
+            // Inferred from what is given, so `{roleId, secretIdFile}` alone means AppRole.
+            if self.role_id.is_some() {
+                "approle".into()
+            } else if self.username.is_some() {
+                "userpass".into()
+            } else if self.token_file.is_some() {
+                "token_file".into()
+            } else {
+                "token".into()
+            }
+        });
+        let mount = |default: &str| self.mount.clone().unwrap_or_else(|| default.to_string());
+        let need = |what: &str| {
+            origin.error(
+                "vault.auth",
+                format!("with method \"{method}\" needs `{what}`"),
+            )
+        };
+        Ok(Some(match method.as_str() {
+            "token" => return Ok(None),
+            "token_file" => {
+                Login::TokenFile(self.token_file.clone().ok_or_else(|| need("tokenFile"))?)
+            }
+            "approle" => Login::AppRole {
+                mount: mount("approle"),
+                role_id: self
+                    .role_id
+                    .clone()
+                    .ok_or_else(|| need("roleId` or `roleIdFile"))?,
+                secret_id: self.secret_id.clone(),
+            },
+            "userpass" => Login::UserPass {
+                mount: mount("userpass"),
+                username: self.username.clone().ok_or_else(|| need("username"))?,
+                password: self
+                    .password
+                    .clone()
+                    .ok_or_else(|| need("password` or `passwordFile"))?,
+            },
+            "jwt" => Login::Jwt {
+                mount: mount("jwt"),
+                role: self.role.clone().ok_or_else(|| need("role"))?,
+                jwt: self.jwt_file.clone().ok_or_else(|| need("jwtFile"))?,
+            },
+            "kubernetes" => Login::Kubernetes {
+                mount: mount("kubernetes"),
+                role: self.role.clone().ok_or_else(|| need("role"))?,
+                jwt: self.jwt_file.clone().unwrap_or_else(|| {
+                    origin.source(
+                        "vault.auth.jwtFile",
+                        vault_client::auth::KUBERNETES_JWT_PATH,
+                    )
+                }),
+            },
+            "cert" => Login::Cert {
+                mount: mount("cert"),
+                name: self.name.clone().or_else(|| self.role.clone()),
+            },
+            _ => return Ok(None),
+        }))
+    }
+}
+
+/// Variables whose empty value is reported (they are treated as unset).
+const WATCHED_VARS: &[&str] = &[
+    "VAULT_ADDR",
+    "VAULT_AGENT_ADDR",
+    "VAULT_TOKEN",
+    "VAULT_TOKEN_FILE",
+    "VAULT_NAMESPACE",
+    "VAULT_CACERT",
+    "VAULT_CAPATH",
+    "VAULT_CLIENT_CERT",
+    "VAULT_CLIENT_KEY",
+    "VAULT_TLS_SERVER_NAME",
+    "VAULT_SKIP_VERIFY",
+    "OPENCLAW_VAULT_PROVIDER",
+    "OPENCLAW_VAULT_PREFIX",
+    "OPENCLAW_VAULT_KV_MOUNT",
+    "OPENCLAW_VAULT_KV_VERSION",
+    "OPENCLAW_VAULT_FALLBACK",
+    "OPENCLAW_VAULT_AUDIT_LOG",
+    "OPENCLAW_VAULT_AUTH_METHOD",
+];
+
+/// Reads a `.env` file into a layer, warning about (and skipping) what cannot be used.
+fn read_dotenv(path: &Path, warnings: &mut Vec<ConfigWarning>) -> Option<EnvLayer> {
+    let warn = |warnings: &mut Vec<ConfigWarning>, message: String| {
+        warnings.push(ConfigWarning {
+            file: Some(path.to_path_buf()),
+            json_path: String::new(),
+            message,
+        })
+    };
+    let file = match local_file::read_credential_file(path, local_file::MAX_CREDENTIAL_FILE_BYTES) {
+        Ok(Some(f)) => f,
+        Ok(None) => return None,
+        Err(e) => {
+            warn(warnings, format!("not read: {}", e.message));
+            return None;
+        }
+    };
+    for w in &file.warnings {
+        warnings.push(ConfigWarning {
+            file: Some(path.to_path_buf()),
+            json_path: String::new(),
+            message: w.clone(),
+        });
+    }
+    Some(EnvLayer {
+        origin: EnvOrigin::DotEnv(path.to_path_buf()),
+        vars: parse_dotenv(&file, &mut |m| warn(warnings, m)),
+    })
+}
+
+/// Parses `.env` bytes with dotenvy, without touching the process environment. Lines it cannot
+/// parse are skipped with a warning (dotenvy's error holds the line, so it is never shown).
+/// dotenvy expands `${VAR}` in values from earlier lines and from the real process env.
+pub fn parse_dotenv(
+    file: &LocalFile,
+    warn: &mut dyn FnMut(String),
+) -> BTreeMap<String, SecretString> {
+    let mut vars = BTreeMap::new();
+    let mut bad = 0usize;
+    for item in dotenvy::from_read_iter(&file.bytes[..]) {
+        match item {
+            Ok((k, v)) => {
+                vars.insert(k, SecretString::from(v));
+            }
+            Err(dotenvy::Error::LineParse(..)) | Err(dotenvy::Error::EnvVar(_)) => bad += 1,
+            Err(dotenvy::Error::Io(e)) => {
+                warn(format!("could not be read to the end ({})", e.kind()));
+                break;
+            }
+            Err(_) => bad += 1,
+        }
+        // An unterminated quote ends the iterator after its error; others go on.
+    }
+    if bad > 0 {
+        warn(format!(
+            "{bad} line(s) could not be parsed as KEY=value and were ignored ({} variable(s) read)",
+            vars.len()
+        ));
+    }
+    vars
+}
+
+/// The config's `env` block: string values directly under `env`, and `env.vars`.
+fn config_env_layer(
+    doc: &Value,
+    file: &Path,
+    warnings: &mut Vec<ConfigWarning>,
+) -> Option<EnvLayer> {
+    let env = doc.get("env")?;
+    let Some(env) = env.as_object() else {
+        warnings.push(ConfigWarning {
+            file: Some(file.to_path_buf()),
+            json_path: "env".into(),
+            message: format!("must be an object, got {}; ignored", json_kind(env)),
+        });
+        return None;
+    };
+    let mut vars = BTreeMap::new();
+    let mut take = |map: &Map<String, Value>, at: &str, skip_objects: bool| {
+        for (k, v) in map {
+            match v {
+                Value::String(s) => {
+                    vars.insert(k.clone(), SecretString::from(s.clone()));
+                }
+                // `env.vars`, `env.shellEnv` and other settings live beside the variables.
+                Value::Object(_) | Value::Bool(_) if skip_objects => {}
+                other => warnings.push(ConfigWarning {
+                    file: Some(file.to_path_buf()),
+                    json_path: format!("{at}.{k}"),
+                    message: format!("must be a string, got {}; ignored", json_kind(other)),
+                }),
+            }
+        }
+    };
+    take(env, "env", true);
+    if let Some(Value::Object(more)) = env.get("vars") {
+        // `env.vars` wins over a same-named direct key: it is the documented place.
+        take(more, "env.vars", false);
+    }
+    Some(EnvLayer {
+        origin: EnvOrigin::ConfigEnv(file.to_path_buf()),
+        vars,
+    })
+}
+
+fn expand_home(p: &str, home: Option<&Path>) -> PathBuf {
+    match (p.strip_prefix("~/"), home) {
+        (Some(rest), Some(h)) => h.join(rest),
+        _ => PathBuf::from(p),
+    }
+}
+
+/// Finds and reads OpenClaw's config, builds the effective environment and the chain settings.
+///
+/// `env` looks up process variables; `cwd` is the directory whose `.env` OpenClaw reads;
+/// `overrides` is a `credentials` object (same shape and checks, named `options.config` in
+/// errors) whose keys replace the file's. A missing file gives the defaults. `INVALID_CONFIG`
+/// for malformed JSON5, wrong types, bad values, or a vault provider without an address; the
+/// message names the file, the JSON path and what was expected, never a secret.
+pub fn load_config(
+    paths: &OpenClawPaths,
+    env: &EnvLookup,
+    cwd: Option<&Path>,
+    overrides: Option<&Value>,
+) -> Result<LoadedConfig> {
+    let mut warnings = Vec::new();
+    let candidate = paths.config_file();
+    let (file, doc) = match &candidate {
+        None => (None, Value::Null),
+        Some(path) => {
+            match local_file::read_credential_file(path, local_file::MAX_CREDENTIAL_FILE_BYTES) {
+                Ok(Some(f)) => {
+                    for w in &f.warnings {
+                        warnings.push(ConfigWarning {
+                            file: Some(path.clone()),
+                            json_path: String::new(),
+                            message: w.clone(),
+                        });
+                    }
+                    (Some(path.clone()), parse_json5(&f)?)
+                }
+                Ok(None) => {
+                    if paths.config_override.is_some() {
+                        warnings.push(ConfigWarning {
+                        file: Some(path.clone()),
+                        json_path: String::new(),
+                        message: "OPENCLAW_CONFIG_PATH names a file that does not exist; using defaults".into(),
+                    });
+                    }
+                    (None, Value::Null)
+                }
+                Err(e) if e.code == ErrorCode::InvalidSource => {
+                    return Err(Error::invalid_config(e.message))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    if !doc.is_null() && !doc.is_object() {
+        return Err(Error::invalid_config(format!(
+            "{}: the top level must be an object, got {}",
+            file.as_deref().unwrap_or(Path::new("config")).display(),
+            json_kind(&doc)
+        )));
+    }
+
+    // The effective environment.
+    let mut dotenv_files: Vec<PathBuf> = Vec::new();
+    if let Some(cwd) = cwd {
+        dotenv_files.push(cwd.join(".env"));
+    }
+    if let Some(state) = paths.state_dotenv() {
+        if !dotenv_files.contains(&state) {
+            dotenv_files.push(state);
+        }
+    }
+    let mut layers = Vec::new();
+    for path in &dotenv_files {
+        if let Some(layer) = read_dotenv(path, &mut warnings) {
+            layers.push(layer);
+        }
+    }
+    if let Some(f) = &file {
+        if let Some(layer) = config_env_layer(&doc, f, &mut warnings) {
+            layers.push(layer);
+        }
+    }
+    let effective = EffectiveEnv {
+        process: env.clone(),
+        layers: Arc::new(layers),
+        dotenv_files: Arc::new(dotenv_files),
+        process_names: None,
+    };
+    for var in WATCHED_VARS {
+        let empty_in = |v: Option<&str>| v.is_some_and(|v| v.trim().is_empty());
+        if empty_in(env(var).as_deref()) {
+            warnings.push(ConfigWarning {
+                file: None,
+                json_path: (*var).into(),
+                message: "is set but empty; treated as unset".into(),
+            });
+        }
+        for layer in effective.layers.iter() {
+            if empty_in(layer.vars.get(*var).map(|s| s.expose_secret())) {
+                warnings.push(ConfigWarning {
+                    file: layer.origin.file().map(Path::to_path_buf),
+                    json_path: (*var).into(),
+                    message: "is set but empty; treated as unset".into(),
+                });
+            }
+        }
+    }
+
+    // The `credentials` sections.
+    let file_origin = Origin {
+        file: file.clone(),
+        root: "credentials",
+    };
+    let mut section = match doc.get("credentials").filter(|c| !c.is_null()) {
+        Some(c) => Parser {
+            origin: &file_origin,
+            warnings: &mut warnings,
+        }
+        .section(c)?,
+        None => Section::default(),
+    };
+    let over_origin = Origin {
+        file: None,
+        root: "options.config",
+    };
+    if let Some(o) = overrides.filter(|o| !o.is_null()) {
+        let over = Parser {
+            origin: &over_origin,
+            warnings: &mut warnings,
+        }
+        .section(o)?;
+        section = merge(section, over);
+    }
+    // The origin used for errors about merged values: the file unless only overrides exist.
+    let origin = if overrides.is_some() && file.is_none() {
+        &over_origin
+    } else {
+        &file_origin
+    };
+
+    let get = |name: &str| effective.get(name);
+    let var_error = |var: &str, what: &str| Error::invalid_config(format!("{var} {what}"));
+
+    // Provider: OPENCLAW_VAULT_PROVIDER, else VAULT_ADDR implies vault, else the config.
+    let (provider, provider_from) = if let Some(p) = get("OPENCLAW_VAULT_PROVIDER") {
+        let mode = ProviderMode::parse(&p).ok_or_else(|| {
+            var_error(
+                "OPENCLAW_VAULT_PROVIDER",
+                &format!(
+                    "must be \"vault\" or \"local\", got {}",
+                    short(&Value::String(p.clone()))
+                ),
+            )
+        })?;
+        (mode, "OPENCLAW_VAULT_PROVIDER=vault".to_string())
+    } else if get("VAULT_ADDR").is_some() || get("VAULT_AGENT_ADDR").is_some() {
+        (ProviderMode::Vault, "VAULT_ADDR".to_string())
+    } else {
+        (
+            section.provider.unwrap_or(ProviderMode::Local),
+            format!("`{}: \"vault\"`", origin.path("provider")),
+        )
+    };
+    if provider == ProviderMode::Local && section.has_vault && section.provider.is_none() {
+        warnings.push(origin.warning(
+            "vault",
+            "is set but `provider` is not \"vault\": Vault is not used (set `provider: \"vault\"`)",
+        ));
+    }
+    let fallback = match get("OPENCLAW_VAULT_FALLBACK") {
+        Some(f) => parse_fallback(&f)
+            .ok_or_else(|| var_error("OPENCLAW_VAULT_FALLBACK", "must be \"local\" or \"none\""))?,
+        None => section.fallback.unwrap_or(Fallback::Local),
+    };
+    let mut order = section
+        .order
+        .clone()
+        .unwrap_or_else(|| SourceGroup::DEFAULT_ORDER.to_vec());
+    if provider == ProviderMode::Local {
+        order.retain(|g| *g != SourceGroup::Vault);
+        if order.is_empty() {
+            return Err(origin.error(
+                "order",
+                "names only \"vault\" but the provider is local: no source is left",
+            ));
+        }
+    } else if !order.contains(&SourceGroup::Vault) {
+        warnings.push(origin.warning(
+            "order",
+            "does not include \"vault\" although the provider is vault: Vault is never asked",
+        ));
+    }
+    let prefix = match get("OPENCLAW_VAULT_PREFIX") {
+        Some(p) => {
+            let p = p.trim().trim_matches('/').to_string();
+            if p.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+                return Err(var_error(
+                    "OPENCLAW_VAULT_PREFIX",
+                    "must be a Vault path without empty, `.` or `..` segments",
+                ));
+            }
+            p
+        }
+        None => section
+            .prefix
+            .clone()
+            .map(|p| p.trim_matches('/').to_string())
+            .unwrap_or_else(|| DEFAULT_PREFIX.to_string()),
+    };
+    let home = paths.user_home.as_deref();
+    let audit = get("OPENCLAW_VAULT_AUDIT_LOG")
+        .map(|p| expand_home(p.trim(), home))
+        .or_else(|| {
+            section
+                .audit
+                .as_ref()
+                .map(|p| expand_home(&p.to_string_lossy(), home))
+        });
+
+    let vault = match provider {
+        ProviderMode::Local => None,
+        ProviderMode::Vault => Some(vault_client_config(
+            &section,
+            origin,
+            &effective,
+            home,
+            &provider_from,
+        )?),
+    };
+
+    Ok(LoadedConfig {
+        file,
+        credentials: CredentialsConfig {
+            provider,
+            order,
+            fallback,
+            cache_ttl: section.cache_ttl,
+            max_stale: section.max_stale,
+            refresh_ahead: section.refresh_ahead,
+            prefix,
+            vault,
+            audit,
+        },
+        env: effective,
+        warnings,
+    })
+}
+
+/// The Vault client's configuration: the config's values, each replaced by its variable when
+/// that is set (checked by `ClientConfig::from_env`, so errors name the variable).
+fn vault_client_config(
+    section: &Section,
+    origin: &Origin,
+    env: &EffectiveEnv,
+    home: Option<&Path>,
+    provider_from: &str,
+) -> Result<ClientConfig> {
+    let set = |name: &str| env.get(name).is_some();
+    let from_env = ClientConfig::from_env(|n| env.get(n), home)?;
+    let env_addr = set("VAULT_ADDR") || set("VAULT_AGENT_ADDR");
+    let addr = match (&section.addr, env_addr) {
+        (_, true) => from_env.addr.to_string(),
+        (Some(a), false) => a.clone(),
+        (None, false) => {
+            let what = format!(
+                "is required because {provider_from} selects Vault: expected a URL such as \"https://vault.example.com:8200\" here or in VAULT_ADDR"
+            );
+            return Err(if provider_from.starts_with("OPENCLAW_") {
+                Error::invalid_config(format!("`{}` {what}", origin.path("vault.addr")))
+            } else {
+                origin.error("vault.addr", what)
+            });
+        }
+    };
+    let map_err = |e: vault_client::VaultError| {
+        // from_options names options as "option `x`"; point at the config's key instead.
+        let msg = e
+            .message
+            .replace("option `", &format!("`{}.", origin.path("vault")));
+        match &origin.file {
+            Some(f) => Error::invalid_config(format!("{}: {msg}", f.display())),
+            None => Error::invalid_config(msg),
+        }
+    };
+    let file_login = match &section.auth {
+        Some(a) => a.login(origin)?,
+        None => None,
+    }
+    .or_else(|| section.token_file.clone().map(Login::TokenFile));
+    let mut config = ClientConfig::from_options(ClientOptions {
+        addr: Some(addr),
+        token: section.token.clone(),
+        namespace: section.namespace.clone(),
+        mount: section.mount.clone(),
+        kv_version: section.kv_version.flatten().map(KvVersion::number),
+        tls: section.tls.clone().unwrap_or_default(),
+        login: file_login,
+        ..Default::default()
+    })
+    .map_err(map_err)?;
+    if env_addr {
+        config.addr = from_env.addr.clone();
+    }
+    // Login files (token, JWT, secret id) are read and checked when the client is built.
+    // Env wins, field by field.
+    if set("VAULT_TOKEN") {
+        config.token = from_env.token.clone();
+        config.login = None;
+    } else if config.token.is_none() && config.login.is_none() {
+        // `~/.vault-token`, as the Vault CLI.
+        config.token = from_env.token.clone();
+    }
+    if set("OPENCLAW_VAULT_AUTH_METHOD") || (set("VAULT_TOKEN_FILE") && !set("VAULT_TOKEN")) {
+        config.login = from_env.login.clone();
+        if config.login.is_some() {
+            config.token = None;
+        }
+    }
+    if set("VAULT_NAMESPACE") {
+        config.namespace = from_env.namespace.clone();
+    }
+    if set("OPENCLAW_VAULT_KV_MOUNT") {
+        config.mount = from_env.mount.clone();
+    }
+    if set("OPENCLAW_VAULT_KV_VERSION") {
+        config.kv_version = from_env.kv_version;
+    }
+    let t = &from_env.tls;
+    if set("VAULT_CACERT") {
+        config.tls.ca_cert = t.ca_cert.clone();
+    }
+    if set("VAULT_CAPATH") {
+        config.tls.ca_path = t.ca_path.clone();
+    }
+    if set("VAULT_CLIENT_CERT") {
+        config.tls.client_cert = t.client_cert.clone();
+    }
+    if set("VAULT_CLIENT_KEY") {
+        config.tls.client_key = t.client_key.clone();
+    }
+    if set("VAULT_TLS_SERVER_NAME") {
+        config.tls.server_name = t.server_name.clone();
+    }
+    if set("VAULT_SKIP_VERIFY") {
+        config.tls.skip_verify = t.skip_verify;
+    }
+    config.tls.extra_ca = t.extra_ca.clone();
+    // Only the environment sets these.
+    config.proxy = from_env.proxy;
+    config.retry = from_env.retry;
+    config.timeout = from_env.timeout;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openclaw_vault_test_support::env_of;
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+
+    const TOKEN: &str = "hvs.SECRET-token-value";
+
+    struct Home {
+        dir: PathBuf,
+    }
+
+    impl Home {
+        fn new(name: &str) -> Home {
+            let dir =
+                std::env::temp_dir().join(format!("ocv-config-{name}-{}", std::process::id()));
+            let _ = fs::remove_dir_all(&dir);
+            fs::create_dir_all(dir.join(".openclaw")).unwrap();
+            Home { dir }
+        }
+
+        fn write(&self, rel: &str, text: &str) -> PathBuf {
+            let p = self.dir.join(rel);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(&p, text).unwrap();
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+            p
+        }
+
+        fn load(
+            &self,
+            vars: &[(&str, &str)],
+            cwd: Option<&Path>,
+            overrides: Option<&Value>,
+        ) -> Result<LoadedConfig> {
+            let mut all = vec![("HOME", self.dir.to_str().unwrap())];
+            all.extend_from_slice(vars);
+            let lookup: EnvLookup = Arc::new(env_of(&all));
+            let paths = OpenClawPaths::from_env(&*lookup);
+            load_config(&paths, &lookup, cwd, overrides)
+        }
+    }
+
+    impl Drop for Home {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn err_of(r: Result<LoadedConfig>) -> Error {
+        let e = r.unwrap_err();
+        assert_eq!(e.code(), "INVALID_CONFIG", "{}", e.message);
+        assert!(!e.message.contains(TOKEN), "leaked: {}", e.message);
+        e
+    }
+
+    #[test]
+    fn no_file_gives_defaults() {
+        let home = Home::new("defaults");
+        let c = home.load(&[], None, None).unwrap();
+        assert_eq!(c.file, None);
+        assert_eq!(c.credentials.provider, ProviderMode::Local);
+        assert_eq!(
+            c.credentials.order,
+            vec![SourceGroup::Keychain, SourceGroup::Files, SourceGroup::Env]
+        );
+        assert_eq!(c.credentials.fallback, Fallback::Local);
+        assert_eq!(c.credentials.prefix, "openclaw");
+        assert!(c.credentials.vault.is_none());
+        assert!(c.credentials.audit.is_none());
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.describe()["provider"], "local");
+    }
+
+    #[test]
+    fn json5_comments_trailing_commas_unquoted_keys() {
+        let home = Home::new("json5");
+        home.write(
+            ".openclaw/openclaw.json",
+            r#"// OpenClaw config
+            {
+              /* block comment */
+              credentials: {
+                provider: 'vault',
+                order: ["vault", "env",],
+                fallback: "none",
+                cacheTtlMs: 60000,
+                vault: {
+                  addr: "http://127.0.0.1:8200/",
+                  namespace: "team/a",
+                  mount: "kv",
+                  kvVersion: 2,
+                  prefix: "/apps/oc/",
+                  tokenFile: "/run/vault/token",
+                },
+                audit: { path: "~/audit.log" },
+              },
+            }"#,
+        );
+        fs::write(home.dir.join("tok"), "hvs.file\n").unwrap();
+        home.write(
+            ".openclaw/openclaw.json",
+            &fs::read_to_string(home.dir.join(".openclaw/openclaw.json"))
+                .unwrap()
+                .replace("/run/vault/token", home.dir.join("tok").to_str().unwrap()),
+        );
+        let c = home.load(&[], None, None).unwrap();
+        let cr = &c.credentials;
+        assert_eq!(c.file, Some(home.dir.join(".openclaw/openclaw.json")));
+        assert_eq!(cr.provider, ProviderMode::Vault);
+        assert_eq!(cr.order, vec![SourceGroup::Vault, SourceGroup::Env]);
+        assert_eq!(cr.fallback, Fallback::None);
+        assert_eq!(cr.cache_ttl, Some(Duration::from_secs(60)));
+        assert_eq!(cr.prefix, "apps/oc");
+        assert_eq!(cr.audit, Some(home.dir.join("audit.log")));
+        let v = cr.vault.as_ref().unwrap();
+        assert_eq!(v.addr.as_str(), "http://127.0.0.1:8200/");
+        assert_eq!(v.namespace.as_deref(), Some("team/a"));
+        assert_eq!(v.mount, "kv");
+        assert_eq!(v.kv_version, Some(KvVersion::V2));
+        assert_eq!(v.login.as_ref().map(Login::name), Some("token_file"));
+        let d = c.describe();
+        assert_eq!(d["vault"]["auth"], "token_file");
+        assert_eq!(d["vault"]["tokenSet"], false);
+    }
+
+    #[test]
+    fn legacy_moltbot_json_is_found() {
+        let home = Home::new("legacy");
+        fs::remove_dir_all(home.dir.join(".openclaw")).unwrap();
+        home.write(
+            ".moltbot/moltbot.json",
+            r#"{credentials: {provider: "vault", vault: {addr: "http://vault.local:8200"}}}"#,
+        );
+        let c = home.load(&[], None, None).unwrap();
+        assert_eq!(c.file, Some(home.dir.join(".moltbot/moltbot.json")));
+        assert_eq!(
+            c.credentials.vault.unwrap().addr.host_str(),
+            Some("vault.local")
+        );
+    }
+
+    #[test]
+    fn env_wins_over_file() {
+        let home = Home::new("envwins");
+        home.write(
+            ".openclaw/openclaw.json",
+            r#"{credentials: {provider: "vault", fallback: "local", vault: {addr: "http://file:8200", namespace: "file-ns", mount: "filekv", prefix: "fileprefix"}, audit: {path: "/file/audit"}}}"#,
+        );
+        let c = home
+            .load(
+                &[
+                    ("VAULT_ADDR", "http://env:8200"),
+                    ("VAULT_TOKEN", TOKEN),
+                    ("VAULT_NAMESPACE", "env-ns"),
+                    ("OPENCLAW_VAULT_KV_MOUNT", "envkv"),
+                    ("OPENCLAW_VAULT_PREFIX", "envprefix"),
+                    ("OPENCLAW_VAULT_AUDIT_LOG", "/env/audit"),
+                    ("OPENCLAW_VAULT_FALLBACK", "none"),
+                ],
+                None,
+                None,
+            )
+            .unwrap();
+        let cr = &c.credentials;
+        let v = cr.vault.as_ref().unwrap();
+        assert_eq!(v.addr.host_str(), Some("env"));
+        assert_eq!(v.namespace.as_deref(), Some("env-ns"));
+        assert_eq!(v.mount, "envkv");
+        assert_eq!(v.token.as_ref().unwrap().expose_secret(), TOKEN);
+        assert_eq!(cr.prefix, "envprefix");
+        assert_eq!(cr.audit, Some(PathBuf::from("/env/audit")));
+        assert_eq!(cr.fallback, Fallback::None);
+        // Neither Debug nor describe shows the token.
+        assert!(!format!("{c:?}").contains(TOKEN));
+        let d = c.describe().to_string();
+        assert!(!d.contains(TOKEN), "{d}");
+        assert!(d.contains("\"tokenSet\":true"));
+        assert_eq!(c.describe()["env"]["VAULT_TOKEN"], "process");
+
+        // VAULT_ADDR implies vault over a file saying local, unless the env says local.
+        home.write(
+            ".openclaw/openclaw.json",
+            r#"{credentials: {provider: "local"}}"#,
+        );
+        let c = home
+            .load(&[("VAULT_ADDR", "http://env:8200")], None, None)
+            .unwrap();
+        assert_eq!(c.credentials.provider, ProviderMode::Vault);
+        let c = home
+            .load(
+                &[
+                    ("VAULT_ADDR", "http://env:8200"),
+                    ("OPENCLAW_VAULT_PROVIDER", "local"),
+                ],
+                None,
+                None,
+            )
+            .unwrap();
+        assert_eq!(c.credentials.provider, ProviderMode::Local);
+        assert!(c.credentials.vault.is_none());
+        assert!(!c.credentials.order.contains(&SourceGroup::Vault));
+    }
+
+    #[test]
+    fn env_token_and_auth_replace_the_files_login() {
+        let home = Home::new("envauth");
+        let role_id = home.write("role-id", "role-FAKE\n");
+        home.write(
+            ".openclaw/openclaw.json",
+            &format!(
+                r#"{{credentials: {{provider: "vault", vault: {{addr: "http://v:8200", tokenFile: "/missing/token",
+                  auth: {{roleIdFile: "{}", secretIdFile: "/missing/secret"}}}}}}}}"#,
+                role_id.display()
+            ),
+        );
+        // The file's AppRole login (method inferred from roleIdFile) is kept without env.
+        let c = home.load(&[], None, None).unwrap();
+        let v = c.credentials.vault.unwrap();
+        assert_eq!(v.login.as_ref().map(Login::name), Some("approle"));
+        assert!(v.token.is_none());
+        // VAULT_TOKEN wins: no login, and the missing files do not matter.
+        let c = home.load(&[("VAULT_TOKEN", TOKEN)], None, None).unwrap();
+        let v = c.credentials.vault.unwrap();
+        assert!(v.login.is_none());
+        assert_eq!(v.token.unwrap().expose_secret(), TOKEN);
+        // OPENCLAW_VAULT_AUTH_METHOD wins over the file's method.
+        let c = home
+            .load(
+                &[
+                    ("OPENCLAW_VAULT_AUTH_METHOD", "kubernetes"),
+                    ("OPENCLAW_VAULT_AUTH_ROLE", "gateway"),
+                ],
+                None,
+                None,
+            )
+            .unwrap();
+        let v = c.credentials.vault.as_ref().unwrap();
+        assert_eq!(v.login.as_ref().map(Login::name), Some("kubernetes"));
+        assert_eq!(c.describe()["vault"]["auth"], "kubernetes");
+    }
+
+    #[test]
+    fn empty_env_var_is_unset_with_a_warning() {
+        let home = Home::new("emptyvar");
+        let c = home
+            .load(
+                &[("VAULT_ADDR", ""), ("OPENCLAW_VAULT_PREFIX", " ")],
+                None,
+                None,
+            )
+            .unwrap();
+        assert_eq!(c.credentials.provider, ProviderMode::Local);
+        assert_eq!(c.credentials.prefix, "openclaw");
+        let names: Vec<_> = c.warnings.iter().map(|w| w.json_path.as_str()).collect();
+        assert!(
+            names.contains(&"VAULT_ADDR") && names.contains(&"OPENCLAW_VAULT_PREFIX"),
+            "{names:?}"
+        );
+        assert!(c.warnings[0].to_string().contains("empty"));
+    }
+
+    #[test]
+    fn dotenv_precedence() {
+        let home = Home::new("dotenv");
+        let cwd = home.dir.join("work");
+        home.write(
+            "work/.env",
+            "A=cwd\nB=cwd\n# comment\nVAULT_ADDR=http://from-dotenv:8200\n",
+        );
+        home.write(".openclaw/.env", "A=state\nB=state\nC=state\nD=state\nE=\n");
+        let cfg = home.write(
+            ".openclaw/openclaw.json",
+            r#"{env: {D: "config", F: "config", vars: {G: "vars"}, shellEnv: {enabled: true}}}"#,
+        );
+        let c = home
+            .load(&[("A", "process"), ("E", "")], Some(&cwd), None)
+            .unwrap();
+        let e = &c.env;
+        assert_eq!(e.get("A").as_deref(), Some("process"));
+        assert_eq!(e.source_of("A"), Some(EnvOrigin::Process));
+        assert_eq!(e.get("B").as_deref(), Some("cwd"));
+        assert_eq!(e.source_of("B"), Some(EnvOrigin::DotEnv(cwd.join(".env"))));
+        assert_eq!(e.get("C").as_deref(), Some("state"));
+        assert_eq!(
+            e.source_of("C"),
+            Some(EnvOrigin::DotEnv(home.dir.join(".openclaw/.env")))
+        );
+        assert_eq!(e.get("D").as_deref(), Some("state"));
+        assert_eq!(e.get("F").as_deref(), Some("config"));
+        assert_eq!(e.source_of("F"), Some(EnvOrigin::ConfigEnv(cfg.clone())));
+        assert_eq!(e.get("G").as_deref(), Some("vars"));
+        assert_eq!(e.get("E"), None, "empty everywhere is unset");
+        assert_eq!(e.get("shellEnv"), None);
+        assert!(!format!("{e:?}").contains("state\""));
+        // VAULT_* from a .env file count: provider becomes vault.
+        assert_eq!(c.credentials.provider, ProviderMode::Vault);
+        assert_eq!(
+            c.credentials.vault.as_ref().unwrap().addr.host_str(),
+            Some("from-dotenv")
+        );
+        assert_eq!(
+            e.dotenv_files(),
+            &[cwd.join(".env"), home.dir.join(".openclaw/.env")]
+        );
+    }
+
+    #[test]
+    fn bad_dotenv_lines_warn_without_values() {
+        let home = Home::new("baddotenv");
+        let f = home.write(
+            ".openclaw/.env",
+            "GOOD=ok\nTHIS IS NOT=sk-FAKE-leaky\nLATER=fine\nBROKEN='sk-FAKE-unterminated\n",
+        );
+        let c = home.load(&[], None, None).unwrap();
+        assert_eq!(c.env.get("GOOD").as_deref(), Some("ok"));
+        let w: Vec<String> = c
+            .warnings
+            .iter()
+            .filter(|w| w.file.as_deref() == Some(f.as_path()))
+            .map(ToString::to_string)
+            .collect();
+        assert!(w.iter().any(|w| w.contains("could not be parsed")), "{w:?}");
+        assert!(w.iter().all(|w| !w.contains("sk-FAKE")), "{w:?}");
+    }
+
+    #[test]
+    fn malformed_json5_names_file_and_position() {
+        let home = Home::new("malformed");
+        let f = home.write(
+            ".openclaw/openclaw.json",
+            &format!("{{\n  credentials: {{\n    vault: {{ token: \"{TOKEN}\" \n  }}\n  oops\n}}"),
+        );
+        let e = err_of(home.load(&[], None, None));
+        assert!(e.message.contains(f.to_str().unwrap()), "{}", e.message);
+        assert!(e.message.contains("line 5"), "{}", e.message);
+    }
+
+    #[test]
+    fn errors_name_file_path_and_expectation() {
+        let home = Home::new("errors");
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                r#"{credentials: {cacheTtlMs: "5"}}"#,
+                "credentials.cacheTtlMs",
+                "must be a number",
+            ),
+            (
+                r#"{credentials: {provider: "cloud"}}"#,
+                "credentials.provider",
+                "one of \"vault\", \"local\", got \"cloud\"",
+            ),
+            (
+                r#"{credentials: {order: ["vault", "disk"]}}"#,
+                "credentials.order[1]",
+                "must be one of",
+            ),
+            (
+                r#"{credentials: {fallback: 1}}"#,
+                "credentials.fallback",
+                "one of \"local\", \"none\", got 1",
+            ),
+            (
+                r#"{credentials: {provider: "vault"}}"#,
+                "credentials.vault.addr",
+                "VAULT_ADDR",
+            ),
+            (
+                r#"{credentials: {vault: {addr: "vault:8200"}}}"#,
+                "credentials.vault.addr",
+                "http or https",
+            ),
+            (
+                r#"{credentials: {vault: {kvVersion: 3}}}"#,
+                "credentials.vault.kvVersion",
+                "1, 2",
+            ),
+            (
+                r#"{credentials: {vault: {tls: {skipVerify: "yes"}}}}"#,
+                "credentials.vault.tls.skipVerify",
+                "true or false",
+            ),
+            (
+                r#"{credentials: {vault: {auth: {method: "ldap"}}}}"#,
+                "credentials.vault.auth.method",
+                "approle",
+            ),
+            (
+                r#"{credentials: {vault: []}}"#,
+                "credentials.vault",
+                "must be an object",
+            ),
+            (
+                r#"{credentials: {provider: "vault", vault: {addr: "http://x:1", token: 42}}}"#,
+                "credentials.vault.token",
+                "must be a string",
+            ),
+            (
+                r#"{credentials: {provider: "vault", vault: {addr: "http://x:1", namespace: "a/../b", token: "hvs.SECRET-token-value"}}}"#,
+                "credentials.vault.namespace",
+                "",
+            ),
+            (
+                r#"{credentials: {provider: "vault", vault: {addr: "http://x:1", auth: {method: "approle"}}}}"#,
+                "credentials.vault.auth",
+                "roleId",
+            ),
+        ];
+        for (text, path, expect) in cases {
+            let f = home.write(".openclaw/openclaw.json", text);
+            let e = err_of(home.load(&[], None, None));
+            assert!(
+                e.message.contains(f.to_str().unwrap()),
+                "{text}: {}",
+                e.message
+            );
+            assert!(e.message.contains(path), "{text}: {}", e.message);
+            assert!(e.message.contains(expect), "{text}: {}", e.message);
+        }
+        // Overrides are named options.config, and their errors have no file.
+        fs::remove_file(home.dir.join(".openclaw/openclaw.json")).unwrap();
+        let e = err_of(home.load(
+            &[],
+            None,
+            Some(&json!({"vault": {"namespace": "a/../b", "token": TOKEN}})),
+        ));
+        assert!(
+            e.message.starts_with("`options.config.vault.namespace`"),
+            "{}",
+            e.message
+        );
+        let e = err_of(home.load(
+            &[],
+            None,
+            Some(&json!({"vault": {"token": "hvs.SECRET-token-value with space"}})),
+        ));
+        assert!(
+            e.message.contains("options.config.vault.token") && !e.message.contains("SECRET"),
+            "{}",
+            e.message
+        );
+        let e = err_of(home.load(&[], None, Some(&json!({"refreshAheadMs": -1}))));
+        assert!(
+            e.message.contains("options.config.refreshAheadMs"),
+            "{}",
+            e.message
+        );
+        // Bad env values name the variable.
+        let e = err_of(home.load(&[("OPENCLAW_VAULT_PROVIDER", "cloud")], None, None));
+        assert!(e.message.contains("OPENCLAW_VAULT_PROVIDER"));
+        let e = err_of(home.load(
+            &[("VAULT_ADDR", "nope"), ("VAULT_TOKEN", TOKEN)],
+            None,
+            None,
+        ));
+        assert!(e.message.contains("VAULT_ADDR"), "{}", e.message);
+        let e = err_of(home.load(&[("OPENCLAW_VAULT_FALLBACK", "maybe")], None, None));
+        assert!(e.message.contains("OPENCLAW_VAULT_FALLBACK"));
+    }
+
+    #[test]
+    fn unknown_keys_warn_with_a_suggestion() {
+        let home = Home::new("unknown");
+        let f = home.write(
+            ".openclaw/openclaw.json",
+            r#"{credentials: {provder: "local", vault: {adress: "http://x:1", tls: {caCrt: "/x"}}, zzz: 1}}"#,
+        );
+        let c = home.load(&[], None, None).unwrap();
+        let find = |p: &str| {
+            c.warnings
+                .iter()
+                .find(|w| w.json_path == p)
+                .unwrap_or_else(|| panic!("no warning for {p}: {:?}", c.warnings))
+        };
+        assert!(find("credentials.provder")
+            .message
+            .contains("did you mean `provider`"));
+        assert!(find("credentials.vault.adress")
+            .message
+            .contains("did you mean `addr`"));
+        assert!(find("credentials.vault.tls.caCrt")
+            .message
+            .contains("did you mean `caCert`"));
+        assert!(find("credentials.zzz").message.contains("known keys"));
+        assert_eq!(find("credentials.zzz").file.as_deref(), Some(f.as_path()));
+        assert!(find("credentials.provder")
+            .to_string()
+            .starts_with(f.to_str().unwrap()));
+    }
+
+    #[test]
+    fn plaintext_token_warns_and_world_readable_file_warns() {
+        let home = Home::new("plaintext");
+        let f = home.write(
+            ".openclaw/openclaw.json",
+            &format!(r#"{{credentials: {{provider: "vault", vault: {{addr: "http://x:1", token: "{TOKEN}"}}}}}}"#),
+        );
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o644)).unwrap();
+        let c = home.load(&[], None, None).unwrap();
+        let w = c
+            .warnings
+            .iter()
+            .find(|w| w.json_path == "credentials.vault.token")
+            .expect("plaintext warning");
+        assert!(w.message.contains("VAULT_TOKEN") && w.message.contains("tokenFile"));
+        assert!(c.warnings.iter().any(|w| w.message.contains("chmod 600")));
+        for w in &c.warnings {
+            assert!(!w.to_string().contains(TOKEN));
+        }
+        assert_eq!(
+            c.credentials.vault.unwrap().token.unwrap().expose_secret(),
+            TOKEN
+        );
+    }
+
+    #[test]
+    fn overrides_replace_file_keys() {
+        let home = Home::new("overrides");
+        home.write(
+            ".openclaw/openclaw.json",
+            r#"{credentials: {provider: "vault", cacheTtlMs: 1000, vault: {addr: "http://file:8200", namespace: "ns", mount: "filekv"}}}"#,
+        );
+        let c = home
+            .load(
+                &[],
+                None,
+                Some(&json!({"cacheTtlMs": 5, "vault": {"mount": "optkv"}, "order": ["env", "vault"]})),
+            )
+            .unwrap();
+        let cr = &c.credentials;
+        assert_eq!(cr.cache_ttl, Some(Duration::from_millis(5)));
+        assert_eq!(cr.order, vec![SourceGroup::Env, SourceGroup::Vault]);
+        let v = cr.vault.as_ref().unwrap();
+        assert_eq!(v.addr.host_str(), Some("file"), "vault merged one level");
+        assert_eq!(v.namespace.as_deref(), Some("ns"));
+        assert_eq!(v.mount, "optkv");
+        let c = home
+            .load(&[], None, Some(&json!({"provider": "local"})))
+            .unwrap();
+        assert_eq!(c.credentials.provider, ProviderMode::Local);
+        // Unknown keys in overrides warn under options.config.
+        let c = home
+            .load(&[], None, Some(&json!({"fallbak": "none"})))
+            .unwrap();
+        assert!(c
+            .warnings
+            .iter()
+            .any(|w| w.json_path == "options.config.fallbak" && w.file.is_none()));
+    }
+
+    #[test]
+    fn symlinked_config_is_refused() {
+        let home = Home::new("symlink");
+        let real = home.write("real.json", "{}");
+        std::os::unix::fs::symlink(&real, home.dir.join(".openclaw/openclaw.json")).unwrap();
+        let e = err_of(home.load(&[], None, None));
+        assert!(e.message.contains("symbolic link"));
+    }
+}

@@ -1,0 +1,177 @@
+//! OpenClaw's state directory and config file, found exactly the way OpenClaw finds them.
+
+use std::path::{Path, PathBuf};
+
+/// Legacy state directory names, in the order OpenClaw tries them after `~/.openclaw`.
+const LEGACY_STATE_DIRS: [&str; 3] = [".clawdbot", ".moldbot", ".moltbot"];
+/// Config file names inside the state directory, in OpenClaw's order.
+pub const CONFIG_FILE_NAMES: [&str; 4] = [
+    "openclaw.json",
+    "clawdbot.json",
+    "moldbot.json",
+    "moltbot.json",
+];
+
+/// The homes and directories one process sees. Built once from the environment; everything
+/// that reads local files takes it instead of asking the environment again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenClawPaths {
+    /// The user's home (`HOME`), where other CLIs keep their files (`~/.claude`, `~/.codex`).
+    pub user_home: Option<PathBuf>,
+    /// OpenClaw's home: `OPENCLAW_HOME`, else `user_home`.
+    pub openclaw_home: Option<PathBuf>,
+    /// `OPENCLAW_STATE_DIR` (legacy `CLAWDBOT_STATE_DIR`), else the first existing of
+    /// `~/.openclaw`, `~/.clawdbot`, `~/.moldbot`, `~/.moltbot`, else `~/.openclaw`.
+    pub state_dir: Option<PathBuf>,
+    /// `OPENCLAW_CONFIG_PATH` (legacy `CLAWDBOT_CONFIG_PATH`) when set.
+    pub config_override: Option<PathBuf>,
+    /// `CODEX_HOME`, else `~/.codex`.
+    pub codex_home: Option<PathBuf>,
+    /// `CLAUDE_CONFIG_DIR`, else `~/.claude`: where Claude Code keeps `.credentials.json`.
+    pub claude_config_dir: Option<PathBuf>,
+}
+
+fn non_empty(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    env(name).filter(|v| !v.trim().is_empty())
+}
+
+/// Expands a leading `~` (OpenClaw accepts it in its path variables).
+fn expand(value: &str, home: Option<&Path>) -> PathBuf {
+    match (value.strip_prefix("~"), home) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            home.join(rest.trim_start_matches('/'))
+        }
+        _ => PathBuf::from(value),
+    }
+}
+
+impl OpenClawPaths {
+    /// Resolves every path from `env` (a variable lookup). Existence checks touch the disk.
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let user_home = non_empty(env, "HOME").map(PathBuf::from);
+        let openclaw_home = non_empty(env, "OPENCLAW_HOME")
+            .map(|h| expand(&h, user_home.as_deref()))
+            .or_else(|| user_home.clone());
+        let home = openclaw_home.as_deref();
+        let state_dir = non_empty(env, "OPENCLAW_STATE_DIR")
+            .or_else(|| non_empty(env, "CLAWDBOT_STATE_DIR"))
+            .map(|d| expand(&d, home))
+            .or_else(|| {
+                let home = home?;
+                let preferred = home.join(".openclaw");
+                if preferred.is_dir() {
+                    return Some(preferred);
+                }
+                LEGACY_STATE_DIRS
+                    .iter()
+                    .map(|d| home.join(d))
+                    .find(|d| d.is_dir())
+                    .or(Some(preferred))
+            });
+        let config_override = non_empty(env, "OPENCLAW_CONFIG_PATH")
+            .or_else(|| non_empty(env, "CLAWDBOT_CONFIG_PATH"))
+            .map(|p| expand(&p, home));
+        let codex_home = non_empty(env, "CODEX_HOME")
+            .map(|p| expand(&p, user_home.as_deref()))
+            .or_else(|| user_home.as_ref().map(|h| h.join(".codex")));
+        let claude_config_dir = non_empty(env, "CLAUDE_CONFIG_DIR")
+            .map(|p| expand(&p, user_home.as_deref()))
+            .or_else(|| user_home.as_ref().map(|h| h.join(".claude")));
+        OpenClawPaths {
+            user_home,
+            openclaw_home,
+            state_dir,
+            config_override,
+            codex_home,
+            claude_config_dir,
+        }
+    }
+
+    /// From the real process environment.
+    pub fn from_process_env() -> Self {
+        Self::from_env(&|name| std::env::var(name).ok())
+    }
+
+    /// The config file OpenClaw would read: the override, else the first existing of
+    /// `openclaw.json`, `clawdbot.json`, `moldbot.json`, `moltbot.json` in the state directory.
+    /// `None` when there is none.
+    pub fn config_file(&self) -> Option<PathBuf> {
+        if let Some(p) = &self.config_override {
+            return Some(p.clone());
+        }
+        let dir = self.state_dir.as_ref()?;
+        CONFIG_FILE_NAMES
+            .iter()
+            .map(|n| dir.join(n))
+            .find(|p| p.exists())
+    }
+
+    /// `<stateDir>/.env`.
+    pub fn state_dotenv(&self) -> Option<PathBuf> {
+        self.state_dir.as_ref().map(|d| d.join(".env"))
+    }
+
+    /// `~/<rest>` in the user's home.
+    pub fn in_user_home(&self, rest: &str) -> Option<PathBuf> {
+        self.user_home.as_ref().map(|h| h.join(rest))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openclaw_vault_test_support::env_of;
+
+    fn temp_home(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ocv-paths-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn state_dir_follows_openclaw_rules() {
+        let home = temp_home("rules");
+        let h = home.to_str().unwrap();
+        // Nothing exists: ~/.openclaw.
+        let p = OpenClawPaths::from_env(&env_of(&[("HOME", h)]));
+        assert_eq!(p.state_dir, Some(home.join(".openclaw")));
+        assert_eq!(p.config_file(), None);
+        // Only a legacy directory exists: it wins.
+        std::fs::create_dir_all(home.join(".moltbot")).unwrap();
+        std::fs::create_dir_all(home.join(".moldbot")).unwrap();
+        let p = OpenClawPaths::from_env(&env_of(&[("HOME", h)]));
+        assert_eq!(p.state_dir, Some(home.join(".moldbot")));
+        std::fs::write(home.join(".moldbot/moltbot.json"), "{}").unwrap();
+        assert_eq!(p.config_file(), Some(home.join(".moldbot/moltbot.json")));
+        std::fs::write(home.join(".moldbot/clawdbot.json"), "{}").unwrap();
+        assert_eq!(p.config_file(), Some(home.join(".moldbot/clawdbot.json")));
+        // ~/.openclaw exists: it wins over every legacy one.
+        std::fs::create_dir_all(home.join(".openclaw")).unwrap();
+        let p = OpenClawPaths::from_env(&env_of(&[("HOME", h)]));
+        assert_eq!(p.state_dir, Some(home.join(".openclaw")));
+        // Variables win, `~` expands against OPENCLAW_HOME.
+        let p = OpenClawPaths::from_env(&env_of(&[
+            ("HOME", h),
+            ("OPENCLAW_HOME", "/srv/oc"),
+            ("CLAWDBOT_STATE_DIR", "~/state"),
+            ("CLAWDBOT_CONFIG_PATH", "~/c.json5"),
+        ]));
+        assert_eq!(p.state_dir, Some(PathBuf::from("/srv/oc/state")));
+        assert_eq!(p.config_file(), Some(PathBuf::from("/srv/oc/c.json5")));
+        assert_eq!(p.user_home, Some(home.clone()));
+        assert_eq!(p.codex_home, Some(home.join(".codex")));
+        assert_eq!(p.claude_config_dir, Some(home.join(".claude")));
+        let p = OpenClawPaths::from_env(&env_of(&[("HOME", h), ("CLAUDE_CONFIG_DIR", "~/cc")]));
+        assert_eq!(p.claude_config_dir, Some(home.join("cc")));
+        std::fs::remove_dir_all(&home).unwrap();
+    }
+
+    #[test]
+    fn no_home_means_no_default_paths() {
+        let p = OpenClawPaths::from_env(&env_of(&[("HOME", "  ")]));
+        assert_eq!(p.state_dir, None);
+        assert_eq!(p.config_file(), None);
+        assert_eq!(p.in_user_home(".claude"), None);
+    }
+}

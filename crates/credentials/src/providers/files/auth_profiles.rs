@@ -1,0 +1,677 @@
+//! OpenClaw's auth profiles, one file per agent: `<stateDir>/agents/<agentId>/agent/auth-profiles.json`
+//! (`{"version": 1, "profiles": {"<provider>:<name>": {...}}, "order", "lastGood", "usageStats"}`).
+//!
+//! A profile is `{"type": "api_key", "provider", "key"}`, `{"type": "token", "provider", "token",
+//! "expires"}` or `{"type": "oauth", "provider", "access", "refresh", "expires"}`. Names: the
+//! profile id (`anthropic:work`), and the bare provider (`anthropic`), which resolves, per agent,
+//! to `lastGood[provider]`, else the first of `order[provider]` that exists, else the first
+//! profile of that provider. Agents are searched `main` first, then the others by name.
+//!
+//! OAuth and token profiles are written back in place. Since mid-2026 OpenClaw keeps the live
+//! store in SQLite and imports this JSON once; the file is still what older gateways read.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::{
+    at_path, invalid_source, json_path, read_json, rewrite, set, typed, EpochMs, JsonFile,
+    SecretText,
+};
+use crate::credential::{
+    fields, Credential, CredentialKind, CredentialVersion, SecretFields, SourceGroup,
+};
+use crate::error::{Error, ErrorCode, Result};
+use crate::openclaw::paths::OpenClawPaths;
+use crate::providers::{CredentialProvider, Listing};
+
+/// The agent OpenClaw uses when none is named.
+pub const DEFAULT_AGENT: &str = "main";
+/// The file's name inside `<stateDir>/agents/<agentId>/agent/`.
+pub const FILE_NAME: &str = "auth-profiles.json";
+
+/// The layout of `auth-profiles.json`. Profiles are read one by one (a broken profile fails only
+/// itself); `usageStats` and unknown keys are not read and are kept on rewrite.
+#[derive(Debug, Deserialize)]
+#[serde(expecting = "an object")]
+pub struct AuthProfilesFile {
+    pub version: Option<u64>,
+    #[serde(default)]
+    pub profiles: Map<String, Value>,
+    /// Provider to profile ids, in the order OpenClaw tries them.
+    pub order: Option<HashMap<String, Vec<String>>>,
+    /// Provider to the profile id that last worked.
+    #[serde(rename = "lastGood")]
+    pub last_good: Option<HashMap<String, String>>,
+}
+
+/// What every profile has: its type and provider.
+#[derive(Debug, Deserialize)]
+#[serde(expecting = "an object")]
+struct ProfileHead {
+    #[serde(rename = "type")]
+    kind: String,
+    provider: Option<String>,
+}
+
+/// `{"type": "api_key", "provider", "key"}`.
+#[derive(Debug, Deserialize)]
+#[serde(expecting = "an object")]
+pub struct ApiKeyProfile {
+    pub key: SecretText,
+}
+
+/// `{"type": "token", "provider", "token", "expires"}`.
+#[derive(Debug, Deserialize)]
+#[serde(expecting = "an object")]
+pub struct TokenProfile {
+    pub token: SecretText,
+    pub expires: Option<EpochMs>,
+}
+
+/// `{"type": "oauth", "provider", "access", "refresh", "expires"}`.
+#[derive(Debug, Deserialize)]
+#[serde(expecting = "an object")]
+pub struct OAuthProfile {
+    pub access: SecretText,
+    pub refresh: Option<SecretText>,
+    pub expires: Option<EpochMs>,
+}
+
+/// One profile, read: its kind, provider, secrets, expiry.
+#[derive(Debug)]
+pub struct AuthProfile {
+    pub kind: CredentialKind,
+    pub provider: String,
+    pub secrets: SecretFields,
+    pub expires_at: Option<i64>,
+}
+
+/// The provider a profile belongs to: its `provider` field, else the id's part before `:`.
+fn provider_of<'a>(id: &'a str, profile: &'a Value) -> &'a str {
+    profile
+        .get("provider")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| id.split(':').next().unwrap_or(id))
+}
+
+/// Reads profile `id` of an auth-profiles document (`doc`, named `what` in errors).
+/// `Ok(None)` when there is no such profile.
+pub fn parse_auth_profile(doc: &Value, what: &str, id: &str) -> Result<Option<AuthProfile>> {
+    let Some(profile) = doc.get("profiles").and_then(|p| p.get(id)) else {
+        return Ok(None);
+    };
+    let base = json_path("profiles", id);
+    let head: ProfileHead = typed(profile, what, &base)?;
+    let provider = head
+        .provider
+        .unwrap_or_else(|| provider_of(id, profile).to_string());
+    let mut secrets = SecretFields::new();
+    let (kind, expires) = match head.kind.as_str() {
+        "api_key" => {
+            let p: ApiKeyProfile = typed(profile, what, &base)?;
+            secrets.insert(fields::API_KEY, p.key.0);
+            (CredentialKind::ApiKey, None)
+        }
+        "token" => {
+            let p: TokenProfile = typed(profile, what, &base)?;
+            secrets.insert(fields::TOKEN, p.token.0);
+            (CredentialKind::Token, p.expires)
+        }
+        "oauth" => {
+            let p: OAuthProfile = typed(profile, what, &base)?;
+            secrets.insert(fields::ACCESS_TOKEN, p.access.0);
+            if let Some(refresh) = p.refresh {
+                secrets.insert(fields::REFRESH_TOKEN, refresh.0);
+            }
+            (CredentialKind::OAuth, p.expires)
+        }
+        _ => {
+            return Err(invalid_source(at_path(
+                what,
+                &json_path(&base, "type"),
+                "expected `api_key`, `token` or `oauth`, got another string",
+            )))
+        }
+    };
+    Ok(Some(AuthProfile {
+        kind,
+        provider,
+        secrets,
+        expires_at: expires.map(|e| e.0),
+    }))
+}
+
+/// The profile id a bare provider name resolves to in one agent's document:
+/// `lastGood[provider]`, else the first existing id in `order[provider]`, else the first profile
+/// whose provider it is. `None` when the agent has no profile of that provider.
+pub fn resolve_provider(file: &AuthProfilesFile, provider: &str) -> Option<String> {
+    let exists = |id: &String| file.profiles.contains_key(id);
+    if let Some(id) = file
+        .last_good
+        .as_ref()
+        .and_then(|g| g.get(provider))
+        .filter(|id| exists(id))
+    {
+        return Some(id.clone());
+    }
+    if let Some(id) = file
+        .order
+        .as_ref()
+        .and_then(|o| o.get(provider))
+        .and_then(|ids| ids.iter().find(|id| exists(id)))
+    {
+        return Some(id.clone());
+    }
+    file.profiles
+        .iter()
+        .find(|(id, profile)| provider_of(id, profile) == provider)
+        .map(|(id, _)| id.clone())
+}
+
+/// Writes `credential` into profile `id` of the document `existing`, in place: `access`,
+/// `refresh` (when the credential has one) and `expires` for an OAuth profile; `token` and
+/// `expires` for a token profile. Every other field, profile and key is kept. API-key profiles
+/// and missing profiles are refused.
+pub fn merge_auth_profile(existing: &Value, id: &str, credential: &Credential) -> Result<Value> {
+    let mut root = existing.as_object().cloned().unwrap_or_default();
+    let profile = root
+        .get_mut("profiles")
+        .and_then(|p| p.get_mut(id))
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "there is no auth profile `{id}` to write to; write-back only updates existing profiles"
+            ))
+        })?;
+    let need = |field: &str| {
+        credential.secrets.get(field).ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "auth profile `{id}` is a {} profile: the credential needs `{field}`",
+                credential.kind.as_str()
+            ))
+        })
+    };
+    match profile.get("type").and_then(Value::as_str) {
+        Some("oauth") => {
+            set(
+                profile,
+                "access",
+                Value::from(need(fields::ACCESS_TOKEN)?.expose_secret()),
+            );
+            if let Some(refresh) = credential.secrets.get(fields::REFRESH_TOKEN) {
+                set(profile, "refresh", Value::from(refresh.expose_secret()));
+            }
+        }
+        Some("token") => {
+            let token = credential
+                .secrets
+                .get(fields::TOKEN)
+                .or_else(|| credential.secrets.get(fields::ACCESS_TOKEN))
+                .ok_or_else(|| {
+                    Error::invalid_argument(format!(
+                        "auth profile `{id}` is a token profile: the credential needs `{}`",
+                        fields::TOKEN
+                    ))
+                })?;
+            set(profile, "token", Value::from(token.expose_secret()));
+        }
+        _ => {
+            return Err(Error::new(
+                ErrorCode::UnsupportedOperation,
+                format!(
+                "auth profile `{id}` is not an OAuth or token profile; only those are written back"
+            ),
+            ))
+        }
+    }
+    if let Some(at) = credential.expires_at {
+        set(profile, "expires", Value::from(at));
+    }
+    Ok(Value::Object(root))
+}
+
+/// Every agent's `auth-profiles.json`. Writable for OAuth and token profiles.
+#[derive(Debug, Clone)]
+pub struct AuthProfilesProvider {
+    state_dir: PathBuf,
+    /// The typed layout of each agent's file, kept while the parse cache hands back the same
+    /// parsed file: a 1,000-profile file is not deserialized again for every name asked for.
+    layouts: Arc<Mutex<LayoutsByAgent>>,
+}
+
+/// Per agent: the parsed file a layout was read from, and that layout.
+type LayoutsByAgent = HashMap<String, (Arc<JsonFile>, Arc<AuthProfilesFile>)>;
+
+/// A profile found for a name: in which agent's file, under which id.
+struct Found {
+    agent: String,
+    id: String,
+    file: Arc<JsonFile>,
+}
+
+impl AuthProfilesProvider {
+    /// The agents under `state_dir`.
+    pub fn new(state_dir: impl Into<PathBuf>) -> Self {
+        AuthProfilesProvider {
+            state_dir: state_dir.into(),
+            layouts: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// The agents under `<stateDir>`; `None` without a state directory.
+    pub fn from_paths(paths: &OpenClawPaths) -> Option<Self> {
+        paths.state_dir.as_ref().map(Self::new)
+    }
+
+    /// The file of `agent`.
+    pub fn file_of(&self, agent: &str) -> PathBuf {
+        self.state_dir
+            .join("agents")
+            .join(agent)
+            .join("agent")
+            .join(FILE_NAME)
+    }
+
+    /// Agent ids with a folder under `<stateDir>/agents`: `main` first, then the others by name.
+    pub fn agents(&self) -> Vec<String> {
+        let mut agents: Vec<String> = std::fs::read_dir(self.state_dir.join("agents"))
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        agents.sort_by(|a, b| (a != DEFAULT_AGENT, a).cmp(&(b != DEFAULT_AGENT, b)));
+        agents
+    }
+
+    fn read_agent(&self, agent: &str) -> Result<Option<(Arc<JsonFile>, Arc<AuthProfilesFile>)>> {
+        let Some(file) = read_json(&self.file_of(agent))? else {
+            return Ok(None);
+        };
+        let mut layouts = self.layouts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((seen, layout)) = layouts.get(agent) {
+            if Arc::ptr_eq(seen, &file) {
+                return Ok(Some((file, layout.clone())));
+            }
+        }
+        let layout: Arc<AuthProfilesFile> = Arc::new(typed(&file.json.0, &file.what(), "")?);
+        layouts.insert(agent.to_string(), (file.clone(), layout.clone()));
+        Ok(Some((file, layout)))
+    }
+
+    /// The profile `name` is: an id in some agent, else a bare provider, agent by agent.
+    fn find(&self, name: &str) -> Result<Option<Found>> {
+        for agent in self.agents() {
+            let Some((file, layout)) = self.read_agent(&agent)? else {
+                continue;
+            };
+            let id = if layout.profiles.contains_key(name) {
+                Some(name.to_string())
+            } else {
+                resolve_provider(&layout, name)
+            };
+            if let Some(id) = id {
+                return Ok(Some(Found { agent, id, file }));
+            }
+        }
+        Ok(None)
+    }
+
+    fn credential(&self, found: &Found, name: &str) -> Result<Credential> {
+        let file = &found.file;
+        let profile = parse_auth_profile(&file.json.0, &file.what(), &found.id)?
+            .expect("find() returned an existing profile");
+        let mut metadata = Map::new();
+        metadata.insert("agent".into(), Value::from(found.agent.as_str()));
+        metadata.insert("profileId".into(), Value::from(found.id.as_str()));
+        metadata.insert("provider".into(), Value::from(profile.provider));
+        let parsed = (profile.kind, profile.secrets, profile.expires_at, metadata);
+        let at = json_path("profiles", &found.id);
+        Ok(file.credential(self.id(), Some(&at), name, parsed))
+    }
+}
+
+#[async_trait]
+impl CredentialProvider for AuthProfilesProvider {
+    fn id(&self) -> &'static str {
+        "auth-profiles"
+    }
+
+    fn group(&self) -> SourceGroup {
+        SourceGroup::Files
+    }
+
+    async fn get(&self, name: &str) -> Result<Option<Credential>> {
+        match self.find(name)? {
+            Some(found) => self.credential(&found, name).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Every profile id, then every bare provider name, each once, where `get` would find it.
+    /// Profiles are not checked here: a broken one fails when it is asked for.
+    async fn list(&self) -> Result<Vec<Listing>> {
+        let mut ids = Vec::new();
+        let mut providers = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for agent in self.agents() {
+            let Some((file, layout)) = self.read_agent(&agent)? else {
+                continue;
+            };
+            let location =
+                |id: &str| format!("{}#{}", file.path.display(), json_path("profiles", id));
+            for (id, profile) in &layout.profiles {
+                if seen.insert(id.clone()) {
+                    ids.push(Listing {
+                        name: id.clone(),
+                        location: location(id),
+                    });
+                }
+                let provider = provider_of(id, profile);
+                if !layout.profiles.contains_key(provider) && !seen.contains(provider) {
+                    if let Some(resolved) = resolve_provider(&layout, provider) {
+                        seen.insert(provider.to_string());
+                        providers.push(Listing {
+                            name: provider.to_string(),
+                            location: location(&resolved),
+                        });
+                    }
+                }
+            }
+        }
+        ids.extend(providers);
+        Ok(ids)
+    }
+
+    fn writable(&self) -> bool {
+        true
+    }
+
+    /// Rewrites the profile the credential was read from (its `agent` and `profileId` metadata,
+    /// else the profile its name resolves to) when that agent's file is still at `expected`.
+    async fn put(
+        &self,
+        credential: &Credential,
+        expected: Option<&CredentialVersion>,
+    ) -> Result<CredentialVersion> {
+        let from_metadata = |key: &str| {
+            credential
+                .metadata
+                .get(key)
+                .and_then(Value::as_str)
+                .map(String::from)
+        };
+        let (agent, id) = match (from_metadata("agent"), from_metadata("profileId")) {
+            (Some(agent), Some(id)) if !agent.contains(['/', '\\']) && agent != ".." && agent != "." => (agent, id),
+            _ => match self.find(&credential.name)? {
+                Some(found) => (found.agent, found.id),
+                None => {
+                    return Err(Error::invalid_argument(format!(
+                        "there is no auth profile for `{}` to write to; write-back only updates existing profiles",
+                        credential.name
+                    )))
+                }
+            },
+        };
+        let credential = credential.clone();
+        rewrite(self.file_of(&agent), expected.cloned(), move |current| {
+            let file = current.ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "agent `{agent}` has no {FILE_NAME}; write-back only updates existing profiles"
+                ))
+            })?;
+            typed::<AuthProfilesFile>(&file.json.0, &file.what(), "")?;
+            parse_auth_profile(&file.json.0, &file.what(), &id)?;
+            merge_auth_profile(&file.json.0, &id, &credential)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::*;
+
+    const MAIN: &str = r#"{
+  "version": 1,
+  "profiles": {
+    "openai:default": {"type": "api_key", "provider": "openai", "key": "sk-proj-FAKE-main"},
+    "anthropic:default": {"type": "oauth", "provider": "anthropic", "access": "sk-ant-oat01-FAKE-default", "refresh": "sk-ant-ort01-FAKE-default", "expires": 4102444800000},
+    "anthropic:work": {"type": "oauth", "provider": "anthropic", "access": "sk-ant-oat01-FAKE-work", "refresh": "sk-ant-ort01-FAKE-work", "expires": 4102444800000, "email": "w@example.com"},
+    "minimax:default": {"type": "token", "provider": "minimax", "token": "mm-FAKE-token", "expires": 4102444800000}
+  },
+  "order": {"anthropic": ["anthropic:gone", "anthropic:work", "anthropic:default"]},
+  "lastGood": {},
+  "usageStats": {"anthropic:work": {"lastUsed": 1767225600000, "errorCount": 0}}
+}
+"#;
+
+    const OTHER: &str = r#"{
+  "version": 1,
+  "profiles": {
+    "openai:default": {"type": "api_key", "provider": "openai", "key": "sk-proj-FAKE-other"},
+    "openrouter:default": {"type": "api_key", "provider": "openrouter", "key": "sk-or-FAKE"}
+  }
+}"#;
+
+    fn setup(name: &str) -> (TempHome, AuthProfilesProvider) {
+        let home = TempHome::new(name);
+        home.write(".openclaw/agents/main/agent/auth-profiles.json", MAIN);
+        home.write(".openclaw/agents/alpha/agent/auth-profiles.json", OTHER);
+        std::fs::create_dir_all(home.0.join(".openclaw/agents/empty")).unwrap();
+        let provider = AuthProfilesProvider::from_paths(&home.paths()).unwrap();
+        (home, provider)
+    }
+
+    #[tokio::test]
+    async fn reads_profiles_by_id_and_by_provider() {
+        let (home, provider) = setup("ap-read");
+        assert_eq!(provider.agents(), ["main", "alpha", "empty"]);
+        let main_file = home
+            .0
+            .join(".openclaw/agents/main/agent/auth-profiles.json");
+
+        let work = provider.get("anthropic:work").await.unwrap().unwrap();
+        assert_eq!(work.kind, CredentialKind::OAuth);
+        assert_eq!(secret(&work, "accessToken"), "sk-ant-oat01-FAKE-work");
+        assert_eq!(work.metadata["agent"], "main");
+        assert_eq!(work.metadata["profileId"], "anthropic:work");
+        assert_eq!(work.metadata["provider"], "anthropic");
+        assert_eq!(
+            work.source.location,
+            format!("{}#profiles.anthropic:work", main_file.display())
+        );
+        assert_eq!(work.source.provider, "auth-profiles");
+
+        // Bare provider: the first existing id of `order` (no lastGood).
+        let bare = provider.get("anthropic").await.unwrap().unwrap();
+        assert_eq!(bare.name, "anthropic");
+        assert_eq!(bare.metadata["profileId"], "anthropic:work");
+        // lastGood wins over order.
+        let text = MAIN.replace(
+            r#""lastGood": {}"#,
+            r#""lastGood": {"anthropic": "anthropic:default"}"#,
+        );
+        home.write(".openclaw/agents/main/agent/auth-profiles.json", &text);
+        let bare = provider.get("anthropic").await.unwrap().unwrap();
+        assert_eq!(secret(&bare, "accessToken"), "sk-ant-oat01-FAKE-default");
+
+        // Neither: the first profile of the provider. Main first for a provider both agents have.
+        let key = provider.get("openai").await.unwrap().unwrap();
+        assert_eq!(key.kind, CredentialKind::ApiKey);
+        assert_eq!(secret(&key, "apiKey"), "sk-proj-FAKE-main");
+        let token = provider.get("minimax").await.unwrap().unwrap();
+        assert_eq!(token.kind, CredentialKind::Token);
+        assert_eq!(secret(&token, "token"), "mm-FAKE-token");
+        assert_eq!(token.expires_at, Some(4_102_444_800_000));
+        // Only in another agent.
+        let or = provider.get("openrouter").await.unwrap().unwrap();
+        assert_eq!(or.metadata["agent"], "alpha");
+        assert_eq!(or.metadata["profileId"], "openrouter:default");
+        assert!(provider.get("qwen").await.unwrap().is_none());
+        assert!(provider.get("anthropic:gone").await.unwrap().is_none());
+
+        let listed = provider.list().await.unwrap();
+        let names: Vec<_> = listed.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "openai:default",
+                "anthropic:default",
+                "anthropic:work",
+                "minimax:default",
+                "openrouter:default",
+                "openai",
+                "anthropic",
+                "minimax",
+                "openrouter"
+            ]
+        );
+        let anthropic = listed.iter().find(|l| l.name == "anthropic").unwrap();
+        assert!(
+            anthropic.location.ends_with("#profiles.anthropic:default"),
+            "{}",
+            anthropic.location
+        );
+        assert!(!format!("{listed:?}").contains("FAKE"));
+
+        // No agents at all.
+        let empty = TempHome::new("ap-none");
+        let none = AuthProfilesProvider::from_paths(&empty.paths()).unwrap();
+        assert!(none.get("anthropic").await.unwrap().is_none());
+        assert!(none.list().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn write_back_updates_one_profile_in_place() {
+        let (home, provider) = setup("ap-write");
+        let path = home
+            .0
+            .join(".openclaw/agents/main/agent/auth-profiles.json");
+        let got = provider.get("anthropic").await.unwrap().unwrap();
+        let v = provider
+            .put(
+                &refreshed(&got, "sk-ant-oat01-NEW", "sk-ant-ort01-NEW", 5),
+                Some(&got.version),
+            )
+            .await
+            .unwrap();
+        let raw = read_value(&path);
+        assert_eq!(
+            keys(&raw),
+            ["version", "profiles", "order", "lastGood", "usageStats"]
+        );
+        assert_eq!(
+            keys(&raw["profiles"]),
+            [
+                "openai:default",
+                "anthropic:default",
+                "anthropic:work",
+                "minimax:default"
+            ]
+        );
+        let work = &raw["profiles"]["anthropic:work"];
+        assert_eq!(
+            keys(work),
+            ["type", "provider", "access", "refresh", "expires", "email"]
+        );
+        assert_eq!(work["access"], "sk-ant-oat01-NEW");
+        assert_eq!(work["refresh"], "sk-ant-ort01-NEW");
+        assert_eq!(work["expires"], 5);
+        assert_eq!(
+            raw["profiles"]["anthropic:default"]["access"],
+            "sk-ant-oat01-FAKE-default"
+        );
+        assert_eq!(raw["usageStats"]["anthropic:work"]["errorCount"], 0);
+        assert_eq!(mode(&path), 0o600);
+        assert!(std::fs::read_to_string(&path).unwrap().ends_with("}\n"));
+
+        // A token profile.
+        let mut token = provider.get("minimax:default").await.unwrap().unwrap();
+        token.secrets.insert_str("token", "mm-NEW");
+        token.expires_at = Some(6);
+        provider.put(&token, Some(&v)).await.unwrap();
+        let raw = read_value(&path);
+        assert_eq!(raw["profiles"]["minimax:default"]["token"], "mm-NEW");
+        assert_eq!(raw["profiles"]["minimax:default"]["expires"], 6);
+
+        // Stale version, api_key profile, unknown profile.
+        let err = provider.put(&got, Some(&got.version)).await.unwrap_err();
+        assert_error(&err, "CAS_MISMATCH", &["auth-profiles.json"], &["sk-ant"]);
+        let key = provider.get("openai").await.unwrap().unwrap();
+        let err = provider.put(&key, None).await.unwrap_err();
+        assert_error(
+            &err,
+            "UNSUPPORTED_OPERATION",
+            &["openai:default"],
+            &["sk-proj"],
+        );
+        let err = provider
+            .put(&oauth("nobody", "a", "r", 1), None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_ARGUMENT");
+        // Written in another agent's file, found by name.
+        let before = std::fs::read(&path).unwrap();
+        let err = provider
+            .put(&oauth("openrouter", "a", "r", 1), None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "UNSUPPORTED_OPERATION");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[tokio::test]
+    async fn bad_profiles_name_the_profile_and_field() {
+        let home = TempHome::new("ap-bad");
+        let provider = AuthProfilesProvider::from_paths(&home.paths()).unwrap();
+        let file = ".openclaw/agents/main/agent/auth-profiles.json";
+        let cases: &[(&str, &str)] = &[
+            (r#"{"profiles":{"anthropic:work":{"type":"oauth","provider":"anthropic","access":"SEKRIT","expires":"soon"}}}"#,
+             "`profiles.anthropic:work.expires`: expected epoch milliseconds (a number), got a string"),
+            (r#"{"profiles":{"anthropic:work":{"type":"oauth","provider":"anthropic","refresh":"SEKRIT"}}}"#,
+             "`profiles.anthropic:work.access`: missing"),
+            (r#"{"profiles":{"anthropic:work":{"type":"sekrit-type","provider":"anthropic","access":"SEKRIT"}}}"#,
+             "`profiles.anthropic:work.type`: expected `api_key`, `token` or `oauth`"),
+            (r#"{"profiles":{"anthropic:work":{"provider":"anthropic","access":"SEKRIT"}}}"#,
+             "`profiles.anthropic:work.type`: missing"),
+            (r#"{"profiles":{"anthropic:work":"SEKRIT"}}"#, "`profiles.anthropic:work`: expected an object, got a string"),
+            (r#"{"profiles":["SEKRIT"]}"#, "`profiles`: expected a map, got an array"),
+            (r#"{"profiles":{"anthropic:work":{"type":"oauth","access":"SEKRIT"}},"lastGood":{"anthropic":3}}"#,
+             "`lastGood.anthropic`: expected a string, got a number"),
+        ];
+        for (text, needle) in cases {
+            let path = home.write(file, text);
+            let err = provider.get("anthropic:work").await.unwrap_err();
+            assert_error(
+                &err,
+                "INVALID_SOURCE",
+                &[needle, &path.display().to_string()],
+                &["SEKRIT", "sekrit"],
+            );
+            let err = provider
+                .put(&oauth("anthropic:work", "NEWVAL", "r", 1), None)
+                .await
+                .unwrap_err();
+            assert_error(&err, "INVALID_SOURCE", &[], &["SEKRIT", "NEWVAL"]);
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), *text);
+        }
+        // A broken profile fails only itself.
+        home.write(
+            file,
+            r#"{"profiles":{"anthropic:work":{"type":"oauth","access":7},"openai:default":{"type":"api_key","key":"sk-x"}}}"#,
+        );
+        assert!(provider.get("openai").await.unwrap().is_some());
+        assert_eq!(provider.list().await.unwrap().len(), 4);
+    }
+}

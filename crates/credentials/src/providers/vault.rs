@@ -1,0 +1,148 @@
+//! Credentials in Vault, in the layout of OpenClaw issue 4727: `<prefix>/credentials/<name>` for
+//! each credential and `<prefix>/config/<name>` (e.g. `config/encryption`, the master keys), under
+//! the client's KV mount.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{CredentialProvider, Listing};
+use crate::credential::{self, Credential, CredentialSource, CredentialVersion, SourceGroup};
+use crate::error::{Error, ErrorCode, Result};
+use vault_client::secret::SecretData;
+use vault_client::VaultClient;
+
+/// Reads and writes credentials in Vault through one shared client.
+pub struct VaultProvider {
+    client: Arc<VaultClient>,
+    prefix: String,
+}
+
+impl VaultProvider {
+    /// `prefix` is the folder under the mount (default `openclaw`).
+    pub fn new(client: Arc<VaultClient>, prefix: &str) -> Self {
+        VaultProvider {
+            client,
+            prefix: prefix.trim_matches('/').to_string(),
+        }
+    }
+
+    pub fn client(&self) -> &Arc<VaultClient> {
+        &self.client
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The path of `name` relative to the mount: `config/<x>` names go under `<prefix>/config/`,
+    /// every other name under `<prefix>/credentials/`. Names may not climb out of the prefix.
+    pub fn path_of(&self, name: &str) -> Result<String> {
+        if name.is_empty()
+            || name
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == "..")
+        {
+            return Err(Error::invalid_argument(format!(
+                "credential name {name:?} is not a valid Vault path segment (no empty, `.` or `..` parts)"
+            )));
+        }
+        Ok(match name.strip_prefix("config/") {
+            Some(rest) => format!("{}/config/{rest}", self.prefix),
+            None => format!("{}/credentials/{name}", self.prefix),
+        })
+    }
+
+    /// The lease path used to coordinate an OAuth refresh of `name` across processes.
+    pub fn lease_path(&self, name: &str) -> Result<String> {
+        self.path_of(name)?;
+        Ok(format!("{}/leases/{}", self.prefix, name.replace('/', "_")))
+    }
+
+    fn location(&self, path: &str) -> String {
+        format!("{}/{path}", self.client.mount())
+    }
+}
+
+#[async_trait]
+impl CredentialProvider for VaultProvider {
+    fn id(&self) -> &'static str {
+        "vault"
+    }
+
+    fn group(&self) -> SourceGroup {
+        SourceGroup::Vault
+    }
+
+    async fn get(&self, name: &str) -> Result<Option<Credential>> {
+        let path = self.path_of(name)?;
+        let Some(secret) = self.client.read(&path, None).await? else {
+            return Ok(None);
+        };
+        // A soft-deleted or destroyed current version holds nothing.
+        let Some(data) = secret.data else {
+            return Ok(None);
+        };
+        let location = self.location(&path);
+        let serde_json::Value::Object(object) = data.expose_secret() else {
+            return Ok(None);
+        };
+        let (kind, secrets, expires_at, metadata) =
+            credential::from_fields(object, &format!("Vault secret {location}"))?;
+        Ok(Some(Credential {
+            name: name.to_string(),
+            kind,
+            source: CredentialSource {
+                provider: "vault",
+                group: SourceGroup::Vault,
+                location,
+                file: None,
+            },
+            expires_at,
+            metadata,
+            secrets,
+            version: CredentialVersion::Vault(secret.metadata.map(|m| m.version).unwrap_or(0)),
+            request_id: secret.request_id,
+        }))
+    }
+
+    async fn list(&self) -> Result<Vec<Listing>> {
+        let folder = format!("{}/credentials", self.prefix);
+        let keys = self.client.list(&folder).await?;
+        Ok(keys
+            .into_iter()
+            .filter(|k| !k.ends_with('/'))
+            .map(|k| Listing {
+                location: self.location(&format!("{folder}/{k}")),
+                name: k,
+            })
+            .collect())
+    }
+
+    fn writable(&self) -> bool {
+        true
+    }
+
+    async fn put(
+        &self,
+        credential: &Credential,
+        expected: Option<&CredentialVersion>,
+    ) -> Result<CredentialVersion> {
+        let path = self.path_of(&credential.name)?;
+        let cas = match expected {
+            Some(CredentialVersion::Vault(v)) => Some(*v),
+            Some(other) => {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("a Vault write expects a Vault version, got {other:?}"),
+                ))
+            }
+            None => None,
+        };
+        let data = SecretData::from_object(credential.to_vault_data());
+        let written = self.client.write(&path, &data, cas).await?;
+        Ok(CredentialVersion::Vault(
+            written.map(|m| m.version).unwrap_or(0),
+        ))
+    }
+}

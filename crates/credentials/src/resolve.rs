@@ -1,0 +1,1134 @@
+//! OpenClaw's exec SecretRef provider protocol, answered from Vault.
+//!
+//! OpenClaw runs one resolver process per provider and resolution pass, writes
+//! `{"protocolVersion":1,"provider":"vault","ids":[...]}` to its stdin and reads one JSON object
+//! from its stdout. This module is that resolver's logic, with no I/O of its own: [`ExecRequest`]
+//! parses stdin, [`resolve`] answers it through a [`SecretSource`] (Vault) and an optional
+//! [`LocalFallback`], and [`Outcome::render`] produces the bytes to print.
+//!
+//! It is compatible with OpenClaw's bundled resolver (same ids, same environment variables, the
+//! same split between per-id and provider-wide failures) and differs where that one is slow or
+//! fragile: one read per secret path instead of one per id, bounded concurrency, retries of
+//! transient answers, every auth method of [`vault_client::auth`], `<path>#<field>` ids, a capped
+//! output, and an opt-in local fallback.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::stream::{self, StreamExt};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Map, Value};
+use zeroize::Zeroizing;
+
+use crate::chain::{CredentialChain, GetOptions};
+use crate::credential::SourceGroup;
+use crate::error::{Error, ErrorCode, Result};
+use vault_client::config::{ClientConfig, KvVersion};
+use vault_client::secret::SecretData;
+use vault_client::VaultClient;
+
+/// The only protocol version OpenClaw speaks.
+pub const PROTOCOL_VERSION: u64 = 1;
+/// OpenClaw refuses to send more ids than this to one exec provider (`maxRefsPerProvider`).
+pub const MAX_IDS: usize = 512;
+/// OpenClaw's default `maxOutputBytes` for an exec provider.
+pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 1024 * 1024;
+/// The largest request read from stdin. OpenClaw's own cap is 256 KiB (`maxBatchBytes`).
+pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+/// Reads in flight at once: enough to hide latency, few enough not to trip rate limits.
+pub const MAX_CONCURRENT_READS: usize = 16;
+/// Per-request timeout when `VAULT_CLIENT_TIMEOUT` is unset (the bundled resolver's 5 s).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// Whole-resolution deadline when `OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS` is unset: below the 15 s
+/// OpenClaw gives Vault integrations, so the answer is a clear error rather than a killed process.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(12);
+/// The exec SecretRef id grammar's length limit (`^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,255}$`).
+const MAX_ID_LEN: usize = 256;
+/// The key OpenClaw's bundled resolver uses for a provider-wide failure.
+pub const REQUEST_ERROR_KEY: &str = "request";
+
+/// A provider-wide failure: OpenClaw fails every ref of the provider with this message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderFailure {
+    pub message: String,
+}
+
+impl ProviderFailure {
+    fn new(message: impl Into<String>) -> Self {
+        ProviderFailure {
+            message: message.into(),
+        }
+    }
+}
+
+/// What OpenClaw wrote to stdin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecRequest {
+    /// The provider alias OpenClaw resolves for (informational).
+    pub provider: Option<String>,
+    /// Distinct ids in the order given; non-string entries are skipped, as the bundled resolver does.
+    pub ids: Vec<String>,
+}
+
+impl ExecRequest {
+    /// Parses the request. Unparsable input, a protocolVersion other than 1, `ids` that is not
+    /// an array, or more than [`MAX_IDS`] ids fail the whole provider.
+    pub fn parse(input: &[u8]) -> std::result::Result<Self, ProviderFailure> {
+        if input.len() > MAX_REQUEST_BYTES {
+            return Err(ProviderFailure::new(format!(
+                "the exec request on stdin is larger than {MAX_REQUEST_BYTES} bytes"
+            )));
+        }
+        let value: Value = serde_json::from_slice(input).map_err(|e| {
+            ProviderFailure::new(format!(
+                "the exec request on stdin is not JSON (line {}, column {}); expected {{\"protocolVersion\":1,\"ids\":[...]}}",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        let Value::Object(object) = value else {
+            return Err(ProviderFailure::new(
+                "the exec request on stdin must be a JSON object",
+            ));
+        };
+        match object.get("protocolVersion") {
+            Some(v) if v.as_u64() == Some(PROTOCOL_VERSION) => {}
+            Some(v) => {
+                return Err(ProviderFailure::new(format!(
+                    "unsupported exec protocolVersion {v}; this resolver speaks version 1"
+                )))
+            }
+            None => {
+                return Err(ProviderFailure::new(
+                    "the exec request has no protocolVersion (expected 1)",
+                ))
+            }
+        }
+        let Some(Value::Array(raw_ids)) = object.get("ids") else {
+            return Err(ProviderFailure::new(
+                "the exec request's \"ids\" must be an array of strings",
+            ));
+        };
+        let mut ids: Vec<String> = Vec::with_capacity(raw_ids.len());
+        for id in raw_ids.iter().filter_map(Value::as_str) {
+            if !id.is_empty() && !ids.iter().any(|seen| seen == id) {
+                ids.push(id.to_string());
+            }
+        }
+        if ids.len() > MAX_IDS {
+            return Err(ProviderFailure::new(format!(
+                "the exec request has {} ids; OpenClaw's limit per provider is {MAX_IDS}",
+                ids.len()
+            )));
+        }
+        let provider = object
+            .get("provider")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        Ok(ExecRequest { provider, ids })
+    }
+}
+
+/// An id split into the secret's path (relative to the KV mount) and the field to return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretId {
+    pub path: String,
+    pub field: String,
+}
+
+impl SecretId {
+    /// `<path>/<field>` (the last segment is the field, as in the bundled resolver) or
+    /// `<path>#<field>` (the field may then contain any allowed character but `/`).
+    pub fn parse(id: &str) -> std::result::Result<Self, String> {
+        let grammar_ok = id.len() <= MAX_ID_LEN
+            && id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._:/#-".contains(c));
+        if !grammar_ok {
+            return Err(format!(
+                "SecretRef id \"{}\" must match ^[A-Za-z0-9][A-Za-z0-9._:/#-]{{0,255}}$",
+                printable(id)
+            ));
+        }
+        let (path, field) = match id.rsplit_once('#') {
+            Some((path, field)) => {
+                if field.is_empty() || field.contains('/') {
+                    return Err(format!(
+                        "SecretRef id \"{id}\" must use \"<path>#<field>\" with a field that has no \"/\""
+                    ));
+                }
+                (path, field)
+            }
+            None => match id.rsplit_once('/') {
+                Some(split) => split,
+                None => {
+                    return Err(format!(
+                        "SecretRef id \"{id}\" must use \"<path>/<field>\", for example \"providers/openai/apiKey\""
+                    ))
+                }
+            },
+        };
+        let segments: Vec<&str> = path.split('/').collect();
+        if segments.iter().any(|s| s.is_empty()) || (!id.contains('#') && field.is_empty()) {
+            return Err(format!(
+                "SecretRef id \"{id}\" must not contain empty path segments"
+            ));
+        }
+        if segments.iter().any(|s| *s == "." || *s == "..") || field == "." || field == ".." {
+            return Err(format!(
+                "SecretRef id \"{id}\" must not contain \".\" or \"..\" segments"
+            ));
+        }
+        if segments.iter().any(|s| s.contains('#')) {
+            return Err(format!(
+                "SecretRef id \"{id}\" may contain \"#\" only once, before the field"
+            ));
+        }
+        Ok(SecretId {
+            path: path.to_string(),
+            field: field.to_string(),
+        })
+    }
+}
+
+/// An id as it may be echoed in an error: ids are not secrets, but a malformed one could hold
+/// control characters, so it is cut and escaped.
+fn printable(id: &str) -> String {
+    id.chars().take(80).flat_map(char::escape_default).collect()
+}
+
+/// A per-id failure in the output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdError {
+    pub message: String,
+    /// `NOT_FOUND` (OpenClaw's SECRET_REF_NOT_FOUND) when the secret or field does not exist.
+    pub code: Option<&'static str>,
+}
+
+/// Where secrets are read from: Vault in production, a fake in unit tests.
+#[async_trait]
+pub trait SecretSource: Send + Sync {
+    /// The secret at `path`: `Ok(None)` when Vault has nothing there (404, or a deleted version).
+    async fn read(&self, path: &str) -> Result<Option<SecretData>>;
+
+    /// Asked only when every read got a plain 403: whether the token itself is invalid, which
+    /// makes the failure provider-wide (as the bundled resolver's `lookup-self` probe).
+    async fn token_is_invalid(&self) -> bool;
+}
+
+#[async_trait]
+impl SecretSource for VaultClient {
+    async fn read(&self, path: &str) -> Result<Option<SecretData>> {
+        Ok(VaultClient::read(self, path, None)
+            .await?
+            .and_then(|secret| secret.data))
+    }
+
+    async fn token_is_invalid(&self) -> bool {
+        matches!(self.lookup_self().await, Err(e) if e.code == vault_client::ErrorCode::InvalidToken)
+    }
+}
+
+/// Local credential sources that may answer an id Vault could not, when the user opted in with
+/// `OPENCLAW_VAULT_RESOLVE_FALLBACK=local`.
+#[async_trait]
+pub trait LocalFallback: Send + Sync {
+    /// The field `field` of the local credential `name`, or `None` when no local source has it.
+    async fn lookup(&self, name: &str, field: &str) -> Option<SecretString>;
+}
+
+/// The credential chain's local groups (keychain, files, env), never Vault.
+pub struct ChainFallback {
+    pub chain: Arc<CredentialChain>,
+}
+
+#[async_trait]
+impl LocalFallback for ChainFallback {
+    async fn lookup(&self, name: &str, field: &str) -> Option<SecretString> {
+        let options = GetOptions {
+            order: Some(vec![
+                SourceGroup::Keychain,
+                SourceGroup::Files,
+                SourceGroup::Env,
+            ]),
+            ..GetOptions::default()
+        };
+        let resolved = self.chain.get(name, &options).await.ok()?;
+        resolved.credential.secrets.get(field).cloned()
+    }
+}
+
+/// The local credential name an id's path stands for: `credentials/<name>` or
+/// `<prefix>/credentials/<name>` (the layout of OpenClaw issue 4727).
+pub fn fallback_name<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = path
+        .strip_prefix(prefix)
+        .and_then(|r| r.strip_prefix('/'))
+        .unwrap_or(path);
+    let name = rest.strip_prefix("credentials/")?;
+    (!name.is_empty() && !name.contains('/')).then_some(name)
+}
+
+/// How [`resolve`] runs.
+pub struct ResolveSettings {
+    /// `None`: Vault is not configured (only the fallback can answer).
+    pub source: Option<Arc<dyn SecretSource>>,
+    /// Asked for ids Vault could not answer; `None` unless the user opted in.
+    pub fallback: Option<Arc<dyn LocalFallback>>,
+    /// Prefix stripped before `credentials/<name>` for the fallback (`OPENCLAW_VAULT_PREFIX`).
+    pub prefix: String,
+    /// Reads in flight at once.
+    pub concurrency: usize,
+}
+
+/// The answer to print: values and per-id errors, or one provider-wide failure.
+pub enum Outcome {
+    Answered {
+        values: BTreeMap<String, SecretString>,
+        errors: BTreeMap<String, IdError>,
+    },
+    Failed(ProviderFailure),
+}
+
+/// The bytes to print and the exit code.
+pub struct Rendered {
+    pub stdout: Zeroizing<Vec<u8>>,
+    pub exit_code: i32,
+}
+
+impl Outcome {
+    /// One JSON line. An answer longer than `max_output_bytes` is replaced by a provider-wide
+    /// failure, so OpenClaw never receives a truncated object.
+    pub fn render(&self, max_output_bytes: usize) -> Rendered {
+        match self {
+            Outcome::Failed(failure) => render_failure(failure),
+            Outcome::Answered { values, errors } => {
+                let mut value_map = Map::new();
+                for (id, value) in values {
+                    value_map.insert(id.clone(), Value::String(value.expose_secret().to_string()));
+                }
+                let mut error_map = Map::new();
+                for (id, e) in errors {
+                    let mut entry = json!({ "message": e.message });
+                    if let Some(code) = e.code {
+                        entry["code"] = json!(code);
+                    }
+                    error_map.insert(id.clone(), entry);
+                }
+                let mut body = vault_client::secret::ZeroizingJson(json!({
+                    "protocolVersion": PROTOCOL_VERSION,
+                    "values": Value::Object(value_map),
+                    "errors": Value::Object(error_map),
+                }));
+                let mut bytes = Zeroizing::new(serde_json::to_vec(&body.0).unwrap_or_default());
+                zeroize::Zeroize::zeroize(&mut body);
+                bytes.push(b'\n');
+                if bytes.len() > max_output_bytes {
+                    return render_failure(&ProviderFailure::new(format!(
+                        "the answer for {} ids would be {} bytes, more than maxOutputBytes ({max_output_bytes}); split the refs across providers or raise OPENCLAW_VAULT_RESOLVE_MAX_OUTPUT_BYTES with the provider's maxOutputBytes",
+                        values.len() + errors.len(),
+                        bytes.len()
+                    )));
+                }
+                Rendered {
+                    stdout: bytes,
+                    exit_code: 0,
+                }
+            }
+        }
+    }
+}
+
+fn render_failure(failure: &ProviderFailure) -> Rendered {
+    let body = json!({
+        "protocolVersion": PROTOCOL_VERSION,
+        "values": {},
+        "errors": { REQUEST_ERROR_KEY: { "message": failure.message } },
+    });
+    let mut bytes = serde_json::to_vec(&body).unwrap_or_default();
+    bytes.push(b'\n');
+    Rendered {
+        stdout: Zeroizing::new(bytes),
+        exit_code: 1,
+    }
+}
+
+/// How a failed read counts, after the bundled resolver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// Vault or the token is unusable (network, 401, invalid token, 408/412/425/429/472/473,
+    /// >= 500, a failed login): provider-wide when every id failed so.
+    Provider,
+    /// A plain 403 (ACL): per-id, unless every id got one and the token proves invalid.
+    Forbidden,
+    /// Anything else (other 4xx, bad answers): per-id.
+    PerId,
+}
+
+fn classify(e: &Error) -> Failure {
+    if e.path
+        .as_deref()
+        .is_some_and(|p| p.starts_with("/v1/auth/"))
+    {
+        return Failure::Provider; // a login: provider-wide, like the bundled resolver's auth step
+    }
+    match e.code {
+        ErrorCode::Network
+        | ErrorCode::Timeout
+        | ErrorCode::InvalidToken
+        | ErrorCode::Sealed
+        | ErrorCode::ServerError
+        | ErrorCode::RateLimited
+        | ErrorCode::PreconditionFailed
+        | ErrorCode::InvalidConfig => Failure::Provider,
+        ErrorCode::PermissionDenied => Failure::Forbidden,
+        _ => match e.status {
+            Some(408 | 412 | 425 | 429 | 472 | 473) => Failure::Provider,
+            Some(s) if s >= 500 => Failure::Provider,
+            _ => Failure::PerId,
+        },
+    }
+}
+
+/// A short message for a failed read: the status and Vault's own words, never a value.
+fn read_failure_message(path: &str, e: &Error) -> String {
+    match e.status {
+        Some(status) => format!("Vault read of \"{path}\" failed ({status}): {}", e.message),
+        None => format!("Vault read of \"{path}\" failed: {}", e.message),
+    }
+}
+
+/// What one id came to before the provider-wide decision.
+type IdOutcome = std::result::Result<SecretString, (Failure, IdError)>;
+
+/// Resolves every id of `request`: one read per secret path, at most `concurrency` at a time.
+pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> Outcome {
+    let mut values: BTreeMap<String, SecretString> = BTreeMap::new();
+    let mut errors: BTreeMap<String, IdError> = BTreeMap::new();
+    // Valid ids grouped by secret path, in first-seen order.
+    let mut by_path: Vec<(String, Vec<(String, SecretId)>)> = Vec::new();
+    for id in &request.ids {
+        match SecretId::parse(id) {
+            Ok(parsed) => match by_path.iter_mut().find(|(p, _)| *p == parsed.path) {
+                Some((_, ids)) => ids.push((id.clone(), parsed)),
+                None => by_path.push((parsed.path.clone(), vec![(id.clone(), parsed)])),
+            },
+            Err(message) => {
+                errors.insert(
+                    id.clone(),
+                    IdError {
+                        message,
+                        code: None,
+                    },
+                );
+            }
+        }
+    }
+    if by_path.is_empty() {
+        return Outcome::Answered { values, errors };
+    }
+
+    let mut reads: Vec<Option<Result<Option<SecretData>>>> =
+        (0..by_path.len()).map(|_| None).collect();
+    if let Some(source) = &settings.source {
+        // Boxed futures of owned inputs: a stream mapping through a closure is not provably
+        // `Send` for every lifetime, which napi's async functions require.
+        type Read = std::pin::Pin<
+            Box<dyn std::future::Future<Output = (usize, Result<Option<SecretData>>)> + Send>,
+        >;
+        let jobs: Vec<Read> = by_path
+            .iter()
+            .enumerate()
+            .map(|(i, (path, _))| {
+                let (path, source) = (path.clone(), source.clone());
+                Box::pin(async move { (i, source.read(&path).await) }) as Read
+            })
+            .collect();
+        let done: Vec<(usize, Result<Option<SecretData>>)> = stream::iter(jobs)
+            .buffer_unordered(settings.concurrency.max(1))
+            .collect()
+            .await;
+        for (i, result) in done {
+            reads[i] = Some(result);
+        }
+    }
+
+    let mut outcomes: Vec<(String, IdOutcome)> = Vec::new();
+    for ((path, ids), read) in by_path.iter().zip(&reads) {
+        for (id, parsed) in ids {
+            let mut outcome = field_of(path, &parsed.field, read.as_ref());
+            if outcome.is_err() {
+                if let Some(found) = fall_back(settings, parsed).await {
+                    outcome = Ok(found);
+                }
+            }
+            outcomes.push((id.clone(), outcome));
+        }
+    }
+    drop(reads);
+
+    // Provider-wide only when every id failed that way (mixed results keep their values).
+    let every = |kind: Failure| {
+        errors.is_empty()
+            && outcomes
+                .iter()
+                .all(|(_, o)| matches!(o, Err((f, _)) if *f == kind))
+    };
+    if every(Failure::Provider) {
+        let first = outcomes.iter().find_map(|(_, o)| o.as_ref().err());
+        let message = first.map(|(_, e)| e.message.clone()).unwrap_or_default();
+        return Outcome::Failed(ProviderFailure::new(message));
+    }
+    if every(Failure::Forbidden) {
+        if let Some(source) = &settings.source {
+            if source.token_is_invalid().await {
+                return Outcome::Failed(ProviderFailure::new(
+                    "the Vault token is invalid or expired (auth/token/lookup-self refused it)",
+                ));
+            }
+        }
+    }
+    for (id, outcome) in outcomes {
+        match outcome {
+            Ok(value) => {
+                values.insert(id, value);
+            }
+            Err((_, e)) => {
+                errors.insert(id, e);
+            }
+        }
+    }
+    Outcome::Answered { values, errors }
+}
+
+/// The field of one read, or why there is none. Messages name the path and field, never a value.
+fn field_of(path: &str, field: &str, read: Option<&Result<Option<SecretData>>>) -> IdOutcome {
+    let not_found = |message: String| {
+        Err((
+            Failure::PerId,
+            IdError {
+                message,
+                code: Some("NOT_FOUND"),
+            },
+        ))
+    };
+    match read {
+        None => Err((
+            Failure::Provider,
+            IdError {
+                message: "Vault is not configured (VAULT_ADDR is unset)".to_string(),
+                code: None,
+            },
+        )),
+        Some(Err(e)) => Err((
+            classify(e),
+            IdError {
+                message: read_failure_message(path, e),
+                code: None,
+            },
+        )),
+        Some(Ok(None)) => not_found(format!("Vault has no secret at \"{path}\"")),
+        Some(Ok(Some(data))) => match data.expose_secret().get(field) {
+            Some(Value::String(s)) if !s.is_empty() => Ok(SecretString::from(s.clone())),
+            Some(Value::String(_)) => Err((
+                Failure::PerId,
+                IdError {
+                    message: format!("Vault secret \"{path}\" field \"{field}\" is empty"),
+                    code: None,
+                },
+            )),
+            Some(other) => Err((
+                Failure::PerId,
+                IdError {
+                    message: format!(
+                        "Vault secret \"{path}\" field \"{field}\" is {}, not a string",
+                        vault_client::secret::json_kind(other)
+                    ),
+                    code: None,
+                },
+            )),
+            None => not_found(format!("Vault secret \"{path}\" has no field \"{field}\"")),
+        },
+    }
+}
+
+async fn fall_back(settings: &ResolveSettings, id: &SecretId) -> Option<SecretString> {
+    let fallback = settings.fallback.as_ref()?;
+    let name = fallback_name(&id.path, &settings.prefix)?;
+    fallback.lookup(name, &id.field).await
+}
+
+/// Everything the resolver reads from its environment, validated.
+pub struct ResolveConfig {
+    /// `None` when neither `VAULT_ADDR` nor `VAULT_AGENT_ADDR` is set.
+    pub client: Option<ClientConfig>,
+    /// `OPENCLAW_VAULT_RESOLVE_FALLBACK=local`.
+    pub fallback_local: bool,
+    /// `OPENCLAW_VAULT_PREFIX` (default `openclaw`), for the fallback's `credentials/<name>`.
+    pub prefix: String,
+    /// `OPENCLAW_VAULT_RESOLVE_MAX_OUTPUT_BYTES` (default 1 MiB, OpenClaw's default).
+    pub max_output_bytes: usize,
+    /// `OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS` (default 12 s): the whole resolution.
+    pub deadline: Duration,
+    /// `OPENCLAW_VAULT_RESOLVE_CONCURRENCY` (default 16).
+    pub concurrency: usize,
+}
+
+/// Reads the same variables as OpenClaw's bundled resolver (`VAULT_ADDR`, `VAULT_TOKEN`,
+/// `VAULT_TOKEN_FILE`, `VAULT_NAMESPACE`, `OPENCLAW_VAULT_AUTH_*`, `OPENCLAW_VAULT_JWT_FILE`,
+/// `OPENCLAW_VAULT_KV_MOUNT`, `OPENCLAW_VAULT_KV_VERSION`, `NODE_EXTRA_CA_CERTS`) plus the rest
+/// of [`ClientConfig::from_env`]. KV v2 is assumed unless `OPENCLAW_VAULT_KV_VERSION` says
+/// otherwise (as the bundled resolver; `auto` detects). `HOME`, when passed, is only for
+/// `~/.vault-token`; nothing needs it.
+pub fn config_from_env(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> std::result::Result<ResolveConfig, ProviderFailure> {
+    let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    let number = |name: &str,
+                  default: u64,
+                  min: u64,
+                  max: u64|
+     -> std::result::Result<u64, ProviderFailure> {
+        match get(name) {
+            None => Ok(default),
+            Some(raw) => match raw.trim().parse::<u64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(n),
+                _ => Err(ProviderFailure::new(format!(
+                    "{name} must be a whole number from {min} to {max}, got \"{}\"",
+                    printable(&raw)
+                ))),
+            },
+        }
+    };
+    let fallback_local = match get("OPENCLAW_VAULT_RESOLVE_FALLBACK")
+        .as_deref()
+        .map(str::trim)
+    {
+        None | Some("none") | Some("off") => false,
+        Some("local") => true,
+        Some(other) => {
+            return Err(ProviderFailure::new(format!(
+                "OPENCLAW_VAULT_RESOLVE_FALLBACK must be \"local\" or \"none\", got \"{}\"",
+                printable(other)
+            )))
+        }
+    };
+    let max_output_bytes = number(
+        "OPENCLAW_VAULT_RESOLVE_MAX_OUTPUT_BYTES",
+        DEFAULT_MAX_OUTPUT_BYTES as u64,
+        1024,
+        20 * 1024 * 1024,
+    )? as usize;
+    let deadline = Duration::from_millis(number(
+        "OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS",
+        DEFAULT_DEADLINE.as_millis() as u64,
+        100,
+        120_000,
+    )?);
+    let concurrency = number(
+        "OPENCLAW_VAULT_RESOLVE_CONCURRENCY",
+        MAX_CONCURRENT_READS as u64,
+        1,
+        128,
+    )? as usize;
+    let prefix = get("OPENCLAW_VAULT_PREFIX")
+        .map(|p| p.trim().trim_matches('/').to_string())
+        .unwrap_or_else(|| "openclaw".to_string());
+    let has_addr = get("VAULT_ADDR").is_some() || get("VAULT_AGENT_ADDR").is_some();
+    if !has_addr && !fallback_local {
+        return Err(ProviderFailure::new(
+            "VAULT_ADDR is required (add it to the provider's passEnv or env)",
+        ));
+    }
+    let client = if has_addr {
+        let home = get("HOME").map(std::path::PathBuf::from);
+        let mut config = ClientConfig::from_env(get, home.as_deref())
+            .map_err(|e| ProviderFailure::new(e.message))?;
+        if get("OPENCLAW_VAULT_KV_VERSION").is_none() {
+            config.kv_version = Some(KvVersion::V2);
+        }
+        if get("VAULT_CLIENT_TIMEOUT").is_none() {
+            config.timeout = DEFAULT_REQUEST_TIMEOUT;
+        }
+        // A one-shot process: no background renewal; short retries that fit the exec timeout.
+        config.renew = false;
+        config.retry.backoff = Duration::from_millis(200);
+        config.retry.max_wait = Duration::from_secs(2);
+        let explicit_token_method = get("OPENCLAW_VAULT_AUTH_METHOD")
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("token"));
+        if config.login.is_none()
+            && (config.token.is_none() || (explicit_token_method && get("VAULT_TOKEN").is_none()))
+        {
+            return Err(ProviderFailure::new(
+                "no Vault token: set VAULT_TOKEN, VAULT_TOKEN_FILE or OPENCLAW_VAULT_AUTH_METHOD (and list it in the provider's passEnv)",
+            ));
+        }
+        Some(config)
+    } else {
+        None
+    };
+    Ok(ResolveConfig {
+        client,
+        fallback_local,
+        prefix,
+        max_output_bytes,
+        deadline,
+        concurrency,
+    })
+}
+
+/// The whole resolver: parse `input`, read `env`, resolve within the deadline, render.
+/// `fallback` is built only when the configuration asks for it (it opens local stores).
+pub async fn run(
+    input: &[u8],
+    env: &(dyn Fn(&str) -> Option<String> + Send + Sync),
+    fallback: impl FnOnce() -> Option<Arc<dyn LocalFallback>> + Send,
+) -> Rendered {
+    let request = match ExecRequest::parse(input) {
+        Ok(r) => r,
+        Err(failure) => return render_failure(&failure),
+    };
+    if request.ids.is_empty() {
+        return Outcome::Answered {
+            values: BTreeMap::new(),
+            errors: BTreeMap::new(),
+        }
+        .render(DEFAULT_MAX_OUTPUT_BYTES);
+    }
+    let config = match config_from_env(env) {
+        Ok(c) => c,
+        Err(failure) => return render_failure(&failure),
+    };
+    let source: Option<Arc<dyn SecretSource>> = match config.client {
+        Some(client) => match VaultClient::new(client) {
+            Ok(c) => Some(Arc::new(c)),
+            Err(e) => return render_failure(&ProviderFailure::new(e.message)),
+        },
+        None => None,
+    };
+    let settings = ResolveSettings {
+        source,
+        fallback: if config.fallback_local {
+            fallback()
+        } else {
+            None
+        },
+        prefix: config.prefix,
+        concurrency: config.concurrency,
+    };
+    let outcome = match tokio::time::timeout(config.deadline, resolve(&request, &settings)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Outcome::Failed(ProviderFailure::new(format!(
+            "Vault did not answer within {} ms (OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS)",
+            config.deadline.as_millis()
+        ))),
+    };
+    outcome.render(config.max_output_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openclaw_vault_test_support::env_of;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    const SECRET: &str = "sk-resolve-FAKE-value-1234";
+
+    /// A Vault stand-in: fixed answers per path, and a log of the paths read.
+    #[derive(Default)]
+    struct Fake {
+        answers: BTreeMap<String, std::result::Result<Value, Error>>,
+        reads: Mutex<Vec<String>>,
+        token_invalid: bool,
+        probes: AtomicUsize,
+    }
+
+    impl Fake {
+        fn with(mut self, path: &str, answer: std::result::Result<Value, Error>) -> Self {
+            self.answers.insert(path.to_string(), answer);
+            self
+        }
+    }
+
+    #[async_trait]
+    impl SecretSource for Fake {
+        async fn read(&self, path: &str) -> Result<Option<SecretData>> {
+            self.reads.lock().unwrap().push(path.to_string());
+            match self.answers.get(path) {
+                None => Ok(None),
+                Some(Ok(v)) => Ok(Some(SecretData::try_from_value(v.clone(), "fake")?)),
+                Some(Err(e)) => Err(e.clone()),
+            }
+        }
+        async fn token_is_invalid(&self) -> bool {
+            self.probes.fetch_add(1, Ordering::SeqCst);
+            self.token_invalid
+        }
+    }
+
+    struct Local(BTreeMap<(String, String), String>);
+
+    #[async_trait]
+    impl LocalFallback for Local {
+        async fn lookup(&self, name: &str, field: &str) -> Option<SecretString> {
+            self.0
+                .get(&(name.to_string(), field.to_string()))
+                .map(|v| SecretString::from(v.clone()))
+        }
+    }
+
+    fn request(ids: &[&str]) -> ExecRequest {
+        ExecRequest {
+            provider: Some("vault".into()),
+            ids: ids.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn settings(fake: Arc<Fake>) -> ResolveSettings {
+        ResolveSettings {
+            source: Some(fake),
+            fallback: None,
+            prefix: "openclaw".into(),
+            concurrency: 4,
+        }
+    }
+
+    fn status(status: u16, errors: &[&str]) -> Error {
+        Error::from_response(
+            status,
+            errors.iter().map(|s| s.to_string()).collect(),
+            "/v1/secret/data/x",
+            None,
+        )
+    }
+
+    fn network() -> Error {
+        Error::new(ErrorCode::Network, "cannot connect to http://127.0.0.1:1")
+    }
+
+    fn answered(outcome: Outcome) -> (BTreeMap<String, String>, BTreeMap<String, IdError>) {
+        match outcome {
+            Outcome::Answered { values, errors } => (
+                values
+                    .into_iter()
+                    .map(|(k, v)| (k, v.expose_secret().to_string()))
+                    .collect(),
+                errors,
+            ),
+            Outcome::Failed(f) => panic!("provider-wide failure: {}", f.message),
+        }
+    }
+
+    fn failed(outcome: Outcome) -> ProviderFailure {
+        match outcome {
+            Outcome::Failed(f) => f,
+            Outcome::Answered { .. } => panic!("expected a provider-wide failure"),
+        }
+    }
+
+    #[test]
+    fn parses_the_request_openclaw_sends() {
+        let r = ExecRequest::parse(
+            br#"{"protocolVersion":1,"provider":"vault","ids":["providers/openai/apiKey","a/b",7,"a/b",""]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.provider.as_deref(), Some("vault"));
+        assert_eq!(r.ids, ["providers/openai/apiKey", "a/b"]);
+    }
+
+    #[test]
+    fn bad_requests_fail_the_provider() {
+        let too_many: Vec<String> = (0..=MAX_IDS).map(|i| format!("p/{i}")).collect();
+        let too_many = json!({"protocolVersion":1,"ids":too_many}).to_string();
+        let cases: [(&[u8], &str); 7] = [
+            (b"", "not JSON"),
+            (b"{nope", "not JSON"),
+            (b"[1]", "object"),
+            (br#"{"protocolVersion":2,"ids":[]}"#, "protocolVersion 2"),
+            (br#"{"ids":[]}"#, "protocolVersion"),
+            (br#"{"protocolVersion":1,"ids":"a/b"}"#, "array"),
+            (too_many.as_bytes(), "512"),
+        ];
+        for (input, needle) in cases {
+            let err = ExecRequest::parse(input).unwrap_err();
+            assert!(err.message.contains(needle), "{needle}: {}", err.message);
+        }
+        let exactly = (0..MAX_IDS).map(|i| format!("p/{i}")).collect::<Vec<_>>();
+        let ok = json!({"protocolVersion":1,"ids":exactly}).to_string();
+        assert_eq!(
+            ExecRequest::parse(ok.as_bytes()).unwrap().ids.len(),
+            MAX_IDS
+        );
+    }
+
+    #[test]
+    fn id_grammar() {
+        let ok = |id: &str, path: &str, field: &str| {
+            assert_eq!(
+                SecretId::parse(id).unwrap(),
+                SecretId {
+                    path: path.into(),
+                    field: field.into()
+                },
+                "{id}"
+            );
+        };
+        ok("providers/openai/apiKey", "providers/openai", "apiKey");
+        ok("a/b", "a", "b");
+        ok("app#api-key", "app", "api-key");
+        ok("team/app#key.v2", "team/app", "key.v2");
+        ok("x:y/z_1-2.3", "x:y", "z_1-2.3");
+        for bad in [
+            "single",
+            "/lead",
+            "trail/",
+            "a//b",
+            "a/./b",
+            "a/../b",
+            "../a/b",
+            "a/b/..",
+            ".hidden/x",
+            "a b/c",
+            "a/b\n",
+            "a#",
+            "#a",
+            "a#b/c",
+            "a#b#c",
+            "ünï/code",
+        ] {
+            assert!(SecretId::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+        let long = format!("a/{}", "b".repeat(255));
+        assert!(SecretId::parse(&long).is_err());
+        let fits = format!("a/{}", "b".repeat(254));
+        assert!(SecretId::parse(&fits).is_ok());
+    }
+
+    #[tokio::test]
+    async fn one_read_per_path_and_per_id_errors() {
+        let fake = Arc::new(
+            Fake::default()
+                .with(
+                    "providers/openai",
+                    Ok(json!({"apiKey": SECRET, "org": "o-1", "n": 3})),
+                )
+                .with("denied", Err(status(403, &["permission denied"])))
+                .with("weird", Err(status(400, &["bad"]))),
+        );
+        let ids = [
+            "providers/openai/apiKey",
+            "providers/openai/org",
+            "providers/openai#n",
+            "providers/openai/missing",
+            "absent/key",
+            "denied/key",
+            "weird/key",
+            "bad//id",
+        ];
+        let (values, errors) = answered(resolve(&request(&ids), &settings(fake.clone())).await);
+        assert_eq!(values["providers/openai/apiKey"], SECRET);
+        assert_eq!(values["providers/openai/org"], "o-1");
+        assert_eq!(values.len(), 2);
+        assert!(errors["providers/openai#n"].message.contains("a number"));
+        assert_eq!(errors["providers/openai/missing"].code, Some("NOT_FOUND"));
+        assert_eq!(errors["absent/key"].code, Some("NOT_FOUND"));
+        assert!(errors["denied/key"].message.contains("403"));
+        assert!(errors["weird/key"].message.contains("400"));
+        assert!(errors["bad//id"].message.contains("empty"));
+        let mut reads = fake.reads.lock().unwrap().clone();
+        reads.sort();
+        assert_eq!(reads, ["absent", "denied", "providers/openai", "weird"]);
+        for e in errors.values() {
+            assert!(!e.message.contains(SECRET), "{}", e.message);
+        }
+    }
+
+    #[tokio::test]
+    async fn provider_wide_only_when_every_id_fails_so() {
+        for e in [
+            network(),
+            status(401, &[]),
+            status(403, &["permission denied", "invalid token"]),
+            status(503, &["Vault is sealed"]),
+            status(500, &[]),
+            status(429, &["rate limit quota exceeded"]),
+            status(412, &[]),
+            status(408, &[]),
+            status(425, &[]),
+            status(472, &[]),
+            status(473, &[]),
+        ] {
+            let fake = Arc::new(
+                Fake::default()
+                    .with("a", Err(e.clone()))
+                    .with("b", Err(e.clone())),
+            );
+            let f = failed(resolve(&request(&["a/x", "b/y"]), &settings(fake)).await);
+            assert!(!f.message.is_empty(), "{e:?}");
+            // Mixed with a success: per-id.
+            let fake = Arc::new(
+                Fake::default()
+                    .with("a", Err(e.clone()))
+                    .with("b", Ok(json!({"y": "v"}))),
+            );
+            let (values, errors) =
+                answered(resolve(&request(&["a/x", "b/y"]), &settings(fake)).await);
+            assert_eq!(values["b/y"], "v");
+            assert!(errors.contains_key("a/x"), "{e:?}");
+        }
+        // A login failure is provider-wide even though its status is a 400.
+        let login =
+            Error::from_response(400, vec!["invalid role".into()], "/v1/auth/jwt/login", None);
+        let fake = Arc::new(Fake::default().with("a", Err(login)));
+        failed(resolve(&request(&["a/x"]), &settings(fake)).await);
+    }
+
+    #[tokio::test]
+    async fn all_forbidden_probes_the_token() {
+        let denied = || Err(status(403, &["permission denied"]));
+        let fake = Arc::new(
+            Fake {
+                token_invalid: true,
+                ..Fake::default()
+            }
+            .with("a", denied())
+            .with("b", denied()),
+        );
+        let f = failed(resolve(&request(&["a/x", "b/y"]), &settings(fake.clone())).await);
+        assert!(f.message.contains("invalid"), "{}", f.message);
+        assert_eq!(fake.probes.load(Ordering::SeqCst), 1);
+        let fake = Arc::new(Fake::default().with("a", denied()).with("b", denied()));
+        let (_, errors) =
+            answered(resolve(&request(&["a/x", "b/y"]), &settings(fake.clone())).await);
+        assert_eq!(errors.len(), 2);
+        assert_eq!(fake.probes.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn fallback_answers_only_credentials_paths() {
+        let local = Local(BTreeMap::from([
+            (
+                ("anthropic".into(), "accessToken".into()),
+                "sk-ant-oat01-FAKE".into(),
+            ),
+            (("other".into(), "k".into()), "nope".into()),
+        ]));
+        let fake = Arc::new(Fake::default().with("x", Err(network())));
+        let mut s = settings(fake);
+        s.fallback = Some(Arc::new(local));
+        let (values, errors) = answered(
+            resolve(
+                &request(&[
+                    "openclaw/credentials/anthropic/accessToken",
+                    "x/k",
+                    "other/k",
+                ]),
+                &s,
+            )
+            .await,
+        );
+        assert_eq!(
+            values["openclaw/credentials/anthropic/accessToken"],
+            "sk-ant-oat01-FAKE"
+        );
+        assert!(errors.contains_key("x/k") && errors.contains_key("other/k"));
+        assert_eq!(
+            fallback_name("credentials/telegram", "openclaw"),
+            Some("telegram")
+        );
+        assert_eq!(fallback_name("openclaw/credentials/a/b", "openclaw"), None);
+        assert_eq!(fallback_name("providers/openai", "openclaw"), None);
+    }
+
+    #[test]
+    fn output_is_capped_and_failures_render_as_request_errors() {
+        let values = BTreeMap::from([("a/b".to_string(), SecretString::from("x".repeat(2000)))]);
+        let outcome = Outcome::Answered {
+            values,
+            errors: BTreeMap::new(),
+        };
+        let big = outcome.render(DEFAULT_MAX_OUTPUT_BYTES);
+        assert_eq!(big.exit_code, 0);
+        let capped = outcome.render(1024);
+        assert_eq!(capped.exit_code, 1);
+        assert!(capped.stdout.len() <= 1024);
+        let text = String::from_utf8(capped.stdout.to_vec()).unwrap();
+        let parsed: Value = serde_json::from_str(&text).unwrap();
+        assert!(parsed["errors"]["request"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("maxOutputBytes"));
+        assert!(!text.contains("xxxx"));
+    }
+
+    #[test]
+    fn config_needs_an_address_and_a_token() {
+        let err = config_from_env(&env_of(&[])).err().unwrap();
+        assert!(err.message.contains("VAULT_ADDR"));
+        let err = config_from_env(&env_of(&[("VAULT_ADDR", "http://v:8200")]))
+            .err()
+            .unwrap();
+        assert!(err.message.contains("VAULT_TOKEN"), "{}", err.message);
+        let c = config_from_env(&env_of(&[
+            ("VAULT_ADDR", "http://v:8200"),
+            ("VAULT_TOKEN", "hvs.FAKE"),
+        ]))
+        .unwrap();
+        let client = c.client.unwrap();
+        assert_eq!(client.kv_version, Some(KvVersion::V2));
+        assert_eq!(client.timeout, DEFAULT_REQUEST_TIMEOUT);
+        assert!(!client.renew);
+        let c = config_from_env(&env_of(&[
+            ("VAULT_ADDR", "http://v:8200"),
+            ("OPENCLAW_VAULT_AUTH_METHOD", "kubernetes"),
+            ("OPENCLAW_VAULT_AUTH_ROLE", "gw"),
+            ("OPENCLAW_VAULT_KV_VERSION", "1"),
+        ]))
+        .unwrap();
+        assert_eq!(c.client.unwrap().kv_version, Some(KvVersion::V1));
+        let only_local =
+            config_from_env(&env_of(&[("OPENCLAW_VAULT_RESOLVE_FALLBACK", "local")])).unwrap();
+        assert!(only_local.client.is_none() && only_local.fallback_local);
+        for (var, value) in [
+            ("OPENCLAW_VAULT_RESOLVE_FALLBACK", "vault"),
+            ("OPENCLAW_VAULT_RESOLVE_MAX_OUTPUT_BYTES", "12"),
+            ("OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS", "soon"),
+        ] {
+            let err = config_from_env(&env_of(&[
+                ("VAULT_ADDR", "http://v:8200"),
+                ("VAULT_TOKEN", "hvs.FAKE"),
+                (var, value),
+            ]))
+            .err()
+            .unwrap();
+            assert!(err.message.contains(var), "{}", err.message);
+        }
+        // The token never appears in a configuration error.
+        let err = config_from_env(&env_of(&[
+            ("VAULT_ADDR", "http://v:8200"),
+            ("VAULT_TOKEN", "hvs.FAKE with space"),
+        ]))
+        .err()
+        .unwrap();
+        assert!(!err.message.contains("FAKE"), "{}", err.message);
+    }
+
+    #[tokio::test]
+    async fn run_without_ids_needs_no_config() {
+        let out = run(
+            br#"{"protocolVersion":1,"provider":"v","ids":[]}"#,
+            &env_of(&[]),
+            || None,
+        )
+        .await;
+        assert_eq!(out.exit_code, 0);
+        assert_eq!(
+            String::from_utf8(out.stdout.to_vec()).unwrap(),
+            "{\"protocolVersion\":1,\"values\":{},\"errors\":{}}\n"
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! Opening the credential chain the way the gateway needs it: find OpenClaw's config, merge it
+//! with the environment, build the Vault client and every local provider, open the audit log.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::audit::AuditLog;
+use crate::chain::{ChainSettings, CredentialChain};
+use crate::error::Result;
+use crate::openclaw::config::{load_config, LoadedConfig};
+use crate::openclaw::paths::OpenClawPaths;
+use crate::providers::files::file_providers;
+use crate::providers::keychain::keychain_providers_from_env;
+use crate::providers::openclaw_config::config_providers;
+use crate::providers::vault::VaultProvider;
+use crate::providers::CredentialProvider;
+
+pub use crate::openclaw::config::EnvLookup;
+
+/// Where the chain's settings come from.
+#[derive(Clone)]
+pub struct StoreOptions {
+    pub env: EnvLookup,
+    /// The directory whose `.env` OpenClaw reads (its cwd).
+    pub cwd: Option<PathBuf>,
+    /// A `credentials` section that replaces the config file's (same shape, same checks).
+    pub overrides: Option<Value>,
+    /// `env` is the real process environment: `listCredentials` may enumerate its variable
+    /// names (the generic `<NAME>_API_KEY` rule).
+    pub process_env: bool,
+}
+
+impl StoreOptions {
+    /// The process environment and working directory.
+    pub fn from_process() -> Self {
+        StoreOptions {
+            env: Arc::new(|name| std::env::var(name).ok()),
+            cwd: std::env::current_dir().ok(),
+            overrides: None,
+            process_env: true,
+        }
+    }
+}
+
+/// An opened chain and what it was built from.
+pub struct Store {
+    pub chain: Arc<CredentialChain>,
+    pub paths: OpenClawPaths,
+    pub config_file: Option<PathBuf>,
+    pub warnings: Vec<String>,
+    /// The configuration it was built from (`describe()` gives the non-secret view).
+    pub config: LoadedConfig,
+}
+
+/// Builds the chain: Vault first when configured, then the keychain, local files and env, in the
+/// configured order; cache, fallback and audit settings from the config.
+pub fn open_store(options: &StoreOptions) -> Result<Store> {
+    let process = options.env.clone();
+    let lookup = move |name: &str| process(name);
+    let paths = OpenClawPaths::from_env(&lookup);
+    let mut loaded = load_config(
+        &paths,
+        &options.env,
+        options.cwd.as_deref(),
+        options.overrides.as_ref(),
+    )?;
+    if options.process_env {
+        loaded.env = loaded.env.with_process_names(
+            std::env::vars_os()
+                .filter_map(|(k, _)| k.into_string().ok())
+                .collect(),
+        );
+    }
+    let credentials = &loaded.credentials;
+    let effective = loaded.env.as_lookup();
+
+    let mut providers: Vec<Arc<dyn CredentialProvider>> = Vec::new();
+    let mut vault = None;
+    if let Some(config) = &credentials.vault {
+        let client = Arc::new(vault_client::VaultClient::new(config.clone())?);
+        let provider = Arc::new(VaultProvider::new(client, &credentials.prefix));
+        providers.push(provider.clone());
+        vault = Some(provider);
+    }
+    let keychain_env = effective.clone();
+    providers.extend(keychain_providers_from_env(&move |n: &str| keychain_env(n)));
+    providers.extend(file_providers(&paths));
+    providers.extend(config_providers(&paths, &loaded));
+
+    let mut settings = ChainSettings {
+        order: credentials.order.clone(),
+        fallback: credentials.fallback,
+        ..ChainSettings::default()
+    };
+    if let Some(ttl) = credentials.cache_ttl {
+        settings.cache.ttl = ttl;
+    }
+    if let Some(max_stale) = credentials.max_stale {
+        settings.cache.max_stale = max_stale;
+    }
+    if let Some(ahead) = credentials.refresh_ahead {
+        settings.refresh_margin = ahead;
+    }
+    let audit = match &credentials.audit {
+        Some(path) => Some(AuditLog::open(path)?),
+        None => None,
+    };
+    let chain = CredentialChain::new(providers, vault, settings, audit);
+    Ok(Store {
+        chain: Arc::new(chain),
+        config_file: loaded.file.clone(),
+        warnings: loaded.warnings.iter().map(|w| w.to_string()).collect(),
+        paths,
+        config: loaded,
+    })
+}

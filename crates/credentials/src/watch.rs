@@ -1,0 +1,172 @@
+//! `watchCredential`: polls what identifies a credential's current state (Vault's metadata
+//! `current_version`, a local file's modification time and size, or the values themselves for
+//! sources with no version) and calls back when it changes, until stopped.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch as signal;
+
+use crate::cache::Resolved;
+use crate::chain::{CredentialChain, GetOptions};
+use crate::credential::{CredentialVersion, SecretFields};
+use crate::error::Result;
+use vault_client::config::KvVersion;
+
+/// Called with the new credential after each change, or with the error that stopped a check.
+pub type WatchCallback = Arc<dyn Fn(Result<Arc<Resolved>>) + Send + Sync>;
+
+/// Stops the watch when `stop` is called or the handle is dropped.
+pub struct WatchHandle {
+    stop: signal::Sender<bool>,
+}
+
+impl WatchHandle {
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl Drop for WatchHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// What a check compares.
+#[derive(Clone)]
+struct State {
+    provider: &'static str,
+    /// Vault `current_version` of the name (0 when absent), when Vault is a KV v2 mount.
+    vault_version: Option<u64>,
+    /// The file version of a file source.
+    file_version: Option<CredentialVersion>,
+    /// Values, for sources with no version at all (env, keychain, KV v1).
+    values: Option<SecretFields>,
+}
+
+impl State {
+    fn of(resolved: &Resolved, versions: (Option<u64>, Option<CredentialVersion>)) -> State {
+        let credential = &resolved.credential;
+        let versionless = matches!(
+            credential.version,
+            CredentialVersion::None | CredentialVersion::Vault(0)
+        );
+        State {
+            provider: credential.source.provider,
+            vault_version: versions.0,
+            file_version: versions.1,
+            values: versionless.then(|| credential.secrets.clone()),
+        }
+    }
+
+    fn differs(&self, other: &State) -> bool {
+        self.provider != other.provider
+            || self.vault_version != other.vault_version
+            || self.file_version != other.file_version
+            || match (&self.values, &other.values) {
+                (Some(a), Some(b)) => !a.same_as(b),
+                (None, None) => false,
+                _ => true,
+            }
+    }
+}
+
+/// The cheap part of a check: Vault's metadata version of the name and the source file's
+/// version. No secret is read.
+async fn versions(
+    chain: &CredentialChain,
+    name: &str,
+    current: &Resolved,
+) -> Result<(Option<u64>, Option<CredentialVersion>)> {
+    let vault_version = match chain.vault() {
+        Some(vault) if vault.client().kv_version().await? == KvVersion::V2 => Some(
+            vault
+                .client()
+                .read_metadata(&vault.path_of(name)?)
+                .await?
+                .map(|m| m.current_version)
+                .unwrap_or(0),
+        ),
+        _ => None,
+    };
+    let file_version = current
+        .credential
+        .source
+        .file
+        .as_deref()
+        .map(|f| crate::local_file::stat_version(f).unwrap_or(CredentialVersion::None));
+    Ok((vault_version, file_version))
+}
+
+struct Baseline {
+    resolved: Arc<Resolved>,
+    state: State,
+}
+
+/// One check: `Some` with the new baseline when the credential changed.
+async fn check(
+    chain: &Arc<CredentialChain>,
+    name: &str,
+    before: &Baseline,
+) -> Result<Option<Baseline>> {
+    let fresh = GetOptions {
+        no_cache: true,
+        ..GetOptions::default()
+    };
+    let now = versions(chain, name, &before.resolved).await?;
+    let versioned_and_same = before.state.values.is_none()
+        && now.0 == before.state.vault_version
+        && now.1 == before.state.file_version;
+    if versioned_and_same {
+        return Ok(None);
+    }
+    let resolved = chain.get(name, &fresh).await?;
+    // The source may have moved (e.g. the name now exists in Vault): probe the new one.
+    let state = State::of(&resolved, versions(chain, name, &resolved).await?);
+    Ok(state
+        .differs(&before.state)
+        .then_some(Baseline { resolved, state }))
+}
+
+/// Starts watching `name`: reads the baseline (its error, e.g. `CREDENTIAL_NOT_FOUND`, is
+/// returned), then every `interval` checks the source and calls `callback` with the newly read
+/// credential after a change. Errors of later checks go to the callback and the watch goes on.
+pub async fn watch(
+    chain: Arc<CredentialChain>,
+    name: String,
+    interval: Duration,
+    callback: WatchCallback,
+) -> Result<WatchHandle> {
+    crate::chain::check_name(&name)?;
+    let fresh = GetOptions {
+        no_cache: true,
+        ..GetOptions::default()
+    };
+    let resolved = chain.get(&name, &fresh).await?;
+    let state = State::of(&resolved, versions(&chain, &name, &resolved).await?);
+    let mut baseline = Baseline { resolved, state };
+    let (stop, mut stopped) = signal::channel(false);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = stopped.changed() => return,
+            }
+            let result = check(&chain, &name, &baseline).await;
+            if *stopped.borrow() {
+                return;
+            }
+            match result {
+                Ok(Some(next)) => {
+                    chain.invalidate(&name);
+                    callback(Ok(next.resolved.clone()));
+                    baseline = next;
+                }
+                Ok(None) => {}
+                Err(e) => callback(Err(e)),
+            }
+        }
+    });
+    Ok(WatchHandle { stop })
+}

@@ -1,0 +1,330 @@
+//! `VaultClient`: one address, token, namespace and KV mount. KV calls go to the v1 or v2 engine
+//! module depending on the mount's version, detected once and cached.
+
+use reqwest::Method;
+use serde_json::Value;
+use tokio::sync::OnceCell;
+
+use crate::config::{ClientConfig, KvVersion};
+use crate::engines::kv1;
+use crate::engines::kv2::{
+    self, KeyMetadata, KvSecret, MetadataSettings, Subkeys, VersionMetadata,
+};
+use crate::engines::sys::{self, Health, SealStatus};
+use crate::engines::token::{self, TokenInfo};
+use crate::error::{ErrorCode, Result, VaultError};
+use crate::http::{RequestBody, Transport};
+use crate::path::ApiPath;
+use crate::secret::SecretData;
+
+pub struct VaultClient {
+    transport: std::sync::Arc<Transport>,
+    config: ClientConfig,
+    kv_version: OnceCell<KvVersion>,
+}
+
+impl std::fmt::Debug for VaultClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // ClientConfig's Debug shows the token as SecretBox([REDACTED]).
+        f.debug_struct("VaultClient")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl VaultClient {
+    pub fn new(config: ClientConfig) -> Result<Self> {
+        let transport = Transport::new(&config)?;
+        let kv_version = match config.kv_version {
+            Some(v) => OnceCell::new_with(Some(v)),
+            None => OnceCell::new(),
+        };
+        Ok(VaultClient {
+            transport,
+            config,
+            kv_version,
+        })
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    pub fn mount(&self) -> &str {
+        &self.config.mount
+    }
+
+    /// The mount's KV version: the configured one, or detected with one request and cached.
+    /// Concurrent first calls share that one request.
+    pub async fn kv_version(&self) -> Result<KvVersion> {
+        self.kv_version
+            .get_or_try_init(|| async {
+                match sys::kv_mount(&self.transport, &self.config.mount).await {
+                    Ok(m) => Ok(m.version),
+                    // Detection needs some capability under the mount. When it is denied the
+                    // data call will answer for itself; v2 is what `secret/` is everywhere.
+                    Err(e) if e.code == ErrorCode::PermissionDenied => {
+                        tracing::warn!(mount = %self.config.mount, "KV version detection denied; assuming KV v2 (set kvVersion to skip detection)");
+                        Ok(KvVersion::V2)
+                    }
+                    Err(e) => Err(e),
+                }
+            })
+            .await
+            .copied()
+    }
+
+    async fn require_v2(&self, operation: &str) -> Result<()> {
+        match self.kv_version().await? {
+            KvVersion::V2 => Ok(()),
+            KvVersion::V1 => Err(VaultError::new(
+                ErrorCode::UnsupportedOperation,
+                format!(
+                    "{operation} needs a KV v2 mount; mount \"{}\" is KV v1",
+                    self.config.mount
+                ),
+            )),
+        }
+    }
+
+    /// Reads a secret; `None` when it does not exist. `version` is KV v2 only.
+    pub async fn read(&self, path: &str, version: Option<u64>) -> Result<Option<KvSecret>> {
+        let path = ApiPath::parse(path)?;
+        match self.kv_version().await? {
+            KvVersion::V2 => kv2::read(&self.transport, &self.config.mount, &path, version).await,
+            KvVersion::V1 => {
+                if version.is_some() {
+                    return Err(self.v1_refuses("read with a version"));
+                }
+                let data = kv1::read(&self.transport, &self.config.mount, &path).await?;
+                Ok(data.map(|d| KvSecret {
+                    data: Some(d),
+                    metadata: None,
+                    request_id: None,
+                }))
+            }
+        }
+    }
+
+    fn v1_refuses(&self, what: &str) -> VaultError {
+        VaultError::new(
+            ErrorCode::UnsupportedOperation,
+            format!(
+                "{what} needs a KV v2 mount; mount \"{}\" is KV v1",
+                self.config.mount
+            ),
+        )
+    }
+
+    /// Writes a secret. On KV v2 returns the new version's metadata; `cas` is KV v2 only.
+    pub async fn write(
+        &self,
+        path: &str,
+        data: &SecretData,
+        cas: Option<u64>,
+    ) -> Result<Option<VersionMetadata>> {
+        let path = ApiPath::parse(path)?;
+        match self.kv_version().await? {
+            KvVersion::V2 => kv2::write(&self.transport, &self.config.mount, &path, data, cas)
+                .await
+                .map(Some),
+            KvVersion::V1 => {
+                if cas.is_some() {
+                    return Err(self.v1_refuses("cas"));
+                }
+                kv1::write(&self.transport, &self.config.mount, &path, data)
+                    .await
+                    .map(|()| None)
+            }
+        }
+    }
+
+    /// Merge-patches a KV v2 secret (falls back to read + write with cas on 405).
+    pub async fn patch(
+        &self,
+        path: &str,
+        data: &SecretData,
+        cas: Option<u64>,
+    ) -> Result<VersionMetadata> {
+        let path = ApiPath::parse(path)?;
+        self.require_v2("patch").await?;
+        kv2::patch(&self.transport, &self.config.mount, &path, data, cas).await
+    }
+
+    /// Keys under a folder; `[]` when there are none.
+    pub async fn list(&self, path: &str) -> Result<Vec<String>> {
+        let path = ApiPath::parse_dir(path)?;
+        match self.kv_version().await? {
+            KvVersion::V2 => kv2::list(&self.transport, &self.config.mount, &path).await,
+            KvVersion::V1 => kv1::list(&self.transport, &self.config.mount, &path).await,
+        }
+    }
+
+    /// Deletes a secret (KV v2: soft-deletes the latest version). Missing is not an error.
+    pub async fn delete(&self, path: &str) -> Result<()> {
+        let path = ApiPath::parse(path)?;
+        match self.kv_version().await? {
+            KvVersion::V2 => kv2::delete_latest(&self.transport, &self.config.mount, &path).await,
+            KvVersion::V1 => kv1::delete(&self.transport, &self.config.mount, &path).await,
+        }
+    }
+
+    pub async fn delete_versions(&self, path: &str, versions: &[u64]) -> Result<()> {
+        let path = ApiPath::parse(path)?;
+        self.require_v2("deleteVersions").await?;
+        kv2::delete_versions(&self.transport, &self.config.mount, &path, versions).await
+    }
+
+    pub async fn undelete(&self, path: &str, versions: &[u64]) -> Result<()> {
+        let path = ApiPath::parse(path)?;
+        self.require_v2("undelete").await?;
+        kv2::undelete(&self.transport, &self.config.mount, &path, versions).await
+    }
+
+    pub async fn destroy(&self, path: &str, versions: &[u64]) -> Result<()> {
+        let path = ApiPath::parse(path)?;
+        self.require_v2("destroy").await?;
+        kv2::destroy(&self.transport, &self.config.mount, &path, versions).await
+    }
+
+    pub async fn read_metadata(&self, path: &str) -> Result<Option<KeyMetadata>> {
+        let path = ApiPath::parse(path)?;
+        self.require_v2("readMetadata").await?;
+        kv2::read_metadata(&self.transport, &self.config.mount, &path).await
+    }
+
+    pub async fn write_metadata(&self, path: &str, settings: &MetadataSettings) -> Result<()> {
+        let path = ApiPath::parse(path)?;
+        self.require_v2("writeMetadata").await?;
+        kv2::write_metadata(&self.transport, &self.config.mount, &path, settings).await
+    }
+
+    pub async fn patch_metadata(&self, path: &str, settings: &MetadataSettings) -> Result<()> {
+        let path = ApiPath::parse(path)?;
+        self.require_v2("patchMetadata").await?;
+        kv2::patch_metadata(&self.transport, &self.config.mount, &path, settings).await
+    }
+
+    pub async fn delete_metadata(&self, path: &str) -> Result<()> {
+        let path = ApiPath::parse(path)?;
+        self.require_v2("deleteMetadata").await?;
+        kv2::delete_metadata(&self.transport, &self.config.mount, &path).await
+    }
+
+    pub async fn subkeys(
+        &self,
+        path: &str,
+        version: Option<u64>,
+        depth: Option<u64>,
+    ) -> Result<Option<Subkeys>> {
+        let path = ApiPath::parse(path)?;
+        self.require_v2("subkeys").await?;
+        kv2::subkeys(&self.transport, &self.config.mount, &path, version, depth).await
+    }
+
+    pub async fn health(&self) -> Result<Health> {
+        sys::health(&self.transport).await
+    }
+
+    /// True when Vault answers and serves requests; false on any failure (never an error).
+    pub async fn health_check(&self) -> bool {
+        self.health().await.map(|h| h.is_healthy()).unwrap_or(false)
+    }
+
+    pub async fn seal_status(&self) -> Result<SealStatus> {
+        sys::seal_status(&self.transport).await
+    }
+
+    /// Renews the client's token now by its original TTL; returns the new TTL in seconds.
+    pub async fn renew_self(&self) -> Result<u64> {
+        if !self.transport.has_token() {
+            return Err(VaultError::invalid_config(
+                "renewSelf needs a token; none is configured",
+            ));
+        }
+        let lease = self.transport.lease().await?;
+        let increment = lease
+            .map(|l| l.increment)
+            .unwrap_or(std::time::Duration::from_secs(3600));
+        Ok(self.transport.renew_self(increment).await?.as_secs())
+    }
+
+    /// Subscribes to token events (renewed, reauthenticated, renewal_failed, expired).
+    pub fn on_token_event(&self, listener: crate::session::renewal::TokenListener) {
+        self.transport.subscribe(listener);
+    }
+
+    /// Stops background renewal and drops event subscribers.
+    pub fn close(&self) {
+        self.transport.close();
+    }
+
+    pub async fn lookup_self(&self) -> Result<TokenInfo> {
+        if !self.transport.has_token() {
+            return Err(VaultError::invalid_config(
+                "lookupSelf needs a token; none is configured",
+            ));
+        }
+        token::lookup_self(&self.transport).await
+    }
+
+    /// Any other endpoint: `method` on `/v1/<path>` with an optional JSON body. Returns Vault's
+    /// whole answer (`None` for 204). The caller asked for the raw answer, secrets included.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<SecretData>,
+    ) -> Result<Option<SecretData>> {
+        let method = parse_method(method)?;
+        let (path_part, query) = split_query(path);
+        let query: Vec<(&str, String)> =
+            query.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let api = ApiPath::parse(path_part)?;
+        let body = match &body {
+            Some(b) => Some(RequestBody::json(b.expose_secret())?),
+            None => None,
+        };
+        let body = if method == Method::PATCH {
+            body.map(RequestBody::merge_patch)
+        } else {
+            body
+        };
+        let resp = self
+            .transport
+            .send(method, &api.encoded(), &query, body)
+            .await?
+            .success()?;
+        if resp.is_empty() {
+            return Ok(None);
+        }
+        let value: Value = resp.json()?;
+        SecretData::try_from_value(value, "Vault's answer")
+            .map(Some)
+            .map_err(|e| VaultError::bad_response(e.message).with_path(resp.path.clone()))
+    }
+}
+
+fn parse_method(method: &str) -> Result<Method> {
+    let upper = method.trim().to_ascii_uppercase();
+    match upper.as_str() {
+        "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "LIST" | "HEAD" => {
+            Method::from_bytes(upper.as_bytes())
+                .map_err(|_| VaultError::invalid_argument("bad method"))
+        }
+        _ => Err(VaultError::invalid_argument(format!(
+            "method must be one of GET, POST, PUT, PATCH, DELETE, LIST, got \"{method}\""
+        ))),
+    }
+}
+
+/// `"sys/mounts?list=true"` into the path (without a leading `/v1/`) and decoded query pairs.
+fn split_query(path: &str) -> (&str, Vec<(String, String)>) {
+    let (p, q) = path.split_once('?').unwrap_or((path, ""));
+    let p = p.strip_prefix('/').unwrap_or(p);
+    let p = p.strip_prefix("v1/").unwrap_or(p);
+    let pairs = url::form_urlencoded::parse(q.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    (p, pairs)
+}

@@ -1,0 +1,655 @@
+//! Client configuration: explicit options, or the environment the reference Vault CLI reads.
+//! Everything is validated here, before any request, and errors name the option or variable.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use crate::auth::Login;
+use crate::error::{Result, VaultError};
+use crate::path::ApiPath;
+use crate::tls::{parse_bool, Source, TlsSettings};
+
+/// The KV engine version of the mount: fixed by the user, or detected once per mount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KvVersion {
+    V1,
+    V2,
+}
+
+impl KvVersion {
+    pub fn number(self) -> u32 {
+        match self {
+            KvVersion::V1 => 1,
+            KvVersion::V2 => 2,
+        }
+    }
+}
+
+/// Default request timeout, as in HashiCorp's Go client (`VAULT_CLIENT_TIMEOUT`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default cap on a response body. Vault itself refuses request bodies above 32 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+/// Default KV mount.
+pub const DEFAULT_MOUNT: &str = "secret";
+/// The reference client's default address.
+pub const DEFAULT_ADDR: &str = "https://127.0.0.1:8200";
+
+/// Everything a [`crate::VaultClient`] needs. Build it with [`ClientConfig::new`] and the
+/// `with_*` setters, or [`ClientConfig::from_env`].
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub addr: Url,
+    pub token: Option<SecretString>,
+    pub namespace: Option<String>,
+    pub mount: String,
+    /// `None`: detect through `sys/internal/ui/mounts` once per mount.
+    pub kv_version: Option<KvVersion>,
+    pub timeout: Duration,
+    pub max_response_bytes: usize,
+    pub retry: RetryConfig,
+    /// Follow a 307 to another origin (an HA active node) with the token. Off by default: the
+    /// token never goes to a host the user did not name.
+    pub redirect_to_other_origin: bool,
+    pub tls: TlsSettings,
+    /// HTTP proxy for every request: `VAULT_HTTP_PROXY` (or `VAULT_PROXY_ADDR`), else the standard
+    /// `HTTPS_PROXY` / `HTTP_PROXY` for the address' scheme, with `NO_PROXY` honoured.
+    pub proxy: Option<ProxySetting>,
+    /// How to get a token when it is not fixed (AppRole, userpass, JWT, Kubernetes, cert, token file).
+    pub login: Option<Login>,
+    /// Renew the token in the background (and log in again when renewal can no longer extend
+    /// it). Default on; a fixed token that is not renewable is left alone either way.
+    pub renew: bool,
+}
+
+/// Where requests go through, and which hosts bypass it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxySetting {
+    pub url: Url,
+    /// The variable or option it came from, for errors.
+    pub from: String,
+    /// `NO_PROXY` (comma-separated hosts, domains, IPs or CIDRs), when set.
+    pub no_proxy: Option<String>,
+}
+
+/// When and how long to retry, after HashiCorp's Go client: connection errors, 412, 429 and 5xx
+/// except 501; wait `attempt x U(1.0, 1.5) x backoff`, or what `Retry-After` says, capped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// Retries after the first attempt (`VAULT_MAX_RETRIES`, default 2). 0 turns retrying off.
+    pub max_retries: u32,
+    /// Base of the linear backoff (default 1 s, as the Go client's minimum wait).
+    pub backoff: Duration,
+    /// Upper bound of any single wait, `Retry-After` included (default 30 s).
+    pub max_wait: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_retries: 2,
+            backoff: Duration::from_secs(1),
+            max_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Raw option values as the user gave them (from JS or the CLI); validated by [`ClientConfig::from_options`].
+#[derive(Debug, Default)]
+pub struct ClientOptions {
+    pub addr: Option<String>,
+    pub token: Option<SecretString>,
+    pub namespace: Option<String>,
+    pub mount: Option<String>,
+    pub kv_version: Option<u32>,
+    pub timeout_ms: Option<f64>,
+    pub max_response_bytes: Option<f64>,
+    pub max_retries: Option<f64>,
+    pub retry_backoff_ms: Option<f64>,
+    pub max_retry_wait_ms: Option<f64>,
+    pub redirect_to_other_origin: Option<bool>,
+    /// Already tied to option names by the caller (e.g. "option `tls.caCert`").
+    pub tls: TlsSettings,
+    pub proxy: Option<String>,
+    pub login: Option<Login>,
+    pub renew: Option<bool>,
+}
+
+impl ClientConfig {
+    /// A configuration for `addr` with every other setting at its default.
+    pub fn new(addr: &str) -> Result<Self> {
+        Ok(ClientConfig {
+            addr: parse_addr(addr, "addr")?,
+            token: None,
+            namespace: None,
+            mount: DEFAULT_MOUNT.to_string(),
+            kv_version: None,
+            timeout: DEFAULT_TIMEOUT,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            retry: RetryConfig::default(),
+            redirect_to_other_origin: false,
+            tls: TlsSettings::default(),
+            proxy: None,
+            login: None,
+            renew: true,
+        })
+    }
+
+    /// Validates explicit options. `addr` is required here; use `from_env` for the env defaults.
+    pub fn from_options(options: ClientOptions) -> Result<Self> {
+        let addr = options.addr.ok_or_else(|| {
+            VaultError::invalid_config("option `addr` is required (e.g. \"http://127.0.0.1:8200\")")
+        })?;
+        let mut config = ClientConfig::new(&addr)?;
+        if let Some(token) = options.token {
+            config.token = Some(parse_token(token, "option `token`")?);
+        }
+        if let Some(ns) = options.namespace {
+            config.namespace = parse_namespace(&ns, "option `namespace`")?;
+        }
+        if let Some(mount) = options.mount {
+            config.mount = parse_mount(&mount, "option `mount`")?;
+        }
+        if let Some(v) = options.kv_version {
+            config.kv_version = Some(parse_kv_version_number(v, "option `kvVersion`")?);
+        }
+        if let Some(ms) = options.timeout_ms {
+            config.timeout = parse_timeout_ms(ms, "option `timeoutMs`")?;
+        }
+        if let Some(bytes) = options.max_response_bytes {
+            if !(bytes.is_finite() && bytes >= 1024.0 && bytes.fract() == 0.0) {
+                return Err(VaultError::invalid_config(format!(
+                    "option `maxResponseBytes` must be a whole number of at least 1024, got {bytes}"
+                )));
+            }
+            config.max_response_bytes = bytes as usize;
+        }
+        if let Some(n) = options.max_retries {
+            if !(n.is_finite() && (0.0..=20.0).contains(&n) && n.fract() == 0.0) {
+                return Err(VaultError::invalid_config(format!(
+                    "option `maxRetries` must be a whole number from 0 to 20, got {n}"
+                )));
+            }
+            config.retry.max_retries = n as u32;
+        }
+        if let Some(ms) = options.retry_backoff_ms {
+            config.retry.backoff = parse_wait_ms(ms, "option `retryBackoffMs`")?;
+        }
+        if let Some(ms) = options.max_retry_wait_ms {
+            config.retry.max_wait = parse_wait_ms(ms, "option `maxRetryWaitMs`")?;
+        }
+        if let Some(allow) = options.redirect_to_other_origin {
+            config.redirect_to_other_origin = allow;
+        }
+        config.tls = options.tls;
+        config.login = options.login;
+        if let Some(renew) = options.renew {
+            config.renew = renew;
+        }
+        if let Some(p) = options.proxy {
+            config.proxy = Some(parse_proxy(&p, "option `proxy`", None)?);
+        }
+        Ok(config)
+    }
+
+    /// Reads `VAULT_ADDR`, `VAULT_TOKEN` (else `<home>/.vault-token`), `VAULT_NAMESPACE`,
+    /// `OPENCLAW_VAULT_KV_MOUNT`, `OPENCLAW_VAULT_KV_VERSION` and `VAULT_CLIENT_TIMEOUT`.
+    /// `env` looks a variable up; `home` is the user's home directory, if any.
+    pub fn from_env(env: impl Fn(&str) -> Option<String>, home: Option<&Path>) -> Result<Self> {
+        let get = |name: &str| env(name).filter(|v| !v.is_empty());
+        // Vault Agent's address wins, as in the reference client.
+        let (addr, addr_var) = match get("VAULT_AGENT_ADDR") {
+            Some(a) => (a, "VAULT_AGENT_ADDR"),
+            None => (
+                get("VAULT_ADDR").unwrap_or_else(|| DEFAULT_ADDR.to_string()),
+                "VAULT_ADDR",
+            ),
+        };
+        let mut config = ClientConfig {
+            addr: parse_addr(&addr, addr_var)?,
+            ..ClientConfig::new(DEFAULT_ADDR)?
+        };
+        if let Some(token) = get("VAULT_TOKEN") {
+            config.token = Some(parse_token(SecretString::from(token), "VAULT_TOKEN")?);
+        } else if let Some(home) = home {
+            config.token = read_token_file(&home.join(".vault-token"))?;
+        }
+        if let Some(ns) = get("VAULT_NAMESPACE") {
+            config.namespace = parse_namespace(&ns, "VAULT_NAMESPACE")?;
+        }
+        if let Some(mount) = get("OPENCLAW_VAULT_KV_MOUNT") {
+            config.mount = parse_mount(&mount, "OPENCLAW_VAULT_KV_MOUNT")?;
+        }
+        if let Some(v) = get("OPENCLAW_VAULT_KV_VERSION") {
+            config.kv_version = match v.trim() {
+                "1" => Some(KvVersion::V1),
+                "2" => Some(KvVersion::V2),
+                "auto" | "detect" => None,
+                _ => {
+                    return Err(VaultError::invalid_config(
+                        "OPENCLAW_VAULT_KV_VERSION must be 1, 2 or auto",
+                    ))
+                }
+            };
+        }
+        if let Some(n) = get("VAULT_MAX_RETRIES") {
+            config.retry.max_retries = match n.trim().parse::<u32>() {
+                Ok(n) if n <= 20 => n,
+                _ => {
+                    return Err(VaultError::invalid_config(format!(
+                        "VAULT_MAX_RETRIES must be a whole number from 0 to 20, got \"{n}\""
+                    )))
+                }
+            };
+        }
+        let file = |var: &str| get(var).map(|p| Source::new(p, var));
+        config.tls = TlsSettings {
+            ca_cert: file("VAULT_CACERT"),
+            ca_path: file("VAULT_CAPATH"),
+            extra_ca: file("NODE_EXTRA_CA_CERTS"),
+            client_cert: file("VAULT_CLIENT_CERT"),
+            client_key: file("VAULT_CLIENT_KEY"),
+            server_name: get("VAULT_TLS_SERVER_NAME"),
+            skip_verify: match get("VAULT_SKIP_VERIFY") {
+                Some(v) => parse_bool(&v, "VAULT_SKIP_VERIFY")?,
+                None => false,
+            },
+        };
+        let (scheme_var, scheme_var_lower) = if config.addr.scheme() == "https" {
+            ("HTTPS_PROXY", "https_proxy")
+        } else {
+            ("HTTP_PROXY", "http_proxy")
+        };
+        let proxy = [
+            "VAULT_HTTP_PROXY",
+            "VAULT_PROXY_ADDR",
+            scheme_var,
+            scheme_var_lower,
+        ]
+        .into_iter()
+        .find_map(|var| get(var).map(|v| (var, v)));
+        if let Some((var, value)) = proxy {
+            // The Vault-specific variables are meant for Vault alone; NO_PROXY applies to the others.
+            let no_proxy = if var.starts_with("VAULT_") {
+                None
+            } else {
+                get("NO_PROXY").or_else(|| get("no_proxy"))
+            };
+            config.proxy = Some(parse_proxy(&value, var, no_proxy)?);
+        }
+        config.login = crate::auth::from_env(&get)?;
+        if let Some(t) = get("VAULT_CLIENT_TIMEOUT") {
+            config.timeout = parse_duration_seconds(&t, "VAULT_CLIENT_TIMEOUT")?;
+        }
+        Ok(config)
+    }
+
+    /// The process environment and home directory.
+    pub fn from_process_env() -> Result<Self> {
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        Self::from_env(|k| std::env::var(k).ok(), home.as_deref())
+    }
+}
+
+fn parse_addr(raw: &str, what: &str) -> Result<Url> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let url = Url::parse(trimmed).map_err(|e| {
+        VaultError::invalid_config(format!(
+            "{what} is not a valid URL ({e}); expected e.g. \"https://vault.example.com:8200\""
+        ))
+    })?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(VaultError::invalid_config(format!(
+            "{what} must use http or https, got scheme \"{}\"",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(VaultError::invalid_config(format!("{what} has no host")));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // Never echo the URL: it holds credentials.
+        return Err(VaultError::invalid_config(format!(
+            "{what} must not contain a user name or password"
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(VaultError::invalid_config(format!(
+            "{what} must not have a query or fragment"
+        )));
+    }
+    Ok(url)
+}
+
+fn parse_proxy(raw: &str, what: &str, no_proxy: Option<String>) -> Result<ProxySetting> {
+    let url = Url::parse(raw.trim()).map_err(|e| {
+        VaultError::invalid_config(format!(
+            "{what} is not a valid proxy URL ({e}); expected e.g. \"http://proxy:3128\""
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(VaultError::invalid_config(format!(
+            "{what} must be an http or https URL with a host"
+        )));
+    }
+    Ok(ProxySetting {
+        url,
+        from: what.to_string(),
+        no_proxy,
+    })
+}
+
+fn parse_token(token: SecretString, what: &str) -> Result<SecretString> {
+    let trimmed = token.expose_secret().trim();
+    if trimmed.is_empty() {
+        return Err(VaultError::invalid_config(format!("{what} is empty")));
+    }
+    if trimmed.chars().any(|c| c.is_control() || c == ' ') {
+        return Err(VaultError::invalid_config(format!(
+            "{what} contains spaces or control characters"
+        )));
+    }
+    if trimmed.len() == token.expose_secret().len() {
+        return Ok(token);
+    }
+    Ok(SecretString::from(trimmed.to_string()))
+}
+
+fn read_token_file(path: &Path) -> Result<Option<SecretString>> {
+    match std::fs::read_to_string(path) {
+        Ok(content) => {
+            let token = SecretString::from(content);
+            if token.expose_secret().trim().is_empty() {
+                return Ok(None);
+            }
+            let what = format!("token file {}", path.display());
+            parse_token(token, &what).map(Some)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(VaultError::invalid_config(format!(
+            "cannot read token file {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+fn parse_namespace(ns: &str, what: &str) -> Result<Option<String>> {
+    let ns = ns.trim().trim_matches('/');
+    if ns.is_empty() {
+        return Ok(None);
+    }
+    ApiPath::parse(ns).map_err(|e| VaultError::invalid_config(format!("{what}: {}", e.message)))?;
+    Ok(Some(ns.to_string()))
+}
+
+fn parse_mount(mount: &str, what: &str) -> Result<String> {
+    let m = mount.trim().trim_matches('/');
+    if m.is_empty() {
+        return Err(VaultError::invalid_config(format!("{what} is empty")));
+    }
+    ApiPath::parse(m).map_err(|e| VaultError::invalid_config(format!("{what}: {}", e.message)))?;
+    Ok(m.to_string())
+}
+
+fn parse_kv_version_number(v: u32, what: &str) -> Result<KvVersion> {
+    match v {
+        1 => Ok(KvVersion::V1),
+        2 => Ok(KvVersion::V2),
+        _ => Err(VaultError::invalid_config(format!(
+            "{what} must be 1 or 2, got {v}"
+        ))),
+    }
+}
+
+fn parse_timeout_ms(ms: f64, what: &str) -> Result<Duration> {
+    if !(ms.is_finite() && ms > 0.0 && ms <= 3_600_000.0) {
+        return Err(VaultError::invalid_config(format!(
+            "{what} must be a number of milliseconds between 1 and 3600000, got {ms}"
+        )));
+    }
+    Ok(Duration::from_millis(ms.ceil() as u64))
+}
+
+fn parse_wait_ms(ms: f64, what: &str) -> Result<Duration> {
+    if !(ms.is_finite() && (0.0..=600_000.0).contains(&ms)) {
+        return Err(VaultError::invalid_config(format!(
+            "{what} must be a number of milliseconds from 0 to 600000, got {ms}"
+        )));
+    }
+    Ok(Duration::from_millis(ms.round() as u64))
+}
+
+/// "60", "60s", "1m30s", "500ms" (Go's duration subset the reference CLI accepts).
+fn parse_duration_seconds(raw: &str, what: &str) -> Result<Duration> {
+    let raw = raw.trim();
+    let bad = || {
+        VaultError::invalid_config(format!(
+            "{what} must be seconds (\"60\") or a duration (\"60s\", \"1m30s\", \"500ms\"), got \"{raw}\""
+        ))
+    };
+    if let Ok(secs) = raw.parse::<u64>() {
+        return if secs == 0 {
+            Err(bad())
+        } else {
+            Ok(Duration::from_secs(secs))
+        };
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = raw;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        if digits == 0 {
+            return Err(bad());
+        }
+        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        total += match unit {
+            "ms" => Duration::from_millis(n),
+            "s" => Duration::from_secs(n),
+            "m" => Duration::from_secs(n * 60),
+            "h" => Duration::from_secs(n * 3600),
+            _ => return Err(bad()),
+        };
+    }
+    if total.is_zero() {
+        return Err(bad());
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openclaw_vault_test_support::env_of;
+
+    #[test]
+    fn addr_must_be_http_or_https() {
+        for bad in [
+            "ftp://x",
+            "not a url",
+            "127.0.0.1:8200",
+            "http://",
+            "file:///etc",
+        ] {
+            let err = ClientConfig::new(bad).unwrap_err();
+            assert_eq!(err.code(), "INVALID_CONFIG", "{bad}");
+            assert!(err.message.contains("addr"), "{}", err.message);
+        }
+        let ok = ClientConfig::new("http://127.0.0.1:8200/").unwrap();
+        assert_eq!(ok.addr.as_str(), "http://127.0.0.1:8200/");
+    }
+
+    #[test]
+    fn addr_with_credentials_is_refused_without_echoing_them() {
+        let err = ClientConfig::new("https://user:pa55word@vault:8200").unwrap_err();
+        assert_eq!(err.code(), "INVALID_CONFIG");
+        assert!(!err.message.contains("pa55word"));
+    }
+
+    #[test]
+    fn empty_token_is_a_config_error() {
+        let err = ClientConfig::from_options(ClientOptions {
+            addr: Some("http://x:1".into()),
+            token: Some(SecretString::from("  ")),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(err.code(), "INVALID_CONFIG");
+        assert!(err.message.contains("token"));
+    }
+
+    #[test]
+    fn env_reads_every_variable() {
+        let c = ClientConfig::from_env(
+            env_of(&[
+                ("VAULT_ADDR", "http://10.0.0.1:8200"),
+                ("VAULT_TOKEN", "hvs.env-token\n"),
+                ("VAULT_NAMESPACE", "team/a/"),
+                ("OPENCLAW_VAULT_KV_MOUNT", "/kv/"),
+                ("OPENCLAW_VAULT_KV_VERSION", "1"),
+                ("VAULT_CLIENT_TIMEOUT", "1m30s"),
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.addr.host_str(), Some("10.0.0.1"));
+        assert_eq!(c.token.unwrap().expose_secret(), "hvs.env-token");
+        assert_eq!(c.namespace.as_deref(), Some("team/a"));
+        assert_eq!(c.mount, "kv");
+        assert_eq!(c.kv_version, Some(KvVersion::V1));
+        assert_eq!(c.timeout, Duration::from_secs(90));
+    }
+
+    #[test]
+    fn env_falls_back_to_vault_token_file() {
+        let dir = std::env::temp_dir().join(format!("ocv-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(".vault-token"), "hvs.from-file\n").unwrap();
+        let c = ClientConfig::from_env(env_of(&[]), Some(&dir)).unwrap();
+        assert_eq!(c.token.unwrap().expose_secret(), "hvs.from-file");
+        assert_eq!(c.addr.as_str(), "https://127.0.0.1:8200/");
+        // VAULT_TOKEN wins over the file.
+        let c = ClientConfig::from_env(env_of(&[("VAULT_TOKEN", "hvs.env")]), Some(&dir)).unwrap();
+        assert_eq!(c.token.unwrap().expose_secret(), "hvs.env");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn env_errors_name_the_variable() {
+        let cases = [
+            ("OPENCLAW_VAULT_KV_VERSION", "3"),
+            ("VAULT_CLIENT_TIMEOUT", "soon"),
+            ("VAULT_CLIENT_TIMEOUT", "0"),
+            ("VAULT_ADDR", "vault:8200"),
+            ("OPENCLAW_VAULT_KV_MOUNT", "a/../b"),
+        ];
+        for (var, value) in cases {
+            let err = ClientConfig::from_env(env_of(&[(var, value)]), None).unwrap_err();
+            assert_eq!(err.code(), "INVALID_CONFIG");
+            assert!(err.message.contains(var), "{var}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn agent_addr_wins_and_retries_parse() {
+        let c = ClientConfig::from_env(
+            env_of(&[
+                ("VAULT_ADDR", "http://server:8200"),
+                ("VAULT_AGENT_ADDR", "http://127.0.0.1:8100"),
+                ("VAULT_MAX_RETRIES", "5"),
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.addr.as_str(), "http://127.0.0.1:8100/");
+        assert_eq!(c.retry.max_retries, 5);
+        for bad in ["-1", "many", "21"] {
+            let err =
+                ClientConfig::from_env(env_of(&[("VAULT_MAX_RETRIES", bad)]), None).unwrap_err();
+            assert!(err.message.contains("VAULT_MAX_RETRIES"), "{}", err.message);
+        }
+        let err =
+            ClientConfig::from_env(env_of(&[("VAULT_AGENT_ADDR", "unix:///x")]), None).unwrap_err();
+        assert!(err.message.contains("VAULT_AGENT_ADDR"));
+    }
+
+    #[test]
+    fn proxy_variables() {
+        let c = ClientConfig::from_env(
+            env_of(&[
+                ("VAULT_ADDR", "https://v:8200"),
+                ("HTTPS_PROXY", "http://p:3128"),
+                ("NO_PROXY", "localhost"),
+            ]),
+            None,
+        )
+        .unwrap();
+        let p = c.proxy.unwrap();
+        assert_eq!(
+            (p.url.as_str(), p.from.as_str(), p.no_proxy.as_deref()),
+            ("http://p:3128/", "HTTPS_PROXY", Some("localhost"))
+        );
+        let c = ClientConfig::from_env(
+            env_of(&[
+                ("VAULT_ADDR", "http://v:8200"),
+                ("HTTPS_PROXY", "http://p:3128"),
+                ("VAULT_HTTP_PROXY", "http://vp:1"),
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.proxy.unwrap().from, "VAULT_HTTP_PROXY");
+        let none = ClientConfig::from_env(
+            env_of(&[
+                ("VAULT_ADDR", "http://v:8200"),
+                ("HTTPS_PROXY", "http://p:3128"),
+            ]),
+            None,
+        )
+        .unwrap();
+        assert!(none.proxy.is_none(), "HTTPS_PROXY is for https addresses");
+        let err =
+            ClientConfig::from_env(env_of(&[("VAULT_HTTP_PROXY", "::nope")]), None).unwrap_err();
+        assert!(err.message.contains("VAULT_HTTP_PROXY"));
+    }
+
+    #[test]
+    fn durations() {
+        let d = |s| parse_duration_seconds(s, "X");
+        assert_eq!(d("60").unwrap(), Duration::from_secs(60));
+        assert_eq!(d("60s").unwrap(), Duration::from_secs(60));
+        assert_eq!(d("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(d("2h").unwrap(), Duration::from_secs(7200));
+        assert!(d("s").is_err());
+        assert!(d("10x").is_err());
+        assert!(d("-1").is_err());
+    }
+
+    #[test]
+    fn option_ranges() {
+        let opts = |f: fn(&mut ClientOptions)| {
+            let mut o = ClientOptions {
+                addr: Some("http://x:1".into()),
+                ..Default::default()
+            };
+            f(&mut o);
+            ClientConfig::from_options(o)
+        };
+        assert!(opts(|o| o.kv_version = Some(3)).is_err());
+        assert!(opts(|o| o.timeout_ms = Some(0.0)).is_err());
+        assert!(opts(|o| o.timeout_ms = Some(f64::NAN)).is_err());
+        assert_eq!(
+            opts(|o| o.timeout_ms = Some(1500.0)).unwrap().timeout,
+            Duration::from_millis(1500)
+        );
+        let missing = ClientConfig::from_options(ClientOptions::default()).unwrap_err();
+        assert!(missing.message.contains("addr"));
+    }
+}

@@ -1,0 +1,481 @@
+//! KV version 2: the versioned secrets engine. Paths are relative to the mount; this module inserts
+//! `data/`, `metadata/`, `delete/`, `undelete/`, `destroy/` and `subkeys/` itself.
+
+use std::collections::BTreeMap;
+
+use reqwest::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::error::{ErrorCode, Result, VaultError};
+use crate::http::{RequestBody, Transport};
+use crate::path::ApiPath;
+use crate::secret::SecretData;
+
+/// Metadata of one version, as Vault gives it (`data.metadata` of a read, `data` of a write).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionMetadata {
+    pub created_time: String,
+    #[serde(default)]
+    pub custom_metadata: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub deletion_time: String,
+    #[serde(default)]
+    pub destroyed: bool,
+    pub version: u64,
+}
+
+/// A read: `data` is `None` when the version was soft-deleted or destroyed.
+#[derive(Debug, Clone)]
+pub struct KvSecret {
+    pub data: Option<SecretData>,
+    pub metadata: Option<VersionMetadata>,
+    /// Vault's `request_id` of the read, for audit lines.
+    pub request_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ReadData {
+    #[serde(default)]
+    data: Option<SecretData>,
+    metadata: VersionMetadata,
+}
+
+/// One entry of `versions` in the key metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionState {
+    pub created_time: String,
+    #[serde(default)]
+    pub deletion_time: String,
+    #[serde(default)]
+    pub destroyed: bool,
+}
+
+/// `GET metadata/:path`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyMetadata {
+    #[serde(default)]
+    pub cas_required: bool,
+    pub created_time: String,
+    pub current_version: u64,
+    #[serde(default)]
+    pub delete_version_after: String,
+    #[serde(default)]
+    pub max_versions: u64,
+    #[serde(default)]
+    pub oldest_version: u64,
+    pub updated_time: String,
+    #[serde(default)]
+    pub custom_metadata: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub versions: BTreeMap<String, VersionState>,
+}
+
+/// The settings `writeMetadata` and `patchMetadata` send. `None` leaves a field out.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MetadataSettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_versions: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cas_required: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_version_after: Option<String>,
+    /// In a patch, a key mapped to `None` is removed (merge-patch null).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_metadata: Option<BTreeMap<String, Option<String>>>,
+}
+
+/// `GET subkeys/:path`: the structure of the secret without its values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subkeys {
+    pub subkeys: Option<Value>,
+    pub metadata: VersionMetadata,
+}
+
+fn endpoint(mount: &str, kind: &str, path: &ApiPath) -> String {
+    path.under(&format!("{mount}/{kind}"))
+}
+
+/// Checks a version number from a caller: a positive integer.
+pub fn check_version(version: u64, what: &str) -> Result<u64> {
+    if version == 0 {
+        return Err(VaultError::invalid_argument(format!(
+            "{what} must be a positive integer, got 0"
+        )));
+    }
+    Ok(version)
+}
+
+fn versions_body(versions: &[u64], what: &str) -> Result<RequestBody> {
+    if versions.is_empty() {
+        return Err(VaultError::invalid_argument(format!(
+            "{what} needs at least one version number"
+        )));
+    }
+    for v in versions {
+        check_version(*v, &format!("{what}: each version"))?;
+    }
+    RequestBody::json(&json!({ "versions": versions }))
+}
+
+/// `GET data/:path[?version=N]`. `None` when the key or version does not exist.
+pub async fn read(
+    t: &Transport,
+    mount: &str,
+    path: &ApiPath,
+    version: Option<u64>,
+) -> Result<Option<KvSecret>> {
+    let query: Vec<(&str, String)> = match version {
+        Some(v) => vec![("version", check_version(v, "version")?.to_string())],
+        None => Vec::new(),
+    };
+    let resp = t
+        .send(Method::GET, &endpoint(mount, "data", path), &query, None)
+        .await?;
+    if resp.status == StatusCode::NOT_FOUND {
+        // A plain 404 is `{"errors":[]}`; a deleted or destroyed version is the whole envelope
+        // with `data.data: null` and the version's metadata.
+        if resp.is_empty() {
+            return Ok(None);
+        }
+        let body: Value = resp.json()?;
+        if body
+            .get("data")
+            .is_some_and(|d| d.get("metadata").is_some())
+        {
+            let env: crate::http::Envelope<ReadData> = resp.json()?;
+            if let Some(d) = env.data {
+                return Ok(Some(KvSecret {
+                    data: None,
+                    metadata: Some(d.metadata),
+                    request_id: env.request_id,
+                }));
+            }
+        }
+        return Ok(None);
+    }
+    let resp = resp.success()?;
+    let env = resp.envelope::<ReadData>()?;
+    let request_id = env.as_ref().and_then(|e| e.request_id.clone());
+    match env.and_then(|e| e.data) {
+        Some(d) => Ok(Some(KvSecret {
+            data: d.data,
+            metadata: Some(d.metadata),
+            request_id,
+        })),
+        None => Err(VaultError::bad_response(format!(
+            "Vault's answer to {} has no data",
+            resp.path
+        ))
+        .with_path(resp.path.clone())),
+    }
+}
+
+fn data_body(data: &SecretData, cas: Option<u64>) -> Result<RequestBody> {
+    #[derive(Serialize)]
+    struct Cas {
+        cas: u64,
+    }
+    // Borrows the secret: serialised straight into the zeroizing request buffer, never copied.
+    #[derive(Serialize)]
+    struct WriteBody<'a> {
+        data: &'a Value,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        options: Option<Cas>,
+    }
+    RequestBody::json(&WriteBody {
+        data: data.expose_secret(),
+        options: cas.map(|cas| Cas { cas }),
+    })
+}
+
+fn version_metadata(resp: crate::http::RawResponse) -> Result<VersionMetadata> {
+    let resp = resp.success()?;
+    resp.envelope::<VersionMetadata>()?
+        .and_then(|e| e.data)
+        .ok_or_else(|| {
+            VaultError::bad_response(format!(
+                "Vault's answer to {} has no version metadata",
+                resp.path
+            ))
+            .with_path(resp.path.clone())
+        })
+}
+
+/// `POST data/:path` with optional check-and-set. `cas: Some(0)` creates only if absent.
+pub async fn write(
+    t: &Transport,
+    mount: &str,
+    path: &ApiPath,
+    data: &SecretData,
+    cas: Option<u64>,
+) -> Result<VersionMetadata> {
+    let resp = t
+        .send(
+            Method::POST,
+            &endpoint(mount, "data", path),
+            &[],
+            Some(data_body(data, cas)?),
+        )
+        .await?;
+    version_metadata(resp)
+}
+
+/// `PATCH data/:path`: an RFC 7386 merge patch of the current version. When the server or a proxy
+/// does not allow PATCH (405), falls back to read, merge and write with cas, as the Vault CLI does.
+pub async fn patch(
+    t: &Transport,
+    mount: &str,
+    path: &ApiPath,
+    data: &SecretData,
+    cas: Option<u64>,
+) -> Result<VersionMetadata> {
+    let body = data_body(data, cas)?.merge_patch();
+    let resp = t
+        .send(
+            Method::PATCH,
+            &endpoint(mount, "data", path),
+            &[],
+            Some(body),
+        )
+        .await?;
+    if resp.status == StatusCode::METHOD_NOT_ALLOWED {
+        return patch_by_rewrite(t, mount, path, data, cas).await;
+    }
+    if resp.status == StatusCode::NOT_FOUND {
+        let p = resp.path.clone();
+        let mut err = resp.into_error();
+        err.message = format!(
+            "cannot patch {p}: the secret does not exist or its current version is deleted"
+        );
+        return Err(err);
+    }
+    version_metadata(resp)
+}
+
+async fn patch_by_rewrite(
+    t: &Transport,
+    mount: &str,
+    path: &ApiPath,
+    patch: &SecretData,
+    cas: Option<u64>,
+) -> Result<VersionMetadata> {
+    let current = read(t, mount, path, None).await?;
+    let (current_data, metadata) = match current {
+        Some(KvSecret { data: Some(d), metadata: Some(m), .. }) => (d, m),
+        _ => {
+            return Err(VaultError::new(
+                ErrorCode::NotFound,
+                format!("cannot patch {mount}/data/{path}: the secret does not exist or its current version is deleted"),
+            )
+            .with_path(format!("/v1/{}", endpoint(mount, "data", path)))
+            .with_status(404))
+        }
+    };
+    if let Some(cas) = cas {
+        if cas != metadata.version {
+            let mut err = VaultError::new(
+                ErrorCode::CasMismatch,
+                format!("check-and-set parameter did not match the current version of {mount}/data/{path}"),
+            )
+            .with_path(format!("/v1/{}", endpoint(mount, "data", path)))
+            .with_status(400);
+            err.errors = vec!["check-and-set parameter did not match the current version".into()];
+            return Err(err);
+        }
+    }
+    let mut merged = current_data.clone();
+    // SAFETY of the secret: `merged` is a SecretData and wipes itself on drop.
+    merge_into(&mut merged, patch);
+    write(t, mount, path, &merged, Some(metadata.version)).await
+}
+
+fn merge_into(target: &mut SecretData, patch: &SecretData) {
+    let mut value = target.expose_secret().clone();
+    json_patch::merge(&mut value, patch.expose_secret());
+    if let Value::Object(map) = value {
+        *target = SecretData::from_object(map);
+    }
+}
+
+/// `LIST metadata/:path`: the keys under a folder (sub-folders end in `/`), `[]` when none.
+pub async fn list(t: &Transport, mount: &str, path: &ApiPath) -> Result<Vec<String>> {
+    let mut api = endpoint(mount, "metadata", path);
+    api.push('/');
+    list_keys(t, &api).await
+}
+
+/// Lists with the `LIST` verb; both of Vault's answers for "nothing" (404 and `data: {}`) are `[]`.
+pub async fn list_keys(t: &Transport, api_path: &str) -> Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Keys {
+        #[serde(default)]
+        keys: Vec<String>,
+    }
+    let list = Method::from_bytes(b"LIST").expect("LIST is a valid method token");
+    let resp = t.send(list, api_path, &[], None).await?;
+    if resp.status == StatusCode::NOT_FOUND {
+        return Ok(Vec::new());
+    }
+    let resp = resp.success()?;
+    Ok(resp
+        .envelope::<Keys>()?
+        .and_then(|e| e.data)
+        .map(|k| k.keys)
+        .unwrap_or_default())
+}
+
+/// `DELETE data/:path`: soft-deletes the latest version. Missing keys are not an error.
+pub async fn delete_latest(t: &Transport, mount: &str, path: &ApiPath) -> Result<()> {
+    t.send(Method::DELETE, &endpoint(mount, "data", path), &[], None)
+        .await?
+        .success()?;
+    Ok(())
+}
+
+/// `POST delete/:path`: soft-deletes the given versions.
+pub async fn delete_versions(
+    t: &Transport,
+    mount: &str,
+    path: &ApiPath,
+    versions: &[u64],
+) -> Result<()> {
+    let body = versions_body(versions, "deleteVersions")?;
+    t.send(
+        Method::POST,
+        &endpoint(mount, "delete", path),
+        &[],
+        Some(body),
+    )
+    .await?
+    .success()?;
+    Ok(())
+}
+
+/// `POST undelete/:path`: restores soft-deleted versions.
+pub async fn undelete(t: &Transport, mount: &str, path: &ApiPath, versions: &[u64]) -> Result<()> {
+    let body = versions_body(versions, "undelete")?;
+    t.send(
+        Method::POST,
+        &endpoint(mount, "undelete", path),
+        &[],
+        Some(body),
+    )
+    .await?
+    .success()?;
+    Ok(())
+}
+
+/// `POST destroy/:path`: removes the data of the given versions for good.
+pub async fn destroy(t: &Transport, mount: &str, path: &ApiPath, versions: &[u64]) -> Result<()> {
+    let body = versions_body(versions, "destroy")?;
+    t.send(
+        Method::POST,
+        &endpoint(mount, "destroy", path),
+        &[],
+        Some(body),
+    )
+    .await?
+    .success()?;
+    Ok(())
+}
+
+/// `GET metadata/:path`, `None` when the key does not exist.
+pub async fn read_metadata(
+    t: &Transport,
+    mount: &str,
+    path: &ApiPath,
+) -> Result<Option<KeyMetadata>> {
+    let resp = t
+        .send(Method::GET, &endpoint(mount, "metadata", path), &[], None)
+        .await?;
+    if resp.status == StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    let resp = resp.success()?;
+    Ok(resp.envelope::<KeyMetadata>()?.and_then(|e| e.data))
+}
+
+/// `POST metadata/:path`: sets the given fields; creates the metadata when absent.
+pub async fn write_metadata(
+    t: &Transport,
+    mount: &str,
+    path: &ApiPath,
+    settings: &MetadataSettings,
+) -> Result<()> {
+    let body = RequestBody::json(settings)?;
+    t.send(
+        Method::POST,
+        &endpoint(mount, "metadata", path),
+        &[],
+        Some(body),
+    )
+    .await?
+    .success()?;
+    Ok(())
+}
+
+/// `PATCH metadata/:path`: a merge patch of the fields; the key must exist.
+pub async fn patch_metadata(
+    t: &Transport,
+    mount: &str,
+    path: &ApiPath,
+    settings: &MetadataSettings,
+) -> Result<()> {
+    let body = RequestBody::json(settings)?.merge_patch();
+    t.send(
+        Method::PATCH,
+        &endpoint(mount, "metadata", path),
+        &[],
+        Some(body),
+    )
+    .await?
+    .success()?;
+    Ok(())
+}
+
+/// `DELETE metadata/:path`: deletes the key and every version. Missing keys are not an error.
+pub async fn delete_metadata(t: &Transport, mount: &str, path: &ApiPath) -> Result<()> {
+    t.send(
+        Method::DELETE,
+        &endpoint(mount, "metadata", path),
+        &[],
+        None,
+    )
+    .await?
+    .success()?;
+    Ok(())
+}
+
+/// `GET subkeys/:path`: the structure without values. `None` when the key does not exist;
+/// `subkeys: None` when the version is deleted or destroyed.
+pub async fn subkeys(
+    t: &Transport,
+    mount: &str,
+    path: &ApiPath,
+    version: Option<u64>,
+    depth: Option<u64>,
+) -> Result<Option<Subkeys>> {
+    let mut query = Vec::new();
+    if let Some(v) = version {
+        query.push(("version", check_version(v, "version")?.to_string()));
+    }
+    if let Some(d) = depth {
+        query.push(("depth", d.to_string()));
+    }
+    let resp = t
+        .send(Method::GET, &endpoint(mount, "subkeys", path), &query, None)
+        .await?;
+    if resp.status == StatusCode::NOT_FOUND {
+        if resp.is_empty() {
+            return Ok(None);
+        }
+        let env: crate::http::Envelope<Subkeys> = match resp.json() {
+            Ok(env) => env,
+            Err(_) => return Ok(None),
+        };
+        return Ok(env.data);
+    }
+    let resp = resp.success()?;
+    Ok(resp.envelope::<Subkeys>()?.and_then(|e| e.data))
+}

@@ -1,0 +1,8 @@
+//! Vault's secrets engines and system backends: one module per engine, one function per endpoint
+//! (its doc names the endpoint). They take the [`Transport`](crate::http::Transport) and return
+//! typed answers; the [`VaultClient`](crate::VaultClient) facade composes them.
+
+pub mod kv1;
+pub mod kv2;
+pub mod sys;
+pub mod token;

@@ -61,7 +61,7 @@ pub struct VaultClient {
 }
 
 fn js<'env, T: Serialize>(env: &'env Env, value: &T) -> Result<Unknown<'env>> {
-    env.to_js_value(value)
+    crate::json::to_js(env, value)
 }
 
 fn null(env: &Env) -> Result<Unknown<'_>> {

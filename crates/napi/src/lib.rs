@@ -14,6 +14,7 @@ mod cli;
 mod client;
 mod credentials;
 mod error;
+mod json;
 mod options;
 
 use napi::bindgen_prelude::{Env, Object, Result};

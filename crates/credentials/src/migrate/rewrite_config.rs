@@ -1,0 +1,427 @@
+//! Points OpenClaw's `openclaw.json` at Vault after a migration (`migrate --rewrite-config`).
+//!
+//! Each plaintext secret field of the config (the config provider's own list, so the two never
+//! disagree) whose value a credential verified in Vault holds becomes an exec SecretRef,
+//! `{source: "exec", provider: "openclaw-vault", id: "<prefix>/credentials/<name>/<field>"}`,
+//! answered by this package's resolver; the provider entry `secrets.providers.openclaw-vault` is
+//! added when missing. The file is edited through jsonc-parser's CST, so comments, quoting and
+//! layout survive. Under OpenClaw's lock on the file, the edit is checked by parsing the result
+//! again (exactly the intended values changed, nothing else), refused when the file changed while
+//! it was being rewritten, and written atomically (0600) after a byte-for-byte 0600 backup next to
+//! it. A value no verified credential holds stays where it is and is reported. On any error the
+//! file is left unchanged. Error messages name the file, never a value.
+
+use std::path::{Path, PathBuf};
+
+use jsonc_parser::cst::{CstInputValue, CstObject, CstObjectProp, CstRootNode};
+use jsonc_parser::ParseOptions;
+use serde_json::{json, Map, Value};
+use zeroize::Zeroizing;
+
+use super::{backup_path, PlanItem, VerifiedInVault, LOCK_WAIT, MAX_LOCAL_FILE_BYTES};
+use crate::chain::CredentialChain;
+use crate::error::{Error, ErrorCode, Result};
+use crate::local_file::{read_credential_file, write_atomic, FileLock};
+use crate::openclaw::paths::OpenClawPaths;
+use crate::providers::openclaw_config::plaintext_fields;
+
+/// The exec provider alias written into `openclaw.json` (`secrets.providers.openclaw-vault`) and
+/// named by every SecretRef `rewrite_config` writes.
+pub const EXEC_PROVIDER_ALIAS: &str = "openclaw-vault";
+
+/// The provider entry's `passEnv`: the variables the resolver needs to reach Vault and find
+/// OpenClaw's config. OpenClaw passes an exec provider nothing else.
+pub const RESOLVER_PASS_ENV: &[&str] = &[
+    "VAULT_ADDR",
+    "VAULT_TOKEN",
+    "VAULT_NAMESPACE",
+    "VAULT_CACERT",
+    "VAULT_CAPATH",
+    "VAULT_CLIENT_CERT",
+    "VAULT_CLIENT_KEY",
+    "VAULT_SKIP_VERIFY",
+    "VAULT_TLS_SERVER_NAME",
+    "OPENCLAW_VAULT_KV_MOUNT",
+    "OPENCLAW_VAULT_KV_VERSION",
+    "OPENCLAW_VAULT_PREFIX",
+    "OPENCLAW_HOME",
+    "OPENCLAW_STATE_DIR",
+    "OPENCLAW_CONFIG_PATH",
+    "HOME",
+];
+
+/// How OpenClaw runs this package's resolver: `command` and `args` of the exec provider entry.
+/// Both paths are absolute with every symlink resolved: OpenClaw runs the command directly and
+/// refuses symlinks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolverCommand {
+    /// The Node executable (`command`).
+    pub node: PathBuf,
+    /// This package's `bin/openclaw-vault-resolve.mjs` (the only `args` entry).
+    pub script: PathBuf,
+}
+
+impl ResolverCommand {
+    /// Finds Node (`OPENCLAW_VAULT_NODE`, else the first `node` on `PATH`) and the resolver
+    /// script `bin/openclaw-vault-resolve.mjs` under `OPENCLAW_VAULT_PACKAGE_DIR` (which the
+    /// `openclaw-vault` command's shim sets) through `env`, a variable lookup.
+    ///
+    /// Errors: `INVALID_CONFIG` when Node cannot be found or resolved, the variable is unset, or
+    /// the script does not exist (a SecretRef to a resolver that is not there would make the
+    /// gateway fail closed at start).
+    pub fn locate(env: &dyn Fn(&str) -> Option<String>) -> Result<ResolverCommand> {
+        Ok(ResolverCommand {
+            node: node_command(env)?,
+            script: resolver_script(env)?,
+        })
+    }
+}
+
+/// A config field now holding an exec SecretRef.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplacedField {
+    /// Its dotted JSON path (`models.providers.openai.apiKey`).
+    pub json_path: String,
+    /// The SecretRef id: `<prefix>/credentials/<name>/<field>` under the KV mount.
+    pub id: String,
+}
+
+/// A plaintext config field left as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptField {
+    /// Its dotted JSON path (`gateway.auth.token`).
+    pub json_path: String,
+    /// Why it was kept (no verified credential holds its value, or the id would not be valid).
+    pub reason: String,
+}
+
+/// What [`rewrite_config`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigRewrite {
+    /// The config file OpenClaw reads; `None` when there is none (nothing to rewrite).
+    pub file: Option<PathBuf>,
+    /// The 0600 copy of the file as it was, next to it (`openclaw.json.bak-<UTC stamp>`); `None`
+    /// when nothing was replaced and the file was not written.
+    pub backup: Option<PathBuf>,
+    /// Fields now holding SecretRefs, in the config provider's order.
+    pub replaced: Vec<ReplacedField>,
+    /// Plaintext fields left as they were, with the reason.
+    pub kept: Vec<KeptField>,
+    /// True when `secrets.providers.openclaw-vault` was added (it was missing).
+    pub provider_added: bool,
+}
+
+/// Replaces the plaintext secrets of OpenClaw's config file (`paths.config_file()`) that a
+/// `verified` credential holds with exec SecretRefs to this package's resolver, and adds the
+/// resolver's provider entry when it is missing; see the module documentation for the checks.
+/// `resolver` is asked only when the entry must be added. Nothing happens (and `Ok` says so)
+/// when there is no config file or no field to replace.
+///
+/// Errors (the file is then unchanged): `INVALID_CONFIG` without a Vault, for a file that cannot
+/// be parsed or rewritten without losing its formatting, that is not UTF-8 or whose top level
+/// (or `secrets`, `secrets.providers`) is not an object, and `resolver`'s errors; `CONFLICT`
+/// when the file changed while it was being rewritten; the lock's and the writes' errors.
+pub fn rewrite_config(
+    paths: &OpenClawPaths,
+    chain: &CredentialChain,
+    verified: &VerifiedInVault<'_>,
+    resolver: &dyn Fn() -> Result<ResolverCommand>,
+) -> Result<ConfigRewrite> {
+    let mut result = ConfigRewrite::default();
+    let Some(file) = paths.config_file().filter(|f| f.exists()) else {
+        return Ok(result);
+    };
+    result.file = Some(file.clone());
+    let vault = chain
+        .vault()
+        .ok_or_else(|| Error::invalid_config("no Vault configured"))?;
+    let _lock = FileLock::acquire(&file, LOCK_WAIT)?;
+    let original = read_credential_file(&file, MAX_LOCAL_FILE_BYTES)?.ok_or_else(|| {
+        Error::new(
+            ErrorCode::InvalidConfig,
+            format!("{}: disappeared", file.display()),
+        )
+    })?;
+    let text = std::str::from_utf8(&original.bytes)
+        .map_err(|_| {
+            Error::new(
+                ErrorCode::InvalidConfig,
+                format!("{}: is not UTF-8", file.display()),
+            )
+        })?
+        .to_string();
+    let text = Zeroizing::new(text);
+    let options = ParseOptions::default();
+    let root = CstRootNode::parse(&text, &options).map_err(|e| parse_error(&file, &e))?;
+    if root.to_string() != *text {
+        return Err(Error::new(
+            ErrorCode::InvalidConfig,
+            format!(
+                "{}: cannot rewrite without losing formatting; nothing was changed",
+                file.display()
+            ),
+        ));
+    }
+    let Some(object) = root.object_value() else {
+        return Err(Error::new(
+            ErrorCode::InvalidConfig,
+            format!(
+                "{}: the top level is not an object; nothing was changed",
+                file.display()
+            ),
+        ));
+    };
+    let candidates: Vec<(&PlanItem, Map<String, Value>)> = verified
+        .items
+        .iter()
+        .map(|item| (*item, item.credential().to_vault_data()))
+        .collect();
+    let mut expected: Value =
+        jsonc_parser::parse_to_serde_value(&text, &options).map_err(|e| parse_error(&file, &e))?;
+    for (json_path, prop) in plaintext_props(&object, &expected) {
+        let Some(value) = prop.value().and_then(|v| v.as_string_lit()) else {
+            continue; // Already a SecretRef (an object), or not a string.
+        };
+        let Ok(secret) = value.decoded_value().map(Zeroizing::new) else {
+            continue;
+        };
+        if secret.is_empty() {
+            continue;
+        }
+        let Some((item, field)) = holder_of(&candidates, &secret) else {
+            result.kept.push(KeptField {
+                json_path,
+                reason: "no credential with this value was verified in Vault".into(),
+            });
+            continue;
+        };
+        let id = format!("{}/{field}", vault.path_of(&item.name)?);
+        if !exec_id_ok(&id) {
+            result.kept.push(KeptField {
+                json_path,
+                reason: format!("the id {id:?} is not a valid exec SecretRef id"),
+            });
+            continue;
+        }
+        let secret_ref = json!({"source": "exec", "provider": EXEC_PROVIDER_ALIAS, "id": id});
+        prop.set_value(ordered(&secret_ref, &["source", "provider", "id"]));
+        if let Some(slot) = expected.pointer_mut(&pointer_of(&json_path)) {
+            *slot = secret_ref;
+        }
+        result.replaced.push(ReplacedField { json_path, id });
+    }
+    if result.replaced.is_empty() {
+        return Ok(result);
+    }
+    let has_provider = object
+        .object_value("secrets")
+        .and_then(|s| s.object_value("providers"))
+        .and_then(|p| p.get(EXEC_PROVIDER_ALIAS))
+        .is_some();
+    if !has_provider {
+        let entry = provider_entry(&resolver()?);
+        let secrets = object.object_value_or_create("secrets").ok_or_else(|| {
+            Error::invalid_config(format!("{}: `secrets` is not an object", file.display()))
+        })?;
+        let providers = secrets.object_value_or_create("providers").ok_or_else(|| {
+            Error::invalid_config(format!(
+                "{}: `secrets.providers` is not an object",
+                file.display()
+            ))
+        })?;
+        providers.append(
+            EXEC_PROVIDER_ALIAS,
+            ordered(
+                &entry,
+                &["source", "command", "args", "passEnv", "jsonOnly"],
+            ),
+        );
+        let slot = expected
+            .as_object_mut()
+            .map(|o| o.entry("secrets").or_insert_with(|| json!({})))
+            .and_then(|s| s.as_object_mut())
+            .map(|s| s.entry("providers").or_insert_with(|| json!({})));
+        if let Some(Value::Object(p)) = slot {
+            p.insert(EXEC_PROVIDER_ALIAS.into(), entry);
+        }
+        result.provider_added = true;
+    }
+    let new_text = Zeroizing::new(root.to_string());
+    // The edit must change exactly the replaced values and the provider entry, nothing else.
+    let reparsed: Value = jsonc_parser::parse_to_serde_value(&new_text, &options)
+        .map_err(|e| parse_error(&file, &e))?;
+    if reparsed != expected {
+        return Err(Error::new(
+            ErrorCode::InvalidConfig,
+            format!(
+                "{}: the rewritten file would not read back as intended; nothing was changed",
+                file.display()
+            ),
+        ));
+    }
+    // Changed since it was read (an editor saved it): start over rather than lose that edit.
+    let now = read_credential_file(&file, MAX_LOCAL_FILE_BYTES)?;
+    if now
+        .map(|f| f.bytes.as_slice() != original.bytes.as_slice())
+        .unwrap_or(true)
+    {
+        return Err(Error::new(
+            ErrorCode::Conflict,
+            format!(
+                "{}: changed while being rewritten; nothing was changed, run it again",
+                file.display()
+            ),
+        ));
+    }
+    let backup = backup_path(&file);
+    write_atomic(&backup, &original.bytes)?;
+    write_atomic(&file, new_text.as_bytes())?;
+    result.backup = Some(backup);
+    Ok(result)
+}
+
+/// The verified credential holding exactly `secret`, and the field holding it: the config's
+/// own source (`openclaw-config`) first, then report order.
+fn holder_of<'a>(
+    candidates: &[(&'a PlanItem, Map<String, Value>)],
+    secret: &str,
+) -> Option<(&'a PlanItem, String)> {
+    let mut matches: Vec<(&PlanItem, String)> = candidates
+        .iter()
+        .flat_map(|(item, data)| {
+            data.iter()
+                .filter(|(k, v)| *k != "kind" && v.as_str() == Some(secret))
+                .map(move |(k, _)| (*item, k.clone()))
+        })
+        .collect();
+    matches.sort_by_key(|(item, _)| item.source_provider != "openclaw-config");
+    matches.into_iter().next()
+}
+
+/// The exec provider entry `secrets.providers.openclaw-vault`.
+fn provider_entry(resolver: &ResolverCommand) -> Value {
+    json!({
+        "source": "exec",
+        "command": resolver.node,
+        "args": [resolver.script],
+        "passEnv": RESOLVER_PASS_ENV,
+        "jsonOnly": true,
+    })
+}
+
+/// The plaintext secret fields of `openclaw.json` (the config provider's own list, so the two
+/// never disagree), as `(dotted JSON path, CST property)`.
+fn plaintext_props(root: &CstObject, doc: &Value) -> Vec<(String, CstObjectProp)> {
+    plaintext_fields(doc)
+        .into_iter()
+        .filter_map(|f| {
+            let (last, parents) = f.json_path.split_last()?;
+            let mut obj = root.clone();
+            for p in parents {
+                obj = obj.object_value(p)?;
+            }
+            Some((f.dotted(), obj.get(last)?))
+        })
+        .collect()
+}
+
+fn parse_error(file: &Path, e: &jsonc_parser::errors::ParseError) -> Error {
+    // Only the position: the parser's message kinds could quote the text.
+    Error::new(
+        ErrorCode::InvalidConfig,
+        format!(
+            "{}: cannot rewrite without losing formatting (cannot parse it at line {} column {}); nothing was changed",
+            file.display(),
+            e.line_display(),
+            e.column_display()
+        ),
+    )
+}
+
+/// True for an id OpenClaw accepts in an exec SecretRef: at most 256 characters of letters,
+/// digits and `._:/#-`, starting with a letter or digit, no `.` or `..` segment.
+fn exec_id_ok(id: &str) -> bool {
+    let mut chars = id.chars();
+    id.len() <= 256
+        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "._:/#-".contains(c))
+        && !id.split('/').any(|s| s == "." || s == "..")
+}
+
+/// The absolute path of the Node that runs this package (OpenClaw runs the command directly and
+/// refuses symlinks, so links are resolved).
+fn node_command(env: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf> {
+    let candidate = match env("OPENCLAW_VAULT_NODE").filter(|v| !v.trim().is_empty()) {
+        Some(p) => Some(PathBuf::from(p)),
+        None => env("PATH").and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|d| d.join("node"))
+                .find(|p| p.is_file())
+        }),
+    };
+    let node = candidate.ok_or_else(|| {
+        Error::invalid_config(
+            "cannot find node for the resolver's provider entry (set OPENCLAW_VAULT_NODE to its absolute path)",
+        )
+    })?;
+    std::fs::canonicalize(&node).map_err(|e| {
+        Error::invalid_config(format!(
+            "node at {} cannot be resolved ({})",
+            node.display(),
+            e.kind()
+        ))
+    })
+}
+
+/// The resolver script of the package in `OPENCLAW_VAULT_PACKAGE_DIR`, resolved.
+fn resolver_script(env: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf> {
+    let dir = env("OPENCLAW_VAULT_PACKAGE_DIR").filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+        Error::invalid_config("OPENCLAW_VAULT_PACKAGE_DIR is unset (run it through the openclaw-vault command, which sets it)")
+    })?;
+    let script = Path::new(&dir)
+        .join("bin")
+        .join("openclaw-vault-resolve.mjs");
+    // A SecretRef to a resolver that is not there would make the gateway fail closed at start.
+    if !script.is_file() {
+        return Err(Error::invalid_config(format!(
+            "the resolver {} does not exist; nothing was rewritten",
+            script.display()
+        )));
+    }
+    std::fs::canonicalize(&script).map_err(|e| {
+        Error::invalid_config(format!(
+            "{}: cannot be resolved ({})",
+            script.display(),
+            e.kind()
+        ))
+    })
+}
+
+/// `a.b.c` as a JSON pointer (OpenClaw's field names hold no `.`, `/` or `~`, provider names might).
+fn pointer_of(path: &str) -> String {
+    path.split('.')
+        .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
+        .collect()
+}
+
+/// An object's keys in the order OpenClaw's documentation writes them, whatever `object`'s order.
+fn ordered(object: &Value, keys: &[&str]) -> CstInputValue {
+    CstInputValue::Object(
+        keys.iter()
+            .filter_map(|k| object.get(*k).map(|v| (k.to_string(), input_of(v))))
+            .collect(),
+    )
+}
+
+fn input_of(value: &Value) -> CstInputValue {
+    match value {
+        Value::Null => CstInputValue::Null,
+        Value::Bool(b) => CstInputValue::Bool(*b),
+        Value::Number(n) => CstInputValue::Number(n.to_string()),
+        Value::String(s) => CstInputValue::String(s.clone()),
+        Value::Array(a) => CstInputValue::Array(a.iter().map(input_of).collect()),
+        Value::Object(o) => {
+            CstInputValue::Object(o.iter().map(|(k, v)| (k.clone(), input_of(v))).collect())
+        }
+    }
+}

@@ -887,11 +887,10 @@ fn backup_path(file: &Path) -> PathBuf {
 }
 
 /// Test support for this crate's and the CLI's tests (cargo feature `test-support`; never in a
-/// shipped build).
+/// shipped build): a real Vault dev server per test and a credential source backed by one JSON
+/// file, shared by the migrate core's tests and the `migrate` command's.
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support {
-    //! A real Vault dev server per test and a credential source backed by one JSON file, shared
-    //! by the migrate core's tests and the `migrate` command's.
 
     use std::collections::HashMap;
     use std::path::{Path, PathBuf};
@@ -1062,6 +1061,20 @@ pub mod test_support {
                 })
                 .collect())
         }
+    }
+
+    /// A client for tests that plan but never reach Vault: nothing listens at its address, and
+    /// it does not retry.
+    pub fn offline_client() -> Arc<VaultClient> {
+        let config = ClientConfig::from_options(ClientOptions {
+            addr: Some("http://127.0.0.1:9".into()),
+            token: Some(SecretString::from("hvs.FAKE-offline".to_string())),
+            kv_version: Some(2),
+            max_retries: Some(0.0),
+            ..Default::default()
+        })
+        .unwrap();
+        Arc::new(VaultClient::new(config).unwrap())
     }
 
     /// A chain of the Vault provider (under `prefix`) and `sources`.
@@ -1424,6 +1437,70 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(v1.data.unwrap().expose_secret(), &theirs);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn verified_in_vault_reads_journal_items_back_and_leaves_out_conflicts() {
+        let server = start_vault().await;
+        let dir = temp_dir("verified");
+        let chain = setup(&server, &dir, "ver", &sources_json());
+        let client = server.client(None);
+        let theirs = json!({"apiKey": "sk-FAKE-theirs"});
+        client
+            .write(
+                "ver/credentials/openai",
+                &SecretData::try_from_value(theirs, "x").unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
+        let journal = dir.join("j");
+        let plan = plan(&chain).await.unwrap();
+        let first = apply(&chain, &plan, &options(&journal), &no_progress())
+            .await
+            .unwrap();
+        let names = |v: &VerifiedInVault<'_>| -> Vec<String> {
+            v.items.iter().map(|i| i.name.clone()).collect()
+        };
+        // The conflict is not verified; the two created ones are.
+        assert_eq!(
+            names(&verified_in_vault(&chain, &first).await),
+            ["anthropic", "telegram"]
+        );
+        // Rerun from the journal after telegram changed in Vault: only anthropic reads back.
+        client
+            .write(
+                "ver/credentials/telegram",
+                &SecretData::try_from_value(json!({"token": "999:FAKE-changed"}), "x").unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
+        let again = apply(&chain, &plan, &options(&journal), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(again.count("already_migrated"), 2);
+        assert_eq!(
+            names(&verified_in_vault(&chain, &again).await),
+            ["anthropic"]
+        );
+        // Without a Vault nothing is verified.
+        let no_vault = CredentialChain::new(Vec::new(), None, Default::default(), None);
+        assert!(verified_in_vault(&no_vault, &again).await.is_empty());
+    }
+
+    #[test]
+    fn only_an_unavailable_source_is_not_a_hard_error() {
+        let plan = |code| Plan {
+            items: Vec::new(),
+            source_errors: vec![SourceError {
+                provider: "keychain",
+                error: Error::new(code, "x"),
+            }],
+        };
+        assert!(!plan(ErrorCode::SourceUnavailable).has_hard_source_errors());
+        assert!(plan(ErrorCode::InvalidSource).has_hard_source_errors());
+        assert!(!Plan::default().has_hard_source_errors());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

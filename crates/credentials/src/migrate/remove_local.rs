@@ -215,3 +215,154 @@ fn holds_exactly(entry: &Map<String, Value>, secrets: &SecretFields) -> bool {
         .map(|(_, held, _, _)| held.same_as(secrets))
         .unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credential::SourceGroup;
+    use crate::migrate::plan;
+    use crate::migrate::test_support::*;
+    use crate::providers::CredentialProvider;
+    use serde_json::json;
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::Arc;
+
+    const FAKE_OPENAI: &str = "sk-proj-FAKE-remove-openai";
+    const FAKE_ACCESS: &str = "sk-ant-oat01-FAKE-remove-access";
+    const FAKE_REFRESH: &str = "sk-ant-ort01-FAKE-remove-refresh";
+
+    #[test]
+    fn only_openclaws_own_files_are_owned() {
+        let state = Path::new("/h/.openclaw");
+        assert_eq!(
+            openclaw_owned(state, &state.join("credentials/oauth.json")),
+            Some(OwnedLayout::LegacyOAuth)
+        );
+        assert_eq!(
+            openclaw_owned(state, &state.join("agents/main/agent/auth-profiles.json")),
+            Some(OwnedLayout::AuthProfiles)
+        );
+        for other in [
+            "agents/main/auth-profiles.json",
+            "agents/main/agent/x/auth-profiles.json",
+            "agents/main/agent/models.json",
+            "credentials/other.json",
+        ] {
+            assert_eq!(openclaw_owned(state, &state.join(other)), None, "{other}");
+        }
+        assert_eq!(
+            openclaw_owned(state, Path::new("/h/.claude/.credentials.json")),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn removes_verified_entries_from_openclaws_files_only_keeping_the_rest() {
+        let home = temp_dir("remove-lib");
+        let state = home.join(".openclaw");
+        let profiles = state.join("agents/main/agent/auth-profiles.json");
+        let oauth = state.join("credentials/oauth.json");
+        let claude = home.join(".claude/.credentials.json");
+        let profiles_json = json!({
+            "version": 1,
+            "profiles": {
+                "openai:default": {"type": "api_key", "provider": "openai", "key": FAKE_OPENAI},
+                "openai:work": {"type": "api_key", "provider": "openai", "key": "sk-FAKE-work"},
+            },
+            "order": {"openai": ["openai:default", "openai:work"]},
+        });
+        write_source(&profiles, &profiles_json);
+        write_source(
+            &oauth,
+            &json!({"anthropic": {"access": FAKE_ACCESS, "refresh": FAKE_REFRESH}}),
+        );
+        write_source(
+            &claude,
+            &json!({"claude-code": {"accessToken": "sk-ant-oat01-FAKE-claude"}}),
+        );
+        let claude_before = std::fs::read(&claude).unwrap();
+        let sources: Vec<Arc<dyn CredentialProvider>> = vec![
+            Arc::new(
+                JsonFileSource::new(&profiles, "auth-profiles", SourceGroup::Files)
+                    .under("profiles"),
+            ),
+            Arc::new(JsonFileSource::new(
+                &oauth,
+                "openclaw-oauth",
+                SourceGroup::Files,
+            )),
+            Arc::new(JsonFileSource::new(
+                &claude,
+                "claude-code",
+                SourceGroup::Files,
+            )),
+        ];
+        let chain = chain_with(offline_client(), "rm", sources);
+        let plan = plan(&chain).await.unwrap();
+        let h = home.to_string_lossy().into_owned();
+        let paths = OpenClawPaths::from_env(&move |k| (k == "HOME").then(|| h.clone()));
+
+        // openai:work is not verified; anthropic's entry changes after the plan.
+        write_source(
+            &oauth,
+            &json!({"anthropic": {"access": "sk-ant-oat01-FAKE-newer", "refresh": FAKE_REFRESH}}),
+        );
+        let oauth_before = std::fs::read(&oauth).unwrap();
+        let verified = VerifiedInVault {
+            items: plan
+                .items
+                .iter()
+                .filter(|i| i.name != "openai:work")
+                .collect(),
+        };
+        let rows = remove_local(&paths, &verified);
+        let row = |name: &str| rows.iter().find(|r| r.name == name).unwrap();
+        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["claude-code", "openai:default", "anthropic"]);
+        assert!(row("claude-code")
+            .kept
+            .as_deref()
+            .unwrap()
+            .contains("not a file OpenClaw owns"));
+        assert_eq!(row("openai:default").removed, ["profiles.openai:default"]);
+        assert!(row("openai:default").kept.is_none() && row("openai:default").error.is_none());
+        assert!(row("anthropic").removed.is_empty());
+        assert!(row("anthropic")
+            .kept
+            .as_deref()
+            .unwrap()
+            .contains("changed since the plan"));
+        assert!(
+            row("anthropic").backup.is_none(),
+            "oauth.json was not rewritten"
+        );
+
+        let after: Value = serde_json::from_slice(&std::fs::read(&profiles).unwrap()).unwrap();
+        assert_eq!(
+            after,
+            json!({
+                "version": 1,
+                "profiles": {"openai:work": {"type": "api_key", "provider": "openai", "key": "sk-FAKE-work"}},
+                "order": {"openai": ["openai:default", "openai:work"]},
+            })
+        );
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&profiles), 0o600);
+        let backup = row("openai:default").backup.clone().unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&std::fs::read(&backup).unwrap()).unwrap(),
+            profiles_json
+        );
+        assert_eq!(mode(&backup), 0o600);
+        assert_eq!(std::fs::read(&oauth).unwrap(), oauth_before);
+        assert_eq!(std::fs::read(&claude).unwrap(), claude_before);
+
+        // A file that became unreadable: an error in its rows, nothing else changes.
+        std::fs::write(&profiles, "{not json").unwrap();
+        let rows = remove_local(&paths, &verified);
+        let bad = rows.iter().find(|r| r.name == "openai:default").unwrap();
+        assert_eq!(bad.error.as_ref().unwrap().code(), "INVALID_SOURCE");
+        assert!(bad.removed.is_empty() && bad.backup.is_none());
+        assert_eq!(std::fs::read_to_string(&profiles).unwrap(), "{not json");
+    }
+}

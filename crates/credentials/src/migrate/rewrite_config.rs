@@ -425,3 +425,268 @@ fn input_of(value: &Value) -> CstInputValue {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credential::SourceGroup;
+    use crate::migrate::plan;
+    use crate::migrate::test_support::*;
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::Arc;
+
+    const FAKE_OPENAI: &str = "sk-proj-FAKE-rewrite-openai";
+    const FAKE_TELEGRAM: &str = "123456:FAKE-rewrite-telegram";
+
+    const CONFIG: &str = r#"// OpenClaw config (JSON5)
+{
+  models: {
+    providers: {
+      openai: {
+        baseUrl: 'https://api.openai.com/v1', // single quotes, unquoted keys
+        apiKey: "sk-proj-FAKE-rewrite-openai",
+      },
+    },
+  },
+  /* channels */
+  channels: {
+    telegram: { botToken: "123456:FAKE-rewrite-telegram", enabled: true },
+    discord: { token: { source: "env", provider: "default", id: "DISCORD_BOT_TOKEN" } },
+  },
+  gateway: { auth: { token: "FAKE-gateway-token-in-no-source" } },
+  agents: { list: [1, 2, 3,], },
+}
+"#;
+
+    /// A HOME with `openclaw.json` (`config`) and a source file holding openai and telegram;
+    /// its paths and a chain (Vault never reached) under prefix `rw`.
+    fn home_with(
+        name: &str,
+        config: &str,
+    ) -> (PathBuf, OpenClawPaths, Arc<crate::chain::CredentialChain>) {
+        let home = temp_dir(name);
+        let file = home.join(".openclaw/openclaw.json");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, config).unwrap();
+        let source = home.join("source.json");
+        write_source(
+            &source,
+            &json!({"openai": {"apiKey": FAKE_OPENAI}, "telegram": {"botToken": FAKE_TELEGRAM}}),
+        );
+        let h = home.to_string_lossy().into_owned();
+        let paths = OpenClawPaths::from_env(&move |k| (k == "HOME").then(|| h.clone()));
+        let chain = chain_with(
+            offline_client(),
+            "rw",
+            vec![Arc::new(JsonFileSource::new(
+                &source,
+                "test-files",
+                SourceGroup::Files,
+            ))],
+        );
+        (file, paths, chain)
+    }
+
+    fn resolver(home: &Path) -> ResolverCommand {
+        ResolverCommand {
+            node: home.join("node"),
+            script: home.join("openclaw-vault-resolve.mjs"),
+        }
+    }
+
+    fn backups(file: &Path) -> Vec<PathBuf> {
+        let prefix = format!("{}.bak-", file.file_name().unwrap().to_string_lossy());
+        std::fs::read_dir(file.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(&prefix)
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn verified_values_become_secret_refs_the_rest_is_kept_and_reported() {
+        let (file, paths, chain) = home_with("rewrite-lib", CONFIG);
+        let plan = plan(&chain).await.unwrap();
+        // Only openai is verified: telegram's value must stay in the file.
+        let verified = VerifiedInVault {
+            items: plan.items.iter().filter(|i| i.name == "openai").collect(),
+        };
+        let home = file.parent().unwrap().parent().unwrap().to_path_buf();
+        let done = rewrite_config(&paths, &chain, &verified, &|| Ok(resolver(&home))).unwrap();
+        assert_eq!(done.file.as_deref(), Some(file.as_path()));
+        assert_eq!(
+            done.replaced,
+            [ReplacedField {
+                json_path: "models.providers.openai.apiKey".into(),
+                id: "rw/credentials/openai/apiKey".into(),
+            }]
+        );
+        let kept: Vec<&str> = done.kept.iter().map(|k| k.json_path.as_str()).collect();
+        assert_eq!(kept, ["channels.telegram.botToken", "gateway.auth.token"]);
+        assert!(done.kept[0].reason.contains("verified in Vault"));
+        assert!(done.provider_added);
+
+        let text = std::fs::read_to_string(&file).unwrap();
+        for kept in [
+            "// OpenClaw config (JSON5)",
+            "/* channels */",
+            "baseUrl: 'https://api.openai.com/v1', // single quotes, unquoted keys",
+            "list: [1, 2, 3,]",
+            FAKE_TELEGRAM,
+        ] {
+            assert!(text.contains(kept), "lost {kept:?}:\n{text}");
+        }
+        assert!(!text.contains(FAKE_OPENAI), "{text}");
+        let v: Value = jsonc_parser::parse_to_serde_value(&text, &ParseOptions::default()).unwrap();
+        assert_eq!(
+            v["models"]["providers"]["openai"]["apiKey"],
+            json!({"source": "exec", "provider": EXEC_PROVIDER_ALIAS, "id": "rw/credentials/openai/apiKey"})
+        );
+        let entry = &v["secrets"]["providers"][EXEC_PROVIDER_ALIAS];
+        assert_eq!(entry, &provider_entry(&resolver(&home)));
+        assert_eq!(
+            entry["passEnv"].as_array().unwrap().len(),
+            RESOLVER_PASS_ENV.len()
+        );
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&file), 0o600);
+        let backup = done.backup.unwrap();
+        assert_eq!(backups(&file), std::slice::from_ref(&backup));
+        assert_eq!(std::fs::read_to_string(&backup).unwrap(), CONFIG);
+        assert_eq!(mode(&backup), 0o600);
+
+        // Everything verified now, the provider entry already there: the resolver is not asked
+        // for, telegram is replaced, the backup is a second, distinct file.
+        let all = VerifiedInVault {
+            items: plan.items.iter().collect(),
+        };
+        let again = rewrite_config(&paths, &chain, &all, &|| panic!("not needed")).unwrap();
+        let replaced: Vec<&str> = again.replaced.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(replaced, ["rw/credentials/telegram/token"]);
+        assert!(!again.provider_added);
+        assert_eq!(backups(&file).len(), 2);
+        // Nothing left to replace: the file is not written, no backup.
+        let third = rewrite_config(&paths, &chain, &all, &|| panic!("not needed")).unwrap();
+        assert!(third.replaced.is_empty() && third.backup.is_none());
+        assert_eq!(backups(&file).len(), 2);
+    }
+
+    #[tokio::test]
+    async fn refuses_what_it_cannot_keep_and_changes_nothing() {
+        let broken = "{ models: { providers: { openai: { apiKey: \"sk-proj-FAKE-rewrite-openai\" ";
+        let (file, paths, chain) = home_with("rewrite-lib-bad", broken);
+        let plan = plan(&chain).await.unwrap();
+        let all = VerifiedInVault {
+            items: plan.items.iter().collect(),
+        };
+        let err = rewrite_config(&paths, &chain, &all, &|| panic!("not reached")).unwrap_err();
+        assert_eq!(err.code(), "INVALID_CONFIG");
+        assert!(err.message.contains("openclaw.json"), "{}", err.message);
+        assert!(err
+            .message
+            .contains("cannot rewrite without losing formatting"));
+        assert!(!err.message.contains("FAKE"), "{}", err.message);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), broken);
+        assert!(backups(&file).is_empty());
+
+        // The resolver cannot be found: an error, the file untouched.
+        std::fs::write(&file, CONFIG).unwrap();
+        let missing = || Err(Error::invalid_config("the resolver X does not exist"));
+        let err = rewrite_config(&paths, &chain, &all, &missing).unwrap_err();
+        assert!(err.message.contains("does not exist"));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), CONFIG);
+        assert!(backups(&file).is_empty());
+
+        // No config file: nothing to do.
+        std::fs::remove_file(&file).unwrap();
+        let none = rewrite_config(&paths, &chain, &all, &|| panic!("not reached")).unwrap();
+        assert_eq!(none, ConfigRewrite::default());
+    }
+
+    #[test]
+    fn locate_resolves_node_and_the_script_and_names_what_is_missing() {
+        let dir = temp_dir("rewrite-locate");
+        std::fs::create_dir_all(dir.join("pkg/bin")).unwrap();
+        std::fs::write(dir.join("pkg/bin/openclaw-vault-resolve.mjs"), "").unwrap();
+        std::fs::create_dir_all(dir.join("path")).unwrap();
+        std::fs::write(dir.join("real-node"), "").unwrap();
+        std::os::unix::fs::symlink(dir.join("real-node"), dir.join("path/node")).unwrap();
+        let d = dir.to_string_lossy().into_owned();
+        let env = move |k: &str| match k {
+            "PATH" => Some(format!("/nonexistent:{d}/path")),
+            "OPENCLAW_VAULT_PACKAGE_DIR" => Some(format!("{d}/pkg")),
+            _ => None,
+        };
+        let found = ResolverCommand::locate(&env).unwrap();
+        let real = std::fs::canonicalize(&dir).unwrap();
+        assert_eq!(
+            found.node,
+            real.join("real-node"),
+            "the symlink is resolved"
+        );
+        assert_eq!(
+            found.script,
+            real.join("pkg/bin/openclaw-vault-resolve.mjs")
+        );
+
+        let no_node = ResolverCommand::locate(&|k| {
+            (k == "OPENCLAW_VAULT_PACKAGE_DIR").then(|| "/x".to_string())
+        })
+        .unwrap_err();
+        assert!(
+            no_node.message.contains("OPENCLAW_VAULT_NODE"),
+            "{}",
+            no_node.message
+        );
+        let env2 = {
+            let d = dir.to_string_lossy().into_owned();
+            move |k: &str| (k == "OPENCLAW_VAULT_NODE").then(|| format!("{d}/real-node"))
+        };
+        let no_dir = ResolverCommand::locate(&env2).unwrap_err();
+        assert!(
+            no_dir.message.contains("OPENCLAW_VAULT_PACKAGE_DIR"),
+            "{}",
+            no_dir.message
+        );
+        let env3 = {
+            let d = dir.to_string_lossy().into_owned();
+            move |k: &str| match k {
+                "OPENCLAW_VAULT_NODE" => Some(format!("{d}/real-node")),
+                "OPENCLAW_VAULT_PACKAGE_DIR" => Some(format!("{d}/nowhere")),
+                _ => None,
+            }
+        };
+        let no_script = ResolverCommand::locate(&env3).unwrap_err();
+        assert!(
+            no_script
+                .message
+                .contains("openclaw-vault-resolve.mjs does not exist"),
+            "{}",
+            no_script.message
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn exec_ids_and_pointers() {
+        assert!(exec_id_ok("openclaw/credentials/openai:work/apiKey"));
+        assert!(exec_id_ok("a#b"));
+        for bad in [
+            "",
+            "/a",
+            "a/../b",
+            "a/./b",
+            "a b",
+            "a\u{e9}",
+            &"a".repeat(257),
+        ] {
+            assert!(!exec_id_ok(bad), "{bad:?}");
+        }
+        assert_eq!(pointer_of("a.b/c.d~e"), "/a/b~1c/d~0e");
+    }
+}

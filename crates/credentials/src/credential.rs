@@ -204,6 +204,20 @@ impl Credential {
         matches!(self.expires_at, Some(at) if at - margin_ms <= now_ms)
     }
 
+    /// `text` with every secret value of this credential (of 4 characters or more) replaced by
+    /// `[REDACTED]`: for text from outside the core, such as a refresh callback's error, that
+    /// may quote them.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (_, value) in self.secrets.iter() {
+            let v = value.expose_secret();
+            if v.len() >= 4 {
+                out = out.replace(v, "[REDACTED]");
+            }
+        }
+        out
+    }
+
     /// The data written to Vault for this credential (the layout `VaultProvider` reads back):
     /// `kind`, every secret field, `expiresAt` when set, non-secret `metadata` as an object.
     pub fn to_vault_data(&self) -> Map<String, Value> {
@@ -413,5 +427,32 @@ mod tests {
         assert_eq!(exp2, Some(5));
         assert_eq!(meta2["scopes"], json!(["x"]));
         assert!(!format!("{cred:?}").contains("\"a\""));
+    }
+
+    #[test]
+    fn redact_hides_every_secret_value_of_four_characters_or_more() {
+        let mut secrets = SecretFields::new();
+        secrets.insert_str(fields::ACCESS_TOKEN, "sk-ant-oat01-FAKE");
+        secrets.insert_str(fields::REFRESH_TOKEN, "rt-9");
+        secrets.insert_str(fields::ID_TOKEN, "abc");
+        let credential = Credential {
+            name: "anthropic".into(),
+            kind: CredentialKind::OAuth,
+            source: CredentialSource {
+                provider: "claude-code",
+                group: SourceGroup::Files,
+                location: "memory".into(),
+                file: None,
+            },
+            expires_at: None,
+            metadata: Map::new(),
+            secrets,
+            version: CredentialVersion::None,
+            request_id: None,
+        };
+        assert_eq!(
+            credential.redact("got sk-ant-oat01-FAKE, sk-ant-oat01-FAKE and rt-9; abc stays"),
+            "got [REDACTED], [REDACTED] and [REDACTED]; abc stays"
+        );
     }
 }

@@ -65,6 +65,7 @@ pub fn default_journal(paths: &OpenClawPaths) -> Option<PathBuf> {
 pub struct PlanItem {
     /// The credential name (`anthropic`, `openai:work`, ...).
     pub name: String,
+    /// What it is (`api_key`, `token`, `oauth`).
     pub kind: CredentialKind,
     /// The provider id it is read from (`claude-code`, `auth-profiles`, `env`, ...).
     pub source_provider: &'static str,

@@ -10,29 +10,8 @@ use tokio::sync::watch as signal;
 use crate::cache::Resolved;
 use crate::chain::{CredentialChain, GetOptions};
 use crate::credential::{CredentialVersion, SecretFields};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use vault_client::config::KvVersion;
-
-/// How often [`watch`] checks when the caller names no interval: every 5 seconds.
-pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(5000);
-
-/// The check interval for a caller's value in milliseconds (JS numbers are `f64`): `None` is
-/// [`DEFAULT_INTERVAL`]; a value must be from 10 ms to 24 h (86,400,000 ms).
-///
-/// Errors: `INVALID_ARGUMENT` for anything else (not finite, too short, too long), naming the
-/// input as `what` (e.g. ``option `intervalMs` ``).
-pub fn interval_from_ms(ms: Option<f64>, what: &str) -> Result<Duration> {
-    let Some(ms) = ms else {
-        return Ok(DEFAULT_INTERVAL);
-    };
-    if ms.is_finite() && (10.0..=86_400_000.0).contains(&ms) {
-        Ok(Duration::from_millis(ms as u64))
-    } else {
-        Err(Error::invalid_argument(format!(
-            "{what} must be from 10 to 86400000, got {ms}"
-        )))
-    }
-}
 
 /// Called with the new credential after each change, or with the error that stopped a check.
 pub type WatchCallback = Arc<dyn Fn(Result<Arc<Resolved>>) + Send + Sync>;
@@ -190,6 +169,27 @@ pub async fn watch(
         }
     });
     Ok(WatchHandle { stop })
+}
+
+/// How often [`watch`] checks when the caller names no interval: every 5 seconds.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(5000);
+
+/// The check interval for a caller's value in milliseconds (JS numbers are `f64`): `None` is
+/// [`DEFAULT_INTERVAL`]; a value must be from 10 ms to 24 h (86,400,000 ms).
+///
+/// Errors: `INVALID_ARGUMENT` for anything else (not finite, too short, too long), naming the
+/// input as `what` (e.g. ``option `intervalMs` ``).
+pub fn interval_from_ms(ms: Option<f64>, what: &str) -> Result<Duration> {
+    let Some(ms) = ms else {
+        return Ok(DEFAULT_INTERVAL);
+    };
+    if ms.is_finite() && (10.0..=86_400_000.0).contains(&ms) {
+        Ok(Duration::from_millis(ms as u64))
+    } else {
+        Err(crate::error::Error::invalid_argument(format!(
+            "{what} must be from 10 to 86400000, got {ms}"
+        )))
+    }
 }
 
 #[cfg(test)]

@@ -77,6 +77,67 @@ pub trait Refresher: Send + Sync {
     async fn refresh(&self, credential: &Credential) -> Result<RefreshedTokens>;
 }
 
+/// What a refresh callback outside Rust answered (in Node: the `refresh` option's promise),
+/// before it is checked. Numbers are as JSON and JS carry them (`f64`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshAnswer {
+    /// The new access token.
+    pub access_token: String,
+    /// The new refresh token; `None` keeps the old one.
+    pub refresh_token: Option<String>,
+    /// The new id token, when the provider issues one.
+    pub id_token: Option<String>,
+    /// Expiry, epoch milliseconds.
+    pub expires_at_ms: Option<f64>,
+    /// Or: seconds from now (OAuth's `expires_in`).
+    pub expires_in_secs: Option<f64>,
+}
+
+impl RefreshAnswer {
+    /// The tokens of this answer to the refresh of `credential`. The expiry is `expires_at_ms`
+    /// when given, else `now_ms + expires_in_secs * 1000`, else none (the token does not expire
+    /// as far as the answer says).
+    ///
+    /// Errors: `REFRESH_FAILED` (see [`refresh_callback_failed`]) when a given expiry is not a
+    /// positive finite number. An empty access token is refused later, by the chain.
+    pub fn into_tokens(self, credential: &Credential, now_ms: i64) -> Result<RefreshedTokens> {
+        let expires_at = match (self.expires_at_ms, self.expires_in_secs) {
+            (Some(at), _) if at.is_finite() && at > 0.0 => Some(at as i64),
+            (_, Some(secs)) if secs.is_finite() && secs > 0.0 => {
+                Some(now_ms + (secs * 1000.0) as i64)
+            }
+            (None, None) => None,
+            _ => {
+                return Err(refresh_callback_failed(
+                    credential,
+                    "expiresAt must be epoch milliseconds and expiresIn positive seconds",
+                ))
+            }
+        };
+        Ok(RefreshedTokens {
+            access_token: SecretString::from(self.access_token),
+            refresh_token: self.refresh_token.map(SecretString::from),
+            id_token: self.id_token.map(SecretString::from),
+            expires_at,
+        })
+    }
+}
+
+/// The error for a refresh callback outside Rust that failed (threw, rejected, or answered
+/// something unusable) while refreshing `credential`: `REFRESH_FAILED` naming the credential,
+/// with `reason` (text the caller's code produced, which may quote the tokens) redacted by
+/// [`Credential::redact`] and cut to 300 characters.
+pub fn refresh_callback_failed(credential: &Credential, reason: &str) -> Error {
+    let reason: String = credential.redact(reason).chars().take(300).collect();
+    Error::new(
+        ErrorCode::RefreshFailed,
+        format!(
+            "the refresh callback for credential \"{}\" failed: {reason}",
+            credential.name
+        ),
+    )
+}
+
 /// Per-call options of `get`.
 #[derive(Default, Clone)]
 pub struct GetOptions {
@@ -230,9 +291,11 @@ impl CredentialChain {
         });
     }
 
-    /// The synchronous fast path: a fresh cached value for `name` read through the default
-    /// order, or `None` when an upstream read (or refresh) is needed.
-    pub fn get_cached(&self, name: &str) -> Option<Arc<Resolved>> {
+    /// The synchronous fast path of `get` with the default order and the cache allowed: a fresh
+    /// cached value for `name`, or `None` when `get` must run: an upstream read is needed, or
+    /// the caller has a refresher (`with_refresher`) and the value is due for refresh
+    /// ([`Self::should_refresh`]).
+    pub fn get_cached(&self, name: &str, with_refresher: bool) -> Option<Arc<Resolved>> {
         let key = cache::key(name, &self.default_signature);
         match self.cache.lookup(&key, Instant::now()) {
             Lookup::Fresh {
@@ -240,10 +303,17 @@ impl CredentialChain {
                 refresh_due: false,
             } => {
                 self.audit_resolved(name, &resolved, "cached");
-                Some(resolved)
+                let refresh = with_refresher && self.should_refresh(&resolved.credential);
+                (!refresh).then_some(resolved)
             }
             _ => None,
         }
+    }
+
+    /// True when `get` with a refresher refreshes `credential` before returning it: an OAuth
+    /// credential that expires within `settings.refresh_margin` of now, or has expired.
+    pub fn should_refresh(&self, credential: &Credential) -> bool {
+        credential.kind == CredentialKind::OAuth && self.needs_refresh(credential)
     }
 
     /// Resolves `name`: from the cache when fresh, else from the first source that holds it.
@@ -527,10 +597,7 @@ impl CredentialChain {
         let Some(refresher) = options.refresher.as_ref() else {
             return Ok(resolved);
         };
-        let credential = &resolved.credential;
-        let margin = self.settings.refresh_margin.as_millis() as i64;
-        if credential.kind != CredentialKind::OAuth || !credential.expires_within(now_ms(), margin)
-        {
+        if !self.should_refresh(&resolved.credential) {
             return Ok(resolved);
         }
         let refreshed = self
@@ -960,14 +1027,14 @@ mod tests {
             assert_eq!(token_of(&t.await.unwrap().unwrap()), "v1");
         }
         assert_eq!(vault.reads.load(Ordering::SeqCst), 1);
-        assert!(chain.get_cached("anthropic").is_some());
+        assert!(chain.get_cached("anthropic", false).is_some());
         chain
             .get("anthropic", &GetOptions::default())
             .await
             .unwrap();
         assert_eq!(vault.reads.load(Ordering::SeqCst), 1);
         chain.invalidate("anthropic");
-        assert!(chain.get_cached("anthropic").is_none());
+        assert!(chain.get_cached("anthropic", false).is_none());
     }
 
     #[tokio::test]
@@ -1102,5 +1169,107 @@ mod tests {
             .unwrap();
         assert_eq!(token_of(&r), "old");
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn the_fast_path_leaves_a_due_oauth_credential_to_get_when_a_refresher_is_given() {
+        let files = Memory::new("claude-code", SourceGroup::Files);
+        files.insert("expiring", "access-old", Some(now_ms() + 1_000));
+        files.insert("lasting", "access-ok", Some(now_ms() + 3_600_000));
+        files.insert("telegram", "token", None);
+        let chain = chain_of(vec![files], ChainSettings::default());
+        for name in ["expiring", "lasting", "telegram"] {
+            assert!(
+                chain.get_cached(name, false).is_none(),
+                "nothing cached yet"
+            );
+            chain.get(name, &GetOptions::default()).await.unwrap();
+            assert!(chain.get_cached(name, false).is_some(), "{name}");
+        }
+        assert!(chain.get_cached("expiring", true).is_none());
+        assert!(chain.get_cached("lasting", true).is_some());
+        assert!(chain.get_cached("telegram", true).is_some());
+        let expiring = chain.get_cached("expiring", false).unwrap();
+        assert!(chain.should_refresh(&expiring.credential));
+        // The rule is the kind and the margin: a token credential never refreshes.
+        let mut token = expiring.credential.clone();
+        token.kind = CredentialKind::Token;
+        assert!(!chain.should_refresh(&token));
+        token.kind = CredentialKind::OAuth;
+        token.expires_at = None;
+        assert!(!chain.should_refresh(&token));
+    }
+
+    fn oauth_credential() -> Credential {
+        let memory = Memory::new("claude-code", SourceGroup::Files);
+        memory.insert("anthropic", "sk-ant-oat01-FAKE-access", Some(1));
+        let credential = memory.items.lock().unwrap()["anthropic"].clone();
+        credential
+    }
+
+    #[test]
+    fn refresh_answers_become_tokens_with_an_expiry_in_epoch_ms() {
+        let credential = oauth_credential();
+        let answer = |at: Option<f64>, secs: Option<f64>| RefreshAnswer {
+            access_token: "sk-ant-oat01-FAKE-new".into(),
+            refresh_token: Some("sk-ant-ort01-FAKE-new".into()),
+            id_token: None,
+            expires_at_ms: at,
+            expires_in_secs: secs,
+        };
+        let tokens = answer(Some(1_900_000_000_000.0), Some(60.0))
+            .into_tokens(&credential, 5_000)
+            .unwrap();
+        assert_eq!(tokens.expires_at, Some(1_900_000_000_000), "expiresAt wins");
+        assert_eq!(tokens.access_token.expose_secret(), "sk-ant-oat01-FAKE-new");
+        assert_eq!(
+            tokens.refresh_token.unwrap().expose_secret(),
+            "sk-ant-ort01-FAKE-new"
+        );
+        let tokens = answer(None, Some(3600.0))
+            .into_tokens(&credential, 5_000)
+            .unwrap();
+        assert_eq!(
+            tokens.expires_at,
+            Some(3_605_000),
+            "expiresIn is seconds from now"
+        );
+        let tokens = answer(None, None).into_tokens(&credential, 5_000).unwrap();
+        assert_eq!(tokens.expires_at, None);
+        for (at, secs) in [
+            (Some(-1.0), None),
+            (Some(f64::NAN), None),
+            (None, Some(0.0)),
+            (None, Some(f64::INFINITY)),
+            (Some(0.0), Some(-5.0)),
+        ] {
+            let Err(err) = answer(at, secs).into_tokens(&credential, 5_000) else {
+                panic!("{at:?} {secs:?} accepted");
+            };
+            assert_eq!(err.code(), "REFRESH_FAILED", "{at:?} {secs:?}");
+            assert!(err.message.contains("expiresAt must be epoch milliseconds"));
+            assert!(err.message.contains("\"anthropic\""));
+        }
+    }
+
+    #[test]
+    fn a_failed_callback_is_refresh_failed_without_the_tokens() {
+        let credential = oauth_credential();
+        let err = refresh_callback_failed(
+            &credential,
+            "token endpoint said no to sk-ant-oat01-FAKE-access (refresh refresh-1)",
+        );
+        assert_eq!(err.code(), "REFRESH_FAILED");
+        assert_eq!(
+            err.message,
+            "the refresh callback for credential \"anthropic\" failed: token endpoint said no to [REDACTED] (refresh [REDACTED])"
+        );
+        // Long reasons are cut after redaction, so no secret survives half-cut.
+        let long = format!("{}sk-ant-oat01-FAKE-access", "x".repeat(290));
+        let err = refresh_callback_failed(&credential, &long);
+        assert!(!err.message.contains("sk-ant"), "{}", err.message);
+        assert!(err.message.ends_with("[REDACTED]"));
+        let reason = err.message.split(": ").nth(1).unwrap();
+        assert_eq!(reason.chars().count(), 300);
     }
 }

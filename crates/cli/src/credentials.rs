@@ -11,8 +11,8 @@ use zeroize::Zeroizing;
 use super::{exit, fail, CliIo};
 use openclaw_credentials::chain::GetOptions;
 use openclaw_credentials::credential::{
-    from_fields, Credential, CredentialKind, CredentialSource, CredentialVersion, SecretFields,
-    SourceGroup,
+    from_fields, Credential, CredentialKind, CredentialSource, CredentialVersion, ParsedFields,
+    SecretFields, SourceGroup,
 };
 use openclaw_credentials::error::Error;
 
@@ -234,7 +234,12 @@ fn credential_from_input(args: &PutArgs, input: &str) -> Result<Credential, Erro
                 "{what}: expected a JSON object of fields"
             )));
         };
-        let (mut kind, secrets, expires_at, metadata) = from_fields(&object, &what)?;
+        let ParsedFields {
+            mut kind,
+            secrets,
+            expires_at,
+            metadata,
+        } = from_fields(&object, &what)?;
         if let Some(Value::String(k)) = object.get("kind") {
             kind = CredentialKind::parse(k).unwrap_or(kind);
         }

@@ -988,7 +988,7 @@ fn remove_entries(
         for key in keys {
             let same = match entries.get(&key) {
                 Some(Value::Object(o)) => from_fields(o, "entry")
-                    .map(|(_, s, _, _)| s.same_as(secrets))
+                    .map(|parsed| parsed.secrets.same_as(secrets))
                     .unwrap_or(false),
                 _ => false,
             };
@@ -1830,9 +1830,10 @@ mod tests {
             }
             for name in expected_new {
                 let got = s_vault(&client, &format!("{prefix}/credentials/{name}")).await;
-                let (_, secrets, _, _) =
-                    from_fields(sources[name].as_object().unwrap(), "x").unwrap();
-                let (_, in_vault, _, _) = from_fields(got.as_object().unwrap(), "x").unwrap();
+                let secrets = from_fields(sources[name].as_object().unwrap(), "x")
+                    .unwrap()
+                    .secrets;
+                let in_vault = from_fields(got.as_object().unwrap(), "x").unwrap().secrets;
                 assert!(in_vault.same_as(&secrets), "{name} differs (n={n})");
             }
             assert_eq!(

@@ -532,17 +532,11 @@ impl CredentialProvider for KeychainProvider {
         let json = parse_object(&text, &self.service, name)?;
         let object = json.0.as_object().expect("parse_object checked");
         let what = location(&self.service, name);
-        let (kind, secrets, expires_at, metadata) = from_fields(object, &what)?;
-        Ok(Some(Credential {
-            name: name.to_string(),
-            kind,
-            source: source(self.id(), &self.service, name),
-            expires_at,
-            metadata,
-            secrets,
-            version: CredentialVersion::None,
-            request_id: None,
-        }))
+        Ok(Some(from_fields(object, &what)?.into_credential(
+            name,
+            source(self.id(), &self.service, name),
+            CredentialVersion::None,
+        )))
     }
 
     async fn list(&self) -> Result<Vec<Listing>> {
@@ -680,18 +674,13 @@ fn claude_code_credential(
     provider: &'static str,
 ) -> Result<Credential> {
     let here = location(service, &item.account);
-    let (kind, secrets, expires_at, metadata) = parse_claude_code(&item.json.0, &here)?
+    let parsed = parse_claude_code(&item.json.0, &here)?
         .ok_or_else(|| invalid_source(format!("{here}: holds no `claudeAiOauth`")))?;
-    Ok(Credential {
-        name: ANTHROPIC.to_string(),
-        kind,
-        source: source(provider, service, &item.account),
-        expires_at,
-        metadata,
-        secrets,
-        version: CredentialVersion::None,
-        request_id: None,
-    })
+    Ok(parsed.into_credential(
+        ANTHROPIC,
+        source(provider, service, &item.account),
+        CredentialVersion::None,
+    ))
 }
 
 #[async_trait]

@@ -87,23 +87,19 @@ impl CredentialProvider for VaultProvider {
         let serde_json::Value::Object(object) = data.expose_secret() else {
             return Ok(None);
         };
-        let (kind, secrets, expires_at, metadata) =
-            credential::from_fields(object, &format!("Vault secret {location}"))?;
-        Ok(Some(Credential {
-            name: name.to_string(),
-            kind,
-            source: CredentialSource {
+        let parsed = credential::from_fields(object, &format!("Vault secret {location}"))?;
+        let mut credential = parsed.into_credential(
+            name,
+            CredentialSource {
                 provider: "vault",
                 group: SourceGroup::Vault,
                 location,
                 file: None,
             },
-            expires_at,
-            metadata,
-            secrets,
-            version: CredentialVersion::Vault(secret.metadata.map(|m| m.version).unwrap_or(0)),
-            request_id: secret.request_id,
-        }))
+            CredentialVersion::Vault(secret.metadata.map(|m| m.version).unwrap_or(0)),
+        );
+        credential.request_id = secret.request_id;
+        Ok(Some(credential))
     }
 
     async fn list(&self) -> Result<Vec<Listing>> {

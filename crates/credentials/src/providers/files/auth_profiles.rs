@@ -24,7 +24,7 @@ use super::{
     SecretText,
 };
 use crate::credential::{
-    fields, Credential, CredentialKind, CredentialVersion, SecretFields, SourceGroup,
+    fields, Credential, CredentialKind, CredentialVersion, ParsedFields, SecretFields, SourceGroup,
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::openclaw::paths::OpenClawPaths;
@@ -334,7 +334,12 @@ impl AuthProfilesProvider {
         metadata.insert("agent".into(), Value::from(found.agent.as_str()));
         metadata.insert("profileId".into(), Value::from(found.id.as_str()));
         metadata.insert("provider".into(), Value::from(profile.provider));
-        let parsed = (profile.kind, profile.secrets, profile.expires_at, metadata);
+        let parsed = ParsedFields {
+            kind: profile.kind,
+            secrets: profile.secrets,
+            expires_at: profile.expires_at,
+            metadata,
+        };
         let at = json_path("profiles", &found.id);
         Ok(file.credential(self.id(), Some(&at), name, parsed))
     }

@@ -71,12 +71,12 @@ pub fn parse_claude_code(doc: &Value, what: &str) -> Result<Option<ParsedFields>
         Some(Value::Object(o)) => other_fields(o, &OWNED),
         _ => Map::new(),
     };
-    Ok(Some((
-        CredentialKind::OAuth,
+    Ok(Some(ParsedFields {
+        kind: CredentialKind::OAuth,
         secrets,
-        oauth.expires_at.map(|e| e.0),
+        expires_at: oauth.expires_at.map(|e| e.0),
         metadata,
-    )))
+    }))
 }
 
 /// Writes `credential`'s tokens and expiry into Claude Code's JSON (`existing`, or a new one):

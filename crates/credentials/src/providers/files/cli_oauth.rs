@@ -112,12 +112,12 @@ pub fn parse_oauth_creds(doc: &Value, what: &str) -> Result<ParsedFields> {
             metadata.insert(key.into(), Value::from(v));
         }
     }
-    Ok((
-        CredentialKind::OAuth,
+    Ok(ParsedFields {
+        kind: CredentialKind::OAuth,
         secrets,
-        file.expiry_date.map(|e| e.0),
+        expires_at: file.expiry_date.map(|e| e.0),
         metadata,
-    ))
+    })
 }
 
 /// Writes `credential`'s tokens into an `oauth_creds.json` document (`existing`, or a new one):

@@ -89,7 +89,12 @@ pub fn parse_codex_auth(doc: &Value, what: &str, name: &str) -> Result<Option<Pa
         }
         CredentialKind::OAuth
     };
-    Ok(Some((kind, secrets, None, metadata)))
+    Ok(Some(ParsedFields {
+        kind,
+        secrets,
+        expires_at: None,
+        metadata,
+    }))
 }
 
 /// Writes `credential`'s tokens into `auth.json` (`existing`, or a new one): `tokens.access_token`,
@@ -169,7 +174,7 @@ impl CodexAuthFileProvider {
         let Some(parsed) = parse_codex_auth(&file.json.0, &file.what(), name)? else {
             return Ok(None);
         };
-        let json_path = if parsed.0 == CredentialKind::ApiKey {
+        let json_path = if parsed.kind == CredentialKind::ApiKey {
             "OPENAI_API_KEY"
         } else {
             "tokens"

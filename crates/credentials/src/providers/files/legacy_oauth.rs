@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::{object_at, read_json, rewrite, set, typed, EpochMs, JsonFile, SecretText};
 use crate::credential::{
-    fields, Credential, CredentialKind, CredentialVersion, SecretFields, SourceGroup,
+    fields, Credential, CredentialKind, CredentialVersion, ParsedFields, SecretFields, SourceGroup,
 };
 use crate::error::{Error, Result};
 use crate::openclaw::paths::OpenClawPaths;
@@ -106,7 +106,12 @@ impl LegacyOAuthFileProvider {
         };
         let mut metadata = Map::new();
         metadata.insert("provider".into(), Value::from(name));
-        let parsed = (CredentialKind::OAuth, secrets, expires_at, metadata);
+        let parsed = ParsedFields {
+            kind: CredentialKind::OAuth,
+            secrets,
+            expires_at,
+            metadata,
+        };
         Ok(Some(file.credential(self.id(), Some(name), name, parsed)))
     }
 }

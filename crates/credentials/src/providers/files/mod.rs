@@ -305,20 +305,10 @@ impl JsonFile {
         provider: &'static str,
         json_path: Option<&str>,
         name: &str,
-        parsed: ParsedFields,
+        mut parsed: ParsedFields,
     ) -> Credential {
-        let (kind, secrets, expires_at, mut metadata) = parsed;
-        self.add_warnings(&mut metadata);
-        Credential {
-            name: name.to_string(),
-            kind,
-            source: self.source(provider, json_path),
-            expires_at,
-            metadata,
-            secrets,
-            version: self.version.clone(),
-            request_id: None,
-        }
+        self.add_warnings(&mut parsed.metadata);
+        parsed.into_credential(name, self.source(provider, json_path), self.version.clone())
     }
 }
 

@@ -38,7 +38,9 @@ pub const FILE_NAME: &str = "auth-profiles.json";
 #[derive(Debug, Deserialize)]
 #[serde(expecting = "an object")]
 pub struct AuthProfilesFile {
+    /// The file's format version (1).
     pub version: Option<u64>,
+    /// Profile id (`anthropic:work`) to profile, unread until asked for (see [`PROFILE_TYPES`]).
     #[serde(default)]
     pub profiles: Map<String, Value>,
     /// Provider to profile ids, in the order OpenClaw tries them.

@@ -4,15 +4,14 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use secrecy::{ExposeSecret, SecretString};
-use serde_json::{json, Map, Value};
+use secrecy::ExposeSecret;
+use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use super::{exit, fail, CliIo};
 use openclaw_credentials::chain::GetOptions;
 use openclaw_credentials::credential::{
-    from_fields, Credential, CredentialKind, CredentialSource, CredentialVersion, ParsedFields,
-    SecretFields, SourceGroup,
+    Credential, CredentialInput, CredentialKind, CredentialVersion, SourceGroup,
 };
 use openclaw_credentials::error::Error;
 
@@ -220,30 +219,8 @@ fn credential_from_input(args: &PutArgs, input: &str) -> Result<Credential, Erro
         Some(p) => p.display().to_string(),
         None => "stdin".to_string(),
     };
-    let (kind, secrets, expires_at, metadata) = if args.from_json {
-        let value: Zeroizing<String> = Zeroizing::new(input.to_string());
-        let parsed: Value = serde_json::from_str(&value).map_err(|e| {
-            Error::invalid_argument(format!(
-                "{what}: not a JSON object of fields (line {}, column {})",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        let Value::Object(object) = parsed else {
-            return Err(Error::invalid_argument(format!(
-                "{what}: expected a JSON object of fields"
-            )));
-        };
-        let ParsedFields {
-            mut kind,
-            secrets,
-            expires_at,
-            metadata,
-        } = from_fields(&object, &what)?;
-        if let Some(Value::String(k)) = object.get("kind") {
-            kind = CredentialKind::parse(k).unwrap_or(kind);
-        }
-        (kind, secrets, expires_at, metadata)
+    let input = if args.from_json {
+        CredentialInput::Fields(input)
     } else {
         let kind = CredentialKind::parse(&args.kind).ok_or_else(|| {
             Error::invalid_argument(format!(
@@ -251,30 +228,9 @@ fn credential_from_input(args: &PutArgs, input: &str) -> Result<Credential, Erro
                 args.kind
             ))
         })?;
-        let mut secrets = SecretFields::new();
-        secrets.insert(kind.primary_field(), SecretString::from(input.to_string()));
-        (kind, secrets, None, Map::new())
+        CredentialInput::Value { kind, value: input }
     };
-    if secrets.is_empty() {
-        return Err(Error::invalid_argument(format!(
-            "{what}: no secret field found (expected apiKey, token or accessToken)"
-        )));
-    }
-    Ok(Credential {
-        name: args.name.clone(),
-        kind,
-        source: CredentialSource {
-            provider: "cli",
-            group: SourceGroup::Vault,
-            location: what,
-            file: None,
-        },
-        expires_at,
-        metadata,
-        secrets,
-        version: CredentialVersion::None,
-        request_id: None,
-    })
+    Credential::from_input(&args.name, input, &what)
 }
 
 /// `put <name>`.

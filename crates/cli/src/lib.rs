@@ -176,24 +176,11 @@ pub fn fail(io: &mut CliIo, json: bool, error: &Error) -> i32 {
         let _ = writeln!(io.stdout, "{body}");
     } else {
         let _ = writeln!(io.stderr, "error [{}]: {}", error.code(), error.message);
-        if let Some(hint) = hint_for(error) {
+        if let Some(hint) = error.hint() {
             let _ = writeln!(io.stderr, "hint: {hint}");
         }
     }
     exit_code_of(error)
-}
-
-/// A next step for the common failures.
-pub fn hint_for(error: &Error) -> Option<&'static str> {
-    Some(match error.code {
-        ErrorCode::InvalidToken => "the Vault token is invalid or expired: set VAULT_TOKEN or credentials.vault.auth",
-        ErrorCode::PermissionDenied => "the token's policy does not allow this path: see docs/migration-guide.md for least-privilege policies",
-        ErrorCode::Sealed => "unseal Vault (vault operator unseal) and try again",
-        ErrorCode::Network | ErrorCode::Timeout => "check VAULT_ADDR / credentials.vault.addr and that Vault is running",
-        ErrorCode::InvalidConfig => "fix the named file or variable; `openclaw-vault status` shows the config found",
-        ErrorCode::CredentialNotFound => "`openclaw-vault list` shows the names each source holds",
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

@@ -1,23 +1,21 @@
-//! `migrate`: moves every local credential into Vault (see `core::migrate` for the guarantees),
-//! then, on request, points `openclaw.json` at Vault (`--rewrite-config`) and removes the copies
-//! OpenClaw itself keeps (`--remove-local`), each only for credentials verified in Vault.
+//! `migrate`: moves every local credential into Vault, then, on request, points `openclaw.json`
+//! at Vault (`--rewrite-config`) and removes the copies OpenClaw itself keeps (`--remove-local`).
+//! The work and its guarantees are `openclaw_credentials::migrate`'s, one library call per step;
+//! this module parses the flags, asks for confirmation, shows progress, prints the plan and each
+//! step's report (as text, or as one JSON object) and picks the exit code.
 
-use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
-use jsonc_parser::cst::{CstInputValue, CstObject, CstObjectProp, CstRootNode};
-use jsonc_parser::ParseOptions;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::{exit, fail, CliIo};
-use openclaw_credentials::credential::from_fields;
-use openclaw_credentials::error::{Error, ErrorCode};
-use openclaw_credentials::local_file::{parse_json, read_credential_file, write_atomic, FileLock};
+use openclaw_credentials::error::Error;
 use openclaw_credentials::migrate::{
-    self, MigrateOptions, Outcome, Plan, PlanItem, Progress, Report,
+    self, ConfigRewrite, LocalRemoval, MigrateOptions, Outcome, Plan, Progress, Report, ReportItem,
+    ResolverCommand, EXEC_PROVIDER_ALIAS,
 };
 use openclaw_credentials::store::Store;
 
@@ -40,36 +38,10 @@ fn abort_hook(_io: &CliIo) -> Option<migrate::CheckpointHook> {
     None
 }
 
-/// Parallel Vault requests while migrating.
-const CONCURRENCY: usize = 16;
-/// The exec provider alias written into `openclaw.json`.
-const PROVIDER_ALIAS: &str = "openclaw-vault";
 /// The test hook that kills the process at a checkpoint (see `MigrateOptions::on_checkpoint`).
 /// Read only in builds with the `test-abort-hook` feature (tests); never in a shipped build.
 #[cfg(any(test, feature = "test-abort-hook"))]
 const ABORT_AFTER_VAR: &str = "OPENCLAW_VAULT_TEST_ABORT_AFTER";
-/// openclaw.json may be large (comments, many agents), but not unbounded.
-const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
-/// Variables the resolver needs to reach Vault and find OpenClaw's config; OpenClaw passes an
-/// exec provider nothing else.
-const PASS_ENV: &[&str] = &[
-    "VAULT_ADDR",
-    "VAULT_TOKEN",
-    "VAULT_NAMESPACE",
-    "VAULT_CACERT",
-    "VAULT_CAPATH",
-    "VAULT_CLIENT_CERT",
-    "VAULT_CLIENT_KEY",
-    "VAULT_SKIP_VERIFY",
-    "VAULT_TLS_SERVER_NAME",
-    "OPENCLAW_VAULT_KV_MOUNT",
-    "OPENCLAW_VAULT_KV_VERSION",
-    "OPENCLAW_VAULT_PREFIX",
-    "OPENCLAW_HOME",
-    "OPENCLAW_STATE_DIR",
-    "OPENCLAW_CONFIG_PATH",
-    "HOME",
-];
 
 /// Arguments of `migrate`.
 #[derive(Debug, Args)]
@@ -135,7 +107,7 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         } else {
             let _ = writeln!(io.stdout, "Dry run: nothing was written.");
         }
-        return if plan.source_errors.iter().any(is_hard_source_error) {
+        return if plan.has_hard_source_errors() {
             exit::FAILURE
         } else {
             exit::OK
@@ -145,26 +117,23 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         let _ = writeln!(io.stderr, "Cancelled; nothing was written.");
         return exit::OK;
     }
-    let journal = match args
+    let Some(journal) = args
         .journal
         .clone()
-        .or_else(|| store.paths.state_dir.as_ref().map(|d| d.join("vault-migrate.journal")))
-    {
-        Some(j) => j,
-        None => {
-            return fail(
-                io,
-                args.json,
-                &Error::invalid_config(
-                    "no OpenClaw state directory (HOME and OPENCLAW_STATE_DIR are unset): pass --journal <path>",
-                ),
-            )
-        }
+        .or_else(|| migrate::default_journal(&store.paths))
+    else {
+        return fail(
+            io,
+            args.json,
+            &Error::invalid_config(
+                "no OpenClaw state directory (HOME and OPENCLAW_STATE_DIR are unset): pass --journal <path>",
+            ),
+        );
     };
     let options = MigrateOptions {
         overwrite: args.overwrite,
         journal,
-        concurrency: CONCURRENCY,
+        concurrency: migrate::DEFAULT_CONCURRENCY,
         on_checkpoint: abort_hook(io),
     };
     let bar = (io.stderr_is_terminal && !args.json).then(|| progress_bar(plan.items.len()));
@@ -187,58 +156,61 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         print_report(io, &report, &options.journal);
     }
 
-    // Local files change only for credentials verified in Vault now: those written and read
-    // back in this run, and those an earlier run did (journal) read back again here.
-    let confirmed = if args.rewrite_config || args.remove_local {
-        confirmed_in_vault(store, &report).await
+    // Local files change only for credentials verified in Vault now.
+    let verified = if args.rewrite_config || args.remove_local {
+        migrate::verified_in_vault(&store.chain, &report).await
     } else {
-        HashSet::new()
+        Default::default()
     };
-    let mut failed =
-        report.count("failed") > 0 || plan.source_errors.iter().any(is_hard_source_error);
+    let mut failed = report.counts().failed > 0 || plan.has_hard_source_errors();
     if args.rewrite_config {
-        match rewrite_config(io, store, &report, &confirmed) {
+        let env = io.env.clone();
+        let locate = || ResolverCommand::locate(&*env);
+        match migrate::rewrite_config(&store.paths, &store.chain, &verified, &locate) {
             Ok(done) => {
                 if !args.json {
-                    print_config_result(io, &done);
+                    print_config_rewrite(io, &done);
                 }
-                out["rewriteConfig"] = config_result_json(&done);
+                out["rewriteConfig"] = config_rewrite_json(&done);
             }
             Err(e) => {
                 failed = true;
                 out["rewriteConfig"] = json!({"error": {"code": e.code(), "message": e.message}});
                 if !args.json {
-                    let _ = writeln!(io.stderr, "error [{}]: {}", e.code(), e.message);
+                    let _ = writeln!(
+                        io.stderr,
+                        "error [{}]: --rewrite-config: {}",
+                        e.code(),
+                        e.message
+                    );
+                    let _ = writeln!(
+                        io.stderr,
+                        "hint: the config file was left unchanged; fix the cause and run migrate again (nothing is written twice), or rerun without --rewrite-config"
+                    );
                 }
             }
         }
     }
     if args.remove_local {
-        let removed = remove_local(store, &report, &confirmed);
+        let removed = migrate::remove_local(&store.paths, &verified);
         if removed.iter().any(|r| r.error.is_some()) {
             failed = true;
         }
         if !args.json {
             print_removed(io, &removed);
         }
-        out["removeLocal"] = Value::Array(removed.iter().map(RemovedRow::to_json).collect());
+        out["removeLocal"] = Value::Array(removed.iter().map(removal_json).collect());
     }
     if args.json {
         let _ = writeln!(io.stdout, "{out}");
     }
     if failed {
         exit::FAILURE
-    } else if report.count("conflict") > 0 {
+    } else if report.counts().conflict > 0 {
         exit::CONFLICT
     } else {
         exit::OK
     }
-}
-
-/// A source that holds something unusable (malformed file) fails the run; one that is simply
-/// not there on this machine (no Secret Service) does not.
-fn is_hard_source_error((_, e): &(&'static str, Error)) -> bool {
-    e.code != ErrorCode::SourceUnavailable
 }
 
 fn confirm(io: &mut CliIo, count: usize) -> bool {
@@ -278,9 +250,9 @@ fn plan_json(plan: &Plan) -> Value {
             "fields": i.fields,
             "size": i.size,
             "fingerprint": i.fingerprint,
-            "shadowed": i.shadowed.iter().map(|(p, l, same)| json!({"provider": p, "location": l, "sameValue": same})).collect::<Vec<_>>(),
+            "shadowed": i.shadowed.iter().map(|s| json!({"provider": s.provider, "location": s.location, "sameValue": s.same_value})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
-        "sourceErrors": plan.source_errors.iter().map(|(p, e)| json!({"provider": p, "code": e.code(), "message": e.message})).collect::<Vec<_>>(),
+        "sourceErrors": plan.source_errors.iter().map(|s| json!({"provider": s.provider, "code": s.error.code(), "message": s.error.message})).collect::<Vec<_>>(),
     })
 }
 
@@ -322,12 +294,14 @@ fn print_plan(io: &mut CliIo, plan: &Plan) {
                 i.source_provider,
                 i.source_location
             );
-            for (provider, location, same) in &i.shadowed {
+            for s in &i.shadowed {
                 let _ = writeln!(
                     io.stdout,
-                    "  {:<name_w$}    also in {provider} ({location}): {}",
+                    "  {:<name_w$}    also in {} ({}): {}",
                     "",
-                    if *same {
+                    s.provider,
+                    s.location,
+                    if s.same_value {
                         "same value"
                     } else {
                         "DIFFERENT value, not migrated (the first source wins)"
@@ -336,37 +310,36 @@ fn print_plan(io: &mut CliIo, plan: &Plan) {
             }
         }
     }
-    for (provider, e) in &plan.source_errors {
+    for s in &plan.source_errors {
         let _ = writeln!(
             io.stderr,
-            "warning: source {provider} not migrated: [{}] {}",
-            e.code(),
-            e.message
+            "warning: source {} not migrated: [{}] {}",
+            s.provider,
+            s.error.code(),
+            s.error.message
         );
     }
 }
 
-fn counts(report: &Report) -> Value {
-    let created =
-        report.count("created") + report.count("overwritten") + report.count("updated_during_run");
-    let already = report.count("already_present") + report.count("already_migrated");
+fn counts_json(report: &Report) -> Value {
+    let c = report.counts();
     json!({
-        "created": created,
-        "alreadyThere": already,
-        "conflict": report.count("conflict"),
-        "verified": report.items.iter().filter(|(_, o)| o.is_in_vault()).count(),
-        "failed": report.count("failed"),
+        "created": c.created,
+        "alreadyThere": c.already_there,
+        "conflict": c.conflict,
+        "verified": c.verified,
+        "failed": c.failed,
     })
 }
 
-fn outcome_json(item: &PlanItem, outcome: &Outcome) -> Value {
+fn outcome_json(r: &ReportItem) -> Value {
     let mut row = json!({
-        "name": item.name,
-        "outcome": outcome.label(),
-        "vaultPath": item.vault_path,
-        "fingerprint": item.fingerprint,
+        "name": r.item.name,
+        "outcome": r.outcome.label(),
+        "vaultPath": r.item.vault_path,
+        "fingerprint": r.item.fingerprint,
     });
-    match outcome {
+    match &r.outcome {
         Outcome::Created { version } | Outcome::Overwritten { version } => {
             row["version"] = json!(version);
         }
@@ -392,22 +365,22 @@ fn outcome_json(item: &PlanItem, outcome: &Outcome) -> Value {
 
 fn report_json(report: &Report) -> Value {
     json!({
-        "counts": counts(report),
-        "items": report.items.iter().map(|(i, o)| outcome_json(i, o)).collect::<Vec<_>>(),
+        "counts": counts_json(report),
+        "items": report.items.iter().map(outcome_json).collect::<Vec<_>>(),
     })
 }
 
 fn print_report(io: &mut CliIo, report: &Report, journal: &Path) {
-    let c = counts(report);
+    let c = report.counts();
     let name_w = report
         .items
         .iter()
-        .map(|(i, _)| i.name.len())
+        .map(|r| r.item.name.len())
         .max()
         .unwrap_or(4)
         .max(4);
     let _ = writeln!(io.stdout, "Result:");
-    for (item, outcome) in &report.items {
+    for ReportItem { item, outcome } in &report.items {
         let detail = match outcome {
             Outcome::Created { version } => format!("written and verified (version {version})"),
             Outcome::Overwritten { version } => format!("replaced and verified (version {version}; the old value is the previous version)"),
@@ -427,40 +400,26 @@ fn print_report(io: &mut CliIo, report: &Report, journal: &Path) {
     let _ = writeln!(
         io.stdout,
         "{} created, {} already there, {} conflict, {} verified, {} failed (journal: {})",
-        c["created"],
-        c["alreadyThere"],
-        c["conflict"],
-        c["verified"],
-        c["failed"],
+        c.created,
+        c.already_there,
+        c.conflict,
+        c.verified,
+        c.failed,
         journal.display()
     );
 }
 
-// ---- --rewrite-config ------------------------------------------------------------------------
-
-/// What `--rewrite-config` did.
-#[derive(Debug, Default)]
-struct ConfigResult {
-    file: Option<PathBuf>,
-    backup: Option<PathBuf>,
-    /// `(JSON path, SecretRef id)`.
-    replaced: Vec<(String, String)>,
-    /// `(JSON path, why it was kept)`.
-    kept: Vec<(String, String)>,
-    provider_added: bool,
-}
-
-fn config_result_json(r: &ConfigResult) -> Value {
+fn config_rewrite_json(r: &ConfigRewrite) -> Value {
     json!({
         "file": r.file,
         "backup": r.backup,
         "providerAdded": r.provider_added,
-        "replaced": r.replaced.iter().map(|(p, id)| json!({"path": p, "id": id})).collect::<Vec<_>>(),
-        "kept": r.kept.iter().map(|(p, why)| json!({"path": p, "reason": why})).collect::<Vec<_>>(),
+        "replaced": r.replaced.iter().map(|f| json!({"path": f.json_path, "id": f.id})).collect::<Vec<_>>(),
+        "kept": r.kept.iter().map(|f| json!({"path": f.json_path, "reason": f.reason})).collect::<Vec<_>>(),
     })
 }
 
-fn print_config_result(io: &mut CliIo, r: &ConfigResult) {
+fn print_config_rewrite(io: &mut CliIo, r: &ConfigRewrite) {
     let Some(file) = &r.file else {
         let _ = writeln!(
             io.stdout,
@@ -477,548 +436,43 @@ fn print_config_result(io: &mut CliIo, r: &ConfigResult) {
     } else {
         let _ = writeln!(
             io.stdout,
-            "--rewrite-config: {} now reads {} secret(s) from Vault through the `{PROVIDER_ALIAS}` exec provider (backup: {}):",
+            "--rewrite-config: {} now reads {} secret(s) from Vault through the `{EXEC_PROVIDER_ALIAS}` exec provider (backup: {}):",
             file.display(),
             r.replaced.len(),
             r.backup.as_ref().map(|b| b.display().to_string()).unwrap_or_default()
         );
-        for (path, id) in &r.replaced {
-            let _ = writeln!(io.stdout, "  {path} -> exec {PROVIDER_ALIAS} {id}");
+        for f in &r.replaced {
+            let _ = writeln!(
+                io.stdout,
+                "  {} -> exec {EXEC_PROVIDER_ALIAS} {}",
+                f.json_path, f.id
+            );
         }
         if r.provider_added {
-            let _ = writeln!(io.stdout, "  added secrets.providers.{PROVIDER_ALIAS}");
+            let _ = writeln!(io.stdout, "  added secrets.providers.{EXEC_PROVIDER_ALIAS}");
         }
         let _ = writeln!(
             io.stdout,
             "  check it with: openclaw secrets audit --check --allow-exec"
         );
     }
-    for (path, why) in &r.kept {
-        let _ = writeln!(io.stdout, "  kept {path}: {why}");
+    for f in &r.kept {
+        let _ = writeln!(io.stdout, "  kept {}: {}", f.json_path, f.reason);
     }
 }
 
-/// The plaintext secret fields of `openclaw.json` (the config provider's own list, so the two
-/// never disagree), as `(JSON path, CST property)`.
-fn plaintext_props(root: &CstObject, doc: &Value) -> Vec<(String, CstObjectProp)> {
-    openclaw_credentials::providers::openclaw_config::plaintext_fields(doc)
-        .into_iter()
-        .filter_map(|f| {
-            let (last, parents) = f.json_path.split_last()?;
-            let mut obj = root.clone();
-            for p in parents {
-                obj = obj.object_value(p)?;
-            }
-            Some((f.dotted(), obj.get(last)?))
-        })
-        .collect()
-}
-
-fn json5_error(file: &Path, e: &jsonc_parser::errors::ParseError) -> Error {
-    // Only the position: the parser's message kinds could quote the text.
-    Error::new(
-        ErrorCode::InvalidConfig,
-        format!(
-            "{}: cannot rewrite without losing formatting (cannot parse it at line {} column {}); rerun without --rewrite-config",
-            file.display(),
-            e.line_display(),
-            e.column_display()
-        ),
-    )
-}
-
-fn exec_id_ok(id: &str) -> bool {
-    let mut chars = id.chars();
-    id.len() <= 256
-        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || "._:/#-".contains(c))
-        && !id.split('/').any(|s| s == "." || s == "..")
-}
-
-/// The absolute path of the Node that runs this package (OpenClaw runs the command directly and
-/// refuses symlinks, so links are resolved).
-fn node_command(io: &CliIo) -> Result<PathBuf, Error> {
-    let candidate = match (io.env)("OPENCLAW_VAULT_NODE").filter(|v| !v.trim().is_empty()) {
-        Some(p) => Some(PathBuf::from(p)),
-        None => (io.env)("PATH").and_then(|path| {
-            std::env::split_paths(&path)
-                .map(|d| d.join("node"))
-                .find(|p| p.is_file())
-        }),
-    };
-    let node = candidate.ok_or_else(|| {
-        Error::invalid_config(
-            "--rewrite-config: cannot find node (set OPENCLAW_VAULT_NODE to its absolute path)",
-        )
-    })?;
-    std::fs::canonicalize(&node).map_err(|e| {
-        Error::invalid_config(format!(
-            "--rewrite-config: node at {} cannot be resolved ({})",
-            node.display(),
-            e.kind()
-        ))
+fn removal_json(r: &LocalRemoval) -> Value {
+    json!({
+        "name": r.name,
+        "location": r.location,
+        "removed": r.removed,
+        "backup": r.backup,
+        "kept": r.kept,
+        "error": r.error.as_ref().map(|e| json!({"code": e.code(), "message": e.message})),
     })
 }
 
-fn resolver_script(io: &CliIo) -> Result<PathBuf, Error> {
-    let dir = (io.env)("OPENCLAW_VAULT_PACKAGE_DIR").filter(|v| !v.trim().is_empty()).ok_or_else(|| {
-        Error::invalid_config("--rewrite-config: OPENCLAW_VAULT_PACKAGE_DIR is unset (run it through the openclaw-vault command, which sets it)")
-    })?;
-    let script = Path::new(&dir)
-        .join("bin")
-        .join("openclaw-vault-resolve.mjs");
-    // A SecretRef to a resolver that is not there would make the gateway fail closed at start.
-    if !script.is_file() {
-        return Err(Error::invalid_config(format!(
-            "--rewrite-config: the resolver {} does not exist; nothing was rewritten",
-            script.display()
-        )));
-    }
-    std::fs::canonicalize(&script).map_err(|e| {
-        Error::invalid_config(format!(
-            "{}: cannot be resolved ({})",
-            script.display(),
-            e.kind()
-        ))
-    })
-}
-
-/// A file name suffix for backups: `bak-20261129T021900Z` (a counter is added if taken).
-fn backup_path(file: &Path) -> PathBuf {
-    let stamp: String = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-        .to_string()
-        .chars()
-        .filter(|c| *c != '-' && *c != ':')
-        .collect();
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut candidate = file.with_file_name(format!("{name}.bak-{stamp}"));
-    let mut n = 1;
-    while candidate.exists() {
-        candidate = file.with_file_name(format!("{name}.bak-{stamp}-{n}"));
-        n += 1;
-    }
-    candidate
-}
-
-/// Names whose plan value Vault holds now. Items whose source changed during the run are left
-/// out (the plan's copy is no longer what Vault holds); items an earlier run migrated (journal)
-/// are read back again, since Vault may have changed since.
-async fn confirmed_in_vault(store: &Store, report: &Report) -> HashSet<String> {
-    let mut names = HashSet::new();
-    let Some(vault) = store.chain.vault() else {
-        return names;
-    };
-    for (item, outcome) in &report.items {
-        match outcome {
-            Outcome::Created { .. } | Outcome::Overwritten { .. } | Outcome::AlreadyPresent => {
-                names.insert(item.name.clone());
-            }
-            Outcome::AlreadyMigrated => {
-                let Ok(path) = vault.path_of(&item.name) else {
-                    continue;
-                };
-                let now = vault.client().read(&path, None).await.ok().flatten();
-                let fp = now
-                    .as_ref()
-                    .and_then(|s| s.data.as_ref())
-                    .and_then(|d| d.expose_secret().as_object().map(migrate::fingerprint));
-                if fp.as_deref() == Some(item.fingerprint.as_str()) {
-                    names.insert(item.name.clone());
-                }
-            }
-            _ => {}
-        }
-    }
-    names
-}
-
-/// Confirmed credentials a local value may point at: `(item, vault data)`.
-fn verified<'a>(
-    report: &'a Report,
-    confirmed: &HashSet<String>,
-) -> Vec<(&'a PlanItem, Map<String, Value>)> {
-    report
-        .items
-        .iter()
-        .filter(|(i, _)| confirmed.contains(&i.name))
-        .map(|(i, _)| (i, i.credential().to_vault_data()))
-        .collect()
-}
-
-fn rewrite_config(
-    io: &mut CliIo,
-    store: &Store,
-    report: &Report,
-    confirmed: &HashSet<String>,
-) -> Result<ConfigResult, Error> {
-    let mut result = ConfigResult::default();
-    let Some(file) = store.paths.config_file().filter(|f| f.exists()) else {
-        return Ok(result);
-    };
-    result.file = Some(file.clone());
-    let vault = store
-        .chain
-        .vault()
-        .ok_or_else(|| Error::invalid_config("no Vault configured"))?;
-    let _lock = FileLock::acquire(&file, Duration::from_secs(10))?;
-    let original = read_credential_file(&file, MAX_CONFIG_BYTES)?.ok_or_else(|| {
-        Error::new(
-            ErrorCode::InvalidConfig,
-            format!("{}: disappeared", file.display()),
-        )
-    })?;
-    let text = std::str::from_utf8(&original.bytes)
-        .map_err(|_| {
-            Error::new(
-                ErrorCode::InvalidConfig,
-                format!("{}: is not UTF-8", file.display()),
-            )
-        })?
-        .to_string();
-    let text = zeroize::Zeroizing::new(text);
-    let options = ParseOptions::default();
-    let root = CstRootNode::parse(&text, &options).map_err(|e| json5_error(&file, &e))?;
-    if root.to_string() != *text {
-        return Err(Error::new(
-            ErrorCode::InvalidConfig,
-            format!(
-                "{}: cannot rewrite without losing formatting; rerun without --rewrite-config",
-                file.display()
-            ),
-        ));
-    }
-    let Some(object) = root.object_value() else {
-        return Err(Error::new(
-            ErrorCode::InvalidConfig,
-            format!(
-                "{}: the top level is not an object; rerun without --rewrite-config",
-                file.display()
-            ),
-        ));
-    };
-    let candidates = verified(report, confirmed);
-    let mut expected: Value =
-        jsonc_parser::parse_to_serde_value(&text, &options).map_err(|e| json5_error(&file, &e))?;
-    let props = plaintext_props(&object, &expected);
-    for (json_path, prop) in props {
-        let Some(value) = prop.value().and_then(|v| v.as_string_lit()) else {
-            continue; // Already a SecretRef (an object), or not a string.
-        };
-        let Ok(secret) = value.decoded_value().map(zeroize::Zeroizing::new) else {
-            continue;
-        };
-        if secret.is_empty() {
-            continue;
-        }
-        // The verified credential holding exactly this value; the config's own source first.
-        let mut matches: Vec<(&PlanItem, String)> = candidates
-            .iter()
-            .flat_map(|(item, data)| {
-                data.iter()
-                    .filter(|(k, v)| *k != "kind" && v.as_str() == Some(secret.as_str()))
-                    .map(move |(k, _)| (*item, k.clone()))
-            })
-            .collect();
-        matches.sort_by_key(|(item, _)| item.source_provider != "openclaw-config");
-        let Some((item, field)) = matches.into_iter().next() else {
-            result.kept.push((
-                json_path,
-                "no credential with this value was verified in Vault".into(),
-            ));
-            continue;
-        };
-        let id = format!("{}/{field}", vault.path_of(&item.name)?);
-        if !exec_id_ok(&id) {
-            result.kept.push((
-                json_path,
-                format!("the id {id:?} is not a valid exec SecretRef id"),
-            ));
-            continue;
-        }
-        let secret_ref = json!({"source": "exec", "provider": PROVIDER_ALIAS, "id": id});
-        prop.set_value(ordered(&secret_ref, &["source", "provider", "id"]));
-        if let Some(slot) = expected.pointer_mut(&pointer_of(&json_path)) {
-            *slot = secret_ref;
-        }
-        result.replaced.push((json_path, id));
-    }
-    if result.replaced.is_empty() {
-        return Ok(result);
-    }
-    let has_provider = object
-        .object_value("secrets")
-        .and_then(|s| s.object_value("providers"))
-        .and_then(|p| p.get(PROVIDER_ALIAS))
-        .is_some();
-    if !has_provider {
-        let entry = json!({
-            "source": "exec",
-            "command": node_command(io)?,
-            "args": [resolver_script(io)?],
-            "passEnv": PASS_ENV,
-            "jsonOnly": true,
-        });
-        let secrets = object.object_value_or_create("secrets").ok_or_else(|| {
-            Error::invalid_config(format!("{}: `secrets` is not an object", file.display()))
-        })?;
-        let providers = secrets.object_value_or_create("providers").ok_or_else(|| {
-            Error::invalid_config(format!(
-                "{}: `secrets.providers` is not an object",
-                file.display()
-            ))
-        })?;
-        providers.append(
-            PROVIDER_ALIAS,
-            ordered(
-                &entry,
-                &["source", "command", "args", "passEnv", "jsonOnly"],
-            ),
-        );
-        let slot = expected
-            .as_object_mut()
-            .map(|o| o.entry("secrets").or_insert_with(|| json!({})))
-            .and_then(|s| s.as_object_mut())
-            .map(|s| s.entry("providers").or_insert_with(|| json!({})));
-        if let Some(Value::Object(p)) = slot {
-            p.insert(PROVIDER_ALIAS.into(), entry);
-        }
-        result.provider_added = true;
-    }
-    let new_text = zeroize::Zeroizing::new(root.to_string());
-    // The edit must change exactly the replaced values and the provider entry, nothing else.
-    let reparsed: Value = jsonc_parser::parse_to_serde_value(&new_text, &options)
-        .map_err(|e| json5_error(&file, &e))?;
-    if reparsed != expected {
-        return Err(Error::new(
-            ErrorCode::InvalidConfig,
-            format!(
-                "{}: the rewritten file would not read back as intended; nothing was changed",
-                file.display()
-            ),
-        ));
-    }
-    // Changed since it was read (an editor saved it): start over rather than lose that edit.
-    let now = read_credential_file(&file, MAX_CONFIG_BYTES)?;
-    if now
-        .map(|f| f.bytes.as_slice() != original.bytes.as_slice())
-        .unwrap_or(true)
-    {
-        return Err(Error::new(
-            ErrorCode::Conflict,
-            format!(
-                "{}: changed while being rewritten; nothing was changed, run it again",
-                file.display()
-            ),
-        ));
-    }
-    let backup = backup_path(&file);
-    write_atomic(&backup, &original.bytes)?;
-    write_atomic(&file, new_text.as_bytes())?;
-    result.backup = Some(backup);
-    Ok(result)
-}
-
-/// `a.b.c` as a JSON pointer (OpenClaw's field names hold no `.`, `/` or `~`, provider names might).
-fn pointer_of(path: &str) -> String {
-    path.split('.')
-        .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
-        .collect()
-}
-
-/// An object's keys in the order OpenClaw's documentation writes them (serde_json sorts them).
-fn ordered(object: &Value, keys: &[&str]) -> CstInputValue {
-    CstInputValue::Object(
-        keys.iter()
-            .filter_map(|k| object.get(*k).map(|v| (k.to_string(), input_of(v))))
-            .collect(),
-    )
-}
-
-fn input_of(value: &Value) -> CstInputValue {
-    match value {
-        Value::Null => CstInputValue::Null,
-        Value::Bool(b) => CstInputValue::Bool(*b),
-        Value::Number(n) => CstInputValue::Number(n.to_string()),
-        Value::String(s) => CstInputValue::String(s.clone()),
-        Value::Array(a) => CstInputValue::Array(a.iter().map(input_of).collect()),
-        Value::Object(o) => {
-            CstInputValue::Object(o.iter().map(|(k, v)| (k.clone(), input_of(v))).collect())
-        }
-    }
-}
-
-// ---- --remove-local ----------------------------------------------------------------------------
-
-/// One line of what `--remove-local` did.
-#[derive(Debug)]
-struct RemovedRow {
-    name: String,
-    location: String,
-    /// The file entry removed (`profiles.<id>` or `<provider>`), when one was.
-    removed: Vec<String>,
-    backup: Option<PathBuf>,
-    /// Why nothing was removed.
-    kept: Option<String>,
-    error: Option<Error>,
-}
-
-impl RemovedRow {
-    fn to_json(&self) -> Value {
-        json!({
-            "name": self.name,
-            "location": self.location,
-            "removed": self.removed,
-            "backup": self.backup,
-            "kept": self.kept,
-            "error": self.error.as_ref().map(|e| json!({"code": e.code(), "message": e.message})),
-        })
-    }
-}
-
-/// Which OpenClaw-owned file `file` is: `Some(true)` for an auth-profiles.json (entries under
-/// `profiles`), `Some(false)` for the legacy oauth.json (entries at the top), `None` otherwise.
-fn openclaw_owned(state_dir: &Path, file: &Path) -> Option<bool> {
-    if file == state_dir.join("credentials").join("oauth.json") {
-        return Some(false);
-    }
-    let rel = file.strip_prefix(state_dir.join("agents")).ok()?;
-    let parts: Vec<_> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    // `<stateDir>/agents/<agentId>/agent/auth-profiles.json`
-    (parts.len() == 3 && parts[1] == "agent" && parts[2] == "auth-profiles.json").then_some(true)
-}
-
-fn remove_local(store: &Store, report: &Report, confirmed: &HashSet<String>) -> Vec<RemovedRow> {
-    let mut rows = Vec::new();
-    let mut by_file: BTreeMap<PathBuf, (bool, Vec<&PlanItem>)> = BTreeMap::new();
-    for (item, _) in verified(report, confirmed) {
-        let owned = match (&store.paths.state_dir, &item.source_file) {
-            (Some(state), Some(file)) => openclaw_owned(state, file).map(|p| (file.clone(), p)),
-            _ => None,
-        };
-        match owned {
-            Some((file, profiles)) => by_file
-                .entry(file)
-                .or_insert((profiles, Vec::new()))
-                .1
-                .push(item),
-            None => rows.push(RemovedRow {
-                name: item.name.clone(),
-                location: item.source_location.clone(),
-                removed: Vec::new(),
-                backup: None,
-                kept: Some(format!(
-                    "{} is not a file OpenClaw owns; remove it yourself once nothing else reads it",
-                    item.source_provider
-                )),
-                error: None,
-            }),
-        }
-    }
-    for (file, (profiles, items)) in by_file {
-        match remove_entries(&file, profiles, &items) {
-            Ok((removed, backup)) => {
-                for item in items {
-                    let mine: Vec<String> = removed
-                        .iter()
-                        .filter(|(n, _)| *n == item.name)
-                        .map(|(_, k)| k.clone())
-                        .collect();
-                    rows.push(RemovedRow {
-                        name: item.name.clone(),
-                        location: item.source_location.clone(),
-                        kept: mine.is_empty().then(|| {
-                            "its entry changed since the plan (or is gone); kept".to_string()
-                        }),
-                        removed: mine,
-                        backup: backup.clone(),
-                        error: None,
-                    });
-                }
-            }
-            Err(e) => {
-                for item in items {
-                    rows.push(RemovedRow {
-                        name: item.name.clone(),
-                        location: item.source_location.clone(),
-                        removed: Vec::new(),
-                        backup: None,
-                        kept: None,
-                        error: Some(e.clone()),
-                    });
-                }
-            }
-        }
-    }
-    rows
-}
-
-/// Removes from `file` every entry whose secret values are exactly a verified credential's.
-/// Returns `(credential name, entry path)` pairs and the backup.
-#[allow(clippy::type_complexity)]
-fn remove_entries(
-    file: &Path,
-    profiles: bool,
-    items: &[&PlanItem],
-) -> Result<(Vec<(String, String)>, Option<PathBuf>), Error> {
-    let _lock = FileLock::acquire(file, Duration::from_secs(10))?;
-    let Some(original) = read_credential_file(file, MAX_CONFIG_BYTES)? else {
-        return Ok((Vec::new(), None));
-    };
-    let mut root = parse_json(&original)?;
-    let container = if profiles {
-        root.get_mut("profiles")
-    } else {
-        Some(&mut root)
-    };
-    let Some(Value::Object(entries)) = container else {
-        return Ok((Vec::new(), None));
-    };
-    let mut removed = Vec::new();
-    for item in items {
-        let secrets = &item.credential().secrets;
-        // The entry named like the credential first, then any other holding the same values.
-        let mut keys: Vec<String> = entries.keys().cloned().collect();
-        keys.sort_by_key(|k| *k != item.name);
-        for key in keys {
-            let same = match entries.get(&key) {
-                Some(Value::Object(o)) => from_fields(o, "entry")
-                    .map(|parsed| parsed.secrets.same_as(secrets))
-                    .unwrap_or(false),
-                _ => false,
-            };
-            if same {
-                entries.remove(&key);
-                let path = if profiles {
-                    format!("profiles.{key}")
-                } else {
-                    key
-                };
-                removed.push((item.name.clone(), path));
-                break;
-            }
-        }
-    }
-    if removed.is_empty() {
-        return Ok((Vec::new(), None));
-    }
-    let mut bytes = zeroize::Zeroizing::new(
-        serde_json::to_vec_pretty(&root)
-            .map_err(|e| Error::new(ErrorCode::InvalidSource, e.to_string()))?,
-    );
-    bytes.push(b'\n');
-    let backup = backup_path(file);
-    write_atomic(&backup, &original.bytes)?;
-    write_atomic(file, &bytes)?;
-    Ok((removed, Some(backup)))
-}
-
-fn print_removed(io: &mut CliIo, rows: &[RemovedRow]) {
+fn print_removed(io: &mut CliIo, rows: &[LocalRemoval]) {
     let _ = writeln!(io.stdout, "--remove-local (only OpenClaw's own files; other tools' files such as ~/.claude/.credentials.json or ~/.codex/auth.json, the keychain and env variables are never touched):");
     for r in rows {
         if let Some(e) = &r.error {
@@ -1053,10 +507,12 @@ mod tests {
     use crate::test_io::Buffer;
     use crate::{Cli, Command};
     use clap::Parser;
-    use openclaw_credentials::credential::SourceGroup;
+    use jsonc_parser::ParseOptions;
+    use openclaw_credentials::credential::{from_fields, SourceGroup};
     use openclaw_credentials::migrate::test_support::*;
     use openclaw_credentials::openclaw::paths::OpenClawPaths;
     use openclaw_credentials::providers::CredentialProvider;
+    use serde_json::Map;
     use std::collections::HashMap;
     use std::os::unix::fs::PermissionsExt;
     use std::sync::Arc;

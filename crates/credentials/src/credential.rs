@@ -176,6 +176,22 @@ impl fmt::Debug for SecretFields {
     }
 }
 
+/// A credential's value as a person gives it, for [`Credential::from_input`]. No `Debug`: it
+/// holds the value.
+#[derive(Clone, Copy)]
+pub enum CredentialInput<'a> {
+    /// The text of a JSON object of fields, in any spelling [`from_fields`] reads
+    /// (`{"accessToken": ..., "refreshToken": ..., "expiresAt": ...}`, and `kind`).
+    Fields(&'a str),
+    /// One raw value: the main field of `kind` (`apiKey`, `token` or `accessToken`).
+    Value {
+        /// What the value is.
+        kind: CredentialKind,
+        /// The value itself.
+        value: &'a str,
+    },
+}
+
 /// One credential. Everything but `secrets` is safe to log.
 #[derive(Debug, Clone)]
 pub struct Credential {
@@ -202,6 +218,67 @@ impl Credential {
     /// True when the credential expires within `margin_ms` of `now_ms` (or has expired).
     pub fn expires_within(&self, now_ms: i64, margin_ms: i64) -> bool {
         matches!(self.expires_at, Some(at) if at - margin_ms <= now_ms)
+    }
+
+    /// `text` with every secret value of this credential (of 4 characters or more) replaced by
+    /// `[REDACTED]`: for text from outside the core, such as a refresh callback's error, that
+    /// may quote them.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (_, value) in self.secrets.iter() {
+            let v = value.expose_secret();
+            if v.len() >= 4 {
+                out = out.replace(v, "[REDACTED]");
+            }
+        }
+        out
+    }
+
+    /// The credential `name` as a person gave it (`openclaw-vault put`), to be written with
+    /// `CredentialChain::put`: its source is `cli`, located at `what` (the file or `stdin`), with
+    /// no version.
+    ///
+    /// Errors: `INVALID_ARGUMENT` naming `what` (never the value) for text that is not a JSON
+    /// object; `from_fields`' `INVALID_SOURCE` for a field of the wrong type or without the
+    /// kind's main field.
+    pub fn from_input(name: &str, input: CredentialInput<'_>, what: &str) -> Result<Credential> {
+        let parsed = match input {
+            CredentialInput::Fields(text) => {
+                let parsed: Value = serde_json::from_str(text).map_err(|e| {
+                    Error::invalid_argument(format!(
+                        "{what}: not a JSON object of fields (line {}, column {})",
+                        e.line(),
+                        e.column()
+                    ))
+                })?;
+                let Value::Object(object) = parsed else {
+                    return Err(Error::invalid_argument(format!(
+                        "{what}: expected a JSON object of fields"
+                    )));
+                };
+                from_fields(&object, what)?
+            }
+            CredentialInput::Value { kind, value } => {
+                let mut secrets = SecretFields::new();
+                secrets.insert_str(kind.primary_field(), value);
+                ParsedFields {
+                    kind,
+                    secrets,
+                    expires_at: None,
+                    metadata: Map::new(),
+                }
+            }
+        };
+        Ok(parsed.into_credential(
+            name,
+            CredentialSource {
+                provider: "cli",
+                group: SourceGroup::Vault,
+                location: what.to_string(),
+                file: None,
+            },
+            CredentialVersion::None,
+        ))
     }
 
     /// The data written to Vault for this credential (the layout `VaultProvider` reads back):
@@ -448,5 +525,96 @@ mod tests {
         assert_eq!(again.expires_at, Some(5));
         assert_eq!(again.metadata["scopes"], json!(["x"]));
         assert!(!format!("{cred:?}").contains("\"a\""));
+    }
+
+    #[test]
+    fn redact_hides_every_secret_value_of_four_characters_or_more() {
+        let mut secrets = SecretFields::new();
+        secrets.insert_str(fields::ACCESS_TOKEN, "sk-ant-oat01-FAKE");
+        secrets.insert_str(fields::REFRESH_TOKEN, "rt-9");
+        secrets.insert_str(fields::ID_TOKEN, "abc");
+        let credential = Credential {
+            name: "anthropic".into(),
+            kind: CredentialKind::OAuth,
+            source: CredentialSource {
+                provider: "claude-code",
+                group: SourceGroup::Files,
+                location: "memory".into(),
+                file: None,
+            },
+            expires_at: None,
+            metadata: Map::new(),
+            secrets,
+            version: CredentialVersion::None,
+            request_id: None,
+        };
+        assert_eq!(
+            credential.redact("got sk-ant-oat01-FAKE, sk-ant-oat01-FAKE and rt-9; abc stays"),
+            "got [REDACTED], [REDACTED] and [REDACTED]; abc stays"
+        );
+    }
+
+    #[test]
+    fn input_becomes_a_cli_credential_and_errors_never_hold_the_value() {
+        let c = Credential::from_input(
+            "anthropic",
+            CredentialInput::Fields(
+                r#"{"kind": "oauth", "access_token": "at-FAKE", "refresh": "rt-FAKE", "expiresAt": 5, "scopes": ["x"]}"#,
+            ),
+            "stdin",
+        )
+        .unwrap();
+        assert_eq!(c.kind, CredentialKind::OAuth);
+        assert_eq!(c.primary().unwrap().expose_secret(), "at-FAKE");
+        assert_eq!(c.expires_at, Some(5));
+        assert_eq!(c.source.provider, "cli");
+        assert_eq!(c.source.location, "stdin");
+        assert_eq!(c.version, CredentialVersion::None);
+        // An unknown `kind` is ignored.
+        let c = Credential::from_input(
+            "x",
+            CredentialInput::Fields(r#"{"kind": "bogus", "apiKey": "k-FAKE"}"#),
+            "f",
+        )
+        .unwrap();
+        assert_eq!(c.kind, CredentialKind::ApiKey);
+        // A raw value is the kind's main field.
+        let c = Credential::from_input(
+            "telegram",
+            CredentialInput::Value {
+                kind: CredentialKind::Token,
+                value: "123:FAKE",
+            },
+            "/tmp/v",
+        )
+        .unwrap();
+        assert_eq!(c.secrets.get("token").unwrap().expose_secret(), "123:FAKE");
+        assert_eq!(c.secrets.len(), 1);
+
+        for (text, code, says) in [
+            (
+                "{\"apiKey\": \"sk-FAKE\"",
+                "INVALID_ARGUMENT",
+                "not a JSON object of fields (line 1",
+            ),
+            (
+                "[\"sk-FAKE\"]",
+                "INVALID_ARGUMENT",
+                "expected a JSON object of fields",
+            ),
+            (
+                "{\"note\": \"sk-FAKE\"}",
+                "INVALID_SOURCE",
+                "needs a string field `token`",
+            ),
+            ("{\"apiKey\": 5}", "INVALID_SOURCE", "must be a string"),
+        ] {
+            let err =
+                Credential::from_input("x", CredentialInput::Fields(text), "in.json").unwrap_err();
+            assert_eq!(err.code(), code, "{text}");
+            assert!(err.message.starts_with("in.json: "), "{}", err.message);
+            assert!(err.message.contains(says), "{}", err.message);
+            assert!(!err.message.contains("sk-FAKE"), "{}", err.message);
+        }
     }
 }

@@ -205,6 +205,20 @@ impl Error {
         self.code.as_str()
     }
 
+    /// A next step for a person, for the common failures (an invalid token, a denied path, a
+    /// sealed or unreachable Vault, a bad config, a credential found nowhere); `None` otherwise.
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self.code {
+            ErrorCode::InvalidToken => "the Vault token is invalid or expired: set VAULT_TOKEN or credentials.vault.auth",
+            ErrorCode::PermissionDenied => "the token's policy does not allow this path: see docs/migration-guide.md for least-privilege policies",
+            ErrorCode::Sealed => "unseal Vault (vault operator unseal) and try again",
+            ErrorCode::Network | ErrorCode::Timeout => "check VAULT_ADDR / credentials.vault.addr and that Vault is running",
+            ErrorCode::InvalidConfig => "fix the named file or variable; `openclaw-vault status` shows the config found",
+            ErrorCode::CredentialNotFound => "`openclaw-vault list` shows the names each source holds",
+            _ => return None,
+        })
+    }
+
     /// Classifies an error answer from Vault by status and `errors` text (see
     /// [`VaultError::from_response`]).
     pub fn from_response(

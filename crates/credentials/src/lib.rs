@@ -2,7 +2,7 @@
 //! ([`providers`]), asked in order by the [`chain`] with a [`cache`], an [`audit`] log, coordinated
 //! OAuth refresh and [`watch`]; what OpenClaw itself does ([`openclaw`]: paths, env, config);
 //! [`migrate`] (local secrets into Vault) and [`resolve`] (OpenClaw's exec SecretRef provider).
-//! [`store`] opens the whole chain from OpenClaw's config.
+//! [`store`] opens the whole chain from OpenClaw's config; [`status`] checks it.
 //!
 //! It depends on `vault_client` and nothing above it: no napi, no clap, no printing.
 
@@ -16,6 +16,7 @@ pub mod migrate;
 pub mod openclaw;
 pub mod providers;
 pub mod resolve;
+pub mod status;
 pub mod store;
 pub mod time;
 pub mod watch;

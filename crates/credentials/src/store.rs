@@ -54,18 +54,36 @@ pub struct Store {
     pub config: LoadedConfig,
 }
 
-/// Builds the chain: Vault first when configured, then the keychain, local files and env, in the
-/// configured order; cache, fallback and audit settings from the config.
-pub fn open_store(options: &StoreOptions) -> Result<Store> {
+/// OpenClaw's paths as `options.env` sets them.
+fn paths_of(options: &StoreOptions) -> OpenClawPaths {
     let process = options.env.clone();
     let lookup = move |name: &str| process(name);
-    let paths = OpenClawPaths::from_env(&lookup);
-    let mut loaded = load_config(
-        &paths,
+    OpenClawPaths::from_env(&lookup)
+}
+
+fn load_at(paths: &OpenClawPaths, options: &StoreOptions) -> Result<LoadedConfig> {
+    load_config(
+        paths,
         &options.env,
         options.cwd.as_deref(),
         options.overrides.as_ref(),
-    )?;
+    )
+}
+
+/// The configuration `open_store(options)` would build the chain from, without building it:
+/// OpenClaw's config file (found as OpenClaw finds it, JSON5) merged with the environment (env
+/// wins), or `options.overrides`. Reads the config file and the `.env` files; opens nothing.
+///
+/// Errors: `INVALID_CONFIG` naming the file, JSON path or variable at fault.
+pub fn load_store_config(options: &StoreOptions) -> Result<LoadedConfig> {
+    load_at(&paths_of(options), options)
+}
+
+/// Builds the chain: Vault first when configured, then the keychain, local files and env, in the
+/// configured order; cache, fallback and audit settings from the config.
+pub fn open_store(options: &StoreOptions) -> Result<Store> {
+    let paths = paths_of(options);
+    let mut loaded = load_at(&paths, options)?;
     if options.process_env {
         loaded.env = loaded.env.with_process_names(
             std::env::vars_os()

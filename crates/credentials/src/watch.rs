@@ -169,3 +169,52 @@ pub async fn watch(
     });
     Ok(WatchHandle { stop })
 }
+
+/// How often [`watch`] checks when the caller names no interval: every 5 seconds.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(5000);
+
+/// The check interval for a caller's value in milliseconds (JS numbers are `f64`): `None` is
+/// [`DEFAULT_INTERVAL`]; a value must be from 10 ms to 24 h (86,400,000 ms).
+///
+/// Errors: `INVALID_ARGUMENT` for anything else (not finite, too short, too long), naming the
+/// input as `what` (e.g. ``option `intervalMs` ``).
+pub fn interval_from_ms(ms: Option<f64>, what: &str) -> Result<Duration> {
+    let Some(ms) = ms else {
+        return Ok(DEFAULT_INTERVAL);
+    };
+    if ms.is_finite() && (10.0..=86_400_000.0).contains(&ms) {
+        Ok(Duration::from_millis(ms as u64))
+    } else {
+        Err(crate::error::Error::invalid_argument(format!(
+            "{what} must be from 10 to 86400000, got {ms}"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_default_to_five_seconds_and_stay_between_10_ms_and_a_day() {
+        assert_eq!(interval_from_ms(None, "x").unwrap(), DEFAULT_INTERVAL);
+        assert_eq!(
+            interval_from_ms(Some(50.0), "x").unwrap(),
+            Duration::from_millis(50)
+        );
+        assert_eq!(
+            interval_from_ms(Some(86_400_000.0), "x").unwrap(),
+            Duration::from_secs(86_400)
+        );
+        for bad in [9.0, 86_400_001.0, f64::NAN, f64::INFINITY, -1.0] {
+            let err = interval_from_ms(Some(bad), "option `intervalMs`").unwrap_err();
+            assert_eq!(err.code(), "INVALID_ARGUMENT");
+            assert!(
+                err.message
+                    .starts_with("option `intervalMs` must be from 10 to 86400000"),
+                "{}",
+                err.message
+            );
+        }
+    }
+}

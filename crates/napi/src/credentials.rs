@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -14,10 +13,12 @@ use serde_json::{Map, Value};
 
 use super::error::{spawn, to_js};
 use openclaw_credentials::cache::Resolved;
-use openclaw_credentials::chain::{GetOptions, RefreshedTokens, Refresher};
+use openclaw_credentials::chain::{
+    refresh_callback_failed, GetOptions, RefreshAnswer, RefreshedTokens, Refresher,
+};
 use openclaw_credentials::credential::{CredentialVersion, SourceGroup};
 use openclaw_credentials::store::{open_store, Store, StoreOptions};
-use openclaw_credentials::{Error as VaultError, ErrorCode};
+use openclaw_credentials::Error as VaultError;
 
 const REDACTED: &str = "[REDACTED]";
 
@@ -288,24 +289,24 @@ pub struct RefreshResult {
     pub expires_in: Option<f64>,
 }
 
+impl From<RefreshResult> for RefreshAnswer {
+    fn from(r: RefreshResult) -> Self {
+        RefreshAnswer {
+            access_token: r.access_token,
+            refresh_token: r.refresh_token,
+            id_token: r.id_token,
+            expires_at_ms: r.expires_at,
+            expires_in_secs: r.expires_in,
+        }
+    }
+}
+
 type RefreshCallback =
     ThreadsafeFunction<Credential, Promise<RefreshResult>, Credential, Status, false>;
 
 /// Calls the JS `refresh` callback from the core and waits for its promise.
 struct JsRefresher {
     callback: RefreshCallback,
-}
-
-/// Removes every secret of `credential` from a message the user's callback produced.
-fn scrub(message: &str, credential: &openclaw_credentials::credential::Credential) -> String {
-    let mut out = message.to_string();
-    for (_, value) in credential.secrets.iter() {
-        let v = value.expose_secret();
-        if v.len() >= 4 {
-            out = out.replace(v, REDACTED);
-        }
-    }
-    out.chars().take(300).collect()
 }
 
 #[async_trait::async_trait]
@@ -322,40 +323,10 @@ impl Refresher for JsRefresher {
                 generation: 0,
             }),
         };
-        let failed = |what: String| {
-            VaultError::new(
-                ErrorCode::RefreshFailed,
-                format!(
-                    "the refresh callback for credential \"{}\" failed: {}",
-                    credential.name,
-                    scrub(&what, credential)
-                ),
-            )
-        };
-        let promise = self
-            .callback
-            .call_async_catch(arg)
-            .await
-            .map_err(|e| failed(e.reason.clone()))?;
-        let result = promise.await.map_err(|e| failed(e.reason.clone()))?;
-        let expires_at = match (result.expires_at, result.expires_in) {
-            (Some(at), _) if at.is_finite() && at > 0.0 => Some(at as i64),
-            (_, Some(secs)) if secs.is_finite() && secs > 0.0 => {
-                Some(openclaw_credentials::time::now_ms() + (secs * 1000.0) as i64)
-            }
-            (None, None) => None,
-            _ => {
-                return Err(failed(
-                    "expiresAt must be epoch milliseconds and expiresIn positive seconds".into(),
-                ))
-            }
-        };
-        Ok(RefreshedTokens {
-            access_token: SecretString::from(result.access_token),
-            refresh_token: result.refresh_token.map(SecretString::from),
-            id_token: result.id_token.map(SecretString::from),
-            expires_at,
-        })
+        let failed = |e: napi::Error| refresh_callback_failed(credential, &e.reason);
+        let promise = self.callback.call_async_catch(arg).await.map_err(failed)?;
+        let result = promise.await.map_err(failed)?;
+        RefreshAnswer::from(result).into_tokens(credential, openclaw_credentials::time::now_ms())
     }
 }
 
@@ -410,13 +381,9 @@ fn store_options(options: Option<CredentialStoreOptions>) -> StoreOptions {
 /// `INVALID_CONFIG` naming the file, JSON path or variable at fault.
 #[napi(js_name = "loadConfig", ts_return_type = "LoadedCredentialsConfig")]
 pub fn load_config_js(env: Env, options: Option<CredentialStoreOptions>) -> Result<Value> {
-    use openclaw_credentials::openclaw::{config::load_config, paths::OpenClawPaths};
-    let o = store_options(options);
-    let lookup = o.env.clone();
-    let paths = OpenClawPaths::from_env(&move |n: &str| lookup(n));
-    let loaded = load_config(&paths, &o.env, o.cwd.as_deref(), o.overrides.as_ref())
-        .map_err(|e| to_js(&env, &e))?;
-    Ok(loaded.describe())
+    openclaw_credentials::store::load_store_config(&store_options(options))
+        .map(|loaded| loaded.describe())
+        .map_err(|e| to_js(&env, &e))
 }
 
 /// A running `watchCredential`; `stop()` ends it. Like `setInterval`, it keeps Node alive until stopped.
@@ -629,18 +596,11 @@ fn get_impl<'env>(
     };
     let chain = store.chain.clone();
     if fast_path_ok(&options)? {
-        if let Some(hit) = chain.get_cached(&name) {
-            let needs_refresh = options
-                .as_ref()
-                .is_some_and(|o| o.has_named_property("refresh").unwrap_or(false))
-                && hit.credential.kind == openclaw_credentials::credential::CredentialKind::OAuth
-                && hit.credential.expires_within(
-                    openclaw_credentials::time::now_ms(),
-                    chain.settings().refresh_margin.as_millis() as i64,
-                );
-            if !needs_refresh {
-                return cached_to_js(env, &store, &name, hit);
-            }
+        let with_refresher = options
+            .as_ref()
+            .is_some_and(|o| o.has_named_property("refresh").unwrap_or(false));
+        if let Some(hit) = chain.get_cached(&name, with_refresher) {
+            return cached_to_js(env, &store, &name, hit);
         }
     }
     let get_options = match get_options(options) {
@@ -706,17 +666,12 @@ fn watch_impl<'env>(
         Ok(s) => s,
         Err(e) => return reject(env, e),
     };
-    let interval_ms = options
-        .and_then(|o| o.get::<f64>("intervalMs").ok().flatten())
-        .unwrap_or(5000.0);
-    if !(interval_ms.is_finite() && (10.0..=86_400_000.0).contains(&interval_ms)) {
-        return reject(
-            env,
-            VaultError::invalid_argument(format!(
-                "option `intervalMs` must be from 10 to 86400000, got {interval_ms}"
-            )),
-        );
-    }
+    let interval_ms = options.and_then(|o| o.get::<f64>("intervalMs").ok().flatten());
+    let interval =
+        match openclaw_credentials::watch::interval_from_ms(interval_ms, "option `intervalMs`") {
+            Ok(i) => i,
+            Err(e) => return reject(env, e),
+        };
     let tsfn: WatchCallback = callback
         .build_threadsafe_function()
         .callee_handled::<false>()
@@ -736,7 +691,7 @@ fn watch_impl<'env>(
             openclaw_credentials::watch::watch(
                 chain,
                 name,
-                Duration::from_millis(interval_ms as u64),
+                interval,
                 Arc::new(move |event| {
                     tsfn.call(WatchEvent(event), ThreadsafeFunctionCallMode::NonBlocking);
                 }),

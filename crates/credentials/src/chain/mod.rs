@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::providers::vault::VaultProvider;
 use crate::providers::{CredentialProvider, Listing, ProviderKind};
 
-pub use refresh::{RefreshedTokens, Refresher};
+pub use refresh::{refresh_callback_failed, RefreshAnswer, RefreshedTokens, Refresher};
 
 /// What happens when a remote store (Vault) is configured but fails (unreachable, denied, sealed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,9 +248,11 @@ impl CredentialChain {
         );
     }
 
-    /// The synchronous fast path: a fresh cached value for `name` read through the default
-    /// order, or `None` when an upstream read (or refresh) is needed.
-    pub fn get_cached(&self, name: &str) -> Option<Arc<Resolved>> {
+    /// The synchronous fast path of `get` with the default order and the cache allowed: a fresh
+    /// cached value for `name`, or `None` when `get` must run: an upstream read is needed, or
+    /// the caller has a refresher (`with_refresher`) and the value is due for refresh
+    /// ([`Self::should_refresh`]).
+    pub fn get_cached(&self, name: &str, with_refresher: bool) -> Option<Arc<Resolved>> {
         let key = cache::key(name, &self.default_signature);
         match self.cache.lookup(&key, Instant::now()) {
             Lookup::Fresh {
@@ -258,7 +260,8 @@ impl CredentialChain {
                 refresh_due: false,
             } => {
                 self.audit_resolved(name, &resolved, "cached");
-                Some(resolved)
+                let refresh = with_refresher && self.should_refresh(&resolved.credential);
+                (!refresh).then_some(resolved)
             }
             _ => None,
         }

@@ -35,6 +35,67 @@ pub trait Refresher: Send + Sync {
     async fn refresh(&self, credential: &Credential) -> Result<RefreshedTokens>;
 }
 
+/// What a refresh callback outside Rust answered (in Node: the `refresh` option's promise),
+/// before it is checked. Numbers are as JSON and JS carry them (`f64`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshAnswer {
+    /// The new access token.
+    pub access_token: String,
+    /// The new refresh token; `None` keeps the old one.
+    pub refresh_token: Option<String>,
+    /// The new id token, when the provider issues one.
+    pub id_token: Option<String>,
+    /// Expiry, epoch milliseconds.
+    pub expires_at_ms: Option<f64>,
+    /// Or: seconds from now (OAuth's `expires_in`).
+    pub expires_in_secs: Option<f64>,
+}
+
+impl RefreshAnswer {
+    /// The tokens of this answer to the refresh of `credential`. The expiry is `expires_at_ms`
+    /// when given, else `now_ms + expires_in_secs * 1000`, else none (the token does not expire
+    /// as far as the answer says).
+    ///
+    /// Errors: `REFRESH_FAILED` (see [`refresh_callback_failed`]) when a given expiry is not a
+    /// positive finite number. An empty access token is refused later, by the chain.
+    pub fn into_tokens(self, credential: &Credential, now_ms: i64) -> Result<RefreshedTokens> {
+        let expires_at = match (self.expires_at_ms, self.expires_in_secs) {
+            (Some(at), _) if at.is_finite() && at > 0.0 => Some(at as i64),
+            (_, Some(secs)) if secs.is_finite() && secs > 0.0 => {
+                Some(now_ms + (secs * 1000.0) as i64)
+            }
+            (None, None) => None,
+            _ => {
+                return Err(refresh_callback_failed(
+                    credential,
+                    "expiresAt must be epoch milliseconds and expiresIn positive seconds",
+                ))
+            }
+        };
+        Ok(RefreshedTokens {
+            access_token: SecretString::from(self.access_token),
+            refresh_token: self.refresh_token.map(SecretString::from),
+            id_token: self.id_token.map(SecretString::from),
+            expires_at,
+        })
+    }
+}
+
+/// The error for a refresh callback outside Rust that failed (threw, rejected, or answered
+/// something unusable) while refreshing `credential`: `REFRESH_FAILED` naming the credential,
+/// with `reason` (text the caller's code produced, which may quote the tokens) redacted by
+/// [`Credential::redact`] and cut to 300 characters.
+pub fn refresh_callback_failed(credential: &Credential, reason: &str) -> Error {
+    let reason: String = credential.redact(reason).chars().take(300).collect();
+    Error::new(
+        ErrorCode::RefreshFailed,
+        format!(
+            "the refresh callback for credential \"{}\" failed: {reason}",
+            credential.name
+        ),
+    )
+}
+
 impl CredentialChain {
     /// Refreshes `resolved` when a refresher was given and it is an OAuth credential expiring
     /// within the margin; stores the new tokens in the cache slot of `name` read through `order`.
@@ -48,10 +109,7 @@ impl CredentialChain {
         let Some(refresher) = options.refresher.as_ref() else {
             return Ok(resolved);
         };
-        let credential = &resolved.credential;
-        let margin = self.settings.refresh_margin.as_millis() as i64;
-        if credential.kind != CredentialKind::OAuth || !credential.expires_within(now_ms(), margin)
-        {
+        if !self.should_refresh(&resolved.credential) {
             return Ok(resolved);
         }
         let refreshed = self
@@ -70,6 +128,12 @@ impl CredentialChain {
             fetched_at: Instant::now(),
             generation: self.cache.next_generation(),
         })
+    }
+
+    /// True when `get` with a refresher refreshes `credential` before returning it: an OAuth
+    /// credential that expires within `settings.refresh_margin` of now, or has expired.
+    pub fn should_refresh(&self, credential: &Credential) -> bool {
+        credential.kind == CredentialKind::OAuth && self.needs_refresh(credential)
     }
 
     fn needs_refresh(&self, credential: &Credential) -> bool {

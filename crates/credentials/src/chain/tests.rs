@@ -273,14 +273,14 @@ async fn concurrent_misses_make_one_read_and_hits_make_none() {
         assert_eq!(token_of(&t.await.unwrap().unwrap()), "v1");
     }
     assert_eq!(vault.reads.load(Ordering::SeqCst), 1);
-    assert!(chain.get_cached("anthropic").is_some());
+    assert!(chain.get_cached("anthropic", false).is_some());
     chain
         .get("anthropic", &GetOptions::default())
         .await
         .unwrap();
     assert_eq!(vault.reads.load(Ordering::SeqCst), 1);
     chain.invalidate("anthropic");
-    assert!(chain.get_cached("anthropic").is_none());
+    assert!(chain.get_cached("anthropic", false).is_none());
 }
 
 #[tokio::test]
@@ -562,4 +562,106 @@ async fn a_source_with_a_coordinator_refreshes_under_its_claim() {
     assert_eq!(claim.released.load(Ordering::SeqCst), taken);
     // No lock file was needed: the claim coordinated.
     assert!(!dir.exists());
+}
+
+#[tokio::test]
+async fn the_fast_path_leaves_a_due_oauth_credential_to_get_when_a_refresher_is_given() {
+    let files = Memory::new("claude-code", SourceGroup::Files);
+    files.insert("expiring", "access-old", Some(now_ms() + 1_000));
+    files.insert("lasting", "access-ok", Some(now_ms() + 3_600_000));
+    files.insert("telegram", "token", None);
+    let chain = chain_of(vec![files], ChainSettings::default());
+    for name in ["expiring", "lasting", "telegram"] {
+        assert!(
+            chain.get_cached(name, false).is_none(),
+            "nothing cached yet"
+        );
+        chain.get(name, &GetOptions::default()).await.unwrap();
+        assert!(chain.get_cached(name, false).is_some(), "{name}");
+    }
+    assert!(chain.get_cached("expiring", true).is_none());
+    assert!(chain.get_cached("lasting", true).is_some());
+    assert!(chain.get_cached("telegram", true).is_some());
+    let expiring = chain.get_cached("expiring", false).unwrap();
+    assert!(chain.should_refresh(&expiring.credential));
+    // The rule is the kind and the margin: a token credential never refreshes.
+    let mut token = expiring.credential.clone();
+    token.kind = CredentialKind::Token;
+    assert!(!chain.should_refresh(&token));
+    token.kind = CredentialKind::OAuth;
+    token.expires_at = None;
+    assert!(!chain.should_refresh(&token));
+}
+
+fn oauth_credential() -> Credential {
+    let memory = Memory::new("claude-code", SourceGroup::Files);
+    memory.insert("anthropic", "sk-ant-oat01-FAKE-access", Some(1));
+    let credential = memory.items.lock().unwrap()["anthropic"].clone();
+    credential
+}
+
+#[test]
+fn refresh_answers_become_tokens_with_an_expiry_in_epoch_ms() {
+    let credential = oauth_credential();
+    let answer = |at: Option<f64>, secs: Option<f64>| RefreshAnswer {
+        access_token: "sk-ant-oat01-FAKE-new".into(),
+        refresh_token: Some("sk-ant-ort01-FAKE-new".into()),
+        id_token: None,
+        expires_at_ms: at,
+        expires_in_secs: secs,
+    };
+    let tokens = answer(Some(1_900_000_000_000.0), Some(60.0))
+        .into_tokens(&credential, 5_000)
+        .unwrap();
+    assert_eq!(tokens.expires_at, Some(1_900_000_000_000), "expiresAt wins");
+    assert_eq!(tokens.access_token.expose_secret(), "sk-ant-oat01-FAKE-new");
+    assert_eq!(
+        tokens.refresh_token.unwrap().expose_secret(),
+        "sk-ant-ort01-FAKE-new"
+    );
+    let tokens = answer(None, Some(3600.0))
+        .into_tokens(&credential, 5_000)
+        .unwrap();
+    assert_eq!(
+        tokens.expires_at,
+        Some(3_605_000),
+        "expiresIn is seconds from now"
+    );
+    let tokens = answer(None, None).into_tokens(&credential, 5_000).unwrap();
+    assert_eq!(tokens.expires_at, None);
+    for (at, secs) in [
+        (Some(-1.0), None),
+        (Some(f64::NAN), None),
+        (None, Some(0.0)),
+        (None, Some(f64::INFINITY)),
+        (Some(0.0), Some(-5.0)),
+    ] {
+        let Err(err) = answer(at, secs).into_tokens(&credential, 5_000) else {
+            panic!("{at:?} {secs:?} accepted");
+        };
+        assert_eq!(err.code(), "REFRESH_FAILED", "{at:?} {secs:?}");
+        assert!(err.message.contains("expiresAt must be epoch milliseconds"));
+        assert!(err.message.contains("\"anthropic\""));
+    }
+}
+
+#[test]
+fn a_failed_callback_is_refresh_failed_without_the_tokens() {
+    let credential = oauth_credential();
+    let err = refresh_callback_failed(
+        &credential,
+        "token endpoint said no to sk-ant-oat01-FAKE-access (refresh refresh-1)",
+    );
+    assert_eq!(err.code(), "REFRESH_FAILED");
+    assert_eq!(
+        err.message,
+        "the refresh callback for credential \"anthropic\" failed: token endpoint said no to [REDACTED] (refresh [REDACTED])"
+    );
+    // Long reasons are cut after redaction, so no secret survives half-cut.
+    let long = format!("{}sk-ant-oat01-FAKE-access", "x".repeat(290));
+    let err = refresh_callback_failed(&credential, &long);
+    assert!(!err.message.contains("sk-ant"), "{}", err.message);
+    assert!(err.message.ends_with("[REDACTED]"));
+    let reason = err.message.split(": ").nth(1).unwrap();
+    assert_eq!(reason.chars().count(), 300);
 }

@@ -6,6 +6,11 @@
 //! conflict, never overwritten without `overwrite`. Killed at any point and run again, it skips
 //! what the journal or Vault already holds and duplicates nothing: a write whose journal line was
 //! lost meets the cas check, finds the identical value, and is counted as done.
+//!
+//! After `apply`, two optional steps change local files, each only for credentials whose value
+//! Vault holds now ([`verified_in_vault`]): [`rewrite_config`] points `openclaw.json` at Vault
+//! through exec SecretRefs, and [`remove_local`] removes the copies OpenClaw itself keeps. Every
+//! step returns a typed report; nothing here prints, prompts or chooses an exit code.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::OpenOptions;
@@ -23,14 +28,44 @@ use sha2::{Digest, Sha256};
 use crate::chain::CredentialChain;
 use crate::credential::{Credential, CredentialKind, SourceGroup};
 use crate::error::{Error, ErrorCode, Result};
+use crate::openclaw::paths::OpenClawPaths;
 use crate::providers::vault::VaultProvider;
 use vault_client::secret::SecretData;
+
+pub mod remove_local;
+pub mod rewrite_config;
+
+pub use remove_local::{remove_local, LocalRemoval};
+pub use rewrite_config::{
+    rewrite_config, ConfigRewrite, KeptField, ReplacedField, ResolverCommand, EXEC_PROVIDER_ALIAS,
+    RESOLVER_PASS_ENV,
+};
+
+/// Parallel Vault requests the command line migrates with (`MigrateOptions::concurrency`).
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// The largest local file (`openclaw.json`, an auth-profiles.json) `rewrite_config` and
+/// `remove_local` read: they may be large (comments, many agents), but not unbounded.
+const MAX_LOCAL_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How long `rewrite_config` and `remove_local` wait for OpenClaw's lock on a file.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The resume journal's default place: `<stateDir>/vault-migrate.journal`. `None` without a
+/// state directory (neither `HOME` nor `OPENCLAW_STATE_DIR` set).
+pub fn default_journal(paths: &OpenClawPaths) -> Option<PathBuf> {
+    paths
+        .state_dir
+        .as_ref()
+        .map(|d| d.join("vault-migrate.journal"))
+}
 
 /// One credential to move.
 #[derive(Debug, Clone)]
 pub struct PlanItem {
     /// The credential name (`anthropic`, `openai:work`, ...).
     pub name: String,
+    /// What it is (`api_key`, `token`, `oauth`).
     pub kind: CredentialKind,
     /// The provider id it is read from (`claude-code`, `auth-profiles`, `env`, ...).
     pub source_provider: &'static str,
@@ -46,8 +81,8 @@ pub struct PlanItem {
     pub size: usize,
     /// First 16 hex digits of the SHA-256 of the canonical data: compares values without them.
     pub fingerprint: String,
-    /// Other sources holding the same name: `(provider, location, same value?)`.
-    pub shadowed: Vec<(&'static str, String, bool)>,
+    /// Other sources holding the same name, in chain order.
+    pub shadowed: Vec<Shadowed>,
     credential: Credential,
 }
 
@@ -58,12 +93,50 @@ impl PlanItem {
     }
 }
 
+/// Another source holding a planned name. It is not migrated: the first source in chain order
+/// wins, as it does for `getCredential`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shadowed {
+    /// The provider id (`keychain`, `env`, ...).
+    pub provider: &'static str,
+    /// Where in that source (file and entry, variable, keychain service).
+    pub location: String,
+    /// True when it holds the same value as the planned one (same fingerprint).
+    pub same_value: bool,
+}
+
+/// A source `plan` could not read; its credentials are not in the plan.
+#[derive(Debug, Clone)]
+pub struct SourceError {
+    /// The provider id (`auth-profiles`, `keychain`, ...).
+    pub provider: &'static str,
+    /// Why it could not be read; the message names the file or service, never a value.
+    pub error: Error,
+}
+
+impl SourceError {
+    /// True when the source holds something unusable (a malformed file): the run has failed. A
+    /// source that is simply not there on this machine (`SOURCE_UNAVAILABLE`: no Secret Service)
+    /// is not.
+    pub fn is_hard(&self) -> bool {
+        self.error.code != ErrorCode::SourceUnavailable
+    }
+}
+
 /// What `plan` found.
 #[derive(Debug, Default)]
 pub struct Plan {
+    /// One item per credential name, sorted by name.
     pub items: Vec<PlanItem>,
     /// Sources that could not be read (malformed files, ...): reported, not migrated.
-    pub source_errors: Vec<(&'static str, Error)>,
+    pub source_errors: Vec<SourceError>,
+}
+
+impl Plan {
+    /// True when a source error fails the run (see [`SourceError::is_hard`]).
+    pub fn has_hard_source_errors(&self) -> bool {
+        self.source_errors.iter().any(SourceError::is_hard)
+    }
 }
 
 /// How one item ended.
@@ -134,11 +207,35 @@ impl std::fmt::Debug for MigrateOptions {
     }
 }
 
+/// One plan item and how it ended.
+#[derive(Debug, Clone)]
+pub struct ReportItem {
+    /// The item as planned (its fingerprint is the plan-time value's).
+    pub item: PlanItem,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
 /// The result of `apply`.
 #[derive(Debug, Default)]
 pub struct Report {
     /// Every plan item with how it ended, in plan order.
-    pub items: Vec<(PlanItem, Outcome)>,
+    pub items: Vec<ReportItem>,
+}
+
+/// The totals of a [`Report`], as the command line and `--json` show them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReportCounts {
+    /// Written by this run: `created`, `overwritten` and `updated_during_run`.
+    pub created: usize,
+    /// Already in Vault: `already_present` and `already_migrated` (journal).
+    pub already_there: usize,
+    /// Vault holds a different value, left alone.
+    pub conflict: usize,
+    /// Vault holds the source's value now (everything but conflicts and failures).
+    pub verified: usize,
+    /// Not migrated because of an error.
+    pub failed: usize,
 }
 
 impl Report {
@@ -146,13 +243,33 @@ impl Report {
     pub fn count(&self, label: &str) -> usize {
         self.items
             .iter()
-            .filter(|(_, o)| o.label() == label)
+            .filter(|r| r.outcome.label() == label)
             .count()
     }
 
     /// Conflicts and failures.
     pub fn problems(&self) -> usize {
-        self.items.iter().filter(|(_, o)| !o.is_in_vault()).count()
+        self.items
+            .iter()
+            .filter(|r| !r.outcome.is_in_vault())
+            .count()
+    }
+
+    /// The totals by outcome.
+    pub fn counts(&self) -> ReportCounts {
+        ReportCounts {
+            created: self.count("created")
+                + self.count("overwritten")
+                + self.count("updated_during_run"),
+            already_there: self.count("already_present") + self.count("already_migrated"),
+            conflict: self.count("conflict"),
+            verified: self
+                .items
+                .iter()
+                .filter(|r| r.outcome.is_in_vault())
+                .count(),
+            failed: self.count("failed"),
+        }
     }
 }
 
@@ -207,7 +324,10 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
         let listings = match provider.list().await {
             Ok(l) => l,
             Err(e) => {
-                plan.source_errors.push((provider.id(), e));
+                plan.source_errors.push(SourceError {
+                    provider: provider.id(),
+                    error: e,
+                });
                 continue;
             }
         };
@@ -216,19 +336,22 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
                 Ok(Some(c)) => c,
                 Ok(None) => continue,
                 Err(e) => {
-                    plan.source_errors.push((provider.id(), e));
+                    plan.source_errors.push(SourceError {
+                        provider: provider.id(),
+                        error: e,
+                    });
                     continue;
                 }
             };
             let data = credential.to_vault_data();
             let fp = fingerprint(&data);
             if let Some(&i) = by_name.get(&listing.name) {
-                let same = plan.items[i].fingerprint == fp;
-                plan.items[i].shadowed.push((
-                    provider.id(),
-                    credential.source.location.clone(),
-                    same,
-                ));
+                let same_value = plan.items[i].fingerprint == fp;
+                plan.items[i].shadowed.push(Shadowed {
+                    provider: provider.id(),
+                    location: credential.source.location.clone(),
+                    same_value,
+                });
                 continue;
             }
             let vault_path = vault.path_of(&listing.name)?;
@@ -547,6 +670,7 @@ pub async fn apply(
                     .into_iter()
                     .map(|o| o.expect("every item has an outcome")),
             )
+            .map(|(item, outcome)| ReportItem { item, outcome })
             .collect(),
     })
 }
@@ -687,12 +811,87 @@ async fn verify(client: &vault_client::VaultClient, path: &str, expected: &str) 
     Ok(())
 }
 
+// ---- after apply: what local files may change for -------------------------------------------
+
+/// The report items whose plan-time value Vault holds now: the only credentials a local file
+/// may be changed for ([`rewrite_config()`], [`remove_local()`]). Built by [`verified_in_vault`].
+#[derive(Debug, Default)]
+pub struct VerifiedInVault<'r> {
+    /// The items, in report order.
+    pub items: Vec<&'r PlanItem>,
+}
+
+impl VerifiedInVault<'_> {
+    /// True when no credential is verified.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// The items of `report` whose plan-time value Vault holds now: those written and read back by
+/// this run (`created`, `overwritten`), those Vault already held (`already_present`), and those
+/// an earlier run migrated (`already_migrated`, from the journal) whose value a fresh read of
+/// `<mount>/<prefix>/credentials/<name>` still finds, since Vault may have changed since. Items
+/// whose source changed during the run are left out (the plan's copy is no longer what Vault
+/// holds), as are conflicts, failures and journal items that cannot be read back. Empty
+/// without a Vault. Never fails: an item that cannot be confirmed is simply not in the result.
+pub async fn verified_in_vault<'r>(
+    chain: &CredentialChain,
+    report: &'r Report,
+) -> VerifiedInVault<'r> {
+    let mut verified = VerifiedInVault::default();
+    let Some(vault) = chain.vault() else {
+        return verified;
+    };
+    for ReportItem { item, outcome } in &report.items {
+        let confirmed = match outcome {
+            Outcome::Created { .. } | Outcome::Overwritten { .. } | Outcome::AlreadyPresent => true,
+            Outcome::AlreadyMigrated => {
+                let Ok(path) = vault.path_of(&item.name) else {
+                    continue;
+                };
+                let now = vault.client().read(&path, None).await.ok().flatten();
+                let fp = now
+                    .as_ref()
+                    .and_then(|s| s.data.as_ref())
+                    .and_then(|d| d.expose_secret().as_object().map(fingerprint));
+                fp.as_deref() == Some(item.fingerprint.as_str())
+            }
+            _ => false,
+        };
+        if confirmed {
+            verified.items.push(item);
+        }
+    }
+    verified
+}
+
+/// A free name for a backup of `file` next to it: `<name>.bak-20261129T021900Z` (UTC, to the
+/// second), with `-1`, `-2`, ... added when taken.
+fn backup_path(file: &Path) -> PathBuf {
+    let stamp: String = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+        .to_string()
+        .chars()
+        .filter(|c| *c != '-' && *c != ':')
+        .collect();
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut candidate = file.with_file_name(format!("{name}.bak-{stamp}"));
+    let mut n = 1;
+    while candidate.exists() {
+        candidate = file.with_file_name(format!("{name}.bak-{stamp}-{n}"));
+        n += 1;
+    }
+    candidate
+}
+
 /// Test support for this crate's and the CLI's tests (cargo feature `test-support`; never in a
-/// shipped build).
+/// shipped build): a real Vault dev server per test and a credential source backed by one JSON
+/// file, shared by the migrate core's tests and the `migrate` command's.
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support {
-    //! A real Vault dev server per test and a credential source backed by one JSON file, shared
-    //! by the migrate core's tests and the `migrate` command's.
 
     use std::collections::HashMap;
     use std::path::{Path, PathBuf};
@@ -870,6 +1069,20 @@ pub mod test_support {
         }
     }
 
+    /// A client for tests that plan but never reach Vault: nothing listens at its address, and
+    /// it does not retry.
+    pub fn offline_client() -> Arc<VaultClient> {
+        let config = ClientConfig::from_options(ClientOptions {
+            addr: Some("http://127.0.0.1:9".into()),
+            token: Some(SecretString::from("hvs.FAKE-offline".to_string())),
+            kv_version: Some(2),
+            max_retries: Some(0.0),
+            ..Default::default()
+        })
+        .unwrap();
+        Arc::new(VaultClient::new(config).unwrap())
+    }
+
     /// A chain of the Vault provider (under `prefix`) and `sources`.
     pub fn chain_with(
         client: Arc<VaultClient>,
@@ -928,7 +1141,12 @@ mod tests {
     }
 
     fn outcome_of<'a>(report: &'a Report, name: &str) -> &'a Outcome {
-        &report.items.iter().find(|(i, _)| i.name == name).unwrap().1
+        &report
+            .items
+            .iter()
+            .find(|r| r.item.name == name)
+            .unwrap()
+            .outcome
     }
 
     async fn vault_value(client: &vault_client::VaultClient, path: &str) -> Option<Value> {
@@ -1000,11 +1218,14 @@ mod tests {
         assert_eq!(openai.source_provider, "test-files");
         assert_eq!(openai.fields, ["apiKey"]);
         assert_eq!(openai.shadowed.len(), 1);
-        assert_eq!(openai.shadowed[0].0, "test-env");
-        assert!(openai.shadowed[0].2, "same value in both sources");
+        assert_eq!(openai.shadowed[0].provider, "test-env");
+        assert!(openai.shadowed[0].same_value, "same value in both sources");
         let telegram = &plan.items[3];
         assert_eq!(telegram.kind, CredentialKind::Token);
-        assert!(!telegram.shadowed[0].2, "different value in the env source");
+        assert!(
+            !telegram.shadowed[0].same_value,
+            "different value in the env source"
+        );
         let anthropic = &plan.items[0];
         assert_eq!(anthropic.kind, CredentialKind::OAuth);
         assert_eq!(anthropic.fields, ["accessToken", "refreshToken"]);
@@ -1033,8 +1254,9 @@ mod tests {
         let plan2 = super::plan(&chain).await.unwrap();
         assert_eq!(plan2.items.len(), 3);
         assert_eq!(plan2.source_errors.len(), 1);
-        assert_eq!(plan2.source_errors[0].1.code(), "INVALID_SOURCE");
-        assert!(plan2.source_errors[0].1.message.contains("env.json"));
+        assert_eq!(plan2.source_errors[0].error.code(), "INVALID_SOURCE");
+        assert!(plan2.source_errors[0].error.message.contains("env.json"));
+        assert!(plan2.has_hard_source_errors());
 
         // No Vault configured: a clear configuration error.
         let no_vault = CredentialChain::new(Vec::new(), None, Default::default(), None);
@@ -1062,11 +1284,18 @@ mod tests {
             .unwrap();
         assert_eq!(report.count("created"), 3);
         assert_eq!(report.problems(), 0);
-        for (item, outcome) in &report.items {
-            assert_eq!(outcome, &Outcome::Created { version: 1 });
-            assert!(outcome.is_in_vault());
-            let _ = item;
+        for r in &report.items {
+            assert_eq!(r.outcome, Outcome::Created { version: 1 });
+            assert!(r.outcome.is_in_vault());
         }
+        assert_eq!(
+            report.counts(),
+            ReportCounts {
+                created: 3,
+                verified: 3,
+                ..ReportCounts::default()
+            }
+        );
         let mut seen = seen.into_inner().unwrap();
         seen.sort();
         assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), [1, 2, 3]);
@@ -1168,6 +1397,15 @@ mod tests {
         assert_eq!(report.count("created"), 2);
         assert_eq!(report.problems(), 1);
         assert_eq!(
+            report.counts(),
+            ReportCounts {
+                created: 2,
+                conflict: 1,
+                verified: 2,
+                ..ReportCounts::default()
+            }
+        );
+        assert_eq!(
             vault_value(&client, "conflict/credentials/openai")
                 .await
                 .unwrap(),
@@ -1205,6 +1443,70 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(v1.data.unwrap().expose_secret(), &theirs);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn verified_in_vault_reads_journal_items_back_and_leaves_out_conflicts() {
+        let server = start_vault().await;
+        let dir = temp_dir("verified");
+        let chain = setup(&server, &dir, "ver", &sources_json());
+        let client = server.client(None);
+        let theirs = json!({"apiKey": "sk-FAKE-theirs"});
+        client
+            .write(
+                "ver/credentials/openai",
+                &SecretData::try_from_value(theirs, "x").unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
+        let journal = dir.join("j");
+        let plan = plan(&chain).await.unwrap();
+        let first = apply(&chain, &plan, &options(&journal), &no_progress())
+            .await
+            .unwrap();
+        let names = |v: &VerifiedInVault<'_>| -> Vec<String> {
+            v.items.iter().map(|i| i.name.clone()).collect()
+        };
+        // The conflict is not verified; the two created ones are.
+        assert_eq!(
+            names(&verified_in_vault(&chain, &first).await),
+            ["anthropic", "telegram"]
+        );
+        // Rerun from the journal after telegram changed in Vault: only anthropic reads back.
+        client
+            .write(
+                "ver/credentials/telegram",
+                &SecretData::try_from_value(json!({"token": "999:FAKE-changed"}), "x").unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
+        let again = apply(&chain, &plan, &options(&journal), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(again.count("already_migrated"), 2);
+        assert_eq!(
+            names(&verified_in_vault(&chain, &again).await),
+            ["anthropic"]
+        );
+        // Without a Vault nothing is verified.
+        let no_vault = CredentialChain::new(Vec::new(), None, Default::default(), None);
+        assert!(verified_in_vault(&no_vault, &again).await.is_empty());
+    }
+
+    #[test]
+    fn only_an_unavailable_source_is_not_a_hard_error() {
+        let plan = |code| Plan {
+            items: Vec::new(),
+            source_errors: vec![SourceError {
+                provider: "keychain",
+                error: Error::new(code, "x"),
+            }],
+        };
+        assert!(!plan(ErrorCode::SourceUnavailable).has_hard_source_errors());
+        assert!(plan(ErrorCode::InvalidSource).has_hard_source_errors());
+        assert!(!Plan::default().has_hard_source_errors());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

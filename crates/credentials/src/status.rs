@@ -1,0 +1,469 @@
+//! The health checks behind `openclaw-vault status` (alias `doctor`): the configuration found,
+//! whether Vault answers, is initialized and unsealed and lets this token in, whether the KV mount
+//! is there, and which local sources hold credentials. Each check ends in a [`Finding`] with a
+//! level and, for a problem, a hint saying what to do.
+//!
+//! Asks Vault `sys/health`, `auth/token/lookup-self` and the mount's KV version
+//! (`sys/internal/ui/mounts`), the last two only when Vault answered; lists every local source.
+//! Nothing here holds a token or a secret value, and nothing is printed.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::credential::SourceGroup;
+use crate::error::{Error, ErrorCode};
+use crate::store::Store;
+use vault_client::KvVersion;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// A fact, nothing to do.
+    Ok,
+    /// Works, but should be fixed (no Vault configured, a short non-renewable token, a broken
+    /// local file).
+    Warn,
+    /// Does not work (Vault unreachable or sealed, the token or the KV mount unusable).
+    Error,
+}
+
+impl Level {
+    /// `ok`, `warn` or `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Ok => "ok",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        }
+    }
+}
+
+/// One line of the status: what was found, and what to do about a problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// How serious it is.
+    pub level: Level,
+    /// What was found (`vault: http://127.0.0.1:8200 is sealed`).
+    pub message: String,
+    /// The next step, for most warnings and errors.
+    pub hint: Option<String>,
+}
+
+fn finding(level: Level, message: impl Into<String>, hint: Option<&str>) -> Finding {
+    Finding {
+        level,
+        message: message.into(),
+        hint: hint.map(str::to_string),
+    }
+}
+
+/// What `sys/health` said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultHealth {
+    /// Vault's version (`1.21.4`), when it says.
+    pub version: Option<String>,
+    /// False until `vault operator init` ran.
+    pub initialized: bool,
+    /// True while Vault is sealed.
+    pub sealed: bool,
+}
+
+/// What `auth/token/lookup-self` said about the token (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenStatus {
+    /// Seconds left; 0 for a token that never expires (root).
+    pub ttl_secs: i64,
+    /// Whether the token can be renewed.
+    pub renewable: bool,
+    /// The token's policies.
+    pub policies: Vec<String>,
+    /// The token's display name (`token`, `approle`, ...).
+    pub display_name: String,
+}
+
+/// The configured Vault and what it answered.
+#[derive(Debug, Clone)]
+pub struct VaultStatus {
+    /// Vault's address as configured.
+    pub addr: String,
+    /// The Enterprise / HCP namespace, when one is set.
+    pub namespace: Option<String>,
+    /// The KV mount credentials live under.
+    pub mount: String,
+    /// The prefix before `credentials/<name>`.
+    pub prefix: String,
+    /// The auth method's name (`approle`, `kubernetes`, ...), `token` without one.
+    pub auth: &'static str,
+    /// Whether a token or an auth method is configured.
+    pub token_set: bool,
+    /// `sys/health`'s answer, or why Vault could not be reached.
+    pub health: Result<VaultHealth, Error>,
+    /// `auth/token/lookup-self`'s answer; `None` when Vault could not be reached (not asked).
+    pub token: Option<Result<TokenStatus, Error>>,
+    /// The mount's KV version (1 or 2); `None` when Vault could not be reached (not asked).
+    pub kv_version: Option<Result<u8, Error>>,
+}
+
+/// One local source (keychain, a file, env) and what it holds.
+#[derive(Debug, Clone)]
+pub struct SourceStatus {
+    /// The provider id (`claude-code`, `keychain`, `env`, ...).
+    pub provider: &'static str,
+    /// Its group.
+    pub group: SourceGroup,
+    /// How many credentials it lists (0 when it failed).
+    pub credentials: usize,
+    /// Why it could not be listed (`SOURCE_UNAVAILABLE` when it is simply not on this machine).
+    pub error: Option<Error>,
+}
+
+/// Everything `status` checked.
+#[derive(Debug, Clone)]
+pub struct StatusReport {
+    /// The OpenClaw config file read, if any.
+    pub config_file: Option<PathBuf>,
+    /// Warnings about the configuration (unknown keys, plaintext tokens, open permissions).
+    pub warnings: Vec<String>,
+    /// The non-secret view of the effective configuration (`LoadedConfig::describe`).
+    pub config: Value,
+    /// The configured Vault; `None` when there is none.
+    pub vault: Option<VaultStatus>,
+    /// Every local source, in chain order.
+    pub sources: Vec<SourceStatus>,
+    /// One finding per check, in the order they ran.
+    pub findings: Vec<Finding>,
+}
+
+impl StatusReport {
+    /// True when a finding is an error (the status command then fails).
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.level == Level::Error)
+    }
+}
+
+/// Runs every check on the opened `store`. Never fails: what cannot be checked is a finding.
+pub async fn check(store: &Store) -> StatusReport {
+    let mut findings = Vec::new();
+    match &store.config_file {
+        Some(p) => findings.push(finding(Level::Ok, format!("config: {}", p.display()), None)),
+        None => findings.push(finding(
+            Level::Ok,
+            "config: no OpenClaw config file found (defaults and env apply)",
+            None,
+        )),
+    }
+    for w in &store.warnings {
+        findings.push(finding(Level::Warn, w.clone(), None));
+    }
+    let vault = match store.chain.vault() {
+        None => {
+            findings.push(finding(
+                Level::Warn,
+                "vault: not configured; credentials come from local sources only",
+                Some("set VAULT_ADDR (and VAULT_TOKEN or an auth method), or credentials.provider = \"vault\" with credentials.vault.addr in openclaw.json"),
+            ));
+            None
+        }
+        Some(provider) => Some(check_vault(provider, &mut findings).await),
+    };
+    let mut sources = Vec::new();
+    for provider in store.chain.providers() {
+        if provider.id() == "vault" {
+            continue;
+        }
+        let (count, error) = match provider.list().await {
+            Ok(l) => (l.len(), None),
+            Err(e) => (0, Some(e)),
+        };
+        match &error {
+            None if count > 0 => findings.push(finding(
+                Level::Ok,
+                format!("source {}: {count} credential(s)", provider.id()),
+                None,
+            )),
+            None => {}
+            Some(e) if e.code == ErrorCode::SourceUnavailable => findings.push(finding(
+                Level::Ok,
+                format!(
+                    "source {}: not available here ({})",
+                    provider.id(),
+                    e.message
+                ),
+                None,
+            )),
+            Some(e) => findings.push(finding(
+                Level::Warn,
+                format!("source {}: {}", provider.id(), e.message),
+                Some("fix or remove the named file; the other sources are still used"),
+            )),
+        }
+        sources.push(SourceStatus {
+            provider: provider.id(),
+            group: provider.group(),
+            credentials: count,
+            error,
+        });
+    }
+    StatusReport {
+        config_file: store.config_file.clone(),
+        warnings: store.warnings.clone(),
+        config: store.config.describe(),
+        vault,
+        sources,
+        findings,
+    }
+}
+
+async fn check_vault(
+    provider: &crate::providers::vault::VaultProvider,
+    findings: &mut Vec<Finding>,
+) -> VaultStatus {
+    let client = provider.client();
+    let config = client.config();
+    let health = match client.health().await {
+        Ok(h) => {
+            if h.sealed {
+                findings.push(finding(
+                    Level::Error,
+                    format!("vault: {} is sealed", config.addr),
+                    Error::new(ErrorCode::Sealed, "").hint(),
+                ));
+            } else if !h.initialized {
+                findings.push(finding(
+                    Level::Error,
+                    format!("vault: {} is not initialized", config.addr),
+                    Some("run `vault operator init`"),
+                ));
+            } else {
+                findings.push(finding(
+                    Level::Ok,
+                    format!(
+                        "vault: {} reachable, unsealed (version {})",
+                        config.addr,
+                        h.version.as_deref().unwrap_or("unknown")
+                    ),
+                    None,
+                ));
+            }
+            Ok(VaultHealth {
+                version: h.version,
+                initialized: h.initialized,
+                sealed: h.sealed,
+            })
+        }
+        Err(e) => {
+            let e = Error::from(e);
+            findings.push(finding(
+                Level::Error,
+                format!("vault: {} unreachable: {}", config.addr, e.message),
+                e.hint(),
+            ));
+            Err(e)
+        }
+    };
+    let (token, kv_version) = if health.is_ok() {
+        (
+            Some(check_token(client, findings).await),
+            Some(check_kv(client, findings).await),
+        )
+    } else {
+        (None, None)
+    };
+    VaultStatus {
+        addr: config.addr.as_str().to_string(),
+        namespace: config.namespace.clone(),
+        mount: client.mount().to_string(),
+        prefix: provider.prefix().to_string(),
+        auth: config.login.as_ref().map(|l| l.name()).unwrap_or("token"),
+        token_set: config.token.is_some() || config.login.is_some(),
+        health,
+        token,
+        kv_version,
+    }
+}
+
+async fn check_token(
+    client: &vault_client::VaultClient,
+    findings: &mut Vec<Finding>,
+) -> Result<TokenStatus, Error> {
+    match client.lookup_self().await {
+        Ok(info) => {
+            let ttl = if info.ttl == 0 {
+                "no expiry".to_string()
+            } else {
+                format!("TTL {} s", info.ttl)
+            };
+            if info.ttl > 0 && info.ttl < 3600 && !info.renewable {
+                findings.push(finding(
+                    Level::Warn,
+                    format!("token: {ttl}, not renewable"),
+                    Some("use an auth method (approle, kubernetes, jwt) so the token can be renewed or re-issued"),
+                ));
+            } else {
+                findings.push(finding(
+                    Level::Ok,
+                    format!("token: {ttl}, policies {}", info.policies.join(", ")),
+                    None,
+                ));
+            }
+            Ok(TokenStatus {
+                ttl_secs: info.ttl,
+                renewable: info.renewable,
+                policies: info.policies,
+                display_name: info.display_name,
+            })
+        }
+        Err(e) => {
+            let e = Error::from(e);
+            findings.push(finding(
+                Level::Error,
+                format!("token: {}", e.message),
+                e.hint(),
+            ));
+            Err(e)
+        }
+    }
+}
+
+async fn check_kv(
+    client: &vault_client::VaultClient,
+    findings: &mut Vec<Finding>,
+) -> Result<u8, Error> {
+    match client.kv_version().await {
+        Ok(v) => {
+            let n = match v {
+                KvVersion::V1 => 1,
+                KvVersion::V2 => 2,
+            };
+            findings.push(finding(
+                Level::Ok,
+                format!("kv: mount {} is KV v{n}", client.mount()),
+                None,
+            ));
+            Ok(n)
+        }
+        Err(e) => {
+            let e = Error::from(e);
+            findings.push(finding(
+                Level::Error,
+                format!("kv: mount {}: {}", client.mount(), e.message),
+                Some("enable it (`vault secrets enable -path=secret kv-v2`) or set credentials.vault.mount / OPENCLAW_VAULT_KV_MOUNT"),
+            ));
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{open_store, StoreOptions};
+    use openclaw_vault_test_support::{env_of, start_dev_vault, temp_dir};
+    use std::sync::Arc;
+
+    fn store_with(home: &std::path::Path, vars: &[(&str, &str)]) -> Store {
+        let h = home.to_string_lossy().into_owned();
+        let mut pairs = vec![("HOME", h.as_str())];
+        pairs.extend_from_slice(vars);
+        open_store(&StoreOptions {
+            env: Arc::new(env_of(&pairs)),
+            cwd: None,
+            overrides: None,
+            process_env: false,
+        })
+        .unwrap()
+    }
+
+    fn levels(report: &StatusReport) -> Vec<(Level, &str)> {
+        report
+            .findings
+            .iter()
+            .map(|f| (f.level, f.message.as_str()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn no_vault_is_a_warning_and_a_broken_file_a_warning_with_a_hint() {
+        let home = temp_dir("status-local");
+        let claude = home.join(".claude/.credentials.json");
+        std::fs::create_dir_all(claude.parent().unwrap()).unwrap();
+        std::fs::write(&claude, "{not json").unwrap();
+        let report = check(&store_with(&home, &[])).await;
+        assert!(report.vault.is_none());
+        assert!(!report.has_errors(), "{:?}", levels(&report));
+        let no_vault = &report.findings[1];
+        assert_eq!(no_vault.level, Level::Warn);
+        assert!(no_vault.message.starts_with("vault: not configured"));
+        assert!(no_vault.hint.as_deref().unwrap().contains("VAULT_ADDR"));
+        let claude_code = report
+            .sources
+            .iter()
+            .find(|s| s.provider == "claude-code")
+            .unwrap();
+        assert_eq!(claude_code.error.as_ref().unwrap().code(), "INVALID_SOURCE");
+        let broken = report
+            .findings
+            .iter()
+            .find(|f| f.message.starts_with("source claude-code:"))
+            .unwrap();
+        assert_eq!(broken.level, Level::Warn);
+        assert!(broken.hint.as_deref().unwrap().contains("fix or remove"));
+        assert!(report.vault.is_none());
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_vault_is_an_error_with_a_hint_and_nothing_more_is_asked() {
+        let home = temp_dir("status-down");
+        let report = check(&store_with(
+            &home,
+            &[
+                ("VAULT_ADDR", "http://127.0.0.1:9"),
+                ("VAULT_TOKEN", "hvs.FAKE-status-token"),
+                ("VAULT_MAX_RETRIES", "0"),
+            ],
+        ))
+        .await;
+        assert!(report.has_errors());
+        let vault = report.vault.as_ref().unwrap();
+        assert_eq!(vault.health.as_ref().unwrap_err().code(), "NETWORK");
+        assert!(vault.token.is_none() && vault.kv_version.is_none());
+        assert!(vault.token_set);
+        assert_eq!(vault.auth, "token");
+        let down = report
+            .findings
+            .iter()
+            .find(|f| f.level == Level::Error)
+            .unwrap();
+        assert!(down.message.contains("unreachable"), "{}", down.message);
+        assert!(down.hint.as_deref().unwrap().contains("VAULT_ADDR"));
+        assert!(!format!("{report:?}").contains("FAKE-status-token"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_healthy_vault_reports_its_version_token_and_kv_mount() {
+        let server = tokio::task::spawn_blocking(|| start_dev_vault("status-test"))
+            .await
+            .unwrap();
+        let home = temp_dir("status-up");
+        let report = check(&store_with(
+            &home,
+            &[("VAULT_ADDR", &server.addr), ("VAULT_TOKEN", &server.token)],
+        ))
+        .await;
+        assert!(!report.has_errors(), "{:?}", levels(&report));
+        let vault = report.vault.as_ref().unwrap();
+        let health = vault.health.as_ref().unwrap();
+        assert!(health.initialized && !health.sealed);
+        assert!(health.version.is_some());
+        let token = vault.token.as_ref().unwrap().as_ref().unwrap();
+        assert_eq!(token.ttl_secs, 0, "the dev root token never expires");
+        assert!(token.policies.contains(&"root".to_string()));
+        assert_eq!(vault.kv_version.as_ref().unwrap().as_ref().unwrap(), &2);
+        let messages: Vec<&str> = levels(&report).into_iter().map(|(_, m)| m).collect();
+        assert!(messages.iter().any(|m| m.contains("reachable, unsealed")));
+        assert!(messages.contains(&"token: no expiry, policies root"));
+        assert!(messages.contains(&"kv: mount secret is KV v2"));
+        assert!(!format!("{report:?}").contains(&server.token));
+    }
+}

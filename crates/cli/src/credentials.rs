@@ -288,14 +288,14 @@ pub async fn list(args: ListArgs, io: &mut CliIo) -> i32 {
             .map(|c| {
                 json!({
                     "name": c.name,
-                    "sources": c.sources.iter().map(|(p, l)| json!({"provider": p, "location": l})).collect::<Vec<_>>(),
+                    "sources": c.sources.iter().map(|s| json!({"provider": s.provider, "location": s.location})).collect::<Vec<_>>(),
                 })
             })
             .collect();
         let errors: Vec<Value> = listed
             .errors
             .iter()
-            .map(|(p, e)| json!({"provider": p, "code": e.code(), "message": e.message}))
+            .map(|f| json!({"provider": f.provider, "code": f.error.code(), "message": f.error.message}))
             .collect();
         let _ = writeln!(
             io.stdout,
@@ -307,15 +307,19 @@ pub async fn list(args: ListArgs, io: &mut CliIo) -> i32 {
             let sources: Vec<String> = c
                 .sources
                 .iter()
-                .map(|(p, l)| format!("{p} ({l})"))
+                .map(|s| format!("{} ({})", s.provider, s.location))
                 .collect();
             let _ = writeln!(io.stdout, "{:<24} {}", c.name, sources.join(", "));
         }
         if listed.credentials.is_empty() {
             let _ = writeln!(io.stdout, "no credentials found");
         }
-        for (provider, e) in &listed.errors {
-            let _ = writeln!(io.stderr, "warning: {provider}: {}", e.message);
+        for failed in &listed.errors {
+            let _ = writeln!(
+                io.stderr,
+                "warning: {}: {}",
+                failed.provider, failed.error.message
+            );
         }
     }
     exit::OK

@@ -1286,9 +1286,10 @@ mod tests {
             }
             for name in expected_new {
                 let got = s_vault(&client, &format!("{prefix}/credentials/{name}")).await;
-                let (_, secrets, _, _) =
-                    from_fields(sources[name].as_object().unwrap(), "x").unwrap();
-                let (_, in_vault, _, _) = from_fields(got.as_object().unwrap(), "x").unwrap();
+                let secrets = from_fields(sources[name].as_object().unwrap(), "x")
+                    .unwrap()
+                    .secrets;
+                let in_vault = from_fields(got.as_object().unwrap(), "x").unwrap().secrets;
                 assert!(in_vault.same_as(&secrets), "{name} differs (n={n})");
             }
             assert_eq!(

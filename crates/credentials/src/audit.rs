@@ -1,5 +1,9 @@
 //! The audit log: one JSON line per credential access, appended to a file opened 0600. It records
 //! who asked for what, where it came from and how it went; never a value or a token.
+//!
+//! Every record is built here, through [`AuditRecord::new`] and its setters: a record can only
+//! carry a provider id, a location, an outcome (an error *code*), a Vault request id and an
+//! error's message (error messages never hold values), so no caller can put a secret in a line.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -10,6 +14,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use crate::credential::Credential;
 use crate::error::{Error, ErrorCode, Result};
 
 /// What happened to a credential.
@@ -28,24 +33,85 @@ pub enum AuditEvent {
     Denial,
 }
 
-/// One line of the audit log.
+/// One line of the audit log (before `time`, `pid`, `user` and `host` are added). Built with
+/// [`AuditRecord::new`] and the setters below; the fields are read-only outside this module.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRecord<'a> {
-    pub event: AuditEvent,
-    pub credential: &'a str,
+    event: AuditEvent,
+    credential: &'a str,
     /// Provider id (`vault`, `claude-code`, ...), when one was involved.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<&'a str>,
+    source: Option<&'a str>,
     /// Where inside the provider (file, Vault path, variable).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<&'a str>,
-    /// `ok`, `cached`, `stale`, `not_found` or an error code.
-    pub outcome: &'a str,
+    location: Option<&'a str>,
+    /// `ok`, `cached`, `stale` or an error code.
+    outcome: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<&'a str>,
+    request_id: Option<&'a str>,
     /// A short, value-free reason (error message) when the outcome is not `ok`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<&'a str>,
+    detail: Option<&'a str>,
+}
+
+impl<'a> AuditRecord<'a> {
+    /// `event` on the credential `name`, outcome `ok`, nothing else set yet.
+    pub fn new(event: AuditEvent, name: &'a str) -> Self {
+        AuditRecord {
+            event,
+            credential: name,
+            source: None,
+            location: None,
+            outcome: "ok",
+            request_id: None,
+            detail: None,
+        }
+    }
+
+    /// Involving the provider `provider` (its id), at `location` inside it when known.
+    pub fn source(mut self, provider: &'a str, location: Option<&'a str>) -> Self {
+        self.source = Some(provider);
+        self.location = location;
+        self
+    }
+
+    /// About `credential` as it was read: its provider, location and Vault request id.
+    pub fn read(mut self, credential: &'a Credential) -> Self {
+        self.source = Some(credential.source.provider);
+        self.location = Some(&credential.source.location);
+        self.request_id = credential.request_id.as_deref();
+        self
+    }
+
+    /// The outcome: `ok` (the default), `cached`, `stale`, or an error code.
+    pub fn outcome(mut self, outcome: &'a str) -> Self {
+        self.outcome = outcome;
+        self
+    }
+
+    /// A value-free reason (an error message).
+    pub fn detail(mut self, detail: &'a str) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+
+    /// Failed with `error`: its code is the outcome, its message the detail, its Vault path the
+    /// location (when none was set) and its Vault request id the request id.
+    pub fn failed(mut self, error: &'a Error) -> Self {
+        self.outcome = error.code();
+        self.detail = Some(&error.message);
+        self.location = self.location.or(error.path.as_deref());
+        self.request_id = error.request_id.as_deref();
+        self
+    }
+
+    /// `ok`, or [`AuditRecord::failed`] with the error of `result`.
+    pub fn result<T>(self, result: &'a Result<T>) -> Self {
+        match result {
+            Ok(_) => self.outcome("ok"),
+            Err(e) => self.failed(e),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -115,6 +181,7 @@ impl AuditLog {
         })
     }
 
+    /// The log file.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -173,38 +240,59 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let path = dir.join("logs/audit.jsonl");
         let log = AuditLog::open(&path).unwrap();
-        log.record(&AuditRecord {
-            event: AuditEvent::Get,
-            credential: "anthropic",
-            source: Some("vault"),
-            location: Some("secret/openclaw/credentials/anthropic"),
-            outcome: "ok",
-            request_id: Some("req-1"),
-            detail: None,
-        });
-        log.record(&AuditRecord {
-            event: AuditEvent::Fallback,
-            credential: "anthropic",
-            source: Some("vault"),
-            location: None,
-            outcome: "NETWORK",
-            request_id: None,
-            detail: Some("connection refused"),
-        });
+        let mut read = crate::credential::ParsedFields {
+            kind: crate::credential::CredentialKind::Token,
+            secrets: Default::default(),
+            expires_at: None,
+            metadata: Default::default(),
+        }
+        .into_credential(
+            "anthropic",
+            crate::credential::CredentialSource {
+                provider: "vault",
+                group: crate::credential::SourceGroup::Vault,
+                location: "secret/openclaw/credentials/anthropic".into(),
+                file: None,
+            },
+            crate::credential::CredentialVersion::Vault(1),
+        );
+        read.request_id = Some("req-1".into());
+        log.record(&AuditRecord::new(AuditEvent::Get, "anthropic").read(&read));
+        let refused = Error::new(ErrorCode::Network, "connection refused");
+        log.record(
+            &AuditRecord::new(AuditEvent::Fallback, "anthropic")
+                .source("vault", None)
+                .failed(&refused),
+        );
+        let denied = Error::new(ErrorCode::PermissionDenied, "permission denied");
+        let write: Result<()> = Err(denied);
+        log.record(&AuditRecord::new(AuditEvent::Put, "telegram").result(&write));
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<serde_json::Value> = text
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
-        assert_eq!(lines.len(), 2);
+        assert_eq!(lines.len(), 3);
         assert_eq!(lines[0]["event"], "get");
         assert_eq!(lines[0]["credential"], "anthropic");
+        assert_eq!(lines[0]["source"], "vault");
+        assert_eq!(
+            lines[0]["location"],
+            "secret/openclaw/credentials/anthropic"
+        );
+        assert_eq!(lines[0]["outcome"], "ok");
         assert_eq!(lines[0]["request_id"], "req-1");
+        assert!(lines[0].get("detail").is_none());
         assert_eq!(lines[0]["pid"], std::process::id());
         assert!(lines[0]["time"].as_str().unwrap().ends_with('Z'));
         assert!(lines[0]["host"].as_str().is_some_and(|h| !h.is_empty()));
         assert_eq!(lines[1]["event"], "fallback");
         assert_eq!(lines[1]["outcome"], "NETWORK");
+        assert_eq!(lines[1]["detail"], "connection refused");
+        assert!(lines[1].get("location").is_none());
+        assert_eq!(lines[2]["event"], "put");
+        assert_eq!(lines[2]["outcome"], "PERMISSION_DENIED");
+        assert!(lines[2].get("source").is_none());
         assert_eq!(std::fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
         std::fs::remove_dir_all(&dir).unwrap();
     }

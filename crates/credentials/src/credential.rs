@@ -242,7 +242,7 @@ impl Credential {
     /// object; `from_fields`' `INVALID_SOURCE` for a field of the wrong type or without the
     /// kind's main field.
     pub fn from_input(name: &str, input: CredentialInput<'_>, what: &str) -> Result<Credential> {
-        let (kind, secrets, expires_at, metadata) = match input {
+        let parsed = match input {
             CredentialInput::Fields(text) => {
                 let parsed: Value = serde_json::from_str(text).map_err(|e| {
                     Error::invalid_argument(format!(
@@ -261,24 +261,24 @@ impl Credential {
             CredentialInput::Value { kind, value } => {
                 let mut secrets = SecretFields::new();
                 secrets.insert_str(kind.primary_field(), value);
-                (kind, secrets, None, Map::new())
+                ParsedFields {
+                    kind,
+                    secrets,
+                    expires_at: None,
+                    metadata: Map::new(),
+                }
             }
         };
-        Ok(Credential {
-            name: name.to_string(),
-            kind,
-            source: CredentialSource {
+        Ok(parsed.into_credential(
+            name,
+            CredentialSource {
                 provider: "cli",
                 group: SourceGroup::Vault,
                 location: what.to_string(),
                 file: None,
             },
-            expires_at,
-            metadata,
-            secrets,
-            version: CredentialVersion::None,
-            request_id: None,
-        })
+            CredentialVersion::None,
+        ))
     }
 
     /// The data written to Vault for this credential (the layout `VaultProvider` reads back):
@@ -302,21 +302,48 @@ impl Credential {
     }
 }
 
-/// What [`from_fields`] read: kind, secret fields, expiry (epoch ms), non-secret metadata.
-pub type ParsedFields = (
-    CredentialKind,
-    SecretFields,
-    Option<i64>,
-    Map<String, Value>,
-);
+/// A credential's parts as a source's parser read them: everything but its name, where it was
+/// found and its version. [`from_fields`] and the local file formats produce it.
+#[derive(Debug, Clone)]
+pub struct ParsedFields {
+    /// What the credential is used as.
+    pub kind: CredentialKind,
+    /// Its secret fields under their canonical names ([`fields`]).
+    pub secrets: SecretFields,
+    /// When it expires, epoch milliseconds; `None` when the source records no expiry.
+    pub expires_at: Option<i64>,
+    /// Non-secret facts (`scopes`, `provider`, `accountId`, ...).
+    pub metadata: Map<String, Value>,
+}
+
+impl ParsedFields {
+    /// The credential `name`, found at `source` in state `version` (no Vault `request_id`).
+    pub fn into_credential(
+        self,
+        name: &str,
+        source: CredentialSource,
+        version: CredentialVersion,
+    ) -> Credential {
+        Credential {
+            name: name.to_string(),
+            kind: self.kind,
+            source,
+            expires_at: self.expires_at,
+            metadata: self.metadata,
+            secrets: self.secrets,
+            version,
+            request_id: None,
+        }
+    }
+}
 
 /// Builds the secret fields and kind of a credential from a JSON object that uses any of the
 /// spellings found in the wild: this package's own (`apiKey`, `token`, `accessToken`, ...),
 /// OpenClaw auth profiles (`key`, `access`, `refresh`, `expires`), OAuth files (`access_token`,
 /// `refresh_token`, `expiry_date`) and the community client (`botToken`).
 ///
-/// Returns `(kind, secrets, expires_at, metadata)`. `what` names the object in errors
-/// (a file and JSON path, or a Vault path); values never appear in them.
+/// `what` names the object in errors (a file and JSON path, or a Vault path); values never appear
+/// in them: a field of the wrong type is `INVALID_SOURCE` naming the field and the type it has.
 pub fn from_fields(object: &Map<String, Value>, what: &str) -> Result<ParsedFields> {
     const ALIASES: &[(&str, &str)] = &[
         ("apiKey", fields::API_KEY),
@@ -415,7 +442,12 @@ pub fn from_fields(object: &Map<String, Value>, what: &str) -> Result<ParsedFiel
             ),
         ));
     }
-    Ok((kind, secrets, expires_at, metadata))
+    Ok(ParsedFields {
+        kind,
+        secrets,
+        expires_at,
+        metadata,
+    })
 }
 
 #[cfg(test)]
@@ -429,7 +461,12 @@ mod tests {
 
     #[test]
     fn reads_every_spelling() {
-        let (kind, s, exp, meta) = from_fields(
+        let ParsedFields {
+            kind,
+            secrets: s,
+            expires_at: exp,
+            metadata: meta,
+        } = from_fields(
             &obj(json!({"type": "oauth", "provider": "anthropic", "access": "a1", "refresh": "r1", "expires": 17})),
             "x",
         )
@@ -440,12 +477,15 @@ mod tests {
         assert_eq!(exp, Some(17));
         assert_eq!(meta["provider"], "anthropic");
 
-        let (kind, s, _, _) = from_fields(&obj(json!({"botToken": "123:abc"})), "x").unwrap();
-        assert_eq!(kind, CredentialKind::Token);
-        assert_eq!(s.get("token").unwrap().expose_secret(), "123:abc");
+        let parsed = from_fields(&obj(json!({"botToken": "123:abc"})), "x").unwrap();
+        assert_eq!(parsed.kind, CredentialKind::Token);
+        assert_eq!(
+            parsed.secrets.get("token").unwrap().expose_secret(),
+            "123:abc"
+        );
 
-        let (kind, _, _, _) = from_fields(&obj(json!({"key": "sk-1"})), "x").unwrap();
-        assert_eq!(kind, CredentialKind::ApiKey);
+        let parsed = from_fields(&obj(json!({"key": "sk-1"})), "x").unwrap();
+        assert_eq!(parsed.kind, CredentialKind::ApiKey);
     }
 
     #[test]
@@ -463,32 +503,27 @@ mod tests {
 
     #[test]
     fn vault_data_round_trips() {
-        let (kind, secrets, exp, metadata) = from_fields(
+        let cred = from_fields(
             &obj(json!({"accessToken": "a", "refreshToken": "r", "expiresAt": 5, "metadata": {"scopes": ["x"]}})),
             "x",
         )
-        .unwrap();
-        let cred = Credential {
-            name: "anthropic".into(),
-            kind,
-            source: CredentialSource {
+        .unwrap()
+        .into_credential(
+            "anthropic",
+            CredentialSource {
                 provider: "vault",
                 group: SourceGroup::Vault,
                 location: "secret/openclaw/credentials/anthropic".into(),
                 file: None,
             },
-            expires_at: exp,
-            metadata,
-            secrets,
-            version: CredentialVersion::Vault(1),
-            request_id: None,
-        };
+            CredentialVersion::Vault(1),
+        );
         let data = cred.to_vault_data();
-        let (kind2, secrets2, exp2, meta2) = from_fields(&data, "x").unwrap();
-        assert_eq!(kind2, CredentialKind::OAuth);
-        assert!(secrets2.same_as(&cred.secrets));
-        assert_eq!(exp2, Some(5));
-        assert_eq!(meta2["scopes"], json!(["x"]));
+        let again = from_fields(&data, "x").unwrap();
+        assert_eq!(again.kind, CredentialKind::OAuth);
+        assert!(again.secrets.same_as(&cred.secrets));
+        assert_eq!(again.expires_at, Some(5));
+        assert_eq!(again.metadata["scopes"], json!(["x"]));
         assert!(!format!("{cred:?}").contains("\"a\""));
     }
 

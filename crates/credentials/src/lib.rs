@@ -15,7 +15,6 @@ pub mod local_file;
 pub mod migrate;
 pub mod openclaw;
 pub mod providers;
-pub mod refresh_lease;
 pub mod resolve;
 pub mod status;
 pub mod store;

@@ -4,7 +4,7 @@
 //! `{"protocolVersion":1,"provider":"vault","ids":[...]}` to its stdin and reads one JSON object
 //! from its stdout. This module is that resolver's logic, with no I/O of its own: [`ExecRequest`]
 //! parses stdin, [`resolve`] answers it through a [`SecretSource`] (Vault) and an optional
-//! [`LocalFallback`], and [`Outcome::render`] produces the bytes to print.
+//! [`LocalFallback`], and [`ExecResponse::render`] produces the bytes to print.
 //!
 //! It is compatible with OpenClaw's bundled resolver (same ids, same environment variables, the
 //! same split between per-id and provider-wide failures) and differs where that one is slow or
@@ -284,12 +284,18 @@ pub struct ResolveSettings {
     pub concurrency: usize,
 }
 
-/// The answer to print: values and per-id errors, or one provider-wide failure.
-pub enum Outcome {
+/// The exec provider's response to print (`{"protocolVersion": 1, "values", "errors"}`): values
+/// and per-id errors, or one provider-wide failure. Named after OpenClaw's protocol, like
+/// [`ExecRequest`]; `migrate::Outcome` is a different thing (one item's migration result).
+pub enum ExecResponse {
+    /// Values by id, and the ids that failed alone.
     Answered {
+        /// The secret of every id that resolved.
         values: BTreeMap<String, SecretString>,
+        /// Why each other id failed (`NOT_FOUND`, ...), never a value.
         errors: BTreeMap<String, IdError>,
     },
+    /// The whole provider failed (exit 1 with `errors.request`).
     Failed(ProviderFailure),
 }
 
@@ -299,13 +305,13 @@ pub struct Rendered {
     pub exit_code: i32,
 }
 
-impl Outcome {
+impl ExecResponse {
     /// One JSON line. An answer longer than `max_output_bytes` is replaced by a provider-wide
     /// failure, so OpenClaw never receives a truncated object.
     pub fn render(&self, max_output_bytes: usize) -> Rendered {
         match self {
-            Outcome::Failed(failure) => render_failure(failure),
-            Outcome::Answered { values, errors } => {
+            ExecResponse::Failed(failure) => render_failure(failure),
+            ExecResponse::Answered { values, errors } => {
                 let mut value_map = Map::new();
                 for (id, value) in values {
                     value_map.insert(id.clone(), Value::String(value.expose_secret().to_string()));
@@ -402,10 +408,10 @@ fn read_failure_message(path: &str, e: &Error) -> String {
 }
 
 /// What one id came to before the provider-wide decision.
-type IdOutcome = std::result::Result<SecretString, (Failure, IdError)>;
+type IdAnswer = std::result::Result<SecretString, (Failure, IdError)>;
 
 /// Resolves every id of `request`: one read per secret path, at most `concurrency` at a time.
-pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> Outcome {
+pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> ExecResponse {
     let mut values: BTreeMap<String, SecretString> = BTreeMap::new();
     let mut errors: BTreeMap<String, IdError> = BTreeMap::new();
     // Valid ids grouped by secret path, in first-seen order.
@@ -428,7 +434,7 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> Outco
         }
     }
     if by_path.is_empty() {
-        return Outcome::Answered { values, errors };
+        return ExecResponse::Answered { values, errors };
     }
 
     let mut reads: Vec<Option<Result<Option<SecretData>>>> =
@@ -456,7 +462,7 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> Outco
         }
     }
 
-    let mut outcomes: Vec<(String, IdOutcome)> = Vec::new();
+    let mut outcomes: Vec<(String, IdAnswer)> = Vec::new();
     for ((path, ids), read) in by_path.iter().zip(&reads) {
         for (id, parsed) in ids {
             let mut outcome = field_of(path, &parsed.field, read.as_ref());
@@ -480,12 +486,12 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> Outco
     if every(Failure::Provider) {
         let first = outcomes.iter().find_map(|(_, o)| o.as_ref().err());
         let message = first.map(|(_, e)| e.message.clone()).unwrap_or_default();
-        return Outcome::Failed(ProviderFailure::new(message));
+        return ExecResponse::Failed(ProviderFailure::new(message));
     }
     if every(Failure::Forbidden) {
         if let Some(source) = &settings.source {
             if source.token_is_invalid().await {
-                return Outcome::Failed(ProviderFailure::new(
+                return ExecResponse::Failed(ProviderFailure::new(
                     "the Vault token is invalid or expired (auth/token/lookup-self refused it)",
                 ));
             }
@@ -501,11 +507,11 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> Outco
             }
         }
     }
-    Outcome::Answered { values, errors }
+    ExecResponse::Answered { values, errors }
 }
 
 /// The field of one read, or why there is none. Messages name the path and field, never a value.
-fn field_of(path: &str, field: &str, read: Option<&Result<Option<SecretData>>>) -> IdOutcome {
+fn field_of(path: &str, field: &str, read: Option<&Result<Option<SecretData>>>) -> IdAnswer {
     let not_found = |message: String| {
         Err((
             Failure::PerId,
@@ -692,7 +698,7 @@ pub async fn run(
         Err(failure) => return render_failure(&failure),
     };
     if request.ids.is_empty() {
-        return Outcome::Answered {
+        return ExecResponse::Answered {
             values: BTreeMap::new(),
             errors: BTreeMap::new(),
         }
@@ -721,7 +727,7 @@ pub async fn run(
     };
     let outcome = match tokio::time::timeout(config.deadline, resolve(&request, &settings)).await {
         Ok(outcome) => outcome,
-        Err(_) => Outcome::Failed(ProviderFailure::new(format!(
+        Err(_) => ExecResponse::Failed(ProviderFailure::new(format!(
             "Vault did not answer within {} ms (OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS)",
             config.deadline.as_millis()
         ))),
@@ -810,23 +816,23 @@ mod tests {
         Error::new(ErrorCode::Network, "cannot connect to http://127.0.0.1:1")
     }
 
-    fn answered(outcome: Outcome) -> (BTreeMap<String, String>, BTreeMap<String, IdError>) {
+    fn answered(outcome: ExecResponse) -> (BTreeMap<String, String>, BTreeMap<String, IdError>) {
         match outcome {
-            Outcome::Answered { values, errors } => (
+            ExecResponse::Answered { values, errors } => (
                 values
                     .into_iter()
                     .map(|(k, v)| (k, v.expose_secret().to_string()))
                     .collect(),
                 errors,
             ),
-            Outcome::Failed(f) => panic!("provider-wide failure: {}", f.message),
+            ExecResponse::Failed(f) => panic!("provider-wide failure: {}", f.message),
         }
     }
 
-    fn failed(outcome: Outcome) -> ProviderFailure {
+    fn failed(outcome: ExecResponse) -> ProviderFailure {
         match outcome {
-            Outcome::Failed(f) => f,
-            Outcome::Answered { .. } => panic!("expected a provider-wide failure"),
+            ExecResponse::Failed(f) => f,
+            ExecResponse::Answered { .. } => panic!("expected a provider-wide failure"),
         }
     }
 
@@ -1047,7 +1053,7 @@ mod tests {
     #[test]
     fn output_is_capped_and_failures_render_as_request_errors() {
         let values = BTreeMap::from([("a/b".to_string(), SecretString::from("x".repeat(2000)))]);
-        let outcome = Outcome::Answered {
+        let outcome = ExecResponse::Answered {
             values,
             errors: BTreeMap::new(),
         };

@@ -1,6 +1,7 @@
-//! `watchCredential`: polls what identifies a credential's current state (Vault's metadata
-//! `current_version`, a local file's modification time and size, or the values themselves for
-//! sources with no version) and calls back when it changes, until stopped.
+//! `watchCredential`: polls what identifies a credential's current state (each remote store's
+//! version of the name, e.g. Vault's metadata `current_version`; a local file's modification time
+//! and size; or the values themselves for sources with no version) and calls back when it
+//! changes, until stopped.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use crate::cache::Resolved;
 use crate::chain::{CredentialChain, GetOptions};
 use crate::credential::{CredentialVersion, SecretFields};
 use crate::error::Result;
-use vault_client::config::KvVersion;
+use crate::providers::ProviderKind;
 
 /// Called with the new credential after each change, or with the error that stopped a check.
 pub type WatchCallback = Arc<dyn Fn(Result<Arc<Resolved>>) + Send + Sync>;
@@ -22,6 +23,7 @@ pub struct WatchHandle {
 }
 
 impl WatchHandle {
+    /// Stops the watch; no callback runs after the check in progress, if any.
     pub fn stop(&self) {
         let _ = self.stop.send(true);
     }
@@ -33,20 +35,27 @@ impl Drop for WatchHandle {
     }
 }
 
+/// What the cheap part of a check reads, without any secret.
+#[derive(Clone, PartialEq)]
+struct Versions {
+    /// Each remote store's version of the name, in chain order (`None` where a store cannot
+    /// tell, e.g. a Vault KV v1 mount; Vault KV v2: `current_version`, 0 when absent).
+    stores: Vec<Option<CredentialVersion>>,
+    /// The version of the file the credential was read from, for a file source.
+    file: Option<CredentialVersion>,
+}
+
 /// What a check compares.
 #[derive(Clone)]
 struct State {
     provider: &'static str,
-    /// Vault `current_version` of the name (0 when absent), when Vault is a KV v2 mount.
-    vault_version: Option<u64>,
-    /// The file version of a file source.
-    file_version: Option<CredentialVersion>,
+    versions: Versions,
     /// Values, for sources with no version at all (env, keychain, KV v1).
     values: Option<SecretFields>,
 }
 
 impl State {
-    fn of(resolved: &Resolved, versions: (Option<u64>, Option<CredentialVersion>)) -> State {
+    fn of(resolved: &Resolved, versions: Versions) -> State {
         let credential = &resolved.credential;
         let versionless = matches!(
             credential.version,
@@ -54,16 +63,14 @@ impl State {
         );
         State {
             provider: credential.source.provider,
-            vault_version: versions.0,
-            file_version: versions.1,
+            versions,
             values: versionless.then(|| credential.secrets.clone()),
         }
     }
 
     fn differs(&self, other: &State) -> bool {
         self.provider != other.provider
-            || self.vault_version != other.vault_version
-            || self.file_version != other.file_version
+            || self.versions != other.versions
             || match (&self.values, &other.values) {
                 (Some(a), Some(b)) => !a.same_as(b),
                 (None, None) => false,
@@ -72,31 +79,25 @@ impl State {
     }
 }
 
-/// The cheap part of a check: Vault's metadata version of the name and the source file's
-/// version. No secret is read.
-async fn versions(
-    chain: &CredentialChain,
-    name: &str,
-    current: &Resolved,
-) -> Result<(Option<u64>, Option<CredentialVersion>)> {
-    let vault_version = match chain.vault() {
-        Some(vault) if vault.client().kv_version().await? == KvVersion::V2 => Some(
-            vault
-                .client()
-                .read_metadata(&vault.path_of(name)?)
-                .await?
-                .map(|m| m.current_version)
-                .unwrap_or(0),
-        ),
-        _ => None,
-    };
-    let file_version = current
+/// The cheap part of a check: every remote store's version of the name (asked even when the
+/// credential came from elsewhere, so a name newly written to Vault is noticed) and the source
+/// file's version. No secret is read.
+async fn versions(chain: &CredentialChain, name: &str, current: &Resolved) -> Result<Versions> {
+    let mut stores = Vec::new();
+    for store in chain
+        .providers()
+        .iter()
+        .filter(|p| p.kind() == ProviderKind::RemoteStore)
+    {
+        stores.push(store.current_version(name).await?);
+    }
+    let file = current
         .credential
         .source
         .file
         .as_deref()
         .map(|f| crate::local_file::stat_version(f).unwrap_or(CredentialVersion::None));
-    Ok((vault_version, file_version))
+    Ok(Versions { stores, file })
 }
 
 struct Baseline {
@@ -115,9 +116,7 @@ async fn check(
         ..GetOptions::default()
     };
     let now = versions(chain, name, &before.resolved).await?;
-    let versioned_and_same = before.state.values.is_none()
-        && now.0 == before.state.vault_version
-        && now.1 == before.state.file_version;
+    let versioned_and_same = before.state.values.is_none() && now == before.state.versions;
     if versioned_and_same {
         return Ok(None);
     }

@@ -642,9 +642,9 @@ fn list_impl<'env>(
                     sources: c
                         .sources
                         .into_iter()
-                        .map(|(p, l)| CredentialListingSource {
-                            provider: p.to_string(),
-                            location: l,
+                        .map(|s| CredentialListingSource {
+                            provider: s.provider.to_string(),
+                            location: s.location,
                         })
                         .collect(),
                 })

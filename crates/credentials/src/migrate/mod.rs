@@ -1035,7 +1035,12 @@ pub mod test_support {
                 return Ok(None);
             };
             let location = format!("{}#{name}", self.path.display());
-            let (kind, secrets, expires_at, metadata) = credential::from_fields(object, &location)?;
+            let credential::ParsedFields {
+                kind,
+                secrets,
+                expires_at,
+                metadata,
+            } = credential::from_fields(object, &location)?;
             Ok(Some(Credential {
                 name: name.to_string(),
                 kind,

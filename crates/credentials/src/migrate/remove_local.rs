@@ -212,7 +212,7 @@ fn remove_entries(file: &Path, layout: OwnedLayout, items: &[&PlanItem]) -> Resu
 /// of the spellings `from_fields` reads. An entry that cannot be read holds nothing.
 fn holds_exactly(entry: &Map<String, Value>, secrets: &SecretFields) -> bool {
     from_fields(entry, "entry")
-        .map(|(_, held, _, _)| held.same_as(secrets))
+        .map(|parsed| parsed.secrets.same_as(secrets))
         .unwrap_or(false)
 }
 

@@ -23,15 +23,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
-use super::files::claude_code::{merge_claude_code, parse_claude_code};
+use super::files::formats::{CLAUDE_CODE, CODEX};
 use super::{CredentialProvider, Listing};
 use crate::credential::{
-    fields, from_fields, Credential, CredentialKind, CredentialSource, CredentialVersion,
-    SecretFields, SourceGroup,
+    from_fields, Credential, CredentialSource, CredentialVersion, SourceGroup,
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::openclaw::paths::OpenClawPaths;
@@ -532,17 +531,11 @@ impl CredentialProvider for KeychainProvider {
         let json = parse_object(&text, &self.service, name)?;
         let object = json.0.as_object().expect("parse_object checked");
         let what = location(&self.service, name);
-        let (kind, secrets, expires_at, metadata) = from_fields(object, &what)?;
-        Ok(Some(Credential {
-            name: name.to_string(),
-            kind,
-            source: source(self.id(), &self.service, name),
-            expires_at,
-            metadata,
-            secrets,
-            version: CredentialVersion::None,
-            request_id: None,
-        }))
+        Ok(Some(from_fields(object, &what)?.into_credential(
+            name,
+            source(self.id(), &self.service, name),
+            CredentialVersion::None,
+        )))
     }
 
     async fn list(&self) -> Result<Vec<Listing>> {
@@ -641,57 +634,22 @@ impl ClaudeCodeKeychainProvider {
     }
 }
 
-/// The JSON path of `key` inside the object at `parent` (`""` for the root), for messages.
-fn json_path(parent: &str, key: &str) -> String {
-    if parent.is_empty() {
-        key.to_string()
-    } else {
-        format!("{parent}.{key}")
-    }
-}
-
-/// A string field of `object` (found at JSON path `parent` in the item `here`): `None` when absent
-/// or null; an error naming the item and path when it is not a non-empty string.
-fn string_at<'a>(
-    object: &'a Map<String, Value>,
-    key: &str,
-    here: &str,
-    parent: &str,
-) -> Result<Option<&'a str>> {
-    let wrong = |got: &str| {
-        invalid_source(format!(
-            "{here} at `{}`: expected a non-empty string, got {got}",
-            json_path(parent, key)
-        ))
-    };
-    match object.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if !s.is_empty() => Ok(Some(s)),
-        Some(Value::String(_)) => Err(wrong("an empty string")),
-        Some(other) => Err(wrong(json_kind(other))),
-    }
-}
-
 /// Reads `claudeAiOauth` into an OAuth credential (the layout is the file's: see
-/// [`parse_claude_code`]).
+/// [`CLAUDE_CODE`]).
 fn claude_code_credential(
     item: &ClaudeCodeItem,
     service: &str,
     provider: &'static str,
 ) -> Result<Credential> {
     let here = location(service, &item.account);
-    let (kind, secrets, expires_at, metadata) = parse_claude_code(&item.json.0, &here)?
+    let found = CLAUDE_CODE
+        .read(&item.json.0, &here, ANTHROPIC)?
         .ok_or_else(|| invalid_source(format!("{here}: holds no `claudeAiOauth`")))?;
-    Ok(Credential {
-        name: ANTHROPIC.to_string(),
-        kind,
-        source: source(provider, service, &item.account),
-        expires_at,
-        metadata,
-        secrets,
-        version: CredentialVersion::None,
-        request_id: None,
-    })
+    Ok(found.fields.into_credential(
+        ANTHROPIC,
+        source(provider, service, &item.account),
+        CredentialVersion::None,
+    ))
 }
 
 #[async_trait]
@@ -763,9 +721,10 @@ impl CredentialProvider for ClaudeCodeKeychainProvider {
                 (account, existing)
             }
         };
-        let mut merged = ZeroizingJson(merge_claude_code(
+        let mut merged = ZeroizingJson(CLAUDE_CODE.merge(
             existing.as_ref().map(|json| &json.0),
             credential,
+            std::time::SystemTime::now(),
         )?);
         let text = Zeroizing::new(serde_json::to_string(&merged.0).unwrap_or_default());
         merged.zeroize();
@@ -778,8 +737,9 @@ impl CredentialProvider for ClaudeCodeKeychainProvider {
 // Codex's item.
 // ---------------------------------------------------------------------------------------------
 
-/// Codex CLI's keychain item (the JSON of `auth.json`): `openai` from `OPENAI_API_KEY`,
-/// `openai-codex` from `tokens`. Read-only: Codex refreshes its own tokens.
+/// Codex CLI's keychain item (the JSON of `auth.json`, read through the same [`CODEX`] format):
+/// `openai` from `OPENAI_API_KEY`, `openai-codex` from `tokens`. Read-only: Codex refreshes its
+/// own tokens.
 #[derive(Debug, Clone)]
 pub struct CodexKeychainProvider {
     service: String,
@@ -807,61 +767,15 @@ impl CodexKeychainProvider {
         }
     }
 
+    /// `name` (`openai` or `openai-codex`) read through Codex's `auth.json` layout ([`CODEX`]).
     fn credential(&self, json: &ZeroizingJson, name: &str) -> Result<Option<Credential>> {
         let here = location(&self.service, &self.account);
-        let root = json.0.as_object().expect("parse_object checked");
-        let mut metadata = Map::new();
-        for (key, meta) in [("auth_mode", "authMode"), ("last_refresh", "lastRefresh")] {
-            if let Some(v) = root.get(key).filter(|v| !v.is_null()) {
-                metadata.insert(meta.into(), v.clone());
-            }
-        }
-        let mut secrets = SecretFields::new();
-        let kind = if name == OPENAI {
-            let Some(key) = string_at(root, "OPENAI_API_KEY", &here, "")? else {
-                return Ok(None);
-            };
-            secrets.insert_str(fields::API_KEY, key);
-            CredentialKind::ApiKey
-        } else {
-            let tokens = match root.get("tokens") {
-                None | Some(Value::Null) => return Ok(None),
-                Some(Value::Object(t)) => t,
-                Some(other) => {
-                    return Err(invalid_source(format!(
-                        "{here} at `tokens`: expected an object, got {}",
-                        json_kind(other)
-                    )))
-                }
-            };
-            let access = string_at(tokens, "access_token", &here, "tokens")?.ok_or_else(|| {
-                invalid_source(format!(
-                    "{here} at `tokens.access_token`: missing (an OAuth credential needs it)"
-                ))
-            })?;
-            secrets.insert_str(fields::ACCESS_TOKEN, access);
-            for (key, field) in [
-                ("refresh_token", fields::REFRESH_TOKEN),
-                ("id_token", fields::ID_TOKEN),
-            ] {
-                if let Some(value) = string_at(tokens, key, &here, "tokens")? {
-                    secrets.insert_str(field, value);
-                }
-            }
-            if let Some(account_id) = string_at(tokens, "account_id", &here, "tokens")? {
-                metadata.insert("accountId".into(), Value::from(account_id));
-            }
-            CredentialKind::OAuth
-        };
-        Ok(Some(Credential {
-            name: name.to_string(),
-            kind,
-            source: source(self.id(), &self.service, &self.account),
-            expires_at: None,
-            metadata,
-            secrets,
-            version: CredentialVersion::None,
-            request_id: None,
+        Ok(CODEX.read(&json.0, &here, name)?.map(|found| {
+            found.fields.into_credential(
+                name,
+                source(self.id(), &self.service, &self.account),
+                CredentialVersion::None,
+            )
         }))
     }
 }
@@ -906,9 +820,10 @@ impl CredentialProvider for CodexKeychainProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credential::{fields, CredentialKind, SecretFields};
     use openclaw_vault_test_support::env_of;
     use secrecy::ExposeSecret;
-    use serde_json::json;
+    use serde_json::{json, Map};
 
     fn oauth_credential(name: &str, access: &str, refresh: &str, expires_at: i64) -> Credential {
         let mut secrets = SecretFields::new();
@@ -1027,7 +942,9 @@ mod tests {
     fn merge_keeps_every_field_it_does_not_own() {
         let existing: Value = serde_json::from_str(CLAUDE_JSON).unwrap();
         let cred = oauth_credential("anthropic", "NEWACCESS", "NEWREFRESH", 42);
-        let merged = merge_claude_code(Some(&existing), &cred).unwrap();
+        let merged = CLAUDE_CODE
+            .merge(Some(&existing), &cred, std::time::SystemTime::now())
+            .unwrap();
         let oauth = &merged["claudeAiOauth"];
         assert_eq!(oauth["accessToken"], "NEWACCESS");
         assert_eq!(oauth["refreshToken"], "NEWREFRESH");
@@ -1038,11 +955,19 @@ mod tests {
         assert_eq!(merged["mcpOAuth"], existing["mcpOAuth"]);
 
         // A new item gets the scopes from the credential's metadata.
-        let fresh = merge_claude_code(None, &cred).unwrap();
+        let fresh = CLAUDE_CODE
+            .merge(None, &cred, std::time::SystemTime::now())
+            .unwrap();
         assert_eq!(fresh["claudeAiOauth"]["scopes"], json!(["user:inference"]));
         assert_eq!(fresh.as_object().unwrap().len(), 1);
 
-        let err = merge_claude_code(None, &token_credential("anthropic", "t")).unwrap_err();
+        let err = CLAUDE_CODE
+            .merge(
+                None,
+                &token_credential("anthropic", "t"),
+                std::time::SystemTime::now(),
+            )
+            .unwrap_err();
         assert_eq!(err.code(), "INVALID_ARGUMENT");
     }
 
@@ -1057,6 +982,12 @@ mod tests {
         const DAEMON_FLAG: &str = "OPENCLAW_VAULT_TEST_SECRET_SERVICE";
         /// Tells a re-executed test binary that it is the child of a no-daemon test.
         const CHILD_FLAG: &str = "OPENCLAW_VAULT_KEYCHAIN_CHILD";
+
+        /// Tells the parent test, which reads this child's output, that the child's checks ran.
+        #[allow(clippy::print_stdout)] // stdout is the channel the parent reads.
+        fn report_child_ran() {
+            println!("child-check-ran");
+        }
 
         fn daemon(test: &str) -> bool {
             if std::env::var(DAEMON_FLAG).as_deref() == Ok("1") {
@@ -1178,7 +1109,7 @@ mod tests {
                 .await
                 .unwrap_err();
             assert_eq!(err.code(), "SOURCE_UNAVAILABLE");
-            println!("child-check-ran");
+            report_child_ran();
         }
 
         #[tokio::test]
@@ -1703,7 +1634,7 @@ mod tests {
                     .map(|l| l.name)
                     .collect();
                 assert_eq!(names, ["telegram"]);
-                println!("child-check-ran");
+                report_child_ran();
                 return;
             }
             if !daemon("locked_keyring_is_unavailable_fast") {

@@ -6,9 +6,11 @@ pub mod files;
 pub mod keychain;
 pub mod openclaw_config;
 
-use async_trait::async_trait;
-
 pub mod vault;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
 
 use super::credential::{Credential, CredentialVersion, SourceGroup};
 use super::error::{Error, ErrorCode, Result};
@@ -16,9 +18,46 @@ use super::error::{Error, ErrorCode, Result};
 /// One name a provider holds, without its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listing {
+    /// The credential name (`anthropic`, `anthropic:work`, ...).
     pub name: String,
     /// Where it lives (file path, Vault path, variable, keychain service).
     pub location: String,
+}
+
+/// What kind of place a provider reads; the chain's failure rules follow from it, never from
+/// which provider it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// On this machine (keychain, files, env, OpenClaw's config): a failure is logged and audited
+    /// as `fallback`, and the next source is asked.
+    Local,
+    /// A store shared over the network (Vault; a Bitwarden or a second Vault would be one too).
+    /// While it cannot be reached, the last value read from it is served marked stale (up to
+    /// `maxStaleMs`); with `fallback: "none"` its failures are errors instead of a fallback; a
+    /// refusal (`PERMISSION_DENIED`, `INVALID_TOKEN`) is audited as `denial`; `put` without a
+    /// target writes to the first one.
+    RemoteStore,
+}
+
+/// A store that coordinates an OAuth refresh across every process sharing it, so exactly one of
+/// them trades the single-use refresh token (Vault: a check-and-set claim in KV).
+pub trait RefreshCoordinator: Send + Sync {
+    /// A claim on refreshing `name`, not yet taken. `ttl` is how long a taken claim stays valid
+    /// if its holder dies without releasing it. `INVALID_ARGUMENT` for a name the store cannot
+    /// hold.
+    fn refresh_claim(&self, name: &str, ttl: Duration) -> Result<Box<dyn RefreshClaim>>;
+}
+
+/// One process's claim on the refresh of one credential (see [`RefreshCoordinator`]).
+#[async_trait]
+pub trait RefreshClaim: Send + Sync {
+    /// Takes the claim if it is free or its holder's time ran out. `Ok(false)` while another
+    /// process holds it.
+    async fn try_acquire(&self) -> Result<bool>;
+
+    /// Gives the claim back, if this process still holds it. Best effort: a claim that cannot
+    /// be released expires by itself.
+    async fn release(&self);
 }
 
 /// A source of credentials. `get` answers `Ok(None)` when the source simply does not hold the
@@ -33,9 +72,30 @@ pub trait CredentialProvider: Send + Sync {
     /// The group `order` refers to.
     fn group(&self) -> SourceGroup;
 
+    /// The credential `name`, or `Ok(None)` when this source does not hold it.
     async fn get(&self, name: &str) -> Result<Option<Credential>>;
 
+    /// Every name this source holds, with where, never a value.
     async fn list(&self) -> Result<Vec<Listing>>;
+
+    /// Whether this source is on this machine or a shared remote store (see [`ProviderKind`]).
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Local
+    }
+
+    /// How this source coordinates an OAuth refresh across processes, when it can; `None` (the
+    /// default): the chain takes a lock file on this machine instead.
+    fn refresh_coordinator(&self) -> Option<&dyn RefreshCoordinator> {
+        None
+    }
+
+    /// The version `name` is at in this source, read without its value, for `watchCredential`
+    /// (Vault KV v2: the metadata's `current_version`, 0 when absent). `Ok(None)` (the
+    /// default) when the source cannot tell cheaply; the watch then compares what it reads.
+    async fn current_version(&self, name: &str) -> Result<Option<CredentialVersion>> {
+        let _ = name;
+        Ok(None)
+    }
 
     /// Whether `put` writes back (used for OAuth refresh and migration).
     fn writable(&self) -> bool {

@@ -15,16 +15,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{
-    at_path, invalid_source, json_path, read_json, rewrite, set, typed, EpochMs, JsonFile,
-    SecretText,
-};
+use super::format::{read_object, write_object, Field, TimeUnit};
+use super::json_file::{read_json, rewrite, JsonFile};
+use super::typed::{at_path, invalid_source, json_path, typed};
 use crate::credential::{
-    fields, Credential, CredentialKind, CredentialVersion, SecretFields, SourceGroup,
+    fields, Credential, CredentialKind, CredentialVersion, ParsedFields, SecretFields, SourceGroup,
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::openclaw::paths::OpenClawPaths;
@@ -40,7 +38,9 @@ pub const FILE_NAME: &str = "auth-profiles.json";
 #[derive(Debug, Deserialize)]
 #[serde(expecting = "an object")]
 pub struct AuthProfilesFile {
+    /// The file's format version (1).
     pub version: Option<u64>,
+    /// Profile id (`anthropic:work`) to profile, unread until asked for (see [`PROFILE_TYPES`]).
     #[serde(default)]
     pub profiles: Map<String, Value>,
     /// Provider to profile ids, in the order OpenClaw tries them.
@@ -59,36 +59,65 @@ struct ProfileHead {
     provider: Option<String>,
 }
 
-/// `{"type": "api_key", "provider", "key"}`.
-#[derive(Debug, Deserialize)]
-#[serde(expecting = "an object")]
-pub struct ApiKeyProfile {
-    pub key: SecretText,
+/// A profile type: its `type` string, the credential kind, its fields (read and written through
+/// the same table machinery as the single-file formats), and whether a write-back updates it.
+#[derive(Debug)]
+pub struct ProfileType {
+    /// `api_key`, `token` or `oauth`.
+    pub name: &'static str,
+    /// The credential it is.
+    pub kind: CredentialKind,
+    /// Its fields besides `type` and `provider`.
+    pub fields: &'static [Field],
+    /// OAuth and token profiles are written back (refresh); API keys are not.
+    pub written_back: bool,
 }
 
-/// `{"type": "token", "provider", "token", "expires"}`.
-#[derive(Debug, Deserialize)]
-#[serde(expecting = "an object")]
-pub struct TokenProfile {
-    pub token: SecretText,
-    pub expires: Option<EpochMs>,
-}
+/// Every profile type: `{"type": "api_key", "provider", "key"}`, `{"type": "token", "provider",
+/// "token", "expires"}`, `{"type": "oauth", "provider", "access", "refresh", "expires"}`
+/// (expiries in epoch milliseconds). Other fields (`email`, ...) are not read and are kept.
+pub static PROFILE_TYPES: [ProfileType; 3] = [
+    ProfileType {
+        name: "api_key",
+        kind: CredentialKind::ApiKey,
+        fields: &[Field::secret("key", fields::API_KEY)],
+        written_back: false,
+    },
+    ProfileType {
+        name: "token",
+        kind: CredentialKind::Token,
+        fields: &[
+            Field::secret("token", fields::TOKEN),
+            Field::expiry("expires", TimeUnit::EpochMs),
+        ],
+        written_back: true,
+    },
+    ProfileType {
+        name: "oauth",
+        kind: CredentialKind::OAuth,
+        fields: &[
+            Field::secret("access", fields::ACCESS_TOKEN),
+            Field::optional_secret("refresh", fields::REFRESH_TOKEN),
+            Field::expiry("expires", TimeUnit::EpochMs),
+        ],
+        written_back: true,
+    },
+];
 
-/// `{"type": "oauth", "provider", "access", "refresh", "expires"}`.
-#[derive(Debug, Deserialize)]
-#[serde(expecting = "an object")]
-pub struct OAuthProfile {
-    pub access: SecretText,
-    pub refresh: Option<SecretText>,
-    pub expires: Option<EpochMs>,
+fn profile_type(name: &str) -> Option<&'static ProfileType> {
+    PROFILE_TYPES.iter().find(|t| t.name == name)
 }
 
 /// One profile, read: its kind, provider, secrets, expiry.
 #[derive(Debug)]
 pub struct AuthProfile {
+    /// What the profile's `type` makes it.
     pub kind: CredentialKind,
+    /// Its `provider`, else the part of its id before `:`.
     pub provider: String,
+    /// Its secret fields under the credential's names (`apiKey`, `token`, `accessToken`, ...).
     pub secrets: SecretFields,
+    /// Its `expires`, epoch milliseconds.
     pub expires_at: Option<i64>,
 }
 
@@ -111,39 +140,20 @@ pub fn parse_auth_profile(doc: &Value, what: &str, id: &str) -> Result<Option<Au
     let provider = head
         .provider
         .unwrap_or_else(|| provider_of(id, profile).to_string());
-    let mut secrets = SecretFields::new();
-    let (kind, expires) = match head.kind.as_str() {
-        "api_key" => {
-            let p: ApiKeyProfile = typed(profile, what, &base)?;
-            secrets.insert(fields::API_KEY, p.key.0);
-            (CredentialKind::ApiKey, None)
-        }
-        "token" => {
-            let p: TokenProfile = typed(profile, what, &base)?;
-            secrets.insert(fields::TOKEN, p.token.0);
-            (CredentialKind::Token, p.expires)
-        }
-        "oauth" => {
-            let p: OAuthProfile = typed(profile, what, &base)?;
-            secrets.insert(fields::ACCESS_TOKEN, p.access.0);
-            if let Some(refresh) = p.refresh {
-                secrets.insert(fields::REFRESH_TOKEN, refresh.0);
-            }
-            (CredentialKind::OAuth, p.expires)
-        }
-        _ => {
-            return Err(invalid_source(at_path(
-                what,
-                &json_path(&base, "type"),
-                "expected `api_key`, `token` or `oauth`, got another string",
-            )))
-        }
+    let Some(profile_type) = profile_type(&head.kind) else {
+        return Err(invalid_source(at_path(
+            what,
+            &json_path(&base, "type"),
+            "expected `api_key`, `token` or `oauth`, got another string",
+        )));
     };
+    let object = profile.as_object().expect("ProfileHead checked an object");
+    let read = read_object(profile_type.fields, object, what, &base)?;
     Ok(Some(AuthProfile {
-        kind,
+        kind: profile_type.kind,
         provider,
-        secrets,
-        expires_at: expires.map(|e| e.0),
+        secrets: read.secrets,
+        expires_at: read.expires_at,
     }))
 }
 
@@ -189,50 +199,31 @@ pub fn merge_auth_profile(existing: &Value, id: &str, credential: &Credential) -
                 "there is no auth profile `{id}` to write to; write-back only updates existing profiles"
             ))
         })?;
-    let need = |field: &str| {
-        credential.secrets.get(field).ok_or_else(|| {
-            Error::invalid_argument(format!(
-                "auth profile `{id}` is a {} profile: the credential needs `{field}`",
-                credential.kind.as_str()
-            ))
-        })
-    };
-    match profile.get("type").and_then(Value::as_str) {
-        Some("oauth") => {
-            set(
-                profile,
-                "access",
-                Value::from(need(fields::ACCESS_TOKEN)?.expose_secret()),
-            );
-            if let Some(refresh) = credential.secrets.get(fields::REFRESH_TOKEN) {
-                set(profile, "refresh", Value::from(refresh.expose_secret()));
-            }
-        }
-        Some("token") => {
-            let token = credential
-                .secrets
-                .get(fields::TOKEN)
-                .or_else(|| credential.secrets.get(fields::ACCESS_TOKEN))
-                .ok_or_else(|| {
-                    Error::invalid_argument(format!(
-                        "auth profile `{id}` is a token profile: the credential needs `{}`",
-                        fields::TOKEN
-                    ))
-                })?;
-            set(profile, "token", Value::from(token.expose_secret()));
-        }
-        _ => {
-            return Err(Error::new(
+    let profile_type = profile
+        .get("type")
+        .and_then(Value::as_str)
+        .and_then(profile_type)
+        .filter(|t| t.written_back)
+        .ok_or_else(|| {
+            Error::new(
                 ErrorCode::UnsupportedOperation,
                 format!(
-                "auth profile `{id}` is not an OAuth or token profile; only those are written back"
-            ),
-            ))
+                    "auth profile `{id}` is not an OAuth or token profile; only those are written back"
+                ),
+            )
+        })?;
+    let target = format!("auth profile `{id}` is a {} profile", profile_type.name);
+    if profile_type.kind == CredentialKind::Token && credential.secrets.get(fields::TOKEN).is_none()
+    {
+        // A token refreshed the OAuth way comes back as an access token.
+        if let Some(access) = credential.secrets.get(fields::ACCESS_TOKEN) {
+            let mut as_token = credential.clone();
+            as_token.secrets.insert(fields::TOKEN, access.clone());
+            write_object(profile_type.fields, profile, &as_token, false, &target)?;
+            return Ok(Value::Object(root));
         }
     }
-    if let Some(at) = credential.expires_at {
-        set(profile, "expires", Value::from(at));
-    }
+    write_object(profile_type.fields, profile, credential, false, &target)?;
     Ok(Value::Object(root))
 }
 
@@ -245,8 +236,15 @@ pub struct AuthProfilesProvider {
     layouts: Arc<Mutex<LayoutsByAgent>>,
 }
 
-/// Per agent: the parsed file a layout was read from, and that layout.
-type LayoutsByAgent = HashMap<String, (Arc<JsonFile>, Arc<AuthProfilesFile>)>;
+/// Per agent: the typed layout of its file, and the parsed file it was read from.
+type LayoutsByAgent = HashMap<String, AgentFile>;
+
+/// One agent's `auth-profiles.json`: the parsed file and its typed layout.
+#[derive(Debug, Clone)]
+struct AgentFile {
+    file: Arc<JsonFile>,
+    layout: Arc<AuthProfilesFile>,
+}
 
 /// A profile found for a name: in which agent's file, under which id.
 struct Found {
@@ -293,25 +291,26 @@ impl AuthProfilesProvider {
         agents
     }
 
-    fn read_agent(&self, agent: &str) -> Result<Option<(Arc<JsonFile>, Arc<AuthProfilesFile>)>> {
+    fn read_agent(&self, agent: &str) -> Result<Option<AgentFile>> {
         let Some(file) = read_json(&self.file_of(agent))? else {
             return Ok(None);
         };
         let mut layouts = self.layouts.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((seen, layout)) = layouts.get(agent) {
-            if Arc::ptr_eq(seen, &file) {
-                return Ok(Some((file, layout.clone())));
+        if let Some(seen) = layouts.get(agent) {
+            if Arc::ptr_eq(&seen.file, &file) {
+                return Ok(Some(seen.clone()));
             }
         }
         let layout: Arc<AuthProfilesFile> = Arc::new(typed(&file.json.0, &file.what(), "")?);
-        layouts.insert(agent.to_string(), (file.clone(), layout.clone()));
-        Ok(Some((file, layout)))
+        let read = AgentFile { file, layout };
+        layouts.insert(agent.to_string(), read.clone());
+        Ok(Some(read))
     }
 
     /// The profile `name` is: an id in some agent, else a bare provider, agent by agent.
     fn find(&self, name: &str) -> Result<Option<Found>> {
         for agent in self.agents() {
-            let Some((file, layout)) = self.read_agent(&agent)? else {
+            let Some(AgentFile { file, layout }) = self.read_agent(&agent)? else {
                 continue;
             };
             let id = if layout.profiles.contains_key(name) {
@@ -334,7 +333,12 @@ impl AuthProfilesProvider {
         metadata.insert("agent".into(), Value::from(found.agent.as_str()));
         metadata.insert("profileId".into(), Value::from(found.id.as_str()));
         metadata.insert("provider".into(), Value::from(profile.provider));
-        let parsed = (profile.kind, profile.secrets, profile.expires_at, metadata);
+        let parsed = ParsedFields {
+            kind: profile.kind,
+            secrets: profile.secrets,
+            expires_at: profile.expires_at,
+            metadata,
+        };
         let at = json_path("profiles", &found.id);
         Ok(file.credential(self.id(), Some(&at), name, parsed))
     }
@@ -364,7 +368,7 @@ impl CredentialProvider for AuthProfilesProvider {
         let mut providers = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for agent in self.agents() {
-            let Some((file, layout)) = self.read_agent(&agent)? else {
+            let Some(AgentFile { file, layout }) = self.read_agent(&agent)? else {
                 continue;
             };
             let location =
@@ -439,7 +443,7 @@ impl CredentialProvider for AuthProfilesProvider {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::*;
+    use super::super::tests::support::*;
     use super::*;
 
     const MAIN: &str = r#"{

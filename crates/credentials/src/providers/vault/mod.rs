@@ -1,14 +1,20 @@
 //! Credentials in Vault, in the layout of OpenClaw issue 4727: `<prefix>/credentials/<name>` for
 //! each credential and `<prefix>/config/<name>` (e.g. `config/encryption`, the master keys), under
-//! the client's KV mount.
+//! the client's KV mount. A remote store ([`ProviderKind::RemoteStore`]) that coordinates OAuth
+//! refresh across processes with a cas claim in KV ([`refresh_claim`]).
+
+pub mod refresh_claim;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{CredentialProvider, Listing};
+use super::{CredentialProvider, Listing, ProviderKind, RefreshClaim, RefreshCoordinator};
 use crate::credential::{self, Credential, CredentialSource, CredentialVersion, SourceGroup};
 use crate::error::{Error, ErrorCode, Result};
+use refresh_claim::KvRefreshClaim;
+use vault_client::config::KvVersion;
 use vault_client::secret::SecretData;
 use vault_client::VaultClient;
 
@@ -27,10 +33,12 @@ impl VaultProvider {
         }
     }
 
+    /// The client it reads and writes through.
     pub fn client(&self) -> &Arc<VaultClient> {
         &self.client
     }
 
+    /// The folder under the mount, without slashes at either end.
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
@@ -53,14 +61,26 @@ impl VaultProvider {
         })
     }
 
-    /// The lease path used to coordinate an OAuth refresh of `name` across processes.
-    pub fn lease_path(&self, name: &str) -> Result<String> {
+    /// The path of the claim that coordinates an OAuth refresh of `name` across processes
+    /// (`<prefix>/leases/<name>`, `/` in the name replaced by `_`; see [`refresh_claim`]).
+    pub fn refresh_claim_path(&self, name: &str) -> Result<String> {
         self.path_of(name)?;
         Ok(format!("{}/leases/{}", self.prefix, name.replace('/', "_")))
     }
 
     fn location(&self, path: &str) -> String {
         format!("{}/{path}", self.client.mount())
+    }
+}
+
+impl RefreshCoordinator for VaultProvider {
+    fn refresh_claim(&self, name: &str, ttl: Duration) -> Result<Box<dyn RefreshClaim>> {
+        let path = self.refresh_claim_path(name)?;
+        Ok(Box::new(KvRefreshClaim::new(
+            self.client.clone(),
+            path,
+            ttl,
+        )))
     }
 }
 
@@ -72,6 +92,26 @@ impl CredentialProvider for VaultProvider {
 
     fn group(&self) -> SourceGroup {
         SourceGroup::Vault
+    }
+
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::RemoteStore
+    }
+
+    fn refresh_coordinator(&self) -> Option<&dyn RefreshCoordinator> {
+        Some(self)
+    }
+
+    /// KV v2: `current_version` from the secret's metadata (`GET <mount>/metadata/<path>`), 0
+    /// when there is none. KV v1 keeps no versions: `None`.
+    async fn current_version(&self, name: &str) -> Result<Option<CredentialVersion>> {
+        if self.client.kv_version().await? != KvVersion::V2 {
+            return Ok(None);
+        }
+        let metadata = self.client.read_metadata(&self.path_of(name)?).await?;
+        Ok(Some(CredentialVersion::Vault(
+            metadata.map(|m| m.current_version).unwrap_or(0),
+        )))
     }
 
     async fn get(&self, name: &str) -> Result<Option<Credential>> {
@@ -87,23 +127,19 @@ impl CredentialProvider for VaultProvider {
         let serde_json::Value::Object(object) = data.expose_secret() else {
             return Ok(None);
         };
-        let (kind, secrets, expires_at, metadata) =
-            credential::from_fields(object, &format!("Vault secret {location}"))?;
-        Ok(Some(Credential {
-            name: name.to_string(),
-            kind,
-            source: CredentialSource {
+        let parsed = credential::from_fields(object, &format!("Vault secret {location}"))?;
+        let mut credential = parsed.into_credential(
+            name,
+            CredentialSource {
                 provider: "vault",
                 group: SourceGroup::Vault,
                 location,
                 file: None,
             },
-            expires_at,
-            metadata,
-            secrets,
-            version: CredentialVersion::Vault(secret.metadata.map(|m| m.version).unwrap_or(0)),
-            request_id: secret.request_id,
-        }))
+            CredentialVersion::Vault(secret.metadata.map(|m| m.version).unwrap_or(0)),
+        );
+        credential.request_id = secret.request_id;
+        Ok(Some(credential))
     }
 
     async fn list(&self) -> Result<Vec<Listing>> {

@@ -1,0 +1,522 @@
+//! `getCredential`: walks the providers in order (Vault, keychain, local files, env by default),
+//! caches what it finds, serves the last known good value while a remote store is unreachable,
+//! refreshes OAuth tokens with one refresher across every process ([`refresh`]), and audits each
+//! access.
+//!
+//! The rules for failures follow a provider's [`ProviderKind`], never its id: a remote store
+//! (Vault) is served stale while unreachable, obeys `fallback: "none"` and has its denials
+//! audited; a local source that fails is skipped.
+
+mod refresh;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::audit::{AuditEvent, AuditLog, AuditRecord};
+use crate::cache::{self, Cache, CachePolicy, Lookup, Resolved};
+use crate::credential::{Credential, CredentialVersion, SourceGroup};
+use crate::error::{Error, ErrorCode, Result};
+use crate::providers::vault::VaultProvider;
+use crate::providers::{CredentialProvider, Listing, ProviderKind};
+
+pub use refresh::{refresh_callback_failed, RefreshAnswer, RefreshedTokens, Refresher};
+
+/// What happens when a remote store (Vault) is configured but fails (unreachable, denied, sealed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    /// Go on to the local sources (and say so in the audit log).
+    Local,
+    /// Fail: a remote store's failure is an error, never a silent fallback.
+    None,
+}
+
+/// The chain's settings; `ChainSettings::default()` is what an empty config gives.
+#[derive(Debug, Clone)]
+pub struct ChainSettings {
+    /// The groups asked, in order (`order` in the config; default vault, keychain, files, env).
+    pub order: Vec<SourceGroup>,
+    /// What a remote store's failure does.
+    pub fallback: Fallback,
+    /// TTLs of the cache.
+    pub cache: CachePolicy,
+    /// An OAuth credential this close to `expiresAt` is refreshed (when a refresher is given).
+    pub refresh_margin: Duration,
+    /// The longest a caller waits for another process's refresh (claim or lock).
+    pub lock_wait: Duration,
+    /// How long a refresh claim in a remote store stays valid if its holder dies.
+    pub claim_ttl: Duration,
+    /// Where lock files for refreshes of sources without a coordinator live.
+    pub lock_dir: std::path::PathBuf,
+}
+
+impl Default for ChainSettings {
+    fn default() -> Self {
+        ChainSettings {
+            order: SourceGroup::DEFAULT_ORDER.to_vec(),
+            fallback: Fallback::Local,
+            cache: CachePolicy::default(),
+            refresh_margin: Duration::from_secs(300),
+            lock_wait: Duration::from_secs(30),
+            claim_ttl: Duration::from_secs(30),
+            lock_dir: default_lock_dir(),
+        }
+    }
+}
+
+fn default_lock_dir() -> std::path::PathBuf {
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    std::env::temp_dir().join(format!("openclaw-vault-{uid}"))
+}
+
+/// Per-call options of `get`.
+#[derive(Default, Clone)]
+pub struct GetOptions {
+    /// Overrides the configured source order for this call.
+    pub order: Option<Vec<SourceGroup>>,
+    /// Skip the cache (the result is still stored).
+    pub no_cache: bool,
+    /// Refresh an OAuth credential that is expired or near expiry.
+    pub refresher: Option<Arc<dyn Refresher>>,
+}
+
+/// A name, for `listCredentials`: every source that holds it.
+#[derive(Debug, Clone)]
+pub struct ListedCredential {
+    /// The credential name.
+    pub name: String,
+    /// Every source holding the name, in chain order.
+    pub sources: Vec<ListedSource>,
+}
+
+/// One source holding a listed name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedSource {
+    /// The provider id (`vault`, `claude-code`, ...).
+    pub provider: &'static str,
+    /// Where inside it (file and JSON path, Vault path, variable, keychain item).
+    pub location: String,
+}
+
+/// A source that could not be listed.
+#[derive(Debug)]
+pub struct SourceError {
+    /// The provider id.
+    pub provider: &'static str,
+    /// Why (never a value).
+    pub error: Error,
+}
+
+/// The result of `list`: what was found, and the sources that could not be listed.
+#[derive(Debug, Default)]
+pub struct CredentialList {
+    /// Every name found, sorted.
+    pub credentials: Vec<ListedCredential>,
+    /// The sources that failed, in chain order.
+    pub errors: Vec<SourceError>,
+}
+
+/// The credential chain. Cheap to share (`Arc`); every method takes `&self`.
+pub struct CredentialChain {
+    providers: Vec<Arc<dyn CredentialProvider>>,
+    /// The Vault provider again, typed, for the Vault-only tools (`migrate`, `status`); the
+    /// chain's own rules never look at it (they follow [`ProviderKind`]).
+    vault: Option<Arc<VaultProvider>>,
+    settings: ChainSettings,
+    /// `order_signature(settings.order)`, computed once for the fast path.
+    default_signature: String,
+    cache: Cache,
+    audit: Option<AuditLog>,
+}
+
+impl std::fmt::Debug for CredentialChain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialChain")
+            .field(
+                "providers",
+                &self.providers.iter().map(|p| p.id()).collect::<Vec<_>>(),
+            )
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+/// Remote-store answers that mean "cannot be reached right now", when a stale value may be served.
+fn unreachable(e: &Error) -> bool {
+    matches!(
+        e.code,
+        ErrorCode::Network
+            | ErrorCode::Timeout
+            | ErrorCode::ServerError
+            | ErrorCode::Sealed
+            | ErrorCode::RateLimited
+    )
+}
+
+/// Checks a credential name: what the Vault layout and the audit log can carry.
+pub fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 256
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._:/-@".contains(c))
+        && !name
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..");
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_argument(format!(
+            "credential name {name:?} is not valid: use letters, digits and . _ : / - @ (at most 256), no empty, `.` or `..` segments"
+        )))
+    }
+}
+
+fn order_signature(order: &[SourceGroup]) -> String {
+    order
+        .iter()
+        .map(|g| g.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl CredentialChain {
+    /// `providers` in their order within each group; `vault` is also in `providers` when set
+    /// (see [`CredentialChain::vault`]).
+    pub fn new(
+        providers: Vec<Arc<dyn CredentialProvider>>,
+        vault: Option<Arc<VaultProvider>>,
+        settings: ChainSettings,
+        audit: Option<AuditLog>,
+    ) -> Self {
+        let cache = Cache::new(settings.cache);
+        CredentialChain {
+            providers,
+            vault,
+            default_signature: order_signature(&settings.order),
+            settings,
+            cache,
+            audit,
+        }
+    }
+
+    /// The settings it was built with.
+    pub fn settings(&self) -> &ChainSettings {
+        &self.settings
+    }
+
+    /// The configured Vault, for what only Vault can do (migrate into it, report its status).
+    pub fn vault(&self) -> Option<&Arc<VaultProvider>> {
+        self.vault.as_ref()
+    }
+
+    /// Every provider, in chain order within each group.
+    pub fn providers(&self) -> &[Arc<dyn CredentialProvider>] {
+        &self.providers
+    }
+
+    /// The audit log, when one is configured.
+    pub fn audit_log(&self) -> Option<&AuditLog> {
+        self.audit.as_ref()
+    }
+
+    /// The providers `order` selects, group by group.
+    fn ordered(&self, order: &[SourceGroup]) -> Vec<&Arc<dyn CredentialProvider>> {
+        order
+            .iter()
+            .flat_map(|g| self.providers.iter().filter(move |p| p.group() == *g))
+            .collect()
+    }
+
+    fn provider_by_id(&self, id: &str) -> Option<&Arc<dyn CredentialProvider>> {
+        self.providers.iter().find(|p| p.id() == id)
+    }
+
+    fn audit(&self, record: AuditRecord<'_>) {
+        if let Some(log) = &self.audit {
+            log.record(&record);
+        }
+    }
+
+    fn audit_resolved(&self, name: &str, resolved: &Resolved, outcome: &str) {
+        self.audit(
+            AuditRecord::new(AuditEvent::Get, name)
+                .read(&resolved.credential)
+                .outcome(outcome),
+        );
+    }
+
+    /// The synchronous fast path of `get` with the default order and the cache allowed: a fresh
+    /// cached value for `name`, or `None` when `get` must run: an upstream read is needed, or
+    /// the caller has a refresher (`with_refresher`) and the value is due for refresh
+    /// ([`Self::should_refresh`]).
+    pub fn get_cached(&self, name: &str, with_refresher: bool) -> Option<Arc<Resolved>> {
+        let key = cache::key(name, &self.default_signature);
+        match self.cache.lookup(&key, Instant::now()) {
+            Lookup::Fresh {
+                resolved,
+                refresh_due: false,
+            } => {
+                self.audit_resolved(name, &resolved, "cached");
+                let refresh = with_refresher && self.should_refresh(&resolved.credential);
+                (!refresh).then_some(resolved)
+            }
+            _ => None,
+        }
+    }
+
+    /// Resolves `name`: from the cache when fresh, else from the first source that holds it.
+    pub async fn get(self: &Arc<Self>, name: &str, options: &GetOptions) -> Result<Arc<Resolved>> {
+        check_name(name)?;
+        let order = options
+            .order
+            .clone()
+            .unwrap_or_else(|| self.settings.order.clone());
+        let key = cache::key(name, &order_signature(&order));
+        let slot = self.cache.slot(&key);
+
+        if !options.no_cache {
+            if let Lookup::Fresh {
+                resolved,
+                refresh_due,
+            } = Cache::lookup_slot(&slot, Instant::now())
+            {
+                if refresh_due && Cache::claim_refresh(&slot) {
+                    self.spawn_refresh_ahead(name, order.clone(), slot.clone());
+                }
+                self.audit_resolved(name, &resolved, "cached");
+                return self.maybe_refresh(name, &order, resolved, options).await;
+            }
+        }
+
+        let resolved = {
+            let _flight = slot.flight.lock().await;
+            // Another caller may have filled the slot while this one waited: single flight.
+            let last_good = match Cache::lookup_slot(&slot, Instant::now()) {
+                Lookup::Fresh { resolved, .. } if !options.no_cache => {
+                    self.audit_resolved(name, &resolved, "cached");
+                    return self.maybe_refresh(name, &order, resolved, options).await;
+                }
+                Lookup::Fresh { resolved, .. } => Some(resolved),
+                Lookup::Miss { last_good } => last_good,
+            };
+            let resolved = self.fetch(name, &order, last_good).await?;
+            self.cache.store(&slot, resolved.clone(), Instant::now());
+            resolved
+        };
+        self.maybe_refresh(name, &order, resolved, options).await
+    }
+
+    fn spawn_refresh_ahead(
+        self: &Arc<Self>,
+        name: &str,
+        order: Vec<SourceGroup>,
+        slot: Arc<cache::Slot>,
+    ) {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            Cache::release_refresh(&slot);
+            return;
+        };
+        let chain = Arc::downgrade(self);
+        let name = name.to_string();
+        handle.spawn(async move {
+            let Some(chain) = chain.upgrade() else { return };
+            let _flight = slot.flight.lock().await;
+            let last_good = match Cache::lookup_slot(&slot, Instant::now()) {
+                Lookup::Fresh { resolved, .. } => Some(resolved),
+                Lookup::Miss { last_good } => last_good,
+            };
+            match chain.fetch(&name, &order, last_good).await {
+                Ok(resolved) if !resolved.stale => {
+                    chain.cache.store(&slot, resolved, Instant::now())
+                }
+                _ => Cache::release_refresh(&slot),
+            }
+        });
+    }
+
+    /// One walk of the sources. `last_good` is served, marked stale, when a remote store is
+    /// unreachable and it came from that store within the allowed age.
+    async fn fetch(
+        &self,
+        name: &str,
+        order: &[SourceGroup],
+        last_good: Option<Arc<Resolved>>,
+    ) -> Result<Arc<Resolved>> {
+        let mut tried: Vec<String> = Vec::new();
+        for provider in self.ordered(order) {
+            match provider.get(name).await {
+                Ok(Some(credential)) => {
+                    let resolved = Arc::new(Resolved {
+                        credential,
+                        stale: false,
+                        fetched_at: Instant::now(),
+                        generation: self.cache.next_generation(),
+                    });
+                    self.audit_resolved(name, &resolved, "ok");
+                    return Ok(resolved);
+                }
+                Ok(None) => tried.push(format!("{}: not found", provider.id())),
+                Err(e) => {
+                    let remote = provider.kind() == ProviderKind::RemoteStore;
+                    if remote
+                        && matches!(
+                            e.code,
+                            ErrorCode::PermissionDenied | ErrorCode::InvalidToken
+                        )
+                    {
+                        self.audit(
+                            AuditRecord::new(AuditEvent::Denial, name)
+                                .source(provider.id(), None)
+                                .failed(&e),
+                        );
+                    }
+                    if remote && unreachable(&e) {
+                        if let Some(last) = last_good.as_ref().filter(|l| {
+                            l.credential.source.provider == provider.id()
+                                && self.cache.usable_when_stale(l, Instant::now())
+                        }) {
+                            let stale = Arc::new(Resolved {
+                                credential: last.credential.clone(),
+                                stale: true,
+                                fetched_at: last.fetched_at,
+                                generation: last.generation,
+                            });
+                            tracing::warn!(
+                                credential = name,
+                                source = provider.id(),
+                                code = e.code(),
+                                "remote store unreachable; serving the last known good value"
+                            );
+                            self.audit(
+                                AuditRecord::new(AuditEvent::Get, name)
+                                    .source(provider.id(), Some(&last.credential.source.location))
+                                    .outcome("stale")
+                                    .detail(&e.message),
+                            );
+                            return Ok(stale);
+                        }
+                    }
+                    if remote && self.settings.fallback == Fallback::None {
+                        self.audit(
+                            AuditRecord::new(AuditEvent::Get, name)
+                                .source(provider.id(), None)
+                                .failed(&e),
+                        );
+                        return Err(e);
+                    }
+                    if e.code == ErrorCode::SourceUnavailable
+                        && provider.group() == SourceGroup::Keychain
+                    {
+                        // A machine without a keychain (a headless server) is normal, not news.
+                        tracing::debug!(credential = name, source = provider.id(), error = %e.message, "keychain not available; trying the next source");
+                    } else {
+                        tracing::warn!(credential = name, source = provider.id(), code = e.code(), error = %e.message, "credential source failed; trying the next one");
+                    }
+                    self.audit(
+                        AuditRecord::new(AuditEvent::Fallback, name)
+                            .source(provider.id(), None)
+                            .failed(&e),
+                    );
+                    tried.push(format!("{}: {} ({})", provider.id(), e.code(), e.message));
+                }
+            }
+        }
+        self.audit(
+            AuditRecord::new(AuditEvent::Get, name).outcome(ErrorCode::CredentialNotFound.as_str()),
+        );
+        let groups: Vec<&str> = order.iter().map(|g| g.as_str()).collect();
+        let mut err = Error::new(
+            ErrorCode::CredentialNotFound,
+            format!(
+                "credential \"{name}\" was not found in any source (order: {}); tried: {}",
+                groups.join(", "),
+                if tried.is_empty() {
+                    "no source is configured for these groups".to_string()
+                } else {
+                    tried.join("; ")
+                }
+            ),
+        );
+        err.errors = tried;
+        Err(err)
+    }
+
+    /// Drops every cached value.
+    pub fn clear_cache(&self) {
+        self.cache.clear();
+    }
+
+    /// Drops cached values of `name` (after a write, or when a watcher saw a change).
+    pub fn invalidate(&self, name: &str) {
+        self.cache.invalidate(name);
+    }
+
+    /// Which names exist where, without values. Sources that fail are reported, not fatal.
+    pub async fn list(&self, order: Option<&[SourceGroup]>) -> CredentialList {
+        let order = order.unwrap_or(&self.settings.order);
+        let mut out = CredentialList::default();
+        for provider in self.ordered(order) {
+            match provider.list().await {
+                Ok(listings) => {
+                    for Listing { name, location } in listings {
+                        let source = ListedSource {
+                            provider: provider.id(),
+                            location,
+                        };
+                        match out.credentials.iter_mut().find(|c| c.name == name) {
+                            Some(c) => c.sources.push(source),
+                            None => out.credentials.push(ListedCredential {
+                                name,
+                                sources: vec![source],
+                            }),
+                        }
+                    }
+                }
+                Err(error) => out.errors.push(SourceError {
+                    provider: provider.id(),
+                    error,
+                }),
+            }
+        }
+        out.credentials.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    /// Writes `credential` to the source called `provider_id` (default: the first writable remote
+    /// store, i.e. Vault when configured), then drops the cached value.
+    pub async fn put(
+        &self,
+        credential: &Credential,
+        provider_id: Option<&str>,
+    ) -> Result<CredentialVersion> {
+        check_name(&credential.name)?;
+        let provider: Arc<dyn CredentialProvider> = match provider_id {
+            Some(id) => self.provider_by_id(id).cloned().ok_or_else(|| {
+                Error::invalid_argument(format!("no credential source called {id:?}"))
+            })?,
+            None => match self
+                .providers
+                .iter()
+                .find(|p| p.kind() == ProviderKind::RemoteStore && p.writable())
+            {
+                Some(p) => p.clone(),
+                None => {
+                    return Err(Error::invalid_config(
+                        "no Vault is configured to write to (set credentials.provider to \"vault\" and credentials.vault.addr, or VAULT_ADDR)",
+                    ))
+                }
+            },
+        };
+        let result = provider.put(credential, None).await;
+        self.audit(
+            AuditRecord::new(AuditEvent::Put, &credential.name)
+                .source(provider.id(), None)
+                .result(&result),
+        );
+        self.invalidate(&credential.name);
+        result
+    }
+}

@@ -1,0 +1,667 @@
+//! The chain with in-memory sources: order, single flight, the remote-store rules (stale, `fallback: "none"`, denials) by kind, refresh under a lock file or a store's claim, audit lines.
+
+use super::*;
+use crate::credential::{fields, CredentialKind, CredentialSource, SecretFields};
+use crate::providers::{RefreshClaim, RefreshCoordinator};
+use crate::time::now_ms;
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// An in-memory source: a map of credentials, a read counter, an optional failure, a gate that
+/// holds reads until opened, its kind (a source in the `vault` group is a remote store unless
+/// made otherwise), and optionally an in-memory refresh claim.
+struct Memory {
+    id: &'static str,
+    group: SourceGroup,
+    kind: ProviderKind,
+    items: Mutex<HashMap<String, Credential>>,
+    reads: AtomicUsize,
+    fail: Mutex<Option<ErrorCode>>,
+    gate: tokio::sync::Semaphore,
+    claim: Option<Arc<MemoryClaim>>,
+}
+
+impl Memory {
+    fn new(id: &'static str, group: SourceGroup) -> Arc<Memory> {
+        let kind = if group == SourceGroup::Vault {
+            ProviderKind::RemoteStore
+        } else {
+            ProviderKind::Local
+        };
+        Memory::with(id, group, kind, None)
+    }
+
+    fn with(
+        id: &'static str,
+        group: SourceGroup,
+        kind: ProviderKind,
+        claim: Option<Arc<MemoryClaim>>,
+    ) -> Arc<Memory> {
+        Arc::new(Memory {
+            id,
+            group,
+            kind,
+            items: Mutex::new(HashMap::new()),
+            reads: AtomicUsize::new(0),
+            fail: Mutex::new(None),
+            gate: tokio::sync::Semaphore::new(tokio::sync::Semaphore::MAX_PERMITS),
+            claim,
+        })
+    }
+
+    fn insert(&self, name: &str, token: &str, expires_at: Option<i64>) {
+        let mut secrets = SecretFields::new();
+        let kind = if expires_at.is_some() {
+            secrets.insert_str(fields::ACCESS_TOKEN, token);
+            secrets.insert_str(fields::REFRESH_TOKEN, "refresh-1");
+            CredentialKind::OAuth
+        } else {
+            secrets.insert_str(fields::TOKEN, token);
+            CredentialKind::Token
+        };
+        self.items.lock().unwrap().insert(
+            name.into(),
+            Credential {
+                name: name.into(),
+                kind,
+                source: CredentialSource {
+                    provider: self.id,
+                    group: self.group,
+                    location: format!("memory:{name}"),
+                    file: None,
+                },
+                expires_at,
+                metadata: Default::default(),
+                secrets,
+                version: CredentialVersion::Vault(1),
+                request_id: None,
+            },
+        );
+    }
+
+    fn fail_with(&self, code: Option<ErrorCode>) {
+        *self.fail.lock().unwrap() = code;
+    }
+}
+
+#[async_trait]
+impl CredentialProvider for Memory {
+    fn id(&self) -> &'static str {
+        self.id
+    }
+    fn group(&self) -> SourceGroup {
+        self.group
+    }
+    fn kind(&self) -> ProviderKind {
+        self.kind
+    }
+    fn refresh_coordinator(&self) -> Option<&dyn RefreshCoordinator> {
+        self.claim.as_ref().map(|_| self as &dyn RefreshCoordinator)
+    }
+    async fn get(&self, name: &str) -> Result<Option<Credential>> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        let _permit = self.gate.acquire().await.unwrap();
+        if let Some(code) = *self.fail.lock().unwrap() {
+            return Err(Error::new(code, "memory source failed"));
+        }
+        Ok(self.items.lock().unwrap().get(name).cloned())
+    }
+    async fn list(&self) -> Result<Vec<Listing>> {
+        Ok(self
+            .items
+            .lock()
+            .unwrap()
+            .keys()
+            .map(|k| Listing {
+                name: k.clone(),
+                location: format!("memory:{k}"),
+            })
+            .collect())
+    }
+    fn writable(&self) -> bool {
+        true
+    }
+    async fn put(
+        &self,
+        credential: &Credential,
+        _expected: Option<&CredentialVersion>,
+    ) -> Result<CredentialVersion> {
+        self.items
+            .lock()
+            .unwrap()
+            .insert(credential.name.clone(), credential.clone());
+        Ok(CredentialVersion::Vault(2))
+    }
+}
+
+fn chain_of(providers: Vec<Arc<Memory>>, settings: ChainSettings) -> Arc<CredentialChain> {
+    chain_with_audit(providers, settings, None)
+}
+
+fn chain_with_audit(
+    providers: Vec<Arc<Memory>>,
+    settings: ChainSettings,
+    audit: Option<AuditLog>,
+) -> Arc<CredentialChain> {
+    let providers = providers
+        .into_iter()
+        .map(|p| p as Arc<dyn CredentialProvider>)
+        .collect();
+    Arc::new(CredentialChain::new(providers, None, settings, audit))
+}
+
+/// An in-memory refresh claim: taken at most once at a time; counts how often it was taken.
+#[derive(Default)]
+struct MemoryClaim {
+    held: AtomicBool,
+    taken: AtomicUsize,
+    released: AtomicUsize,
+}
+
+impl RefreshCoordinator for Memory {
+    fn refresh_claim(&self, _name: &str, _ttl: Duration) -> Result<Box<dyn RefreshClaim>> {
+        let claim = self.claim.clone().expect("only offered with a claim");
+        Ok(Box::new(MemoryClaimHandle(claim)))
+    }
+}
+
+/// One caller's handle on the shared [`MemoryClaim`].
+struct MemoryClaimHandle(Arc<MemoryClaim>);
+
+#[async_trait]
+impl RefreshClaim for MemoryClaimHandle {
+    async fn try_acquire(&self) -> Result<bool> {
+        let free = !self.0.held.swap(true, Ordering::SeqCst);
+        if free {
+            self.0.taken.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(free)
+    }
+    async fn release(&self) {
+        self.0.released.fetch_add(1, Ordering::SeqCst);
+        self.0.held.store(false, Ordering::SeqCst);
+    }
+}
+
+/// The audit lines written to `path`.
+fn audit_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn token_of(r: &Resolved) -> String {
+    r.credential.primary().unwrap().expose_secret().to_string()
+}
+
+#[tokio::test]
+async fn walks_the_order_and_lists_what_it_tried() {
+    let vault = Memory::new("vault", SourceGroup::Vault);
+    let files = Memory::new("claude-code", SourceGroup::Files);
+    let env = Memory::new("env", SourceGroup::Env);
+    files.insert("telegram", "from-files", None);
+    env.insert("telegram", "from-env", None);
+    let chain = chain_of(vec![vault.clone(), files, env], ChainSettings::default());
+    let r = chain.get("telegram", &GetOptions::default()).await.unwrap();
+    assert_eq!(token_of(&r), "from-files");
+    assert_eq!(r.credential.source.provider, "claude-code");
+    // A per-call order skips groups.
+    let r = chain
+        .get(
+            "telegram",
+            &GetOptions {
+                order: Some(vec![SourceGroup::Env]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(token_of(&r), "from-env");
+    let err = chain
+        .get("discord", &GetOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "CREDENTIAL_NOT_FOUND");
+    assert_eq!(
+        err.errors,
+        vec![
+            "vault: not found",
+            "claude-code: not found",
+            "env: not found"
+        ]
+    );
+    assert_eq!(
+        chain
+            .get("../x", &GetOptions::default())
+            .await
+            .unwrap_err()
+            .code(),
+        "INVALID_ARGUMENT"
+    );
+    let listed = chain.list(None).await;
+    assert_eq!(listed.credentials.len(), 1);
+    assert_eq!(listed.credentials[0].sources.len(), 2);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn concurrent_misses_make_one_read_and_hits_make_none() {
+    let vault = Memory::new("vault", SourceGroup::Vault);
+    vault.insert("anthropic", "v1", None);
+    let held = vault
+        .gate
+        .acquire_many(tokio::sync::Semaphore::MAX_PERMITS as u32)
+        .await
+        .unwrap();
+    let chain = chain_of(vec![vault.clone()], ChainSettings::default());
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let chain = chain.clone();
+            tokio::spawn(async move { chain.get("anthropic", &GetOptions::default()).await })
+        })
+        .collect();
+    // Let every task reach the gate or the flight lock, then open the gate.
+    for _ in 0..50 {
+        tokio::task::yield_now().await;
+    }
+    drop(held);
+    for t in tasks {
+        assert_eq!(token_of(&t.await.unwrap().unwrap()), "v1");
+    }
+    assert_eq!(vault.reads.load(Ordering::SeqCst), 1);
+    assert!(chain.get_cached("anthropic", false).is_some());
+    chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(vault.reads.load(Ordering::SeqCst), 1);
+    chain.invalidate("anthropic");
+    assert!(chain.get_cached("anthropic", false).is_none());
+}
+
+#[tokio::test]
+async fn serves_last_known_good_while_vault_is_unreachable() {
+    let vault = Memory::new("vault", SourceGroup::Vault);
+    let files = Memory::new("claude-code", SourceGroup::Files);
+    vault.insert("anthropic", "from-vault", None);
+    files.insert("anthropic", "from-files", None);
+    let mut settings = ChainSettings::default();
+    settings.cache.ttl = Duration::ZERO;
+    let chain = chain_of(vec![vault.clone(), files.clone()], settings.clone());
+    assert!(
+        !chain
+            .get("anthropic", &GetOptions::default())
+            .await
+            .unwrap()
+            .stale
+    );
+    vault.fail_with(Some(ErrorCode::Network));
+    let r = chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
+    assert!(r.stale);
+    assert_eq!(token_of(&r), "from-vault");
+    // Denied is not "unreachable": the chain falls back instead.
+    vault.fail_with(Some(ErrorCode::PermissionDenied));
+    let r = chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(token_of(&r), "from-files");
+
+    // Past the maximum age, the fallback is used.
+    settings.cache.max_stale = Duration::ZERO;
+    let chain = chain_of(vec![vault.clone(), files.clone()], settings.clone());
+    vault.fail_with(None);
+    chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
+    vault.fail_with(Some(ErrorCode::Network));
+    let r = chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
+    assert!(!r.stale);
+    assert_eq!(token_of(&r), "from-files");
+
+    // fallback: none turns a Vault failure into an error.
+    settings.fallback = Fallback::None;
+    let chain = chain_of(vec![vault.clone(), files], settings);
+    let err = chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "NETWORK");
+}
+
+struct CountingRefresher {
+    calls: AtomicUsize,
+}
+
+#[async_trait]
+impl Refresher for CountingRefresher {
+    async fn refresh(&self, credential: &Credential) -> Result<RefreshedTokens> {
+        assert_eq!(
+            credential
+                .secrets
+                .get(fields::REFRESH_TOKEN)
+                .unwrap()
+                .expose_secret(),
+            "refresh-1"
+        );
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        tokio::task::yield_now().await;
+        Ok(RefreshedTokens {
+            access_token: SecretString::from(format!("access-{n}")),
+            refresh_token: None,
+            id_token: None,
+            expires_at: Some(now_ms() + 3_600_000),
+        })
+    }
+}
+
+#[tokio::test]
+async fn an_expiring_local_credential_is_refreshed_once() {
+    let files = Memory::new("claude-code", SourceGroup::Files);
+    files.insert("anthropic", "old", Some(now_ms() - 1));
+    let dir = std::env::temp_dir().join(format!("ocv-chain-lock-{}", std::process::id()));
+    let settings = ChainSettings {
+        lock_dir: dir.clone(),
+        ..ChainSettings::default()
+    };
+    let chain = chain_of(vec![files.clone()], settings);
+    let refresher = Arc::new(CountingRefresher {
+        calls: AtomicUsize::new(0),
+    });
+    let options = GetOptions {
+        refresher: Some(refresher.clone()),
+        ..Default::default()
+    };
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let chain = chain.clone();
+            let options = options.clone();
+            tokio::spawn(async move { chain.get("anthropic", &options).await })
+        })
+        .collect();
+    for t in tasks {
+        let r = t.await.unwrap().unwrap();
+        assert_eq!(token_of(&r), "access-1");
+    }
+    assert_eq!(refresher.calls.load(Ordering::SeqCst), 1);
+    // Written back to the source, refresh token kept.
+    let stored = files.items.lock().unwrap()["anthropic"].clone();
+    assert_eq!(stored.primary().unwrap().expose_secret(), "access-1");
+    assert_eq!(
+        stored
+            .secrets
+            .get(fields::REFRESH_TOKEN)
+            .unwrap()
+            .expose_secret(),
+        "refresh-1"
+    );
+    // Without a refresher the expired credential is returned as it is.
+    files.insert("anthropic", "old", Some(now_ms() - 1));
+    chain.invalidate("anthropic");
+    let r = chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(token_of(&r), "old");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn remote_store_rules_follow_the_kind_not_the_id() {
+    // A second remote store (say Bitwarden), in the `files` group, and a source in the `vault`
+    // group that is local: the rules follow the kind.
+    let dir = std::env::temp_dir().join(format!("ocv-chain-kind-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let audit_path = dir.join("audit.jsonl");
+    let bitwarden = Memory::with(
+        "bitwarden",
+        SourceGroup::Files,
+        ProviderKind::RemoteStore,
+        None,
+    );
+    let odd_local = Memory::with("odd-local", SourceGroup::Vault, ProviderKind::Local, None);
+    let env = Memory::new("env", SourceGroup::Env);
+    bitwarden.insert("anthropic", "from-bitwarden", None);
+    env.insert("anthropic", "from-env", None);
+    let mut settings = ChainSettings::default();
+    settings.cache.ttl = Duration::ZERO;
+    let chain = chain_with_audit(
+        vec![odd_local.clone(), bitwarden.clone(), env.clone()],
+        settings.clone(),
+        Some(AuditLog::open(&audit_path).unwrap()),
+    );
+    let r = chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(token_of(&r), "from-bitwarden");
+
+    // Unreachable remote store: its last value, stale, audited with its id.
+    bitwarden.fail_with(Some(ErrorCode::Network));
+    let r = chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
+    assert!(r.stale);
+    assert_eq!(token_of(&r), "from-bitwarden");
+    // Denied: audited as a denial, then the fallback.
+    bitwarden.fail_with(Some(ErrorCode::PermissionDenied));
+    let r = chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(token_of(&r), "from-env");
+    // A local source that fails, even in the `vault` group: skipped, never stale or denial.
+    odd_local.fail_with(Some(ErrorCode::PermissionDenied));
+    bitwarden.fail_with(None);
+    chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
+
+    let lines = audit_lines(&audit_path);
+    let seen: Vec<(String, String, String)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["event"].as_str().unwrap().to_string(),
+                l["source"].as_str().unwrap_or("").to_string(),
+                l["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expect = |e: &str, s: &str, o: &str| (e.to_string(), s.to_string(), o.to_string());
+    assert_eq!(
+        seen,
+        [
+            expect("get", "bitwarden", "ok"),
+            expect("get", "bitwarden", "stale"),
+            expect("denial", "bitwarden", "PERMISSION_DENIED"),
+            expect("fallback", "bitwarden", "PERMISSION_DENIED"),
+            expect("get", "env", "ok"),
+            expect("fallback", "odd-local", "PERMISSION_DENIED"),
+            expect("get", "bitwarden", "ok"),
+        ]
+    );
+    assert!(lines.iter().all(|l| !l.to_string().contains("from-")));
+
+    // fallback: none applies to every remote store, and only to them.
+    settings.fallback = Fallback::None;
+    let strict = chain_of(vec![odd_local.clone(), bitwarden.clone(), env], settings);
+    let r = strict
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(token_of(&r), "from-bitwarden");
+    // (Unreachable, it would still serve its last value stale; refused, it is an error.)
+    bitwarden.fail_with(Some(ErrorCode::PermissionDenied));
+    let err = strict
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "PERMISSION_DENIED");
+
+    // put without a target writes to the first writable remote store.
+    let mut written = r.credential.clone();
+    written.name = "telegram".into();
+    bitwarden.fail_with(None);
+    strict.put(&written, None).await.unwrap();
+    assert!(bitwarden.items.lock().unwrap().contains_key("telegram"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_source_with_a_coordinator_refreshes_under_its_claim() {
+    let claim = Arc::new(MemoryClaim::default());
+    let store = Memory::with(
+        "store",
+        SourceGroup::Vault,
+        ProviderKind::RemoteStore,
+        Some(claim.clone()),
+    );
+    store.insert("anthropic", "old", Some(now_ms() - 1));
+    let dir = std::env::temp_dir().join(format!("ocv-chain-claim-{}", std::process::id()));
+    let settings = ChainSettings {
+        lock_dir: dir.clone(),
+        ..ChainSettings::default()
+    };
+    let chain = chain_of(vec![store.clone()], settings);
+    let refresher = Arc::new(CountingRefresher {
+        calls: AtomicUsize::new(0),
+    });
+    let options = GetOptions {
+        refresher: Some(refresher.clone()),
+        ..Default::default()
+    };
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let chain = chain.clone();
+            let options = options.clone();
+            tokio::spawn(async move { chain.get("anthropic", &options).await })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(token_of(&t.await.unwrap().unwrap()), "access-1");
+    }
+    assert_eq!(refresher.calls.load(Ordering::SeqCst), 1);
+    // A waiter may take the claim after the refresh and find fresh tokens: every take is
+    // released, and the refresher ran once.
+    let taken = claim.taken.load(Ordering::SeqCst);
+    assert!(taken >= 1);
+    assert_eq!(claim.released.load(Ordering::SeqCst), taken);
+    // No lock file was needed: the claim coordinated.
+    assert!(!dir.exists());
+}
+
+#[tokio::test]
+async fn the_fast_path_leaves_a_due_oauth_credential_to_get_when_a_refresher_is_given() {
+    let files = Memory::new("claude-code", SourceGroup::Files);
+    files.insert("expiring", "access-old", Some(now_ms() + 1_000));
+    files.insert("lasting", "access-ok", Some(now_ms() + 3_600_000));
+    files.insert("telegram", "token", None);
+    let chain = chain_of(vec![files], ChainSettings::default());
+    for name in ["expiring", "lasting", "telegram"] {
+        assert!(
+            chain.get_cached(name, false).is_none(),
+            "nothing cached yet"
+        );
+        chain.get(name, &GetOptions::default()).await.unwrap();
+        assert!(chain.get_cached(name, false).is_some(), "{name}");
+    }
+    assert!(chain.get_cached("expiring", true).is_none());
+    assert!(chain.get_cached("lasting", true).is_some());
+    assert!(chain.get_cached("telegram", true).is_some());
+    let expiring = chain.get_cached("expiring", false).unwrap();
+    assert!(chain.should_refresh(&expiring.credential));
+    // The rule is the kind and the margin: a token credential never refreshes.
+    let mut token = expiring.credential.clone();
+    token.kind = CredentialKind::Token;
+    assert!(!chain.should_refresh(&token));
+    token.kind = CredentialKind::OAuth;
+    token.expires_at = None;
+    assert!(!chain.should_refresh(&token));
+}
+
+fn oauth_credential() -> Credential {
+    let memory = Memory::new("claude-code", SourceGroup::Files);
+    memory.insert("anthropic", "sk-ant-oat01-FAKE-access", Some(1));
+    let credential = memory.items.lock().unwrap()["anthropic"].clone();
+    credential
+}
+
+#[test]
+fn refresh_answers_become_tokens_with_an_expiry_in_epoch_ms() {
+    let credential = oauth_credential();
+    let answer = |at: Option<f64>, secs: Option<f64>| RefreshAnswer {
+        access_token: "sk-ant-oat01-FAKE-new".into(),
+        refresh_token: Some("sk-ant-ort01-FAKE-new".into()),
+        id_token: None,
+        expires_at_ms: at,
+        expires_in_secs: secs,
+    };
+    let tokens = answer(Some(1_900_000_000_000.0), Some(60.0))
+        .into_tokens(&credential, 5_000)
+        .unwrap();
+    assert_eq!(tokens.expires_at, Some(1_900_000_000_000), "expiresAt wins");
+    assert_eq!(tokens.access_token.expose_secret(), "sk-ant-oat01-FAKE-new");
+    assert_eq!(
+        tokens.refresh_token.unwrap().expose_secret(),
+        "sk-ant-ort01-FAKE-new"
+    );
+    let tokens = answer(None, Some(3600.0))
+        .into_tokens(&credential, 5_000)
+        .unwrap();
+    assert_eq!(
+        tokens.expires_at,
+        Some(3_605_000),
+        "expiresIn is seconds from now"
+    );
+    let tokens = answer(None, None).into_tokens(&credential, 5_000).unwrap();
+    assert_eq!(tokens.expires_at, None);
+    for (at, secs) in [
+        (Some(-1.0), None),
+        (Some(f64::NAN), None),
+        (None, Some(0.0)),
+        (None, Some(f64::INFINITY)),
+        (Some(0.0), Some(-5.0)),
+    ] {
+        let Err(err) = answer(at, secs).into_tokens(&credential, 5_000) else {
+            panic!("{at:?} {secs:?} accepted");
+        };
+        assert_eq!(err.code(), "REFRESH_FAILED", "{at:?} {secs:?}");
+        assert!(err.message.contains("expiresAt must be epoch milliseconds"));
+        assert!(err.message.contains("\"anthropic\""));
+    }
+}
+
+#[test]
+fn a_failed_callback_is_refresh_failed_without_the_tokens() {
+    let credential = oauth_credential();
+    let err = refresh_callback_failed(
+        &credential,
+        "token endpoint said no to sk-ant-oat01-FAKE-access (refresh refresh-1)",
+    );
+    assert_eq!(err.code(), "REFRESH_FAILED");
+    assert_eq!(
+        err.message,
+        "the refresh callback for credential \"anthropic\" failed: token endpoint said no to [REDACTED] (refresh [REDACTED])"
+    );
+    // Long reasons are cut after redaction, so no secret survives half-cut.
+    let long = format!("{}sk-ant-oat01-FAKE-access", "x".repeat(290));
+    let err = refresh_callback_failed(&credential, &long);
+    assert!(!err.message.contains("sk-ant"), "{}", err.message);
+    assert!(err.message.ends_with("[REDACTED]"));
+    let reason = err.message.split(": ").nth(1).unwrap();
+    assert_eq!(reason.chars().count(), 300);
+}

@@ -1,0 +1,177 @@
+//! The table: every single-file credential format this package reads, one row each. Adding a
+//! CLI that keeps its tokens in one JSON file is one more row here and its place in
+//! [`file_providers`](super::file_providers); the reader, the writer, the provider and their guarantees (type checks naming the
+//! JSON path, cas, atomic 0600 rewrites keeping every other field) come with it.
+//!
+//! | id | file | names | object | secrets | expiry | metadata | written back |
+//! |---|---|---|---|---|---|---|---|
+//! | `claude-code` | `<claude config dir>/.credentials.json` | `anthropic`, `claude-code` | `claudeAiOauth` | `accessToken`, `refreshToken` | `expiresAt` (ms) | every other field of `claudeAiOauth` | yes |
+//! | `codex` | `<codex home>/auth.json` | `codex`, `openai-codex` | `tokens` | `access_token`, `refresh_token`, `id_token` | none | `auth_mode`, `last_refresh`, `account_id` | yes, stamping `last_refresh` |
+//! | `codex` | same file | `openai` | root | `OPENAI_API_KEY` (empty = none) | none | `auth_mode`, `last_refresh` | no |
+//! | `qwen`, `minimax`, `gemini-cli` | `~/.qwen/`, `~/.minimax/`, `~/.gemini/` `oauth_creds.json` | `qwen`; `minimax`; `gemini`, `gemini-cli` | root | `access_token`, `refresh_token`, `id_token` | `expiry_date` (ms) | `token_type`, `resource_url`, `scope` | yes |
+//! | `openclaw-oauth` | `<stateDir>/credentials/oauth.json` | every root key | `<name>` | `access`, `refresh` | `expires` (ms) | `provider` = the name | yes |
+//!
+//! OpenClaw's per-agent `auth-profiles.json` holds many typed profiles across many files and is
+//! its own provider ([`auth_profiles`](super::auth_profiles)), reading each profile's fields through
+//! the same [`read_object`](super::format::read_object).
+
+use super::format::{At, Entry, Field, FileFormat, Location, Metadata, OnCreate, TimeUnit, Write};
+use crate::credential::fields::{ACCESS_TOKEN, API_KEY, ID_TOKEN, REFRESH_TOKEN};
+use crate::credential::CredentialKind;
+
+/// Claude Code's credentials: `{"claudeAiOauth": {"accessToken", "refreshToken", "expiresAt",
+/// "scopes", "subscriptionType", ...}, "mcpOAuth": {...}, ...}`. The file is
+/// `$CLAUDE_CONFIG_DIR/.credentials.json` (default `~/.claude/`); Claude Code's macOS Keychain
+/// item holds the same JSON. A file with only MCP tokens holds no `anthropic`.
+pub static CLAUDE_CODE: FileFormat = FileFormat {
+    id: "claude-code",
+    label: "Claude Code's credentials JSON",
+    location: Location::ClaudeConfigDir(".credentials.json"),
+    shared: &[],
+    entries: &[Entry {
+        names: &["anthropic", "claude-code"],
+        at: At::Key("claudeAiOauth"),
+        kind: CredentialKind::OAuth,
+        fields: &[
+            Field::secret("accessToken", ACCESS_TOKEN),
+            Field::optional_secret("refreshToken", REFRESH_TOKEN),
+            Field::expiry("expiresAt", TimeUnit::EpochMs),
+            Field::text_list("scopes", "scopes").on_create(OnCreate::Copy),
+            // `pro`, `max`, ...; null for API accounts.
+            Field::text("subscriptionType", "subscriptionType").on_create(OnCreate::Copy),
+        ],
+        metadata: Metadata::AllOtherFields,
+        write: Write::Back,
+    }],
+    write_stamp: None,
+};
+
+/// Codex CLI's `auth.json` (`$CODEX_HOME`, default `~/.codex/`): `auth_mode` (`chatgpt` or
+/// `apikey`), `OPENAI_API_KEY`, `tokens: {id_token, access_token, refresh_token, account_id}`,
+/// `last_refresh` (ISO 8601). Codex keeps no expiry. Its keychain item (service `Codex Auth`)
+/// holds the same JSON.
+pub static CODEX: FileFormat = FileFormat {
+    id: "codex",
+    label: "Codex's auth.json",
+    location: Location::CodexHome("auth.json"),
+    shared: &[
+        Field::text("auth_mode", "authMode"),
+        Field::text("last_refresh", "lastRefresh"),
+    ],
+    entries: &[
+        Entry {
+            names: &["codex", "openai-codex"],
+            at: At::Key("tokens"),
+            kind: CredentialKind::OAuth,
+            fields: &[
+                Field::optional_secret("id_token", ID_TOKEN),
+                Field::secret("access_token", ACCESS_TOKEN),
+                Field::optional_secret("refresh_token", REFRESH_TOKEN),
+                Field::text("account_id", "accountId").on_create(OnCreate::Copy),
+            ],
+            metadata: Metadata::Listed,
+            write: Write::Back,
+        },
+        Entry {
+            names: &["openai"],
+            at: At::Root,
+            kind: CredentialKind::ApiKey,
+            // Empty or null after a ChatGPT login.
+            fields: &[Field::secret_or_empty("OPENAI_API_KEY", API_KEY)],
+            metadata: Metadata::Listed,
+            write: Write::Never(
+                "Codex's OPENAI_API_KEY is not written back; only its tokens (`codex`) are",
+            ),
+        },
+    ],
+    write_stamp: Some("last_refresh"),
+};
+
+/// The fields of the `oauth_creds.json` Qwen Code, MiniMax and Gemini CLI keep: `access_token`,
+/// `refresh_token`, `token_type` (`Bearer`), `expiry_date` (epoch ms), and optionally
+/// `resource_url` (Qwen's API host), `id_token`, `scope` (Gemini CLI, space-separated).
+const OAUTH_CREDS: &[Field] = &[
+    Field::secret("access_token", ACCESS_TOKEN),
+    Field::optional_secret("refresh_token", REFRESH_TOKEN),
+    Field::optional_secret("id_token", ID_TOKEN),
+    Field::expiry("expiry_date", TimeUnit::EpochMs),
+    Field::text("token_type", "tokenType").on_create(OnCreate::CopyOr("Bearer")),
+    Field::text("resource_url", "resourceUrl").on_create(OnCreate::Copy),
+    Field::text("scope", "scope"),
+];
+
+/// Qwen Code's `~/.qwen/oauth_creds.json`: credential `qwen`.
+pub static QWEN: FileFormat = FileFormat {
+    id: "qwen",
+    label: "Qwen Code's oauth_creds.json",
+    location: Location::Home(".qwen/oauth_creds.json"),
+    shared: &[],
+    entries: &[Entry {
+        names: &["qwen"],
+        at: At::Root,
+        kind: CredentialKind::OAuth,
+        fields: OAUTH_CREDS,
+        metadata: Metadata::Listed,
+        write: Write::Back,
+    }],
+    write_stamp: None,
+};
+
+/// MiniMax's `~/.minimax/oauth_creds.json`: credential `minimax`.
+pub static MINIMAX: FileFormat = FileFormat {
+    id: "minimax",
+    label: "MiniMax's oauth_creds.json",
+    location: Location::Home(".minimax/oauth_creds.json"),
+    shared: &[],
+    entries: &[Entry {
+        names: &["minimax"],
+        at: At::Root,
+        kind: CredentialKind::OAuth,
+        fields: OAUTH_CREDS,
+        metadata: Metadata::Listed,
+        write: Write::Back,
+    }],
+    write_stamp: None,
+};
+
+/// Gemini CLI's `~/.gemini/oauth_creds.json`: credential `gemini` (alias `gemini-cli`).
+pub static GEMINI_CLI: FileFormat = FileFormat {
+    id: "gemini-cli",
+    label: "Gemini CLI's oauth_creds.json",
+    location: Location::Home(".gemini/oauth_creds.json"),
+    shared: &[],
+    entries: &[Entry {
+        names: &["gemini", "gemini-cli"],
+        at: At::Root,
+        kind: CredentialKind::OAuth,
+        fields: OAUTH_CREDS,
+        metadata: Metadata::Listed,
+        write: Write::Back,
+    }],
+    write_stamp: None,
+};
+
+/// OpenClaw's legacy `<stateDir>/credentials/oauth.json`: `{"<provider>": {"access", "refresh",
+/// "expires"}}`, one OAuth credential per provider, named after it. An entry added by a
+/// write-back goes at the end.
+pub static OPENCLAW_OAUTH: FileFormat = FileFormat {
+    id: "openclaw-oauth",
+    label: "OpenClaw's credentials/oauth.json",
+    location: Location::StateDir("credentials/oauth.json"),
+    shared: &[],
+    entries: &[Entry {
+        names: &[],
+        at: At::EveryRootKey {
+            name_as: "provider",
+        },
+        kind: CredentialKind::OAuth,
+        fields: &[
+            Field::secret("access", ACCESS_TOKEN),
+            Field::optional_secret("refresh", REFRESH_TOKEN),
+            Field::expiry("expires", TimeUnit::EpochMs),
+        ],
+        metadata: Metadata::Listed,
+        write: Write::Back,
+    }],
+    write_stamp: None,
+};

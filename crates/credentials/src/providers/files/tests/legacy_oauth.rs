@@ -1,0 +1,112 @@
+//! OpenClaw's legacy `credentials/oauth.json`.
+
+use super::support::*;
+use crate::credential::CredentialKind;
+use crate::providers::files::formats;
+use crate::providers::files::JsonFileProvider;
+use crate::providers::CredentialProvider;
+
+const OAUTH: &str = r#"{
+  "anthropic": {"access": "sk-ant-oat01-FAKE-A", "refresh": "sk-ant-ort01-FAKE-R", "expires": 4102444800000, "email": "a@example.com"},
+  "openai-codex": {"access": "eyJFAKE", "refresh": "rt_FAKE", "expires": 4102444800000}
+}"#;
+
+#[tokio::test]
+async fn reads_each_provider_and_lists_them() {
+    let home = TempHome::new("legacy-read");
+    let path = home.write(".openclaw/credentials/oauth.json", OAUTH);
+    let provider = JsonFileProvider::from_paths(&formats::OPENCLAW_OAUTH, &home.paths()).unwrap();
+    let got = provider.get("anthropic").await.unwrap().unwrap();
+    assert_eq!(got.kind, CredentialKind::OAuth);
+    assert_eq!(secret(&got, "accessToken"), "sk-ant-oat01-FAKE-A");
+    assert_eq!(secret(&got, "refreshToken"), "sk-ant-ort01-FAKE-R");
+    assert_eq!(got.expires_at, Some(4_102_444_800_000));
+    assert_eq!(got.metadata["provider"], "anthropic");
+    assert_eq!(got.source.provider, "openclaw-oauth");
+    assert_eq!(got.source.location, format!("{}#anthropic", path.display()));
+    assert!(provider.get("openai-codex").await.unwrap().is_some());
+    assert!(provider.get("qwen").await.unwrap().is_none());
+    let listed = provider.list().await.unwrap();
+    let names: Vec<_> = listed.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["anthropic", "openai-codex"]);
+    assert!(!format!("{listed:?}").contains("FAKE-A"));
+}
+
+#[tokio::test]
+async fn write_back_touches_one_entry() {
+    let home = TempHome::new("legacy-write");
+    let path = home.write(".openclaw/credentials/oauth.json", OAUTH);
+    let provider = JsonFileProvider::new(&formats::OPENCLAW_OAUTH, &path);
+    let got = provider.get("anthropic").await.unwrap().unwrap();
+    let v = provider
+        .put(
+            &refreshed(&got, "sk-ant-oat01-NEW", "sk-ant-ort01-NEW", 7),
+            Some(&got.version),
+        )
+        .await
+        .unwrap();
+    let raw = read_value(&path);
+    assert_eq!(keys(&raw), ["anthropic", "openai-codex"]);
+    assert_eq!(
+        keys(&raw["anthropic"]),
+        ["access", "refresh", "expires", "email"]
+    );
+    assert_eq!(raw["anthropic"]["access"], "sk-ant-oat01-NEW");
+    assert_eq!(raw["anthropic"]["expires"], 7);
+    assert_eq!(raw["anthropic"]["email"], "a@example.com");
+    assert_eq!(raw["openai-codex"]["access"], "eyJFAKE");
+    assert_eq!(mode(&path), 0o600);
+    // A new provider is added at the end.
+    provider
+        .put(&oauth("qwen", "q-A", "q-R", 8), Some(&v))
+        .await
+        .unwrap();
+    assert_eq!(
+        keys(&read_value(&path)),
+        ["anthropic", "openai-codex", "qwen"]
+    );
+    let err = provider.put(&got, Some(&v)).await.unwrap_err();
+    assert_error(&err, "CAS_MISMATCH", &["oauth.json"], &["sk-ant"]);
+}
+
+#[tokio::test]
+async fn bad_entries_name_the_provider_and_field() {
+    let home = TempHome::new("legacy-bad");
+    let provider = JsonFileProvider::from_paths(&formats::OPENCLAW_OAUTH, &home.paths()).unwrap();
+    let cases: &[(&str, &str)] = &[
+        (
+            r#"{"anthropic":{"access":"SEKRIT","expires":"soon"}}"#,
+            "`anthropic.expires`: expected epoch milliseconds (a number), got a string",
+        ),
+        (
+            r#"{"anthropic":{"refresh":"SEKRIT"}}"#,
+            "`anthropic.access`: missing",
+        ),
+        (
+            r#"{"anthropic":"SEKRIT"}"#,
+            "`anthropic`: expected an object, got a string",
+        ),
+    ];
+    for (text, needle) in cases {
+        let path = home.write(".openclaw/credentials/oauth.json", text);
+        let err = provider.get("anthropic").await.unwrap_err();
+        assert_error(
+            &err,
+            "INVALID_SOURCE",
+            &[needle, &path.display().to_string()],
+            &["SEKRIT"],
+        );
+        assert_error(
+            &provider.list().await.unwrap_err(),
+            "INVALID_SOURCE",
+            &[needle],
+            &["SEKRIT"],
+        );
+        let err = provider
+            .put(&oauth("anthropic", "NEWVAL", "r", 1), None)
+            .await
+            .unwrap_err();
+        assert_error(&err, "INVALID_SOURCE", &[], &["SEKRIT", "NEWVAL"]);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), *text);
+    }
+}

@@ -8,7 +8,7 @@ use secrecy::SecretString;
 
 use vault_client::auth::{Login, SecretInput};
 use vault_client::engines::kv2::MetadataSettings;
-use vault_client::tls::{Source, TlsSettings};
+use vault_client::tls::{FileInput, ServerNameInput, TlsSettings};
 use vault_client::ClientOptions;
 use vault_client::VaultError;
 
@@ -88,7 +88,7 @@ fn secret_input(value: Option<String>, file: Option<String>, name: &str) -> Opti
             value: SecretString::from(v),
             from: format!("option `auth.{name}`"),
         }),
-        (None, Some(f)) => Some(SecretInput::File(Source::new(
+        (None, Some(f)) => Some(SecretInput::File(FileInput::new(
             f,
             format!("option `auth.{name}File`"),
         ))),
@@ -108,7 +108,7 @@ impl TryFrom<AuthOptions> for Login {
         };
         let mount = a.mount.clone().unwrap_or_else(|| a.method.clone());
         Ok(match a.method.as_str() {
-            "token_file" => Login::TokenFile(Source::new(
+            "token_file" => Login::TokenFile(FileInput::new(
                 a.token_file.clone().ok_or_else(|| missing("tokenFile"))?,
                 "option `auth.tokenFile`",
             )),
@@ -125,12 +125,12 @@ impl TryFrom<AuthOptions> for Login {
             "jwt" => Login::Jwt {
                 mount,
                 role: a.role.clone().ok_or_else(|| missing("role"))?,
-                jwt: Source::new(a.jwt_file.clone().ok_or_else(|| missing("jwtFile"))?, "option `auth.jwtFile`"),
+                jwt: FileInput::new(a.jwt_file.clone().ok_or_else(|| missing("jwtFile"))?, "option `auth.jwtFile`"),
             },
             "kubernetes" => Login::Kubernetes {
                 mount,
                 role: a.role.clone().ok_or_else(|| missing("role"))?,
-                jwt: Source::new(
+                jwt: FileInput::new(
                     a.jwt_file.clone().unwrap_or_else(|| vault_client::auth::KUBERNETES_JWT_PATH.to_string()),
                     "option `auth.jwtFile`",
                 ),
@@ -165,7 +165,7 @@ pub struct TlsOptions {
 impl From<TlsOptions> for TlsSettings {
     fn from(o: TlsOptions) -> Self {
         let file = |p: Option<String>, name: &str| {
-            p.map(|p| Source::new(p, format!("option `tls.{name}`")))
+            p.map(|p| FileInput::new(p, format!("option `tls.{name}`")))
         };
         TlsSettings {
             ca_cert: file(o.ca_cert, "caCert"),
@@ -173,7 +173,9 @@ impl From<TlsOptions> for TlsSettings {
             extra_ca: None,
             client_cert: file(o.client_cert, "clientCert"),
             client_key: file(o.client_key, "clientKey"),
-            server_name: o.server_name,
+            server_name: o
+                .server_name
+                .map(|n| ServerNameInput::new(n, "option `tls.serverName`")),
             skip_verify: o.skip_verify.unwrap_or(false),
         }
     }

@@ -10,7 +10,7 @@ use url::Url;
 use crate::auth::Login;
 use crate::error::{Result, VaultError};
 use crate::path::ApiPath;
-use crate::tls::{parse_bool, Source, TlsSettings};
+use crate::tls::{parse_bool, FileInput, ServerNameInput, TlsSettings};
 
 /// The KV engine version of the mount: fixed by the user, or detected once per mount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,14 +244,15 @@ impl ClientConfig {
                 }
             };
         }
-        let file = |var: &str| get(var).map(|p| Source::new(p, var));
+        let file = |var: &str| get(var).map(|p| FileInput::new(p, var));
         config.tls = TlsSettings {
             ca_cert: file("VAULT_CACERT"),
             ca_path: file("VAULT_CAPATH"),
             extra_ca: file("NODE_EXTRA_CA_CERTS"),
             client_cert: file("VAULT_CLIENT_CERT"),
             client_key: file("VAULT_CLIENT_KEY"),
-            server_name: get("VAULT_TLS_SERVER_NAME"),
+            server_name: get("VAULT_TLS_SERVER_NAME")
+                .map(|n| ServerNameInput::new(n, "VAULT_TLS_SERVER_NAME")),
             skip_verify: match get("VAULT_SKIP_VERIFY") {
                 Some(v) => parse_bool(&v, "VAULT_SKIP_VERIFY")?,
                 None => false,

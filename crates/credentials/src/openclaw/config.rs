@@ -22,7 +22,7 @@ use crate::local_file::{self, LocalFile};
 use vault_client::auth::{Login, SecretInput};
 use vault_client::config::{ClientConfig, ClientOptions, KvVersion};
 use vault_client::secret::json_kind;
-use vault_client::tls::{Source, TlsSettings};
+use vault_client::tls::{FileInput, ServerNameInput, TlsSettings};
 
 /// A variable lookup shared across threads (the process env, or a map a test passes). Owned,
 /// because [`EffectiveEnv`] keeps it for the env provider. Same type as `credentials::EnvLookup`.
@@ -284,7 +284,7 @@ impl LoadedConfig {
                     "caCert": v.tls.ca_cert.as_ref().map(|s| s.path.display().to_string()),
                     "caPath": v.tls.ca_path.as_ref().map(|s| s.path.display().to_string()),
                     "clientCert": v.tls.client_cert.is_some(),
-                    "serverName": v.tls.server_name,
+                    "serverName": v.tls.server_name.as_ref().map(|s| &s.name),
                     "skipVerify": v.tls.skip_verify,
                 },
             })
@@ -379,13 +379,17 @@ impl Origin {
         }
     }
 
-    /// How a file option is named in later TLS / auth errors.
-    fn source(&self, rest: &str, path: &str) -> Source {
-        let from = match &self.file {
+    /// How an option is named in errors raised later, away from the file (TLS, auth).
+    fn name(&self, rest: &str) -> String {
+        match &self.file {
             Some(f) => format!("{} in {}", self.path(rest), f.display()),
             None => self.path(rest),
-        };
-        Source::new(path, from)
+        }
+    }
+
+    /// A file option, named for later TLS / auth errors.
+    fn source(&self, rest: &str, path: &str) -> FileInput {
+        FileInput::new(path, self.name(rest))
     }
 }
 
@@ -399,8 +403,8 @@ struct AuthSection {
     secret_id: Option<SecretInput>,
     username: Option<String>,
     password: Option<SecretInput>,
-    jwt_file: Option<Source>,
-    token_file: Option<Source>,
+    jwt_file: Option<FileInput>,
+    token_file: Option<FileInput>,
     name: Option<String>,
 }
 
@@ -415,7 +419,7 @@ struct Section {
     refresh_ahead: Option<Duration>,
     addr: Option<String>,
     token: Option<SecretString>,
-    token_file: Option<Source>,
+    token_file: Option<FileInput>,
     namespace: Option<String>,
     mount: Option<String>,
     kv_version: Option<Option<KvVersion>>,
@@ -592,7 +596,7 @@ impl Parser<'_> {
         }
     }
 
-    fn file(&self, object: &Map<String, Value>, at: &str, key: &str) -> Result<Option<Source>> {
+    fn file(&self, object: &Map<String, Value>, at: &str, key: &str) -> Result<Option<FileInput>> {
         Ok(self
             .string(object, at, key)?
             .map(|p| self.origin.source(&join(at, key), &p)))
@@ -782,7 +786,9 @@ impl Parser<'_> {
                 extra_ca: None,
                 client_cert: self.file(t, at, "clientCert")?,
                 client_key: self.file(t, at, "clientKey")?,
-                server_name: self.string(t, at, "serverName")?,
+                server_name: self
+                    .string(t, at, "serverName")?
+                    .map(|n| ServerNameInput::new(n, self.origin.name(&join(at, "serverName")))),
                 skip_verify: match t.get("skipVerify") {
                     None | Some(Value::Null) => false,
                     Some(Value::Bool(b)) => *b,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, VaultError};
 use crate::path::ApiPath;
-use crate::tls::Source;
+use crate::tls::FileInput;
 
 /// Kubernetes' service-account token, as OpenClaw's resolver defaults to.
 pub const KUBERNETES_JWT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
@@ -19,7 +19,7 @@ pub const KUBERNETES_JWT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceacc
 #[derive(Debug, Clone)]
 pub enum SecretInput {
     Value { value: SecretString, from: String },
-    File(Source),
+    File(FileInput),
 }
 
 impl PartialEq for SecretInput {
@@ -49,7 +49,7 @@ impl SecretInput {
     }
 }
 
-fn read_secret_file(source: &Source) -> Result<SecretString> {
+fn read_secret_file(source: &FileInput) -> Result<SecretString> {
     let text = std::fs::read_to_string(&source.path)
         .map_err(|e| source.problem(format!("cannot be read: {e}")))?;
     let text = SecretString::from(text);
@@ -64,7 +64,7 @@ fn read_secret_file(source: &Source) -> Result<SecretString> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Login {
     /// A file holding the token (Vault Agent's sink); re-read when it changes.
-    TokenFile(Source),
+    TokenFile(FileInput),
     AppRole {
         mount: String,
         role_id: SecretInput,
@@ -79,13 +79,13 @@ pub enum Login {
     Jwt {
         mount: String,
         role: String,
-        jwt: Source,
+        jwt: FileInput,
     },
     /// Kubernetes auth with the service-account token file.
     Kubernetes {
         mount: String,
         role: String,
-        jwt: Source,
+        jwt: FileInput,
     },
     /// TLS certificate auth: the client certificate of the TLS settings is the credential.
     Cert { mount: String, name: Option<String> },
@@ -271,7 +271,7 @@ pub fn stamp(path: &PathBuf) -> Option<FileStamp> {
 }
 
 /// Reads a token file (trimmed, non-empty).
-pub fn read_token_file(source: &Source) -> Result<SecretString> {
+pub fn read_token_file(source: &FileInput) -> Result<SecretString> {
     read_secret_file(source)
 }
 
@@ -283,7 +283,9 @@ pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<Login>> {
         None | Some("") => {
             // OpenClaw's resolver: a token file is used when VAULT_TOKEN is not set.
             return Ok(match (get("VAULT_TOKEN"), get("VAULT_TOKEN_FILE")) {
-                (None, Some(file)) => Some(Login::TokenFile(Source::new(file, "VAULT_TOKEN_FILE"))),
+                (None, Some(file)) => {
+                    Some(Login::TokenFile(FileInput::new(file, "VAULT_TOKEN_FILE")))
+                }
                 _ => None,
             });
         }
@@ -297,7 +299,7 @@ pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<Login>> {
                 value: SecretString::from(v),
                 from: value_var.to_string(),
             }),
-            (None, Some(f)) => Some(SecretInput::File(Source::new(f, file_var))),
+            (None, Some(f)) => Some(SecretInput::File(FileInput::new(f, file_var))),
             (None, None) => None,
         }
     };
@@ -317,7 +319,7 @@ pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<Login>> {
     };
     let login = match method.as_str() {
         "token" => return Ok(None),
-        "token_file" => Login::TokenFile(Source::new(
+        "token_file" => Login::TokenFile(FileInput::new(
             get("VAULT_TOKEN_FILE").ok_or_else(|| {
                 VaultError::invalid_config("OPENCLAW_VAULT_AUTH_METHOD=token_file needs VAULT_TOKEN_FILE")
             })?,
@@ -346,7 +348,7 @@ pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<Login>> {
         "jwt" => Login::Jwt {
             mount: mount("jwt"),
             role: role()?,
-            jwt: Source::new(
+            jwt: FileInput::new(
                 get("OPENCLAW_VAULT_JWT_FILE").ok_or_else(|| {
                     VaultError::invalid_config("OPENCLAW_VAULT_AUTH_METHOD=jwt needs OPENCLAW_VAULT_JWT_FILE")
                 })?,
@@ -356,7 +358,7 @@ pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<Login>> {
         "kubernetes" => Login::Kubernetes {
             mount: mount("kubernetes"),
             role: role()?,
-            jwt: Source::new(
+            jwt: FileInput::new(
                 get("OPENCLAW_VAULT_JWT_FILE").unwrap_or_else(|| KUBERNETES_JWT_PATH.to_string()),
                 "OPENCLAW_VAULT_JWT_FILE",
             ),
@@ -448,7 +450,10 @@ mod tests {
         std::fs::write(dir.join("empty"), "  \n").unwrap();
         let empty = Login::AppRole {
             mount: "approle".into(),
-            role_id: SecretInput::File(Source::new(dir.join("empty"), "option `auth.roleIdFile`")),
+            role_id: SecretInput::File(FileInput::new(
+                dir.join("empty"),
+                "option `auth.roleIdFile`",
+            )),
             secret_id: None,
         };
         let err = empty.validate().unwrap_err();
@@ -473,7 +478,7 @@ mod tests {
         let jwt = Login::Jwt {
             mount: "jwt".into(),
             role: "r".into(),
-            jwt: Source::new("/nonexistent/jwt", "OPENCLAW_VAULT_JWT_FILE"),
+            jwt: FileInput::new("/nonexistent/jwt", "OPENCLAW_VAULT_JWT_FILE"),
         };
         assert!(jwt
             .validate()

@@ -36,9 +36,9 @@ pub struct TokenEvent {
     pub error: Option<String>,
 }
 
-impl From<&vault_client::session::renewal::TokenEvent> for TokenEvent {
-    fn from(e: &vault_client::session::renewal::TokenEvent) -> Self {
-        use vault_client::session::renewal::TokenEventKind::*;
+impl From<&vault_client::session::TokenEvent> for TokenEvent {
+    fn from(e: &vault_client::session::TokenEvent) -> Self {
+        use vault_client::session::TokenEventKind::*;
         let kind = match e.kind {
             Renewed => "renewed",
             Reauthenticated => "reauthenticated",
@@ -434,7 +434,7 @@ impl VaultClient {
     #[napi(ts_args_type = "callback: (event: TokenEvent) => void")]
     pub fn on_token_event(&self, callback: TokenEventCallback) {
         self.inner.on_token_event(std::sync::Arc::new(
-            move |event: &vault_client::session::renewal::TokenEvent| {
+            move |event: &vault_client::session::TokenEvent| {
                 callback.call(
                     TokenEvent::from(event),
                     ThreadsafeFunctionCallMode::NonBlocking,

@@ -2,13 +2,14 @@
 //! method is a [`Login`] the transport performs before the first request and again when Vault says
 //! the token is invalid. Secrets from files are read when needed, so a rotated file is picked up.
 
-use std::path::PathBuf;
-use std::time::SystemTime;
+use std::path::Path;
 
+use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, VaultError};
+use crate::http::{HttpClient, RequestBody};
 use crate::path::ApiPath;
 use crate::tls::FileInput;
 
@@ -91,9 +92,9 @@ pub enum Login {
     Cert { mount: String, name: Option<String> },
 }
 
-/// What a login returned; the lease fields feed renewal.
+/// What a login returned; the TTL fields feed renewal.
 #[derive(Debug)]
-pub struct LoginToken {
+pub struct IssuedToken {
     pub token: SecretString,
     pub lease_duration: u64,
     pub renewable: bool,
@@ -114,12 +115,12 @@ pub(crate) struct LoginAnswer {
 }
 
 impl LoginAnswer {
-    pub(crate) fn into_token(self, path: &str) -> Result<LoginToken> {
+    pub(crate) fn into_token(self, path: &str) -> Result<IssuedToken> {
         let auth = self.auth.ok_or_else(|| {
             VaultError::bad_response(format!("Vault's answer to {path} has no auth block"))
                 .with_path(path)
         })?;
-        Ok(LoginToken {
+        Ok(IssuedToken {
             token: auth.client_token,
             lease_duration: auth.lease_duration,
             renewable: auth.renewable,
@@ -255,24 +256,44 @@ fn check_mount(mount: &str) -> Result<()> {
         .map_err(|e| VaultError::invalid_config(format!("auth mount: {}", e.message)))
 }
 
-/// A token file's identity, to notice when Vault Agent rewrites it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileStamp {
-    modified: Option<SystemTime>,
-    len: u64,
-}
+impl Login {
+    /// The file the session re-reads when it changes (a token file), if any.
+    pub fn watched_file(&self) -> Option<&Path> {
+        match self {
+            Login::TokenFile(source) => Some(&source.path),
+            _ => None,
+        }
+    }
 
-pub fn stamp(path: &PathBuf) -> Option<FileStamp> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some(FileStamp {
-        modified: meta.modified().ok(),
-        len: meta.len(),
-    })
-}
-
-/// Reads a token file (trimmed, non-empty).
-pub fn read_token_file(source: &FileInput) -> Result<SecretString> {
-    read_secret_file(source)
+    /// Logs in: reads the token file, or sends the login request (without a token).
+    pub async fn login(&self, http: &HttpClient) -> Result<IssuedToken> {
+        if let Login::TokenFile(source) = self {
+            return Ok(IssuedToken {
+                token: read_secret_file(source)?,
+                lease_duration: 0,
+                renewable: false,
+            });
+        }
+        let Some((api_path, body)) = self.request()? else {
+            return Err(VaultError::invalid_config("login method sends no request"));
+        };
+        let body = RequestBody::json(body.expose_secret())?;
+        let request = http.request(Method::POST, &api_path, &[], Some(body))?;
+        let resp = http.send(&request, None).await?;
+        let resp = resp.success().map_err(|mut e| {
+            e.message = format!("{} login failed: {}", self.name(), e.message);
+            e
+        })?;
+        let answer: LoginAnswer = resp.json()?;
+        let issued = answer.into_token(&resp.path)?;
+        tracing::debug!(
+            method = self.name(),
+            lease_duration = issued.lease_duration,
+            renewable = issued.renewable,
+            "logged in to Vault"
+        );
+        Ok(issued)
+    }
 }
 
 /// The auth settings from OpenClaw's variables (compatible with its bundled resolver) plus

@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::error::{ErrorCode, Result, VaultError};
-use crate::http::{RequestBody, Transport};
+use crate::http::RequestBody;
 use crate::path::ApiPath;
 use crate::secret::SecretData;
+use crate::session::Session;
 
 /// Metadata of one version, as Vault gives it (`data.metadata` of a read, `data` of a write).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,7 +121,7 @@ fn versions_body(versions: &[u64], what: &str) -> Result<RequestBody> {
 
 /// `GET data/:path[?version=N]`. `None` when the key or version does not exist.
 pub async fn read(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
     version: Option<u64>,
@@ -129,7 +130,7 @@ pub async fn read(
         Some(v) => vec![("version", check_version(v, "version")?.to_string())],
         None => Vec::new(),
     };
-    let resp = t
+    let resp = session
         .send(Method::GET, &endpoint(mount, "data", path), &query, None)
         .await?;
     if resp.status == StatusCode::NOT_FOUND {
@@ -204,13 +205,13 @@ fn version_metadata(resp: crate::http::RawResponse) -> Result<VersionMetadata> {
 
 /// `POST data/:path` with optional check-and-set. `cas: Some(0)` creates only if absent.
 pub async fn write(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
     data: &SecretData,
     cas: Option<u64>,
 ) -> Result<VersionMetadata> {
-    let resp = t
+    let resp = session
         .send(
             Method::POST,
             &endpoint(mount, "data", path),
@@ -224,14 +225,14 @@ pub async fn write(
 /// `PATCH data/:path`: an RFC 7386 merge patch of the current version. When the server or a proxy
 /// does not allow PATCH (405), falls back to read, merge and write with cas, as the Vault CLI does.
 pub async fn patch(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
     data: &SecretData,
     cas: Option<u64>,
 ) -> Result<VersionMetadata> {
     let body = data_body(data, cas)?.merge_patch();
-    let resp = t
+    let resp = session
         .send(
             Method::PATCH,
             &endpoint(mount, "data", path),
@@ -240,7 +241,7 @@ pub async fn patch(
         )
         .await?;
     if resp.status == StatusCode::METHOD_NOT_ALLOWED {
-        return patch_by_rewrite(t, mount, path, data, cas).await;
+        return patch_by_rewrite(session, mount, path, data, cas).await;
     }
     if resp.status == StatusCode::NOT_FOUND {
         let p = resp.path.clone();
@@ -254,13 +255,13 @@ pub async fn patch(
 }
 
 async fn patch_by_rewrite(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
     patch: &SecretData,
     cas: Option<u64>,
 ) -> Result<VersionMetadata> {
-    let current = read(t, mount, path, None).await?;
+    let current = read(session, mount, path, None).await?;
     let (current_data, metadata) = match current {
         Some(KvSecret { data: Some(d), metadata: Some(m), .. }) => (d, m),
         _ => {
@@ -287,7 +288,7 @@ async fn patch_by_rewrite(
     let mut merged = current_data.clone();
     // SAFETY of the secret: `merged` is a SecretData and wipes itself on drop.
     merge_into(&mut merged, patch);
-    write(t, mount, path, &merged, Some(metadata.version)).await
+    write(session, mount, path, &merged, Some(metadata.version)).await
 }
 
 fn merge_into(target: &mut SecretData, patch: &SecretData) {
@@ -299,21 +300,21 @@ fn merge_into(target: &mut SecretData, patch: &SecretData) {
 }
 
 /// `LIST metadata/:path`: the keys under a folder (sub-folders end in `/`), `[]` when none.
-pub async fn list(t: &Transport, mount: &str, path: &ApiPath) -> Result<Vec<String>> {
+pub async fn list(session: &Session, mount: &str, path: &ApiPath) -> Result<Vec<String>> {
     let mut api = endpoint(mount, "metadata", path);
     api.push('/');
-    list_keys(t, &api).await
+    list_keys(session, &api).await
 }
 
 /// Lists with the `LIST` verb; both of Vault's answers for "nothing" (404 and `data: {}`) are `[]`.
-pub async fn list_keys(t: &Transport, api_path: &str) -> Result<Vec<String>> {
+pub async fn list_keys(session: &Session, api_path: &str) -> Result<Vec<String>> {
     #[derive(Deserialize)]
     struct Keys {
         #[serde(default)]
         keys: Vec<String>,
     }
     let list = Method::from_bytes(b"LIST").expect("LIST is a valid method token");
-    let resp = t.send(list, api_path, &[], None).await?;
+    let resp = session.send(list, api_path, &[], None).await?;
     if resp.status == StatusCode::NOT_FOUND {
         return Ok(Vec::new());
     }
@@ -326,8 +327,9 @@ pub async fn list_keys(t: &Transport, api_path: &str) -> Result<Vec<String>> {
 }
 
 /// `DELETE data/:path`: soft-deletes the latest version. Missing keys are not an error.
-pub async fn delete_latest(t: &Transport, mount: &str, path: &ApiPath) -> Result<()> {
-    t.send(Method::DELETE, &endpoint(mount, "data", path), &[], None)
+pub async fn delete_latest(session: &Session, mount: &str, path: &ApiPath) -> Result<()> {
+    session
+        .send(Method::DELETE, &endpoint(mount, "data", path), &[], None)
         .await?
         .success()?;
     Ok(())
@@ -335,58 +337,71 @@ pub async fn delete_latest(t: &Transport, mount: &str, path: &ApiPath) -> Result
 
 /// `POST delete/:path`: soft-deletes the given versions.
 pub async fn delete_versions(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
     versions: &[u64],
 ) -> Result<()> {
     let body = versions_body(versions, "deleteVersions")?;
-    t.send(
-        Method::POST,
-        &endpoint(mount, "delete", path),
-        &[],
-        Some(body),
-    )
-    .await?
-    .success()?;
+    session
+        .send(
+            Method::POST,
+            &endpoint(mount, "delete", path),
+            &[],
+            Some(body),
+        )
+        .await?
+        .success()?;
     Ok(())
 }
 
 /// `POST undelete/:path`: restores soft-deleted versions.
-pub async fn undelete(t: &Transport, mount: &str, path: &ApiPath, versions: &[u64]) -> Result<()> {
+pub async fn undelete(
+    session: &Session,
+    mount: &str,
+    path: &ApiPath,
+    versions: &[u64],
+) -> Result<()> {
     let body = versions_body(versions, "undelete")?;
-    t.send(
-        Method::POST,
-        &endpoint(mount, "undelete", path),
-        &[],
-        Some(body),
-    )
-    .await?
-    .success()?;
+    session
+        .send(
+            Method::POST,
+            &endpoint(mount, "undelete", path),
+            &[],
+            Some(body),
+        )
+        .await?
+        .success()?;
     Ok(())
 }
 
 /// `POST destroy/:path`: removes the data of the given versions for good.
-pub async fn destroy(t: &Transport, mount: &str, path: &ApiPath, versions: &[u64]) -> Result<()> {
+pub async fn destroy(
+    session: &Session,
+    mount: &str,
+    path: &ApiPath,
+    versions: &[u64],
+) -> Result<()> {
     let body = versions_body(versions, "destroy")?;
-    t.send(
-        Method::POST,
-        &endpoint(mount, "destroy", path),
-        &[],
-        Some(body),
-    )
-    .await?
-    .success()?;
+    session
+        .send(
+            Method::POST,
+            &endpoint(mount, "destroy", path),
+            &[],
+            Some(body),
+        )
+        .await?
+        .success()?;
     Ok(())
 }
 
 /// `GET metadata/:path`, `None` when the key does not exist.
 pub async fn read_metadata(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
 ) -> Result<Option<KeyMetadata>> {
-    let resp = t
+    let resp = session
         .send(Method::GET, &endpoint(mount, "metadata", path), &[], None)
         .await?;
     if resp.status == StatusCode::NOT_FOUND {
@@ -398,59 +413,62 @@ pub async fn read_metadata(
 
 /// `POST metadata/:path`: sets the given fields; creates the metadata when absent.
 pub async fn write_metadata(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
     settings: &MetadataSettings,
 ) -> Result<()> {
     let body = RequestBody::json(settings)?;
-    t.send(
-        Method::POST,
-        &endpoint(mount, "metadata", path),
-        &[],
-        Some(body),
-    )
-    .await?
-    .success()?;
+    session
+        .send(
+            Method::POST,
+            &endpoint(mount, "metadata", path),
+            &[],
+            Some(body),
+        )
+        .await?
+        .success()?;
     Ok(())
 }
 
 /// `PATCH metadata/:path`: a merge patch of the fields; the key must exist.
 pub async fn patch_metadata(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
     settings: &MetadataSettings,
 ) -> Result<()> {
     let body = RequestBody::json(settings)?.merge_patch();
-    t.send(
-        Method::PATCH,
-        &endpoint(mount, "metadata", path),
-        &[],
-        Some(body),
-    )
-    .await?
-    .success()?;
+    session
+        .send(
+            Method::PATCH,
+            &endpoint(mount, "metadata", path),
+            &[],
+            Some(body),
+        )
+        .await?
+        .success()?;
     Ok(())
 }
 
 /// `DELETE metadata/:path`: deletes the key and every version. Missing keys are not an error.
-pub async fn delete_metadata(t: &Transport, mount: &str, path: &ApiPath) -> Result<()> {
-    t.send(
-        Method::DELETE,
-        &endpoint(mount, "metadata", path),
-        &[],
-        None,
-    )
-    .await?
-    .success()?;
+pub async fn delete_metadata(session: &Session, mount: &str, path: &ApiPath) -> Result<()> {
+    session
+        .send(
+            Method::DELETE,
+            &endpoint(mount, "metadata", path),
+            &[],
+            None,
+        )
+        .await?
+        .success()?;
     Ok(())
 }
 
 /// `GET subkeys/:path`: the structure without values. `None` when the key does not exist;
 /// `subkeys: None` when the version is deleted or destroyed.
 pub async fn subkeys(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
     version: Option<u64>,
@@ -463,7 +481,7 @@ pub async fn subkeys(
     if let Some(d) = depth {
         query.push(("depth", d.to_string()));
     }
-    let resp = t
+    let resp = session
         .send(Method::GET, &endpoint(mount, "subkeys", path), &query, None)
         .await?;
     if resp.status == StatusCode::NOT_FOUND {

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::config::KvVersion;
 use crate::error::{ErrorCode, Result, VaultError};
-use crate::http::Transport;
+use crate::session::Session;
 
 /// `GET sys/health`. Vault answers every status with this body, so it is parsed leniently and
 /// the status is kept: 200 active, 429 standby, 472/473 DR or performance secondary, 501 not
@@ -48,8 +48,8 @@ impl Health {
 /// The statuses `sys/health` uses to describe a node rather than to refuse the request.
 const HEALTH_STATUSES: [u16; 8] = [200, 429, 472, 473, 474, 501, 503, 530];
 
-pub async fn health(t: &Transport) -> Result<Health> {
-    let resp = t.send(Method::GET, "sys/health", &[], None).await?;
+pub async fn health(session: &Session) -> Result<Health> {
+    let resp = session.send(Method::GET, "sys/health", &[], None).await?;
     let status = resp.status.as_u16();
     if !HEALTH_STATUSES.contains(&status) || resp.is_empty() {
         return Err(resp.into_error());
@@ -90,8 +90,8 @@ pub struct SealStatus {
     pub storage_type: Option<String>,
 }
 
-pub async fn seal_status(t: &Transport) -> Result<SealStatus> {
-    let resp = t
+pub async fn seal_status(session: &Session) -> Result<SealStatus> {
+    let resp = session
         .send(Method::GET, "sys/seal-status", &[], None)
         .await?
         .success()?;
@@ -117,9 +117,9 @@ pub struct KvMount {
 
 /// Detects the KV version of `mount`. 404 (an old Vault without the endpoint) means KV v1, as
 /// for the `vault kv` CLI.
-pub async fn kv_mount(t: &Transport, mount: &str) -> Result<KvMount> {
+pub async fn kv_mount(session: &Session, mount: &str) -> Result<KvMount> {
     let api = format!("sys/internal/ui/mounts/{mount}");
-    let resp = t.send(Method::GET, &api, &[], None).await?;
+    let resp = session.send(Method::GET, &api, &[], None).await?;
     if resp.status == StatusCode::NOT_FOUND {
         return Ok(KvMount {
             path: format!("{mount}/"),

@@ -1,12 +1,15 @@
-//! `auth/token/` endpoints for the client's own token.
+//! `auth/token/` endpoints for the session's own token: look it up and renew it. The
+//! [renewal loop](crate::session::renewal) and the [`VaultClient`](crate::VaultClient) call them.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, VaultError};
-use crate::http::Transport;
+use crate::http::RequestBody;
+use crate::session::Session;
 
 /// `GET auth/token/lookup-self`, without the `id` field: that field is the token itself, and this
 /// value is handed to callers who may log it.
@@ -47,8 +50,9 @@ pub struct TokenInfo {
     pub token_type: String,
 }
 
-pub async fn lookup_self(t: &Transport) -> Result<TokenInfo> {
-    let resp = t
+/// `GET /v1/auth/token/lookup-self`: what Vault knows of the session's token.
+pub async fn lookup_self(session: &Session) -> Result<TokenInfo> {
+    let resp = session
         .send(Method::GET, "auth/token/lookup-self", &[], None)
         .await?
         .success()?;
@@ -58,4 +62,49 @@ pub async fn lookup_self(t: &Transport) -> Result<TokenInfo> {
             VaultError::bad_response(format!("Vault's answer to {} has no token data", resp.path))
                 .with_path(resp.path.clone())
         })
+}
+
+/// What `renew-self` answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenewedToken {
+    /// The token's new TTL in seconds; shorter than asked when the max TTL capped it.
+    pub ttl_secs: u64,
+    /// Whether it can be renewed again.
+    pub renewable: bool,
+}
+
+#[derive(Deserialize)]
+struct RenewAuth {
+    #[serde(default)]
+    lease_duration: u64,
+    #[serde(default)]
+    renewable: bool,
+}
+
+#[derive(Deserialize)]
+struct RenewAnswer {
+    auth: Option<RenewAuth>,
+}
+
+/// `POST /v1/auth/token/renew-self` with `{"increment": "<seconds>s"}`: extends the session's
+/// token by `increment`, as far as its max TTL allows.
+pub async fn renew_self(session: &Session, increment: Duration) -> Result<RenewedToken> {
+    let body = RequestBody::json(
+        &serde_json::json!({ "increment": format!("{}s", increment.as_secs()) }),
+    )?;
+    let resp = session
+        .send(Method::POST, "auth/token/renew-self", &[], Some(body))
+        .await?
+        .success()?;
+    let answer: RenewAnswer = resp.json()?;
+    Ok(answer
+        .auth
+        .map(|a| RenewedToken {
+            ttl_secs: a.lease_duration,
+            renewable: a.renewable,
+        })
+        .unwrap_or(RenewedToken {
+            ttl_secs: 0,
+            renewable: false,
+        }))
 }

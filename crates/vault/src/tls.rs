@@ -1,6 +1,6 @@
 //! TLS settings (`VAULT_CACERT`, `VAULT_CAPATH`, `VAULT_CLIENT_CERT` + `VAULT_CLIENT_KEY`,
-//! `VAULT_TLS_SERVER_NAME`, `VAULT_SKIP_VERIFY`, `NODE_EXTRA_CA_CERTS`, or the `tls` option) turned
-//! into a rustls configuration. Every file is read and parsed when the client is built, so a bad
+//! `VAULT_TLS_SERVER_NAME`, `VAULT_SKIP_VERIFY`, or the same given as options) turned into a
+//! rustls configuration. Every file is read and parsed when the client is built, so a bad
 //! one is an `INVALID_CONFIG` naming its variable or option, before any request.
 
 use std::path::PathBuf;
@@ -66,7 +66,8 @@ pub struct TlsSettings {
     pub ca_cert: Option<FileInput>,
     /// A directory of PEM files of CA certificates; replaces the system roots.
     pub ca_path: Option<FileInput>,
-    /// CA certificates added to the system roots (`NODE_EXTRA_CA_CERTS`, as Node does).
+    /// CA certificates added to the system roots (as Node's `NODE_EXTRA_CA_CERTS` does); ignored
+    /// when `ca_cert` or `ca_path` replaces the roots.
     pub extra_ca: Option<FileInput>,
     /// A PEM client certificate (chain) for mutual TLS and `cert` auth; needs `client_key`.
     pub client_cert: Option<FileInput>,

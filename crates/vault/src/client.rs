@@ -142,7 +142,7 @@ impl VaultClient {
             }
             KvVersion::V1 => {
                 if version.is_some() {
-                    return Err(self.v1_refuses("read with a version"));
+                    return Err(self.v1_refuses("reading a version"));
                 }
                 let data = self
                     .run(kv1::read(&self.session, &self.config.mount, &path))
@@ -187,7 +187,7 @@ impl VaultClient {
                 .map(Some),
             KvVersion::V1 => {
                 if cas.is_some() {
-                    return Err(self.v1_refuses("cas"));
+                    return Err(self.v1_refuses("check-and-set (cas)"));
                 }
                 self.run(kv1::write(&self.session, &self.config.mount, &path, data))
                     .await
@@ -204,7 +204,7 @@ impl VaultClient {
         cas: Option<u64>,
     ) -> Result<VersionMetadata> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("patch").await?;
+        self.require_v2("patching").await?;
         self.run(kv2::patch(
             &self.session,
             &self.config.mount,
@@ -245,9 +245,10 @@ impl VaultClient {
         }
     }
 
+    /// Soft-deletes the given versions of a KV v2 secret (`POST /v1/{mount}/delete/{path}`).
     pub async fn delete_versions(&self, path: &str, versions: &[u64]) -> Result<()> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("deleteVersions").await?;
+        self.require_v2("deleting versions").await?;
         self.run(kv2::delete_versions(
             &self.session,
             &self.config.mount,
@@ -257,9 +258,10 @@ impl VaultClient {
         .await
     }
 
+    /// Restores soft-deleted versions of a KV v2 secret (`POST /v1/{mount}/undelete/{path}`).
     pub async fn undelete(&self, path: &str, versions: &[u64]) -> Result<()> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("undelete").await?;
+        self.require_v2("undeleting").await?;
         self.run(kv2::undelete(
             &self.session,
             &self.config.mount,
@@ -269,9 +271,10 @@ impl VaultClient {
         .await
     }
 
+    /// Removes the data of the given versions for good (`POST /v1/{mount}/destroy/{path}`).
     pub async fn destroy(&self, path: &str, versions: &[u64]) -> Result<()> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("destroy").await?;
+        self.require_v2("destroying").await?;
         self.run(kv2::destroy(
             &self.session,
             &self.config.mount,
@@ -281,16 +284,18 @@ impl VaultClient {
         .await
     }
 
+    /// A KV v2 key's metadata and versions; `None` when the key does not exist.
     pub async fn read_metadata(&self, path: &str) -> Result<Option<KeyMetadata>> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("readMetadata").await?;
+        self.require_v2("reading metadata").await?;
         self.run(kv2::read_metadata(&self.session, &self.config.mount, &path))
             .await
     }
 
+    /// Sets a KV v2 key's metadata fields, creating the metadata when absent.
     pub async fn write_metadata(&self, path: &str, settings: &MetadataSettings) -> Result<()> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("writeMetadata").await?;
+        self.require_v2("writing metadata").await?;
         self.run(kv2::write_metadata(
             &self.session,
             &self.config.mount,
@@ -300,9 +305,10 @@ impl VaultClient {
         .await
     }
 
+    /// Merge-patches a KV v2 key's metadata fields; the key must exist.
     pub async fn patch_metadata(&self, path: &str, settings: &MetadataSettings) -> Result<()> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("patchMetadata").await?;
+        self.require_v2("patching metadata").await?;
         self.run(kv2::patch_metadata(
             &self.session,
             &self.config.mount,
@@ -312,9 +318,10 @@ impl VaultClient {
         .await
     }
 
+    /// Deletes a KV v2 key and every version. A missing key is not an error.
     pub async fn delete_metadata(&self, path: &str) -> Result<()> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("deleteMetadata").await?;
+        self.require_v2("deleting metadata").await?;
         self.run(kv2::delete_metadata(
             &self.session,
             &self.config.mount,
@@ -323,6 +330,8 @@ impl VaultClient {
         .await
     }
 
+    /// The structure of a KV v2 secret without its values, at `version` (default the newest)
+    /// down to `depth` (0: no limit). `None` when the key does not exist.
     pub async fn subkeys(
         &self,
         path: &str,
@@ -330,7 +339,7 @@ impl VaultClient {
         depth: Option<u64>,
     ) -> Result<Option<Subkeys>> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("subkeys").await?;
+        self.require_v2("reading subkeys").await?;
         self.run(kv2::subkeys(
             &self.session,
             &self.config.mount,
@@ -341,6 +350,7 @@ impl VaultClient {
         .await
     }
 
+    /// The node's health (`GET /v1/sys/health`); every node state is an answer, not an error.
     pub async fn health(&self) -> Result<Health> {
         self.run(sys::health(&self.session)).await
     }
@@ -350,6 +360,7 @@ impl VaultClient {
         self.health().await.map(|h| h.is_healthy()).unwrap_or(false)
     }
 
+    /// The seal's state (`GET /v1/sys/seal-status`).
     pub async fn seal_status(&self) -> Result<SealStatus> {
         self.run(sys::seal_status(&self.session)).await
     }

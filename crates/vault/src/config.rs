@@ -1,5 +1,7 @@
-//! Client configuration: explicit options, or the environment the reference Vault CLI reads.
-//! Everything is validated here, before any request, and errors name the option or variable.
+//! Client configuration: explicit options, or the environment the reference Vault CLI reads
+//! (only the generic `VAULT_*` variables and the standard proxy ones; an application layers its
+//! own on top). Everything is validated here, before any request, and errors name the option or
+//! variable the way the caller's user wrote it ([`FieldNames`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,11 +17,14 @@ use crate::tls::{parse_bool, FileInput, ServerNameInput, TlsSettings};
 /// The KV engine version of the mount: fixed by the user, or detected once per mount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KvVersion {
+    /// KV v1: unversioned.
     V1,
+    /// KV v2: versioned, with metadata and check-and-set.
     V2,
 }
 
 impl KvVersion {
+    /// 1 or 2.
     pub fn number(self) -> u32 {
         match self {
             KvVersion::V1 => 1,
@@ -37,22 +42,31 @@ pub const DEFAULT_MOUNT: &str = "secret";
 /// The reference client's default address.
 pub const DEFAULT_ADDR: &str = "https://127.0.0.1:8200";
 
-/// Everything a [`crate::VaultClient`] needs. Build it with [`ClientConfig::new`] and the
-/// `with_*` setters, or [`ClientConfig::from_env`].
+/// Everything a [`crate::VaultClient`] needs. Build it with [`ClientConfig::new`] and set the
+/// fields, or with [`ClientConfig::from_options`] or [`ClientConfig::from_env`], which check every
+/// value. `Debug` shows the token as `[REDACTED]`.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
+    /// Vault's address, `http` or `https`, without credentials, query or fragment.
     pub addr: Url,
+    /// A fixed token; with a `login`, used until Vault says it is invalid.
     pub token: Option<SecretString>,
+    /// Enterprise namespace, sent as `X-Vault-Namespace`.
     pub namespace: Option<String>,
+    /// The KV mount paths are relative to (default `secret`).
     pub mount: String,
     /// `None`: detect through `sys/internal/ui/mounts` once per mount.
     pub kv_version: Option<KvVersion>,
+    /// Per request, reading the body included (default 60 s).
     pub timeout: Duration,
+    /// The largest response body accepted (default 32 MiB); more is `BAD_RESPONSE`.
     pub max_response_bytes: usize,
+    /// When and how long to retry.
     pub retry: RetryConfig,
     /// Follow a 307 to another origin (an HA active node) with the token. Off by default: the
     /// token never goes to a host the user did not name.
     pub redirect_to_other_origin: bool,
+    /// CA certificates, client certificate, server name.
     pub tls: TlsSettings,
     /// HTTP proxy for every request: `VAULT_HTTP_PROXY` (or `VAULT_PROXY_ADDR`), else the standard
     /// `HTTPS_PROXY` / `HTTP_PROXY` for the address' scheme, with `NO_PROXY` honoured.
@@ -67,6 +81,7 @@ pub struct ClientConfig {
 /// Where requests go through, and which hosts bypass it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProxySetting {
+    /// The proxy, `http` or `https`.
     pub url: Url,
     /// The variable or option it came from, for errors.
     pub from: String,
@@ -119,21 +134,35 @@ impl FieldNames for RustFieldNames {
 /// checks refuse fractions, NaN and out-of-range values.
 #[derive(Debug, Default)]
 pub struct ClientOptions {
+    /// Vault's address (required).
     pub addr: Option<String>,
+    /// A fixed token; trimmed, must not be empty or hold spaces.
     pub token: Option<SecretString>,
+    /// Enterprise namespace; `""` or `"/"` means none.
     pub namespace: Option<String>,
+    /// The KV mount.
     pub mount: Option<String>,
+    /// 1 or 2.
     pub kv_version: Option<u32>,
+    /// Request timeout, milliseconds from 1 to 3,600,000.
     pub timeout_ms: Option<f64>,
+    /// Response cap in bytes, at least 1024.
     pub max_response_bytes: Option<f64>,
+    /// Retries after the first attempt, 0 to 20.
     pub max_retries: Option<f64>,
+    /// Base of the retry backoff, milliseconds from 0 to 600,000.
     pub retry_backoff_ms: Option<f64>,
+    /// Longest single retry wait, milliseconds from 0 to 600,000.
     pub max_retry_wait_ms: Option<f64>,
+    /// See [`ClientConfig::redirect_to_other_origin`].
     pub redirect_to_other_origin: Option<bool>,
-    /// Already tied to option names by the caller (e.g. "option `tls.caCert`").
+    /// TLS settings, their files already named by the caller (e.g. "option `tls.caCert`").
     pub tls: TlsSettings,
+    /// An HTTP proxy URL.
     pub proxy: Option<String>,
+    /// A login method ([`crate::auth::login_from`] builds one).
     pub login: Option<Login>,
+    /// See [`ClientConfig::renew`].
     pub renew: Option<bool>,
 }
 

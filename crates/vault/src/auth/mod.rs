@@ -9,6 +9,22 @@
 //!
 //! Secrets given as files are read at each login, so a rotated file is picked up; every file is
 //! also read once when the client is built ([`Login::validate`]), so a bad one fails early.
+//!
+//! ```no_run
+//! use vault_client::auth::{AppRole, SecretInput};
+//! use vault_client::{ClientConfig, FileInput, Login, VaultClient};
+//!
+//! fn approle_client() -> vault_client::Result<VaultClient> {
+//!     let mut config = ClientConfig::new("https://vault.example.com:8200")?;
+//!     let file = |path: &str, from: &str| SecretInput::File(FileInput::new(path, from));
+//!     config.login = Some(Login::new(AppRole {
+//!         mount: "approle".into(),
+//!         role_id: file("/run/secrets/role-id", "the role id file"),
+//!         secret_id: Some(file("/run/secrets/secret-id", "the secret id file")),
+//!     }));
+//!     VaultClient::new(config) // reads both files now: a bad one fails here
+//! }
+//! ```
 
 mod approle;
 mod cert;

@@ -8,7 +8,7 @@ use crate::path::ApiPath;
 use crate::secret::SecretData;
 use crate::session::Session;
 
-/// `GET :mount/:path`, `None` when missing.
+/// `GET /v1/{mount}/{path}`: the secret's fields, `None` when missing.
 pub async fn read(session: &Session, mount: &str, path: &ApiPath) -> Result<Option<SecretData>> {
     let resp = session
         .send(Method::GET, &path.under(mount), &[], None)
@@ -20,7 +20,8 @@ pub async fn read(session: &Session, mount: &str, path: &ApiPath) -> Result<Opti
     Ok(resp.envelope::<SecretData>()?.and_then(|e| e.data))
 }
 
-/// `POST :mount/:path` with the fields themselves as the body (no `data` wrapper).
+/// `POST /v1/{mount}/{path}` with the fields themselves as the body (no `data` wrapper): replaces
+/// the secret.
 pub async fn write(
     session: &Session,
     mount: &str,
@@ -35,14 +36,14 @@ pub async fn write(
     Ok(())
 }
 
-/// `LIST :mount/:path/`.
+/// `LIST /v1/{mount}/{path}/`: the keys under a folder (sub-folders end in `/`), `[]` when none.
 pub async fn list(session: &Session, mount: &str, path: &ApiPath) -> Result<Vec<String>> {
     let mut api = path.under(mount);
     api.push('/');
     crate::engines::kv2::list_keys(session, &api).await
 }
 
-/// `DELETE :mount/:path`; missing is not an error.
+/// `DELETE /v1/{mount}/{path}`; a missing secret is not an error.
 pub async fn delete(session: &Session, mount: &str, path: &ApiPath) -> Result<()> {
     session
         .send(Method::DELETE, &path.under(mount), &[], None)

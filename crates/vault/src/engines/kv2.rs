@@ -1,5 +1,6 @@
 //! KV version 2: the versioned secrets engine. Paths are relative to the mount; this module inserts
-//! `data/`, `metadata/`, `delete/`, `undelete/`, `destroy/` and `subkeys/` itself.
+//! `data/`, `metadata/`, `delete/`, `undelete/`, `destroy/` and `subkeys/` itself. Every function
+//! takes the mount (`secret`) and a checked [`ApiPath`]; timestamps are Vault's RFC 3339 strings.
 
 use std::collections::BTreeMap;
 
@@ -16,20 +17,27 @@ use crate::session::Session;
 /// Metadata of one version, as Vault gives it (`data.metadata` of a read, `data` of a write).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionMetadata {
+    /// When the version was written (RFC 3339).
     pub created_time: String,
+    /// The key's custom metadata, when set.
     #[serde(default)]
     pub custom_metadata: Option<BTreeMap<String, String>>,
+    /// When it was soft-deleted (RFC 3339), or `""`.
     #[serde(default)]
     pub deletion_time: String,
+    /// Whether its data was destroyed for good.
     #[serde(default)]
     pub destroyed: bool,
+    /// The version number, from 1.
     pub version: u64,
 }
 
 /// A read: `data` is `None` when the version was soft-deleted or destroyed.
 #[derive(Debug, Clone)]
 pub struct KvSecret {
+    /// The secret's fields.
     pub data: Option<SecretData>,
+    /// The version's metadata; `None` on KV v1.
     pub metadata: Option<VersionMetadata>,
     /// Vault's `request_id` of the read, for audit lines.
     pub request_id: Option<String>,
@@ -45,29 +53,41 @@ struct ReadData {
 /// One entry of `versions` in the key metadata.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionState {
+    /// When the version was written (RFC 3339).
     pub created_time: String,
+    /// When it was soft-deleted (RFC 3339), or `""`.
     #[serde(default)]
     pub deletion_time: String,
+    /// Whether its data was destroyed for good.
     #[serde(default)]
     pub destroyed: bool,
 }
 
-/// `GET metadata/:path`.
+/// A key's metadata (`GET /v1/{mount}/metadata/{path}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyMetadata {
+    /// Whether every write of this key must carry `cas`.
     #[serde(default)]
     pub cas_required: bool,
+    /// When the key was first written (RFC 3339).
     pub created_time: String,
+    /// The newest version.
     pub current_version: u64,
+    /// How long after writing a version is soft-deleted (`"0s"`: never).
     #[serde(default)]
     pub delete_version_after: String,
+    /// Versions kept (0: the engine's default, 10).
     #[serde(default)]
     pub max_versions: u64,
+    /// The oldest version still kept.
     #[serde(default)]
     pub oldest_version: u64,
+    /// When the key was last written (RFC 3339).
     pub updated_time: String,
+    /// Non-secret string pairs set with the metadata endpoints.
     #[serde(default)]
     pub custom_metadata: Option<BTreeMap<String, String>>,
+    /// Each kept version by its number.
     #[serde(default)]
     pub versions: BTreeMap<String, VersionState>,
 }
@@ -75,10 +95,13 @@ pub struct KeyMetadata {
 /// The settings `writeMetadata` and `patchMetadata` send. `None` leaves a field out.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct MetadataSettings {
+    /// Versions kept per key; 0 means the engine's default (10).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_versions: Option<u64>,
+    /// Require `cas` on every write of the key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cas_required: Option<bool>,
+    /// Soft-delete versions this long after writing (`"3h"`, `"30m"`; `"0s"` turns it off).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delete_version_after: Option<String>,
     /// In a patch, a key mapped to `None` is removed (merge-patch null).
@@ -86,10 +109,13 @@ pub struct MetadataSettings {
     pub custom_metadata: Option<BTreeMap<String, Option<String>>>,
 }
 
-/// `GET subkeys/:path`: the structure of the secret without its values.
+/// The structure of a secret without its values (`GET /v1/{mount}/subkeys/{path}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Subkeys {
+    /// The secret's keys, each value replaced by `null` (nested objects kept as objects);
+    /// `None` when the version is deleted or destroyed.
     pub subkeys: Option<Value>,
+    /// The version's metadata.
     pub metadata: VersionMetadata,
 }
 
@@ -119,7 +145,8 @@ fn versions_body(versions: &[u64], what: &str) -> Result<RequestBody> {
     RequestBody::json(&json!({ "versions": versions }))
 }
 
-/// `GET data/:path[?version=N]`. `None` when the key or version does not exist.
+/// `GET /v1/{mount}/data/{path}[?version=N]`: a version (default the newest). `None` when the key
+/// or version does not exist; `data: None` with metadata when the version is deleted or destroyed.
 pub async fn read(
     session: &Session,
     mount: &str,
@@ -203,7 +230,8 @@ fn version_metadata(resp: crate::http::RawResponse) -> Result<VersionMetadata> {
         })
 }
 
-/// `POST data/:path` with optional check-and-set. `cas: Some(0)` creates only if absent.
+/// `POST /v1/{mount}/data/{path}`: writes a new version, with optional check-and-set
+/// (`cas: Some(0)` creates only if absent; a mismatch is `CAS_MISMATCH`).
 pub async fn write(
     session: &Session,
     mount: &str,
@@ -222,8 +250,9 @@ pub async fn write(
     version_metadata(resp)
 }
 
-/// `PATCH data/:path`: an RFC 7386 merge patch of the current version. When the server or a proxy
-/// does not allow PATCH (405), falls back to read, merge and write with cas, as the Vault CLI does.
+/// `PATCH /v1/{mount}/data/{path}`: an RFC 7386 merge patch of the current version. When the
+/// server or a proxy does not allow PATCH (405), falls back to read, merge and write with cas, as
+/// the Vault CLI does. A missing or deleted secret is `NOT_FOUND`.
 pub async fn patch(
     session: &Session,
     mount: &str,
@@ -299,14 +328,16 @@ fn merge_into(target: &mut SecretData, patch: &SecretData) {
     }
 }
 
-/// `LIST metadata/:path`: the keys under a folder (sub-folders end in `/`), `[]` when none.
+/// `LIST /v1/{mount}/metadata/{path}/`: the keys under a folder (sub-folders end in `/`), `[]`
+/// when none.
 pub async fn list(session: &Session, mount: &str, path: &ApiPath) -> Result<Vec<String>> {
     let mut api = endpoint(mount, "metadata", path);
     api.push('/');
     list_keys(session, &api).await
 }
 
-/// Lists with the `LIST` verb; both of Vault's answers for "nothing" (404 and `data: {}`) are `[]`.
+/// `LIST /v1/{api_path}`: the `keys` of any list endpoint; both of Vault's answers for "nothing"
+/// (404 and `data: {}`) are `[]`. `api_path` must be percent-encoded.
 pub async fn list_keys(session: &Session, api_path: &str) -> Result<Vec<String>> {
     #[derive(Deserialize)]
     struct Keys {
@@ -326,7 +357,8 @@ pub async fn list_keys(session: &Session, api_path: &str) -> Result<Vec<String>>
         .unwrap_or_default())
 }
 
-/// `DELETE data/:path`: soft-deletes the latest version. Missing keys are not an error.
+/// `DELETE /v1/{mount}/data/{path}`: soft-deletes the newest version. A missing key is not an
+/// error.
 pub async fn delete_latest(session: &Session, mount: &str, path: &ApiPath) -> Result<()> {
     session
         .send(Method::DELETE, &endpoint(mount, "data", path), &[], None)
@@ -335,14 +367,14 @@ pub async fn delete_latest(session: &Session, mount: &str, path: &ApiPath) -> Re
     Ok(())
 }
 
-/// `POST delete/:path`: soft-deletes the given versions.
+/// `POST /v1/{mount}/delete/{path}` with `{"versions": [...]}`: soft-deletes those versions.
 pub async fn delete_versions(
     session: &Session,
     mount: &str,
     path: &ApiPath,
     versions: &[u64],
 ) -> Result<()> {
-    let body = versions_body(versions, "deleteVersions")?;
+    let body = versions_body(versions, "deleting versions")?;
     session
         .send(
             Method::POST,
@@ -355,14 +387,14 @@ pub async fn delete_versions(
     Ok(())
 }
 
-/// `POST undelete/:path`: restores soft-deleted versions.
+/// `POST /v1/{mount}/undelete/{path}` with `{"versions": [...]}`: restores soft-deleted versions.
 pub async fn undelete(
     session: &Session,
     mount: &str,
     path: &ApiPath,
     versions: &[u64],
 ) -> Result<()> {
-    let body = versions_body(versions, "undelete")?;
+    let body = versions_body(versions, "undeleting")?;
     session
         .send(
             Method::POST,
@@ -375,14 +407,15 @@ pub async fn undelete(
     Ok(())
 }
 
-/// `POST destroy/:path`: removes the data of the given versions for good.
+/// `POST /v1/{mount}/destroy/{path}` with `{"versions": [...]}`: removes those versions' data for
+/// good.
 pub async fn destroy(
     session: &Session,
     mount: &str,
     path: &ApiPath,
     versions: &[u64],
 ) -> Result<()> {
-    let body = versions_body(versions, "destroy")?;
+    let body = versions_body(versions, "destroying")?;
     session
         .send(
             Method::POST,
@@ -395,7 +428,8 @@ pub async fn destroy(
     Ok(())
 }
 
-/// `GET metadata/:path`, `None` when the key does not exist.
+/// `GET /v1/{mount}/metadata/{path}`: the key's metadata and versions; `None` when the key does
+/// not exist.
 pub async fn read_metadata(
     session: &Session,
     mount: &str,
@@ -411,7 +445,7 @@ pub async fn read_metadata(
     Ok(resp.envelope::<KeyMetadata>()?.and_then(|e| e.data))
 }
 
-/// `POST metadata/:path`: sets the given fields; creates the metadata when absent.
+/// `POST /v1/{mount}/metadata/{path}`: sets the given fields; creates the metadata when absent.
 pub async fn write_metadata(
     session: &Session,
     mount: &str,
@@ -431,7 +465,7 @@ pub async fn write_metadata(
     Ok(())
 }
 
-/// `PATCH metadata/:path`: a merge patch of the fields; the key must exist.
+/// `PATCH /v1/{mount}/metadata/{path}`: a merge patch of the fields; the key must exist.
 pub async fn patch_metadata(
     session: &Session,
     mount: &str,
@@ -451,7 +485,8 @@ pub async fn patch_metadata(
     Ok(())
 }
 
-/// `DELETE metadata/:path`: deletes the key and every version. Missing keys are not an error.
+/// `DELETE /v1/{mount}/metadata/{path}`: deletes the key and every version. A missing key is not
+/// an error.
 pub async fn delete_metadata(session: &Session, mount: &str, path: &ApiPath) -> Result<()> {
     session
         .send(
@@ -465,8 +500,8 @@ pub async fn delete_metadata(session: &Session, mount: &str, path: &ApiPath) -> 
     Ok(())
 }
 
-/// `GET subkeys/:path`: the structure without values. `None` when the key does not exist;
-/// `subkeys: None` when the version is deleted or destroyed.
+/// `GET /v1/{mount}/subkeys/{path}[?version=N&depth=D]`: the structure without values. `None`
+/// when the key does not exist; `subkeys: None` when the version is deleted or destroyed.
 pub async fn subkeys(
     session: &Session,
     mount: &str,

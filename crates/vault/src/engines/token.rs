@@ -11,41 +11,56 @@ use crate::error::{Result, VaultError};
 use crate::http::RequestBody;
 use crate::session::Session;
 
-/// `GET auth/token/lookup-self`, without the `id` field: that field is the token itself, and this
-/// value is handed to callers who may log it.
+/// What `lookup-self` says of a token, without the `id` field: that field is the token itself,
+/// and this value is handed to callers who may log it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenInfo {
+    /// The token's accessor (safe to log; names the token without being it).
     #[serde(default)]
     pub accessor: String,
+    /// When it was created, epoch seconds.
     #[serde(default)]
     pub creation_time: i64,
+    /// Its TTL at creation, seconds.
     #[serde(default)]
     pub creation_ttl: i64,
+    /// The name it was created with (`token`, `approle`, ...).
     #[serde(default)]
     pub display_name: String,
+    /// The identity entity it belongs to, or `""`.
     #[serde(default)]
     pub entity_id: String,
+    /// When it expires (RFC 3339); `None` for a token that never expires (root).
     #[serde(default)]
     pub expire_time: Option<String>,
+    /// Its explicit max TTL in seconds; 0 for none.
     #[serde(default)]
     pub explicit_max_ttl: i64,
+    /// When the current TTL was issued (RFC 3339).
     #[serde(default)]
     pub issue_time: Option<String>,
+    /// Metadata the auth method attached (`role_name`, ...).
     #[serde(default)]
     pub meta: Option<BTreeMap<String, String>>,
+    /// Uses left; 0 for unlimited.
     #[serde(default)]
     pub num_uses: i64,
+    /// Whether it has no parent.
     #[serde(default)]
     pub orphan: bool,
+    /// The login path that created it (`auth/approle/login`).
     #[serde(default)]
     pub path: String,
+    /// Its policies.
     #[serde(default)]
     pub policies: Vec<String>,
+    /// Whether `renew-self` can extend it.
     #[serde(default)]
     pub renewable: bool,
     /// Seconds left; 0 for a token that never expires (root).
     #[serde(default)]
     pub ttl: i64,
+    /// `service` or `batch`.
     #[serde(rename = "type", default)]
     pub token_type: String,
 }

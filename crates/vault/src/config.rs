@@ -11,6 +11,7 @@ use url::Url;
 
 use crate::auth::Login;
 use crate::error::{Result, VaultError};
+pub use crate::http::{HttpSettings, ProxySetting, RetryConfig};
 use crate::path::ApiPath;
 use crate::tls::{parse_bool, FileInput, ServerNameInput, TlsSettings};
 
@@ -78,39 +79,6 @@ pub struct ClientConfig {
     pub renew: bool,
 }
 
-/// Where requests go through, and which hosts bypass it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProxySetting {
-    /// The proxy, `http` or `https`.
-    pub url: Url,
-    /// The variable or option it came from, for errors.
-    pub from: String,
-    /// `NO_PROXY` (comma-separated hosts, domains, IPs or CIDRs), when set.
-    pub no_proxy: Option<String>,
-}
-
-/// When and how long to retry, after HashiCorp's Go client: connection errors, 412, 429 and 5xx
-/// except 501; wait `attempt x U(1.0, 1.5) x backoff`, or what `Retry-After` says, capped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryConfig {
-    /// Retries after the first attempt (`VAULT_MAX_RETRIES`, default 2). 0 turns retrying off.
-    pub max_retries: u32,
-    /// Base of the linear backoff (default 1 s, as the Go client's minimum wait).
-    pub backoff: Duration,
-    /// Upper bound of any single wait, `Retry-After` included (default 30 s).
-    pub max_wait: Duration,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        RetryConfig {
-            max_retries: 2,
-            backoff: Duration::from_secs(1),
-            max_wait: Duration::from_secs(30),
-        }
-    }
-}
-
 /// How a caller names the fields of [`ClientOptions`] (and of an auth method) in errors: a
 /// binding's option names, a config file's JSON paths. `field` is the Rust field name
 /// (`max_response_bytes`).
@@ -167,6 +135,20 @@ pub struct ClientOptions {
 }
 
 impl ClientConfig {
+    /// The part of the configuration the [`HttpClient`](crate::http::HttpClient) needs.
+    pub fn http_settings(&self) -> HttpSettings {
+        HttpSettings {
+            addr: self.addr.clone(),
+            namespace: self.namespace.clone(),
+            timeout: self.timeout,
+            max_response_bytes: self.max_response_bytes,
+            retry: self.retry,
+            redirect_to_other_origin: self.redirect_to_other_origin,
+            tls: self.tls.clone(),
+            proxy: self.proxy.clone(),
+        }
+    }
+
     /// A configuration for `addr` with every other setting at its default.
     pub fn new(addr: &str) -> Result<Self> {
         Ok(ClientConfig {

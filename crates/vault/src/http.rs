@@ -1,6 +1,6 @@
 //! The HTTP layer: one reqwest client (rustls), the headers every Vault request carries, retries,
 //! the one 307 hop Vault may ask for, a capped body reader, and the mapping of transport failures
-//! to error codes. It holds no token: the caller passes one per request ([`crate::session`] does).
+//! to error codes. It holds no token: the caller passes one per request (the token session does).
 //! It knows nothing of KV or of logins.
 
 use std::sync::{Mutex, Once};
@@ -17,8 +17,8 @@ use serde::Deserialize;
 use url::Url;
 use zeroize::Zeroizing;
 
-use crate::config::{ClientConfig, RetryConfig};
 use crate::error::{ErrorCode, Result, VaultError};
+use crate::tls::TlsSettings;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const X_VAULT_TOKEN: HeaderName = HeaderName::from_static("x-vault-token");
@@ -27,6 +27,60 @@ const X_VAULT_REQUEST: HeaderName = HeaderName::from_static("x-vault-request");
 const X_VAULT_INDEX: HeaderName = HeaderName::from_static("x-vault-index");
 /// The content type of a JSON merge patch (RFC 7386), which Vault's `PATCH` endpoints require.
 pub const MERGE_PATCH: &str = "application/merge-patch+json";
+
+/// What the HTTP client needs of the configuration (`ClientConfig::http_settings` gives it).
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Vault's address; requests go to `<addr>/v1/...`.
+    pub addr: Url,
+    /// Enterprise namespace, sent as `X-Vault-Namespace`.
+    pub namespace: Option<String>,
+    /// Per request, reading the body included; connecting is capped at 10 s (or this, if lower).
+    pub timeout: Duration,
+    /// The largest response body accepted.
+    pub max_response_bytes: usize,
+    /// When and how long to retry.
+    pub retry: RetryConfig,
+    /// Follow a 307 to another origin, with the token.
+    pub redirect_to_other_origin: bool,
+    /// CA certificates, client certificate, server name.
+    pub tls: TlsSettings,
+    /// The proxy every request goes through, if any.
+    pub proxy: Option<ProxySetting>,
+}
+
+/// Where requests go through, and which hosts bypass it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxySetting {
+    /// The proxy, `http` or `https`.
+    pub url: Url,
+    /// The variable or option it came from, for errors.
+    pub from: String,
+    /// `NO_PROXY` (comma-separated hosts, domains, IPs or CIDRs), when set.
+    pub no_proxy: Option<String>,
+}
+
+/// When and how long to retry, after HashiCorp's Go client: connection errors, 412, 429 and 5xx
+/// except 501; wait `attempt x U(1.0, 1.5) x backoff`, or what `Retry-After` says, capped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// Retries after the first attempt (`VAULT_MAX_RETRIES`, default 2). 0 turns retrying off.
+    pub max_retries: u32,
+    /// Base of the linear backoff (default 1 s, as the Go client's minimum wait).
+    pub backoff: Duration,
+    /// Upper bound of any single wait, `Retry-After` included (default 30 s).
+    pub max_wait: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_retries: 2,
+            backoff: Duration::from_secs(1),
+            max_wait: Duration::from_secs(30),
+        }
+    }
+}
 
 /// What a request sends as its body: JSON bytes the client wipes once sent.
 pub struct RequestBody {
@@ -232,9 +286,9 @@ fn install_crypto_provider() {
 }
 
 impl HttpClient {
-    /// The client for `config`'s address, namespace, TLS, proxy, timeout, retries and limits.
-    /// Every TLS file is read here: a bad one is `INVALID_CONFIG` before any request.
-    pub fn new(config: &ClientConfig) -> Result<Self> {
+    /// The client for these settings. Every TLS file is read here: a bad one is `INVALID_CONFIG`
+    /// before any request.
+    pub fn new(config: &HttpSettings) -> Result<Self> {
         install_crypto_provider();
         let mut headers = HeaderMap::new();
         headers.insert(X_VAULT_REQUEST, HeaderValue::from_static("true"));
@@ -290,7 +344,7 @@ impl HttpClient {
     }
 
     /// `method` on `/v1/<api_path>` with optional query and body, ready to send. `api_path` must
-    /// already be percent-encoded ([`crate::path::ApiPath::encoded`]).
+    /// already be percent-encoded ([`ApiPath::encoded`](crate::path::ApiPath::encoded)).
     pub fn request(
         &self,
         method: Method,
@@ -570,14 +624,21 @@ mod tests {
     use super::*;
 
     fn client(other_origin: bool) -> HttpClient {
-        let mut config = ClientConfig::new("https://vault.example:8200").unwrap();
-        config.redirect_to_other_origin = other_origin;
-        config.retry = RetryConfig {
-            max_retries: 2,
-            backoff: Duration::from_millis(100),
-            max_wait: Duration::from_secs(5),
-        };
-        HttpClient::new(&config).unwrap()
+        HttpClient::new(&HttpSettings {
+            addr: Url::parse("https://vault.example:8200").unwrap(),
+            namespace: None,
+            timeout: Duration::from_secs(60),
+            max_response_bytes: 1 << 20,
+            retry: RetryConfig {
+                max_retries: 2,
+                backoff: Duration::from_millis(100),
+                max_wait: Duration::from_secs(5),
+            },
+            redirect_to_other_origin: other_origin,
+            tls: TlsSettings::default(),
+            proxy: None,
+        })
+        .unwrap()
     }
 
     #[test]

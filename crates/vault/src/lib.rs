@@ -26,9 +26,10 @@
 //! ```
 //!
 //! Layers, each importing only those below it: [`error`], [`path`], [`secret`], [`tls`] ->
-//! [`config`] -> [`http`] (requests, retries, redirects, limits; no token) -> [`auth`] (logins) ->
-//! [`session`] (the token) -> [`engines`] (one function per endpoint) ->
-//! [`session::renewal`] (the renewal loop) -> [`client`] (the facade).
+//! [`http`] (requests, retries, redirects, limits; no token) -> [`auth`] (one file per login
+//! method) -> [`config`] -> [`session`] (the token, logins, TTL, events) -> [`engines`] (one
+//! function per endpoint) -> [`session::renewal`] (the renewal loop, holding the session) ->
+//! [`client`] (the facade, which starts renewal).
 
 #![warn(missing_docs)]
 

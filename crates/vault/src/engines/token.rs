@@ -1,5 +1,5 @@
-//! `auth/token/` endpoints for the session's own token: look it up and renew it. The
-//! [renewal loop](crate::session::renewal) and the [`VaultClient`](crate::VaultClient) call them.
+//! `auth/token/` endpoints for the session's own token: look it up and renew it. The renewal
+//! loop and the [`VaultClient`](crate::VaultClient) call them.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -116,7 +116,7 @@ impl Session {
     /// The session for `config`: its HTTP client, fixed token and login method. Every file the
     /// login method names is read now, so a bad one is `INVALID_CONFIG` before any request.
     pub fn new(config: &ClientConfig) -> Result<Self> {
-        let http = HttpClient::new(config)?;
+        let http = HttpClient::new(&config.http_settings())?;
         if let Some(login) = &config.login {
             login.validate()?;
         }
@@ -192,7 +192,7 @@ impl Session {
     }
 
     /// Records what a renewal or lookup reported of the current token.
-    pub fn set_token_ttl(&self, ttl: Option<TokenTtl>) {
+    pub(crate) fn set_token_ttl(&self, ttl: Option<TokenTtl>) {
         *self.ttl.lock().unwrap_or_else(|e| e.into_inner()) = ttl;
     }
 
@@ -216,7 +216,7 @@ impl Session {
     }
 
     /// Tells every subscriber.
-    pub fn emit(&self, kind: TokenEventKind, ttl: Option<u64>, error: Option<String>) {
+    pub(crate) fn emit(&self, kind: TokenEventKind, ttl: Option<u64>, error: Option<String>) {
         let event = TokenEvent { kind, ttl, error };
         tracing::debug!(?event, "token event");
         let listeners = self

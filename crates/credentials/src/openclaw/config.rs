@@ -889,13 +889,11 @@ impl Parser<'_> {
         let mut fields = BTreeMap::new();
         if let Some(m) = self.string(a, at, "method")? {
             let m = m.to_ascii_lowercase();
-            if !auth::METHOD_NAMES.contains(&m.as_str()) {
+            let methods = auth::method_names();
+            if !methods.contains(&m.as_str()) {
                 return Err(self.origin.error(
                     "vault.auth.method",
-                    format!(
-                        "must be one of {}, got {m:?}",
-                        auth::METHOD_NAMES.join(", ")
-                    ),
+                    format!("must be one of {}, got {m:?}", methods.join(", ")),
                 ));
             }
             fields.insert("method".to_string(), SecretString::from(m));

@@ -219,15 +219,9 @@ const METHODS: &[MethodEntry] = &[
 ];
 
 /// Every method name [`login_from`] accepts, `token` (no login) first.
-pub const METHOD_NAMES: &[&str] = &[
-    "token",
-    "token_file",
-    "approle",
-    "userpass",
-    "jwt",
-    "kubernetes",
-    "cert",
-];
+pub fn method_names() -> Vec<&'static str> {
+    METHODS.iter().map(|m| m.name).collect()
+}
 
 /// The login the `method` field asks for, built from the other fields. `Ok(None)` when no method
 /// is given or it is `token` (a fixed token needs no login). A missing field, an unknown method or
@@ -242,7 +236,7 @@ pub fn login_from(fields: &dyn AuthFields) -> Result<Option<Login>> {
         return Err(VaultError::invalid_config(format!(
             "{} must be one of {}; got \"{method}\"",
             fields.name_of("method"),
-            METHOD_NAMES.join(", ")
+            method_names().join(", ")
         )));
     };
     let Some(build) = entry.build else {
@@ -421,8 +415,18 @@ mod tests {
     fn one_table_for_every_method() {
         assert!(build(&[]).unwrap().is_none());
         assert!(build(&[("method", "token")]).unwrap().is_none());
-        let names: Vec<&str> = METHODS.iter().map(|m| m.name).collect();
-        assert_eq!(names, METHOD_NAMES);
+        assert_eq!(
+            method_names(),
+            [
+                "token",
+                "token_file",
+                "approle",
+                "userpass",
+                "jwt",
+                "kubernetes",
+                "cert"
+            ]
+        );
         let l = build(&[("method", " AppRole "), ("role_id", "r"), ("mount", "ar2")])
             .unwrap()
             .unwrap();

@@ -25,6 +25,7 @@ use zeroize::Zeroizing;
 use crate::chain::{CredentialChain, GetOptions};
 use crate::credential::SourceGroup;
 use crate::error::{Error, ErrorCode, Result};
+use crate::openclaw::vault_env;
 use vault_client::config::{ClientConfig, KvVersion};
 use vault_client::secret::SecretData;
 use vault_client::VaultClient;
@@ -586,7 +587,7 @@ pub struct ResolveConfig {
 /// Reads the same variables as OpenClaw's bundled resolver (`VAULT_ADDR`, `VAULT_TOKEN`,
 /// `VAULT_TOKEN_FILE`, `VAULT_NAMESPACE`, `OPENCLAW_VAULT_AUTH_*`, `OPENCLAW_VAULT_JWT_FILE`,
 /// `OPENCLAW_VAULT_KV_MOUNT`, `OPENCLAW_VAULT_KV_VERSION`, `NODE_EXTRA_CA_CERTS`) plus the rest
-/// of [`ClientConfig::from_env`]. KV v2 is assumed unless `OPENCLAW_VAULT_KV_VERSION` says
+/// of [`vault_env::client_config_from_env`]. KV v2 is assumed unless `OPENCLAW_VAULT_KV_VERSION` says
 /// otherwise (as the bundled resolver; `auto` detects). `HOME`, when passed, is only for
 /// `~/.vault-token`; nothing needs it.
 pub fn config_from_env(
@@ -651,7 +652,7 @@ pub fn config_from_env(
     }
     let client = if has_addr {
         let home = get("HOME").map(std::path::PathBuf::from);
-        let mut config = ClientConfig::from_env(get, home.as_deref())
+        let mut config = vault_env::client_config_from_env(&get, home.as_deref())
             .map_err(|e| ProviderFailure::new(e.message))?;
         if get("OPENCLAW_VAULT_KV_VERSION").is_none() {
             config.kv_version = Some(KvVersion::V2);

@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use super::error::{spawn, to_js};
 use super::options::{
-    version_list, version_number, whole_number, MetadataOptions, ReadOptions, SubkeysOptions,
-    VaultClientOptions, WriteOptions,
+    version_list, version_number, whole_number, JsOptionNames, MetadataOptions, ReadOptions,
+    SubkeysOptions, VaultClientOptions, WriteOptions,
 };
 use vault_client::engines::kv2::MetadataSettings;
 use vault_client::{ClientConfig, SecretData};
@@ -36,9 +36,9 @@ pub struct TokenEvent {
     pub error: Option<String>,
 }
 
-impl From<&vault_client::session::renewal::TokenEvent> for TokenEvent {
-    fn from(e: &vault_client::session::renewal::TokenEvent) -> Self {
-        use vault_client::session::renewal::TokenEventKind::*;
+impl From<&vault_client::session::TokenEvent> for TokenEvent {
+    fn from(e: &vault_client::session::TokenEvent) -> Self {
+        use vault_client::session::TokenEventKind::*;
         let kind = match e.kind {
             Renewed => "renewed",
             Reauthenticated => "reauthenticated",
@@ -101,7 +101,7 @@ impl VaultClient {
     #[napi(constructor)]
     pub fn new(env: Env, options: VaultClientOptions) -> Result<Self> {
         let client = vault_client::ClientOptions::try_from(options)
-            .and_then(ClientConfig::from_options)
+            .and_then(|o| ClientConfig::from_named_options(o, &JsOptionNames))
             .and_then(vault_client::VaultClient::new);
         client
             .map(|c| VaultClient { inner: Arc::new(c) })
@@ -112,7 +112,8 @@ impl VaultClient {
     /// `OPENCLAW_VAULT_KV_MOUNT`, `OPENCLAW_VAULT_KV_VERSION` and `VAULT_CLIENT_TIMEOUT`.
     #[napi(factory)]
     pub fn from_env(env: Env) -> Result<Self> {
-        let client = ClientConfig::from_process_env().and_then(vault_client::VaultClient::new);
+        let client = openclaw_credentials::openclaw::vault_env::client_config_from_process_env()
+            .and_then(vault_client::VaultClient::new);
         client
             .map(|c| VaultClient { inner: Arc::new(c) })
             .map_err(|e| to_js(&env, &e))
@@ -434,7 +435,7 @@ impl VaultClient {
     #[napi(ts_args_type = "callback: (event: TokenEvent) => void")]
     pub fn on_token_event(&self, callback: TokenEventCallback) {
         self.inner.on_token_event(std::sync::Arc::new(
-            move |event: &vault_client::session::renewal::TokenEvent| {
+            move |event: &vault_client::session::TokenEvent| {
                 callback.call(
                     TokenEvent::from(event),
                     ThreadsafeFunctionCallMode::NonBlocking,

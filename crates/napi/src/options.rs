@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use napi_derive::napi;
 use secrecy::SecretString;
 
-use vault_client::auth::{Login, SecretInput};
+use vault_client::auth::{self, AuthFields};
+use vault_client::config::FieldNames;
 use vault_client::engines::kv2::MetadataSettings;
-use vault_client::tls::{Source, TlsSettings};
+use vault_client::tls::{FileInput, ServerNameInput, TlsSettings};
 use vault_client::ClientOptions;
 use vault_client::VaultError;
 
@@ -82,66 +83,57 @@ pub struct AuthOptions {
     pub jwt_file: Option<String>,
 }
 
-fn secret_input(value: Option<String>, file: Option<String>, name: &str) -> Option<SecretInput> {
-    match (value, file) {
-        (Some(v), _) => Some(SecretInput::Value {
-            value: SecretString::from(v),
-            from: format!("option `auth.{name}`"),
-        }),
-        (None, Some(f)) => Some(SecretInput::File(Source::new(
-            f,
-            format!("option `auth.{name}File`"),
-        ))),
-        (None, None) => None,
+/// `max_response_bytes` -> `maxResponseBytes`: a Rust field as the JS option spells it.
+fn camel_case(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Names `VaultClientOptions` fields in errors as JS writes them: "option `maxResponseBytes`".
+pub struct JsOptionNames;
+
+impl FieldNames for JsOptionNames {
+    fn name_of(&self, field: &str) -> String {
+        format!("option `{}`", camel_case(field))
     }
 }
 
-impl TryFrom<AuthOptions> for Login {
-    type Error = VaultError;
+/// The `auth` option as the core's one login builder reads it.
+struct JsAuthFields<'a>(&'a AuthOptions);
 
-    fn try_from(a: AuthOptions) -> vault_client::Result<Self> {
-        let missing = |what: &str| {
-            VaultError::invalid_config(format!(
-                "auth.method \"{}\" needs option `auth.{what}`",
-                a.method
-            ))
-        };
-        let mount = a.mount.clone().unwrap_or_else(|| a.method.clone());
-        Ok(match a.method.as_str() {
-            "token_file" => Login::TokenFile(Source::new(
-                a.token_file.clone().ok_or_else(|| missing("tokenFile"))?,
-                "option `auth.tokenFile`",
-            )),
-            "approle" => Login::AppRole {
-                mount,
-                role_id: secret_input(a.role_id.clone(), a.role_id_file.clone(), "roleId").ok_or_else(|| missing("roleId"))?,
-                secret_id: secret_input(a.secret_id, a.secret_id_file, "secretId"),
-            },
-            "userpass" => Login::UserPass {
-                mount,
-                username: a.username.clone().ok_or_else(|| missing("username"))?,
-                password: secret_input(a.password.clone(), a.password_file.clone(), "password").ok_or_else(|| missing("password"))?,
-            },
-            "jwt" => Login::Jwt {
-                mount,
-                role: a.role.clone().ok_or_else(|| missing("role"))?,
-                jwt: Source::new(a.jwt_file.clone().ok_or_else(|| missing("jwtFile"))?, "option `auth.jwtFile`"),
-            },
-            "kubernetes" => Login::Kubernetes {
-                mount,
-                role: a.role.clone().ok_or_else(|| missing("role"))?,
-                jwt: Source::new(
-                    a.jwt_file.clone().unwrap_or_else(|| vault_client::auth::KUBERNETES_JWT_PATH.to_string()),
-                    "option `auth.jwtFile`",
-                ),
-            },
-            "cert" => Login::Cert { mount, name: a.role.clone() },
-            other => {
-                return Err(VaultError::invalid_config(format!(
-                    "option `auth.method` must be token_file, approle, userpass, jwt, kubernetes or cert; got \"{other}\""
-                )))
-            }
-        })
+impl AuthFields for JsAuthFields<'_> {
+    fn get(&self, field: &str) -> Option<String> {
+        let a = self.0;
+        match field {
+            "method" => Some(a.method.clone()),
+            "mount" => a.mount.clone(),
+            "token_file" => a.token_file.clone(),
+            "role_id" => a.role_id.clone(),
+            "role_id_file" => a.role_id_file.clone(),
+            "secret_id" => a.secret_id.clone(),
+            "secret_id_file" => a.secret_id_file.clone(),
+            "username" => a.username.clone(),
+            "password" => a.password.clone(),
+            "password_file" => a.password_file.clone(),
+            "role" => a.role.clone(),
+            "jwt_file" => a.jwt_file.clone(),
+            _ => None,
+        }
+    }
+
+    fn name_of(&self, field: &str) -> String {
+        format!("option `auth.{}`", camel_case(field))
     }
 }
 
@@ -165,7 +157,7 @@ pub struct TlsOptions {
 impl From<TlsOptions> for TlsSettings {
     fn from(o: TlsOptions) -> Self {
         let file = |p: Option<String>, name: &str| {
-            p.map(|p| Source::new(p, format!("option `tls.{name}`")))
+            p.map(|p| FileInput::new(p, format!("option `tls.{name}`")))
         };
         TlsSettings {
             ca_cert: file(o.ca_cert, "caCert"),
@@ -173,7 +165,9 @@ impl From<TlsOptions> for TlsSettings {
             extra_ca: None,
             client_cert: file(o.client_cert, "clientCert"),
             client_key: file(o.client_key, "clientKey"),
-            server_name: o.server_name,
+            server_name: o
+                .server_name
+                .map(|n| ServerNameInput::new(n, "option `tls.serverName`")),
             skip_verify: o.skip_verify.unwrap_or(false),
         }
     }
@@ -197,7 +191,10 @@ impl TryFrom<VaultClientOptions> for ClientOptions {
             redirect_to_other_origin: o.redirect_to_other_origin,
             tls: o.tls.map(TlsSettings::from).unwrap_or_default(),
             proxy: o.proxy,
-            login: o.auth.map(Login::try_from).transpose()?,
+            login: match &o.auth {
+                Some(a) => auth::login_from(&JsAuthFields(a))?,
+                None => None,
+            },
             renew: o.renew,
         })
     }

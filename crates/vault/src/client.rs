@@ -1,9 +1,14 @@
 //! `VaultClient`: one address, token, namespace and KV mount. KV calls go to the v1 or v2 engine
-//! module depending on the mount's version, detected once and cached.
+//! module depending on the mount's version, detected once and cached. The facade owns the token
+//! [`Session`] and starts its [renewal loop](crate::session::renewal) once a token is held.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use reqwest::Method;
 use serde_json::Value;
 use tokio::sync::OnceCell;
+use tokio::task::JoinHandle;
 
 use crate::config::{ClientConfig, KvVersion};
 use crate::engines::kv1;
@@ -13,14 +18,19 @@ use crate::engines::kv2::{
 use crate::engines::sys::{self, Health, SealStatus};
 use crate::engines::token::{self, TokenInfo};
 use crate::error::{ErrorCode, Result, VaultError};
-use crate::http::{RequestBody, Transport};
+use crate::http::RequestBody;
 use crate::path::ApiPath;
 use crate::secret::SecretData;
+use crate::session::{renewal, Session, TokenListener};
 
+/// A Vault client: KV v2 and v1 behind the same methods, `sys/health`, `sys/seal-status`, the
+/// token's own endpoints and raw requests. Share it behind an `Arc`; every method takes `&self`.
 pub struct VaultClient {
-    transport: std::sync::Arc<Transport>,
+    session: Arc<Session>,
     config: ClientConfig,
     kv_version: OnceCell<KvVersion>,
+    /// The renewal loop, once started; it holds the session weakly.
+    renewal: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for VaultClient {
@@ -33,23 +43,58 @@ impl std::fmt::Debug for VaultClient {
 }
 
 impl VaultClient {
+    /// A client for `config`. Reads every TLS and login file now: a bad one is `INVALID_CONFIG`
+    /// before any request. Sends nothing until the first call.
     pub fn new(config: ClientConfig) -> Result<Self> {
-        let transport = Transport::new(&config)?;
+        let session = Arc::new(Session::new(&config)?);
         let kv_version = match config.kv_version {
             Some(v) => OnceCell::new_with(Some(v)),
             None => OnceCell::new(),
         };
         Ok(VaultClient {
-            transport,
+            session,
             config,
             kv_version,
+            renewal: Mutex::new(None),
         })
     }
 
+    /// The token session, for calling [`crate::engines`] functions directly. Such calls do not
+    /// start background renewal; the client's own methods do.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Runs one operation, starting the renewal loop once a token is held (before the operation
+    /// for a fixed token, after it for one a login got).
+    async fn run<T>(&self, operation: impl Future<Output = Result<T>>) -> Result<T> {
+        self.start_renewal();
+        let out = operation.await;
+        self.start_renewal();
+        out
+    }
+
+    /// Starts the renewal loop once, from inside the runtime, when renewal is on and a token is
+    /// held.
+    fn start_renewal(&self) {
+        if !self.config.renew || self.session.is_closed() || !self.session.holds_token() {
+            return;
+        }
+        let mut slot = self.renewal.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_some() {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            *slot = Some(runtime.spawn(renewal::run(Arc::downgrade(&self.session))));
+        }
+    }
+
+    /// The configuration the client was built from.
     pub fn config(&self) -> &ClientConfig {
         &self.config
     }
 
+    /// The KV mount paths are relative to.
     pub fn mount(&self) -> &str {
         &self.config.mount
     }
@@ -59,12 +104,12 @@ impl VaultClient {
     pub async fn kv_version(&self) -> Result<KvVersion> {
         self.kv_version
             .get_or_try_init(|| async {
-                match sys::kv_mount(&self.transport, &self.config.mount).await {
+                match self.run(sys::kv_mount(&self.session, &self.config.mount)).await {
                     Ok(m) => Ok(m.version),
                     // Detection needs some capability under the mount. When it is denied the
                     // data call will answer for itself; v2 is what `secret/` is everywhere.
                     Err(e) if e.code == ErrorCode::PermissionDenied => {
-                        tracing::warn!(mount = %self.config.mount, "KV version detection denied; assuming KV v2 (set kvVersion to skip detection)");
+                        tracing::warn!(mount = %self.config.mount, "KV version detection denied; assuming KV v2 (configure the KV version to skip detection)");
                         Ok(KvVersion::V2)
                     }
                     Err(e) => Err(e),
@@ -91,12 +136,17 @@ impl VaultClient {
     pub async fn read(&self, path: &str, version: Option<u64>) -> Result<Option<KvSecret>> {
         let path = ApiPath::parse(path)?;
         match self.kv_version().await? {
-            KvVersion::V2 => kv2::read(&self.transport, &self.config.mount, &path, version).await,
+            KvVersion::V2 => {
+                self.run(kv2::read(&self.session, &self.config.mount, &path, version))
+                    .await
+            }
             KvVersion::V1 => {
                 if version.is_some() {
-                    return Err(self.v1_refuses("read with a version"));
+                    return Err(self.v1_refuses("reading a version"));
                 }
-                let data = kv1::read(&self.transport, &self.config.mount, &path).await?;
+                let data = self
+                    .run(kv1::read(&self.session, &self.config.mount, &path))
+                    .await?;
                 Ok(data.map(|d| KvSecret {
                     data: Some(d),
                     metadata: None,
@@ -125,14 +175,21 @@ impl VaultClient {
     ) -> Result<Option<VersionMetadata>> {
         let path = ApiPath::parse(path)?;
         match self.kv_version().await? {
-            KvVersion::V2 => kv2::write(&self.transport, &self.config.mount, &path, data, cas)
+            KvVersion::V2 => self
+                .run(kv2::write(
+                    &self.session,
+                    &self.config.mount,
+                    &path,
+                    data,
+                    cas,
+                ))
                 .await
                 .map(Some),
             KvVersion::V1 => {
                 if cas.is_some() {
-                    return Err(self.v1_refuses("cas"));
+                    return Err(self.v1_refuses("check-and-set (cas)"));
                 }
-                kv1::write(&self.transport, &self.config.mount, &path, data)
+                self.run(kv1::write(&self.session, &self.config.mount, &path, data))
                     .await
                     .map(|()| None)
             }
@@ -147,16 +204,29 @@ impl VaultClient {
         cas: Option<u64>,
     ) -> Result<VersionMetadata> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("patch").await?;
-        kv2::patch(&self.transport, &self.config.mount, &path, data, cas).await
+        self.require_v2("patching").await?;
+        self.run(kv2::patch(
+            &self.session,
+            &self.config.mount,
+            &path,
+            data,
+            cas,
+        ))
+        .await
     }
 
     /// Keys under a folder; `[]` when there are none.
     pub async fn list(&self, path: &str) -> Result<Vec<String>> {
         let path = ApiPath::parse_dir(path)?;
         match self.kv_version().await? {
-            KvVersion::V2 => kv2::list(&self.transport, &self.config.mount, &path).await,
-            KvVersion::V1 => kv1::list(&self.transport, &self.config.mount, &path).await,
+            KvVersion::V2 => {
+                self.run(kv2::list(&self.session, &self.config.mount, &path))
+                    .await
+            }
+            KvVersion::V1 => {
+                self.run(kv1::list(&self.session, &self.config.mount, &path))
+                    .await
+            }
         }
     }
 
@@ -164,53 +234,104 @@ impl VaultClient {
     pub async fn delete(&self, path: &str) -> Result<()> {
         let path = ApiPath::parse(path)?;
         match self.kv_version().await? {
-            KvVersion::V2 => kv2::delete_latest(&self.transport, &self.config.mount, &path).await,
-            KvVersion::V1 => kv1::delete(&self.transport, &self.config.mount, &path).await,
+            KvVersion::V2 => {
+                self.run(kv2::delete_latest(&self.session, &self.config.mount, &path))
+                    .await
+            }
+            KvVersion::V1 => {
+                self.run(kv1::delete(&self.session, &self.config.mount, &path))
+                    .await
+            }
         }
     }
 
+    /// Soft-deletes the given versions of a KV v2 secret (`POST /v1/{mount}/delete/{path}`).
     pub async fn delete_versions(&self, path: &str, versions: &[u64]) -> Result<()> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("deleteVersions").await?;
-        kv2::delete_versions(&self.transport, &self.config.mount, &path, versions).await
+        self.require_v2("deleting versions").await?;
+        self.run(kv2::delete_versions(
+            &self.session,
+            &self.config.mount,
+            &path,
+            versions,
+        ))
+        .await
     }
 
+    /// Restores soft-deleted versions of a KV v2 secret (`POST /v1/{mount}/undelete/{path}`).
     pub async fn undelete(&self, path: &str, versions: &[u64]) -> Result<()> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("undelete").await?;
-        kv2::undelete(&self.transport, &self.config.mount, &path, versions).await
+        self.require_v2("undeleting").await?;
+        self.run(kv2::undelete(
+            &self.session,
+            &self.config.mount,
+            &path,
+            versions,
+        ))
+        .await
     }
 
+    /// Removes the data of the given versions for good (`POST /v1/{mount}/destroy/{path}`).
     pub async fn destroy(&self, path: &str, versions: &[u64]) -> Result<()> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("destroy").await?;
-        kv2::destroy(&self.transport, &self.config.mount, &path, versions).await
+        self.require_v2("destroying").await?;
+        self.run(kv2::destroy(
+            &self.session,
+            &self.config.mount,
+            &path,
+            versions,
+        ))
+        .await
     }
 
+    /// A KV v2 key's metadata and versions; `None` when the key does not exist.
     pub async fn read_metadata(&self, path: &str) -> Result<Option<KeyMetadata>> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("readMetadata").await?;
-        kv2::read_metadata(&self.transport, &self.config.mount, &path).await
+        self.require_v2("reading metadata").await?;
+        self.run(kv2::read_metadata(&self.session, &self.config.mount, &path))
+            .await
     }
 
+    /// Sets a KV v2 key's metadata fields, creating the metadata when absent.
     pub async fn write_metadata(&self, path: &str, settings: &MetadataSettings) -> Result<()> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("writeMetadata").await?;
-        kv2::write_metadata(&self.transport, &self.config.mount, &path, settings).await
+        self.require_v2("writing metadata").await?;
+        self.run(kv2::write_metadata(
+            &self.session,
+            &self.config.mount,
+            &path,
+            settings,
+        ))
+        .await
     }
 
+    /// Merge-patches a KV v2 key's metadata fields; the key must exist.
     pub async fn patch_metadata(&self, path: &str, settings: &MetadataSettings) -> Result<()> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("patchMetadata").await?;
-        kv2::patch_metadata(&self.transport, &self.config.mount, &path, settings).await
+        self.require_v2("patching metadata").await?;
+        self.run(kv2::patch_metadata(
+            &self.session,
+            &self.config.mount,
+            &path,
+            settings,
+        ))
+        .await
     }
 
+    /// Deletes a KV v2 key and every version. A missing key is not an error.
     pub async fn delete_metadata(&self, path: &str) -> Result<()> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("deleteMetadata").await?;
-        kv2::delete_metadata(&self.transport, &self.config.mount, &path).await
+        self.require_v2("deleting metadata").await?;
+        self.run(kv2::delete_metadata(
+            &self.session,
+            &self.config.mount,
+            &path,
+        ))
+        .await
     }
 
+    /// The structure of a KV v2 secret without its values, at `version` (default the newest)
+    /// down to `depth` (0: no limit). `None` when the key does not exist.
     pub async fn subkeys(
         &self,
         path: &str,
@@ -218,12 +339,20 @@ impl VaultClient {
         depth: Option<u64>,
     ) -> Result<Option<Subkeys>> {
         let path = ApiPath::parse(path)?;
-        self.require_v2("subkeys").await?;
-        kv2::subkeys(&self.transport, &self.config.mount, &path, version, depth).await
+        self.require_v2("reading subkeys").await?;
+        self.run(kv2::subkeys(
+            &self.session,
+            &self.config.mount,
+            &path,
+            version,
+            depth,
+        ))
+        .await
     }
 
+    /// The node's health (`GET /v1/sys/health`); every node state is an answer, not an error.
     pub async fn health(&self) -> Result<Health> {
-        sys::health(&self.transport).await
+        self.run(sys::health(&self.session)).await
     }
 
     /// True when Vault answers and serves requests; false on any failure (never an error).
@@ -231,41 +360,56 @@ impl VaultClient {
         self.health().await.map(|h| h.is_healthy()).unwrap_or(false)
     }
 
+    /// The seal's state (`GET /v1/sys/seal-status`).
     pub async fn seal_status(&self) -> Result<SealStatus> {
-        sys::seal_status(&self.transport).await
+        self.run(sys::seal_status(&self.session)).await
     }
 
-    /// Renews the client's token now by its original TTL; returns the new TTL in seconds.
+    /// Renews the client's token now by its original TTL (one hour when Vault does not say);
+    /// returns the new TTL in seconds.
     pub async fn renew_self(&self) -> Result<u64> {
-        if !self.transport.has_token() {
+        if !self.session.has_token() {
             return Err(VaultError::invalid_config(
-                "renewSelf needs a token; none is configured",
+                "renew-self needs a token; none is configured",
             ));
         }
-        let lease = self.transport.lease().await?;
-        let increment = lease
-            .map(|l| l.increment)
-            .unwrap_or(std::time::Duration::from_secs(3600));
-        Ok(self.transport.renew_self(increment).await?.as_secs())
+        self.run(async {
+            let ttl = renewal::current_ttl(&self.session).await?;
+            let increment = ttl
+                .map(|t| t.increment)
+                .unwrap_or(std::time::Duration::from_secs(3600));
+            Ok(renewal::renew(&self.session, increment).await?.as_secs())
+        })
+        .await
     }
 
     /// Subscribes to token events (renewed, reauthenticated, renewal_failed, expired).
-    pub fn on_token_event(&self, listener: crate::session::renewal::TokenListener) {
-        self.transport.subscribe(listener);
+    pub fn on_token_event(&self, listener: TokenListener) {
+        self.session.subscribe(listener);
     }
 
-    /// Stops background renewal and drops event subscribers.
+    /// Stops background renewal and drops event subscribers. Requests still work afterwards.
     pub fn close(&self) {
-        self.transport.close();
+        self.session.close();
+        if let Some(task) = self
+            .renewal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            task.abort();
+        }
     }
 
+    /// What Vault knows of the client's token (`GET /v1/auth/token/lookup-self`), without the
+    /// token itself.
     pub async fn lookup_self(&self) -> Result<TokenInfo> {
-        if !self.transport.has_token() {
+        if !self.session.has_token() {
             return Err(VaultError::invalid_config(
-                "lookupSelf needs a token; none is configured",
+                "lookup-self needs a token; none is configured",
             ));
         }
-        token::lookup_self(&self.transport).await
+        self.run(token::lookup_self(&self.session)).await
     }
 
     /// Any other endpoint: `method` on `/v1/<path>` with an optional JSON body. Returns Vault's
@@ -291,8 +435,7 @@ impl VaultClient {
             body
         };
         let resp = self
-            .transport
-            .send(method, &api.encoded(), &query, body)
+            .run(self.session.send(method, &api.encoded(), &query, body))
             .await?
             .success()?;
         if resp.is_empty() {

@@ -1,5 +1,7 @@
-//! Client configuration: explicit options, or the environment the reference Vault CLI reads.
-//! Everything is validated here, before any request, and errors name the option or variable.
+//! Client configuration: explicit options, or the environment the reference Vault CLI reads
+//! (only the generic `VAULT_*` variables and the standard proxy ones; an application layers its
+//! own on top). Everything is validated here, before any request, and errors name the option or
+//! variable the way the caller's user wrote it ([`FieldNames`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,17 +11,21 @@ use url::Url;
 
 use crate::auth::Login;
 use crate::error::{Result, VaultError};
+pub use crate::http::{HttpSettings, ProxySetting, RetryConfig};
 use crate::path::ApiPath;
-use crate::tls::{parse_bool, Source, TlsSettings};
+use crate::tls::{parse_bool, FileInput, ServerNameInput, TlsSettings};
 
 /// The KV engine version of the mount: fixed by the user, or detected once per mount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KvVersion {
+    /// KV v1: unversioned.
     V1,
+    /// KV v2: versioned, with metadata and check-and-set.
     V2,
 }
 
 impl KvVersion {
+    /// 1 or 2.
     pub fn number(self) -> u32 {
         match self {
             KvVersion::V1 => 1,
@@ -37,22 +43,31 @@ pub const DEFAULT_MOUNT: &str = "secret";
 /// The reference client's default address.
 pub const DEFAULT_ADDR: &str = "https://127.0.0.1:8200";
 
-/// Everything a [`crate::VaultClient`] needs. Build it with [`ClientConfig::new`] and the
-/// `with_*` setters, or [`ClientConfig::from_env`].
+/// Everything a [`crate::VaultClient`] needs. Build it with [`ClientConfig::new`] and set the
+/// fields, or with [`ClientConfig::from_options`] or [`ClientConfig::from_env`], which check every
+/// value. `Debug` shows the token as `[REDACTED]`.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
+    /// Vault's address, `http` or `https`, without credentials, query or fragment.
     pub addr: Url,
+    /// A fixed token; with a `login`, used until Vault says it is invalid.
     pub token: Option<SecretString>,
+    /// Enterprise namespace, sent as `X-Vault-Namespace`.
     pub namespace: Option<String>,
+    /// The KV mount paths are relative to (default `secret`).
     pub mount: String,
     /// `None`: detect through `sys/internal/ui/mounts` once per mount.
     pub kv_version: Option<KvVersion>,
+    /// Per request, reading the body included (default 60 s).
     pub timeout: Duration,
+    /// The largest response body accepted (default 32 MiB); more is `BAD_RESPONSE`.
     pub max_response_bytes: usize,
+    /// When and how long to retry.
     pub retry: RetryConfig,
     /// Follow a 307 to another origin (an HA active node) with the token. Off by default: the
     /// token never goes to a host the user did not name.
     pub redirect_to_other_origin: bool,
+    /// CA certificates, client certificate, server name.
     pub tls: TlsSettings,
     /// HTTP proxy for every request: `VAULT_HTTP_PROXY` (or `VAULT_PROXY_ADDR`), else the standard
     /// `HTTPS_PROXY` / `HTTP_PROXY` for the address' scheme, with `NO_PROXY` honoured.
@@ -64,60 +79,76 @@ pub struct ClientConfig {
     pub renew: bool,
 }
 
-/// Where requests go through, and which hosts bypass it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProxySetting {
-    pub url: Url,
-    /// The variable or option it came from, for errors.
-    pub from: String,
-    /// `NO_PROXY` (comma-separated hosts, domains, IPs or CIDRs), when set.
-    pub no_proxy: Option<String>,
+/// How a caller names the fields of [`ClientOptions`] (and of an auth method) in errors: a
+/// binding's option names, a config file's JSON paths. `field` is the Rust field name
+/// (`max_response_bytes`).
+pub trait FieldNames {
+    /// The name of `field` as the user wrote it, ready to stand in a sentence.
+    fn name_of(&self, field: &str) -> String;
 }
 
-/// When and how long to retry, after HashiCorp's Go client: connection errors, 412, 429 and 5xx
-/// except 501; wait `attempt x U(1.0, 1.5) x backoff`, or what `Retry-After` says, capped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryConfig {
-    /// Retries after the first attempt (`VAULT_MAX_RETRIES`, default 2). 0 turns retrying off.
-    pub max_retries: u32,
-    /// Base of the linear backoff (default 1 s, as the Go client's minimum wait).
-    pub backoff: Duration,
-    /// Upper bound of any single wait, `Retry-After` included (default 30 s).
-    pub max_wait: Duration,
-}
+/// Rust's own field names, in backticks: "`max_response_bytes`".
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RustFieldNames;
 
-impl Default for RetryConfig {
-    fn default() -> Self {
-        RetryConfig {
-            max_retries: 2,
-            backoff: Duration::from_secs(1),
-            max_wait: Duration::from_secs(30),
-        }
+impl FieldNames for RustFieldNames {
+    fn name_of(&self, field: &str) -> String {
+        format!("`{field}`")
     }
 }
 
-/// Raw option values as the user gave them (from JS or the CLI); validated by [`ClientConfig::from_options`].
+/// Raw option values as the user gave them (from a binding, a CLI or a config file); validated by
+/// [`ClientConfig::from_options`]. Numbers are `f64` because that is what such callers hold; the
+/// checks refuse fractions, NaN and out-of-range values.
 #[derive(Debug, Default)]
 pub struct ClientOptions {
+    /// Vault's address (required).
     pub addr: Option<String>,
+    /// A fixed token; trimmed, must not be empty or hold spaces.
     pub token: Option<SecretString>,
+    /// Enterprise namespace; `""` or `"/"` means none.
     pub namespace: Option<String>,
+    /// The KV mount.
     pub mount: Option<String>,
+    /// 1 or 2.
     pub kv_version: Option<u32>,
+    /// Request timeout, milliseconds from 1 to 3,600,000.
     pub timeout_ms: Option<f64>,
+    /// Response cap in bytes, at least 1024.
     pub max_response_bytes: Option<f64>,
+    /// Retries after the first attempt, 0 to 20.
     pub max_retries: Option<f64>,
+    /// Base of the retry backoff, milliseconds from 0 to 600,000.
     pub retry_backoff_ms: Option<f64>,
+    /// Longest single retry wait, milliseconds from 0 to 600,000.
     pub max_retry_wait_ms: Option<f64>,
+    /// See [`ClientConfig::redirect_to_other_origin`].
     pub redirect_to_other_origin: Option<bool>,
-    /// Already tied to option names by the caller (e.g. "option `tls.caCert`").
+    /// TLS settings, their files already named by the caller (e.g. "option `tls.caCert`").
     pub tls: TlsSettings,
+    /// An HTTP proxy URL.
     pub proxy: Option<String>,
+    /// A login method ([`crate::auth::login_from`] builds one).
     pub login: Option<Login>,
+    /// See [`ClientConfig::renew`].
     pub renew: Option<bool>,
 }
 
 impl ClientConfig {
+    /// The part of the configuration the [`HttpClient`](crate::http::HttpClient) needs.
+    pub fn http_settings(&self) -> HttpSettings {
+        HttpSettings {
+            addr: self.addr.clone(),
+            namespace: self.namespace.clone(),
+            timeout: self.timeout,
+            max_response_bytes: self.max_response_bytes,
+            retry: self.retry,
+            redirect_to_other_origin: self.redirect_to_other_origin,
+            tls: self.tls.clone(),
+            proxy: self.proxy.clone(),
+        }
+    }
+
     /// A configuration for `addr` with every other setting at its default.
     pub fn new(addr: &str) -> Result<Self> {
         Ok(ClientConfig {
@@ -137,31 +168,46 @@ impl ClientConfig {
         })
     }
 
-    /// Validates explicit options. `addr` is required here; use `from_env` for the env defaults.
+    /// Validates explicit options; errors name the fields as Rust does ("`timeout_ms`"). `addr`
+    /// is required here; use [`ClientConfig::from_env`] for the environment's defaults.
     pub fn from_options(options: ClientOptions) -> Result<Self> {
+        Self::from_named_options(options, &RustFieldNames)
+    }
+
+    /// [`ClientConfig::from_options`] with errors naming each field as `names` says (a binding's
+    /// option names, a config file's JSON paths).
+    pub fn from_named_options(options: ClientOptions, names: &dyn FieldNames) -> Result<Self> {
+        let name = |field: &str| names.name_of(field);
         let addr = options.addr.ok_or_else(|| {
-            VaultError::invalid_config("option `addr` is required (e.g. \"http://127.0.0.1:8200\")")
+            VaultError::invalid_config(format!(
+                "{} is required (e.g. \"http://127.0.0.1:8200\")",
+                name("addr")
+            ))
         })?;
-        let mut config = ClientConfig::new(&addr)?;
+        let mut config = ClientConfig {
+            addr: parse_addr(&addr, &name("addr"))?,
+            ..ClientConfig::new(DEFAULT_ADDR)?
+        };
         if let Some(token) = options.token {
-            config.token = Some(parse_token(token, "option `token`")?);
+            config.token = Some(parse_token(token, &name("token"))?);
         }
         if let Some(ns) = options.namespace {
-            config.namespace = parse_namespace(&ns, "option `namespace`")?;
+            config.namespace = parse_namespace(&ns, &name("namespace"))?;
         }
         if let Some(mount) = options.mount {
-            config.mount = parse_mount(&mount, "option `mount`")?;
+            config.mount = parse_mount(&mount, &name("mount"))?;
         }
         if let Some(v) = options.kv_version {
-            config.kv_version = Some(parse_kv_version_number(v, "option `kvVersion`")?);
+            config.kv_version = Some(parse_kv_version_number(v, &name("kv_version"))?);
         }
         if let Some(ms) = options.timeout_ms {
-            config.timeout = parse_timeout_ms(ms, "option `timeoutMs`")?;
+            config.timeout = parse_timeout_ms(ms, &name("timeout_ms"))?;
         }
         if let Some(bytes) = options.max_response_bytes {
             if !(bytes.is_finite() && bytes >= 1024.0 && bytes.fract() == 0.0) {
                 return Err(VaultError::invalid_config(format!(
-                    "option `maxResponseBytes` must be a whole number of at least 1024, got {bytes}"
+                    "{} must be a whole number of at least 1024, got {bytes}",
+                    name("max_response_bytes")
                 )));
             }
             config.max_response_bytes = bytes as usize;
@@ -169,16 +215,17 @@ impl ClientConfig {
         if let Some(n) = options.max_retries {
             if !(n.is_finite() && (0.0..=20.0).contains(&n) && n.fract() == 0.0) {
                 return Err(VaultError::invalid_config(format!(
-                    "option `maxRetries` must be a whole number from 0 to 20, got {n}"
+                    "{} must be a whole number from 0 to 20, got {n}",
+                    name("max_retries")
                 )));
             }
             config.retry.max_retries = n as u32;
         }
         if let Some(ms) = options.retry_backoff_ms {
-            config.retry.backoff = parse_wait_ms(ms, "option `retryBackoffMs`")?;
+            config.retry.backoff = parse_wait_ms(ms, &name("retry_backoff_ms"))?;
         }
         if let Some(ms) = options.max_retry_wait_ms {
-            config.retry.max_wait = parse_wait_ms(ms, "option `maxRetryWaitMs`")?;
+            config.retry.max_wait = parse_wait_ms(ms, &name("max_retry_wait_ms"))?;
         }
         if let Some(allow) = options.redirect_to_other_origin {
             config.redirect_to_other_origin = allow;
@@ -189,14 +236,20 @@ impl ClientConfig {
             config.renew = renew;
         }
         if let Some(p) = options.proxy {
-            config.proxy = Some(parse_proxy(&p, "option `proxy`", None)?);
+            config.proxy = Some(parse_proxy(&p, &name("proxy"), None)?);
         }
         Ok(config)
     }
 
-    /// Reads `VAULT_ADDR`, `VAULT_TOKEN` (else `<home>/.vault-token`), `VAULT_NAMESPACE`,
-    /// `OPENCLAW_VAULT_KV_MOUNT`, `OPENCLAW_VAULT_KV_VERSION` and `VAULT_CLIENT_TIMEOUT`.
-    /// `env` looks a variable up; `home` is the user's home directory, if any.
+    /// The settings HashiCorp's Vault CLI reads from its environment: `VAULT_AGENT_ADDR` (else
+    /// `VAULT_ADDR`, else [`DEFAULT_ADDR`]), `VAULT_TOKEN` (else `<home>/.vault-token`),
+    /// `VAULT_TOKEN_FILE` (a token file login, when `VAULT_TOKEN` is unset), `VAULT_NAMESPACE`,
+    /// `VAULT_MAX_RETRIES`, `VAULT_CLIENT_TIMEOUT`, `VAULT_CACERT`, `VAULT_CAPATH`,
+    /// `VAULT_CLIENT_CERT`, `VAULT_CLIENT_KEY`, `VAULT_TLS_SERVER_NAME`, `VAULT_SKIP_VERIFY`, and
+    /// the proxy (`VAULT_HTTP_PROXY`, `VAULT_PROXY_ADDR`, else `HTTPS_PROXY`/`HTTP_PROXY` for the
+    /// address' scheme with `NO_PROXY`). Empty variables count as unset. `env` looks a variable
+    /// up; `home` is the user's home directory, if any. A bad value is `INVALID_CONFIG` naming
+    /// its variable.
     pub fn from_env(env: impl Fn(&str) -> Option<String>, home: Option<&Path>) -> Result<Self> {
         let get = |name: &str| env(name).filter(|v| !v.is_empty());
         // Vault Agent's address wins, as in the reference client.
@@ -219,21 +272,6 @@ impl ClientConfig {
         if let Some(ns) = get("VAULT_NAMESPACE") {
             config.namespace = parse_namespace(&ns, "VAULT_NAMESPACE")?;
         }
-        if let Some(mount) = get("OPENCLAW_VAULT_KV_MOUNT") {
-            config.mount = parse_mount(&mount, "OPENCLAW_VAULT_KV_MOUNT")?;
-        }
-        if let Some(v) = get("OPENCLAW_VAULT_KV_VERSION") {
-            config.kv_version = match v.trim() {
-                "1" => Some(KvVersion::V1),
-                "2" => Some(KvVersion::V2),
-                "auto" | "detect" => None,
-                _ => {
-                    return Err(VaultError::invalid_config(
-                        "OPENCLAW_VAULT_KV_VERSION must be 1, 2 or auto",
-                    ))
-                }
-            };
-        }
         if let Some(n) = get("VAULT_MAX_RETRIES") {
             config.retry.max_retries = match n.trim().parse::<u32>() {
                 Ok(n) if n <= 20 => n,
@@ -244,14 +282,15 @@ impl ClientConfig {
                 }
             };
         }
-        let file = |var: &str| get(var).map(|p| Source::new(p, var));
+        let file = |var: &str| get(var).map(|p| FileInput::new(p, var));
         config.tls = TlsSettings {
             ca_cert: file("VAULT_CACERT"),
             ca_path: file("VAULT_CAPATH"),
-            extra_ca: file("NODE_EXTRA_CA_CERTS"),
+            extra_ca: None,
             client_cert: file("VAULT_CLIENT_CERT"),
             client_key: file("VAULT_CLIENT_KEY"),
-            server_name: get("VAULT_TLS_SERVER_NAME"),
+            server_name: get("VAULT_TLS_SERVER_NAME")
+                .map(|n| ServerNameInput::new(n, "VAULT_TLS_SERVER_NAME")),
             skip_verify: match get("VAULT_SKIP_VERIFY") {
                 Some(v) => parse_bool(&v, "VAULT_SKIP_VERIFY")?,
                 None => false,
@@ -279,7 +318,10 @@ impl ClientConfig {
             };
             config.proxy = Some(parse_proxy(&value, var, no_proxy)?);
         }
-        config.login = crate::auth::from_env(&get)?;
+        // Vault Agent's sink, when no token is given directly.
+        if get("VAULT_TOKEN").is_none() {
+            config.login = file("VAULT_TOKEN_FILE").map(Login::token_file);
+        }
         if let Some(t) = get("VAULT_CLIENT_TIMEOUT") {
             config.timeout = parse_duration_seconds(&t, "VAULT_CLIENT_TIMEOUT")?;
         }
@@ -384,7 +426,9 @@ fn parse_namespace(ns: &str, what: &str) -> Result<Option<String>> {
     Ok(Some(ns.to_string()))
 }
 
-fn parse_mount(mount: &str, what: &str) -> Result<String> {
+/// A KV mount as given by a user: trimmed of `/`, non-empty, without `.`, `..` or empty segments.
+/// `what` names the setting in errors.
+pub fn parse_mount(mount: &str, what: &str) -> Result<String> {
     let m = mount.trim().trim_matches('/');
     if m.is_empty() {
         return Err(VaultError::invalid_config(format!("{what} is empty")));
@@ -512,8 +556,6 @@ mod tests {
                 ("VAULT_ADDR", "http://10.0.0.1:8200"),
                 ("VAULT_TOKEN", "hvs.env-token\n"),
                 ("VAULT_NAMESPACE", "team/a/"),
-                ("OPENCLAW_VAULT_KV_MOUNT", "/kv/"),
-                ("OPENCLAW_VAULT_KV_VERSION", "1"),
                 ("VAULT_CLIENT_TIMEOUT", "1m30s"),
             ]),
             None,
@@ -522,8 +564,8 @@ mod tests {
         assert_eq!(c.addr.host_str(), Some("10.0.0.1"));
         assert_eq!(c.token.unwrap().expose_secret(), "hvs.env-token");
         assert_eq!(c.namespace.as_deref(), Some("team/a"));
-        assert_eq!(c.mount, "kv");
-        assert_eq!(c.kv_version, Some(KvVersion::V1));
+        assert_eq!(c.mount, DEFAULT_MOUNT);
+        assert_eq!(c.kv_version, None);
         assert_eq!(c.timeout, Duration::from_secs(90));
     }
 
@@ -544,11 +586,11 @@ mod tests {
     #[test]
     fn env_errors_name_the_variable() {
         let cases = [
-            ("OPENCLAW_VAULT_KV_VERSION", "3"),
             ("VAULT_CLIENT_TIMEOUT", "soon"),
             ("VAULT_CLIENT_TIMEOUT", "0"),
             ("VAULT_ADDR", "vault:8200"),
-            ("OPENCLAW_VAULT_KV_MOUNT", "a/../b"),
+            ("VAULT_NAMESPACE", "a/../b"),
+            ("VAULT_SKIP_VERIFY", "maybe"),
         ];
         for (var, value) in cases {
             let err = ClientConfig::from_env(env_of(&[(var, value)]), None).unwrap_err();
@@ -578,6 +620,21 @@ mod tests {
         let err =
             ClientConfig::from_env(env_of(&[("VAULT_AGENT_ADDR", "unix:///x")]), None).unwrap_err();
         assert!(err.message.contains("VAULT_AGENT_ADDR"));
+    }
+
+    #[test]
+    fn token_file_when_no_token() {
+        let c =
+            ClientConfig::from_env(env_of(&[("VAULT_TOKEN_FILE", "/run/token")]), None).unwrap();
+        let login = c.login.unwrap();
+        assert_eq!(login.name(), "token_file");
+        assert_eq!(login.watched_file(), Some(Path::new("/run/token")));
+        let c = ClientConfig::from_env(
+            env_of(&[("VAULT_TOKEN", "t"), ("VAULT_TOKEN_FILE", "/run/token")]),
+            None,
+        )
+        .unwrap();
+        assert!(c.login.is_none());
     }
 
     #[test]

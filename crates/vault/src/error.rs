@@ -90,7 +90,9 @@ impl fmt::Display for ErrorCode {
 /// A failed Vault operation, or a refusal before one was attempted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VaultError {
+    /// What kind of failure; its string form is stable.
     pub code: ErrorCode,
+    /// What happened, for people: names paths, options and Vault's `errors`, never a secret.
     pub message: String,
     /// The HTTP status Vault answered, when there was an answer.
     pub status: Option<u16>,
@@ -102,9 +104,11 @@ pub struct VaultError {
     pub request_id: Option<String>,
 }
 
+/// A `Result` whose error is a [`VaultError`].
 pub type Result<T, E = VaultError> = std::result::Result<T, E>;
 
 impl VaultError {
+    /// An error with `code` and `message` and nothing else.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         VaultError {
             code,
@@ -116,23 +120,28 @@ impl VaultError {
         }
     }
 
+    /// `INVALID_ARGUMENT`: a bad argument, refused before any request.
     pub fn invalid_argument(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidArgument, message)
     }
 
+    /// `INVALID_CONFIG`: a bad setting, refused before any request.
     pub fn invalid_config(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidConfig, message)
     }
 
+    /// `BAD_RESPONSE`: Vault answered something its API does not promise.
     pub fn bad_response(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::BadResponse, message)
     }
 
+    /// The same error, about the request to `path` (`/v1/...`).
     pub fn with_path(mut self, path: impl Into<String>) -> Self {
         self.path = Some(path.into());
         self
     }
 
+    /// The same error, with the HTTP status Vault answered.
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = Some(status);
         self

@@ -1,10 +1,10 @@
-//! The HTTP layer: one reqwest client (rustls), the headers every Vault request carries, a capped
-//! body reader, and the mapping of transport failures to error codes. It knows nothing of KV.
+//! The HTTP layer: one reqwest client (rustls), the headers every Vault request carries, retries,
+//! the one 307 hop Vault may ask for, a capped body reader, and the mapping of transport failures
+//! to error codes. It holds no token: the caller passes one per request (the token session does).
+//! It knows nothing of KV or of logins.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Once, RwLock, Weak};
+use std::sync::{Mutex, Once};
 use std::time::Duration;
-use std::time::Instant;
 
 use bytes::Bytes;
 use reqwest::header::{
@@ -17,19 +17,72 @@ use serde::Deserialize;
 use url::Url;
 use zeroize::Zeroizing;
 
-use crate::auth::{self, FileStamp, Login};
-use crate::config::{ClientConfig, RetryConfig};
 use crate::error::{ErrorCode, Result, VaultError};
-use crate::session::renewal::{Lease, TokenEvent, TokenEventKind, TokenListener};
+use crate::tls::TlsSettings;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const X_VAULT_TOKEN: HeaderName = HeaderName::from_static("x-vault-token");
 const X_VAULT_NAMESPACE: HeaderName = HeaderName::from_static("x-vault-namespace");
 const X_VAULT_REQUEST: HeaderName = HeaderName::from_static("x-vault-request");
 const X_VAULT_INDEX: HeaderName = HeaderName::from_static("x-vault-index");
+/// The content type of a JSON merge patch (RFC 7386), which Vault's `PATCH` endpoints require.
 pub const MERGE_PATCH: &str = "application/merge-patch+json";
 
-/// What a request sends as its body: JSON bytes the transport wipes once sent.
+/// What the HTTP client needs of the configuration (`ClientConfig::http_settings` gives it).
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Vault's address; requests go to `<addr>/v1/...`.
+    pub addr: Url,
+    /// Enterprise namespace, sent as `X-Vault-Namespace`.
+    pub namespace: Option<String>,
+    /// Per request, reading the body included; connecting is capped at 10 s (or this, if lower).
+    pub timeout: Duration,
+    /// The largest response body accepted.
+    pub max_response_bytes: usize,
+    /// When and how long to retry.
+    pub retry: RetryConfig,
+    /// Follow a 307 to another origin, with the token.
+    pub redirect_to_other_origin: bool,
+    /// CA certificates, client certificate, server name.
+    pub tls: TlsSettings,
+    /// The proxy every request goes through, if any.
+    pub proxy: Option<ProxySetting>,
+}
+
+/// Where requests go through, and which hosts bypass it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxySetting {
+    /// The proxy, `http` or `https`.
+    pub url: Url,
+    /// The variable or option it came from, for errors.
+    pub from: String,
+    /// `NO_PROXY` (comma-separated hosts, domains, IPs or CIDRs), when set.
+    pub no_proxy: Option<String>,
+}
+
+/// When and how long to retry, after HashiCorp's Go client: connection errors, 412, 429 and 5xx
+/// except 501; wait `attempt x U(1.0, 1.5) x backoff`, or what `Retry-After` says, capped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// Retries after the first attempt (`VAULT_MAX_RETRIES`, default 2). 0 turns retrying off.
+    pub max_retries: u32,
+    /// Base of the linear backoff (default 1 s, as the Go client's minimum wait).
+    pub backoff: Duration,
+    /// Upper bound of any single wait, `Retry-After` included (default 30 s).
+    pub max_wait: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_retries: 2,
+            backoff: Duration::from_secs(1),
+            max_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What a request sends as its body: JSON bytes the client wipes once sent.
 pub struct RequestBody {
     bytes: Zeroizing<Vec<u8>>,
     content_type: &'static str,
@@ -53,9 +106,52 @@ impl RequestBody {
     }
 }
 
+/// A Vault token as the `X-Vault-Token` header value. Marked sensitive, so neither this type's
+/// nor hyper's `Debug` output shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenHeader(HeaderValue);
+
+impl TokenHeader {
+    /// The header for `token`; `None` when the token holds characters a header cannot carry.
+    pub fn new(token: &SecretString) -> Option<Self> {
+        let mut value = HeaderValue::from_str(token.expose_secret()).ok()?;
+        value.set_sensitive(true);
+        Some(TokenHeader(value))
+    }
+}
+
+impl std::fmt::Debug for TokenHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenHeader([REDACTED])")
+    }
+}
+
+/// A request ready to send, and to send again (a retry, a redirect, a new login): the body is
+/// shared between attempts, not copied, and wiped when the last attempt drops it.
+pub struct Request {
+    method: Method,
+    url: Url,
+    path: String,
+    body: Option<PreparedBody>,
+}
+
+struct PreparedBody {
+    content_type: &'static str,
+    bytes: Bytes,
+}
+
+impl Request {
+    /// The `/v1/...` path, as errors name it.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
 /// One answer from Vault: the status and the whole body (wiped on drop).
 pub struct RawResponse {
+    /// The HTTP status.
     pub status: StatusCode,
+    /// The body, at most the configured response limit.
     pub body: Zeroizing<Vec<u8>>,
     /// The `/v1/...` path that was requested, for errors.
     pub path: String,
@@ -68,10 +164,13 @@ pub struct RawResponse {
 /// The parts of Vault's envelope every answer may carry.
 #[derive(Deserialize)]
 pub struct Envelope<T> {
+    /// Vault's id of the request, for its audit log.
     #[serde(default)]
     pub request_id: Option<String>,
+    /// The endpoint's answer; `None` when Vault sent `null` or nothing.
     #[serde(default = "Option::default")]
     pub data: Option<T>,
+    /// Warnings Vault attached (a capped TTL, a deprecated parameter).
     #[serde(default)]
     pub warnings: Option<Vec<String>>,
 }
@@ -85,10 +184,12 @@ struct ErrorBody {
 }
 
 impl RawResponse {
+    /// 2xx.
     pub fn is_success(&self) -> bool {
         self.status.is_success()
     }
 
+    /// No body, or only whitespace (a 204).
     pub fn is_empty(&self) -> bool {
         self.body.iter().all(u8::is_ascii_whitespace)
     }
@@ -163,24 +264,11 @@ impl RawResponse {
     }
 }
 
-/// The HTTP client bound to one Vault address, token and namespace.
-pub struct Transport {
+/// The HTTP client bound to one Vault address and namespace. Cheap to share behind an `Arc`;
+/// every method takes `&self`.
+pub struct HttpClient {
     http: reqwest::Client,
     base: Url,
-    /// A sensitive header value (hidden from hyper's Debug output); replaced by logins.
-    token: RwLock<Option<HeaderValue>>,
-    /// How to get a token when there is none or it turned invalid; `None` for a fixed token.
-    login: Option<Login>,
-    /// One login at a time; holds the token file's stamp when the token came from a file.
-    login_state: tokio::sync::Mutex<Option<FileStamp>>,
-    /// The current token's lease, from the last login or renewal (`None`: unknown, ask Vault).
-    lease: Mutex<Option<Lease>>,
-    listeners: RwLock<Vec<TokenListener>>,
-    renew: bool,
-    renewal: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    closed: AtomicBool,
-    /// Lets `send` hand the renewal task a weak reference to this transport.
-    this: Weak<Transport>,
     namespace: Option<HeaderValue>,
     max_response_bytes: usize,
     retry: RetryConfig,
@@ -197,8 +285,10 @@ fn install_crypto_provider() {
     });
 }
 
-impl Transport {
-    pub fn new(config: &ClientConfig) -> Result<Arc<Self>> {
+impl HttpClient {
+    /// The client for these settings. Every TLS file is read here: a bad one is `INVALID_CONFIG`
+    /// before any request.
+    pub fn new(config: &HttpSettings) -> Result<Self> {
         install_crypto_provider();
         let mut headers = HeaderMap::new();
         headers.insert(X_VAULT_REQUEST, HeaderValue::from_static("true"));
@@ -224,8 +314,8 @@ impl Transport {
             .default_headers(headers)
             .timeout(config.timeout)
             .connect_timeout(CONNECT_TIMEOUT.min(config.timeout))
-            // Vault's 307s are handled by the client, never by the HTTP library (it would
-            // forward X-Vault-Token to whatever host the Location names).
+            // Vault's 307s are handled here, never by the HTTP library (it would forward
+            // X-Vault-Token to whatever host the Location names).
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| {
@@ -237,284 +327,31 @@ impl Transport {
             })?),
             None => None,
         };
-        if let Some(login) = &config.login {
-            login.validate()?;
-        }
-        let token = match &config.token {
-            Some(token) => {
-                let mut value = HeaderValue::from_str(token.expose_secret()).map_err(|_| {
-                    VaultError::invalid_config("token contains characters not allowed in a header")
-                })?;
-                value.set_sensitive(true);
-                Some(value)
-            }
-            None => None,
-        };
         let mut base = config.addr.clone();
         if !base.path().ends_with('/') {
             let p = format!("{}/", base.path());
             base.set_path(&p);
         }
-        Ok(Arc::new_cyclic(|this| Transport {
-            this: this.clone(),
-            lease: Mutex::new(None),
-            listeners: RwLock::new(Vec::new()),
-            renew: config.renew,
-            renewal: Mutex::new(None),
-            closed: AtomicBool::new(false),
+        Ok(HttpClient {
             http,
             base,
-            token: RwLock::new(token),
-            login: config.login.clone(),
-            login_state: tokio::sync::Mutex::new(None),
             namespace,
             max_response_bytes: config.max_response_bytes,
             retry: config.retry,
             redirect_to_other_origin: config.redirect_to_other_origin,
             index: Mutex::new(None),
-        }))
+        })
     }
 
-    /// Subscribes to token events.
-    pub fn subscribe(&self, listener: TokenListener) {
-        self.listeners
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(listener);
-    }
-
-    pub(crate) fn emit(&self, kind: TokenEventKind, ttl: Option<u64>, error: Option<String>) {
-        let event = TokenEvent { kind, ttl, error };
-        tracing::debug!(?event, "token event");
-        let listeners = self
-            .listeners
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        for listener in listeners {
-            listener(&event);
-        }
-    }
-
-    /// Stops the renewal task and drops every subscriber. Requests still work afterwards.
-    pub fn close(&self) {
-        self.closed.store(true, Ordering::SeqCst);
-        if let Some(task) = self
-            .renewal
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
-            task.abort();
-        }
-        self.listeners
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-    }
-
-    pub(crate) fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::SeqCst)
-    }
-
-    pub(crate) fn can_log_in(&self) -> bool {
-        self.login.is_some()
-    }
-
-    /// Starts the renewal task once, from inside the runtime, after the first request got a token.
-    fn start_renewal(&self) {
-        if !self.renew || self.is_closed() {
-            return;
-        }
-        let mut slot = self.renewal.lock().unwrap_or_else(|e| e.into_inner());
-        if slot.is_some() {
-            return;
-        }
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            *slot = Some(runtime.spawn(crate::session::renewal::run(self.this.clone())));
-        }
-    }
-
-    /// The current lease: known from a login or renewal, or asked with `lookup-self`.
-    /// `None` for a token that never expires.
-    pub(crate) async fn lease(&self) -> Result<Option<Lease>> {
-        if let Some(lease) = *self.lease.lock().unwrap_or_else(|e| e.into_inner()) {
-            return Ok(Some(lease));
-        }
-        let info = crate::engines::token::lookup_self(self).await?;
-        if info.ttl <= 0 {
-            return Ok(None);
-        }
-        let increment = if info.creation_ttl > 0 {
-            info.creation_ttl
-        } else {
-            info.ttl
-        };
-        let lease = Lease {
-            ttl: Duration::from_secs(info.ttl as u64),
-            renewable: info.renewable,
-            increment: Duration::from_secs(increment as u64),
-            at: Instant::now(),
-        };
-        *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = Some(lease);
-        Ok(Some(lease))
-    }
-
-    /// `auth/token/renew-self` asking for `increment`; returns the new TTL.
-    pub(crate) async fn renew_self(&self, increment: Duration) -> Result<Duration> {
-        let body = RequestBody::json(
-            &serde_json::json!({ "increment": format!("{}s", increment.as_secs()) }),
-        )?;
-        let resp = self
-            .send(Method::POST, "auth/token/renew-self", &[], Some(body))
-            .await?
-            .success()?;
-        let answer: crate::session::renewal::RenewAnswer = resp.json()?;
-        let (ttl, renewable) = answer.lease();
-        let mut lease = self.lease.lock().unwrap_or_else(|e| e.into_inner());
-        let increment = lease.map(|l| l.increment).unwrap_or(increment);
-        *lease = Some(Lease {
-            ttl: Duration::from_secs(ttl),
-            renewable,
-            increment,
-            at: Instant::now(),
-        });
-        Ok(Duration::from_secs(ttl))
-    }
-
-    /// A login now, whatever the token's state; returns the new token's TTL (0 when unknown).
-    pub(crate) async fn relogin_now(&self) -> Result<Duration> {
-        let Some(login) = &self.login else {
-            return Ok(Duration::ZERO);
-        };
-        let mut state = self.login_state.lock().await;
-        if let Login::TokenFile(source) = login {
-            self.set_token(&auth::read_token_file(source)?)?;
-            *state = auth::stamp(&source.path);
-            *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            return Ok(Duration::ZERO);
-        }
-        self.log_in(login).await?;
-        Ok(self
-            .lease
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .map(|l| l.ttl)
-            .unwrap_or_default())
-    }
-
-    /// Whether requests can carry a token: a fixed one, or one a login method will get.
-    pub fn has_token(&self) -> bool {
-        self.login.is_some() || self.current_token().is_some()
-    }
-
-    fn current_token(&self) -> Option<HeaderValue> {
-        self.token.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    fn set_token(&self, token: &SecretString) -> Result<()> {
-        let mut value = HeaderValue::from_str(token.expose_secret()).map_err(|_| {
-            VaultError::bad_response("the token Vault issued is not a valid header value")
-        })?;
-        value.set_sensitive(true);
-        *self.token.write().unwrap_or_else(|e| e.into_inner()) = Some(value);
-        Ok(())
-    }
-
-    /// Before a request: a login when there is no token yet, or a re-read of a changed token file.
-    async fn ensure_token(&self) -> Result<()> {
-        let Some(login) = &self.login else {
-            return Ok(());
-        };
-        if let Login::TokenFile(source) = login {
-            let now = auth::stamp(&source.path);
-            let mut last = self.login_state.lock().await;
-            if self.current_token().is_none() || *last != now || now.is_none() {
-                self.set_token(&auth::read_token_file(source)?)?;
-                *last = now;
-            }
-            return Ok(());
-        }
-        if self.current_token().is_some() {
-            return Ok(());
-        }
-        let _one_at_a_time = self.login_state.lock().await;
-        if self.current_token().is_some() {
-            return Ok(()); // another request logged in while this one waited
-        }
-        self.log_in(login).await
-    }
-
-    /// After a 403 "invalid token": a new login, unless another request already did one.
-    /// `true` when this call replaced the token.
-    async fn relogin(&self, stale: Option<HeaderValue>) -> Result<bool> {
-        let Some(login) = &self.login else {
-            return Ok(false);
-        };
-        let mut state = self.login_state.lock().await;
-        if self.current_token() != stale {
-            return Ok(false);
-        }
-        match login {
-            Login::TokenFile(source) => {
-                self.set_token(&auth::read_token_file(source)?)?;
-                *state = auth::stamp(&source.path);
-                *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            }
-            _ => self.log_in(login).await?,
-        }
-        Ok(true)
-    }
-
-    async fn log_in(&self, login: &Login) -> Result<()> {
-        let Some((api_path, body)) = login.request()? else {
-            return Ok(());
-        };
-        let body = RequestBody::json(body.expose_secret())?;
-        let path = format!("/v1/{api_path}");
-        let url = self.base.join(&format!("v1/{api_path}")).map_err(|e| {
-            VaultError::invalid_config(format!("cannot build a URL for {path}: {e}"))
-        })?;
-        let bytes = (
-            body.content_type,
-            Bytes::from_owner(ZeroizingOwner(body.bytes)),
-        );
-        let resp = self
-            .send_with_retries(&Method::POST, &url, &path, Some(&bytes), false)
-            .await?;
-        let resp = resp.success().map_err(|mut e| {
-            e.message = format!("{} login failed: {}", login.name(), e.message);
-            e
-        })?;
-        let answer: auth::LoginAnswer = resp.json()?;
-        let issued = answer.into_token(&resp.path)?;
-        tracing::debug!(
-            method = login.name(),
-            lease_duration = issued.lease_duration,
-            renewable = issued.renewable,
-            "logged in to Vault"
-        );
-        self.set_token(&issued.token)?;
-        let lease = (issued.lease_duration > 0).then(|| Lease {
-            ttl: Duration::from_secs(issued.lease_duration),
-            renewable: issued.renewable,
-            increment: Duration::from_secs(issued.lease_duration),
-            at: Instant::now(),
-        });
-        *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = lease;
-        Ok(())
-    }
-
-    /// Sends `method` to `/v1/<api_path>` with optional query and body, and reads the answer.
-    /// Retries connection errors, 412, 429 and 5xx except 501 (see [`RetryConfig`]); follows one
-    /// 307 (see [`Transport::follow_redirect`]). `api_path` must already be percent-encoded.
-    pub async fn send(
+    /// `method` on `/v1/<api_path>` with optional query and body, ready to send. `api_path` must
+    /// already be percent-encoded ([`ApiPath::encoded`](crate::path::ApiPath::encoded)).
+    pub fn request(
         &self,
         method: Method,
         api_path: &str,
         query: &[(&str, String)],
         body: Option<RequestBody>,
-    ) -> Result<RawResponse> {
+    ) -> Result<Request> {
         let path = format!("/v1/{api_path}");
         let mut url = self.base.join(&format!("v1/{api_path}")).map_err(|e| {
             VaultError::invalid_argument(format!("cannot build a URL for {path}: {e}"))
@@ -526,44 +363,29 @@ impl Transport {
             }
         }
         // The owner is zeroized when the last clone of the bytes (one per attempt) is dropped.
-        let body = body.map(|b| (b.content_type, Bytes::from_owner(ZeroizingOwner(b.bytes))));
-        self.ensure_token().await?;
-        self.start_renewal();
-        let used = self.current_token();
-        let resp = self
-            .send_with_retries(&method, &url, &path, body.as_ref(), true)
-            .await?;
-        if self.login.is_some() && resp.status == StatusCode::FORBIDDEN && says_invalid_token(&resp)
-        {
-            // Expired or revoked: log in again once and repeat the request once.
-            if self.relogin(used).await? {
-                let ttl = self
-                    .lease
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .map(|l| l.ttl.as_secs());
-                self.emit(TokenEventKind::Reauthenticated, ttl, None);
-            }
-            return self
-                .send_with_retries(&method, &url, &path, body.as_ref(), true)
-                .await;
-        }
-        Ok(resp)
+        let body = body.map(|b| PreparedBody {
+            content_type: b.content_type,
+            bytes: Bytes::from_owner(ZeroizingOwner(b.bytes)),
+        });
+        Ok(Request {
+            method,
+            url,
+            path,
+            body,
+        })
     }
 
-    async fn send_with_retries(
+    /// Sends `request` with `token` (none for a login) and reads the answer. Retries connection
+    /// errors, 412, 429 and 5xx except 501 (see [`RetryConfig`]); follows one 307 to the same
+    /// scheme, and to another origin only when the configuration allows it.
+    pub async fn send(
         &self,
-        method: &Method,
-        url: &Url,
-        path: &str,
-        body: Option<&(&'static str, Bytes)>,
-        with_token: bool,
+        request: &Request,
+        token: Option<&TokenHeader>,
     ) -> Result<RawResponse> {
         let mut retries = 0;
         loop {
-            let outcome = self
-                .send_following_redirect(method, url.clone(), path, body, with_token)
-                .await;
+            let outcome = self.send_following_redirect(request, token).await;
             let retry_after = match &outcome {
                 Ok(resp) if is_retryable_status(resp.status) => Some(resp.retry_after),
                 Err(e) if e.code == ErrorCode::Network => Some(None),
@@ -573,7 +395,7 @@ impl Transport {
                 Some(after) if retries < self.retry.max_retries => {
                     retries += 1;
                     let wait = self.retry_wait(retries, after);
-                    tracing::debug!(path = %path, retries, wait_ms = wait.as_millis() as u64, "retrying Vault request");
+                    tracing::debug!(path = %request.path, retries, wait_ms = wait.as_millis() as u64, "retrying Vault request");
                     tokio::time::sleep(wait).await;
                 }
                 _ => return outcome,
@@ -590,28 +412,23 @@ impl Transport {
 
     async fn send_following_redirect(
         &self,
-        method: &Method,
-        url: Url,
-        path: &str,
-        body: Option<&(&'static str, Bytes)>,
-        with_token: bool,
+        request: &Request,
+        token: Option<&TokenHeader>,
     ) -> Result<RawResponse> {
-        let first = self
-            .send_once(method, url.clone(), path, body, with_token)
-            .await?;
+        let first = self.send_once(request, request.url.clone(), token).await?;
         if first.status != StatusCode::TEMPORARY_REDIRECT {
             return Ok(first);
         }
         let Some(location) = first.location.clone() else {
             return Ok(first);
         };
-        let next = self.follow_redirect(&url, &location, path)?;
+        let next = self.follow_redirect(&request.url, &location, &request.path)?;
         // One hop only: a second redirect comes back as an error answer.
-        self.send_once(method, next, path, body, with_token).await
+        self.send_once(request, next, token).await
     }
 
     /// Where a 307 may take the request: the same scheme only (never https to http), and another
-    /// origin only when the user allowed it, since the token goes along.
+    /// origin only when the configuration allows it, since the token goes along.
     fn follow_redirect(&self, from: &Url, location: &str, path: &str) -> Result<Url> {
         let refuse = |why: String| {
             VaultError::new(
@@ -633,7 +450,8 @@ impl Transport {
         }
         if to.origin() != from.origin() && !self.redirect_to_other_origin {
             return Err(refuse(format!(
-                "to another origin ({}); set redirectToOtherOrigin to follow it with the token",
+                "to another origin ({}); the token goes along, so this is followed only when \
+                 the client is configured to redirect to other origins",
                 to.origin().ascii_serialization()
             )));
         }
@@ -642,28 +460,27 @@ impl Transport {
 
     async fn send_once(
         &self,
-        method: &Method,
+        request: &Request,
         url: Url,
-        path: &str,
-        body: Option<&(&'static str, Bytes)>,
-        with_token: bool,
+        token: Option<&TokenHeader>,
     ) -> Result<RawResponse> {
-        let mut request = self.http.request(method.clone(), url);
-        if let Some(token) = self.current_token().filter(|_| with_token) {
-            request = request.header(X_VAULT_TOKEN, token);
+        let path = request.path.as_str();
+        let mut builder = self.http.request(request.method.clone(), url);
+        if let Some(token) = token {
+            builder = builder.header(X_VAULT_TOKEN, token.0.clone());
         }
         if let Some(ns) = &self.namespace {
-            request = request.header(X_VAULT_NAMESPACE, ns.clone());
+            builder = builder.header(X_VAULT_NAMESPACE, ns.clone());
         }
         if let Some(index) = self.last_index() {
-            request = request.header(X_VAULT_INDEX, index);
+            builder = builder.header(X_VAULT_INDEX, index);
         }
-        if let Some((content_type, bytes)) = body {
-            request = request
-                .header(CONTENT_TYPE, *content_type)
-                .body(bytes.clone());
+        if let Some(body) = &request.body {
+            builder = builder
+                .header(CONTENT_TYPE, body.content_type)
+                .body(body.bytes.clone());
         }
-        let mut response = request.send().await.map_err(|e| transport_error(e, path))?;
+        let mut response = builder.send().await.map_err(|e| transport_error(e, path))?;
         let status = response.status();
         let headers = response.headers();
         if let Some(index) = headers.get(X_VAULT_INDEX) {
@@ -720,20 +537,12 @@ impl Transport {
 
     fn too_large(&self, path: &str, status: StatusCode) -> VaultError {
         VaultError::bad_response(format!(
-            "Vault's answer to {path} is larger than the {} byte limit (maxResponseBytes)",
+            "Vault's answer to {path} is larger than the {} byte limit set for responses",
             self.max_response_bytes
         ))
         .with_path(path)
         .with_status(status.as_u16())
     }
-}
-
-/// Vault >= 1.17 says `invalid token` next to `permission denied` for an expired or revoked token.
-fn says_invalid_token(resp: &RawResponse) -> bool {
-    let needle = b"invalid token";
-    resp.body
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// The Go client's rule: 412 (index not yet replicated), 429, and 5xx except 501 (not initialised).
@@ -814,15 +623,22 @@ fn transport_error(e: reqwest::Error, path: &str) -> VaultError {
 mod tests {
     use super::*;
 
-    fn transport(other_origin: bool) -> Arc<Transport> {
-        let mut config = ClientConfig::new("https://vault.example:8200").unwrap();
-        config.redirect_to_other_origin = other_origin;
-        config.retry = RetryConfig {
-            max_retries: 2,
-            backoff: Duration::from_millis(100),
-            max_wait: Duration::from_secs(5),
-        };
-        Transport::new(&config).unwrap()
+    fn client(other_origin: bool) -> HttpClient {
+        HttpClient::new(&HttpSettings {
+            addr: Url::parse("https://vault.example:8200").unwrap(),
+            namespace: None,
+            timeout: Duration::from_secs(60),
+            max_response_bytes: 1 << 20,
+            retry: RetryConfig {
+                max_retries: 2,
+                backoff: Duration::from_millis(100),
+                max_wait: Duration::from_secs(5),
+            },
+            redirect_to_other_origin: other_origin,
+            tls: TlsSettings::default(),
+            proxy: None,
+        })
+        .unwrap()
     }
 
     #[test]
@@ -865,18 +681,18 @@ mod tests {
 
     #[test]
     fn waits_grow_linearly_with_jitter_and_are_capped() {
-        let t = transport(false);
+        let c = client(false);
         for attempt in 1..=3 {
-            let w = t.retry_wait(attempt, None);
+            let w = c.retry_wait(attempt, None);
             let base = Duration::from_millis(100) * attempt;
             assert!(w >= base && w < base.mul_f64(1.5), "{attempt}: {w:?}");
         }
         assert_eq!(
-            t.retry_wait(1, Some(Duration::from_secs(2))),
+            c.retry_wait(1, Some(Duration::from_secs(2))),
             Duration::from_secs(2)
         );
         assert_eq!(
-            t.retry_wait(1, Some(Duration::from_secs(3600))),
+            c.retry_wait(1, Some(Duration::from_secs(3600))),
             Duration::from_secs(5)
         );
     }
@@ -884,19 +700,19 @@ mod tests {
     #[test]
     fn redirects_keep_scheme_and_origin() {
         let from = Url::parse("https://vault.example:8200/v1/secret/data/a").unwrap();
-        let t = transport(false);
+        let c = client(false);
         assert_eq!(
-            t.follow_redirect(&from, "/v1/secret/data/a?x=1", "/v1/p")
+            c.follow_redirect(&from, "/v1/secret/data/a?x=1", "/v1/p")
                 .unwrap()
                 .as_str(),
             "https://vault.example:8200/v1/secret/data/a?x=1"
         );
-        let down = t
+        let down = c
             .follow_redirect(&from, "http://vault.example:8200/v1/secret/data/a", "/v1/p")
             .unwrap_err();
         assert_eq!(down.code, ErrorCode::BadResponse);
         assert!(down.message.contains("scheme"), "{}", down.message);
-        let other = t
+        let other = c
             .follow_redirect(
                 &from,
                 "https://active.example:8200/v1/secret/data/a",
@@ -904,11 +720,11 @@ mod tests {
             )
             .unwrap_err();
         assert!(
-            other.message.contains("redirectToOtherOrigin"),
+            other.message.contains("another origin"),
             "{}",
             other.message
         );
-        let allowed = transport(true);
+        let allowed = client(true);
         assert!(allowed
             .follow_redirect(
                 &from,
@@ -919,5 +735,12 @@ mod tests {
         assert!(allowed
             .follow_redirect(&from, "http://active.example:8200/v1/x", "/v1/p")
             .is_err());
+    }
+
+    #[test]
+    fn token_header_is_redacted_and_checked() {
+        let t = TokenHeader::new(&SecretString::from("hvs.secret-value")).unwrap();
+        assert!(!format!("{t:?}").contains("hvs."));
+        assert!(TokenHeader::new(&SecretString::from("bad\ntoken")).is_none());
     }
 }

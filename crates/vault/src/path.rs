@@ -72,10 +72,12 @@ impl ApiPath {
         Ok(ApiPath { segments })
     }
 
+    /// Whether this is the mount's root (no segments).
     pub fn is_root(&self) -> bool {
         self.segments.is_empty()
     }
 
+    /// The segments, not encoded.
     pub fn segments(&self) -> &[String] {
         &self.segments
     }

@@ -1,6 +1,6 @@
 //! TLS settings (`VAULT_CACERT`, `VAULT_CAPATH`, `VAULT_CLIENT_CERT` + `VAULT_CLIENT_KEY`,
-//! `VAULT_TLS_SERVER_NAME`, `VAULT_SKIP_VERIFY`, `NODE_EXTRA_CA_CERTS`, or the `tls` option) turned
-//! into a rustls configuration. Every file is read and parsed when the client is built, so a bad
+//! `VAULT_TLS_SERVER_NAME`, `VAULT_SKIP_VERIFY`, or the same given as options) turned into a
+//! rustls configuration. Every file is read and parsed when the client is built, so a bad
 //! one is an `INVALID_CONFIG` naming its variable or option, before any request.
 
 use std::path::PathBuf;
@@ -14,16 +14,20 @@ use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use crate::error::{Result, VaultError};
 
-/// A file and the name of the variable or option it came from, for error messages.
+/// A file the configuration names (a CA bundle, a key, a token or JWT file), with where that name
+/// came from, so that an error about the file points at the setting the user wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Source {
+pub struct FileInput {
+    /// The file.
     pub path: PathBuf,
+    /// The variable or option that named it (`VAULT_CACERT`, "option `tls.caCert`").
     pub from: String,
 }
 
-impl Source {
+impl FileInput {
+    /// `path`, named by `from`.
     pub fn new(path: impl Into<PathBuf>, from: impl Into<String>) -> Self {
-        Source {
+        FileInput {
             path: path.into(),
             from: from.into(),
         }
@@ -35,18 +39,42 @@ impl Source {
     }
 }
 
+/// The name the server certificate must carry, with where it was set, for errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerNameInput {
+    /// A DNS name or an IP address.
+    pub name: String,
+    /// The variable or option that set it (`VAULT_TLS_SERVER_NAME`).
+    pub from: String,
+}
+
+impl ServerNameInput {
+    /// `name`, set by `from`.
+    pub fn new(name: impl Into<String>, from: impl Into<String>) -> Self {
+        ServerNameInput {
+            name: name.into(),
+            from: from.into(),
+        }
+    }
+}
+
+/// How the client checks Vault's certificate and which certificate it presents. The default is
+/// the system's CA certificates, no client certificate.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TlsSettings {
     /// A PEM file of CA certificates; replaces the system roots (as in the Go client).
-    pub ca_cert: Option<Source>,
+    pub ca_cert: Option<FileInput>,
     /// A directory of PEM files of CA certificates; replaces the system roots.
-    pub ca_path: Option<Source>,
-    /// CA certificates added to the system roots (`NODE_EXTRA_CA_CERTS`, as Node does).
-    pub extra_ca: Option<Source>,
-    pub client_cert: Option<Source>,
-    pub client_key: Option<Source>,
+    pub ca_path: Option<FileInput>,
+    /// CA certificates added to the system roots (as Node's `NODE_EXTRA_CA_CERTS` does); ignored
+    /// when `ca_cert` or `ca_path` replaces the roots.
+    pub extra_ca: Option<FileInput>,
+    /// A PEM client certificate (chain) for mutual TLS and `cert` auth; needs `client_key`.
+    pub client_cert: Option<FileInput>,
+    /// The PEM private key of `client_cert`.
+    pub client_key: Option<FileInput>,
     /// The name the server certificate must carry, when it differs from the address' host.
-    pub server_name: Option<String>,
+    pub server_name: Option<ServerNameInput>,
     /// Accept any server certificate. Logged as a warning; for development only.
     pub skip_verify: bool,
 }
@@ -59,7 +87,7 @@ impl TlsSettings {
             .with_safe_default_protocol_versions()
             .map_err(|e| VaultError::invalid_config(format!("TLS setup failed: {e}")))?;
         let verifier: Arc<dyn ServerCertVerifier> = if self.skip_verify {
-            tracing::warn!("TLS certificate verification is OFF (VAULT_SKIP_VERIFY / tls.skipVerify): use only in development");
+            tracing::warn!("TLS certificate verification is OFF: use only in development");
             Arc::new(AcceptAnyCertificate(provider))
         } else {
             let roots = Arc::new(self.roots()?);
@@ -91,11 +119,11 @@ impl TlsSettings {
                 })
             }
             (Some(cert), None) => Err(VaultError::invalid_config(format!(
-                "{} is set but its private key is not (VAULT_CLIENT_KEY / tls.clientKey)",
+                "{} is set but its private key is not",
                 cert.from
             ))),
             (None, Some(key)) => Err(VaultError::invalid_config(format!(
-                "{} is set but the client certificate is not (VAULT_CLIENT_CERT / tls.clientCert)",
+                "{} is set but the client certificate is not",
                 key.from
             ))),
         }
@@ -117,7 +145,7 @@ impl TlsSettings {
             files.sort();
             for file in files {
                 // Not every file in a CA directory is a certificate (hash links, READMEs).
-                if let Ok(certs) = read_certs(&Source::new(&file, dir.from.clone())) {
+                if let Ok(certs) = read_certs(&FileInput::new(&file, dir.from.clone())) {
                     add_all(&mut roots, certs, dir)?;
                 }
             }
@@ -136,7 +164,7 @@ impl TlsSettings {
     }
 }
 
-fn read_certs(source: &Source) -> Result<Vec<CertificateDer<'static>>> {
+fn read_certs(source: &FileInput) -> Result<Vec<CertificateDer<'static>>> {
     let bytes =
         std::fs::read(&source.path).map_err(|e| source.problem(format!("cannot be read: {e}")))?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
@@ -153,7 +181,7 @@ fn read_certs(source: &Source) -> Result<Vec<CertificateDer<'static>>> {
 fn add_all(
     roots: &mut RootCertStore,
     certs: Vec<CertificateDer<'static>>,
-    source: &Source,
+    source: &FileInput,
 ) -> Result<()> {
     for cert in certs {
         roots
@@ -163,10 +191,11 @@ fn add_all(
     Ok(())
 }
 
-fn parse_server_name(name: &str) -> Result<ServerName<'static>> {
-    ServerName::try_from(name.to_string()).map_err(|_| {
+fn parse_server_name(input: &ServerNameInput) -> Result<ServerName<'static>> {
+    ServerName::try_from(input.name.clone()).map_err(|_| {
         VaultError::invalid_config(format!(
-            "VAULT_TLS_SERVER_NAME / tls.serverName \"{name}\" is not a DNS name or IP address"
+            "{} \"{}\" is not a DNS name or IP address",
+            input.from, input.name
         ))
     })
 }
@@ -301,7 +330,7 @@ mod tests {
     fn a_ca_file_that_is_not_pem_names_its_source() {
         let p = tmp("not-pem.crt", "hello, I am not a certificate\n");
         let s = TlsSettings {
-            ca_cert: Some(Source::new(&p, "VAULT_CACERT")),
+            ca_cert: Some(FileInput::new(&p, "VAULT_CACERT")),
             ..Default::default()
         };
         let err = s.client_config().unwrap_err();
@@ -312,7 +341,7 @@ mod tests {
             err.message
         );
         let missing = TlsSettings {
-            ca_cert: Some(Source::new("/nonexistent/ca.pem", "option `tls.caCert`")),
+            ca_cert: Some(FileInput::new("/nonexistent/ca.pem", "option `tls.caCert`")),
             ..Default::default()
         };
         assert!(missing
@@ -332,7 +361,7 @@ mod tests {
             ),
         );
         let s = TlsSettings {
-            client_key: Some(Source::new(&p, "VAULT_CLIENT_KEY")),
+            client_key: Some(FileInput::new(&p, "VAULT_CLIENT_KEY")),
             ..Default::default()
         };
         let err = s.client_config().unwrap_err();
@@ -348,6 +377,15 @@ mod tests {
     #[test]
     fn defaults_build_with_system_roots() {
         TlsSettings::default().client_config().unwrap();
-        assert!(parse_server_name("not a name!").is_err());
+        let bad = parse_server_name(&ServerNameInput::new(
+            "not a name!",
+            "VAULT_TLS_SERVER_NAME",
+        ))
+        .unwrap_err();
+        assert!(
+            bad.message.contains("VAULT_TLS_SERVER_NAME"),
+            "{}",
+            bad.message
+        );
     }
 }

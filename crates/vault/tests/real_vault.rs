@@ -1,10 +1,16 @@
 //! The core against a real Vault dev server, without Node. The server binary comes from
 //! `tools/vault-server/build.sh` (cached), or `VAULT_BIN`.
 
+use std::sync::Arc;
+
 use openclaw_vault_test_support::{start_dev_vault, DevVault};
 use secrecy::SecretString;
 use serde_json::json;
-use vault_client::{ClientConfig, ClientOptions, ErrorCode, KvVersion, SecretData, VaultClient};
+use vault_client::auth::AppRole;
+use vault_client::{
+    ClientConfig, ClientOptions, ErrorCode, FileInput, KvVersion, Login, SecretData, SecretInput,
+    TokenEvent, TokenEventKind, VaultClient,
+};
 
 async fn start() -> DevVault {
     tokio::task::spawn_blocking(|| start_dev_vault("rust-test"))
@@ -124,4 +130,131 @@ async fn refused_connection_is_network() {
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Network);
     assert!(!err.message.contains("hvs.unused-token-abc"));
+}
+
+fn field(answer: &Option<SecretData>, pointer: &str) -> String {
+    answer
+        .as_ref()
+        .and_then(|a| a.expose_secret().pointer(pointer))
+        .and_then(|v| v.as_str())
+        .unwrap_or_else(|| panic!("no {pointer}"))
+        .to_string()
+}
+
+/// The session logs in before the first request, the renewal loop renews the short-lived token
+/// and logs in again once the max TTL caps it, and subscribers hear of both, never the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approle_login_renewal_and_relogin() {
+    let server = start().await;
+    let admin = client(&server, None);
+    let ok = |r: vault_client::Result<Option<SecretData>>| r.expect("admin request");
+    ok(admin
+        .request(
+            "POST",
+            "sys/auth/approle",
+            Some(data(json!({"type": "approle"}))),
+        )
+        .await);
+    ok(admin
+        .request(
+            "POST",
+            "sys/policies/acl/app-rw",
+            Some(data(json!({
+                "policy": "path \"secret/data/*\" { capabilities = [\"read\", \"create\", \"update\"] }"
+            }))),
+        )
+        .await);
+    ok(admin
+        .request(
+            "POST",
+            "auth/approle/role/short",
+            Some(data(json!({
+                "token_policies": ["app-rw"], "token_ttl": "3s", "token_max_ttl": "6s"
+            }))),
+        )
+        .await);
+    let role_id = field(
+        &ok(admin
+            .request("GET", "auth/approle/role/short/role-id", None)
+            .await),
+        "/data/role_id",
+    );
+    let secret_id = field(
+        &ok(admin
+            .request("POST", "auth/approle/role/short/secret-id", None)
+            .await),
+        "/data/secret_id",
+    );
+
+    let mut config = ClientConfig::new(&server.addr).unwrap();
+    config.kv_version = Some(KvVersion::V2);
+    let value = |v: &str, from: &str| SecretInput::Value {
+        value: SecretString::from(v.to_string()),
+        from: from.to_string(),
+    };
+    config.login = Some(Login::new(AppRole {
+        mount: "approle".into(),
+        role_id: value(&role_id, "role id"),
+        secret_id: Some(value(&secret_id, "secret id")),
+    }));
+    let c = VaultClient::new(config).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<TokenEvent>();
+    c.on_token_event(Arc::new(move |e: &TokenEvent| {
+        let _ = tx.send(e.clone());
+    }));
+
+    c.write("app/renewed", &data(json!({"k": "v"})), None)
+        .await
+        .unwrap();
+    let first = c.lookup_self().await.unwrap().accessor;
+    let mut kinds = Vec::new();
+    let deadline = std::time::Duration::from_secs(20);
+    tokio::time::timeout(deadline, async {
+        while let Some(event) = rx.recv().await {
+            assert!(!format!("{event:?}").contains("hvs."), "{event:?}");
+            kinds.push(event.kind.clone());
+            if event.kind == TokenEventKind::Reauthenticated {
+                break;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no re-login within {deadline:?}: {kinds:?}"));
+    assert_eq!(kinds[0], TokenEventKind::Renewed, "{kinds:?}");
+    assert_ne!(c.lookup_self().await.unwrap().accessor, first);
+    assert!(c.read("app/renewed", None).await.unwrap().is_some());
+    c.close();
+}
+
+/// A token file is re-read when it changes: the next request carries the new token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_file_is_reread_when_it_changes() {
+    let server = start().await;
+    let admin = client(&server, None);
+    let token = |name: &'static str| {
+        let admin = &admin;
+        async move {
+            let answer = admin
+                .request(
+                    "POST",
+                    "auth/token/create",
+                    Some(data(json!({"display_name": name, "policies": ["default"]}))),
+                )
+                .await
+                .unwrap();
+            field(&answer, "/auth/client_token")
+        }
+    };
+    let dir = openclaw_vault_test_support::temp_dir("token-file");
+    let file = dir.join("agent-token");
+    std::fs::write(&file, format!("{}\n", token("first").await)).unwrap();
+    let mut config = ClientConfig::new(&server.addr).unwrap();
+    config.login = Some(Login::token_file(FileInput::new(&file, "the token file")));
+    config.renew = false;
+    let c = VaultClient::new(config).unwrap();
+    assert_eq!(c.lookup_self().await.unwrap().display_name, "token-first");
+    // A different length, so the file's stamp changes even within one mtime tick.
+    std::fs::write(&file, format!("{}\n\n", token("second").await)).unwrap();
+    assert_eq!(c.lookup_self().await.unwrap().display_name, "token-second");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

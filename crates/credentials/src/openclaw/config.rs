@@ -15,14 +15,15 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value};
 
 use super::paths::OpenClawPaths;
+use super::vault_env;
 use crate::chain::Fallback;
 use crate::credential::SourceGroup;
 use crate::error::{Error, ErrorCode, Result};
 use crate::local_file::{self, LocalFile};
-use vault_client::auth::{Login, SecretInput};
-use vault_client::config::{ClientConfig, ClientOptions, KvVersion};
+use vault_client::auth::{self, AuthFields, Login};
+use vault_client::config::{ClientConfig, ClientOptions, FieldNames, KvVersion};
 use vault_client::secret::json_kind;
-use vault_client::tls::{Source, TlsSettings};
+use vault_client::tls::{FileInput, ServerNameInput, TlsSettings};
 
 /// A variable lookup shared across threads (the process env, or a map a test passes). Owned,
 /// because [`EffectiveEnv`] keeps it for the env provider. Same type as `credentials::EnvLookup`.
@@ -284,7 +285,7 @@ impl LoadedConfig {
                     "caCert": v.tls.ca_cert.as_ref().map(|s| s.path.display().to_string()),
                     "caPath": v.tls.ca_path.as_ref().map(|s| s.path.display().to_string()),
                     "clientCert": v.tls.client_cert.is_some(),
-                    "serverName": v.tls.server_name,
+                    "serverName": v.tls.server_name.as_ref().map(|s| &s.name),
                     "skipVerify": v.tls.skip_verify,
                 },
             })
@@ -379,29 +380,121 @@ impl Origin {
         }
     }
 
-    /// How a file option is named in later TLS / auth errors.
-    fn source(&self, rest: &str, path: &str) -> Source {
-        let from = match &self.file {
-            Some(f) => format!("{} in {}", self.path(rest), f.display()),
-            None => self.path(rest),
-        };
-        Source::new(path, from)
+    /// How an option is named in errors raised later, away from the file (TLS, auth).
+    fn name(&self, rest: &str) -> String {
+        match &self.file {
+            Some(f) => format!("`{}` in {}", self.path(rest), f.display()),
+            None => format!("`{}`", self.path(rest)),
+        }
+    }
+
+    /// A Vault client error about this object's values, with the file in front (the message
+    /// names the key through [`VaultKeyNames`]).
+    fn wrap(&self, e: vault_client::VaultError) -> Error {
+        match &self.file {
+            Some(f) => Error::invalid_config(format!("{}: {}", f.display(), e.message)),
+            None => Error::invalid_config(e.message),
+        }
+    }
+
+    /// A file option, named for later TLS / auth errors.
+    fn source(&self, rest: &str, path: &str) -> FileInput {
+        FileInput::new(path, self.name(rest))
     }
 }
 
-/// The `vault.auth` object, checked.
+/// The `vault.auth` object, checked: each key given, under its login field's name (`roleIdFile`
+/// as `role_id_file`). Every value is held as a secret, since some are.
 #[derive(Clone, Default)]
 struct AuthSection {
-    method: Option<String>,
-    mount: Option<String>,
-    role: Option<String>,
-    role_id: Option<SecretInput>,
-    secret_id: Option<SecretInput>,
-    username: Option<String>,
-    password: Option<SecretInput>,
-    jwt_file: Option<Source>,
-    token_file: Option<Source>,
-    name: Option<String>,
+    fields: BTreeMap<String, SecretString>,
+}
+
+impl AuthSection {
+    fn has(&self, field: &str) -> bool {
+        self.fields.contains_key(field)
+    }
+
+    /// The method given, else inferred from what is given, so `{roleId, secretIdFile}` alone
+    /// means AppRole.
+    fn method(&self) -> String {
+        if let Some(m) = self.fields.get("method") {
+            return m.expose_secret().to_string();
+        }
+        let inferred = if self.has("role_id") || self.has("role_id_file") {
+            "approle"
+        } else if self.has("username") {
+            "userpass"
+        } else if self.has("token_file") {
+            "token_file"
+        } else {
+            "token"
+        };
+        inferred.to_string()
+    }
+}
+
+/// The `vault.auth` object as the one login builder reads it; fields are named by their JSON path
+/// and file, so a later error about a secret file still says where it was set.
+struct ConfigAuthFields<'a> {
+    auth: &'a AuthSection,
+    origin: &'a Origin,
+}
+
+impl AuthFields for ConfigAuthFields<'_> {
+    fn get(&self, field: &str) -> Option<String> {
+        if field == "method" {
+            return Some(self.auth.method());
+        }
+        self.auth
+            .fields
+            .get(field)
+            .map(|v| v.expose_secret().to_string())
+    }
+
+    fn name_of(&self, field: &str) -> String {
+        self.origin.name(&join("vault.auth", &camel_case(field)))
+    }
+}
+
+/// The `vault` object's keys as the Vault client's option checks name them: `` `credentials.vault.mount` ``.
+struct VaultKeyNames<'a>(&'a Origin);
+
+impl FieldNames for VaultKeyNames<'_> {
+    fn name_of(&self, field: &str) -> String {
+        format!("`{}`", self.0.path(&join("vault", &camel_case(field))))
+    }
+}
+
+/// `role_id_file` -> `roleIdFile`: a login field as the config file spells it.
+fn camel_case(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `roleIdFile` -> `role_id_file`: a config key as the login builder names the field.
+fn snake_case(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// One `credentials` object, checked; `None` is "not given here".
@@ -415,7 +508,7 @@ struct Section {
     refresh_ahead: Option<Duration>,
     addr: Option<String>,
     token: Option<SecretString>,
-    token_file: Option<Source>,
+    token_file: Option<FileInput>,
     namespace: Option<String>,
     mount: Option<String>,
     kv_version: Option<Option<KvVersion>>,
@@ -472,15 +565,8 @@ const TLS_KEYS: &[&str] = &[
     "skipVerify",
 ];
 const AUDIT_KEYS: &[&str] = &["path"];
-const AUTH_METHODS: &[&str] = &[
-    "token",
-    "token_file",
-    "approle",
-    "userpass",
-    "jwt",
-    "kubernetes",
-    "cert",
-];
+/// The `vault.auth` keys whose values are secrets: checked without echoing them.
+const AUTH_SECRET_KEYS: &[&str] = &["roleId", "secretId", "password"];
 /// The longest duration a `*Ms` option accepts: 30 days.
 const MAX_MS: f64 = 30.0 * 24.0 * 3600.0 * 1000.0;
 
@@ -592,7 +678,7 @@ impl Parser<'_> {
         }
     }
 
-    fn file(&self, object: &Map<String, Value>, at: &str, key: &str) -> Result<Option<Source>> {
+    fn file(&self, object: &Map<String, Value>, at: &str, key: &str) -> Result<Option<FileInput>> {
         Ok(self
             .string(object, at, key)?
             .map(|p| self.origin.source(&join(at, key), &p)))
@@ -687,12 +773,29 @@ impl Parser<'_> {
         Ok(s)
     }
 
+    /// ClientConfig's own checks, on this object's values, so errors point here.
+    fn check(&self, options: ClientOptions) -> Result<()> {
+        ClientConfig::from_named_options(
+            ClientOptions {
+                addr: options
+                    .addr
+                    .or_else(|| Some("http://127.0.0.1:8200".into())),
+                ..options
+            },
+            &VaultKeyNames(self.origin),
+        )
+        .map(drop)
+        .map_err(|e| self.origin.wrap(e))
+    }
+
     fn vault(&mut self, value: &Value, s: &mut Section) -> Result<()> {
         let v = self.object(value, "vault")?;
         self.unknown_keys(v, "vault", VAULT_KEYS);
         if let Some(addr) = self.string(v, "vault", "addr")? {
-            ClientConfig::new(&addr)
-                .map_err(|e| self.origin.error("vault.addr", rest_of(&e.message, "addr")))?;
+            self.check(ClientOptions {
+                addr: Some(addr.clone()),
+                ..Default::default()
+            })?;
             s.addr = Some(addr);
         }
         s.token = self.secret(v, "vault", "token")?;
@@ -706,39 +809,18 @@ impl Parser<'_> {
         s.token_file = self.file(v, "vault", "tokenFile")?;
         s.namespace = self.string(v, "vault", "namespace")?;
         s.mount = self.string(v, "vault", "mount")?;
-        // ClientConfig's own checks, on this object's values, so errors point here.
-        let check = |key: &str, options: ClientOptions| {
-            ClientConfig::from_options(ClientOptions {
-                addr: Some("http://127.0.0.1:8200".into()),
-                ..options
-            })
-            .map(drop)
-            .map_err(|e| {
-                self.origin
-                    .error(&join("vault", key), rest_of(&e.message, key))
-            })
-        };
-        check(
-            "token",
-            ClientOptions {
-                token: s.token.clone(),
-                ..Default::default()
-            },
-        )?;
-        check(
-            "namespace",
-            ClientOptions {
-                namespace: s.namespace.clone(),
-                ..Default::default()
-            },
-        )?;
-        check(
-            "mount",
-            ClientOptions {
-                mount: s.mount.clone(),
-                ..Default::default()
-            },
-        )?;
+        self.check(ClientOptions {
+            token: s.token.clone(),
+            ..Default::default()
+        })?;
+        self.check(ClientOptions {
+            namespace: s.namespace.clone(),
+            ..Default::default()
+        })?;
+        self.check(ClientOptions {
+            mount: s.mount.clone(),
+            ..Default::default()
+        })?;
         s.prefix = self.string(v, "vault", "prefix")?;
         if let Some(p) = &s.prefix {
             if p.trim_matches('/')
@@ -782,7 +864,9 @@ impl Parser<'_> {
                 extra_ca: None,
                 client_cert: self.file(t, at, "clientCert")?,
                 client_key: self.file(t, at, "clientKey")?,
-                server_name: self.string(t, at, "serverName")?,
+                server_name: self
+                    .string(t, at, "serverName")?
+                    .map(|n| ServerNameInput::new(n, self.origin.name(&join(at, "serverName")))),
                 skip_verify: match t.get("skipVerify") {
                     None | Some(Value::Null) => false,
                     Some(Value::Bool(b)) => *b,
@@ -802,25 +886,17 @@ impl Parser<'_> {
         let at = "vault.auth";
         let a = self.object(value, at)?;
         self.unknown_keys(a, at, AUTH_KEYS);
-        let secret_input = |p: &Self, key: &str, file_key: &str| -> Result<Option<SecretInput>> {
-            if let Some(v) = p.secret(a, at, key)? {
-                return Ok(Some(SecretInput::Value {
-                    value: v,
-                    from: p.origin.path(&join(at, key)),
-                }));
-            }
-            Ok(p.file(a, at, file_key)?.map(SecretInput::File))
-        };
-        let method = self
-            .string(a, at, "method")?
-            .map(|m| m.to_ascii_lowercase());
-        if let Some(m) = &method {
-            if !AUTH_METHODS.contains(&m.as_str()) {
+        let mut fields = BTreeMap::new();
+        if let Some(m) = self.string(a, at, "method")? {
+            let m = m.to_ascii_lowercase();
+            let methods = auth::method_names();
+            if !methods.contains(&m.as_str()) {
                 return Err(self.origin.error(
                     "vault.auth.method",
-                    format!("must be one of {}, got {m:?}", AUTH_METHODS.join(", ")),
+                    format!("must be one of {}, got {m:?}", methods.join(", ")),
                 ));
             }
+            fields.insert("method".to_string(), SecretString::from(m));
         }
         for key in ["secretId", "password"] {
             if a.get(key).is_some_and(Value::is_string) {
@@ -832,18 +908,17 @@ impl Parser<'_> {
                 ));
             }
         }
-        Ok(AuthSection {
-            method,
-            mount: self.string(a, at, "mount")?,
-            role: self.string(a, at, "role")?,
-            role_id: secret_input(self, "roleId", "roleIdFile")?,
-            secret_id: secret_input(self, "secretId", "secretIdFile")?,
-            username: self.string(a, at, "username")?,
-            password: secret_input(self, "password", "passwordFile")?,
-            jwt_file: self.file(a, at, "jwtFile")?,
-            token_file: self.file(a, at, "tokenFile")?,
-            name: self.string(a, at, "name")?,
-        })
+        for key in AUTH_KEYS.iter().filter(|k| **k != "method") {
+            let value = if AUTH_SECRET_KEYS.contains(key) {
+                self.secret(a, at, key)?
+            } else {
+                self.string(a, at, key)?.map(SecretString::from)
+            };
+            if let Some(value) = value {
+                fields.insert(snake_case(key), value);
+            }
+        }
+        Ok(AuthSection { fields })
     }
 }
 
@@ -864,15 +939,6 @@ fn short(v: &Value) -> String {
         Value::Bool(b) => b.to_string(),
         other => json_kind(other).to_string(),
     }
-}
-
-/// `ClientConfig`'s messages start with the option's own name; keep what follows it.
-fn rest_of<'m>(message: &'m str, name: &str) -> &'m str {
-    message
-        .strip_prefix(&format!("option `{name}`"))
-        .or_else(|| message.strip_prefix(name))
-        .map(|r| r.trim_start_matches(':').trim_start())
-        .unwrap_or(message)
 }
 
 fn parse_fallback(s: &str) -> Option<Fallback> {
@@ -904,72 +970,6 @@ fn merge(base: Section, over: Section) -> Section {
         tls: over.tls.or(base.tls),
         audit: over.audit.or(base.audit),
         has_vault: over.has_vault || base.has_vault,
-    }
-}
-
-impl AuthSection {
-    fn login(&self, origin: &Origin) -> Result<Option<Login>> {
-        let method = self.method.clone().unwrap_or_else(|| {
-            // Inferred from what is given, so `{roleId, secretIdFile}` alone means AppRole.
-            if self.role_id.is_some() {
-                "approle".into()
-            } else if self.username.is_some() {
-                "userpass".into()
-            } else if self.token_file.is_some() {
-                "token_file".into()
-            } else {
-                "token".into()
-            }
-        });
-        let mount = |default: &str| self.mount.clone().unwrap_or_else(|| default.to_string());
-        let need = |what: &str| {
-            origin.error(
-                "vault.auth",
-                format!("with method \"{method}\" needs `{what}`"),
-            )
-        };
-        Ok(Some(match method.as_str() {
-            "token" => return Ok(None),
-            "token_file" => {
-                Login::TokenFile(self.token_file.clone().ok_or_else(|| need("tokenFile"))?)
-            }
-            "approle" => Login::AppRole {
-                mount: mount("approle"),
-                role_id: self
-                    .role_id
-                    .clone()
-                    .ok_or_else(|| need("roleId` or `roleIdFile"))?,
-                secret_id: self.secret_id.clone(),
-            },
-            "userpass" => Login::UserPass {
-                mount: mount("userpass"),
-                username: self.username.clone().ok_or_else(|| need("username"))?,
-                password: self
-                    .password
-                    .clone()
-                    .ok_or_else(|| need("password` or `passwordFile"))?,
-            },
-            "jwt" => Login::Jwt {
-                mount: mount("jwt"),
-                role: self.role.clone().ok_or_else(|| need("role"))?,
-                jwt: self.jwt_file.clone().ok_or_else(|| need("jwtFile"))?,
-            },
-            "kubernetes" => Login::Kubernetes {
-                mount: mount("kubernetes"),
-                role: self.role.clone().ok_or_else(|| need("role"))?,
-                jwt: self.jwt_file.clone().unwrap_or_else(|| {
-                    origin.source(
-                        "vault.auth.jwtFile",
-                        vault_client::auth::KUBERNETES_JWT_PATH,
-                    )
-                }),
-            },
-            "cert" => Login::Cert {
-                mount: mount("cert"),
-                name: self.name.clone().or_else(|| self.role.clone()),
-            },
-            _ => return Ok(None),
-        }))
     }
 }
 
@@ -1349,7 +1349,7 @@ pub fn load_config(
 }
 
 /// The Vault client's configuration: the config's values, each replaced by its variable when
-/// that is set (checked by `ClientConfig::from_env`, so errors name the variable).
+/// that is set (read by [`vault_env`], so errors name the variable).
 fn vault_client_config(
     section: &Section,
     origin: &Origin,
@@ -1358,7 +1358,7 @@ fn vault_client_config(
     provider_from: &str,
 ) -> Result<ClientConfig> {
     let set = |name: &str| env.get(name).is_some();
-    let from_env = ClientConfig::from_env(|n| env.get(n), home)?;
+    let from_env = vault_env::client_config_from_env(&|n| env.get(n), home)?;
     let env_addr = set("VAULT_ADDR") || set("VAULT_AGENT_ADDR");
     let addr = match (&section.addr, env_addr) {
         (_, true) => from_env.addr.to_string(),
@@ -1374,32 +1374,25 @@ fn vault_client_config(
             });
         }
     };
-    let map_err = |e: vault_client::VaultError| {
-        // from_options names options as "option `x`"; point at the config's key instead.
-        let msg = e
-            .message
-            .replace("option `", &format!("`{}.", origin.path("vault")));
-        match &origin.file {
-            Some(f) => Error::invalid_config(format!("{}: {msg}", f.display())),
-            None => Error::invalid_config(msg),
-        }
-    };
     let file_login = match &section.auth {
-        Some(a) => a.login(origin)?,
+        Some(a) => auth::login_from(&ConfigAuthFields { auth: a, origin })?,
         None => None,
     }
-    .or_else(|| section.token_file.clone().map(Login::TokenFile));
-    let mut config = ClientConfig::from_options(ClientOptions {
-        addr: Some(addr),
-        token: section.token.clone(),
-        namespace: section.namespace.clone(),
-        mount: section.mount.clone(),
-        kv_version: section.kv_version.flatten().map(KvVersion::number),
-        tls: section.tls.clone().unwrap_or_default(),
-        login: file_login,
-        ..Default::default()
-    })
-    .map_err(map_err)?;
+    .or_else(|| section.token_file.clone().map(Login::token_file));
+    let mut config = ClientConfig::from_named_options(
+        ClientOptions {
+            addr: Some(addr),
+            token: section.token.clone(),
+            namespace: section.namespace.clone(),
+            mount: section.mount.clone(),
+            kv_version: section.kv_version.flatten().map(KvVersion::number),
+            tls: section.tls.clone().unwrap_or_default(),
+            login: file_login,
+            ..Default::default()
+        },
+        &VaultKeyNames(origin),
+    )
+    .map_err(|e| origin.wrap(e))?;
     if env_addr {
         config.addr = from_env.addr.clone();
     }

@@ -1,5 +1,6 @@
 //! What OpenClaw itself does that this package must match: where its state directory and config
-//! file are, and how it reads them.
+//! file are, how it reads them, and the variables it gives the Vault client.
 
 pub mod config;
 pub mod paths;
+pub mod vault_env;

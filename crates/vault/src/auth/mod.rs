@@ -1,41 +1,147 @@
-//! Auth methods: how the client gets its token. A static token needs nothing here; every other
-//! method is a [`Login`] the transport performs before the first request and again when Vault says
-//! the token is invalid. Secrets from files are read when needed, so a rotated file is picked up.
+//! Auth methods: how the session gets a token other than a fixed one. Each method is one file
+//! with one type implementing [`LoginMethod`] (vaultrs-login's shape): its fields, a check of them,
+//! and its login. [`Login`] holds any of them.
+//!
+//! One builder, [`login_from`], turns settings into a [`Login`] for every caller: it reads named
+//! fields through an [`AuthFields`] lookup (environment variables, a config file, JS options),
+//! and errors name each field the way that lookup's user wrote it. Adding a method (AWS IAM,
+//! which signs its request) is one file and one row of the table below.
+//!
+//! Secrets given as files are read at each login, so a rotated file is picked up; every file is
+//! also read once when the client is built ([`Login::validate`]), so a bad one fails early.
+//!
+//! ```no_run
+//! use vault_client::auth::{AppRole, SecretInput};
+//! use vault_client::{ClientConfig, FileInput, Login, VaultClient};
+//!
+//! fn approle_client() -> vault_client::Result<VaultClient> {
+//!     let mut config = ClientConfig::new("https://vault.example.com:8200")?;
+//!     let file = |path: &str, from: &str| SecretInput::File(FileInput::new(path, from));
+//!     config.login = Some(Login::new(AppRole {
+//!         mount: "approle".into(),
+//!         role_id: file("/run/secrets/role-id", "the role id file"),
+//!         secret_id: Some(file("/run/secrets/secret-id", "the secret id file")),
+//!     }));
+//!     VaultClient::new(config) // reads both files now: a bad one fails here
+//! }
+//! ```
 
-use std::path::PathBuf;
-use std::time::SystemTime;
+mod approle;
+mod cert;
+mod jwt;
+mod kubernetes;
+mod token_file;
+mod userpass;
 
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+pub use approle::AppRole;
+pub use cert::Cert;
+pub use jwt::Jwt;
+pub use kubernetes::{Kubernetes, KUBERNETES_JWT_PATH};
+pub use token_file::TokenFile;
+pub use userpass::UserPass;
 
 use crate::error::{Result, VaultError};
+use crate::http::{HttpClient, RequestBody};
 use crate::path::ApiPath;
-use crate::tls::Source;
+use crate::tls::FileInput;
 
-/// Kubernetes' service-account token, as OpenClaw's resolver defaults to.
-pub const KUBERNETES_JWT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+/// One way to get a token. Implementations hold their settings, check them without a request,
+/// and log in with one request sent without a token.
+pub trait LoginMethod: fmt::Debug + Send + Sync {
+    /// The method's name, as the `method` field spells it (`"approle"`).
+    fn name(&self) -> &'static str;
+
+    /// Reads every file and checks every value, so configuration errors surface when the client
+    /// is built rather than at the first request.
+    fn validate(&self) -> Result<()>;
+
+    /// Logs in. `http` carries no token; the method sends its own credentials.
+    fn login<'a>(&'a self, http: &'a HttpClient) -> BoxFuture<'a, Result<IssuedToken>>;
+
+    /// A file the session re-reads before a request when it has changed (a token file), if any.
+    fn watched_file(&self) -> Option<&Path> {
+        None
+    }
+}
+
+/// A configured login method. Cheap to clone.
+#[derive(Clone)]
+pub struct Login(Arc<dyn LoginMethod>);
+
+impl Login {
+    /// Wraps a method.
+    pub fn new(method: impl LoginMethod + 'static) -> Self {
+        Login(Arc::new(method))
+    }
+
+    /// A token read from a file (Vault Agent's sink), re-read when it changes.
+    pub fn token_file(file: FileInput) -> Self {
+        Login::new(TokenFile { file })
+    }
+
+    /// The method's name (`"approle"`, `"token_file"`, ...).
+    pub fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    /// See [`LoginMethod::validate`].
+    pub fn validate(&self) -> Result<()> {
+        self.0.validate()
+    }
+
+    /// See [`LoginMethod::login`].
+    pub async fn login(&self, http: &HttpClient) -> Result<IssuedToken> {
+        self.0.login(http).await
+    }
+
+    /// See [`LoginMethod::watched_file`].
+    pub fn watched_file(&self) -> Option<&Path> {
+        self.0.watched_file()
+    }
+}
+
+impl fmt::Debug for Login {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What a login returned; the TTL fields feed renewal.
+#[derive(Debug)]
+pub struct IssuedToken {
+    /// The new token.
+    pub token: SecretString,
+    /// Its TTL in seconds; 0 when the login did not say (a token file).
+    pub lease_duration: u64,
+    /// Whether `renew-self` can extend it.
+    pub renewable: bool,
+}
 
 /// A secret given as a value or as a file to read (trimmed; must not be empty).
 #[derive(Debug, Clone)]
 pub enum SecretInput {
-    Value { value: SecretString, from: String },
-    File(Source),
-}
-
-impl PartialEq for SecretInput {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (
-                SecretInput::Value { value: a, from: fa },
-                SecretInput::Value { value: b, from: fb },
-            ) => a.expose_secret() == b.expose_secret() && fa == fb,
-            (SecretInput::File(a), SecretInput::File(b)) => a == b,
-            _ => false,
-        }
-    }
+    /// The secret itself, and the variable or option that gave it.
+    Value {
+        /// The secret.
+        value: SecretString,
+        /// Where it was set, for errors (never the value).
+        from: String,
+    },
+    /// A file holding the secret, read at each use.
+    File(FileInput),
 }
 
 impl SecretInput {
+    /// The secret, trimmed: the value, or the file's content now.
     pub fn read(&self) -> Result<SecretString> {
         match self {
             SecretInput::Value { value, from } => {
@@ -44,59 +150,197 @@ impl SecretInput {
                 }
                 Ok(SecretString::from(value.expose_secret().trim().to_string()))
             }
-            SecretInput::File(source) => read_secret_file(source),
+            SecretInput::File(file) => read_secret_file(file),
         }
     }
 }
 
-fn read_secret_file(source: &Source) -> Result<SecretString> {
-    let text = std::fs::read_to_string(&source.path)
-        .map_err(|e| source.problem(format!("cannot be read: {e}")))?;
+/// Reads a file holding a secret (a token, a JWT, a secret id): trimmed, must not be empty.
+pub fn read_secret_file(file: &FileInput) -> Result<SecretString> {
+    let text = std::fs::read_to_string(&file.path)
+        .map_err(|e| file.problem(format!("cannot be read: {e}")))?;
     let text = SecretString::from(text);
     let trimmed = text.expose_secret().trim();
     if trimmed.is_empty() {
-        return Err(source.problem("is empty"));
+        return Err(file.problem("is empty"));
     }
     Ok(SecretString::from(trimmed.to_string()))
 }
 
-/// How to get a token other than a fixed one.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Login {
-    /// A file holding the token (Vault Agent's sink); re-read when it changes.
-    TokenFile(Source),
-    AppRole {
-        mount: String,
-        role_id: SecretInput,
-        secret_id: Option<SecretInput>,
-    },
-    UserPass {
-        mount: String,
-        username: String,
-        password: SecretInput,
-    },
-    /// JWT/OIDC auth with a JWT from a file.
-    Jwt {
-        mount: String,
-        role: String,
-        jwt: Source,
-    },
-    /// Kubernetes auth with the service-account token file.
-    Kubernetes {
-        mount: String,
-        role: String,
-        jwt: Source,
-    },
-    /// TLS certificate auth: the client certificate of the TLS settings is the credential.
-    Cert { mount: String, name: Option<String> },
+/// Where [`login_from`] reads a login's settings: environment variables, a config file's
+/// object, JS options. Fields are named in snake case: `method`, `mount`, `role`, `role_id`,
+/// `role_id_file`, `secret_id`, `secret_id_file`, `username`, `password`, `password_file`,
+/// `jwt_file`, `token_file`, `name`.
+pub trait AuthFields {
+    /// The value of `field`, or `None` when it is not given.
+    fn get(&self, field: &str) -> Option<String>;
+
+    /// How the user wrote `field`, for errors and for the files it names:
+    /// `APP_VAULT_ROLE`, "option `auth.role`", "`vault.auth.role` in config.json".
+    fn name_of(&self, field: &str) -> String;
 }
 
-/// What a login returned; the lease fields feed renewal.
-#[derive(Debug)]
-pub struct LoginToken {
-    pub token: SecretString,
-    pub lease_duration: u64,
-    pub renewable: bool,
+/// One row of the method table: a name and how to build the method from fields.
+struct MethodEntry {
+    name: &'static str,
+    /// `None` for `token`: a fixed token needs no login.
+    build: Option<fn(&FieldReader<'_>) -> Result<Login>>,
+}
+
+const METHODS: &[MethodEntry] = &[
+    MethodEntry {
+        name: "token",
+        build: None,
+    },
+    MethodEntry {
+        name: "token_file",
+        build: Some(|f| TokenFile::from_fields(f).map(Login::new)),
+    },
+    MethodEntry {
+        name: "approle",
+        build: Some(|f| AppRole::from_fields(f).map(Login::new)),
+    },
+    MethodEntry {
+        name: "userpass",
+        build: Some(|f| UserPass::from_fields(f).map(Login::new)),
+    },
+    MethodEntry {
+        name: "jwt",
+        build: Some(|f| Jwt::from_fields(f).map(Login::new)),
+    },
+    MethodEntry {
+        name: "kubernetes",
+        build: Some(|f| Kubernetes::from_fields(f).map(Login::new)),
+    },
+    MethodEntry {
+        name: "cert",
+        build: Some(|f| Cert::from_fields(f).map(Login::new)),
+    },
+];
+
+/// Every method name [`login_from`] accepts, `token` (no login) first.
+pub fn method_names() -> Vec<&'static str> {
+    METHODS.iter().map(|m| m.name).collect()
+}
+
+/// The login the `method` field asks for, built from the other fields. `Ok(None)` when no method
+/// is given or it is `token` (a fixed token needs no login). A missing field, an unknown method or
+/// a bad mount is `INVALID_CONFIG` naming the field as the lookup's user wrote it. Files are not
+/// read here; [`Login::validate`] reads them.
+pub fn login_from(fields: &dyn AuthFields) -> Result<Option<Login>> {
+    let Some(method) = fields.get("method") else {
+        return Ok(None);
+    };
+    let method = method.trim().to_ascii_lowercase();
+    let Some(entry) = METHODS.iter().find(|m| m.name == method) else {
+        return Err(VaultError::invalid_config(format!(
+            "{} must be one of {}; got \"{method}\"",
+            fields.name_of("method"),
+            method_names().join(", ")
+        )));
+    };
+    let Some(build) = entry.build else {
+        return Ok(None);
+    };
+    build(&FieldReader {
+        fields,
+        method: entry.name,
+    })
+    .map(Some)
+}
+
+/// Reads one method's fields, with errors that name them.
+struct FieldReader<'a> {
+    fields: &'a dyn AuthFields,
+    method: &'static str,
+}
+
+impl FieldReader<'_> {
+    fn text(&self, field: &str) -> Option<String> {
+        self.fields.get(field)
+    }
+
+    /// "the approle login needs A or B".
+    fn needs(&self, fields: &[&str]) -> VaultError {
+        let names: Vec<String> = fields.iter().map(|f| self.fields.name_of(f)).collect();
+        VaultError::invalid_config(format!(
+            "the {} login needs {}",
+            self.method,
+            names.join(" or ")
+        ))
+    }
+
+    /// A plain (not secret) value that must be given and not blank.
+    fn required(&self, field: &str) -> Result<String> {
+        let value = self.text(field).ok_or_else(|| self.needs(&[field]))?;
+        if value.trim().is_empty() {
+            return Err(VaultError::invalid_config(format!(
+                "{} is empty",
+                self.fields.name_of(field)
+            )));
+        }
+        Ok(value)
+    }
+
+    /// A secret given as `value_field`, else as a file in `file_field`.
+    fn secret(&self, value_field: &str, file_field: &str) -> Option<SecretInput> {
+        match self.text(value_field) {
+            Some(value) => Some(SecretInput::Value {
+                value: SecretString::from(value),
+                from: self.fields.name_of(value_field),
+            }),
+            None => self.file(file_field).map(SecretInput::File),
+        }
+    }
+
+    fn required_secret(&self, value_field: &str, file_field: &str) -> Result<SecretInput> {
+        self.secret(value_field, file_field)
+            .ok_or_else(|| self.needs(&[value_field, file_field]))
+    }
+
+    fn file(&self, field: &str) -> Option<FileInput> {
+        self.text(field)
+            .map(|path| FileInput::new(path, self.fields.name_of(field)))
+    }
+
+    fn required_file(&self, field: &str) -> Result<FileInput> {
+        self.file(field).ok_or_else(|| self.needs(&[field]))
+    }
+
+    /// Where the method is mounted: the `mount` field, else the method's name.
+    fn mount(&self) -> Result<String> {
+        match self.text("mount") {
+            None => Ok(self.method.to_string()),
+            Some(mount) => {
+                ApiPath::parse(&mount).map_err(|e| {
+                    VaultError::invalid_config(format!(
+                        "{}: {}",
+                        self.fields.name_of("mount"),
+                        e.message
+                    ))
+                })?;
+                Ok(mount)
+            }
+        }
+    }
+}
+
+/// `auth/<mount>/login`, the mount checked and percent-encoded.
+fn login_path(mount: &str) -> Result<String> {
+    let mount = ApiPath::parse(mount)
+        .map_err(|e| VaultError::invalid_config(format!("auth mount: {}", e.message)))?;
+    Ok(format!("{}/login", mount.under("auth")))
+}
+
+fn check_mount(mount: &str) -> Result<()> {
+    login_path(mount).map(drop)
+}
+
+fn check_not_blank(value: &str, what: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(VaultError::invalid_config(format!("{what} is empty")));
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -109,336 +353,127 @@ struct AuthBlock {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct LoginAnswer {
+struct LoginAnswer {
     auth: Option<AuthBlock>,
 }
 
-impl LoginAnswer {
-    pub(crate) fn into_token(self, path: &str) -> Result<LoginToken> {
-        let auth = self.auth.ok_or_else(|| {
-            VaultError::bad_response(format!("Vault's answer to {path} has no auth block"))
-                .with_path(path)
-        })?;
-        Ok(LoginToken {
-            token: auth.client_token,
-            lease_duration: auth.lease_duration,
-            renewable: auth.renewable,
-        })
-    }
-}
-
-#[derive(Serialize)]
-struct RoleJwt<'a> {
-    role: &'a str,
-    jwt: &'a str,
-}
-
-impl Login {
-    /// The method's name as in `OPENCLAW_VAULT_AUTH_METHOD`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Login::TokenFile(_) => "token_file",
-            Login::AppRole { .. } => "approle",
-            Login::UserPass { .. } => "userpass",
-            Login::Jwt { .. } => "jwt",
-            Login::Kubernetes { .. } => "kubernetes",
-            Login::Cert { .. } => "cert",
-        }
-    }
-
-    /// Reads every file and checks every value, so configuration errors surface when the client
-    /// is built rather than at the first request.
-    pub fn validate(&self) -> Result<()> {
-        match self {
-            Login::TokenFile(source) => read_secret_file(source).map(drop),
-            Login::AppRole {
-                role_id,
-                secret_id,
-                mount,
-            } => {
-                check_mount(mount)?;
-                role_id.read()?;
-                secret_id
-                    .as_ref()
-                    .map(SecretInput::read)
-                    .transpose()
-                    .map(drop)
-            }
-            Login::UserPass {
-                mount,
-                username,
-                password,
-            } => {
-                check_mount(mount)?;
-                if username.trim().is_empty() {
-                    return Err(VaultError::invalid_config(
-                        "the userpass user name is empty",
-                    ));
-                }
-                password.read().map(drop)
-            }
-            Login::Jwt { mount, role, jwt } | Login::Kubernetes { mount, role, jwt } => {
-                check_mount(mount)?;
-                if role.trim().is_empty() {
-                    return Err(VaultError::invalid_config(format!(
-                        "{} login needs a role (OPENCLAW_VAULT_AUTH_ROLE / auth.role)",
-                        self.name()
-                    )));
-                }
-                read_secret_file(jwt).map(drop)
-            }
-            Login::Cert { mount, .. } => check_mount(mount),
-        }
-    }
-
-    /// The login request: API path and JSON body (secrets serialised straight into the body).
-    /// `None` for a token file, which needs no request.
-    pub fn request(&self) -> Result<Option<(String, crate::secret::SecretData)>> {
-        use serde_json::json;
-        let req = match self {
-            Login::TokenFile(_) => return Ok(None),
-            Login::AppRole {
-                mount,
-                role_id,
-                secret_id,
-            } => {
-                let role_id = role_id.read()?;
-                let mut body = json!({ "role_id": role_id.expose_secret() });
-                if let Some(s) = secret_id {
-                    body["secret_id"] = json!(s.read()?.expose_secret());
-                }
-                (format!("auth/{mount}/login"), body)
-            }
-            Login::UserPass {
-                mount,
-                username,
-                password,
-            } => {
-                let user = ApiPath::parse(username).map_err(|e| {
-                    VaultError::invalid_config(format!("userpass user name: {}", e.message))
-                })?;
-                (
-                    format!("auth/{mount}/login/{}", user.encoded()),
-                    json!({ "password": password.read()?.expose_secret() }),
-                )
-            }
-            Login::Jwt { mount, role, jwt } | Login::Kubernetes { mount, role, jwt } => {
-                let token = read_secret_file(jwt)?;
-                (
-                    format!("auth/{mount}/login"),
-                    serde_json::to_value(RoleJwt {
-                        role,
-                        jwt: token.expose_secret(),
-                    })
-                    .unwrap_or_default(),
-                )
-            }
-            Login::Cert { mount, name } => {
-                let body = match name {
-                    Some(n) => json!({ "name": n }),
-                    None => json!({}),
-                };
-                (format!("auth/{mount}/login"), body)
-            }
-        };
-        let (path, body) = req;
-        Ok(Some((
-            path,
-            crate::secret::SecretData::try_from_value(body, "login body")?,
-        )))
-    }
-}
-
-fn check_mount(mount: &str) -> Result<()> {
-    ApiPath::parse(mount)
-        .map(drop)
-        .map_err(|e| VaultError::invalid_config(format!("auth mount: {}", e.message)))
-}
-
-/// A token file's identity, to notice when Vault Agent rewrites it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileStamp {
-    modified: Option<SystemTime>,
-    len: u64,
-}
-
-pub fn stamp(path: &PathBuf) -> Option<FileStamp> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some(FileStamp {
-        modified: meta.modified().ok(),
-        len: meta.len(),
+/// `POST /v1/<api_path>` with `body` and no token, as every login endpoint takes it; the answer's
+/// `auth` block is the new token. A refusal is the classified error, its message prefixed with
+/// "`<method>` login failed".
+pub async fn post_login(
+    http: &HttpClient,
+    method: &str,
+    api_path: &str,
+    body: RequestBody,
+) -> Result<IssuedToken> {
+    let request = http.request(Method::POST, api_path, &[], Some(body))?;
+    let resp = http.send(&request, None).await?;
+    let resp = resp.success().map_err(|mut e| {
+        e.message = format!("{method} login failed: {}", e.message);
+        e
+    })?;
+    let answer: LoginAnswer = resp.json()?;
+    let auth = answer.auth.ok_or_else(|| {
+        VaultError::bad_response(format!("Vault's answer to {} has no auth block", resp.path))
+            .with_path(resp.path.clone())
+    })?;
+    tracing::debug!(
+        method,
+        lease_duration = auth.lease_duration,
+        renewable = auth.renewable,
+        "logged in to Vault"
+    );
+    Ok(IssuedToken {
+        token: auth.client_token,
+        lease_duration: auth.lease_duration,
+        renewable: auth.renewable,
     })
-}
-
-/// Reads a token file (trimmed, non-empty).
-pub fn read_token_file(source: &Source) -> Result<SecretString> {
-    read_secret_file(source)
-}
-
-/// The auth settings from OpenClaw's variables (compatible with its bundled resolver) plus
-/// `VAULT_TOKEN_FILE` and the AppRole and userpass variables this package adds.
-pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<Login>> {
-    let method = get("OPENCLAW_VAULT_AUTH_METHOD").map(|m| m.trim().to_ascii_lowercase());
-    let method = match method.as_deref() {
-        None | Some("") => {
-            // OpenClaw's resolver: a token file is used when VAULT_TOKEN is not set.
-            return Ok(match (get("VAULT_TOKEN"), get("VAULT_TOKEN_FILE")) {
-                (None, Some(file)) => Some(Login::TokenFile(Source::new(file, "VAULT_TOKEN_FILE"))),
-                _ => None,
-            });
-        }
-        Some(m) => m.to_string(),
-    };
-    let mount =
-        |default: &str| get("OPENCLAW_VAULT_AUTH_MOUNT").unwrap_or_else(|| default.to_string());
-    let secret = |value_var: &str, file_var: &str| -> Option<SecretInput> {
-        match (get(value_var), get(file_var)) {
-            (Some(v), _) => Some(SecretInput::Value {
-                value: SecretString::from(v),
-                from: value_var.to_string(),
-            }),
-            (None, Some(f)) => Some(SecretInput::File(Source::new(f, file_var))),
-            (None, None) => None,
-        }
-    };
-    let required = |what: Option<SecretInput>, value_var: &str, file_var: &str| {
-        what.ok_or_else(|| {
-            VaultError::invalid_config(format!(
-                "OPENCLAW_VAULT_AUTH_METHOD={method} needs {value_var} or {file_var}"
-            ))
-        })
-    };
-    let role = || {
-        get("OPENCLAW_VAULT_AUTH_ROLE").ok_or_else(|| {
-            VaultError::invalid_config(format!(
-                "OPENCLAW_VAULT_AUTH_METHOD={method} needs OPENCLAW_VAULT_AUTH_ROLE"
-            ))
-        })
-    };
-    let login = match method.as_str() {
-        "token" => return Ok(None),
-        "token_file" => Login::TokenFile(Source::new(
-            get("VAULT_TOKEN_FILE").ok_or_else(|| {
-                VaultError::invalid_config("OPENCLAW_VAULT_AUTH_METHOD=token_file needs VAULT_TOKEN_FILE")
-            })?,
-            "VAULT_TOKEN_FILE",
-        )),
-        "approle" => Login::AppRole {
-            mount: mount("approle"),
-            role_id: required(
-                secret("OPENCLAW_VAULT_APPROLE_ROLE_ID", "OPENCLAW_VAULT_APPROLE_ROLE_ID_FILE"),
-                "OPENCLAW_VAULT_APPROLE_ROLE_ID",
-                "OPENCLAW_VAULT_APPROLE_ROLE_ID_FILE",
-            )?,
-            secret_id: secret("OPENCLAW_VAULT_APPROLE_SECRET_ID", "OPENCLAW_VAULT_APPROLE_SECRET_ID_FILE"),
-        },
-        "userpass" => Login::UserPass {
-            mount: mount("userpass"),
-            username: get("OPENCLAW_VAULT_USERNAME").ok_or_else(|| {
-                VaultError::invalid_config("OPENCLAW_VAULT_AUTH_METHOD=userpass needs OPENCLAW_VAULT_USERNAME")
-            })?,
-            password: required(
-                secret("OPENCLAW_VAULT_PASSWORD", "OPENCLAW_VAULT_PASSWORD_FILE"),
-                "OPENCLAW_VAULT_PASSWORD",
-                "OPENCLAW_VAULT_PASSWORD_FILE",
-            )?,
-        },
-        "jwt" => Login::Jwt {
-            mount: mount("jwt"),
-            role: role()?,
-            jwt: Source::new(
-                get("OPENCLAW_VAULT_JWT_FILE").ok_or_else(|| {
-                    VaultError::invalid_config("OPENCLAW_VAULT_AUTH_METHOD=jwt needs OPENCLAW_VAULT_JWT_FILE")
-                })?,
-                "OPENCLAW_VAULT_JWT_FILE",
-            ),
-        },
-        "kubernetes" => Login::Kubernetes {
-            mount: mount("kubernetes"),
-            role: role()?,
-            jwt: Source::new(
-                get("OPENCLAW_VAULT_JWT_FILE").unwrap_or_else(|| KUBERNETES_JWT_PATH.to_string()),
-                "OPENCLAW_VAULT_JWT_FILE",
-            ),
-        },
-        "cert" => Login::Cert { mount: mount("cert"), name: get("OPENCLAW_VAULT_AUTH_ROLE") },
-        other => {
-            return Err(VaultError::invalid_config(format!(
-                "OPENCLAW_VAULT_AUTH_METHOD must be one of token, token_file, approle, userpass, jwt, kubernetes, cert; got \"{other}\""
-            )))
-        }
-    };
-    Ok(Some(login))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use openclaw_vault_test_support::env_of as env;
+    use std::collections::HashMap;
 
-    #[test]
-    fn methods_from_env() {
-        let l = from_env(&env(&[
-            ("OPENCLAW_VAULT_AUTH_METHOD", "approle"),
-            ("OPENCLAW_VAULT_APPROLE_ROLE_ID", "r"),
-            ("OPENCLAW_VAULT_AUTH_MOUNT", "ar2"),
-        ]))
-        .unwrap()
-        .unwrap();
-        assert!(matches!(&l, Login::AppRole { mount, secret_id: None, .. } if mount == "ar2"));
-        let k = from_env(&env(&[
-            ("OPENCLAW_VAULT_AUTH_METHOD", "kubernetes"),
-            ("OPENCLAW_VAULT_AUTH_ROLE", "gw"),
-        ]))
-        .unwrap()
-        .unwrap();
-        assert!(
-            matches!(&k, Login::Kubernetes { jwt, mount, .. } if jwt.path == std::path::Path::new(KUBERNETES_JWT_PATH) && mount == "kubernetes")
-        );
-        let tf = from_env(&env(&[("VAULT_TOKEN_FILE", "/run/token")]))
-            .unwrap()
-            .unwrap();
-        assert_eq!(tf.name(), "token_file");
-        assert!(from_env(&env(&[
-            ("VAULT_TOKEN", "t"),
-            ("VAULT_TOKEN_FILE", "/run/token")
-        ]))
-        .unwrap()
-        .is_none());
+    /// Fields named as Rust writes them, for tests.
+    struct Map(HashMap<&'static str, &'static str>);
+
+    impl AuthFields for Map {
+        fn get(&self, field: &str) -> Option<String> {
+            self.0.get(field).map(|v| v.to_string())
+        }
+        fn name_of(&self, field: &str) -> String {
+            format!("`auth.{field}`")
+        }
+    }
+
+    fn build(pairs: &[(&'static str, &'static str)]) -> Result<Option<Login>> {
+        login_from(&Map(pairs.iter().copied().collect()))
     }
 
     #[test]
-    fn env_errors_name_the_variable() {
-        let cases: [(&[(&str, &str)], &str); 5] = [
+    fn one_table_for_every_method() {
+        assert!(build(&[]).unwrap().is_none());
+        assert!(build(&[("method", "token")]).unwrap().is_none());
+        assert_eq!(
+            method_names(),
+            [
+                "token",
+                "token_file",
+                "approle",
+                "userpass",
+                "jwt",
+                "kubernetes",
+                "cert"
+            ]
+        );
+        let l = build(&[("method", " AppRole "), ("role_id", "r"), ("mount", "ar2")])
+            .unwrap()
+            .unwrap();
+        assert_eq!(l.name(), "approle");
+        assert!(format!("{l:?}").contains("ar2"));
+        let k = build(&[("method", "kubernetes"), ("role", "gw")])
+            .unwrap()
+            .unwrap();
+        assert!(format!("{k:?}").contains(KUBERNETES_JWT_PATH));
+        let c = build(&[("method", "cert"), ("role", "web")])
+            .unwrap()
+            .unwrap();
+        assert!(format!("{c:?}").contains("web"), "cert falls back to role");
+        let t = build(&[("method", "token_file"), ("token_file", "/run/t")])
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.watched_file(), Some(Path::new("/run/t")));
+    }
+
+    #[test]
+    fn errors_name_the_fields() {
+        let cases: [(&[(&str, &str)], &str); 7] = [
+            (&[("method", "magic")], "`auth.method`"),
             (
-                &[("OPENCLAW_VAULT_AUTH_METHOD", "magic")],
-                "OPENCLAW_VAULT_AUTH_METHOD",
+                &[("method", "approle")],
+                "`auth.role_id` or `auth.role_id_file`",
             ),
+            (&[("method", "jwt"), ("jwt_file", "/x")], "`auth.role`"),
+            (&[("method", "jwt"), ("role", "r")], "`auth.jwt_file`"),
+            (&[("method", "userpass")], "`auth.username`"),
+            (&[("method", "token_file")], "`auth.token_file`"),
             (
-                &[("OPENCLAW_VAULT_AUTH_METHOD", "approle")],
-                "OPENCLAW_VAULT_APPROLE_ROLE_ID",
-            ),
-            (
-                &[
-                    ("OPENCLAW_VAULT_AUTH_METHOD", "jwt"),
-                    ("OPENCLAW_VAULT_JWT_FILE", "/x"),
-                ],
-                "OPENCLAW_VAULT_AUTH_ROLE",
-            ),
-            (
-                &[("OPENCLAW_VAULT_AUTH_METHOD", "userpass")],
-                "OPENCLAW_VAULT_USERNAME",
-            ),
-            (
-                &[("OPENCLAW_VAULT_AUTH_METHOD", "token_file")],
-                "VAULT_TOKEN_FILE",
+                &[("method", "approle"), ("role_id", "r"), ("mount", "a/../b")],
+                "`auth.mount`",
             ),
         ];
-        for (pairs, var) in cases {
-            let err = from_env(&env(pairs)).unwrap_err();
+        for (pairs, name) in cases {
+            let err = build(pairs).unwrap_err();
             assert_eq!(err.code(), "INVALID_CONFIG");
-            assert!(err.message.contains(var), "{var}: {}", err.message);
+            assert!(err.message.contains(name), "{name}: {}", err.message);
         }
+        let blank = build(&[("method", "jwt"), ("role", " "), ("jwt_file", "/x")]).unwrap_err();
+        assert!(
+            blank.message.contains("`auth.role` is empty"),
+            "{}",
+            blank.message
+        );
     }
 
     #[test]
@@ -446,39 +481,46 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ocv-auth-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("empty"), "  \n").unwrap();
-        let empty = Login::AppRole {
+        let empty = Login::new(AppRole {
             mount: "approle".into(),
-            role_id: SecretInput::File(Source::new(dir.join("empty"), "option `auth.roleIdFile`")),
+            role_id: SecretInput::File(FileInput::new(
+                dir.join("empty"),
+                "option `auth.roleIdFile`",
+            )),
             secret_id: None,
-        };
+        });
         let err = empty.validate().unwrap_err();
         assert!(
             err.message.contains("auth.roleIdFile") && err.message.contains("empty"),
             "{}",
             err.message
         );
-        let value = Login::AppRole {
+        let value = Login::new(AppRole {
             mount: "approle".into(),
             role_id: SecretInput::Value {
                 value: SecretString::from(""),
                 from: "option `auth.roleId`".into(),
             },
             secret_id: None,
-        };
+        });
         assert!(value
             .validate()
             .unwrap_err()
             .message
             .contains("auth.roleId"));
-        let jwt = Login::Jwt {
+        let jwt = Login::new(Jwt {
             mount: "jwt".into(),
             role: "r".into(),
-            jwt: Source::new("/nonexistent/jwt", "OPENCLAW_VAULT_JWT_FILE"),
-        };
-        assert!(jwt
-            .validate()
-            .unwrap_err()
-            .message
-            .contains("OPENCLAW_VAULT_JWT_FILE"));
+            jwt: FileInput::new("/nonexistent/jwt", "JWT_FILE"),
+        });
+        assert!(jwt.validate().unwrap_err().message.contains("JWT_FILE"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn login_paths_are_encoded() {
+        assert_eq!(login_path("approle").unwrap(), "auth/approle/login");
+        assert_eq!(login_path("/team a/").unwrap(), "auth/team%20a/login");
+        assert!(login_path("a/../b").is_err());
     }
 }

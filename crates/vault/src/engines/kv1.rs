@@ -3,13 +3,16 @@
 use reqwest::{Method, StatusCode};
 
 use crate::error::Result;
-use crate::http::{RequestBody, Transport};
+use crate::http::RequestBody;
 use crate::path::ApiPath;
 use crate::secret::SecretData;
+use crate::session::Session;
 
-/// `GET :mount/:path`, `None` when missing.
-pub async fn read(t: &Transport, mount: &str, path: &ApiPath) -> Result<Option<SecretData>> {
-    let resp = t.send(Method::GET, &path.under(mount), &[], None).await?;
+/// `GET /v1/{mount}/{path}`: the secret's fields, `None` when missing.
+pub async fn read(session: &Session, mount: &str, path: &ApiPath) -> Result<Option<SecretData>> {
+    let resp = session
+        .send(Method::GET, &path.under(mount), &[], None)
+        .await?;
     if resp.status == StatusCode::NOT_FOUND {
         return Ok(None);
     }
@@ -17,25 +20,33 @@ pub async fn read(t: &Transport, mount: &str, path: &ApiPath) -> Result<Option<S
     Ok(resp.envelope::<SecretData>()?.and_then(|e| e.data))
 }
 
-/// `POST :mount/:path` with the fields themselves as the body (no `data` wrapper).
-pub async fn write(t: &Transport, mount: &str, path: &ApiPath, data: &SecretData) -> Result<()> {
+/// `POST /v1/{mount}/{path}` with the fields themselves as the body (no `data` wrapper): replaces
+/// the secret.
+pub async fn write(
+    session: &Session,
+    mount: &str,
+    path: &ApiPath,
+    data: &SecretData,
+) -> Result<()> {
     let body = RequestBody::json(data.expose_secret())?;
-    t.send(Method::POST, &path.under(mount), &[], Some(body))
+    session
+        .send(Method::POST, &path.under(mount), &[], Some(body))
         .await?
         .success()?;
     Ok(())
 }
 
-/// `LIST :mount/:path/`.
-pub async fn list(t: &Transport, mount: &str, path: &ApiPath) -> Result<Vec<String>> {
+/// `LIST /v1/{mount}/{path}/`: the keys under a folder (sub-folders end in `/`), `[]` when none.
+pub async fn list(session: &Session, mount: &str, path: &ApiPath) -> Result<Vec<String>> {
     let mut api = path.under(mount);
     api.push('/');
-    crate::engines::kv2::list_keys(t, &api).await
+    crate::engines::kv2::list_keys(session, &api).await
 }
 
-/// `DELETE :mount/:path`; missing is not an error.
-pub async fn delete(t: &Transport, mount: &str, path: &ApiPath) -> Result<()> {
-    t.send(Method::DELETE, &path.under(mount), &[], None)
+/// `DELETE /v1/{mount}/{path}`; a missing secret is not an error.
+pub async fn delete(session: &Session, mount: &str, path: &ApiPath) -> Result<()> {
+    session
+        .send(Method::DELETE, &path.under(mount), &[], None)
         .await?
         .success()?;
     Ok(())

@@ -1,5 +1,6 @@
 //! KV version 2: the versioned secrets engine. Paths are relative to the mount; this module inserts
-//! `data/`, `metadata/`, `delete/`, `undelete/`, `destroy/` and `subkeys/` itself.
+//! `data/`, `metadata/`, `delete/`, `undelete/`, `destroy/` and `subkeys/` itself. Every function
+//! takes the mount (`secret`) and a checked [`ApiPath`]; timestamps are Vault's RFC 3339 strings.
 
 use std::collections::BTreeMap;
 
@@ -8,27 +9,35 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::error::{ErrorCode, Result, VaultError};
-use crate::http::{RequestBody, Transport};
+use crate::http::RequestBody;
 use crate::path::ApiPath;
 use crate::secret::SecretData;
+use crate::session::Session;
 
 /// Metadata of one version, as Vault gives it (`data.metadata` of a read, `data` of a write).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionMetadata {
+    /// When the version was written (RFC 3339).
     pub created_time: String,
+    /// The key's custom metadata, when set.
     #[serde(default)]
     pub custom_metadata: Option<BTreeMap<String, String>>,
+    /// When it was soft-deleted (RFC 3339), or `""`.
     #[serde(default)]
     pub deletion_time: String,
+    /// Whether its data was destroyed for good.
     #[serde(default)]
     pub destroyed: bool,
+    /// The version number, from 1.
     pub version: u64,
 }
 
 /// A read: `data` is `None` when the version was soft-deleted or destroyed.
 #[derive(Debug, Clone)]
 pub struct KvSecret {
+    /// The secret's fields.
     pub data: Option<SecretData>,
+    /// The version's metadata; `None` on KV v1.
     pub metadata: Option<VersionMetadata>,
     /// Vault's `request_id` of the read, for audit lines.
     pub request_id: Option<String>,
@@ -44,29 +53,41 @@ struct ReadData {
 /// One entry of `versions` in the key metadata.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionState {
+    /// When the version was written (RFC 3339).
     pub created_time: String,
+    /// When it was soft-deleted (RFC 3339), or `""`.
     #[serde(default)]
     pub deletion_time: String,
+    /// Whether its data was destroyed for good.
     #[serde(default)]
     pub destroyed: bool,
 }
 
-/// `GET metadata/:path`.
+/// A key's metadata (`GET /v1/{mount}/metadata/{path}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyMetadata {
+    /// Whether every write of this key must carry `cas`.
     #[serde(default)]
     pub cas_required: bool,
+    /// When the key was first written (RFC 3339).
     pub created_time: String,
+    /// The newest version.
     pub current_version: u64,
+    /// How long after writing a version is soft-deleted (`"0s"`: never).
     #[serde(default)]
     pub delete_version_after: String,
+    /// Versions kept (0: the engine's default, 10).
     #[serde(default)]
     pub max_versions: u64,
+    /// The oldest version still kept.
     #[serde(default)]
     pub oldest_version: u64,
+    /// When the key was last written (RFC 3339).
     pub updated_time: String,
+    /// Non-secret string pairs set with the metadata endpoints.
     #[serde(default)]
     pub custom_metadata: Option<BTreeMap<String, String>>,
+    /// Each kept version by its number.
     #[serde(default)]
     pub versions: BTreeMap<String, VersionState>,
 }
@@ -74,10 +95,13 @@ pub struct KeyMetadata {
 /// The settings `writeMetadata` and `patchMetadata` send. `None` leaves a field out.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct MetadataSettings {
+    /// Versions kept per key; 0 means the engine's default (10).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_versions: Option<u64>,
+    /// Require `cas` on every write of the key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cas_required: Option<bool>,
+    /// Soft-delete versions this long after writing (`"3h"`, `"30m"`; `"0s"` turns it off).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delete_version_after: Option<String>,
     /// In a patch, a key mapped to `None` is removed (merge-patch null).
@@ -85,10 +109,13 @@ pub struct MetadataSettings {
     pub custom_metadata: Option<BTreeMap<String, Option<String>>>,
 }
 
-/// `GET subkeys/:path`: the structure of the secret without its values.
+/// The structure of a secret without its values (`GET /v1/{mount}/subkeys/{path}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Subkeys {
+    /// The secret's keys, each value replaced by `null` (nested objects kept as objects);
+    /// `None` when the version is deleted or destroyed.
     pub subkeys: Option<Value>,
+    /// The version's metadata.
     pub metadata: VersionMetadata,
 }
 
@@ -118,9 +145,10 @@ fn versions_body(versions: &[u64], what: &str) -> Result<RequestBody> {
     RequestBody::json(&json!({ "versions": versions }))
 }
 
-/// `GET data/:path[?version=N]`. `None` when the key or version does not exist.
+/// `GET /v1/{mount}/data/{path}[?version=N]`: a version (default the newest). `None` when the key
+/// or version does not exist; `data: None` with metadata when the version is deleted or destroyed.
 pub async fn read(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
     version: Option<u64>,
@@ -129,7 +157,7 @@ pub async fn read(
         Some(v) => vec![("version", check_version(v, "version")?.to_string())],
         None => Vec::new(),
     };
-    let resp = t
+    let resp = session
         .send(Method::GET, &endpoint(mount, "data", path), &query, None)
         .await?;
     if resp.status == StatusCode::NOT_FOUND {
@@ -202,15 +230,16 @@ fn version_metadata(resp: crate::http::RawResponse) -> Result<VersionMetadata> {
         })
 }
 
-/// `POST data/:path` with optional check-and-set. `cas: Some(0)` creates only if absent.
+/// `POST /v1/{mount}/data/{path}`: writes a new version, with optional check-and-set
+/// (`cas: Some(0)` creates only if absent; a mismatch is `CAS_MISMATCH`).
 pub async fn write(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
     data: &SecretData,
     cas: Option<u64>,
 ) -> Result<VersionMetadata> {
-    let resp = t
+    let resp = session
         .send(
             Method::POST,
             &endpoint(mount, "data", path),
@@ -221,17 +250,18 @@ pub async fn write(
     version_metadata(resp)
 }
 
-/// `PATCH data/:path`: an RFC 7386 merge patch of the current version. When the server or a proxy
-/// does not allow PATCH (405), falls back to read, merge and write with cas, as the Vault CLI does.
+/// `PATCH /v1/{mount}/data/{path}`: an RFC 7386 merge patch of the current version. When the
+/// server or a proxy does not allow PATCH (405), falls back to read, merge and write with cas, as
+/// the Vault CLI does. A missing or deleted secret is `NOT_FOUND`.
 pub async fn patch(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
     data: &SecretData,
     cas: Option<u64>,
 ) -> Result<VersionMetadata> {
     let body = data_body(data, cas)?.merge_patch();
-    let resp = t
+    let resp = session
         .send(
             Method::PATCH,
             &endpoint(mount, "data", path),
@@ -240,7 +270,7 @@ pub async fn patch(
         )
         .await?;
     if resp.status == StatusCode::METHOD_NOT_ALLOWED {
-        return patch_by_rewrite(t, mount, path, data, cas).await;
+        return patch_by_rewrite(session, mount, path, data, cas).await;
     }
     if resp.status == StatusCode::NOT_FOUND {
         let p = resp.path.clone();
@@ -254,13 +284,13 @@ pub async fn patch(
 }
 
 async fn patch_by_rewrite(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
     patch: &SecretData,
     cas: Option<u64>,
 ) -> Result<VersionMetadata> {
-    let current = read(t, mount, path, None).await?;
+    let current = read(session, mount, path, None).await?;
     let (current_data, metadata) = match current {
         Some(KvSecret { data: Some(d), metadata: Some(m), .. }) => (d, m),
         _ => {
@@ -287,7 +317,7 @@ async fn patch_by_rewrite(
     let mut merged = current_data.clone();
     // SAFETY of the secret: `merged` is a SecretData and wipes itself on drop.
     merge_into(&mut merged, patch);
-    write(t, mount, path, &merged, Some(metadata.version)).await
+    write(session, mount, path, &merged, Some(metadata.version)).await
 }
 
 fn merge_into(target: &mut SecretData, patch: &SecretData) {
@@ -298,22 +328,24 @@ fn merge_into(target: &mut SecretData, patch: &SecretData) {
     }
 }
 
-/// `LIST metadata/:path`: the keys under a folder (sub-folders end in `/`), `[]` when none.
-pub async fn list(t: &Transport, mount: &str, path: &ApiPath) -> Result<Vec<String>> {
+/// `LIST /v1/{mount}/metadata/{path}/`: the keys under a folder (sub-folders end in `/`), `[]`
+/// when none.
+pub async fn list(session: &Session, mount: &str, path: &ApiPath) -> Result<Vec<String>> {
     let mut api = endpoint(mount, "metadata", path);
     api.push('/');
-    list_keys(t, &api).await
+    list_keys(session, &api).await
 }
 
-/// Lists with the `LIST` verb; both of Vault's answers for "nothing" (404 and `data: {}`) are `[]`.
-pub async fn list_keys(t: &Transport, api_path: &str) -> Result<Vec<String>> {
+/// `LIST /v1/{api_path}`: the `keys` of any list endpoint; both of Vault's answers for "nothing"
+/// (404 and `data: {}`) are `[]`. `api_path` must be percent-encoded.
+pub async fn list_keys(session: &Session, api_path: &str) -> Result<Vec<String>> {
     #[derive(Deserialize)]
     struct Keys {
         #[serde(default)]
         keys: Vec<String>,
     }
     let list = Method::from_bytes(b"LIST").expect("LIST is a valid method token");
-    let resp = t.send(list, api_path, &[], None).await?;
+    let resp = session.send(list, api_path, &[], None).await?;
     if resp.status == StatusCode::NOT_FOUND {
         return Ok(Vec::new());
     }
@@ -325,68 +357,85 @@ pub async fn list_keys(t: &Transport, api_path: &str) -> Result<Vec<String>> {
         .unwrap_or_default())
 }
 
-/// `DELETE data/:path`: soft-deletes the latest version. Missing keys are not an error.
-pub async fn delete_latest(t: &Transport, mount: &str, path: &ApiPath) -> Result<()> {
-    t.send(Method::DELETE, &endpoint(mount, "data", path), &[], None)
+/// `DELETE /v1/{mount}/data/{path}`: soft-deletes the newest version. A missing key is not an
+/// error.
+pub async fn delete_latest(session: &Session, mount: &str, path: &ApiPath) -> Result<()> {
+    session
+        .send(Method::DELETE, &endpoint(mount, "data", path), &[], None)
         .await?
         .success()?;
     Ok(())
 }
 
-/// `POST delete/:path`: soft-deletes the given versions.
+/// `POST /v1/{mount}/delete/{path}` with `{"versions": [...]}`: soft-deletes those versions.
 pub async fn delete_versions(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
     versions: &[u64],
 ) -> Result<()> {
-    let body = versions_body(versions, "deleteVersions")?;
-    t.send(
-        Method::POST,
-        &endpoint(mount, "delete", path),
-        &[],
-        Some(body),
-    )
-    .await?
-    .success()?;
+    let body = versions_body(versions, "deleting versions")?;
+    session
+        .send(
+            Method::POST,
+            &endpoint(mount, "delete", path),
+            &[],
+            Some(body),
+        )
+        .await?
+        .success()?;
     Ok(())
 }
 
-/// `POST undelete/:path`: restores soft-deleted versions.
-pub async fn undelete(t: &Transport, mount: &str, path: &ApiPath, versions: &[u64]) -> Result<()> {
-    let body = versions_body(versions, "undelete")?;
-    t.send(
-        Method::POST,
-        &endpoint(mount, "undelete", path),
-        &[],
-        Some(body),
-    )
-    .await?
-    .success()?;
+/// `POST /v1/{mount}/undelete/{path}` with `{"versions": [...]}`: restores soft-deleted versions.
+pub async fn undelete(
+    session: &Session,
+    mount: &str,
+    path: &ApiPath,
+    versions: &[u64],
+) -> Result<()> {
+    let body = versions_body(versions, "undeleting")?;
+    session
+        .send(
+            Method::POST,
+            &endpoint(mount, "undelete", path),
+            &[],
+            Some(body),
+        )
+        .await?
+        .success()?;
     Ok(())
 }
 
-/// `POST destroy/:path`: removes the data of the given versions for good.
-pub async fn destroy(t: &Transport, mount: &str, path: &ApiPath, versions: &[u64]) -> Result<()> {
-    let body = versions_body(versions, "destroy")?;
-    t.send(
-        Method::POST,
-        &endpoint(mount, "destroy", path),
-        &[],
-        Some(body),
-    )
-    .await?
-    .success()?;
+/// `POST /v1/{mount}/destroy/{path}` with `{"versions": [...]}`: removes those versions' data for
+/// good.
+pub async fn destroy(
+    session: &Session,
+    mount: &str,
+    path: &ApiPath,
+    versions: &[u64],
+) -> Result<()> {
+    let body = versions_body(versions, "destroying")?;
+    session
+        .send(
+            Method::POST,
+            &endpoint(mount, "destroy", path),
+            &[],
+            Some(body),
+        )
+        .await?
+        .success()?;
     Ok(())
 }
 
-/// `GET metadata/:path`, `None` when the key does not exist.
+/// `GET /v1/{mount}/metadata/{path}`: the key's metadata and versions; `None` when the key does
+/// not exist.
 pub async fn read_metadata(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
 ) -> Result<Option<KeyMetadata>> {
-    let resp = t
+    let resp = session
         .send(Method::GET, &endpoint(mount, "metadata", path), &[], None)
         .await?;
     if resp.status == StatusCode::NOT_FOUND {
@@ -396,61 +445,65 @@ pub async fn read_metadata(
     Ok(resp.envelope::<KeyMetadata>()?.and_then(|e| e.data))
 }
 
-/// `POST metadata/:path`: sets the given fields; creates the metadata when absent.
+/// `POST /v1/{mount}/metadata/{path}`: sets the given fields; creates the metadata when absent.
 pub async fn write_metadata(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
     settings: &MetadataSettings,
 ) -> Result<()> {
     let body = RequestBody::json(settings)?;
-    t.send(
-        Method::POST,
-        &endpoint(mount, "metadata", path),
-        &[],
-        Some(body),
-    )
-    .await?
-    .success()?;
+    session
+        .send(
+            Method::POST,
+            &endpoint(mount, "metadata", path),
+            &[],
+            Some(body),
+        )
+        .await?
+        .success()?;
     Ok(())
 }
 
-/// `PATCH metadata/:path`: a merge patch of the fields; the key must exist.
+/// `PATCH /v1/{mount}/metadata/{path}`: a merge patch of the fields; the key must exist.
 pub async fn patch_metadata(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
     settings: &MetadataSettings,
 ) -> Result<()> {
     let body = RequestBody::json(settings)?.merge_patch();
-    t.send(
-        Method::PATCH,
-        &endpoint(mount, "metadata", path),
-        &[],
-        Some(body),
-    )
-    .await?
-    .success()?;
+    session
+        .send(
+            Method::PATCH,
+            &endpoint(mount, "metadata", path),
+            &[],
+            Some(body),
+        )
+        .await?
+        .success()?;
     Ok(())
 }
 
-/// `DELETE metadata/:path`: deletes the key and every version. Missing keys are not an error.
-pub async fn delete_metadata(t: &Transport, mount: &str, path: &ApiPath) -> Result<()> {
-    t.send(
-        Method::DELETE,
-        &endpoint(mount, "metadata", path),
-        &[],
-        None,
-    )
-    .await?
-    .success()?;
+/// `DELETE /v1/{mount}/metadata/{path}`: deletes the key and every version. A missing key is not
+/// an error.
+pub async fn delete_metadata(session: &Session, mount: &str, path: &ApiPath) -> Result<()> {
+    session
+        .send(
+            Method::DELETE,
+            &endpoint(mount, "metadata", path),
+            &[],
+            None,
+        )
+        .await?
+        .success()?;
     Ok(())
 }
 
-/// `GET subkeys/:path`: the structure without values. `None` when the key does not exist;
-/// `subkeys: None` when the version is deleted or destroyed.
+/// `GET /v1/{mount}/subkeys/{path}[?version=N&depth=D]`: the structure without values. `None`
+/// when the key does not exist; `subkeys: None` when the version is deleted or destroyed.
 pub async fn subkeys(
-    t: &Transport,
+    session: &Session,
     mount: &str,
     path: &ApiPath,
     version: Option<u64>,
@@ -463,7 +516,7 @@ pub async fn subkeys(
     if let Some(d) = depth {
         query.push(("depth", d.to_string()));
     }
-    let resp = t
+    let resp = session
         .send(Method::GET, &endpoint(mount, "subkeys", path), &query, None)
         .await?;
     if resp.status == StatusCode::NOT_FOUND {

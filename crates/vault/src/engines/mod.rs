@@ -1,5 +1,5 @@
 //! Vault's secrets engines and system backends: one module per engine, one function per endpoint
-//! (its doc names the endpoint). They take the [`Transport`](crate::http::Transport) and return
+//! (its doc names the endpoint). They take the token [`Session`](crate::session::Session) and return
 //! typed answers; the [`VaultClient`](crate::VaultClient) facade composes them.
 
 pub mod kv1;

@@ -6,34 +6,44 @@ use serde_json::Value;
 
 use crate::config::KvVersion;
 use crate::error::{ErrorCode, Result, VaultError};
-use crate::http::Transport;
+use crate::session::Session;
 
-/// `GET sys/health`. Vault answers every status with this body, so it is parsed leniently and
-/// the status is kept: 200 active, 429 standby, 472/473 DR or performance secondary, 501 not
-/// initialised, 503 sealed.
+/// A node's health (`GET /v1/sys/health`). Vault answers every status with this body, so it is
+/// parsed leniently and the status is kept: 200 active, 429 standby, 472/473 DR or performance
+/// secondary, 501 not initialised, 503 sealed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Health {
     /// The HTTP status Vault answered (not part of Vault's body).
     #[serde(default)]
     pub status: u16,
+    /// Whether the storage is initialised.
     #[serde(default)]
     pub initialized: bool,
+    /// Whether the node is sealed.
     #[serde(default)]
     pub sealed: bool,
+    /// Whether the node is a standby.
     #[serde(default)]
     pub standby: bool,
+    /// Whether the node is a performance standby (Enterprise).
     #[serde(default)]
     pub performance_standby: bool,
+    /// Performance replication mode (Enterprise), e.g. `"disabled"`.
     #[serde(default)]
     pub replication_performance_mode: Option<String>,
+    /// DR replication mode (Enterprise), e.g. `"disabled"`.
     #[serde(default)]
     pub replication_dr_mode: Option<String>,
+    /// The server's clock, epoch seconds.
     #[serde(default)]
     pub server_time_utc: Option<i64>,
+    /// The server's version, e.g. `"1.21.4"`.
     #[serde(default)]
     pub version: Option<String>,
+    /// The cluster's name, once unsealed.
     #[serde(default)]
     pub cluster_name: Option<String>,
+    /// The cluster's id, once unsealed.
     #[serde(default)]
     pub cluster_id: Option<String>,
 }
@@ -48,8 +58,10 @@ impl Health {
 /// The statuses `sys/health` uses to describe a node rather than to refuse the request.
 const HEALTH_STATUSES: [u16; 8] = [200, 429, 472, 473, 474, 501, 503, 530];
 
-pub async fn health(t: &Transport) -> Result<Health> {
-    let resp = t.send(Method::GET, "sys/health", &[], None).await?;
+/// `GET /v1/sys/health` (unauthenticated): the node's state. Every status that describes a node
+/// (200, 429, 472, 473, 474, 501, 503, 530) is an answer, not an error.
+pub async fn health(session: &Session) -> Result<Health> {
+    let resp = session.send(Method::GET, "sys/health", &[], None).await?;
     let status = resp.status.as_u16();
     if !HEALTH_STATUSES.contains(&status) || resp.is_empty() {
         return Err(resp.into_error());
@@ -59,39 +71,54 @@ pub async fn health(t: &Transport) -> Result<Health> {
     Ok(health)
 }
 
-/// `GET sys/seal-status`.
+/// The seal's state (`GET /v1/sys/seal-status`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SealStatus {
+    /// The seal type, e.g. `"shamir"`.
     #[serde(rename = "type", default)]
     pub seal_type: Option<String>,
+    /// Whether the storage is initialised.
     pub initialized: bool,
+    /// Whether the node is sealed.
     pub sealed: bool,
+    /// Key shares needed to unseal (threshold).
     #[serde(default)]
     pub t: u32,
+    /// Key shares in all.
     #[serde(default)]
     pub n: u32,
+    /// Key shares given so far in the current unseal.
     #[serde(default)]
     pub progress: u32,
+    /// The current unseal attempt's nonce, or `""`.
     #[serde(default)]
     pub nonce: String,
+    /// The server's version.
     #[serde(default)]
     pub version: Option<String>,
+    /// When the server was built.
     #[serde(default)]
     pub build_date: Option<String>,
+    /// Whether a seal migration is in progress.
     #[serde(default)]
     pub migration: bool,
+    /// The cluster's name, once unsealed.
     #[serde(default)]
     pub cluster_name: Option<String>,
+    /// The cluster's id, once unsealed.
     #[serde(default)]
     pub cluster_id: Option<String>,
+    /// Whether the seal uses recovery keys (auto-unseal).
     #[serde(default)]
     pub recovery_seal: bool,
+    /// The storage backend, e.g. `"raft"`.
     #[serde(default)]
     pub storage_type: Option<String>,
 }
 
-pub async fn seal_status(t: &Transport) -> Result<SealStatus> {
-    let resp = t
+/// `GET /v1/sys/seal-status` (unauthenticated): the seal's state.
+pub async fn seal_status(session: &Session) -> Result<SealStatus> {
+    let resp = session
         .send(Method::GET, "sys/seal-status", &[], None)
         .await?
         .success()?;
@@ -108,18 +135,21 @@ struct MountInfo {
     options: Option<Value>,
 }
 
-/// What `sys/internal/ui/mounts/<path>` says of a mount.
+/// What `sys/internal/ui/mounts/{mount}` says of a KV mount.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KvMount {
+    /// The mount's path, with a trailing `/`.
     pub path: String,
+    /// Its KV version.
     pub version: KvVersion,
 }
 
-/// Detects the KV version of `mount`. 404 (an old Vault without the endpoint) means KV v1, as
-/// for the `vault kv` CLI.
-pub async fn kv_mount(t: &Transport, mount: &str) -> Result<KvMount> {
+/// `GET /v1/sys/internal/ui/mounts/{mount}`: the KV version of `mount`, as the `vault kv` CLI
+/// finds it. 404 (an old Vault without the endpoint) means KV v1; a mount of another engine is
+/// `INVALID_ARGUMENT`.
+pub async fn kv_mount(session: &Session, mount: &str) -> Result<KvMount> {
     let api = format!("sys/internal/ui/mounts/{mount}");
-    let resp = t.send(Method::GET, &api, &[], None).await?;
+    let resp = session.send(Method::GET, &api, &[], None).await?;
     if resp.status == StatusCode::NOT_FOUND {
         return Ok(KvMount {
             path: format!("{mount}/"),

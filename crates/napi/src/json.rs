@@ -17,7 +17,9 @@ impl ToNapiValue for JsonForJs {
         match val.0 {
             Value::Null => unsafe { Null::to_napi_value(raw_env, Null) },
             Value::Bool(b) => unsafe { bool::to_napi_value(raw_env, b) },
-            Value::Number(n) => unsafe { f64::to_napi_value(raw_env, n.as_f64().unwrap_or(f64::NAN)) },
+            Value::Number(n) => unsafe {
+                f64::to_napi_value(raw_env, n.as_f64().unwrap_or(f64::NAN))
+            },
             Value::String(s) => unsafe { String::to_napi_value(raw_env, s) },
             Value::Array(items) => {
                 let items: Vec<JsonForJs> = items.into_iter().map(JsonForJs).collect();
@@ -37,9 +39,8 @@ impl ToNapiValue for JsonForJs {
 
 /// Any serializable value as a JS value, numbers as `JSON.parse` gives them.
 pub fn to_js<'env, T: Serialize + ?Sized>(env: &'env Env, value: &T) -> Result<Unknown<'env>> {
-    let value = serde_json::to_value(value).map_err(|e| {
-        Error::from_reason(format!("cannot convert a result to a JS value: {e}"))
-    })?;
+    let value = serde_json::to_value(value)
+        .map_err(|e| Error::from_reason(format!("cannot convert a result to a JS value: {e}")))?;
     // SAFETY: `env` is the current, live environment.
     let raw = unsafe { JsonForJs::to_napi_value(env.raw(), JsonForJs(value))? };
     Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), raw) })

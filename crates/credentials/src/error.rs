@@ -33,6 +33,8 @@ pub enum ErrorCode {
     ServerError,
     /// The connection could not be made or broke (DNS, refused, reset, mid-body close).
     Network,
+    /// The TLS handshake with Vault failed (untrusted certificate, wrong host name, expired).
+    TlsError,
     /// The request did not complete within the configured timeout.
     Timeout,
     /// Vault answered something that is not what its API promises (not JSON, too large, wrong shape).
@@ -86,6 +88,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => VaultCode::RateLimited,
             ErrorCode::ServerError => VaultCode::ServerError,
             ErrorCode::Network => VaultCode::Network,
+            ErrorCode::TlsError => VaultCode::TlsError,
             ErrorCode::Timeout => VaultCode::Timeout,
             ErrorCode::BadResponse => VaultCode::BadResponse,
             ErrorCode::InvalidArgument => VaultCode::InvalidArgument,
@@ -100,7 +103,7 @@ impl ErrorCode {
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::NotFound,
         ErrorCode::PermissionDenied,
         ErrorCode::InvalidToken,
@@ -112,6 +115,7 @@ impl ErrorCode {
         ErrorCode::RateLimited,
         ErrorCode::ServerError,
         ErrorCode::Network,
+        ErrorCode::TlsError,
         ErrorCode::Timeout,
         ErrorCode::BadResponse,
         ErrorCode::InvalidArgument,
@@ -213,6 +217,7 @@ impl Error {
             ErrorCode::PermissionDenied => "the token's policy does not allow this path: see docs/migration-guide.md for least-privilege policies",
             ErrorCode::Sealed => "unseal Vault (vault operator unseal) and try again",
             ErrorCode::Network | ErrorCode::Timeout => "check VAULT_ADDR / credentials.vault.addr and that Vault is running",
+            ErrorCode::TlsError => "check VAULT_CACERT / tls.caCert and VAULT_TLS_SERVER_NAME against the certificate Vault presents",
             ErrorCode::InvalidConfig => "fix the named file or variable; `openclaw-vault status` shows the config found",
             ErrorCode::CredentialNotFound => "`openclaw-vault list` shows the names each source holds",
             _ => return None,

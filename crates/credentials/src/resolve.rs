@@ -384,6 +384,7 @@ fn classify(e: &Error) -> Failure {
     }
     match e.code {
         ErrorCode::Network
+        | ErrorCode::TlsError
         | ErrorCode::Timeout
         | ErrorCode::InvalidToken
         | ErrorCode::Sealed

@@ -13,6 +13,7 @@ export type VaultErrorCode =
   | 'RATE_LIMITED'
   | 'SERVER_ERROR'
   | 'NETWORK'
+  | 'TLS_ERROR'
   | 'TIMEOUT'
   | 'BAD_RESPONSE'
   | 'INVALID_ARGUMENT'

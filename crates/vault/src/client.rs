@@ -1,13 +1,14 @@
 //! `VaultClient`: one address, token, namespace and KV mount. KV calls go to the v1 or v2 engine
-//! module depending on the mount's version, detected once and cached. The facade owns the token
+//! module depending on the mount's version, detected once and cached (a denied detection is a
+//! guess for that call only). The facade owns the token
 //! [`Session`] and starts its [renewal loop](crate::session::renewal) once a token is held.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use reqwest::Method;
 use serde_json::Value;
-use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
 
 use crate::config::{ClientConfig, KvVersion};
@@ -28,7 +29,12 @@ use crate::session::{renewal, Session, TokenListener};
 pub struct VaultClient {
     session: Arc<Session>,
     config: ClientConfig,
-    kv_version: OnceCell<KvVersion>,
+    /// The mount's KV version once known (configured, or detected). A denied detection is not
+    /// recorded: it is a guess, and the next call asks again.
+    kv_version: tokio::sync::Mutex<Option<KvVersion>>,
+    /// Detections that ended in a denial, so calls that waited for one use its guess rather
+    /// than each asking again.
+    kv_denials: AtomicU64,
     /// The renewal loop, once started; it holds the session weakly.
     renewal: Mutex<Option<JoinHandle<()>>>,
 }
@@ -47,14 +53,11 @@ impl VaultClient {
     /// before any request. Sends nothing until the first call.
     pub fn new(config: ClientConfig) -> Result<Self> {
         let session = Arc::new(Session::new(&config)?);
-        let kv_version = match config.kv_version {
-            Some(v) => OnceCell::new_with(Some(v)),
-            None => OnceCell::new(),
-        };
         Ok(VaultClient {
             session,
+            kv_version: tokio::sync::Mutex::new(config.kv_version),
+            kv_denials: AtomicU64::new(0),
             config,
-            kv_version,
             renewal: Mutex::new(None),
         })
     }
@@ -100,23 +103,35 @@ impl VaultClient {
     }
 
     /// The mount's KV version: the configured one, or detected with one request and cached.
-    /// Concurrent first calls share that one request.
+    /// Concurrent first calls share that one request. When detection is denied (403: the token
+    /// has no capability under the mount yet, or the mount does not exist), this call assumes
+    /// KV v2, what `secret/` is everywhere, and the data call answers for itself; the guess is
+    /// not cached, so the next call detects again (after a policy change, say).
     pub async fn kv_version(&self) -> Result<KvVersion> {
-        self.kv_version
-            .get_or_try_init(|| async {
-                match self.run(sys::kv_mount(&self.session, &self.config.mount)).await {
-                    Ok(m) => Ok(m.version),
-                    // Detection needs some capability under the mount. When it is denied the
-                    // data call will answer for itself; v2 is what `secret/` is everywhere.
-                    Err(e) if e.code == ErrorCode::PermissionDenied => {
-                        tracing::warn!(mount = %self.config.mount, "KV version detection denied; assuming KV v2 (configure the KV version to skip detection)");
-                        Ok(KvVersion::V2)
-                    }
-                    Err(e) => Err(e),
-                }
-            })
+        let denials_before = self.kv_denials.load(Ordering::SeqCst);
+        let mut known = self.kv_version.lock().await;
+        if let Some(v) = *known {
+            return Ok(v);
+        }
+        if self.kv_denials.load(Ordering::SeqCst) != denials_before {
+            // A detection finished while this call waited, and was denied: share its guess.
+            return Ok(KvVersion::V2);
+        }
+        match self
+            .run(sys::kv_mount(&self.session, &self.config.mount))
             .await
-            .copied()
+        {
+            Ok(m) => {
+                *known = Some(m.version);
+                Ok(m.version)
+            }
+            Err(e) if e.code == ErrorCode::PermissionDenied => {
+                self.kv_denials.fetch_add(1, Ordering::SeqCst);
+                tracing::warn!(mount = %self.config.mount, "KV version detection denied; assuming KV v2 for this call (configure the KV version to skip detection)");
+                Ok(KvVersion::V2)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn require_v2(&self, operation: &str) -> Result<()> {
@@ -412,8 +427,9 @@ impl VaultClient {
         self.run(token::lookup_self(&self.session)).await
     }
 
-    /// Any other endpoint: `method` on `/v1/<path>` with an optional JSON body. Returns Vault's
-    /// whole answer (`None` for 204). The caller asked for the raw answer, secrets included.
+    /// Any other endpoint: `method` on `/v1/<path>` with an optional JSON body (`LIST` is sent
+    /// as `GET ?list=true`). Returns Vault's whole answer (`None` for 204). The caller asked for
+    /// the raw answer, secrets included.
     pub async fn request(
         &self,
         method: &str,
@@ -424,6 +440,7 @@ impl VaultClient {
         let (path_part, query) = split_query(path);
         let query: Vec<(&str, String)> =
             query.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let (method, query) = list_as_get(method, query);
         let api = ApiPath::parse(path_part)?;
         let body = match &body {
             Some(b) => Some(RequestBody::json(b.expose_secret())?),
@@ -461,6 +478,17 @@ fn parse_method(method: &str) -> Result<Method> {
     }
 }
 
+/// `LIST` goes out as `GET ?list=true`, which Vault treats the same, because reverse proxies and
+/// load balancers answer unknown verbs with 400. Other methods pass unchanged.
+fn list_as_get(method: Method, mut query: Vec<(&str, String)>) -> (Method, Vec<(&str, String)>) {
+    if method.as_str() != "LIST" {
+        return (method, query);
+    }
+    query.retain(|(k, _)| *k != "list");
+    query.extend(kv2::list_query());
+    (Method::GET, query)
+}
+
 /// `"sys/mounts?list=true"` into the path (without a leading `/v1/`) and decoded query pairs.
 fn split_query(path: &str) -> (&str, Vec<(String, String)>) {
     let (p, q) = path.split_once('?').unwrap_or((path, ""));
@@ -470,4 +498,20 @@ fn split_query(path: &str) -> (&str, Vec<(String, String)>) {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     (p, pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_is_sent_as_get_with_list_true() {
+        let (m, q) = list_as_get(parse_method("list").unwrap(), vec![("list", "1".into())]);
+        assert_eq!(m, Method::GET);
+        assert_eq!(q, vec![("list", "true".to_string())]);
+        let (m, q) = list_as_get(Method::GET, vec![("version", "2".into())]);
+        assert_eq!(m, Method::GET);
+        assert_eq!(q, vec![("version", "2".to_string())]);
+        assert_eq!(list_as_get(Method::POST, vec![]).0, Method::POST);
+    }
 }

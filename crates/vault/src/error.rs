@@ -15,7 +15,8 @@ pub enum ErrorCode {
     InvalidToken,
     /// 400: the `cas` option did not match the current version, or cas is required.
     CasMismatch,
-    /// 400, 413, 415 and other 4xx refusals of the request itself.
+    /// 400, 413, 415 and other 4xx refusals of the request itself; also a 404 "no handler for
+    /// route" (no mount at the path).
     InvalidRequest,
     /// 405: the endpoint does not support the method.
     UnsupportedOperation,
@@ -29,6 +30,9 @@ pub enum ErrorCode {
     ServerError,
     /// The connection could not be made or broke (DNS, refused, reset, mid-body close).
     Network,
+    /// The TLS handshake failed: a certificate that is not trusted (unknown CA, wrong host name,
+    /// expired), a refused client certificate, or no protocol in common. Permanent: not retried.
+    TlsError,
     /// The request did not complete within the configured timeout.
     Timeout,
     /// Vault answered something that is not what its API promises (not JSON, too large, wrong shape).
@@ -54,6 +58,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::ServerError => "SERVER_ERROR",
             ErrorCode::Network => "NETWORK",
+            ErrorCode::TlsError => "TLS_ERROR",
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::BadResponse => "BAD_RESPONSE",
             ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
@@ -62,7 +67,7 @@ impl ErrorCode {
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::NotFound,
         ErrorCode::PermissionDenied,
         ErrorCode::InvalidToken,
@@ -74,6 +79,7 @@ impl ErrorCode {
         ErrorCode::RateLimited,
         ErrorCode::ServerError,
         ErrorCode::Network,
+        ErrorCode::TlsError,
         ErrorCode::Timeout,
         ErrorCode::BadResponse,
         ErrorCode::InvalidArgument,
@@ -169,6 +175,9 @@ impl VaultError {
             401 => ErrorCode::InvalidToken,
             403 if has("invalid token") || has("token is expired") => ErrorCode::InvalidToken,
             403 => ErrorCode::PermissionDenied,
+            // No mount or handler at the path (a mistyped mount): the request is wrong, which
+            // is not the same as "this secret does not exist".
+            404 if has("no handler for route") => ErrorCode::InvalidRequest,
             404 => ErrorCode::NotFound,
             405 => ErrorCode::UnsupportedOperation,
             412 => ErrorCode::PreconditionFailed,
@@ -192,6 +201,83 @@ impl VaultError {
             request_id,
         }
     }
+}
+
+/// A parser error as text that never quotes the input: the category (not JSON, cut short, the
+/// wrong shape), what was expected, the field named by a missing-field error, and the line and
+/// column; never the value that was found. serde writes the offending string, number or key into
+/// its message (`invalid type: string "sk-...", expected a map`), and that input can be a secret.
+/// Every parse of a Vault answer in this crate goes through this function.
+pub fn scrub_json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let text = e.to_string();
+    let text = if e.line() > 0 {
+        let at = format!(" at line {} column {}", e.line(), e.column());
+        text.strip_suffix(&at).unwrap_or(&text).to_string()
+    } else {
+        text
+    };
+    let detail = match e.classify() {
+        // Syntax and end-of-input messages are fixed phrases ("expected value", "trailing
+        // characters"), but cut at any quote all the same.
+        Category::Syntax | Category::Eof | Category::Io => before_quote(&text).to_string(),
+        Category::Data => scrub_data_message(&text),
+    };
+    let category = match e.classify() {
+        Category::Syntax => "not valid JSON",
+        Category::Eof => "cut short",
+        Category::Data => "the wrong shape",
+        Category::Io => "unreadable",
+    };
+    let detail = if detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {detail}")
+    };
+    if e.line() > 0 {
+        format!(
+            "{category}{detail} (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    } else {
+        format!("{category}{detail}")
+    }
+}
+
+/// serde's data errors: `invalid type: <found>, expected <what>`, `invalid value: ...`,
+/// `unknown field `<key>`, expected ...`, `missing field `<name>``. The part after the last
+/// `, expected ` comes from this crate's types, and so do the names of missing or duplicate
+/// fields; everything quoted before it is input and is dropped.
+fn scrub_data_message(text: &str) -> String {
+    if let Some(rest) = text
+        .strip_prefix("missing field `")
+        .or_else(|| text.strip_prefix("duplicate field `"))
+    {
+        // The name is a field of a struct declared here, not a key of the input.
+        let what = text.split('`').next().unwrap_or_default().trim_end();
+        if let Some(name) = rest.strip_suffix('`') {
+            if !name.contains(['`', '"']) {
+                return format!("{what} `{name}`");
+            }
+        }
+        return what.to_string();
+    }
+    let (found, expected) = match text.rfind(", expected ") {
+        Some(i) => (&text[..i], Some(&text[i + 2..])),
+        None => (text, None),
+    };
+    let found = before_quote(found);
+    match expected {
+        Some(expected) => format!("{found}, {expected}"),
+        None => found.to_string(),
+    }
+}
+
+/// The text up to the first quote or backtick (where serde starts quoting input), trimmed.
+fn before_quote(text: &str) -> &str {
+    let end = text.find(['"', '`', '\'']).unwrap_or(text.len());
+    text[..end].trim_end().trim_end_matches(':').trim_end()
 }
 
 /// Vault often answers one go-multierror string, `"2 errors occurred:\n\t* a\n\t* b\n\n"`, where
@@ -229,6 +315,13 @@ mod tests {
     #[test]
     fn classifies_vault_answers() {
         assert_eq!(classify(404, &[]), ErrorCode::NotFound);
+        assert_eq!(
+            classify(
+                404,
+                &["no handler for route \"typo/data/x\". route entry not found."]
+            ),
+            ErrorCode::InvalidRequest
+        );
         assert_eq!(
             classify(403, &["permission denied"]),
             ErrorCode::PermissionDenied

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use url::Url;
 use zeroize::Zeroizing;
 
-use crate::error::{ErrorCode, Result, VaultError};
+use crate::error::{scrub_json_error, ErrorCode, Result, VaultError};
 use crate::tls::TlsSettings;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -91,8 +91,12 @@ pub struct RequestBody {
 impl RequestBody {
     /// Serialises `value` as JSON. The buffer is zeroized when the request is done with it.
     pub fn json(value: &impl serde::Serialize) -> Result<Self> {
-        let bytes = serde_json::to_vec(value)
-            .map_err(|e| VaultError::invalid_argument(format!("request body is not JSON: {e}")))?;
+        let bytes = serde_json::to_vec(value).map_err(|e| {
+            VaultError::invalid_argument(format!(
+                "request body is not JSON: {}",
+                scrub_json_error(&e)
+            ))
+        })?;
         Ok(RequestBody {
             bytes: Zeroizing::new(bytes),
             content_type: "application/json",
@@ -194,14 +198,40 @@ impl RawResponse {
         self.body.iter().all(u8::is_ascii_whitespace)
     }
 
+    /// A 404 that means "nothing at this path": an empty body, or `errors` empty or absent (a
+    /// plain `{"errors":[]}`, or an envelope). A 404 whose errors say something, such as
+    /// `no handler for route` (no mount there), or whose body is not JSON (a proxy's page), is
+    /// not: the caller turns it into an error instead of an empty result.
+    pub fn is_plain_not_found(&self) -> bool {
+        if self.status != StatusCode::NOT_FOUND {
+            return false;
+        }
+        if self.is_empty() {
+            return true;
+        }
+        serde_json::from_slice::<ErrorBody>(&self.body)
+            .is_ok_and(|b| b.errors.is_none_or(|e| e.is_empty()))
+    }
+
+    /// A 5xx that asking again cannot change: Vault's 500 "past the max TTL, cannot renew".
+    pub fn is_permanent(&self) -> bool {
+        let needle = b"past the max ttl";
+        self.status == StatusCode::INTERNAL_SERVER_ERROR
+            && self
+                .body
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle))
+    }
+
     /// Parses the body as `T`; a body that is not the expected JSON is `BAD_RESPONSE`.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|e| {
-            // serde's message names the line and column and the expected type, never the input.
+            // serde quotes the value it found, which can be a secret: scrubbed.
             VaultError::bad_response(format!(
-                "Vault's answer to {} ({}) is not the expected JSON: {e}",
+                "Vault's answer to {} ({}) is not the expected JSON: {}",
                 self.path,
-                self.status.as_u16()
+                self.status.as_u16(),
+                scrub_json_error(&e)
             ))
             .with_path(self.path.clone())
             .with_status(self.status.as_u16())
@@ -387,7 +417,9 @@ impl HttpClient {
         loop {
             let outcome = self.send_following_redirect(request, token).await;
             let retry_after = match &outcome {
-                Ok(resp) if is_retryable_status(resp.status) => Some(resp.retry_after),
+                Ok(resp) if is_retryable_status(resp.status) && !resp.is_permanent() => {
+                    Some(resp.retry_after)
+                }
                 Err(e) if e.code == ErrorCode::Network => Some(None),
                 _ => None,
             };
@@ -590,10 +622,35 @@ impl AsRef<[u8]> for ZeroizingOwner {
     }
 }
 
+/// Whether a rustls error is anywhere in the chain of causes: a certificate that is not trusted,
+/// a wrong host name, an expired certificate, a handshake alert. None of these changes by asking
+/// again, so they are not retried. `io::Error::source` skips the error it wraps, so each
+/// `io::Error` is opened with `get_ref` as well.
+fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(inner) = s
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            if is_tls_failure(inner) {
+                return true;
+            }
+        }
+        source = s.source();
+    }
+    false
+}
+
 fn transport_error(e: reqwest::Error, path: &str) -> VaultError {
     let e = e.without_url();
     let code = if e.is_timeout() {
         ErrorCode::Timeout
+    } else if is_tls_failure(&e) {
+        ErrorCode::TlsError
     } else {
         ErrorCode::Network
     };
@@ -611,12 +668,118 @@ fn transport_error(e: reqwest::Error, path: &str) -> VaultError {
         }
         source = s.source();
     }
-    let what = if code == ErrorCode::Timeout {
-        "timed out"
-    } else {
-        "failed"
+    let what = match code {
+        ErrorCode::Timeout => "timed out",
+        ErrorCode::TlsError => "failed in the TLS handshake",
+        _ => "failed",
     };
     VaultError::new(code, format!("request to {path} {what}: {detail}")).with_path(path)
+}
+
+/// The property every response parser must keep: whatever wrong shape Vault answers, the error
+/// never quotes the input. Each test module feeds its parsers' valid sample through this.
+#[cfg(test)]
+pub(crate) mod parse_property {
+    use super::*;
+    use serde_json::{json, Value};
+
+    pub(crate) const CANARY: &str = "sk-canary-7f3a9c";
+
+    /// Every node of `sample` (the root included) replaced in turn by canary-bearing values of
+    /// every JSON type, plus bodies that are not JSON around the canary.
+    pub(crate) fn wrong_shapes(sample: &Value) -> Vec<Vec<u8>> {
+        let replacements = [
+            json!(CANARY),
+            json!({ CANARY: CANARY }),
+            json!([CANARY, { "x": CANARY }]),
+            json!({ CANARY: {} }),
+            json!(true),
+            json!(-1),
+            json!(1.5),
+            Value::Null,
+        ];
+        let mut pointers = Vec::new();
+        collect_pointers(sample, String::new(), &mut pointers);
+        let mut bodies = Vec::new();
+        for pointer in &pointers {
+            for r in &replacements {
+                let mut v = sample.clone();
+                if pointer.is_empty() {
+                    v = r.clone();
+                } else if let Some(slot) = v.pointer_mut(pointer) {
+                    *slot = r.clone();
+                }
+                bodies.push(serde_json::to_vec(&v).unwrap());
+            }
+        }
+        let text = serde_json::to_string(sample).unwrap();
+        for broken in [
+            format!("{{\"data\": \"{CANARY}"),
+            format!("{{\"data\": {CANARY}}}"),
+            CANARY.to_string(),
+            format!("{text}{CANARY}"),
+            format!("{{\"{CANARY}\" 1}}"),
+            format!("[\"{CANARY}\\q\"]"),
+        ] {
+            bodies.push(broken.into_bytes());
+        }
+        bodies
+    }
+
+    fn collect_pointers(v: &Value, at: String, out: &mut Vec<String>) {
+        out.push(at.clone());
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    collect_pointers(
+                        child,
+                        format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                        out,
+                    );
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    collect_pointers(child, format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A 200 answer with `body`, as `send` returns it.
+    pub(crate) fn answer(body: &[u8]) -> RawResponse {
+        RawResponse {
+            status: StatusCode::OK,
+            body: Zeroizing::new(body.to_vec()),
+            path: "/v1/test".into(),
+            retry_after: None,
+            location: None,
+        }
+    }
+
+    /// Parses every wrong shape of `sample` with `parse`; asserts at least one fails and that no
+    /// failure shows the canary. Returns how many failed.
+    pub(crate) fn assert_hides_input<T>(
+        sample: Value,
+        parse: impl Fn(&RawResponse) -> Result<T>,
+    ) -> usize {
+        let mut failed = 0;
+        for body in wrong_shapes(&sample) {
+            if let Err(e) = parse(&answer(&body)) {
+                failed += 1;
+                let shown = format!("{e} {e:?}");
+                assert!(
+                    !shown.contains(CANARY) && !shown.contains("canary"),
+                    "{} quoted its input: {shown}",
+                    String::from_utf8_lossy(&body)
+                );
+                assert_eq!(e.code, ErrorCode::BadResponse, "{shown}");
+            }
+        }
+        assert!(failed > 0, "no wrong shape of {sample} was refused");
+        failed
+    }
 }
 
 #[cfg(test)]
@@ -639,6 +802,119 @@ mod tests {
             proxy: None,
         })
         .unwrap()
+    }
+
+    #[test]
+    fn parse_errors_of_public_answers_never_quote_the_input() {
+        use crate::engines::kv2::{KeyMetadata, Subkeys, VersionMetadata};
+        use crate::engines::sys::{Health, SealStatus};
+        use crate::engines::token::TokenInfo;
+        use parse_property::assert_hides_input;
+        use serde_json::json;
+        let version = json!({"created_time": "2026-01-02T03:04:05Z", "custom_metadata": {"a": "b"},
+            "deletion_time": "", "destroyed": false, "version": 3});
+        let envelope =
+            |data: serde_json::Value| json!({"request_id": "r", "data": data, "warnings": ["w"]});
+        assert_hides_input(envelope(version.clone()), |r| {
+            r.envelope::<VersionMetadata>()
+        });
+        assert_hides_input(
+            envelope(
+                json!({"cas_required": false, "created_time": "t", "current_version": 2,
+                "delete_version_after": "0s", "max_versions": 0, "oldest_version": 0, "updated_time": "t",
+                "custom_metadata": {"k": "v"}, "versions": {"1": {"created_time": "t", "deletion_time": "", "destroyed": false}}}),
+            ),
+            |r| r.envelope::<KeyMetadata>(),
+        );
+        assert_hides_input(
+            envelope(json!({"subkeys": {"a": null, "b": {"c": null}}, "metadata": version})),
+            |r| r.envelope::<Subkeys>(),
+        );
+        assert_hides_input(
+            envelope(
+                json!({"accessor": "a", "creation_time": 1, "creation_ttl": 2, "display_name": "d",
+                "entity_id": "e", "expire_time": null, "explicit_max_ttl": 0, "issue_time": "t",
+                "meta": {"k": "v"}, "num_uses": 0, "orphan": true, "path": "p", "policies": ["root"],
+                "renewable": false, "ttl": 0, "type": "service"}),
+            ),
+            |r| r.envelope::<TokenInfo>(),
+        );
+        assert_hides_input(
+            json!({"initialized": true, "sealed": false, "standby": false, "performance_standby": false,
+                "replication_performance_mode": "disabled", "replication_dr_mode": "disabled",
+                "server_time_utc": 1767261600, "version": "1.21.2", "cluster_name": "c", "cluster_id": "i"}),
+            |r| r.json::<Health>(),
+        );
+        assert_hides_input(
+            json!({"type": "shamir", "initialized": true, "sealed": false, "t": 1, "n": 1, "progress": 0,
+                "nonce": "", "version": "1.21.4", "build_date": "d", "migration": false, "cluster_name": "c",
+                "cluster_id": "i", "recovery_seal": false, "storage_type": "inmem"}),
+            |r| r.json::<SealStatus>(),
+        );
+        assert_hides_input(envelope(json!({"apiKey": "v"})), |r| {
+            r.envelope::<crate::SecretData>()
+        });
+    }
+
+    #[test]
+    fn scrubbed_parse_errors_keep_category_expectation_and_position() {
+        let e = serde_json::from_str::<std::collections::BTreeMap<String, String>>("{\"a\": 1}")
+            .unwrap_err();
+        assert_eq!(
+            scrub_json_error(&e),
+            "the wrong shape: invalid type: integer, expected a string (line 1, column 7)"
+        );
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Needs {
+            version: u64,
+        }
+        let e = serde_json::from_str::<Needs>("{}").unwrap_err();
+        assert_eq!(
+            scrub_json_error(&e),
+            "the wrong shape: missing field `version` (line 1, column 2)"
+        );
+        let e = serde_json::from_str::<Needs>("{\"version\": \"sk-1\"}").unwrap_err();
+        let shown = scrub_json_error(&e);
+        assert!(!shown.contains("sk-1"), "{shown}");
+        assert!(
+            shown.contains("invalid type: string, expected u64"),
+            "{shown}"
+        );
+        let e = serde_json::from_str::<Needs>("{\"version\": ").unwrap_err();
+        assert!(
+            scrub_json_error(&e).starts_with("cut short"),
+            "{}",
+            scrub_json_error(&e)
+        );
+        let e = serde_json::from_str::<Needs>("sk-2").unwrap_err();
+        assert!(scrub_json_error(&e).starts_with("not valid JSON"));
+    }
+
+    #[test]
+    fn tls_failures_are_found_in_the_chain() {
+        use rustls::{CertificateError, Error as TlsError};
+        let unknown = TlsError::InvalidCertificate(CertificateError::UnknownIssuer);
+        assert!(is_tls_failure(&unknown));
+        let wrapped = std::io::Error::new(std::io::ErrorKind::InvalidData, unknown);
+        assert!(is_tls_failure(&wrapped));
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("client error (Connect)")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let expired = TlsError::InvalidCertificate(CertificateError::Expired);
+        let outer = Outer(std::io::Error::other(expired));
+        assert!(is_tls_failure(&outer));
+        let refused = Outer(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(!is_tls_failure(&refused));
     }
 
     #[test]

@@ -258,3 +258,136 @@ async fn token_file_is_reread_when_it_changes() {
     assert_eq!(c.lookup_self().await.unwrap().display_name, "token-second");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Issue 11 kinds 6 and 10: a denied KV version detection is a guess for that call only (the
+/// next call detects again), and a mistyped mount (404 "no handler for route") is an error, never
+/// a missing secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denied_detection_is_not_cached_and_a_missing_mount_is_an_error() {
+    let server = start().await;
+    let admin = client(&server, None);
+    let ok = |r: vault_client::Result<Option<SecretData>>| r.expect("admin request");
+    ok(admin
+        .request(
+            "POST",
+            "sys/mounts/kv1six",
+            Some(data(json!({"type": "kv", "options": {"version": "1"}}))),
+        )
+        .await);
+    ok(admin
+        .request("POST", "kv1six/app", Some(data(json!({"apiKey": "sk-k6"}))))
+        .await);
+    let policy = |extra: &str| {
+        data(json!({
+            "policy": format!("path \"secret/data/nothing\" {{ capabilities = [\"read\"] }}\n{extra}")
+        }))
+    };
+    ok(admin
+        .request("PUT", "sys/policies/acl/k6", Some(policy("")))
+        .await);
+    let token = field(
+        &ok(admin
+            .request(
+                "POST",
+                "auth/token/create",
+                Some(data(json!({"policies": ["k6"], "ttl": "10m"}))),
+            )
+            .await),
+        "/auth/client_token",
+    );
+    let limited = VaultClient::new(
+        ClientConfig::from_options(ClientOptions {
+            addr: Some(server.addr.clone()),
+            token: Some(SecretString::from(token)),
+            mount: Some("kv1six".into()),
+            max_retries: Some(0.0),
+            renew: Some(false),
+            ..Default::default()
+        })
+        .unwrap(),
+    )
+    .unwrap();
+    let denied = limited.read("app", None).await.unwrap_err();
+    assert_eq!(denied.code, ErrorCode::PermissionDenied, "{denied:?}");
+    ok(admin
+        .request(
+            "PUT",
+            "sys/policies/acl/k6",
+            Some(policy(
+                "path \"kv1six/*\" { capabilities = [\"read\", \"list\"] }",
+            )),
+        )
+        .await);
+    let read = limited.read("app", None).await.unwrap().unwrap();
+    assert_eq!(
+        read.data.unwrap().expose_secret(),
+        &json!({"apiKey": "sk-k6"})
+    );
+    assert_eq!(limited.kv_version().await.unwrap(), KvVersion::V1);
+    assert_eq!(limited.list("").await.unwrap(), vec!["app".to_string()]);
+
+    // A mistyped mount: detected (denied, guessed v2), configured v2, and configured v1.
+    for kv in [None, Some(2), Some(1)] {
+        let typo = VaultClient::new(
+            ClientConfig::from_options(ClientOptions {
+                addr: Some(server.addr.clone()),
+                token: Some(SecretString::from(server.token.clone())),
+                mount: Some("secrett".into()),
+                kv_version: kv,
+                renew: Some(false),
+                ..Default::default()
+            })
+            .unwrap(),
+        )
+        .unwrap();
+        let err = typo.read("app/x", None).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest, "{kv:?}: {err:?}");
+        assert_eq!(err.status, Some(404));
+        assert!(err.message.contains("no handler"), "{}", err.message);
+        let err = typo.list("app").await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest, "{kv:?}: {err:?}");
+    }
+    // A missing secret on a real mount is still `None`, and an empty folder `[]`.
+    assert!(admin.read("no/such", None).await.unwrap().is_none());
+    assert!(admin.read_metadata("no/such").await.unwrap().is_none());
+    assert!(admin
+        .subkeys("no/such", None, None)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(admin.list("no/such").await.unwrap().is_empty());
+}
+
+/// Issue 11 kind 5: a fixed token invalid from the start ends with one `expired`, and the
+/// renewal loop stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_fixed_token_expires_once_and_renewal_stops() {
+    let server = start().await;
+    let c = VaultClient::new(
+        ClientConfig::from_options(ClientOptions {
+            addr: Some(server.addr.clone()),
+            token: Some(SecretString::from("hvs.FAKE-k5-token")),
+            kv_version: Some(2),
+            max_retries: Some(0.0),
+            ..Default::default()
+        })
+        .unwrap(),
+    )
+    .unwrap();
+    let events = Arc::new(std::sync::Mutex::new(Vec::<TokenEvent>::new()));
+    let sink = events.clone();
+    c.on_token_event(Arc::new(move |e: &TokenEvent| {
+        sink.lock().unwrap().push(e.clone());
+    }));
+    let err = c.read("app", None).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidToken);
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let seen: Vec<TokenEventKind> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.kind.clone())
+        .collect();
+    assert_eq!(seen, vec![TokenEventKind::Expired], "{seen:?}");
+    assert!(!format!("{:?}", events.lock().unwrap()).contains("FAKE-k5"));
+}

@@ -148,6 +148,7 @@ fn unreachable(e: &Error) -> bool {
     matches!(
         e.code,
         ErrorCode::Network
+            | ErrorCode::TlsError
             | ErrorCode::Timeout
             | ErrorCode::ServerError
             | ErrorCode::Sealed

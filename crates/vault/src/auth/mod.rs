@@ -393,6 +393,16 @@ pub async fn post_login(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_errors_of_login_answers_never_quote_the_input() {
+        use crate::http::parse_property::assert_hides_input;
+        assert_hides_input(
+            serde_json::json!({"data": null, "auth": {"client_token": "hvs.x", "accessor": "a",
+                "policies": ["default"], "lease_duration": 60, "renewable": true}}),
+            |r| r.json::<LoginAnswer>(),
+        );
+    }
     use std::collections::HashMap;
 
     /// Fields named as Rust writes them, for tests.

@@ -8,13 +8,14 @@ use crate::path::ApiPath;
 use crate::secret::SecretData;
 use crate::session::Session;
 
-/// `GET /v1/{mount}/{path}`: the secret's fields, `None` when missing.
+/// `GET /v1/{mount}/{path}`: the secret's fields, `None` when missing. A 404 that names no
+/// handler (no mount there) is an error, not `None`.
 pub async fn read(session: &Session, mount: &str, path: &ApiPath) -> Result<Option<SecretData>> {
     let resp = session
         .send(Method::GET, &path.under(mount), &[], None)
         .await?;
     if resp.status == StatusCode::NOT_FOUND {
-        return Ok(None);
+        return crate::engines::kv2::not_found_or_error(resp);
     }
     let resp = resp.success()?;
     Ok(resp.envelope::<SecretData>()?.and_then(|e| e.data))
@@ -36,7 +37,7 @@ pub async fn write(
     Ok(())
 }
 
-/// `LIST /v1/{mount}/{path}/`: the keys under a folder (sub-folders end in `/`), `[]` when none.
+/// `GET /v1/{mount}/{path}/?list=true`: the keys under a folder (sub-folders end in `/`), `[]` when none.
 pub async fn list(session: &Session, mount: &str, path: &ApiPath) -> Result<Vec<String>> {
     let mut api = path.under(mount);
     api.push('/');

@@ -119,6 +119,13 @@ pub struct Subkeys {
     pub metadata: VersionMetadata,
 }
 
+/// `data` of a list answer.
+#[derive(Deserialize)]
+struct Keys {
+    #[serde(default)]
+    keys: Vec<String>,
+}
+
 fn endpoint(mount: &str, kind: &str, path: &ApiPath) -> String {
     path.under(&format!("{mount}/{kind}"))
 }
@@ -180,7 +187,7 @@ pub async fn read(
                 }));
             }
         }
-        return Ok(None);
+        return not_found_or_error(resp);
     }
     let resp = resp.success()?;
     let env = resp.envelope::<ReadData>()?;
@@ -328,26 +335,23 @@ fn merge_into(target: &mut SecretData, patch: &SecretData) {
     }
 }
 
-/// `LIST /v1/{mount}/metadata/{path}/`: the keys under a folder (sub-folders end in `/`), `[]`
-/// when none.
+/// `GET /v1/{mount}/metadata/{path}/?list=true`: the keys under a folder (sub-folders end in
+/// `/`), `[]` when none.
 pub async fn list(session: &Session, mount: &str, path: &ApiPath) -> Result<Vec<String>> {
     let mut api = endpoint(mount, "metadata", path);
     api.push('/');
     list_keys(session, &api).await
 }
 
-/// `LIST /v1/{api_path}`: the `keys` of any list endpoint; both of Vault's answers for "nothing"
-/// (404 and `data: {}`) are `[]`. `api_path` must be percent-encoded.
+/// `GET /v1/{api_path}?list=true`: the `keys` of any list endpoint; both of Vault's answers for
+/// "nothing" (404 and `data: {}`) are `[]`. `api_path` must be percent-encoded. Sent as GET, not
+/// the `LIST` verb, because reverse proxies and load balancers answer unknown verbs with 400.
 pub async fn list_keys(session: &Session, api_path: &str) -> Result<Vec<String>> {
-    #[derive(Deserialize)]
-    struct Keys {
-        #[serde(default)]
-        keys: Vec<String>,
-    }
-    let list = Method::from_bytes(b"LIST").expect("LIST is a valid method token");
-    let resp = session.send(list, api_path, &[], None).await?;
+    let resp = session
+        .send(Method::GET, api_path, &list_query(), None)
+        .await?;
     if resp.status == StatusCode::NOT_FOUND {
-        return Ok(Vec::new());
+        return not_found_or_error(resp).map(|_: Option<()>| Vec::new());
     }
     let resp = resp.success()?;
     Ok(resp
@@ -355,6 +359,22 @@ pub async fn list_keys(session: &Session, api_path: &str) -> Result<Vec<String>>
         .and_then(|e| e.data)
         .map(|k| k.keys)
         .unwrap_or_default())
+}
+
+/// A 404 of a read or list: `Ok(None)` when it is a plain "nothing here" (`{"errors":[]}`),
+/// else the classified error (`no handler for route`: no mount at the path, `INVALID_REQUEST`),
+/// so a mistyped mount is never mistaken for a missing secret.
+pub fn not_found_or_error<T>(resp: crate::http::RawResponse) -> Result<Option<T>> {
+    if resp.is_plain_not_found() {
+        Ok(None)
+    } else {
+        Err(resp.into_error())
+    }
+}
+
+/// The query that makes a GET a list (`?list=true`), which Vault treats as the `LIST` verb.
+pub fn list_query() -> Vec<(&'static str, String)> {
+    vec![("list", "true".to_string())]
 }
 
 /// `DELETE /v1/{mount}/data/{path}`: soft-deletes the newest version. A missing key is not an
@@ -439,7 +459,7 @@ pub async fn read_metadata(
         .send(Method::GET, &endpoint(mount, "metadata", path), &[], None)
         .await?;
     if resp.status == StatusCode::NOT_FOUND {
-        return Ok(None);
+        return not_found_or_error(resp);
     }
     let resp = resp.success()?;
     Ok(resp.envelope::<KeyMetadata>()?.and_then(|e| e.data))
@@ -523,12 +543,42 @@ pub async fn subkeys(
         if resp.is_empty() {
             return Ok(None);
         }
-        let env: crate::http::Envelope<Subkeys> = match resp.json() {
-            Ok(env) => env,
-            Err(_) => return Ok(None),
-        };
-        return Ok(env.data);
+        if let Ok(crate::http::Envelope { data: Some(d), .. }) =
+            resp.json::<crate::http::Envelope<Subkeys>>()
+        {
+            return Ok(Some(d));
+        }
+        return not_found_or_error(resp);
     }
     let resp = resp.success()?;
     Ok(resp.envelope::<Subkeys>()?.and_then(|e| e.data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::parse_property::assert_hides_input;
+    use crate::http::Envelope;
+
+    #[test]
+    fn parse_errors_of_kv2_answers_never_quote_the_input() {
+        let metadata = json!({"created_time": "2026-01-02T03:04:05Z", "custom_metadata": null,
+            "deletion_time": "", "destroyed": false, "version": 1});
+        assert_hides_input(
+            json!({"request_id": "r", "data": {"data": {"apiKey": "v", "nested": {"a": "b"}}, "metadata": metadata}}),
+            |r| r.envelope::<ReadData>(),
+        );
+        assert_hides_input(
+            json!({"request_id": "r", "data": {"data": null, "metadata": metadata}}),
+            |r| r.json::<Envelope<ReadData>>(),
+        );
+        assert_hides_input(json!({"data": {"keys": ["a", "dir/"]}}), |r| {
+            r.envelope::<Keys>()
+        });
+    }
+
+    #[test]
+    fn list_query_is_get_list_true() {
+        assert_eq!(list_query(), vec![("list", "true".to_string())]);
+    }
 }

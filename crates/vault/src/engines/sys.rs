@@ -189,3 +189,18 @@ pub async fn kv_mount(session: &Session, mount: &str) -> Result<KvMount> {
         version,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::parse_property::assert_hides_input;
+    use serde_json::json;
+
+    #[test]
+    fn parse_errors_of_mount_answers_never_quote_the_input() {
+        assert_hides_input(
+            json!({"data": {"path": "secret/", "type": "kv", "options": {"version": "2"}, "description": "d"}}),
+            |r| r.envelope::<MountInfo>(),
+        );
+    }
+}

@@ -123,3 +123,18 @@ pub async fn renew_self(session: &Session, increment: Duration) -> Result<Renewe
             renewable: false,
         }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::parse_property::assert_hides_input;
+    use serde_json::json;
+
+    #[test]
+    fn parse_errors_of_renewal_answers_never_quote_the_input() {
+        assert_hides_input(
+            json!({"data": null, "auth": {"client_token": "hvs.x", "lease_duration": 60, "renewable": true}}),
+            |r| r.json::<RenewAnswer>(),
+        );
+    }
+}

@@ -1,6 +1,8 @@
 //! The renewal loop: renews a renewable token at about two thirds of its remaining TTL (with
-//! jitter), logs in again when renewal stops extending the TTL or the token turns invalid, and
-//! tells the session's subscribers. A fixed token that is not renewable is left alone.
+//! jitter), logs in again when renewal stops extending the TTL, reaches the max TTL or the token
+//! turns invalid, and tells the session's subscribers. A fixed token that is not renewable is
+//! left alone; a fixed token that turns invalid (or was never valid) ends the loop with one
+//! `expired`. Every wait is at least a second, and failures back off exponentially with jitter.
 //!
 //! The loop holds the [`Session`] weakly: when the client is dropped it ends, and the session
 //! never holds the loop. The [`VaultClient`](crate::VaultClient) facade starts it.
@@ -9,7 +11,7 @@ use std::sync::Weak;
 use std::time::{Duration, Instant};
 
 use crate::engines::token;
-use crate::error::{ErrorCode, Result};
+use crate::error::{ErrorCode, Result, VaultError};
 use crate::session::{Session, TokenEventKind, TokenTtl};
 
 /// A factor in [0.9, 1.0) so that many clients do not renew in step.
@@ -81,6 +83,11 @@ pub async fn run(session: Weak<Session>) {
             // Never expires (root), or no token: nothing to renew.
             Ok(None) => return,
             Err(e) => {
+                if ends_the_token(&e) && !s.can_log_in() {
+                    // Invalid from the start (or revoked): no answer will change that.
+                    s.emit(TokenEventKind::Expired, None, Some(e.message.clone()));
+                    return;
+                }
                 s.emit(TokenEventKind::RenewalFailed, None, Some(e.message.clone()));
                 drop(s);
                 failures += 1;
@@ -91,11 +98,7 @@ pub async fn run(session: Weak<Session>) {
         if !ttl.renewable && !s.can_log_in() {
             return; // a static non-renewable token is left alone
         }
-        let wait = if failures > 0 {
-            backoff(failures).min(renew_at(&ttl))
-        } else {
-            renew_at(&ttl)
-        };
+        let wait = next_wait(failures, renew_at(&ttl));
         drop(s);
         tokio::time::sleep(wait).await;
         let Some(s) = session.upgrade() else { return };
@@ -106,7 +109,7 @@ pub async fn run(session: Weak<Session>) {
             Ok(()) => failures = 0,
             Err(e) => {
                 failures += 1;
-                if e.code == ErrorCode::InvalidToken && !s.can_log_in() {
+                if ends_the_token(&e) && !s.can_log_in() {
                     s.emit(TokenEventKind::Expired, None, Some(e.message.clone()));
                     return;
                 }
@@ -132,7 +135,8 @@ async fn step(s: &Session, ttl: &TokenTtl) -> Result<()> {
                     return Ok(());
                 }
             }
-            Err(e) if e.code == ErrorCode::InvalidToken && s.can_log_in() => {}
+            // Invalid, or at its max TTL: only a new login helps.
+            Err(e) if ends_the_token(&e) && s.can_log_in() => {}
             Err(e) => return Err(e),
         }
     }
@@ -147,7 +151,109 @@ async fn step(s: &Session, ttl: &TokenTtl) -> Result<()> {
     Ok(())
 }
 
-/// 2, 4, 8, 16, 32 s after consecutive failures, at most 30 s.
+/// The shortest wait between two rounds of the loop, whatever the TTL or the failures say.
+const MIN_WAIT: Duration = Duration::from_secs(1);
+/// The longest wait after failures (before jitter).
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// After `failures` consecutive failures: 1, 2, 4, 8, 16, 30 s, each times U(1.0, 1.25).
 fn backoff(failures: u32) -> Duration {
-    Duration::from_secs(1 << failures.min(5)).min(Duration::from_secs(30))
+    let base = Duration::from_secs(1 << failures.saturating_sub(1).min(5)).min(MAX_BACKOFF);
+    base.mul_f64(1.0 + (jitter() - 0.9) * 2.5)
+}
+
+/// How long to sleep before the next step: the renewal point, but never less than [`MIN_WAIT`];
+/// after failures the backoff, cut short by a renewal point still ahead (so a token with TTL
+/// left is renewed in time), never by one already past (an expired token while Vault is down
+/// must not turn the loop into a busy one).
+fn next_wait(failures: u32, renew_at: Duration) -> Duration {
+    if failures == 0 {
+        return renew_at.max(MIN_WAIT);
+    }
+    let backoff = backoff(failures);
+    if renew_at >= MIN_WAIT {
+        backoff.min(renew_at)
+    } else {
+        backoff
+    }
+}
+
+/// Errors after which this token can never be used again: invalid (expired, revoked, never
+/// valid), or a renewal refused at the max TTL (Vault answers 500 "past the max TTL, cannot
+/// renew"). A login replaces the token; without one the token is `expired`.
+fn ends_the_token(e: &VaultError) -> bool {
+    e.code == ErrorCode::InvalidToken || past_max_ttl(e)
+}
+
+/// Vault's 500 for a renewal at the max TTL; not transient.
+pub(crate) fn past_max_ttl(e: &VaultError) -> bool {
+    e.errors
+        .iter()
+        .any(|m| m.to_ascii_lowercase().contains("past the max ttl"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_wait_has_a_floor() {
+        for failures in 0..10 {
+            for renew_at in [
+                Duration::ZERO,
+                Duration::from_millis(10),
+                Duration::from_secs(5),
+            ] {
+                let w = next_wait(failures, renew_at);
+                assert!(
+                    w >= MIN_WAIT,
+                    "{failures} failures, renew at {renew_at:?}: {w:?}"
+                );
+            }
+        }
+        assert_eq!(
+            next_wait(0, Duration::from_secs(40)),
+            Duration::from_secs(40)
+        );
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_to_a_cap() {
+        let mut last = Duration::ZERO;
+        for failures in 1..=6 {
+            let base = Duration::from_secs(1 << (failures - 1)).min(MAX_BACKOFF);
+            let w = backoff(failures);
+            assert!(w >= base && w < base.mul_f64(1.25), "{failures}: {w:?}");
+            assert!(
+                w >= last.mul_f64(0.9) || base == MAX_BACKOFF,
+                "{failures}: {w:?}"
+            );
+            last = w;
+        }
+        assert!(backoff(100) < MAX_BACKOFF.mul_f64(1.25));
+        // An expired token (renewal point past) backs off instead of spinning.
+        assert!(next_wait(5, Duration::ZERO) >= Duration::from_secs(16));
+        // TTL left: the renewal point still cuts the backoff short.
+        assert_eq!(next_wait(5, Duration::from_secs(3)), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn invalid_and_max_ttl_end_the_token() {
+        let invalid = VaultError::from_response(
+            403,
+            vec!["permission denied".into(), "invalid token".into()],
+            "/v1/auth/token/lookup-self",
+            None,
+        );
+        assert!(ends_the_token(&invalid));
+        let capped = VaultError::from_response(
+            500,
+            vec!["1 error occurred:\n\t* past the max TTL, cannot renew\n\n".into()],
+            "/v1/auth/token/renew-self",
+            None,
+        );
+        assert!(ends_the_token(&capped));
+        let down = VaultError::from_response(503, vec!["upstream".into()], "/v1/x", None);
+        assert!(!ends_the_token(&down));
+    }
 }

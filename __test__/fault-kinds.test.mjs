@@ -440,48 +440,40 @@ describe('kind 2: a change with the same mtime and length is still a change', ()
 describe('kind 3: input is never quoted in error text', () => {
   const canary = `sk-canary-${randomBytes(8).toString('hex')}`
 
-  test(
-    'a KV read answered with the wrong shape: BAD_RESPONSE without the canary',
-    { todo: 'issue 11 kind 3: input quoted in error text (KV read)' },
-    async () => {
-      const path = `${prefix}/k3/app`
-      await proxy.rule({
-        path: `^/v1/secret/data/${path}$`,
-        action: { type: 'canned', status: 200, body: JSON.stringify({ data: { data: canary } }) },
-      })
-      const c = new VaultClient({ addr: proxy.addr, token: vault.token, kvVersion: 2, maxRetries: 0, renew: false })
-      const err = await c.read(path).catch((e) => e)
+  test('a KV read answered with the wrong shape: BAD_RESPONSE without the canary', async () => {
+    const path = `${prefix}/k3/app`
+    await proxy.rule({
+      path: `^/v1/secret/data/${path}$`,
+      action: { type: 'canned', status: 200, body: JSON.stringify({ data: { data: canary } }) },
+    })
+    const c = new VaultClient({ addr: proxy.addr, token: vault.token, kvVersion: 2, maxRetries: 0, renew: false })
+    const err = await c.read(path).catch((e) => e)
+    assert.ok(err instanceof VaultError, String(err))
+    assert.equal(err.code, 'BAD_RESPONSE')
+    await assertNoLeak(assert, err, [canary, vault.token])
+  })
+
+  test('an AppRole login answered with the wrong shape: BAD_RESPONSE without the canary', async () => {
+    const token = `hvs.canary-${randomBytes(8).toString('hex')}`
+    await proxy.rule({
+      path: '^/v1/auth/approle/login$',
+      action: { type: 'canned', status: 200, body: JSON.stringify({ auth: token }) },
+    })
+    const c = new VaultClient({
+      addr: proxy.addr,
+      kvVersion: 2,
+      maxRetries: 0,
+      auth: { method: 'approle', roleId: 'k3-role-id', secretId: 'k3-secret-id' },
+    })
+    try {
+      const err = await c.read(`${prefix}/k3/app`).catch((e) => e)
       assert.ok(err instanceof VaultError, String(err))
       assert.equal(err.code, 'BAD_RESPONSE')
-      await assertNoLeak(assert, err, [canary, vault.token])
-    },
-  )
-
-  test(
-    'an AppRole login answered with the wrong shape: BAD_RESPONSE without the canary',
-    { todo: 'issue 11 kind 3: input quoted in error text (login answer)' },
-    async () => {
-      const token = `hvs.canary-${randomBytes(8).toString('hex')}`
-      await proxy.rule({
-        path: '^/v1/auth/approle/login$',
-        action: { type: 'canned', status: 200, body: JSON.stringify({ auth: token }) },
-      })
-      const c = new VaultClient({
-        addr: proxy.addr,
-        kvVersion: 2,
-        maxRetries: 0,
-        auth: { method: 'approle', roleId: 'k3-role-id', secretId: 'k3-secret-id' },
-      })
-      try {
-        const err = await c.read(`${prefix}/k3/app`).catch((e) => e)
-        assert.ok(err instanceof VaultError, String(err))
-        assert.equal(err.code, 'BAD_RESPONSE')
-        await assertNoLeak(assert, err, [token, 'k3-secret-id'])
-      } finally {
-        c.close()
-      }
-    },
-  )
+      await assertNoLeak(assert, err, [token, 'k3-secret-id'])
+    } finally {
+      c.close()
+    }
+  })
 
   test(
     '`put <name> <value>`: the value as an argument is refused without echoing it',
@@ -499,7 +491,7 @@ describe('kind 3: input is never quoted in error text', () => {
 describe('kind 4: background loops have a floor', { skip: devOnly }, () => {
   test(
     'AppRole token (TTL 6 s), maxRetries 0, Vault answering 503 after the TTL: at most 10 renewal/login requests a second',
-    { todo: 'issue 11 kind 4: loops without a floor', timeout: 30000 },
+    { timeout: 30000 },
     async () => {
       await ok('POST', 'sys/auth/approle', { type: 'approle' })
       await ok('POST', 'auth/approle/role/k4', { token_policies: ['default'], token_ttl: '6s', token_max_ttl: '1h' })
@@ -532,37 +524,33 @@ describe('kind 4: background loops have a floor', { skip: devOnly }, () => {
 })
 
 describe('kind 5: a state that cannot change ends', () => {
-  test(
-    'a fixed token invalid from the start: `expired` is emitted and polling stops',
-    { todo: 'issue 11 kind 5: states that never end', timeout: 30000 },
-    async () => {
-      const token = `hvs.FAKE-k5-${randomBytes(6).toString('hex')}`
-      const c = new VaultClient({ addr: proxy.addr, token, kvVersion: 2, maxRetries: 0 })
-      const events = []
-      c.onTokenEvent((e) => events.push(e))
-      try {
-        const err = await c.read(`${prefix}/k5/app`).catch((e) => e)
-        assert.equal(err.code, 'INVALID_TOKEN')
-        await assertNoLeak(assert, err, [token])
-        await waitFor('an `expired` token event', () => events.some((e) => e.kind === 'expired'), {
-          timeoutMs: 6000,
-        }).catch((e) => assert.fail(`${e.message}; events: ${JSON.stringify(events)}`))
-        const total = (await logged(/^\/v1\/auth\/token\//)).length
-        assert.ok(total <= 2, `${total} token requests before giving up`)
-        await proxy.clearRequests()
-        await delay(2500) // a window in which nothing may be asked
-        const later = await proxy.requests()
-        assert.deepEqual(
-          later.map((r) => r.path),
-          [],
-          'still polling after `expired`',
-        )
-        assert.ok(!JSON.stringify(events).includes(token))
-      } finally {
-        c.close()
-      }
-    },
-  )
+  test('a fixed token invalid from the start: `expired` is emitted and polling stops', { timeout: 30000 }, async () => {
+    const token = `hvs.FAKE-k5-${randomBytes(6).toString('hex')}`
+    const c = new VaultClient({ addr: proxy.addr, token, kvVersion: 2, maxRetries: 0 })
+    const events = []
+    c.onTokenEvent((e) => events.push(e))
+    try {
+      const err = await c.read(`${prefix}/k5/app`).catch((e) => e)
+      assert.equal(err.code, 'INVALID_TOKEN')
+      await assertNoLeak(assert, err, [token])
+      await waitFor('an `expired` token event', () => events.some((e) => e.kind === 'expired'), {
+        timeoutMs: 6000,
+      }).catch((e) => assert.fail(`${e.message}; events: ${JSON.stringify(events)}`))
+      const total = (await logged(/^\/v1\/auth\/token\//)).length
+      assert.ok(total <= 2, `${total} token requests before giving up`)
+      await proxy.clearRequests()
+      await delay(2500) // a window in which nothing may be asked
+      const later = await proxy.requests()
+      assert.deepEqual(
+        later.map((r) => r.path),
+        [],
+        'still polling after `expired`',
+      )
+      assert.ok(!JSON.stringify(events).includes(token))
+    } finally {
+      c.close()
+    }
+  })
 })
 
 describe('kind 6: a failed KV version detection is not cached as a fact', () => {
@@ -580,61 +568,49 @@ describe('kind 6: a failed KV version detection is not cached as a fact', () => 
     return { token, grant }
   }
 
-  test(
-    'VaultClient: denied detection (403) on a KV v1 mount, policy fixed, the next read uses the KV v1 path',
-    { todo: 'issue 11 kind 6: a guess cached as a fact (VaultClient)' },
-    async () => {
-      await ok('POST', `${kv1Mount}/${prefix}/k6/app`, { apiKey: 'sk-k6-kv1-value' })
-      const { token, grant } = await limitedToken('client')
-      const c = new VaultClient({ addr: vault.addr, token, mount: kv1Mount, maxRetries: 0, renew: false })
-      const denied = await c.read(`${prefix}/k6/app`).catch((e) => e)
-      assert.ok(denied instanceof VaultError, `expected a denial, got ${JSON.stringify(denied)}`)
-      assert.equal(denied.code, 'PERMISSION_DENIED')
-      await assertNoLeak(assert, denied, [token, 'sk-k6-kv1-value'])
-      await grant(true)
-      assert.deepEqual(await c.read(`${prefix}/k6/app`), { data: { apiKey: 'sk-k6-kv1-value' }, metadata: null })
-      assert.equal(await c.kvVersion(), 1)
-    },
-  )
+  test('VaultClient: denied detection (403) on a KV v1 mount, policy fixed, the next read uses the KV v1 path', async () => {
+    await ok('POST', `${kv1Mount}/${prefix}/k6/app`, { apiKey: 'sk-k6-kv1-value' })
+    const { token, grant } = await limitedToken('client')
+    const c = new VaultClient({ addr: vault.addr, token, mount: kv1Mount, maxRetries: 0, renew: false })
+    const denied = await c.read(`${prefix}/k6/app`).catch((e) => e)
+    assert.ok(denied instanceof VaultError, `expected a denial, got ${JSON.stringify(denied)}`)
+    assert.equal(denied.code, 'PERMISSION_DENIED')
+    await assertNoLeak(assert, denied, [token, 'sk-k6-kv1-value'])
+    await grant(true)
+    assert.deepEqual(await c.read(`${prefix}/k6/app`), { data: { apiKey: 'sk-k6-kv1-value' }, metadata: null })
+    assert.equal(await c.kvVersion(), 1)
+  })
 
-  test(
-    'CredentialStore: the same, through getCredential',
-    { todo: 'issue 11 kind 6: a guess cached as a fact (CredentialStore)' },
-    async () => {
-      await ok('POST', `${kv1Mount}/${prefix}/credentials/k6-store`, { apiKey: 'sk-k6-store-value' })
-      const { token, grant } = await limitedToken('store')
-      const store = new CredentialStore({
-        env: { HOME: emptyHome(), ...vaultVars({ VAULT_TOKEN: token, OPENCLAW_VAULT_KV_MOUNT: kv1Mount }) },
-      })
-      const denied = await store.getCredential('k6-store', { order: ['vault'] }).catch((e) => e)
-      assert.ok(denied instanceof VaultError, 'the first read is denied')
-      assert.ok(['PERMISSION_DENIED', 'CREDENTIAL_NOT_FOUND'].includes(denied.code), denied.code)
-      await assertNoLeak(assert, denied, [token, 'sk-k6-store-value'])
-      await grant(true)
-      const c = await store.getCredential('k6-store', { order: ['vault'], noCache: true })
-      assert.equal(c.source.provider, 'vault')
-      assert.equal(c.expose(), 'sk-k6-store-value')
-    },
-  )
+  test('CredentialStore: the same, through getCredential', async () => {
+    await ok('POST', `${kv1Mount}/${prefix}/credentials/k6-store`, { apiKey: 'sk-k6-store-value' })
+    const { token, grant } = await limitedToken('store')
+    const store = new CredentialStore({
+      env: { HOME: emptyHome(), ...vaultVars({ VAULT_TOKEN: token, OPENCLAW_VAULT_KV_MOUNT: kv1Mount }) },
+    })
+    const denied = await store.getCredential('k6-store', { order: ['vault'] }).catch((e) => e)
+    assert.ok(denied instanceof VaultError, 'the first read is denied')
+    assert.ok(['PERMISSION_DENIED', 'CREDENTIAL_NOT_FOUND'].includes(denied.code), denied.code)
+    await assertNoLeak(assert, denied, [token, 'sk-k6-store-value'])
+    await grant(true)
+    const c = await store.getCredential('k6-store', { order: ['vault'], noCache: true })
+    assert.equal(c.source.provider, 'vault')
+    assert.equal(c.expose(), 'sk-k6-store-value')
+  })
 })
 
 describe('kind 7: the LIST verb is not the only way to list', () => {
-  test(
-    'a proxy that answers LIST with 400: list() still works (GET ?list=true)',
-    { todo: 'issue 11 kind 7: LIST verb' },
-    async () => {
-      await admin.write(`${prefix}/k7/a`, { v: '1' })
-      await admin.write(`${prefix}/k7/sub/b`, { v: '2' })
-      await proxy.rule({
-        method: 'LIST',
-        action: { type: 'status', status: 400, body: '{"errors":["unsupported method LIST"]}' },
-      })
-      const c = new VaultClient({ addr: proxy.addr, token: vault.token, kvVersion: 2, maxRetries: 0, renew: false })
-      assert.deepEqual(await c.list(`${prefix}/k7`), ['a', 'sub/'])
-      const gets = (await proxy.requests()).filter((r) => r.method === 'GET' && /list=true/.test(r.query ?? ''))
-      assert.ok(gets.length >= 1, 'listed with GET ?list=true')
-    },
-  )
+  test('a proxy that answers LIST with 400: list() still works (GET ?list=true)', async () => {
+    await admin.write(`${prefix}/k7/a`, { v: '1' })
+    await admin.write(`${prefix}/k7/sub/b`, { v: '2' })
+    await proxy.rule({
+      method: 'LIST',
+      action: { type: 'status', status: 400, body: '{"errors":["unsupported method LIST"]}' },
+    })
+    const c = new VaultClient({ addr: proxy.addr, token: vault.token, kvVersion: 2, maxRetries: 0, renew: false })
+    assert.deepEqual(await c.list(`${prefix}/k7`), ['a', 'sub/'])
+    const gets = (await proxy.requests()).filter((r) => r.method === 'GET' && /list=true/.test(r.query ?? ''))
+    assert.ok(gets.length >= 1, 'listed with GET ?list=true')
+  })
 
   test(
     '`list --source vault` with Vault failing exits non-zero and says the source failed',
@@ -656,7 +632,7 @@ describe('kind 7: the LIST verb is not the only way to list', () => {
 describe('kind 8: permanent errors are not retried', { skip: devOnly }, () => {
   test(
     'an unknown CA: a TLS error code, one connection, well under 1.5 s (default retries)',
-    { todo: 'issue 11 kind 8: permanent errors retried (TLS)', timeout: 20000 },
+    { timeout: 20000 },
     async () => {
       const fwd = await countingForwarder(tlsPort)
       try {
@@ -742,27 +718,23 @@ describe('kind 10: fallback "none" means none', () => {
     ['detected KV version', {}],
     ['kvVersion 2 configured', { OPENCLAW_VAULT_KV_VERSION: '2' }],
   ]) {
-    test(
-      `a mistyped KV mount (404 "no handler for route", ${what}): getCredential fails, no local value`,
-      { todo: 'issue 11 kind 10: fallback "none" with a mistyped mount' },
-      async () => {
-        const home = sampleHome()
-        const local = (await new CredentialStore({ env: { HOME: home }, cwd: home }).getCredential('telegram')).expose()
-        const store = new CredentialStore({
-          env: { HOME: home, ...vaultVars({ OPENCLAW_VAULT_KV_MOUNT: 'secrett', ...extra }) },
-          cwd: home,
-          config: { fallback: 'none' },
-        })
-        // The sample HOME holds `telegram` in openclaw.json: a local value is there to be (wrongly) used.
-        const result = await store.getCredential('telegram').then(
-          (c) => ({ resolved: c.source.provider }),
-          (e) => e,
-        )
-        assert.ok(result instanceof VaultError, `resolved from ${result.resolved}`)
-        assert.match(`${result.message} ${result.errors.join(' ')}`, /secrett|no handler/)
-        await assertNoLeak(assert, result, [vault.token, local])
-      },
-    )
+    test(`a mistyped KV mount (404 "no handler for route", ${what}): getCredential fails, no local value`, async () => {
+      const home = sampleHome()
+      const local = (await new CredentialStore({ env: { HOME: home }, cwd: home }).getCredential('telegram')).expose()
+      const store = new CredentialStore({
+        env: { HOME: home, ...vaultVars({ OPENCLAW_VAULT_KV_MOUNT: 'secrett', ...extra }) },
+        cwd: home,
+        config: { fallback: 'none' },
+      })
+      // The sample HOME holds `telegram` in openclaw.json: a local value is there to be (wrongly) used.
+      const result = await store.getCredential('telegram').then(
+        (c) => ({ resolved: c.source.provider }),
+        (e) => e,
+      )
+      assert.ok(result instanceof VaultError, `resolved from ${result.resolved}`)
+      assert.match(`${result.message} ${result.errors.join(' ')}`, /secrett|no handler/)
+      await assertNoLeak(assert, result, [vault.token, local])
+    })
   }
 })
 

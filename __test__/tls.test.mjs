@@ -62,10 +62,10 @@ describe('server verification', { skip: !!process.env.VAULT_TEST_ADDR && 'needs 
     ['the system roots alone', undefined],
     ['an unknown CA', { caCert: f('unknown-ca.pem') }],
   ]) {
-    test(`${what} refuse the server: NETWORK, nothing leaked`, async () => {
+    test(`${what} refuse the server: TLS_ERROR, nothing leaked`, async () => {
       const err = await read(tlsAddr, tls).catch((e) => e)
       assert.ok(err instanceof VaultError)
-      assert.equal(err.code, 'NETWORK')
+      assert.equal(err.code, 'TLS_ERROR')
       assert.match(err.message, /certificate|UnknownIssuer/i)
       await assertNoLeak(assert, err, [vault.token])
     })
@@ -73,7 +73,7 @@ describe('server verification', { skip: !!process.env.VAULT_TEST_ADDR && 'needs 
 
   test('a wrong host name is refused; serverName sets the name to check', async () => {
     const wrong = await read(tlsAddr, { caCert: f('server-ca.pem'), serverName: 'vault.other.example' }).catch((e) => e)
-    assert.equal(wrong.code, 'NETWORK')
+    assert.equal(wrong.code, 'TLS_ERROR')
     assert.match(wrong.message, /NotValidForName|certificate/i)
     const named = await read(`https://127.0.0.1:${tlsPort}`, { caCert: f('server-ca.pem'), serverName: 'localhost' })
     assert.equal(named.data.apiKey, 'sk-over-tls')
@@ -87,7 +87,7 @@ describe('server verification', { skip: !!process.env.VAULT_TEST_ADDR && 'needs 
 describe('mutual TLS', { skip: !!process.env.VAULT_TEST_ADDR && 'needs the dev server started here' }, () => {
   test('without a client certificate the server refuses the handshake', async () => {
     const err = await read(mtlsAddr, { caCert: f('server-ca.pem') }).catch((e) => e)
-    assert.equal(err.code, 'NETWORK')
+    assert.equal(err.code, 'TLS_ERROR')
   })
 
   test('cert auth: the client certificate is the login', async () => {
@@ -154,12 +154,12 @@ describe('environment', { skip: !!process.env.VAULT_TEST_ADDR && 'needs the dev 
       VAULT_CACERT: f('server-ca.pem'),
       VAULT_TLS_SERVER_NAME: 'nope.example',
     })
-    assert.equal(wrongName.code, 'NETWORK')
+    assert.equal(wrongName.code, 'TLS_ERROR')
   })
 
   test('VAULT_SKIP_VERIFY is a boolean: true skips, false and 0 keep verification, anything else is an error', () => {
     assert.deepEqual(run({ VAULT_ADDR: tlsAddr, VAULT_SKIP_VERIFY: 'true' }), { apiKey: 'sk-over-tls' })
-    for (const v of ['false', '0']) assert.equal(run({ VAULT_ADDR: tlsAddr, VAULT_SKIP_VERIFY: v }).code, 'NETWORK')
+    for (const v of ['false', '0']) assert.equal(run({ VAULT_ADDR: tlsAddr, VAULT_SKIP_VERIFY: v }).code, 'TLS_ERROR')
     const bad = run({ VAULT_ADDR: tlsAddr, VAULT_SKIP_VERIFY: 'banana' })
     assert.equal(bad.code, 'INVALID_CONFIG')
     assert.match(bad.message, /VAULT_SKIP_VERIFY/)

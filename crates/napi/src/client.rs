@@ -461,7 +461,8 @@ impl VaultClient {
     }
 
     /// Any other Vault endpoint: `method` (GET, POST, PUT, PATCH, DELETE, LIST) on `/v1/<path>`
-    /// (a query string is allowed) with an optional JSON object body. Resolves to Vault's whole
+    /// (a query string is allowed) with an optional JSON object body. `LIST` is sent as
+    /// `GET ?list=true`, which Vault treats the same and proxies pass. Resolves to Vault's whole
     /// answer, or `null` for 204.
     #[napi(
         ts_args_type = "method: string, path: string, body?: Record<string, unknown> | null",

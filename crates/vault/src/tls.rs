@@ -109,8 +109,9 @@ impl TlsSettings {
             (None, None) => Ok(builder.with_no_client_auth()),
             (Some(cert), Some(key)) => {
                 let chain = read_certs(cert)?;
-                let key_der = PrivateKeyDer::from_pem_file(&key.path)
-                    .map_err(|e| key.problem(format!("holds no PEM private key: {e}")))?;
+                let key_der = PrivateKeyDer::from_pem_file(&key.path).map_err(|e| {
+                    key.problem(format!("holds no PEM private key: {}", scrub_pem_error(&e)))
+                })?;
                 builder.with_client_auth_cert(chain, key_der).map_err(|e| {
                     VaultError::invalid_config(format!(
                         "{} and {} do not form a usable client certificate: {e}",
@@ -164,12 +165,27 @@ impl TlsSettings {
     }
 }
 
+/// A PEM parser error without the input it quotes (a line of the file, which for a key file is
+/// secret): only what kind of problem it is.
+fn scrub_pem_error(e: &rustls::pki_types::pem::Error) -> String {
+    use rustls::pki_types::pem::Error;
+    match e {
+        Error::MissingSectionEnd { .. } => "a section has no END line".into(),
+        Error::IllegalSectionStart { .. } => "a BEGIN line is malformed".into(),
+        Error::Base64Decode(_) => "a section is not valid base64".into(),
+        Error::Io(io) => format!("cannot be read ({})", io.kind()),
+        Error::NoItemsFound => "no items found".into(),
+        Error::SectionTooLarge => "a section is larger than 256 MB".into(),
+        _ => "not valid PEM".into(),
+    }
+}
+
 fn read_certs(source: &FileInput) -> Result<Vec<CertificateDer<'static>>> {
     let bytes =
         std::fs::read(&source.path).map_err(|e| source.problem(format!("cannot be read: {e}")))?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
         .collect::<std::result::Result<_, _>>()
-        .map_err(|e| source.problem(format!("is not valid PEM: {e}")))?;
+        .map_err(|e| source.problem(format!("is not valid PEM: {}", scrub_pem_error(&e))))?;
     if certs.is_empty() {
         return Err(
             source.problem("holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)")
@@ -324,6 +340,23 @@ mod tests {
         let err = parse_bool("yes please", "VAULT_SKIP_VERIFY").unwrap_err();
         assert_eq!(err.code(), "INVALID_CONFIG");
         assert!(err.message.contains("VAULT_SKIP_VERIFY"));
+    }
+
+    #[test]
+    fn pem_errors_never_quote_the_file() {
+        use rustls::pki_types::pem::Error;
+        for e in [
+            Error::MissingSectionEnd {
+                end_marker: b"sk-canary-pem".to_vec(),
+            },
+            Error::IllegalSectionStart {
+                line: b"-----BEGIN sk-canary-pem".to_vec(),
+            },
+            Error::Base64Decode("invalid byte sk-canary-pem".into()),
+        ] {
+            let shown = scrub_pem_error(&e);
+            assert!(!shown.contains("canary"), "{shown}");
+        }
     }
 
     #[test]

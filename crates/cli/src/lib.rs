@@ -88,7 +88,12 @@ impl CliIo {
 
 /// `openclaw-vault`: HashiCorp Vault for OpenClaw's credentials.
 #[derive(Debug, Parser)]
-#[command(name = "openclaw-vault", version, about, long_about = None)]
+#[command(
+    name = "openclaw-vault",
+    version,
+    about = "HashiCorp Vault client and credential resolver for OpenClaw (Rust core + napi-rs binding)",
+    long_about = None
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -245,6 +250,11 @@ mod tests {
         let (code, out, _) = run_with(&["--help"], "", &[]).await;
         assert_eq!(code, exit::OK);
         assert!(out.contains("Usage: openclaw-vault"), "{out}");
+        // What a user reads first: the product, not the crate's internal description.
+        assert!(
+            out.starts_with("HashiCorp Vault client and credential resolver for OpenClaw"),
+            "{out}"
+        );
         let (code, _, err) = run_with(&["get", "--bogus"], "", &[]).await;
         assert_eq!(code, exit::USAGE);
         assert!(err.contains("--bogus"), "{err}");

@@ -60,6 +60,15 @@ pub mod fields {
     pub const ID_TOKEN: &str = "idToken";
 }
 
+/// What happens when a remote store (Vault) is configured but fails (unreachable, denied, sealed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    /// Go on to the local sources (and say so in the audit log).
+    Local,
+    /// Fail: a remote store's failure is an error, never a silent fallback.
+    None,
+}
+
 /// The group a provider belongs to; `order` in the config and per call is written in these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SourceGroup {

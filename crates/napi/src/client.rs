@@ -68,25 +68,29 @@ fn null(env: &Env) -> Result<Unknown<'_>> {
     env.to_js_value(&())
 }
 
-#[derive(Serialize)]
-struct KvSecretOut<'a> {
-    data: Option<&'a Value>,
-    metadata: Option<&'a vault_client::engines::kv2::VersionMetadata>,
-}
-
 fn secret_to_js<'env>(
     env: &'env Env,
     secret: Option<vault_client::engines::kv2::KvSecret>,
 ) -> Result<Unknown<'env>> {
     match secret {
         None => null(env),
-        Some(s) => js(
-            env,
-            &KvSecretOut {
-                data: s.data.as_ref().map(SecretData::expose_secret),
-                metadata: s.metadata.as_ref(),
-            },
-        ),
+        Some(s) => {
+            // `{ data, metadata }`: the data converted from the borrow (no unwiped copy), the
+            // metadata (no secrets) through serde.
+            let mut out = Object::new(env)?;
+            match s.data.as_ref() {
+                Some(data) => out.set(
+                    "data",
+                    crate::json::secret_to_js(env, data.expose_secret())?,
+                )?,
+                None => out.set("data", Null)?,
+            }
+            match s.metadata.as_ref() {
+                Some(m) => out.set("metadata", js(env, m)?)?,
+                None => out.set("metadata", Null)?,
+            }
+            Ok(out.to_unknown())
+        }
     }
 }
 
@@ -486,7 +490,7 @@ impl VaultClient {
                 c.request(&method, &path, body).await
             },
             |env, answer| match answer {
-                Some(a) => js(env, a.expose_secret()),
+                Some(a) => crate::json::secret_to_js(env, a.expose_secret()),
                 None => null(env),
             },
         )

@@ -18,7 +18,7 @@ use openclaw_credentials::chain::{
 };
 use openclaw_credentials::credential::{CredentialVersion, SourceGroup};
 use openclaw_credentials::store::{open_store, Store, StoreOptions};
-use openclaw_credentials::Error as VaultError;
+use openclaw_credentials::Error as CoreError;
 
 const REDACTED: &str = "[REDACTED]";
 
@@ -192,7 +192,7 @@ impl Credential {
             Some(v) => Ok(v.expose_secret().to_string()),
             None => Err(to_js(
                 &env,
-                &VaultError::invalid_argument(format!(
+                &CoreError::invalid_argument(format!(
                     "credential \"{}\" has no field `{field}` (it has: {})",
                     c.name,
                     c.secrets.names().collect::<Vec<_>>().join(", ")
@@ -411,7 +411,7 @@ type WatchCallback =
 pub struct WatchEvent(openclaw_credentials::Result<Arc<Resolved>>);
 
 /// A `VaultError` (or null) as a callback argument.
-pub struct ErrorArg(Option<VaultError>);
+pub struct ErrorArg(Option<CoreError>);
 
 impl ToNapiValue for ErrorArg {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
@@ -441,7 +441,7 @@ fn parse_order(order: Vec<String>) -> openclaw_credentials::Result<Vec<SourceGro
         .iter()
         .map(|g| {
             SourceGroup::parse(g).ok_or_else(|| {
-                VaultError::invalid_argument(format!(
+                CoreError::invalid_argument(format!(
                     "option `order` has {g:?}; expected \"vault\", \"keychain\", \"files\" or \"env\""
                 ))
             })
@@ -455,7 +455,7 @@ fn get_options(options: Option<Object>) -> openclaw_credentials::Result<GetOptio
     let Some(options) = options else {
         return Ok(out);
     };
-    let bad = |what: &str| VaultError::invalid_argument(what.to_string());
+    let bad = |what: &str| CoreError::invalid_argument(what.to_string());
     if let Some(order) = options
         .get::<Vec<String>>("order")
         .map_err(|_| bad("option `order` must be an array of strings"))?
@@ -578,7 +578,7 @@ fn fast_path_ok(options: &Option<Object>) -> Result<bool> {
 }
 
 /// A promise rejected with `err` (never a synchronous throw from a promise-returning call).
-fn reject<'env>(env: &'env Env, err: VaultError) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+fn reject<'env>(env: &'env Env, err: CoreError) -> Result<PromiseRaw<'env, Unknown<'env>>> {
     spawn(env, async move { Err::<(), _>(err) }, |env, ()| {
         env.to_js_value(&())
     })
@@ -631,7 +631,7 @@ fn list_impl<'env>(
         env,
         async move {
             let store = store?;
-            Ok::<_, VaultError>(store.chain.list(order.as_deref()).await)
+            Ok::<_, CoreError>(store.chain.list(order.as_deref()).await)
         },
         |env, list| {
             let out: Vec<CredentialListing> = list

@@ -58,8 +58,10 @@ pub struct VaultClientOptions {
 /// A login method. Secrets may be given as values or as files (read at each login, trimmed).
 #[napi(object)]
 pub struct AuthOptions {
-    /// `"token_file"`, `"approle"`, `"userpass"`, `"jwt"`, `"kubernetes"` or `"cert"`.
-    #[napi(ts_type = "'token_file' | 'approle' | 'userpass' | 'jwt' | 'kubernetes' | 'cert'")]
+    /// `"token"` (a fixed token: no login), `"token_file"`, `"approle"`, `"userpass"`, `"jwt"`, `"kubernetes"` or `"cert"`.
+    #[napi(
+        ts_type = "'token' | 'token_file' | 'approle' | 'userpass' | 'jwt' | 'kubernetes' | 'cert'"
+    )]
     pub method: String,
     /// Where the method is mounted. Default: the method's name (`approle`, `userpass`, ...).
     pub mount: Option<String>,

@@ -1,7 +1,7 @@
 //! `VaultClient`: one address, token, namespace and KV mount. KV calls go to the v1 or v2 engine
 //! module depending on the mount's version, detected once and cached (a denied detection is a
 //! guess for that call only). The facade owns the token
-//! [`Session`] and starts its [renewal loop](crate::session::renewal) once a token is held.
+//! [`Session`] and starts its [renewal loop](crate::renewal) once a token is held.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,8 +21,9 @@ use crate::engines::token::{self, TokenInfo};
 use crate::error::{ErrorCode, Result, VaultError};
 use crate::http::RequestBody;
 use crate::path::ApiPath;
+use crate::renewal;
 use crate::secret::SecretData;
-use crate::session::{renewal, Session, TokenListener};
+use crate::session::{Session, TokenListener};
 
 /// A Vault client: KV v2 and v1 behind the same methods, `sys/health`, `sys/seal-status`, the
 /// token's own endpoints and raw requests. Share it behind an `Arc`; every method takes `&self`.

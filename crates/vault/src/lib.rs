@@ -28,7 +28,7 @@
 //! Layers, each importing only those below it: [`error`], [`path`], [`secret`], [`tls`] ->
 //! [`http`] (requests, retries, redirects, limits; no token) -> [`auth`] (one file per login
 //! method) -> [`config`] -> [`session`] (the token, logins, TTL, events) -> [`engines`] (one
-//! function per endpoint) -> [`session::renewal`] (the renewal loop, holding the session) ->
+//! function per endpoint) -> [`renewal`] (the renewal loop, holding the session) ->
 //! [`client`] (the facade, which starts renewal).
 
 #![warn(missing_docs)]
@@ -40,6 +40,7 @@ pub mod engines;
 pub mod error;
 pub mod http;
 pub mod path;
+pub mod renewal;
 pub mod secret;
 pub mod session;
 pub mod tls;

@@ -23,14 +23,7 @@ use crate::providers::{CredentialProvider, Listing, ProviderKind};
 
 pub use refresh::{refresh_callback_failed, RefreshAnswer, RefreshedTokens, Refresher};
 
-/// What happens when a remote store (Vault) is configured but fails (unreachable, denied, sealed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fallback {
-    /// Go on to the local sources (and say so in the audit log).
-    Local,
-    /// Fail: a remote store's failure is an error, never a silent fallback.
-    None,
-}
+pub use crate::credential::Fallback;
 
 /// The chain's settings; `ChainSettings::default()` is what an empty config gives.
 #[derive(Debug, Clone)]
@@ -100,13 +93,23 @@ pub struct ListedSource {
     pub location: String,
 }
 
-/// A source that could not be listed.
-#[derive(Debug)]
+/// A source that could not be listed (by `list`, or by `migrate`'s plan: its credentials are then
+/// not in the plan).
+#[derive(Debug, Clone)]
 pub struct SourceError {
     /// The provider id.
     pub provider: &'static str,
     /// Why (never a value).
     pub error: Error,
+}
+
+impl SourceError {
+    /// True when the source holds something unusable (a malformed file): the run has failed. A
+    /// source that is simply not there on this machine (`SOURCE_UNAVAILABLE`: no Secret Service)
+    /// is not.
+    pub fn is_hard(&self) -> bool {
+        self.error.code != ErrorCode::SourceUnavailable
+    }
 }
 
 /// The result of `list`: what was found, and the sources that could not be listed.

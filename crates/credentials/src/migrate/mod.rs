@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::chain::CredentialChain;
+use crate::chain::{CredentialChain, SourceError};
 use crate::credential::{Credential, CredentialKind, SourceGroup};
 use crate::error::{Error, ErrorCode, Result};
 use crate::openclaw::paths::OpenClawPaths;
@@ -103,24 +103,6 @@ pub struct Shadowed {
     pub location: String,
     /// True when it holds the same value as the planned one (same fingerprint).
     pub same_value: bool,
-}
-
-/// A source `plan` could not read; its credentials are not in the plan.
-#[derive(Debug, Clone)]
-pub struct SourceError {
-    /// The provider id (`auth-profiles`, `keychain`, ...).
-    pub provider: &'static str,
-    /// Why it could not be read; the message names the file or service, never a value.
-    pub error: Error,
-}
-
-impl SourceError {
-    /// True when the source holds something unusable (a malformed file): the run has failed. A
-    /// source that is simply not there on this machine (`SOURCE_UNAVAILABLE`: no Secret Service)
-    /// is not.
-    pub fn is_hard(&self) -> bool {
-        self.error.code != ErrorCode::SourceUnavailable
-    }
 }
 
 /// What `plan` found.

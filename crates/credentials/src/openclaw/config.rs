@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 
 use super::paths::OpenClawPaths;
 use super::vault_env;
-use crate::chain::Fallback;
+use crate::credential::Fallback;
 use crate::credential::SourceGroup;
 use crate::error::{Error, ErrorCode, Result};
 use crate::local_file::{self, LocalFile};

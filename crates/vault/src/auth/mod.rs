@@ -233,8 +233,19 @@ pub fn login_from(fields: &dyn AuthFields) -> Result<Option<Login>> {
     };
     let method = method.trim().to_ascii_lowercase();
     let Some(entry) = METHODS.iter().find(|m| m.name == method) else {
+        // Quote the value only when it looks like a method name: a token pasted into the wrong
+        // variable must not reach the message.
+        let got = if method.len() <= 32
+            && method
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            format!("got \"{method}\"")
+        } else {
+            "got a value that is not a method name".to_string()
+        };
         return Err(VaultError::invalid_config(format!(
-            "{} must be one of {}; got \"{method}\"",
+            "{} must be one of {}; {got}",
             fields.name_of("method"),
             method_names().join(", ")
         )));
@@ -478,6 +489,17 @@ mod tests {
             assert_eq!(err.code(), "INVALID_CONFIG");
             assert!(err.message.contains(name), "{name}: {}", err.message);
         }
+        // A token pasted into the method field is not quoted back; a method-like typo is.
+        let pasted = build(&[("method", "hvs.CAAAAAFAKE-token-pasted-here.abc")]).unwrap_err();
+        assert_eq!(pasted.code(), "INVALID_CONFIG");
+        assert!(!pasted.message.contains("FAKE-token"), "{}", pasted.message);
+        assert!(
+            pasted.message.contains("not a method name"),
+            "{}",
+            pasted.message
+        );
+        let typo = build(&[("method", "apprle")]).unwrap_err();
+        assert!(typo.message.contains("got \"apprle\""), "{}", typo.message);
         let blank = build(&[("method", "jwt"), ("role", " "), ("jwt_file", "/x")]).unwrap_err();
         assert!(
             blank.message.contains("`auth.role` is empty"),

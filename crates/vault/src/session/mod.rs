@@ -3,10 +3,9 @@
 //! a token file when it changes, and after a 403 "invalid token" logs in again and repeats the
 //! request once. Subscribers hear of every new token ([`TokenEvent`]).
 //!
-//! The session never renews on its own and never holds the renewal task: [`renewal`] holds the
-//! session (weakly), as HashiCorp's LifetimeWatcher holds the client.
-
-pub mod renewal;
+//! The session never renews on its own and never holds the renewal task: [`crate::renewal`]
+//! holds the session (weakly), as HashiCorp's LifetimeWatcher holds the client. (It sits beside
+//! the session, not inside it, because it calls the token engine, which sends through the session.)
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};

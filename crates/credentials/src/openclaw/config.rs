@@ -1864,6 +1864,42 @@ mod tests {
     }
 
     #[test]
+    fn dotenv_and_json5_errors_never_quote_the_file() {
+        let home = Home::new("canary-dotenv");
+        let c = "sk-live-CANARY-env";
+        for text in [
+            format!("{c}\n"),
+            format!("KEY=\"{c}\n"),
+            format!("KEY='{c}\nOTHER=1\n"),
+            format!("{c} = {c} {c}\n"),
+            format!("export {c}\n"),
+        ] {
+            home.write(".openclaw/.env", &text);
+            match home.load(&[], None, None) {
+                Err(e) => assert!(!e.message.contains("CANARY"), "{text}: {}", e.message),
+                Ok(loaded) => {
+                    for w in &loaded.warnings {
+                        assert!(!w.to_string().contains("CANARY"), "{text}: {w}");
+                    }
+                }
+            }
+        }
+        let _ = std::fs::remove_file(home.dir.join(".openclaw/.env"));
+        for doc in [
+            format!("{{credentials: {{provider: {c}}}"),
+            format!("{{credentials: \"{c}"),
+            c.to_string(),
+            format!("{{\"{c}\" {c}}}"),
+            format!("{{credentials: {{vault: {{token: [\"{c}\"]}}}}}}"),
+        ] {
+            home.write(".openclaw/openclaw.json", &doc);
+            if let Err(e) = home.load(&[], None, None) {
+                assert!(!e.message.contains("CANARY"), "{doc}: {}", e.message);
+            }
+        }
+    }
+
+    #[test]
     fn errors_name_file_path_and_expectation() {
         let home = Home::new("errors");
         let cases: &[(&str, &str, &str)] = &[

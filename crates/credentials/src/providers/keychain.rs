@@ -843,6 +843,32 @@ mod tests {
     use crate::credential::{fields, CredentialKind, SecretFields};
 
     #[test]
+    fn item_parse_errors_never_quote_the_item() {
+        let c = "sk-live-CANARY-k3y";
+        let inputs = [
+            format!("{{\"token\": {c}}}"),
+            format!("{{\"token\": \"{c}"),
+            format!("[\"{c}\"]"),
+            format!("\"{c}\""),
+            format!("{{\"apiKey\": [\"{c}\"]}}"),
+            format!("{{\"accessToken\": {{\"{c}\": 1}}}}"),
+            format!("{{\"expiresAt\": \"{c}\", \"token\": \"x\"}}"),
+            format!("{{\"kind\": \"oauth\", \"refresh\": \"{c}\"}}"),
+            format!("{{\"apiKey\": \"\", \"x\": \"{c}\"}}"),
+        ];
+        for input in &inputs {
+            let message = match parse_object(input, "svc", "acct") {
+                Err(e) => e.message,
+                Ok(json) => match from_fields(json.0.as_object().unwrap(), "keychain:svc/acct") {
+                    Err(e) => e.message,
+                    Ok(_) => continue,
+                },
+            };
+            assert!(!message.contains("CANARY"), "{input}: {message}");
+        }
+    }
+
+    #[test]
     fn a_bare_token_is_recognised_and_json_is_not() {
         assert_eq!(bare_token("ghp_abc123\n"), Some("ghp_abc123"));
         assert_eq!(bare_token("  sk-live-x  "), Some("sk-live-x"));

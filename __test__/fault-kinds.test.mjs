@@ -819,6 +819,36 @@ describe('kind 12: wrong JS arguments are VaultErrors naming the argument', () =
     await rejectsNaming('getCredential()', () => getCredential(), /name/)
     await rejectsNaming('getCredential(42)', () => getCredential(42), /name/)
   })
+
+  test('every other exported function checks its arguments the same way', async () => {
+    const c = new VaultClient({ addr: 'http://127.0.0.1:1', token: 'x', kvVersion: 2, renew: false })
+    const store = new CredentialStore({ env: { HOME: emptyHome() } })
+    const async = [
+      ['write(1, {})', () => c.write(1, {}), /path/],
+      ["write('a', 'x')", () => c.write('a', 'x'), /data/],
+      ["patch('a', {}, { cas: '1' })", () => c.patch('a', {}, { cas: '1' }), /cas/],
+      ['list(5)', () => c.list(5), /path/],
+      ['delete()', () => c.delete(), /path/],
+      ["destroy('a', '1')", () => c.destroy('a', '1'), /versions/],
+      ["writeMetadata('a', 3)", () => c.writeMetadata('a', 3), /metadata/],
+      ["subkeys('a', { depth: 'x' })", () => c.subkeys('a', { depth: 'x' }), /depth/],
+      ["request(1, 'sys/health')", () => c.request(1, 'sys/health'), /method/],
+      ['store.getCredential(null)', () => store.getCredential(null), /name/],
+      ["store.getCredential('a', 5)", () => store.getCredential('a', 5), /options/],
+      ["listCredentials({ order: 'vault' })", () => store.listCredentials({ order: 'vault' }), /order/],
+      ["watchCredential('a', 'cb')", () => store.watchCredential('a', 'cb'), /callback/],
+    ]
+    for (const [what, f, name] of async) await rejectsNaming(what, f, name)
+    for (const [what, f, name] of [
+      ['new CredentialStore(5)', () => new CredentialStore(5), /options/],
+      ["onTokenEvent('x')", () => c.onTokenEvent('x'), /callback/],
+    ]) {
+      const e = thrown(f)
+      assert.ok(e instanceof VaultError, `${what}: ${e?.constructor?.name}: ${e?.message}`)
+      assert.equal(e.code, 'INVALID_ARGUMENT', what)
+      assert.match(e.message, name, what)
+    }
+  })
 })
 
 describe('kind 13: losing a race is not an error', () => {

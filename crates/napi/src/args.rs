@@ -20,6 +20,31 @@ pub fn arg<T: FromNapiValue>(
         .map_err(|e| VaultError::invalid_argument(describe(&e.reason, name, expected)))
 }
 
+/// A `#[napi(object)]` argument: anything but an object is an error naming `name` (napi would
+/// read a number's missing properties as all unset), a bad field is named as in [`arg`].
+pub fn object<T: FromNapiValue>(value: Unknown, name: &str) -> std::result::Result<T, VaultError> {
+    match value.get_type() {
+        Ok(ValueType::Object) => arg(value, name, "an object"),
+        _ => Err(VaultError::invalid_argument(format!(
+            "argument `{name}` must be an object"
+        ))),
+    }
+}
+
+/// An optional `#[napi(object)]` argument: `undefined` and `null` are none, else as [`object`].
+pub fn optional<T: FromNapiValue>(
+    value: Option<Unknown>,
+    name: &str,
+) -> std::result::Result<Option<T>, VaultError> {
+    match value {
+        None => Ok(None),
+        Some(v) => match v.get_type() {
+            Ok(ValueType::Undefined | ValueType::Null) => Ok(None),
+            _ => object(v, name).map(Some),
+        },
+    }
+}
+
 /// An optional options object: `undefined` and `null` are none, anything but an object is an
 /// error naming `name`.
 pub fn optional_object<'env>(

@@ -10,7 +10,7 @@ use napi_derive::napi;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::args::{arg, function, take};
+use super::args::{arg, function, object, optional, take};
 use super::error::{spawn, to_js};
 use super::options::{
     version_list, version_number, whole_number, JsOptionNames, MetadataOptions, ReadOptions,
@@ -98,10 +98,7 @@ fn path_arg(path: Unknown) -> vault_client::Result<String> {
 
 /// An optional options object (`undefined` and `null` mean none).
 fn options_arg<T: FromNapiValue>(options: Option<Unknown>) -> vault_client::Result<Option<T>> {
-    match options {
-        Some(o) => arg(o, "options", "an object"),
-        None => Ok(None),
-    }
+    optional(options, "options")
 }
 
 fn versions_arg(versions: Unknown) -> vault_client::Result<Vec<f64>> {
@@ -118,7 +115,7 @@ impl VaultClient {
     /// `VaultError` with code `INVALID_CONFIG` for a bad option, before any request.
     #[napi(constructor, ts_args_type = "options: VaultClientOptions")]
     pub fn new(env: Env, options: Unknown) -> Result<Self> {
-        let client = arg::<VaultClientOptions>(options, "options", "an object")
+        let client = object::<VaultClientOptions>(options, "options")
             .and_then(vault_client::ClientOptions::try_from)
             .and_then(|o| ClientConfig::from_named_options(o, &JsOptionNames))
             .and_then(vault_client::VaultClient::new);
@@ -367,7 +364,7 @@ impl VaultClient {
         metadata: Unknown,
     ) -> Promise<'env> {
         let path: String = take!(env, path_arg(path));
-        let metadata: MetadataOptions = take!(env, arg(metadata, "metadata", "an object"));
+        let metadata: MetadataOptions = take!(env, object(metadata, "metadata"));
         let c = self.inner.clone();
         spawn(
             env,
@@ -391,7 +388,7 @@ impl VaultClient {
         metadata: Unknown,
     ) -> Promise<'env> {
         let path: String = take!(env, path_arg(path));
-        let metadata: MetadataOptions = take!(env, arg(metadata, "metadata", "an object"));
+        let metadata: MetadataOptions = take!(env, object(metadata, "metadata"));
         let c = self.inner.clone();
         spawn(
             env,

@@ -11,7 +11,7 @@ use napi_derive::napi;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
-use super::args::{arg, function, optional_object, reject, take};
+use super::args::{arg, function, optional, optional_object, reject, take};
 use super::error::{spawn, to_js};
 use openclaw_credentials::cache::Resolved;
 use openclaw_credentials::chain::{
@@ -367,10 +367,7 @@ pub struct CredentialListingSource {
 fn store_options_arg(
     options: Option<Unknown>,
 ) -> vault_client::Result<Option<CredentialStoreOptions>> {
-    match options {
-        Some(o) => arg(o, "options", "an object"),
-        None => Ok(None),
-    }
+    optional(options, "options")
 }
 
 fn store_options(options: Option<CredentialStoreOptions>) -> StoreOptions {

@@ -409,32 +409,28 @@ describe('kind 2: a change with the same mtime and length is still a change', ()
     },
   )
 
-  test(
-    "Claude Code's credentials file replaced the same way: noCache, clearCache() and a new store see it",
-    { todo: 'issue 11 kind 2: change detected by mtime and length (credentials file)' },
-    async () => {
-      const home = sampleHome()
-      const file = join(home, '.claude', '.credentials.json')
-      utimesSync(file, T, T)
-      const before = stamp(file)
-      const oldAccess = JSON.parse(readFileSync(file, 'utf8')).claudeAiOauth.accessToken
-      const newAccess = sameLength(oldAccess)
-      const store = new CredentialStore({ env: { HOME: home }, cwd: home })
-      const get = (s, options = {}) => s.getCredential('anthropic', { order: ['files'], ...options })
-      assert.equal((await get(store)).expose('accessToken'), oldAccess)
+  test("Claude Code's credentials file replaced the same way: noCache, clearCache() and a new store see it", async () => {
+    const home = sampleHome()
+    const file = join(home, '.claude', '.credentials.json')
+    utimesSync(file, T, T)
+    const before = stamp(file)
+    const oldAccess = JSON.parse(readFileSync(file, 'utf8')).claudeAiOauth.accessToken
+    const newAccess = sameLength(oldAccess)
+    const store = new CredentialStore({ env: { HOME: home }, cwd: home })
+    const get = (s, options = {}) => s.getCredential('anthropic', { order: ['files'], ...options })
+    assert.equal((await get(store)).expose('accessToken'), oldAccess)
 
-      // In place, same layout: only the token's last character differs.
-      writeFileSync(file, readFileSync(file, 'utf8').replace(oldAccess, newAccess), { mode: 0o600 })
-      utimesSync(file, T, T)
-      assert.equal(stamp(file), before, 'precondition: same mtime and length')
+    // In place, same layout: only the token's last character differs.
+    writeFileSync(file, readFileSync(file, 'utf8').replace(oldAccess, newAccess), { mode: 0o600 })
+    utimesSync(file, T, T)
+    assert.equal(stamp(file), before, 'precondition: same mtime and length')
 
-      assert.equal((await get(store, { noCache: true })).expose('accessToken'), newAccess, 'noCache')
-      store.clearCache()
-      assert.equal((await get(store)).expose('accessToken'), newAccess, 'clearCache()')
-      const fresh = new CredentialStore({ env: { HOME: home }, cwd: home })
-      assert.equal((await get(fresh)).expose('accessToken'), newAccess, 'a new store')
-    },
-  )
+    assert.equal((await get(store, { noCache: true })).expose('accessToken'), newAccess, 'noCache')
+    store.clearCache()
+    assert.equal((await get(store)).expose('accessToken'), newAccess, 'clearCache()')
+    const fresh = new CredentialStore({ env: { HOME: home }, cwd: home })
+    assert.equal((await get(fresh)).expose('accessToken'), newAccess, 'a new store')
+  })
 })
 
 describe('kind 3: input is never quoted in error text', () => {
@@ -475,17 +471,13 @@ describe('kind 3: input is never quoted in error text', () => {
     }
   })
 
-  test(
-    '`put <name> <value>`: the value as an argument is refused without echoing it',
-    { todo: 'issue 11 kind 3: input quoted in error text (CLI argv)' },
-    () => {
-      const value = `sk-live-canary-${randomBytes(8).toString('hex')}`
-      const r = cli(['put', 'openai', value], { env: { HOME: emptyHome(), ...vaultVars() } })
-      assert.equal(r.code, 2, r.out + r.err)
-      assert.ok(!r.out.includes(value), `stdout echoes the value: ${r.out}`)
-      assert.ok(!r.err.includes(value), `stderr echoes the value: ${r.err}`)
-    },
-  )
+  test('`put <name> <value>`: the value as an argument is refused without echoing it', () => {
+    const value = `sk-live-canary-${randomBytes(8).toString('hex')}`
+    const r = cli(['put', 'openai', value], { env: { HOME: emptyHome(), ...vaultVars() } })
+    assert.equal(r.code, 2, r.out + r.err)
+    assert.ok(!r.out.includes(value), `stdout echoes the value: ${r.out}`)
+    assert.ok(!r.err.includes(value), `stderr echoes the value: ${r.err}`)
+  })
 })
 
 describe('kind 4: background loops have a floor', { skip: devOnly }, () => {
@@ -612,21 +604,17 @@ describe('kind 7: the LIST verb is not the only way to list', () => {
     assert.ok(gets.length >= 1, 'listed with GET ?list=true')
   })
 
-  test(
-    '`list --source vault` with Vault failing exits non-zero and says the source failed',
-    { todo: 'issue 11 kind 7: LIST verb (CLI list hides the failure)' },
-    async () => {
-      await proxy.rule({ action: { type: 'status', status: 503, body: '{"errors":["Vault is unavailable"]}' } })
-      // spawnSync would block the loop; the proxy is another process, so it still answers.
-      const r = cli(['list', '--source', 'vault'], {
-        env: { HOME: emptyHome(), ...vaultVars({ VAULT_ADDR: proxy.addr }) },
-      })
-      assert.notEqual(r.code, 0, `exit ${r.code}; stdout: ${r.out}; stderr: ${r.err}`)
-      assert.match(r.out + r.err, /vault/i)
-      assert.match(r.out + r.err, /fail|unavailable|unreachable|503/i)
-      assert.ok(!(r.out + r.err).includes(vault.token))
-    },
-  )
+  test('`list --source vault` with Vault failing exits non-zero and says the source failed', async () => {
+    await proxy.rule({ action: { type: 'status', status: 503, body: '{"errors":["Vault is unavailable"]}' } })
+    // spawnSync would block the loop; the proxy is another process, so it still answers.
+    const r = cli(['list', '--source', 'vault'], {
+      env: { HOME: emptyHome(), ...vaultVars({ VAULT_ADDR: proxy.addr }) },
+    })
+    assert.notEqual(r.code, 0, `exit ${r.code}; stdout: ${r.out}; stderr: ${r.err}`)
+    assert.match(r.out + r.err, /vault/i)
+    assert.match(r.out + r.err, /fail|unavailable|unreachable|503/i)
+    assert.ok(!(r.out + r.err).includes(vault.token))
+  })
 })
 
 describe('kind 8: permanent errors are not retried', { skip: devOnly }, () => {
@@ -739,22 +727,18 @@ describe('kind 10: fallback "none" means none', () => {
 })
 
 describe('kind 11: nested secrets stay hidden', () => {
-  test(
-    'a Vault secret with an object field: JSON.stringify and util.inspect never show the canary',
-    { todo: 'issue 11 kind 11: nested secret shown under metadata' },
-    async () => {
-      const canary = `oauth-client-secret-canary-${randomBytes(6).toString('hex')}`
-      await admin.write(`${prefix}/credentials/k11`, {
-        apiKey: 'sk-k11-api-key-value',
-        oauthClient: { clientSecret: canary },
-      })
-      const c = await new CredentialStore({ env: { HOME: emptyHome(), ...vaultVars() } }).getCredential('k11')
-      assert.equal(c.expose(), 'sk-k11-api-key-value')
-      const shown = shownOf(c)
-      assert.ok(!shown.includes(canary), shown)
-      assert.ok(!shown.includes('sk-k11-api-key-value'), shown)
-    },
-  )
+  test('a Vault secret with an object field: JSON.stringify and util.inspect never show the canary', async () => {
+    const canary = `oauth-client-secret-canary-${randomBytes(6).toString('hex')}`
+    await admin.write(`${prefix}/credentials/k11`, {
+      apiKey: 'sk-k11-api-key-value',
+      oauthClient: { clientSecret: canary },
+    })
+    const c = await new CredentialStore({ env: { HOME: emptyHome(), ...vaultVars() } }).getCredential('k11')
+    assert.equal(c.expose(), 'sk-k11-api-key-value')
+    const shown = shownOf(c)
+    assert.ok(!shown.includes(canary), shown)
+    assert.ok(!shown.includes('sk-k11-api-key-value'), shown)
+  })
 })
 
 describe('kind 12: wrong JS arguments are VaultErrors naming the argument', () => {
@@ -768,21 +752,17 @@ describe('kind 12: wrong JS arguments are VaultErrors naming the argument', () =
     }
   }
 
-  test(
-    'constructor options of the wrong type throw a VaultError naming the option',
-    { todo: 'issue 11 kind 12: wrong JS arguments (constructor)' },
-    () => {
-      for (const [options, name] of [
-        [{ addr: undefined }, /addr/],
-        [{ addr: 'http://127.0.0.1:8200', timeoutMs: '5000' }, /timeoutMs/],
-      ]) {
-        const e = thrown(() => new VaultClient(options))
-        assert.ok(e instanceof VaultError, `${inspect(options)}: ${e?.constructor?.name} ${e?.code}: ${e?.message}`)
-        assert.ok(['INVALID_CONFIG', 'INVALID_ARGUMENT'].includes(e.code), e.code)
-        assert.match(e.message, name)
-      }
-    },
-  )
+  test('constructor options of the wrong type throw a VaultError naming the option', () => {
+    for (const [options, name] of [
+      [{ addr: undefined }, /addr/],
+      [{ addr: 'http://127.0.0.1:8200', timeoutMs: '5000' }, /timeoutMs/],
+    ]) {
+      const e = thrown(() => new VaultClient(options))
+      assert.ok(e instanceof VaultError, `${inspect(options)}: ${e?.constructor?.name} ${e?.code}: ${e?.message}`)
+      assert.ok(['INVALID_CONFIG', 'INVALID_ARGUMENT'].includes(e.code), e.code)
+      assert.match(e.message, name)
+    }
+  })
 
   /** Calls `f` expecting a promise (no synchronous throw) that rejects with INVALID_ARGUMENT naming `name`. */
   async function rejectsNaming(what, f, name) {
@@ -801,24 +781,46 @@ describe('kind 12: wrong JS arguments are VaultErrors naming the argument', () =
     assert.match(err.message, name, what)
   }
 
-  test(
-    'client.read(undefined) and read(path, { version: "2" }) reject with INVALID_ARGUMENT',
-    { todo: 'issue 11 kind 12: wrong JS arguments (read)' },
-    async () => {
-      const c = new VaultClient({ addr: vault.addr, token: vault.token, kvVersion: 2, renew: false })
-      await rejectsNaming('read(undefined)', () => c.read(undefined), /path/)
-      await rejectsNaming("read('a', { version: '2' })", () => c.read('a', { version: '2' }), /version/)
-    },
-  )
+  test('client.read(undefined) and read(path, { version: "2" }) reject with INVALID_ARGUMENT', async () => {
+    const c = new VaultClient({ addr: vault.addr, token: vault.token, kvVersion: 2, renew: false })
+    await rejectsNaming('read(undefined)', () => c.read(undefined), /path/)
+    await rejectsNaming("read('a', { version: '2' })", () => c.read('a', { version: '2' }), /version/)
+  })
 
-  test(
-    'getCredential() and getCredential(42) reject with INVALID_ARGUMENT',
-    { todo: 'issue 11 kind 12: wrong JS arguments (getCredential)' },
-    async () => {
-      await rejectsNaming('getCredential()', () => getCredential(), /name/)
-      await rejectsNaming('getCredential(42)', () => getCredential(42), /name/)
-    },
-  )
+  test('getCredential() and getCredential(42) reject with INVALID_ARGUMENT', async () => {
+    await rejectsNaming('getCredential()', () => getCredential(), /name/)
+    await rejectsNaming('getCredential(42)', () => getCredential(42), /name/)
+  })
+
+  test('every other exported function checks its arguments the same way', async () => {
+    const c = new VaultClient({ addr: 'http://127.0.0.1:1', token: 'x', kvVersion: 2, renew: false })
+    const store = new CredentialStore({ env: { HOME: emptyHome() } })
+    const async = [
+      ['write(1, {})', () => c.write(1, {}), /path/],
+      ["write('a', 'x')", () => c.write('a', 'x'), /data/],
+      ["patch('a', {}, { cas: '1' })", () => c.patch('a', {}, { cas: '1' }), /cas/],
+      ['list(5)', () => c.list(5), /path/],
+      ['delete()', () => c.delete(), /path/],
+      ["destroy('a', '1')", () => c.destroy('a', '1'), /versions/],
+      ["writeMetadata('a', 3)", () => c.writeMetadata('a', 3), /metadata/],
+      ["subkeys('a', { depth: 'x' })", () => c.subkeys('a', { depth: 'x' }), /depth/],
+      ["request(1, 'sys/health')", () => c.request(1, 'sys/health'), /method/],
+      ['store.getCredential(null)', () => store.getCredential(null), /name/],
+      ["store.getCredential('a', 5)", () => store.getCredential('a', 5), /options/],
+      ["listCredentials({ order: 'vault' })", () => store.listCredentials({ order: 'vault' }), /order/],
+      ["watchCredential('a', 'cb')", () => store.watchCredential('a', 'cb'), /callback/],
+    ]
+    for (const [what, f, name] of async) await rejectsNaming(what, f, name)
+    for (const [what, f, name] of [
+      ['new CredentialStore(5)', () => new CredentialStore(5), /options/],
+      ["onTokenEvent('x')", () => c.onTokenEvent('x'), /callback/],
+    ]) {
+      const e = thrown(f)
+      assert.ok(e instanceof VaultError, `${what}: ${e?.constructor?.name}: ${e?.message}`)
+      assert.equal(e.code, 'INVALID_ARGUMENT', what)
+      assert.match(e.message, name, what)
+    }
+  })
 })
 
 describe('kind 13: losing a race is not an error', () => {
@@ -905,12 +907,9 @@ describe('kind 14: nothing fails silently', () => {
     return home
   }
 
-  test(
-    'an unknown key (`fallbak`) is a warning on stderr, once per process',
-    { todo: 'issue 11 kind 14: silence (unknown config key not on stderr)' },
-    async () => {
-      const home = homeWithConfig({ fallbak: 'none' })
-      const script = `
+  test('an unknown key (`fallbak`) is a warning on stderr, once per process', async () => {
+    const home = homeWithConfig({ fallbak: 'none' })
+    const script = `
         const m = require(${JSON.stringify(join(root, 'index.js'))})
         ;(async () => {
           new m.CredentialStore({ env: { HOME: process.env.HOME } })
@@ -919,13 +918,12 @@ describe('kind 14: nothing fails silently', () => {
           await m.getCredential('k14-nothing-2').catch(() => {})
           console.log('done')
         })()`
-      const out = await runChild(script, { HOME: home }, { deadlineMs: 15000 })
-      assert.equal(out.stdout.trim(), 'done', out.stderr)
-      const mentions = out.stderr.split('\n').filter((l) => l.includes('fallbak'))
-      assert.equal(mentions.length, 1, `stderr: ${JSON.stringify(out.stderr)}`)
-      assert.match(mentions[0], /fallback/, 'with a did-you-mean')
-    },
-  )
+    const out = await runChild(script, { HOME: home }, { deadlineMs: 15000 })
+    assert.equal(out.stdout.trim(), 'done', out.stderr)
+    const mentions = out.stderr.split('\n').filter((l) => l.includes('fallbak'))
+    assert.equal(mentions.length, 1, `stderr: ${JSON.stringify(out.stderr)}`)
+    assert.match(mentions[0], /fallback/, 'with a did-you-mean')
+  })
 
   test('`openclaw-vault status` shows the unknown key', () => {
     const home = homeWithConfig({ fallbak: 'none' })
@@ -933,95 +931,79 @@ describe('kind 14: nothing fails silently', () => {
     assert.match(r.out + r.err, /credentials\.fallbak.*did you mean `fallback`/)
   })
 
-  test(
-    'with `strict: true` an unknown key is an INVALID_CONFIG error naming it',
-    { todo: 'issue 11 kind 14: silence (no strict setting)' },
-    () => {
-      const home = homeWithConfig({ strict: true, fallbak: 'none' })
-      let err = null
-      try {
-        new CredentialStore({ env: { HOME: home } })
-      } catch (e) {
-        err = e
-      }
-      assert.ok(err instanceof VaultError, 'the store opened despite the unknown key')
-      assert.equal(err.code, 'INVALID_CONFIG')
-      assert.match(err.message, /credentials\.fallbak/)
-    },
-  )
+  test('with `strict: true` an unknown key is an INVALID_CONFIG error naming it', () => {
+    const home = homeWithConfig({ strict: true, fallbak: 'none' })
+    let err = null
+    try {
+      new CredentialStore({ env: { HOME: home } })
+    } catch (e) {
+      err = e
+    }
+    assert.ok(err instanceof VaultError, 'the store opened despite the unknown key')
+    assert.equal(err.code, 'INVALID_CONFIG')
+    assert.match(err.message, /credentials\.fallbak/)
+  })
 
-  test(
-    "Codex's auth.json: an access token that is a JWT with `exp` gives expiresAt = exp * 1000",
-    { todo: 'issue 11 kind 14: silence (Codex JWT expiry ignored)' },
-    async () => {
-      const home = sampleHome()
-      const file = join(home, '.codex', 'auth.json')
-      const doc = JSON.parse(readFileSync(file, 'utf8'))
-      const exp = Math.floor(Date.now() / 1000) + 3600
-      doc.tokens.access_token = unsignedJwt({ sub: 'k14-user', exp })
-      writeFileSync(file, JSON.stringify(doc, null, 2), { mode: 0o600 })
-      const c = await new CredentialStore({ env: { HOME: home }, cwd: home }).getCredential('codex', {
-        order: ['files'],
-      })
-      assert.equal(c.source.provider, 'codex')
-      assert.equal(c.expiresAt, exp * 1000)
-    },
-  )
+  test("Codex's auth.json: an access token that is a JWT with `exp` gives expiresAt = exp * 1000", async () => {
+    const home = sampleHome()
+    const file = join(home, '.codex', 'auth.json')
+    const doc = JSON.parse(readFileSync(file, 'utf8'))
+    const exp = Math.floor(Date.now() / 1000) + 3600
+    doc.tokens.access_token = unsignedJwt({ sub: 'k14-user', exp })
+    writeFileSync(file, JSON.stringify(doc, null, 2), { mode: 0o600 })
+    const c = await new CredentialStore({ env: { HOME: home }, cwd: home }).getCredential('codex', {
+      order: ['files'],
+    })
+    assert.equal(c.source.provider, 'codex')
+    assert.equal(c.expiresAt, exp * 1000)
+  })
 
-  test(
-    '`resolve` with ids [""] answers an error for that id',
-    { todo: 'issue 11 kind 14: silence (empty id dropped)' },
-    async () => {
-      await admin.write(`${prefix}/k14/app`, { apiKey: 'sk-k14-resolve-value' })
-      const good = `${prefix}/k14/app/apiKey`
-      const input = JSON.stringify({ protocolVersion: 1, provider: 'vault', ids: ['', good] })
-      const out = await new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [resolver], {
-          env: { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token },
-          cwd: root,
-        })
-        let stdout = ''
-        child.stdout.on('data', (d) => (stdout += d))
-        child.stderr.resume()
-        child.once('error', reject)
-        child.once('close', (code) => resolve({ code, stdout }))
-        child.stdin.end(input)
+  test('`resolve` with ids [""] answers an error for that id', async () => {
+    await admin.write(`${prefix}/k14/app`, { apiKey: 'sk-k14-resolve-value' })
+    const good = `${prefix}/k14/app/apiKey`
+    const input = JSON.stringify({ protocolVersion: 1, provider: 'vault', ids: ['', good] })
+    const out = await new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [resolver], {
+        env: { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token },
+        cwd: root,
       })
-      const json = JSON.parse(out.stdout)
-      assert.equal(json.values[good], 'sk-k14-resolve-value')
-      assert.ok(Object.hasOwn(json.errors, ''), `no answer for "": ${out.stdout}`)
-      assert.ok(!Object.hasOwn(json.values, ''))
-    },
-  )
+      let stdout = ''
+      child.stdout.on('data', (d) => (stdout += d))
+      child.stderr.resume()
+      child.once('error', reject)
+      child.once('close', (code) => resolve({ code, stdout }))
+      child.stdin.end(input)
+    })
+    const json = JSON.parse(out.stdout)
+    assert.equal(json.values[good], 'sk-k14-resolve-value')
+    assert.ok(Object.hasOwn(json.errors, ''), `no answer for "": ${out.stdout}`)
+    assert.ok(!Object.hasOwn(json.values, ''))
+  })
 
   const noSecretService =
     !process.env.DBUS_SESSION_BUS_ADDRESS && 'no Secret Service session here (run under scripts/with-secret-service.sh)'
-  test(
-    'a bare token stored with secret-tool is a token, not "not valid JSON"',
-    { todo: 'issue 11 kind 14: silence (bare keychain token refused)', skip: noSecretService },
-    async () => {
-      const name = `ocv-k14-${process.pid}-${randomBytes(3).toString('hex')}`
-      const value = `k14-bare-token-${randomBytes(8).toString('hex')}`
-      const attrs = ['service', 'openclaw-vault', 'username', name]
-      const stored = spawnSync('secret-tool', ['store', '--label', `openclaw-vault ${name}`, ...attrs], {
-        input: value,
-        encoding: 'utf8',
-      })
-      assert.equal(stored.status, 0, stored.stderr)
-      try {
-        const home = emptyHome()
-        const env = { HOME: home, DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS }
-        const result = await new CredentialStore({ env, cwd: home })
-          .getCredential(name, { order: ['keychain'] })
-          .catch((e) => e)
-        if (result instanceof Error) await assertNoLeak(assert, result, [value])
-        assert.ok(!(result instanceof Error), `${result.code}: ${result.message}`)
-        assert.equal(result.source.provider, 'keychain')
-        assert.equal(result.kind, 'token')
-        assert.equal(result.expose(), value)
-      } finally {
-        spawnSync('secret-tool', ['clear', ...attrs])
-      }
-    },
-  )
+  test('a bare token stored with secret-tool is a token, not "not valid JSON"', { skip: noSecretService }, async () => {
+    const name = `ocv-k14-${process.pid}-${randomBytes(3).toString('hex')}`
+    const value = `k14-bare-token-${randomBytes(8).toString('hex')}`
+    const attrs = ['service', 'openclaw-vault', 'username', name]
+    const stored = spawnSync('secret-tool', ['store', '--label', `openclaw-vault ${name}`, ...attrs], {
+      input: value,
+      encoding: 'utf8',
+    })
+    assert.equal(stored.status, 0, stored.stderr)
+    try {
+      const home = emptyHome()
+      const env = { HOME: home, DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS }
+      const result = await new CredentialStore({ env, cwd: home })
+        .getCredential(name, { order: ['keychain'] })
+        .catch((e) => e)
+      if (result instanceof Error) await assertNoLeak(assert, result, [value])
+      assert.ok(!(result instanceof Error), `${result.code}: ${result.message}`)
+      assert.equal(result.source.provider, 'keychain')
+      assert.equal(result.kind, 'token')
+      assert.equal(result.expose(), value)
+    } finally {
+      spawnSync('secret-tool', ['clear', ...attrs])
+    }
+  })
 })

@@ -80,9 +80,10 @@ fn parse_groups(values: &[String]) -> Result<Option<Vec<SourceGroup>>, Error> {
         .iter()
         .map(|v| {
             SourceGroup::parse(v.trim()).ok_or_else(|| {
-                Error::invalid_argument(format!(
-                    "--source: {v:?} is not a source group (expected vault, keychain, files or env)"
-                ))
+                // Named by flag, not quoted: a mistyped argv value can be a pasted secret.
+                Error::invalid_argument(
+                    "--source: the value is not a source group (expected vault, keychain, files or env)",
+                )
             })
         })
         .collect::<Result<Vec<_>, _>>()
@@ -281,6 +282,8 @@ pub async fn list(args: ListArgs, io: &mut CliIo) -> i32 {
         Err(e) => return fail(io, args.json, &e),
     };
     let listed = store.chain.list(order.as_deref()).await;
+    let explicit = order.is_some();
+    let counts = |provider: &str| explicit || provider == "vault";
     if args.json {
         let credentials: Vec<Value> = listed
             .credentials
@@ -311,16 +314,30 @@ pub async fn list(args: ListArgs, io: &mut CliIo) -> i32 {
                 .collect();
             let _ = writeln!(io.stdout, "{:<24} {}", c.name, sources.join(", "));
         }
-        if listed.credentials.is_empty() {
+        if listed.credentials.is_empty() && !listed.errors.iter().any(|f| counts(f.provider)) {
             let _ = writeln!(io.stdout, "no credentials found");
         }
         for failed in &listed.errors {
             let _ = writeln!(
                 io.stderr,
-                "warning: {}: {}",
-                failed.provider, failed.error.message
+                "{}: source {} failed [{}]: {}",
+                if counts(failed.provider) {
+                    "error"
+                } else {
+                    "warning"
+                },
+                failed.provider,
+                failed.error.code(),
+                failed.error.message
             );
         }
     }
-    exit::OK
+    // A source that failed is not "no credentials": the listing is incomplete. That is a failure
+    // for the sources asked for with `--source`, and for Vault (configured on purpose); a keychain
+    // this machine does not have stays a warning in a plain `list`.
+    if listed.errors.iter().any(|f| counts(f.provider)) {
+        exit::FAILURE
+    } else {
+        exit::OK
+    }
 }

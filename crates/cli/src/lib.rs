@@ -76,10 +76,10 @@ impl CliIo {
     }
 
     /// Opens the credential chain (OpenClaw's config merged with env), printing config warnings
-    /// to stderr.
+    /// to stderr. Unknown keys are left out here: `open_store` logs those (once per process).
     pub fn open_store(&mut self) -> Result<Store, Error> {
         let store = open_store(&self.store_options())?;
-        for warning in &store.warnings {
+        for warning in store.config.warnings.iter().filter(|w| !w.is_unknown_key()) {
             let _ = writeln!(self.stderr, "warning: {warning}");
         }
         Ok(store)
@@ -122,7 +122,7 @@ pub enum Command {
 
 /// Runs the command line `args` (without the program name) and returns the exit code.
 pub async fn run(args: Vec<String>, io: &mut CliIo) -> i32 {
-    let argv = std::iter::once("openclaw-vault".to_string()).chain(args);
+    let argv = std::iter::once("openclaw-vault".to_string()).chain(args.iter().cloned());
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => {
@@ -140,7 +140,7 @@ pub async fn run(args: Vec<String>, io: &mut CliIo) -> i32 {
                     }
                 }
                 _ => {
-                    let _ = io.stderr.write_all(rendered.as_bytes());
+                    let _ = io.stderr.write_all(usage_error(&e, &args).as_bytes());
                     exit::USAGE
                 }
             };
@@ -150,6 +150,66 @@ pub async fn run(args: Vec<String>, io: &mut CliIo) -> i32 {
     let _ = io.stdout.flush();
     let _ = io.stderr.flush();
     code
+}
+
+/// A usage error that names the argument (its flag, its place on the command line or its
+/// definition) and never echoes a value from argv: `put openai sk-live-...` must not print the key.
+fn usage_error(e: &clap::Error, args: &[String]) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let context = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => Some(v.join(", ")),
+        _ => None,
+    };
+    // What the user typed: a flag is named up to any `=`, anything else by its position.
+    let typed = |value: &str| {
+        if value.starts_with('-') {
+            format!("`{}`", value.split('=').next().unwrap_or(value))
+        } else {
+            match args.iter().position(|a| a == value) {
+                Some(i) => format!("at position {}", i + 1),
+                None => "on the command line".to_string(),
+            }
+        }
+    };
+    let message = match e.kind() {
+        ErrorKind::UnknownArgument => match context(ContextKind::InvalidArg) {
+            Some(v) => format!("unexpected argument {}", typed(&v)),
+            None => "unexpected argument".to_string(),
+        },
+        ErrorKind::InvalidSubcommand => match context(ContextKind::InvalidSubcommand) {
+            Some(v) => format!("unrecognized subcommand {}", typed(&v)),
+            None => "unrecognized subcommand".to_string(),
+        },
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation | ErrorKind::NoEquals => {
+            match context(ContextKind::InvalidArg) {
+                Some(arg) => format!("invalid value for {arg}"),
+                None => "invalid value".to_string(),
+            }
+        }
+        ErrorKind::MissingRequiredArgument => match context(ContextKind::InvalidArg) {
+            Some(args) => format!("missing required arguments: {args}"),
+            None => "missing required arguments".to_string(),
+        },
+        ErrorKind::ArgumentConflict => {
+            match (
+                context(ContextKind::InvalidArg),
+                context(ContextKind::PriorArg),
+            ) {
+                (Some(a), Some(b)) => format!("the argument {a} cannot be used with {b}"),
+                _ => "conflicting arguments".to_string(),
+            }
+        }
+        ErrorKind::TooManyValues | ErrorKind::WrongNumberOfValues | ErrorKind::TooFewValues => {
+            match context(ContextKind::InvalidArg) {
+                Some(arg) => format!("wrong number of values for {arg}"),
+                None => "wrong number of values".to_string(),
+            }
+        }
+        ErrorKind::MissingSubcommand => "a subcommand is required".to_string(),
+        _ => "invalid arguments".to_string(),
+    };
+    format!("error: {message}\n\nFor more information, try '--help'.\n")
 }
 
 async fn dispatch(command: Command, io: &mut CliIo) -> i32 {
@@ -260,5 +320,49 @@ mod tests {
         assert!(err.contains("--bogus"), "{err}");
         let (code, _, _) = run_with(&[], "", &[]).await;
         assert_eq!(code, exit::USAGE);
+    }
+
+    #[tokio::test]
+    async fn usage_errors_never_echo_argv_values() {
+        let canary = "sk-live-canary-0123456789";
+        for argv in [
+            vec!["put", "openai", canary],
+            vec![canary],
+            vec!["get", "x", &format!("--token={canary}")],
+            vec!["list", "--source", canary],
+            vec!["get", "x", "extra", canary],
+        ] {
+            let (code, out, err) = run_with(&argv, "", &[]).await;
+            assert_eq!(code, exit::USAGE, "{argv:?}: {err}");
+            assert!(
+                !out.contains(canary) && !err.contains(canary),
+                "{argv:?}: {out}{err}"
+            );
+            assert!(err.starts_with("error"), "{argv:?}: {err}");
+        }
+        let (_, _, err) = run_with(&["put", "openai", canary], "", &[]).await;
+        assert!(err.contains("position 3"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn list_with_a_failed_source_exits_failure_and_names_it() {
+        let home = openclaw_vault_test_support::temp_dir("cli-list-failed-source");
+        let env = [
+            ("HOME", home.to_str().unwrap()),
+            ("VAULT_ADDR", "http://127.0.0.1:1"),
+            ("VAULT_TOKEN", "hvs.test-token"),
+            ("VAULT_MAX_RETRIES", "0"),
+        ];
+        for json in [false, true] {
+            let mut argv = vec!["list", "--source", "vault"];
+            if json {
+                argv.push("--json");
+            }
+            let (code, out, err) = run_with(&argv, "", &env).await;
+            assert_eq!(code, exit::FAILURE, "{out}{err}");
+            assert!(!out.contains("no credentials found"), "{out}");
+            assert!((out.clone() + &err).contains("vault"), "{out}{err}");
+            assert!(!(out + &err).contains("hvs.test-token"));
+        }
     }
 }

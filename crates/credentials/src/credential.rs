@@ -2,7 +2,7 @@
 //! fields, which stay in `SecretString`s (redacted in `Debug`, wiped on drop) until a caller asks
 //! for them by name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -123,23 +123,54 @@ pub struct CredentialSource {
 pub enum CredentialVersion {
     /// KV v2 `version` of the secret (0 on KV v1, which has none).
     Vault(u64),
-    /// A local file's modification time (ns since the epoch) and length.
-    File { modified_ns: u128, len: u64 },
+    /// A local file's identity and change stamps: device, inode, modification and status-change
+    /// times (ns since the epoch) and length. All of them together: a same-length rewrite with
+    /// the old mtime (restored by `touch -d`/`utimes`) still changes the ctime, and a file
+    /// replaced by rename has a new inode.
+    File {
+        /// Modification time, ns since the epoch.
+        modified_ns: u128,
+        /// Length in bytes.
+        len: u64,
+        /// Device and inode (0 where the platform has none).
+        dev: u64,
+        /// Inode number.
+        ino: u64,
+        /// Status-change time, ns since the epoch (0 where the platform has none).
+        ctime_ns: i128,
+    },
     /// Sources with no notion of version (env, keychain).
     None,
 }
 
-/// Secret fields by name. `Debug` lists names only.
+/// Secret fields by name. `Debug` lists names only. A field may hold the JSON text of a
+/// non-string value (an object like `oauthClient: {clientSecret}`): it stays secret, and a write
+/// back restores it as the JSON value it was ([`SecretFields::is_json`]).
 #[derive(Clone, Default)]
-pub struct SecretFields(BTreeMap<String, SecretString>);
+pub struct SecretFields(BTreeMap<String, SecretString>, BTreeSet<String>);
 
 impl SecretFields {
     pub fn new() -> Self {
-        SecretFields(BTreeMap::new())
+        SecretFields::default()
     }
 
     pub fn insert(&mut self, name: impl Into<String>, value: SecretString) {
-        self.0.insert(name.into(), value);
+        let name = name.into();
+        self.1.remove(&name);
+        self.0.insert(name, value);
+    }
+
+    /// Keeps a non-string value (object, array, number, bool) as a secret field holding its JSON.
+    pub fn insert_json(&mut self, name: impl Into<String>, value: &Value) {
+        let name = name.into();
+        self.0
+            .insert(name.clone(), SecretString::from(value.to_string()));
+        self.1.insert(name);
+    }
+
+    /// Whether `name` holds the JSON text of a non-string value.
+    pub fn is_json(&self, name: &str) -> bool {
+        self.1.contains(name)
     }
 
     pub fn insert_str(&mut self, name: impl Into<String>, value: &str) {
@@ -169,6 +200,7 @@ impl SecretFields {
     /// True when both hold the same names with the same values (compared without copying out).
     pub fn same_as(&self, other: &SecretFields) -> bool {
         self.0.len() == other.0.len()
+            && self.1 == other.1
             && self
                 .0
                 .iter()
@@ -296,10 +328,13 @@ impl Credential {
         let mut map = Map::new();
         map.insert("kind".into(), Value::String(self.kind.as_str().into()));
         for (name, value) in self.secrets.iter() {
-            map.insert(
-                name.into(),
-                Value::String(value.expose_secret().to_string()),
-            );
+            let text = value.expose_secret();
+            let value = match self.secrets.is_json(name) {
+                // Written back as the JSON value it was read as (the secret's layout is kept).
+                true => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.into())),
+                false => Value::String(text.to_string()),
+            };
+            map.insert(name.into(), value);
         }
         if let Some(at) = self.expires_at {
             map.insert("expiresAt".into(), Value::from(at));
@@ -371,6 +406,25 @@ pub fn from_fields(object: &Map<String, Value>, what: &str) -> Result<ParsedFiel
     ];
     const EXPIRY: &[&str] = &["expiresAt", "expires", "expiry_date", "expires_at"];
     const NOT_SECRET: &[&str] = &["kind", "type", "metadata", "provider"];
+    // Top-level objects and arrays that are facts, not secrets; any other a secret store returns
+    // stays secret.
+    const KNOWN_METADATA: &[&str] = &[
+        "email",
+        "label",
+        "scopes",
+        "scope",
+        "subscriptionType",
+        "tokenType",
+        "token_type",
+        "accountId",
+        "account_id",
+        "profileId",
+        "rateLimitTier",
+        "authMode",
+        "lastRefresh",
+        "resourceUrl",
+        "resource_url",
+    ];
 
     let mut secrets = SecretFields::new();
     let mut metadata = Map::new();
@@ -419,10 +473,14 @@ pub fn from_fields(object: &Map<String, Value>, what: &str) -> Result<ParsedFiel
         } else if key == "provider" {
             metadata.insert(key.clone(), value.clone());
         } else if !NOT_SECRET.contains(&key.as_str()) {
-            // Unknown string fields are kept as secrets (slack's appToken, signingSecret, ...);
-            // anything else is a non-secret fact.
+            // Unknown string fields are kept as secrets (slack's appToken, signingSecret, ...), and
+            // so are objects and arrays (an `oauthClient` object holds a client secret) unless
+            // they are known facts (`scopes`); numbers, booleans and null are facts (`chatId`).
             match value {
                 Value::String(s) => secrets.insert_str(key.clone(), s),
+                Value::Object(_) | Value::Array(_) if !KNOWN_METADATA.contains(&key.as_str()) => {
+                    secrets.insert_json(key.clone(), value)
+                }
                 other => {
                     metadata.insert(key.clone(), other.clone());
                 }
@@ -508,6 +566,44 @@ mod tests {
             from_fields(&obj(json!({"type": "oauth", "refresh": "sekrit"})), "v").unwrap_err();
         assert!(err.message.contains("accessToken"), "{}", err.message);
         assert!(!err.message.contains("sekrit"));
+    }
+
+    #[test]
+    fn nested_and_non_string_fields_stay_secret_and_keep_their_layout() {
+        let canary = "client-secret-canary";
+        let input = obj(json!({
+            "apiKey": "sk-1",
+            "oauthClient": {"clientSecret": canary},
+            "pins": [1, 2],
+            "port": 5432,
+            "scopes": ["a"],
+        }));
+        let parsed = from_fields(&input, "x").unwrap();
+        let shown = serde_json::to_string(&parsed.metadata).unwrap();
+        assert!(!shown.contains(canary), "{shown}");
+        assert!(!shown.contains("pins"), "{shown}");
+        assert_eq!(parsed.metadata["scopes"], json!(["a"]));
+        assert!(parsed.secrets.is_json("oauthClient"));
+        assert!(!format!("{:?}", parsed.secrets).contains(canary));
+        let cred = parsed.into_credential(
+            "k11",
+            CredentialSource {
+                provider: "vault",
+                group: SourceGroup::Vault,
+                location: "secret/openclaw/credentials/k11".into(),
+                file: None,
+            },
+            CredentialVersion::Vault(1),
+        );
+        let data = cred.to_vault_data();
+        assert_eq!(data["oauthClient"], json!({"clientSecret": canary}));
+        assert_eq!(data["pins"], json!([1, 2]));
+        assert_eq!(cred.metadata["port"], json!(5432));
+        assert!(data
+            .get("metadata")
+            .is_some_and(|m| m.get("oauthClient").is_none()));
+        let again = from_fields(&data, "x").unwrap();
+        assert!(again.secrets.same_as(&cred.secrets));
     }
 
     #[test]

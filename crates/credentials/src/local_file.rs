@@ -49,7 +49,8 @@ fn unavailable(path: &Path, e: &io::Error) -> Error {
     )
 }
 
-/// The version a file's metadata gives: modification time and length.
+/// The version a file's metadata gives: device, inode, mtime and ctime (nanoseconds) and length,
+/// all compared together, so a same-length rewrite that keeps the mtime is still a change.
 pub fn version_of(meta: &fs::Metadata) -> CredentialVersion {
     let modified_ns = meta
         .modified()
@@ -57,9 +58,23 @@ pub fn version_of(meta: &fs::Metadata) -> CredentialVersion {
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map(|d| d.as_nanos())
         .unwrap_or(0);
+    #[cfg(unix)]
+    let (dev, ino, ctime_ns) = {
+        use std::os::unix::fs::MetadataExt;
+        (
+            meta.dev(),
+            meta.ino(),
+            i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+        )
+    };
+    #[cfg(not(unix))]
+    let (dev, ino, ctime_ns) = (0, 0, 0);
     CredentialVersion::File {
         modified_ns,
         len: meta.len(),
+        dev,
+        ino,
+        ctime_ns,
     }
 }
 
@@ -336,6 +351,36 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    #[test]
+    fn a_same_length_rewrite_with_the_old_mtime_is_a_new_version() {
+        let dir = temp_dir("version");
+        let f = dir.join("token");
+        fs::write(&f, "token-aaaa").unwrap();
+        let before = stat_version(&f).unwrap();
+        let mtime = fs::metadata(&f).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // In place, same length, mtime put back: the ctime still moves.
+        fs::write(&f, "token-bbbb").unwrap();
+        let file = fs::OpenOptions::new().write(true).open(&f).unwrap();
+        file.set_modified(mtime).unwrap();
+        drop(file);
+        let in_place = stat_version(&f).unwrap();
+        assert_ne!(before, in_place);
+        // Replaced by rename, same length and mtime: a new inode.
+        let tmp = dir.join("token.tmp");
+        fs::write(&tmp, "token-cccc").unwrap();
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&tmp)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        fs::rename(&tmp, &f).unwrap();
+        assert_ne!(in_place, stat_version(&f).unwrap());
+        // Unchanged: the same version.
+        assert_eq!(stat_version(&f), stat_version(&f));
     }
 
     #[test]

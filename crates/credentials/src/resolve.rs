@@ -114,7 +114,8 @@ impl ExecRequest {
         };
         let mut ids: Vec<String> = Vec::with_capacity(raw_ids.len());
         for id in raw_ids.iter().filter_map(Value::as_str) {
-            if !id.is_empty() && !ids.iter().any(|seen| seen == id) {
+            // An empty id is kept: it gets an error of its own rather than no answer at all.
+            if !ids.iter().any(|seen| seen == id) {
                 ids.push(id.to_string());
             }
         }
@@ -845,7 +846,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.provider.as_deref(), Some("vault"));
-        assert_eq!(r.ids, ["providers/openai/apiKey", "a/b"]);
+        assert_eq!(r.ids, ["providers/openai/apiKey", "a/b", ""]);
+    }
+
+    #[tokio::test]
+    async fn an_empty_id_is_answered_with_an_error() {
+        let settings = ResolveSettings {
+            source: None,
+            fallback: None,
+            prefix: "openclaw".into(),
+            concurrency: 4,
+        };
+        let ExecResponse::Answered { values, errors } = resolve(&request(&[""]), &settings).await
+        else {
+            panic!("the whole provider failed");
+        };
+        assert!(values.is_empty());
+        assert!(errors.contains_key(""), "{errors:?}");
     }
 
     #[test]

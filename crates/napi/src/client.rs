@@ -10,6 +10,7 @@ use napi_derive::napi;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::args::{arg, function, object, optional, take};
 use super::error::{spawn, to_js};
 use super::options::{
     version_list, version_number, whole_number, JsOptionNames, MetadataOptions, ReadOptions,
@@ -94,6 +95,20 @@ fn secret_to_js<'env>(
     }
 }
 
+/// The `path` argument of every KV method.
+fn path_arg(path: Unknown) -> vault_client::Result<String> {
+    arg(path, "path", "a string")
+}
+
+/// An optional options object (`undefined` and `null` mean none).
+fn options_arg<T: FromNapiValue>(options: Option<Unknown>) -> vault_client::Result<Option<T>> {
+    optional(options, "options")
+}
+
+fn versions_arg(versions: Unknown) -> vault_client::Result<Vec<f64>> {
+    arg(versions, "versions", "an array of numbers")
+}
+
 fn data_arg(data: Value) -> vault_client::Result<SecretData> {
     SecretData::try_from_value(data, "data")
 }
@@ -102,9 +117,10 @@ fn data_arg(data: Value) -> vault_client::Result<SecretData> {
 impl VaultClient {
     /// `new VaultClient({ addr, token, namespace, mount, kvVersion, timeoutMs })`. Throws a
     /// `VaultError` with code `INVALID_CONFIG` for a bad option, before any request.
-    #[napi(constructor)]
-    pub fn new(env: Env, options: VaultClientOptions) -> Result<Self> {
-        let client = vault_client::ClientOptions::try_from(options)
+    #[napi(constructor, ts_args_type = "options: VaultClientOptions")]
+    pub fn new(env: Env, options: Unknown) -> Result<Self> {
+        let client = object::<VaultClientOptions>(options, "options")
+            .and_then(vault_client::ClientOptions::try_from)
             .and_then(|o| ClientConfig::from_named_options(o, &JsOptionNames))
             .and_then(vault_client::VaultClient::new);
         client
@@ -151,13 +167,18 @@ impl VaultClient {
 
     /// Reads a secret. Resolves to `{ data, metadata }`, `null` when it does not exist, and
     /// `{ data: null, metadata }` when the version is soft-deleted or destroyed.
-    #[napi(ts_return_type = "Promise<KvSecret | null>")]
+    #[napi(
+        ts_args_type = "path: string, options?: ReadOptions | undefined | null",
+        ts_return_type = "Promise<KvSecret | null>"
+    )]
     pub fn read<'env>(
         &self,
         env: &'env Env,
-        path: String,
-        options: Option<ReadOptions>,
+        path: Unknown,
+        options: Option<Unknown>,
     ) -> Promise<'env> {
+        let path: String = take!(env, path_arg(path));
+        let options: Option<ReadOptions> = take!(env, options_arg(options));
         let c = self.inner.clone();
         let version = options.and_then(|o| o.version);
         spawn(
@@ -179,10 +200,13 @@ impl VaultClient {
     pub fn write<'env>(
         &self,
         env: &'env Env,
-        path: String,
-        data: Value,
-        options: Option<WriteOptions>,
+        path: Unknown,
+        data: Unknown,
+        options: Option<Unknown>,
     ) -> Promise<'env> {
+        let path: String = take!(env, path_arg(path));
+        let data: Value = take!(env, arg(data, "data", "an object"));
+        let options: Option<WriteOptions> = take!(env, options_arg(options));
         let c = self.inner.clone();
         let cas = options.and_then(|o| o.cas);
         spawn(
@@ -205,10 +229,13 @@ impl VaultClient {
     pub fn patch<'env>(
         &self,
         env: &'env Env,
-        path: String,
-        data: Value,
-        options: Option<WriteOptions>,
+        path: Unknown,
+        data: Unknown,
+        options: Option<Unknown>,
     ) -> Promise<'env> {
+        let path: String = take!(env, path_arg(path));
+        let data: Value = take!(env, arg(data, "data", "an object"));
+        let options: Option<WriteOptions> = take!(env, options_arg(options));
         let c = self.inner.clone();
         let cas = options.and_then(|o| o.cas);
         spawn(
@@ -224,7 +251,11 @@ impl VaultClient {
 
     /// Keys under a folder (sub-folders end in `/`); `[]` when there are none.
     #[napi(ts_args_type = "path?: string", ts_return_type = "Promise<string[]>")]
-    pub fn list<'env>(&self, env: &'env Env, path: Option<String>) -> Promise<'env> {
+    pub fn list<'env>(&self, env: &'env Env, path: Option<Unknown>) -> Promise<'env> {
+        let path: Option<String> = match path {
+            Some(p) => take!(env, arg(p, "path", "a string")),
+            None => None,
+        };
         let c = self.inner.clone();
         spawn(
             env,
@@ -234,8 +265,9 @@ impl VaultClient {
     }
 
     /// Deletes a secret: KV v2 soft-deletes the latest version. A missing secret is not an error.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn delete<'env>(&self, env: &'env Env, path: String) -> Promise<'env> {
+    #[napi(ts_args_type = "path: string", ts_return_type = "Promise<void>")]
+    pub fn delete<'env>(&self, env: &'env Env, path: Unknown) -> Promise<'env> {
+        let path: String = take!(env, path_arg(path));
         let c = self.inner.clone();
         spawn(env, async move { c.delete(&path).await }, |env, ()| {
             null(env)
@@ -243,13 +275,18 @@ impl VaultClient {
     }
 
     /// Soft-deletes the given versions (KV v2).
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(
+        ts_args_type = "path: string, versions: Array<number>",
+        ts_return_type = "Promise<void>"
+    )]
     pub fn delete_versions<'env>(
         &self,
         env: &'env Env,
-        path: String,
-        versions: Vec<f64>,
+        path: Unknown,
+        versions: Unknown,
     ) -> Promise<'env> {
+        let path: String = take!(env, path_arg(path));
+        let versions: Vec<f64> = take!(env, versions_arg(versions));
         let c = self.inner.clone();
         spawn(
             env,
@@ -262,13 +299,18 @@ impl VaultClient {
     }
 
     /// Restores soft-deleted versions (KV v2).
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(
+        ts_args_type = "path: string, versions: Array<number>",
+        ts_return_type = "Promise<void>"
+    )]
     pub fn undelete<'env>(
         &self,
         env: &'env Env,
-        path: String,
-        versions: Vec<f64>,
+        path: Unknown,
+        versions: Unknown,
     ) -> Promise<'env> {
+        let path: String = take!(env, path_arg(path));
+        let versions: Vec<f64> = take!(env, versions_arg(versions));
         let c = self.inner.clone();
         spawn(
             env,
@@ -281,8 +323,13 @@ impl VaultClient {
     }
 
     /// Permanently removes the data of the given versions (KV v2).
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn destroy<'env>(&self, env: &'env Env, path: String, versions: Vec<f64>) -> Promise<'env> {
+    #[napi(
+        ts_args_type = "path: string, versions: Array<number>",
+        ts_return_type = "Promise<void>"
+    )]
+    pub fn destroy<'env>(&self, env: &'env Env, path: Unknown, versions: Unknown) -> Promise<'env> {
+        let path: String = take!(env, path_arg(path));
+        let versions: Vec<f64> = take!(env, versions_arg(versions));
         let c = self.inner.clone();
         spawn(
             env,
@@ -295,8 +342,12 @@ impl VaultClient {
     }
 
     /// The key's metadata and version history (KV v2); `null` when it does not exist.
-    #[napi(ts_return_type = "Promise<KeyMetadata | null>")]
-    pub fn read_metadata<'env>(&self, env: &'env Env, path: String) -> Promise<'env> {
+    #[napi(
+        ts_args_type = "path: string",
+        ts_return_type = "Promise<KeyMetadata | null>"
+    )]
+    pub fn read_metadata<'env>(&self, env: &'env Env, path: Unknown) -> Promise<'env> {
+        let path: String = take!(env, path_arg(path));
         let c = self.inner.clone();
         spawn(
             env,
@@ -306,13 +357,18 @@ impl VaultClient {
     }
 
     /// Sets key metadata (KV v2); creates it when absent.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(
+        ts_args_type = "path: string, metadata: MetadataOptions",
+        ts_return_type = "Promise<void>"
+    )]
     pub fn write_metadata<'env>(
         &self,
         env: &'env Env,
-        path: String,
-        metadata: MetadataOptions,
+        path: Unknown,
+        metadata: Unknown,
     ) -> Promise<'env> {
+        let path: String = take!(env, path_arg(path));
+        let metadata: MetadataOptions = take!(env, object(metadata, "metadata"));
         let c = self.inner.clone();
         spawn(
             env,
@@ -325,13 +381,18 @@ impl VaultClient {
     }
 
     /// Merge-patches key metadata (KV v2); the key must exist.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(
+        ts_args_type = "path: string, metadata: MetadataOptions",
+        ts_return_type = "Promise<void>"
+    )]
     pub fn patch_metadata<'env>(
         &self,
         env: &'env Env,
-        path: String,
-        metadata: MetadataOptions,
+        path: Unknown,
+        metadata: Unknown,
     ) -> Promise<'env> {
+        let path: String = take!(env, path_arg(path));
+        let metadata: MetadataOptions = take!(env, object(metadata, "metadata"));
         let c = self.inner.clone();
         spawn(
             env,
@@ -344,8 +405,9 @@ impl VaultClient {
     }
 
     /// Deletes the key with every version and its metadata (KV v2). Missing is not an error.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn delete_metadata<'env>(&self, env: &'env Env, path: String) -> Promise<'env> {
+    #[napi(ts_args_type = "path: string", ts_return_type = "Promise<void>")]
+    pub fn delete_metadata<'env>(&self, env: &'env Env, path: Unknown) -> Promise<'env> {
+        let path: String = take!(env, path_arg(path));
         let c = self.inner.clone();
         spawn(
             env,
@@ -355,13 +417,18 @@ impl VaultClient {
     }
 
     /// The secret's structure without its values (KV v2); `null` when it does not exist.
-    #[napi(ts_return_type = "Promise<Subkeys | null>")]
+    #[napi(
+        ts_args_type = "path: string, options?: SubkeysOptions | undefined | null",
+        ts_return_type = "Promise<Subkeys | null>"
+    )]
     pub fn subkeys<'env>(
         &self,
         env: &'env Env,
-        path: String,
-        options: Option<SubkeysOptions>,
+        path: Unknown,
+        options: Option<Unknown>,
     ) -> Promise<'env> {
+        let path: String = take!(env, path_arg(path));
+        let options: Option<SubkeysOptions> = take!(env, options_arg(options));
         let c = self.inner.clone();
         let (version, depth) = options
             .map(|o| (o.version, o.depth))
@@ -437,7 +504,9 @@ impl VaultClient {
     /// Calls `callback` on token events: `renewed`, `reauthenticated`, `renewal_failed`,
     /// `expired`. The subscription never keeps Node running; `close()` ends it.
     #[napi(ts_args_type = "callback: (event: TokenEvent) => void")]
-    pub fn on_token_event(&self, callback: TokenEventCallback) {
+    pub fn on_token_event(&self, env: Env, callback: Unknown) -> Result<()> {
+        let callback: TokenEventCallback =
+            function(callback, "callback").map_err(|e| to_js(&env, &e))?;
         self.inner.on_token_event(std::sync::Arc::new(
             move |event: &vault_client::session::TokenEvent| {
                 callback.call(
@@ -446,6 +515,7 @@ impl VaultClient {
                 );
             },
         ));
+        Ok(())
     }
 
     /// Stops background renewal and drops event subscribers, so nothing of this client keeps
@@ -475,10 +545,16 @@ impl VaultClient {
     pub fn request<'env>(
         &self,
         env: &'env Env,
-        method: String,
-        path: String,
-        body: Option<Value>,
+        method: Unknown,
+        path: Unknown,
+        body: Option<Unknown>,
     ) -> Promise<'env> {
+        let method: String = take!(env, arg(method, "method", "a string"));
+        let path: String = take!(env, path_arg(path));
+        let body: Option<Value> = match body {
+            Some(b) => take!(env, arg(b, "body", "an object or null")),
+            None => None,
+        };
         let c = self.inner.clone();
         spawn(
             env,

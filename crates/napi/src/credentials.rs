@@ -11,6 +11,7 @@ use napi_derive::napi;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
+use super::args::{arg, function, optional, optional_object, reject, take};
 use super::error::{spawn, to_js};
 use openclaw_credentials::cache::Resolved;
 use openclaw_credentials::chain::{
@@ -177,15 +178,20 @@ impl Credential {
     }
 
     /// Any secret field by name (`appToken`, `signingSecret`, `apiKey2`, ...).
-    #[napi]
-    pub fn secret(&self, field: String) -> Option<Secret> {
-        secret_of(&self.inner, &field)
+    #[napi(ts_args_type = "field: string")]
+    pub fn secret(&self, env: Env, field: Unknown) -> Result<Option<Secret>> {
+        let field: String = arg(field, "field", "a string").map_err(|e| to_js(&env, &e))?;
+        Ok(secret_of(&self.inner, &field))
     }
 
     /// The value of `field`, or of the main field (`apiKey`, `token` or `accessToken`) when
     /// none is given. Throws `INVALID_ARGUMENT` for a field the credential does not have.
-    #[napi]
-    pub fn expose(&self, env: Env, field: Option<String>) -> Result<String> {
+    #[napi(ts_args_type = "field?: string | undefined | null")]
+    pub fn expose(&self, env: Env, field: Option<Unknown>) -> Result<String> {
+        let field: Option<String> = match field {
+            Some(f) => arg(f, "field", "a string").map_err(|e| to_js(&env, &e))?,
+            None => None,
+        };
         let c = &self.inner.credential;
         let field = field.unwrap_or_else(|| c.kind.primary_field().to_string());
         match c.secrets.get(&field) {
@@ -357,6 +363,13 @@ pub struct CredentialListingSource {
 }
 
 /// The store options a JS `CredentialStoreOptions` (or none) stands for.
+/// The optional `options` argument of `new CredentialStore` and `loadConfig`.
+fn store_options_arg(
+    options: Option<Unknown>,
+) -> vault_client::Result<Option<CredentialStoreOptions>> {
+    optional(options, "options")
+}
+
 fn store_options(options: Option<CredentialStoreOptions>) -> StoreOptions {
     {
         let mut store_options = StoreOptions::from_process();
@@ -379,8 +392,13 @@ fn store_options(options: Option<CredentialStoreOptions>) -> StoreOptions {
 /// file (found as OpenClaw finds it; JSON5) merged with the environment (env wins), or `options`.
 /// Never contains a token: `vault.tokenSet` says whether one is configured. Throws
 /// `INVALID_CONFIG` naming the file, JSON path or variable at fault.
-#[napi(js_name = "loadConfig", ts_return_type = "LoadedCredentialsConfig")]
-pub fn load_config_js(env: Env, options: Option<CredentialStoreOptions>) -> Result<Value> {
+#[napi(
+    js_name = "loadConfig",
+    ts_args_type = "options?: CredentialStoreOptions | undefined | null",
+    ts_return_type = "LoadedCredentialsConfig"
+)]
+pub fn load_config_js(env: Env, options: Option<Unknown>) -> Result<Value> {
+    let options = store_options_arg(options).map_err(|e| to_js(&env, &e))?;
     openclaw_credentials::store::load_store_config(&store_options(options))
         .map(|loaded| loaded.describe())
         .map_err(|e| to_js(&env, &e))
@@ -577,19 +595,14 @@ fn fast_path_ok(options: &Option<Object>) -> Result<bool> {
     Ok(!o.has_named_property("order")? && !o.has_named_property("noCache")?)
 }
 
-/// A promise rejected with `err` (never a synchronous throw from a promise-returning call).
-fn reject<'env>(env: &'env Env, err: CoreError) -> Result<PromiseRaw<'env, Unknown<'env>>> {
-    spawn(env, async move { Err::<(), _>(err) }, |env, ()| {
-        env.to_js_value(&())
-    })
-}
-
 fn get_impl<'env>(
     env: &'env Env,
     store: openclaw_credentials::Result<Arc<Store>>,
-    name: String,
-    options: Option<Object>,
+    name: Unknown,
+    options: Option<Unknown>,
 ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+    let name: String = take!(env, arg(name, "name", "a string"));
+    let options = take!(env, optional_object(options, "options"));
     let store = match store {
         Ok(s) => s,
         Err(e) => return reject(env, e),
@@ -617,12 +630,17 @@ fn get_impl<'env>(
 fn list_impl<'env>(
     env: &'env Env,
     store: openclaw_credentials::Result<Arc<Store>>,
-    options: Option<Object>,
+    options: Option<Unknown>,
 ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+    let options = take!(env, optional_object(options, "options"));
     let order = match options
-        .and_then(|o| o.get::<Vec<String>>("order").ok().flatten())
-        .map(parse_order)
+        .map(|o| o.get::<Option<Vec<String>>>("order"))
         .transpose()
+        .map(|o| o.flatten().flatten())
+        .map_err(|_| {
+            CoreError::invalid_argument("option `order` must be an array of strings".to_string())
+        })
+        .and_then(|order| order.map(parse_order).transpose())
     {
         Ok(o) => o,
         Err(e) => return reject(env, e),
@@ -658,15 +676,30 @@ fn list_impl<'env>(
 fn watch_impl<'env>(
     env: &'env Env,
     store: openclaw_credentials::Result<Arc<Store>>,
-    name: String,
-    callback: Function<FnArgs<(ErrorArg, Option<Credential>)>, ()>,
-    options: Option<Object>,
+    name: Unknown,
+    callback: Unknown,
+    options: Option<Unknown>,
 ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+    let name: String = take!(env, arg(name, "name", "a string"));
+    let callback: Function<FnArgs<(ErrorArg, Option<Credential>)>, ()> =
+        take!(env, function(callback, "callback"));
+    let options = take!(env, optional_object(options, "options"));
     let store = match store {
         Ok(s) => s,
         Err(e) => return reject(env, e),
     };
-    let interval_ms = options.and_then(|o| o.get::<f64>("intervalMs").ok().flatten());
+    let interval_ms = match options
+        .map(|o| o.get::<Option<f64>>("intervalMs"))
+        .transpose()
+    {
+        Ok(ms) => ms.flatten().flatten(),
+        Err(_) => {
+            return reject(
+                env,
+                CoreError::invalid_argument("option `intervalMs` must be a number".to_string()),
+            )
+        }
+    };
     let interval =
         match openclaw_credentials::watch::interval_from_ms(interval_ms, "option `intervalMs`") {
             Ok(i) => i,
@@ -717,8 +750,8 @@ fn watch_impl<'env>(
 #[napi(ts_return_type = "Promise<Credential>")]
 pub fn get_credential<'env>(
     env: &'env Env,
-    name: String,
-    #[napi(ts_arg_type = "GetCredentialOptions")] options: Option<Object>,
+    #[napi(ts_arg_type = "string")] name: Unknown,
+    #[napi(ts_arg_type = "GetCredentialOptions")] options: Option<Unknown>,
 ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
     get_impl(env, default_store(), name, options)
 }
@@ -727,7 +760,7 @@ pub fn get_credential<'env>(
 #[napi(ts_return_type = "Promise<CredentialListing[]>")]
 pub fn list_credentials<'env>(
     env: &'env Env,
-    #[napi(ts_arg_type = "{ order?: CredentialSourceGroup[] }")] options: Option<Object>,
+    #[napi(ts_arg_type = "{ order?: CredentialSourceGroup[] }")] options: Option<Unknown>,
 ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
     list_impl(env, default_store(), options)
 }
@@ -739,10 +772,10 @@ pub fn list_credentials<'env>(
 #[napi(ts_return_type = "Promise<CredentialWatch>")]
 pub fn watch_credential<'env>(
     env: &'env Env,
-    name: String,
+    #[napi(ts_arg_type = "string")] name: Unknown,
     #[napi(ts_arg_type = "(error: VaultError | null, credential: Credential | null) => void")]
-    callback: Function<FnArgs<(ErrorArg, Option<Credential>)>, ()>,
-    #[napi(ts_arg_type = "{ intervalMs?: number }")] options: Option<Object>,
+    callback: Unknown,
+    #[napi(ts_arg_type = "{ intervalMs?: number }")] options: Option<Unknown>,
 ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
     watch_impl(env, default_store(), name, callback, options)
 }
@@ -758,8 +791,12 @@ pub struct CredentialStore {
 #[napi]
 impl CredentialStore {
     /// Opens the chain. Throws `INVALID_CONFIG` naming the file, JSON path or variable at fault.
-    #[napi(constructor)]
-    pub fn new(env: Env, options: Option<CredentialStoreOptions>) -> Result<Self> {
+    #[napi(
+        constructor,
+        ts_args_type = "options?: CredentialStoreOptions | undefined | null"
+    )]
+    pub fn new(env: Env, options: Option<Unknown>) -> Result<Self> {
+        let options = store_options_arg(options).map_err(|e| to_js(&env, &e))?;
         open_store(&store_options(options))
             .map(|store| CredentialStore {
                 store: Arc::new(store),
@@ -787,8 +824,8 @@ impl CredentialStore {
     pub fn get_credential<'env>(
         &self,
         env: &'env Env,
-        name: String,
-        #[napi(ts_arg_type = "GetCredentialOptions")] options: Option<Object>,
+        #[napi(ts_arg_type = "string")] name: Unknown,
+        #[napi(ts_arg_type = "GetCredentialOptions")] options: Option<Unknown>,
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
         get_impl(env, Ok(self.store.clone()), name, options)
     }
@@ -798,7 +835,7 @@ impl CredentialStore {
     pub fn list_credentials<'env>(
         &self,
         env: &'env Env,
-        #[napi(ts_arg_type = "{ order?: CredentialSourceGroup[] }")] options: Option<Object>,
+        #[napi(ts_arg_type = "{ order?: CredentialSourceGroup[] }")] options: Option<Unknown>,
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
         list_impl(env, Ok(self.store.clone()), options)
     }
@@ -808,10 +845,10 @@ impl CredentialStore {
     pub fn watch_credential<'env>(
         &self,
         env: &'env Env,
-        name: String,
+        #[napi(ts_arg_type = "string")] name: Unknown,
         #[napi(ts_arg_type = "(error: VaultError | null, credential: Credential | null) => void")]
-        callback: Function<FnArgs<(ErrorArg, Option<Credential>)>, ()>,
-        #[napi(ts_arg_type = "{ intervalMs?: number }")] options: Option<Object>,
+        callback: Unknown,
+        #[napi(ts_arg_type = "{ intervalMs?: number }")] options: Option<Unknown>,
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
         watch_impl(env, Ok(self.store.clone()), name, callback, options)
     }

@@ -153,6 +153,8 @@ export interface CredentialsConfig {
   order?: CredentialSourceGroup[]
   /** What a Vault failure does: try local sources (default) or fail. */
   fallback?: 'local' | 'none'
+  /** Unknown keys (typos like `fallbak`) are `INVALID_CONFIG` errors instead of warnings. */
+  strict?: boolean
   /** How long a read is served from the cache, in ms (default 300000). */
   cacheTtlMs?: number
   /** The longest the last known good Vault value is served, marked stale, while Vault is unreachable (default 3600000). */

@@ -10,6 +10,7 @@
 // hook and its script unused in `cargo test` builds only.
 #![cfg_attr(test, allow(dead_code))]
 
+mod args;
 mod cli;
 mod client;
 mod credentials;

@@ -201,6 +201,16 @@ pub struct ConfigWarning {
     pub message: String,
 }
 
+/// How an unknown-key warning starts; `credentials.strict` turns these into errors.
+const UNKNOWN_KEY: &str = "unknown key, ignored";
+
+impl ConfigWarning {
+    /// Whether this warns about a key the config does not know (a typo like `fallbak`).
+    pub fn is_unknown_key(&self) -> bool {
+        self.message.starts_with(UNKNOWN_KEY)
+    }
+}
+
 impl fmt::Display for ConfigWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(file) = &self.file {
@@ -518,10 +528,13 @@ struct Section {
     audit: Option<PathBuf>,
     /// Whether a `vault` object was given at all (for the "provider is not vault" warning).
     has_vault: bool,
+    /// `strict: true`: unknown keys are `INVALID_CONFIG` errors instead of warnings.
+    strict: Option<bool>,
 }
 
 const CREDENTIALS_KEYS: &[&str] = &[
     "provider",
+    "strict",
     "order",
     "fallback",
     "cacheTtlMs",
@@ -610,8 +623,8 @@ impl Parser<'_> {
                 format!("{at}.{key}")
             };
             let message = match suggestion(key, known) {
-                Some(s) => format!("unknown key, ignored (did you mean `{s}`?)"),
-                None => format!("unknown key, ignored (known keys: {})", known.join(", ")),
+                Some(s) => format!("{UNKNOWN_KEY} (did you mean `{s}`?)"),
+                None => format!("{UNKNOWN_KEY} (known keys: {})", known.join(", ")),
             };
             self.warnings.push(self.origin.warning(&path, message));
         }
@@ -713,6 +726,16 @@ impl Parser<'_> {
             provider: self
                 .choice(object, "provider", &["vault", "local"])?
                 .and_then(|p| ProviderMode::parse(&p)),
+            strict: match object.get("strict") {
+                None | Some(Value::Null) => None,
+                Some(Value::Bool(b)) => Some(*b),
+                Some(other) => {
+                    return Err(self.origin.error(
+                        "strict",
+                        format!("must be true or false, got {}", json_kind(other)),
+                    ))
+                }
+            },
             ..Section::default()
         };
         match object.get("order") {
@@ -932,9 +955,16 @@ fn join(at: &str, key: &str) -> String {
 
 /// A short, non-secret description of a bad enum-like value: strings up to 20 characters are
 /// quoted (they are option names, not secrets), anything else by its JSON kind.
+/// A wrong value as an error may show it: a short plain word (`"cloud"`, a typo of a choice) is
+/// quoted; any other string is only described, since it could be a pasted secret.
 fn short(v: &Value) -> String {
     match v {
-        Value::String(s) if s.chars().count() <= 20 => format!("{s:?}"),
+        Value::String(s)
+            if s.len() <= 20 && s.chars().all(|c| c.is_ascii_alphabetic() || c == '_') =>
+        {
+            format!("{s:?}")
+        }
+        Value::String(_) => "a string that is not a plain word".to_string(),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
         other => json_kind(other).to_string(),
@@ -970,6 +1000,7 @@ fn merge(base: Section, over: Section) -> Section {
         tls: over.tls.or(base.tls),
         audit: over.audit.or(base.audit),
         has_vault: over.has_vault || base.has_vault,
+        strict: over.strict.or(base.strict),
     }
 }
 
@@ -1232,6 +1263,19 @@ pub fn load_config(
         }
         .section(o)?;
         section = merge(section, over);
+    }
+    if section.strict == Some(true) {
+        let unknown: Vec<String> = warnings
+            .iter()
+            .filter(|w| w.is_unknown_key())
+            .map(|w| w.to_string().replace(UNKNOWN_KEY, "unknown key"))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::invalid_config(format!(
+                "`credentials.strict` is true and the config has unknown keys: {}",
+                unknown.join("; ")
+            )));
+        }
     }
     // The origin used for errors about merged values: the file unless only overrides exist.
     let origin = if overrides.is_some() && file.is_none() {
@@ -1787,6 +1831,75 @@ mod tests {
     }
 
     #[test]
+    fn wrong_values_are_never_quoted_when_they_could_be_secrets() {
+        let home = Home::new("canary");
+        let canary = "sk-live-c4n4ry";
+        for doc in [
+            format!(r#"{{credentials: {{provider: "{canary}"}}}}"#),
+            format!(r#"{{credentials: {{fallback: "{canary}"}}}}"#),
+            format!(r#"{{credentials: {{order: ["{canary}"]}}}}"#),
+            format!(r#"{{credentials: {{vault: {{kvVersion: "{canary}"}}}}}}"#),
+            format!(r#"{{credentials: {{cacheTtlMs: "{canary}"}}}}"#),
+            format!(r#"{{credentials: {{strict: "{canary}"}}}}"#),
+            format!(r#"{{credentials: {{vault: {{addr: "{canary}"}}}}}}"#),
+            format!(r#"{{credentials: {{"{canary}": 1}}}}"#),
+            format!(r#"{{credentials: {{provider: {canary}}}}}"#),
+            format!(r#"{{credentials: "{canary}"}}"#),
+        ] {
+            home.write(".openclaw/openclaw.json", &doc);
+            match home.load(&[], None, None) {
+                Err(e) => assert!(!e.message.contains(canary), "{doc}: {}", e.message),
+                Ok(c) => {
+                    for w in &c.warnings {
+                        // An unknown key names itself (keys are not values).
+                        if !w.is_unknown_key() {
+                            assert!(!w.to_string().contains(canary), "{doc}: {w}");
+                        }
+                    }
+                }
+            }
+        }
+        let e = err_of(home.load(&[("OPENCLAW_VAULT_PROVIDER", canary)], None, None));
+        assert!(!e.message.contains(canary), "{}", e.message);
+    }
+
+    #[test]
+    fn dotenv_and_json5_errors_never_quote_the_file() {
+        let home = Home::new("canary-dotenv");
+        let c = "sk-live-CANARY-env";
+        for text in [
+            format!("{c}\n"),
+            format!("KEY=\"{c}\n"),
+            format!("KEY='{c}\nOTHER=1\n"),
+            format!("{c} = {c} {c}\n"),
+            format!("export {c}\n"),
+        ] {
+            home.write(".openclaw/.env", &text);
+            match home.load(&[], None, None) {
+                Err(e) => assert!(!e.message.contains("CANARY"), "{text}: {}", e.message),
+                Ok(loaded) => {
+                    for w in &loaded.warnings {
+                        assert!(!w.to_string().contains("CANARY"), "{text}: {w}");
+                    }
+                }
+            }
+        }
+        let _ = std::fs::remove_file(home.dir.join(".openclaw/.env"));
+        for doc in [
+            format!("{{credentials: {{provider: {c}}}"),
+            format!("{{credentials: \"{c}"),
+            c.to_string(),
+            format!("{{\"{c}\" {c}}}"),
+            format!("{{credentials: {{vault: {{token: [\"{c}\"]}}}}}}"),
+        ] {
+            home.write(".openclaw/openclaw.json", &doc);
+            if let Err(e) = home.load(&[], None, None) {
+                assert!(!e.message.contains("CANARY"), "{doc}: {}", e.message);
+            }
+        }
+    }
+
+    #[test]
     fn errors_name_file_path_and_expectation() {
         let home = Home::new("errors");
         let cases: &[(&str, &str, &str)] = &[
@@ -1936,6 +2049,41 @@ mod tests {
         assert!(find("credentials.provder")
             .to_string()
             .starts_with(f.to_str().unwrap()));
+    }
+
+    #[test]
+    fn strict_turns_unknown_keys_into_an_invalid_config_error() {
+        let home = Home::new("strict");
+        home.write(
+            ".openclaw/openclaw.json",
+            r#"{credentials: {strict: true, fallbak: "none", vault: {adress: "x"}}}"#,
+        );
+        let e = err_of(home.load(&[], None, None));
+        assert_eq!(e.code, ErrorCode::InvalidConfig);
+        assert!(e.message.contains("credentials.fallbak"), "{}", e.message);
+        assert!(
+            e.message.contains("credentials.vault.adress"),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message.contains("did you mean `fallback`"),
+            "{}",
+            e.message
+        );
+        // Without strict (or strict: false) the same keys are warnings.
+        home.write(
+            ".openclaw/openclaw.json",
+            r#"{credentials: {strict: false, fallbak: "none"}}"#,
+        );
+        let c = home.load(&[], None, None).unwrap();
+        assert!(c.warnings.iter().any(|w| w.is_unknown_key()));
+        home.write(
+            ".openclaw/openclaw.json",
+            r#"{credentials: {strict: "yes"}}"#,
+        );
+        let e = err_of(home.load(&[], None, None));
+        assert!(e.message.contains("credentials.strict"), "{}", e.message);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -250,6 +250,14 @@ async fn delete_item(service: &str, account: &str) -> Result<bool> {
     blocking_call(service, account, |entry| entry.delete_credential())
         .await
         .map(|done| done.is_some())
+}
+
+/// An item holding a bare token (stored with `secret-tool` or Keychain Access, not as JSON): one
+/// line, no spaces, not starting like JSON. It is read as a `token` credential.
+fn bare_token(secret: &str) -> Option<&str> {
+    let t = secret.trim();
+    let json_like = t.starts_with(['{', '[', '"']);
+    (!t.is_empty() && !json_like && !t.contains(char::is_whitespace)).then_some(t)
 }
 
 /// Parses an item's secret as a JSON object. Errors name the item and the position, never the text.
@@ -528,9 +536,21 @@ impl CredentialProvider for KeychainProvider {
         let Some(text) = read_item(&self.service, name).await? else {
             return Ok(None);
         };
+        let what = location(&self.service, name);
+        if let Some(token) = bare_token(&text) {
+            let mut object = Map::new();
+            object.insert("token".into(), Value::String(token.to_string()));
+            let mut object = ZeroizingJson(Value::Object(object));
+            let parsed = from_fields(object.0.as_object().expect("built as an object"), &what);
+            object.zeroize();
+            return Ok(Some(parsed?.into_credential(
+                name,
+                source(self.id(), &self.service, name),
+                CredentialVersion::None,
+            )));
+        }
         let json = parse_object(&text, &self.service, name)?;
         let object = json.0.as_object().expect("parse_object checked");
-        let what = location(&self.service, name);
         Ok(Some(from_fields(object, &what)?.into_credential(
             name,
             source(self.id(), &self.service, name),
@@ -821,6 +841,49 @@ impl CredentialProvider for CodexKeychainProvider {
 mod tests {
     use super::*;
     use crate::credential::{fields, CredentialKind, SecretFields};
+
+    #[test]
+    fn item_parse_errors_never_quote_the_item() {
+        let c = "sk-live-CANARY-k3y";
+        let inputs = [
+            format!("{{\"token\": {c}}}"),
+            format!("{{\"token\": \"{c}"),
+            format!("[\"{c}\"]"),
+            format!("\"{c}\""),
+            format!("{{\"apiKey\": [\"{c}\"]}}"),
+            format!("{{\"accessToken\": {{\"{c}\": 1}}}}"),
+            format!("{{\"expiresAt\": \"{c}\", \"token\": \"x\"}}"),
+            format!("{{\"kind\": \"oauth\", \"refresh\": \"{c}\"}}"),
+            format!("{{\"apiKey\": \"\", \"x\": \"{c}\"}}"),
+        ];
+        for input in &inputs {
+            let message = match parse_object(input, "svc", "acct") {
+                Err(e) => e.message,
+                Ok(json) => match from_fields(json.0.as_object().unwrap(), "keychain:svc/acct") {
+                    Err(e) => e.message,
+                    Ok(_) => continue,
+                },
+            };
+            assert!(!message.contains("CANARY"), "{input}: {message}");
+        }
+    }
+
+    #[test]
+    fn a_bare_token_is_recognised_and_json_is_not() {
+        assert_eq!(bare_token("ghp_abc123\n"), Some("ghp_abc123"));
+        assert_eq!(bare_token("  sk-live-x  "), Some("sk-live-x"));
+        for not_bare in [
+            "",
+            "  ",
+            "{\"token\":\"x\"}",
+            "[1]",
+            "\"x\"",
+            "two words",
+            "a\nb",
+        ] {
+            assert_eq!(bare_token(not_bare), None, "{not_bare:?}");
+        }
+    }
     use openclaw_vault_test_support::env_of;
     use secrecy::ExposeSecret;
     use serde_json::{json, Map};

@@ -42,6 +42,9 @@ pub struct FileFormat {
     /// A root field set to the time of every write-back, RFC 3339 with microseconds (Codex's
     /// `last_refresh`).
     pub write_stamp: Option<&'static str>,
+    /// The OAuth access token is a JWT whose `exp` claim (epoch seconds) is the expiry, used when
+    /// the entry has no expiry field of its own (Codex keeps none).
+    pub expiry_from_jwt: bool,
 }
 
 /// Where a format's file is, relative to a folder [`OpenClawPaths`] knows.
@@ -563,9 +566,15 @@ impl FileFormat {
         let Some(object) = object else {
             return Ok(None);
         };
-        let read = read_object(entry.fields, object, what, base)?;
+        let mut read = read_object(entry.fields, object, what, base)?;
         if read.secrets.get(entry.kind.primary_field()).is_none() {
             return Ok(None);
+        }
+        if self.expiry_from_jwt && read.expires_at.is_none() {
+            read.expires_at = read
+                .secrets
+                .get(crate::credential::fields::ACCESS_TOKEN)
+                .and_then(|t| jwt_expiry_ms(t.expose_secret()));
         }
         let mut metadata = Map::new();
         if !self.shared.is_empty() {
@@ -702,4 +711,43 @@ fn container<'a>(
             &format!("expected an object, got {}", json_kind(other)),
         ))),
     }
+}
+
+/// The `exp` claim of a JWT, in epoch milliseconds: the payload is base64url-decoded and read as
+/// JSON, without checking the signature (the expiry only decides when to refresh). `None` for
+/// anything that is not a JWT with a numeric `exp`.
+pub fn jwt_expiry_ms(token: &str) -> Option<i64> {
+    let mut parts = token.split('.');
+    let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let claims: Value = serde_json::from_slice(&base64url_decode(payload)?).ok()?;
+    let exp = claims.get("exp")?.as_f64()?;
+    (exp.is_finite() && exp > 0.0 && exp < 1e13).then_some((exp * 1000.0) as i64)
+}
+
+/// Unpadded (or padded) base64url, as JWTs use; `None` on any other character.
+fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=');
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
 }

@@ -44,6 +44,7 @@ pub static CLAUDE_CODE: FileFormat = FileFormat {
         write: Write::Back,
     }],
     write_stamp: None,
+    expiry_from_jwt: false,
 };
 
 /// Codex CLI's `auth.json` (`$CODEX_HOME`, default `~/.codex/`): `auth_mode` (`chatgpt` or
@@ -85,6 +86,7 @@ pub static CODEX: FileFormat = FileFormat {
         },
     ],
     write_stamp: Some("last_refresh"),
+    expiry_from_jwt: true,
 };
 
 /// The fields of the `oauth_creds.json` Qwen Code, MiniMax and Gemini CLI keep: `access_token`,
@@ -115,6 +117,7 @@ pub static QWEN: FileFormat = FileFormat {
         write: Write::Back,
     }],
     write_stamp: None,
+    expiry_from_jwt: false,
 };
 
 /// MiniMax's `~/.minimax/oauth_creds.json`: credential `minimax`.
@@ -132,6 +135,7 @@ pub static MINIMAX: FileFormat = FileFormat {
         write: Write::Back,
     }],
     write_stamp: None,
+    expiry_from_jwt: false,
 };
 
 /// Gemini CLI's `~/.gemini/oauth_creds.json`: credential `gemini` (alias `gemini-cli`).
@@ -149,6 +153,7 @@ pub static GEMINI_CLI: FileFormat = FileFormat {
         write: Write::Back,
     }],
     write_stamp: None,
+    expiry_from_jwt: false,
 };
 
 /// OpenClaw's legacy `<stateDir>/credentials/oauth.json`: `{"<provider>": {"access", "refresh",
@@ -174,4 +179,5 @@ pub static OPENCLAW_OAUTH: FileFormat = FileFormat {
         write: Write::Back,
     }],
     write_stamp: None,
+    expiry_from_jwt: false,
 };

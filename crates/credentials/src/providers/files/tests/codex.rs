@@ -165,3 +165,31 @@ async fn bad_files_name_the_field() {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), *text);
     }
 }
+
+#[tokio::test]
+async fn a_jwt_access_token_gives_its_exp_as_expires_at() {
+    use crate::providers::files::format::jwt_expiry_ms;
+    // {"alg":"none"} . {"sub":"u","exp":1900000000} . (no signature check)
+    let jwt = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1IiwiZXhwIjoxOTAwMDAwMDAwfQ.sig";
+    assert_eq!(jwt_expiry_ms(jwt), Some(1_900_000_000_000));
+    for not_a_jwt in [
+        "eyJFAKE.ACCESS",
+        "a.b.c",
+        "sk-live-x",
+        "a.e30.c",
+        "a.b.c.d",
+        "",
+    ] {
+        assert_eq!(jwt_expiry_ms(not_a_jwt), None, "{not_a_jwt}");
+    }
+    let home = TempHome::new("codex-jwt-exp");
+    home.write(".codex/auth.json", &AUTH.replace("eyJFAKE.ACCESS", jwt));
+    let provider = JsonFileProvider::from_paths(&formats::CODEX, &home.paths()).unwrap();
+    let got = provider.get(CODEX).await.unwrap().unwrap();
+    assert_eq!(got.expires_at, Some(1_900_000_000_000));
+    // Not a JWT: no expiry, as before.
+    let home = TempHome::new("codex-no-jwt");
+    home.write(".codex/auth.json", AUTH);
+    let provider = JsonFileProvider::from_paths(&formats::CODEX, &home.paths()).unwrap();
+    assert_eq!(provider.get(CODEX).await.unwrap().unwrap().expires_at, None);
+}

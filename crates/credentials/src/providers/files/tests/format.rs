@@ -43,6 +43,7 @@ static ACME: FileFormat = FileFormat {
         },
     ],
     write_stamp: Some("saved_at"),
+    expiry_from_jwt: false,
 };
 
 const SESSION: &str = r#"{

@@ -1,6 +1,7 @@
 //! The file providers' tests: one module per format (behaviour pinned from the hand-written
 //! providers they replaced), the table machinery itself, and the sample HOME end to end.
 
+mod canary;
 mod claude_code;
 mod cli_oauth;
 mod codex;

@@ -415,8 +415,8 @@ export declare class VaultError {
 
 /** A login method. Secrets may be given as values or as files (read at each login, trimmed). */
 export interface AuthOptions {
-  /** `"token_file"`, `"approle"`, `"userpass"`, `"jwt"`, `"kubernetes"` or `"cert"`. */
-  method: 'token_file' | 'approle' | 'userpass' | 'jwt' | 'kubernetes' | 'cert'
+  /** `"token"` (a fixed token: no login), `"token_file"`, `"approle"`, `"userpass"`, `"jwt"`, `"kubernetes"` or `"cert"`. */
+  method: 'token' | 'token_file' | 'approle' | 'userpass' | 'jwt' | 'kubernetes' | 'cert'
   /** Where the method is mounted. Default: the method's name (`approle`, `userpass`, ...). */
   mount?: string
   /** token_file: the file Vault Agent writes the token to; re-read when it changes. */

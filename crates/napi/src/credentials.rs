@@ -788,6 +788,20 @@ pub struct CredentialStore {
     store: Arc<Store>,
 }
 
+impl Drop for CredentialStore {
+    /// A collected store's kept credentials go with it. (Its JS promise references cannot be
+    /// released here, with no `Env`; they are small and were kept alive before this too.)
+    fn drop(&mut self) {
+        let key = Arc::as_ptr(&self.store) as usize;
+        // `try_with`: the thread's locals may already be gone at thread exit.
+        let _ = SHOWN.try_with(|shown| {
+            if let Ok(mut shown) = shown.try_borrow_mut() {
+                shown.remove(&key);
+            }
+        });
+    }
+}
+
 #[napi]
 impl CredentialStore {
     /// Opens the chain. Throws `INVALID_CONFIG` naming the file, JSON path or variable at fault.
@@ -855,7 +869,14 @@ impl CredentialStore {
 
     /// Drops every cached value.
     #[napi]
-    pub fn clear_cache(&self) {
+    pub fn clear_cache(&self, env: Env) -> Result<()> {
         self.store.chain.clear_cache();
+        // The settled promises kept for cache hits hold credentials too: drop this store's.
+        let key = Arc::as_ptr(&self.store) as usize;
+        let kept = SHOWN.with(|shown| shown.borrow_mut().remove(&key));
+        for (_, (_, reference)) in kept.into_iter().flatten() {
+            reference.unref(&env)?;
+        }
+        Ok(())
     }
 }

@@ -864,7 +864,7 @@ describe('kind 13: losing a race is not an error', () => {
 
   test(
     'a refresher killed while holding the refresh lease does not cost the next process 30 s',
-    { todo: 'issue 11 kind 13: losing a race (lease of a killed holder)', timeout: 40000 },
+    { timeout: 40000 },
     async () => {
       const name = 'k13-lease'
       await admin.write(`${prefix}/credentials/${name}`, expired('k13-lease-access-0', 'k13-lease-refresh-0'))

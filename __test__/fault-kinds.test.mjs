@@ -833,7 +833,6 @@ describe('kind 13: losing a race is not an error', () => {
 
   test(
     'another writer wins the cas during our refresh: we return its valid value, no CAS_MISMATCH',
-    { todo: 'issue 11 kind 13: losing a race (cas)' },
     async () => {
       const name = 'k13-cas'
       const path = `${prefix}/credentials/${name}`

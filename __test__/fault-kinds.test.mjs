@@ -338,7 +338,7 @@ describe('kind 2: a change with the same mtime and length is still a change', ()
 
   test(
     'a token file replaced by a same-length token with the old mtime is read again',
-    { todo: 'issue 11 kind 2: change detected by mtime and length (token_file)', skip: devOnly },
+    { skip: devOnly },
     async () => {
       const tag = randomBytes(6).toString('hex')
       const make = async (which) =>
@@ -374,7 +374,7 @@ describe('kind 2: a change with the same mtime and length is still a change', ()
 
   test(
     'VAULT_TOKEN_FILE of a CredentialStore replaced the same way: noCache and clearCache() use the new token',
-    { todo: 'issue 11 kind 2: change detected by mtime and length (store token file)', skip: devOnly },
+    { skip: devOnly },
     async () => {
       const tag = randomBytes(6).toString('hex')
       const name = 'k2-tokfile'
@@ -833,7 +833,6 @@ describe('kind 13: losing a race is not an error', () => {
 
   test(
     'another writer wins the cas during our refresh: we return its valid value, no CAS_MISMATCH',
-    { todo: 'issue 11 kind 13: losing a race (cas)' },
     async () => {
       const name = 'k13-cas'
       const path = `${prefix}/credentials/${name}`
@@ -864,7 +863,7 @@ describe('kind 13: losing a race is not an error', () => {
 
   test(
     'a refresher killed while holding the refresh lease does not cost the next process 30 s',
-    { todo: 'issue 11 kind 13: losing a race (lease of a killed holder)', timeout: 40000 },
+    { timeout: 40000 },
     async () => {
       const name = 'k13-lease'
       await admin.write(`${prefix}/credentials/${name}`, expired('k13-lease-access-0', 'k13-lease-refresh-0'))

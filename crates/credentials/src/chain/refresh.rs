@@ -215,12 +215,42 @@ impl CredentialChain {
             return Ok(self.fresh(current));
         }
         let updated = self.call_refresher(name, &current, refresher).await?;
-        let version = provider.put(&updated, Some(&current.version)).await;
+        let outcome = self
+            .write_back(name, provider.as_ref(), &current, updated)
+            .await;
         drop(lock);
-        let version = self.audit_write_back(name, provider.id(), version)?;
-        let mut updated = updated;
-        updated.version = version;
-        Ok(self.fresh(updated))
+        outcome
+    }
+
+    /// Writes the refreshed `updated` back with cas on `current`'s version. When another writer
+    /// won that cas (`CAS_MISMATCH`), reads the credential again and returns the winner's value
+    /// if it has not expired, leaving it in place; otherwise the error stands.
+    async fn write_back(
+        &self,
+        name: &str,
+        provider: &dyn CredentialProvider,
+        current: &Credential,
+        mut updated: Credential,
+    ) -> Result<Arc<Resolved>> {
+        let version = provider.put(&updated, Some(&current.version)).await;
+        match self.audit_write_back(name, provider.id(), version) {
+            Ok(version) => {
+                updated.version = version;
+                Ok(self.fresh(updated))
+            }
+            Err(e) if e.code == ErrorCode::CasMismatch => match provider.get(name).await {
+                Ok(Some(winner)) if !winner.expires_within(now_ms(), 0) => {
+                    tracing::info!(
+                        name,
+                        provider = provider.id(),
+                        "another writer stored new tokens first; using theirs"
+                    );
+                    Ok(self.fresh(winner))
+                }
+                _ => Err(e),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     fn audit_write_back(
@@ -313,11 +343,7 @@ impl CredentialChain {
                         return Ok(self.fresh(current));
                     }
                     let updated = self.call_refresher(name, &current, refresher).await?;
-                    let version = provider.put(&updated, Some(&current.version)).await;
-                    let version = self.audit_write_back(name, provider.id(), version)?;
-                    let mut updated = updated;
-                    updated.version = version;
-                    Ok(self.fresh(updated))
+                    self.write_back(name, provider, &current, updated).await
                 }
                 .await;
                 claim.release().await;

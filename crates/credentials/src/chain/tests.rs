@@ -22,6 +22,9 @@ struct Memory {
     fail: Mutex<Option<ErrorCode>>,
     gate: tokio::sync::Semaphore,
     claim: Option<Arc<MemoryClaim>>,
+    /// When set, the next `put` loses a cas race: this (token, expiresAt) is stored instead and
+    /// the put fails with `CAS_MISMATCH`.
+    race: Mutex<Option<(&'static str, Option<i64>)>>,
 }
 
 impl Memory {
@@ -49,6 +52,7 @@ impl Memory {
             fail: Mutex::new(None),
             gate: tokio::sync::Semaphore::new(tokio::sync::Semaphore::MAX_PERMITS),
             claim,
+            race: Mutex::new(None),
         })
     }
 
@@ -129,6 +133,10 @@ impl CredentialProvider for Memory {
         credential: &Credential,
         _expected: Option<&CredentialVersion>,
     ) -> Result<CredentialVersion> {
+        if let Some((token, expires_at)) = self.race.lock().unwrap().take() {
+            self.insert(&credential.name, token, expires_at);
+            return Err(Error::new(ErrorCode::CasMismatch, "memory cas lost"));
+        }
         self.items
             .lock()
             .unwrap()
@@ -363,6 +371,48 @@ impl Refresher for CountingRefresher {
             id_token: None,
             expires_at: Some(now_ms() + 3_600_000),
         })
+    }
+}
+
+/// A refresh whose write-back loses the cas to another writer returns the winner's tokens when
+/// they are still valid, and leaves them stored; an expired winner leaves `CAS_MISMATCH`.
+#[tokio::test]
+async fn a_lost_write_back_returns_the_valid_winner() {
+    for (with_claim, winner_expiry, wins) in [
+        (false, now_ms() + 3_600_000, true),
+        (true, now_ms() + 3_600_000, true),
+        (false, now_ms() - 1, false),
+    ] {
+        let claim = with_claim.then(|| Arc::new(MemoryClaim::default()));
+        let source = Memory::with(
+            "claude-code",
+            SourceGroup::Files,
+            ProviderKind::Local,
+            claim,
+        );
+        source.insert("anthropic", "old", Some(now_ms() - 1));
+        *source.race.lock().unwrap() = Some(("winner", Some(winner_expiry)));
+        let dir = std::env::temp_dir().join(format!("ocv-chain-race-{}", std::process::id()));
+        let settings = ChainSettings {
+            lock_dir: dir.clone(),
+            ..ChainSettings::default()
+        };
+        let chain = chain_of(vec![source.clone()], settings);
+        let options = GetOptions {
+            refresher: Some(Arc::new(CountingRefresher {
+                calls: AtomicUsize::new(0),
+            })),
+            ..Default::default()
+        };
+        let result = chain.get("anthropic", &options).await;
+        let stored = source.items.lock().unwrap()["anthropic"].clone();
+        assert_eq!(stored.primary().unwrap().expose_secret(), "winner");
+        if wins {
+            assert_eq!(token_of(&result.unwrap()), "winner");
+        } else {
+            assert_eq!(result.unwrap_err().code(), "CAS_MISMATCH");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 

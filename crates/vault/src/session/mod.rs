@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
@@ -79,20 +79,48 @@ impl TokenTtl {
     }
 }
 
-/// A token file's identity, to notice when Vault Agent rewrites it.
+/// A token file's identity, to notice when Vault Agent rewrites it: device, inode, nanosecond
+/// mtime and ctime and length on unix (a same-length token written with the old mtime still moves
+/// the ctime, and a rename brings a new inode); modified time and length elsewhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FileStamp {
-    modified: Option<SystemTime>,
+    #[cfg(unix)]
+    dev: u64,
+    #[cfg(unix)]
+    ino: u64,
+    #[cfg(unix)]
+    mtime: (i64, i64),
+    #[cfg(unix)]
+    ctime: (i64, i64),
+    #[cfg(not(unix))]
+    modified: Option<std::time::SystemTime>,
     len: u64,
 }
 
 impl FileStamp {
     fn of(path: &Path) -> Option<Self> {
         let meta = std::fs::metadata(path).ok()?;
-        Some(FileStamp {
+        Some(Self::from_metadata(&meta))
+    }
+
+    #[cfg(unix)]
+    fn from_metadata(meta: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        FileStamp {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+            len: meta.len(),
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn from_metadata(meta: &std::fs::Metadata) -> Self {
+        FileStamp {
             modified: meta.modified().ok(),
             len: meta.len(),
-        })
+        }
     }
 }
 
@@ -310,4 +338,37 @@ fn says_invalid_token(resp: &RawResponse) -> bool {
     resp.body
         .windows(needle.len())
         .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+#[cfg(all(test, unix))]
+mod file_stamp_tests {
+    use super::FileStamp;
+    use std::fs;
+
+    #[test]
+    fn same_length_and_mtime_is_still_a_change() {
+        let dir = std::env::temp_dir().join(format!("vault-stamp-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("token");
+        fs::write(&f, "token-aaaa").unwrap();
+        let mtime = fs::metadata(&f).unwrap().modified().unwrap();
+        let before = FileStamp::of(&f).unwrap();
+        assert_eq!(before, FileStamp::of(&f).unwrap());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // Replaced by rename, same length, old mtime put back.
+        let tmp = dir.join("token.tmp");
+        fs::write(&tmp, "token-bbbb").unwrap();
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&tmp)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        fs::rename(&tmp, &f).unwrap();
+        let after = FileStamp::of(&f).unwrap();
+        assert_eq!(before.len, after.len);
+        assert_eq!(before.mtime, after.mtime);
+        assert_ne!(before, after);
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }

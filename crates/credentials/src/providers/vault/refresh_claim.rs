@@ -2,6 +2,10 @@
 //! credential: a small KV v2 secret `{"holder", "expiresAt"}` at `<prefix>/leases/<name>`, taken
 //! and released with check-and-set, so two processes can never both hold it. A holder that dies
 //! leaves a claim that expires after its `ttl`, and the next caller takes it over (again with cas).
+//! The record also names the holder's host and pid (and, on Linux, its pid namespace): a caller on
+//! the same host and namespace whose holder process is gone (`kill(pid, 0)` fails with `ESRCH`)
+//! takes the claim over at once, with cas on the record's version so only one caller wins.
+//! Holders on other hosts are only ever taken over once the `ttl` has passed.
 //!
 //! Not a Vault lease (Vault's leases belong to tokens and dynamic secrets): the name of the
 //! folder, `leases/`, is kept because running gateways and operators' policies
@@ -27,6 +31,8 @@ pub struct KvRefreshClaim {
     path: String,
     /// Who holds it, as written in the record: pid, host and a random tag.
     holder: String,
+    /// This process's host, pid and pid namespace, also written in the record.
+    me: Liveness,
     ttl: Duration,
     /// The KV version our claim record was written at, while held.
     held: Mutex<Option<u64>>,
@@ -45,15 +51,23 @@ impl KvRefreshClaim {
             client,
             path,
             holder,
+            me: Liveness::current(),
             ttl,
             held: Mutex::new(None),
         }
     }
 
-    fn record(holder: &str, expires_at: i64) -> SecretData {
+    fn record(holder: &str, expires_at: i64, me: Option<&Liveness>) -> SecretData {
         let mut map = Map::new();
         map.insert("holder".into(), json!(holder));
         map.insert("expiresAt".into(), json!(expires_at));
+        if let Some(me) = me {
+            map.insert("host".into(), json!(me.host));
+            map.insert("pid".into(), json!(me.pid));
+            if let Some(ns) = &me.pid_ns {
+                map.insert("pidNamespace".into(), json!(ns));
+            }
+        }
         SecretData::from_object(map)
     }
 }
@@ -73,10 +87,11 @@ impl RefreshClaim for KvRefreshClaim {
             Some(secret) => {
                 let version = secret.metadata.as_ref().map(|m| m.version).unwrap_or(0);
                 let live = secret.data.as_ref().is_some_and(|d| {
-                    d.expose_secret()
-                        .get("expiresAt")
+                    let d = d.expose_secret();
+                    d.get("expiresAt")
                         .and_then(Value::as_i64)
                         .is_some_and(|at| at > now_ms())
+                        && !d.as_object().is_some_and(|d| self.me.holder_is_dead(d))
                 });
                 if live {
                     return Ok(false);
@@ -84,7 +99,11 @@ impl RefreshClaim for KvRefreshClaim {
                 version
             }
         };
-        let record = Self::record(&self.holder, now_ms() + self.ttl.as_millis() as i64);
+        let record = Self::record(
+            &self.holder,
+            now_ms() + self.ttl.as_millis() as i64,
+            Some(&self.me),
+        );
         match self
             .client
             .write(&self.path, &record, Some(cas))
@@ -108,11 +127,66 @@ impl RefreshClaim for KvRefreshClaim {
         };
         if let Err(e) = self
             .client
-            .write(&self.path, &Self::record("", 0), Some(version))
+            .write(&self.path, &Self::record("", 0, None), Some(version))
             .await
         {
             tracing::warn!(path = %self.path, code = e.code(), "releasing the refresh claim failed; it expires by itself");
         }
+    }
+}
+
+/// Where a process runs, to tell whether a claim's holder on this machine is still alive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Liveness {
+    host: String,
+    pid: u32,
+    /// The pid namespace (`/proc/self/ns/pid`, e.g. `pid:[4026531836]`), on Linux; pids of
+    /// containers sharing a host name are only compared within one namespace.
+    pid_ns: Option<String>,
+}
+
+impl Liveness {
+    fn current() -> Self {
+        Liveness {
+            host: crate::audit::host_name(),
+            pid: std::process::id(),
+            pid_ns: pid_namespace(),
+        }
+    }
+
+    /// Whether `record` names a holder on our host and pid namespace, other than this process,
+    /// whose process no longer exists. `false` whenever that cannot be told.
+    fn holder_is_dead(&self, record: &Map<String, Value>) -> bool {
+        let host = record.get("host").and_then(Value::as_str);
+        let pid = record.get("pid").and_then(Value::as_u64);
+        let ns = record.get("pidNamespace").and_then(Value::as_str);
+        let (Some(host), Some(pid)) = (host, pid) else {
+            return false;
+        };
+        if host != self.host || ns != self.pid_ns.as_deref() || self.host == "unknown" {
+            return false;
+        }
+        match i32::try_from(pid) {
+            Ok(pid) if pid > 0 && pid as u32 != self.pid => process_is_gone(pid),
+            _ => false,
+        }
+    }
+}
+
+/// `kill(pid, 0)` failed with `ESRCH`: no such process (`EPERM` means it exists).
+fn process_is_gone(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+}
+
+fn pid_namespace() -> Option<String> {
+    if cfg!(target_os = "linux") {
+        std::fs::read_link("/proc/self/ns/pid")
+            .ok()
+            .map(|p| p.to_string_lossy().into_owned())
+    } else {
+        None
     }
 }
 
@@ -126,4 +200,39 @@ fn rand_u64() -> u64 {
             .unwrap_or(0),
     );
     h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(host: &str, pid: u64, ns: Option<&str>) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("host".into(), json!(host));
+        m.insert("pid".into(), json!(pid));
+        if let Some(ns) = ns {
+            m.insert("pidNamespace".into(), json!(ns));
+        }
+        m
+    }
+
+    #[test]
+    fn a_dead_holder_on_this_host_is_dead_and_others_are_not() {
+        let me = Liveness::current();
+        let ns = me.pid_ns.as_deref();
+        // A child that has exited and been reaped: its pid no longer exists.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id() as u64;
+        child.wait().unwrap();
+        assert!(me.holder_is_dead(&record(&me.host, dead, ns)));
+        // Ourselves, our parent (alive), another host, another namespace, an old record.
+        assert!(!me.holder_is_dead(&record(&me.host, me.pid as u64, ns)));
+        let parent = unsafe { libc::getppid() } as u64;
+        assert!(!me.holder_is_dead(&record(&me.host, parent, ns)));
+        assert!(!me.holder_is_dead(&record("another-host.example", dead, ns)));
+        assert!(!me.holder_is_dead(&record(&me.host, dead, Some("pid:[1]"))));
+        let mut old = Map::new();
+        old.insert("holder".into(), json!(format!("pid {dead} on {}", me.host)));
+        assert!(!me.holder_is_dead(&old));
+    }
 }

@@ -336,41 +336,37 @@ describe('kind 2: a change with the same mtime and length is still a change', ()
     return `${s.mtimeNs}/${s.size}`
   }
 
-  test(
-    'a token file replaced by a same-length token with the old mtime is read again',
-    { skip: devOnly },
-    async () => {
-      const tag = randomBytes(6).toString('hex')
-      const make = async (which) =>
-        (
-          await ok('POST', 'auth/token/create', {
-            id: `ocv-k2-${which}-${tag}`,
-            policies: ['default'],
-            meta: { which },
-            ttl: '10m',
-          })
-        ).auth.client_token
-      const a = await make('A')
-      const b = await make('B')
-      assert.equal(a.length, b.length)
-      const file = join(scratch, `agent-token-${tag}`)
-      writeFileSync(file, `${a}\n`, { mode: 0o600 })
-      utimesSync(file, T, T)
-      const before = stamp(file)
-      const c = new VaultClient({
-        addr: vault.addr,
-        auth: { method: 'token_file', tokenFile: file },
-        renew: false,
-        kvVersion: 2,
-        maxRetries: 0,
-      })
-      assert.equal((await c.lookupSelf()).meta.which, 'A')
-      writeFileSync(file, `${b}\n`, { mode: 0o600 })
-      utimesSync(file, T, T)
-      assert.equal(stamp(file), before, 'precondition: same mtime and length')
-      assert.equal((await c.lookupSelf()).meta.which, 'B', 'the token file was not read again')
-    },
-  )
+  test('a token file replaced by a same-length token with the old mtime is read again', { skip: devOnly }, async () => {
+    const tag = randomBytes(6).toString('hex')
+    const make = async (which) =>
+      (
+        await ok('POST', 'auth/token/create', {
+          id: `ocv-k2-${which}-${tag}`,
+          policies: ['default'],
+          meta: { which },
+          ttl: '10m',
+        })
+      ).auth.client_token
+    const a = await make('A')
+    const b = await make('B')
+    assert.equal(a.length, b.length)
+    const file = join(scratch, `agent-token-${tag}`)
+    writeFileSync(file, `${a}\n`, { mode: 0o600 })
+    utimesSync(file, T, T)
+    const before = stamp(file)
+    const c = new VaultClient({
+      addr: vault.addr,
+      auth: { method: 'token_file', tokenFile: file },
+      renew: false,
+      kvVersion: 2,
+      maxRetries: 0,
+    })
+    assert.equal((await c.lookupSelf()).meta.which, 'A')
+    writeFileSync(file, `${b}\n`, { mode: 0o600 })
+    utimesSync(file, T, T)
+    assert.equal(stamp(file), before, 'precondition: same mtime and length')
+    assert.equal((await c.lookupSelf()).meta.which, 'B', 'the token file was not read again')
+  })
 
   test(
     'VAULT_TOKEN_FILE of a CredentialStore replaced the same way: noCache and clearCache() use the new token',
@@ -831,35 +827,32 @@ describe('kind 13: losing a race is not an error', () => {
     expiresAt: Date.now() - 1000,
   })
 
-  test(
-    'another writer wins the cas during our refresh: we return its valid value, no CAS_MISMATCH',
-    async () => {
-      const name = 'k13-cas'
-      const path = `${prefix}/credentials/${name}`
-      await admin.write(path, expired('k13-access-0', 'k13-refresh-0'))
-      const winner = {
-        kind: 'oauth',
-        accessToken: 'k13-access-WINNER',
-        refreshToken: 'k13-refresh-W',
-        expiresAt: Date.now() + 3_600_000,
-      }
-      const store = new CredentialStore({ env: { HOME: emptyHome(), ...vaultVars() } })
-      const result = await store
-        .getCredential(name, {
-          refresh: async () => {
-            // The other process's write-back lands first (cas on the version both read).
-            await admin.write(path, winner, { cas: 1 })
-            return { accessToken: 'k13-access-LOSER', refreshToken: 'k13-refresh-L', expiresIn: 3600 }
-          },
-        })
-        .catch((e) => e)
-      assert.ok(!(result instanceof Error), `${result.code}: ${result.message}`)
-      assert.equal(result.expose('accessToken'), winner.accessToken)
-      assert.ok(result.expiresAt > Date.now())
-      const stored = await admin.read(path)
-      assert.equal(stored.data.accessToken, winner.accessToken, 'the winner is not overwritten')
-    },
-  )
+  test('another writer wins the cas during our refresh: we return its valid value, no CAS_MISMATCH', async () => {
+    const name = 'k13-cas'
+    const path = `${prefix}/credentials/${name}`
+    await admin.write(path, expired('k13-access-0', 'k13-refresh-0'))
+    const winner = {
+      kind: 'oauth',
+      accessToken: 'k13-access-WINNER',
+      refreshToken: 'k13-refresh-W',
+      expiresAt: Date.now() + 3_600_000,
+    }
+    const store = new CredentialStore({ env: { HOME: emptyHome(), ...vaultVars() } })
+    const result = await store
+      .getCredential(name, {
+        refresh: async () => {
+          // The other process's write-back lands first (cas on the version both read).
+          await admin.write(path, winner, { cas: 1 })
+          return { accessToken: 'k13-access-LOSER', refreshToken: 'k13-refresh-L', expiresIn: 3600 }
+        },
+      })
+      .catch((e) => e)
+    assert.ok(!(result instanceof Error), `${result.code}: ${result.message}`)
+    assert.equal(result.expose('accessToken'), winner.accessToken)
+    assert.ok(result.expiresAt > Date.now())
+    const stored = await admin.read(path)
+    assert.equal(stored.data.accessToken, winner.accessToken, 'the winner is not overwritten')
+  })
 
   test(
     'a refresher killed while holding the refresh lease does not cost the next process 30 s',

@@ -165,7 +165,8 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
     let mut failed = report.counts().failed > 0 || plan.has_hard_source_errors();
     if args.rewrite_config {
         let env = io.env.clone();
-        let locate = || ResolverCommand::locate(&*env);
+        let native_exe = io.native_exe.clone();
+        let locate = || ResolverCommand::locate(&*env, native_exe.as_deref());
         match migrate::rewrite_config(&store.paths, &store.chain, &verified, &locate) {
             Ok(done) => {
                 if !args.json {
@@ -574,6 +575,7 @@ mod tests {
             env: Arc::new(move |k| map.get(k).cloned()),
             cwd: None,
             process_env: false,
+            native_exe: None,
         };
         let code = run_with_store(parsed, &mut io, store).await;
         (code, out.text(), err.text())

@@ -37,8 +37,8 @@ pub mod rewrite_config;
 
 pub use remove_local::{remove_local, LocalRemoval};
 pub use rewrite_config::{
-    rewrite_config, ConfigRewrite, KeptField, ReplacedField, ResolverCommand, EXEC_PROVIDER_ALIAS,
-    RESOLVER_PASS_ENV,
+    provider_entry, rewrite_config, ConfigRewrite, KeptField, ReplacedField, ResolverCommand,
+    EXEC_PROVIDER_ALIAS, PROVIDER_TIMEOUT_MS, RESOLVER_PASS_ENV,
 };
 
 /// Parallel Vault requests the command line migrates with (`MigrateOptions::concurrency`).

@@ -171,7 +171,11 @@ describe('openclaw-vault migrate', () => {
     const expected = await versions(reference)
     let n = 1
     for (; n < 200; n++) {
-      const killed = migrate(home, prefix, ['--yes', '--json'], { OPENCLAW_VAULT_TEST_ABORT_AFTER: String(n) })
+      // The hook is built into the test addon only (never into the executable that ships).
+      const killed = migrate(home, prefix, ['--yes', '--json'], {
+        OPENCLAW_VAULT_TEST_ABORT_AFTER: String(n),
+        OPENCLAW_VAULT_NATIVE: '0',
+      })
       if (killed.code === 0) break // ran past its last checkpoint
       assert.equal(killed.code, 137, `run ${n}: ${killed.err}`)
     }

@@ -113,65 +113,65 @@ async function openclaw(args, extraEnv = {}) {
 }
 
 for (const route of Object.keys(routes)) {
-describe(`openclaw 2026.9.6 with this resolver as an exec provider (${route} route)`, () => {
-  test('`openclaw secrets audit --check --allow-exec` resolves the ref', async () => {
-    writeConfig(`${p}/providers/openai/apiKey`, route)
-    const out = await openclaw(['secrets', 'audit', '--check', '--allow-exec', '--json'])
-    assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`)
-    const report = JSON.parse(out.stdout)
-    assert.equal(report.status, 'clean', out.stdout)
-    assert.equal(report.resolution.refsChecked, 1)
-    assert.equal(report.resolution.skippedExecRefs, 0)
-    assert.equal(report.summary.unresolvedRefCount, 0)
-  })
-
-  test('a wrong id is reported unresolved (NOT_FOUND), and nothing secret is printed', async () => {
-    writeConfig(`${p}/providers/openai/nope`, route)
-    const out = await openclaw(['secrets', 'audit', '--check', '--allow-exec', '--json'])
-    assert.notEqual(out.code, 0)
-    const report = JSON.parse(out.stdout)
-    assert.equal(report.status, 'unresolved')
-    const finding = report.findings.find((f) => f.code === 'REF_UNRESOLVED')
-    assert.ok(finding, out.stdout)
-    assert.equal(finding.jsonPath, 'models.providers.openai.apiKey')
-    assert.match(finding.message, /NOT_FOUND/)
-    for (const s of [apiKey, botToken, vault.token]) assert.ok(!`${out.stdout}${out.stderr}`.includes(s))
-  })
-
-  test('a provider-wide failure (bad token) fails the ref too', async () => {
-    writeConfig(`${p}/providers/openai/apiKey`, route)
-    const out = await openclaw(['secrets', 'audit', '--check', '--allow-exec', '--json'], {
-      VAULT_TOKEN: 'hvs.FAKE-invalid-token',
+  describe(`openclaw 2026.9.6 with this resolver as an exec provider (${route} route)`, () => {
+    test('`openclaw secrets audit --check --allow-exec` resolves the ref', async () => {
+      writeConfig(`${p}/providers/openai/apiKey`, route)
+      const out = await openclaw(['secrets', 'audit', '--check', '--allow-exec', '--json'])
+      assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`)
+      const report = JSON.parse(out.stdout)
+      assert.equal(report.status, 'clean', out.stdout)
+      assert.equal(report.resolution.refsChecked, 1)
+      assert.equal(report.resolution.skippedExecRefs, 0)
+      assert.equal(report.summary.unresolvedRefCount, 0)
     })
-    assert.notEqual(out.code, 0)
-    assert.equal(JSON.parse(out.stdout).status, 'unresolved')
-  })
 
-  test('OpenClaw\u2019s resolveSecretRefValues returns the values from Vault', async () => {
-    const config = writeConfig(`${p}/providers/openai/apiKey`, route)
-    const sdk = pathToFileURL(join(oc.openclawDir, 'dist', 'plugin-sdk', 'secret-ref-runtime.js')).href
-    const script = `
+    test('a wrong id is reported unresolved (NOT_FOUND), and nothing secret is printed', async () => {
+      writeConfig(`${p}/providers/openai/nope`, route)
+      const out = await openclaw(['secrets', 'audit', '--check', '--allow-exec', '--json'])
+      assert.notEqual(out.code, 0)
+      const report = JSON.parse(out.stdout)
+      assert.equal(report.status, 'unresolved')
+      const finding = report.findings.find((f) => f.code === 'REF_UNRESOLVED')
+      assert.ok(finding, out.stdout)
+      assert.equal(finding.jsonPath, 'models.providers.openai.apiKey')
+      assert.match(finding.message, /NOT_FOUND/)
+      for (const s of [apiKey, botToken, vault.token]) assert.ok(!`${out.stdout}${out.stderr}`.includes(s))
+    })
+
+    test('a provider-wide failure (bad token) fails the ref too', async () => {
+      writeConfig(`${p}/providers/openai/apiKey`, route)
+      const out = await openclaw(['secrets', 'audit', '--check', '--allow-exec', '--json'], {
+        VAULT_TOKEN: 'hvs.FAKE-invalid-token',
+      })
+      assert.notEqual(out.code, 0)
+      assert.equal(JSON.parse(out.stdout).status, 'unresolved')
+    })
+
+    test('OpenClaw\u2019s resolveSecretRefValues returns the values from Vault', async () => {
+      const config = writeConfig(`${p}/providers/openai/apiKey`, route)
+      const sdk = pathToFileURL(join(oc.openclawDir, 'dist', 'plugin-sdk', 'secret-ref-runtime.js')).href
+      const script = `
       const { resolveSecretRefValues } = await import(${JSON.stringify(sdk)})
       const refs = ${JSON.stringify([ref(`${p}/providers/openai/apiKey`), ref(`${p}/channels/telegram#botToken`)])}
       const config = ${JSON.stringify(config)}
       const values = await resolveSecretRefValues(refs, { config, env: process.env })
       process.stdout.write(JSON.stringify(Object.fromEntries(values)))
     `
-    const { stdout } = await run(oc.node, ['--input-type=module', '-e', script], {
-      cwd: stateDir,
-      env: {
-        HOME: stateDir,
-        OPENCLAW_STATE_DIR: stateDir,
-        VAULT_ADDR: vault.addr,
-        VAULT_TOKEN: vault.token,
-      },
-      timeout: 120000,
+      const { stdout } = await run(oc.node, ['--input-type=module', '-e', script], {
+        cwd: stateDir,
+        env: {
+          HOME: stateDir,
+          OPENCLAW_STATE_DIR: stateDir,
+          VAULT_ADDR: vault.addr,
+          VAULT_TOKEN: vault.token,
+        },
+        timeout: 120000,
+      })
+      const values = JSON.parse(stdout)
+      const got = Object.values(values).sort()
+      assert.deepEqual(got, [botToken, apiKey].sort())
     })
-    const values = JSON.parse(stdout)
-    const got = Object.values(values).sort()
-    assert.deepEqual(got, [botToken, apiKey].sort())
   })
-})
 }
 
 describe('the native executable under OpenClaw\u2019s exec command checks', () => {

@@ -55,7 +55,8 @@ const median = (xs) => {
 
 const oc = ensureOpenClaw()
 const exe = nativeExecutable()
-if (!exe) throw new Error('bench/resolve: no native executable (run `node scripts/build-native.mjs` or `npm run bench`)')
+if (!exe)
+  throw new Error('bench/resolve: no native executable (run `node scripts/build-native.mjs` or `npm run bench`)')
 const vault = await startVault()
 try {
   const client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false, kvVersion: 2 })
@@ -76,7 +77,12 @@ try {
   // [name, argv, Vault reads, target ratio to the bundled resolver]
   const contenders = [
     ['@openclaw/vault native (`openclaw-vault resolve`)', [exe, 'resolve'], PATHS, 0.1],
-    ['@openclaw/vault Node route (`openclaw-vault-resolve.mjs`)', [oc.node, join(root, 'bin', 'openclaw-vault-resolve.mjs')], PATHS, 0.5],
+    [
+      '@openclaw/vault Node route (`openclaw-vault-resolve.mjs`)',
+      [oc.node, join(root, 'bin', 'openclaw-vault-resolve.mjs')],
+      PATHS,
+      0.5,
+    ],
     [`OpenClaw ${oc.version} bundled (\`vault-secret-ref-resolver.js\`)`, [oc.node, oc.bundledResolver], ids.length],
   ]
   const bundled = contenders.length - 1
@@ -109,7 +115,9 @@ try {
   contenders.forEach(([name, , , target], i) => {
     if (target === undefined) return
     const ratio = medians[i] / medians[bundled]
-    console.log(`- ${name} / bundled: **${ratio.toFixed(2)}x** (target <= ${target}x): ${ratio <= target ? 'PASS' : 'FAIL'}`)
+    console.log(
+      `- ${name} / bundled: **${ratio.toFixed(2)}x** (target <= ${target}x): ${ratio <= target ? 'PASS' : 'FAIL'}`,
+    )
   })
 } finally {
   await vault.stop()

@@ -4,10 +4,11 @@
 // bin/native.js finds it there in a checkout, and in node_modules/@openclaw/vault-<platform>/
 // once published.
 //
-//   node scripts/build-native.mjs [--target <triple>] [--test]
+//   node scripts/build-native.mjs [--target <triple>]
 //
-// --target defaults to x86_64-unknown-linux-gnu (as `npm run build`); --test adds the
-// `test-abort-hook` feature (`npm test` only; never what ships). Prints the executable's path.
+// --target defaults to x86_64-unknown-linux-gnu (as `npm run build`). Always the executable that
+// ships (no test features: `npm test` runs the very file `npm run build` makes, and the migrate
+// crash test, which needs the `test-abort-hook` feature, runs in the addon). Prints its path.
 import { execFileSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, renameSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -27,11 +28,10 @@ export const PLATFORMS = {
 }
 
 /** Builds and places the executable; returns its path under npm/. */
-export function buildNative({ target = 'x86_64-unknown-linux-gnu', test = false } = {}) {
+export function buildNative({ target = 'x86_64-unknown-linux-gnu' } = {}) {
   const platform = PLATFORMS[target]
   if (!platform) throw new Error(`build-native: unknown target ${target} (one of ${Object.keys(PLATFORMS).join(', ')})`)
   const args = ['build', '--release', '--target', target, '-p', 'openclaw-vault-cli', '--bin', 'openclaw-vault']
-  if (test) args.push('--features', 'test-abort-hook')
   // Cargo's own report names the file, wherever CARGO_TARGET_DIR puts it.
   const messages = execFileSync('cargo', [...args, '--message-format=json-render-diagnostics'], {
     cwd: root,
@@ -60,5 +60,5 @@ export function buildNative({ target = 'x86_64-unknown-linux-gnu', test = false 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const i = process.argv.indexOf('--target')
   const target = i > 0 ? process.argv[i + 1] : undefined
-  process.stdout.write(`${buildNative({ target, test: process.argv.includes('--test') })}\n`)
+  process.stdout.write(`${buildNative({ target })}\n`)
 }

@@ -29,8 +29,8 @@ if (process.env.OPENCLAW_VAULT_SKIP_BUILD !== '1') {
     ...(process.argv.includes('--test') ? ['--features', 'test-abort-hook'] : []),
   ])
   // The executable after the addon: the dependencies they share are built once (same profile,
-  // target and features).
-  buildNative({ target, test: process.argv.includes('--test') })
+  // target and features). Always the one that ships, also for `npm test`.
+  buildNative({ target })
   run('cargo', ['build', '--release', '--target', target, '-p', 'fault-proxy'])
 }
 if (!process.env.VAULT_TEST_ADDR && !process.env.VAULT_BIN) {

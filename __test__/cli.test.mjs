@@ -2,7 +2,17 @@
 // real dev server and a temporary HOME copied from examples/sample-home.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -221,6 +231,59 @@ describe('the `openclaw-vault` shim: the native executable first, the addon othe
       const addon = cli(args, { env: { OPENCLAW_VAULT_NATIVE: '0' } })
       assert.equal(native.code, addon.code, `${args}: ${native.err} / ${addon.err}`)
       assert.deepEqual(JSON.parse(native.out), JSON.parse(addon.out), args.join(' '))
+    }
+  })
+})
+
+describe('installed from the packed tarballs, as npm installs it', () => {
+  let dir
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ocv-cli-installed-'))
+  })
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  test('`npx openclaw-vault` runs the platform package\u2019s executable; the addon when it is forced off', () => {
+    const { platformName } = require('../bin/native.js')
+    const npm = (args, cwd) => {
+      const r = spawnSync('npm', [...args, '--ignore-scripts', '--no-audit', '--no-fund', '--offline'], {
+        cwd,
+        encoding: 'utf8',
+        env: { ...process.env, npm_config_loglevel: 'error' },
+      })
+      assert.equal(r.status, 0, `npm ${args.join(' ')}: ${r.stderr}`)
+      return r.stdout
+    }
+    // The platform package as CI publishes it: its directory plus the addon napi puts there.
+    const platformDir = join(dir, 'platform')
+    cpSync(join(root, 'npm', platformName()), platformDir, { recursive: true })
+    for (const f of readdirSync(root).filter((n) => n.endsWith('.node'))) cpSync(join(root, f), join(platformDir, f))
+    npm(['pack', '--pack-destination', dir], platformDir)
+    npm(['pack', '--pack-destination', dir], root)
+    const project = join(dir, 'project')
+    mkdirSync(project)
+    writeFileSync(join(project, 'package.json'), '{"name":"ocv-installed","version":"1.0.0","private":true}\n')
+    const tarballs = readdirSync(dir).filter((n) => n.endsWith('.tgz'))
+    assert.equal(tarballs.length, 2, tarballs.join(', '))
+    npm(['install', ...tarballs.map((t) => join(dir, t))], project)
+
+    const installed = join(project, 'node_modules', '@openclaw', `vault-${platformName()}`, 'openclaw-vault')
+    assert.equal(statSync(installed).mode & 0o777, 0o755, 'npm keeps it executable, not group-writable')
+    const found = spawnSync(process.execPath, ['-p', "require('@openclaw/vault/bin/native.js').nativeExecutable()"], {
+      cwd: project,
+      encoding: 'utf8',
+    })
+    assert.equal(found.stdout.trim(), installed, found.stderr)
+    const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version
+    for (const env of [{}, { OPENCLAW_VAULT_NATIVE: '0' }]) {
+      const r = spawnSync('npx', ['--offline', 'openclaw-vault', '--version'], {
+        cwd: project,
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+      })
+      assert.equal(r.status, 0, r.stderr)
+      assert.equal(r.stdout.trim(), `openclaw-vault ${version}`)
     }
   })
 })

@@ -422,7 +422,7 @@ fn check_exec_command(command: &Path) -> Result<()> {
         use std::os::unix::fs::MetadataExt;
         if meta.mode() & 0o022 != 0 {
             return Err(Error::invalid_config(format!(
-                "the resolver command {} is group- or world-writable (mode {:o}), which OpenClaw refuses to run; `chmod go-w` it, then run again",
+                "the resolver command {} is group- or world-writable (mode {:o}), which OpenClaw refuses to run; `chmod go-w` it, then run again; nothing was rewritten",
                 command.display(),
                 meta.mode() & 0o7777
             )));
@@ -431,7 +431,7 @@ fn check_exec_command(command: &Path) -> Result<()> {
         let uid = unsafe { libc::getuid() };
         if meta.uid() != uid {
             return Err(Error::invalid_config(format!(
-                "the resolver command {} is owned by uid {}, and OpenClaw runs an exec provider command only when the user running it (uid {uid}) owns it; install @openclaw/vault as that user, then run again",
+                "the resolver command {} is owned by uid {}, and OpenClaw runs an exec provider command only when the user running it (uid {uid}) owns it; install it as that user (for the native executable: install @openclaw/vault as that user), then run again; nothing was rewritten",
                 command.display(),
                 meta.uid()
             )));

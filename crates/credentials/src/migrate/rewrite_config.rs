@@ -386,7 +386,8 @@ fn holder_of<'a>(
 /// The exec provider entry `secrets.providers.openclaw-vault` for `resolver`: `command`, `args`,
 /// `passEnv` ([`RESOLVER_PASS_ENV`]), `timeoutMs` and `noOutputTimeoutMs`
 /// ([`PROVIDER_TIMEOUT_MS`]), `maxOutputBytes` (the resolver's own output cap) and `jsonOnly`.
-/// The one builder of this entry: `--rewrite-config` and OpenClaw apply plans both use it.
+/// The one builder of this entry: whatever writes this provider (`--rewrite-config`, a plan for
+/// `openclaw secrets apply`) uses it, so they never disagree.
 pub fn provider_entry(resolver: &ResolverCommand) -> Value {
     json!({
         "source": "exec",

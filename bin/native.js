@@ -22,8 +22,10 @@ function isMusl() {
   try {
     return fs.readFileSync('/usr/bin/ldd', 'utf8').includes('musl')
   } catch {
+    // No ldd: Node's report names the glibc it runs on; without a report, assume glibc (as index.js).
     const report = process.report && typeof process.report.getReport === 'function' ? process.report.getReport() : null
-    return !(report && report.header && report.header.glibcVersionRuntime)
+    if (!report || !report.header) return false
+    return !report.header.glibcVersionRuntime
   }
 }
 

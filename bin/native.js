@@ -23,7 +23,9 @@ function isMusl() {
     return fs.readFileSync('/usr/bin/ldd', 'utf8').includes('musl')
   } catch {
     // No ldd: Node's report names the glibc it runs on; without a report, assume glibc (as index.js).
-    const report = process.report && typeof process.report.getReport === 'function' ? process.report.getReport() : null
+    if (!process.report || typeof process.report.getReport !== 'function') return false
+    process.report.excludeNetwork = true
+    const report = process.report.getReport()
     if (!report || !report.header) return false
     return !report.header.glibcVersionRuntime
   }

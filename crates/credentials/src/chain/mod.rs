@@ -21,7 +21,9 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::providers::vault::VaultProvider;
 use crate::providers::{CredentialProvider, Listing, ProviderKind};
 
-pub use refresh::{refresh_callback_failed, RefreshAnswer, RefreshedTokens, Refresher};
+pub use refresh::{
+    borrowed_token_expired, refresh_callback_failed, RefreshAnswer, RefreshedTokens, Refresher,
+};
 
 pub use crate::credential::Fallback;
 

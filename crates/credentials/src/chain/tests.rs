@@ -210,14 +210,14 @@ fn token_of(r: &Resolved) -> String {
 #[tokio::test]
 async fn walks_the_order_and_lists_what_it_tried() {
     let vault = Memory::new("vault", SourceGroup::Vault);
-    let files = Memory::new("claude-code", SourceGroup::Files);
+    let files = Memory::new("local-files", SourceGroup::Files);
     let env = Memory::new("env", SourceGroup::Env);
     files.insert("telegram", "from-files", None);
     env.insert("telegram", "from-env", None);
     let chain = chain_of(vec![vault.clone(), files, env], ChainSettings::default());
     let r = chain.get("telegram", &GetOptions::default()).await.unwrap();
     assert_eq!(token_of(&r), "from-files");
-    assert_eq!(r.credential.source.provider, "claude-code");
+    assert_eq!(r.credential.source.provider, "local-files");
     // A per-call order skips groups.
     let r = chain
         .get(
@@ -239,7 +239,7 @@ async fn walks_the_order_and_lists_what_it_tried() {
         err.errors,
         vec![
             "vault: not found",
-            "claude-code: not found",
+            "local-files: not found",
             "env: not found"
         ]
     );
@@ -294,7 +294,7 @@ async fn concurrent_misses_make_one_read_and_hits_make_none() {
 #[tokio::test]
 async fn serves_last_known_good_while_vault_is_unreachable() {
     let vault = Memory::new("vault", SourceGroup::Vault);
-    let files = Memory::new("claude-code", SourceGroup::Files);
+    let files = Memory::new("local-files", SourceGroup::Files);
     vault.insert("anthropic", "from-vault", None);
     files.insert("anthropic", "from-files", None);
     let mut settings = ChainSettings::default();
@@ -385,7 +385,7 @@ async fn a_lost_write_back_returns_the_valid_winner() {
     ] {
         let claim = with_claim.then(|| Arc::new(MemoryClaim::default()));
         let source = Memory::with(
-            "claude-code",
+            "local-files",
             SourceGroup::Files,
             ProviderKind::Local,
             claim,
@@ -418,7 +418,7 @@ async fn a_lost_write_back_returns_the_valid_winner() {
 
 #[tokio::test]
 async fn an_expiring_local_credential_is_refreshed_once() {
-    let files = Memory::new("claude-code", SourceGroup::Files);
+    let files = Memory::new("local-files", SourceGroup::Files);
     files.insert("anthropic", "old", Some(now_ms() - 1));
     let dir = std::env::temp_dir().join(format!("ocv-chain-lock-{}", std::process::id()));
     let settings = ChainSettings {
@@ -616,7 +616,7 @@ async fn a_source_with_a_coordinator_refreshes_under_its_claim() {
 
 #[tokio::test]
 async fn the_fast_path_leaves_a_due_oauth_credential_to_get_when_a_refresher_is_given() {
-    let files = Memory::new("claude-code", SourceGroup::Files);
+    let files = Memory::new("local-files", SourceGroup::Files);
     files.insert("expiring", "access-old", Some(now_ms() + 1_000));
     files.insert("lasting", "access-ok", Some(now_ms() + 3_600_000));
     files.insert("telegram", "token", None);
@@ -644,7 +644,7 @@ async fn the_fast_path_leaves_a_due_oauth_credential_to_get_when_a_refresher_is_
 }
 
 fn oauth_credential() -> Credential {
-    let memory = Memory::new("claude-code", SourceGroup::Files);
+    let memory = Memory::new("local-files", SourceGroup::Files);
     memory.insert("anthropic", "sk-ant-oat01-FAKE-access", Some(1));
     let credential = memory.items.lock().unwrap()["anthropic"].clone();
     credential
@@ -714,4 +714,87 @@ fn a_failed_callback_is_refresh_failed_without_the_tokens() {
     assert!(err.message.ends_with("[REDACTED]"));
     let reason = err.message.split(": ").nth(1).unwrap();
     assert_eq!(reason.chars().count(), 300);
+}
+
+/// Tokens a CLI owns (here read through Claude Code's provider id) are never refreshed: one
+/// inside the margin is returned as it is, an expired one is `REFRESH_FAILED` naming Claude
+/// Code's login command. Either way the refresher is never called and nothing is written back.
+#[tokio::test]
+async fn a_token_a_cli_owns_is_never_refreshed() {
+    let claude = Memory::new("claude-code", SourceGroup::Files);
+    claude.insert(
+        "anthropic",
+        "sk-ant-oat01-FAKE-soon",
+        Some(now_ms() + 1_000),
+    );
+    let dir = std::env::temp_dir().join(format!("ocv-chain-owned-{}", std::process::id()));
+    let settings = ChainSettings {
+        lock_dir: dir.clone(),
+        ..ChainSettings::default()
+    };
+    let chain = chain_of(vec![claude.clone()], settings);
+    let refresher = Arc::new(CountingRefresher {
+        calls: AtomicUsize::new(0),
+    });
+    let options = GetOptions {
+        refresher: Some(refresher.clone()),
+        ..Default::default()
+    };
+    // Within the margin, still valid: returned unchanged (Claude Code renews it when it runs).
+    let r = chain.get("anthropic", &options).await.unwrap();
+    assert_eq!(token_of(&r), "sk-ant-oat01-FAKE-soon");
+    assert!(!chain.should_refresh(&r.credential));
+    assert!(chain.get_cached("anthropic", true).is_some());
+
+    claude.insert("anthropic", "sk-ant-oat01-FAKE-expired", Some(now_ms() - 1));
+    chain.invalidate("anthropic");
+    let err = chain.get("anthropic", &options).await.unwrap_err();
+    assert_eq!(err.code(), "REFRESH_FAILED");
+    assert!(
+        err.message.contains("`claude auth login`"),
+        "{}",
+        err.message
+    );
+    assert!(err.message.contains("Claude Code owns this login"));
+    assert!(err
+        .message
+        .contains("openclaw-vault migrate --take-ownership anthropic"));
+    assert!(err.message.contains("memory:anthropic"), "names where");
+    for secret in ["sk-ant-oat01-FAKE", "refresh-1"] {
+        assert!(!err.message.contains(secret), "{}", err.message);
+    }
+    assert_eq!(refresher.calls.load(Ordering::SeqCst), 0);
+    let stored = claude.items.lock().unwrap()["anthropic"].clone();
+    assert_eq!(
+        stored.primary().unwrap().expose_secret(),
+        "sk-ant-oat01-FAKE-expired"
+    );
+    assert!(!dir.exists(), "not even a refresh lock was taken");
+
+    // Without a refresher the expired token is returned as it is, as from any source.
+    let r = chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(token_of(&r), "sk-ant-oat01-FAKE-expired");
+
+    // The same name from a source nobody owns (Vault, after `migrate --take-ownership`) is
+    // refreshed as usual.
+    let vault = Memory::new("vault", SourceGroup::Vault);
+    vault.insert("anthropic", "sk-ant-oat01-FAKE-expired", Some(now_ms() - 1));
+    let settings = ChainSettings {
+        lock_dir: dir.clone(),
+        ..ChainSettings::default()
+    };
+    let chain = chain_of(vec![vault.clone(), claude.clone()], settings);
+    let r = chain.get("anthropic", &options).await.unwrap();
+    assert_eq!(token_of(&r), "access-1");
+    assert_eq!(refresher.calls.load(Ordering::SeqCst), 1);
+    let stored = claude.items.lock().unwrap()["anthropic"].clone();
+    assert_eq!(
+        stored.primary().unwrap().expose_secret(),
+        "sk-ant-oat01-FAKE-expired",
+        "the CLI's copy is never written"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -134,10 +134,16 @@ describe('openclaw-vault migrate', () => {
     const v = await versions(prefix)
     assert.equal(Object.keys(v).length, planned)
     assert.ok(Object.values(v).every((n) => n === 1))
-    const claude = JSON.parse(readFileSync(join(home, '.claude/.credentials.json'), 'utf8')).claudeAiOauth
-    const stored = await client.read(`${prefix}/credentials/anthropic`)
-    assert.equal(stored.data.accessToken, claude.accessToken)
-    assert.equal(stored.data.kind, 'oauth')
+    // The tokens Claude Code and Codex own stay where they are, listed with their owner.
+    const owned = Object.fromEntries(r.json.plan.ownedByCli.map((o) => [o.name, o]))
+    assert.deepEqual(Object.keys(owned).sort(), ['anthropic', 'codex'])
+    assert.equal(owned.anthropic.owner.cli, 'Claude Code')
+    assert.equal(owned.anthropic.source.provider, 'claude-code')
+    assert.equal(owned.codex.owner.renew, '`codex login`')
+    assert.ok(!owned.anthropic.taken && /works once/.test(owned.anthropic.reason))
+    assert.ok(!r.json.plan.items.some((i) => i.name === 'anthropic' || i.name === 'codex'))
+    assert.equal(await client.read(`${prefix}/credentials/anthropic`), null)
+    assert.ok(r.json.plan.items.some((i) => i.name === 'openai'), "Codex's API key is not owned: migrated")
     assert.equal(statSync(join(home, '.openclaw/vault-migrate.journal')).mode & 0o777, 0o600)
 
     const again = migrate(home, prefix, ['--yes', '--json'])
@@ -145,6 +151,19 @@ describe('openclaw-vault migrate', () => {
     assert.equal(again.json.report.counts.created, 0)
     assert.equal(again.json.report.counts.alreadyThere, planned)
     assert.deepEqual(await versions(prefix), v)
+
+    // Taken over: migrated after a plain warning; Claude Code's file is left as it was.
+    const claudeFile = join(home, '.claude/.credentials.json')
+    const claudeBytes = readFileSync(claudeFile)
+    const taken = migrate(home, prefix, ['--yes', '--take-ownership', 'anthropic'])
+    assert.equal(taken.code, 0, taken.err)
+    assert.match(taken.err, /Claude Code on this machine will be logged out at its next refresh/)
+    const claude = JSON.parse(claudeBytes.toString('utf8')).claudeAiOauth
+    const stored = await client.read(`${prefix}/credentials/anthropic`)
+    assert.equal(stored.data.accessToken, claude.accessToken)
+    assert.equal(stored.data.kind, 'oauth')
+    assert.deepEqual(readFileSync(claudeFile), claudeBytes)
+    for (const s of sampleSecrets(home)) assert.ok(!taken.out.includes(s) && !taken.err.includes(s), 'a value leaked')
   })
 
   test('a different value already in Vault is a conflict (exit 4), kept until --overwrite', async () => {

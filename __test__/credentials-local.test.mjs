@@ -1,8 +1,8 @@
 // getCredential over local sources: a temporary HOME copied from examples/sample-home (Claude
 // Code, Qwen, Gemini, Codex, OpenClaw's auth profiles, legacy OAuth file, openclaw.json, .env),
-// Vault first with fallback, the audit log, bad input, OAuth tokens a CLI owns (never refreshed)
-// and OAuth write-back to OpenClaw's own file, and the
-// keychain through a real Secret Service when one is running.
+// Vault first with fallback, the audit log, bad input, OAuth tokens a CLI owns (never refreshed),
+// OAuth write-back to OpenClaw's own file, and the keychain through a real Secret Service when one
+// is running.
 import assert from 'node:assert/strict'
 import {
   chmodSync,
@@ -308,7 +308,10 @@ async function stubTokenEndpoint() {
       return requests
     },
     refresh: async (c) => {
-      const res = await fetch(url, { method: 'POST', body: `refresh_token=${encodeURIComponent(c.expose('refreshToken'))}` })
+      const res = await fetch(url, {
+        method: 'POST',
+        body: `refresh_token=${encodeURIComponent(c.expose('refreshToken'))}`,
+      })
       const body = await res.json()
       return { accessToken: body.access_token, expiresIn: body.expires_in }
     },
@@ -326,7 +329,7 @@ function expiredLegacyOAuth(home, name) {
 }
 
 describe('OAuth tokens a CLI owns', () => {
-  test("an expired Claude Code token is never refreshed: no request to the token endpoint, the file untouched, REFRESH_FAILED naming `claude auth login`", async () => {
+  test('an expired Claude Code token is never refreshed: no request to the token endpoint, the file untouched, REFRESH_FAILED naming `claude auth login`', async () => {
     const home = sampleHome()
     const file = join(home, '.claude/.credentials.json')
     const doc = readJson(file)

@@ -134,16 +134,20 @@ describe('openclaw-vault migrate', () => {
     const v = await versions(prefix)
     assert.equal(Object.keys(v).length, planned)
     assert.ok(Object.values(v).every((n) => n === 1))
-    // The tokens Claude Code and Codex own stay where they are, listed with their owner.
+    // The tokens Claude Code, Codex, Qwen Code and Gemini CLI own stay where they are, listed with
+    // their owner.
     const owned = Object.fromEntries(r.json.plan.ownedByCli.map((o) => [o.name, o]))
-    assert.deepEqual(Object.keys(owned).sort(), ['anthropic', 'codex'])
+    assert.deepEqual(Object.keys(owned).sort(), ['anthropic', 'codex', 'gemini', 'qwen'])
     assert.equal(owned.anthropic.owner.cli, 'Claude Code')
     assert.equal(owned.anthropic.source.provider, 'claude-code')
     assert.equal(owned.codex.owner.renew, '`codex login`')
     assert.ok(!owned.anthropic.taken && /works once/.test(owned.anthropic.reason))
     assert.ok(!r.json.plan.items.some((i) => i.name === 'anthropic' || i.name === 'codex'))
     assert.equal(await client.read(`${prefix}/credentials/anthropic`), null)
-    assert.ok(r.json.plan.items.some((i) => i.name === 'openai'), "Codex's API key is not owned: migrated")
+    assert.ok(
+      r.json.plan.items.some((i) => i.name === 'openai'),
+      "Codex's API key is not owned: migrated",
+    )
     assert.equal(statSync(join(home, '.openclaw/vault-migrate.journal')).mode & 0o777, 0o600)
 
     const again = migrate(home, prefix, ['--yes', '--json'])
@@ -185,17 +189,19 @@ describe('openclaw-vault migrate', () => {
     const home = sampleHome()
     const prefix = newPrefix('kill')
     const reference = newPrefix('kill-ref')
-    const full = migrate(home, reference, ['--yes', '--json', '--journal', join(home, 'ref.journal')])
+    // Every token a CLI owns taken over too, so the run has every kind of item to be killed in.
+    const all = ['--yes', '--json', ...['anthropic', 'codex', 'gemini', 'qwen'].flatMap((n) => ['--take-ownership', n])]
+    const full = migrate(home, reference, [...all, '--journal', join(home, 'ref.journal')])
     assert.equal(full.code, 0, full.err)
     const expected = await versions(reference)
     let n = 1
     for (; n < 200; n++) {
-      const killed = migrate(home, prefix, ['--yes', '--json'], { OPENCLAW_VAULT_TEST_ABORT_AFTER: String(n) })
+      const killed = migrate(home, prefix, all, { OPENCLAW_VAULT_TEST_ABORT_AFTER: String(n) })
       if (killed.code === 0) break // ran past its last checkpoint
       assert.equal(killed.code, 137, `run ${n}: ${killed.err}`)
     }
     assert.ok(n > 5, `only ${n} checkpoints`)
-    const resumed = migrate(home, prefix, ['--yes', '--json'])
+    const resumed = migrate(home, prefix, all)
     assert.equal(resumed.code, 0, resumed.err)
     assert.deepEqual(await versions(prefix), expected, 'every secret exactly once, at version 1')
     for (const name of Object.keys(expected)) {

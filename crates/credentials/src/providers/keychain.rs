@@ -1578,12 +1578,13 @@ mod tests {
                 "claude",
                 Some("claudeAiOauth"),
             );
-            // put refuses to overwrite an item it cannot read (it would lose the other fields).
+            // put never writes Claude Code's item, broken or not.
             let err = claude
                 .put(&oauth_credential("anthropic", "a", "r", 1), None)
                 .await
                 .unwrap_err();
-            check(err, "claude", None);
+            assert_eq!(err.code(), "UNSUPPORTED_OPERATION");
+            assert!(!err.message.contains("SEKRIT"), "{}", err.message);
             assert_eq!(
                 raw_get(&service, "claude").await.unwrap(),
                 r#"{"claudeAiOauth":"SEKRIT"}"#

@@ -50,7 +50,9 @@ pub enum ErrorCode {
     InvalidSource,
     /// A source could not be asked at all (keychain daemon absent, file unreadable).
     SourceUnavailable,
-    /// The OAuth refresh callback failed or returned unusable tokens.
+    /// The OAuth refresh callback failed or returned unusable tokens; or the expiring token
+    /// cannot be refreshed here (a read-only source, or a token a CLI owns: the message names
+    /// the CLI's login command).
     RefreshFailed,
     /// Another process held a refresh claim or lock longer than the wait allowed.
     LockTimeout,

@@ -7,6 +7,7 @@
 //! It depends on `vault_client` and nothing above it: no napi, no clap, no printing.
 
 pub mod audit;
+pub mod breaker;
 pub mod cache;
 pub mod chain;
 pub mod credential;

@@ -14,11 +14,13 @@
 //! off too.
 //!
 //! An answer, even a refusal (403, 404, 400), proves the store reachable and never opens the
-//! breaker. This module is the state machine only: every method takes the time (`now`) from its
-//! caller, so tests drive it without sleeping; the chain ([`crate::chain`]) and the exec resolver
-//! ([`crate::resolve`]) run the lookups and the probe.
+//! breaker. The state machine's methods take the time (`now`) from their caller, so tests drive
+//! it without sleeping; [`CircuitBreaker::run`] puts one lookup through it, and is what the chain
+//! ([`crate::chain`], for every remote store) and the exec resolver ([`crate::resolve`]) call.
 
-use std::sync::Mutex;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorCode};
@@ -326,6 +328,72 @@ impl CircuitBreaker {
                 self.store
             ),
         )
+    }
+}
+
+/// A probe of a store, ready to run in the background.
+pub type Probe = Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'static>>;
+
+impl CircuitBreaker {
+    /// Runs one lookup through the breaker. Closed: `ask` runs, cut off with `TIMEOUT` after
+    /// `deadline` (when given) or with `CIRCUIT_OPEN` as soon as another lookup opens the
+    /// breaker, and its outcome is recorded. Open: `CIRCUIT_OPEN` at once, without running
+    /// `ask`; when the cool-down has ended, this caller also starts `probe()` on the current
+    /// tokio runtime, with [`BreakerPolicy::probe_timeout`], and does not wait for it.
+    pub async fn run<T>(
+        self: &Arc<Self>,
+        deadline: Option<Duration>,
+        ask: impl Future<Output = Result<T, Error>>,
+        probe: impl FnOnce() -> Probe,
+    ) -> Result<T, Error> {
+        match self.admit(Instant::now()) {
+            Admission::Pass => {}
+            Admission::Reject { probe: start } => {
+                if start {
+                    self.spawn_probe(probe());
+                }
+                return Err(self.open_error(Instant::now()));
+            }
+        }
+        let mut opened = self.opened();
+        let limit = deadline.unwrap_or(Duration::MAX);
+        let result = tokio::select! {
+            // An answer that is already there wins over a breaker that opened meanwhile.
+            biased;
+            r = tokio::time::timeout(limit, ask) => r.unwrap_or_else(|_| Err(Error::new(
+                ErrorCode::Timeout,
+                format!(
+                    "{} did not answer within {} ms (the credential lookup deadline)",
+                    self.store,
+                    limit.as_millis()
+                ),
+            ))),
+            // Another lookup found the store unreachable: stop waiting for this one.
+            Ok(()) = opened.changed() => return Err(self.open_error(Instant::now())),
+        };
+        self.record(Instant::now(), Verdict::of(&result));
+        result
+    }
+
+    /// Runs the one probe in the background; its verdict closes the breaker or opens it for
+    /// the next cool-down. Without a runtime to run it on, the breaker stays open for another
+    /// cool-down.
+    fn spawn_probe(self: &Arc<Self>, probe: Probe) {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            self.probe_finished(Instant::now(), Verdict::Unreachable(ErrorCode::Timeout));
+            return;
+        };
+        let breaker = self.clone();
+        handle.spawn(async move {
+            let verdict = match tokio::time::timeout(breaker.policy.probe_timeout, probe).await {
+                Ok(Ok(())) => Verdict::Answered,
+                // A probe is one known request: any failure of it means the store is not back.
+                Ok(Err(e)) => Verdict::Unreachable(e.code),
+                Err(_) => Verdict::Unreachable(ErrorCode::Timeout),
+            };
+            tracing::debug!(store = %breaker.store, verdict = ?verdict, "circuit breaker probe finished");
+            breaker.probe_finished(Instant::now(), verdict);
+        });
     }
 }
 

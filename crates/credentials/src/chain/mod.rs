@@ -16,9 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::audit::{AuditEvent, AuditLog, AuditRecord};
-use crate::breaker::{
-    Admission, BreakerPolicy, BreakerStatus, CircuitBreaker, Verdict, DEFAULT_LOOKUP_TIMEOUT,
-};
+use crate::breaker::{BreakerPolicy, BreakerStatus, CircuitBreaker, DEFAULT_LOOKUP_TIMEOUT};
 use crate::cache::{self, Cache, CachePolicy, Lookup, Resolved};
 use crate::credential::{Credential, CredentialVersion, SourceGroup};
 use crate::error::{Error, ErrorCode, Result};
@@ -274,9 +272,8 @@ impl CredentialChain {
     }
 
     /// Runs `ask` against `provider`: a local source directly; a remote store through its
-    /// breaker (`CIRCUIT_OPEN` at once while it is open, starting the one background probe
-    /// when the cool-down has ended) and, with `deadline`, cut off with `TIMEOUT` after it or
-    /// as soon as another lookup opens the breaker. The outcome is recorded in the breaker.
+    /// breaker ([`CircuitBreaker::run`]), within `deadline` when given, with the provider's own
+    /// [`CredentialProvider::probe`] as the breaker's probe.
     async fn ask<T>(
         &self,
         provider: &Arc<dyn CredentialProvider>,
@@ -286,31 +283,11 @@ impl CredentialChain {
         let Some(breaker) = self.breaker_of(provider.id()) else {
             return ask.await;
         };
-        match breaker.admit(Instant::now()) {
-            Admission::Pass => {}
-            Admission::Reject { probe } => {
-                if probe {
-                    spawn_probe(provider.clone(), breaker.clone());
-                }
-                return Err(breaker.open_error(Instant::now()));
-            }
-        }
-        let mut opened = breaker.opened();
-        let limit = deadline.unwrap_or(Duration::MAX);
-        let result = tokio::select! {
-            r = tokio::time::timeout(limit, ask) => r.unwrap_or_else(|_| Err(Error::new(
-                ErrorCode::Timeout,
-                format!(
-                    "{} did not answer within {} ms (the credential lookup deadline)",
-                    provider.id(),
-                    limit.as_millis()
-                ),
-            ))),
-            // Another lookup found the store unreachable: stop waiting for this one.
-            Ok(()) = opened.changed() => return Err(breaker.open_error(Instant::now())),
+        let probe = || {
+            let provider = provider.clone();
+            Box::pin(async move { provider.probe().await }) as crate::breaker::Probe
         };
-        breaker.record(Instant::now(), Verdict::of(&result));
-        result
+        breaker.run(deadline, ask, probe).await
     }
 
     fn provider_by_id(&self, id: &str) -> Option<&Arc<dyn CredentialProvider>> {
@@ -610,25 +587,4 @@ impl CredentialChain {
         self.invalidate(&credential.name);
         result
     }
-}
-
-/// Starts the one probe of an open breaker in the background, with the policy's deadline; its
-/// verdict closes the breaker or opens it for the next cool-down. Without a runtime to run it
-/// on, the breaker stays open for another cool-down.
-fn spawn_probe(provider: Arc<dyn CredentialProvider>, breaker: Arc<CircuitBreaker>) {
-    let timeout = breaker.policy().probe_timeout;
-    let Ok(handle) = tokio::runtime::Handle::try_current() else {
-        breaker.probe_finished(Instant::now(), Verdict::Unreachable(ErrorCode::Timeout));
-        return;
-    };
-    handle.spawn(async move {
-        let verdict = match tokio::time::timeout(timeout, provider.probe()).await {
-            Ok(Ok(())) => Verdict::Answered,
-            // A probe is one known request: any failure of it means the store is not back.
-            Ok(Err(e)) => Verdict::Unreachable(e.code),
-            Err(_) => Verdict::Unreachable(ErrorCode::Timeout),
-        };
-        tracing::debug!(source = provider.id(), verdict = ?verdict, "circuit breaker probe finished");
-        breaker.probe_finished(Instant::now(), verdict);
-    });
 }

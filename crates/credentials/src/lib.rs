@@ -17,6 +17,7 @@ pub mod migrate;
 pub mod openclaw;
 pub mod providers;
 pub mod resolve;
+pub mod scrub;
 pub mod status;
 pub mod store;
 pub mod time;

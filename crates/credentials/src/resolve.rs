@@ -87,10 +87,10 @@ impl ExecRequest {
             )));
         }
         let value: Value = serde_json::from_slice(input).map_err(|e| {
+            let s = crate::scrub::scrub(&e);
             ProviderFailure::new(format!(
                 "the exec request on stdin is not JSON (line {}, column {}); expected {{\"protocolVersion\":1,\"ids\":[...]}}",
-                e.line(),
-                e.column()
+                s.line, s.column
             ))
         })?;
         let Value::Object(object) = value else {
@@ -253,7 +253,10 @@ impl SecretSource for VaultClient {
                 } else {
                     ErrorCode::ServerError
                 },
-                format!("Vault is not serving (sys/health answered {})", health.status),
+                format!(
+                    "Vault is not serving (sys/health answered {})",
+                    health.status
+                ),
             )
             .with_status(health.status))
         }
@@ -1066,7 +1069,10 @@ mod tests {
         async fn read(&self, _path: &str) -> Result<Option<SecretData>> {
             self.reads.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(self.timeout).await;
-            Err(Error::new(ErrorCode::Timeout, "no answer within the request timeout"))
+            Err(Error::new(
+                ErrorCode::Timeout,
+                "no answer within the request timeout",
+            ))
         }
         async fn token_is_invalid(&self) -> bool {
             false
@@ -1112,7 +1118,10 @@ mod tests {
         assert_eq!(values.len(), 200);
         assert_eq!(values["openclaw/credentials/svc7/apiKey"], "local-svc7");
         // One wave of reads timed out; the rest were never sent.
-        assert!(took < DEFAULT_REQUEST_TIMEOUT + Duration::from_millis(100), "{took:?}");
+        assert!(
+            took < DEFAULT_REQUEST_TIMEOUT + Duration::from_millis(100),
+            "{took:?}"
+        );
         assert_eq!(hung.reads.load(Ordering::SeqCst), MAX_CONCURRENT_READS);
     }
 

@@ -766,7 +766,9 @@ fn env_names(env: &Memory, n: usize) -> Vec<String> {
 /// Makes `store` accept and never answer (every permit of its gate taken away) until the
 /// returned guard is dropped.
 async fn hung(store: &Memory) -> Reopen<'_> {
-    store.gate.forget_permits(tokio::sync::Semaphore::MAX_PERMITS);
+    store
+        .gate
+        .forget_permits(tokio::sync::Semaphore::MAX_PERMITS);
     assert_eq!(store.gate.available_permits(), 0);
     Reopen(store)
 }
@@ -800,7 +802,8 @@ async fn a_hung_remote_store_costs_one_deadline_not_one_per_name() {
         .expect("100 names within 600 s of (virtual) time");
     let took = started.elapsed();
     assert!(
-        took >= DEFAULT_LOOKUP_TIMEOUT && took < DEFAULT_LOOKUP_TIMEOUT + Duration::from_millis(100),
+        took >= DEFAULT_LOOKUP_TIMEOUT
+            && took < DEFAULT_LOOKUP_TIMEOUT + Duration::from_millis(100),
         "{took:?}"
     );
     // Only the first name asked the hung store; the breaker sent the other 99 on at once.
@@ -879,7 +882,11 @@ async fn an_open_breaker_sends_one_probe_and_under_fallback_none_fails_fast() {
         tokio::task::yield_now().await;
     }
     assert_eq!(vault.reads.load(Ordering::SeqCst), 1);
-    assert_eq!(vault.probes.load(Ordering::SeqCst), 1, "one probe at a time");
+    assert_eq!(
+        vault.probes.load(Ordering::SeqCst),
+        1,
+        "one probe at a time"
+    );
     // Vault answers again: the probe in flight gets its answer and closes the breaker.
     drop(held);
     settle_breakers(&chain).await;

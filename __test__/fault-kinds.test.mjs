@@ -789,7 +789,12 @@ describe('kind 9: a hung Vault does not hold up local answers', () => {
     const fwd = await countingForwarder(closed)
     try {
       const store = new CredentialStore({
-        env: { HOME: home, VAULT_ADDR: fwd.addr, VAULT_TOKEN: 'hvs.FAKE-k9-token', OPENCLAW_VAULT_KV_VERSION: '2' },
+        env: {
+          HOME: home,
+          VAULT_ADDR: `http://127.0.0.1:${fwd.port}`,
+          VAULT_TOKEN: 'hvs.FAKE-k9-token',
+          OPENCLAW_VAULT_KV_VERSION: '2',
+        },
         cwd: home,
       })
       for (const [i, n] of names.entries()) {
@@ -798,6 +803,7 @@ describe('kind 9: a hung Vault does not hold up local answers', () => {
         assert.equal(c.expose(), values[i])
       }
       // The first name's read and its retries (client default: 2), and at most a probe or two.
+      assert.ok(fwd.connections() >= 1, 'Vault was asked first')
       assert.ok(fwd.connections() <= 6, `${fwd.connections()} connection attempts`)
     } finally {
       await fwd.close()

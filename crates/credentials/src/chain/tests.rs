@@ -820,8 +820,10 @@ async fn concurrent_names_on_a_hung_store_all_fail_over_at_the_first_deadline() 
     let env = Memory::new("env", SourceGroup::Env);
     let names = env_names(&env, 100);
     let _held = hung(&vault).await;
-    let mut settings = ChainSettings::default();
-    settings.lookup_timeout = Duration::from_secs(2);
+    let settings = ChainSettings {
+        lookup_timeout: Duration::from_secs(2),
+        ..ChainSettings::default()
+    };
     let chain = chain_of(vec![vault.clone(), env.clone()], settings);
     let started = tokio::time::Instant::now();
     // Staggered starts: each lookup still ends when the first deadline opens the breaker.
@@ -855,11 +857,16 @@ async fn an_open_breaker_sends_one_probe_and_under_fallback_none_fails_fast() {
     vault.insert("anthropic", "from-vault", None);
     env.insert("anthropic", "from-env-CANARY", None);
     let held = hung(&vault).await;
-    let mut settings = ChainSettings::default();
-    settings.fallback = Fallback::None;
-    // The cool-down ends at once: every later lookup would be allowed to start a probe.
-    settings.breaker.cool_down = Duration::ZERO;
-    settings.breaker.probe_timeout = Duration::from_secs(3600);
+    let settings = ChainSettings {
+        fallback: Fallback::None,
+        // The cool-down ends at once: every later lookup would be allowed to start a probe.
+        breaker: BreakerPolicy {
+            cool_down: Duration::ZERO,
+            probe_timeout: Duration::from_secs(3600),
+            ..BreakerPolicy::default()
+        },
+        ..ChainSettings::default()
+    };
     let chain = chain_of(vec![vault.clone(), env.clone()], settings);
     let err = tokio::time::timeout(
         Duration::from_secs(600),

@@ -966,5 +966,6 @@ async fn an_open_breaker_serves_the_last_value_stale_and_audits_circuit_open() {
             expect("get", "openai", "ok"),
         ]
     );
+    drop(chain); // closes the audit log before its directory goes
     let _ = std::fs::remove_dir_all(&dir);
 }

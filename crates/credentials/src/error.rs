@@ -58,6 +58,10 @@ pub enum ErrorCode {
     LockTimeout,
     /// A write would replace a different existing value (migration without `--overwrite`).
     Conflict,
+    /// A remote store (Vault) is not being asked: a recent lookup timed out or could not connect,
+    /// and its circuit breaker is open until a background probe gets an answer. Under
+    /// `fallback: "none"` this is what a lookup fails with; otherwise the next source answers.
+    CircuitOpen,
 }
 
 impl ErrorCode {
@@ -71,6 +75,7 @@ impl ErrorCode {
                 ErrorCode::SourceUnavailable => "SOURCE_UNAVAILABLE",
                 ErrorCode::RefreshFailed => "REFRESH_FAILED",
                 ErrorCode::LockTimeout => "LOCK_TIMEOUT",
+                ErrorCode::CircuitOpen => "CIRCUIT_OPEN",
                 _ => "CONFLICT",
             },
         }
@@ -100,12 +105,13 @@ impl ErrorCode {
             | ErrorCode::SourceUnavailable
             | ErrorCode::RefreshFailed
             | ErrorCode::LockTimeout
-            | ErrorCode::Conflict => return None,
+            | ErrorCode::Conflict
+            | ErrorCode::CircuitOpen => return None,
         })
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::NotFound,
         ErrorCode::PermissionDenied,
         ErrorCode::InvalidToken,
@@ -128,6 +134,7 @@ impl ErrorCode {
         ErrorCode::RefreshFailed,
         ErrorCode::LockTimeout,
         ErrorCode::Conflict,
+        ErrorCode::CircuitOpen,
     ];
 }
 
@@ -218,7 +225,7 @@ impl Error {
             ErrorCode::InvalidToken => "the Vault token is invalid or expired: set VAULT_TOKEN or credentials.vault.auth",
             ErrorCode::PermissionDenied => "the token's policy does not allow this path: see docs/migration-guide.md for least-privilege policies",
             ErrorCode::Sealed => "unseal Vault (vault operator unseal) and try again",
-            ErrorCode::Network | ErrorCode::Timeout => "check VAULT_ADDR / credentials.vault.addr and that Vault is running",
+            ErrorCode::Network | ErrorCode::Timeout | ErrorCode::CircuitOpen => "check VAULT_ADDR / credentials.vault.addr and that Vault is running",
             ErrorCode::TlsError => "check VAULT_CACERT / tls.caCert and VAULT_TLS_SERVER_NAME against the certificate Vault presents",
             ErrorCode::InvalidConfig => "fix the named file or variable; `openclaw-vault status` shows the config found",
             ErrorCode::CredentialNotFound => "`openclaw-vault list` shows the names each source holds",

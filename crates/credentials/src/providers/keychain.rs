@@ -268,14 +268,10 @@ fn bare_token(secret: &str) -> Option<&str> {
 fn parse_object(secret: &str, service: &str, account: &str) -> Result<ZeroizingJson> {
     let at = location(service, account);
     let value: Value = serde_json::from_str(secret).map_err(|e| {
+        let s = crate::scrub::scrub(&e);
         invalid_source(format!(
             "{at}: the item is not valid JSON (line {}, column {}: {})",
-            e.line(),
-            e.column(),
-            match e.classify() {
-                serde_json::error::Category::Eof => "unexpected end of input",
-                _ => "syntax error",
-            }
+            s.line, s.column, s.detail
         ))
     })?;
     let mut value = ZeroizingJson(value);

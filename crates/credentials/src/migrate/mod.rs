@@ -32,9 +32,11 @@ use crate::openclaw::paths::OpenClawPaths;
 use crate::providers::vault::VaultProvider;
 use vault_client::secret::SecretData;
 
+pub mod ownership;
 pub mod remove_local;
 pub mod rewrite_config;
 
+pub use ownership::{set_aside_owned, OwnedByCli};
 pub use remove_local::{remove_local, LocalRemoval};
 pub use rewrite_config::{
     provider_entry, rewrite_config, ConfigRewrite, KeptField, ReplacedField, ResolverCommand,

@@ -16,6 +16,7 @@ pub mod migrate;
 pub mod openclaw;
 pub mod providers;
 pub mod resolve;
+pub mod sidecar_lock;
 pub mod status;
 pub mod store;
 pub mod time;

@@ -103,7 +103,8 @@ describe('the workspace .env', () => {
     const local = cli(['status', '--json'], { home, cwd: work })
     const report = JSON.parse(local.out)
     assert.equal(report.config.provider, 'local', local.err)
-    assert.equal(report.vault ?? null, null)
+    assert.equal(report.config.vault, null)
+    assert.equal(report.vault.configured, false)
     const refused = report.config.dotenvRefused.map((r) => r.variable).sort()
     assert.deepEqual(refused, [
       'ALL_PROXY',
@@ -163,7 +164,8 @@ describe('the workspace .env', () => {
     const oc = ensureOpenClaw()
     const dist = join(oc.openclawDir, 'dist')
     const file = readdirSync(dist).find(
-      (f) => /^dotenv-.*\.mjs$/.test(f) && readFileSync(join(dist, f), 'utf8').includes('BLOCKED_WORKSPACE_DOTENV_KEYS'),
+      (f) =>
+        /^dotenv-.*\.mjs$/.test(f) && readFileSync(join(dist, f), 'utf8').includes('BLOCKED_WORKSPACE_DOTENV_KEYS'),
     )
     assert.ok(file, 'OpenClaw has a dotenv-*.mjs with its list')
     const text = readFileSync(join(dist, file), 'utf8')

@@ -144,7 +144,10 @@ describe('OpenClaw file locks', () => {
       await holder.release()
     }
     assert.notEqual(r.code, 0)
-    assert.match(r.out + r.err, new RegExp(`openclaw\\.json\\.lock: not acquired within \\d+ ms: process ${holder.pid} holds it`))
+    assert.match(
+      r.out + r.err,
+      new RegExp(`openclaw\\.json\\.lock: not acquired within \\d+ ms: process ${holder.pid} holds it`),
+    )
     assert.equal(readFileSync(config, 'utf8'), before)
     assert.ok(!existsSync(`${config}.lock`))
     // Released: the same command goes through.

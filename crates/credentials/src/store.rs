@@ -88,18 +88,7 @@ fn log_warnings_once(loaded: &LoadedConfig) {
         std::sync::Mutex::new(None);
     let mut logged = LOGGED.lock().unwrap_or_else(|e| e.into_inner());
     let logged = logged.get_or_insert_with(Default::default);
-    // Variables a workspace `.env` may not set: once each, by file and name, never the value.
-    let refused = |w: &&crate::openclaw::config::ConfigWarning| {
-        loaded
-            .dotenv_refused
-            .iter()
-            .any(|r| w.file.as_deref() == Some(r.file.as_path()) && w.json_path == r.name)
-    };
-    for w in loaded
-        .warnings
-        .iter()
-        .filter(|w| w.is_unknown_key() || refused(w))
-    {
+    for w in loaded.warnings.iter().filter(|w| loaded.is_logged_once(w)) {
         let text = w.to_string();
         if logged.insert(text.clone()) {
             tracing::warn!("config: {text}");

@@ -330,6 +330,19 @@ const DESCRIBED_VARS: &[&str] = &[
 ];
 
 impl LoadedConfig {
+    /// Whether `open_store` logs `w` itself, once per process: unknown keys and variables the
+    /// workspace `.env` may not set. Callers that print warnings leave these out.
+    pub fn is_logged_once(&self, w: &ConfigWarning) -> bool {
+        w.is_unknown_key() || self.is_refused_var(w)
+    }
+
+    /// Whether `w` reports one of [`LoadedConfig::dotenv_refused`].
+    pub fn is_refused_var(&self, w: &ConfigWarning) -> bool {
+        self.dotenv_refused
+            .iter()
+            .any(|r| w.file.as_deref() == Some(r.file.as_path()) && w.json_path == r.name)
+    }
+
     /// A view without secrets, for `loadConfig()` in JS and the CLI's `status`: where things come
     /// from, the Vault address, namespace, mount, prefix and auth method, and whether a token is
     /// set (never the token).

@@ -102,9 +102,9 @@ impl FileLock {
     /// Takes OpenClaw's lock on `target`, waiting up to `wait` for a live holder and reclaiming a
     /// stale one (see the module docs). Creates `target`'s directory (0700) when missing.
     ///
-    /// Errors: `LOCK_TIMEOUT` when a live holder (named by pid) or a reclaim guard outlasts
-    /// `wait`; `INVALID_SOURCE` when `<target>.lock` is not a regular file (a symlink, a
-    /// directory); `SOURCE_UNAVAILABLE` when the sidecar cannot be created or read.
+    /// Errors: `LOCK_TIMEOUT` when a live holder (named by pid), a reclaim guard or something
+    /// that is not a regular file at `<target>.lock` (a directory, a symlink) outlasts `wait`;
+    /// `SOURCE_UNAVAILABLE` when the sidecar cannot be created or read.
     pub fn acquire(target: &Path, wait: Duration) -> Result<FileLock> {
         let path = Self::lock_path(target);
         let guard = reclaim_guard_path(&path);
@@ -122,6 +122,7 @@ impl FileLock {
         let mut immediate_retries = 0u32;
         loop {
             let mut blocked_by_guard = false;
+            let mut not_a_file = false;
             // Set when the sidecar went away (released, or reclaimed by us): try again at once.
             let mut retry_now = false;
             if fs::symlink_metadata(&guard).is_ok() {
@@ -130,9 +131,9 @@ impl FileLock {
             } else if let Some(lock) = try_create(&path)? {
                 return Ok(lock);
             } else {
-                match read_snapshot(&path)? {
-                    None => retry_now = true,
-                    Some(held) => match judge(&held, SystemTime::now()) {
+                match read_snapshot(&path) {
+                    Ok(None) => retry_now = true,
+                    Ok(Some(held)) => match judge(&held, SystemTime::now()) {
                         Holder::Stale(why) => {
                             if reclaim(&path, &guard, &held)? {
                                 tracing::info!(lock = %path.display(), "reclaimed a stale lock ({why})");
@@ -141,6 +142,10 @@ impl FileLock {
                         }
                         Holder::Live { pid } => last_holder = pid,
                     },
+                    // A directory or symlink at the sidecar's name (another tool's lock, such as
+                    // proper-lockfile's directory): fs-safe waits on it like a held lock; so do we.
+                    Err(e) if e.code == ErrorCode::InvalidSource => not_a_file = true,
+                    Err(e) => return Err(e),
                 }
             }
             // Bounded, so that a sidecar that keeps changing under us cannot spin forever; a
@@ -152,6 +157,7 @@ impl FileLock {
             let now = Instant::now();
             if now >= deadline {
                 let who = match (blocked_by_guard, last_holder) {
+                    _ if not_a_file => "it is not a regular file (a directory or symbolic link: another tool's lock?); remove it if nothing uses it".to_string(),
                     (true, _) => format!(
                         "a stale-lock reclaim ({}) is in progress; if it stays, no OpenClaw process is running and it is empty, remove it",
                         guard.display()
@@ -283,7 +289,7 @@ fn ownership_token() -> String {
 }
 
 /// Reads the sidecar without following a symlink. `None` when it is missing or was replaced
-/// while being read. `INVALID_SOURCE` when it is not a regular file.
+/// while being read. `INVALID_SOURCE` when it is not a regular file (a symlink, a directory).
 fn read_snapshot(path: &Path) -> Result<Option<Snapshot>> {
     let mut file = match OpenOptions::new()
         .read(true)
@@ -638,15 +644,25 @@ mod tests {
     }
 
     #[test]
-    fn refuses_a_symlink_and_leaves_a_changed_sidecar_alone() {
+    fn waits_on_a_symlink_or_directory_and_leaves_a_changed_sidecar_alone() {
         let dir = temp_dir("odd");
         let target = dir.join("openclaw.json");
         std::os::unix::fs::symlink(dir.join("elsewhere"), FileLock::lock_path(&target)).unwrap();
         let err = FileLock::acquire(&target, SHORT).unwrap_err();
-        assert_eq!(err.code(), "INVALID_SOURCE");
-        assert!(err.message.contains("symbolic link"), "{}", err.message);
+        assert_eq!(err.code(), "LOCK_TIMEOUT");
+        assert!(
+            err.message.contains("not a regular file"),
+            "{}",
+            err.message
+        );
         assert!(!dir.join("elsewhere").exists());
         fs::remove_file(FileLock::lock_path(&target)).unwrap();
+        // Another tool's lock directory (proper-lockfile's shape) is waited on, not removed.
+        fs::create_dir(FileLock::lock_path(&target)).unwrap();
+        let err = FileLock::acquire(&target, SHORT).unwrap_err();
+        assert_eq!(err.code(), "LOCK_TIMEOUT");
+        assert!(FileLock::lock_path(&target).is_dir());
+        fs::remove_dir(FileLock::lock_path(&target)).unwrap();
 
         let lock = FileLock::acquire(&target, SHORT).unwrap();
         // Someone replaced our sidecar (outside the protocol): release must not delete theirs.

@@ -390,6 +390,7 @@ mod tests {
         assert_ne!(in_place, stat_version(&f).unwrap());
         // Unchanged: the same version.
         assert_eq!(stat_version(&f), stat_version(&f));
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

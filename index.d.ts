@@ -210,7 +210,16 @@ export interface LoadedCredentialsConfig {
   /** Where each VAULT_* / OPENCLAW_VAULT_* variable came from (`process`, a `.env` path, the config's env block). */
   env: Record<string, string>
   dotenvFiles: string[]
-  /** Unknown keys (with a did-you-mean), plaintext tokens, open permissions. */
+  /**
+   * Variables the workspace `.env` (`<cwd>/.env`) set but may not set, ignored: Vault, OpenClaw,
+   * proxy and TLS settings, credentials, endpoints, file locations, safety switches. Names only.
+   */
+  dotenvRefused: Array<{
+    file: string
+    variable: string
+    reason: 'vault' | 'openclaw' | 'proxy' | 'tls' | 'credential' | 'endpoint' | 'location' | 'process'
+  }>
+  /** Unknown keys (with a did-you-mean), plaintext tokens, open permissions, refused variables. */
   warnings: string[]
 }
 

@@ -90,10 +90,16 @@ impl CliIo {
     }
 
     /// Opens the credential chain (OpenClaw's config merged with env), printing config warnings
-    /// to stderr. Unknown keys are left out here: `open_store` logs those (once per process).
+    /// to stderr. Unknown keys and refused workspace `.env` variables are left out here:
+    /// `open_store` logs those (once per process).
     pub fn open_store(&mut self) -> Result<Store, Error> {
         let store = open_store(&self.store_options())?;
-        for warning in store.config.warnings.iter().filter(|w| !w.is_unknown_key()) {
+        for warning in store
+            .config
+            .warnings
+            .iter()
+            .filter(|w| !store.config.is_logged_once(w))
+        {
             let _ = writeln!(self.stderr, "warning: {warning}");
         }
         Ok(store)

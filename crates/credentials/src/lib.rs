@@ -18,6 +18,7 @@ pub mod openclaw;
 pub mod providers;
 pub mod resolve;
 pub mod scrub;
+pub mod sidecar_lock;
 pub mod status;
 pub mod store;
 pub mod time;

@@ -1,6 +1,7 @@
 //! Reading and writing local credential files safely: no symlinks followed, size-capped reads
-//! into wiped buffers, a warning for group/world-readable files, atomic 0600 writes, and an
-//! advisory lock file for read-modify-write cycles across processes.
+//! into wiped buffers, a warning for group/world-readable files, atomic 0600 writes, OpenClaw's
+//! sidecar lock ([`FileLock`]) for files OpenClaw also writes, and a private `flock`
+//! ([`PrivateLock`]) for what only this package uses.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -249,27 +250,32 @@ fn unique_suffix(attempt: u32) -> String {
     format!("{nanos:x}{attempt}")
 }
 
-/// An exclusive advisory lock on `<path>.lock`, held until dropped. Every process that rewrites a
-/// credential file takes it first, so read-modify-write cycles do not interleave.
+pub use crate::sidecar_lock::FileLock;
+
+/// An exclusive `flock` for files and operations only this package knows about (the refresh lock
+/// per credential), on `<target>.flock`: never `<target>.lock`, which OpenClaw reads as its own
+/// sidecar lock (see [`FileLock`]). The kernel drops the lock when its holder dies; the empty
+/// `.flock` file that stays behind excludes nobody.
 #[derive(Debug)]
-pub struct FileLock {
+pub struct PrivateLock {
     file: File,
     path: PathBuf,
 }
 
-impl FileLock {
-    /// The lock file used for `target`.
+impl PrivateLock {
+    /// The lock file used for `target`: `<target>.flock`.
     pub fn lock_path(target: &Path) -> PathBuf {
         let mut name = target
             .file_name()
             .map(|n| n.to_os_string())
             .unwrap_or_default();
-        name.push(".lock");
+        name.push(".flock");
         target.with_file_name(name)
     }
 
-    /// Takes the lock, waiting up to `wait`. `LOCK_TIMEOUT` when another process holds it longer.
-    pub fn acquire(target: &Path, wait: Duration) -> Result<FileLock> {
+    /// Takes the lock, waiting up to `wait`. `LOCK_TIMEOUT` when another process holds it longer;
+    /// `SOURCE_UNAVAILABLE` when the lock file cannot be opened.
+    pub fn acquire(target: &Path, wait: Duration) -> Result<PrivateLock> {
         let path = Self::lock_path(target);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.exists() {
@@ -301,9 +307,11 @@ impl FileLock {
         let mut pause = Duration::from_millis(2);
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(FileLock { file, path }),
+                Ok(()) => return Ok(PrivateLock { file, path }),
                 Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
-                    std::thread::sleep(pause);
+                    std::thread::sleep(
+                        pause.min(deadline.saturating_duration_since(Instant::now())),
+                    );
                     pause = (pause * 2).min(Duration::from_millis(50));
                 }
                 Err(fs::TryLockError::WouldBlock) => {
@@ -326,12 +334,13 @@ impl FileLock {
         }
     }
 
+    /// The lock file's path.
     pub fn path(&self) -> &Path {
         &self.path
     }
 }
 
-impl Drop for FileLock {
+impl Drop for PrivateLock {
     fn drop(&mut self) {
         let _ = self.file.unlock();
     }
@@ -376,6 +385,7 @@ mod tests {
         assert_ne!(in_place, stat_version(&f).unwrap());
         // Unchanged: the same version.
         assert_eq!(stat_version(&f), stat_version(&f));
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -441,14 +451,16 @@ mod tests {
     }
 
     #[test]
-    fn lock_excludes_a_second_holder() {
+    fn private_lock_excludes_a_second_holder_and_never_uses_the_sidecar_name() {
         let dir = temp_dir("lock");
-        let f = dir.join("creds.json");
-        let held = FileLock::acquire(&f, Duration::from_millis(10)).unwrap();
-        let err = FileLock::acquire(&f, Duration::from_millis(20)).unwrap_err();
+        let f = dir.join("refresh-x");
+        let held = PrivateLock::acquire(&f, Duration::from_millis(10)).unwrap();
+        assert_eq!(held.path(), dir.join("refresh-x.flock"));
+        let err = PrivateLock::acquire(&f, Duration::from_millis(20)).unwrap_err();
         assert_eq!(err.code(), "LOCK_TIMEOUT");
         drop(held);
-        FileLock::acquire(&f, Duration::from_millis(10)).unwrap();
+        PrivateLock::acquire(&f, Duration::from_millis(10)).unwrap();
+        assert!(!dir.join("refresh-x.lock").exists());
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -79,15 +79,16 @@ pub fn load_store_config(options: &StoreOptions) -> Result<LoadedConfig> {
     load_at(&paths_of(options), options)
 }
 
-/// Logs each unknown-key warning (`tracing` warn, stderr in the binding and the CLI) the first
-/// time this process sees it, so a typo in `openclaw.json` is not silent and not repeated per
-/// store. (File-mode warnings are logged where the file is read.)
-fn log_warnings_once(warnings: &[crate::openclaw::config::ConfigWarning]) {
+/// Logs each unknown-key warning and each variable a workspace `.env` may not set (`tracing` warn,
+/// stderr in the binding and the CLI) the first time this process sees it, so a typo in
+/// `openclaw.json` or a refused variable is not silent and not repeated per store. (File-mode
+/// warnings are logged where the file is read.)
+fn log_warnings_once(loaded: &LoadedConfig) {
     static LOGGED: std::sync::Mutex<Option<std::collections::HashSet<String>>> =
         std::sync::Mutex::new(None);
     let mut logged = LOGGED.lock().unwrap_or_else(|e| e.into_inner());
     let logged = logged.get_or_insert_with(Default::default);
-    for w in warnings.iter().filter(|w| w.is_unknown_key()) {
+    for w in loaded.warnings.iter().filter(|w| loaded.is_logged_once(w)) {
         let text = w.to_string();
         if logged.insert(text.clone()) {
             tracing::warn!("config: {text}");
@@ -116,7 +117,7 @@ fn lookup_timeout(env: &EnvLookup) -> Result<Option<std::time::Duration>> {
 pub fn open_store(options: &StoreOptions) -> Result<Store> {
     let paths = paths_of(options);
     let mut loaded = load_at(&paths, options)?;
-    log_warnings_once(&loaded.warnings);
+    log_warnings_once(&loaded);
     if options.process_env {
         loaded.env = loaded.env.with_process_names(
             std::env::vars_os()

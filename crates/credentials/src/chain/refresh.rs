@@ -228,7 +228,7 @@ impl CredentialChain {
         ));
         let wait = self.settings.lock_wait;
         let lock = tokio::task::spawn_blocking(move || {
-            crate::local_file::FileLock::acquire(&lock_target, wait)
+            crate::local_file::PrivateLock::acquire(&lock_target, wait)
         })
         .await
         .map_err(|_| Error::new(ErrorCode::RefreshFailed, "the lock task failed"))??;

@@ -14,6 +14,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value};
 
+use super::dotenv_trust::{self, Refusal};
 use super::paths::OpenClawPaths;
 use super::vault_env;
 use crate::credential::Fallback;
@@ -95,6 +96,8 @@ pub struct EffectiveEnv {
     layers: Arc<Vec<EnvLayer>>,
     /// The `.env` files OpenClaw would read, in precedence order (present or not).
     dotenv_files: Arc<Vec<PathBuf>>,
+    /// The untrusted one among them: `<cwd>/.env`, unless it is `<stateDir>/.env` itself.
+    workspace_dotenv: Option<PathBuf>,
     /// Names of the process variables, when the caller can enumerate them (see `with_process_names`).
     process_names: Option<Arc<Vec<String>>>,
 }
@@ -126,6 +129,7 @@ impl EffectiveEnv {
             process,
             layers: Arc::new(Vec::new()),
             dotenv_files: Arc::new(Vec::new()),
+            workspace_dotenv: None,
             process_names: None,
         }
     }
@@ -173,6 +177,12 @@ impl EffectiveEnv {
     /// `<cwd>/.env` then `<stateDir>/.env` (whichever apply), present or not.
     pub fn dotenv_files(&self) -> &[PathBuf] {
         &self.dotenv_files
+    }
+
+    /// Whether `file` is the untrusted workspace `.env` (`<cwd>/.env` when it is not
+    /// `<stateDir>/.env`), whose variables pass [`dotenv_trust::workspace_refusal`].
+    pub fn is_workspace_dotenv(&self, file: &Path) -> bool {
+        self.workspace_dotenv.as_deref() == Some(file)
     }
 
     /// Every variable name known to be set: the file layers', and the process's when given
@@ -255,8 +265,52 @@ pub struct LoadedConfig {
     pub credentials: CredentialsConfig,
     /// OpenClaw's effective environment.
     pub env: EffectiveEnv,
-    /// Problems that did not stop loading (unknown keys, plaintext tokens, file modes, empty vars).
+    /// Problems that did not stop loading (unknown keys, plaintext tokens, file modes, empty vars,
+    /// variables the workspace `.env` may not set).
     pub warnings: Vec<ConfigWarning>,
+    /// Variables the workspace `.env` set and this package ignored (names, never values).
+    pub dotenv_refused: Vec<RefusedVar>,
+}
+
+/// A variable the workspace `.env` may not set (see [`dotenv_trust`]), ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedVar {
+    /// The workspace `.env`.
+    pub file: PathBuf,
+    /// The variable's name as written.
+    pub name: String,
+    /// Its category.
+    pub reason: Refusal,
+}
+
+impl RefusedVar {
+    /// The warning `status` and the log show: file, name and category, never the value.
+    pub fn message(&self) -> String {
+        format!(
+            "is {} and a workspace .env may not set it; ignored (set it in the process environment or <stateDir>/.env)",
+            self.reason.describe()
+        )
+    }
+}
+
+/// Drops from a workspace `.env`'s variables those it may not set, returning them (sorted).
+pub fn refuse_workspace_vars(
+    file: &Path,
+    vars: &mut BTreeMap<String, SecretString>,
+) -> Vec<RefusedVar> {
+    let mut refused = Vec::new();
+    vars.retain(|name, _| match dotenv_trust::workspace_refusal(name) {
+        Some(reason) => {
+            refused.push(RefusedVar {
+                file: file.to_path_buf(),
+                name: name.clone(),
+                reason,
+            });
+            false
+        }
+        None => true,
+    });
+    refused
 }
 
 /// Variables the describe view reports the origin of (never the value).
@@ -276,6 +330,19 @@ const DESCRIBED_VARS: &[&str] = &[
 ];
 
 impl LoadedConfig {
+    /// Whether `open_store` logs `w` itself, once per process: unknown keys and variables the
+    /// workspace `.env` may not set. Callers that print warnings leave these out.
+    pub fn is_logged_once(&self, w: &ConfigWarning) -> bool {
+        w.is_unknown_key() || self.is_refused_var(w)
+    }
+
+    /// Whether `w` reports one of [`LoadedConfig::dotenv_refused`].
+    pub fn is_refused_var(&self, w: &ConfigWarning) -> bool {
+        self.dotenv_refused
+            .iter()
+            .any(|r| w.file.as_deref() == Some(r.file.as_path()) && w.json_path == r.name)
+    }
+
     /// A view without secrets, for `loadConfig()` in JS and the CLI's `status`: where things come
     /// from, the Vault address, namespace, mount, prefix and auth method, and whether a token is
     /// set (never the token).
@@ -324,6 +391,11 @@ impl LoadedConfig {
             "audit": c.audit.as_ref().map(|p| p.display().to_string()),
             "env": env,
             "dotenvFiles": self.env.dotenv_files().iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "dotenvRefused": self.dotenv_refused.iter().map(|r| json!({
+                "file": r.file.display().to_string(),
+                "variable": r.name,
+                "reason": r.reason.as_str(),
+            })).collect::<Vec<_>>(),
             "warnings": self.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
         })
     }
@@ -1024,8 +1096,14 @@ const WATCHED_VARS: &[&str] = &[
     "OPENCLAW_VAULT_AUTH_METHOD",
 ];
 
-/// Reads a `.env` file into a layer, warning about (and skipping) what cannot be used.
-fn read_dotenv(path: &Path, warnings: &mut Vec<ConfigWarning>) -> Option<EnvLayer> {
+/// Reads a `.env` file into a layer, warning about (and skipping) what cannot be used. From the
+/// workspace `.env` (`workspace`), the variables it may not set are dropped into `refused`.
+fn read_dotenv(
+    path: &Path,
+    workspace: bool,
+    warnings: &mut Vec<ConfigWarning>,
+    refused: &mut Vec<RefusedVar>,
+) -> Option<EnvLayer> {
     let warn = |warnings: &mut Vec<ConfigWarning>, message: String| {
         warnings.push(ConfigWarning {
             file: Some(path.to_path_buf()),
@@ -1048,9 +1126,20 @@ fn read_dotenv(path: &Path, warnings: &mut Vec<ConfigWarning>) -> Option<EnvLaye
             message: w.clone(),
         });
     }
+    let mut vars = parse_dotenv(&file, &mut |m| warn(warnings, m));
+    if workspace {
+        for r in refuse_workspace_vars(path, &mut vars) {
+            warnings.push(ConfigWarning {
+                file: Some(path.to_path_buf()),
+                json_path: r.name.clone(),
+                message: r.message(),
+            });
+            refused.push(r);
+        }
+    }
     Some(EnvLayer {
         origin: EnvOrigin::DotEnv(path.to_path_buf()),
-        vars: parse_dotenv(&file, &mut |m| warn(warnings, m)),
+        vars,
     })
 }
 
@@ -1129,6 +1218,15 @@ fn config_env_layer(
     })
 }
 
+/// Whether two paths name the same file: equal, or (both existing) the same canonical path.
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || matches!(
+            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
+
 fn expand_home(p: &str, home: Option<&Path>) -> PathBuf {
     match (p.strip_prefix("~/"), home) {
         (Some(rest), Some(h)) => h.join(rest),
@@ -1192,17 +1290,28 @@ pub fn load_config(
 
     // The effective environment.
     let mut dotenv_files: Vec<PathBuf> = Vec::new();
+    let state_dotenv = paths.state_dotenv();
+    let mut workspace_dotenv = None;
     if let Some(cwd) = cwd {
-        dotenv_files.push(cwd.join(".env"));
+        let file = cwd.join(".env");
+        if !state_dotenv
+            .as_deref()
+            .is_some_and(|state| same_file(state, &file))
+        {
+            workspace_dotenv = Some(file.clone());
+        }
+        dotenv_files.push(file);
     }
-    if let Some(state) = paths.state_dotenv() {
+    if let Some(state) = state_dotenv {
         if !dotenv_files.contains(&state) {
             dotenv_files.push(state);
         }
     }
     let mut layers = Vec::new();
+    let mut dotenv_refused = Vec::new();
     for path in &dotenv_files {
-        if let Some(layer) = read_dotenv(path, &mut warnings) {
+        let workspace = workspace_dotenv.as_ref() == Some(path);
+        if let Some(layer) = read_dotenv(path, workspace, &mut warnings, &mut dotenv_refused) {
             layers.push(layer);
         }
     }
@@ -1215,6 +1324,7 @@ pub fn load_config(
         process: env.clone(),
         layers: Arc::new(layers),
         dotenv_files: Arc::new(dotenv_files),
+        workspace_dotenv,
         process_names: None,
     };
     for var in WATCHED_VARS {
@@ -1387,6 +1497,7 @@ pub fn load_config(
         },
         env: effective,
         warnings,
+        dotenv_refused,
     })
 }
 
@@ -1756,11 +1867,11 @@ mod tests {
     fn dotenv_precedence() {
         let home = Home::new("dotenv");
         let cwd = home.dir.join("work");
+        home.write("work/.env", "A=cwd\nB=cwd\n# comment\n");
         home.write(
-            "work/.env",
-            "A=cwd\nB=cwd\n# comment\nVAULT_ADDR=http://from-dotenv:8200\n",
+            ".openclaw/.env",
+            "A=state\nB=state\nC=state\nD=state\nE=\nVAULT_ADDR=http://from-dotenv:8200\n",
         );
-        home.write(".openclaw/.env", "A=state\nB=state\nC=state\nD=state\nE=\n");
         let cfg = home.write(
             ".openclaw/openclaw.json",
             r#"{env: {D: "config", F: "config", vars: {G: "vars"}, shellEnv: {enabled: true}}}"#,
@@ -1785,7 +1896,7 @@ mod tests {
         assert_eq!(e.get("E"), None, "empty everywhere is unset");
         assert_eq!(e.get("shellEnv"), None);
         assert!(!format!("{e:?}").contains("state\""));
-        // VAULT_* from a .env file count: provider becomes vault.
+        // VAULT_* from the state dir's .env count: provider becomes vault.
         assert_eq!(c.credentials.provider, ProviderMode::Vault);
         assert_eq!(
             c.credentials.vault.as_ref().unwrap().addr.host_str(),
@@ -1795,6 +1906,88 @@ mod tests {
             e.dotenv_files(),
             &[cwd.join(".env"), home.dir.join(".openclaw/.env")]
         );
+    }
+
+    #[test]
+    fn workspace_dotenv_never_sets_vault_openclaw_proxy_tls_or_credentials() {
+        let home = Home::new("dotenv-trust");
+        let cwd = home.dir.join("work");
+        let workspace = home.write(
+            "work/.env",
+            "VAULT_ADDR=http://127.0.0.1:9/\nVAULT_TOKEN=hvs.FAKE-dotenv-token\n\
+             VAULT_HTTP_PROXY=http://127.0.0.1:9/\nHTTPS_PROXY=http://127.0.0.1:9/\n\
+             VAULT_CACERT=/tmp/evil-ca.pem\nNODE_EXTRA_CA_CERTS=/tmp/evil-ca.pem\n\
+             OPENCLAW_VAULT_FALLBACK=local\nOPENCLAW_VAULT_PROVIDER=vault\n\
+             vault_skip_verify=true\nANTHROPIC_API_KEY=sk-ant-FAKE-dotenv\nPLAIN=kept\n",
+        );
+        home.write(
+            ".openclaw/openclaw.json",
+            r#"{credentials: {fallback: "none"}}"#,
+        );
+        let c = home.load(&[], Some(&cwd), None).unwrap();
+        assert_eq!(
+            c.credentials.provider,
+            ProviderMode::Local,
+            "no Vault from ./.env"
+        );
+        assert!(c.credentials.vault.is_none());
+        assert_eq!(
+            c.credentials.fallback,
+            Fallback::None,
+            "fallback none stands"
+        );
+        for var in [
+            "VAULT_ADDR",
+            "VAULT_TOKEN",
+            "VAULT_HTTP_PROXY",
+            "HTTPS_PROXY",
+            "VAULT_CACERT",
+            "NODE_EXTRA_CA_CERTS",
+            "OPENCLAW_VAULT_FALLBACK",
+            "ANTHROPIC_API_KEY",
+            "vault_skip_verify",
+        ] {
+            assert_eq!(c.env.get(var), None, "{var}");
+            assert!(
+                c.dotenv_refused
+                    .iter()
+                    .any(|r| r.name == var && r.file == workspace),
+                "{var} not reported"
+            );
+            let warned: Vec<_> = c
+                .warnings
+                .iter()
+                .filter(|w| w.json_path == var && w.file.as_deref() == Some(workspace.as_path()))
+                .collect();
+            assert_eq!(warned.len(), 1, "{var} reported once: {warned:?}");
+        }
+        assert_eq!(c.env.get("PLAIN").as_deref(), Some("kept"));
+        let shown = serde_json::to_string(&c.describe()).unwrap()
+            + &c.warnings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<String>();
+        for secret in [
+            "hvs.FAKE-dotenv-token",
+            "sk-ant-FAKE-dotenv",
+            "127.0.0.1:9",
+            "evil-ca",
+        ] {
+            assert!(!shown.contains(secret), "{secret} shown");
+        }
+        let refused = &c.describe()["dotenvRefused"];
+        assert!(refused
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["variable"] == "VAULT_TOKEN" && r["reason"] == "vault"));
+
+        // The same file as the state dir's .env (started in the state dir) is trusted.
+        let state = home.dir.join(".openclaw");
+        home.write(".openclaw/.env", "VAULT_ADDR=http://127.0.0.1:8200\n");
+        let c = home.load(&[], Some(&state), None).unwrap();
+        assert_eq!(c.credentials.provider, ProviderMode::Vault);
+        assert!(c.dotenv_refused.is_empty());
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::credential::{
 };
 use crate::error::Result;
 use crate::local_file;
-use crate::openclaw::config::{parse_dotenv, EffectiveEnv, EnvOrigin};
+use crate::openclaw::config::{parse_dotenv, refuse_workspace_vars, EffectiveEnv, EnvOrigin};
 
 /// One well-known variable: the credential it fills and the secret field it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -401,10 +401,15 @@ impl DotenvProvider {
         self.env.dotenv_files()
     }
 
+    /// Reads the files again; from the workspace `.env`, only what it may set (the variables
+    /// it may not set were reported when the config was loaded).
     fn read(&self) -> Result<Vec<DotenvFile>> {
         let mut out = Vec::new();
         for path in self.env.dotenv_files() {
-            if let Some(f) = read_one(path)? {
+            if let Some(mut f) = read_one(path)? {
+                if self.env.is_workspace_dotenv(path) {
+                    refuse_workspace_vars(path, &mut f.vars);
+                }
                 out.push(f);
             }
         }
@@ -659,11 +664,11 @@ mod tests {
         let dotenv = &providers[1];
         let env = &providers[2];
 
+        // The workspace .env (cwd) supplies no credential: the state dir's answers.
         let or = dotenv.get("openrouter").await.unwrap().unwrap();
-        assert_eq!(secret(&or, "apiKey"), "or-cwd");
-        assert_eq!(or.source.file, Some(home.join("work/.env")));
+        assert_eq!(secret(&or, "apiKey"), "or-state");
+        assert_eq!(or.source.file, Some(home.join(".openclaw/.env")));
         assert!(matches!(or.version, CredentialVersion::File { .. }));
-        // The empty BRAVE_API_KEY in cwd/.env falls through to the state dir's.
         let brave = dotenv.get("brave").await.unwrap().unwrap();
         assert_eq!(brave.source.file, Some(home.join(".openclaw/.env")));
         // The process env wins: dotenv does not answer, env does.
@@ -686,12 +691,30 @@ mod tests {
             .map(|l| l.name)
             .collect();
         assert_eq!(listed, vec!["brave", "openrouter"]);
-        // Files are re-read: an edit is seen without reloading the config.
-        local_file::write_atomic(&home.join("work/.env"), b"OPENROUTER_API_KEY=or-rotated\n")
-            .unwrap();
+        // Files are re-read: an edit is seen without reloading the config; one in the
+        // workspace .env still supplies nothing.
+        local_file::write_atomic(
+            &home.join(".openclaw/.env"),
+            b"OPENROUTER_API_KEY=or-rotated\n",
+        )
+        .unwrap();
+        local_file::write_atomic(
+            &home.join("work/.env"),
+            b"OPENROUTER_API_KEY=or-cwd-2\nDEEPSEEK_API_KEY=ds-cwd\n",
+        )
+        .unwrap();
         assert_eq!(
             secret(&dotenv.get("openrouter").await.unwrap().unwrap(), "apiKey"),
             "or-rotated"
+        );
+        assert!(dotenv.get("deepseek").await.unwrap().is_none());
+        assert_eq!(
+            loaded
+                .dotenv_refused
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>(),
+            vec!["BRAVE_API_KEY", "OPENROUTER_API_KEY"]
         );
         fs::remove_dir_all(&home).unwrap();
     }

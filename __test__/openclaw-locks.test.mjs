@@ -1,0 +1,159 @@
+// `migrate --rewrite-config` / `--remove-local` and the real OpenClaw 2026.9 writing the same files:
+// both sides use OpenClaw's sidecar lock (`<file>.lock`, @openclaw/fs-safe's protocol), so OpenClaw's
+// next write goes through at once, ours waits while OpenClaw holds the lock, and no `.lock` stays.
+// The config is written by `openclaw config set` itself; OpenClaw's holder is its own lock code.
+import assert from 'node:assert/strict'
+import { spawn, spawnSync } from 'node:child_process'
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { after, before, describe, test } from 'node:test'
+import { pathToFileURL } from 'node:url'
+
+import { removeTree, root, startVault, uniquePrefix } from './support/vault-server.mjs'
+import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
+
+const bin = join(root, 'bin', 'openclaw-vault.js')
+const gatewayToken = 'FAKE-gw-token-lock-test-42'
+let oc
+let vault
+const homes = []
+const prefixes = []
+
+before(async () => {
+  oc = ensureOpenClaw()
+  vault = await startVault()
+})
+after(async () => {
+  for (const p of prefixes) if (vault) await removeTree(vault, p)
+  await vault?.stop()
+  for (const h of homes) rmSync(h, { recursive: true, force: true })
+})
+
+/** Runs the real `openclaw` CLI (Node 24) on `home`'s state dir. */
+function openclaw(home, args) {
+  const r = spawnSync(oc.node, [oc.openclawBin, ...args], {
+    env: { HOME: home, PATH: process.env.PATH },
+    encoding: 'utf8',
+    cwd: home,
+  })
+  return { code: r.status, out: r.stdout, err: r.stderr }
+}
+
+/** The sample HOME's credential files, with an openclaw.json written by OpenClaw itself. */
+function realHome() {
+  const home = mkdtempSync(join(tmpdir(), 'ocv-locks-home-'))
+  homes.push(home)
+  cpSync(join(root, 'examples', 'sample-home'), home, { recursive: true })
+  const fix = (d) => {
+    chmodSync(d, 0o700)
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) fix(join(d, e.name))
+      else chmodSync(join(d, e.name), 0o600)
+    }
+  }
+  fix(home)
+  rmSync(join(home, '.openclaw', 'openclaw.json'))
+  for (const [k, v] of [
+    ['gateway.auth.mode', 'token'],
+    ['gateway.auth.token', gatewayToken],
+  ]) {
+    const r = openclaw(home, ['config', 'set', k, v])
+    assert.equal(r.code, 0, r.err)
+  }
+  return home
+}
+
+function migrate(home, args) {
+  const prefix = uniquePrefix('locks')
+  prefixes.push(prefix)
+  const r = spawnSync(process.execPath, [bin, 'migrate', ...args], {
+    env: {
+      HOME: home,
+      PATH: process.env.PATH,
+      VAULT_ADDR: vault.addr,
+      VAULT_TOKEN: vault.token,
+      OPENCLAW_VAULT_PREFIX: prefix,
+    },
+    encoding: 'utf8',
+    cwd: home,
+  })
+  return { code: r.status, out: r.stdout, err: r.stderr }
+}
+
+/** Every `*.lock` (and fs-safe `*.lock.reclaim`) under `dir`. */
+function leftovers(dir) {
+  const out = []
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory() && !e.name.endsWith('.reclaim')) walk(join(d, e.name))
+      else if (e.name.endsWith('.lock') || e.name.endsWith('.reclaim')) out.push(join(d, e.name))
+    }
+  }
+  walk(dir)
+  return out
+}
+
+/** OpenClaw's own lock code (`openclaw/plugin-sdk/file-lock`) holding `target` until stdin ends. */
+async function openclawHolder(target) {
+  const module = pathToFileURL(join(oc.openclawDir, 'dist', 'plugin-sdk', 'file-lock.js')).href
+  const script = `
+    const { acquireFileLock } = await import(${JSON.stringify(module)});
+    const lock = await acquireFileLock(${JSON.stringify(target)}, { retries: { retries: 0 }, stale: 30000 });
+    process.stdout.write('held\\n');
+    process.stdin.resume();
+    process.stdin.on('end', async () => { await lock.release(); process.exit(0); });
+  `
+  const child = spawn(oc.node, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout })
+  for await (const line of lines) if (line === 'held') break
+  return {
+    pid: child.pid,
+    release: () =>
+      new Promise((resolve) => {
+        child.on('exit', resolve)
+        child.stdin.end()
+      }),
+  }
+}
+
+describe('OpenClaw file locks', () => {
+  test('after --rewrite-config and --remove-local, OpenClaw writes at once and no .lock stays', () => {
+    const home = realHome()
+    const config = join(home, '.openclaw', 'openclaw.json')
+    const r = migrate(home, ['--yes', '--json', '--rewrite-config', '--remove-local'])
+    assert.equal(r.code, 0, r.out + r.err)
+    assert.ok(!readFileSync(config, 'utf8').includes(gatewayToken), 'the config was rewritten')
+    assert.deepEqual(leftovers(home), [])
+    const set = openclaw(home, ['config', 'set', 'gateway.port', '18790'])
+    assert.equal(set.code, 0, set.err)
+    assert.equal(JSON.parse(readFileSync(config, 'utf8')).gateway.port, 18790)
+    assert.deepEqual(leftovers(home), [])
+  })
+
+  test('--rewrite-config waits while OpenClaw holds the config lock, and changes nothing', async () => {
+    const home = realHome()
+    const config = join(home, '.openclaw', 'openclaw.json')
+    const before = readFileSync(config, 'utf8')
+    const holder = await openclawHolder(config)
+    let r
+    try {
+      r = migrate(home, ['--yes', '--json', '--rewrite-config'])
+    } finally {
+      await holder.release()
+    }
+    assert.notEqual(r.code, 0)
+    assert.match(
+      r.out + r.err,
+      new RegExp(`openclaw\\.json\\.lock: not acquired within \\d+ ms: process ${holder.pid} holds it`),
+    )
+    assert.equal(readFileSync(config, 'utf8'), before)
+    assert.ok(!existsSync(`${config}.lock`))
+    // Released: the same command goes through.
+    const again = migrate(home, ['--yes', '--json', '--rewrite-config'])
+    assert.equal(again.code, 0, again.out + again.err)
+    assert.ok(!readFileSync(config, 'utf8').includes(gatewayToken))
+    assert.deepEqual(leftovers(home), [])
+  })
+})

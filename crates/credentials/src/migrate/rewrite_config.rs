@@ -233,7 +233,16 @@ pub fn rewrite_config(
             EXEC_PROVIDER_ALIAS,
             ordered(
                 &entry,
-                &["source", "command", "args", "passEnv", "jsonOnly"],
+                &[
+                    "source",
+                    "command",
+                    "args",
+                    "passEnv",
+                    "timeoutMs",
+                    "noOutputTimeoutMs",
+                    "maxOutputBytes",
+                    "jsonOnly",
+                ],
             ),
         );
         let slot = expected
@@ -298,15 +307,10 @@ fn holder_of<'a>(
     matches.into_iter().next()
 }
 
-/// The exec provider entry `secrets.providers.openclaw-vault`.
+/// The exec provider entry `secrets.providers.openclaw-vault`: the one definition the apply
+/// plan upserts too ([`super::apply_plan::exec_provider_definition`]).
 fn provider_entry(resolver: &ResolverCommand) -> Value {
-    json!({
-        "source": "exec",
-        "command": resolver.node,
-        "args": [resolver.script],
-        "passEnv": RESOLVER_PASS_ENV,
-        "jsonOnly": true,
-    })
+    super::apply_plan::exec_provider_definition(resolver)
 }
 
 /// The plaintext secret fields of `openclaw.json` (the config provider's own list, so the two
@@ -340,7 +344,7 @@ fn parse_error(file: &Path, e: &jsonc_parser::errors::ParseError) -> Error {
 
 /// True for an id OpenClaw accepts in an exec SecretRef: at most 256 characters of letters,
 /// digits and `._:/#-`, starting with a letter or digit, no `.` or `..` segment.
-fn exec_id_ok(id: &str) -> bool {
+pub(super) fn exec_id_ok(id: &str) -> bool {
     let mut chars = id.chars();
     id.len() <= 256
         && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())

@@ -912,3 +912,268 @@ fn static_profiles(profiles: &Map<String, Value>) -> Vec<StaticProfile> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openclaw_vault_test_support::temp_dir;
+    use secrecy::ExposeSecret;
+
+    // The two tables as OpenClaw 2026.9.6 creates them (`.schema` of a state made by
+    // `openclaw onboard`); the JS end-to-end tests read states the real CLI made.
+    const STATE_DDL: &str = "
+        CREATE TABLE config_machine_state (state_key TEXT NOT NULL PRIMARY KEY,
+          value_json TEXT NOT NULL, updated_at_ms INTEGER NOT NULL) STRICT;
+        CREATE TABLE secret_store_entries (
+          scope_kind TEXT NOT NULL CHECK (scope_kind IN ('team', 'identity')),
+          scope_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+          kind TEXT NOT NULL CHECK (kind IN ('secret', 'env')),
+          created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL, updated_by TEXT,
+          deleted_at_ms INTEGER, allowed_hosts TEXT,
+          PRIMARY KEY (scope_kind, scope_id, name)) STRICT;
+        PRAGMA user_version = 18;";
+    const AGENT_DDL: &str = "
+        CREATE TABLE auth_profile_store (store_key TEXT NOT NULL PRIMARY KEY,
+          store_json TEXT NOT NULL, updated_at INTEGER NOT NULL) STRICT;
+        PRAGMA user_version = 23;";
+
+    const SHARED: &str = r#"{"version":1,"profiles":{
+        "anthropic:default":{"type":"api_key","provider":"anthropic","key":"sk-ant-FAKE-shared"},
+        "openai:manual":{"type":"api_key","provider":"openai","key":"sk-FAKE-openai-manual"},
+        "openai:ref":{"type":"api_key","provider":"openai","keyRef":{"source":"env","provider":"default","id":"OCV_TEST_OPENAI"}},
+        "groq:exec":{"type":"api_key","provider":"groq","keyRef":{"source":"exec","provider":"vault","id":"a/b"}}}}"#;
+
+    struct State {
+        dir: PathBuf,
+    }
+
+    impl Drop for State {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn write_db(file: &Path, ddl: &str, rows: &[(&str, &[&dyn rusqlite::ToSql])]) {
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let conn = Connection::open(file).unwrap();
+        conn.pragma_update(None, "journal_mode", "wal").unwrap();
+        conn.execute_batch(ddl).unwrap();
+        for (sql, params) in rows {
+            conn.execute(sql, *params).unwrap();
+        }
+    }
+
+    fn state(name: &str, shared: &str) -> State {
+        let dir = temp_dir(name);
+        write_db(
+            &state_db_path(&dir),
+            STATE_DDL,
+            &[
+                ("INSERT INTO config_machine_state VALUES ('authProfiles.store', ?1, 1)", &[&shared]),
+                ("INSERT INTO config_machine_state VALUES ('authProfiles.state', '{\"lastGood\":{\"openai\":\"openai:manual\"}}', 1)", &[]),
+                ("INSERT INTO secret_store_entries VALUES ('team','','TEAM_TOKEN','store-FAKE-1','secret',1,1,NULL,NULL,NULL)", &[]),
+                ("INSERT INTO secret_store_entries VALUES ('team','','TEAM_ENV','store-FAKE-env','env',1,1,NULL,NULL,NULL)", &[]),
+                ("INSERT INTO secret_store_entries VALUES ('team','','GONE','store-FAKE-gone','secret',1,1,NULL,5,NULL)", &[]),
+                ("INSERT INTO secret_store_entries VALUES ('identity','p1','github-connection','store-FAKE-id','secret',1,1,NULL,NULL,NULL)", &[]),
+            ],
+        );
+        write_db(
+            &agent_db_path(&dir, "work"),
+            AGENT_DDL,
+            &[(
+                "INSERT INTO auth_profile_store VALUES ('primary', ?1, 1)",
+                &[&r#"{"version":1,"profiles":{"anthropic:default":{"type":"token","provider":"anthropic","token":"sk-ant-FAKE-agent-token"}}}"#],
+            )],
+        );
+        State { dir }
+    }
+
+    fn providers(s: &State) -> Vec<Arc<dyn CredentialProvider>> {
+        let dir = s.dir.to_str().unwrap().to_string();
+        let paths = OpenClawPaths::from_env(&move |k: &str| {
+            (k == "OPENCLAW_STATE_DIR").then(|| dir.clone())
+        });
+        let env: EnvLookup =
+            Arc::new(|k| (k == "OCV_TEST_OPENAI").then(|| "sk-FAKE-from-env".to_string()));
+        sqlite_providers(&paths, env, None)
+    }
+
+    async fn names(p: &Arc<dyn CredentialProvider>) -> Vec<String> {
+        p.list().await.unwrap().into_iter().map(|l| l.name).collect()
+    }
+
+    async fn value(p: &Arc<dyn CredentialProvider>, name: &str) -> String {
+        let c = p.get(name).await.unwrap().unwrap();
+        c.primary().unwrap().expose_secret().to_string()
+    }
+
+    #[tokio::test]
+    async fn reads_every_store_read_only() {
+        let s = state("sq-read", SHARED);
+        let stamp_before: Vec<_> = [state_db_path(&s.dir), agent_db_path(&s.dir, "work")]
+            .iter()
+            .map(|f| (std::fs::read(f).unwrap(), std::fs::metadata(f).unwrap().modified().unwrap()))
+            .collect();
+        let ps = providers(&s);
+        let ids: Vec<_> = ps.iter().map(|p| p.id()).collect();
+        assert_eq!(ids, [SHARED_AUTH_STORE_ID, AGENT_AUTH_STORE_ID, SECRET_STORE_ID]);
+        let (shared, agent, store) = (&ps[0], &ps[1], &ps[2]);
+
+        assert_eq!(
+            names(shared).await,
+            ["anthropic:default", "openai:manual", "openai:ref", "groq:exec"]
+        );
+        assert_eq!(value(shared, "anthropic:default").await, "sk-ant-FAKE-shared");
+        // A bare provider resolves (lastGood from authProfiles.state) but is not listed.
+        let openai = shared.get("openai").await.unwrap().unwrap();
+        assert_eq!(openai.metadata["profileId"], "openai:manual");
+        // An env ref resolves; an exec ref is reported, never run.
+        let by_ref = shared.get("openai:ref").await.unwrap().unwrap();
+        assert_eq!(by_ref.primary().unwrap().expose_secret(), "sk-FAKE-from-env");
+        assert!(by_ref.metadata.contains_key("secretRef"));
+        let err = shared.get("groq:exec").await.unwrap_err();
+        assert_eq!(err.code(), "UNSUPPORTED_OPERATION");
+        assert!(err.message.contains("profiles.groq:exec.keyRef"), "{}", err.message);
+
+        assert_eq!(names(agent).await, ["agents/work/anthropic:default"]);
+        let c = agent.get("agents/work/anthropic:default").await.unwrap().unwrap();
+        assert_eq!(c.kind, CredentialKind::Token);
+        assert_eq!(c.primary().unwrap().expose_secret(), "sk-ant-FAKE-agent-token");
+        assert_eq!(c.metadata["agent"], "work");
+        assert!(agent.get("anthropic:default").await.unwrap().is_none());
+
+        // Both kinds; soft-deleted and identity-scoped rows are not read.
+        assert_eq!(names(store).await, ["store/TEAM_ENV", "store/TEAM_TOKEN"]);
+        assert_eq!(value(store, "store/TEAM_TOKEN").await, "store-FAKE-1");
+        assert!(store.get("store/GONE").await.unwrap().is_none());
+
+        // Nothing written: same bytes, same mtime.
+        for ((bytes, mtime), f) in stamp_before
+            .iter()
+            .zip([state_db_path(&s.dir), agent_db_path(&s.dir, "work")])
+        {
+            assert_eq!(&std::fs::read(&f).unwrap(), bytes);
+            assert_eq!(&std::fs::metadata(&f).unwrap().modified().unwrap(), mtime);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_row_with_invalid_json_fails_alone_and_is_not_quoted() {
+        let s = state("sq-badjson", r#"{"version":1,"profiles":{"a:b":{"type":"api_key","key":"sk-FAKE-leak-me"#);
+        let ps = providers(&s);
+        let err = ps[0].list().await.unwrap_err();
+        assert_eq!(err.code(), "INVALID_SOURCE");
+        assert!(err.message.contains("openclaw.sqlite"), "{}", err.message);
+        assert!(err.message.contains("row authProfiles.store"), "{}", err.message);
+        assert!(err.message.contains("truncated"), "{}", err.message);
+        assert!(!err.message.contains("sk-FAKE-leak-me"));
+        // The other stores still read.
+        assert_eq!(names(&ps[1]).await.len(), 1);
+        assert_eq!(names(&ps[2]).await.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_profile_of_an_unknown_type_fails_alone() {
+        let s = state(
+            "sq-type",
+            r#"{"version":1,"profiles":{"x:y":{"type":"magic","provider":"x","key":"sk-FAKE-magic"},
+                "ok:1":{"type":"api_key","provider":"ok","key":"sk-FAKE-ok"}}}"#,
+        );
+        let ps = providers(&s);
+        let err = ps[0].get("x:y").await.unwrap_err();
+        assert_eq!(err.code(), "INVALID_SOURCE");
+        assert!(err.message.contains("profiles.x:y.type"), "{}", err.message);
+        assert!(!err.message.contains("sk-FAKE-magic"));
+        assert_eq!(value(&ps[0], "ok:1").await, "sk-FAKE-ok");
+    }
+
+    #[tokio::test]
+    async fn newer_schema_corrupt_and_truncated_files_are_named() {
+        let s = state("sq-bad", SHARED);
+        let ps = providers(&s);
+        // A newer agent schema.
+        Connection::open(agent_db_path(&s.dir, "work"))
+            .unwrap()
+            .pragma_update(None, "user_version", AGENT_SCHEMA_MAX + 1)
+            .unwrap();
+        let err = ps[1].list().await.unwrap_err();
+        assert_eq!(err.code(), "INVALID_SOURCE");
+        assert!(err.message.contains("openclaw-agent.sqlite"), "{}", err.message);
+        assert!(err.message.contains("newer schema version (24)"), "{}", err.message);
+        // The shared database truncated to half, then not a database at all.
+        let file = state_db_path(&s.dir);
+        {
+            let conn = Connection::open(&file).unwrap();
+            conn.pragma_update(None, "journal_mode", "delete").unwrap();
+        }
+        let bytes = std::fs::read(&file).unwrap();
+        std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+        for p in [&ps[0], &ps[2]] {
+            let err = p.list().await.unwrap_err();
+            assert_eq!(err.code(), "INVALID_SOURCE", "{}", err.message);
+            assert!(err.message.contains(file.to_str().unwrap()), "{}", err.message);
+        }
+        std::fs::write(&file, b"sk-FAKE-not-a-database but a secret, 100 bytes of it .........................").unwrap();
+        let err = ps[2].list().await.unwrap_err();
+        assert_eq!(err.code(), "INVALID_SOURCE");
+        assert!(err.message.contains("not an SQLite database"), "{}", err.message);
+        assert!(!err.message.contains("sk-FAKE"));
+    }
+
+    #[tokio::test]
+    async fn a_locked_database_is_a_lock_timeout() {
+        let s = state("sq-lock", SHARED);
+        let file = state_db_path(&s.dir);
+        // A rollback-journal database under an exclusive lock (WAL readers are never blocked).
+        let holder = Connection::open(&file).unwrap();
+        holder.pragma_update(None, "journal_mode", "delete").unwrap();
+        holder.execute_batch("BEGIN EXCLUSIVE; UPDATE config_machine_state SET updated_at_ms = 2;").unwrap();
+        let ps = providers(&s);
+        let err = ps[2].list().await.unwrap_err();
+        assert_eq!(err.code(), "LOCK_TIMEOUT");
+        assert!(err.message.contains(file.to_str().unwrap()), "{}", err.message);
+        holder.execute_batch("ROLLBACK").unwrap();
+        assert_eq!(names(&ps[2]).await.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn reads_while_a_writer_commits() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let s = state("sq-concurrent", SHARED);
+        let file = state_db_path(&s.dir);
+        let commits = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (stop, commits) = (stop.clone(), commits.clone());
+            std::thread::spawn(move || {
+                let conn = Connection::open(&file).unwrap();
+                conn.busy_timeout(Duration::from_secs(5)).unwrap();
+                while !stop.load(Ordering::Relaxed) {
+                    let n = commits.load(Ordering::Relaxed) + 1;
+                    let doc = format!(
+                        r#"{{"version":1,"profiles":{{"anthropic:default":{{"type":"api_key","provider":"anthropic","key":"sk-ant-FAKE-{n}"}},"pad":{{"type":"api_key","provider":"p","key":"{}"}}}}}}"#,
+                        "x".repeat((n % 50) as usize * 100)
+                    );
+                    conn.execute(
+                        "UPDATE config_machine_state SET value_json = ?1 WHERE state_key = 'authProfiles.store'",
+                        [&doc],
+                    )
+                    .unwrap();
+                    commits.store(n, Ordering::Relaxed);
+                }
+            })
+        };
+        let ps = providers(&s);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut reads = 0;
+        // Read until the writer has committed many times meanwhile: every read is whole.
+        while commits.load(Ordering::Relaxed) < 200 || reads < 200 {
+            assert!(std::time::Instant::now() < deadline, "writer or reader stalled");
+            let v = value(&ps[0], "anthropic:default").await;
+            assert!(v.starts_with("sk-ant-FAKE-"), "{v}");
+            reads += 1;
+        }
+        stop.store(true, Ordering::Relaxed);
+        writer.join().unwrap();
+    }
+}

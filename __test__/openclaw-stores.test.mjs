@@ -108,9 +108,10 @@ async function makeState(name, { rich = false } = {}) {
   await must(s, ['channels', 'add', '--channel', 'telegram', '--token', V.telegram])
   await must(s, ['models', 'auth', 'paste-api-key', '--provider', 'openai'], { input: V.openai })
   await must(s, ['agents', 'add', 'work', '--non-interactive', '--workspace', join(s, 'ws-work'), '--json'])
-  await must(s, ['models', 'auth', 'paste-api-key', '--provider', rich ? 'openai' : 'openrouter', '--agent', 'work'], {
-    input: V.workAgent,
-  })
+  // The rich state's agent profile is an openai one too, under its own id (a shared id is
+  // written to the shared store).
+  const work = rich ? ['--provider', 'openai', '--profile-id', 'openai:work'] : ['--provider', 'openrouter']
+  await must(s, ['models', 'auth', 'paste-api-key', ...work, '--agent', 'work'], { input: V.workAgent })
   await must(s, ['secrets', 'store', 'set', 'TEAM_TOKEN', '--kind', 'secret', '--value-file', '-'], { input: V.team })
   await must(s, ['config', 'set', 'skills.entries.weather.apiKey', V.skill])
   if (rich) {
@@ -132,7 +133,8 @@ async function audit(state, args = []) {
 
 function migrate(state, prefix, args, env = {}) {
   const r = spawnSync(process.execPath, [bin, 'migrate', ...args], {
-    env: envFor(state, { OPENCLAW_VAULT_PREFIX: prefix, ...env }),
+    // The resolver OpenClaw runs: under the Node 24 it runs itself (a user-owned file).
+    env: envFor(state, { OPENCLAW_VAULT_PREFIX: prefix, OPENCLAW_VAULT_NODE: oc.node, ...env }),
     encoding: 'utf8',
     cwd: state,
     timeout: 300000,
@@ -161,8 +163,15 @@ function realOpenClaw(extraEnv = '') {
 
 /** Every file OpenClaw keeps secrets in, as bytes: to show this package wrote none of them. */
 function snapshot(state) {
-  const files = ['openclaw.json', 'state/openclaw.sqlite', 'state/openclaw.sqlite-wal', 'agents/work/agent/openclaw-agent.sqlite']
-  return Object.fromEntries(files.filter((f) => existsSync(join(state, f))).map((f) => [f, readFileSync(join(state, f))]))
+  const files = [
+    'openclaw.json',
+    'state/openclaw.sqlite',
+    'state/openclaw.sqlite-wal',
+    'agents/work/agent/openclaw-agent.sqlite',
+  ]
+  return Object.fromEntries(
+    files.filter((f) => existsSync(join(state, f))).map((f) => [f, readFileSync(join(state, f))]),
+  )
 }
 
 const findings = (report, code = 'PLAINTEXT_FOUND') =>
@@ -197,7 +206,7 @@ describe(`openclaw ${'2026.9.6'} stores: discovery judged by its own audit`, () 
     const openaiPaths = items.filter((i) => /openai/.test(i.name)).map((i) => i.name)
     assert.ok(openaiPaths.includes('openai'), openaiPaths.join(','))
     assert.ok(openaiPaths.includes('openai:manual'), openaiPaths.join(','))
-    assert.ok(openaiPaths.includes('agents/work/openai:manual'), openaiPaths.join(','))
+    assert.ok(openaiPaths.includes('agents/work/openai:work'), openaiPaths.join(','))
     assert.ok(!r.out.includes(V.openai) && !r.err.includes(V.anthropic))
   })
 
@@ -205,7 +214,7 @@ describe(`openclaw ${'2026.9.6'} stores: discovery judged by its own audit`, () 
     const r = spawnSync(process.execPath, [bin, 'list', '--json'], { env: envFor(state), encoding: 'utf8', cwd: state })
     assert.equal(r.status, 0, r.stderr)
     const names = JSON.parse(r.stdout).credentials.map((c) => c.name)
-    for (const n of ['anthropic:default', 'openai:manual', 'agents/work/openai:manual', 'store/TEAM_TOKEN']) {
+    for (const n of ['anthropic:default', 'openai:manual', 'agents/work/openai:work', 'store/TEAM_TOKEN']) {
       assert.ok(names.includes(n), `${n} not in ${names.join(',')}`)
     }
     assert.ok(!r.stdout.includes(V.anthropic))
@@ -348,7 +357,10 @@ describe('broken SQLite stores (made by OpenClaw, then damaged)', () => {
     assert.match(errors, /openclaw-agent\.sqlite: has a newer schema version \(99\)/)
     assert.match(errors, new RegExp(`INVALID_SOURCE ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))
     // openclaw.json is still read.
-    assert.ok(out.credentials.some((c) => c.name === 'gateway'), r.stdout)
+    assert.ok(
+      out.credentials.some((c) => c.name === 'gateway'),
+      r.stdout,
+    )
     for (const v of Object.values(V)) assert.ok(!r.stdout.includes(v) && !r.stderr.includes(v))
   })
 })

@@ -178,9 +178,51 @@ fn sqlite_error(file: &Path, what: &str, e: &rusqlite::Error) -> Error {
     Error::new(code, format!("{} {what}: {detail}", file.display()))
 }
 
-/// Opens `file` read-only, or `Ok(None)` when it does not exist. Checks that it is an SQLite
-/// database of a schema this package reads.
-fn open_read_only(file: &Path, role: DbRole) -> Result<Option<Connection>> {
+/// `<file>-wal`.
+fn wal_of(file: &Path) -> PathBuf {
+    let mut wal = file.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
+/// True when `file`'s header says WAL mode (bytes 18 and 19 are 2).
+fn is_wal_mode(file: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 20];
+    std::fs::File::open(file)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .map(|_| head[18] == 2 && head[19] == 2)
+        .unwrap_or(false)
+}
+
+/// `file:<path>?immutable=1`, the path percent-encoded as SQLite's URI rules ask.
+fn immutable_uri(file: &Path) -> String {
+    let mut uri = String::from("file:");
+    for b in file.as_os_str().as_encoded_bytes() {
+        match *b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                uri.push(*b as char)
+            }
+            other => uri.push_str(&format!("%{other:02X}")),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
+}
+
+/// Runs `read` on `file` opened read-only, or `Ok(None)` when the file does not exist. Checks
+/// that it is an SQLite database of a schema this package reads.
+///
+/// A read-only connection to a WAL database creates its `-wal` and `-shm` files when they are
+/// missing (no OpenClaw process has it open). This package never creates files in OpenClaw's
+/// state, so such a database is read as `immutable` (no locks, no side files); if a `-wal`
+/// appeared meanwhile (OpenClaw opened it and may be writing), the read is done again the
+/// ordinary way, which now finds the side files OpenClaw made.
+fn with_db<T>(
+    file: &Path,
+    role: DbRole,
+    read: impl Fn(&Connection) -> Result<T>,
+) -> Result<Option<T>> {
     match std::fs::symlink_metadata(file) {
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -191,9 +233,28 @@ fn open_read_only(file: &Path, role: DbRole) -> Result<Option<Connection>> {
             ))
         }
     }
-    // NO_MUTEX: one connection per read, on one thread. No URI, no create, never read-write.
+    let wal = wal_of(file);
+    let immutable = !wal.exists() && is_wal_mode(file);
+    let conn = open_read_only(file, role, immutable)?;
+    let value = read(&conn)?;
+    drop(conn);
+    if immutable && wal.exists() {
+        let conn = open_read_only(file, role, false)?;
+        return read(&conn).map(Some);
+    }
+    Ok(Some(value))
+}
+
+/// Opens `file` (which exists) read-only, `immutable` or not, and checks its schema version.
+fn open_read_only(file: &Path, role: DbRole, immutable: bool) -> Result<Connection> {
+    // NO_MUTEX: one connection per read, on one thread. Never create, never read-write.
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(file, flags).map_err(|e| sqlite_error(file, "", &e))?;
+    let conn = if immutable {
+        Connection::open_with_flags(immutable_uri(file), flags | OpenFlags::SQLITE_OPEN_URI)
+    } else {
+        Connection::open_with_flags(file, flags)
+    }
+    .map_err(|e| sqlite_error(file, "", &e))?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| sqlite_error(file, "", &e))?;
     let version: i64 = conn
@@ -209,7 +270,7 @@ fn open_read_only(file: &Path, role: DbRole) -> Result<Option<Connection>> {
             ),
         ));
     }
-    Ok(Some(conn))
+    Ok(conn)
 }
 
 /// The JSON text of one row, parsed. The one place a row's parser error becomes a message:
@@ -500,44 +561,43 @@ impl AuthStoreProvider {
                 Some(("auth_profile_state", AGENT_ROW)),
             ),
         };
-        let Some(conn) = open_read_only(&self.file, role)? else {
-            return Ok(None);
-        };
         let label = self.row_label();
-        let err = |e: rusqlite::Error| sqlite_error(&self.file, &label, &e);
-        // One read transaction: the store and its state row from the same commit.
-        let tx = conn.unchecked_transaction().map_err(err)?;
-        if !has_table(&tx, table).map_err(err)? {
-            return Ok(None);
-        }
-        let read_cell = |table: &str, key: &str| -> Result<Option<zeroize::Zeroizing<String>>> {
-            let (kc, vc) = if table == "auth_profile_state" {
-                ("state_key", "state_json")
-            } else {
-                (key_col, value_col)
-            };
-            if !has_table(&tx, table).map_err(err)? {
+        let cells = with_db(&self.file, role, |conn| {
+            let err = |e: rusqlite::Error| sqlite_error(&self.file, &label, &e);
+            // One read transaction: the store and its state row from the same commit.
+            let tx = conn.unchecked_transaction().map_err(err)?;
+            let read_cell =
+                |table: &str, key: &str| -> Result<Option<zeroize::Zeroizing<String>>> {
+                    let (kc, vc) = if table == "auth_profile_state" {
+                        ("state_key", "state_json")
+                    } else {
+                        (key_col, value_col)
+                    };
+                    if !has_table(&tx, table).map_err(err)? {
+                        return Ok(None);
+                    }
+                    tx.query_row(
+                        &format!("SELECT {vc} FROM {table} WHERE {kc} = ?1"),
+                        [key],
+                        |r| r.get::<_, Option<String>>(0),
+                    )
+                    .optional()
+                    .map(|v| v.flatten().map(zeroize::Zeroizing::new))
+                    .map_err(|e| {
+                        sqlite_error(&self.file, &format!("table {table} row {key}"), &e)
+                    })
+                };
+            let Some(text) = read_cell(table, store_key)? else {
                 return Ok(None);
-            }
-            tx.query_row(
-                &format!("SELECT {vc} FROM {table} WHERE {kc} = ?1"),
-                [key],
-                |r| r.get::<_, Option<String>>(0),
-            )
-            .optional()
-            .map(|v| v.flatten().map(zeroize::Zeroizing::new))
-            .map_err(|e| sqlite_error(&self.file, &format!("table {table} row {key}"), &e))
-        };
-        let Some(text) = read_cell(table, store_key)? else {
-            return Ok(None);
-        };
-        let state_text = match state_key {
+            };
             // The state row (order, lastGood) only steers which profile a bare provider name
             // means; a broken one is ignored rather than hiding every profile.
-            Some((t, k)) => read_cell(t, k).ok().flatten(),
-            None => None,
+            let state = state_key.and_then(|(t, k)| read_cell(t, k).ok().flatten());
+            Ok(Some((text, state)))
+        })?;
+        let Some((text, state_text)) = cells.flatten() else {
+            return Ok(None);
         };
-        drop(tx);
         let doc = ZeroizingJson(parse_row_json(&text, &self.file, &label)?);
         let what = format!("{} {label}", self.file.display());
         let Some(profiles) = doc.0.get("profiles") else {
@@ -740,31 +800,31 @@ impl SecretStoreProvider {
     }
 
     fn entries(&self, only: Option<&str>) -> Result<Vec<StoreEntry>> {
-        let Some(conn) = open_read_only(&self.file, DbRole::State)? else {
-            return Ok(Vec::new());
-        };
         let label = "table secret_store_entries";
-        let err = |e: rusqlite::Error| sqlite_error(&self.file, label, &e);
-        if !has_table(&conn, "secret_store_entries").map_err(err)? {
-            return Ok(Vec::new());
-        }
-        let mut stmt = conn
-            .prepare(
-                "SELECT name, kind, value FROM secret_store_entries
-                 WHERE scope_kind = 'team' AND deleted_at_ms IS NULL AND (?1 IS NULL OR name = ?1)
-                 ORDER BY name",
-            )
-            .map_err(err)?;
-        let rows = stmt
-            .query_map([only], |r| {
-                Ok(StoreEntry {
-                    name: r.get(0)?,
-                    kind: r.get(1)?,
-                    value: zeroize::Zeroizing::new(r.get::<_, String>(2)?),
+        let entries = with_db(&self.file, DbRole::State, |conn| {
+            let err = |e: rusqlite::Error| sqlite_error(&self.file, label, &e);
+            if !has_table(conn, "secret_store_entries").map_err(err)? {
+                return Ok(Vec::new());
+            }
+            let mut stmt = conn
+                .prepare(
+                    "SELECT name, kind, value FROM secret_store_entries
+                     WHERE scope_kind = 'team' AND deleted_at_ms IS NULL AND (?1 IS NULL OR name = ?1)
+                     ORDER BY name",
+                )
+                .map_err(err)?;
+            let rows = stmt
+                .query_map([only], |r| {
+                    Ok(StoreEntry {
+                        name: r.get(0)?,
+                        kind: r.get(1)?,
+                        value: zeroize::Zeroizing::new(r.get::<_, String>(2)?),
+                    })
                 })
-            })
-            .map_err(err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
+                .map_err(err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
+        })?;
+        Ok(entries.unwrap_or_default())
     }
 
     fn location(&self, name: &str) -> String {
@@ -1047,7 +1107,15 @@ mod tests {
         assert_eq!(value(store, "store/TEAM_TOKEN").await, "store-FAKE-1");
         assert!(store.get("store/GONE").await.unwrap().is_none());
 
-        // Nothing written: same bytes, same mtime.
+        // Nothing written: same bytes, same mtime, and no side file created (the databases were
+        // closed, so a plain read-only open would have made `-wal` and `-shm`).
+        for f in [state_db_path(&s.dir), agent_db_path(&s.dir, "work")] {
+            for side in ["-wal", "-shm"] {
+                let mut p = f.as_os_str().to_owned();
+                p.push(side);
+                assert!(!Path::new(&p).exists(), "{p:?} was created");
+            }
+        }
         for ((bytes, mtime), f) in stamp_before
             .iter()
             .zip([state_db_path(&s.dir), agent_db_path(&s.dir, "work")])

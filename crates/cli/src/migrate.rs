@@ -178,8 +178,8 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
     let mut failed = report.counts().failed > 0 || plan.has_hard_source_errors();
     if args.rewrite_config {
         match apply_through_openclaw(&args, io, store, &verified) {
-            Ok(done) => out["rewriteConfig"] = done,
-            Err((e, partial)) => {
+            (done, None) => out["rewriteConfig"] = done,
+            (partial, Some(e)) => {
                 failed = true;
                 let mut o = partial;
                 o["error"] = json!({"code": e.code(), "message": e.message});
@@ -250,23 +250,40 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
 }
 
 /// `--rewrite-config`: builds the apply plan, shows it, and writes it (`--plan-out`) or has the
-/// openclaw CLI apply it. `Ok`: the JSON report part; `Err`: the error and what was done before.
+/// openclaw CLI apply it. The JSON report part, and the error when a step failed.
 fn apply_through_openclaw(
     args: &MigrateArgs,
     io: &mut CliIo,
     store: &Store,
     verified: &migrate::VerifiedInVault<'_>,
-) -> std::result::Result<Value, (Error, Value)> {
+) -> (Value, Option<Error>) {
+    match apply_steps(args, io, store, verified) {
+        Ok(done) => (done, None),
+        Err(boxed) => {
+            let (e, partial) = *boxed;
+            (partial, Some(e))
+        }
+    }
+}
+
+/// The steps of [`apply_through_openclaw`]; an error carries what was done before it.
+fn apply_steps(
+    args: &MigrateArgs,
+    io: &mut CliIo,
+    store: &Store,
+    verified: &migrate::VerifiedInVault<'_>,
+) -> std::result::Result<Value, Box<(Error, Value)>> {
     let env = io.env.clone();
-    let resolver = ResolverCommand::locate(&*env).map_err(|e| (e, json!({})))?;
+    let resolver = ResolverCommand::locate(&*env).map_err(|e| Box::new((e, json!({}))))?;
     let plan = migrate::build_apply_plan(&store.paths, &store.chain, verified, &resolver)
-        .map_err(|e| (e, json!({})))?;
+        .map_err(|e| Box::new((e, json!({}))))?;
     let mut out = apply_plan_json(&plan);
     if !args.json {
         print_apply_plan(io, &plan);
     }
     if let Some(file) = &args.plan_out {
-        migrate::apply_plan::write_plan_file(file, &plan).map_err(|e| (e, out.clone()))?;
+        migrate::apply_plan::write_plan_file(file, &plan)
+            .map_err(|e| Box::new((e, out.clone())))?;
         out["planFile"] = json!(file);
         if !args.json {
             let _ = writeln!(
@@ -288,8 +305,9 @@ fn apply_through_openclaw(
         return Ok(out);
     }
     let cli = migrate::apply_plan::OpenClawCli::locate(args.openclaw.as_deref(), &*env)
-        .map_err(|e| (e, out.clone()))?;
-    cli.check_version().map_err(|e| (e, out.clone()))?;
+        .map_err(|e| Box::new((e, out.clone())))?;
+    cli.check_version()
+        .map_err(|e| Box::new((e, out.clone())))?;
     // The plan goes next to OpenClaw's state (0600); kept there when apply fails.
     let dir = store
         .paths
@@ -297,7 +315,7 @@ fn apply_through_openclaw(
         .clone()
         .unwrap_or_else(std::env::temp_dir);
     let file = dir.join(format!("vault-apply-plan-{}.json", std::process::id()));
-    migrate::apply_plan::write_plan_file(&file, &plan).map_err(|e| (e, out.clone()))?;
+    migrate::apply_plan::write_plan_file(&file, &plan).map_err(|e| Box::new((e, out.clone())))?;
     let redact = |text: &str| {
         verified
             .items
@@ -332,7 +350,7 @@ fn apply_through_openclaw(
         }
         Err(e) => {
             out["planFile"] = json!(file);
-            Err((e, out))
+            Err(Box::new((e, out)))
         }
     }
 }

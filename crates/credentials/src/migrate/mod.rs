@@ -1340,7 +1340,17 @@ mod tests {
         let plan = plan(&chain).await.unwrap();
         assert!(plan.source_errors.is_empty());
         let names: Vec<&str> = plan.items.iter().map(|i| i.name.as_str()).collect();
-        assert_eq!(names, ["anthropic", "discord", "openai", "telegram"]);
+        // The env's different telegram token is not dropped: it gets a name of its own.
+        assert_eq!(
+            names,
+            [
+                "anthropic",
+                "discord",
+                "openai",
+                "telegram",
+                "telegram@test-env"
+            ]
+        );
         for item in &plan.items {
             assert_eq!(
                 item.vault_path,
@@ -1363,6 +1373,13 @@ mod tests {
         assert!(
             !telegram.shadowed[0].same_value,
             "different value in the env source"
+        );
+        let other = &plan.items[4];
+        assert_eq!(other.source_provider, "test-env");
+        assert_eq!(other.credential().name, "telegram", "the source's own name");
+        assert_eq!(
+            other.vault_path,
+            "secret/plan/credentials/telegram@test-env"
         );
         let anthropic = &plan.items[0];
         assert_eq!(anthropic.kind, CredentialKind::OAuth);

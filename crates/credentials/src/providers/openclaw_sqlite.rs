@@ -583,9 +583,7 @@ impl AuthStoreProvider {
                     )
                     .optional()
                     .map(|v| v.flatten().map(zeroize::Zeroizing::new))
-                    .map_err(|e| {
-                        sqlite_error(&self.file, &format!("table {table} row {key}"), &e)
-                    })
+                    .map_err(|e| sqlite_error(&self.file, &format!("table {table} row {key}"), &e))
                 };
             let Some(text) = read_cell(table, store_key)? else {
                 return Ok(None);
@@ -1042,7 +1040,9 @@ mod tests {
             AGENT_DDL,
             &[(
                 "INSERT INTO auth_profile_store VALUES ('primary', ?1, 1)",
-                &[&r#"{"version":1,"profiles":{"anthropic:default":{"type":"token","provider":"anthropic","token":"sk-ant-FAKE-agent-token"}}}"#],
+                &[
+                    &r#"{"version":1,"profiles":{"anthropic:default":{"type":"token","provider":"anthropic","token":"sk-ant-FAKE-agent-token"}}}"#,
+                ],
             )],
         );
         State { dir }
@@ -1059,7 +1059,12 @@ mod tests {
     }
 
     async fn names(p: &Arc<dyn CredentialProvider>) -> Vec<String> {
-        p.list().await.unwrap().into_iter().map(|l| l.name).collect()
+        p.list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.name)
+            .collect()
     }
 
     async fn value(p: &Arc<dyn CredentialProvider>, name: &str) -> String {
@@ -1072,33 +1077,63 @@ mod tests {
         let s = state("sq-read", SHARED);
         let stamp_before: Vec<_> = [state_db_path(&s.dir), agent_db_path(&s.dir, "work")]
             .iter()
-            .map(|f| (std::fs::read(f).unwrap(), std::fs::metadata(f).unwrap().modified().unwrap()))
+            .map(|f| {
+                (
+                    std::fs::read(f).unwrap(),
+                    std::fs::metadata(f).unwrap().modified().unwrap(),
+                )
+            })
             .collect();
         let ps = providers(&s);
         let ids: Vec<_> = ps.iter().map(|p| p.id()).collect();
-        assert_eq!(ids, [SHARED_AUTH_STORE_ID, AGENT_AUTH_STORE_ID, SECRET_STORE_ID]);
+        assert_eq!(
+            ids,
+            [SHARED_AUTH_STORE_ID, AGENT_AUTH_STORE_ID, SECRET_STORE_ID]
+        );
         let (shared, agent, store) = (&ps[0], &ps[1], &ps[2]);
 
         assert_eq!(
             names(shared).await,
-            ["anthropic:default", "openai:manual", "openai:ref", "groq:exec"]
+            [
+                "anthropic:default",
+                "openai:manual",
+                "openai:ref",
+                "groq:exec"
+            ]
         );
-        assert_eq!(value(shared, "anthropic:default").await, "sk-ant-FAKE-shared");
+        assert_eq!(
+            value(shared, "anthropic:default").await,
+            "sk-ant-FAKE-shared"
+        );
         // A bare provider resolves (lastGood from authProfiles.state) but is not listed.
         let openai = shared.get("openai").await.unwrap().unwrap();
         assert_eq!(openai.metadata["profileId"], "openai:manual");
         // An env ref resolves; an exec ref is reported, never run.
         let by_ref = shared.get("openai:ref").await.unwrap().unwrap();
-        assert_eq!(by_ref.primary().unwrap().expose_secret(), "sk-FAKE-from-env");
+        assert_eq!(
+            by_ref.primary().unwrap().expose_secret(),
+            "sk-FAKE-from-env"
+        );
         assert!(by_ref.metadata.contains_key("secretRef"));
         let err = shared.get("groq:exec").await.unwrap_err();
         assert_eq!(err.code(), "UNSUPPORTED_OPERATION");
-        assert!(err.message.contains("profiles.groq:exec.keyRef"), "{}", err.message);
+        assert!(
+            err.message.contains("profiles.groq:exec.keyRef"),
+            "{}",
+            err.message
+        );
 
         assert_eq!(names(agent).await, ["agents/work/anthropic:default"]);
-        let c = agent.get("agents/work/anthropic:default").await.unwrap().unwrap();
+        let c = agent
+            .get("agents/work/anthropic:default")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(c.kind, CredentialKind::Token);
-        assert_eq!(c.primary().unwrap().expose_secret(), "sk-ant-FAKE-agent-token");
+        assert_eq!(
+            c.primary().unwrap().expose_secret(),
+            "sk-ant-FAKE-agent-token"
+        );
         assert_eq!(c.metadata["agent"], "work");
         assert!(agent.get("anthropic:default").await.unwrap().is_none());
 
@@ -1127,12 +1162,19 @@ mod tests {
 
     #[tokio::test]
     async fn a_row_with_invalid_json_fails_alone_and_is_not_quoted() {
-        let s = state("sq-badjson", r#"{"version":1,"profiles":{"a:b":{"type":"api_key","key":"sk-FAKE-leak-me"#);
+        let s = state(
+            "sq-badjson",
+            r#"{"version":1,"profiles":{"a:b":{"type":"api_key","key":"sk-FAKE-leak-me"#,
+        );
         let ps = providers(&s);
         let err = ps[0].list().await.unwrap_err();
         assert_eq!(err.code(), "INVALID_SOURCE");
         assert!(err.message.contains("openclaw.sqlite"), "{}", err.message);
-        assert!(err.message.contains("row authProfiles.store"), "{}", err.message);
+        assert!(
+            err.message.contains("row authProfiles.store"),
+            "{}",
+            err.message
+        );
         assert!(err.message.contains("truncated"), "{}", err.message);
         assert!(!err.message.contains("sk-FAKE-leak-me"));
         // The other stores still read.
@@ -1166,8 +1208,16 @@ mod tests {
             .unwrap();
         let err = ps[1].list().await.unwrap_err();
         assert_eq!(err.code(), "INVALID_SOURCE");
-        assert!(err.message.contains("openclaw-agent.sqlite"), "{}", err.message);
-        assert!(err.message.contains("newer schema version (24)"), "{}", err.message);
+        assert!(
+            err.message.contains("openclaw-agent.sqlite"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("newer schema version (24)"),
+            "{}",
+            err.message
+        );
         // The shared database truncated to half, then not a database at all.
         let file = state_db_path(&s.dir);
         {
@@ -1179,12 +1229,24 @@ mod tests {
         for p in [&ps[0], &ps[2]] {
             let err = p.list().await.unwrap_err();
             assert_eq!(err.code(), "INVALID_SOURCE", "{}", err.message);
-            assert!(err.message.contains(file.to_str().unwrap()), "{}", err.message);
+            assert!(
+                err.message.contains(file.to_str().unwrap()),
+                "{}",
+                err.message
+            );
         }
-        std::fs::write(&file, b"sk-FAKE-not-a-database but a secret, 100 bytes of it .........................").unwrap();
+        std::fs::write(
+            &file,
+            b"sk-FAKE-not-a-database but a secret, 100 bytes of it .........................",
+        )
+        .unwrap();
         let err = ps[2].list().await.unwrap_err();
         assert_eq!(err.code(), "INVALID_SOURCE");
-        assert!(err.message.contains("not an SQLite database"), "{}", err.message);
+        assert!(
+            err.message.contains("not an SQLite database"),
+            "{}",
+            err.message
+        );
         assert!(!err.message.contains("sk-FAKE"));
     }
 
@@ -1194,12 +1256,20 @@ mod tests {
         let file = state_db_path(&s.dir);
         // A rollback-journal database under an exclusive lock (WAL readers are never blocked).
         let holder = Connection::open(&file).unwrap();
-        holder.pragma_update(None, "journal_mode", "delete").unwrap();
-        holder.execute_batch("BEGIN EXCLUSIVE; UPDATE config_machine_state SET updated_at_ms = 2;").unwrap();
+        holder
+            .pragma_update(None, "journal_mode", "delete")
+            .unwrap();
+        holder
+            .execute_batch("BEGIN EXCLUSIVE; UPDATE config_machine_state SET updated_at_ms = 2;")
+            .unwrap();
         let ps = providers(&s);
         let err = ps[2].list().await.unwrap_err();
         assert_eq!(err.code(), "LOCK_TIMEOUT");
-        assert!(err.message.contains(file.to_str().unwrap()), "{}", err.message);
+        assert!(
+            err.message.contains(file.to_str().unwrap()),
+            "{}",
+            err.message
+        );
         holder.execute_batch("ROLLBACK").unwrap();
         assert_eq!(names(&ps[2]).await.len(), 2);
     }
@@ -1236,7 +1306,10 @@ mod tests {
         let mut reads = 0;
         // Read until the writer has committed many times meanwhile: every read is whole.
         while commits.load(Ordering::Relaxed) < 200 || reads < 200 {
-            assert!(std::time::Instant::now() < deadline, "writer or reader stalled");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "writer or reader stalled"
+            );
             let v = value(&ps[0], "anthropic:default").await;
             assert!(v.starts_with("sk-ant-FAKE-"), "{v}");
             reads += 1;

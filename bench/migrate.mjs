@@ -73,7 +73,8 @@ function makeHome() {
     db.prepare("UPDATE config_machine_state SET value_json = ? WHERE state_key = 'authProfiles.store'")
       .run(${JSON.stringify(JSON.stringify({ version: 1, profiles }))})
     db.close()`
-  const filled = spawnSync(oc.node, ['-e', fill], { encoding: 'utf8' })
+  // The script on stdin: 1,000 profiles are more than one argv string may hold.
+  const filled = spawnSync(oc.node, [], { input: fill, encoding: 'utf8' })
   assert.equal(filled.status, 0, filled.stderr)
   return home
 }

@@ -9,7 +9,7 @@
 //!
 //! | plaintext in | target |
 //! |---|---|
-//! | `openclaw.json`, any path of [`SECRET_PATHS`] | its pattern as `type`, the concrete `path` and `pathSegments` |
+//! | `openclaw.json`, any path of [`SECRET_PATHS`](crate::providers::openclaw_config::SECRET_PATHS) | its pattern as `type`, the concrete `path` and `pathSegments` |
 //! | an agent's `openclaw-agent.sqlite` profile | `auth-profiles.api_key.key` / `auth-profiles.token.token`, `profiles.<id>.key`, `agentId` |
 //! | the shared store (`state/openclaw.sqlite`) | `models.providers.apiKey` at `models.providers.<provider>.apiKey` (`providerId`): OpenClaw 2026.9.6 resolves auth-profile targets to agent databases only, and scrubs a provider's static profiles from every store, the shared one included, when that provider's config key becomes a ref |
 //!
@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::local_file::{read_credential_file, MAX_CREDENTIAL_FILE_BYTES};
 use crate::openclaw::config::parse_json5;
 use crate::openclaw::paths::OpenClawPaths;
-use crate::providers::openclaw_config::{is_secret_ref, plaintext_fields, SECRET_PATHS};
+use crate::providers::openclaw_config::{is_secret_ref, plaintext_fields};
 use crate::providers::openclaw_sqlite::{auth_store_profiles, AuthStoreKind};
 
 /// The exec provider's `timeoutMs` and `noOutputTimeoutMs`: above the resolver's own deadline
@@ -254,7 +254,6 @@ pub fn build_apply_plan(
             &value,
         );
     }
-    debug_assert!(SECRET_PATHS.contains(&"models.providers.*.apiKey"));
 
     // The SQLite auth stores.
     let stores = paths

@@ -11,6 +11,8 @@
 //! | `gateway.auth.password` | `gateway-password` (token) | `token` |
 //! | `tools.web.search.apiKey` | `brave` (api_key) | `apiKey` |
 //!
+//! | any other path of [`SECRET_PATHS`] (OpenClaw's SecretRef surface) | the dotted path itself (`skills.entries.weather.apiKey`) | `apiKey` when the path ends in `apiKey`, else `token` |
+//!
 //! `tools.web.search.apiKey` is named `brave`: Brave is OpenClaw's web search provider and
 //! `BRAVE_API_KEY` is the same key from the environment, so both sources answer one name. The
 //! gateway password is its own credential (`gateway-password`) because a credential's main field
@@ -191,12 +193,6 @@ pub const SECRET_PATHS: &[&str] = &[
     "tts.personas.*.providers.*.apiKey",
     "tts.providers.*.apiKey",
 ];
-
-/// The secrets apply target type of a matched [`SECRET_PATHS`] pattern: the pattern itself
-/// (OpenClaw registers it as the type or as an alias of it).
-pub fn target_type(pattern: &str) -> &str {
-    pattern
-}
 
 /// One plaintext secret in the config: where it is, and the credential field it fills.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -38,6 +38,16 @@ const TARGET_MS = 1000
 function makeHome() {
   const oc = ensureOpenClaw()
   const home = mkdtempSync(join(os.tmpdir(), 'ocv-bench-migrate-'))
+  try {
+    fillHome(oc, home)
+  } catch (e) {
+    rmSync(home, { recursive: true, force: true })
+    throw e
+  }
+  return home
+}
+
+function fillHome(oc, home) {
   chmodSync(home, 0o700)
   const env = { HOME: home, OPENCLAW_STATE_DIR: home, PATH: process.env.PATH }
   const onboard = spawnSync(
@@ -76,7 +86,6 @@ function makeHome() {
   // The script on stdin: 1,000 profiles are more than one argv string may hold.
   const filled = spawnSync(oc.node, [], { input: fill, encoding: 'utf8' })
   assert.equal(filled.status, 0, filled.stderr)
-  return home
 }
 
 function migrate(home, vault, prefix) {

@@ -1,6 +1,6 @@
 // `openclaw-vault migrate` end to end, as a user runs it: the sample HOME of realistic files, a real
 // dev server, the CLI through its Node shim. Kill-and-resume at every checkpoint, conflicts,
-// --rewrite-config on the JSON5 config, a corrupt journal, a bad credential file.
+// --rewrite-config-json5 on the JSON5 config, a corrupt journal, a bad credential file.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import {
@@ -242,12 +242,12 @@ describe('openclaw-vault migrate', () => {
     assert.ok((await client.list(`${prefix}/credentials`)).includes('telegram'))
   })
 
-  test('--rewrite-config replaces plaintext secrets with SecretRefs, keeps comments, backs up, 0600', async () => {
+  test('--rewrite-config-json5 replaces plaintext secrets with SecretRefs, keeps comments, backs up, 0600', async () => {
     const home = sampleHome()
     const prefix = newPrefix('rewrite')
     const config = join(home, '.openclaw/openclaw.json')
     const original = readFileSync(config, 'utf8')
-    const r = migrate(home, prefix, ['--yes', '--json', '--rewrite-config'])
+    const r = migrate(home, prefix, ['--yes', '--json', '--rewrite-config-json5'])
     assert.equal(r.code, 0, r.err)
     const after = readFileSync(config, 'utf8')
     assert.notEqual(after, original)

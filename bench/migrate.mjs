@@ -1,12 +1,13 @@
-// Migration benchmark: `openclaw-vault migrate` moving 1,000 API keys from OpenClaw's
-// auth-profiles.json into a real Vault dev server, create-only writes with read-back
-// verification, through the real CLI (`node bin/openclaw-vault.js`). Target: <= 3 s wall time.
+// Migration benchmark: `openclaw-vault migrate` moving 1,000 API keys from OpenClaw 2026.9's
+// SQLite auth store (`state/openclaw.sqlite`, row `authProfiles.store`) into a real Vault dev server,
+// create-only writes with read-back verification, through the real CLI (`node bin/openclaw-vault.js`).
+// Target: <= 1 s wall time.
 //
 //   node bench/migrate.mjs
 //
-// Needs the addon built (npx napi build --platform --release --target x86_64-unknown-linux-gnu)
-// and `open_store` building the auth-profiles provider (the local file providers): until then
-// the plan is empty and the bench says so and exits 2.
+// The state is made by the real `openclaw onboard` (scripts/ensure-openclaw.mjs, Node 24), so the
+// database has OpenClaw's own schema; the 1,000 profiles are then written into its row with Node 24's
+// `node:sqlite` (1,000 `openclaw models auth paste-api-key` runs would take half an hour).
 //
 // Env (all optional):
 //   BENCH_SECRETS  how many profiles to migrate (default 1000)
@@ -14,10 +15,11 @@
 //   VAULT_BIN      the Vault binary (else tools/vault-server/build.sh's cached build)
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { root, startVault, vaultFetch } from '../__test__/support/vault-server.mjs'
+import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
 
 const envInt = (name, def, min, max) => {
   const v = process.env[name] === undefined ? def : Number(process.env[name])
@@ -25,24 +27,65 @@ const envInt = (name, def, min, max) => {
   return v
 }
 const PROFILES = envInt('BENCH_SECRETS', 1000, 1, 100000)
-// The auth-profiles source also answers the bare provider name (`bench`, its first profile), so
-// the plan holds one credential more than there are profiles: that one is migrated too.
+// Every profile is planned once (the onboarding's own anthropic profile is replaced by the bench's),
+// plus the gateway token onboarding writes into openclaw.json.
 const SECRETS = PROFILES + 1
 const ROUNDS = envInt('BENCH_ROUNDS', 3, 1, 9)
-const TARGET_MS = 3000
+const TARGET_MS = 1000
 
-/** A HOME whose OpenClaw state holds SECRETS api_key profiles `bench:k0001`... (fake values). */
+/** A state made by `openclaw onboard`, whose shared auth store then holds PROFILES api_key
+ * profiles `bench:k0001`... (fake values). */
 function makeHome() {
+  const oc = ensureOpenClaw()
   const home = mkdtempSync(join(os.tmpdir(), 'ocv-bench-migrate-'))
-  const agentDir = join(home, '.openclaw', 'agents', 'main', 'agent')
-  mkdirSync(agentDir, { recursive: true, mode: 0o700 })
+  try {
+    fillHome(oc, home)
+  } catch (e) {
+    rmSync(home, { recursive: true, force: true })
+    throw e
+  }
+  return home
+}
+
+function fillHome(oc, home) {
+  chmodSync(home, 0o700)
+  const env = { HOME: home, OPENCLAW_STATE_DIR: home, PATH: process.env.PATH }
+  const onboard = spawnSync(
+    oc.node,
+    [
+      oc.openclawBin,
+      'onboard',
+      '--non-interactive',
+      '--accept-risk',
+      '--auth-choice',
+      'apiKey',
+      '--anthropic-api-key',
+      'sk-ant-bench-FAKE',
+      '--gateway-auth',
+      'token',
+      '--gateway-token',
+      'bench-FAKE-gateway-token',
+      '--skip-health',
+      '--skip-skills',
+      '--json',
+    ],
+    { env, cwd: home, encoding: 'utf8', timeout: 180000 },
+  )
+  assert.equal(onboard.status, 0, onboard.stderr)
   const profiles = {}
   for (let i = 1; i <= PROFILES; i++) {
     const id = `bench:k${String(i).padStart(4, '0')}`
     profiles[id] = { type: 'api_key', provider: 'bench', key: `sk-bench-FAKE-${i}-${'x'.repeat(40)}` }
   }
-  writeFileSync(join(agentDir, 'auth-profiles.json'), JSON.stringify({ version: 1, profiles }), { mode: 0o600 })
-  return home
+  const fill = `
+    const { DatabaseSync } = require('node:sqlite')
+    const db = new DatabaseSync(${JSON.stringify(join(home, 'state', 'openclaw.sqlite'))})
+    db.prepare("UPDATE config_machine_state SET value_json = ? WHERE state_key = 'authProfiles.store'")
+      .run(${JSON.stringify(JSON.stringify({ version: 1, profiles }))})
+    db.close()`
+  // The script on stdin: 1,000 profiles are more than one argv string may hold.
+  const filled = spawnSync(oc.node, [], { input: fill, encoding: 'utf8' })
+  assert.equal(filled.status, 0, filled.stderr)
 }
 
 function migrate(home, vault, prefix) {
@@ -51,6 +94,7 @@ function migrate(home, vault, prefix) {
     env: {
       PATH: process.env.PATH,
       HOME: home,
+      OPENCLAW_STATE_DIR: home,
       VAULT_ADDR: vault.addr,
       VAULT_TOKEN: vault.token,
       OPENCLAW_VAULT_PREFIX: prefix,
@@ -77,14 +121,11 @@ try {
     const { ms, status, out, stderr } = migrate(home, vault, prefix)
     const planned = out.plan?.items?.length ?? 0
     if (planned === 0) {
-      console.error(
-        'The plan is empty: open_store does not read auth-profiles.json yet (the local file providers are not wired).\n' +
-          stderr,
-      )
+      console.error(`The plan is empty: the SQLite auth store was not read.\n${stderr}`)
       process.exit(2)
     }
     assert.equal(status, 0, `migrate exited ${status}: ${stderr}`)
-    assert.equal(planned, SECRETS, 'every generated profile (and the bare provider name) is planned')
+    assert.equal(planned, SECRETS, 'every generated profile is planned, once')
     const counts = out.report.counts
     assert.deepEqual(counts, { created: SECRETS, alreadyThere: 0, conflict: 0, verified: SECRETS, failed: 0 })
     // Spot-check Vault: one written secret holds the value, at version 1.

@@ -55,10 +55,23 @@ pub struct MigrateArgs {
     /// The resume journal (default `<stateDir>/vault-migrate.journal`).
     #[arg(long)]
     pub journal: Option<PathBuf>,
-    /// Replace plaintext secrets in openclaw.json with exec SecretRefs to this package's
-    /// resolver (comments and layout kept, a 0600 backup next to it).
+    /// Point OpenClaw at Vault through its own contract: build an `openclaw secrets apply` plan
+    /// (this package's exec provider; one target per migrated plaintext secret in openclaw.json
+    /// and the SQLite auth stores), show it, and run `openclaw secrets apply --from <plan>
+    /// --allow-exec`, which writes the refs and scrubs the plaintext itself.
     #[arg(long)]
     pub rewrite_config: bool,
+    /// The openclaw CLI `--rewrite-config` runs (default: `openclaw` on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub openclaw: Option<PathBuf>,
+    /// With `--rewrite-config`: only write the apply plan to this file (0600), do not run it.
+    #[arg(long, value_name = "FILE")]
+    pub plan_out: Option<PathBuf>,
+    /// Rewrite openclaw.json's plaintext fields in place (JSON5, comments and layout kept, a
+    /// 0600 backup next to it) instead of OpenClaw's apply: for OpenClaw before 2026.9, or where
+    /// its CLI cannot run. Never touches OpenClaw's SQLite stores.
+    #[arg(long, conflicts_with = "rewrite_config")]
+    pub rewrite_config_json5: bool,
     /// Remove migrated entries from OpenClaw's own credential files (auth-profiles.json,
     /// credentials/oauth.json), with a backup. Other tools' files are never touched.
     #[arg(long)]
@@ -169,13 +182,36 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
     }
 
     // Local files change only for credentials verified in Vault now.
-    let verified = if args.rewrite_config || args.remove_local {
+    let verified = if args.rewrite_config || args.rewrite_config_json5 || args.remove_local {
         migrate::verified_in_vault(&store.chain, &report).await
     } else {
         Default::default()
     };
     let mut failed = report.counts().failed > 0 || plan.has_hard_source_errors();
     if args.rewrite_config {
+        match apply_through_openclaw(&args, io, store, &verified) {
+            (done, None) => out["rewriteConfig"] = done,
+            (partial, Some(e)) => {
+                failed = true;
+                let mut o = partial;
+                o["error"] = json!({"code": e.code(), "message": e.message});
+                out["rewriteConfig"] = o;
+                if !args.json {
+                    let _ = writeln!(
+                        io.stderr,
+                        "error [{}]: --rewrite-config: {}",
+                        e.code(),
+                        e.message
+                    );
+                    let _ = writeln!(
+                        io.stderr,
+                        "hint: OpenClaw validates a plan before writing anything; its files and stores are as they were. Fix the cause and run migrate again (nothing is written to Vault twice)"
+                    );
+                }
+            }
+        }
+    }
+    if args.rewrite_config_json5 {
         let env = io.env.clone();
         let native_exe = io.native_exe.clone();
         let locate = || ResolverCommand::locate(&*env, native_exe.as_deref());
@@ -192,13 +228,13 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
                 if !args.json {
                     let _ = writeln!(
                         io.stderr,
-                        "error [{}]: --rewrite-config: {}",
+                        "error [{}]: --rewrite-config-json5: {}",
                         e.code(),
                         e.message
                     );
                     let _ = writeln!(
                         io.stderr,
-                        "hint: the config file was left unchanged; fix the cause and run migrate again (nothing is written twice), or rerun without --rewrite-config"
+                        "hint: the config file was left unchanged; fix the cause and run migrate again (nothing is written twice), or rerun without --rewrite-config-json5"
                     );
                 }
             }
@@ -223,6 +259,159 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         exit::CONFLICT
     } else {
         exit::OK
+    }
+}
+
+/// `--rewrite-config`: builds the apply plan, shows it, and writes it (`--plan-out`) or has the
+/// openclaw CLI apply it. The JSON report part, and the error when a step failed.
+fn apply_through_openclaw(
+    args: &MigrateArgs,
+    io: &mut CliIo,
+    store: &Store,
+    verified: &migrate::VerifiedInVault<'_>,
+) -> (Value, Option<Error>) {
+    match apply_steps(args, io, store, verified) {
+        Ok(done) => (done, None),
+        Err(boxed) => {
+            let (e, partial) = *boxed;
+            (partial, Some(e))
+        }
+    }
+}
+
+/// The steps of [`apply_through_openclaw`]; an error carries what was done before it.
+fn apply_steps(
+    args: &MigrateArgs,
+    io: &mut CliIo,
+    store: &Store,
+    verified: &migrate::VerifiedInVault<'_>,
+) -> std::result::Result<Value, Box<(Error, Value)>> {
+    let env = io.env.clone();
+    let resolver = ResolverCommand::locate(&*env, io.native_exe.as_deref())
+        .map_err(|e| Box::new((e, json!({}))))?;
+    let plan = migrate::build_apply_plan(&store.paths, &store.chain, verified, &resolver)
+        .map_err(|e| Box::new((e, json!({}))))?;
+    let mut out = apply_plan_json(&plan);
+    if !args.json {
+        print_apply_plan(io, &plan);
+    }
+    if let Some(file) = &args.plan_out {
+        migrate::apply_plan::write_plan_file(file, &plan)
+            .map_err(|e| Box::new((e, out.clone())))?;
+        out["planFile"] = json!(file);
+        if !args.json {
+            let _ = writeln!(
+                io.stdout,
+                "--rewrite-config: wrote the plan to {}; apply it with `openclaw secrets apply --from {} --allow-exec`.",
+                file.display(),
+                file.display()
+            );
+        }
+        return Ok(out);
+    }
+    if plan.is_empty() {
+        if !args.json {
+            let _ = writeln!(
+                io.stdout,
+                "--rewrite-config: nothing for OpenClaw to apply."
+            );
+        }
+        return Ok(out);
+    }
+    let cli = migrate::apply_plan::OpenClawCli::locate(args.openclaw.as_deref(), &*env)
+        .map_err(|e| Box::new((e, out.clone())))?;
+    cli.check_version()
+        .map_err(|e| Box::new((e, out.clone())))?;
+    // The plan goes next to OpenClaw's state (0600); kept there when apply fails.
+    let dir = store
+        .paths
+        .state_dir
+        .clone()
+        .unwrap_or_else(std::env::temp_dir);
+    let file = dir.join(format!("vault-apply-plan-{}.json", std::process::id()));
+    migrate::apply_plan::write_plan_file(&file, &plan).map_err(|e| Box::new((e, out.clone())))?;
+    let redact = |text: &str| {
+        verified
+            .items
+            .iter()
+            .fold(text.to_string(), |t, item| item.credential().redact(&t))
+    };
+    match cli.apply(&file, &redact) {
+        Ok(applied) => {
+            let _ = std::fs::remove_file(&file);
+            out["applied"] = json!({
+                "openclaw": cli.command,
+                "changedFiles": applied.changed_files,
+                "warnings": applied.warnings,
+            });
+            if !args.json {
+                let _ = writeln!(
+                    io.stdout,
+                    "--rewrite-config: OpenClaw applied {} target(s); changed: {}",
+                    plan.targets.len(),
+                    applied
+                        .changed_files
+                        .iter()
+                        .map(|f| f.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                for w in &applied.warnings {
+                    let _ = writeln!(io.stdout, "  openclaw warning: {}", redact(w));
+                }
+            }
+            Ok(out)
+        }
+        Err(e) => {
+            out["planFile"] = json!(file);
+            Err(Box::new((e, out)))
+        }
+    }
+}
+
+fn apply_plan_json(plan: &migrate::ApplyPlan) -> Value {
+    json!({
+        "targets": plan.targets.iter().map(|t| {
+            let mut o = json!({"file": t.file, "jsonPath": t.json_path, "type": t.target_type, "path": t.path, "id": t.id});
+            if let Some(a) = &t.agent_id {
+                o["agentId"] = json!(a);
+            }
+            o
+        }).collect::<Vec<_>>(),
+        "kept": plan.kept.iter().map(|k| json!({"file": k.file, "jsonPath": k.json_path, "reason": k.reason})).collect::<Vec<_>>(),
+    })
+}
+
+fn print_apply_plan(io: &mut CliIo, plan: &migrate::ApplyPlan) {
+    let _ = writeln!(
+        io.stdout,
+        "--rewrite-config: OpenClaw secrets apply plan ({} target(s), provider `{EXEC_PROVIDER_ALIAS}`):",
+        plan.targets.len()
+    );
+    for t in &plan.targets {
+        let agent = t
+            .agent_id
+            .as_ref()
+            .map(|a| format!(" agent {a}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            io.stdout,
+            "  {} {} -> {} {}{agent} = exec:{}",
+            t.file.display(),
+            t.json_path,
+            t.target_type,
+            t.path,
+            t.id
+        );
+    }
+    for k in &plan.kept {
+        let _ = writeln!(
+            io.stdout,
+            "  kept {} {}: {}",
+            k.file.display(),
+            k.json_path,
+            k.reason
+        );
     }
 }
 
@@ -264,6 +453,7 @@ fn plan_json(plan: &Plan) -> Value {
             "size": i.size,
             "fingerprint": i.fingerprint,
             "shadowed": i.shadowed.iter().map(|s| json!({"provider": s.provider, "location": s.location, "sameValue": s.same_value})).collect::<Vec<_>>(),
+            "targets": i.targets.iter().map(target_json).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "sourceErrors": plan.source_errors.iter().map(|s| json!({"provider": s.provider, "code": s.error.code(), "message": s.error.message})).collect::<Vec<_>>(),
     })
@@ -316,6 +506,47 @@ fn print_owned(io: &mut CliIo, owned: &[OwnedByCli]) {
     }
 }
 
+/// One OpenClaw target as `--json` shows it: `{file, jsonPath?, agentId?, profileId?,
+/// storeName?}` (the audit's own field names).
+fn target_json(t: &migrate::SourceTarget) -> Value {
+    let mut o = serde_json::Map::new();
+    o.insert("file".into(), json!(t.file));
+    for (k, v) in [
+        ("jsonPath", &t.json_path),
+        ("agentId", &t.agent_id),
+        ("profileId", &t.profile_id),
+        ("storeName", &t.store_name),
+    ] {
+        if let Some(v) = v {
+            o.insert(k.into(), json!(v));
+        }
+    }
+    Value::Object(o)
+}
+
+/// `openclaw.json channels.telegram.botToken`, `openclaw.sqlite profiles.openai:default.key
+/// (agent work)`, `openclaw.sqlite store TEAM_TOKEN`: a target in one line.
+fn target_text(t: &migrate::SourceTarget) -> String {
+    let file = t
+        .file
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut out = file;
+    if let Some(p) = &t.json_path {
+        out.push(' ');
+        out.push_str(p);
+    }
+    if let Some(n) = &t.store_name {
+        out.push_str(" store ");
+        out.push_str(n);
+    }
+    if let Some(a) = &t.agent_id {
+        out.push_str(&format!(" (agent {a})"));
+    }
+    out
+}
+
 fn print_plan(io: &mut CliIo, plan: &Plan) {
     if !plan.items.is_empty() {
         let _ = writeln!(
@@ -362,11 +593,14 @@ fn print_plan(io: &mut CliIo, plan: &Plan) {
                     s.provider,
                     s.location,
                     if s.same_value {
-                        "same value"
+                        "same value, written once"
                     } else {
-                        "DIFFERENT value, not migrated (the first source wins)"
+                        "a different value, planned under its own name"
                     }
                 );
+            }
+            for t in &i.targets {
+                let _ = writeln!(io.stdout, "  {:<name_w$}    from {}", "", target_text(t));
             }
         }
     }
@@ -483,20 +717,20 @@ fn print_config_rewrite(io: &mut CliIo, r: &ConfigRewrite) {
     let Some(file) = &r.file else {
         let _ = writeln!(
             io.stdout,
-            "--rewrite-config: no openclaw.json found; nothing to rewrite."
+            "--rewrite-config-json5: no openclaw.json found; nothing to rewrite."
         );
         return;
     };
     if r.replaced.is_empty() {
         let _ = writeln!(
             io.stdout,
-            "--rewrite-config: {} left unchanged.",
+            "--rewrite-config-json5: {} left unchanged.",
             file.display()
         );
     } else {
         let _ = writeln!(
             io.stdout,
-            "--rewrite-config: {} now reads {} secret(s) from Vault through the `{EXEC_PROVIDER_ALIAS}` exec provider (backup: {}):",
+            "--rewrite-config-json5: {} now reads {} secret(s) from Vault through the `{EXEC_PROVIDER_ALIAS}` exec provider (backup: {}):",
             file.display(),
             r.replaced.len(),
             r.backup.as_ref().map(|b| b.display().to_string()).unwrap_or_default()
@@ -968,7 +1202,7 @@ mod tests {
         let (node, pkg, vars) = config_env(&home);
         let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
 
-        let (code, out, err) = run(&s, &["--yes", "--rewrite-config"], &pairs).await;
+        let (code, out, err) = run(&s, &["--yes", "--rewrite-config-json5"], &pairs).await;
         assert_eq!(code, exit::OK, "{out}{err}");
         no_secrets(&out);
         let text = std::fs::read_to_string(&config).unwrap();
@@ -1032,7 +1266,7 @@ mod tests {
         assert_eq!(mode(&backups[0]), 0o600);
 
         // A second run finds nothing left to replace and leaves the file alone.
-        let (code, _, _) = run(&s, &["--yes", "--rewrite-config"], &pairs).await;
+        let (code, _, _) = run(&s, &["--yes", "--rewrite-config-json5"], &pairs).await;
         assert_eq!(code, exit::OK);
         assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
     }
@@ -1059,7 +1293,7 @@ mod tests {
         );
         let (_, _, vars) = config_env(&home);
         let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let (code, out, _) = run(&s, &["--yes", "--rewrite-config", "--json"], &pairs).await;
+        let (code, out, _) = run(&s, &["--yes", "--rewrite-config-json5", "--json"], &pairs).await;
         assert_eq!(code, exit::CONFLICT, "{out}");
         let v: Value = serde_json::from_str(out.trim()).unwrap();
         let replaced: Vec<&str> = v["rewriteConfig"]["replaced"]
@@ -1077,7 +1311,12 @@ mod tests {
             "{ models: { providers: { openai: { apiKey: \"sk-proj-FAKE-cli-migrate-openai\" ";
         std::fs::write(&config, broken).unwrap();
         let before = std::fs::read_dir(config.parent().unwrap()).unwrap().count();
-        let (code, out, err) = run(&s, &["--yes", "--overwrite", "--rewrite-config"], &pairs).await;
+        let (code, out, err) = run(
+            &s,
+            &["--yes", "--overwrite", "--rewrite-config-json5"],
+            &pairs,
+        )
+        .await;
         assert_eq!(code, exit::FAILURE, "{out}{err}");
         assert!(
             err.contains("cannot rewrite without losing formatting")
@@ -1096,7 +1335,7 @@ mod tests {
         std::fs::write(&config, CONFIG).unwrap();
         let (code, _, err) = run(
             &s,
-            &["--yes", "--rewrite-config"],
+            &["--yes", "--rewrite-config-json5"],
             &[
                 ("OPENCLAW_VAULT_NODE", pairs[0].1),
                 (

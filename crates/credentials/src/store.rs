@@ -14,6 +14,7 @@ use crate::openclaw::paths::OpenClawPaths;
 use crate::providers::files::file_providers;
 use crate::providers::keychain::keychain_providers_from_env;
 use crate::providers::openclaw_config::config_providers;
+use crate::providers::openclaw_sqlite::sqlite_providers;
 use crate::providers::vault::VaultProvider;
 use crate::providers::CredentialProvider;
 
@@ -138,7 +139,19 @@ pub fn open_store(options: &StoreOptions) -> Result<Store> {
     }
     let keychain_env = effective.clone();
     providers.extend(keychain_providers_from_env(&move |n: &str| keychain_env(n)));
-    providers.extend(file_providers(&paths));
+    // OpenClaw's live SQLite stores answer before its retired auth-profiles.json.
+    let mut files = file_providers(&paths);
+    let live = files
+        .iter()
+        .position(|p| p.id() == "auth-profiles")
+        .unwrap_or(files.len());
+    let sqlite = sqlite_providers(
+        &paths,
+        effective.clone(),
+        loaded.file.clone().or_else(|| paths.config_file()),
+    );
+    files.splice(live..live, sqlite);
+    providers.extend(files);
     providers.extend(config_providers(&paths, &loaded));
 
     let mut settings = ChainSettings {

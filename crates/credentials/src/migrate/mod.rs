@@ -32,10 +32,12 @@ use crate::openclaw::paths::OpenClawPaths;
 use crate::providers::vault::VaultProvider;
 use vault_client::secret::SecretData;
 
+pub mod apply_plan;
 pub mod ownership;
 pub mod remove_local;
 pub mod rewrite_config;
 
+pub use apply_plan::{build_apply_plan, ApplyPlan, ApplyTarget, KeptTarget};
 pub use ownership::{set_aside_owned, OwnedByCli};
 pub use remove_local::{remove_local, LocalRemoval};
 pub use rewrite_config::{
@@ -85,7 +87,129 @@ pub struct PlanItem {
     pub fingerprint: String,
     /// Other sources holding the same name, in chain order.
     pub shadowed: Vec<Shadowed>,
+    /// Where OpenClaw keeps this value, in the words of its `secrets audit` (file and JSON
+    /// path, profile, store name): the item's own source first, then every other source that
+    /// holds the same value (each value is written once). Empty for sources OpenClaw does not
+    /// own (keychain, other tools' files, the process env).
+    pub targets: Vec<SourceTarget>,
     credential: Credential,
+}
+
+/// One place OpenClaw keeps a secret, as `openclaw secrets audit --json` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceTarget {
+    /// The file (`openclaw.json`, `state/openclaw.sqlite`, an `openclaw-agent.sqlite`, a
+    /// `.env`, a legacy `auth-profiles.json`).
+    pub file: PathBuf,
+    /// The audit's `jsonPath`: `channels.telegram.botToken`, `profiles.openai:default.key`,
+    /// `$env.OPENAI_API_KEY`; `None` for a team secret store entry.
+    pub json_path: Option<String>,
+    /// The agent of an agent auth store or legacy auth-profiles.json (`None`: the shared store).
+    pub agent_id: Option<String>,
+    /// The auth profile id, for auth profile targets.
+    pub profile_id: Option<String>,
+    /// The team secret store name, for store entries.
+    pub store_name: Option<String>,
+}
+
+/// The OpenClaw targets `credential` was read from (see [`PlanItem::targets`]).
+pub fn source_targets(credential: &Credential) -> Vec<SourceTarget> {
+    use crate::providers::openclaw_sqlite as sq;
+    let Some(file) = credential.source.file.clone() else {
+        return Vec::new();
+    };
+    let meta = |k: &str| {
+        credential
+            .metadata
+            .get(k)
+            .and_then(Value::as_str)
+            .map(String::from)
+    };
+    let blank = SourceTarget {
+        file,
+        json_path: None,
+        agent_id: None,
+        profile_id: None,
+        store_name: None,
+    };
+    match credential.source.provider {
+        crate::providers::openclaw_config::PROVIDER_ID => {
+            let mut paths: Vec<String> = match credential.metadata.get("jsonPaths") {
+                Some(Value::Object(m)) => m
+                    .values()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect(),
+                _ => meta("jsonPath").into_iter().collect(),
+            };
+            paths.sort();
+            paths
+                .into_iter()
+                .map(|p| SourceTarget {
+                    json_path: Some(p),
+                    ..blank.clone()
+                })
+                .collect()
+        }
+        sq::SHARED_AUTH_STORE_ID | sq::AGENT_AUTH_STORE_ID | "auth-profiles" => {
+            let Some(id) = meta("profileId") else {
+                return Vec::new();
+            };
+            let field = match credential.kind {
+                CredentialKind::ApiKey => Some("key"),
+                CredentialKind::Token => Some("token"),
+                CredentialKind::OAuth => None,
+            };
+            let json_path = match field {
+                Some(f) => format!("profiles.{id}.{f}"),
+                None => format!("profiles.{id}"),
+            };
+            vec![SourceTarget {
+                json_path: Some(json_path),
+                agent_id: meta("agent"),
+                profile_id: Some(id),
+                ..blank
+            }]
+        }
+        sq::SECRET_STORE_ID => vec![SourceTarget {
+            store_name: meta("storeName"),
+            ..blank
+        }],
+        "dotenv" => meta("variable")
+            .map(|v| {
+                vec![SourceTarget {
+                    json_path: Some(format!("$env.{v}")),
+                    ..blank
+                }]
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// True when `credential` answers `listed` only as another name of a profile listed under its
+/// own id (a bare provider name such as `anthropic` for `anthropic:default`): planned once,
+/// under the profile id.
+fn is_profile_alias(listed: &str, credential: &Credential) -> bool {
+    credential
+        .metadata
+        .get("profileId")
+        .and_then(Value::as_str)
+        .is_some_and(|id| !listed.ends_with(id))
+}
+
+/// The name a value gets when `name` is already planned with a different value: `<name>@<source
+/// provider id>`, then `<name>@<source provider id>-2`, ... (deterministic for a given machine
+/// state: sources are asked in chain order).
+fn distinct_name(name: &str, provider: &str, taken: &HashMap<String, usize>) -> String {
+    let base = format!("{name}@{provider}");
+    if !taken.contains_key(&base) {
+        return base;
+    }
+    (2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|candidate| !taken.contains_key(candidate))
+        .expect("an unused suffix exists")
 }
 
 impl PlanItem {
@@ -327,24 +451,52 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
                     continue;
                 }
             };
+            if is_profile_alias(&listing.name, &credential)
+                || credential.metadata.contains_key("secretRef")
+            {
+                // Another name of a listed profile, or a profile holding a SecretRef (its
+                // value is not in OpenClaw's store): nothing of its own to move.
+                continue;
+            }
             let data = credential.to_vault_data();
             let fp = fingerprint(&data);
-            if let Some(&i) = by_name.get(&listing.name) {
-                let same_value = plan.items[i].fingerprint == fp;
+            let mut name = listing.name.clone();
+            if let Some(&i) = by_name.get(&name) {
+                let same_value = plan.items[i]
+                    .credential
+                    .secrets
+                    .same_as(&credential.secrets);
                 plan.items[i].shadowed.push(Shadowed {
                     provider: provider.id(),
                     location: credential.source.location.clone(),
                     same_value,
                 });
-                continue;
+                if same_value {
+                    // One value, written once: its other places point at the same Vault path.
+                    let more = source_targets(&credential);
+                    plan.items[i].targets.extend(more);
+                    continue;
+                }
+                // A different value under the same name: its own path, never collapsed.
+                name = distinct_name(&name, provider.id(), &by_name);
             }
-            let vault_path = vault.path_of(&listing.name)?;
+            let vault_path = match vault.path_of(&name) {
+                Ok(p) => p,
+                Err(e) => {
+                    plan.source_errors.push(SourceError {
+                        provider: provider.id(),
+                        error: e,
+                    });
+                    continue;
+                }
+            };
             let size = serde_json::to_vec(&data)
                 .map(|b| zeroize::Zeroizing::new(b).len())
                 .unwrap_or(0);
-            by_name.insert(listing.name.clone(), plan.items.len());
+            by_name.insert(name.clone(), plan.items.len());
+            let targets = source_targets(&credential);
             plan.items.push(PlanItem {
-                name: listing.name.clone(),
+                name: name.clone(),
                 kind: credential.kind,
                 source_provider: provider.id(),
                 source_location: credential.source.location.clone(),
@@ -354,6 +506,7 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
                 size,
                 fingerprint: fp,
                 shadowed: Vec::new(),
+                targets,
                 credential,
             });
         }
@@ -757,7 +910,8 @@ async fn migrate_one(
         .iter()
         .find(|p| p.id() == item.source_provider);
     if let Some(provider) = provider {
-        if let Some(now) = provider.get(&item.name).await? {
+        // The source's own name: a plan item may be stored under another (`<name>@<source>`).
+        if let Some(now) = provider.get(&item.credential.name).await? {
             let now_data = now.to_vault_data();
             let now_fp = fingerprint(&now_data);
             if now_fp != item.fingerprint {
@@ -1186,7 +1340,17 @@ mod tests {
         let plan = plan(&chain).await.unwrap();
         assert!(plan.source_errors.is_empty());
         let names: Vec<&str> = plan.items.iter().map(|i| i.name.as_str()).collect();
-        assert_eq!(names, ["anthropic", "discord", "openai", "telegram"]);
+        // The env's different telegram token is not dropped: it gets a name of its own.
+        assert_eq!(
+            names,
+            [
+                "anthropic",
+                "discord",
+                "openai",
+                "telegram",
+                "telegram@test-env"
+            ]
+        );
         for item in &plan.items {
             assert_eq!(
                 item.vault_path,
@@ -1209,6 +1373,13 @@ mod tests {
         assert!(
             !telegram.shadowed[0].same_value,
             "different value in the env source"
+        );
+        let other = &plan.items[4];
+        assert_eq!(other.source_provider, "test-env");
+        assert_eq!(other.credential().name, "telegram", "the source's own name");
+        assert_eq!(
+            other.vault_path,
+            "secret/plan/credentials/telegram@test-env"
         );
         let anthropic = &plan.items[0];
         assert_eq!(anthropic.kind, CredentialKind::OAuth);

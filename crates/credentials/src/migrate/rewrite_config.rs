@@ -472,7 +472,7 @@ fn parse_error(file: &Path, e: &jsonc_parser::errors::ParseError) -> Error {
 
 /// True for an id OpenClaw accepts in an exec SecretRef: at most 256 characters of letters,
 /// digits and `._:/#-`, starting with a letter or digit, no `.` or `..` segment.
-fn exec_id_ok(id: &str) -> bool {
+pub(super) fn exec_id_ok(id: &str) -> bool {
     let mut chars = id.chars();
     id.len() <= 256
         && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())

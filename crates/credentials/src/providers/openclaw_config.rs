@@ -11,6 +11,8 @@
 //! | `gateway.auth.password` | `gateway-password` (token) | `token` |
 //! | `tools.web.search.apiKey` | `brave` (api_key) | `apiKey` |
 //!
+//! | any other path of [`SECRET_PATHS`] (OpenClaw's SecretRef surface) | the dotted path itself (`skills.entries.weather.apiKey`) | `apiKey` when the path ends in `apiKey`, else `token` |
+//!
 //! `tools.web.search.apiKey` is named `brave`: Brave is OpenClaw's web search provider and
 //! `BRAVE_API_KEY` is the same key from the environment, so both sources answer one name. The
 //! gateway password is its own credential (`gateway-password`) because a credential's main field
@@ -67,6 +69,131 @@ const FIXED_FIELDS: &[(&[&str], &str, &str)] = &[
     ),
 ];
 
+/// Every `openclaw.json` path OpenClaw 2026.9.6 accepts a SecretRef at, as dot paths with `*`
+/// for any map key: the `openclaw.json` rows of the released package's
+/// `docs/reference/secretref-user-supplied-credentials-matrix.json` (OpenClaw's audit reports a
+/// plaintext string at any of them as `PLAINTEXT_FOUND`). The pattern is also the target type
+/// OpenClaw's `secrets apply` takes for the path. `tools.web.search.apiKey` (before 2026.9) is
+/// read too, outside this table.
+pub const SECRET_PATHS: &[&str] = &[
+    "agents.entries.*.memory.search.remote.apiKey",
+    "agents.entries.*.tts.personas.*.providers.*.apiKey",
+    "agents.entries.*.tts.providers.*.apiKey",
+    "channels.buzz.accounts.*.authTag",
+    "channels.buzz.accounts.*.privateKey",
+    "channels.buzz.authTag",
+    "channels.buzz.privateKey",
+    "channels.clickclack.accounts.*.token",
+    "channels.clickclack.token",
+    "channels.discord.accounts.*.pluralkit.token",
+    "channels.discord.accounts.*.token",
+    "channels.discord.accounts.*.voice.realtime.providers.*.apiKey",
+    "channels.discord.accounts.*.voice.tts.personas.*.providers.*.apiKey",
+    "channels.discord.accounts.*.voice.tts.providers.*.apiKey",
+    "channels.discord.pluralkit.token",
+    "channels.discord.token",
+    "channels.discord.voice.realtime.providers.*.apiKey",
+    "channels.discord.voice.tts.personas.*.providers.*.apiKey",
+    "channels.discord.voice.tts.providers.*.apiKey",
+    "channels.feishu.accounts.*.appSecret",
+    "channels.feishu.accounts.*.encryptKey",
+    "channels.feishu.accounts.*.verificationToken",
+    "channels.feishu.appSecret",
+    "channels.feishu.encryptKey",
+    "channels.feishu.verificationToken",
+    "channels.googlechat.accounts.*.serviceAccount",
+    "channels.googlechat.serviceAccount",
+    "channels.irc.accounts.*.nickserv.password",
+    "channels.irc.accounts.*.password",
+    "channels.irc.nickserv.password",
+    "channels.irc.password",
+    "channels.matrix.accessToken",
+    "channels.matrix.accounts.*.accessToken",
+    "channels.matrix.accounts.*.password",
+    "channels.matrix.password",
+    "channels.mattermost.accounts.*.botToken",
+    "channels.mattermost.botToken",
+    "channels.msteams.appPassword",
+    "channels.nextcloud-talk.accounts.*.apiPassword",
+    "channels.nextcloud-talk.accounts.*.botSecret",
+    "channels.nextcloud-talk.apiPassword",
+    "channels.nextcloud-talk.botSecret",
+    "channels.nostr.privateKey",
+    "channels.qqbot.accounts.*.clientSecret",
+    "channels.qqbot.clientSecret",
+    "channels.slack.accounts.*.appToken",
+    "channels.slack.accounts.*.botToken",
+    "channels.slack.accounts.*.relay.authToken",
+    "channels.slack.accounts.*.signingSecret",
+    "channels.slack.accounts.*.userToken",
+    "channels.slack.appToken",
+    "channels.slack.botToken",
+    "channels.slack.relay.authToken",
+    "channels.slack.signingSecret",
+    "channels.slack.userToken",
+    "channels.sms.accounts.*.authToken",
+    "channels.sms.authToken",
+    "channels.telegram.accounts.*.botToken",
+    "channels.telegram.accounts.*.webhookSecret",
+    "channels.telegram.botToken",
+    "channels.telegram.webhookSecret",
+    "channels.zalo.accounts.*.botToken",
+    "channels.zalo.accounts.*.webhookSecret",
+    "channels.zalo.botToken",
+    "channels.zalo.webhookSecret",
+    "cron.webhookToken",
+    "gateway.auth.password",
+    "gateway.auth.token",
+    "gateway.remote.password",
+    "gateway.remote.token",
+    "memory.search.remote.apiKey",
+    "models.providers.*.apiKey",
+    "models.providers.*.headers.*",
+    "models.providers.*.request.auth.token",
+    "models.providers.*.request.auth.value",
+    "models.providers.*.request.headers.*",
+    "models.providers.*.request.proxy.tls.ca",
+    "models.providers.*.request.proxy.tls.cert",
+    "models.providers.*.request.proxy.tls.key",
+    "models.providers.*.request.proxy.tls.passphrase",
+    "models.providers.*.request.tls.ca",
+    "models.providers.*.request.tls.cert",
+    "models.providers.*.request.tls.key",
+    "models.providers.*.request.tls.passphrase",
+    "plugins.entries.acpx.config.mcpServers.*.env.*",
+    "plugins.entries.brave.config.webSearch.apiKey",
+    "plugins.entries.codex.config.appServer.authToken",
+    "plugins.entries.codex.config.appServer.headers.*",
+    "plugins.entries.comfy.config.headers.*",
+    "plugins.entries.exa.config.webSearch.apiKey",
+    "plugins.entries.facetime.config.realtime.providers.*.apiKey",
+    "plugins.entries.firecrawl.config.webFetch.apiKey",
+    "plugins.entries.firecrawl.config.webSearch.apiKey",
+    "plugins.entries.google-meet.config.realtime.providers.*.apiKey",
+    "plugins.entries.google.config.webSearch.apiKey",
+    "plugins.entries.google.config.webSearch.headers.*",
+    "plugins.entries.imap.config.accounts.*.password",
+    "plugins.entries.minimax.config.webSearch.apiKey",
+    "plugins.entries.moonshot.config.webSearch.apiKey",
+    "plugins.entries.parallel.config.webSearch.apiKey",
+    "plugins.entries.perplexity.config.webSearch.apiKey",
+    "plugins.entries.tavily.config.webSearch.apiKey",
+    "plugins.entries.team-reports.config.discord.token",
+    "plugins.entries.team-reports.config.github.token",
+    "plugins.entries.typesafe.config.apiKey",
+    "plugins.entries.voice-call.config.realtime.providers.*.apiKey",
+    "plugins.entries.voice-call.config.streaming.providers.*.apiKey",
+    "plugins.entries.voice-call.config.tts.providers.*.apiKey",
+    "plugins.entries.voice-call.config.twilio.authToken",
+    "plugins.entries.webhooks.config.routes.*.secret",
+    "plugins.entries.xai.config.webSearch.apiKey",
+    "skills.entries.*.apiKey",
+    "talk.providers.*.apiKey",
+    "talk.realtime.providers.*.apiKey",
+    "tts.personas.*.providers.*.apiKey",
+    "tts.providers.*.apiKey",
+];
+
 /// One plaintext secret in the config: where it is, and the credential field it fills.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlaintextField {
@@ -76,6 +203,9 @@ pub struct PlaintextField {
     pub name: String,
     /// The secret field of that credential (`apiKey`, `token`, `appToken`, ...).
     pub field: String,
+    /// The [`SECRET_PATHS`] pattern it matched (`models.providers.*.apiKey`); `None` for
+    /// `tools.web.search.apiKey`, which OpenClaw 2026.9 no longer reads.
+    pub pattern: Option<&'static str>,
 }
 
 impl PlaintextField {
@@ -113,44 +243,170 @@ fn is_env_template(s: &str) -> bool {
     })
 }
 
+/// A `models.providers.*.apiKey` value that names an environment variable (`OPENAI_API_KEY`)
+/// instead of holding a key: OpenClaw reads it as a marker, not a secret.
+fn is_env_name_marker(s: &str) -> bool {
+    let s = s.trim();
+    s.len() > 1
+        && s.starts_with(|c: char| c.is_ascii_uppercase())
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Header names OpenClaw treats as carrying credentials (its model-provider header policy):
+/// exact names, or names containing one of the fragments.
+fn is_sensitive_header(name: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "api-key",
+        "apikey",
+        "x-auth-token",
+        "auth-token",
+        "x-access-token",
+        "access-token",
+        "x-secret-key",
+        "secret-key",
+    ];
+    const FRAGMENTS: &[&str] = &[
+        "api-key",
+        "apikey",
+        "token",
+        "secret",
+        "password",
+        "credential",
+    ];
+    let n = name.trim().to_ascii_lowercase();
+    !n.is_empty() && (EXACT.contains(&n.as_str()) || FRAGMENTS.iter().any(|f| n.contains(f)))
+}
+
 fn at<'v>(doc: &'v Value, path: &[&str]) -> Option<&'v Value> {
     path.iter().try_fold(doc, |v, k| v.get(k))
+}
+
+/// Every concrete path under `doc` matching `pattern` (`*` = any key of an object), with its
+/// value, in document order.
+fn matches<'v>(doc: &'v Value, pattern: &[&str]) -> Vec<(Vec<String>, &'v Value)> {
+    let mut out = Vec::new();
+    let mut stack: Vec<(Vec<String>, &Value, usize)> = vec![(Vec::new(), doc, 0)];
+    while let Some((path, value, i)) = stack.pop() {
+        let Some(seg) = pattern.get(i) else {
+            out.push((path, value));
+            continue;
+        };
+        let Some(object) = value.as_object() else {
+            continue;
+        };
+        if *seg == "*" {
+            // Reversed onto the stack so they come off in document order.
+            for (k, v) in object.iter().rev() {
+                let mut p = path.clone();
+                p.push(k.clone());
+                stack.push((p, v, i + 1));
+            }
+        } else if let Some(v) = object.get(*seg) {
+            let mut p = path;
+            p.push((*seg).to_string());
+            stack.push((p, v, i + 1));
+        }
+    }
+    out
+}
+
+/// The credential name and field of a config path: the names of the fixed table above, the
+/// provider id for `models.providers.<p>.apiKey`, else the dotted path itself with field
+/// `apiKey` (last segment `apiKey`) or `token`.
+fn name_of(path: &[String]) -> (String, String) {
+    let segs: Vec<&str> = path.iter().map(String::as_str).collect();
+    if let Some((_, name, field)) = FIXED_FIELDS.iter().find(|(p, _, _)| *p == segs.as_slice()) {
+        return (name.to_string(), field.to_string());
+    }
+    if let ["models", "providers", p, "apiKey"] = segs.as_slice() {
+        return (p.to_string(), fields::API_KEY.to_string());
+    }
+    let field = if segs.last() == Some(&"apiKey") {
+        fields::API_KEY
+    } else {
+        fields::TOKEN
+    };
+    (path.join("."), field.to_string())
 }
 
 fn scan(doc: &Value) -> (Vec<PlaintextField>, Vec<BadField>) {
     let mut found = Vec::new();
     let mut bad = Vec::new();
-    let mut check = |value: &Value, path: Vec<String>, name: &str, field: &str| match value {
-        Value::String(s) if !s.trim().is_empty() && !is_env_template(s) => {
+    let mut seen = std::collections::HashSet::new();
+    let mut check = |value: &Value, path: Vec<String>, pattern: Option<&'static str>| {
+        let (name, field) = name_of(&path);
+        let plaintext = match value {
+            Value::String(s) => {
+                let marker = pattern == Some("models.providers.*.apiKey") && is_env_name_marker(s);
+                !s.trim().is_empty() && !is_env_template(s) && !marker
+            }
+            Value::Null => false,
+            v if is_secret_ref(v) => false,
+            // A non-empty object where a fixed credential is not expected (a service account
+            // JSON): plaintext too, kept as the JSON it is.
+            Value::Object(o)
+                if !o.is_empty()
+                    && pattern.is_some()
+                    && !FIXED_FIELDS
+                        .iter()
+                        .any(|(p, _, _)| p.iter().eq(path.iter())) =>
+            {
+                true
+            }
+            other => {
+                bad.push(BadField {
+                    json_path: path,
+                    name,
+                    got: json_kind(other),
+                });
+                return;
+            }
+        };
+        if plaintext && seen.insert(path.clone()) {
             found.push(PlaintextField {
                 json_path: path,
-                name: name.to_string(),
-                field: field.to_string(),
-            })
+                name,
+                field,
+                pattern,
+            });
         }
-        Value::String(_) | Value::Null => {}
-        v if is_secret_ref(v) => {}
-        other => bad.push(BadField {
-            json_path: path,
-            name: name.to_string(),
-            got: json_kind(other),
-        }),
     };
-    if let Some(Value::Object(providers)) = at(doc, &["models", "providers"]) {
-        for (p, entry) in providers {
-            if let Some(v) = entry.get("apiKey") {
-                let path = ["models", "providers", p.as_str(), "apiKey"]
-                    .map(String::from)
-                    .to_vec();
-                check(v, path, p, fields::API_KEY);
+    for pattern in SECRET_PATHS {
+        let segs: Vec<&str> = pattern.split('.').collect();
+        for (path, value) in matches(doc, &segs) {
+            if segs.len() >= 2
+                && segs[segs.len() - 2] == "headers"
+                && !is_sensitive_header(path.last().map(String::as_str).unwrap_or(""))
+            {
+                continue;
             }
+            check(value, path, Some(pattern));
         }
     }
-    for (path, name, field) in FIXED_FIELDS {
-        if let Some(v) = at(doc, path) {
-            check(v, path.iter().map(|s| s.to_string()).collect(), name, field);
-        }
+    let legacy = ["tools", "web", "search", "apiKey"];
+    if let Some(v) = at(doc, &legacy) {
+        check(v, legacy.map(String::from).to_vec(), None);
     }
+    // The order the provider lists and rewrites in: models.providers first (by document order),
+    // then the seed's fixed places in their table order, then the rest by path.
+    let rank = |f: &PlaintextField| {
+        let segs: Vec<&str> = f.json_path.iter().map(String::as_str).collect();
+        if segs.len() == 4 && segs[0] == "models" && segs[1] == "providers" && segs[3] == "apiKey" {
+            (0, 0)
+        } else if let Some(i) = FIXED_FIELDS
+            .iter()
+            .position(|(p, _, _)| *p == segs.as_slice())
+        {
+            (1, i)
+        } else {
+            (2, 0)
+        }
+    };
+    found.sort_by_key(rank);
     (found, bad)
 }
 
@@ -218,8 +474,10 @@ impl OpenClawConfigProvider {
         let mut paths = Map::new();
         for f in &mine {
             let json_path: Vec<&str> = f.json_path.iter().map(String::as_str).collect();
-            if let Some(Value::String(s)) = at(doc, &json_path) {
-                secrets.insert_str(f.field.clone(), s.trim());
+            match at(doc, &json_path) {
+                Some(Value::String(s)) => secrets.insert_str(f.field.clone(), s.trim()),
+                Some(v @ Value::Object(_)) => secrets.insert_json(f.field.clone(), v),
+                _ => {}
             }
             if f.field == kind.primary_field() {
                 primary_path = f.dotted();

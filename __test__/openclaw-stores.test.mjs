@@ -1,0 +1,370 @@
+// OpenClaw 2026.9's own stores, judged by OpenClaw itself. States are made with the REAL `openclaw`
+// CLI (scripts/ensure-openclaw.mjs, Node 24) through its non-interactive commands; its own
+// `openclaw secrets audit --json` says which plaintext secrets exist, and `migrate` must find every
+// one. Then `migrate --yes --rewrite-config` hands a plan to `openclaw secrets apply`, after which
+// `openclaw secrets audit --check --allow-exec` must exit 0 and Vault must hold every value
+// byte-identical. Bad input: a missing, too old or failing openclaw CLI, and broken SQLite stores.
+import assert from 'node:assert/strict'
+import { execFile, spawnSync } from 'node:child_process'
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { promisify } from 'node:util'
+
+import { VaultClient } from '../index.js'
+import { removeTree, root, startVault, uniquePrefix } from './support/vault-server.mjs'
+import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
+
+const run = promisify(execFile)
+const bin = join(root, 'bin', 'openclaw-vault.js')
+let oc
+let vault
+let client
+const dirs = []
+const prefixes = []
+
+// Every secret the states hold, by what made it (all fake).
+const V = {
+  anthropic: 'sk-ant-FAKE-stores-anthropic-1111',
+  gateway: 'gwtok-FAKE-stores-2222',
+  telegram: '123456:FAKE-stores-telegram-3333',
+  openai: 'sk-FAKE-stores-openai-4444',
+  workAgent: 'sk-or-FAKE-stores-work-5555',
+  team: 'store-FAKE-stores-team-6666',
+  skill: 'sk-FAKE-stores-skill-7777',
+  configOpenai: 'sk-FAKE-stores-config-openai-8888',
+}
+
+before(async () => {
+  oc = ensureOpenClaw()
+  vault = await startVault()
+  client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
+})
+
+after(async () => {
+  for (const p of prefixes) if (vault) await removeTree(vault, p)
+  await vault?.stop()
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+function tempDir(name) {
+  const d = mkdtempSync(join(tmpdir(), `ocv-stores-${name}-`))
+  chmodSync(d, 0o700)
+  dirs.push(d)
+  return d
+}
+
+function envFor(state, extra = {}) {
+  return {
+    HOME: state,
+    OPENCLAW_STATE_DIR: state,
+    PATH: process.env.PATH,
+    VAULT_ADDR: vault.addr,
+    VAULT_TOKEN: vault.token,
+    ...extra,
+  }
+}
+
+/** Runs the real openclaw CLI (Node 24) on `state`; `input` goes to stdin. */
+async function openclaw(state, args, { input, env = {} } = {}) {
+  const r = spawnSync(oc.node, [oc.openclawBin, ...args], {
+    cwd: state,
+    env: envFor(state, env),
+    input,
+    encoding: 'utf8',
+    timeout: 180000,
+  })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+async function must(state, args, opts) {
+  const r = await openclaw(state, args, opts)
+  assert.equal(r.code, 0, `openclaw ${args.join(' ')}: ${r.stdout}\n${r.stderr}`)
+  return r
+}
+
+/** A state made by OpenClaw's own commands. `rich` adds what OpenClaw's apply cannot migrate
+ * losslessly (a config key for openai differing from its profile, an agent profile of the same
+ * provider): discovery must still find them. */
+async function makeState(name, { rich = false } = {}) {
+  const s = tempDir(name)
+  await must(s, [
+    'onboard',
+    '--non-interactive',
+    '--accept-risk',
+    '--auth-choice',
+    'apiKey',
+    '--anthropic-api-key',
+    V.anthropic,
+    '--gateway-auth',
+    'token',
+    '--gateway-token',
+    V.gateway,
+    '--skip-health',
+    '--skip-skills',
+    '--json',
+  ])
+  await must(s, ['channels', 'add', '--channel', 'telegram', '--token', V.telegram])
+  await must(s, ['models', 'auth', 'paste-api-key', '--provider', 'openai'], { input: V.openai })
+  await must(s, ['agents', 'add', 'work', '--non-interactive', '--workspace', join(s, 'ws-work'), '--json'])
+  // The rich state's agent profile is an openai one too, under its own id (a shared id is
+  // written to the shared store).
+  const work = rich ? ['--provider', 'openai', '--profile-id', 'openai:work'] : ['--provider', 'openrouter']
+  await must(s, ['models', 'auth', 'paste-api-key', ...work, '--agent', 'work'], { input: V.workAgent })
+  await must(s, ['secrets', 'store', 'set', 'TEAM_TOKEN', '--kind', 'secret', '--value-file', '-'], { input: V.team })
+  await must(s, ['config', 'set', 'skills.entries.weather.apiKey', V.skill])
+  if (rich) {
+    await must(s, [
+      'config',
+      'set',
+      '--strict-json',
+      'models.providers.openai',
+      JSON.stringify({ baseUrl: 'https://api.openai.com/v1', apiKey: V.configOpenai, models: [] }),
+    ])
+  }
+  return s
+}
+
+async function audit(state, args = []) {
+  const r = await openclaw(state, ['secrets', 'audit', '--json', ...args])
+  return { code: r.code, report: JSON.parse(r.stdout), raw: r.stdout + r.stderr }
+}
+
+function migrate(state, prefix, args, env = {}) {
+  const r = spawnSync(process.execPath, [bin, 'migrate', ...args], {
+    // The resolver OpenClaw runs: under the Node 24 it runs itself (a user-owned file).
+    env: envFor(state, { OPENCLAW_VAULT_PREFIX: prefix, OPENCLAW_VAULT_NODE: oc.node, ...env }),
+    encoding: 'utf8',
+    cwd: state,
+    timeout: 300000,
+  })
+  let json = null
+  try {
+    json = JSON.parse(r.stdout)
+  } catch {
+    // left null
+  }
+  return { code: r.status, out: r.stdout, err: r.stderr, json }
+}
+
+/** A script named `openclaw` in its own folder: `body` runs as sh. */
+function fakeOpenClaw(body) {
+  const d = tempDir('cli')
+  const f = join(d, 'openclaw')
+  writeFileSync(f, `#!/bin/sh\n${body}\n`, { mode: 0o700 })
+  return f
+}
+
+/** The real CLI behind a `openclaw` wrapper (the npm package's bin is a Node script). */
+function realOpenClaw(extraEnv = '') {
+  return fakeOpenClaw(`${extraEnv} exec ${JSON.stringify(oc.node)} ${JSON.stringify(oc.openclawBin)} "$@"`)
+}
+
+/** Every file OpenClaw keeps secrets in, as bytes: to show this package wrote none of them. */
+function snapshot(state) {
+  const files = [
+    'openclaw.json',
+    'state/openclaw.sqlite',
+    'state/openclaw.sqlite-wal',
+    'agents/work/agent/openclaw-agent.sqlite',
+  ]
+  return Object.fromEntries(
+    files.filter((f) => existsSync(join(state, f))).map((f) => [f, readFileSync(join(state, f))]),
+  )
+}
+
+const findings = (report, code = 'PLAINTEXT_FOUND') =>
+  report.findings.filter((f) => f.code === code).map((f) => `${f.file} ${f.jsonPath}`)
+
+describe(`openclaw ${'2026.9.6'} stores: discovery judged by its own audit`, () => {
+  let state
+
+  before(async () => {
+    state = await makeState('rich', { rich: true })
+  })
+
+  test('migrate --dry-run finds every PLAINTEXT_FOUND of `openclaw secrets audit`, plus the team store', async () => {
+    const { report } = await audit(state)
+    const expected = findings(report)
+    // OpenClaw's own view of this state, so a source it adds later fails here.
+    assert.ok(expected.length >= 7, report.findings.map((f) => f.jsonPath).join(', '))
+    const prefix = uniquePrefix('stores-dry')
+    prefixes.push(prefix)
+    const r = migrate(state, prefix, ['--dry-run', '--json'])
+    assert.equal(r.code, 0, r.err)
+    const items = r.json.plan.items
+    const targets = items.flatMap((i) => i.targets.map((t) => `${t.file} ${t.jsonPath}`))
+    for (const f of expected) assert.ok(targets.includes(f), `not planned: ${f}\nplanned: ${targets.join('\n')}`)
+    const store = items.find((i) => i.targets.some((t) => t.storeName === 'TEAM_TOKEN'))
+    assert.ok(store, 'the team secret store entry is planned')
+    assert.equal(store.name, 'store/TEAM_TOKEN')
+    // Lossless: every name and Vault path once; the openai config key and the openai profiles
+    // (shared and agent) are different values, each at its own path.
+    const paths = items.map((i) => i.vaultPath)
+    assert.equal(new Set(paths).size, paths.length)
+    const openaiPaths = items.filter((i) => /openai/.test(i.name)).map((i) => i.name)
+    assert.ok(openaiPaths.includes('openai'), openaiPaths.join(','))
+    assert.ok(openaiPaths.includes('openai:manual'), openaiPaths.join(','))
+    assert.ok(openaiPaths.includes('agents/work/openai:work'), openaiPaths.join(','))
+    assert.ok(!r.out.includes(V.openai) && !r.err.includes(V.anthropic))
+  })
+
+  test('`list` shows the SQLite-held keys, and getCredential reads them', async () => {
+    const r = spawnSync(process.execPath, [bin, 'list', '--json'], { env: envFor(state), encoding: 'utf8', cwd: state })
+    assert.equal(r.status, 0, r.stderr)
+    const names = JSON.parse(r.stdout).credentials.map((c) => c.name)
+    for (const n of ['anthropic:default', 'openai:manual', 'agents/work/openai:work', 'store/TEAM_TOKEN']) {
+      assert.ok(names.includes(n), `${n} not in ${names.join(',')}`)
+    }
+    assert.ok(!r.stdout.includes(V.anthropic))
+  })
+})
+
+describe('migrate --rewrite-config through `openclaw secrets apply`', () => {
+  let state
+  let pristine
+
+  before(async () => {
+    pristine = await makeState('accept')
+  })
+
+  /** A fresh copy of the pristine state (openclaw.json names the agent dirs absolutely). */
+  function copyState(name) {
+    const s = tempDir(name)
+    cpSync(pristine, s, { recursive: true })
+    const config = join(s, 'openclaw.json')
+    writeFileSync(config, readFileSync(config, 'utf8').split(pristine).join(s), { mode: 0o600 })
+    return s
+  }
+
+  test('a missing openclaw CLI: a clear error, OpenClaw\u2019s files untouched, Vault holds the values', async () => {
+    state = copyState('nocli')
+    const before = snapshot(state)
+    const prefix = uniquePrefix('stores-nocli')
+    prefixes.push(prefix)
+    const r = migrate(state, prefix, ['--yes', '--json', '--rewrite-config'], { PATH: '/nonexistent' })
+    assert.equal(r.code, 1, r.out + r.err)
+    assert.equal(r.json.rewriteConfig.error.code, 'INVALID_CONFIG')
+    assert.match(r.json.rewriteConfig.error.message, /openclaw CLI was not found on PATH/)
+    assert.deepEqual(snapshot(state), before)
+    assert.ok(r.json.report.items.length > 0)
+    for (const v of Object.values(V)) assert.ok(!r.out.includes(v) && !r.err.includes(v), 'no secret printed')
+  })
+
+  test('a too old openclaw CLI is refused before anything is applied', async () => {
+    state = copyState('oldcli')
+    const before = snapshot(state)
+    const prefix = uniquePrefix('stores-old')
+    prefixes.push(prefix)
+    const cli = fakeOpenClaw('echo "OpenClaw 2026.3.1 (abc1234)"')
+    const r = migrate(state, prefix, ['--yes', '--json', '--rewrite-config', '--openclaw', cli])
+    assert.equal(r.code, 1, r.out + r.err)
+    assert.match(r.json.rewriteConfig.error.message, /too old: OpenClaw 2026\.3\.1/)
+    assert.deepEqual(snapshot(state), before)
+  })
+
+  test('a plan OpenClaw rejects (its resolver check fails): the error names it, nothing changed', async () => {
+    state = copyState('reject')
+    const config = readFileSync(join(state, 'openclaw.json'))
+    const before = findings((await audit(state)).report)
+    const prefix = uniquePrefix('stores-reject')
+    prefixes.push(prefix)
+    // The real CLI, but the exec provider it runs reaches no Vault: apply validates and refuses.
+    const cli = realOpenClaw('VAULT_ADDR=http://127.0.0.1:9')
+    const r = migrate(state, prefix, ['--yes', '--json', '--rewrite-config', '--openclaw', cli])
+    assert.equal(r.code, 1, r.out + r.err)
+    assert.match(r.json.rewriteConfig.error.message, /secrets apply failed: exit code 1/)
+    assert.ok(r.json.rewriteConfig.planFile, 'the plan is kept for inspection')
+    // OpenClaw keeps its own bookkeeping in the databases when it runs; what matters is that every
+    // plaintext secret is still where it was and the config is byte-identical.
+    assert.deepEqual(readFileSync(join(state, 'openclaw.json')), config)
+    assert.deepEqual(findings((await audit(state)).report), before)
+    for (const v of Object.values(V)) assert.ok(!r.out.includes(v) && !r.err.includes(v), 'no secret printed')
+  })
+
+  test('--plan-out only writes the plan (0600): exec provider upsert and one target per secret', async () => {
+    state = copyState('planout')
+    const before = snapshot(state)
+    const prefix = uniquePrefix('stores-planout')
+    prefixes.push(prefix)
+    const planFile = join(state, 'plan.json')
+    const r = migrate(state, prefix, ['--yes', '--json', '--rewrite-config', '--plan-out', planFile])
+    assert.equal(r.code, 0, r.out + r.err)
+    assert.deepEqual(snapshot(state), before)
+    assert.equal(statSync(planFile).mode & 0o777, 0o600)
+    const plan = JSON.parse(readFileSync(planFile, 'utf8'))
+    assert.equal(plan.version, 1)
+    const provider = plan.providerUpserts['openclaw-vault']
+    assert.equal(provider.source, 'exec')
+    assert.ok(provider.timeoutMs > 12000, 'above the resolver\u2019s own 12 s deadline')
+    const byPath = Object.fromEntries(plan.targets.map((t) => [t.path, t]))
+    assert.equal(byPath['gateway.auth.token'].type, 'gateway.auth.token')
+    assert.equal(byPath['profiles.openrouter:manual.key'].agentId, 'work')
+    assert.equal(byPath['models.providers.anthropic.apiKey'].providerId, 'anthropic')
+    assert.equal(plan.targets.length, new Set(plan.targets.map((t) => t.path)).size)
+    for (const v of Object.values(V)) assert.ok(!readFileSync(planFile, 'utf8').includes(v))
+  })
+
+  test('DONE: migrate --yes --rewrite-config, then `openclaw secrets audit --check --allow-exec` exits 0 and Vault holds every value', async () => {
+    state = copyState('done')
+    const first = await audit(state)
+    assert.ok(findings(first.report).length >= 6, first.raw)
+    const prefix = uniquePrefix('stores-done')
+    prefixes.push(prefix)
+    const r = migrate(state, prefix, ['--yes', '--json', '--rewrite-config', '--openclaw', realOpenClaw()])
+    assert.equal(r.code, 0, r.out + r.err)
+    assert.ok(r.json.rewriteConfig.applied.changedFiles.length >= 2, JSON.stringify(r.json.rewriteConfig))
+    assert.deepEqual(r.json.rewriteConfig.kept, [])
+    const after = await audit(state, ['--check', '--allow-exec'])
+    assert.equal(after.code, 0, JSON.stringify(after.report.findings))
+    assert.equal(after.report.status, 'clean')
+    assert.ok(after.report.resolution.refsChecked >= 6)
+    // Every value in Vault, byte-identical, at the plan's path (read back through the client).
+    const items = r.json.plan.items
+    const inVault = []
+    for (const i of items) {
+      const got = await client.read(i.vaultPath.replace(/^secret\//, ''))
+      assert.ok(got, i.vaultPath)
+      for (const f of i.fields) inVault.push(got.data[f])
+    }
+    for (const [k, v] of Object.entries(V)) {
+      if (k === 'configOpenai') continue // only in the rich state
+      assert.ok(inVault.includes(v), `${k} not in Vault`)
+    }
+    for (const v of Object.values(V)) assert.ok(!r.out.includes(v) && !r.err.includes(v), 'no secret printed')
+  })
+})
+
+describe('broken SQLite stores (made by OpenClaw, then damaged)', () => {
+  let pristine
+
+  before(async () => {
+    pristine = await makeState('broken')
+  })
+
+  test('a truncated shared database and a newer agent schema: errors name the file, the other sources still read', async () => {
+    const s = tempDir('broken-copy')
+    cpSync(pristine, s, { recursive: true })
+    // Checkpoint-free copy: drop the WAL so the main file is all there is, then cut it in half.
+    const db = join(s, 'state', 'openclaw.sqlite')
+    for (const side of ['-wal', '-shm']) rmSync(db + side, { force: true })
+    const bytes = readFileSync(db)
+    writeFileSync(db, bytes.subarray(0, Math.floor(bytes.length / 2)))
+    const agentDb = join(s, 'agents', 'work', 'agent', 'openclaw-agent.sqlite')
+    const bump = `const { DatabaseSync } = require('node:sqlite'); const d = new DatabaseSync(${JSON.stringify(agentDb)}); d.exec('PRAGMA user_version = 99'); d.close()`
+    const b = spawnSync(oc.node, ['-e', bump], { encoding: 'utf8' })
+    assert.equal(b.status, 0, b.stderr)
+    const r = spawnSync(process.execPath, [bin, 'list', '--json'], { env: envFor(s), encoding: 'utf8', cwd: s })
+    const out = JSON.parse(r.stdout)
+    const errors = out.errors.map((e) => `${e.code} ${e.message}`).join('\n')
+    assert.match(errors, /openclaw-agent\.sqlite: has a newer schema version \(99\)/)
+    assert.match(errors, new RegExp(`INVALID_SOURCE ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))
+    // openclaw.json is still read.
+    assert.ok(
+      out.credentials.some((c) => c.name === 'gateway'),
+      r.stdout,
+    )
+    for (const v of Object.values(V)) assert.ok(!r.stdout.includes(v) && !r.stderr.includes(v))
+  })
+})

@@ -1,0 +1,1320 @@
+//! OpenClaw 2026.9's SQLite stores, read-only. OpenClaw keeps its live auth profiles and its team
+//! secret store in SQLite (WAL mode); `auth-profiles.json` is retired input it imports once.
+//!
+//! | store | file | table, row | credential names |
+//! |---|---|---|---|
+//! | shared auth profiles | `<stateDir>/state/openclaw.sqlite` | `config_machine_state`, `authProfiles.store` (order and lastGood: `authProfiles.state`) | the profile id (`anthropic:default`); a bare provider (`anthropic`) resolves to one of its profiles |
+//! | an agent's auth profiles | `<stateDir>/agents/<agentId>/agent/openclaw-agent.sqlite` | `auth_profile_store`, `primary` (`auth_profile_state` likewise) | `agents/<agentId>/<profileId>`; `agents/<agentId>/<provider>` resolves |
+//! | team secret store | `<stateDir>/state/openclaw.sqlite` | `secret_store_entries`, `scope_kind = 'team'`, both kinds (`secret`, `env`), soft-deleted rows skipped | `store/<NAME>` |
+//!
+//! Every database is opened with `SQLITE_OPEN_READ_ONLY` (this package never writes them), waits
+//! up to [`BUSY_TIMEOUT`] for OpenClaw's writers (OpenClaw's own busy timeout), and reads each
+//! store's rows in one read transaction, so a write OpenClaw commits meanwhile is seen whole or
+//! not at all. A database whose `PRAGMA user_version` is newer than the schemas this package
+//! knows is refused (OpenClaw refuses those too). Each database (and in the shared one, each of
+//! its two stores) is its own provider: a broken one fails alone, the others are still read.
+//!
+//! A profile holding a `keyRef` / `tokenRef` (a SecretRef) is not plaintext: env refs are read
+//! from OpenClaw's environment and file refs from the file provider in `secrets.providers`; exec
+//! and store refs are reported as such (`UNSUPPORTED_OPERATION`), never run. Errors name the
+//! file, table, row and JSON path; a row that is not valid JSON is reported with its position
+//! and the parser's category only (the row holds secrets).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use serde_json::{Map, Value};
+
+use super::files::auth_profiles::{parse_auth_profile, resolve_provider, AuthProfilesFile};
+use super::files::typed::json_path;
+use super::{CredentialProvider, Listing};
+use crate::credential::{
+    fields, Credential, CredentialKind, CredentialSource, CredentialVersion, SecretFields,
+    SourceGroup,
+};
+use crate::error::{Error, ErrorCode, Result};
+use crate::openclaw::config::EnvLookup;
+use crate::openclaw::paths::OpenClawPaths;
+use vault_client::secret::ZeroizingJson;
+
+/// Provider id of the shared auth profile store (`state/openclaw.sqlite`).
+pub const SHARED_AUTH_STORE_ID: &str = "openclaw-auth-store";
+/// Provider id of an agent's auth profile store (`openclaw-agent.sqlite`).
+pub const AGENT_AUTH_STORE_ID: &str = "openclaw-agent-auth-store";
+/// Provider id of the team secret store (`secret_store_entries`).
+pub const SECRET_STORE_ID: &str = "openclaw-secret-store";
+
+/// How long a read waits for OpenClaw's writers: OpenClaw's own `OPENCLAW_SQLITE_BUSY_TIMEOUT_MS`.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The newest shared state schema (`PRAGMA user_version`) this package reads (OpenClaw 2026.9.6).
+pub const STATE_SCHEMA_MAX: i64 = 18;
+/// The newest agent schema this package reads (OpenClaw 2026.9.6).
+pub const AGENT_SCHEMA_MAX: i64 = 23;
+/// The `config_machine_state` row holding the shared auth profiles.
+pub const SHARED_STORE_KEY: &str = "authProfiles.store";
+/// The `config_machine_state` row holding the shared profiles' order and lastGood.
+pub const SHARED_STATE_KEY: &str = "authProfiles.state";
+/// The `auth_profile_store` / `auth_profile_state` row of an agent database.
+pub const AGENT_ROW: &str = "primary";
+/// The prefix of team secret store names (`store/<NAME>`).
+pub const STORE_NAME_PREFIX: &str = "store/";
+
+/// `<stateDir>/state/openclaw.sqlite`.
+pub fn state_db_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("state").join("openclaw.sqlite")
+}
+
+/// `<stateDir>/agents/<agentId>/agent/openclaw-agent.sqlite`.
+pub fn agent_db_path(state_dir: &Path, agent: &str) -> PathBuf {
+    state_dir
+        .join("agents")
+        .join(agent)
+        .join("agent")
+        .join("openclaw-agent.sqlite")
+}
+
+/// The credential name prefix of an agent's profiles: `agents/<agentId>/`.
+pub fn agent_prefix(agent: &str) -> String {
+    format!("agents/{agent}/")
+}
+
+/// Agents with an `openclaw-agent.sqlite` under `<stateDir>/agents`, sorted by id.
+pub fn agents_with_db(state_dir: &Path) -> Vec<String> {
+    let mut agents: Vec<String> = std::fs::read_dir(state_dir.join("agents"))
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|a| agent_db_path(state_dir, a).exists())
+                .collect()
+        })
+        .unwrap_or_default();
+    agents.sort();
+    agents
+}
+
+/// Every SQLite store provider under `paths`' state directory: the shared auth profiles, each
+/// agent's auth profiles, the team secret store. `env` answers env SecretRefs; `config_file`
+/// is read for file SecretRef providers. Empty without a state directory.
+pub fn sqlite_providers(
+    paths: &OpenClawPaths,
+    env: EnvLookup,
+    config_file: Option<PathBuf>,
+) -> Vec<Arc<dyn CredentialProvider>> {
+    let Some(state_dir) = &paths.state_dir else {
+        return Vec::new();
+    };
+    let refs = RefContext { env, config_file };
+    let mut out: Vec<Arc<dyn CredentialProvider>> =
+        vec![Arc::new(AuthStoreProvider::shared(state_dir, refs.clone()))];
+    for agent in agents_with_db(state_dir) {
+        out.push(Arc::new(AuthStoreProvider::agent(
+            state_dir,
+            &agent,
+            refs.clone(),
+        )));
+    }
+    out.push(Arc::new(SecretStoreProvider::new(state_dir)));
+    out
+}
+
+// ---- opening and reading ---------------------------------------------------------------------
+
+/// Which schema a database has, for the version check and messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbRole {
+    /// `state/openclaw.sqlite`.
+    State,
+    /// `openclaw-agent.sqlite`.
+    Agent,
+}
+
+impl DbRole {
+    fn max_schema(self) -> i64 {
+        match self {
+            DbRole::State => STATE_SCHEMA_MAX,
+            DbRole::Agent => AGENT_SCHEMA_MAX,
+        }
+    }
+}
+
+/// An SQLite error as this package reports it: what happened to which file, never row data.
+fn sqlite_error(file: &Path, what: &str, e: &rusqlite::Error) -> Error {
+    use rusqlite::ErrorCode as C;
+    let code = match e {
+        rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
+        _ => None,
+    };
+    let (code, detail) = match code {
+        Some(C::DatabaseBusy) | Some(C::DatabaseLocked) => (
+            ErrorCode::LockTimeout,
+            format!(
+                "is locked by another process for more than {} s",
+                BUSY_TIMEOUT.as_secs()
+            ),
+        ),
+        Some(C::NotADatabase) => (
+            ErrorCode::InvalidSource,
+            "is not an SQLite database".to_string(),
+        ),
+        Some(C::DatabaseCorrupt) => (
+            ErrorCode::InvalidSource,
+            "is corrupt or truncated (SQLite: database disk image is malformed)".to_string(),
+        ),
+        Some(C::CannotOpen) | Some(C::PermissionDenied) | Some(C::ReadOnly) => (
+            ErrorCode::SourceUnavailable,
+            "cannot be opened for reading".to_string(),
+        ),
+        // Other failures: SQLite's own category, which never quotes row data.
+        Some(other) => (
+            ErrorCode::InvalidSource,
+            format!("cannot be read ({other:?})"),
+        ),
+        None => (ErrorCode::InvalidSource, "cannot be read".to_string()),
+    };
+    Error::new(code, format!("{} {what}: {detail}", file.display()))
+}
+
+/// `<file>-wal`.
+fn wal_of(file: &Path) -> PathBuf {
+    let mut wal = file.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
+/// True when `file`'s header says WAL mode (bytes 18 and 19 are 2).
+fn is_wal_mode(file: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 20];
+    std::fs::File::open(file)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .map(|_| head[18] == 2 && head[19] == 2)
+        .unwrap_or(false)
+}
+
+/// `file:<path>?immutable=1`, the path percent-encoded as SQLite's URI rules ask.
+fn immutable_uri(file: &Path) -> String {
+    let mut uri = String::from("file:");
+    for b in file.as_os_str().as_encoded_bytes() {
+        match *b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                uri.push(*b as char)
+            }
+            other => uri.push_str(&format!("%{other:02X}")),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
+}
+
+/// Runs `read` on `file` opened read-only, or `Ok(None)` when the file does not exist. Checks
+/// that it is an SQLite database of a schema this package reads.
+///
+/// A read-only connection to a WAL database creates its `-wal` and `-shm` files when they are
+/// missing (no OpenClaw process has it open). This package never creates files in OpenClaw's
+/// state, so such a database is read as `immutable` (no locks, no side files); if a `-wal`
+/// appeared meanwhile (OpenClaw opened it and may be writing), the read is done again the
+/// ordinary way, which now finds the side files OpenClaw made.
+fn with_db<T>(
+    file: &Path,
+    role: DbRole,
+    read: impl Fn(&Connection) -> Result<T>,
+) -> Result<Option<T>> {
+    match std::fs::symlink_metadata(file) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::new(
+                ErrorCode::SourceUnavailable,
+                format!("{}: cannot be read ({})", file.display(), e.kind()),
+            ))
+        }
+    }
+    let wal = wal_of(file);
+    let immutable = !wal.exists() && is_wal_mode(file);
+    let conn = open_read_only(file, role, immutable)?;
+    let value = read(&conn)?;
+    drop(conn);
+    if immutable && wal.exists() {
+        let conn = open_read_only(file, role, false)?;
+        return read(&conn).map(Some);
+    }
+    Ok(Some(value))
+}
+
+/// Opens `file` (which exists) read-only, `immutable` or not, and checks its schema version.
+fn open_read_only(file: &Path, role: DbRole, immutable: bool) -> Result<Connection> {
+    // NO_MUTEX: one connection per read, on one thread. Never create, never read-write.
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = if immutable {
+        Connection::open_with_flags(immutable_uri(file), flags | OpenFlags::SQLITE_OPEN_URI)
+    } else {
+        Connection::open_with_flags(file, flags)
+    }
+    .map_err(|e| sqlite_error(file, "", &e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| sqlite_error(file, "", &e))?;
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(|e| sqlite_error(file, "", &e))?;
+    if version > role.max_schema() {
+        return Err(Error::new(
+            ErrorCode::InvalidSource,
+            format!(
+                "{}: has a newer schema version ({version}) than this package reads (up to {}); update @openclaw/vault",
+                file.display(),
+                role.max_schema()
+            ),
+        ));
+    }
+    Ok(conn)
+}
+
+/// The JSON text of one row, parsed. The one place a row's parser error becomes a message:
+/// only its position and category, never the text (which holds secrets).
+fn parse_row_json(text: &str, file: &Path, row: &str) -> Result<Value> {
+    serde_json::from_str::<Value>(text).map_err(|e| {
+        let category = match e.classify() {
+            serde_json::error::Category::Eof => "truncated",
+            serde_json::error::Category::Syntax => "syntax error",
+            serde_json::error::Category::Data => "unexpected data",
+            serde_json::error::Category::Io => "read error",
+        };
+        Error::new(
+            ErrorCode::InvalidSource,
+            format!(
+                "{} {row}: is not valid JSON (line {}, column {}: {category})",
+                file.display(),
+                e.line(),
+                e.column()
+            ),
+        )
+    })
+}
+
+/// Whether `table` exists: a database too old (or too new) for a store simply lacks it.
+fn has_table(conn: &Connection, table: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [table],
+        |_| Ok(()),
+    )
+    .optional()
+    .map(|r| r.is_some())
+}
+
+/// A database file's change stamp: the file's and its WAL's length and mtime. A commit OpenClaw
+/// makes changes one of them; the parse cache is keyed on it.
+fn stamp(file: &Path) -> Option<[u128; 4]> {
+    let of = |p: &Path| {
+        std::fs::metadata(p).ok().map(|m| {
+            let t = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            (m.len() as u128, t)
+        })
+    };
+    let (len, t) = of(file)?;
+    let mut wal = file.as_os_str().to_owned();
+    wal.push("-wal");
+    let (wlen, wt) = of(Path::new(&wal)).unwrap_or((0, 0));
+    Some([len, t, wlen, wt])
+}
+
+fn version_of(file: &Path) -> CredentialVersion {
+    std::fs::metadata(file)
+        .map(|m| crate::local_file::version_of(&m))
+        .unwrap_or(CredentialVersion::None)
+}
+
+// ---- SecretRefs in profiles ------------------------------------------------------------------
+
+/// What SecretRefs in profiles are resolved with: OpenClaw's environment and its config file
+/// (for `secrets.providers.<alias>` of source `file`).
+#[derive(Clone)]
+struct RefContext {
+    env: EnvLookup,
+    config_file: Option<PathBuf>,
+}
+
+impl RefContext {
+    /// The value of `secret_ref` (`{source, provider, id}`), read for profile `at` of `what`.
+    fn resolve(&self, secret_ref: &Value, what: &str, at: &str) -> Result<String> {
+        let s = |k: &str| secret_ref.get(k).and_then(Value::as_str).unwrap_or("");
+        let (source, provider, id) = (s("source"), s("provider"), s("id"));
+        let provider = if provider.is_empty() {
+            "default"
+        } else {
+            provider
+        };
+        match source {
+            "env" => (self.env)(id).filter(|v| !v.is_empty()).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::CredentialNotFound,
+                    format!("{what} at `{at}`: an env SecretRef to {id}, which is not set"),
+                )
+            }),
+            "file" => self.resolve_file(provider, id, what, at),
+            other => Err(Error::new(
+                ErrorCode::UnsupportedOperation,
+                format!(
+                    "{what} at `{at}`: a SecretRef to the {other:?} provider {provider:?} (not plaintext; OpenClaw resolves it)"
+                ),
+            )),
+        }
+    }
+
+    /// A file SecretRef: `secrets.providers.<alias> = {source: "file", path, mode}`; mode
+    /// `singleValue` (id `value`) is the whole file, `json` (the default) reads the JSON pointer
+    /// `id`.
+    fn resolve_file(&self, provider: &str, id: &str, what: &str, at: &str) -> Result<String> {
+        let unresolvable = |why: &str| {
+            Error::new(
+                ErrorCode::InvalidSource,
+                format!("{what} at `{at}`: a file SecretRef to provider {provider:?}: {why}"),
+            )
+        };
+        let config = self
+            .config_file
+            .as_deref()
+            .and_then(|f| {
+                crate::local_file::read_credential_file(
+                    f,
+                    crate::local_file::MAX_CREDENTIAL_FILE_BYTES,
+                )
+                .ok()
+                .flatten()
+            })
+            .and_then(|f| crate::openclaw::config::parse_json5(&f).ok())
+            .ok_or_else(|| unresolvable("the OpenClaw config cannot be read"))?;
+        let entry = config
+            .pointer(&format!(
+                "/secrets/providers/{}",
+                provider.replace('~', "~0").replace('/', "~1")
+            ))
+            .filter(|p| p.get("source").and_then(Value::as_str) == Some("file"))
+            .ok_or_else(|| unresolvable("no such file provider in secrets.providers"))?;
+        let path = entry
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or_else(|| unresolvable("the provider has no path"))?;
+        let file = crate::local_file::read_credential_file(
+            Path::new(path),
+            crate::local_file::MAX_CREDENTIAL_FILE_BYTES,
+        )?
+        .ok_or_else(|| unresolvable("its file does not exist"))?;
+        let text = String::from_utf8(file.bytes.to_vec())
+            .map_err(|_| unresolvable("its file is not UTF-8"))?;
+        let text = zeroize::Zeroizing::new(text);
+        if entry.get("mode").and_then(Value::as_str) == Some("singleValue") {
+            return Ok(text.trim_end_matches(['\r', '\n']).to_string());
+        }
+        let doc = ZeroizingJson(
+            serde_json::from_str::<Value>(&text)
+                .map_err(|_| unresolvable("its file is not valid JSON"))?,
+        );
+        doc.0
+            .pointer(id)
+            .and_then(Value::as_str)
+            .map(String::from)
+            .ok_or_else(|| unresolvable("the id names no string in its file"))
+    }
+}
+
+/// The ref field of a profile type and the plaintext field it replaces.
+fn ref_field(profile: &Value) -> Option<(&'static str, &'static str, &'static str)> {
+    match profile.get("type").and_then(Value::as_str)? {
+        "api_key" => Some(("keyRef", "key", fields::API_KEY)),
+        "token" => Some(("tokenRef", "token", fields::TOKEN)),
+        _ => None,
+    }
+}
+
+/// True for `{source, id}` objects.
+fn is_ref(v: &Value) -> bool {
+    crate::providers::openclaw_config::is_secret_ref(v)
+}
+
+/// The plaintext field of a static profile (`key` of `api_key`, `token` of `token`) when it
+/// holds a non-empty string, not a ref: what OpenClaw's audit reports as `PLAINTEXT_FOUND`.
+pub fn plaintext_static_field(profile: &Value) -> Option<&'static str> {
+    let (_, field, _) = ref_field(profile)?;
+    profile
+        .get(field)
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .map(|_| field)
+}
+
+// ---- auth profile stores -------------------------------------------------------------------
+
+/// Which auth store a provider reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthStoreKind {
+    /// The shared store in `state/openclaw.sqlite`.
+    Shared,
+    /// One agent's `openclaw-agent.sqlite`.
+    Agent(String),
+}
+
+/// One auth store, read: the profiles document and its order/lastGood layout.
+struct StoreDoc {
+    doc: ZeroizingJson,
+    layout: AuthProfilesFile,
+    version: CredentialVersion,
+}
+
+/// The auth profiles of one SQLite auth store (see the module table for names).
+pub struct AuthStoreProvider {
+    file: PathBuf,
+    kind: AuthStoreKind,
+    refs: RefContext,
+    cache: Mutex<Option<([u128; 4], Arc<StoreDoc>)>>,
+}
+
+impl AuthStoreProvider {
+    fn shared(state_dir: &Path, refs: RefContext) -> Self {
+        AuthStoreProvider {
+            file: state_db_path(state_dir),
+            kind: AuthStoreKind::Shared,
+            refs,
+            cache: Mutex::new(None),
+        }
+    }
+
+    fn agent(state_dir: &Path, agent: &str, refs: RefContext) -> Self {
+        AuthStoreProvider {
+            file: agent_db_path(state_dir, agent),
+            kind: AuthStoreKind::Agent(agent.to_string()),
+            refs,
+            cache: Mutex::new(None),
+        }
+    }
+
+    /// The database file.
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    /// Which store it is.
+    pub fn kind(&self) -> &AuthStoreKind {
+        &self.kind
+    }
+
+    fn prefix(&self) -> String {
+        match &self.kind {
+            AuthStoreKind::Shared => String::new(),
+            AuthStoreKind::Agent(a) => agent_prefix(a),
+        }
+    }
+
+    /// `<file> table <t> row <r>`, for errors.
+    fn row_label(&self) -> String {
+        match self.kind {
+            AuthStoreKind::Shared => format!("table config_machine_state row {SHARED_STORE_KEY}"),
+            AuthStoreKind::Agent(_) => format!("table auth_profile_store row {AGENT_ROW}"),
+        }
+    }
+
+    fn read(&self) -> Result<Option<Arc<StoreDoc>>> {
+        let Some(stamp) = stamp(&self.file) else {
+            return Ok(None);
+        };
+        {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((s, doc)) = cache.as_ref() {
+                if *s == stamp {
+                    return Ok(Some(doc.clone()));
+                }
+            }
+        }
+        let Some(doc) = self.read_uncached()? else {
+            return Ok(None);
+        };
+        let doc = Arc::new(doc);
+        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((stamp, doc.clone()));
+        Ok(Some(doc))
+    }
+
+    fn read_uncached(&self) -> Result<Option<StoreDoc>> {
+        let (role, table, key_col, value_col, store_key, state_key) = match self.kind {
+            AuthStoreKind::Shared => (
+                DbRole::State,
+                "config_machine_state",
+                "state_key",
+                "value_json",
+                SHARED_STORE_KEY,
+                Some(("config_machine_state", SHARED_STATE_KEY)),
+            ),
+            AuthStoreKind::Agent(_) => (
+                DbRole::Agent,
+                "auth_profile_store",
+                "store_key",
+                "store_json",
+                AGENT_ROW,
+                Some(("auth_profile_state", AGENT_ROW)),
+            ),
+        };
+        let label = self.row_label();
+        let cells = with_db(&self.file, role, |conn| {
+            let err = |e: rusqlite::Error| sqlite_error(&self.file, &label, &e);
+            // One read transaction: the store and its state row from the same commit.
+            let tx = conn.unchecked_transaction().map_err(err)?;
+            let read_cell =
+                |table: &str, key: &str| -> Result<Option<zeroize::Zeroizing<String>>> {
+                    let (kc, vc) = if table == "auth_profile_state" {
+                        ("state_key", "state_json")
+                    } else {
+                        (key_col, value_col)
+                    };
+                    if !has_table(&tx, table).map_err(err)? {
+                        return Ok(None);
+                    }
+                    tx.query_row(
+                        &format!("SELECT {vc} FROM {table} WHERE {kc} = ?1"),
+                        [key],
+                        |r| r.get::<_, Option<String>>(0),
+                    )
+                    .optional()
+                    .map(|v| v.flatten().map(zeroize::Zeroizing::new))
+                    .map_err(|e| sqlite_error(&self.file, &format!("table {table} row {key}"), &e))
+                };
+            let Some(text) = read_cell(table, store_key)? else {
+                return Ok(None);
+            };
+            // The state row (order, lastGood) only steers which profile a bare provider name
+            // means; a broken one is ignored rather than hiding every profile.
+            let state = state_key.and_then(|(t, k)| read_cell(t, k).ok().flatten());
+            Ok(Some((text, state)))
+        })?;
+        let Some((text, state_text)) = cells.flatten() else {
+            return Ok(None);
+        };
+        let doc = ZeroizingJson(parse_row_json(&text, &self.file, &label)?);
+        let what = format!("{} {label}", self.file.display());
+        let Some(profiles) = doc.0.get("profiles") else {
+            return Err(Error::new(
+                ErrorCode::InvalidSource,
+                format!("{what}: expected an object with `profiles`"),
+            ));
+        };
+        let Some(profiles) = profiles.as_object().cloned() else {
+            return Err(Error::new(
+                ErrorCode::InvalidSource,
+                format!("{what} at `profiles`: expected an object"),
+            ));
+        };
+        let state = state_text
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .unwrap_or(Value::Null);
+        let order = state
+            .get("order")
+            .or_else(|| doc.0.get("order"))
+            .and_then(|v| serde_json::from_value(v.clone()).ok());
+        let last_good = state
+            .get("lastGood")
+            .or_else(|| doc.0.get("lastGood"))
+            .and_then(|v| serde_json::from_value(v.clone()).ok());
+        let layout = AuthProfilesFile {
+            version: doc.0.get("version").and_then(Value::as_u64),
+            profiles,
+            order,
+            last_good,
+        };
+        Ok(Some(StoreDoc {
+            doc,
+            layout,
+            version: version_of(&self.file),
+        }))
+    }
+
+    fn credential(&self, store: &StoreDoc, id: &str, name: &str) -> Result<Credential> {
+        let what = format!("{} {}", self.file.display(), self.row_label());
+        let at = json_path("profiles", id);
+        let profile = store.doc.0.get("profiles").and_then(|p| p.get(id));
+        let mut metadata = Map::new();
+        if let AuthStoreKind::Agent(agent) = &self.kind {
+            metadata.insert("agent".into(), Value::from(agent.as_str()));
+        }
+        metadata.insert("profileId".into(), Value::from(id));
+        // A static profile holding a ref instead of its value: resolve env and file refs.
+        if let Some(profile) = profile {
+            if let Some((ref_key, field, secret_field)) = ref_field(profile) {
+                let plaintext = profile.get(field).and_then(Value::as_str);
+                if let (None, Some(secret_ref)) =
+                    (plaintext, profile.get(ref_key).filter(|v| is_ref(v)))
+                {
+                    let value = self
+                        .refs
+                        .resolve(secret_ref, &what, &json_path(&at, ref_key))?;
+                    let provider = profile
+                        .get("provider")
+                        .and_then(Value::as_str)
+                        .unwrap_or_else(|| id.split(':').next().unwrap_or(id));
+                    metadata.insert("provider".into(), Value::from(provider));
+                    metadata.insert("secretRef".into(), secret_ref.clone());
+                    let mut secrets = SecretFields::new();
+                    secrets.insert_str(secret_field, &value);
+                    let kind = if secret_field == fields::API_KEY {
+                        CredentialKind::ApiKey
+                    } else {
+                        CredentialKind::Token
+                    };
+                    return Ok(self.build(name, &at, kind, secrets, None, metadata, store));
+                }
+            }
+        }
+        let profile = parse_auth_profile(&store.doc.0, &what, id)?.ok_or_else(|| {
+            Error::new(
+                ErrorCode::CredentialNotFound,
+                format!("{what}: no profile `{id}`"),
+            )
+        })?;
+        metadata.insert("provider".into(), Value::from(profile.provider));
+        Ok(self.build(
+            name,
+            &at,
+            profile.kind,
+            profile.secrets,
+            profile.expires_at,
+            metadata,
+            store,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        &self,
+        name: &str,
+        at: &str,
+        kind: CredentialKind,
+        secrets: SecretFields,
+        expires_at: Option<i64>,
+        metadata: Map<String, Value>,
+        store: &StoreDoc,
+    ) -> Credential {
+        Credential {
+            name: name.to_string(),
+            kind,
+            source: CredentialSource {
+                provider: self.id(),
+                group: SourceGroup::Files,
+                location: format!("{} {}#{at}", self.file.display(), self.row_label()),
+                file: Some(self.file.clone()),
+            },
+            expires_at,
+            metadata,
+            secrets,
+            version: store.version.clone(),
+            request_id: None,
+        }
+    }
+}
+
+#[async_trait]
+impl CredentialProvider for AuthStoreProvider {
+    fn id(&self) -> &'static str {
+        match self.kind {
+            AuthStoreKind::Shared => SHARED_AUTH_STORE_ID,
+            AuthStoreKind::Agent(_) => AGENT_AUTH_STORE_ID,
+        }
+    }
+
+    fn group(&self) -> SourceGroup {
+        SourceGroup::Files
+    }
+
+    async fn get(&self, name: &str) -> Result<Option<Credential>> {
+        let prefix = self.prefix();
+        let Some(rest) = name.strip_prefix(prefix.as_str()) else {
+            return Ok(None);
+        };
+        let Some(store) = self.read()? else {
+            return Ok(None);
+        };
+        let id = if store.layout.profiles.contains_key(rest) {
+            Some(rest.to_string())
+        } else {
+            resolve_provider(&store.layout, rest)
+        };
+        match id {
+            Some(id) => self.credential(&store, &id, name).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Every profile id (with the agent prefix), once. Bare provider names are not listed: they
+    /// are another name for a listed profile (`get` still answers them).
+    async fn list(&self) -> Result<Vec<Listing>> {
+        let Some(store) = self.read()? else {
+            return Ok(Vec::new());
+        };
+        let prefix = self.prefix();
+        Ok(store
+            .layout
+            .profiles
+            .keys()
+            .map(|id| Listing {
+                name: format!("{prefix}{id}"),
+                location: format!(
+                    "{} {}#{}",
+                    self.file.display(),
+                    self.row_label(),
+                    json_path("profiles", id)
+                ),
+            })
+            .collect())
+    }
+}
+
+// ---- team secret store -----------------------------------------------------------------------
+
+/// The live entries of OpenClaw's team secret store (`secret_store_entries`, `scope_kind =
+/// 'team'`, `deleted_at_ms IS NULL`), both kinds, as token credentials `store/<NAME>` with
+/// metadata `{storeName, storeKind}`. Identity-scoped rows (per-person GitHub connections and
+/// model accounts, which OpenClaw refreshes itself) are not read.
+pub struct SecretStoreProvider {
+    file: PathBuf,
+}
+
+/// One live team secret store entry.
+struct StoreEntry {
+    name: String,
+    kind: String,
+    value: zeroize::Zeroizing<String>,
+}
+
+impl SecretStoreProvider {
+    fn new(state_dir: &Path) -> Self {
+        SecretStoreProvider {
+            file: state_db_path(state_dir),
+        }
+    }
+
+    fn entries(&self, only: Option<&str>) -> Result<Vec<StoreEntry>> {
+        let label = "table secret_store_entries";
+        let entries = with_db(&self.file, DbRole::State, |conn| {
+            let err = |e: rusqlite::Error| sqlite_error(&self.file, label, &e);
+            if !has_table(conn, "secret_store_entries").map_err(err)? {
+                return Ok(Vec::new());
+            }
+            let mut stmt = conn
+                .prepare(
+                    "SELECT name, kind, value FROM secret_store_entries
+                     WHERE scope_kind = 'team' AND deleted_at_ms IS NULL AND (?1 IS NULL OR name = ?1)
+                     ORDER BY name",
+                )
+                .map_err(err)?;
+            let rows = stmt
+                .query_map([only], |r| {
+                    Ok(StoreEntry {
+                        name: r.get(0)?,
+                        kind: r.get(1)?,
+                        value: zeroize::Zeroizing::new(r.get::<_, String>(2)?),
+                    })
+                })
+                .map_err(err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
+        })?;
+        Ok(entries.unwrap_or_default())
+    }
+
+    fn location(&self, name: &str) -> String {
+        format!(
+            "{} table secret_store_entries name {name}",
+            self.file.display()
+        )
+    }
+}
+
+#[async_trait]
+impl CredentialProvider for SecretStoreProvider {
+    fn id(&self) -> &'static str {
+        SECRET_STORE_ID
+    }
+
+    fn group(&self) -> SourceGroup {
+        SourceGroup::Files
+    }
+
+    async fn get(&self, name: &str) -> Result<Option<Credential>> {
+        let Some(store_name) = name.strip_prefix(STORE_NAME_PREFIX) else {
+            return Ok(None);
+        };
+        let Some(entry) = self.entries(Some(store_name))?.into_iter().next() else {
+            return Ok(None);
+        };
+        if entry.value.is_empty() {
+            return Ok(None);
+        }
+        let mut secrets = SecretFields::new();
+        secrets.insert_str(fields::TOKEN, &entry.value);
+        let mut metadata = Map::new();
+        metadata.insert("storeName".into(), Value::from(entry.name.as_str()));
+        metadata.insert("storeKind".into(), Value::from(entry.kind.as_str()));
+        Ok(Some(Credential {
+            name: name.to_string(),
+            kind: CredentialKind::Token,
+            source: CredentialSource {
+                provider: SECRET_STORE_ID,
+                group: SourceGroup::Files,
+                location: self.location(&entry.name),
+                file: Some(self.file.clone()),
+            },
+            expires_at: None,
+            metadata,
+            secrets,
+            version: version_of(&self.file),
+            request_id: None,
+        }))
+    }
+
+    async fn list(&self) -> Result<Vec<Listing>> {
+        Ok(self
+            .entries(None)?
+            .into_iter()
+            .filter(|e| !e.value.is_empty())
+            .map(|e| Listing {
+                name: format!("{STORE_NAME_PREFIX}{}", e.name),
+                location: self.location(&e.name),
+            })
+            .collect())
+    }
+}
+
+// ---- what `secrets apply` targets ------------------------------------------------------------
+
+/// One static profile (`api_key` or `token`) of an auth store, as OpenClaw's audit sees it.
+#[derive(Debug, Clone)]
+pub struct StaticProfile {
+    /// The profile id (`openai:default`).
+    pub id: String,
+    /// Its provider (`openai`).
+    pub provider: String,
+    /// `api_key` or `token`.
+    pub profile_type: &'static str,
+    /// The plaintext field (`key`, `token`) and its value, when it holds one.
+    pub plaintext: Option<(&'static str, secrecy::SecretString)>,
+    /// True when it holds a `keyRef` / `tokenRef`.
+    pub has_ref: bool,
+}
+
+/// One auth store and its static profiles (or why it could not be read).
+pub struct AuthStoreProfiles {
+    /// The shared store or an agent's.
+    pub kind: AuthStoreKind,
+    /// The database file.
+    pub file: PathBuf,
+    /// Its static profiles, in the store's order.
+    pub profiles: Result<Vec<StaticProfile>>,
+}
+
+/// Every SQLite auth store under `state_dir` (the shared one first, then agents by id) with its
+/// static profiles. Stores that do not exist are left out.
+pub fn auth_store_profiles(state_dir: &Path) -> Vec<AuthStoreProfiles> {
+    let refs = RefContext {
+        env: Arc::new(|_| None),
+        config_file: None,
+    };
+    let mut stores = vec![AuthStoreProvider::shared(state_dir, refs.clone())];
+    stores.extend(
+        agents_with_db(state_dir)
+            .iter()
+            .map(|a| AuthStoreProvider::agent(state_dir, a, refs.clone())),
+    );
+    stores
+        .into_iter()
+        .filter_map(|store| {
+            let profiles = match store.read() {
+                Ok(None) => return None,
+                Ok(Some(doc)) => Ok(static_profiles(&doc.layout.profiles)),
+                Err(e) => Err(e),
+            };
+            Some(AuthStoreProfiles {
+                kind: store.kind.clone(),
+                file: store.file.clone(),
+                profiles,
+            })
+        })
+        .collect()
+}
+
+fn static_profiles(profiles: &Map<String, Value>) -> Vec<StaticProfile> {
+    profiles
+        .iter()
+        .filter_map(|(id, p)| {
+            let (ref_key, field, _) = ref_field(p)?;
+            let profile_type = if field == "key" { "api_key" } else { "token" };
+            let plaintext = plaintext_static_field(p).and_then(|f| {
+                p.get(f)
+                    .and_then(Value::as_str)
+                    .map(|v| (f, secrecy::SecretString::from(v.to_string())))
+            });
+            Some(StaticProfile {
+                id: id.clone(),
+                provider: p
+                    .get("provider")
+                    .and_then(Value::as_str)
+                    .unwrap_or_else(|| id.split(':').next().unwrap_or(id))
+                    .to_string(),
+                profile_type,
+                plaintext,
+                has_ref: p.get(ref_key).is_some_and(is_ref),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openclaw_vault_test_support::temp_dir;
+    use secrecy::ExposeSecret;
+
+    // The two tables as OpenClaw 2026.9.6 creates them (`.schema` of a state made by
+    // `openclaw onboard`); the JS end-to-end tests read states the real CLI made.
+    const STATE_DDL: &str = "
+        CREATE TABLE config_machine_state (state_key TEXT NOT NULL PRIMARY KEY,
+          value_json TEXT NOT NULL, updated_at_ms INTEGER NOT NULL) STRICT;
+        CREATE TABLE secret_store_entries (
+          scope_kind TEXT NOT NULL CHECK (scope_kind IN ('team', 'identity')),
+          scope_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+          kind TEXT NOT NULL CHECK (kind IN ('secret', 'env')),
+          created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL, updated_by TEXT,
+          deleted_at_ms INTEGER, allowed_hosts TEXT,
+          PRIMARY KEY (scope_kind, scope_id, name)) STRICT;
+        PRAGMA user_version = 18;";
+    const AGENT_DDL: &str = "
+        CREATE TABLE auth_profile_store (store_key TEXT NOT NULL PRIMARY KEY,
+          store_json TEXT NOT NULL, updated_at INTEGER NOT NULL) STRICT;
+        PRAGMA user_version = 23;";
+
+    const SHARED: &str = r#"{"version":1,"profiles":{
+        "anthropic:default":{"type":"api_key","provider":"anthropic","key":"sk-ant-FAKE-shared"},
+        "openai:manual":{"type":"api_key","provider":"openai","key":"sk-FAKE-openai-manual"},
+        "openai:ref":{"type":"api_key","provider":"openai","keyRef":{"source":"env","provider":"default","id":"OCV_TEST_OPENAI"}},
+        "groq:exec":{"type":"api_key","provider":"groq","keyRef":{"source":"exec","provider":"vault","id":"a/b"}}}}"#;
+
+    struct State {
+        dir: PathBuf,
+    }
+
+    impl Drop for State {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn write_db(file: &Path, ddl: &str, rows: &[(&str, &[&dyn rusqlite::ToSql])]) {
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let conn = Connection::open(file).unwrap();
+        conn.pragma_update(None, "journal_mode", "wal").unwrap();
+        conn.execute_batch(ddl).unwrap();
+        for (sql, params) in rows {
+            conn.execute(sql, *params).unwrap();
+        }
+    }
+
+    fn state(name: &str, shared: &str) -> State {
+        let dir = temp_dir(name);
+        write_db(
+            &state_db_path(&dir),
+            STATE_DDL,
+            &[
+                ("INSERT INTO config_machine_state VALUES ('authProfiles.store', ?1, 1)", &[&shared]),
+                ("INSERT INTO config_machine_state VALUES ('authProfiles.state', '{\"lastGood\":{\"openai\":\"openai:manual\"}}', 1)", &[]),
+                ("INSERT INTO secret_store_entries VALUES ('team','','TEAM_TOKEN','store-FAKE-1','secret',1,1,NULL,NULL,NULL)", &[]),
+                ("INSERT INTO secret_store_entries VALUES ('team','','TEAM_ENV','store-FAKE-env','env',1,1,NULL,NULL,NULL)", &[]),
+                ("INSERT INTO secret_store_entries VALUES ('team','','GONE','store-FAKE-gone','secret',1,1,NULL,5,NULL)", &[]),
+                ("INSERT INTO secret_store_entries VALUES ('identity','p1','github-connection','store-FAKE-id','secret',1,1,NULL,NULL,NULL)", &[]),
+            ],
+        );
+        write_db(
+            &agent_db_path(&dir, "work"),
+            AGENT_DDL,
+            &[(
+                "INSERT INTO auth_profile_store VALUES ('primary', ?1, 1)",
+                &[
+                    &r#"{"version":1,"profiles":{"anthropic:default":{"type":"token","provider":"anthropic","token":"sk-ant-FAKE-agent-token"}}}"#,
+                ],
+            )],
+        );
+        State { dir }
+    }
+
+    fn providers(s: &State) -> Vec<Arc<dyn CredentialProvider>> {
+        let dir = s.dir.to_str().unwrap().to_string();
+        let paths = OpenClawPaths::from_env(&move |k: &str| {
+            (k == "OPENCLAW_STATE_DIR").then(|| dir.clone())
+        });
+        let env: EnvLookup =
+            Arc::new(|k| (k == "OCV_TEST_OPENAI").then(|| "sk-FAKE-from-env".to_string()));
+        sqlite_providers(&paths, env, None)
+    }
+
+    async fn names(p: &Arc<dyn CredentialProvider>) -> Vec<String> {
+        p.list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.name)
+            .collect()
+    }
+
+    async fn value(p: &Arc<dyn CredentialProvider>, name: &str) -> String {
+        let c = p.get(name).await.unwrap().unwrap();
+        c.primary().unwrap().expose_secret().to_string()
+    }
+
+    #[tokio::test]
+    async fn reads_every_store_read_only() {
+        let s = state("sq-read", SHARED);
+        let stamp_before: Vec<_> = [state_db_path(&s.dir), agent_db_path(&s.dir, "work")]
+            .iter()
+            .map(|f| {
+                (
+                    std::fs::read(f).unwrap(),
+                    std::fs::metadata(f).unwrap().modified().unwrap(),
+                )
+            })
+            .collect();
+        let ps = providers(&s);
+        let ids: Vec<_> = ps.iter().map(|p| p.id()).collect();
+        assert_eq!(
+            ids,
+            [SHARED_AUTH_STORE_ID, AGENT_AUTH_STORE_ID, SECRET_STORE_ID]
+        );
+        let (shared, agent, store) = (&ps[0], &ps[1], &ps[2]);
+
+        assert_eq!(
+            names(shared).await,
+            [
+                "anthropic:default",
+                "openai:manual",
+                "openai:ref",
+                "groq:exec"
+            ]
+        );
+        assert_eq!(
+            value(shared, "anthropic:default").await,
+            "sk-ant-FAKE-shared"
+        );
+        // A bare provider resolves (lastGood from authProfiles.state) but is not listed.
+        let openai = shared.get("openai").await.unwrap().unwrap();
+        assert_eq!(openai.metadata["profileId"], "openai:manual");
+        // An env ref resolves; an exec ref is reported, never run.
+        let by_ref = shared.get("openai:ref").await.unwrap().unwrap();
+        assert_eq!(
+            by_ref.primary().unwrap().expose_secret(),
+            "sk-FAKE-from-env"
+        );
+        assert!(by_ref.metadata.contains_key("secretRef"));
+        let err = shared.get("groq:exec").await.unwrap_err();
+        assert_eq!(err.code(), "UNSUPPORTED_OPERATION");
+        assert!(
+            err.message.contains("profiles.groq:exec.keyRef"),
+            "{}",
+            err.message
+        );
+
+        assert_eq!(names(agent).await, ["agents/work/anthropic:default"]);
+        let c = agent
+            .get("agents/work/anthropic:default")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.kind, CredentialKind::Token);
+        assert_eq!(
+            c.primary().unwrap().expose_secret(),
+            "sk-ant-FAKE-agent-token"
+        );
+        assert_eq!(c.metadata["agent"], "work");
+        assert!(agent.get("anthropic:default").await.unwrap().is_none());
+
+        // Both kinds; soft-deleted and identity-scoped rows are not read.
+        assert_eq!(names(store).await, ["store/TEAM_ENV", "store/TEAM_TOKEN"]);
+        assert_eq!(value(store, "store/TEAM_TOKEN").await, "store-FAKE-1");
+        assert!(store.get("store/GONE").await.unwrap().is_none());
+
+        // Nothing written: same bytes, same mtime, and no side file created (the databases were
+        // closed, so a plain read-only open would have made `-wal` and `-shm`).
+        for f in [state_db_path(&s.dir), agent_db_path(&s.dir, "work")] {
+            for side in ["-wal", "-shm"] {
+                let mut p = f.as_os_str().to_owned();
+                p.push(side);
+                assert!(!Path::new(&p).exists(), "{p:?} was created");
+            }
+        }
+        for ((bytes, mtime), f) in stamp_before
+            .iter()
+            .zip([state_db_path(&s.dir), agent_db_path(&s.dir, "work")])
+        {
+            assert_eq!(&std::fs::read(&f).unwrap(), bytes);
+            assert_eq!(&std::fs::metadata(&f).unwrap().modified().unwrap(), mtime);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_row_with_invalid_json_fails_alone_and_is_not_quoted() {
+        let s = state(
+            "sq-badjson",
+            r#"{"version":1,"profiles":{"a:b":{"type":"api_key","key":"sk-FAKE-leak-me"#,
+        );
+        let ps = providers(&s);
+        let err = ps[0].list().await.unwrap_err();
+        assert_eq!(err.code(), "INVALID_SOURCE");
+        assert!(err.message.contains("openclaw.sqlite"), "{}", err.message);
+        assert!(
+            err.message.contains("row authProfiles.store"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("truncated"), "{}", err.message);
+        assert!(!err.message.contains("sk-FAKE-leak-me"));
+        // The other stores still read.
+        assert_eq!(names(&ps[1]).await.len(), 1);
+        assert_eq!(names(&ps[2]).await.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_profile_of_an_unknown_type_fails_alone() {
+        let s = state(
+            "sq-type",
+            r#"{"version":1,"profiles":{"x:y":{"type":"magic","provider":"x","key":"sk-FAKE-magic"},
+                "ok:1":{"type":"api_key","provider":"ok","key":"sk-FAKE-ok"}}}"#,
+        );
+        let ps = providers(&s);
+        let err = ps[0].get("x:y").await.unwrap_err();
+        assert_eq!(err.code(), "INVALID_SOURCE");
+        assert!(err.message.contains("profiles.x:y.type"), "{}", err.message);
+        assert!(!err.message.contains("sk-FAKE-magic"));
+        assert_eq!(value(&ps[0], "ok:1").await, "sk-FAKE-ok");
+    }
+
+    #[tokio::test]
+    async fn newer_schema_corrupt_and_truncated_files_are_named() {
+        let s = state("sq-bad", SHARED);
+        let ps = providers(&s);
+        // A newer agent schema.
+        Connection::open(agent_db_path(&s.dir, "work"))
+            .unwrap()
+            .pragma_update(None, "user_version", AGENT_SCHEMA_MAX + 1)
+            .unwrap();
+        let err = ps[1].list().await.unwrap_err();
+        assert_eq!(err.code(), "INVALID_SOURCE");
+        assert!(
+            err.message.contains("openclaw-agent.sqlite"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("newer schema version (24)"),
+            "{}",
+            err.message
+        );
+        // The shared database truncated to half, then not a database at all.
+        let file = state_db_path(&s.dir);
+        {
+            let conn = Connection::open(&file).unwrap();
+            conn.pragma_update(None, "journal_mode", "delete").unwrap();
+        }
+        let bytes = std::fs::read(&file).unwrap();
+        std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+        for p in [&ps[0], &ps[2]] {
+            let err = p.list().await.unwrap_err();
+            assert_eq!(err.code(), "INVALID_SOURCE", "{}", err.message);
+            assert!(
+                err.message.contains(file.to_str().unwrap()),
+                "{}",
+                err.message
+            );
+        }
+        std::fs::write(
+            &file,
+            b"sk-FAKE-not-a-database but a secret, 100 bytes of it .........................",
+        )
+        .unwrap();
+        let err = ps[2].list().await.unwrap_err();
+        assert_eq!(err.code(), "INVALID_SOURCE");
+        assert!(
+            err.message.contains("not an SQLite database"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("sk-FAKE"));
+    }
+
+    #[tokio::test]
+    async fn a_locked_database_is_a_lock_timeout() {
+        let s = state("sq-lock", SHARED);
+        let file = state_db_path(&s.dir);
+        // A rollback-journal database under an exclusive lock (WAL readers are never blocked).
+        let holder = Connection::open(&file).unwrap();
+        holder
+            .pragma_update(None, "journal_mode", "delete")
+            .unwrap();
+        holder
+            .execute_batch("BEGIN EXCLUSIVE; UPDATE config_machine_state SET updated_at_ms = 2;")
+            .unwrap();
+        let ps = providers(&s);
+        let err = ps[2].list().await.unwrap_err();
+        assert_eq!(err.code(), "LOCK_TIMEOUT");
+        assert!(
+            err.message.contains(file.to_str().unwrap()),
+            "{}",
+            err.message
+        );
+        holder.execute_batch("ROLLBACK").unwrap();
+        assert_eq!(names(&ps[2]).await.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn reads_while_a_writer_commits() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let s = state("sq-concurrent", SHARED);
+        let file = state_db_path(&s.dir);
+        let commits = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (stop, commits) = (stop.clone(), commits.clone());
+            std::thread::spawn(move || {
+                let conn = Connection::open(&file).unwrap();
+                conn.busy_timeout(Duration::from_secs(5)).unwrap();
+                while !stop.load(Ordering::Relaxed) {
+                    let n = commits.load(Ordering::Relaxed) + 1;
+                    let doc = format!(
+                        r#"{{"version":1,"profiles":{{"anthropic:default":{{"type":"api_key","provider":"anthropic","key":"sk-ant-FAKE-{n}"}},"pad":{{"type":"api_key","provider":"p","key":"{}"}}}}}}"#,
+                        "x".repeat((n % 50) as usize * 100)
+                    );
+                    conn.execute(
+                        "UPDATE config_machine_state SET value_json = ?1 WHERE state_key = 'authProfiles.store'",
+                        [&doc],
+                    )
+                    .unwrap();
+                    commits.store(n, Ordering::Relaxed);
+                }
+            })
+        };
+        let ps = providers(&s);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut reads = 0;
+        // Read until the writer has committed many times meanwhile: every read is whole.
+        while commits.load(Ordering::Relaxed) < 200 || reads < 200 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "writer or reader stalled"
+            );
+            let v = value(&ps[0], "anthropic:default").await;
+            assert!(v.starts_with("sk-ant-FAKE-"), "{v}");
+            reads += 1;
+        }
+        stop.store(true, Ordering::Relaxed);
+        writer.join().unwrap();
+    }
+}

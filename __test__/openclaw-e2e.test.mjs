@@ -236,9 +236,21 @@ describe('`openclaw-vault migrate --rewrite-config` on a state the real OpenClaw
     })
     const configPath = join(state, 'openclaw.json')
     assert.ok(readFileSync(configPath, 'utf8').includes(token), 'OpenClaw wrote the token in plaintext')
+    // `--rewrite-config` hands the rewrite to `openclaw secrets apply`: the CLI, run by Node 24.
+    const openclawCli = join(home, 'openclaw')
+    writeFileSync(openclawCli, `#!/bin/sh\nexec ${JSON.stringify(oc.node)} ${JSON.stringify(oc.openclawBin)} "$@"\n`)
+    chmodSync(openclawCli, 0o755)
     const migrated = spawnSync(
       process.execPath,
-      [join(root, 'bin', 'openclaw-vault.js'), 'migrate', '--yes', '--json', '--rewrite-config'],
+      [
+        join(root, 'bin', 'openclaw-vault.js'),
+        'migrate',
+        '--yes',
+        '--json',
+        '--rewrite-config',
+        '--openclaw',
+        openclawCli,
+      ],
       {
         cwd: home,
         env: { ...env, VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, OPENCLAW_VAULT_PREFIX: prefix },

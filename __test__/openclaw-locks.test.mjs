@@ -1,4 +1,4 @@
-// `migrate --rewrite-config` / `--remove-local` and the real OpenClaw 2026.9 writing the same files:
+// `migrate --rewrite-config-json5` / `--remove-local` (our own writes of files OpenClaw also writes) and the real OpenClaw 2026.9 writing the same files:
 // both sides use OpenClaw's sidecar lock (`<file>.lock`, @openclaw/fs-safe's protocol), so OpenClaw's
 // next write goes through at once, ours waits while OpenClaw holds the lock, and no `.lock` stays.
 // The config is written by `openclaw config set` itself; OpenClaw's holder is its own lock code.
@@ -119,10 +119,10 @@ async function openclawHolder(target) {
 }
 
 describe('OpenClaw file locks', () => {
-  test('after --rewrite-config and --remove-local, OpenClaw writes at once and no .lock stays', () => {
+  test('after --rewrite-config-json5 and --remove-local, OpenClaw writes at once and no .lock stays', () => {
     const home = realHome()
     const config = join(home, '.openclaw', 'openclaw.json')
-    const r = migrate(home, ['--yes', '--json', '--rewrite-config', '--remove-local'])
+    const r = migrate(home, ['--yes', '--json', '--rewrite-config-json5', '--remove-local'])
     assert.equal(r.code, 0, r.out + r.err)
     assert.ok(!readFileSync(config, 'utf8').includes(gatewayToken), 'the config was rewritten')
     assert.deepEqual(leftovers(home), [])
@@ -132,14 +132,14 @@ describe('OpenClaw file locks', () => {
     assert.deepEqual(leftovers(home), [])
   })
 
-  test('--rewrite-config waits while OpenClaw holds the config lock, and changes nothing', async () => {
+  test('--rewrite-config-json5 waits while OpenClaw holds the config lock, and changes nothing', async () => {
     const home = realHome()
     const config = join(home, '.openclaw', 'openclaw.json')
     const before = readFileSync(config, 'utf8')
     const holder = await openclawHolder(config)
     let r
     try {
-      r = migrate(home, ['--yes', '--json', '--rewrite-config'])
+      r = migrate(home, ['--yes', '--json', '--rewrite-config-json5'])
     } finally {
       await holder.release()
     }
@@ -151,7 +151,7 @@ describe('OpenClaw file locks', () => {
     assert.equal(readFileSync(config, 'utf8'), before)
     assert.ok(!existsSync(`${config}.lock`))
     // Released: the same command goes through.
-    const again = migrate(home, ['--yes', '--json', '--rewrite-config'])
+    const again = migrate(home, ['--yes', '--json', '--rewrite-config-json5'])
     assert.equal(again.code, 0, again.out + again.err)
     assert.ok(!readFileSync(config, 'utf8').includes(gatewayToken))
     assert.deepEqual(leftovers(home), [])

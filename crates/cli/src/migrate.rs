@@ -17,6 +17,7 @@ use openclaw_credentials::migrate::{
     self, ConfigRewrite, LocalRemoval, MigrateOptions, Outcome, Plan, Progress, Report, ReportItem,
     ResolverCommand, EXEC_PROVIDER_ALIAS,
 };
+use openclaw_credentials::providers::keychain;
 use openclaw_credentials::store::Store;
 
 /// In test builds: a hook that dies at checkpoint `OPENCLAW_VAULT_TEST_ABORT_AFTER` as a SIGKILL
@@ -69,6 +70,10 @@ pub struct MigrateArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub yes: bool,
+    /// Seconds the whole run may take; credentials not finished by then are reported as
+    /// `TIMEOUT` and left to the next run (default 600).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub deadline: Option<u64>,
 }
 
 /// `migrate`: opens the configured chain and runs [`run_with_store`].
@@ -107,7 +112,7 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         } else {
             let _ = writeln!(io.stdout, "Dry run: nothing was written.");
         }
-        return if plan.has_hard_source_errors() {
+        return if plan.has_hard_source_errors() || !plan.skipped.is_empty() {
             exit::FAILURE
         } else {
             exit::OK
@@ -135,6 +140,9 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         journal,
         concurrency: migrate::DEFAULT_CONCURRENCY,
         on_checkpoint: abort_hook(io),
+        deadline: args
+            .deadline
+            .map_or(migrate::DEFAULT_RUN_DEADLINE, Duration::from_secs),
     };
     let bar = (io.stderr_is_terminal && !args.json).then(|| progress_bar(plan.items.len()));
     let on_progress = |p: Progress<'_>| {
@@ -162,7 +170,8 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
     } else {
         Default::default()
     };
-    let mut failed = report.counts().failed > 0 || plan.has_hard_source_errors();
+    let mut failed =
+        report.counts().failed > 0 || plan.has_hard_source_errors() || !plan.skipped.is_empty();
     if args.rewrite_config {
         let env = io.env.clone();
         let locate = || ResolverCommand::locate(&*env);
@@ -253,6 +262,7 @@ fn plan_json(plan: &Plan) -> Value {
             "shadowed": i.shadowed.iter().map(|s| json!({"provider": s.provider, "location": s.location, "sameValue": s.same_value})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "sourceErrors": plan.source_errors.iter().map(|s| json!({"provider": s.provider, "code": s.error.code(), "message": s.error.message})).collect::<Vec<_>>(),
+        "skipped": plan.skipped.iter().map(|s| json!({"name": s.name, "source": {"provider": s.source_provider, "location": s.source_location}, "code": s.code, "reason": s.reason})).collect::<Vec<_>>(),
     })
 }
 
@@ -310,7 +320,19 @@ fn print_plan(io: &mut CliIo, plan: &Plan) {
             }
         }
     }
-    for s in &plan.source_errors {
+    for s in &plan.skipped {
+        let _ = writeln!(
+            io.stderr,
+            "skipped {} ({}): [{}] {}",
+            s.name, s.source_location, s.code, s.reason
+        );
+    }
+    // A keychain this machine does not have (a headless server) is not news: `status` says so.
+    for s in plan
+        .source_errors
+        .iter()
+        .filter(|s| !keychain::is_absent(&s.error))
+    {
         let _ = writeln!(
             io.stderr,
             "warning: source {} not migrated: [{}] {}",

@@ -32,9 +32,11 @@ use crate::openclaw::paths::OpenClawPaths;
 use crate::providers::vault::VaultProvider;
 use vault_client::secret::SecretData;
 
+pub mod preflight;
 pub mod remove_local;
 pub mod rewrite_config;
 
+pub use preflight::{Skipped, DEFAULT_RUN_DEADLINE, PREFLIGHT_DEADLINE};
 pub use remove_local::{remove_local, LocalRemoval};
 pub use rewrite_config::{
     rewrite_config, ConfigRewrite, KeptField, ReplacedField, ResolverCommand, EXEC_PROVIDER_ALIAS,
@@ -112,6 +114,9 @@ pub struct Plan {
     pub items: Vec<PlanItem>,
     /// Sources that could not be read (malformed files, ...): reported, not migrated.
     pub source_errors: Vec<SourceError>,
+    /// Credentials found but not planned, each with its reason (a name that cannot be a Vault
+    /// path, a redaction placeholder instead of a value): one odd item never stops the run.
+    pub skipped: Vec<Skipped>,
 }
 
 impl Plan {
@@ -173,6 +178,9 @@ pub struct MigrateOptions {
     /// Called with the running count (1-based) after each durable checkpoint: an item's write,
     /// its verification and its journal line. Crash-safety tests stop the process here.
     pub on_checkpoint: Option<CheckpointHook>,
+    /// The whole run's deadline ([`DEFAULT_RUN_DEADLINE`] from the command line): items not
+    /// finished by then end `TIMEOUT` and are left to the next run (nothing is claimed for them).
+    pub deadline: std::time::Duration,
 }
 
 /// See [`MigrateOptions::on_checkpoint`].
@@ -184,6 +192,7 @@ impl std::fmt::Debug for MigrateOptions {
             .field("overwrite", &self.overwrite)
             .field("journal", &self.journal)
             .field("concurrency", &self.concurrency)
+            .field("deadline", &self.deadline)
             .field("on_checkpoint", &self.on_checkpoint.is_some())
             .finish()
     }
@@ -328,12 +337,22 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
             let data = credential.to_vault_data();
             let fp = fingerprint(&data);
             if let Some(&i) = by_name.get(&listing.name) {
+                if i == usize::MAX {
+                    continue;
+                }
                 let same_value = plan.items[i].fingerprint == fp;
                 plan.items[i].shadowed.push(Shadowed {
                     provider: provider.id(),
                     location: credential.source.location.clone(),
                     same_value,
                 });
+                continue;
+            }
+            if let Some(skip) = preflight::skip_reason(vault, &listing.name, &credential) {
+                // Once per name: a later source with the same name is not migrated in its
+                // place (the first source in chain order is the one `getCredential` answers).
+                by_name.insert(listing.name.clone(), usize::MAX);
+                plan.skipped.push(skip);
                 continue;
             }
             let vault_path = vault.path_of(&listing.name)?;
@@ -357,6 +376,7 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
         }
     }
     plan.items.sort_by(|a, b| a.name.cmp(&b.name));
+    plan.skipped.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(plan)
 }
 
@@ -556,6 +576,13 @@ pub async fn apply(
 ) -> Result<Report> {
     let vault = require_vault(chain)?.clone();
     let client = vault.client().clone();
+    let run_deadline = tokio::time::Instant::now() + options.deadline;
+    if !plan.items.is_empty() {
+        // One short question before anything else: an unreachable, hung or sealed Vault fails
+        // the run here, in seconds, with one error, whatever the number of credentials, and
+        // before the journal is touched.
+        preflight::check_vault(&client, PREFLIGHT_DEADLINE, plan.items.len()).await?;
+    }
     let journal = Journal::open(
         &options.journal,
         JournalHeader {
@@ -577,6 +604,9 @@ pub async fn apply(
     };
     let done_count = AtomicU64::new(0);
     let total = plan.items.len();
+    // Set by the first item that finds Vault gone (network, timeout, sealed): the items not
+    // started yet are not tried, each would only wait out the same failure.
+    let vault_lost: std::sync::OnceLock<Error> = std::sync::OnceLock::new();
     // The per-item futures are built and boxed before any await: a `.map(closure)` inside the
     // stream would make the whole future `Send` only for one lifetime (rustc's higher-ranked
     // limits), and the napi binding needs it `Send`.
@@ -588,17 +618,33 @@ pub async fn apply(
             let vault = vault.clone();
             let journal = &journal;
             let checkpoints = &checkpoints;
+            let vault_lost = &vault_lost;
             Box::pin(async move {
-                let outcome = if journal.done.get(&item.name) == Some(&item.fingerprint) {
-                    Outcome::AlreadyMigrated
-                } else {
-                    match migrate_one(chain, &vault, item, options.overwrite, checkpoints).await {
-                        Ok(o) => o,
-                        Err(e) => Outcome::Failed {
+                if let Some(lost) = vault_lost.get() {
+                    return (i, preflight::not_attempted(lost));
+                }
+                let work = async {
+                    if journal.done.get(&item.name) == Some(&item.fingerprint)
+                        && preflight::still_in_vault(&vault, item).await?
+                    {
+                        // The journal says done, and Vault still holds the value: done. A path
+                        // deleted or changed since is migrated again below (create-only).
+                        return Ok(Outcome::AlreadyMigrated);
+                    }
+                    migrate_one(chain, &vault, item, options.overwrite, checkpoints).await
+                };
+                let outcome = match tokio::time::timeout_at(run_deadline, work).await {
+                    Ok(Ok(o)) => o,
+                    Ok(Err(e)) => {
+                        if preflight::vault_gone(&e) {
+                            let _ = vault_lost.set(e.clone());
+                        }
+                        Outcome::Failed {
                             code: e.code(),
                             message: e.message,
-                        },
+                        }
                     }
+                    Err(_) => preflight::past_deadline(options.deadline),
                 };
                 if !matches!(outcome, Outcome::AlreadyMigrated) {
                     let line = JournalLine {
@@ -666,6 +712,7 @@ async fn migrate_one(
 ) -> Result<Outcome> {
     let client = vault.client();
     let path = vault.path_of(&item.name)?;
+    crate::placeholder::refuse_in_credential(&item.credential, &item.source_location)?;
     let data = item.credential.to_vault_data();
     let (mut version, mut outcome) = match client
         .write(&path, &SecretData::from_object(data.clone()), Some(0))
@@ -756,6 +803,7 @@ async fn migrate_one(
         .find(|p| p.id() == item.source_provider);
     if let Some(provider) = provider {
         if let Some(now) = provider.get(&item.name).await? {
+            crate::placeholder::refuse_in_credential(&now, &now.source.location)?;
             let now_data = now.to_vault_data();
             let now_fp = fingerprint(&now_data);
             if now_fp != item.fingerprint {
@@ -1115,6 +1163,7 @@ mod tests {
             journal: journal.to_path_buf(),
             concurrency: 4,
             on_checkpoint: None,
+            deadline: DEFAULT_RUN_DEADLINE,
         }
     }
 
@@ -1481,6 +1530,7 @@ mod tests {
     fn only_an_unavailable_source_is_not_a_hard_error() {
         let plan = |code| Plan {
             items: Vec::new(),
+            skipped: Vec::new(),
             source_errors: vec![SourceError {
                 provider: "keychain",
                 error: Error::new(code, "x"),

@@ -154,6 +154,21 @@ fn source(provider: &'static str, service: &str, account: &str) -> CredentialSou
     }
 }
 
+/// How the message of every "there is no keychain on this machine" error starts (no D-Bus
+/// session bus, nothing on it provides a Secret Service, or an OS without a supported keychain).
+/// [`is_absent`] keys on it.
+const ABSENT_PREFIXES: [&str; 2] = ["no Secret Service", "no system keychain"];
+
+/// True when `error` (from a keychain provider) says this machine has no keychain at all: no
+/// D-Bus session bus, nothing on it providing `org.freedesktop.secrets`, or an OS `keyring` does
+/// not support. That is every headless server, and not news: callers print it once (`status`)
+/// or not at all (`list`, `migrate`), instead of once per keychain source. A keychain that is
+/// there but failed (locked, not answering, a malformed item) is not absent.
+pub fn is_absent(error: &Error) -> bool {
+    error.code == ErrorCode::SourceUnavailable
+        && ABSENT_PREFIXES.iter().any(|p| error.message.starts_with(p))
+}
+
 fn unavailable(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::SourceUnavailable, message)
 }

@@ -185,3 +185,304 @@ pub async fn still_in_vault(vault: &VaultProvider, item: &PlanItem) -> Result<bo
         .and_then(|d| d.expose_secret().as_object().map(fingerprint));
     Ok(fp.as_deref() == Some(item.fingerprint.as_str()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::super::{apply, plan, MigrateOptions, Progress, Report};
+    use super::*;
+    use crate::credential::SourceGroup;
+    use crate::providers::CredentialProvider;
+    use secrecy::SecretString;
+    use serde_json::{json, Value};
+    use std::path::Path;
+    use std::sync::Arc;
+    use vault_client::{ClientConfig, ClientOptions, SecretData, VaultClient};
+
+    const FAKE_OPENAI: &str = "sk-proj-FAKE-preflight-openai-0001";
+    const FAKE_TELEGRAM: &str = "123456:FAKE-preflight-telegram";
+
+    fn options(journal: &Path) -> MigrateOptions {
+        MigrateOptions {
+            overwrite: false,
+            journal: journal.to_path_buf(),
+            concurrency: 4,
+            on_checkpoint: None,
+            deadline: DEFAULT_RUN_DEADLINE,
+        }
+    }
+
+    fn no_progress() -> impl Fn(Progress<'_>) + Send + Sync {
+        |_| {}
+    }
+
+    fn outcome<'a>(report: &'a Report, name: &str) -> &'a Outcome {
+        &report
+            .items
+            .iter()
+            .find(|r| r.item.name == name)
+            .unwrap()
+            .outcome
+    }
+
+    fn source(dir: &Path, value: &Value) -> Arc<dyn CredentialProvider> {
+        let file = dir.join("source.json");
+        write_source(&file, value);
+        Arc::new(JsonFileSource::new(&file, "test-files", SourceGroup::Files))
+    }
+
+    /// A client as a user configures it: default retries (2, with backoff), no KV version.
+    fn client_at(addr: &str) -> Arc<VaultClient> {
+        let config = ClientConfig::from_options(ClientOptions {
+            addr: Some(addr.to_string()),
+            token: Some(SecretString::from("hvs.FAKE-preflight".to_string())),
+            ..Default::default()
+        })
+        .unwrap();
+        Arc::new(VaultClient::new(config).unwrap())
+    }
+
+    fn many(n: usize) -> Value {
+        let mut map = serde_json::Map::new();
+        for i in 0..n {
+            map.insert(
+                format!("k{i:04}"),
+                json!({"apiKey": format!("sk-FAKE-preflight-{i:04}")}),
+            );
+        }
+        Value::Object(map)
+    }
+
+    fn assert_unreachable_error(err: &Error, code: &str, addr: &str, journal: &Path) {
+        assert_eq!(err.code(), code, "{}", err.message);
+        assert!(err.message.contains(addr), "{}", err.message);
+        assert!(
+            err.message.contains("nothing was written"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("sk-FAKE"), "{}", err.message);
+        assert!(
+            !journal.exists(),
+            "the journal claims nothing: it is not even created"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_closed_port_fails_the_run_with_one_error_and_no_journal() {
+        let dir = temp_dir("preflight-closed");
+        let port = openclaw_vault_test_support::free_port();
+        let addr = format!("http://127.0.0.1:{port}");
+        for n in [1, 200] {
+            let chain = chain_with(client_at(&addr), "pf", vec![source(&dir, &many(n))]);
+            let plan = plan(&chain).await.unwrap();
+            assert_eq!(plan.items.len(), n);
+            let journal = dir.join(format!("closed-{n}.journal"));
+            let err = apply(&chain, &plan, &options(&journal), &no_progress())
+                .await
+                .unwrap_err();
+            assert_unreachable_error(&err, "NETWORK", &addr, &journal);
+            assert!(err.message.contains(&format!("{n} credential(s)")));
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_hung_vault_fails_the_run_with_one_timeout_and_no_journal() {
+        // Accepts connections and never answers, as a hung Vault (or a stuck proxy) does.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = format!("http://{}", listener.local_addr().unwrap());
+        let held = std::thread::spawn(move || {
+            let mut open = Vec::new();
+            for stream in listener.incoming().take(8) {
+                open.push(stream);
+            }
+            open
+        });
+        let dir = temp_dir("preflight-hung");
+        let chain = chain_with(client_at(&addr), "pf", vec![source(&dir, &many(50))]);
+        let plan = plan(&chain).await.unwrap();
+        let journal = dir.join("hung.journal");
+        let err = apply(&chain, &plan, &options(&journal), &no_progress())
+            .await
+            .unwrap_err();
+        assert_unreachable_error(&err, "TIMEOUT", &addr, &journal);
+        drop(held);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rerun_checks_vault_and_migrates_again_what_was_deleted() {
+        let server = start_vault().await;
+        let dir = temp_dir("preflight-rerun");
+        let chain = chain_with(
+            server.client(None),
+            "rerun",
+            vec![source(
+                &dir,
+                &json!({"openai": {"apiKey": FAKE_OPENAI}, "telegram": {"botToken": FAKE_TELEGRAM}}),
+            )],
+        );
+        let journal = dir.join("j");
+        let planned = plan(&chain).await.unwrap();
+        let first = apply(&chain, &planned, &options(&journal), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(first.count("created"), 2);
+        let client = server.client(None);
+        // openai: every version and its metadata gone; telegram: its latest version deleted.
+        client
+            .delete_metadata("rerun/credentials/openai")
+            .await
+            .unwrap();
+        client.delete("rerun/credentials/telegram").await.unwrap();
+        let again = apply(&chain, &planned, &options(&journal), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome(&again, "openai"),
+            &Outcome::Created { version: 1 },
+            "the journal said done, Vault said gone: migrated again"
+        );
+        assert_eq!(
+            outcome(&again, "telegram"),
+            &Outcome::Created { version: 2 }
+        );
+        for (name, field, value) in [
+            ("openai", "apiKey", FAKE_OPENAI),
+            ("telegram", "token", FAKE_TELEGRAM),
+        ] {
+            let back = client
+                .read(&format!("rerun/credentials/{name}"), None)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(back.data.unwrap().expose_secret()[field], value);
+        }
+        // And now the journal and Vault agree: done, nothing written.
+        let third = apply(&chain, &planned, &options(&journal), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(third.count("already_migrated"), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn odd_names_and_placeholders_are_skipped_per_item_the_rest_migrates() {
+        let server = start_vault().await;
+        let dir = temp_dir("preflight-odd");
+        let chain = chain_with(
+            server.client(None),
+            "odd",
+            vec![source(
+                &dir,
+                &json!({
+                    "openai": {"apiKey": FAKE_OPENAI},
+                    "..": {"apiKey": "sk-FAKE-dotdot"},
+                    "openai/../escape": {"apiKey": "sk-FAKE-escape"},
+                    "openai:my key": {"apiKey": "sk-FAKE-space"},
+                    "openai:café": {"apiKey": "sk-FAKE-nonascii"},
+                    "gateway": {"token": "__OPENCLAW_REDACTED__"},
+                    "telegram": {"botToken": " [REDACTED] "},
+                }),
+            )],
+        );
+        let planned = plan(&chain).await.unwrap();
+        let skipped: Vec<(&str, &str)> = planned
+            .skipped
+            .iter()
+            .map(|s| (s.name.as_str(), s.code))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                ("..", "INVALID_ARGUMENT"),
+                ("gateway", "INVALID_ARGUMENT"),
+                ("openai/../escape", "INVALID_ARGUMENT"),
+                ("telegram", "INVALID_ARGUMENT"),
+            ]
+        );
+        for s in &planned.skipped {
+            assert!(s.reason.contains("source.json"), "{}", s.reason);
+            assert!(!s.reason.contains("sk-FAKE"), "{}", s.reason);
+        }
+        let gateway = planned
+            .skipped
+            .iter()
+            .find(|s| s.name == "gateway")
+            .unwrap();
+        assert!(
+            gateway.reason.contains("redaction placeholder"),
+            "{}",
+            gateway.reason
+        );
+        let dotdot = planned.skipped.iter().find(|s| s.name == "..").unwrap();
+        assert!(dotdot.reason.contains("rename it"), "{}", dotdot.reason);
+
+        let report = apply(&chain, &planned, &options(&dir.join("j")), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(report.count("created"), 3);
+        let vault = chain.vault().unwrap();
+        for (name, value) in [
+            ("openai:my key", "sk-FAKE-space"),
+            ("openai:café", "sk-FAKE-nonascii"),
+        ] {
+            let got = vault.get(name).await.unwrap().unwrap();
+            assert_eq!(
+                secrecy::ExposeSecret::expose_secret(got.primary().unwrap()),
+                value
+            );
+        }
+        let client = server.client(None);
+        let mut keys = client.list("odd/credentials").await.unwrap();
+        keys.sort();
+        assert_eq!(keys, ["openai", "openai:café", "openai:my key"]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_source_turning_into_a_placeholder_mid_run_is_not_written() {
+        let server = start_vault().await;
+        let dir = temp_dir("preflight-turning");
+        let file = dir.join("source.json");
+        write_source(
+            &file,
+            &json!({"gateway": {"token": "FAKE-gateway-token-0001"}}),
+        );
+        let path = file.clone();
+        // The second read (after the write and read-back) finds the placeholder.
+        let src =
+            JsonFileSource::new(&file, "test-files", SourceGroup::Files).on_get(move |_, n| {
+                if n == 2 {
+                    write_source(
+                        &path,
+                        &json!({"gateway": {"token": "__OPENCLAW_REDACTED__"}}),
+                    );
+                }
+            });
+        let chain = chain_with(server.client(None), "turn", vec![Arc::new(src)]);
+        let planned = plan(&chain).await.unwrap();
+        let report = apply(&chain, &planned, &options(&dir.join("j")), &no_progress())
+            .await
+            .unwrap();
+        let Outcome::Failed { code, message } = outcome(&report, "gateway") else {
+            panic!("{:?}", outcome(&report, "gateway"));
+        };
+        assert_eq!(*code, "INVALID_ARGUMENT");
+        assert!(message.contains("redaction placeholder"), "{message}");
+        let client = server.client(None);
+        let meta = client
+            .read_metadata("turn/credentials/gateway")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(meta.current_version, 1, "the placeholder was never written");
+        let v = client
+            .read("turn/credentials/gateway", None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            v.data.unwrap().expose_secret()["token"],
+            "FAKE-gateway-token-0001"
+        );
+        let _ = SecretData::from_object(Default::default());
+    }
+}

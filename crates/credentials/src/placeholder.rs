@@ -188,4 +188,99 @@ mod tests {
             err.message
         );
     }
+
+    /// Every route into a source's `put` refuses a placeholder before anything is written:
+    /// `CredentialChain::put` into Vault and into the keychain, and the OAuth refresh write-back.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn put_and_refresh_write_back_refuse_placeholders_and_write_nothing() {
+        use crate::chain::{GetOptions, RefreshedTokens, Refresher};
+        use crate::migrate::test_support::*;
+        use crate::providers::keychain::KeychainProvider;
+        use crate::providers::CredentialProvider;
+        use secrecy::SecretString;
+        use std::sync::Arc;
+
+        let server = start_vault().await;
+        let client = server.client(None);
+        let keychain = Arc::new(KeychainProvider::new(format!(
+            "openclaw-vault-placeholder-test-{}",
+            std::process::id()
+        )));
+        let chain = chain_with(client.clone(), "ph", vec![keychain.clone()]);
+        for (name, value) in [
+            ("gateway", "__OPENCLAW_REDACTED__"),
+            ("openai", "[REDACTED]"),
+        ] {
+            let credential = Credential::from_input(
+                name,
+                CredentialInput::Value {
+                    kind: CredentialKind::Token,
+                    value,
+                },
+                "stdin",
+            )
+            .unwrap();
+            for to in [None, Some("keychain")] {
+                let err = chain.put(&credential, to).await.unwrap_err();
+                assert_eq!(err.code(), "INVALID_ARGUMENT", "{to:?}: {}", err.message);
+                assert!(
+                    err.message.contains("redaction placeholder"),
+                    "{}",
+                    err.message
+                );
+            }
+            assert!(client
+                .read(&format!("ph/credentials/{name}"), None)
+                .await
+                .unwrap()
+                .is_none());
+            // Nothing in the keychain either (or no keychain on this machine at all).
+            match keychain.get(name).await {
+                Ok(found) => assert!(found.is_none()),
+                Err(e) => assert_eq!(e.code(), "SOURCE_UNAVAILABLE"),
+            }
+        }
+
+        // A refresh answering a placeholder: INVALID_ARGUMENT, Vault keeps its version 1.
+        struct Redacting;
+        #[async_trait::async_trait]
+        impl Refresher for Redacting {
+            async fn refresh(&self, _: &Credential) -> Result<RefreshedTokens> {
+                Ok(RefreshedTokens {
+                    access_token: SecretString::from("[REDACTED]".to_string()),
+                    refresh_token: None,
+                    id_token: None,
+                    expires_at: Some(crate::time::now_ms() + 3_600_000),
+                })
+            }
+        }
+        let expired = serde_json::json!({
+            "kind": "oauth",
+            "accessToken": "sk-ant-oat01-FAKE-placeholder-old",
+            "refreshToken": "sk-ant-ort01-FAKE-placeholder-refresh",
+            "expiresAt": crate::time::now_ms() - 1000,
+        });
+        client
+            .write(
+                "ph/credentials/anthropic",
+                &vault_client::SecretData::try_from_value(expired.clone(), "x").unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
+        let options = GetOptions {
+            refresher: Some(Arc::new(Redacting)),
+            ..Default::default()
+        };
+        let err = chain.get("anthropic", &options).await.unwrap_err();
+        assert_eq!(err.code(), "INVALID_ARGUMENT", "{}", err.message);
+        assert!(!err.message.contains("FAKE-placeholder"), "{}", err.message);
+        let stored = client
+            .read("ph/credentials/anthropic", None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.metadata.unwrap().version, 1, "nothing written back");
+        assert_eq!(stored.data.unwrap().expose_secret(), &expired);
+    }
 }

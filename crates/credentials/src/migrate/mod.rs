@@ -1504,7 +1504,8 @@ mod tests {
             names(&verified_in_vault(&chain, &first).await),
             ["anthropic", "telegram"]
         );
-        // Rerun from the journal after telegram changed in Vault: only anthropic reads back.
+        // Rerun from the journal after telegram changed in Vault: the journal is checked against
+        // Vault, so telegram is a conflict now, and only anthropic is verified.
         client
             .write(
                 "ver/credentials/telegram",
@@ -1516,7 +1517,8 @@ mod tests {
         let again = apply(&chain, &plan, &options(&journal), &no_progress())
             .await
             .unwrap();
-        assert_eq!(again.count("already_migrated"), 2);
+        assert_eq!(again.count("already_migrated"), 1);
+        assert_eq!(outcome_of(&again, "telegram").label(), "conflict");
         assert_eq!(
             names(&verified_in_vault(&chain, &again).await),
             ["anthropic"]
@@ -1617,8 +1619,8 @@ mod tests {
                 .clone()
         };
 
-        // Resume: the journal says openai was done; it is not asked of Vault again (trusting
-        // the journal is what makes a resumed run cheap), the others are migrated.
+        // Resume: the journal says openai was done, but Vault does not hold it (the journal is a
+        // shortcut checked against Vault, never the truth): it is migrated, as are the others.
         let journal = dir.join("resume.journal");
         std::fs::write(
             &journal,
@@ -1631,7 +1633,10 @@ mod tests {
         let report = apply(&chain, &plan, &options(&journal), &no_progress())
             .await
             .unwrap();
-        assert_eq!(outcome_of(&report, "openai"), &Outcome::AlreadyMigrated);
+        assert_eq!(
+            outcome_of(&report, "openai"),
+            &Outcome::Created { version: 1 }
+        );
         // The torn line (killed mid-append) is ignored: telegram is migrated.
         assert_eq!(
             outcome_of(&report, "telegram"),
@@ -1639,7 +1644,7 @@ mod tests {
         );
         assert!(vault_value(&client, "jr/credentials/openai")
             .await
-            .is_none());
+            .is_some());
         // The torn fragment was cut off: every line parses, and the next run reads it cleanly.
         let text = std::fs::read_to_string(&journal).unwrap();
         assert!(text.ends_with('\n'));
@@ -1654,7 +1659,8 @@ mod tests {
             .unwrap();
         assert_eq!(again.count("already_migrated"), 3);
 
-        // A changed fingerprint in the journal means the source changed: migrated again.
+        // A changed fingerprint in the journal means the source changed: asked of Vault again
+        // (which holds this value already, from the resumed run above: nothing is written).
         let changed = dir.join("changed.journal");
         std::fs::write(
             &changed,
@@ -1667,10 +1673,7 @@ mod tests {
         let report = apply(&chain, &plan, &options(&changed), &no_progress())
             .await
             .unwrap();
-        assert_eq!(
-            outcome_of(&report, "openai"),
-            &Outcome::Created { version: 1 }
-        );
+        assert_eq!(outcome_of(&report, "openai"), &Outcome::AlreadyPresent);
 
         // Garbage, a corrupt middle line, a foreign header: clear errors naming file and line.
         for (name, content, line) in [

@@ -858,6 +858,23 @@ mod tests {
     use crate::credential::{fields, CredentialKind, SecretFields};
 
     #[test]
+    fn a_keychain_that_is_there_but_failed_is_not_absent() {
+        let locked = keyring_error(
+            keyring::Error::NoStorageAccess("locked".into()),
+            OWN_SERVICE,
+            "openai",
+        );
+        assert_eq!(locked.code(), "SOURCE_UNAVAILABLE");
+        assert!(!is_absent(&locked), "{}", locked.message);
+        assert!(!is_absent(&invalid_source(
+            "no Secret Service: a lookalike"
+        )));
+        assert!(is_absent(&unavailable(
+            "no Secret Service: cannot reach the D-Bus session bus"
+        )));
+    }
+
+    #[test]
     fn item_parse_errors_never_quote_the_item() {
         let c = "sk-live-CANARY-k3y";
         let inputs = [
@@ -1181,6 +1198,7 @@ mod tests {
                 assert!(took < Duration::from_secs(1), "took {took:?}");
                 let err = provider.list().await.unwrap_err();
                 assert_eq!(err.code(), "SOURCE_UNAVAILABLE", "{}", err.message);
+                assert!(is_absent(&err), "{}", err.message);
             }
             let err = KeychainProvider::new(unique_service("down"))
                 .put(&token_credential("telegram", "123:abc"), None)

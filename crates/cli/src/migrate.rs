@@ -724,7 +724,8 @@ mod tests {
             FAKE_OPENAI
         );
 
-        // Vault unreachable: every item fails, exit FAILURE, the error named.
+        // Vault unreachable: the run fails before anything with one error (not one per item),
+        // exit FAILURE, and no journal is started.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -749,19 +750,23 @@ mod tests {
             "app",
             vec![files_source(&home, &sources_json())],
         );
-        let (code, out, _) = run(
+        let dead_journal = home.join("dead.journal");
+        let (code, out, err) = run(
             &s2,
-            &[
-                "--yes",
-                "--journal",
-                home.join("dead.journal").to_str().unwrap(),
-            ],
+            &["--yes", "--journal", dead_journal.to_str().unwrap()],
             &[],
         )
         .await;
-        assert_eq!(code, exit::FAILURE, "{out}");
-        assert!(out.contains("3 failed") && out.contains("NETWORK"), "{out}");
+        assert_eq!(code, exit::FAILURE, "{out}{err}");
+        assert_eq!(err.matches("error [NETWORK]").count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("127.0.0.1:{port}")) && err.contains("nothing was written"),
+            "{err}"
+        );
+        assert!(!out.contains("Result:"), "no per-item report: {out}");
+        assert!(!dead_journal.exists());
         no_secrets(&out);
+        no_secrets(&err);
     }
 
     const CONFIG: &str = r#"// OpenClaw config (JSON5)
@@ -1103,7 +1108,8 @@ mod tests {
         );
         let (code, _, _) = run(&s, &["--yes"], &[]).await;
         assert_eq!(code, exit::OK);
-        // Someone changes openai in Vault after the run: the journal still says "migrated".
+        // Someone changes openai in Vault after the run: the journal still says "migrated", but
+        // the rerun checks Vault and reports a conflict.
         let other =
             SecretData::try_from_value(json!({"apiKey": "sk-FAKE-changed-in-vault"}), "x").unwrap();
         client
@@ -1111,9 +1117,10 @@ mod tests {
             .await
             .unwrap();
         let (code, out, _) = run(&s, &["--yes", "--remove-local", "--json"], &[]).await;
-        assert_eq!(code, exit::OK, "{out}");
+        assert_eq!(code, exit::CONFLICT, "{out}");
         let v: Value = serde_json::from_str(out.trim()).unwrap();
-        assert_eq!(v["report"]["counts"]["alreadyThere"], 2);
+        assert_eq!(v["report"]["counts"]["alreadyThere"], 1);
+        assert_eq!(v["report"]["counts"]["conflict"], 1);
         let after: Value = serde_json::from_slice(&std::fs::read(&profiles).unwrap()).unwrap();
         assert_eq!(
             after["profiles"]["openai:default"]["key"], FAKE_OPENAI,
@@ -1123,6 +1130,47 @@ mod tests {
             after["profiles"].get("telegram:default").is_none(),
             "read back and removed"
         );
+    }
+
+    /// `--remove-local` compares only the secret fields it migrated: an OAuth profile's `email`
+    /// and `label` (which the auth-profiles source does not read, so are not in Vault) do not
+    /// make it "changed"; the backup keeps them. A profile whose migrated value changed stays.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn remove_local_ignores_fields_it_did_not_migrate() {
+        use openclaw_credentials::providers::files::auth_profiles::AuthProfilesProvider;
+        let server = start_vault().await;
+        let home = temp_dir("cli-remove-email");
+        let state = home.join(".openclaw");
+        let profiles = state.join("agents/main/agent/auth-profiles.json");
+        let original = json!({
+            "version": 1,
+            "profiles": {
+                "anthropic:work": {"type": "oauth", "provider": "anthropic", "access": FAKE_ACCESS, "refresh": FAKE_REFRESH, "expires": 1_900_000_000_000i64, "email": "someone@example.com", "label": "Work account"},
+                "openai:default": {"type": "api_key", "provider": "openai", "key": FAKE_OPENAI, "label": "Main key"},
+            },
+        });
+        write_source(&profiles, &original);
+        let s = store(
+            server.client(None),
+            &home,
+            "email",
+            vec![Arc::new(AuthProfilesProvider::new(&state))],
+        );
+        let (code, out, err) = run(&s, &["--yes", "--remove-local", "--json"], &[]).await;
+        assert_eq!(code, exit::OK, "{out}{err}");
+        no_secrets(&out);
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        let removed: Vec<&str> = v["removeLocal"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["removed"].as_array().unwrap().iter())
+            .map(|e| e.as_str().unwrap())
+            .collect();
+        assert!(removed.contains(&"profiles.anthropic:work"), "{out}");
+        assert!(removed.contains(&"profiles.openai:default"), "{out}");
+        let after: Value = serde_json::from_slice(&std::fs::read(&profiles).unwrap()).unwrap();
+        assert_eq!(after["profiles"], json!({}), "{after}");
     }
 
     /// What `bench/migrate.mjs` measures, without Node and before `open_store` reads

@@ -1,6 +1,9 @@
 // Migration benchmark: `openclaw-vault migrate` moving 1,000 API keys from OpenClaw's
 // auth-profiles.json into a real Vault dev server, create-only writes with read-back
 // verification, through the real CLI (`node bin/openclaw-vault.js`). Target: <= 3 s wall time.
+// Then the same CLI against a Vault that is not there (a closed port) and one that never answers
+// (the fault proxy holding every request), for 1 and 1,000 secrets. Target: fails (exit 1, one
+// error, no journal) within 5 s each: the preflight, not one timeout per secret.
 //
 //   node bench/migrate.mjs
 //
@@ -14,10 +17,10 @@
 //   VAULT_BIN      the Vault binary (else tools/vault-server/build.sh's cached build)
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
-import { root, startVault, vaultFetch } from '../__test__/support/vault-server.mjs'
+import { freePort, root, startFaultProxy, startVault, vaultFetch } from '../__test__/support/vault-server.mjs'
 
 const envInt = (name, def, min, max) => {
   const v = process.env[name] === undefined ? def : Number(process.env[name])
@@ -31,13 +34,13 @@ const SECRETS = PROFILES + 1
 const ROUNDS = envInt('BENCH_ROUNDS', 3, 1, 9)
 const TARGET_MS = 3000
 
-/** A HOME whose OpenClaw state holds SECRETS api_key profiles `bench:k0001`... (fake values). */
-function makeHome() {
+/** A HOME whose OpenClaw state holds `count` api_key profiles `bench:k0001`... (fake values). */
+function makeHome(count = PROFILES) {
   const home = mkdtempSync(join(os.tmpdir(), 'ocv-bench-migrate-'))
   const agentDir = join(home, '.openclaw', 'agents', 'main', 'agent')
   mkdirSync(agentDir, { recursive: true, mode: 0o700 })
   const profiles = {}
-  for (let i = 1; i <= PROFILES; i++) {
+  for (let i = 1; i <= count; i++) {
     const id = `bench:k${String(i).padStart(4, '0')}`
     profiles[id] = { type: 'api_key', provider: 'bench', key: `sk-bench-FAKE-${i}-${'x'.repeat(40)}` }
   }
@@ -45,19 +48,23 @@ function makeHome() {
   return home
 }
 
-function migrate(home, vault, prefix) {
+function migrate(home, vault, prefix, extraArgs = []) {
   const started = process.hrtime.bigint()
-  const res = spawnSync(process.execPath, [join(root, 'bin', 'openclaw-vault.js'), 'migrate', '--yes', '--json'], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: home,
-      VAULT_ADDR: vault.addr,
-      VAULT_TOKEN: vault.token,
-      OPENCLAW_VAULT_PREFIX: prefix,
+  const res = spawnSync(
+    process.execPath,
+    [join(root, 'bin', 'openclaw-vault.js'), 'migrate', '--yes', '--json', ...extraArgs],
+    {
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        VAULT_ADDR: vault.addr,
+        VAULT_TOKEN: vault.token,
+        OPENCLAW_VAULT_PREFIX: prefix,
+      },
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
     },
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-  })
+  )
   const ms = Number(process.hrtime.bigint() - started) / 1e6
   let out
   try {
@@ -106,6 +113,40 @@ try {
       `rerun (journal): ${rerun.ms.toFixed(0)} ms; target <= ${TARGET_MS} ms: ${median <= TARGET_MS ? 'met' : 'MISSED'}`,
   )
   if (median > TARGET_MS) process.exitCode = 1
+
+  // Vault unreachable: a closed port, and a hung Vault (the fault proxy delays every request by
+  // two minutes). The run must fail fast with one error and start no journal.
+  const UNREACHABLE_TARGET_MS = 5000
+  const proxy = await startFaultProxy(vault.addr)
+  try {
+    await proxy.rule({ action: { type: 'delay', ms: 120000 } })
+    const closed = { addr: `http://127.0.0.1:${await freePort()}`, token: vault.token }
+    const hung = { addr: proxy.addr, token: vault.token }
+    for (const [what, target] of [
+      ['closed port', closed],
+      ['hung Vault', hung],
+    ]) {
+      for (const n of [1, 1000]) {
+        const h = makeHome(n)
+        try {
+          const { ms, status, out } = migrate(h, target, `bench-unreachable-${process.pid}`)
+          assert.equal(status, 1, `migrate against a ${what} exited ${status}`)
+          assert.ok(['NETWORK', 'TIMEOUT'].includes(out.error?.code), JSON.stringify(out))
+          assert.ok(!existsSync(join(h, '.openclaw', 'vault-migrate.journal')), 'no journal')
+          const met = ms <= UNREACHABLE_TARGET_MS
+          console.log(
+            `unreachable (${what}), ${n} secret(s): failed with ${out.error.code} in ${ms.toFixed(0)} ms; ` +
+              `target <= ${UNREACHABLE_TARGET_MS} ms: ${met ? 'met' : 'MISSED'}`,
+          )
+          if (!met) process.exitCode = 1
+        } finally {
+          rmSync(h, { recursive: true, force: true })
+        }
+      }
+    }
+  } finally {
+    await proxy.stop()
+  }
 } finally {
   rmSync(home, { recursive: true, force: true })
   await vault.stop()

@@ -107,16 +107,20 @@ pub async fn check_vault(
     config.retry.max_retries = 0;
     config.timeout = deadline;
     let probe = vault_client::VaultClient::new(config).map_err(Error::from)?;
+    let timed_out = || {
+        Error::new(
+            ErrorCode::Timeout,
+            format!(
+                "Vault at {addr} did not answer sys/health within {} s; {nothing}",
+                deadline.as_secs()
+            ),
+        )
+    };
+    // The probe's own timeout and this one are the same deadline: whichever fires first, one
+    // message.
     let health = match tokio::time::timeout(deadline, probe.health()).await {
-        Err(_) => {
-            return Err(Error::new(
-                ErrorCode::Timeout,
-                format!(
-                    "Vault at {addr} did not answer sys/health within {} s; {nothing}",
-                    deadline.as_secs()
-                ),
-            ))
-        }
+        Err(_) => return Err(timed_out()),
+        Ok(Err(e)) if e.code == vault_client::ErrorCode::Timeout => return Err(timed_out()),
         Ok(Err(e)) => {
             let e = Error::from(e);
             return Err(Error::new(
@@ -306,6 +310,11 @@ mod tests {
             .await
             .unwrap_err();
         assert_unreachable_error(&err, "TIMEOUT", &addr, &journal);
+        assert!(
+            err.message.contains("did not answer sys/health within 3 s"),
+            "{}",
+            err.message
+        );
         drop(held);
     }
 

@@ -24,6 +24,7 @@ export type VaultErrorCode =
   | 'REFRESH_FAILED'
   | 'LOCK_TIMEOUT'
   | 'CONFLICT'
+  | 'CIRCUIT_OPEN'
 
 /** The fields every `VaultError` carries (merged into the exported class). */
 export interface VaultError extends Error {
@@ -450,6 +451,16 @@ export interface CredentialListing {
 export interface CredentialListingSource {
   provider: string
   location: string
+  /** The CLI that owns the tokens listed here, or absent (see `CredentialSource.owner`). */
+  owner?: CredentialOwner
+}
+
+/** A CLI that owns a credential's OAuth tokens. */
+export interface CredentialOwner {
+  /** The CLI: `Claude Code`, `Codex`, `Qwen Code`, `MiniMax` or `Gemini CLI`. */
+  cli: string
+  /** How to log it in again, e.g. `` `claude auth login` ``. */
+  renew: string
 }
 
 /** Where a credential came from. */
@@ -465,6 +476,13 @@ export interface CredentialSource {
   location: string
   /** The file, for file sources. */
   file?: string
+  /**
+   * The CLI that owns these OAuth tokens (Claude Code, Codex, Qwen Code, MiniMax, Gemini
+   * CLI), or absent. Such tokens are read but never refreshed or written back by this
+   * package: `getCredential` with `refresh` returns one that is still valid as it is, and
+   * rejects an expired one with `REFRESH_FAILED` naming `owner.renew`.
+   */
+  owner?: CredentialOwner
 }
 
 /** Options of `new CredentialStore(options)`. */

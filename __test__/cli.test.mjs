@@ -2,7 +2,18 @@
 // real dev server and a temporary HOME copied from examples/sample-home.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -10,6 +21,7 @@ import { after, before, describe, test } from 'node:test'
 import { VaultClient } from '../index.js'
 import { removeTree, root, startVault, uniquePrefix } from './support/vault-server.mjs'
 
+const require = createRequire(import.meta.url)
 const bin = join(root, 'bin', 'openclaw-vault.js')
 const prefix = uniquePrefix('cli')
 let vault
@@ -157,5 +169,121 @@ describe('openclaw-vault', () => {
     assert.ok(anthropic.sources.some((s) => s.provider === 'claude-code'))
     const claude = JSON.parse(readFileSync(join(home, '.claude/.credentials.json'), 'utf8')).claudeAiOauth
     assert.ok(!r.out.includes(claude.accessToken))
+  })
+})
+
+describe('the `openclaw-vault` shim: the native executable first, the addon otherwise', () => {
+  let staged
+  before(() => {
+    // What npm installs: the package's files, the addon, and a stand-in for the executable in
+    // the checkout layout (npm/<platform>/openclaw-vault) that reports how it was called.
+    staged = mkdtempSync(join(tmpdir(), 'ocv-cli-shim-'))
+    for (const f of ['package.json', 'index.js', 'bin']) cpSync(join(root, f), join(staged, f), { recursive: true })
+    for (const f of readdirSync(root).filter((n) => n.endsWith('.node'))) cpSync(join(root, f), join(staged, f))
+  })
+  after(() => {
+    if (staged) rmSync(staged, { recursive: true, force: true })
+  })
+
+  const shim = (args, env = {}) =>
+    spawnSync(process.execPath, [join(staged, 'bin', 'openclaw-vault.js'), ...args], {
+      env: { PATH: process.env.PATH, HOME: home, ...env },
+      encoding: 'utf8',
+    })
+
+  test('runs the executable with argv, stdin and its exit code or signal; else the addon', () => {
+    const { nativeExecutable, platformName } = require('../bin/native.js')
+    assert.ok(nativeExecutable(), 'the build put the executable in npm/<platform>/')
+    const dir = join(staged, 'npm', platformName())
+    mkdirSync(dir, { recursive: true })
+    const fake = join(dir, 'openclaw-vault')
+    writeFileSync(fake, '#!/bin/sh\nread line\necho "native:$*:$line"\n[ "$1" = die ] && kill -TERM $$\nexit 7\n')
+    chmodSync(fake, 0o755)
+    const fast = spawnSync(process.execPath, [join(staged, 'bin', 'openclaw-vault.js'), 'get', 'a b'], {
+      input: 'from-stdin\n',
+      env: { PATH: process.env.PATH },
+      encoding: 'utf8',
+    })
+    assert.equal(fast.stdout, 'native:get a b:from-stdin\n')
+    assert.equal(fast.status, 7)
+    assert.equal(shim(['die']).signal, 'SIGTERM')
+
+    const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version
+    // Forced off, not executable, or absent: the addon runs the same command line.
+    const viaAddon = (r) => {
+      assert.equal(r.status, 0, r.stderr)
+      assert.equal(r.stdout.trim(), `openclaw-vault ${version}`)
+    }
+    viaAddon(shim(['--version'], { OPENCLAW_VAULT_NATIVE: '0' }))
+    chmodSync(fake, 0o644)
+    viaAddon(shim(['--version']))
+    rmSync(fake)
+    viaAddon(shim(['--version']))
+  })
+
+  test('the real executable and the addon answer alike', () => {
+    for (const args of [
+      ['list', '--json'],
+      ['get', 'telegram', '--json'],
+      ['get', 'nope', '--json'],
+    ]) {
+      const native = cli(args)
+      const addon = cli(args, { env: { OPENCLAW_VAULT_NATIVE: '0' } })
+      assert.equal(native.code, addon.code, `${args}: ${native.err} / ${addon.err}`)
+      assert.deepEqual(JSON.parse(native.out), JSON.parse(addon.out), args.join(' '))
+    }
+  })
+})
+
+describe('installed from the packed tarballs, as npm installs it', () => {
+  let dir
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ocv-cli-installed-'))
+  })
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  test('`npx openclaw-vault` runs the platform package\u2019s executable; the addon when it is forced off', () => {
+    const { platformName } = require('../bin/native.js')
+    const npm = (args, cwd) => {
+      const r = spawnSync('npm', [...args, '--ignore-scripts', '--no-audit', '--no-fund', '--offline'], {
+        cwd,
+        encoding: 'utf8',
+        env: { ...process.env, npm_config_loglevel: 'error' },
+      })
+      assert.equal(r.status, 0, `npm ${args.join(' ')}: ${r.stderr}`)
+      return r.stdout
+    }
+    // The platform package as CI publishes it: its directory plus the addon napi puts there.
+    const platformDir = join(dir, 'platform')
+    cpSync(join(root, 'npm', platformName()), platformDir, { recursive: true })
+    for (const f of readdirSync(root).filter((n) => n.endsWith('.node'))) cpSync(join(root, f), join(platformDir, f))
+    npm(['pack', '--pack-destination', dir], platformDir)
+    npm(['pack', '--pack-destination', dir], root)
+    const project = join(dir, 'project')
+    mkdirSync(project)
+    writeFileSync(join(project, 'package.json'), '{"name":"ocv-installed","version":"1.0.0","private":true}\n')
+    const tarballs = readdirSync(dir).filter((n) => n.endsWith('.tgz'))
+    assert.equal(tarballs.length, 2, tarballs.join(', '))
+    npm(['install', ...tarballs.map((t) => join(dir, t))], project)
+
+    const installed = join(project, 'node_modules', '@openclaw', `vault-${platformName()}`, 'openclaw-vault')
+    assert.equal(statSync(installed).mode & 0o777, 0o755, 'npm keeps it executable, not group-writable')
+    const found = spawnSync(process.execPath, ['-p', "require('@openclaw/vault/bin/native.js').nativeExecutable()"], {
+      cwd: project,
+      encoding: 'utf8',
+    })
+    assert.equal(found.stdout.trim(), installed, found.stderr)
+    const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version
+    for (const env of [{}, { OPENCLAW_VAULT_NATIVE: '0' }]) {
+      const r = spawnSync('npx', ['--offline', 'openclaw-vault', '--version'], {
+        cwd: project,
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+      })
+      assert.equal(r.status, 0, r.stderr)
+      assert.equal(r.stdout.trim(), `openclaw-vault ${version}`)
+    }
   })
 })

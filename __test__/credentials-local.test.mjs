@@ -1,7 +1,8 @@
 // getCredential over local sources: a temporary HOME copied from examples/sample-home (Claude
 // Code, Qwen, Gemini, Codex, OpenClaw's auth profiles, legacy OAuth file, openclaw.json, .env),
-// Vault first with fallback, the audit log, bad input, OAuth write-back to a local file, and the
-// keychain through a real Secret Service when one is running.
+// Vault first with fallback, the audit log, bad input, OAuth tokens a CLI owns (never refreshed),
+// OAuth write-back to OpenClaw's own file, and the keychain through a real Secret Service when one
+// is running.
 import assert from 'node:assert/strict'
 import {
   chmodSync,
@@ -285,35 +286,109 @@ describe('bad input', () => {
   })
 })
 
-describe('OAuth refresh of a local file', () => {
-  test('an expired token is refreshed once and written back atomically, 0600, keeping every other field', async () => {
+/**
+ * A loopback stand-in for an OAuth token endpoint: counts the requests it gets and answers new
+ * tokens. The refresh callbacks below trade through it, as a real caller's would.
+ */
+async function stubTokenEndpoint() {
+  const { createServer } = await import('node:http')
+  let requests = 0
+  const server = createServer((req, res) => {
+    requests++
+    req.resume()
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ access_token: `sk-ant-oat01-FAKE-STUB-${requests}`, expires_in: 3600 }))
+    })
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${server.address().port}/oauth/token`
+  return {
+    get requests() {
+      return requests
+    },
+    refresh: async (c) => {
+      const res = await fetch(url, {
+        method: 'POST',
+        body: `refresh_token=${encodeURIComponent(c.expose('refreshToken'))}`,
+      })
+      const body = await res.json()
+      return { accessToken: body.access_token, expiresIn: body.expires_in }
+    },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  }
+}
+
+/** `name` as an expired OAuth entry of OpenClaw's own legacy `credentials/oauth.json`. */
+function expiredLegacyOAuth(home, name) {
+  const file = join(home, '.openclaw/credentials/oauth.json')
+  const doc = readJson(file)
+  doc[name] = { access: `sk-FAKE-${name}-old-access`, refresh: `sk-FAKE-${name}-refresh`, expires: Date.now() - 1000 }
+  writeFileSync(file, JSON.stringify(doc, null, 2), { mode: 0o600 })
+  return { file, doc }
+}
+
+describe('OAuth tokens a CLI owns', () => {
+  test('an expired Claude Code token is never refreshed: no request to the token endpoint, the file untouched, REFRESH_FAILED naming `claude auth login`', async () => {
     const home = sampleHome()
     const file = join(home, '.claude/.credentials.json')
-    const before = readJson(file)
-    before.claudeAiOauth.expiresAt = Date.now() - 1000
-    writeFileSync(file, JSON.stringify(before, null, 2), { mode: 0o600 })
-    const store = localStore(home)
-    let calls = 0
-    const refresh = async (c) => {
-      calls++
-      assert.equal(c.expose('refreshToken'), before.claudeAiOauth.refreshToken)
-      return { accessToken: 'sk-ant-oat01-REFRESHED', refreshToken: 'sk-ant-ort01-ROTATED', expiresIn: 3600 }
+    const doc = readJson(file)
+    doc.claudeAiOauth.expiresAt = Date.now() - 1000
+    writeFileSync(file, JSON.stringify(doc, null, 2), { mode: 0o600 })
+    const bytes = readFileSync(file)
+    const endpoint = await stubTokenEndpoint()
+    try {
+      const store = localStore(home)
+      const plain = await store.getCredential('anthropic', { order: ['files'] })
+      assert.deepEqual(plain.source.owner, { cli: 'Claude Code', renew: '`claude auth login`' })
+      assert.deepEqual(plain.toJSON().source.owner, { cli: 'Claude Code', renew: '`claude auth login`' })
+      const listed = await store.listCredentials({ order: ['files'] })
+      const claude = listed.find((l) => l.name === 'anthropic').sources.find((s) => s.provider === 'claude-code')
+      assert.deepEqual(claude.owner, { cli: 'Claude Code', renew: '`claude auth login`' })
+      const legacy = listed.find((l) => l.name === 'anthropic').sources.find((s) => s.provider === 'openclaw-oauth')
+      assert.equal(legacy.owner, undefined)
+
+      const err = await store
+        .getCredential('anthropic', { order: ['files'], refresh: endpoint.refresh, noCache: true })
+        .catch((e) => e)
+      assert.ok(err instanceof Error, 'rejected')
+      assert.equal(err.code, 'REFRESH_FAILED')
+      assert.match(err.message, /Claude Code owns this login/)
+      assert.match(err.message, /`claude auth login`/)
+      assert.match(err.message, /migrate --take-ownership anthropic/)
+      assert.ok(err.message.includes(file), err.message)
+      await assertNoLeak(assert, err, [doc.claudeAiOauth.accessToken, doc.claudeAiOauth.refreshToken])
+      assert.equal(endpoint.requests, 0, 'no request reached the token endpoint')
+      assert.deepEqual(readFileSync(file), bytes, 'the file is byte for byte as it was')
+    } finally {
+      await endpoint.close()
     }
-    const [a, b] = await Promise.all([
-      store.getCredential('anthropic', { refresh, order: ['files'] }),
-      store.getCredential('anthropic', { refresh, order: ['files'] }),
-    ])
-    assert.equal(calls, 1)
-    assert.equal(a.expose('accessToken'), 'sk-ant-oat01-REFRESHED')
-    assert.equal(b.expose('accessToken'), 'sk-ant-oat01-REFRESHED')
-    const after = readJson(file)
-    assert.equal(after.claudeAiOauth.accessToken, 'sk-ant-oat01-REFRESHED')
-    assert.equal(after.claudeAiOauth.refreshToken, 'sk-ant-ort01-ROTATED')
-    assert.ok(after.claudeAiOauth.expiresAt > Date.now())
-    assert.deepEqual(after.claudeAiOauth.scopes, before.claudeAiOauth.scopes)
-    assert.equal(after.claudeAiOauth.subscriptionType, before.claudeAiOauth.subscriptionType)
-    assert.deepEqual(after.mcpOAuth, before.mcpOAuth)
-    assert.equal(statSync(file).mode & 0o777, 0o600)
+  })
+
+  test("OpenClaw's own legacy oauth.json is refreshed once and written back atomically, 0600, keeping every other entry", async () => {
+    const home = sampleHome()
+    const { file, doc } = expiredLegacyOAuth(home, 'chutes')
+    const endpoint = await stubTokenEndpoint()
+    try {
+      const store = localStore(home)
+      const [a, b] = await Promise.all([
+        store.getCredential('chutes', { refresh: endpoint.refresh, order: ['files'] }),
+        store.getCredential('chutes', { refresh: endpoint.refresh, order: ['files'] }),
+      ])
+      assert.equal(endpoint.requests, 1)
+      assert.equal(a.source.provider, 'openclaw-oauth')
+      assert.equal(a.source.owner, undefined)
+      assert.equal(a.expose('accessToken'), 'sk-ant-oat01-FAKE-STUB-1')
+      assert.equal(b.expose('accessToken'), 'sk-ant-oat01-FAKE-STUB-1')
+      const after = readJson(file)
+      assert.equal(after.chutes.access, 'sk-ant-oat01-FAKE-STUB-1')
+      assert.equal(after.chutes.refresh, doc.chutes.refresh, 'the refresh token is kept when none is returned')
+      assert.ok(after.chutes.expires > Date.now())
+      assert.deepEqual(after.anthropic, doc.anthropic)
+      assert.equal(statSync(file).mode & 0o777, 0o600)
+    } finally {
+      await endpoint.close()
+    }
   })
 })
 
@@ -349,27 +424,24 @@ describe('system keychain (real Secret Service)', () => {
 })
 
 describe('local files across processes', () => {
-  test('several processes: one refresh of an expired Claude Code token (lock file), everyone gets it', async () => {
+  test("several processes: one refresh of an expired token in OpenClaw's oauth.json (lock file), everyone gets it", async () => {
     const { execFile } = await import('node:child_process')
     const { promisify } = await import('node:util')
     const run = promisify(execFile)
     const home = sampleHome()
-    const file = join(home, '.claude/.credentials.json')
-    const doc = readJson(file)
-    doc.claudeAiOauth.expiresAt = Date.now() - 1000
-    writeFileSync(file, JSON.stringify(doc), { mode: 0o600 })
+    const { file, doc } = expiredLegacyOAuth(home, 'chutes')
     const counter = join(home, 'refreshes')
     writeFileSync(counter, '')
     const child = `
       const { appendFileSync } = require('node:fs')
       const { CredentialStore } = require(${JSON.stringify(join(root, 'index.js'))})
       const store = new CredentialStore({ env: { HOME: process.env.HOME } })
-      store.getCredential('anthropic', {
+      store.getCredential('chutes', {
         order: ['files'],
         refresh: async (c) => {
           appendFileSync(process.env.COUNTER, process.pid + '\\n')
           await new Promise((r) => setTimeout(r, 300)) // a slow token endpoint; the others wait on the lock
-          return { accessToken: 'sk-ant-oat01-NEW-' + process.pid, expiresIn: 3600 }
+          return { accessToken: 'sk-FAKE-chutes-NEW-' + process.pid, expiresIn: 3600 }
         },
       }).then(
         (c) => console.log(JSON.stringify({ access: c.expose('accessToken') })),
@@ -381,12 +453,12 @@ describe('local files across processes', () => {
     )
     const refreshed = readFileSync(counter, 'utf8').trim().split('\n')
     assert.equal(refreshed.length, 1, `refreshes: ${refreshed.join(',')}; outputs: ${JSON.stringify(outs)}`)
-    const winner = `sk-ant-oat01-NEW-${refreshed[0]}`
+    const winner = `sk-FAKE-chutes-NEW-${refreshed[0]}`
     for (const o of outs) assert.equal(o.access, winner, JSON.stringify(o))
     const after = readJson(file)
-    assert.equal(after.claudeAiOauth.accessToken, winner)
-    assert.equal(after.claudeAiOauth.refreshToken, doc.claudeAiOauth.refreshToken)
-    assert.deepEqual(after.mcpOAuth, doc.mcpOAuth)
+    assert.equal(after.chutes.access, winner)
+    assert.equal(after.chutes.refresh, doc.chutes.refresh)
+    assert.deepEqual(after.anthropic, doc.anthropic)
     assert.equal(statSync(file).mode & 0o777, 0o600)
   })
 

@@ -134,10 +134,20 @@ describe('openclaw-vault migrate', () => {
     const v = await versions(prefix)
     assert.equal(Object.keys(v).length, planned)
     assert.ok(Object.values(v).every((n) => n === 1))
-    const claude = JSON.parse(readFileSync(join(home, '.claude/.credentials.json'), 'utf8')).claudeAiOauth
-    const stored = await client.read(`${prefix}/credentials/anthropic`)
-    assert.equal(stored.data.accessToken, claude.accessToken)
-    assert.equal(stored.data.kind, 'oauth')
+    // The tokens Claude Code, Codex, Qwen Code and Gemini CLI own stay where they are, listed with
+    // their owner.
+    const owned = Object.fromEntries(r.json.plan.ownedByCli.map((o) => [o.name, o]))
+    assert.deepEqual(Object.keys(owned).sort(), ['anthropic', 'codex', 'gemini', 'qwen'])
+    assert.equal(owned.anthropic.owner.cli, 'Claude Code')
+    assert.equal(owned.anthropic.source.provider, 'claude-code')
+    assert.equal(owned.codex.owner.renew, '`codex login`')
+    assert.ok(!owned.anthropic.taken && /works once/.test(owned.anthropic.reason))
+    assert.ok(!r.json.plan.items.some((i) => i.name === 'anthropic' || i.name === 'codex'))
+    assert.equal(await client.read(`${prefix}/credentials/anthropic`), null)
+    assert.ok(
+      r.json.plan.items.some((i) => i.name === 'openai'),
+      "Codex's API key is not owned: migrated",
+    )
     assert.equal(statSync(join(home, '.openclaw/vault-migrate.journal')).mode & 0o777, 0o600)
 
     const again = migrate(home, prefix, ['--yes', '--json'])
@@ -145,6 +155,19 @@ describe('openclaw-vault migrate', () => {
     assert.equal(again.json.report.counts.created, 0)
     assert.equal(again.json.report.counts.alreadyThere, planned)
     assert.deepEqual(await versions(prefix), v)
+
+    // Taken over: migrated after a plain warning; Claude Code's file is left as it was.
+    const claudeFile = join(home, '.claude/.credentials.json')
+    const claudeBytes = readFileSync(claudeFile)
+    const taken = migrate(home, prefix, ['--yes', '--take-ownership', 'anthropic'])
+    assert.equal(taken.code, 0, taken.err)
+    assert.match(taken.err, /Claude Code on this machine will be logged out at its next refresh/)
+    const claude = JSON.parse(claudeBytes.toString('utf8')).claudeAiOauth
+    const stored = await client.read(`${prefix}/credentials/anthropic`)
+    assert.equal(stored.data.accessToken, claude.accessToken)
+    assert.equal(stored.data.kind, 'oauth')
+    assert.deepEqual(readFileSync(claudeFile), claudeBytes)
+    for (const s of sampleSecrets(home)) assert.ok(!taken.out.includes(s) && !taken.err.includes(s), 'a value leaked')
   })
 
   test('a different value already in Vault is a conflict (exit 4), kept until --overwrite', async () => {
@@ -166,17 +189,23 @@ describe('openclaw-vault migrate', () => {
     const home = sampleHome()
     const prefix = newPrefix('kill')
     const reference = newPrefix('kill-ref')
-    const full = migrate(home, reference, ['--yes', '--json', '--journal', join(home, 'ref.journal')])
+    // Every token a CLI owns taken over too, so the run has every kind of item to be killed in.
+    const all = ['--yes', '--json', ...['anthropic', 'codex', 'gemini', 'qwen'].flatMap((n) => ['--take-ownership', n])]
+    const full = migrate(home, reference, [...all, '--journal', join(home, 'ref.journal')])
     assert.equal(full.code, 0, full.err)
     const expected = await versions(reference)
     let n = 1
     for (; n < 200; n++) {
-      const killed = migrate(home, prefix, ['--yes', '--json'], { OPENCLAW_VAULT_TEST_ABORT_AFTER: String(n) })
+      // The hook is built into the test addon only (never into the executable that ships).
+      const killed = migrate(home, prefix, all, {
+        OPENCLAW_VAULT_TEST_ABORT_AFTER: String(n),
+        OPENCLAW_VAULT_NATIVE: '0',
+      })
       if (killed.code === 0) break // ran past its last checkpoint
       assert.equal(killed.code, 137, `run ${n}: ${killed.err}`)
     }
     assert.ok(n > 5, `only ${n} checkpoints`)
-    const resumed = migrate(home, prefix, ['--yes', '--json'])
+    const resumed = migrate(home, prefix, all)
     assert.equal(resumed.code, 0, resumed.err)
     assert.deepEqual(await versions(prefix), expected, 'every secret exactly once, at version 1')
     for (const name of Object.keys(expected)) {

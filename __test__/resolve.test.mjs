@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { after, afterEach, before, describe, test } from 'node:test'
 
@@ -66,12 +67,17 @@ after(async () => {
 const openclawRequest = (ids, provider = 'vault') => JSON.stringify({ protocolVersion: 1, provider, ids })
 
 /**
- * Runs the resolver as OpenClaw does: `command` = this node, `args` = [resolver], cwd = node's
- * folder, env = exactly `env` (nothing inherited). Resolves to { code, stdout, stderr, json }.
+ * Runs the resolver as OpenClaw does: `command` = this node, `args` = [resolver] (or `command`,
+ * e.g. [native executable, 'resolve']), cwd = the command's folder, env = exactly `env` (nothing
+ * inherited). Resolves to { code, stdout, stderr, json }.
  */
-function runResolver(input, env, { node = process.execPath, script = resolver } = {}) {
+function runResolver(input, env, { node = process.execPath, script = resolver, command = [node, script] } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(node, [script], { cwd: dirname(node), env, stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(command[0], command.slice(1), {
+      cwd: dirname(command[0]),
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -423,6 +429,34 @@ describe('local fallback', () => {
       assert.deepEqual(withFallback.json.values, { [id]: expected })
     } finally {
       rmSync(home, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('the native executable (`openclaw-vault resolve`) answers exactly as the Node route', () => {
+  const exe = createRequire(import.meta.url)('../bin/native.js').nativeExecutable()
+
+  test('same exit code and same JSON for successes, per-id and provider-wide failures', async () => {
+    assert.ok(exe, 'the native executable is missing: run `node scripts/build-native.mjs`')
+    const cases = [
+      [openclawRequest([`${p}/providers/openai/apiKey`, `${p}/app#api.key`, `${p}/providers/openai/nope`]), passEnv()],
+      [openclawRequest([`${p}/nope/x`, 'a/../b', 'single']), passEnv()],
+      [
+        openclawRequest([`${p}/legacy/token`]),
+        passEnv({ OPENCLAW_VAULT_KV_MOUNT: kv1Mount, OPENCLAW_VAULT_KV_VERSION: '1' }),
+      ],
+      [openclawRequest([`${p}/providers/openai/apiKey`]), passEnv({ VAULT_TOKEN: 'hvs.FAKE-invalid-token' })],
+      [openclawRequest([`${p}/providers/openai/apiKey`]), { VAULT_TOKEN: vault.token }],
+      ['not json', passEnv()],
+      [JSON.stringify({ protocolVersion: 2, provider: 'vault', ids: [] }), passEnv()],
+    ]
+    for (const [input, env] of cases) {
+      const node = await runResolver(input, env)
+      const native = await runResolver(input, env, { command: [exe, 'resolve'] })
+      assert.ok(node.json, `${input}: ${node.stdout}${node.stderr}`)
+      assert.equal(native.code, node.code, input)
+      assert.deepEqual(native.json, node.json, input)
+      assertNoLeakIn(native, { allowValues: Object.values(native.json.values ?? {}) })
     }
   })
 })

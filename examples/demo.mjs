@@ -99,7 +99,7 @@ try {
   const ids = [
     'openclaw/credentials/telegram/token',
     'openclaw/credentials/openai/apiKey',
-    'openclaw/credentials/anthropic/accessToken',
+    'openclaw/credentials/discord/token',
     'openclaw/credentials/nope/apiKey',
   ]
   const request = JSON.stringify({ protocolVersion: 1, provider: 'openclaw-vault', ids })

@@ -1,9 +1,12 @@
-// Builds what the tests, demo and benchmark need: the native addon (release), the fault proxy,
-// and the Vault server (cached outside the repo by tools/vault-server/build.sh). Cargo and the
+// Builds what the tests, demo and benchmark need: the native addon (release), the native
+// `openclaw-vault` executable (release, into npm/<platform>/ by scripts/build-native.mjs), the
+// fault proxy, and the Vault server (cached outside the repo by tools/vault-server/build.sh). Cargo and the
 // build script make repeated runs cheap.
 import { execFileSync } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+
+import { buildNative } from './build-native.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })
@@ -25,6 +28,9 @@ if (process.env.OPENCLAW_VAULT_SKIP_BUILD !== '1') {
     // The demo, the benchmarks and `npm run build` (what ships) build without it.
     ...(process.argv.includes('--test') ? ['--features', 'test-abort-hook'] : []),
   ])
+  // The executable after the addon: the dependencies they share are built once (same profile,
+  // target and features). Always the one that ships, also for `npm test`.
+  buildNative({ target })
   run('cargo', ['build', '--release', '--target', target, '-p', 'fault-proxy'])
 }
 if (!process.env.VAULT_TEST_ADDR && !process.env.VAULT_BIN) {

@@ -14,6 +14,7 @@ use openclaw_credentials::credential::{
     Credential, CredentialInput, CredentialKind, CredentialVersion, SourceGroup,
 };
 use openclaw_credentials::error::Error;
+use openclaw_credentials::providers::files::formats::cli_owner;
 use openclaw_credentials::providers::keychain;
 
 /// The largest value `put` reads (a credential, not a file store).
@@ -91,6 +92,11 @@ fn parse_groups(values: &[String]) -> Result<Option<Vec<SourceGroup>>, Error> {
         .map(Some)
 }
 
+/// `{"cli", "renew"}` of the CLI that owns credential `name` read from `provider`, or null.
+fn owner_json(provider: &str, name: &str) -> Value {
+    cli_owner(provider, name).map_or(Value::Null, |o| json!({"cli": o.cli, "renew": o.renew}))
+}
+
 /// The non-secret view of a credential (what `get` prints without --reveal).
 pub fn describe(credential: &Credential, stale: bool) -> Value {
     json!({
@@ -100,6 +106,7 @@ pub fn describe(credential: &Credential, stale: bool) -> Value {
             "provider": credential.source.provider,
             "group": credential.source.group.as_str(),
             "location": credential.source.location,
+            "owner": owner_json(credential.source.provider, &credential.name),
         },
         "expiresAt": credential.expires_at,
         "fields": credential.secrets.names().collect::<Vec<_>>(),
@@ -139,6 +146,13 @@ pub async fn get(args: GetArgs, io: &mut CliIo) -> i32 {
                 "source:   {} ({})",
                 credential.source.provider, credential.source.location
             );
+            if let Some(o) = cli_owner(credential.source.provider, &credential.name) {
+                let _ = writeln!(
+                    io.stdout,
+                    "owner:    {} (read, never refreshed here; renew with {})",
+                    o.cli, o.renew
+                );
+            }
             if let Some(at) = credential.expires_at {
                 let _ = writeln!(io.stdout, "expires:  {}", format_ms(at));
             }
@@ -292,7 +306,7 @@ pub async fn list(args: ListArgs, io: &mut CliIo) -> i32 {
             .map(|c| {
                 json!({
                     "name": c.name,
-                    "sources": c.sources.iter().map(|s| json!({"provider": s.provider, "location": s.location})).collect::<Vec<_>>(),
+                    "sources": c.sources.iter().map(|s| json!({"provider": s.provider, "location": s.location, "owner": owner_json(s.provider, &c.name)})).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -311,7 +325,10 @@ pub async fn list(args: ListArgs, io: &mut CliIo) -> i32 {
             let sources: Vec<String> = c
                 .sources
                 .iter()
-                .map(|s| format!("{} ({})", s.provider, s.location))
+                .map(|s| match cli_owner(s.provider, &c.name) {
+                    Some(o) => format!("{} ({}) [owned by {}]", s.provider, s.location, o.cli),
+                    None => format!("{} ({})", s.provider, s.location),
+                })
                 .collect();
             let _ = writeln!(io.stdout, "{:<24} {}", c.name, sources.join(", "));
         }

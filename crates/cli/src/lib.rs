@@ -1,6 +1,7 @@
 //! The `openclaw-vault` command line: parsed with clap here in the core, reached from npm through
-//! the tiny JS shim `bin/openclaw-vault.js` (which calls the binding's `runCli`). Every command
-//! writes through [`CliIo`], so tests drive it with buffers and the shim with the real streams.
+//! the JS shim `bin/openclaw-vault.js`, which runs the native executable (`src/main.rs`) when the
+//! platform package ships one and else calls the binding's `runCli`. Every command writes through
+//! [`CliIo`], so tests drive it with buffers and the shim with the real streams.
 //!
 //! A secret value is printed only by `get --reveal` (and by `resolve`, whose protocol is to
 //! answer values to the process that asked).
@@ -48,6 +49,9 @@ pub struct CliIo {
     pub cwd: Option<PathBuf>,
     /// `env` is the real process environment (its variable names may be enumerated).
     pub process_env: bool,
+    /// The native `openclaw-vault` executable running this command (its real path), `None` in
+    /// the Node addon. `migrate --rewrite-config` writes it as OpenClaw's exec provider command.
+    pub native_exe: Option<PathBuf>,
 }
 
 impl CliIo {
@@ -62,6 +66,16 @@ impl CliIo {
             env: Arc::new(|name| std::env::var(name).ok()),
             cwd: std::env::current_dir().ok(),
             process_env: true,
+            native_exe: None,
+        }
+    }
+
+    /// [`CliIo::process`] for the native executable: `native_exe` is this executable's real
+    /// path (`std::env::current_exe`, symlinks resolved), or `None` when it cannot be found.
+    pub fn native() -> Self {
+        CliIo {
+            native_exe: std::env::current_exe().and_then(std::fs::canonicalize).ok(),
+            ..CliIo::process()
         }
     }
 
@@ -223,6 +237,21 @@ async fn dispatch(command: Command, io: &mut CliIo) -> i32 {
     }
 }
 
+/// Log lines (never a token or a secret) go to stderr: warnings by default, more with
+/// `OPENCLAW_VAULT_LOG=debug` (any `tracing` filter). Once per process; a host application that
+/// installed its own subscriber keeps it. Called by the addon's module init and the executable.
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("OPENCLAW_VAULT_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .try_init();
+}
+
 /// The exit code for a failed command.
 pub fn exit_code_of(error: &Error) -> i32 {
     match error.code {
@@ -294,6 +323,7 @@ pub(crate) mod test_io {
             env: Arc::new(move |k| map.get(k).cloned()),
             cwd: None,
             process_env: false,
+            native_exe: None,
         };
         let code = run(args.iter().map(|s| s.to_string()).collect(), &mut io).await;
         (code, out.text(), err.text())

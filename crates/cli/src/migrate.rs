@@ -14,8 +14,8 @@ use serde_json::{json, Value};
 use super::{exit, fail, CliIo};
 use openclaw_credentials::error::Error;
 use openclaw_credentials::migrate::{
-    self, ConfigRewrite, LocalRemoval, MigrateOptions, Outcome, Plan, Progress, Report, ReportItem,
-    ResolverCommand, EXEC_PROVIDER_ALIAS,
+    self, ConfigRewrite, LocalRemoval, MigrateOptions, Outcome, OwnedByCli, Plan, Progress, Report,
+    ReportItem, ResolverCommand, EXEC_PROVIDER_ALIAS,
 };
 use openclaw_credentials::providers::keychain;
 use openclaw_credentials::store::Store;
@@ -74,6 +74,11 @@ pub struct MigrateArgs {
     /// `TIMEOUT` and left to the next run (default 600).
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub deadline: Option<u64>,
+    /// Migrate this OAuth token although a CLI (Claude Code, Codex, Qwen Code, MiniMax, Gemini
+    /// CLI) owns it: the gateway becomes its only owner, and the CLI on this machine is logged
+    /// out at its next refresh. Repeatable.
+    #[arg(long = "take-ownership", value_name = "NAME")]
+    pub take_ownership: Vec<String>,
 }
 
 /// `migrate`: opens the configured chain and runs [`run_with_store`].
@@ -96,13 +101,20 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
             ),
         );
     }
-    let plan = match migrate::plan(&store.chain).await {
+    let mut plan = match migrate::plan(&store.chain).await {
         Ok(p) => p,
         Err(e) => return fail(io, args.json, &e),
     };
+    // Tokens a CLI owns stay where they are unless taken over (a separate step: see `ownership`).
+    let owned = match migrate::set_aside_owned(&mut plan, &args.take_ownership) {
+        Ok(o) => o,
+        Err(e) => return fail(io, args.json, &e),
+    };
     let mut out = json!({"dryRun": args.dry_run, "plan": plan_json(&plan)});
+    out["plan"]["ownedByCli"] = owned_json(&owned);
     if !args.json {
         print_plan(io, &plan);
+        print_owned(io, &owned);
     }
     if args.dry_run || plan.items.is_empty() {
         if args.json {
@@ -174,7 +186,8 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         report.counts().failed > 0 || plan.has_hard_source_errors() || !plan.skipped.is_empty();
     if args.rewrite_config {
         let env = io.env.clone();
-        let locate = || ResolverCommand::locate(&*env);
+        let native_exe = io.native_exe.clone();
+        let locate = || ResolverCommand::locate(&*env, native_exe.as_deref());
         match migrate::rewrite_config(&store.paths, &store.chain, &verified, &locate) {
             Ok(done) => {
                 if !args.json {
@@ -264,6 +277,53 @@ fn plan_json(plan: &Plan) -> Value {
         "sourceErrors": plan.source_errors.iter().map(|s| json!({"provider": s.provider, "code": s.error.code(), "message": s.error.message})).collect::<Vec<_>>(),
         "skipped": plan.skipped.iter().map(|s| json!({"name": s.name, "source": {"provider": s.source_provider, "location": s.source_location}, "code": s.code, "reason": s.reason})).collect::<Vec<_>>(),
     })
+}
+
+fn owned_json(owned: &[OwnedByCli]) -> Value {
+    Value::Array(
+        owned
+            .iter()
+            .map(|o| {
+                let mut row = json!({
+                    "name": o.name,
+                    "source": {"provider": o.source_provider, "location": o.source_location},
+                    "owner": {"cli": o.owner.cli, "renew": o.owner.renew},
+                    "taken": o.taken,
+                    "reason": o.reason(),
+                });
+                if o.taken {
+                    row["warning"] = json!(o.warning());
+                }
+                row
+            })
+            .collect(),
+    )
+}
+
+/// The tokens a CLI owns: set aside with the reason, or taken over with a plain warning (on
+/// stderr, before the confirmation).
+fn print_owned(io: &mut CliIo, owned: &[OwnedByCli]) {
+    let kept: Vec<&OwnedByCli> = owned.iter().filter(|o| !o.taken).collect();
+    if !kept.is_empty() {
+        let _ = writeln!(
+            io.stdout,
+            "Owned by a CLI, not migrated ({} credential(s)):",
+            kept.len()
+        );
+        for o in kept {
+            let _ = writeln!(
+                io.stdout,
+                "  {}  {} ({}): {}",
+                o.name,
+                o.source_provider,
+                o.source_location,
+                o.reason()
+            );
+        }
+    }
+    for o in owned.iter().filter(|o| o.taken) {
+        let _ = writeln!(io.stderr, "warning: {}", o.warning());
+    }
 }
 
 fn print_plan(io: &mut CliIo, plan: &Plan) {
@@ -596,6 +656,7 @@ mod tests {
             env: Arc::new(move |k| map.get(k).cloned()),
             cwd: None,
             process_env: false,
+            native_exe: None,
         };
         let code = run_with_store(parsed, &mut io, store).await;
         (code, out.text(), err.text())
@@ -658,6 +719,116 @@ mod tests {
             .unwrap()
             .is_empty());
         assert!(!home.join(".openclaw/vault-migrate.journal").exists());
+    }
+
+    /// A Claude Code login in its own file: listed as owned and left out of the plan (text and
+    /// JSON); `--take-ownership anthropic` migrates it after a plain warning; a name that is not
+    /// an owned token is refused before anything is written.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tokens_a_cli_owns_are_set_aside_unless_taken_over() {
+        let server = start_vault().await;
+        let home = temp_dir("cli-owned");
+        let claude = home.join(".claude/.credentials.json");
+        std::fs::create_dir_all(claude.parent().unwrap()).unwrap();
+        write_source(
+            &claude,
+            &json!({"claudeAiOauth": {"accessToken": FAKE_ACCESS, "refreshToken": FAKE_REFRESH, "expiresAt": 1_900_000_000_000i64}}),
+        );
+        let home_s = home.to_string_lossy().into_owned();
+        let paths = OpenClawPaths::from_env(&|k| (k == "HOME").then(|| home_s.clone()));
+        let claude_provider: Arc<dyn CredentialProvider> = Arc::new(
+            openclaw_credentials::providers::files::JsonFileProvider::from_paths(
+                &openclaw_credentials::providers::files::formats::CLAUDE_CODE,
+                &paths,
+            )
+            .unwrap(),
+        );
+        let s = store(
+            server.client(None),
+            &home,
+            "owned",
+            vec![
+                claude_provider,
+                files_source(&home, &json!({"telegram": {"botToken": FAKE_TELEGRAM}})),
+            ],
+        );
+        let before = std::fs::read(&claude).unwrap();
+
+        let (code, out, err) = run(&s, &["--dry-run"], &[]).await;
+        assert_eq!(code, exit::OK, "{err}");
+        assert!(out.contains("Plan (1 credential(s)"), "{out}");
+        assert!(
+            out.contains("Owned by a CLI, not migrated (1 credential(s)):"),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("  anthropic  claude-code ({})", claude.display())),
+            "{out}"
+        );
+        assert!(out.contains("Claude Code owns this login"), "{out}");
+        assert!(out.contains("--take-ownership anthropic"), "{out}");
+        no_secrets(&out);
+        no_secrets(&err);
+        let (code, out, _) = run(&s, &["--dry-run", "--json"], &[]).await;
+        assert_eq!(code, exit::OK);
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        let names: Vec<_> = v["plan"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["telegram"]);
+        let owned = &v["plan"]["ownedByCli"][0];
+        assert_eq!(owned["name"], "anthropic");
+        assert_eq!(owned["source"]["provider"], "claude-code");
+        assert_eq!(owned["owner"]["cli"], "Claude Code");
+        assert_eq!(owned["owner"]["renew"], "`claude auth login`");
+        assert_eq!(owned["taken"], false);
+        assert!(owned["reason"].as_str().unwrap().contains("works once"));
+        assert!(owned.get("warning").is_none());
+        no_secrets(&out);
+
+        // Not an owned token: refused, nothing written, the argument not quoted.
+        let (code, out, err) = run(&s, &["--yes", "--take-ownership", "sk-FAKE-typo"], &[]).await;
+        assert_eq!(code, exit::USAGE, "{out}{err}");
+        assert!(
+            err.contains("INVALID_ARGUMENT") && !err.contains("sk-FAKE-typo"),
+            "{err}"
+        );
+        assert!(server
+            .client(None)
+            .list("owned/credentials")
+            .await
+            .unwrap()
+            .is_empty());
+
+        let (code, out, err) = run(&s, &["--yes", "--take-ownership", "anthropic"], &[]).await;
+        assert_eq!(code, exit::OK, "{out}{err}");
+        assert!(
+            err.contains("warning: --take-ownership anthropic: from now on the gateway owns this token in Vault"),
+            "{err}"
+        );
+        assert!(err.contains("Claude Code on this machine will be logged out at its next refresh"));
+        assert!(!out.contains("Owned by a CLI, not migrated"), "{out}");
+        no_secrets(&out);
+        no_secrets(&err);
+        let stored = server
+            .client(None)
+            .read("owned/credentials/anthropic", None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            stored.data.unwrap().expose_secret()["accessToken"],
+            FAKE_ACCESS
+        );
+        assert_eq!(
+            std::fs::read(&claude).unwrap(),
+            before,
+            "the CLI's file is left alone"
+        );
+        let _ = std::fs::remove_dir_all(&home);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1032,7 +1203,13 @@ mod tests {
         assert!(err.contains("--yes"), "{err}");
         assert!(client.list("rm/credentials").await.unwrap() == vec!["openai:work".to_string()]);
 
-        let (code, out, err) = run(&s, &["--yes", "--remove-local"], &[]).await;
+        // Taken over, so it is migrated and `--remove-local` meets it: still never touched.
+        let (code, out, err) = run(
+            &s,
+            &["--yes", "--remove-local", "--take-ownership", "claude-code"],
+            &[],
+        )
+        .await;
         assert_eq!(code, exit::CONFLICT, "{out}{err}");
         assert!(out.contains("never touched"), "{out}");
         assert!(

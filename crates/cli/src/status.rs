@@ -107,6 +107,13 @@ fn vault_json(v: &VaultStatus) -> Value {
 fn source_json(s: &SourceStatus) -> Value {
     let mut out =
         json!({"provider": s.provider, "group": s.group.as_str(), "credentials": s.credentials});
+    if !s.owned_by_cli.is_empty() {
+        out["ownedByCli"] = s
+            .owned_by_cli
+            .iter()
+            .map(|(name, o)| json!({"name": name, "cli": o.cli, "renew": o.renew}))
+            .collect();
+    }
     if let Some(e) = &s.error {
         out["error"] = error_json(e);
     }

@@ -286,10 +286,11 @@ impl Credential {
         let parsed = match input {
             CredentialInput::Fields(text) => {
                 let parsed: Value = serde_json::from_str(text).map_err(|e| {
+                    // The position only: the text is the secret being stored.
+                    let s = crate::scrub::scrub(&e);
                     Error::invalid_argument(format!(
                         "{what}: not a JSON object of fields (line {}, column {})",
-                        e.line(),
-                        e.column()
+                        s.line, s.column
                     ))
                 })?;
                 let Value::Object(object) = parsed else {

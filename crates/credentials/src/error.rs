@@ -50,12 +50,18 @@ pub enum ErrorCode {
     InvalidSource,
     /// A source could not be asked at all (keychain daemon absent, file unreadable).
     SourceUnavailable,
-    /// The OAuth refresh callback failed or returned unusable tokens.
+    /// The OAuth refresh callback failed or returned unusable tokens; or the expiring token
+    /// cannot be refreshed here (a read-only source, or a token a CLI owns: the message names
+    /// the CLI's login command).
     RefreshFailed,
     /// Another process held a refresh claim or lock longer than the wait allowed.
     LockTimeout,
     /// A write would replace a different existing value (migration without `--overwrite`).
     Conflict,
+    /// A remote store (Vault) is not being asked: a recent lookup timed out or could not connect,
+    /// and its circuit breaker is open until a background probe gets an answer. Under
+    /// `fallback: "none"` this is what a lookup fails with; otherwise the next source answers.
+    CircuitOpen,
 }
 
 impl ErrorCode {
@@ -69,6 +75,7 @@ impl ErrorCode {
                 ErrorCode::SourceUnavailable => "SOURCE_UNAVAILABLE",
                 ErrorCode::RefreshFailed => "REFRESH_FAILED",
                 ErrorCode::LockTimeout => "LOCK_TIMEOUT",
+                ErrorCode::CircuitOpen => "CIRCUIT_OPEN",
                 _ => "CONFLICT",
             },
         }
@@ -98,12 +105,13 @@ impl ErrorCode {
             | ErrorCode::SourceUnavailable
             | ErrorCode::RefreshFailed
             | ErrorCode::LockTimeout
-            | ErrorCode::Conflict => return None,
+            | ErrorCode::Conflict
+            | ErrorCode::CircuitOpen => return None,
         })
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::NotFound,
         ErrorCode::PermissionDenied,
         ErrorCode::InvalidToken,
@@ -126,6 +134,7 @@ impl ErrorCode {
         ErrorCode::RefreshFailed,
         ErrorCode::LockTimeout,
         ErrorCode::Conflict,
+        ErrorCode::CircuitOpen,
     ];
 }
 
@@ -216,7 +225,7 @@ impl Error {
             ErrorCode::InvalidToken => "the Vault token is invalid or expired: set VAULT_TOKEN or credentials.vault.auth",
             ErrorCode::PermissionDenied => "the token's policy does not allow this path: see docs/migration-guide.md for least-privilege policies",
             ErrorCode::Sealed => "unseal Vault (vault operator unseal) and try again",
-            ErrorCode::Network | ErrorCode::Timeout => "check VAULT_ADDR / credentials.vault.addr and that Vault is running",
+            ErrorCode::Network | ErrorCode::Timeout | ErrorCode::CircuitOpen => "check VAULT_ADDR / credentials.vault.addr and that Vault is running",
             ErrorCode::TlsError => "check VAULT_CACERT / tls.caCert and VAULT_TLS_SERVER_NAME against the certificate Vault presents",
             ErrorCode::InvalidConfig => "fix the named file or variable; `openclaw-vault status` shows the config found",
             ErrorCode::CredentialNotFound => "`openclaw-vault list` shows the names each source holds",

@@ -7,6 +7,7 @@
 //! It depends on `vault_client` and nothing above it: no napi, no clap, no printing.
 
 pub mod audit;
+pub mod breaker;
 pub mod cache;
 pub mod chain;
 pub mod credential;
@@ -17,6 +18,7 @@ pub mod openclaw;
 pub mod placeholder;
 pub mod providers;
 pub mod resolve;
+pub mod scrub;
 pub mod status;
 pub mod store;
 pub mod time;

@@ -158,21 +158,16 @@ const fn libc_o_nofollow() -> i32 {
     libc::O_NOFOLLOW
 }
 
-/// Parses a credential file as JSON. The error gives the line and column, never the content.
+/// Parses a credential file as JSON. The error gives the line, column and what the parser
+/// expected ([`crate::scrub`]), never the content.
 pub fn parse_json(file: &LocalFile) -> Result<Value> {
     serde_json::from_slice(&file.bytes).map_err(|e| {
+        let s = crate::scrub::scrub(&e);
         invalid(
             &file.path,
             format!(
                 "is not valid JSON (line {}, column {}: {})",
-                e.line(),
-                e.column(),
-                match e.classify() {
-                    serde_json::error::Category::Eof => "unexpected end of file",
-                    serde_json::error::Category::Syntax => "syntax error",
-                    serde_json::error::Category::Data => "unexpected data",
-                    serde_json::error::Category::Io => "read error",
-                }
+                s.line, s.column, s.detail
             ),
         )
     })

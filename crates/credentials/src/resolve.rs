@@ -10,7 +10,10 @@
 //! same split between per-id and provider-wide failures) and differs where that one is slow or
 //! fragile: one read per secret path instead of one per id, bounded concurrency, retries of
 //! transient answers, every auth method of [`vault_client::auth`], `<path>#<field>` ids, a capped
-//! output, and an opt-in local fallback.
+//! output, an opt-in local fallback, and a circuit breaker ([`crate::breaker`]): once a read
+//! times out or cannot connect, the remaining ids fail over at once (to the local fallback, or
+//! to a provider-wide failure) instead of each waiting out its own timeout, so a hung Vault ends
+//! the resolution within OpenClaw's provider timeout.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,6 +25,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value};
 use zeroize::Zeroizing;
 
+use crate::breaker::{BreakerPolicy, CircuitBreaker, Probe};
 use crate::chain::{CredentialChain, GetOptions};
 use crate::credential::SourceGroup;
 use crate::error::{Error, ErrorCode, Result};
@@ -83,10 +87,10 @@ impl ExecRequest {
             )));
         }
         let value: Value = serde_json::from_slice(input).map_err(|e| {
+            let s = crate::scrub::scrub(&e);
             ProviderFailure::new(format!(
                 "the exec request on stdin is not JSON (line {}, column {}); expected {{\"protocolVersion\":1,\"ids\":[...]}}",
-                e.line(),
-                e.column()
+                s.line, s.column
             ))
         })?;
         let Value::Object(object) = value else {
@@ -219,6 +223,10 @@ pub trait SecretSource: Send + Sync {
     /// Asked only when every read got a plain 403: whether the token itself is invalid, which
     /// makes the failure provider-wide (as the bundled resolver's `lookup-self` probe).
     async fn token_is_invalid(&self) -> bool;
+
+    /// One cheap request that shows whether the source answers at all, for the circuit breaker
+    /// while it is open (Vault: `sys/health`). `Ok` closes the breaker.
+    async fn probe(&self) -> Result<()>;
 }
 
 #[async_trait]
@@ -231,6 +239,27 @@ impl SecretSource for VaultClient {
 
     async fn token_is_invalid(&self) -> bool {
         matches!(self.lookup_self().await, Err(e) if e.code == vault_client::ErrorCode::InvalidToken)
+    }
+
+    /// `GET /v1/sys/health`: `Ok` when Vault is initialized, unsealed and serving.
+    async fn probe(&self) -> Result<()> {
+        let health = self.health().await?;
+        if health.is_healthy() {
+            Ok(())
+        } else {
+            Err(Error::new(
+                if health.sealed {
+                    ErrorCode::Sealed
+                } else {
+                    ErrorCode::ServerError
+                },
+                format!(
+                    "Vault is not serving (sys/health answered {})",
+                    health.status
+                ),
+            )
+            .with_status(health.status))
+        }
     }
 }
 
@@ -392,6 +421,7 @@ fn classify(e: &Error) -> Failure {
         | ErrorCode::ServerError
         | ErrorCode::RateLimited
         | ErrorCode::PreconditionFailed
+        | ErrorCode::CircuitOpen
         | ErrorCode::InvalidConfig => Failure::Provider,
         ErrorCode::PermissionDenied => Failure::Forbidden,
         _ => match e.status {
@@ -443,6 +473,9 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> ExecR
     let mut reads: Vec<Option<Result<Option<SecretData>>>> =
         (0..by_path.len()).map(|_| None).collect();
     if let Some(source) = &settings.source {
+        // One breaker for this resolution: after a read that timed out or could not connect,
+        // the other paths are not read (each would wait out the same timeout).
+        let breaker = Arc::new(CircuitBreaker::new("Vault", BreakerPolicy::default()));
         // Boxed futures of owned inputs: a stream mapping through a closure is not provably
         // `Send` for every lifetime, which napi's async functions require.
         type Read = std::pin::Pin<
@@ -452,8 +485,16 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> ExecR
             .iter()
             .enumerate()
             .map(|(i, (path, _))| {
-                let (path, source) = (path.clone(), source.clone());
-                Box::pin(async move { (i, source.read(&path).await) }) as Read
+                let (path, source, breaker) = (path.clone(), source.clone(), breaker.clone());
+                Box::pin(async move {
+                    let probe = {
+                        let source = source.clone();
+                        move || Box::pin(async move { source.probe().await }) as Probe
+                    };
+                    // The client's own timeout bounds each read; no second deadline here.
+                    let read = breaker.run(None, source.read(&path), probe).await;
+                    (i, read)
+                }) as Read
             })
             .collect();
         let done: Vec<(usize, Result<Option<SecretData>>)> = stream::iter(jobs)
@@ -777,6 +818,9 @@ mod tests {
             self.probes.fetch_add(1, Ordering::SeqCst);
             self.token_invalid
         }
+        async fn probe(&self) -> Result<()> {
+            Ok(())
+        }
     }
 
     struct Local(BTreeMap<(String, String), String>);
@@ -994,14 +1038,15 @@ mod tests {
             );
             let f = failed(resolve(&request(&["a/x", "b/y"]), &settings(fake)).await);
             assert!(!f.message.is_empty(), "{e:?}");
-            // Mixed with a success: per-id.
+            // Mixed with a success: per-id. (The success is read first: after a failure that
+            // opens the breaker, the paths not yet read are not read at all.)
             let fake = Arc::new(
                 Fake::default()
                     .with("a", Err(e.clone()))
                     .with("b", Ok(json!({"y": "v"}))),
             );
             let (values, errors) =
-                answered(resolve(&request(&["a/x", "b/y"]), &settings(fake)).await);
+                answered(resolve(&request(&["b/y", "a/x"]), &settings(fake)).await);
             assert_eq!(values["b/y"], "v");
             assert!(errors.contains_key("a/x"), "{e:?}");
         }
@@ -1010,6 +1055,88 @@ mod tests {
             Error::from_response(400, vec!["invalid role".into()], "/v1/auth/jwt/login", None);
         let fake = Arc::new(Fake::default().with("a", Err(login)));
         failed(resolve(&request(&["a/x"]), &settings(fake)).await);
+    }
+
+    /// A source whose reads of `hang/*` paths take `timeout` and then fail with `TIMEOUT`, as
+    /// the Vault client's own request timeout does against a Vault that never answers.
+    struct Hung {
+        timeout: Duration,
+        reads: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl SecretSource for Hung {
+        async fn read(&self, _path: &str) -> Result<Option<SecretData>> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(self.timeout).await;
+            Err(Error::new(
+                ErrorCode::Timeout,
+                "no answer within the request timeout",
+            ))
+        }
+        async fn token_is_invalid(&self) -> bool {
+            false
+        }
+        async fn probe(&self) -> Result<()> {
+            std::future::pending().await
+        }
+    }
+
+    // Issue 11 kind 9: tokio's clock is paused, the timeouts pass without sleeping.
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_hung_vault_costs_one_timeout_not_one_per_wave_of_reads() {
+        let hung = Arc::new(Hung {
+            timeout: DEFAULT_REQUEST_TIMEOUT,
+            reads: AtomicUsize::new(0),
+        });
+        let names: Vec<String> = (0..200).map(|i| format!("svc{i}")).collect();
+        let ids: Vec<String> = names
+            .iter()
+            .map(|n| format!("openclaw/credentials/{n}/apiKey"))
+            .collect();
+        let local = Local(
+            names
+                .iter()
+                .map(|n| ((n.clone(), "apiKey".to_string()), format!("local-{n}")))
+                .collect(),
+        );
+        let settings = ResolveSettings {
+            source: Some(hung.clone()),
+            fallback: Some(Arc::new(local)),
+            prefix: "openclaw".into(),
+            concurrency: MAX_CONCURRENT_READS,
+        };
+        let started = tokio::time::Instant::now();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        // Within the whole-resolution deadline, as `run` applies it.
+        let outcome = tokio::time::timeout(DEFAULT_DEADLINE, resolve(&request(&ids), &settings))
+            .await
+            .expect("resolved within the default deadline");
+        let took = started.elapsed();
+        let (values, errors) = answered(outcome);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(values.len(), 200);
+        assert_eq!(values["openclaw/credentials/svc7/apiKey"], "local-svc7");
+        // One wave of reads timed out; the rest were never sent.
+        assert!(
+            took < DEFAULT_REQUEST_TIMEOUT + Duration::from_millis(100),
+            "{took:?}"
+        );
+        assert_eq!(hung.reads.load(Ordering::SeqCst), MAX_CONCURRENT_READS);
+    }
+
+    #[tokio::test]
+    async fn after_a_refused_connection_the_other_paths_are_not_read() {
+        let fake = Arc::new(
+            Fake::default()
+                .with("a", Err(network()))
+                .with("b", Ok(json!({"y": "v"}))),
+        );
+        let mut s = settings(fake.clone());
+        s.concurrency = 1;
+        let f = failed(resolve(&request(&["a/x", "b/y", "c/z"]), &s).await);
+        assert!(f.message.contains("cannot connect"), "{}", f.message);
+        assert_eq!(*fake.reads.lock().unwrap(), ["a"]);
     }
 
     #[tokio::test]

@@ -13,6 +13,8 @@ use serde_json::Value;
 
 use crate::credential::SourceGroup;
 use crate::error::{Error, ErrorCode};
+use crate::providers::files::format::CliOwner;
+use crate::providers::files::formats::cli_owner;
 use crate::providers::keychain;
 use crate::store::Store;
 use vault_client::KvVersion;
@@ -117,6 +119,9 @@ pub struct SourceStatus {
     pub credentials: usize,
     /// Why it could not be listed (`SOURCE_UNAVAILABLE` when it is simply not on this machine).
     pub error: Option<Error>,
+    /// The credentials it lists whose tokens a CLI owns (read, never refreshed or written back
+    /// here), with that CLI.
+    pub owned_by_cli: Vec<(String, &'static CliOwner)>,
 }
 
 /// Everything `status` checked.
@@ -174,14 +179,29 @@ pub async fn check(store: &Store) -> StatusReport {
         if provider.id() == "vault" {
             continue;
         }
-        let (count, error) = match provider.list().await {
-            Ok(l) => (l.len(), None),
-            Err(e) => (0, Some(e)),
+        let (count, error, owned_by_cli) = match provider.list().await {
+            Ok(l) => {
+                let owned: Vec<_> = l
+                    .iter()
+                    .filter_map(|l| cli_owner(provider.id(), &l.name).map(|o| (l.name.clone(), o)))
+                    .collect();
+                (l.len(), None, owned)
+            }
+            Err(e) => (0, Some(e), Vec::new()),
         };
         match &error {
             None if count > 0 => findings.push(finding(
                 Level::Ok,
-                format!("source {}: {count} credential(s)", provider.id()),
+                match owned_by_cli.as_slice() {
+                    [] => format!("source {}: {count} credential(s)", provider.id()),
+                    owned => format!(
+                        "source {}: {count} credential(s); owned by {}: {} (read, never refreshed or written here; renew with {})",
+                        provider.id(),
+                        owned[0].1.cli,
+                        owned.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "),
+                        owned[0].1.renew
+                    ),
+                },
                 None,
             )),
             None => {}
@@ -210,6 +230,7 @@ pub async fn check(store: &Store) -> StatusReport {
             group: provider.group(),
             credentials: count,
             error,
+            owned_by_cli,
         });
     }
     if let Some((ids, why)) = no_keychain {
@@ -398,6 +419,41 @@ mod tests {
             .iter()
             .map(|f| (f.level, f.message.as_str()))
             .collect()
+    }
+
+    #[tokio::test]
+    async fn a_token_a_cli_owns_is_reported_with_its_owner() {
+        let home = temp_dir("status-owned");
+        let claude = home.join(".claude/.credentials.json");
+        std::fs::create_dir_all(claude.parent().unwrap()).unwrap();
+        std::fs::write(
+            &claude,
+            r#"{"claudeAiOauth":{"accessToken":"sk-ant-oat01-FAKE-status","expiresAt":1}}"#,
+        )
+        .unwrap();
+        let report = check(&store_with(&home, &[])).await;
+        let source = report
+            .sources
+            .iter()
+            .find(|s| s.provider == "claude-code")
+            .unwrap();
+        assert_eq!(
+            source.owned_by_cli,
+            vec![(
+                "anthropic".to_string(),
+                &crate::providers::files::formats::CLAUDE_CODE_CLI
+            )]
+        );
+        let line = report
+            .findings
+            .iter()
+            .find(|f| f.message.starts_with("source claude-code:"))
+            .unwrap();
+        assert_eq!(
+            line.message,
+            "source claude-code: 1 credential(s); owned by Claude Code: anthropic (read, never refreshed or written here; renew with `claude auth login`)"
+        );
+        let _ = std::fs::remove_dir_all(&home);
     }
 
     #[tokio::test]

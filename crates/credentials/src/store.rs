@@ -95,6 +95,22 @@ fn log_warnings_once(warnings: &[crate::openclaw::config::ConfigWarning]) {
     }
 }
 
+/// `OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS`: the deadline of one remote-store lookup (and of the
+/// breaker's probe), whole milliseconds from 100 to 600000; `None` when unset (the default,
+/// [`crate::breaker::DEFAULT_LOOKUP_TIMEOUT`]). `INVALID_CONFIG` naming the variable otherwise.
+fn lookup_timeout(env: &EnvLookup) -> Result<Option<std::time::Duration>> {
+    const NAME: &str = "OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS";
+    let Some(raw) = env(NAME).filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    match raw.trim().parse::<u64>() {
+        Ok(ms) if (100..=600_000).contains(&ms) => Ok(Some(std::time::Duration::from_millis(ms))),
+        _ => Err(crate::error::Error::invalid_config(format!(
+            "{NAME} must be a whole number of milliseconds from 100 to 600000"
+        ))),
+    }
+}
+
 /// Builds the chain: Vault first when configured, then the keychain, local files and env, in the
 /// configured order; cache, fallback and audit settings from the config.
 pub fn open_store(options: &StoreOptions) -> Result<Store> {
@@ -137,6 +153,10 @@ pub fn open_store(options: &StoreOptions) -> Result<Store> {
     }
     if let Some(ahead) = credentials.refresh_ahead {
         settings.refresh_margin = ahead;
+    }
+    if let Some(deadline) = lookup_timeout(&effective)? {
+        settings.lookup_timeout = deadline;
+        settings.breaker.probe_timeout = deadline;
     }
     let audit = match &credentials.audit {
         Some(path) => Some(AuditLog::open(path)?),

@@ -18,6 +18,7 @@ use openclaw_credentials::chain::{
     refresh_callback_failed, GetOptions, RefreshAnswer, RefreshedTokens, Refresher,
 };
 use openclaw_credentials::credential::{CredentialVersion, SourceGroup};
+use openclaw_credentials::providers::files::formats::cli_owner;
 use openclaw_credentials::store::{open_store, Store, StoreOptions};
 use openclaw_credentials::Error as CoreError;
 
@@ -64,6 +65,27 @@ pub struct CredentialSource {
     pub location: String,
     /// The file, for file sources.
     pub file: Option<String>,
+    /// The CLI that owns these OAuth tokens (Claude Code, Codex, Qwen Code, MiniMax, Gemini
+    /// CLI), or absent. Such tokens are read but never refreshed or written back by this
+    /// package: `getCredential` with `refresh` returns one that is still valid as it is, and
+    /// rejects an expired one with `REFRESH_FAILED` naming `owner.renew`.
+    pub owner: Option<CredentialOwner>,
+}
+
+fn owner_of(provider: &str, name: &str) -> Option<CredentialOwner> {
+    cli_owner(provider, name).map(|o| CredentialOwner {
+        cli: o.cli.to_string(),
+        renew: o.renew.to_string(),
+    })
+}
+
+/// A CLI that owns a credential's OAuth tokens.
+#[napi(object)]
+pub struct CredentialOwner {
+    /// The CLI: `Claude Code`, `Codex`, `Qwen Code`, `MiniMax` or `Gemini CLI`.
+    pub cli: String,
+    /// How to log it in again, e.g. `` `claude auth login` ``.
+    pub renew: String,
 }
 
 /// A credential as `getCredential` returns it. Its secret fields (`apiKey`, `token`,
@@ -106,6 +128,7 @@ impl Credential {
             group: s.group.as_str().to_string(),
             location: s.location.clone(),
             file: s.file.as_ref().map(|f| f.display().to_string()),
+            owner: owner_of(s.provider, &self.inner.credential.name),
         }
     }
 
@@ -231,6 +254,8 @@ impl Credential {
                 "provider": c.source.provider,
                 "group": c.source.group.as_str(),
                 "location": c.source.location,
+                "owner": cli_owner(c.source.provider, &c.name)
+                    .map(|o| serde_json::json!({"cli": o.cli, "renew": o.renew})),
             }),
         );
         out.insert(
@@ -360,6 +385,8 @@ pub struct CredentialListing {
 pub struct CredentialListingSource {
     pub provider: String,
     pub location: String,
+    /// The CLI that owns the tokens listed here, or absent (see `CredentialSource.owner`).
+    pub owner: Option<CredentialOwner>,
 }
 
 /// The store options a JS `CredentialStoreOptions` (or none) stands for.
@@ -655,16 +682,20 @@ fn list_impl<'env>(
             let out: Vec<CredentialListing> = list
                 .credentials
                 .into_iter()
-                .map(|c| CredentialListing {
-                    name: c.name,
-                    sources: c
+                .map(|c| {
+                    let sources = c
                         .sources
                         .into_iter()
                         .map(|s| CredentialListingSource {
+                            owner: owner_of(s.provider, &c.name),
                             provider: s.provider.to_string(),
                             location: s.location,
                         })
-                        .collect(),
+                        .collect();
+                    CredentialListing {
+                        name: c.name,
+                        sources,
+                    }
                 })
                 .collect();
             let value = unsafe { ToNapiValue::to_napi_value(env.raw(), out)? };

@@ -62,19 +62,10 @@ pub fn install_error_class(exports: &Object, env: &Env) -> Result<()> {
     Ok(())
 }
 
-/// Log lines (never a token or a secret) go to stderr: warnings by default, more with
-/// `OPENCLAW_VAULT_LOG=debug` (any `tracing` filter). Once per process; a host application that
-/// installed its own subscriber keeps it.
+/// Log lines to stderr (`OPENCLAW_VAULT_LOG`); the command line's own setup, shared with the
+/// native executable.
 pub fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_env("OPENCLAW_VAULT_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_target(false)
-        .try_init();
+    openclaw_vault_cli::init_logging();
 }
 
 #[derive(Serialize)]

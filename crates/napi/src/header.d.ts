@@ -24,6 +24,7 @@ export type VaultErrorCode =
   | 'REFRESH_FAILED'
   | 'LOCK_TIMEOUT'
   | 'CONFLICT'
+  | 'CIRCUIT_OPEN'
 
 /** The fields every `VaultError` carries (merged into the exported class). */
 export interface VaultError extends Error {

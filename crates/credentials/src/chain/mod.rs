@@ -4,8 +4,9 @@
 //! access.
 //!
 //! The rules for failures follow a provider's [`ProviderKind`], never its id: a remote store
-//! (Vault) is served stale while unreachable, obeys `fallback: "none"` and has its denials
-//! audited; a local source that fails is skipped.
+//! (Vault) is asked within a deadline and through a circuit breaker of its own
+//! ([`crate::breaker`]), is served stale while unreachable, obeys `fallback: "none"` and has its
+//! denials audited; a local source that fails is skipped.
 
 mod refresh;
 #[cfg(test)]
@@ -15,13 +16,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::audit::{AuditEvent, AuditLog, AuditRecord};
+use crate::breaker::{BreakerPolicy, BreakerStatus, CircuitBreaker, DEFAULT_LOOKUP_TIMEOUT};
 use crate::cache::{self, Cache, CachePolicy, Lookup, Resolved};
 use crate::credential::{Credential, CredentialVersion, SourceGroup};
 use crate::error::{Error, ErrorCode, Result};
 use crate::providers::vault::VaultProvider;
 use crate::providers::{CredentialProvider, Listing, ProviderKind};
 
-pub use refresh::{refresh_callback_failed, RefreshAnswer, RefreshedTokens, Refresher};
+pub use refresh::{
+    borrowed_token_expired, refresh_callback_failed, RefreshAnswer, RefreshedTokens, Refresher,
+};
 
 pub use crate::credential::Fallback;
 
@@ -42,6 +46,12 @@ pub struct ChainSettings {
     pub claim_ttl: Duration,
     /// Where lock files for refreshes of sources without a coordinator live.
     pub lock_dir: std::path::PathBuf,
+    /// The longest one remote store's lookup of one name may take (login and retries
+    /// included) before it counts as unreachable (`TIMEOUT`) and opens the store's breaker;
+    /// default [`DEFAULT_LOOKUP_TIMEOUT`] (1.5 s).
+    pub lookup_timeout: Duration,
+    /// The circuit breaker's cool-downs and probe deadline (see [`crate::breaker`]).
+    pub breaker: BreakerPolicy,
 }
 
 impl Default for ChainSettings {
@@ -54,6 +64,8 @@ impl Default for ChainSettings {
             lock_wait: Duration::from_secs(30),
             claim_ttl: Duration::from_secs(30),
             lock_dir: default_lock_dir(),
+            lookup_timeout: DEFAULT_LOOKUP_TIMEOUT,
+            breaker: BreakerPolicy::default(),
         }
     }
 }
@@ -132,6 +144,8 @@ pub struct CredentialChain {
     default_signature: String,
     cache: Cache,
     audit: Option<AuditLog>,
+    /// One breaker per remote store, by provider id.
+    breakers: Vec<(&'static str, Arc<CircuitBreaker>)>,
 }
 
 impl std::fmt::Debug for CredentialChain {
@@ -156,6 +170,7 @@ fn unreachable(e: &Error) -> bool {
             | ErrorCode::ServerError
             | ErrorCode::Sealed
             | ErrorCode::RateLimited
+            | ErrorCode::CircuitOpen
     )
 }
 
@@ -196,7 +211,18 @@ impl CredentialChain {
         audit: Option<AuditLog>,
     ) -> Self {
         let cache = Cache::new(settings.cache);
+        let breakers = providers
+            .iter()
+            .filter(|p| p.kind() == ProviderKind::RemoteStore)
+            .map(|p| {
+                (
+                    p.id(),
+                    Arc::new(CircuitBreaker::new(p.id(), settings.breaker)),
+                )
+            })
+            .collect();
         CredentialChain {
+            breakers,
             providers,
             vault,
             default_signature: order_signature(&settings.order),
@@ -232,6 +258,38 @@ impl CredentialChain {
             .iter()
             .flat_map(|g| self.providers.iter().filter(move |p| p.group() == *g))
             .collect()
+    }
+
+    /// The circuit breaker of each remote store, by provider id, at this moment.
+    pub fn breaker_status(&self) -> Vec<(&'static str, BreakerStatus)> {
+        let now = Instant::now();
+        self.breakers
+            .iter()
+            .map(|(id, b)| (*id, b.status(now)))
+            .collect()
+    }
+
+    fn breaker_of(&self, id: &str) -> Option<&Arc<CircuitBreaker>> {
+        self.breakers.iter().find(|(p, _)| *p == id).map(|(_, b)| b)
+    }
+
+    /// Runs `ask` against `provider`: a local source directly; a remote store through its
+    /// breaker ([`CircuitBreaker::run`]), within `deadline` when given, with the provider's own
+    /// [`CredentialProvider::probe`] as the breaker's probe.
+    async fn ask<T>(
+        &self,
+        provider: &Arc<dyn CredentialProvider>,
+        deadline: Option<Duration>,
+        ask: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let Some(breaker) = self.breaker_of(provider.id()) else {
+            return ask.await;
+        };
+        let probe = || {
+            let provider = provider.clone();
+            Box::pin(async move { provider.probe().await }) as crate::breaker::Probe
+        };
+        breaker.run(deadline, ask, probe).await
     }
 
     fn provider_by_id(&self, id: &str) -> Option<&Arc<dyn CredentialProvider>> {
@@ -351,7 +409,12 @@ impl CredentialChain {
     ) -> Result<Arc<Resolved>> {
         let mut tried: Vec<String> = Vec::new();
         for provider in self.ordered(order) {
-            match provider.get(name).await {
+            let lookup = self.ask(
+                provider,
+                Some(self.settings.lookup_timeout),
+                provider.get(name),
+            );
+            match lookup.await {
                 Ok(Some(credential)) => {
                     let resolved = Arc::new(Resolved {
                         credential,
@@ -411,11 +474,13 @@ impl CredentialChain {
                         );
                         return Err(e);
                     }
-                    if e.code == ErrorCode::SourceUnavailable
-                        && provider.group() == SourceGroup::Keychain
+                    if (e.code == ErrorCode::SourceUnavailable
+                        && provider.group() == SourceGroup::Keychain)
+                        || e.code == ErrorCode::CircuitOpen
                     {
-                        // A machine without a keychain (a headless server) is normal, not news.
-                        tracing::debug!(credential = name, source = provider.id(), error = %e.message, "keychain not available; trying the next source");
+                        // A machine without a keychain (a headless server) is normal, not news;
+                        // an open breaker was logged once when it opened.
+                        tracing::debug!(credential = name, source = provider.id(), error = %e.message, "source not asked or not available; trying the next one");
                     } else {
                         tracing::warn!(credential = name, source = provider.id(), code = e.code(), error = %e.message, "credential source failed; trying the next one");
                     }
@@ -463,7 +528,8 @@ impl CredentialChain {
         let order = order.unwrap_or(&self.settings.order);
         let mut out = CredentialList::default();
         for provider in self.ordered(order) {
-            match provider.list().await {
+            // A listing is one request, not one per name: it keeps the client's own timeout.
+            match self.ask(provider, None, provider.list()).await {
                 Ok(listings) => {
                     for Listing { name, location } in listings {
                         let source = ListedSource {

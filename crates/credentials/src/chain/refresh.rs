@@ -1,5 +1,11 @@
 //! OAuth refresh: one refresher across every process sharing a credential's source, the new
 //! tokens written back where they came from (with cas), every other caller handed them.
+//!
+//! Tokens a CLI owns (Claude Code, Codex, Qwen Code, MiniMax, Gemini CLI: see
+//! [`cli_owner`]) are never refreshed here: their refresh tokens work once, and trading a copy
+//! logs the CLI out. One that is still valid is returned as it is (the CLI renews it when it
+//! runs); an expired one is `REFRESH_FAILED` naming the CLI's login command, before the
+//! refresher is called and without touching the CLI's file or keychain item.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +18,7 @@ use crate::audit::{AuditEvent, AuditRecord};
 use crate::cache::{self, Resolved};
 use crate::credential::{fields, Credential, CredentialKind, CredentialVersion, SourceGroup};
 use crate::error::{Error, ErrorCode, Result};
+use crate::providers::files::formats::cli_owner;
 use crate::providers::{CredentialProvider, RefreshClaim};
 use crate::time::now_ms;
 
@@ -96,6 +103,22 @@ pub fn refresh_callback_failed(credential: &Credential, reason: &str) -> Error {
     )
 }
 
+/// The error for a token a CLI owns that `get` with a refresher found expired (or about to be
+/// refreshed): `REFRESH_FAILED` naming the credential, where it was read, the CLI and the command
+/// that logs it in again, and `migrate --take-ownership` for a gateway that should own it.
+/// `None` when no CLI owns `credential`. Never quotes a value.
+pub fn borrowed_token_expired(credential: &Credential) -> Option<Error> {
+    let owner = cli_owner(credential.source.provider, &credential.name)?;
+    let name = &credential.name;
+    Some(Error::new(
+        ErrorCode::RefreshFailed,
+        format!(
+            "credential \"{name}\" from {} ({}) has expired; {} owns this login and this package never refreshes it, because its refresh token works once and a refresh here would log {} out. Renew it with {}, or make the gateway its only owner with `openclaw-vault migrate --take-ownership {name}`",
+            credential.source.provider, credential.source.location, owner.cli, owner.cli, owner.renew
+        ),
+    ))
+}
+
 impl CredentialChain {
     /// Refreshes `resolved` when a refresher was given and it is an OAuth credential expiring
     /// within the margin; stores the new tokens in the cache slot of `name` read through `order`.
@@ -131,9 +154,15 @@ impl CredentialChain {
     }
 
     /// True when `get` with a refresher refreshes `credential` before returning it: an OAuth
-    /// credential that expires within `settings.refresh_margin` of now, or has expired.
+    /// credential that expires within `settings.refresh_margin` of now, or has expired. For a
+    /// token a CLI owns, only once it has expired: `get` then fails with `REFRESH_FAILED`
+    /// ([`borrowed_token_expired`]) instead of refreshing it.
     pub fn should_refresh(&self, credential: &Credential) -> bool {
-        credential.kind == CredentialKind::OAuth && self.needs_refresh(credential)
+        credential.kind == CredentialKind::OAuth
+            && match cli_owner(credential.source.provider, &credential.name) {
+                Some(_) => credential.expires_within(now_ms(), 0),
+                None => self.needs_refresh(credential),
+            }
     }
 
     fn needs_refresh(&self, credential: &Credential) -> bool {
@@ -151,6 +180,9 @@ impl CredentialChain {
         refresher: &dyn Refresher,
     ) -> Result<Arc<Resolved>> {
         let source = &resolved.credential.source;
+        if let Some(error) = borrowed_token_expired(&resolved.credential) {
+            return Err(error);
+        }
         let provider = self
             .provider_by_id(source.provider)
             .cloned()

@@ -19,6 +19,8 @@ struct Memory {
     kind: ProviderKind,
     items: Mutex<HashMap<String, Credential>>,
     reads: AtomicUsize,
+    /// Probes asked by the circuit breaker; they wait at the gate like reads.
+    probes: AtomicUsize,
     fail: Mutex<Option<ErrorCode>>,
     gate: tokio::sync::Semaphore,
     claim: Option<Arc<MemoryClaim>>,
@@ -49,6 +51,7 @@ impl Memory {
             kind,
             items: Mutex::new(HashMap::new()),
             reads: AtomicUsize::new(0),
+            probes: AtomicUsize::new(0),
             fail: Mutex::new(None),
             gate: tokio::sync::Semaphore::new(tokio::sync::Semaphore::MAX_PERMITS),
             claim,
@@ -113,6 +116,17 @@ impl CredentialProvider for Memory {
         }
         Ok(self.items.lock().unwrap().get(name).cloned())
     }
+    async fn probe(&self) -> Result<()> {
+        self.probes.fetch_add(1, Ordering::SeqCst);
+        let _permit = self.gate.acquire().await.unwrap();
+        // Like sys/health: a store that refuses reads (403) still answers its probe.
+        match *self.fail.lock().unwrap() {
+            Some(code) if crate::breaker::trips(&Error::new(code, "")) => {
+                Err(Error::new(code, "memory source failed"))
+            }
+            _ => Ok(()),
+        }
+    }
     async fn list(&self) -> Result<Vec<Listing>> {
         Ok(self
             .items
@@ -143,6 +157,24 @@ impl CredentialProvider for Memory {
             .insert(credential.name.clone(), credential.clone());
         Ok(CredentialVersion::Vault(2))
     }
+}
+
+/// Closes an open breaker the way the chain does: with a zero cool-down the next request (a
+/// listing, which writes no audit line) starts the probe, the in-memory sources answer it, and
+/// then the next lookup asks the remote store again.
+async fn settle_breakers(chain: &CredentialChain) {
+    chain.list(None).await;
+    for _ in 0..100 {
+        if chain
+            .breaker_status()
+            .iter()
+            .all(|(_, s)| s.state == crate::breaker::BreakerState::Closed)
+        {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("the breaker did not close: {:?}", chain.breaker_status());
 }
 
 fn chain_of(providers: Vec<Arc<Memory>>, settings: ChainSettings) -> Arc<CredentialChain> {
@@ -210,14 +242,14 @@ fn token_of(r: &Resolved) -> String {
 #[tokio::test]
 async fn walks_the_order_and_lists_what_it_tried() {
     let vault = Memory::new("vault", SourceGroup::Vault);
-    let files = Memory::new("claude-code", SourceGroup::Files);
+    let files = Memory::new("local-files", SourceGroup::Files);
     let env = Memory::new("env", SourceGroup::Env);
     files.insert("telegram", "from-files", None);
     env.insert("telegram", "from-env", None);
     let chain = chain_of(vec![vault.clone(), files, env], ChainSettings::default());
     let r = chain.get("telegram", &GetOptions::default()).await.unwrap();
     assert_eq!(token_of(&r), "from-files");
-    assert_eq!(r.credential.source.provider, "claude-code");
+    assert_eq!(r.credential.source.provider, "local-files");
     // A per-call order skips groups.
     let r = chain
         .get(
@@ -239,7 +271,7 @@ async fn walks_the_order_and_lists_what_it_tried() {
         err.errors,
         vec![
             "vault: not found",
-            "claude-code: not found",
+            "local-files: not found",
             "env: not found"
         ]
     );
@@ -294,11 +326,12 @@ async fn concurrent_misses_make_one_read_and_hits_make_none() {
 #[tokio::test]
 async fn serves_last_known_good_while_vault_is_unreachable() {
     let vault = Memory::new("vault", SourceGroup::Vault);
-    let files = Memory::new("claude-code", SourceGroup::Files);
+    let files = Memory::new("local-files", SourceGroup::Files);
     vault.insert("anthropic", "from-vault", None);
     files.insert("anthropic", "from-files", None);
     let mut settings = ChainSettings::default();
     settings.cache.ttl = Duration::ZERO;
+    settings.breaker.cool_down = Duration::ZERO;
     let chain = chain_of(vec![vault.clone(), files.clone()], settings.clone());
     assert!(
         !chain
@@ -316,6 +349,7 @@ async fn serves_last_known_good_while_vault_is_unreachable() {
     assert_eq!(token_of(&r), "from-vault");
     // Denied is not "unreachable": the chain falls back instead.
     vault.fail_with(Some(ErrorCode::PermissionDenied));
+    settle_breakers(&chain).await;
     let r = chain
         .get("anthropic", &GetOptions::default())
         .await
@@ -385,7 +419,7 @@ async fn a_lost_write_back_returns_the_valid_winner() {
     ] {
         let claim = with_claim.then(|| Arc::new(MemoryClaim::default()));
         let source = Memory::with(
-            "claude-code",
+            "local-files",
             SourceGroup::Files,
             ProviderKind::Local,
             claim,
@@ -418,7 +452,7 @@ async fn a_lost_write_back_returns_the_valid_winner() {
 
 #[tokio::test]
 async fn an_expiring_local_credential_is_refreshed_once() {
-    let files = Memory::new("claude-code", SourceGroup::Files);
+    let files = Memory::new("local-files", SourceGroup::Files);
     files.insert("anthropic", "old", Some(now_ms() - 1));
     let dir = std::env::temp_dir().join(format!("ocv-chain-lock-{}", std::process::id()));
     let settings = ChainSettings {
@@ -486,6 +520,7 @@ async fn remote_store_rules_follow_the_kind_not_the_id() {
     env.insert("anthropic", "from-env", None);
     let mut settings = ChainSettings::default();
     settings.cache.ttl = Duration::ZERO;
+    settings.breaker.cool_down = Duration::ZERO;
     let chain = chain_with_audit(
         vec![odd_local.clone(), bitwarden.clone(), env.clone()],
         settings.clone(),
@@ -507,6 +542,7 @@ async fn remote_store_rules_follow_the_kind_not_the_id() {
     assert_eq!(token_of(&r), "from-bitwarden");
     // Denied: audited as a denial, then the fallback.
     bitwarden.fail_with(Some(ErrorCode::PermissionDenied));
+    settle_breakers(&chain).await;
     let r = chain
         .get("anthropic", &GetOptions::default())
         .await
@@ -616,7 +652,7 @@ async fn a_source_with_a_coordinator_refreshes_under_its_claim() {
 
 #[tokio::test]
 async fn the_fast_path_leaves_a_due_oauth_credential_to_get_when_a_refresher_is_given() {
-    let files = Memory::new("claude-code", SourceGroup::Files);
+    let files = Memory::new("local-files", SourceGroup::Files);
     files.insert("expiring", "access-old", Some(now_ms() + 1_000));
     files.insert("lasting", "access-ok", Some(now_ms() + 3_600_000));
     files.insert("telegram", "token", None);
@@ -644,7 +680,7 @@ async fn the_fast_path_leaves_a_due_oauth_credential_to_get_when_a_refresher_is_
 }
 
 fn oauth_credential() -> Credential {
-    let memory = Memory::new("claude-code", SourceGroup::Files);
+    let memory = Memory::new("local-files", SourceGroup::Files);
     memory.insert("anthropic", "sk-ant-oat01-FAKE-access", Some(1));
     let credential = memory.items.lock().unwrap()["anthropic"].clone();
     credential
@@ -714,4 +750,305 @@ fn a_failed_callback_is_refresh_failed_without_the_tokens() {
     assert!(err.message.ends_with("[REDACTED]"));
     let reason = err.message.split(": ").nth(1).unwrap();
     assert_eq!(reason.chars().count(), 300);
+}
+
+/// Tokens a CLI owns (here read through Claude Code's provider id) are never refreshed: one
+/// inside the margin is returned as it is, an expired one is `REFRESH_FAILED` naming Claude
+/// Code's login command. Either way the refresher is never called and nothing is written back.
+#[tokio::test]
+async fn a_token_a_cli_owns_is_never_refreshed() {
+    let claude = Memory::new("claude-code", SourceGroup::Files);
+    claude.insert(
+        "anthropic",
+        "sk-ant-oat01-FAKE-soon",
+        Some(now_ms() + 1_000),
+    );
+    let dir = std::env::temp_dir().join(format!("ocv-chain-owned-{}", std::process::id()));
+    let settings = ChainSettings {
+        lock_dir: dir.clone(),
+        ..ChainSettings::default()
+    };
+    let chain = chain_of(vec![claude.clone()], settings);
+    let refresher = Arc::new(CountingRefresher {
+        calls: AtomicUsize::new(0),
+    });
+    let options = GetOptions {
+        refresher: Some(refresher.clone()),
+        ..Default::default()
+    };
+    // Within the margin, still valid: returned unchanged (Claude Code renews it when it runs).
+    let r = chain.get("anthropic", &options).await.unwrap();
+    assert_eq!(token_of(&r), "sk-ant-oat01-FAKE-soon");
+    assert!(!chain.should_refresh(&r.credential));
+    assert!(chain.get_cached("anthropic", true).is_some());
+
+    claude.insert("anthropic", "sk-ant-oat01-FAKE-expired", Some(now_ms() - 1));
+    chain.invalidate("anthropic");
+    let err = chain.get("anthropic", &options).await.unwrap_err();
+    assert_eq!(err.code(), "REFRESH_FAILED");
+    assert!(
+        err.message.contains("`claude auth login`"),
+        "{}",
+        err.message
+    );
+    assert!(err.message.contains("Claude Code owns this login"));
+    assert!(err
+        .message
+        .contains("openclaw-vault migrate --take-ownership anthropic"));
+    assert!(err.message.contains("memory:anthropic"), "names where");
+    for secret in ["sk-ant-oat01-FAKE", "refresh-1"] {
+        assert!(!err.message.contains(secret), "{}", err.message);
+    }
+    assert_eq!(refresher.calls.load(Ordering::SeqCst), 0);
+    let stored = claude.items.lock().unwrap()["anthropic"].clone();
+    assert_eq!(
+        stored.primary().unwrap().expose_secret(),
+        "sk-ant-oat01-FAKE-expired"
+    );
+    assert!(!dir.exists(), "not even a refresh lock was taken");
+
+    // Without a refresher the expired token is returned as it is, as from any source.
+    let r = chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(token_of(&r), "sk-ant-oat01-FAKE-expired");
+
+    // The same name from a source nobody owns (Vault, after `migrate --take-ownership`) is
+    // refreshed as usual.
+    let vault = Memory::new("vault", SourceGroup::Vault);
+    vault.insert("anthropic", "sk-ant-oat01-FAKE-expired", Some(now_ms() - 1));
+    let settings = ChainSettings {
+        lock_dir: dir.clone(),
+        ..ChainSettings::default()
+    };
+    let chain = chain_of(vec![vault.clone(), claude.clone()], settings);
+    let r = chain.get("anthropic", &options).await.unwrap();
+    assert_eq!(token_of(&r), "access-1");
+    assert_eq!(refresher.calls.load(Ordering::SeqCst), 1);
+    let stored = claude.items.lock().unwrap()["anthropic"].clone();
+    assert_eq!(
+        stored.primary().unwrap().expose_secret(),
+        "sk-ant-oat01-FAKE-expired",
+        "the CLI's copy is never written"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `n` names held by the env source only, each with its own value.
+fn env_names(env: &Memory, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let name = format!("svc-{i}");
+            env.insert(&name, &format!("local-{i}"), None);
+            name
+        })
+        .collect()
+}
+
+/// Makes `store` accept and never answer (every permit of its gate taken away) until the
+/// returned guard is dropped.
+async fn hung(store: &Memory) -> Reopen<'_> {
+    store
+        .gate
+        .forget_permits(tokio::sync::Semaphore::MAX_PERMITS);
+    assert_eq!(store.gate.available_permits(), 0);
+    Reopen(store)
+}
+
+struct Reopen<'a>(&'a Memory);
+
+impl Drop for Reopen<'_> {
+    fn drop(&mut self) {
+        self.0.gate.add_permits(tokio::sync::Semaphore::MAX_PERMITS);
+    }
+}
+
+// Issue 11 kind 9. Tokio's clock is paused: the deadlines pass without sleeping.
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_hung_remote_store_costs_one_deadline_not_one_per_name() {
+    let vault = Memory::new("vault", SourceGroup::Vault);
+    let env = Memory::new("env", SourceGroup::Env);
+    let names = env_names(&env, 100);
+    let _held = hung(&vault).await;
+    let chain = chain_of(vec![vault.clone(), env.clone()], ChainSettings::default());
+    let started = tokio::time::Instant::now();
+    let all = async {
+        for (i, name) in names.iter().enumerate() {
+            let r = chain.get(name, &GetOptions::default()).await.unwrap();
+            assert_eq!(token_of(&r), format!("local-{i}"));
+            assert_eq!(r.credential.source.provider, "env");
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(600), all)
+        .await
+        .expect("100 names within 600 s of (virtual) time");
+    let took = started.elapsed();
+    assert!(
+        took >= DEFAULT_LOOKUP_TIMEOUT
+            && took < DEFAULT_LOOKUP_TIMEOUT + Duration::from_millis(100),
+        "{took:?}"
+    );
+    // Only the first name asked the hung store; the breaker sent the other 99 on at once.
+    assert_eq!(vault.reads.load(Ordering::SeqCst), 1);
+    let status = chain.breaker_status();
+    assert_eq!(status[0].0, "vault");
+    assert_eq!(status[0].1.state, crate::breaker::BreakerState::Open);
+    assert_eq!(status[0].1.cause, Some(ErrorCode::Timeout));
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn concurrent_names_on_a_hung_store_all_fail_over_at_the_first_deadline() {
+    let vault = Memory::new("vault", SourceGroup::Vault);
+    let env = Memory::new("env", SourceGroup::Env);
+    let names = env_names(&env, 100);
+    let _held = hung(&vault).await;
+    let settings = ChainSettings {
+        lookup_timeout: Duration::from_secs(2),
+        ..ChainSettings::default()
+    };
+    let chain = chain_of(vec![vault.clone(), env.clone()], settings);
+    let started = tokio::time::Instant::now();
+    // Staggered starts: each lookup still ends when the first deadline opens the breaker.
+    let tasks: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let (chain, name) = (chain.clone(), name.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(10 * i as u64)).await;
+                chain.get(&name, &GetOptions::default()).await
+            })
+        })
+        .collect();
+    let all = async {
+        for (i, t) in tasks.into_iter().enumerate() {
+            assert_eq!(token_of(&t.await.unwrap().unwrap()), format!("local-{i}"));
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(600), all)
+        .await
+        .expect("100 names within 600 s of (virtual) time");
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(2100), "{took:?}");
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn an_open_breaker_sends_one_probe_and_under_fallback_none_fails_fast() {
+    let vault = Memory::new("vault", SourceGroup::Vault);
+    let env = Memory::new("env", SourceGroup::Env);
+    vault.insert("anthropic", "from-vault", None);
+    env.insert("anthropic", "from-env-CANARY", None);
+    let held = hung(&vault).await;
+    let settings = ChainSettings {
+        fallback: Fallback::None,
+        // The cool-down ends at once: every later lookup would be allowed to start a probe.
+        breaker: BreakerPolicy {
+            cool_down: Duration::ZERO,
+            probe_timeout: Duration::from_secs(3600),
+            ..BreakerPolicy::default()
+        },
+        ..ChainSettings::default()
+    };
+    let chain = chain_of(vec![vault.clone(), env.clone()], settings);
+    let err = tokio::time::timeout(
+        Duration::from_secs(600),
+        chain.get("anthropic", &GetOptions::default()),
+    )
+    .await
+    .expect("an answer within 600 s of (virtual) time")
+    .unwrap_err();
+    assert_eq!(err.code(), "TIMEOUT");
+    for _ in 0..50 {
+        let started = tokio::time::Instant::now();
+        let err = chain
+            .get("anthropic", &GetOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(started.elapsed(), Duration::ZERO, "failed fast");
+        assert_eq!(err.code(), "CIRCUIT_OPEN", "{}", err.message);
+        assert!(err.message.contains("vault") && err.message.contains("TIMEOUT"));
+        assert!(!err.message.contains("CANARY") && !err.message.contains("from-"));
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(vault.reads.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        vault.probes.load(Ordering::SeqCst),
+        1,
+        "one probe at a time"
+    );
+    // Vault answers again: the probe in flight gets its answer and closes the breaker.
+    drop(held);
+    settle_breakers(&chain).await;
+    let r = chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(token_of(&r), "from-vault");
+    assert_eq!(vault.probes.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn an_open_breaker_serves_the_last_value_stale_and_audits_circuit_open() {
+    let dir = std::env::temp_dir().join(format!("ocv-chain-breaker-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let audit_path = dir.join("audit.jsonl");
+    let vault = Memory::new("vault", SourceGroup::Vault);
+    let env = Memory::new("env", SourceGroup::Env);
+    vault.insert("anthropic", "from-vault", None);
+    env.insert("openai", "from-env", None);
+    let mut settings = ChainSettings::default();
+    settings.cache.ttl = Duration::ZERO;
+    let chain = chain_with_audit(
+        vec![vault.clone(), env.clone()],
+        settings,
+        Some(AuditLog::open(&audit_path).unwrap()),
+    );
+    chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
+    let _held = hung(&vault).await;
+    // The hung read times out: the last value, stale; the breaker opens.
+    let r = tokio::time::timeout(
+        Duration::from_secs(600),
+        chain.get("anthropic", &GetOptions::default()),
+    )
+    .await
+    .expect("an answer within 600 s of (virtual) time")
+    .unwrap();
+    assert!(r.stale);
+    // Open: still the last value, without asking; another name falls back at once.
+    let r = chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
+    assert!(r.stale);
+    assert_eq!(token_of(&r), "from-vault");
+    let r = chain.get("openai", &GetOptions::default()).await.unwrap();
+    assert_eq!(token_of(&r), "from-env");
+    assert_eq!(vault.reads.load(Ordering::SeqCst), 2);
+    let seen: Vec<(String, String, String)> = audit_lines(&audit_path)
+        .iter()
+        .map(|l| {
+            (
+                l["event"].as_str().unwrap().to_string(),
+                l["credential"].as_str().unwrap().to_string(),
+                l["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expect = |e: &str, c: &str, o: &str| (e.to_string(), c.to_string(), o.to_string());
+    assert_eq!(
+        seen,
+        [
+            expect("get", "anthropic", "ok"),
+            expect("get", "anthropic", "stale"),
+            expect("get", "anthropic", "stale"),
+            expect("fallback", "openai", "CIRCUIT_OPEN"),
+            expect("get", "openai", "ok"),
+        ]
+    );
+    drop(chain); // closes the audit log before its directory goes
+    let _ = std::fs::remove_dir_all(&dir);
 }

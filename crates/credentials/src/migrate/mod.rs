@@ -32,15 +32,17 @@ use crate::openclaw::paths::OpenClawPaths;
 use crate::providers::vault::VaultProvider;
 use vault_client::secret::SecretData;
 
+pub mod ownership;
 pub mod preflight;
 pub mod remove_local;
 pub mod rewrite_config;
 
+pub use ownership::{set_aside_owned, OwnedByCli};
 pub use preflight::{Skipped, DEFAULT_RUN_DEADLINE, PREFLIGHT_DEADLINE};
 pub use remove_local::{remove_local, LocalRemoval};
 pub use rewrite_config::{
-    rewrite_config, ConfigRewrite, KeptField, ReplacedField, ResolverCommand, EXEC_PROVIDER_ALIAS,
-    RESOLVER_PASS_ENV,
+    provider_entry, rewrite_config, ConfigRewrite, KeptField, ReplacedField, ResolverCommand,
+    EXEC_PROVIDER_ALIAS, PROVIDER_TIMEOUT_MS, RESOLVER_PASS_ENV,
 };
 
 /// Parallel Vault requests the command line migrates with (`MigrateOptions::concurrency`).

@@ -29,21 +29,44 @@ use crate::providers::openclaw_config::plaintext_fields;
 /// named by every SecretRef `rewrite_config` writes.
 pub const EXEC_PROVIDER_ALIAS: &str = "openclaw-vault";
 
-/// The provider entry's `passEnv`: the variables the resolver needs to reach Vault and find
-/// OpenClaw's config. OpenClaw passes an exec provider nothing else.
+/// The provider entry's `passEnv`: every variable the resolver reads (the plugin manifest's
+/// list, `openclaw.plugin.json`), plus what finds OpenClaw's config and `~/.vault-token` (`HOME`).
+/// OpenClaw passes an exec provider nothing else: no `PATH`, and no `HOME` unless listed.
 pub const RESOLVER_PASS_ENV: &[&str] = &[
     "VAULT_ADDR",
+    "VAULT_AGENT_ADDR",
     "VAULT_TOKEN",
+    "VAULT_TOKEN_FILE",
     "VAULT_NAMESPACE",
     "VAULT_CACERT",
     "VAULT_CAPATH",
     "VAULT_CLIENT_CERT",
     "VAULT_CLIENT_KEY",
-    "VAULT_SKIP_VERIFY",
     "VAULT_TLS_SERVER_NAME",
+    "VAULT_SKIP_VERIFY",
+    "VAULT_MAX_RETRIES",
+    "VAULT_CLIENT_TIMEOUT",
+    "VAULT_HTTP_PROXY",
+    "OPENCLAW_VAULT_AUTH_METHOD",
+    "OPENCLAW_VAULT_AUTH_MOUNT",
+    "OPENCLAW_VAULT_AUTH_ROLE",
+    "OPENCLAW_VAULT_JWT_FILE",
+    "OPENCLAW_VAULT_APPROLE_ROLE_ID",
+    "OPENCLAW_VAULT_APPROLE_ROLE_ID_FILE",
+    "OPENCLAW_VAULT_APPROLE_SECRET_ID",
+    "OPENCLAW_VAULT_APPROLE_SECRET_ID_FILE",
+    "OPENCLAW_VAULT_USERNAME",
+    "OPENCLAW_VAULT_PASSWORD",
+    "OPENCLAW_VAULT_PASSWORD_FILE",
     "OPENCLAW_VAULT_KV_MOUNT",
     "OPENCLAW_VAULT_KV_VERSION",
     "OPENCLAW_VAULT_PREFIX",
+    "OPENCLAW_VAULT_RESOLVE_FALLBACK",
+    "OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS",
+    "OPENCLAW_VAULT_RESOLVE_MAX_OUTPUT_BYTES",
+    "OPENCLAW_VAULT_RESOLVE_CONCURRENCY",
+    "NODE_EXTRA_CA_CERTS",
+    "NODE_USE_SYSTEM_CA",
     "OPENCLAW_HOME",
     "OPENCLAW_STATE_DIR",
     "OPENCLAW_CONFIG_PATH",
@@ -51,31 +74,84 @@ pub const RESOLVER_PASS_ENV: &[&str] = &[
 ];
 
 /// How OpenClaw runs this package's resolver: `command` and `args` of the exec provider entry.
-/// Both paths are absolute with every symlink resolved: OpenClaw runs the command directly and
+/// Every path is absolute with every symlink resolved: OpenClaw runs the command directly and
 /// refuses symlinks.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolverCommand {
-    /// The Node executable (`command`).
-    pub node: PathBuf,
-    /// This package's `bin/openclaw-vault-resolve.mjs` (the only `args` entry).
-    pub script: PathBuf,
+pub enum ResolverCommand {
+    /// The native `openclaw-vault` executable of the per-platform npm package, run as
+    /// `<exe> resolve`. Nothing of Node is named, so a Node upgrade cannot break the provider.
+    Native {
+        /// The executable (`command`).
+        exe: PathBuf,
+    },
+    /// Node and this package's `bin/openclaw-vault-resolve.mjs`: only when the command runs in
+    /// the Node addon (no native executable for this platform). It pins that Node binary.
+    Node {
+        /// The Node executable (`command`).
+        node: PathBuf,
+        /// The resolver script (the only `args` entry).
+        script: PathBuf,
+    },
 }
 
 impl ResolverCommand {
-    /// Finds Node (`OPENCLAW_VAULT_NODE`, else the first `node` on `PATH`) and the resolver
-    /// script `bin/openclaw-vault-resolve.mjs` under `OPENCLAW_VAULT_PACKAGE_DIR` (which the
-    /// `openclaw-vault` command's shim sets) through `env`, a variable lookup.
+    /// The command for the provider entry. `native_exe` is the native executable running this
+    /// command (`None` in the Node addon); when it is there it is the command. Otherwise Node
+    /// (`OPENCLAW_VAULT_NODE`, else the first `node` on `PATH`) and the resolver script
+    /// `bin/openclaw-vault-resolve.mjs` under `OPENCLAW_VAULT_PACKAGE_DIR` (which the
+    /// `openclaw-vault` command's shim sets), through `env`, a variable lookup.
     ///
-    /// Errors: `INVALID_CONFIG` when Node cannot be found or resolved, the variable is unset, or
-    /// the script does not exist (a SecretRef to a resolver that is not there would make the
-    /// gateway fail closed at start).
-    pub fn locate(env: &dyn Fn(&str) -> Option<String>) -> Result<ResolverCommand> {
-        Ok(ResolverCommand {
-            node: node_command(env)?,
-            script: resolver_script(env)?,
-        })
+    /// The command passes the checks OpenClaw makes before running it (`assertSecureExecCommandPath`):
+    /// a regular file, not group- or world-writable, owned by the user running this (who is
+    /// expected to run the gateway).
+    ///
+    /// Errors: `INVALID_CONFIG` when Node cannot be found or resolved, the variable is unset, the
+    /// script does not exist, or the command fails OpenClaw's checks (a SecretRef to a resolver
+    /// OpenClaw will not run would make the gateway fail closed at start).
+    pub fn locate(
+        env: &dyn Fn(&str) -> Option<String>,
+        native_exe: Option<&Path>,
+    ) -> Result<ResolverCommand> {
+        let command = match native_exe {
+            Some(exe) => ResolverCommand::Native {
+                exe: std::fs::canonicalize(exe).map_err(|e| {
+                    Error::invalid_config(format!(
+                        "{}: cannot be resolved ({})",
+                        exe.display(),
+                        e.kind()
+                    ))
+                })?,
+            },
+            None => ResolverCommand::Node {
+                node: node_command(env)?,
+                script: resolver_script(env)?,
+            },
+        };
+        check_exec_command(command.command())?;
+        Ok(command)
+    }
+
+    /// The provider entry's `command`.
+    pub fn command(&self) -> &Path {
+        match self {
+            ResolverCommand::Native { exe } => exe,
+            ResolverCommand::Node { node, .. } => node,
+        }
+    }
+
+    /// The provider entry's `args`.
+    pub fn args(&self) -> Vec<String> {
+        match self {
+            ResolverCommand::Native { .. } => vec!["resolve".to_string()],
+            ResolverCommand::Node { script, .. } => vec![script.to_string_lossy().into_owned()],
+        }
     }
 }
+
+/// The provider entry's `timeoutMs` and `noOutputTimeoutMs`: above the resolver's own deadline
+/// (`resolve::DEFAULT_DEADLINE`), so a slow Vault gets the resolver's clear provider-wide error
+/// instead of OpenClaw killing it; the bundled Vault integration's 15 s.
+pub const PROVIDER_TIMEOUT_MS: u64 = crate::resolve::DEFAULT_DEADLINE.as_millis() as u64 + 3000;
 
 /// A config field now holding an exec SecretRef.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,7 +309,16 @@ pub fn rewrite_config(
             EXEC_PROVIDER_ALIAS,
             ordered(
                 &entry,
-                &["source", "command", "args", "passEnv", "jsonOnly"],
+                &[
+                    "source",
+                    "command",
+                    "args",
+                    "passEnv",
+                    "timeoutMs",
+                    "noOutputTimeoutMs",
+                    "maxOutputBytes",
+                    "jsonOnly",
+                ],
             ),
         );
         let slot = expected
@@ -298,15 +383,62 @@ fn holder_of<'a>(
     matches.into_iter().next()
 }
 
-/// The exec provider entry `secrets.providers.openclaw-vault`.
-fn provider_entry(resolver: &ResolverCommand) -> Value {
+/// The exec provider entry `secrets.providers.openclaw-vault` for `resolver`: `command`, `args`,
+/// `passEnv` ([`RESOLVER_PASS_ENV`]), `timeoutMs` and `noOutputTimeoutMs`
+/// ([`PROVIDER_TIMEOUT_MS`]), `maxOutputBytes` (the resolver's own output cap) and `jsonOnly`.
+/// The one builder of this entry: whatever writes this provider (`--rewrite-config`, a plan for
+/// `openclaw secrets apply`) uses it, so they never disagree.
+pub fn provider_entry(resolver: &ResolverCommand) -> Value {
     json!({
         "source": "exec",
-        "command": resolver.node,
-        "args": [resolver.script],
+        "command": resolver.command(),
+        "args": resolver.args(),
         "passEnv": RESOLVER_PASS_ENV,
+        "timeoutMs": PROVIDER_TIMEOUT_MS,
+        "noOutputTimeoutMs": PROVIDER_TIMEOUT_MS,
+        "maxOutputBytes": crate::resolve::DEFAULT_MAX_OUTPUT_BYTES,
         "jsonOnly": true,
     })
+}
+
+/// The checks OpenClaw 2026.9 makes on an exec provider's command before it runs it
+/// (`assertSecureExecCommandPath`): a regular file, not a symlink, not group- or world-writable,
+/// owned by the current user (exactly: root-owned is refused too).
+fn check_exec_command(command: &Path) -> Result<()> {
+    let meta = std::fs::symlink_metadata(command).map_err(|e| {
+        Error::invalid_config(format!(
+            "the resolver command {} cannot be read ({}); nothing was rewritten",
+            command.display(),
+            e.kind()
+        ))
+    })?;
+    if !meta.is_file() {
+        return Err(Error::invalid_config(format!(
+            "the resolver command {} is not a regular file, which OpenClaw refuses to run; nothing was rewritten",
+            command.display()
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if meta.mode() & 0o022 != 0 {
+            return Err(Error::invalid_config(format!(
+                "the resolver command {} is group- or world-writable (mode {:o}), which OpenClaw refuses to run; `chmod go-w` it, then run again; nothing was rewritten",
+                command.display(),
+                meta.mode() & 0o7777
+            )));
+        }
+        // SAFETY: getuid has no preconditions and cannot fail.
+        let uid = unsafe { libc::getuid() };
+        if meta.uid() != uid {
+            return Err(Error::invalid_config(format!(
+                "the resolver command {} is owned by uid {}, and OpenClaw runs an exec provider command only when the user running it (uid {uid}) owns it; install it as that user (for the native executable: install @openclaw/vault as that user), then run again; nothing was rewritten",
+                command.display(),
+                meta.uid()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The plaintext secret fields of `openclaw.json` (the config provider's own list, so the two
@@ -488,9 +620,8 @@ mod tests {
     }
 
     fn resolver(home: &Path) -> ResolverCommand {
-        ResolverCommand {
-            node: home.join("node"),
-            script: home.join("openclaw-vault-resolve.mjs"),
+        ResolverCommand::Native {
+            exe: home.join("openclaw-vault"),
         }
     }
 
@@ -549,6 +680,9 @@ mod tests {
         );
         let entry = &v["secrets"]["providers"][EXEC_PROVIDER_ALIAS];
         assert_eq!(entry, &provider_entry(&resolver(&home)));
+        assert_eq!(entry["command"], json!(home.join("openclaw-vault")));
+        assert_eq!(entry["args"], json!(["resolve"]));
+        assert_eq!(entry["timeoutMs"], 15000);
         assert_eq!(
             entry["passEnv"].as_array().unwrap().len(),
             RESOLVER_PASS_ENV.len()
@@ -622,21 +756,27 @@ mod tests {
             "OPENCLAW_VAULT_PACKAGE_DIR" => Some(format!("{d}/pkg")),
             _ => None,
         };
-        let found = ResolverCommand::locate(&env).unwrap();
+        let found = ResolverCommand::locate(&env, None).unwrap();
         let real = std::fs::canonicalize(&dir).unwrap();
         assert_eq!(
-            found.node,
-            real.join("real-node"),
+            found,
+            ResolverCommand::Node {
+                node: real.join("real-node"),
+                script: real.join("pkg/bin/openclaw-vault-resolve.mjs"),
+            },
             "the symlink is resolved"
         );
         assert_eq!(
-            found.script,
-            real.join("pkg/bin/openclaw-vault-resolve.mjs")
+            found.args(),
+            [real
+                .join("pkg/bin/openclaw-vault-resolve.mjs")
+                .to_string_lossy()]
         );
 
-        let no_node = ResolverCommand::locate(&|k| {
-            (k == "OPENCLAW_VAULT_PACKAGE_DIR").then(|| "/x".to_string())
-        })
+        let no_node = ResolverCommand::locate(
+            &|k| (k == "OPENCLAW_VAULT_PACKAGE_DIR").then(|| "/x".to_string()),
+            None,
+        )
         .unwrap_err();
         assert!(
             no_node.message.contains("OPENCLAW_VAULT_NODE"),
@@ -647,7 +787,7 @@ mod tests {
             let d = dir.to_string_lossy().into_owned();
             move |k: &str| (k == "OPENCLAW_VAULT_NODE").then(|| format!("{d}/real-node"))
         };
-        let no_dir = ResolverCommand::locate(&env2).unwrap_err();
+        let no_dir = ResolverCommand::locate(&env2, None).unwrap_err();
         assert!(
             no_dir.message.contains("OPENCLAW_VAULT_PACKAGE_DIR"),
             "{}",
@@ -661,7 +801,7 @@ mod tests {
                 _ => None,
             }
         };
-        let no_script = ResolverCommand::locate(&env3).unwrap_err();
+        let no_script = ResolverCommand::locate(&env3, None).unwrap_err();
         assert!(
             no_script
                 .message
@@ -670,6 +810,82 @@ mod tests {
             no_script.message
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_native_executable_is_the_command_when_it_runs_and_must_pass_openclaws_checks() {
+        let dir = temp_dir("rewrite-locate-native");
+        let exe = dir.join("openclaw-vault");
+        std::fs::write(&exe, "").unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::symlink(&exe, dir.join("link")).unwrap();
+        // Node is never asked for: no variable is set.
+        let none = |_: &str| None;
+        let found = ResolverCommand::locate(&none, Some(&dir.join("link"))).unwrap();
+        let real = std::fs::canonicalize(&exe).unwrap();
+        assert_eq!(found, ResolverCommand::Native { exe: real.clone() });
+        let entry = provider_entry(&found);
+        assert_eq!(entry["command"], json!(real));
+        assert_eq!(entry["args"], json!(["resolve"]));
+        assert!(
+            entry["timeoutMs"].as_u64().unwrap()
+                > crate::resolve::DEFAULT_DEADLINE.as_millis() as u64
+        );
+        assert_eq!(entry["noOutputTimeoutMs"], entry["timeoutMs"]);
+        assert_eq!(
+            entry["maxOutputBytes"],
+            crate::resolve::DEFAULT_MAX_OUTPUT_BYTES
+        );
+
+        for mode in [0o775, 0o757] {
+            std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(mode)).unwrap();
+            let err = ResolverCommand::locate(&none, Some(&exe)).unwrap_err();
+            assert_eq!(err.code(), "INVALID_CONFIG");
+            assert!(
+                err.message.contains("group- or world-writable")
+                    && err.message.contains("openclaw-vault"),
+                "{}",
+                err.message
+            );
+        }
+        // Owned by another user (only root can give a file away, so only then is this checked).
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // SAFETY: getuid has no preconditions.
+        if unsafe { libc::getuid() } == 0 {
+            std::os::unix::fs::chown(&exe, Some(4242), None).unwrap();
+            let err = ResolverCommand::locate(&none, Some(&exe)).unwrap_err();
+            assert!(err.message.contains("owned by uid 4242"), "{}", err.message);
+        }
+        let err = ResolverCommand::locate(&none, Some(&dir)).unwrap_err();
+        assert!(
+            err.message.contains("not a regular file"),
+            "{}",
+            err.message
+        );
+        let err = ResolverCommand::locate(&none, Some(&dir.join("gone"))).unwrap_err();
+        assert!(
+            err.message.contains("cannot be resolved"),
+            "{}",
+            err.message
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn pass_env_holds_every_variable_the_plugin_manifest_passes() {
+        let manifest: Value =
+            serde_json::from_str(include_str!("../../../../openclaw.plugin.json")).unwrap();
+        let listed = manifest["secretProviderIntegrations"][EXEC_PROVIDER_ALIAS]["passEnv"]
+            .as_array()
+            .unwrap();
+        assert!(!listed.is_empty());
+        for name in listed {
+            assert!(
+                RESOLVER_PASS_ENV.contains(&name.as_str().unwrap()),
+                "{name} is missing from RESOLVER_PASS_ENV"
+            );
+        }
+        assert!(!RESOLVER_PASS_ENV.contains(&"PATH"));
     }
 
     #[test]

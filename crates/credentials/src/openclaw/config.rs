@@ -340,18 +340,16 @@ pub fn parse_json5(file: &LocalFile) -> Result<Value> {
         ))
     })?;
     json5::from_str::<Value>(text).map_err(|e| {
-        // Only the crate's own codes: a custom message could quote the input.
-        let what = e
-            .code()
-            .map(|c| c.to_string())
-            .unwrap_or_else(|| "invalid value".into());
-        let at = e
-            .position()
-            .map(|p| format!("line {}, column {}", p.line + 1, p.column + 1))
-            .unwrap_or_else(|| "unknown position".into());
+        let s = crate::scrub::scrub(&e);
+        let at = if s.line > 0 {
+            format!("line {}, column {}", s.line, s.column)
+        } else {
+            "unknown position".into()
+        };
         Error::invalid_config(format!(
-            "{}: is not valid JSON5 ({at}: {what})",
-            file.path.display()
+            "{}: is not valid JSON5 ({at}: {})",
+            file.path.display(),
+            s.detail
         ))
     })
 }

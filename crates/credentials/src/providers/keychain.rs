@@ -6,9 +6,11 @@
 //!   account = credential name, secret = the JSON of [`Credential::to_vault_data`]. Writable.
 //! - [`ClaudeCodeKeychainProvider`] (`claude-code-keychain`): Claude Code's item, service
 //!   `Claude Code-credentials`, the same JSON as `~/.claude/.credentials.json`. Name `anthropic`.
-//!   Writable: `put` rewrites the tokens and keeps every other field.
+//!   Read-only: Claude Code owns these tokens ([`CLAUDE_CODE_CLI`]); refreshing or rewriting a
+//!   copy would log it out.
 //! - [`CodexKeychainProvider`] (`codex-keychain`): Codex CLI's item, service `Codex Auth`, the same
-//!   JSON as `~/.codex/auth.json`. Names `openai` and `openai-codex`. Read-only.
+//!   JSON as `~/.codex/auth.json`. Names `openai` and `openai-codex`. Read-only: Codex owns its
+//!   tokens ([`CODEX_CLI`]).
 //!
 //! Keychain calls block (D-Bus round-trips, Security.framework calls), so they run on tokio's
 //! blocking pool, each bounded by [`CALL_TIMEOUT`]. On the Secret Service the bus is first asked
@@ -28,6 +30,8 @@ use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::files::formats::{CLAUDE_CODE, CODEX};
+#[cfg(doc)]
+use super::files::formats::{CLAUDE_CODE_CLI, CODEX_CLI};
 use super::{CredentialProvider, Listing};
 use crate::credential::{
     from_fields, Credential, CredentialSource, CredentialVersion, SourceGroup,
@@ -279,14 +283,10 @@ fn bare_token(secret: &str) -> Option<&str> {
 fn parse_object(secret: &str, service: &str, account: &str) -> Result<ZeroizingJson> {
     let at = location(service, account);
     let value: Value = serde_json::from_str(secret).map_err(|e| {
+        let s = crate::scrub::scrub(&e);
         invalid_source(format!(
             "{at}: the item is not valid JSON (line {}, column {}: {})",
-            e.line(),
-            e.column(),
-            match e.classify() {
-                serde_json::error::Category::Eof => "unexpected end of input",
-                _ => "syntax error",
-            }
+            s.line, s.column, s.detail
         ))
     })?;
     let mut value = ZeroizingJson(value);
@@ -719,52 +719,24 @@ impl CredentialProvider for ClaudeCodeKeychainProvider {
             .collect())
     }
 
-    fn writable(&self) -> bool {
-        true
-    }
-
-    /// Rewrites `accessToken`, `refreshToken` and `expiresAt` in the item it was read from,
-    /// keeping every other field. Last writer wins: `expected` is not checked.
+    /// Refused: Claude Code owns these tokens, and a refresh token written here by anyone but
+    /// Claude Code would be one it can no longer use. `UNSUPPORTED_OPERATION` naming Claude
+    /// Code's login command (`INVALID_ARGUMENT` for a name the item does not hold).
     async fn put(
         &self,
         credential: &Credential,
         _expected: Option<&CredentialVersion>,
     ) -> Result<CredentialVersion> {
-        if credential.name != ANTHROPIC {
-            return Err(Error::invalid_argument(format!(
-                "Claude Code's keychain item holds only `{ANTHROPIC}`, not `{}`",
-                credential.name
-            )));
-        }
-        let (account, existing) = match self.find().await? {
-            Some(item) => {
-                // Never write into an item this provider cannot read: its fields would be lost
-                // or kept broken.
-                claude_code_credential(&item, &self.service, self.id())?;
-                (item.account, Some(item.json))
-            }
-            None => {
-                // No item with tokens: add them to the first account's item (it may hold only
-                // other keys, such as `mcpOAuth`), or create it.
-                let account = self.accounts.first().cloned().ok_or_else(|| {
-                    Error::invalid_config("no keychain account to store Claude Code's item under")
-                })?;
-                let existing = match read_item(&self.service, &account).await? {
-                    Some(text) => Some(parse_object(&text, &self.service, &account)?),
-                    None => None,
-                };
-                (account, existing)
-            }
-        };
-        let mut merged = ZeroizingJson(CLAUDE_CODE.merge(
-            existing.as_ref().map(|json| &json.0),
-            credential,
-            std::time::SystemTime::now(),
-        )?);
-        let text = Zeroizing::new(serde_json::to_string(&merged.0).unwrap_or_default());
-        merged.zeroize();
-        write_item(&self.service, &account, text).await?;
-        Ok(CredentialVersion::None)
+        let what = format!("Claude Code's keychain item (service {})", self.service);
+        Err(CLAUDE_CODE
+            .check_writable(&credential.name, &what)
+            .err()
+            .unwrap_or_else(|| {
+                Error::new(
+                    ErrorCode::UnsupportedOperation,
+                    format!("{what} is read-only"),
+                )
+            }))
     }
 }
 
@@ -1034,36 +1006,32 @@ mod tests {
     }
 
     #[test]
-    fn merge_keeps_every_field_it_does_not_own() {
+    fn claude_code_and_codex_items_have_their_clis_as_owner() {
+        use super::super::files::formats::{cli_owner, CLAUDE_CODE_CLI, CODEX_CLI};
+        let claude = ClaudeCodeKeychainProvider::new("s", vec!["a".into()]);
+        let codex = CodexKeychainProvider::new("s", "a");
+        assert_eq!(cli_owner(claude.id(), "anthropic"), Some(&CLAUDE_CODE_CLI));
+        assert_eq!(cli_owner(codex.id(), "openai-codex"), Some(&CODEX_CLI));
+        // Codex's API key is not single-use: nobody owns it in this sense.
+        assert_eq!(cli_owner(codex.id(), "openai"), None);
+        assert_eq!(
+            cli_owner(KeychainProvider::new("s").id(), "anthropic"),
+            None
+        );
+        assert!(!claude.writable() && !codex.writable());
+        // The layout's writer refuses the owned entry, whoever calls it.
         let existing: Value = serde_json::from_str(CLAUDE_JSON).unwrap();
         let cred = oauth_credential("anthropic", "NEWACCESS", "NEWREFRESH", 42);
-        let merged = CLAUDE_CODE
-            .merge(Some(&existing), &cred, std::time::SystemTime::now())
-            .unwrap();
-        let oauth = &merged["claudeAiOauth"];
-        assert_eq!(oauth["accessToken"], "NEWACCESS");
-        assert_eq!(oauth["refreshToken"], "NEWREFRESH");
-        assert_eq!(oauth["expiresAt"], 42);
-        assert_eq!(oauth["subscriptionType"], "max");
-        assert_eq!(oauth["rateLimitTier"], "default_claude_max_20x");
-        assert_eq!(oauth["scopes"], json!(["user:inference", "user:profile"]));
-        assert_eq!(merged["mcpOAuth"], existing["mcpOAuth"]);
-
-        // A new item gets the scopes from the credential's metadata.
-        let fresh = CLAUDE_CODE
-            .merge(None, &cred, std::time::SystemTime::now())
-            .unwrap();
-        assert_eq!(fresh["claudeAiOauth"]["scopes"], json!(["user:inference"]));
-        assert_eq!(fresh.as_object().unwrap().len(), 1);
-
         let err = CLAUDE_CODE
-            .merge(
-                None,
-                &token_credential("anthropic", "t"),
-                std::time::SystemTime::now(),
-            )
+            .merge(Some(&existing), &cred, std::time::SystemTime::now())
             .unwrap_err();
-        assert_eq!(err.code(), "INVALID_ARGUMENT");
+        assert_eq!(err.code(), "UNSUPPORTED_OPERATION");
+        assert!(
+            err.message.contains("`claude auth login`"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("NEWACCESS") && !err.message.contains("NEWREFRESH"));
     }
 
     /// Everything that needs a session bus: the unavailable cases (no bus, a bus without a
@@ -1463,8 +1431,8 @@ mod tests {
         }
 
         #[tokio::test]
-        async fn claude_code_item_is_read_and_rewritten_keeping_other_fields() {
-            if !daemon("claude_code_item_is_read_and_rewritten_keeping_other_fields") {
+        async fn claude_code_item_is_read_and_never_written() {
+            if !daemon("claude_code_item_is_read_and_never_written") {
                 return;
             }
             let service = unique_service("claude");
@@ -1498,49 +1466,31 @@ mod tests {
                 }]
             );
 
+            // Claude Code owns the item: put is refused and nothing is written.
             let refreshed = oauth_credential(
                 "anthropic",
                 "sk-ant-oat01-NEW",
                 "sk-ant-ort01-NEW",
                 1_800_000_000_000,
             );
-            provider.put(&refreshed, None).await.unwrap();
-            let raw: Value =
-                serde_json::from_str(&raw_get(&service, "ada").await.unwrap()).unwrap();
-            let before: Value = serde_json::from_str(CLAUDE_JSON).unwrap();
-            assert_eq!(raw["claudeAiOauth"]["accessToken"], "sk-ant-oat01-NEW");
-            assert_eq!(raw["claudeAiOauth"]["refreshToken"], "sk-ant-ort01-NEW");
-            assert_eq!(raw["claudeAiOauth"]["expiresAt"], 1_800_000_000_000i64);
-            for key in ["scopes", "subscriptionType", "rateLimitTier"] {
-                assert_eq!(
-                    raw["claudeAiOauth"][key], before["claudeAiOauth"][key],
-                    "{key}"
-                );
-            }
-            assert_eq!(raw["mcpOAuth"], before["mcpOAuth"]);
+            let err = provider.put(&refreshed, None).await.unwrap_err();
+            assert_eq!(err.code(), "UNSUPPORTED_OPERATION");
             assert!(
-                raw_get(&service, "nobody").await.is_none(),
-                "written back where it was found"
+                err.message.contains("`claude auth login`"),
+                "{}",
+                err.message
             );
-            assert_eq!(
-                secret(
-                    &provider.get("anthropic").await.unwrap().unwrap(),
-                    "accessToken"
-                ),
-                "sk-ant-oat01-NEW"
-            );
+            assert_eq!(raw_get(&service, "ada").await.unwrap(), CLAUDE_JSON);
+            assert!(raw_get(&service, "nobody").await.is_none());
 
-            // An item without claudeAiOauth (MCP tokens only) is passed over; with none found, put
-            // creates the item under the first account.
+            // An item without claudeAiOauth (MCP tokens only) is passed over, and never given one.
             let fresh = unique_service("claude-fresh");
             raw_set(&fresh, "ada", r#"{"mcpOAuth":{}}"#).await;
             let provider = ClaudeCodeKeychainProvider::new(&fresh, vec!["ada".into()]);
             assert!(provider.get("anthropic").await.unwrap().is_none());
             assert!(provider.list().await.unwrap().is_empty());
-            provider.put(&refreshed, None).await.unwrap();
-            let raw: Value = serde_json::from_str(&raw_get(&fresh, "ada").await.unwrap()).unwrap();
-            assert_eq!(raw["mcpOAuth"], json!({}));
-            assert_eq!(raw["claudeAiOauth"]["accessToken"], "sk-ant-oat01-NEW");
+            assert!(provider.put(&refreshed, None).await.is_err());
+            assert_eq!(raw_get(&fresh, "ada").await.unwrap(), r#"{"mcpOAuth":{}}"#);
 
             raw_delete(&service, "ada").await;
             raw_delete(&fresh, "ada").await;
@@ -1657,12 +1607,13 @@ mod tests {
                 "claude",
                 Some("claudeAiOauth"),
             );
-            // put refuses to overwrite an item it cannot read (it would lose the other fields).
+            // put never writes Claude Code's item, broken or not.
             let err = claude
                 .put(&oauth_credential("anthropic", "a", "r", 1), None)
                 .await
                 .unwrap_err();
-            check(err, "claude", None);
+            assert_eq!(err.code(), "UNSUPPORTED_OPERATION");
+            assert!(!err.message.contains("SEKRIT"), "{}", err.message);
             assert_eq!(
                 raw_get(&service, "claude").await.unwrap(),
                 r#"{"claudeAiOauth":"SEKRIT"}"#

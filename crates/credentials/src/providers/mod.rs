@@ -32,6 +32,8 @@ pub enum ProviderKind {
     /// as `fallback`, and the next source is asked.
     Local,
     /// A store shared over the network (Vault; a Bitwarden or a second Vault would be one too).
+    /// Each lookup has a deadline, and a circuit breaker per store ([`crate::breaker`]) makes
+    /// lookups fail over at once (`CIRCUIT_OPEN`) after one timed out or could not connect.
     /// While it cannot be reached, the last value read from it is served marked stale (up to
     /// `maxStaleMs`); with `fallback: "none"` its failures are errors instead of a fallback; a
     /// refusal (`PERMISSION_DENIED`, `INVALID_TOKEN`) is audited as `denial`; `put` without a
@@ -95,6 +97,14 @@ pub trait CredentialProvider: Send + Sync {
     async fn current_version(&self, name: &str) -> Result<Option<CredentialVersion>> {
         let _ = name;
         Ok(None)
+    }
+
+    /// One cheap request that shows whether this remote store answers at all, for the chain's
+    /// circuit breaker ([`crate::breaker`]): while the breaker is open, one probe at a time runs
+    /// in the background, and `Ok` closes the breaker. Any error keeps it open. Only asked of a
+    /// [`ProviderKind::RemoteStore`]; the default says `Ok` (the next lookup then tells).
+    async fn probe(&self) -> Result<()> {
+        Ok(())
     }
 
     /// Whether `put` writes back (used for OAuth refresh and migration).

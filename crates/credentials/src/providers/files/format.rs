@@ -45,6 +45,25 @@ pub struct FileFormat {
     /// The OAuth access token is a JWT whose `exp` claim (epoch seconds) is the expiry, used when
     /// the entry has no expiry field of its own (Codex keeps none).
     pub expiry_from_jwt: bool,
+    /// The command-line tool that owns the file's OAuth tokens, when one does: they are read,
+    /// never refreshed or written back, and not migrated unless the user takes them over (see
+    /// [`CliOwner`]). `None`: this package may refresh and write back the file's OAuth entries.
+    pub owner: Option<&'static CliOwner>,
+}
+
+/// A command-line tool that owns OAuth tokens on this machine (Claude Code, Codex, ...).
+///
+/// Its refresh tokens work once: whoever trades a copy invalidates the one the tool holds, and
+/// the user is logged out of it. So this package reads such tokens but never refreshes or
+/// rewrites them; an expired one is `REFRESH_FAILED` naming [`CliOwner::renew`], and `migrate`
+/// leaves them where they are unless told `--take-ownership <name>`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CliOwner {
+    /// The tool as its users call it: `Claude Code`, `Codex`, `Qwen Code`, ...
+    pub cli: &'static str,
+    /// What the user runs to log the tool in again, in words a message can quote:
+    /// `` `claude auth login` ``.
+    pub renew: &'static str,
 }
 
 /// Where a format's file is, relative to a folder [`OpenClawPaths`] knows.
@@ -468,9 +487,24 @@ impl FileFormat {
         })
     }
 
-    /// Whether any of its credentials is written back.
+    /// Whether any of its credentials is written back: an entry marked [`Write::Back`] whose
+    /// tokens no CLI owns ([`FileFormat::owner_of`]).
     pub fn writable(&self) -> bool {
-        self.entries.iter().any(|e| e.write == Write::Back)
+        self.entries
+            .iter()
+            .any(|e| e.write == Write::Back && !self.owns(e))
+    }
+
+    /// The CLI that owns credential `name` of this format: [`FileFormat::owner`] for an OAuth
+    /// entry, `None` for anything else (an API key a CLI keeps, such as Codex's
+    /// `OPENAI_API_KEY`, is not single-use: copying it logs nobody out).
+    pub fn owner_of(&self, name: &str) -> Option<&'static CliOwner> {
+        self.entry_for(name).filter(|e| self.owns(e))?;
+        self.owner
+    }
+
+    fn owns(&self, entry: &Entry) -> bool {
+        self.owner.is_some() && entry.kind == CredentialKind::OAuth
     }
 
     /// The names `list` tries, in order: the first name of each entry, or every root key of `doc`.
@@ -624,7 +658,8 @@ impl FileFormat {
     }
 
     /// Why `name` cannot be written to this format, if it cannot: `INVALID_ARGUMENT` for a name
-    /// the file does not hold, `UNSUPPORTED_OPERATION` (prefixed with `what`) for a read-only one.
+    /// the file does not hold, `UNSUPPORTED_OPERATION` (prefixed with `what`) for a read-only one
+    /// or one a CLI owns ([`FileFormat::owner_of`]).
     pub fn check_writable(&self, name: &str, what: &str) -> Result<&'static Entry> {
         let Some(entry) = self.entry_for(name) else {
             let listed: Vec<String> = self
@@ -646,6 +681,15 @@ impl FileFormat {
             return Err(Error::new(
                 ErrorCode::UnsupportedOperation,
                 format!("{what}: {reason}"),
+            ));
+        }
+        if let Some(owner) = self.owner_of(name) {
+            return Err(Error::new(
+                ErrorCode::UnsupportedOperation,
+                format!(
+                    "{what}: {} owns the tokens of `{name}`; this package reads them and never writes them (renew them with {})",
+                    owner.cli, owner.renew
+                ),
             ));
         }
         Ok(entry)

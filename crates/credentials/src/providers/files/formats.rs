@@ -3,21 +3,81 @@
 //! [`file_providers`](super::file_providers); the reader, the writer, the provider and their guarantees (type checks naming the
 //! JSON path, cas, atomic 0600 rewrites keeping every other field) come with it.
 //!
-//! | id | file | names | object | secrets | expiry | metadata | written back |
-//! |---|---|---|---|---|---|---|---|
-//! | `claude-code` | `<claude config dir>/.credentials.json` | `anthropic`, `claude-code` | `claudeAiOauth` | `accessToken`, `refreshToken` | `expiresAt` (ms) | every other field of `claudeAiOauth` | yes |
-//! | `codex` | `<codex home>/auth.json` | `codex`, `openai-codex` | `tokens` | `access_token`, `refresh_token`, `id_token` | none | `auth_mode`, `last_refresh`, `account_id` | yes, stamping `last_refresh` |
-//! | `codex` | same file | `openai` | root | `OPENAI_API_KEY` (empty = none) | none | `auth_mode`, `last_refresh` | no |
-//! | `qwen`, `minimax`, `gemini-cli` | `~/.qwen/`, `~/.minimax/`, `~/.gemini/` `oauth_creds.json` | `qwen`; `minimax`; `gemini`, `gemini-cli` | root | `access_token`, `refresh_token`, `id_token` | `expiry_date` (ms) | `token_type`, `resource_url`, `scope` | yes |
-//! | `openclaw-oauth` | `<stateDir>/credentials/oauth.json` | every root key | `<name>` | `access`, `refresh` | `expires` (ms) | `provider` = the name | yes |
+//! | id | file | names | object | secrets | expiry | metadata | owner | written back |
+//! |---|---|---|---|---|---|---|---|---|
+//! | `claude-code` | `<claude config dir>/.credentials.json` | `anthropic`, `claude-code` | `claudeAiOauth` | `accessToken`, `refreshToken` | `expiresAt` (ms) | every other field of `claudeAiOauth` | Claude Code | no |
+//! | `codex` | `<codex home>/auth.json` | `codex`, `openai-codex` | `tokens` | `access_token`, `refresh_token`, `id_token` | none | `auth_mode`, `last_refresh`, `account_id` | Codex | no |
+//! | `codex` | same file | `openai` | root | `OPENAI_API_KEY` (empty = none) | none | `auth_mode`, `last_refresh` | none (an API key) | no |
+//! | `qwen`, `minimax`, `gemini-cli` | `~/.qwen/`, `~/.minimax/`, `~/.gemini/` `oauth_creds.json` | `qwen`; `minimax`; `gemini`, `gemini-cli` | root | `access_token`, `refresh_token`, `id_token` | `expiry_date` (ms) | `token_type`, `resource_url`, `scope` | Qwen Code; MiniMax; Gemini CLI | no |
+//! | `openclaw-oauth` | `<stateDir>/credentials/oauth.json` | every root key | `<name>` | `access`, `refresh` | `expires` (ms) | `provider` = the name | OpenClaw (refreshed in place) | yes |
+//!
+//! **Owners.** A CLI's OAuth refresh token works once: refreshing a copy logs the CLI out
+//! (measured for Claude Code; Codex answers `refresh_token_reused`). So the tokens of a row with
+//! an [`owner`](FileFormat::owner) are read and never refreshed or written back here; an
+//! expired one is `REFRESH_FAILED` naming the CLI's login command, and `migrate` moves one only
+//! with `--take-ownership`. The keychain items of Claude Code and Codex hold the same JSON and
+//! the same owner ([`cli_owner`] maps their provider ids).
 //!
 //! OpenClaw's per-agent `auth-profiles.json` holds many typed profiles across many files and is
 //! its own provider ([`auth_profiles`](super::auth_profiles)), reading each profile's fields through
 //! the same [`read_object`](super::format::read_object).
 
-use super::format::{At, Entry, Field, FileFormat, Location, Metadata, OnCreate, TimeUnit, Write};
+use super::format::{
+    At, CliOwner, Entry, Field, FileFormat, Location, Metadata, OnCreate, TimeUnit, Write,
+};
 use crate::credential::fields::{ACCESS_TOKEN, API_KEY, ID_TOKEN, REFRESH_TOKEN};
 use crate::credential::CredentialKind;
+
+/// Claude Code. `claude auth login` is the login command of Claude Code's CLI reference and of
+/// OpenClaw 2026.9's `docs/gateway/authentication.md` ("Claude CLI reuse"); `/login` inside a
+/// session does the same.
+pub static CLAUDE_CODE_CLI: CliOwner = CliOwner {
+    cli: "Claude Code",
+    renew: "`claude auth login`",
+};
+
+/// OpenAI's Codex CLI. `codex login` is its login command (Codex CLI README; OpenClaw 2026.9's
+/// `docs/gateway/doctor` pages use it too).
+pub static CODEX_CLI: CliOwner = CliOwner {
+    cli: "Codex",
+    renew: "`codex login`",
+};
+
+/// Qwen Code. It has no login subcommand: its docs (qwenlm.github.io/qwen-code-docs,
+/// "Authentication") sign in by starting `qwen` and choosing Qwen OAuth under `/auth`.
+pub static QWEN_CODE_CLI: CliOwner = CliOwner {
+    cli: "Qwen Code",
+    renew: "`qwen`, then `/auth` and Qwen OAuth",
+};
+
+/// The MiniMax CLI that keeps `~/.minimax/oauth_creds.json` (OpenClaw read it as
+/// `minimax-portal:minimax-cli`). No public document names its login command (MiniMax's newer
+/// `mmx` CLI keeps its tokens in `~/.mmx/config.json` instead), so the message describes the
+/// step rather than guess a command.
+pub static MINIMAX_CLI: CliOwner = CliOwner {
+    cli: "MiniMax",
+    renew: "a new sign-in in the MiniMax CLI that wrote `~/.minimax/oauth_creds.json`",
+};
+
+/// Google's Gemini CLI. Its docs ("Authentication") sign in by starting `gemini` and choosing
+/// "Login with Google" (again through `/auth` inside a session).
+pub static GEMINI_CLI_OWNER: CliOwner = CliOwner {
+    cli: "Gemini CLI",
+    renew: "`gemini`, then `/auth` and Login with Google",
+};
+
+/// The CLI that owns credential `name` read by provider `provider` (`source.provider`), if a
+/// CLI owns it: the file providers of the rows with an owner, and the keychain providers
+/// `claude-code-keychain` and `codex-keychain`, which read the same layouts (their ids are the
+/// row's id with `-keychain`). `None` for every other provider, and for a name that is not an
+/// OAuth entry (Codex's `openai` API key).
+pub fn cli_owner(provider: &str, name: &str) -> Option<&'static CliOwner> {
+    let row = provider.strip_suffix("-keychain").unwrap_or(provider);
+    [&CLAUDE_CODE, &CODEX, &QWEN, &MINIMAX, &GEMINI_CLI]
+        .into_iter()
+        .find(|f| f.id == row)?
+        .owner_of(name)
+}
 
 /// Claude Code's credentials: `{"claudeAiOauth": {"accessToken", "refreshToken", "expiresAt",
 /// "scopes", "subscriptionType", ...}, "mcpOAuth": {...}, ...}`. The file is
@@ -41,10 +101,12 @@ pub static CLAUDE_CODE: FileFormat = FileFormat {
             Field::text("subscriptionType", "subscriptionType").on_create(OnCreate::Copy),
         ],
         metadata: Metadata::AllOtherFields,
+        // The layout could be written; the owner forbids it (see `owner`).
         write: Write::Back,
     }],
     write_stamp: None,
     expiry_from_jwt: false,
+    owner: Some(&CLAUDE_CODE_CLI),
 };
 
 /// Codex CLI's `auth.json` (`$CODEX_HOME`, default `~/.codex/`): `auth_mode` (`chatgpt` or
@@ -80,13 +142,12 @@ pub static CODEX: FileFormat = FileFormat {
             // Empty or null after a ChatGPT login.
             fields: &[Field::secret_or_empty("OPENAI_API_KEY", API_KEY)],
             metadata: Metadata::Listed,
-            write: Write::Never(
-                "Codex's OPENAI_API_KEY is not written back; only its tokens (`codex`) are",
-            ),
+            write: Write::Never("Codex's OPENAI_API_KEY is not written back"),
         },
     ],
     write_stamp: Some("last_refresh"),
     expiry_from_jwt: true,
+    owner: Some(&CODEX_CLI),
 };
 
 /// The fields of the `oauth_creds.json` Qwen Code, MiniMax and Gemini CLI keep: `access_token`,
@@ -118,6 +179,7 @@ pub static QWEN: FileFormat = FileFormat {
     }],
     write_stamp: None,
     expiry_from_jwt: false,
+    owner: Some(&QWEN_CODE_CLI),
 };
 
 /// MiniMax's `~/.minimax/oauth_creds.json`: credential `minimax`.
@@ -136,6 +198,7 @@ pub static MINIMAX: FileFormat = FileFormat {
     }],
     write_stamp: None,
     expiry_from_jwt: false,
+    owner: Some(&MINIMAX_CLI),
 };
 
 /// Gemini CLI's `~/.gemini/oauth_creds.json`: credential `gemini` (alias `gemini-cli`).
@@ -154,6 +217,7 @@ pub static GEMINI_CLI: FileFormat = FileFormat {
     }],
     write_stamp: None,
     expiry_from_jwt: false,
+    owner: Some(&GEMINI_CLI_OWNER),
 };
 
 /// OpenClaw's legacy `<stateDir>/credentials/oauth.json`: `{"<provider>": {"access", "refresh",
@@ -180,4 +244,7 @@ pub static OPENCLAW_OAUTH: FileFormat = FileFormat {
     }],
     write_stamp: None,
     expiry_from_jwt: false,
+    // OpenClaw's own file: OpenClaw refreshes these too; this package refreshes them in place
+    // under OpenClaw's lock (README, "Who refreshes an OAuth token").
+    owner: None,
 };

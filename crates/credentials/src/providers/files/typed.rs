@@ -128,8 +128,9 @@ pub fn typed<'a, T: Deserialize<'a>>(value: &'a Value, what: &str, base: &str) -
                 | serde_path_to_error::Segment::Unknown => {}
             }
         }
-        let inner = err.inner().to_string();
-        let detail = if let Some(rest) = inner.strip_prefix("missing field `") {
+        // serde's own text quotes the value; only the scrubbed one is read here.
+        let inner = crate::scrub::scrub(&err).detail;
+        let detail = if let Some((_, rest)) = inner.split_once("missing field `") {
             path = json_path(&path, rest.split('`').next().unwrap_or_default());
             "missing".to_string()
         } else if let Some(i) = inner.rfind(", expected ") {

@@ -114,6 +114,31 @@ impl CredentialProvider for VaultProvider {
         )))
     }
 
+    /// `GET /v1/sys/health` (unauthenticated, answered by every node): `Ok` when Vault is
+    /// initialized, unsealed and serving (active, or a standby that forwards); `SEALED` or
+    /// `SERVER_ERROR` naming the state otherwise; the request's own error when it fails.
+    async fn probe(&self) -> Result<()> {
+        let health = self.client.health().await?;
+        if health.is_healthy() {
+            return Ok(());
+        }
+        let code = if health.sealed || !health.initialized {
+            ErrorCode::Sealed
+        } else {
+            ErrorCode::ServerError
+        };
+        Err(Error::new(
+            code,
+            format!(
+                "Vault at {} is not serving (sys/health answered {}{})",
+                self.client.config().addr,
+                health.status,
+                if health.sealed { ", sealed" } else { "" }
+            ),
+        )
+        .with_status(health.status))
+    }
+
     async fn get(&self, name: &str) -> Result<Option<Credential>> {
         let path = self.path_of(name)?;
         let Some(secret) = self.client.read(&path, None).await? else {

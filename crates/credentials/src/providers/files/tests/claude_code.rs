@@ -5,7 +5,7 @@ use crate::credential::{CredentialKind, SourceGroup};
 use crate::providers::files::formats;
 use crate::providers::files::JsonFileProvider;
 use crate::providers::CredentialProvider;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const ANTHROPIC: &str = "anthropic";
 const ALIAS: &str = "claude-code";
@@ -74,129 +74,57 @@ async fn claude_config_dir_moves_the_file_and_missing_is_none() {
     assert!(provider.list().await.unwrap().is_empty());
 }
 
+/// Claude Code owns its tokens: `put` (what a refresh write-back would call) is refused
+/// whatever the file's state, naming Claude Code's login command and never a value, and the file
+/// is left byte for byte as it was. No file is created where there is none.
 #[tokio::test]
-async fn write_back_keeps_every_other_field_in_order() {
-    let home = TempHome::new("claude-write");
+async fn claude_code_owns_its_tokens_and_they_are_never_written() {
+    let home = TempHome::new("claude-owned");
     let path = home.write(FILE, CLAUDE_JSON);
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
     let provider = JsonFileProvider::new(&formats::CLAUDE_CODE, &path);
+    assert!(!provider.writable());
+    assert_eq!(
+        formats::CLAUDE_CODE.owner_of(ANTHROPIC),
+        Some(&formats::CLAUDE_CODE_CLI)
+    );
+    assert_eq!(
+        formats::cli_owner("claude-code", ALIAS),
+        Some(&formats::CLAUDE_CODE_CLI)
+    );
     let got = provider.get(ANTHROPIC).await.unwrap().unwrap();
-    assert!(got.metadata["warnings"][0]
-        .as_str()
-        .unwrap()
-        .contains("chmod 600"));
+    let before = std::fs::read(&path).unwrap();
     let updated = refreshed(
         &got,
         "sk-ant-oat01-NEW",
         "sk-ant-ort01-NEW",
         1_900_000_000_000,
     );
-    let version = provider.put(&updated, Some(&got.version)).await.unwrap();
-    assert_eq!(version, crate::local_file::stat_version(&path).unwrap());
-    assert_eq!(mode(&path), 0o600);
-    let raw = read_value(&path);
-    assert_eq!(keys(&raw), ["claudeAiOauth", "mcpOAuth", "zzzLast"]);
-    let oauth = &raw["claudeAiOauth"];
-    assert_eq!(
-        keys(oauth),
-        [
-            "accessToken",
-            "refreshToken",
-            "expiresAt",
-            "scopes",
-            "subscriptionType",
-            "rateLimitTier"
-        ]
-    );
-    assert_eq!(oauth["accessToken"], "sk-ant-oat01-NEW");
-    assert_eq!(oauth["refreshToken"], "sk-ant-ort01-NEW");
-    assert_eq!(oauth["expiresAt"], 1_900_000_000_000i64);
-    assert_eq!(oauth["rateLimitTier"], "default_claude_max_20x");
-    // Metadata (incl. warnings) is never written into the file.
-    assert!(oauth.get("warnings").is_none());
-    let before: Value = serde_json::from_str(CLAUDE_JSON).unwrap();
-    assert_eq!(raw["mcpOAuth"], before["mcpOAuth"]);
-    // Pretty with a trailing newline, like the file was.
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(
-        text.starts_with("{\n  \"claudeAiOauth\"") && text.ends_with("}\n"),
-        "{text}"
-    );
-
-    // The read-back sees the new version; the old one is now stale.
-    let again = provider.get(ANTHROPIC).await.unwrap().unwrap();
-    assert_eq!(secret(&again, "accessToken"), "sk-ant-oat01-NEW");
-    assert_eq!(again.version, version);
-    let err = provider
-        .put(&updated, Some(&got.version))
-        .await
-        .unwrap_err();
-    assert_error(
-        &err,
-        "CAS_MISMATCH",
-        &[".credentials.json"],
-        &["sk-ant-oat01-NEW"],
-    );
-}
-
-#[tokio::test]
-async fn a_file_changed_since_read_is_not_overwritten() {
-    let home = TempHome::new("claude-cas");
-    let path = home.write(FILE, CLAUDE_JSON);
-    let provider = JsonFileProvider::new(&formats::CLAUDE_CODE, &path);
-    let got = provider.get(ANTHROPIC).await.unwrap().unwrap();
-    touch_changed(&path);
-    let before = std::fs::read(&path).unwrap();
-    let err = provider
-        .put(
-            &refreshed(&got, "sk-ant-oat01-NEW", "r", 1),
-            Some(&got.version),
-        )
-        .await
-        .unwrap_err();
-    assert_error(
-        &err,
-        "CAS_MISMATCH",
-        &[&path.display().to_string()],
-        &["sk-ant-oat01"],
-    );
+    for expected in [Some(&got.version), None] {
+        let err = provider.put(&updated, expected).await.unwrap_err();
+        assert_error(
+            &err,
+            "UNSUPPORTED_OPERATION",
+            &[
+                &path.display().to_string(),
+                "Claude Code owns the tokens of `anthropic`",
+                "`claude auth login`",
+            ],
+            &["sk-ant-oat01", "sk-ant-ort01"],
+        );
+    }
     assert_eq!(std::fs::read(&path).unwrap(), before);
-    // A file deleted since it was read is a change too.
-    std::fs::remove_file(&path).unwrap();
-    let err = provider.put(&got, Some(&got.version)).await.unwrap_err();
-    assert_eq!(err.code(), "CAS_MISMATCH");
-    assert!(!path.exists());
-}
-
-#[tokio::test]
-async fn put_creates_a_missing_file_compact_files_stay_compact() {
-    let home = TempHome::new("claude-create");
-    let provider = JsonFileProvider::from_paths(&formats::CLAUDE_CODE, &home.paths()).unwrap();
-    let mut cred = oauth("anthropic", "sk-ant-oat01-A", "sk-ant-ort01-R", 5);
-    cred.metadata
-        .insert("scopes".into(), json!(["user:inference"]));
-    provider.put(&cred, None).await.unwrap();
-    let raw = read_value(provider.path());
-    assert_eq!(raw["claudeAiOauth"]["scopes"], json!(["user:inference"]));
-    assert_eq!(mode(provider.path()), 0o600);
-    assert_eq!(mode(provider.path().parent().unwrap()), 0o700);
-
-    let compact = r#"{"mcpOAuth":{},"claudeAiOauth":{"accessToken":"a","expiresAt":1}}"#;
-    home.write(FILE, compact);
-    let got = provider.get(ALIAS).await.unwrap().unwrap();
-    provider
-        .put(&refreshed(&got, "b", "c", 2), Some(&got.version))
-        .await
-        .unwrap();
-    assert_eq!(
-        std::fs::read_to_string(provider.path()).unwrap(),
-        r#"{"mcpOAuth":{},"claudeAiOauth":{"accessToken":"b","expiresAt":2,"refreshToken":"c"}}"#
-    );
+    assert_eq!(crate::local_file::stat_version(&path).unwrap(), got.version);
     let err = provider
         .put(&oauth("openai", "a", "r", 1), None)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "INVALID_ARGUMENT");
+
+    let empty = TempHome::new("claude-owned-none");
+    let provider = JsonFileProvider::from_paths(&formats::CLAUDE_CODE, &empty.paths()).unwrap();
+    let err = provider.put(&updated, None).await.unwrap_err();
+    assert_eq!(err.code(), "UNSUPPORTED_OPERATION");
+    assert!(!empty.0.join(".claude").exists());
 }
 
 #[tokio::test]
@@ -253,12 +181,12 @@ async fn bad_files_are_invalid_source_naming_the_field_not_the_value() {
             &[],
             &["SEKRIT"],
         );
-        // A broken file is never rewritten.
+        // Never rewritten (Claude Code owns it; a broken file would not be rewritten anyway).
         let err = provider
             .put(&oauth("anthropic", "NEW", "NEW", 1), None)
             .await
             .unwrap_err();
-        assert_error(&err, "INVALID_SOURCE", &[], &["SEKRIT", "NEW"]);
+        assert_error(&err, "UNSUPPORTED_OPERATION", &[], &["SEKRIT", "NEW"]);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), *text);
     }
 }
@@ -277,7 +205,7 @@ async fn symlinks_huge_and_unreadable_files_are_refused() {
         .put(&oauth("anthropic", "NEW", "r", 1), None)
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "INVALID_SOURCE");
+    assert_eq!(err.code(), "UNSUPPORTED_OPERATION");
     assert_eq!(std::fs::read_to_string(&real).unwrap(), CLAUDE_JSON);
     std::fs::remove_file(&link).unwrap();
 

@@ -88,63 +88,57 @@ async fn each_cli_is_read_under_its_names() {
         .is_none());
 }
 
+/// Qwen Code, MiniMax and Gemini CLI own their tokens: never written, each refusal naming the
+/// CLI and how to log it in again; no file is created for a CLI that has none.
 #[tokio::test]
-async fn write_back_keeps_unknown_fields_order_and_mode() {
-    let home = TempHome::new("cli-write");
+async fn each_cli_owns_its_tokens_and_they_are_never_written() {
+    let home = TempHome::new("cli-owned");
     let path = home.write(".qwen/oauth_creds.json", QWEN);
     let qwen = provider(&home, &formats::QWEN);
     let got = qwen.get("qwen").await.unwrap().unwrap();
-    let version = qwen
+    let before = std::fs::read(&path).unwrap();
+    let err = qwen
         .put(
             &refreshed(&got, "qwen-NEW", "qwen-NEW-R", 4_200_000_000_000),
             Some(&got.version),
         )
         .await
-        .unwrap();
-    let raw = read_value(&path);
-    assert_eq!(
-        keys(&raw),
-        [
-            "access_token",
-            "token_type",
-            "refresh_token",
-            "resource_url",
-            "expiry_date",
-            "extra_field"
-        ]
-    );
-    assert_eq!(raw["access_token"], "qwen-NEW");
-    assert_eq!(raw["refresh_token"], "qwen-NEW-R");
-    assert_eq!(raw["expiry_date"], 4_200_000_000_000i64);
-    assert_eq!(raw["extra_field"]["kept"], true);
-    assert_eq!(mode(&path), 0o600);
-    // Written a second time with the stale version: refused, file unchanged.
-    let before = std::fs::read(&path).unwrap();
-    let err = qwen
-        .put(&refreshed(&got, "qwen-X", "y", 1), Some(&got.version))
-        .await
         .unwrap_err();
-    assert_error(&err, "CAS_MISMATCH", &["oauth_creds.json"], &["qwen-X"]);
+    assert_error(
+        &err,
+        "UNSUPPORTED_OPERATION",
+        &["Qwen Code owns the tokens of `qwen`", "`/auth`"],
+        &["qwen-NEW"],
+    );
     assert_eq!(std::fs::read(&path).unwrap(), before);
-    assert_eq!(qwen.get("qwen").await.unwrap().unwrap().version, version);
 
-    // A new file for a CLI that had none.
-    let minimax = provider(&home, &formats::MINIMAX);
-    minimax
-        .put(&oauth("minimax", "mm-A", "mm-R", 9), None)
-        .await
-        .unwrap();
-    let raw = read_value(minimax.path());
-    assert_eq!(
-        keys(&raw),
-        ["access_token", "refresh_token", "expiry_date", "token_type"]
-    );
-    assert_eq!(raw["token_type"], "Bearer");
-    let err = minimax
-        .put(&oauth("qwen", "a", "r", 1), None)
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), "INVALID_ARGUMENT");
+    for (format, name, cli) in [
+        (&formats::QWEN, "qwen", &formats::QWEN_CODE_CLI),
+        (&formats::MINIMAX, "minimax", &formats::MINIMAX_CLI),
+        (&formats::GEMINI_CLI, "gemini", &formats::GEMINI_CLI_OWNER),
+        (
+            &formats::GEMINI_CLI,
+            "gemini-cli",
+            &formats::GEMINI_CLI_OWNER,
+        ),
+    ] {
+        let p = provider(&home, format);
+        assert!(!p.writable(), "{name}");
+        assert_eq!(format.owner_of(name), Some(cli), "{name}");
+        assert_eq!(formats::cli_owner(format.id, name), Some(cli), "{name}");
+        let err = p
+            .put(&oauth(name, "mm-A", "mm-R", 9), None)
+            .await
+            .unwrap_err();
+        assert_error(
+            &err,
+            "UNSUPPORTED_OPERATION",
+            &[cli.cli, cli.renew],
+            &["mm-A", "mm-R"],
+        );
+    }
+    assert!(!home.0.join(".minimax").exists());
+    assert!(!home.0.join(".gemini").exists());
 }
 
 #[tokio::test]
@@ -188,7 +182,7 @@ async fn bad_files_name_the_field_and_are_never_rewritten() {
             .put(&oauth("gemini", "NEWVAL", "r", 1), None)
             .await
             .unwrap_err();
-        assert_error(&err, "INVALID_SOURCE", &[], &["SEKRIT", "NEWVAL"]);
+        assert_error(&err, "UNSUPPORTED_OPERATION", &[], &["SEKRIT", "NEWVAL"]);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), *text);
     }
 }

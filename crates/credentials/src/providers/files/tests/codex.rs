@@ -70,46 +70,36 @@ async fn reads_tokens_and_the_api_key() {
     assert!(provider.get(OPENAI).await.unwrap().is_none());
 }
 
+/// Codex owns its tokens: never written (neither `tokens` nor `last_refresh`); its API key is
+/// not written back either, for its own reason, and is not "owned" (copying a key logs nobody
+/// out).
 #[tokio::test]
-async fn write_back_rewrites_tokens_and_last_refresh_only() {
-    let home = TempHome::new("codex-write");
+async fn codex_owns_its_tokens_and_the_file_is_never_written() {
+    let home = TempHome::new("codex-owned");
     let path = home.write(".codex/auth.json", AUTH);
     let provider = JsonFileProvider::new(&formats::CODEX, &path);
+    assert!(!provider.writable());
+    assert_eq!(formats::CODEX.owner_of(CODEX), Some(&formats::CODEX_CLI));
+    assert_eq!(
+        formats::CODEX.owner_of("openai-codex"),
+        Some(&formats::CODEX_CLI)
+    );
+    assert_eq!(formats::CODEX.owner_of(OPENAI), None);
     let got = provider.get(CODEX).await.unwrap().unwrap();
-    provider
+    let before = std::fs::read(&path).unwrap();
+    let err = provider
         .put(
             &refreshed(&got, "eyJNEW.ACCESS", "rt_NEW", 1),
             Some(&got.version),
         )
         .await
-        .unwrap();
-    let raw = read_value(&path);
-    assert_eq!(
-        keys(&raw),
-        [
-            "auth_mode",
-            "OPENAI_API_KEY",
-            "tokens",
-            "last_refresh",
-            "agent_identity"
-        ]
+        .unwrap_err();
+    assert_error(
+        &err,
+        "UNSUPPORTED_OPERATION",
+        &["Codex owns the tokens of `codex`", "`codex login`"],
+        &["eyJ", "rt_"],
     );
-    assert_eq!(
-        keys(&raw["tokens"]),
-        ["id_token", "access_token", "refresh_token", "account_id"]
-    );
-    assert_eq!(raw["tokens"]["access_token"], "eyJNEW.ACCESS");
-    assert_eq!(raw["tokens"]["refresh_token"], "rt_NEW");
-    assert_eq!(raw["tokens"]["account_id"], "acct-123");
-    assert_eq!(raw["OPENAI_API_KEY"], "sk-proj-FAKE-KEY");
-    assert_eq!(raw["agent_identity"]["kept"], 1);
-    let last = raw["last_refresh"].as_str().unwrap();
-    assert_ne!(last, "2026-01-02T03:04:05.678901Z");
-    assert!(humantime::parse_rfc3339(last).is_ok(), "{last}");
-    assert_eq!(mode(&path), 0o600);
-
-    let err = provider.put(&got, Some(&got.version)).await.unwrap_err();
-    assert_error(&err, "CAS_MISMATCH", &["auth.json"], &["eyJ"]);
     let key = provider.get(OPENAI).await.unwrap().unwrap();
     let err = provider.put(&key, Some(&key.version)).await.unwrap_err();
     assert_error(
@@ -118,6 +108,7 @@ async fn write_back_rewrites_tokens_and_last_refresh_only() {
         &["OPENAI_API_KEY"],
         &["sk-proj"],
     );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
 }
 
 #[tokio::test]
@@ -161,7 +152,7 @@ async fn bad_files_name_the_field() {
             .put(&oauth(CODEX, "NEWVAL", "r", 1), None)
             .await
             .unwrap_err();
-        assert_error(&err, "INVALID_SOURCE", &[], &["SEKRIT", "NEWVAL"]);
+        assert_error(&err, "UNSUPPORTED_OPERATION", &[], &["SEKRIT", "NEWVAL"]);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), *text);
     }
 }

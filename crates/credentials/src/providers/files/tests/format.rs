@@ -44,6 +44,7 @@ static ACME: FileFormat = FileFormat {
     ],
     write_stamp: Some("saved_at"),
     expiry_from_jwt: false,
+    owner: None,
 };
 
 const SESSION: &str = r#"{

@@ -69,6 +69,73 @@ async fn write_back_touches_one_entry() {
     assert_error(&err, "CAS_MISMATCH", &["oauth.json"], &["sk-ant"]);
 }
 
+/// A file changed since it was read (same length, only its times moved) or deleted since is not
+/// overwritten: `CAS_MISMATCH` naming the file, the file as it was.
+#[tokio::test]
+async fn a_file_changed_since_read_is_not_overwritten() {
+    let home = TempHome::new("legacy-cas");
+    let path = home.write(".openclaw/credentials/oauth.json", OAUTH);
+    let provider = JsonFileProvider::new(&formats::OPENCLAW_OAUTH, &path);
+    let got = provider.get("anthropic").await.unwrap().unwrap();
+    touch_changed(&path);
+    let before = std::fs::read(&path).unwrap();
+    let err = provider
+        .put(
+            &refreshed(&got, "sk-ant-oat01-NEW", "r", 1),
+            Some(&got.version),
+        )
+        .await
+        .unwrap_err();
+    assert_error(
+        &err,
+        "CAS_MISMATCH",
+        &[&path.display().to_string()],
+        &["sk-ant-oat01"],
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    std::fs::remove_file(&path).unwrap();
+    let err = provider.put(&got, Some(&got.version)).await.unwrap_err();
+    assert_eq!(err.code(), "CAS_MISMATCH");
+    assert!(!path.exists());
+}
+
+/// OpenClaw's own file is refreshed in place (no CLI owns it): `put` creates it when missing
+/// (directory 0700, file 0600) and a compact file stays compact.
+#[tokio::test]
+async fn put_creates_a_missing_file_and_compact_files_stay_compact() {
+    let home = TempHome::new("legacy-create");
+    let provider = JsonFileProvider::from_paths(&formats::OPENCLAW_OAUTH, &home.paths()).unwrap();
+    assert!(provider.writable());
+    assert_eq!(formats::cli_owner("openclaw-oauth", "anthropic"), None);
+    provider
+        .put(
+            &oauth("anthropic", "sk-ant-oat01-A", "sk-ant-ort01-R", 5),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        read_value(provider.path())["anthropic"]["access"],
+        "sk-ant-oat01-A"
+    );
+    assert_eq!(mode(provider.path()), 0o600);
+    assert_eq!(mode(provider.path().parent().unwrap()), 0o700);
+
+    home.write(
+        ".openclaw/credentials/oauth.json",
+        r#"{"qwen":{"access":"q"},"anthropic":{"access":"a","expires":1}}"#,
+    );
+    let got = provider.get("anthropic").await.unwrap().unwrap();
+    provider
+        .put(&refreshed(&got, "b", "c", 2), Some(&got.version))
+        .await
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(provider.path()).unwrap(),
+        r#"{"qwen":{"access":"q"},"anthropic":{"access":"b","expires":2,"refresh":"c"}}"#
+    );
+}
+
 #[tokio::test]
 async fn bad_entries_name_the_provider_and_field() {
     let home = TempHome::new("legacy-bad");

@@ -35,9 +35,14 @@ async fn sample_home_reads_through_every_provider() {
             "openclaw-oauth"
         ]
     );
-    assert!(providers
+    assert!(providers.iter().all(|p| p.group() == SourceGroup::Files));
+    // The CLIs own their files; OpenClaw's own files are written back.
+    let writable: Vec<_> = providers
         .iter()
-        .all(|p| p.group() == SourceGroup::Files && p.writable()));
+        .filter(|p| p.writable())
+        .map(|p| p.id())
+        .collect();
+    assert_eq!(writable, ["auth-profiles", "openclaw-oauth"]);
     let mut listed = Vec::new();
     for p in &providers {
         for l in p.list().await.unwrap() {

@@ -1,0 +1,245 @@
+//! The one scrub for every parser error of this crate: what a parser said, without what it read.
+//!
+//! serde, JSON5 and dotenv errors quote their input (`invalid type: string "sk-...", expected a
+//! map`, a dotenv line), and the input of this crate is credential files, OpenClaw's config,
+//! keychain items, stdin, the migration journal and SQLite rows: any of it can be a secret. Every
+//! parse whose error can reach a message, a log line or an audit line goes through [`scrub`]:
+//!
+//! ```ignore
+//! let value: Value = serde_json::from_str(text).map_err(|e| {
+//!     let s = crate::scrub::scrub(&e);
+//!     Error::new(ErrorCode::InvalidSource, format!("{where}: is not valid JSON ({s})"))
+//! })?;
+//! ```
+//!
+//! JSON errors go through the Vault client's [`vault_client::error::scrub_json_error`] (the same
+//! rules for Vault's answers and for local input); JSON5 keeps only the crate's error code and
+//! position; dotenv only the kind of failure.
+
+use std::fmt;
+
+/// A parser error with nothing of the input left: what went wrong and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scrubbed {
+    /// What the parser said, with every quoted piece of input cut out (`not valid JSON: expected
+    /// value`, `the wrong shape: invalid type, expected a string`, `missing field `name``).
+    pub detail: String,
+    /// 1-based line, 0 when the parser gives none (a `serde_json::Value` converted to a type).
+    pub line: usize,
+    /// 1-based column (serde's column of the end of input can be 0), meaningful when `line > 0`.
+    pub column: usize,
+}
+
+impl fmt::Display for Scrubbed {
+    /// `<detail> (line L, column C)`, or `<detail>` without a position.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(
+                f,
+                "{} (line {}, column {})",
+                self.detail, self.line, self.column
+            )
+        } else {
+            f.write_str(&self.detail)
+        }
+    }
+}
+
+/// A parser's error that [`scrub`] knows how to clean.
+pub trait ParserError {
+    /// This error without any of its input.
+    fn scrubbed(&self) -> Scrubbed;
+}
+
+/// `e` without any of the input it quotes.
+pub fn scrub<E: ParserError + ?Sized>(e: &E) -> Scrubbed {
+    e.scrubbed()
+}
+
+impl ParserError for serde_json::Error {
+    fn scrubbed(&self) -> Scrubbed {
+        let text = vault_client::error::scrub_json_error(self);
+        let at = format!(" (line {}, column {})", self.line(), self.column());
+        let detail = match text.strip_suffix(&at) {
+            Some(d) if self.line() > 0 => d.to_string(),
+            _ => text,
+        };
+        Scrubbed {
+            detail,
+            line: self.line(),
+            column: self.column(),
+        }
+    }
+}
+
+impl ParserError for json5::Error {
+    fn scrubbed(&self) -> Scrubbed {
+        // Only the crate's own codes: a custom message could quote the input.
+        let detail = self
+            .code()
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "invalid value".into());
+        let (line, column) = self
+            .position()
+            .map(|p| (p.line + 1, p.column + 1))
+            .unwrap_or((0, 0));
+        Scrubbed {
+            detail,
+            line,
+            column,
+        }
+    }
+}
+
+impl ParserError for dotenvy::Error {
+    fn scrubbed(&self) -> Scrubbed {
+        // `LineParse` holds the whole line (`KEY=value`), `EnvVar` the variable's value.
+        let detail = match self {
+            dotenvy::Error::LineParse(_, at) => {
+                format!("a line that is not KEY=value (at character {at})")
+            }
+            dotenvy::Error::EnvVar(_) => "a ${...} substitution that cannot be read".to_string(),
+            dotenvy::Error::Io(e) => format!("unreadable ({})", e.kind()),
+            _ => "unreadable".to_string(),
+        };
+        Scrubbed {
+            detail,
+            line: 0,
+            column: 0,
+        }
+    }
+}
+
+impl<E: ParserError> ParserError for serde_path_to_error::Error<E> {
+    /// The inner error's scrub; the JSON path is left to the caller, who knows which of its
+    /// segments are field names and which are keys of the input.
+    fn scrubbed(&self) -> Scrubbed {
+        self.inner().scrubbed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde_json::Value;
+    use std::collections::HashMap;
+
+    const CANARY: &str = "sk-live-CANARY-5c8e";
+
+    /// Inputs of every broken or wrong shape, each carrying the canary somewhere (a value, a
+    /// key, a bare word, a number-like token, cut short inside a string).
+    fn inputs() -> Vec<String> {
+        let c = CANARY;
+        let mut out = vec![
+            c.to_string(),
+            format!("\"{c}\""),
+            format!("\"{c}"),
+            format!("[\"{c}\""),
+            format!("{{\"{c}\""),
+            format!("{{\"{c}\": }}"),
+            format!("{{\"a\": {c}}}"),
+            format!("{{\"a\": \"{c}"),
+            format!("{{\"a\": \"x\", {c}}}"),
+            format!("{{\"a\": \"x\"}} {c}"),
+            format!("{{a: '{c}'"),
+            format!("{{a: {c}}}"),
+            format!("// {c}\n{{a:"),
+            format!("1{c}"),
+            format!("{{\"a\": 1{c}}}"),
+            format!("{{\"a\": \"\\{c}\"}}"),
+        ];
+        for key in ["name", "token", "expires", "list", "map", c] {
+            for value in [
+                format!("\"{c}\""),
+                format!("[\"{c}\"]"),
+                format!("{{\"{c}\": \"{c}\"}}"),
+                format!("{{\"{c}\": [1, \"{c}\"]}}"),
+                "12345678901234567890123".to_string(),
+                "true".to_string(),
+                "null".to_string(),
+            ] {
+                out.push(format!("{{\"{key}\": {value}}}"));
+                out.push(format!("{{\"{key}\": {value}, \"{key}\": {value}}}"));
+            }
+        }
+        out
+    }
+
+    #[allow(dead_code)] // read through serde only
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Shape {
+        name: String,
+        token: Option<u32>,
+        expires: Option<i64>,
+        list: Option<Vec<u8>>,
+        map: Option<HashMap<String, bool>>,
+    }
+
+    fn check(parser: &str, input: &str, s: &Scrubbed, seen: &mut usize) {
+        *seen += 1;
+        let shown = s.to_string();
+        assert!(!shown.contains("CANARY"), "{parser}: {input}: {shown}");
+        assert!(!s.detail.is_empty(), "{parser}: {input}: nothing said");
+    }
+
+    #[test]
+    fn no_parser_error_quotes_its_input() {
+        let mut seen = 0;
+        for input in inputs() {
+            if let Err(e) = serde_json::from_str::<Value>(&input) {
+                check("serde_json Value", &input, &scrub(&e), &mut seen);
+            }
+            if let Err(e) = serde_json::from_str::<Shape>(&input) {
+                check("serde_json struct", &input, &scrub(&e), &mut seen);
+            }
+            if let Err(e) = serde_json::from_str::<HashMap<String, u8>>(&input) {
+                check("serde_json map", &input, &scrub(&e), &mut seen);
+            }
+            if let Ok(value) = serde_json::from_str::<Value>(&input) {
+                if let Err(e) = serde_path_to_error::deserialize::<_, Shape>(&value) {
+                    check("serde_path_to_error", &input, &scrub(&e), &mut seen);
+                }
+            }
+            if let Err(e) = json5::from_str::<Value>(&input) {
+                check("json5 Value", &input, &scrub(&e), &mut seen);
+            }
+            if let Err(e) = json5::from_str::<Shape>(&input) {
+                check("json5 struct", &input, &scrub(&e), &mut seen);
+            }
+            for line in [
+                format!("{CANARY} = x"),
+                format!("K='{CANARY}"),
+                format!("K=\"{CANARY}"),
+                format!("K={CANARY} ${{"),
+                format!("'{CANARY}'=1"),
+            ] {
+                for item in dotenvy::from_read_iter(line.as_bytes()) {
+                    if let Err(e) = item {
+                        check("dotenvy", &line, &scrub(&e), &mut seen);
+                    }
+                }
+            }
+        }
+        assert!(seen > 300, "the inputs should mostly fail ({seen} errors)");
+    }
+
+    #[test]
+    fn a_scrub_keeps_what_was_expected_and_where() {
+        let e = serde_json::from_str::<Shape>("{\"name\": 5}").unwrap_err();
+        let s = scrub(&e);
+        assert_eq!((s.line, s.column), (1, 10));
+        assert!(s.detail.contains("expected a string"), "{s}");
+        let e = serde_json::from_str::<Value>("{\"a\": \"x").unwrap_err();
+        assert!(scrub(&e).detail.starts_with("cut short"), "{}", scrub(&e));
+        let e = json5::from_str::<Value>("{a: }").unwrap_err();
+        assert_eq!(scrub(&e).line, 1);
+        let value: Value = serde_json::from_str("{\"token\": 1}").unwrap();
+        let e = serde_path_to_error::deserialize::<_, Shape>(&value).unwrap_err();
+        assert_eq!(
+            scrub(&e).to_string(),
+            "the wrong shape: missing field `name`"
+        );
+    }
+}

@@ -9,16 +9,19 @@
 // database has OpenClaw's own schema; the 1,000 profiles are then written into its row with Node 24's
 // `node:sqlite` (1,000 `openclaw models auth paste-api-key` runs would take half an hour).
 //
+// Then the same CLI against a Vault that is not there (a closed port) and one that never answers
+// (the fault proxy holding every request), for 1 and 1,000 secrets. Target: fails (exit 1, one
+// error, no journal) within 5 s each: the preflight, not one timeout per secret.
 // Env (all optional):
 //   BENCH_SECRETS  how many profiles to migrate (default 1000)
 //   BENCH_ROUNDS   runs, each into a fresh Vault prefix (default 3; the median is reported)
 //   VAULT_BIN      the Vault binary (else tools/vault-server/build.sh's cached build)
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
-import { root, startVault, vaultFetch } from '../__test__/support/vault-server.mjs'
+import { freePort, root, startFaultProxy, startVault, vaultFetch } from '../__test__/support/vault-server.mjs'
 import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
 
 const envInt = (name, def, min, max) => {
@@ -88,20 +91,39 @@ function fillHome(oc, home) {
   assert.equal(filled.status, 0, filled.stderr)
 }
 
-function migrate(home, vault, prefix) {
+/** A state dir (no onboarding: these runs never get past the preflight) whose legacy
+ * `auth-profiles.json` holds `count` api_key profiles, for the unreachable-Vault runs. */
+function makeLegacyHome(count) {
+  const home = mkdtempSync(join(os.tmpdir(), 'ocv-bench-migrate-'))
+  const agentDir = join(home, 'agents', 'main', 'agent')
+  mkdirSync(agentDir, { recursive: true, mode: 0o700 })
+  const profiles = {}
+  for (let i = 1; i <= count; i++) {
+    const id = `bench:k${String(i).padStart(4, '0')}`
+    profiles[id] = { type: 'api_key', provider: 'bench', key: `sk-bench-FAKE-${i}-${'x'.repeat(40)}` }
+  }
+  writeFileSync(join(agentDir, 'auth-profiles.json'), JSON.stringify({ version: 1, profiles }), { mode: 0o600 })
+  return home
+}
+
+function migrate(home, vault, prefix, extraArgs = []) {
   const started = process.hrtime.bigint()
-  const res = spawnSync(process.execPath, [join(root, 'bin', 'openclaw-vault.js'), 'migrate', '--yes', '--json'], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: home,
-      OPENCLAW_STATE_DIR: home,
-      VAULT_ADDR: vault.addr,
-      VAULT_TOKEN: vault.token,
-      OPENCLAW_VAULT_PREFIX: prefix,
+  const res = spawnSync(
+    process.execPath,
+    [join(root, 'bin', 'openclaw-vault.js'), 'migrate', '--yes', '--json', ...extraArgs],
+    {
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        OPENCLAW_STATE_DIR: home,
+        VAULT_ADDR: vault.addr,
+        VAULT_TOKEN: vault.token,
+        OPENCLAW_VAULT_PREFIX: prefix,
+      },
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
     },
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-  })
+  )
   const ms = Number(process.hrtime.bigint() - started) / 1e6
   let out
   try {
@@ -147,6 +169,40 @@ try {
       `rerun (journal): ${rerun.ms.toFixed(0)} ms; target <= ${TARGET_MS} ms: ${median <= TARGET_MS ? 'met' : 'MISSED'}`,
   )
   if (median > TARGET_MS) process.exitCode = 1
+
+  // Vault unreachable: a closed port, and a hung Vault (the fault proxy delays every request by
+  // two minutes). The run must fail fast with one error and start no journal.
+  const UNREACHABLE_TARGET_MS = 5000
+  const proxy = await startFaultProxy(vault.addr)
+  try {
+    await proxy.rule({ action: { type: 'delay', ms: 120000 } })
+    const closed = { addr: `http://127.0.0.1:${await freePort()}`, token: vault.token }
+    const hung = { addr: proxy.addr, token: vault.token }
+    for (const [what, target] of [
+      ['closed port', closed],
+      ['hung Vault', hung],
+    ]) {
+      for (const n of [1, 1000]) {
+        const h = makeLegacyHome(n)
+        try {
+          const { ms, status, out } = migrate(h, target, `bench-unreachable-${process.pid}`)
+          assert.equal(status, 1, `migrate against a ${what} exited ${status}`)
+          assert.ok(['NETWORK', 'TIMEOUT'].includes(out.error?.code), JSON.stringify(out))
+          assert.ok(!existsSync(join(h, 'vault-migrate.journal')), 'no journal')
+          const met = ms <= UNREACHABLE_TARGET_MS
+          console.log(
+            `unreachable (${what}), ${n} secret(s): failed with ${out.error.code} in ${ms.toFixed(0)} ms; ` +
+              `target <= ${UNREACHABLE_TARGET_MS} ms: ${met ? 'met' : 'MISSED'}`,
+          )
+          if (!met) process.exitCode = 1
+        } finally {
+          rmSync(h, { recursive: true, force: true })
+        }
+      }
+    }
+  } finally {
+    await proxy.stop()
+  }
 } finally {
   rmSync(home, { recursive: true, force: true })
   await vault.stop()

@@ -15,6 +15,7 @@ use openclaw_credentials::credential::{
 };
 use openclaw_credentials::error::Error;
 use openclaw_credentials::providers::files::formats::cli_owner;
+use openclaw_credentials::providers::keychain;
 
 /// The largest value `put` reads (a credential, not a file store).
 const MAX_PUT_BYTES: u64 = 1024 * 1024;
@@ -334,7 +335,13 @@ pub async fn list(args: ListArgs, io: &mut CliIo) -> i32 {
         if listed.credentials.is_empty() && !listed.errors.iter().any(|f| counts(f.provider)) {
             let _ = writeln!(io.stdout, "no credentials found");
         }
-        for failed in &listed.errors {
+        // A keychain this machine does not have (a headless server) is not news unless asked
+        // for with --source: `status` says it once.
+        for failed in listed
+            .errors
+            .iter()
+            .filter(|f| counts(f.provider) || !keychain::is_absent(&f.error))
+        {
             let _ = writeln!(
                 io.stderr,
                 "{}: source {} failed [{}]: {}",

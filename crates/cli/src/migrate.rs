@@ -17,6 +17,7 @@ use openclaw_credentials::migrate::{
     self, ConfigRewrite, LocalRemoval, MigrateOptions, Outcome, OwnedByCli, Plan, Progress, Report,
     ReportItem, ResolverCommand, EXEC_PROVIDER_ALIAS,
 };
+use openclaw_credentials::providers::keychain;
 use openclaw_credentials::store::Store;
 
 /// In test builds: a hook that dies at checkpoint `OPENCLAW_VAULT_TEST_ABORT_AFTER` as a SIGKILL
@@ -82,6 +83,10 @@ pub struct MigrateArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub yes: bool,
+    /// Seconds the whole run may take; credentials not finished by then are reported as
+    /// `TIMEOUT` and left to the next run (default 600).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub deadline: Option<u64>,
     /// Migrate this OAuth token although a CLI (Claude Code, Codex, Qwen Code, MiniMax, Gemini
     /// CLI) owns it: the gateway becomes its only owner, and the CLI on this machine is logged
     /// out at its next refresh. Repeatable.
@@ -132,7 +137,7 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         } else {
             let _ = writeln!(io.stdout, "Dry run: nothing was written.");
         }
-        return if plan.has_hard_source_errors() {
+        return if plan.has_hard_source_errors() || !plan.skipped.is_empty() {
             exit::FAILURE
         } else {
             exit::OK
@@ -160,6 +165,9 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         journal,
         concurrency: migrate::DEFAULT_CONCURRENCY,
         on_checkpoint: abort_hook(io),
+        deadline: args
+            .deadline
+            .map_or(migrate::DEFAULT_RUN_DEADLINE, Duration::from_secs),
     };
     let bar = (io.stderr_is_terminal && !args.json).then(|| progress_bar(plan.items.len()));
     let on_progress = |p: Progress<'_>| {
@@ -187,7 +195,8 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
     } else {
         Default::default()
     };
-    let mut failed = report.counts().failed > 0 || plan.has_hard_source_errors();
+    let mut failed =
+        report.counts().failed > 0 || plan.has_hard_source_errors() || !plan.skipped.is_empty();
     if args.rewrite_config {
         match apply_through_openclaw(&args, io, store, &verified) {
             (done, None) => out["rewriteConfig"] = done,
@@ -456,6 +465,7 @@ fn plan_json(plan: &Plan) -> Value {
             "targets": i.targets.iter().map(target_json).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "sourceErrors": plan.source_errors.iter().map(|s| json!({"provider": s.provider, "code": s.error.code(), "message": s.error.message})).collect::<Vec<_>>(),
+        "skipped": plan.skipped.iter().map(|s| json!({"name": s.name, "source": {"provider": s.source_provider, "location": s.source_location}, "code": s.code, "reason": s.reason})).collect::<Vec<_>>(),
     })
 }
 
@@ -604,7 +614,19 @@ fn print_plan(io: &mut CliIo, plan: &Plan) {
             }
         }
     }
-    for s in &plan.source_errors {
+    for s in &plan.skipped {
+        let _ = writeln!(
+            io.stderr,
+            "skipped {} ({}): [{}] {}",
+            s.name, s.source_location, s.code, s.reason
+        );
+    }
+    // A keychain this machine does not have (a headless server) is not news: `status` says so.
+    for s in plan
+        .source_errors
+        .iter()
+        .filter(|s| !keychain::is_absent(&s.error))
+    {
         let _ = writeln!(
             io.stderr,
             "warning: source {} not migrated: [{}] {}",
@@ -1107,7 +1129,8 @@ mod tests {
             FAKE_OPENAI
         );
 
-        // Vault unreachable: every item fails, exit FAILURE, the error named.
+        // Vault unreachable: the run fails before anything with one error (not one per item),
+        // exit FAILURE, and no journal is started.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -1132,19 +1155,23 @@ mod tests {
             "app",
             vec![files_source(&home, &sources_json())],
         );
-        let (code, out, _) = run(
+        let dead_journal = home.join("dead.journal");
+        let (code, out, err) = run(
             &s2,
-            &[
-                "--yes",
-                "--journal",
-                home.join("dead.journal").to_str().unwrap(),
-            ],
+            &["--yes", "--journal", dead_journal.to_str().unwrap()],
             &[],
         )
         .await;
-        assert_eq!(code, exit::FAILURE, "{out}");
-        assert!(out.contains("3 failed") && out.contains("NETWORK"), "{out}");
+        assert_eq!(code, exit::FAILURE, "{out}{err}");
+        assert_eq!(err.matches("error [NETWORK]").count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("127.0.0.1:{port}")) && err.contains("nothing was written"),
+            "{err}"
+        );
+        assert!(!out.contains("Result:"), "no per-item report: {out}");
+        assert!(!dead_journal.exists());
         no_secrets(&out);
+        no_secrets(&err);
     }
 
     const CONFIG: &str = r#"// OpenClaw config (JSON5)
@@ -1497,7 +1524,8 @@ mod tests {
         );
         let (code, _, _) = run(&s, &["--yes"], &[]).await;
         assert_eq!(code, exit::OK);
-        // Someone changes openai in Vault after the run: the journal still says "migrated".
+        // Someone changes openai in Vault after the run: the journal still says "migrated", but
+        // the rerun checks Vault and reports a conflict.
         let other =
             SecretData::try_from_value(json!({"apiKey": "sk-FAKE-changed-in-vault"}), "x").unwrap();
         client
@@ -1505,9 +1533,10 @@ mod tests {
             .await
             .unwrap();
         let (code, out, _) = run(&s, &["--yes", "--remove-local", "--json"], &[]).await;
-        assert_eq!(code, exit::OK, "{out}");
+        assert_eq!(code, exit::CONFLICT, "{out}");
         let v: Value = serde_json::from_str(out.trim()).unwrap();
-        assert_eq!(v["report"]["counts"]["alreadyThere"], 2);
+        assert_eq!(v["report"]["counts"]["alreadyThere"], 1);
+        assert_eq!(v["report"]["counts"]["conflict"], 1);
         let after: Value = serde_json::from_slice(&std::fs::read(&profiles).unwrap()).unwrap();
         assert_eq!(
             after["profiles"]["openai:default"]["key"], FAKE_OPENAI,
@@ -1517,6 +1546,47 @@ mod tests {
             after["profiles"].get("telegram:default").is_none(),
             "read back and removed"
         );
+    }
+
+    /// `--remove-local` compares only the secret fields it migrated: an OAuth profile's `email`
+    /// and `label` (which the auth-profiles source does not read, so are not in Vault) do not
+    /// make it "changed"; the backup keeps them. A profile whose migrated value changed stays.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn remove_local_ignores_fields_it_did_not_migrate() {
+        use openclaw_credentials::providers::files::auth_profiles::AuthProfilesProvider;
+        let server = start_vault().await;
+        let home = temp_dir("cli-remove-email");
+        let state = home.join(".openclaw");
+        let profiles = state.join("agents/main/agent/auth-profiles.json");
+        let original = json!({
+            "version": 1,
+            "profiles": {
+                "anthropic:work": {"type": "oauth", "provider": "anthropic", "access": FAKE_ACCESS, "refresh": FAKE_REFRESH, "expires": 1_900_000_000_000i64, "email": "someone@example.com", "label": "Work account"},
+                "openai:default": {"type": "api_key", "provider": "openai", "key": FAKE_OPENAI, "label": "Main key"},
+            },
+        });
+        write_source(&profiles, &original);
+        let s = store(
+            server.client(None),
+            &home,
+            "email",
+            vec![Arc::new(AuthProfilesProvider::new(&state))],
+        );
+        let (code, out, err) = run(&s, &["--yes", "--remove-local", "--json"], &[]).await;
+        assert_eq!(code, exit::OK, "{out}{err}");
+        no_secrets(&out);
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        let removed: Vec<&str> = v["removeLocal"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["removed"].as_array().unwrap().iter())
+            .map(|e| e.as_str().unwrap())
+            .collect();
+        assert!(removed.contains(&"profiles.anthropic:work"), "{out}");
+        assert!(removed.contains(&"profiles.openai:default"), "{out}");
+        let after: Value = serde_json::from_slice(&std::fs::read(&profiles).unwrap()).unwrap();
+        assert_eq!(after["profiles"], json!({}), "{after}");
     }
 
     /// What `bench/migrate.mjs` measures, without Node and before `open_store` reads

@@ -15,6 +15,7 @@ pub mod error;
 pub mod local_file;
 pub mod migrate;
 pub mod openclaw;
+pub mod placeholder;
 pub mod providers;
 pub mod resolve;
 pub mod scrub;

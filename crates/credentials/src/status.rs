@@ -15,6 +15,7 @@ use crate::credential::SourceGroup;
 use crate::error::{Error, ErrorCode};
 use crate::providers::files::format::CliOwner;
 use crate::providers::files::formats::cli_owner;
+use crate::providers::keychain;
 use crate::store::Store;
 use vault_client::KvVersion;
 
@@ -173,6 +174,7 @@ pub async fn check(store: &Store) -> StatusReport {
         Some(provider) => Some(check_vault(provider, &mut findings).await),
     };
     let mut sources = Vec::new();
+    let mut no_keychain: Option<(Vec<&'static str>, String)> = None;
     for provider in store.chain.providers() {
         if provider.id() == "vault" {
             continue;
@@ -203,6 +205,11 @@ pub async fn check(store: &Store) -> StatusReport {
                 None,
             )),
             None => {}
+            Some(e) if keychain::is_absent(e) => {
+                // Said once below for every keychain source, not once per source.
+                let (ids, _) = no_keychain.get_or_insert_with(|| (Vec::new(), e.message.clone()));
+                ids.push(provider.id());
+            }
             Some(e) if e.code == ErrorCode::SourceUnavailable => findings.push(finding(
                 Level::Ok,
                 format!(
@@ -225,6 +232,16 @@ pub async fn check(store: &Store) -> StatusReport {
             error,
             owned_by_cli,
         });
+    }
+    if let Some((ids, why)) = no_keychain {
+        findings.push(finding(
+            Level::Ok,
+            format!(
+                "keychain: none on this machine ({why}); skipped: {}",
+                ids.join(", ")
+            ),
+            None,
+        ));
     }
     StatusReport {
         config_file: store.config_file.clone(),

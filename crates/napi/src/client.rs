@@ -113,6 +113,19 @@ fn data_arg(data: Value) -> vault_client::Result<SecretData> {
     SecretData::try_from_value(data, "data")
 }
 
+/// The data of a `write` or `patch` to `path`, refused (`INVALID_ARGUMENT`, nothing sent) when a
+/// value is a redaction placeholder: this is OpenClaw's Vault client, and the rule is
+/// OpenClaw's, kept in the credentials layer (`openclaw_credentials::placeholder`); the generic
+/// `vault_client` crate stores whatever it is given.
+fn write_data(
+    data: Value,
+    path: &str,
+) -> std::result::Result<SecretData, openclaw_credentials::Error> {
+    let data = data_arg(data)?;
+    openclaw_credentials::placeholder::refuse_in_data(data.expose_secret(), path)?;
+    Ok(data)
+}
+
 #[napi]
 impl VaultClient {
     /// `new VaultClient({ addr, token, namespace, mount, kvVersion, timeoutMs })`. Throws a
@@ -212,9 +225,9 @@ impl VaultClient {
         spawn(
             env,
             async move {
-                let data = data_arg(data)?;
+                let data = write_data(data, &path)?;
                 let cas = cas.map(|v| whole_number(v, "cas")).transpose()?;
-                c.write(&path, &data, cas).await
+                Ok::<_, openclaw_credentials::Error>(c.write(&path, &data, cas).await?)
             },
             |env, m| js(env, &m),
         )
@@ -241,9 +254,9 @@ impl VaultClient {
         spawn(
             env,
             async move {
-                let data = data_arg(data)?;
+                let data = write_data(data, &path)?;
                 let cas = cas.map(|v| whole_number(v, "cas")).transpose()?;
-                c.patch(&path, &data, cas).await
+                Ok::<_, openclaw_credentials::Error>(c.patch(&path, &data, cas).await?)
             },
             |env, m| js(env, &m),
         )

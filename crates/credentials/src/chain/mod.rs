@@ -563,6 +563,10 @@ impl CredentialChain {
         provider_id: Option<&str>,
     ) -> Result<CredentialVersion> {
         check_name(&credential.name)?;
+        crate::placeholder::refuse_in_credential(
+            credential,
+            &format!("credential \"{}\"", credential.name),
+        )?;
         let provider: Arc<dyn CredentialProvider> = match provider_id {
             Some(id) => self.provider_by_id(id).cloned().ok_or_else(|| {
                 Error::invalid_argument(format!("no credential source called {id:?}"))

@@ -264,6 +264,11 @@ impl CredentialChain {
         current: &Credential,
         mut updated: Credential,
     ) -> Result<Arc<Resolved>> {
+        // Nothing is written when the refresh answered a redaction placeholder.
+        crate::placeholder::refuse_in_credential(
+            &updated,
+            &format!("the refreshed tokens of credential \"{name}\""),
+        )?;
         let version = provider.put(&updated, Some(&current.version)).await;
         match self.audit_write_back(name, provider.id(), version) {
             Ok(version) => {

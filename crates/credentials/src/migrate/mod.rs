@@ -34,11 +34,13 @@ use vault_client::secret::SecretData;
 
 pub mod apply_plan;
 pub mod ownership;
+pub mod preflight;
 pub mod remove_local;
 pub mod rewrite_config;
 
 pub use apply_plan::{build_apply_plan, ApplyPlan, ApplyTarget, KeptTarget};
 pub use ownership::{set_aside_owned, OwnedByCli};
+pub use preflight::{Skipped, DEFAULT_RUN_DEADLINE, PREFLIGHT_DEADLINE};
 pub use remove_local::{remove_local, LocalRemoval};
 pub use rewrite_config::{
     provider_entry, rewrite_config, ConfigRewrite, KeptField, ReplacedField, ResolverCommand,
@@ -238,6 +240,9 @@ pub struct Plan {
     pub items: Vec<PlanItem>,
     /// Sources that could not be read (malformed files, ...): reported, not migrated.
     pub source_errors: Vec<SourceError>,
+    /// Credentials found but not planned, each with its reason (a name that cannot be a Vault
+    /// path, a redaction placeholder instead of a value): one odd item never stops the run.
+    pub skipped: Vec<Skipped>,
 }
 
 impl Plan {
@@ -299,6 +304,9 @@ pub struct MigrateOptions {
     /// Called with the running count (1-based) after each durable checkpoint: an item's write,
     /// its verification and its journal line. Crash-safety tests stop the process here.
     pub on_checkpoint: Option<CheckpointHook>,
+    /// The whole run's deadline ([`DEFAULT_RUN_DEADLINE`] from the command line): items not
+    /// finished by then end `TIMEOUT` and are left to the next run (nothing is claimed for them).
+    pub deadline: std::time::Duration,
 }
 
 /// See [`MigrateOptions::on_checkpoint`].
@@ -310,6 +318,7 @@ impl std::fmt::Debug for MigrateOptions {
             .field("overwrite", &self.overwrite)
             .field("journal", &self.journal)
             .field("concurrency", &self.concurrency)
+            .field("deadline", &self.deadline)
             .field("on_checkpoint", &self.on_checkpoint.is_some())
             .finish()
     }
@@ -462,6 +471,10 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
             let fp = fingerprint(&data);
             let mut name = listing.name.clone();
             if let Some(&i) = by_name.get(&name) {
+                if i == usize::MAX {
+                    // Skipped (see below): no later source is migrated in its place.
+                    continue;
+                }
                 let same_value = plan.items[i]
                     .credential
                     .secrets
@@ -479,6 +492,13 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
                 }
                 // A different value under the same name: its own path, never collapsed.
                 name = distinct_name(&name, provider.id(), &by_name);
+            }
+            if let Some(skip) = preflight::skip_reason(vault, &name, &credential) {
+                // Once per name: a later source with the same name is not migrated in its
+                // place (the first source in chain order is the one `getCredential` answers).
+                by_name.insert(name.clone(), usize::MAX);
+                plan.skipped.push(skip);
+                continue;
             }
             let vault_path = match vault.path_of(&name) {
                 Ok(p) => p,
@@ -512,6 +532,7 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
         }
     }
     plan.items.sort_by(|a, b| a.name.cmp(&b.name));
+    plan.skipped.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(plan)
 }
 
@@ -711,6 +732,13 @@ pub async fn apply(
 ) -> Result<Report> {
     let vault = require_vault(chain)?.clone();
     let client = vault.client().clone();
+    let run_deadline = tokio::time::Instant::now() + options.deadline;
+    if !plan.items.is_empty() {
+        // One short question before anything else: an unreachable, hung or sealed Vault fails
+        // the run here, in seconds, with one error, whatever the number of credentials, and
+        // before the journal is touched.
+        preflight::check_vault(&client, PREFLIGHT_DEADLINE, plan.items.len()).await?;
+    }
     let journal = Journal::open(
         &options.journal,
         JournalHeader {
@@ -732,6 +760,9 @@ pub async fn apply(
     };
     let done_count = AtomicU64::new(0);
     let total = plan.items.len();
+    // Set by the first item that finds Vault gone (network, timeout, sealed): the items not
+    // started yet are not tried, each would only wait out the same failure.
+    let vault_lost: std::sync::OnceLock<Error> = std::sync::OnceLock::new();
     // The per-item futures are built and boxed before any await: a `.map(closure)` inside the
     // stream would make the whole future `Send` only for one lifetime (rustc's higher-ranked
     // limits), and the napi binding needs it `Send`.
@@ -743,17 +774,33 @@ pub async fn apply(
             let vault = vault.clone();
             let journal = &journal;
             let checkpoints = &checkpoints;
+            let vault_lost = &vault_lost;
             Box::pin(async move {
-                let outcome = if journal.done.get(&item.name) == Some(&item.fingerprint) {
-                    Outcome::AlreadyMigrated
-                } else {
-                    match migrate_one(chain, &vault, item, options.overwrite, checkpoints).await {
-                        Ok(o) => o,
-                        Err(e) => Outcome::Failed {
+                if let Some(lost) = vault_lost.get() {
+                    return (i, preflight::not_attempted(lost));
+                }
+                let work = async {
+                    if journal.done.get(&item.name) == Some(&item.fingerprint)
+                        && preflight::still_in_vault(&vault, item).await?
+                    {
+                        // The journal says done, and Vault still holds the value: done. A path
+                        // deleted or changed since is migrated again below (create-only).
+                        return Ok(Outcome::AlreadyMigrated);
+                    }
+                    migrate_one(chain, &vault, item, options.overwrite, checkpoints).await
+                };
+                let outcome = match tokio::time::timeout_at(run_deadline, work).await {
+                    Ok(Ok(o)) => o,
+                    Ok(Err(e)) => {
+                        if preflight::vault_gone(&e) {
+                            let _ = vault_lost.set(e.clone());
+                        }
+                        Outcome::Failed {
                             code: e.code(),
                             message: e.message,
-                        },
+                        }
                     }
+                    Err(_) => preflight::past_deadline(options.deadline),
                 };
                 if !matches!(outcome, Outcome::AlreadyMigrated) {
                     let line = JournalLine {
@@ -821,6 +868,7 @@ async fn migrate_one(
 ) -> Result<Outcome> {
     let client = vault.client();
     let path = vault.path_of(&item.name)?;
+    crate::placeholder::refuse_in_credential(&item.credential, &item.source_location)?;
     let data = item.credential.to_vault_data();
     let (mut version, mut outcome) = match client
         .write(&path, &SecretData::from_object(data.clone()), Some(0))
@@ -912,6 +960,7 @@ async fn migrate_one(
     if let Some(provider) = provider {
         // The source's own name: a plan item may be stored under another (`<name>@<source>`).
         if let Some(now) = provider.get(&item.credential.name).await? {
+            crate::placeholder::refuse_in_credential(&now, &now.source.location)?;
             let now_data = now.to_vault_data();
             let now_fp = fingerprint(&now_data);
             if now_fp != item.fingerprint {
@@ -1271,6 +1320,7 @@ mod tests {
             journal: journal.to_path_buf(),
             concurrency: 4,
             on_checkpoint: None,
+            deadline: DEFAULT_RUN_DEADLINE,
         }
     }
 
@@ -1628,7 +1678,8 @@ mod tests {
             names(&verified_in_vault(&chain, &first).await),
             ["anthropic", "telegram"]
         );
-        // Rerun from the journal after telegram changed in Vault: only anthropic reads back.
+        // Rerun from the journal after telegram changed in Vault: the journal is checked against
+        // Vault, so telegram is a conflict now, and only anthropic is verified.
         client
             .write(
                 "ver/credentials/telegram",
@@ -1640,7 +1691,8 @@ mod tests {
         let again = apply(&chain, &plan, &options(&journal), &no_progress())
             .await
             .unwrap();
-        assert_eq!(again.count("already_migrated"), 2);
+        assert_eq!(again.count("already_migrated"), 1);
+        assert_eq!(outcome_of(&again, "telegram").label(), "conflict");
         assert_eq!(
             names(&verified_in_vault(&chain, &again).await),
             ["anthropic"]
@@ -1654,6 +1706,7 @@ mod tests {
     fn only_an_unavailable_source_is_not_a_hard_error() {
         let plan = |code| Plan {
             items: Vec::new(),
+            skipped: Vec::new(),
             source_errors: vec![SourceError {
                 provider: "keychain",
                 error: Error::new(code, "x"),
@@ -1740,8 +1793,8 @@ mod tests {
                 .clone()
         };
 
-        // Resume: the journal says openai was done; it is not asked of Vault again (trusting
-        // the journal is what makes a resumed run cheap), the others are migrated.
+        // Resume: the journal says openai was done, but Vault does not hold it (the journal is a
+        // shortcut checked against Vault, never the truth): it is migrated, as are the others.
         let journal = dir.join("resume.journal");
         std::fs::write(
             &journal,
@@ -1754,7 +1807,10 @@ mod tests {
         let report = apply(&chain, &plan, &options(&journal), &no_progress())
             .await
             .unwrap();
-        assert_eq!(outcome_of(&report, "openai"), &Outcome::AlreadyMigrated);
+        assert_eq!(
+            outcome_of(&report, "openai"),
+            &Outcome::Created { version: 1 }
+        );
         // The torn line (killed mid-append) is ignored: telegram is migrated.
         assert_eq!(
             outcome_of(&report, "telegram"),
@@ -1762,7 +1818,7 @@ mod tests {
         );
         assert!(vault_value(&client, "jr/credentials/openai")
             .await
-            .is_none());
+            .is_some());
         // The torn fragment was cut off: every line parses, and the next run reads it cleanly.
         let text = std::fs::read_to_string(&journal).unwrap();
         assert!(text.ends_with('\n'));
@@ -1777,7 +1833,8 @@ mod tests {
             .unwrap();
         assert_eq!(again.count("already_migrated"), 3);
 
-        // A changed fingerprint in the journal means the source changed: migrated again.
+        // A changed fingerprint in the journal means the source changed: asked of Vault again
+        // (which holds this value already, from the resumed run above: nothing is written).
         let changed = dir.join("changed.journal");
         std::fs::write(
             &changed,
@@ -1790,10 +1847,7 @@ mod tests {
         let report = apply(&chain, &plan, &options(&changed), &no_progress())
             .await
             .unwrap();
-        assert_eq!(
-            outcome_of(&report, "openai"),
-            &Outcome::Created { version: 1 }
-        );
+        assert_eq!(outcome_of(&report, "openai"), &Outcome::AlreadyPresent);
 
         // Garbage, a corrupt middle line, a foreign header: clear errors naming file and line.
         for (name, content, line) in [

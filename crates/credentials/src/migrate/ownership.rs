@@ -237,6 +237,7 @@ mod tests {
             journal: journal.clone(),
             concurrency: 2,
             on_checkpoint: None,
+            deadline: crate::migrate::DEFAULT_RUN_DEADLINE,
         };
         let report = apply(&chain, &taken_plan, &options, &|_| {}).await.unwrap();
         let outcomes: Vec<_> = report

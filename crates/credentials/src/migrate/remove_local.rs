@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 
 use super::{backup_path, PlanItem, VerifiedInVault, LOCK_WAIT, MAX_LOCAL_FILE_BYTES};
@@ -208,12 +209,23 @@ fn remove_entries(file: &Path, layout: OwnedLayout, items: &[&PlanItem]) -> Resu
     })
 }
 
-/// True when the file entry `entry` holds exactly `secrets` (same names, same values), in any
-/// of the spellings `from_fields` reads. An entry that cannot be read holds nothing.
+/// True when the file entry `entry` holds every migrated secret field of `secrets` with the same
+/// value, in any of the spellings `from_fields` reads. Only the fields migrated are compared:
+/// an entry's other fields (`email`, `label`, ...) were not read by its source, are not in Vault
+/// and do not make the entry "changed" (the file's backup keeps them). An entry that cannot be
+/// read, or lacks a migrated field, holds nothing.
 fn holds_exactly(entry: &Map<String, Value>, secrets: &SecretFields) -> bool {
-    from_fields(entry, "entry")
-        .map(|parsed| parsed.secrets.same_as(secrets))
-        .unwrap_or(false)
+    let Ok(parsed) = from_fields(entry, "entry") else {
+        return false;
+    };
+    !secrets.is_empty()
+        && secrets.iter().all(|(name, value)| {
+            parsed.secrets.is_json(name) == secrets.is_json(name)
+                && parsed
+                    .secrets
+                    .get(name)
+                    .is_some_and(|v| v.expose_secret() == value.expose_secret())
+        })
 }
 
 #[cfg(test)]

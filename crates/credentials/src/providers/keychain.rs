@@ -158,6 +158,21 @@ fn source(provider: &'static str, service: &str, account: &str) -> CredentialSou
     }
 }
 
+/// How the message of every "there is no keychain on this machine" error starts (no D-Bus
+/// session bus, nothing on it provides a Secret Service, or an OS without a supported keychain).
+/// [`is_absent`] keys on it.
+const ABSENT_PREFIXES: [&str; 2] = ["no Secret Service", "no system keychain"];
+
+/// True when `error` (from a keychain provider) says this machine has no keychain at all: no
+/// D-Bus session bus, nothing on it providing `org.freedesktop.secrets`, or an OS `keyring` does
+/// not support. That is every headless server, and not news: callers print it once (`status`)
+/// or not at all (`list`, `migrate`), instead of once per keychain source. A keychain that is
+/// there but failed (locked, not answering, a malformed item) is not absent.
+pub fn is_absent(error: &Error) -> bool {
+    error.code == ErrorCode::SourceUnavailable
+        && ABSENT_PREFIXES.iter().any(|p| error.message.starts_with(p))
+}
+
 fn unavailable(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::SourceUnavailable, message)
 }
@@ -815,6 +830,23 @@ mod tests {
     use crate::credential::{fields, CredentialKind, SecretFields};
 
     #[test]
+    fn a_keychain_that_is_there_but_failed_is_not_absent() {
+        let locked = keyring_error(
+            keyring::Error::NoStorageAccess("locked".into()),
+            OWN_SERVICE,
+            "openai",
+        );
+        assert_eq!(locked.code(), "SOURCE_UNAVAILABLE");
+        assert!(!is_absent(&locked), "{}", locked.message);
+        assert!(!is_absent(&invalid_source(
+            "no Secret Service: a lookalike"
+        )));
+        assert!(is_absent(&unavailable(
+            "no Secret Service: cannot reach the D-Bus session bus"
+        )));
+    }
+
+    #[test]
     fn item_parse_errors_never_quote_the_item() {
         let c = "sk-live-CANARY-k3y";
         let inputs = [
@@ -1134,6 +1166,7 @@ mod tests {
                 assert!(took < Duration::from_secs(1), "took {took:?}");
                 let err = provider.list().await.unwrap_err();
                 assert_eq!(err.code(), "SOURCE_UNAVAILABLE", "{}", err.message);
+                assert!(is_absent(&err), "{}", err.message);
             }
             let err = KeychainProvider::new(unique_service("down"))
                 .put(&token_credential("telegram", "123:abc"), None)

@@ -436,6 +436,22 @@ fn ref_field(profile: &Value) -> Option<(&'static str, &'static str, &'static st
     }
 }
 
+/// True for a static profile (`api_key`, `token`) that holds neither its value nor a ref: what
+/// OpenClaw's `secrets apply` leaves when it scrubs a provider's profiles after pointing the
+/// provider's config key at a ref. Nothing secret is kept there, so it is not a credential (and
+/// not an error: a rerun after a complete migration must stay quiet).
+fn holds_no_secret(profile: &Value) -> bool {
+    let Some((ref_key, field, _)) = ref_field(profile) else {
+        return false;
+    };
+    let empty = |k: &str| match profile.get(k) {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        Some(_) => false,
+    };
+    empty(field) && empty(ref_key)
+}
+
 /// True for `{source, id}` objects.
 fn is_ref(v: &Value) -> bool {
     crate::providers::openclaw_config::is_secret_ref(v)
@@ -744,6 +760,7 @@ impl CredentialProvider for AuthStoreProvider {
             resolve_provider(&store.layout, rest)
         };
         match id {
+            Some(id) if store.layout.profiles.get(&id).is_some_and(holds_no_secret) => Ok(None),
             Some(id) => self.credential(&store, &id, name).map(Some),
             None => Ok(None),
         }
@@ -759,8 +776,9 @@ impl CredentialProvider for AuthStoreProvider {
         Ok(store
             .layout
             .profiles
-            .keys()
-            .map(|id| Listing {
+            .iter()
+            .filter(|(_, profile)| !holds_no_secret(profile))
+            .map(|(id, _)| Listing {
                 name: format!("{prefix}{id}"),
                 location: format!(
                     "{} {}#{}",
@@ -1194,6 +1212,32 @@ mod tests {
         assert_eq!(err.code(), "INVALID_SOURCE");
         assert!(err.message.contains("profiles.x:y.type"), "{}", err.message);
         assert!(!err.message.contains("sk-FAKE-magic"));
+        assert_eq!(value(&ps[0], "ok:1").await, "sk-FAKE-ok");
+    }
+
+    /// What `openclaw secrets apply` leaves after scrubbing a provider's profiles (its config
+    /// key now a ref): `{type, provider}` with neither value nor ref. Not a credential and not an
+    /// error, so a rerun after a complete migration finds nothing and fails nothing.
+    #[tokio::test]
+    async fn a_profile_openclaw_scrubbed_is_no_credential_and_no_error() {
+        let s = state(
+            "sq-scrubbed",
+            r#"{"version":1,"profiles":{"anthropic:default":{"type":"api_key","provider":"anthropic"},
+                "openai:tok":{"type":"token","provider":"openai","token":""},
+                "ok:1":{"type":"api_key","provider":"ok","key":"sk-FAKE-ok"}}}"#,
+        );
+        let ps = providers(&s);
+        let names: Vec<String> = ps[0]
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
+        assert_eq!(names, ["ok:1"]);
+        assert!(ps[0].get("anthropic:default").await.unwrap().is_none());
+        assert!(ps[0].get("anthropic").await.unwrap().is_none());
+        assert!(ps[0].get("openai:tok").await.unwrap().is_none());
         assert_eq!(value(&ps[0], "ok:1").await, "sk-FAKE-ok");
     }
 

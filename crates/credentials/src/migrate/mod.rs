@@ -891,7 +891,7 @@ async fn migrate_one(
                 ),
                 None => (String::new(), 0),
             };
-            if existing_fp == item.fingerprint {
+            if existing_fp == item.fingerprint || same_secret_fields(&existing, item, &data) {
                 return Ok(Outcome::AlreadyPresent);
             }
             let deleted = matches!(&existing, Some(s) if s.data.is_none()) && existing_version > 0;
@@ -926,7 +926,11 @@ async fn migrate_one(
         }
         // KV v1 has no cas: write only where nothing is.
         Err(e) if e.code == ErrorCode::UnsupportedOperation => {
-            if let Some(s) = client.read(&path, None).await? {
+            let existing = client.read(&path, None).await?;
+            if same_secret_fields(&existing, item, &data) {
+                return Ok(Outcome::AlreadyPresent);
+            }
+            if let Some(s) = existing {
                 let fp = s
                     .data
                     .as_ref()
@@ -978,6 +982,30 @@ async fn migrate_one(
         }
     }
     Ok(outcome)
+}
+
+/// True when Vault's live version holds every secret field of `item` with the same value (and
+/// the same expiry): the secret is already there, whatever its non-secret `metadata` says (a
+/// profile OpenClaw's `doctor --fix` moved from `auth-profiles.json` into its SQLite store loses
+/// its `agent` label, not its key). Never a reason to overwrite, only to not call it a conflict.
+fn same_secret_fields(
+    existing: &Option<vault_client::engines::kv2::KvSecret>,
+    item: &PlanItem,
+    data: &Map<String, Value>,
+) -> bool {
+    let Some(live) = existing
+        .as_ref()
+        .and_then(|s| s.data.as_ref())
+        .and_then(|d| d.expose_secret().as_object())
+    else {
+        return false;
+    };
+    !item.fields.is_empty()
+        && item
+            .fields
+            .iter()
+            .chain(std::iter::once(&"expiresAt".to_string()))
+            .all(|f| live.get(f) == data.get(f))
 }
 
 async fn verify(client: &vault_client::VaultClient, path: &str, expected: &str) -> Result<()> {
@@ -1648,6 +1676,40 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(v1.data.unwrap().expose_secret(), &theirs);
+    }
+
+    /// The same secret under other non-secret metadata (a profile `openclaw doctor --fix` moved
+    /// from `auth-profiles.json` into the SQLite store drops its `agent` label) is already there,
+    /// not a conflict; Vault keeps its version.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_same_secret_under_other_metadata_is_already_there() {
+        let server = start_vault().await;
+        let dir = temp_dir("same-secret");
+        let chain = setup(&server, &dir, "same-secret", &sources_json());
+        let client = server.client(None);
+        let theirs =
+            json!({"kind": "api_key", "apiKey": FAKE_OPENAI, "metadata": {"agent": "main"}});
+        client
+            .write(
+                "same-secret/credentials/openai",
+                &SecretData::try_from_value(theirs.clone(), "x").unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
+        let plan = plan(&chain).await.unwrap();
+        let report = apply(&chain, &plan, &options(&dir.join("j")), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(outcome_of(&report, "openai"), &Outcome::AlreadyPresent);
+        assert_eq!(report.problems(), 0);
+        assert_eq!(
+            vault_value(&client, "same-secret/credentials/openai")
+                .await
+                .unwrap(),
+            theirs
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

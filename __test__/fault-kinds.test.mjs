@@ -765,6 +765,45 @@ describe('kind 9: a hung Vault does not hold up local answers', () => {
     },
   )
 
+  for (const [status, body] of [
+    [429, '{"initialized":true,"sealed":false,"standby":true}'],
+    [473, '{"errors":[]}'],
+    [403, '<html>sys/ is blocked here</html>'],
+  ]) {
+    test(`sys/health answering ${status} while reads pass: the breaker closes after the cool-down`, { timeout: 30000 }, async () => {
+      const name = `k9-health-${status}`
+      const inVault = `sk-k9-h${status}-${randomBytes(6).toString('hex')}`
+      await admin.write(`${prefix}/credentials/${name}`, { apiKey: inVault })
+      const [home, [local]] = envHome([name], `k9h${status}`)
+      // The client's default retries (2): a probe that retried a 429 would outlive its deadline.
+      const env = { HOME: home, ...vaultVars({ VAULT_ADDR: proxy.addr, OPENCLAW_VAULT_KV_VERSION: '2' }) }
+      delete env.VAULT_MAX_RETRIES
+      const store = new CredentialStore({ env, cwd: home, config: { fallback: 'none' } })
+      await proxy.rule({ path: '^/v1/sys/health$', action: { type: 'status', status, body } })
+      // One KV read hangs: the breaker opens with TIMEOUT; later reads pass.
+      await proxy.rule({ path: '^/v1/secret/', times: 1, action: { type: 'delay', ms: 600000 } })
+      const first = await store.getCredential(name).catch((e) => e)
+      assert.ok(first instanceof VaultError, `resolved from ${first?.source?.provider}`)
+      assert.equal(first.code, 'TIMEOUT', first.message)
+      await assertNoLeak(assert, first, [vault.token, local, inVault])
+      const open = await store.getCredential(name).catch((e) => e)
+      assert.equal(open.code, 'CIRCUIT_OPEN', open.message)
+      await assertNoLeak(assert, open, [vault.token, local, inVault])
+      await waitFor(
+        'the value from Vault',
+        async () => (await store.getCredential(name).catch(() => null))?.source.provider === 'vault',
+        { timeoutMs: 12000 },
+      )
+      assert.equal((await store.getCredential(name, { noCache: true })).expose(), inVault)
+      const probes = await logged(/^\/v1\/sys\/health$/)
+      assert.ok(probes.length >= 1, 'a probe ran')
+      for (const p of probes) {
+        assert.match(p.query ?? '', /standbyok=true/)
+        assert.match(p.query ?? '', /perfstandbyok=true/)
+      }
+    })
+  }
+
   test('Vault answering 503 (sealed): one KV read for 30 names, the rest fall over at once', async () => {
     const names = Array.from({ length: 30 }, (_, i) => `k9-sealed-${i}`)
     const [home, values] = envHome(names, 'k9s')

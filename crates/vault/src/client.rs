@@ -371,6 +371,12 @@ impl VaultClient {
         self.run(sys::health(&self.session)).await
     }
 
+    /// Whether Vault is there and able to serve, for a circuit breaker's probe: see
+    /// [`sys::probe`] (`GET /v1/sys/health?standbyok=true&perfstandbyok=true`, once, no token).
+    pub async fn probe(&self) -> Result<()> {
+        sys::probe(&self.session).await
+    }
+
     /// True when Vault answers and serves requests; false on any failure (never an error).
     pub async fn health_check(&self) -> bool {
         self.health().await.map(|h| h.is_healthy()).unwrap_or(false)

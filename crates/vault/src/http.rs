@@ -435,6 +435,16 @@ impl HttpClient {
         }
     }
 
+    /// Sends `request` once with `token`: no retry (one 307 is followed as in [`Self::send`]).
+    /// For a probe, which must say what the server answers now, not after a backoff.
+    pub async fn send_without_retry(
+        &self,
+        request: &Request,
+        token: Option<&TokenHeader>,
+    ) -> Result<RawResponse> {
+        self.send_following_redirect(request, token).await
+    }
+
     /// `attempt x U(1.0, 1.5) x backoff`, or `Retry-After`; never more than `max_wait`.
     fn retry_wait(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         let wait =

@@ -888,6 +888,83 @@ describe('kind 9: a hung Vault does not hold up local answers', () => {
   )
 })
 
+describe('kind 9: listing and status against a hung or closed Vault', () => {
+  /** Runs the CLI without blocking this process (the hung listener lives here). */
+  const cliAsync = (args, env) =>
+    runChild(`process.argv = [process.argv[0], ${JSON.stringify(bin)}, ...${JSON.stringify(args)}]; require(${JSON.stringify(bin)})`, env, {
+      deadlineMs: 20000,
+    })
+
+  test('listCredentials() rejects with TIMEOUT naming vault, within the lookup deadline, instead of 0 entries', { timeout: 40000 }, async () => {
+    const hung = await hungListener()
+    const home = emptyHome()
+    const canary = `sk-k9-list-${randomBytes(6).toString('hex')}`
+    const script = `
+      const { CredentialStore } = require(${JSON.stringify(join(root, 'index.js'))})
+      const store = new CredentialStore({ env: { HOME: process.env.HOME, VAULT_ADDR: process.env.VAULT_ADDR,
+        VAULT_TOKEN: process.env.VAULT_TOKEN, OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS: '800' }, cwd: process.env.HOME })
+      store.listCredentials().then(
+        (l) => console.log(JSON.stringify({ listed: l.length })),
+        (e) => console.log(JSON.stringify({ code: e.code, message: e.message, errors: e.errors })),
+      ).then(() => process.exit(0))`
+    try {
+      const out = await runChild(script, { HOME: home, VAULT_ADDR: hung.addr, VAULT_TOKEN: canary })
+      assert.ok(!out.timedOut, 'listCredentials did not settle within 20 s')
+      const report = lastJson(out.stdout)
+      assert.ok(report, out.stdout + out.stderr)
+      assert.equal(report.code, 'TIMEOUT', JSON.stringify(report))
+      assert.match(report.message, /vault/)
+      assert.ok(report.errors.some((e) => e.startsWith('vault: TIMEOUT')), JSON.stringify(report.errors))
+      assert.ok(!(out.stdout + out.stderr).includes(canary))
+    } finally {
+      await hung.close()
+    }
+  })
+
+  test('`list` and `status` end within the lookup deadline and say vault timed out', { timeout: 60000 }, async () => {
+    const hung = await hungListener()
+    const canary = `sk-k9-status-${randomBytes(6).toString('hex')}`
+    const env = { HOME: emptyHome(), VAULT_ADDR: hung.addr, VAULT_TOKEN: canary, OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS: '800' }
+    try {
+      const list = await cliAsync(['list', '--json'], env)
+      assert.ok(!list.timedOut, '`list` did not end within 20 s')
+      const listed = lastJson(list.stdout)
+      assert.ok(listed, list.stdout + list.stderr)
+      assert.deepEqual(
+        listed.errors.map((e) => [e.provider, e.code]),
+        [['vault', 'TIMEOUT']],
+      )
+      const status = await cliAsync(['status', '--json'], env)
+      assert.ok(!status.timedOut, '`status` did not end within 20 s')
+      assert.notEqual(status.code, 0)
+      assert.match(status.stdout, /TIMEOUT|did not answer within 800 ms/)
+      for (const r of [list, status]) assert.ok(!(r.stdout + r.stderr).includes(canary))
+    } finally {
+      await hung.close()
+    }
+  })
+
+  test('a closed port is NETWORK, not TIMEOUT, when the deadline cuts the retries; the breaker opens with NETWORK', async () => {
+    const home = emptyHome()
+    const closed = await freePort()
+    const canary = `sk-k9-closed-${randomBytes(6).toString('hex')}`
+    // The client's default retries (2, about 1 s apart) outlast the 1.5 s deadline.
+    const store = new CredentialStore({
+      env: { HOME: home, VAULT_ADDR: `http://127.0.0.1:${closed}`, VAULT_TOKEN: canary, OPENCLAW_VAULT_KV_VERSION: '2' },
+      cwd: home,
+      config: { fallback: 'none' },
+    })
+    const first = await store.getCredential('k9-closed').catch((e) => e)
+    assert.ok(first instanceof VaultError)
+    assert.equal(first.code, 'NETWORK', first.message)
+    await assertNoLeak(assert, first, [canary])
+    const open = await store.getCredential('k9-closed-2').catch((e) => e)
+    assert.equal(open.code, 'CIRCUIT_OPEN', open.message)
+    assert.match(open.message, /after NETWORK/)
+    await assertNoLeak(assert, open, [canary])
+  })
+})
+
 describe('kind 10: fallback "none" means none', () => {
   for (const [what, extra] of [
     ['detected KV version', {}],

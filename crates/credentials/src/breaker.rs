@@ -346,7 +346,21 @@ impl CircuitBreaker {
         ask: impl Future<Output = Result<T, Error>>,
         probe: impl FnOnce() -> Probe,
     ) -> Result<T, Error> {
-        match self.admit(Instant::now()) {
+        self.run_with_cause(deadline, ask, probe, |_| None).await
+    }
+
+    /// As [`CircuitBreaker::run`]; when the deadline cuts `ask`, `cause(started)` may name what
+    /// its attempts since `started` ran into (`NETWORK`, `TLS_ERROR`: a closed port, not a
+    /// hang), and the lookup fails, and the breaker opens, with that code instead of `TIMEOUT`.
+    pub async fn run_with_cause<T>(
+        self: &Arc<Self>,
+        deadline: Option<Duration>,
+        ask: impl Future<Output = Result<T, Error>>,
+        probe: impl FnOnce() -> Probe,
+        cause: impl FnOnce(Instant) -> Option<ErrorCode>,
+    ) -> Result<T, Error> {
+        let started = Instant::now();
+        match self.admit(started) {
             Admission::Pass => {}
             Admission::Reject { probe: start } => {
                 if start {
@@ -360,14 +374,25 @@ impl CircuitBreaker {
         let result = tokio::select! {
             // An answer that is already there wins over a breaker that opened meanwhile.
             biased;
-            r = tokio::time::timeout(limit, ask) => r.unwrap_or_else(|_| Err(Error::new(
-                ErrorCode::Timeout,
-                format!(
-                    "{} did not answer within {} ms (the credential lookup deadline)",
-                    self.store,
-                    limit.as_millis()
+            r = tokio::time::timeout(limit, ask) => r.unwrap_or_else(|_| Err(match cause(started) {
+                Some(code) => Error::new(
+                    code,
+                    format!(
+                        "{} could not be reached within {} ms (the credential lookup deadline); \
+                         the last attempt failed with {code}",
+                        self.store,
+                        limit.as_millis()
+                    ),
                 ),
-            ))),
+                None => Error::new(
+                    ErrorCode::Timeout,
+                    format!(
+                        "{} did not answer within {} ms (the credential lookup deadline)",
+                        self.store,
+                        limit.as_millis()
+                    ),
+                ),
+            })),
             // Another lookup found the store unreachable: stop waiting for this one.
             Ok(()) = opened.changed() => return Err(self.open_error(Instant::now())),
         };

@@ -377,6 +377,13 @@ impl VaultClient {
         sys::probe(&self.session).await
     }
 
+    /// `NETWORK` or `TLS_ERROR` when the newest attempt of any request got no answer, at or after
+    /// `since`, and nothing answered after it (see
+    /// [`crate::http::HttpClient::connection_failure_since`]).
+    pub fn connection_failure_since(&self, since: std::time::Instant) -> Option<ErrorCode> {
+        self.session.http().connection_failure_since(since)
+    }
+
     /// True when Vault answers and serves requests; false on any failure (never an error).
     pub async fn health_check(&self) -> bool {
         self.health().await.map(|h| h.is_healthy()).unwrap_or(false)

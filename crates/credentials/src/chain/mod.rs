@@ -289,7 +289,8 @@ impl CredentialChain {
             let provider = provider.clone();
             Box::pin(async move { provider.probe().await }) as crate::breaker::Probe
         };
-        breaker.run(deadline, ask, probe).await
+        let cause = |since| provider.connection_failure_since(since);
+        breaker.run_with_cause(deadline, ask, probe, cause).await
     }
 
     fn provider_by_id(&self, id: &str) -> Option<&Arc<dyn CredentialProvider>> {
@@ -528,8 +529,10 @@ impl CredentialChain {
         let order = order.unwrap_or(&self.settings.order);
         let mut out = CredentialList::default();
         for provider in self.ordered(order) {
-            // A listing is one request, not one per name: it keeps the client's own timeout.
-            match self.ask(provider, None, provider.list()).await {
+            // A remote store's listing has the lookup deadline and goes through its breaker, so
+            // a hung Vault is a reported `TIMEOUT` (or `CIRCUIT_OPEN`), not a minute's wait.
+            let lookup = self.ask(provider, Some(self.settings.lookup_timeout), provider.list());
+            match lookup.await {
                 Ok(listings) => {
                     for Listing { name, location } in listings {
                         let source = ListedSource {
@@ -553,6 +556,33 @@ impl CredentialChain {
         }
         out.credentials.sort_by(|a, b| a.name.cmp(&b.name));
         out
+    }
+
+    /// The error a caller that returns only names (`listCredentials`) fails with when a remote
+    /// store could not be listed, so an unreachable Vault is not an empty or partial list:
+    /// the first such store's code (`TIMEOUT`, `CIRCUIT_OPEN`, `NETWORK`, ...), a message naming
+    /// it, and `errors` naming every source that failed. `None` when every remote store was
+    /// listed (a local source that failed is skipped, as `get` skips it).
+    pub fn remote_list_failure(&self, list: &CredentialList) -> Option<Error> {
+        let remote = |id: &str| {
+            self.provider_by_id(id)
+                .is_some_and(|p| p.kind() == ProviderKind::RemoteStore)
+        };
+        let first = list.errors.iter().find(|e| remote(e.provider))?;
+        let mut err = Error::new(
+            first.error.code,
+            format!(
+                "the {} source could not be listed: {}",
+                first.provider, first.error.message
+            ),
+        );
+        err.status = first.error.status;
+        err.errors = list
+            .errors
+            .iter()
+            .map(|e| format!("{}: {} ({})", e.provider, e.error.code(), e.error.message))
+            .collect();
+        Some(err)
     }
 
     /// Writes `credential` to the source called `provider_id` (default: the first writable remote

@@ -122,6 +122,10 @@ impl CredentialProvider for VaultProvider {
         Ok(self.client.probe().await?)
     }
 
+    fn connection_failure_since(&self, since: std::time::Instant) -> Option<ErrorCode> {
+        self.client.connection_failure_since(since).map(Into::into)
+    }
+
     async fn get(&self, name: &str) -> Result<Option<Credential>> {
         let path = self.path_of(name)?;
         let Some(secret) = self.client.read(&path, None).await? else {

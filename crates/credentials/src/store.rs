@@ -101,6 +101,13 @@ fn log_warnings_once(loaded: &LoadedConfig) {
 /// breaker's probe), whole milliseconds from 100 to 600000; `None` when unset (the default,
 /// [`crate::breaker::DEFAULT_LOOKUP_TIMEOUT`]). `INVALID_CONFIG` naming the variable otherwise.
 fn lookup_timeout(env: &EnvLookup) -> Result<Option<std::time::Duration>> {
+    lookup_timeout_of(&|name: &str| env(name))
+}
+
+/// [`lookup_timeout`] over any variable lookup (the exec resolver reads it too).
+pub(crate) fn lookup_timeout_of(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<std::time::Duration>> {
     const NAME: &str = "OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS";
     let Some(raw) = env(NAME).filter(|v| !v.trim().is_empty()) else {
         return Ok(None);

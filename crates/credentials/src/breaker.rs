@@ -203,6 +203,11 @@ impl CircuitBreaker {
         self.opened.subscribe()
     }
 
+    /// How many times it has opened from closed: a new value starts a new open period.
+    pub fn openings(&self) -> u64 {
+        *self.opened.borrow()
+    }
+
     /// The policy it runs by.
     pub fn policy(&self) -> &BreakerPolicy {
         &self.policy
@@ -262,6 +267,9 @@ impl CircuitBreaker {
                 );
             }
             (State::Closed | State::Open { .. }, Verdict::Answered) => {
+                if matches!(inner.state, State::Open { .. }) {
+                    tracing::info!(store = %self.store, "remote store answered a lookup; circuit breaker closed");
+                }
                 inner.state = State::Closed;
                 inner.level = 0;
                 inner.cause = None;
@@ -282,9 +290,21 @@ impl CircuitBreaker {
         match verdict {
             Verdict::Answered => {
                 inner.state = State::Closed;
-                tracing::info!(store = %self.store, "remote store answered the probe; asking it again");
+                tracing::info!(store = %self.store, "remote store answered the probe; circuit breaker closed");
             }
-            Verdict::Unreachable(code) => self.open(&mut inner, now, code),
+            Verdict::Unreachable(code) => {
+                self.open(&mut inner, now, code);
+                let next = match inner.state {
+                    State::Open { until } => until.saturating_duration_since(now),
+                    _ => Duration::ZERO,
+                };
+                tracing::warn!(
+                    store = %self.store,
+                    code = code.as_str(),
+                    next_probe_ms = next.as_millis() as u64,
+                    "remote store still unreachable (probe failed); circuit breaker stays open"
+                );
+            }
         }
     }
 

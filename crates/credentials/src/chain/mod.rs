@@ -146,6 +146,9 @@ pub struct CredentialChain {
     audit: Option<AuditLog>,
     /// One breaker per remote store, by provider id.
     breakers: Vec<(&'static str, Arc<CircuitBreaker>)>,
+    /// `provider\0name` of each stale value already warned about, and the breaker openings
+    /// ([`CircuitBreaker::openings`], summed) they belong to: one warning per name per open period.
+    stale_warned: std::sync::Mutex<(u64, std::collections::HashSet<String>)>,
 }
 
 impl std::fmt::Debug for CredentialChain {
@@ -223,6 +226,7 @@ impl CredentialChain {
             .collect();
         CredentialChain {
             breakers,
+            stale_warned: Default::default(),
             providers,
             vault,
             default_signature: order_signature(&settings.order),
@@ -267,6 +271,17 @@ impl CredentialChain {
             .iter()
             .map(|(id, b)| (*id, b.status(now)))
             .collect()
+    }
+
+    /// Whether serving `name` stale from `provider` is news: true the first time in each open
+    /// period of the remote stores' breakers (a new opening starts a new period).
+    fn first_stale_warning(&self, provider: &str, name: &str) -> bool {
+        let period: u64 = self.breakers.iter().map(|(_, b)| b.openings()).sum();
+        let mut warned = self.stale_warned.lock().unwrap_or_else(|e| e.into_inner());
+        if warned.0 != period {
+            *warned = (period, Default::default());
+        }
+        warned.1.insert(format!("{provider}\0{name}"))
     }
 
     fn breaker_of(&self, id: &str) -> Option<&Arc<CircuitBreaker>> {
@@ -452,12 +467,21 @@ impl CredentialChain {
                                 fetched_at: last.fetched_at,
                                 generation: last.generation,
                             });
-                            tracing::warn!(
-                                credential = name,
-                                source = provider.id(),
-                                code = e.code(),
-                                "remote store unreachable; serving the last known good value"
-                            );
+                            if self.first_stale_warning(provider.id(), name) {
+                                tracing::warn!(
+                                    credential = name,
+                                    source = provider.id(),
+                                    code = e.code(),
+                                    "remote store unreachable; serving the last known good value (warned once per name while it stays unreachable)"
+                                );
+                            } else {
+                                tracing::debug!(
+                                    credential = name,
+                                    source = provider.id(),
+                                    code = e.code(),
+                                    "serving the last known good value"
+                                );
+                            }
                             self.audit(
                                 AuditRecord::new(AuditEvent::Get, name)
                                     .source(provider.id(), Some(&last.credential.source.location))
@@ -475,12 +499,16 @@ impl CredentialChain {
                         );
                         return Err(e);
                     }
+                    let breaker_logged = remote
+                        && self.breaker_of(provider.id()).is_some()
+                        && (e.code == ErrorCode::CircuitOpen || crate::breaker::trips(&e));
                     if (e.code == ErrorCode::SourceUnavailable
                         && provider.group() == SourceGroup::Keychain)
-                        || e.code == ErrorCode::CircuitOpen
+                        || breaker_logged
                     {
                         // A machine without a keychain (a headless server) is normal, not news;
-                        // an open breaker was logged once when it opened.
+                        // a remote store that cannot be reached is logged once by its breaker
+                        // (opened, probe failed, closed), not once per name waiting on it.
                         tracing::debug!(credential = name, source = provider.id(), error = %e.message, "source not asked or not available; trying the next one");
                     } else {
                         tracing::warn!(credential = name, source = provider.id(), code = e.code(), error = %e.message, "credential source failed; trying the next one");

@@ -106,10 +106,10 @@ impl ExecRequest {
         };
         match object.get("protocolVersion") {
             Some(v) if v.as_u64() == Some(PROTOCOL_VERSION) => {}
-            Some(v) => {
-                return Err(ProviderFailure::new(format!(
-                    "unsupported exec protocolVersion {v}; this resolver speaks version 1"
-                )))
+            Some(_) => {
+                return Err(ProviderFailure::new(
+                    "the exec request's \"protocolVersion\" must be 1 (the version this resolver speaks)",
+                ))
             }
             None => {
                 return Err(ProviderFailure::new(
@@ -160,56 +160,49 @@ impl SecretId {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "._:/#-".contains(c));
         if !grammar_ok {
-            return Err(format!(
-                "SecretRef id \"{}\" must match ^[A-Za-z0-9][A-Za-z0-9._:/#-]{{0,255}}$",
-                printable(id)
-            ));
+            return Err(
+                "the SecretRef id must match ^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,255}$".to_string(),
+            );
         }
         let (path, field) = match id.rsplit_once('#') {
             Some((path, field)) => {
                 if field.is_empty() || field.contains('/') {
-                    return Err(format!(
-                        "SecretRef id \"{id}\" must use \"<path>#<field>\" with a field that has no \"/\""
-                    ));
+                    return Err(
+                        "the SecretRef id must use \"<path>#<field>\" with a field that has no \"/\"".to_string(),
+                    );
                 }
                 (path, field)
             }
             None => match id.rsplit_once('/') {
                 Some(split) => split,
                 None => {
-                    return Err(format!(
-                        "SecretRef id \"{id}\" must use \"<path>/<field>\", for example \"providers/openai/apiKey\""
-                    ))
+                    return Err(
+                        "the SecretRef id must use \"<path>/<field>\", for example \"providers/openai/apiKey\"".to_string(),
+                    )
                 }
             },
         };
         let segments: Vec<&str> = path.split('/').collect();
         if segments.iter().any(|s| s.is_empty()) || (!id.contains('#') && field.is_empty()) {
-            return Err(format!(
-                "SecretRef id \"{id}\" must not contain empty path segments"
-            ));
+            return Err(
+                "the SecretRef id must not contain empty path segments".to_string(),
+            );
         }
         if segments.iter().any(|s| *s == "." || *s == "..") || field == "." || field == ".." {
-            return Err(format!(
-                "SecretRef id \"{id}\" must not contain \".\" or \"..\" segments"
-            ));
+            return Err(
+                "the SecretRef id must not contain \".\" or \"..\" segments".to_string(),
+            );
         }
         if segments.iter().any(|s| s.contains('#')) {
-            return Err(format!(
-                "SecretRef id \"{id}\" may contain \"#\" only once, before the field"
-            ));
+            return Err(
+                "the SecretRef id may contain \"#\" only once, before the field".to_string(),
+            );
         }
         Ok(SecretId {
             path: path.to_string(),
             field: field.to_string(),
         })
     }
-}
-
-/// An id as it may be echoed in an error: ids are not secrets, but a malformed one could hold
-/// control characters, so it is cut and escaped.
-fn printable(id: &str) -> String {
-    id.chars().take(80).flat_map(char::escape_default).collect()
 }
 
 /// A per-id failure in the output.
@@ -946,7 +939,7 @@ mod tests {
             (b"", "not JSON"),
             (b"{nope", "not JSON"),
             (b"[1]", "object"),
-            (br#"{"protocolVersion":2,"ids":[]}"#, "protocolVersion 2"),
+            (br#"{"protocolVersion":2,"ids":[]}"#, "\"protocolVersion\" must be 1"),
             (br#"{"ids":[]}"#, "protocolVersion"),
             (br#"{"protocolVersion":1,"ids":"a/b"}"#, "array"),
             (too_many.as_bytes(), "512"),
@@ -954,6 +947,19 @@ mod tests {
         for (input, needle) in cases {
             let err = ExecRequest::parse(input).unwrap_err();
             assert!(err.message.contains(needle), "{needle}: {}", err.message);
+        }
+        // A request field is named, never quoted.
+        for input in [
+            br#"{"protocolVersion":"sk-CANARY-77","ids":[]}"#.as_slice(),
+            br#"{"protocolVersion":{"k":"sk-CANARY-77"},"ids":[]}"#,
+        ] {
+            let err = ExecRequest::parse(input).unwrap_err();
+            assert!(err.message.contains("protocolVersion"), "{}", err.message);
+            assert!(!err.message.contains("CANARY"), "{}", err.message);
+        }
+        for id in ["sk-CANARY-77\u{1}", "sk-CANARY-77", "a//sk-CANARY-77", "a/../sk-CANARY-77"] {
+            let err = SecretId::parse(id).unwrap_err();
+            assert!(err.contains("SecretRef id") && !err.contains("CANARY"), "{err}");
         }
         let exactly = (0..MAX_IDS).map(|i| format!("p/{i}")).collect::<Vec<_>>();
         let ok = json!({"protocolVersion":1,"ids":exactly}).to_string();

@@ -486,9 +486,9 @@ fn parse_method(method: &str) -> Result<Method> {
             Method::from_bytes(upper.as_bytes())
                 .map_err(|_| VaultError::invalid_argument("bad method"))
         }
-        _ => Err(VaultError::invalid_argument(format!(
-            "method must be one of GET, POST, PUT, PATCH, DELETE, LIST, got \"{method}\""
-        ))),
+        _ => Err(VaultError::invalid_argument(
+            "method must be one of GET, POST, PUT, PATCH, DELETE, LIST",
+        )),
     }
 }
 

@@ -238,10 +238,7 @@ fn credential_from_input(args: &PutArgs, input: &str) -> Result<Credential, Erro
         CredentialInput::Fields(input)
     } else {
         let kind = CredentialKind::parse(&args.kind).ok_or_else(|| {
-            Error::invalid_argument(format!(
-                "--kind: {:?} is not a kind (expected api_key, token or oauth)",
-                args.kind
-            ))
+            Error::invalid_argument("--kind must be api_key, token or oauth")
         })?;
         CredentialInput::Value { kind, value: input }
     };

@@ -190,9 +190,10 @@ pub fn check_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid_argument(format!(
-            "credential name {name:?} is not valid: use letters, digits and . _ : / - @ (at most 256), no empty, `.` or `..` segments"
-        )))
+        // Never the name typed: it may hold a pasted secret or control characters.
+        Err(Error::invalid_argument(
+            "the credential name is not valid: use letters, digits and . _ : / - @ (at most 256), no empty, `.` or `..` segments",
+        ))
     }
 }
 
@@ -623,7 +624,14 @@ impl CredentialChain {
         check_name(&credential.name)?;
         let provider: Arc<dyn CredentialProvider> = match provider_id {
             Some(id) => self.provider_by_id(id).cloned().ok_or_else(|| {
-                Error::invalid_argument(format!("no credential source called {id:?}"))
+                Error::invalid_argument(format!(
+                    "no credential source has that id (the sources: {})",
+                    self.providers
+                        .iter()
+                        .map(|p| p.id())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
             })?,
             None => match self
                 .providers

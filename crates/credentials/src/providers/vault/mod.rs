@@ -51,9 +51,9 @@ impl VaultProvider {
                 .split('/')
                 .any(|s| s.is_empty() || s == "." || s == "..")
         {
-            return Err(Error::invalid_argument(format!(
-                "credential name {name:?} is not a valid Vault path segment (no empty, `.` or `..` parts)"
-            )));
+            return Err(Error::invalid_argument(
+                "the credential name is not a valid Vault path (no empty, `.` or `..` parts)",
+            ));
         }
         Ok(match name.strip_prefix("config/") {
             Some(rest) => format!("{}/config/{rest}", self.prefix),

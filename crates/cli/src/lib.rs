@@ -385,7 +385,11 @@ mod tests {
         let bad_name = format!("{canary}\u{1}");
         for (argv, input, needle) in [
             (vec!["put", "zz", "--kind", canary], "v", "--kind must be"),
-            (vec!["get", bad_name.as_str()], "", "credential name is not valid"),
+            (
+                vec!["get", bad_name.as_str()],
+                "",
+                "credential name is not valid",
+            ),
         ] {
             let (code, out, err) = run_with(&argv, input, &env).await;
             assert_ne!(code, exit::OK, "{argv:?}");

@@ -184,14 +184,10 @@ impl SecretId {
         };
         let segments: Vec<&str> = path.split('/').collect();
         if segments.iter().any(|s| s.is_empty()) || (!id.contains('#') && field.is_empty()) {
-            return Err(
-                "the SecretRef id must not contain empty path segments".to_string(),
-            );
+            return Err("the SecretRef id must not contain empty path segments".to_string());
         }
         if segments.iter().any(|s| *s == "." || *s == "..") || field == "." || field == ".." {
-            return Err(
-                "the SecretRef id must not contain \".\" or \"..\" segments".to_string(),
-            );
+            return Err("the SecretRef id must not contain \".\" or \"..\" segments".to_string());
         }
         if segments.iter().any(|s| s.contains('#')) {
             return Err(
@@ -693,7 +689,8 @@ pub fn config_from_env(
         1,
         128,
     )? as usize;
-    let lookup = crate::store::lookup_timeout_of(&get).map_err(|e| ProviderFailure::new(e.message))?;
+    let lookup =
+        crate::store::lookup_timeout_of(&get).map_err(|e| ProviderFailure::new(e.message))?;
     let read_timeout = match lookup {
         Some(limit) => Some(limit),
         None if get("VAULT_CLIENT_TIMEOUT").is_some() => None,
@@ -718,7 +715,8 @@ pub fn config_from_env(
         if get("VAULT_CLIENT_TIMEOUT").is_none() {
             // Each request ends with the read's deadline at the latest.
             config.timeout = read_timeout.map_or(DEFAULT_REQUEST_TIMEOUT, |t| {
-                t.min(DEFAULT_REQUEST_TIMEOUT).max(Duration::from_millis(100))
+                t.min(DEFAULT_REQUEST_TIMEOUT)
+                    .max(Duration::from_millis(100))
             });
         }
         // A one-shot process: no background renewal; short retries that fit the exec timeout.
@@ -939,7 +937,10 @@ mod tests {
             (b"", "not JSON"),
             (b"{nope", "not JSON"),
             (b"[1]", "object"),
-            (br#"{"protocolVersion":2,"ids":[]}"#, "\"protocolVersion\" must be 1"),
+            (
+                br#"{"protocolVersion":2,"ids":[]}"#,
+                "\"protocolVersion\" must be 1",
+            ),
             (br#"{"ids":[]}"#, "protocolVersion"),
             (br#"{"protocolVersion":1,"ids":"a/b"}"#, "array"),
             (too_many.as_bytes(), "512"),
@@ -957,9 +958,17 @@ mod tests {
             assert!(err.message.contains("protocolVersion"), "{}", err.message);
             assert!(!err.message.contains("CANARY"), "{}", err.message);
         }
-        for id in ["sk-CANARY-77\u{1}", "sk-CANARY-77", "a//sk-CANARY-77", "a/../sk-CANARY-77"] {
+        for id in [
+            "sk-CANARY-77\u{1}",
+            "sk-CANARY-77",
+            "a//sk-CANARY-77",
+            "a/../sk-CANARY-77",
+        ] {
             let err = SecretId::parse(id).unwrap_err();
-            assert!(err.contains("SecretRef id") && !err.contains("CANARY"), "{err}");
+            assert!(
+                err.contains("SecretRef id") && !err.contains("CANARY"),
+                "{err}"
+            );
         }
         let exactly = (0..MAX_IDS).map(|i| format!("p/{i}")).collect::<Vec<_>>();
         let ok = json!({"protocolVersion":1,"ids":exactly}).to_string();

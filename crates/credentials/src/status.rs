@@ -171,7 +171,12 @@ pub async fn check(store: &Store) -> StatusReport {
             None
         }
         Some(provider) => Some(
-            check_vault(provider, store.chain.settings().lookup_timeout, &mut findings).await,
+            check_vault(
+                provider,
+                store.chain.settings().lookup_timeout,
+                &mut findings,
+            )
+            .await,
         ),
     };
     let mut sources = Vec::new();

@@ -422,7 +422,11 @@ fn parse_namespace(ns: &str, what: &str) -> Result<Option<String>> {
         return Ok(None);
     }
     // ApiPath's message quotes the path: name the setting and the rule instead.
-    ApiPath::parse(ns).map_err(|_| VaultError::invalid_config(format!("{what} must be a Vault path: no control characters, no empty, `.` or `..` segments")))?;
+    ApiPath::parse(ns).map_err(|_| {
+        VaultError::invalid_config(format!(
+            "{what} must be a Vault path: no control characters, no empty, `.` or `..` segments"
+        ))
+    })?;
     Ok(Some(ns.to_string()))
 }
 
@@ -433,7 +437,11 @@ pub fn parse_mount(mount: &str, what: &str) -> Result<String> {
     if m.is_empty() {
         return Err(VaultError::invalid_config(format!("{what} is empty")));
     }
-    ApiPath::parse(m).map_err(|_| VaultError::invalid_config(format!("{what} must be a Vault path: no control characters, no empty, `.` or `..` segments")))?;
+    ApiPath::parse(m).map_err(|_| {
+        VaultError::invalid_config(format!(
+            "{what} must be a Vault path: no control characters, no empty, `.` or `..` segments"
+        ))
+    })?;
     Ok(m.to_string())
 }
 
@@ -441,9 +449,7 @@ fn parse_kv_version_number(v: u32, what: &str) -> Result<KvVersion> {
     match v {
         1 => Ok(KvVersion::V1),
         2 => Ok(KvVersion::V2),
-        _ => Err(VaultError::invalid_config(format!(
-            "{what} must be 1 or 2"
-        ))),
+        _ => Err(VaultError::invalid_config(format!("{what} must be 1 or 2"))),
     }
 }
 

@@ -560,7 +560,11 @@ impl CredentialChain {
         for provider in self.ordered(order) {
             // A remote store's listing has the lookup deadline and goes through its breaker, so
             // a hung Vault is a reported `TIMEOUT` (or `CIRCUIT_OPEN`), not a minute's wait.
-            let lookup = self.ask(provider, Some(self.settings.lookup_timeout), provider.list());
+            let lookup = self.ask(
+                provider,
+                Some(self.settings.lookup_timeout),
+                provider.list(),
+            );
             match lookup.await {
                 Ok(listings) => {
                     for Listing { name, location } in listings {

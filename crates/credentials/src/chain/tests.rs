@@ -1142,7 +1142,9 @@ async fn a_hung_store_logs_one_warning_when_its_breaker_opens_not_one_per_name()
         .expect("120 names within 600 s of (virtual) time");
     let lines = logs.lines();
     assert_eq!(lines.len(), 1, "{lines:#?}");
-    assert!(lines[0].contains("WARN") && lines[0].contains("vault") && lines[0].contains("TIMEOUT"));
+    assert!(
+        lines[0].contains("WARN") && lines[0].contains("vault") && lines[0].contains("TIMEOUT")
+    );
     assert!(!lines[0].contains("local-"));
 }
 
@@ -1162,7 +1164,10 @@ async fn stale_serving_warns_once_per_name_per_open_period() {
         ..ChainSettings::default()
     };
     let chain = chain_of(vec![vault.clone(), env.clone()], settings);
-    let r = chain.get("anthropic", &GetOptions::default()).await.unwrap();
+    let r = chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
     assert_eq!(token_of(&r), "from-vault-CANARY");
     let _held = hung(&vault).await;
     let fresh = GetOptions {

@@ -775,9 +775,7 @@ impl Parser<'_> {
                 if !(ms.is_finite() && (0.0..=MAX_MS).contains(&ms) && ms.fract() == 0.0) {
                     return Err(self.origin.error(
                         key,
-                        format!(
-                            "must be a whole number of milliseconds from 0 to {MAX_MS}"
-                        ),
+                        format!("must be a whole number of milliseconds from 0 to {MAX_MS}"),
                     ));
                 }
                 Ok(Some(Duration::from_millis(ms as u64)))

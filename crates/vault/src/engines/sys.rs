@@ -106,7 +106,11 @@ pub async fn probe(session: &Session) -> Result<()> {
             code,
             format!(
                 "Vault's sys/health answered {status}{}",
-                if sealed { " (sealed or not initialised)" } else { "" }
+                if sealed {
+                    " (sealed or not initialised)"
+                } else {
+                    ""
+                }
             ),
         )
         .with_path("/v1/sys/health")

@@ -89,13 +89,19 @@ pub async fn probe(session: &Session) -> Result<()> {
     let request = http.request(Method::GET, "sys/health", &query, None)?;
     let resp = http.send_without_retry(&request, None).await?;
     let status = resp.status.as_u16();
-    // Only a node-state answer carries a health body; a proxy's 403 page or `{"errors":[]}`
-    // would parse with `initialized: false` by default, so other statuses are not read.
-    let health = HEALTH_STATUSES
+    // Only a node-state answer carries a health body, and only what it says counts: a proxy's
+    // `{"errors":[]}` has no `initialized`, which must not read as "not initialised".
+    let body = HEALTH_STATUSES
         .contains(&status)
-        .then(|| serde_json::from_slice::<Health>(&resp.body).ok())
+        .then(|| serde_json::from_slice::<Value>(&resp.body).ok())
         .flatten();
-    let sealed = status == 501 || health.is_some_and(|h| h.sealed || !h.initialized);
+    let says = |key: &str, value: bool| {
+        body.as_ref()
+            .and_then(|b| b.get(key))
+            .and_then(Value::as_bool)
+            == Some(value)
+    };
+    let sealed = status == 501 || says("sealed", true) || says("initialized", false);
     if sealed || (502..=504).contains(&status) {
         let code = if sealed {
             ErrorCode::Sealed

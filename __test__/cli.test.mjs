@@ -76,9 +76,11 @@ describe('openclaw-vault', () => {
   })
 
   test('a usage error exits 2 and names the argument', () => {
-    const r = cli(['get', 'x', '--nope'])
+    const r = cli(['get', 'x', '--nope-sk-CANARY'])
     assert.equal(r.code, 2)
-    assert.match(r.err, /--nope/)
+    // Named by its position: an unknown flag may be a pasted secret, so it is never echoed.
+    assert.match(r.err, /unexpected argument at position 3/)
+    assert.ok(!(r.out + r.err).includes('CANARY'), r.err)
   })
 
   test('status with a healthy Vault: exit 0, JSON report without the token', () => {

@@ -765,6 +765,49 @@ describe('kind 9: a hung Vault does not hold up local answers', () => {
     },
   )
 
+  for (const [status, body] of [
+    [429, '{"initialized":true,"sealed":false,"standby":true}'],
+    [473, '{"errors":[]}'],
+    [403, '<html>sys/ is blocked here</html>'],
+  ]) {
+    test(
+      `sys/health answering ${status} while reads pass: the breaker closes after the cool-down`,
+      { timeout: 30000 },
+      async () => {
+        const name = `k9-health-${status}`
+        const inVault = `sk-k9-h${status}-${randomBytes(6).toString('hex')}`
+        await admin.write(`${prefix}/credentials/${name}`, { apiKey: inVault })
+        const [home, [local]] = envHome([name], `k9h${status}`)
+        // The client's default retries (2): a probe that retried a 429 would outlive its deadline.
+        const env = { HOME: home, ...vaultVars({ VAULT_ADDR: proxy.addr, OPENCLAW_VAULT_KV_VERSION: '2' }) }
+        delete env.VAULT_MAX_RETRIES
+        const store = new CredentialStore({ env, cwd: home, config: { fallback: 'none' } })
+        await proxy.rule({ path: '^/v1/sys/health$', action: { type: 'status', status, body } })
+        // One KV read hangs: the breaker opens with TIMEOUT; later reads pass.
+        await proxy.rule({ path: '^/v1/secret/', times: 1, action: { type: 'delay', ms: 600000 } })
+        const first = await store.getCredential(name).catch((e) => e)
+        assert.ok(first instanceof VaultError, `resolved from ${first?.source?.provider}`)
+        assert.equal(first.code, 'TIMEOUT', first.message)
+        await assertNoLeak(assert, first, [vault.token, local, inVault])
+        const open = await store.getCredential(name).catch((e) => e)
+        assert.equal(open.code, 'CIRCUIT_OPEN', open.message)
+        await assertNoLeak(assert, open, [vault.token, local, inVault])
+        await waitFor(
+          'the value from Vault',
+          async () => (await store.getCredential(name).catch(() => null))?.source.provider === 'vault',
+          { timeoutMs: 12000 },
+        )
+        assert.equal((await store.getCredential(name, { noCache: true })).expose(), inVault)
+        const probes = await logged(/^\/v1\/sys\/health$/)
+        assert.ok(probes.length >= 1, 'a probe ran')
+        for (const p of probes) {
+          assert.match(p.query ?? '', /standbyok=true/)
+          assert.match(p.query ?? '', /perfstandbyok=true/)
+        }
+      },
+    )
+  }
+
   test('Vault answering 503 (sealed): one KV read for 30 names, the rest fall over at once', async () => {
     const names = Array.from({ length: 30 }, (_, i) => `k9-sealed-${i}`)
     const [home, values] = envHome(names, 'k9s')
@@ -847,6 +890,104 @@ describe('kind 9: a hung Vault does not hold up local answers', () => {
       }
     },
   )
+})
+
+describe('kind 9: listing and status against a hung or closed Vault', () => {
+  /** Runs the CLI without blocking this process (the hung listener lives here). */
+  const cliAsync = (args, env) =>
+    runChild(
+      `process.argv = [process.argv[0], ${JSON.stringify(bin)}, ...${JSON.stringify(args)}]; require(${JSON.stringify(bin)})`,
+      env,
+      {
+        deadlineMs: 20000,
+      },
+    )
+
+  test(
+    'listCredentials() rejects with TIMEOUT naming vault, within the lookup deadline, instead of 0 entries',
+    { timeout: 40000 },
+    async () => {
+      const hung = await hungListener()
+      const home = emptyHome()
+      const canary = `sk-k9-list-${randomBytes(6).toString('hex')}`
+      const script = `
+      const { CredentialStore } = require(${JSON.stringify(join(root, 'index.js'))})
+      const store = new CredentialStore({ env: { HOME: process.env.HOME, VAULT_ADDR: process.env.VAULT_ADDR,
+        VAULT_TOKEN: process.env.VAULT_TOKEN, OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS: '800' }, cwd: process.env.HOME })
+      store.listCredentials().then(
+        (l) => console.log(JSON.stringify({ listed: l.length })),
+        (e) => console.log(JSON.stringify({ code: e.code, message: e.message, errors: e.errors })),
+      ).then(() => process.exit(0))`
+      try {
+        const out = await runChild(script, { HOME: home, VAULT_ADDR: hung.addr, VAULT_TOKEN: canary })
+        assert.ok(!out.timedOut, 'listCredentials did not settle within 20 s')
+        const report = lastJson(out.stdout)
+        assert.ok(report, out.stdout + out.stderr)
+        assert.equal(report.code, 'TIMEOUT', JSON.stringify(report))
+        assert.match(report.message, /vault/)
+        assert.ok(
+          report.errors.some((e) => e.startsWith('vault: TIMEOUT')),
+          JSON.stringify(report.errors),
+        )
+        assert.ok(!(out.stdout + out.stderr).includes(canary))
+      } finally {
+        await hung.close()
+      }
+    },
+  )
+
+  test('`list` and `status` end within the lookup deadline and say vault timed out', { timeout: 60000 }, async () => {
+    const hung = await hungListener()
+    const canary = `sk-k9-status-${randomBytes(6).toString('hex')}`
+    const env = {
+      HOME: emptyHome(),
+      VAULT_ADDR: hung.addr,
+      VAULT_TOKEN: canary,
+      OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS: '800',
+    }
+    try {
+      const list = await cliAsync(['list', '--json'], env)
+      assert.ok(!list.timedOut, '`list` did not end within 20 s')
+      const listed = lastJson(list.stdout)
+      assert.ok(listed, list.stdout + list.stderr)
+      assert.deepEqual(
+        listed.errors.filter((e) => e.provider === 'vault').map((e) => [e.provider, e.code]),
+        [['vault', 'TIMEOUT']],
+      )
+      const status = await cliAsync(['status', '--json'], env)
+      assert.ok(!status.timedOut, '`status` did not end within 20 s')
+      assert.notEqual(status.code, 0)
+      assert.match(status.stdout, /TIMEOUT|did not answer within 800 ms/)
+      for (const r of [list, status]) assert.ok(!(r.stdout + r.stderr).includes(canary))
+    } finally {
+      await hung.close()
+    }
+  })
+
+  test('a closed port is NETWORK, not TIMEOUT, when the deadline cuts the retries; the breaker opens with NETWORK', async () => {
+    const home = emptyHome()
+    const closed = await freePort()
+    const canary = `sk-k9-closed-${randomBytes(6).toString('hex')}`
+    // The client's default retries (2, about 1 s apart) outlast the 1.5 s deadline.
+    const store = new CredentialStore({
+      env: {
+        HOME: home,
+        VAULT_ADDR: `http://127.0.0.1:${closed}`,
+        VAULT_TOKEN: canary,
+        OPENCLAW_VAULT_KV_VERSION: '2',
+      },
+      cwd: home,
+      config: { fallback: 'none' },
+    })
+    const first = await store.getCredential('k9-closed').catch((e) => e)
+    assert.ok(first instanceof VaultError)
+    assert.equal(first.code, 'NETWORK', first.message)
+    await assertNoLeak(assert, first, [canary])
+    const open = await store.getCredential('k9-closed-2').catch((e) => e)
+    assert.equal(open.code, 'CIRCUIT_OPEN', open.message)
+    assert.match(open.message, /after NETWORK/)
+    await assertNoLeak(assert, open, [canary])
+  })
 })
 
 describe('kind 10: fallback "none" means none', () => {

@@ -238,12 +238,8 @@ fn credential_from_input(args: &PutArgs, input: &str) -> Result<Credential, Erro
     let input = if args.from_json {
         CredentialInput::Fields(input)
     } else {
-        let kind = CredentialKind::parse(&args.kind).ok_or_else(|| {
-            Error::invalid_argument(format!(
-                "--kind: {:?} is not a kind (expected api_key, token or oauth)",
-                args.kind
-            ))
-        })?;
+        let kind = CredentialKind::parse(&args.kind)
+            .ok_or_else(|| Error::invalid_argument("--kind must be api_key, token or oauth"))?;
         CredentialInput::Value { kind, value: input }
     };
     Credential::from_input(&args.name, input, &what)

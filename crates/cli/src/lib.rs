@@ -181,16 +181,14 @@ fn usage_error(e: &clap::Error, args: &[String]) -> String {
         Some(ContextValue::Strings(v)) => Some(v.join(", ")),
         _ => None,
     };
-    // What the user typed: a flag is named up to any `=`, anything else by its position.
-    let typed = |value: &str| {
-        if value.starts_with('-') {
-            format!("`{}`", value.split('=').next().unwrap_or(value))
-        } else {
-            match args.iter().position(|a| a == value) {
-                Some(i) => format!("at position {}", i + 1),
-                None => "on the command line".to_string(),
-            }
-        }
+    // What the user typed is named by its position only: an unknown flag may be a pasted
+    // secret too (`--sk-live-...`), and clap's context holds it up to any `=`.
+    let typed = |value: &str| match args
+        .iter()
+        .position(|a| a == value || a.split('=').next() == Some(value))
+    {
+        Some(i) => format!("at position {}", i + 1),
+        None => "on the command line".to_string(),
     };
     let message = match e.kind() {
         ErrorKind::UnknownArgument => match context(ContextKind::InvalidArg) {
@@ -353,7 +351,7 @@ mod tests {
         );
         let (code, _, err) = run_with(&["get", "--bogus"], "", &[]).await;
         assert_eq!(code, exit::USAGE);
-        assert!(err.contains("--bogus"), "{err}");
+        assert!(err.contains("unexpected argument at position 2"), "{err}");
         let (code, _, _) = run_with(&[], "", &[]).await;
         assert_eq!(code, exit::USAGE);
     }
@@ -367,6 +365,9 @@ mod tests {
             vec!["get", "x", &format!("--token={canary}")],
             vec!["list", "--source", canary],
             vec!["get", "x", "extra", canary],
+            // An unknown flag may be a pasted secret too.
+            vec!["get", "x", &format!("--{canary}")],
+            vec!["list", &format!("--{canary}=x")],
         ] {
             let (code, out, err) = run_with(&argv, "", &[]).await;
             assert_eq!(code, exit::USAGE, "{argv:?}: {err}");
@@ -378,6 +379,27 @@ mod tests {
         }
         let (_, _, err) = run_with(&["put", "openai", canary], "", &[]).await;
         assert!(err.contains("position 3"), "{err}");
+        // Values the core checks: named by their argument, never echoed.
+        let home = openclaw_vault_test_support::temp_dir("cli-usage-canary");
+        let env = [("HOME", home.to_str().unwrap())];
+        let bad_name = format!("{canary}\u{1}");
+        for (argv, input, needle) in [
+            (vec!["put", "zz", "--kind", canary], "v", "--kind must be"),
+            (
+                vec!["get", bad_name.as_str()],
+                "",
+                "credential name is not valid",
+            ),
+        ] {
+            let (code, out, err) = run_with(&argv, input, &env).await;
+            assert_ne!(code, exit::OK, "{argv:?}");
+            assert!(
+                !out.contains(canary) && !err.contains(canary),
+                "{argv:?}: {out}{err}"
+            );
+            assert!((out + &err).contains(needle), "{argv:?}");
+        }
+        let _ = std::fs::remove_dir_all(home);
     }
 
     #[tokio::test]

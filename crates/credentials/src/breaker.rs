@@ -203,6 +203,11 @@ impl CircuitBreaker {
         self.opened.subscribe()
     }
 
+    /// How many times it has opened from closed: a new value starts a new open period.
+    pub fn openings(&self) -> u64 {
+        *self.opened.borrow()
+    }
+
     /// The policy it runs by.
     pub fn policy(&self) -> &BreakerPolicy {
         &self.policy
@@ -262,6 +267,9 @@ impl CircuitBreaker {
                 );
             }
             (State::Closed | State::Open { .. }, Verdict::Answered) => {
+                if matches!(inner.state, State::Open { .. }) {
+                    tracing::info!(store = %self.store, "remote store answered a lookup; circuit breaker closed");
+                }
                 inner.state = State::Closed;
                 inner.level = 0;
                 inner.cause = None;
@@ -282,9 +290,21 @@ impl CircuitBreaker {
         match verdict {
             Verdict::Answered => {
                 inner.state = State::Closed;
-                tracing::info!(store = %self.store, "remote store answered the probe; asking it again");
+                tracing::info!(store = %self.store, "remote store answered the probe; circuit breaker closed");
             }
-            Verdict::Unreachable(code) => self.open(&mut inner, now, code),
+            Verdict::Unreachable(code) => {
+                self.open(&mut inner, now, code);
+                let next = match inner.state {
+                    State::Open { until } => until.saturating_duration_since(now),
+                    _ => Duration::ZERO,
+                };
+                tracing::warn!(
+                    store = %self.store,
+                    code = code.as_str(),
+                    next_probe_ms = next.as_millis() as u64,
+                    "remote store still unreachable (probe failed); circuit breaker stays open"
+                );
+            }
         }
     }
 
@@ -346,7 +366,21 @@ impl CircuitBreaker {
         ask: impl Future<Output = Result<T, Error>>,
         probe: impl FnOnce() -> Probe,
     ) -> Result<T, Error> {
-        match self.admit(Instant::now()) {
+        self.run_with_cause(deadline, ask, probe, |_| None).await
+    }
+
+    /// As [`CircuitBreaker::run`]; when the deadline cuts `ask`, `cause(started)` may name what
+    /// its attempts since `started` ran into (`NETWORK`, `TLS_ERROR`: a closed port, not a
+    /// hang), and the lookup fails, and the breaker opens, with that code instead of `TIMEOUT`.
+    pub async fn run_with_cause<T>(
+        self: &Arc<Self>,
+        deadline: Option<Duration>,
+        ask: impl Future<Output = Result<T, Error>>,
+        probe: impl FnOnce() -> Probe,
+        cause: impl FnOnce(Instant) -> Option<ErrorCode>,
+    ) -> Result<T, Error> {
+        let started = Instant::now();
+        match self.admit(started) {
             Admission::Pass => {}
             Admission::Reject { probe: start } => {
                 if start {
@@ -360,14 +394,25 @@ impl CircuitBreaker {
         let result = tokio::select! {
             // An answer that is already there wins over a breaker that opened meanwhile.
             biased;
-            r = tokio::time::timeout(limit, ask) => r.unwrap_or_else(|_| Err(Error::new(
-                ErrorCode::Timeout,
-                format!(
-                    "{} did not answer within {} ms (the credential lookup deadline)",
-                    self.store,
-                    limit.as_millis()
+            r = tokio::time::timeout(limit, ask) => r.unwrap_or_else(|_| Err(match cause(started) {
+                Some(code) => Error::new(
+                    code,
+                    format!(
+                        "{} could not be reached within {} ms (the credential lookup deadline); \
+                         the last attempt failed with {code}",
+                        self.store,
+                        limit.as_millis()
+                    ),
                 ),
-            ))),
+                None => Error::new(
+                    ErrorCode::Timeout,
+                    format!(
+                        "{} did not answer within {} ms (the credential lookup deadline)",
+                        self.store,
+                        limit.as_millis()
+                    ),
+                ),
+            })),
             // Another lookup found the store unreachable: stop waiting for this one.
             Ok(()) = opened.changed() => return Err(self.open_error(Instant::now())),
         };

@@ -46,9 +46,15 @@ pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 pub const MAX_CONCURRENT_READS: usize = 16;
 /// Per-request timeout when `VAULT_CLIENT_TIMEOUT` is unset (the bundled resolver's 5 s).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
-/// Whole-resolution deadline when `OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS` is unset: below the 15 s
-/// OpenClaw gives Vault integrations, so the answer is a clear error rather than a killed process.
+/// The longest whole-resolution deadline the exec provider entry `migrate --rewrite-config`
+/// writes is sized for (its `timeoutMs` is 3 s above): below the 15 s OpenClaw gives Vault
+/// integrations. Not the default: see [`DEFAULT_RUN_DEADLINE`].
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(12);
+/// Whole-resolution deadline when `OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS` is unset (4.5 s): below
+/// OpenClaw's default exec provider `timeoutMs` (5000), so a provider configured with the
+/// defaults gets a clear error (or the local values) rather than a killed process. A provider
+/// whose `timeoutMs` is larger may raise it with `OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS`.
+pub const DEFAULT_RUN_DEADLINE: Duration = Duration::from_millis(4500);
 /// The exec SecretRef id grammar's length limit (`^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,255}$`).
 const MAX_ID_LEN: usize = 256;
 /// The key OpenClaw's bundled resolver uses for a provider-wide failure.
@@ -100,10 +106,10 @@ impl ExecRequest {
         };
         match object.get("protocolVersion") {
             Some(v) if v.as_u64() == Some(PROTOCOL_VERSION) => {}
-            Some(v) => {
-                return Err(ProviderFailure::new(format!(
-                    "unsupported exec protocolVersion {v}; this resolver speaks version 1"
-                )))
+            Some(_) => {
+                return Err(ProviderFailure::new(
+                    "the exec request's \"protocolVersion\" must be 1 (the version this resolver speaks)",
+                ))
             }
             None => {
                 return Err(ProviderFailure::new(
@@ -154,56 +160,45 @@ impl SecretId {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "._:/#-".contains(c));
         if !grammar_ok {
-            return Err(format!(
-                "SecretRef id \"{}\" must match ^[A-Za-z0-9][A-Za-z0-9._:/#-]{{0,255}}$",
-                printable(id)
-            ));
+            return Err(
+                "the SecretRef id must match ^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,255}$".to_string(),
+            );
         }
         let (path, field) = match id.rsplit_once('#') {
             Some((path, field)) => {
                 if field.is_empty() || field.contains('/') {
-                    return Err(format!(
-                        "SecretRef id \"{id}\" must use \"<path>#<field>\" with a field that has no \"/\""
-                    ));
+                    return Err(
+                        "the SecretRef id must use \"<path>#<field>\" with a field that has no \"/\"".to_string(),
+                    );
                 }
                 (path, field)
             }
             None => match id.rsplit_once('/') {
                 Some(split) => split,
                 None => {
-                    return Err(format!(
-                        "SecretRef id \"{id}\" must use \"<path>/<field>\", for example \"providers/openai/apiKey\""
-                    ))
+                    return Err(
+                        "the SecretRef id must use \"<path>/<field>\", for example \"providers/openai/apiKey\"".to_string(),
+                    )
                 }
             },
         };
         let segments: Vec<&str> = path.split('/').collect();
         if segments.iter().any(|s| s.is_empty()) || (!id.contains('#') && field.is_empty()) {
-            return Err(format!(
-                "SecretRef id \"{id}\" must not contain empty path segments"
-            ));
+            return Err("the SecretRef id must not contain empty path segments".to_string());
         }
         if segments.iter().any(|s| *s == "." || *s == "..") || field == "." || field == ".." {
-            return Err(format!(
-                "SecretRef id \"{id}\" must not contain \".\" or \"..\" segments"
-            ));
+            return Err("the SecretRef id must not contain \".\" or \"..\" segments".to_string());
         }
         if segments.iter().any(|s| s.contains('#')) {
-            return Err(format!(
-                "SecretRef id \"{id}\" may contain \"#\" only once, before the field"
-            ));
+            return Err(
+                "the SecretRef id may contain \"#\" only once, before the field".to_string(),
+            );
         }
         Ok(SecretId {
             path: path.to_string(),
             field: field.to_string(),
         })
     }
-}
-
-/// An id as it may be echoed in an error: ids are not secrets, but a malformed one could hold
-/// control characters, so it is cut and escaped.
-fn printable(id: &str) -> String {
-    id.chars().take(80).flat_map(char::escape_default).collect()
 }
 
 /// A per-id failure in the output.
@@ -227,6 +222,13 @@ pub trait SecretSource: Send + Sync {
     /// One cheap request that shows whether the source answers at all, for the circuit breaker
     /// while it is open (Vault: `sys/health`). `Ok` closes the breaker.
     async fn probe(&self) -> Result<()>;
+
+    /// `NETWORK` or `TLS_ERROR` when the newest attempt at or after `since` got no answer (see
+    /// [`crate::providers::CredentialProvider::connection_failure_since`]); `None` by default.
+    fn connection_failure_since(&self, since: std::time::Instant) -> Option<ErrorCode> {
+        let _ = since;
+        None
+    }
 }
 
 #[async_trait]
@@ -241,25 +243,14 @@ impl SecretSource for VaultClient {
         matches!(self.lookup_self().await, Err(e) if e.code == vault_client::ErrorCode::InvalidToken)
     }
 
-    /// `GET /v1/sys/health`: `Ok` when Vault is initialized, unsealed and serving.
+    /// `GET /v1/sys/health?standbyok=true&perfstandbyok=true` once, without a token: `Ok` for
+    /// any answer that shows Vault is there ([`VaultClient::probe`]).
     async fn probe(&self) -> Result<()> {
-        let health = self.health().await?;
-        if health.is_healthy() {
-            Ok(())
-        } else {
-            Err(Error::new(
-                if health.sealed {
-                    ErrorCode::Sealed
-                } else {
-                    ErrorCode::ServerError
-                },
-                format!(
-                    "Vault is not serving (sys/health answered {})",
-                    health.status
-                ),
-            )
-            .with_status(health.status))
-        }
+        Ok(VaultClient::probe(self).await?)
+    }
+
+    fn connection_failure_since(&self, since: std::time::Instant) -> Option<ErrorCode> {
+        VaultClient::connection_failure_since(self, since).map(Into::into)
     }
 }
 
@@ -313,6 +304,10 @@ pub struct ResolveSettings {
     pub prefix: String,
     /// Reads in flight at once.
     pub concurrency: usize,
+    /// The deadline of one path's read (login and retries included), after which it is a
+    /// `TIMEOUT` (or the `NETWORK`/`TLS_ERROR` its attempts ran into) and opens the run's
+    /// breaker; `None`: the client's own timeout bounds each request.
+    pub read_timeout: Option<Duration>,
 }
 
 /// The exec provider's response to print (`{"protocolVersion": 1, "values", "errors"}`): values
@@ -475,7 +470,12 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> ExecR
     if let Some(source) = &settings.source {
         // One breaker for this resolution: after a read that timed out or could not connect,
         // the other paths are not read (each would wait out the same timeout).
-        let breaker = Arc::new(CircuitBreaker::new("Vault", BreakerPolicy::default()));
+        let mut policy = BreakerPolicy::default();
+        if let Some(limit) = settings.read_timeout {
+            policy.probe_timeout = limit;
+        }
+        let breaker = Arc::new(CircuitBreaker::new("Vault", policy));
+        let read_timeout = settings.read_timeout;
         // Boxed futures of owned inputs: a stream mapping through a closure is not provably
         // `Send` for every lifetime, which napi's async functions require.
         type Read = std::pin::Pin<
@@ -491,8 +491,10 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> ExecR
                         let source = source.clone();
                         move || Box::pin(async move { source.probe().await }) as Probe
                     };
-                    // The client's own timeout bounds each read; no second deadline here.
-                    let read = breaker.run(None, source.read(&path), probe).await;
+                    let cause = |since| source.connection_failure_since(since);
+                    let read = breaker
+                        .run_with_cause(read_timeout, source.read(&path), probe, cause)
+                        .await;
                     (i, read)
                 }) as Read
             })
@@ -621,8 +623,13 @@ pub struct ResolveConfig {
     pub prefix: String,
     /// `OPENCLAW_VAULT_RESOLVE_MAX_OUTPUT_BYTES` (default 1 MiB, OpenClaw's default).
     pub max_output_bytes: usize,
-    /// `OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS` (default 12 s): the whole resolution.
+    /// `OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS` (default [`DEFAULT_RUN_DEADLINE`], 4.5 s): the whole
+    /// resolution.
     pub deadline: Duration,
+    /// The deadline of one path's read: `OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS` when set; else the
+    /// lookup default (1.5 s) unless `VAULT_CLIENT_TIMEOUT` is set (then `None`: that timeout
+    /// bounds each request, as the user asked).
+    pub read_timeout: Option<Duration>,
     /// `OPENCLAW_VAULT_RESOLVE_CONCURRENCY` (default 16).
     pub concurrency: usize,
 }
@@ -647,8 +654,7 @@ pub fn config_from_env(
             Some(raw) => match raw.trim().parse::<u64>() {
                 Ok(n) if (min..=max).contains(&n) => Ok(n),
                 _ => Err(ProviderFailure::new(format!(
-                    "{name} must be a whole number from {min} to {max}, got \"{}\"",
-                    printable(&raw)
+                    "{name} must be a whole number from {min} to {max}"
                 ))),
             },
         }
@@ -659,11 +665,10 @@ pub fn config_from_env(
     {
         None | Some("none") | Some("off") => false,
         Some("local") => true,
-        Some(other) => {
-            return Err(ProviderFailure::new(format!(
-                "OPENCLAW_VAULT_RESOLVE_FALLBACK must be \"local\" or \"none\", got \"{}\"",
-                printable(other)
-            )))
+        Some(_) => {
+            return Err(ProviderFailure::new(
+                "OPENCLAW_VAULT_RESOLVE_FALLBACK must be \"local\" or \"none\"",
+            ))
         }
     };
     let max_output_bytes = number(
@@ -674,7 +679,7 @@ pub fn config_from_env(
     )? as usize;
     let deadline = Duration::from_millis(number(
         "OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS",
-        DEFAULT_DEADLINE.as_millis() as u64,
+        DEFAULT_RUN_DEADLINE.as_millis() as u64,
         100,
         120_000,
     )?);
@@ -684,6 +689,13 @@ pub fn config_from_env(
         1,
         128,
     )? as usize;
+    let lookup =
+        crate::store::lookup_timeout_of(&get).map_err(|e| ProviderFailure::new(e.message))?;
+    let read_timeout = match lookup {
+        Some(limit) => Some(limit),
+        None if get("VAULT_CLIENT_TIMEOUT").is_some() => None,
+        None => Some(crate::breaker::DEFAULT_LOOKUP_TIMEOUT),
+    };
     let prefix = get("OPENCLAW_VAULT_PREFIX")
         .map(|p| p.trim().trim_matches('/').to_string())
         .unwrap_or_else(|| "openclaw".to_string());
@@ -701,7 +713,11 @@ pub fn config_from_env(
             config.kv_version = Some(KvVersion::V2);
         }
         if get("VAULT_CLIENT_TIMEOUT").is_none() {
-            config.timeout = DEFAULT_REQUEST_TIMEOUT;
+            // Each request ends with the read's deadline at the latest.
+            config.timeout = read_timeout.map_or(DEFAULT_REQUEST_TIMEOUT, |t| {
+                t.min(DEFAULT_REQUEST_TIMEOUT)
+                    .max(Duration::from_millis(100))
+            });
         }
         // A one-shot process: no background renewal; short retries that fit the exec timeout.
         config.renew = false;
@@ -726,6 +742,7 @@ pub fn config_from_env(
         prefix,
         max_output_bytes,
         deadline,
+        read_timeout,
         concurrency,
     })
 }
@@ -768,6 +785,7 @@ pub async fn run(
         },
         prefix: config.prefix,
         concurrency: config.concurrency,
+        read_timeout: config.read_timeout,
     };
     let outcome = match tokio::time::timeout(config.deadline, resolve(&request, &settings)).await {
         Ok(outcome) => outcome,
@@ -847,6 +865,7 @@ mod tests {
             fallback: None,
             prefix: "openclaw".into(),
             concurrency: 4,
+            read_timeout: None,
         }
     }
 
@@ -900,6 +919,7 @@ mod tests {
             fallback: None,
             prefix: "openclaw".into(),
             concurrency: 4,
+            read_timeout: None,
         };
         let ExecResponse::Answered { values, errors } = resolve(&request(&[""]), &settings).await
         else {
@@ -917,7 +937,10 @@ mod tests {
             (b"", "not JSON"),
             (b"{nope", "not JSON"),
             (b"[1]", "object"),
-            (br#"{"protocolVersion":2,"ids":[]}"#, "protocolVersion 2"),
+            (
+                br#"{"protocolVersion":2,"ids":[]}"#,
+                "\"protocolVersion\" must be 1",
+            ),
             (br#"{"ids":[]}"#, "protocolVersion"),
             (br#"{"protocolVersion":1,"ids":"a/b"}"#, "array"),
             (too_many.as_bytes(), "512"),
@@ -925,6 +948,27 @@ mod tests {
         for (input, needle) in cases {
             let err = ExecRequest::parse(input).unwrap_err();
             assert!(err.message.contains(needle), "{needle}: {}", err.message);
+        }
+        // A request field is named, never quoted.
+        for input in [
+            br#"{"protocolVersion":"sk-CANARY-77","ids":[]}"#.as_slice(),
+            br#"{"protocolVersion":{"k":"sk-CANARY-77"},"ids":[]}"#,
+        ] {
+            let err = ExecRequest::parse(input).unwrap_err();
+            assert!(err.message.contains("protocolVersion"), "{}", err.message);
+            assert!(!err.message.contains("CANARY"), "{}", err.message);
+        }
+        for id in [
+            "sk-CANARY-77\u{1}",
+            "sk-CANARY-77",
+            "a//sk-CANARY-77",
+            "a/../sk-CANARY-77",
+        ] {
+            let err = SecretId::parse(id).unwrap_err();
+            assert!(
+                err.contains("SecretRef id") && !err.contains("CANARY"),
+                "{err}"
+            );
         }
         let exactly = (0..MAX_IDS).map(|i| format!("p/{i}")).collect::<Vec<_>>();
         let ok = json!({"protocolVersion":1,"ids":exactly}).to_string();
@@ -1105,6 +1149,7 @@ mod tests {
             fallback: Some(Arc::new(local)),
             prefix: "openclaw".into(),
             concurrency: MAX_CONCURRENT_READS,
+            read_timeout: None,
         };
         let started = tokio::time::Instant::now();
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -1123,6 +1168,77 @@ mod tests {
             "{took:?}"
         );
         assert_eq!(hung.reads.load(Ordering::SeqCst), MAX_CONCURRENT_READS);
+    }
+
+    /// A source that accepts every read and never answers, as a hung Vault with a long client
+    /// timeout (`VAULT_CLIENT_TIMEOUT` unset gave 5 s; a proxy may hold longer).
+    struct Silent;
+
+    #[async_trait]
+    impl SecretSource for Silent {
+        async fn read(&self, _path: &str) -> Result<Option<SecretData>> {
+            std::future::pending().await
+        }
+        async fn token_is_invalid(&self) -> bool {
+            false
+        }
+        async fn probe(&self) -> Result<()> {
+            std::future::pending().await
+        }
+    }
+
+    // The review's finding: 512 ids against a hung Vault took ~5.6 s, over OpenClaw's default
+    // exec `timeoutMs` (5000). With the default settings the run ends at the lookup deadline.
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn with_the_default_settings_512_ids_against_a_hung_vault_end_well_within_5_s() {
+        let names: Vec<String> = (0..MAX_IDS).map(|i| format!("svc{i}")).collect();
+        let ids: Vec<String> = names
+            .iter()
+            .map(|n| format!("openclaw/credentials/{n}/apiKey"))
+            .collect();
+        let local = Local(
+            names
+                .iter()
+                .take(500)
+                .map(|n| ((n.clone(), "apiKey".to_string()), format!("local-{n}")))
+                .collect(),
+        );
+        let config = config_from_env(&env_of(&[
+            ("VAULT_ADDR", "http://v:8200"),
+            ("VAULT_TOKEN", "hvs.FAKE"),
+        ]))
+        .unwrap();
+        let settings = ResolveSettings {
+            source: Some(Arc::new(Silent)),
+            fallback: Some(Arc::new(local)),
+            prefix: "openclaw".into(),
+            concurrency: config.concurrency,
+            read_timeout: config.read_timeout,
+        };
+        let started = tokio::time::Instant::now();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let outcome = tokio::time::timeout(config.deadline, resolve(&request(&ids), &settings))
+            .await
+            .expect("resolved within the default whole-run deadline");
+        let took = started.elapsed();
+        let (values, errors) = answered(outcome);
+        assert_eq!(values.len(), 500);
+        assert_eq!(values["openclaw/credentials/svc7/apiKey"], "local-svc7");
+        // The ids no local source holds: a per-id error naming Vault's state, never a value.
+        assert_eq!(errors.len(), 12, "{errors:?}");
+        for e in errors.values() {
+            assert!(
+                e.message.contains("did not answer within 1500 ms")
+                    || e.message.contains("circuit breaker is open after TIMEOUT"),
+                "{}",
+                e.message
+            );
+            assert!(!e.message.contains("local-"), "{}", e.message);
+        }
+        assert!(
+            took <= crate::breaker::DEFAULT_LOOKUP_TIMEOUT + Duration::from_millis(100),
+            "{took:?}"
+        );
     }
 
     #[tokio::test]
@@ -1232,7 +1348,11 @@ mod tests {
         .unwrap();
         let client = c.client.unwrap();
         assert_eq!(client.kv_version, Some(KvVersion::V2));
-        assert_eq!(client.timeout, DEFAULT_REQUEST_TIMEOUT);
+        // Each request ends with the lookup deadline (1.5 s), the whole run well under 5 s.
+        assert_eq!(client.timeout, crate::breaker::DEFAULT_LOOKUP_TIMEOUT);
+        assert_eq!(c.read_timeout, Some(crate::breaker::DEFAULT_LOOKUP_TIMEOUT));
+        assert_eq!(c.deadline, DEFAULT_RUN_DEADLINE);
+        assert!(c.deadline < Duration::from_millis(5000));
         assert!(!client.renew);
         let c = config_from_env(&env_of(&[
             ("VAULT_ADDR", "http://v:8200"),
@@ -1249,6 +1369,7 @@ mod tests {
             ("OPENCLAW_VAULT_RESOLVE_FALLBACK", "vault"),
             ("OPENCLAW_VAULT_RESOLVE_MAX_OUTPUT_BYTES", "12"),
             ("OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS", "soon"),
+            ("OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS", "soon"),
         ] {
             let err = config_from_env(&env_of(&[
                 ("VAULT_ADDR", "http://v:8200"),
@@ -1258,7 +1379,17 @@ mod tests {
             .err()
             .unwrap();
             assert!(err.message.contains(var), "{}", err.message);
+            assert!(!err.message.contains(value), "{}", err.message);
         }
+        // OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS bounds each read and request.
+        let c = config_from_env(&env_of(&[
+            ("VAULT_ADDR", "http://v:8200"),
+            ("VAULT_TOKEN", "hvs.FAKE"),
+            ("OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS", "700"),
+        ]))
+        .unwrap();
+        assert_eq!(c.read_timeout, Some(Duration::from_millis(700)));
+        assert_eq!(c.client.unwrap().timeout, Duration::from_millis(700));
         // The token never appears in a configuration error.
         let err = config_from_env(&env_of(&[
             ("VAULT_ADDR", "http://v:8200"),

@@ -171,7 +171,14 @@ pub async fn check(store: &Store) -> StatusReport {
             ));
             None
         }
-        Some(provider) => Some(check_vault(provider, &mut findings).await),
+        Some(provider) => Some(
+            check_vault(
+                provider,
+                store.chain.settings().lookup_timeout,
+                &mut findings,
+            )
+            .await,
+        ),
     };
     let mut sources = Vec::new();
     let mut no_keychain: Option<(Vec<&'static str>, String)> = None;
@@ -253,13 +260,34 @@ pub async fn check(store: &Store) -> StatusReport {
     }
 }
 
+/// Runs one of status's Vault requests within `deadline` (the lookup deadline,
+/// `OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS`, default 1.5 s), so a hung Vault is reported as `TIMEOUT`
+/// at once instead of after the client's own timeout (60 s) and retries.
+async fn within<T>(
+    deadline: std::time::Duration,
+    what: &str,
+    request: impl std::future::Future<Output = vault_client::Result<T>>,
+) -> Result<T, Error> {
+    match tokio::time::timeout(deadline, request).await {
+        Ok(result) => result.map_err(Error::from),
+        Err(_) => Err(Error::new(
+            ErrorCode::Timeout,
+            format!(
+                "{what} did not answer within {} ms (the lookup deadline)",
+                deadline.as_millis()
+            ),
+        )),
+    }
+}
+
 async fn check_vault(
     provider: &crate::providers::vault::VaultProvider,
+    deadline: std::time::Duration,
     findings: &mut Vec<Finding>,
 ) -> VaultStatus {
     let client = provider.client();
     let config = client.config();
-    let health = match client.health().await {
+    let health = match within(deadline, "sys/health", client.health()).await {
         Ok(h) => {
             if h.sealed {
                 findings.push(finding(
@@ -291,7 +319,6 @@ async fn check_vault(
             })
         }
         Err(e) => {
-            let e = Error::from(e);
             findings.push(finding(
                 Level::Error,
                 format!("vault: {} unreachable: {}", config.addr, e.message),
@@ -302,8 +329,8 @@ async fn check_vault(
     };
     let (token, kv_version) = if health.is_ok() {
         (
-            Some(check_token(client, findings).await),
-            Some(check_kv(client, findings).await),
+            Some(check_token(client, deadline, findings).await),
+            Some(check_kv(client, deadline, findings).await),
         )
     } else {
         (None, None)
@@ -323,9 +350,10 @@ async fn check_vault(
 
 async fn check_token(
     client: &vault_client::VaultClient,
+    deadline: std::time::Duration,
     findings: &mut Vec<Finding>,
 ) -> Result<TokenStatus, Error> {
-    match client.lookup_self().await {
+    match within(deadline, "auth/token/lookup-self", client.lookup_self()).await {
         Ok(info) => {
             let ttl = if info.ttl == 0 {
                 "no expiry".to_string()
@@ -353,7 +381,6 @@ async fn check_token(
             })
         }
         Err(e) => {
-            let e = Error::from(e);
             findings.push(finding(
                 Level::Error,
                 format!("token: {}", e.message),
@@ -366,9 +393,10 @@ async fn check_token(
 
 async fn check_kv(
     client: &vault_client::VaultClient,
+    deadline: std::time::Duration,
     findings: &mut Vec<Finding>,
 ) -> Result<u8, Error> {
-    match client.kv_version().await {
+    match within(deadline, "the KV version detection", client.kv_version()).await {
         Ok(v) => {
             let n = match v {
                 KvVersion::V1 => 1,
@@ -382,7 +410,6 @@ async fn check_kv(
             Ok(n)
         }
         Err(e) => {
-            let e = Error::from(e);
             findings.push(finding(
                 Level::Error,
                 format!("kv: mount {}: {}", client.mount(), e.message),

@@ -101,6 +101,13 @@ fn log_warnings_once(loaded: &LoadedConfig) {
 /// breaker's probe), whole milliseconds from 100 to 600000; `None` when unset (the default,
 /// [`crate::breaker::DEFAULT_LOOKUP_TIMEOUT`]). `INVALID_CONFIG` naming the variable otherwise.
 fn lookup_timeout(env: &EnvLookup) -> Result<Option<std::time::Duration>> {
+    lookup_timeout_of(&|name: &str| env(name))
+}
+
+/// [`lookup_timeout`] over any variable lookup (the exec resolver reads it too).
+pub(crate) fn lookup_timeout_of(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<std::time::Duration>> {
     const NAME: &str = "OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS";
     let Some(raw) = env(NAME).filter(|v| !v.trim().is_empty()) else {
         return Ok(None);
@@ -184,4 +191,83 @@ pub fn open_store(options: &StoreOptions) -> Result<Store> {
         paths,
         config: loaded,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openclaw_vault_test_support::env_of;
+
+    /// Every `VAULT_*` and `OPENCLAW_VAULT_*` variable the crates read, but those that name a
+    /// file (an error names the file it could not use) and the test hooks.
+    const VARIABLES: &[&str] = &[
+        "OPENCLAW_VAULT_APPROLE_ROLE_ID",
+        "OPENCLAW_VAULT_APPROLE_SECRET_ID",
+        "OPENCLAW_VAULT_AUTH_METHOD",
+        "OPENCLAW_VAULT_AUTH_MOUNT",
+        "OPENCLAW_VAULT_AUTH_ROLE",
+        "OPENCLAW_VAULT_FALLBACK",
+        "OPENCLAW_VAULT_KV_MOUNT",
+        "OPENCLAW_VAULT_KV_VERSION",
+        "OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS",
+        "OPENCLAW_VAULT_PASSWORD",
+        "OPENCLAW_VAULT_PREFIX",
+        "OPENCLAW_VAULT_PROVIDER",
+        "OPENCLAW_VAULT_RESOLVE_CONCURRENCY",
+        "OPENCLAW_VAULT_RESOLVE_FALLBACK",
+        "OPENCLAW_VAULT_RESOLVE_MAX_OUTPUT_BYTES",
+        "OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS",
+        "OPENCLAW_VAULT_USERNAME",
+        "VAULT_ADDR",
+        "VAULT_AGENT_ADDR",
+        "VAULT_CLIENT_TIMEOUT",
+        "VAULT_HTTP_PROXY",
+        "VAULT_MAX_RETRIES",
+        "VAULT_NAMESPACE",
+        "VAULT_PROXY_ADDR",
+        "VAULT_SKIP_VERIFY",
+        "VAULT_TLS_SERVER_NAME",
+        "VAULT_TOKEN",
+    ];
+
+    // Review finding: VAULT_MAX_RETRIES, VAULT_CLIENT_TIMEOUT and VAULT_SKIP_VERIFY errors quoted
+    // the value. An error names the variable and what was expected, never what it holds.
+    #[test]
+    fn no_variable_value_reaches_an_error() {
+        let home = std::env::temp_dir().join(format!("ocv-store-canary-{}", std::process::id()));
+        std::fs::create_dir_all(&home).unwrap();
+        let mut failed = 0;
+        for canary in ["sk-CANARY-k9 \u{1}", "sk-CANARY-k9", "../sk-CANARY-k9//x"] {
+            for var in VARIABLES {
+                let env = env_of(&[
+                    ("HOME", home.to_str().unwrap()),
+                    ("VAULT_ADDR", "http://127.0.0.1:1"),
+                    ("VAULT_TOKEN", "hvs.FAKE-k9"),
+                    (var, canary),
+                ]);
+                let env: EnvLookup = Arc::new(env);
+                let options = StoreOptions {
+                    env: env.clone(),
+                    cwd: Some(home.clone()),
+                    overrides: None,
+                    process_env: false,
+                };
+                let mut messages = Vec::new();
+                if let Err(e) = open_store(&options) {
+                    messages.push(e.message);
+                }
+                if let Err(e) = crate::resolve::config_from_env(&|n: &str| env(n)) {
+                    messages.push(e.message);
+                }
+                failed += messages.len();
+                for m in messages {
+                    assert!(!m.contains("CANARY"), "{var}: {m}");
+                    assert!(m.contains(var) || !m.contains("sk-"), "{var}: {m}");
+                }
+            }
+        }
+        // The canaries are bad values for most variables: the errors were there to check.
+        assert!(failed > 20, "{failed} errors");
+        std::fs::remove_dir_all(&home).unwrap();
+    }
 }

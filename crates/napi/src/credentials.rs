@@ -676,7 +676,12 @@ fn list_impl<'env>(
         env,
         async move {
             let store = store?;
-            Ok::<_, CoreError>(store.chain.list(order.as_deref()).await)
+            let list = store.chain.list(order.as_deref()).await;
+            // An unreachable Vault rejects, naming it, instead of resolving to fewer names.
+            match store.chain.remote_list_failure(&list) {
+                Some(e) => Err(e),
+                None => Ok::<_, CoreError>(list),
+            }
         },
         |env, list| {
             let out: Vec<CredentialListing> = list

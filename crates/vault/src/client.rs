@@ -371,6 +371,19 @@ impl VaultClient {
         self.run(sys::health(&self.session)).await
     }
 
+    /// Whether Vault is there and able to serve, for a circuit breaker's probe: see
+    /// [`sys::probe`] (`GET /v1/sys/health?standbyok=true&perfstandbyok=true`, once, no token).
+    pub async fn probe(&self) -> Result<()> {
+        sys::probe(&self.session).await
+    }
+
+    /// `NETWORK` or `TLS_ERROR` when the newest attempt of any request got no answer, at or after
+    /// `since`, and nothing answered after it (see
+    /// [`crate::http::HttpClient::connection_failure_since`]).
+    pub fn connection_failure_since(&self, since: std::time::Instant) -> Option<ErrorCode> {
+        self.session.http().connection_failure_since(since)
+    }
+
     /// True when Vault answers and serves requests; false on any failure (never an error).
     pub async fn health_check(&self) -> bool {
         self.health().await.map(|h| h.is_healthy()).unwrap_or(false)
@@ -473,9 +486,9 @@ fn parse_method(method: &str) -> Result<Method> {
             Method::from_bytes(upper.as_bytes())
                 .map_err(|_| VaultError::invalid_argument("bad method"))
         }
-        _ => Err(VaultError::invalid_argument(format!(
-            "method must be one of GET, POST, PUT, PATCH, DELETE, LIST, got \"{method}\""
-        ))),
+        _ => Err(VaultError::invalid_argument(
+            "method must be one of GET, POST, PUT, PATCH, DELETE, LIST",
+        )),
     }
 }
 

@@ -305,6 +305,9 @@ pub struct HttpClient {
     redirect_to_other_origin: bool,
     /// The newest `X-Vault-Index` seen (Enterprise and OpenBao send it; community Vault does not).
     index: Mutex<Option<HeaderValue>>,
+    /// The code and time of the newest attempt that got no answer (`NETWORK`, `TLS_ERROR`),
+    /// cleared by any answer: what a caller's own deadline reports when it cuts the retries.
+    last_failure: Mutex<Option<(ErrorCode, std::time::Instant)>>,
 }
 
 fn install_crypto_provider() {
@@ -370,6 +373,7 @@ impl HttpClient {
             retry: config.retry,
             redirect_to_other_origin: config.redirect_to_other_origin,
             index: Mutex::new(None),
+            last_failure: Mutex::new(None),
         })
     }
 
@@ -416,6 +420,7 @@ impl HttpClient {
         let mut retries = 0;
         loop {
             let outcome = self.send_following_redirect(request, token).await;
+            self.note_outcome(&outcome);
             let retry_after = match &outcome {
                 Ok(resp) if is_retryable_status(resp.status) && !resp.is_permanent() => {
                     Some(resp.retry_after)
@@ -433,6 +438,37 @@ impl HttpClient {
                 _ => return outcome,
             }
         }
+    }
+
+    fn note_outcome(&self, outcome: &Result<RawResponse>) {
+        let failure = match outcome {
+            Ok(_) => None,
+            Err(e) if matches!(e.code, ErrorCode::Network | ErrorCode::TlsError) => {
+                Some((e.code, std::time::Instant::now()))
+            }
+            Err(_) => return,
+        };
+        *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) = failure;
+    }
+
+    /// The code of the newest attempt that got no answer (`NETWORK` or `TLS_ERROR`), when it
+    /// happened at or after `since` and no answer came after it. A caller whose own deadline cut
+    /// the retries reports this instead of a bare `TIMEOUT` (a closed port is not a hang).
+    pub fn connection_failure_since(&self, since: std::time::Instant) -> Option<ErrorCode> {
+        let last = *self.last_failure.lock().unwrap_or_else(|e| e.into_inner());
+        last.filter(|(_, at)| *at >= since).map(|(code, _)| code)
+    }
+
+    /// Sends `request` once with `token`: no retry (one 307 is followed as in [`Self::send`]).
+    /// For a probe, which must say what the server answers now, not after a backoff.
+    pub async fn send_without_retry(
+        &self,
+        request: &Request,
+        token: Option<&TokenHeader>,
+    ) -> Result<RawResponse> {
+        let outcome = self.send_following_redirect(request, token).await;
+        self.note_outcome(&outcome);
+        outcome
     }
 
     /// `attempt x U(1.0, 1.5) x backoff`, or `Retry-After`; never more than `max_wait`.

@@ -210,8 +210,8 @@ fn add_all(
 fn parse_server_name(input: &ServerNameInput) -> Result<ServerName<'static>> {
     ServerName::try_from(input.name.clone()).map_err(|_| {
         VaultError::invalid_config(format!(
-            "{} \"{}\" is not a DNS name or IP address",
-            input.from, input.name
+            "{} must be a DNS name or an IP address",
+            input.from
         ))
     })
 }
@@ -313,8 +313,8 @@ pub fn parse_bool(value: &str, what: &str) -> Result<bool> {
     match value.trim() {
         "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
         "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
-        other => Err(VaultError::invalid_config(format!(
-            "{what} must be a boolean (true, false, 1, 0), got \"{other}\""
+        _ => Err(VaultError::invalid_config(format!(
+            "{what} must be a boolean (true, false, 1, 0)"
         ))),
     }
 }

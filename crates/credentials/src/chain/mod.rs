@@ -146,6 +146,9 @@ pub struct CredentialChain {
     audit: Option<AuditLog>,
     /// One breaker per remote store, by provider id.
     breakers: Vec<(&'static str, Arc<CircuitBreaker>)>,
+    /// `provider\0name` of each stale value already warned about, and the breaker openings
+    /// ([`CircuitBreaker::openings`], summed) they belong to: one warning per name per open period.
+    stale_warned: std::sync::Mutex<(u64, std::collections::HashSet<String>)>,
 }
 
 impl std::fmt::Debug for CredentialChain {
@@ -187,9 +190,10 @@ pub fn check_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid_argument(format!(
-            "credential name {name:?} is not valid: use letters, digits and . _ : / - @ (at most 256), no empty, `.` or `..` segments"
-        )))
+        // Never the name typed: it may hold a pasted secret or control characters.
+        Err(Error::invalid_argument(
+            "the credential name is not valid: use letters, digits and . _ : / - @ (at most 256), no empty, `.` or `..` segments",
+        ))
     }
 }
 
@@ -223,6 +227,7 @@ impl CredentialChain {
             .collect();
         CredentialChain {
             breakers,
+            stale_warned: Default::default(),
             providers,
             vault,
             default_signature: order_signature(&settings.order),
@@ -269,6 +274,17 @@ impl CredentialChain {
             .collect()
     }
 
+    /// Whether serving `name` stale from `provider` is news: true the first time in each open
+    /// period of the remote stores' breakers (a new opening starts a new period).
+    fn first_stale_warning(&self, provider: &str, name: &str) -> bool {
+        let period: u64 = self.breakers.iter().map(|(_, b)| b.openings()).sum();
+        let mut warned = self.stale_warned.lock().unwrap_or_else(|e| e.into_inner());
+        if warned.0 != period {
+            *warned = (period, Default::default());
+        }
+        warned.1.insert(format!("{provider}\0{name}"))
+    }
+
     fn breaker_of(&self, id: &str) -> Option<&Arc<CircuitBreaker>> {
         self.breakers.iter().find(|(p, _)| *p == id).map(|(_, b)| b)
     }
@@ -289,7 +305,8 @@ impl CredentialChain {
             let provider = provider.clone();
             Box::pin(async move { provider.probe().await }) as crate::breaker::Probe
         };
-        breaker.run(deadline, ask, probe).await
+        let cause = |since| provider.connection_failure_since(since);
+        breaker.run_with_cause(deadline, ask, probe, cause).await
     }
 
     fn provider_by_id(&self, id: &str) -> Option<&Arc<dyn CredentialProvider>> {
@@ -451,12 +468,21 @@ impl CredentialChain {
                                 fetched_at: last.fetched_at,
                                 generation: last.generation,
                             });
-                            tracing::warn!(
-                                credential = name,
-                                source = provider.id(),
-                                code = e.code(),
-                                "remote store unreachable; serving the last known good value"
-                            );
+                            if self.first_stale_warning(provider.id(), name) {
+                                tracing::warn!(
+                                    credential = name,
+                                    source = provider.id(),
+                                    code = e.code(),
+                                    "remote store unreachable; serving the last known good value (warned once per name while it stays unreachable)"
+                                );
+                            } else {
+                                tracing::debug!(
+                                    credential = name,
+                                    source = provider.id(),
+                                    code = e.code(),
+                                    "serving the last known good value"
+                                );
+                            }
                             self.audit(
                                 AuditRecord::new(AuditEvent::Get, name)
                                     .source(provider.id(), Some(&last.credential.source.location))
@@ -474,12 +500,16 @@ impl CredentialChain {
                         );
                         return Err(e);
                     }
+                    let breaker_logged = remote
+                        && self.breaker_of(provider.id()).is_some()
+                        && (e.code == ErrorCode::CircuitOpen || crate::breaker::trips(&e));
                     if (e.code == ErrorCode::SourceUnavailable
                         && provider.group() == SourceGroup::Keychain)
-                        || e.code == ErrorCode::CircuitOpen
+                        || breaker_logged
                     {
                         // A machine without a keychain (a headless server) is normal, not news;
-                        // an open breaker was logged once when it opened.
+                        // a remote store that cannot be reached is logged once by its breaker
+                        // (opened, probe failed, closed), not once per name waiting on it.
                         tracing::debug!(credential = name, source = provider.id(), error = %e.message, "source not asked or not available; trying the next one");
                     } else {
                         tracing::warn!(credential = name, source = provider.id(), code = e.code(), error = %e.message, "credential source failed; trying the next one");
@@ -528,8 +558,14 @@ impl CredentialChain {
         let order = order.unwrap_or(&self.settings.order);
         let mut out = CredentialList::default();
         for provider in self.ordered(order) {
-            // A listing is one request, not one per name: it keeps the client's own timeout.
-            match self.ask(provider, None, provider.list()).await {
+            // A remote store's listing has the lookup deadline and goes through its breaker, so
+            // a hung Vault is a reported `TIMEOUT` (or `CIRCUIT_OPEN`), not a minute's wait.
+            let lookup = self.ask(
+                provider,
+                Some(self.settings.lookup_timeout),
+                provider.list(),
+            );
+            match lookup.await {
                 Ok(listings) => {
                     for Listing { name, location } in listings {
                         let source = ListedSource {
@@ -555,6 +591,33 @@ impl CredentialChain {
         out
     }
 
+    /// The error a caller that returns only names (`listCredentials`) fails with when a remote
+    /// store could not be listed, so an unreachable Vault is not an empty or partial list:
+    /// the first such store's code (`TIMEOUT`, `CIRCUIT_OPEN`, `NETWORK`, ...), a message naming
+    /// it, and `errors` naming every source that failed. `None` when every remote store was
+    /// listed (a local source that failed is skipped, as `get` skips it).
+    pub fn remote_list_failure(&self, list: &CredentialList) -> Option<Error> {
+        let remote = |id: &str| {
+            self.provider_by_id(id)
+                .is_some_and(|p| p.kind() == ProviderKind::RemoteStore)
+        };
+        let first = list.errors.iter().find(|e| remote(e.provider))?;
+        let mut err = Error::new(
+            first.error.code,
+            format!(
+                "the {} source could not be listed: {}",
+                first.provider, first.error.message
+            ),
+        );
+        err.status = first.error.status;
+        err.errors = list
+            .errors
+            .iter()
+            .map(|e| format!("{}: {} ({})", e.provider, e.error.code(), e.error.message))
+            .collect();
+        Some(err)
+    }
+
     /// Writes `credential` to the source called `provider_id` (default: the first writable remote
     /// store, i.e. Vault when configured), then drops the cached value.
     pub async fn put(
@@ -569,7 +632,14 @@ impl CredentialChain {
         )?;
         let provider: Arc<dyn CredentialProvider> = match provider_id {
             Some(id) => self.provider_by_id(id).cloned().ok_or_else(|| {
-                Error::invalid_argument(format!("no credential source called {id:?}"))
+                Error::invalid_argument(format!(
+                    "no credential source has that id (the sources: {})",
+                    self.providers
+                        .iter()
+                        .map(|p| p.id())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
             })?,
             None => match self
                 .providers

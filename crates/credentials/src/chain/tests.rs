@@ -1052,3 +1052,143 @@ async fn an_open_breaker_serves_the_last_value_stale_and_audits_circuit_open() {
     drop(chain); // closes the audit log before its directory goes
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The lines a `fmt` subscriber writes, for counting log noise.
+#[derive(Clone, Default)]
+struct LogLines(Arc<Mutex<Vec<u8>>>);
+
+thread_local! {
+    /// Where this thread's log lines go, while a test captures them.
+    static CAPTURE: std::cell::RefCell<Option<LogLines>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The test binary's one global subscriber (warn level): it writes each line to the capture of
+/// the thread that logs it, and drops it when that thread captures nothing. A global one, since
+/// a scoped default misses callsites whose interest another test thread cached first.
+struct ThreadCapture;
+
+impl std::io::Write for ThreadCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        CAPTURE.with(|c| {
+            if let Some(lines) = c.borrow_mut().as_mut() {
+                lines.0.lock().unwrap().extend_from_slice(buf);
+            }
+        });
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct CaptureGuard;
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        CAPTURE.with(|c| *c.borrow_mut() = None);
+    }
+}
+
+impl LogLines {
+    /// Captures this thread's warn-level lines until the guard drops (the current-thread
+    /// runtime runs every task of the test on this thread).
+    fn install(&self) -> CaptureGuard {
+        static GLOBAL: std::sync::Once = std::sync::Once::new();
+        GLOBAL.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_writer(|| ThreadCapture)
+                .with_max_level(tracing::Level::WARN)
+                .with_ansi(false)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+        });
+        CAPTURE.with(|c| *c.borrow_mut() = Some(self.clone()));
+        CaptureGuard
+    }
+
+    fn lines(&self) -> Vec<String> {
+        String::from_utf8(self.0.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+// Review finding: 120 names waiting on a hung Vault logged 150 warnings. One per transition.
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_hung_store_logs_one_warning_when_its_breaker_opens_not_one_per_name() {
+    let logs = LogLines::default();
+    let _guard = logs.install();
+    let vault = Memory::new("vault", SourceGroup::Vault);
+    let env = Memory::new("env", SourceGroup::Env);
+    let names = env_names(&env, 120);
+    let _held = hung(&vault).await;
+    let chain = chain_of(vec![vault.clone(), env.clone()], ChainSettings::default());
+    let tasks: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let (chain, name) = (chain.clone(), name.clone());
+            tokio::spawn(async move { chain.get(&name, &GetOptions::default()).await })
+        })
+        .collect();
+    let all = async {
+        for (i, t) in tasks.into_iter().enumerate() {
+            assert_eq!(token_of(&t.await.unwrap().unwrap()), format!("local-{i}"));
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(600), all)
+        .await
+        .expect("120 names within 600 s of (virtual) time");
+    let lines = logs.lines();
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].contains("WARN") && lines[0].contains("vault") && lines[0].contains("TIMEOUT")
+    );
+    assert!(!lines[0].contains("local-"));
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn stale_serving_warns_once_per_name_per_open_period() {
+    let logs = LogLines::default();
+    let _guard = logs.install();
+    let vault = Memory::new("vault", SourceGroup::Vault);
+    let env = Memory::new("env", SourceGroup::Env);
+    vault.insert("anthropic", "from-vault-CANARY", None);
+    let settings = ChainSettings {
+        // Probes fail at once and reopen: several open periods within the calls below.
+        breaker: BreakerPolicy {
+            probe_timeout: Duration::from_millis(100),
+            ..BreakerPolicy::default()
+        },
+        ..ChainSettings::default()
+    };
+    let chain = chain_of(vec![vault.clone(), env.clone()], settings);
+    let r = chain
+        .get("anthropic", &GetOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(token_of(&r), "from-vault-CANARY");
+    let _held = hung(&vault).await;
+    let fresh = GetOptions {
+        no_cache: true,
+        ..GetOptions::default()
+    };
+    for _ in 0..50 {
+        let r = tokio::time::timeout(Duration::from_secs(600), chain.get("anthropic", &fresh))
+            .await
+            .expect("an answer within 600 s of (virtual) time")
+            .unwrap();
+        assert!(r.stale);
+        tokio::task::yield_now().await;
+    }
+    let lines = logs.lines();
+    let stale: Vec<_> = lines
+        .iter()
+        .filter(|l| l.contains("last known good"))
+        .collect();
+    // One breaker opening (the probes that fail keep it open: the same period).
+    assert_eq!(stale.len(), 1, "{lines:#?}");
+    assert_eq!(lines.len(), 2, "opened + one stale warning: {lines:#?}");
+    assert!(lines.iter().all(|l| !l.contains("CANARY")), "{lines:#?}");
+}

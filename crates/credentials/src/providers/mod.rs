@@ -108,6 +108,14 @@ pub trait CredentialProvider: Send + Sync {
         Ok(())
     }
 
+    /// `NETWORK` or `TLS_ERROR` when this remote store's newest attempt at or after `since`
+    /// got no answer and nothing answered after it: what a lookup cut by its deadline reports
+    /// instead of `TIMEOUT` (a closed port is not a hang). `None` (the default) otherwise.
+    fn connection_failure_since(&self, since: std::time::Instant) -> Option<ErrorCode> {
+        let _ = since;
+        None
+    }
+
     /// Whether `put` writes back (used for OAuth refresh and migration).
     fn writable(&self) -> bool {
         false

@@ -71,6 +71,60 @@ pub async fn health(session: &Session) -> Result<Health> {
     Ok(health)
 }
 
+/// Whether a Vault is there and able to serve, for a circuit breaker's probe:
+/// `GET /v1/sys/health?standbyok=true&perfstandbyok=true`, sent once (no retry), with no token
+/// and no login. With those parameters a standby and a performance standby answer 200 instead of
+/// 429 and 473. Any HTTP answer shows the server is there and is `Ok`, a refusal too (a proxy
+/// that blocks `sys/` with 403 while reads pass, a 429, a 473 from an older node), except:
+/// 501 or a body saying it is sealed or not initialised (`SEALED`), and 502, 503 or 504 (what a
+/// load balancer or a sealed node says: `SEALED` when Vault's body says sealed, else
+/// `SERVER_ERROR`), each with the status. A timeout, a failed connection or TLS is the request's
+/// own error.
+pub async fn probe(session: &Session) -> Result<()> {
+    let http = session.http();
+    let query = [
+        ("standbyok", "true".to_string()),
+        ("perfstandbyok", "true".to_string()),
+    ];
+    let request = http.request(Method::GET, "sys/health", &query, None)?;
+    let resp = http.send_without_retry(&request, None).await?;
+    let status = resp.status.as_u16();
+    // Only a node-state answer carries a health body, and only what it says counts: a proxy's
+    // `{"errors":[]}` has no `initialized`, which must not read as "not initialised".
+    let body = HEALTH_STATUSES
+        .contains(&status)
+        .then(|| serde_json::from_slice::<Value>(&resp.body).ok())
+        .flatten();
+    let says = |key: &str, value: bool| {
+        body.as_ref()
+            .and_then(|b| b.get(key))
+            .and_then(Value::as_bool)
+            == Some(value)
+    };
+    let sealed = status == 501 || says("sealed", true) || says("initialized", false);
+    if sealed || (502..=504).contains(&status) {
+        let code = if sealed {
+            ErrorCode::Sealed
+        } else {
+            ErrorCode::ServerError
+        };
+        return Err(VaultError::new(
+            code,
+            format!(
+                "Vault's sys/health answered {status}{}",
+                if sealed {
+                    " (sealed or not initialised)"
+                } else {
+                    ""
+                }
+            ),
+        )
+        .with_path("/v1/sys/health")
+        .with_status(status));
+    }
+    Ok(())
+}
+
 /// The seal's state (`GET /v1/sys/seal-status`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SealStatus {

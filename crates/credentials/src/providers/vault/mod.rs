@@ -51,9 +51,9 @@ impl VaultProvider {
                 .split('/')
                 .any(|s| s.is_empty() || s == "." || s == "..")
         {
-            return Err(Error::invalid_argument(format!(
-                "credential name {name:?} is not a valid Vault path segment (no empty, `.` or `..` parts)"
-            )));
+            return Err(Error::invalid_argument(
+                "the credential name is not a valid Vault path (no empty, `.` or `..` parts)",
+            ));
         }
         Ok(match name.strip_prefix("config/") {
             Some(rest) => format!("{}/config/{rest}", self.prefix),
@@ -114,29 +114,16 @@ impl CredentialProvider for VaultProvider {
         )))
     }
 
-    /// `GET /v1/sys/health` (unauthenticated, answered by every node): `Ok` when Vault is
-    /// initialized, unsealed and serving (active, or a standby that forwards); `SEALED` or
-    /// `SERVER_ERROR` naming the state otherwise; the request's own error when it fails.
+    /// `GET /v1/sys/health?standbyok=true&perfstandbyok=true` once, without a token
+    /// ([`vault_client::VaultClient::probe`]): `Ok` for any answer that shows Vault is there
+    /// (a standby, a proxy's 403 or 429 included); `SEALED` or `SERVER_ERROR` (502 to 504) with
+    /// the status, or the request's own error (timeout, connection, TLS), otherwise.
     async fn probe(&self) -> Result<()> {
-        let health = self.client.health().await?;
-        if health.is_healthy() {
-            return Ok(());
-        }
-        let code = if health.sealed || !health.initialized {
-            ErrorCode::Sealed
-        } else {
-            ErrorCode::ServerError
-        };
-        Err(Error::new(
-            code,
-            format!(
-                "Vault at {} is not serving (sys/health answered {}{})",
-                self.client.config().addr,
-                health.status,
-                if health.sealed { ", sealed" } else { "" }
-            ),
-        )
-        .with_status(health.status))
+        Ok(self.client.probe().await?)
+    }
+
+    fn connection_failure_since(&self, since: std::time::Instant) -> Option<ErrorCode> {
+        self.client.connection_failure_since(since).map(Into::into)
     }
 
     async fn get(&self, name: &str) -> Result<Option<Credential>> {

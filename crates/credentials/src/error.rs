@@ -222,10 +222,10 @@ impl Error {
     /// sealed or unreachable Vault, a bad config, a credential found nowhere); `None` otherwise.
     pub fn hint(&self) -> Option<&'static str> {
         Some(match self.code {
-            ErrorCode::InvalidToken => "the Vault token is invalid or expired: set VAULT_TOKEN or credentials.vault.auth",
+            ErrorCode::InvalidToken => "the Vault token is invalid or expired: set VAULT_TOKEN or `vault.auth` in openclaw-vault.json",
             ErrorCode::PermissionDenied => "the token's policy does not allow this path: see docs/migration-guide.md for least-privilege policies",
             ErrorCode::Sealed => "unseal Vault (vault operator unseal) and try again",
-            ErrorCode::Network | ErrorCode::Timeout | ErrorCode::CircuitOpen => "check VAULT_ADDR / credentials.vault.addr and that Vault is running",
+            ErrorCode::Network | ErrorCode::Timeout | ErrorCode::CircuitOpen => "check VAULT_ADDR / `vault.addr` in openclaw-vault.json and that Vault is running",
             ErrorCode::TlsError => "check VAULT_CACERT / tls.caCert and VAULT_TLS_SERVER_NAME against the certificate Vault presents",
             ErrorCode::InvalidConfig => "fix the named file or variable; `openclaw-vault status` shows the config found",
             ErrorCode::CredentialNotFound => "`openclaw-vault list` shows the names each source holds",

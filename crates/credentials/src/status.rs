@@ -167,7 +167,7 @@ pub async fn check(store: &Store) -> StatusReport {
             findings.push(finding(
                 Level::Warn,
                 "vault: not configured; credentials come from local sources only",
-                Some("set VAULT_ADDR (and VAULT_TOKEN or an auth method), or credentials.provider = \"vault\" with credentials.vault.addr in openclaw.json"),
+                Some("set VAULT_ADDR (and VAULT_TOKEN or an auth method), or `provider: \"vault\"` with `vault.addr` in openclaw-vault.json (next to openclaw.json)"),
             ));
             None
         }
@@ -413,7 +413,7 @@ async fn check_kv(
             findings.push(finding(
                 Level::Error,
                 format!("kv: mount {}: {}", client.mount(), e.message),
-                Some("enable it (`vault secrets enable -path=secret kv-v2`) or set credentials.vault.mount / OPENCLAW_VAULT_KV_MOUNT"),
+                Some("enable it (`vault secrets enable -path=secret kv-v2`) or set `vault.mount` in openclaw-vault.json / OPENCLAW_VAULT_KV_MOUNT"),
             ));
             Err(e)
         }

@@ -649,7 +649,7 @@ impl CredentialChain {
                 Some(p) => p.clone(),
                 None => {
                     return Err(Error::invalid_config(
-                        "no Vault is configured to write to (set credentials.provider to \"vault\" and credentials.vault.addr, or VAULT_ADDR)",
+                        "no Vault is configured to write to (set `provider: \"vault\"` and `vault.addr` in openclaw-vault.json, or VAULT_ADDR)",
                     ))
                 }
             },

@@ -413,7 +413,7 @@ pub fn fingerprint(data: &Map<String, Value>) -> String {
 fn require_vault(chain: &CredentialChain) -> Result<&Arc<VaultProvider>> {
     chain.vault().ok_or_else(|| {
         Error::invalid_config(
-            "no Vault is configured to migrate into: set VAULT_ADDR (and VAULT_TOKEN or an auth method), or credentials.provider \"vault\" with credentials.vault.addr",
+            "no Vault is configured to migrate into: set VAULT_ADDR (and VAULT_TOKEN or an auth method), or `provider: \"vault\"` with `vault.addr` in openclaw-vault.json",
         )
     })
 }

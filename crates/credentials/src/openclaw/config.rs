@@ -1,6 +1,14 @@
-//! OpenClaw's config file (`openclaw.json`, JSON5) and the environment it runs with, merged into
-//! the settings of the credential chain: the `credentials` section, `options.config` overrides,
-//! then `VAULT_*` / `OPENCLAW_VAULT_*` variables, which win, as in OpenClaw.
+//! This package's settings and the environment OpenClaw runs with, merged into the settings of
+//! the credential chain. Lowest to highest: the deprecated `credentials` key of OpenClaw's config
+//! file (`openclaw.json`, JSON5), this package's own settings file `openclaw-vault.json` next to
+//! it (same shape, at the top level), `options.config` overrides, then `VAULT_*` /
+//! `OPENCLAW_VAULT_*` variables, which win, as in OpenClaw.
+//!
+//! Why a file of its own: OpenClaw 2026.9 validates `openclaw.json` strictly ("Unrecognized key:
+//! credentials" fails every `openclaw` command), and `plugins.entries.openclaw-vault.config` is
+//! validated against the installed plugin's `configSchema`, or, with the plugin not installed,
+//! reported as a stale entry that `openclaw doctor --fix` removes. See
+//! `docs/configuration-file.md`.
 //!
 //! The environment is OpenClaw's effective one: process env > `<cwd>/.env` > `<stateDir>/.env` >
 //! the config's `env` block; an existing non-empty variable is never overridden.
@@ -205,19 +213,28 @@ impl EffectiveEnv {
 pub struct ConfigWarning {
     /// The file it is about (`None` for `options.config` and process variables).
     pub file: Option<PathBuf>,
-    /// `credentials.vault.token`, a variable name, or empty for the whole file.
+    /// `vault.token` (in `openclaw-vault.json`), `credentials.vault.token` (the deprecated key in
+    /// `openclaw.json`), a variable name, or empty for the whole file.
     pub json_path: String,
     /// What is wrong and what to do; never a secret value.
     pub message: String,
 }
 
-/// How an unknown-key warning starts; `credentials.strict` turns these into errors.
+/// How an unknown-key warning starts; `strict` turns these into errors.
 const UNKNOWN_KEY: &str = "unknown key, ignored";
+/// How the warning about the old `credentials` key in `openclaw.json` starts.
+const DEPRECATED_KEY: &str = "is deprecated";
 
 impl ConfigWarning {
     /// Whether this warns about a key the config does not know (a typo like `fallbak`).
     pub fn is_unknown_key(&self) -> bool {
         self.message.starts_with(UNKNOWN_KEY)
+    }
+
+    /// Whether this warns that settings were read from the deprecated `credentials` key of
+    /// `openclaw.json` (which OpenClaw 2026.9 rejects) instead of `openclaw-vault.json`.
+    pub fn is_deprecated_key(&self) -> bool {
+        self.message.starts_with(DEPRECATED_KEY)
     }
 }
 
@@ -259,8 +276,10 @@ pub struct CredentialsConfig {
 /// What [`load_config`] found.
 #[derive(Debug, Clone)]
 pub struct LoadedConfig {
-    /// The config file read, if one exists.
+    /// OpenClaw's config file read (`openclaw.json`), if one exists.
     pub file: Option<PathBuf>,
+    /// This package's settings file read (`openclaw-vault.json`), if one exists.
+    pub settings_file: Option<PathBuf>,
     /// The chain's settings.
     pub credentials: CredentialsConfig,
     /// OpenClaw's effective environment.
@@ -330,10 +349,11 @@ const DESCRIBED_VARS: &[&str] = &[
 ];
 
 impl LoadedConfig {
-    /// Whether `open_store` logs `w` itself, once per process: unknown keys and variables the
-    /// workspace `.env` may not set. Callers that print warnings leave these out.
+    /// Whether `open_store` logs `w` itself, once per process: unknown keys, the deprecated
+    /// `credentials` key and variables the workspace `.env` may not set. Callers that print
+    /// warnings leave these out.
     pub fn is_logged_once(&self, w: &ConfigWarning) -> bool {
-        w.is_unknown_key() || self.is_refused_var(w)
+        w.is_unknown_key() || w.is_deprecated_key() || self.is_refused_var(w)
     }
 
     /// Whether `w` reports one of [`LoadedConfig::dotenv_refused`].
@@ -380,6 +400,7 @@ impl LoadedConfig {
         }
         json!({
             "file": self.file.as_ref().map(|f| f.display().to_string()),
+            "settingsFile": self.settings_file.as_ref().map(|f| f.display().to_string()),
             "provider": c.provider.as_str(),
             "order": c.order.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
             "fallback": match c.fallback { Fallback::Local => "local", Fallback::None => "none" },
@@ -426,21 +447,23 @@ pub fn parse_json5(file: &LocalFile) -> Result<Value> {
     })
 }
 
-/// Where a `credentials` object came from, for errors and warnings.
+/// Where a settings object came from, for errors and warnings.
 #[derive(Clone)]
 struct Origin {
-    /// The config file, or `None` for `options.config`.
+    /// The file (`openclaw-vault.json` or `openclaw.json`), or `None` for `options.config`.
     file: Option<PathBuf>,
-    /// `credentials` or `options.config`.
+    /// `""` (the top level of `openclaw-vault.json`), `credentials` (the deprecated key of
+    /// `openclaw.json`) or `options.config`.
     root: &'static str,
 }
 
 impl Origin {
     fn path(&self, rest: &str) -> String {
-        if rest.is_empty() {
-            self.root.to_string()
-        } else {
-            format!("{}.{rest}", self.root)
+        match (self.root, rest) {
+            ("", "") => "(top level)".to_string(),
+            ("", rest) => rest.to_string(),
+            (root, "") => root.to_string(),
+            (root, rest) => format!("{root}.{rest}"),
         }
     }
 
@@ -537,7 +560,7 @@ impl AuthFields for ConfigAuthFields<'_> {
     }
 }
 
-/// The `vault` object's keys as the Vault client's option checks name them: `` `credentials.vault.mount` ``.
+/// The `vault` object's keys as the Vault client's option checks name them: `` `vault.mount` ``.
 struct VaultKeyNames<'a>(&'a Origin);
 
 impl FieldNames for VaultKeyNames<'_> {
@@ -577,7 +600,8 @@ fn snake_case(key: &str) -> String {
     out
 }
 
-/// One `credentials` object, checked; `None` is "not given here".
+/// One settings object (`openclaw-vault.json`, the old `credentials` key or `options.config`),
+/// checked; `None` is "not given here".
 #[derive(Clone, Default)]
 struct Section {
     provider: Option<ProviderMode>,
@@ -1227,13 +1251,49 @@ fn expand_home(p: &str, home: Option<&Path>) -> PathBuf {
     }
 }
 
-/// Finds and reads OpenClaw's config, builds the effective environment and the chain settings.
+/// Reads one JSON5 file through `local_file` (file-mode and symlink checks): `None` when it does
+/// not exist; `INVALID_CONFIG` naming the file when it cannot be read or parsed, or when its top
+/// level is not an object.
+fn read_json5_object(path: &Path, warnings: &mut Vec<ConfigWarning>) -> Result<Option<Value>> {
+    let f = match local_file::read_credential_file(path, local_file::MAX_CREDENTIAL_FILE_BYTES) {
+        Ok(Some(f)) => f,
+        Ok(None) => return Ok(None),
+        Err(e) if e.code == ErrorCode::InvalidSource => {
+            return Err(Error::invalid_config(e.message))
+        }
+        Err(e) => return Err(e),
+    };
+    for w in &f.warnings {
+        warnings.push(ConfigWarning {
+            file: Some(path.to_path_buf()),
+            json_path: String::new(),
+            message: w.clone(),
+        });
+    }
+    let doc = parse_json5(&f)?;
+    if !doc.is_object() {
+        return Err(Error::invalid_config(format!(
+            "{}: the top level must be an object, got {}",
+            path.display(),
+            json_kind(&doc)
+        )));
+    }
+    Ok(Some(doc))
+}
+
+/// Finds and reads OpenClaw's config and this package's settings file, builds the effective
+/// environment and the chain settings.
 ///
-/// `env` looks up process variables; `cwd` is the directory whose `.env` OpenClaw reads;
-/// `overrides` is a `credentials` object (same shape and checks, named `options.config` in
-/// errors) whose keys replace the file's. A missing file gives the defaults. `INVALID_CONFIG`
-/// for malformed JSON5, wrong types, bad values, or a vault provider without an address; the
-/// message names the file, the JSON path and what was expected, never a secret.
+/// Settings, lowest to highest precedence, merged key by key (`vault` one level deeper): the
+/// deprecated `credentials` key of `openclaw.json` (read so existing setups keep working, with a
+/// [`ConfigWarning::is_deprecated_key`] warning naming the new file), `openclaw-vault.json` next
+/// to it ([`OpenClawPaths::settings_file`]), `overrides` (same shape and checks, named
+/// `options.config` in errors), then the `VAULT_*` / `OPENCLAW_VAULT_*` variables.
+///
+/// `env` looks up process variables; `cwd` is the directory whose `.env` OpenClaw reads. Missing
+/// files give the defaults. `INVALID_CONFIG` for malformed JSON5, wrong types, bad values, or a
+/// vault provider without an address; the message names the file, the JSON path and what was
+/// expected, never a secret.
 pub fn load_config(
     paths: &OpenClawPaths,
     env: &EnvLookup,
@@ -1241,22 +1301,12 @@ pub fn load_config(
     overrides: Option<&Value>,
 ) -> Result<LoadedConfig> {
     let mut warnings = Vec::new();
-    let candidate = paths.config_file();
-    let (file, doc) = match &candidate {
+    let (file, doc) = match paths.config_file() {
         None => (None, Value::Null),
         Some(path) => {
-            match local_file::read_credential_file(path, local_file::MAX_CREDENTIAL_FILE_BYTES) {
-                Ok(Some(f)) => {
-                    for w in &f.warnings {
-                        warnings.push(ConfigWarning {
-                            file: Some(path.clone()),
-                            json_path: String::new(),
-                            message: w.clone(),
-                        });
-                    }
-                    (Some(path.clone()), parse_json5(&f)?)
-                }
-                Ok(None) => {
+            match read_json5_object(&path, &mut warnings)? {
+                Some(doc) => (Some(path), doc),
+                None => {
                     if paths.config_override.is_some() {
                         warnings.push(ConfigWarning {
                         file: Some(path.clone()),
@@ -1266,20 +1316,17 @@ pub fn load_config(
                     }
                     (None, Value::Null)
                 }
-                Err(e) if e.code == ErrorCode::InvalidSource => {
-                    return Err(Error::invalid_config(e.message))
-                }
-                Err(e) => return Err(e),
             }
         }
     };
-    if !doc.is_null() && !doc.is_object() {
-        return Err(Error::invalid_config(format!(
-            "{}: the top level must be an object, got {}",
-            file.as_deref().unwrap_or(Path::new("config")).display(),
-            json_kind(&doc)
-        )));
-    }
+    let settings_path = paths.settings_file();
+    let (settings_file, settings_doc) = match &settings_path {
+        None => (None, None),
+        Some(path) => match read_json5_object(path, &mut warnings)? {
+            Some(doc) => (Some(path.clone()), Some(doc)),
+            None => (None, None),
+        },
+    };
 
     // The effective environment.
     let mut dotenv_files: Vec<PathBuf> = Vec::new();
@@ -1340,19 +1387,47 @@ pub fn load_config(
         }
     }
 
-    // The `credentials` sections.
-    let file_origin = Origin {
+    // The settings objects, lowest precedence first.
+    let legacy_origin = Origin {
         file: file.clone(),
         root: "credentials",
     };
-    let mut section = match doc.get("credentials").filter(|c| !c.is_null()) {
-        Some(c) => Parser {
-            origin: &file_origin,
-            warnings: &mut warnings,
+    // Where new settings belong; named in errors when no file gave any.
+    let settings_origin = Origin {
+        file: settings_file.clone().or_else(|| settings_path.clone()),
+        root: "",
+    };
+    let legacy = doc.get("credentials").filter(|c| !c.is_null());
+    let mut section = match legacy {
+        Some(c) => {
+            let new_place = settings_path.as_ref().map_or_else(
+                || "openclaw-vault.json next to it".to_string(),
+                |p| p.display().to_string(),
+            );
+            warnings.push(legacy_origin.warning(
+                "",
+                format!(
+                    "{DEPRECATED_KEY}: OpenClaw 2026.9 rejects this key (\"Unrecognized key\"), \
+                     so every openclaw command fails; move its contents to the top level of \
+                     {new_place} and delete the key (see docs/configuration-file.md)"
+                ),
+            ));
+            Parser {
+                origin: &legacy_origin,
+                warnings: &mut warnings,
+            }
+            .section(c)?
         }
-        .section(c)?,
         None => Section::default(),
     };
+    if let Some(d) = &settings_doc {
+        let own = Parser {
+            origin: &settings_origin,
+            warnings: &mut warnings,
+        }
+        .section(d)?;
+        section = merge(section, own);
+    }
     let over_origin = Origin {
         file: None,
         root: "options.config",
@@ -1373,16 +1448,22 @@ pub fn load_config(
             .collect();
         if !unknown.is_empty() {
             return Err(Error::invalid_config(format!(
-                "`credentials.strict` is true and the config has unknown keys: {}",
+                "`strict` is true and the settings have unknown keys: {}",
                 unknown.join("; ")
             )));
         }
     }
-    // The origin used for errors about merged values: the file unless only overrides exist.
-    let origin = if overrides.is_some() && file.is_none() {
+    // The origin used for errors about merged values: the settings file when it exists, else
+    // the deprecated key when that was given, else the overrides when given, else the settings
+    // file that would hold the value.
+    let origin = if settings_file.is_some() {
+        &settings_origin
+    } else if legacy.is_some() {
+        &legacy_origin
+    } else if overrides.is_some() {
         &over_origin
     } else {
-        &file_origin
+        &settings_origin
     };
 
     let get = |name: &str| effective.get(name);
@@ -1477,6 +1558,7 @@ pub fn load_config(
 
     Ok(LoadedConfig {
         file,
+        settings_file,
         credentials: CredentialsConfig {
             provider,
             order,
@@ -2328,6 +2410,206 @@ mod tests {
             .warnings
             .iter()
             .any(|w| w.json_path == "options.config.fallbak" && w.file.is_none()));
+    }
+
+    #[test]
+    fn settings_file_is_read_at_its_top_level() {
+        let home = Home::new("settings");
+        let f = home.write(
+            ".openclaw/openclaw-vault.json",
+            r#"// our own file; OpenClaw never reads it
+            { provider: "vault", cacheTtlMs: 2500, order: ["vault", "env"],
+              vault: { addr: "http://127.0.0.1:8200", namespace: "team", mount: "kv", prefix: "oc" } }"#,
+        );
+        let c = home.load(&[], None, None).unwrap();
+        assert_eq!(c.settings_file.as_deref(), Some(f.as_path()));
+        assert_eq!(c.file, None, "no openclaw.json here");
+        let cr = &c.credentials;
+        assert_eq!(cr.provider, ProviderMode::Vault);
+        assert_eq!(cr.cache_ttl, Some(Duration::from_millis(2500)));
+        assert_eq!(cr.order, vec![SourceGroup::Vault, SourceGroup::Env]);
+        assert_eq!(cr.prefix, "oc");
+        let v = cr.vault.as_ref().unwrap();
+        assert_eq!(v.namespace.as_deref(), Some("team"));
+        assert_eq!(v.mount, "kv");
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.describe()["settingsFile"], f.display().to_string());
+    }
+
+    #[test]
+    fn settings_file_errors_name_the_file_and_json_path() {
+        let home = Home::new("settings-errors");
+        let cases: &[(&str, &str, &str)] = &[
+            (r#"{cacheTtlMs: "5"}"#, "`cacheTtlMs`", "must be a number"),
+            (
+                r#"{vault: {addr: "vault:8200"}}"#,
+                "`vault.addr`",
+                "http or https",
+            ),
+            (
+                r#"{order: ["vault", "disk"]}"#,
+                "`order[1]`",
+                "must be one of",
+            ),
+            (r#"{provider: "vault"}"#, "`vault.addr`", "VAULT_ADDR"),
+            (
+                r#"{vault: {tls: {skipVerify: "yes"}}}"#,
+                "`vault.tls.skipVerify`",
+                "true or false",
+            ),
+            (r#"["vault"]"#, "top level", "must be an object"),
+        ];
+        for (text, path, expect) in cases {
+            let f = home.write(".openclaw/openclaw-vault.json", text);
+            let e = err_of(home.load(&[], None, None));
+            assert!(
+                e.message.starts_with(f.to_str().unwrap()),
+                "{text}: {}",
+                e.message
+            );
+            assert!(e.message.contains(path), "{text}: {}", e.message);
+            assert!(e.message.contains(expect), "{text}: {}", e.message);
+            assert!(!e.message.contains("credentials."), "{text}: {}", e.message);
+        }
+        // A token pasted where a string of choices belongs is never quoted.
+        home.write(
+            ".openclaw/openclaw-vault.json",
+            &format!(r#"{{provider: "{TOKEN}"}}"#),
+        );
+        err_of(home.load(&[], None, None));
+        // Unknown keys warn under their own path; `strict` there makes them errors.
+        let f = home.write(".openclaw/openclaw-vault.json", r#"{provder: "local"}"#);
+        let c = home.load(&[], None, None).unwrap();
+        let w = c.warnings.iter().find(|w| w.is_unknown_key()).unwrap();
+        assert_eq!(w.json_path, "provder");
+        assert_eq!(w.file.as_deref(), Some(f.as_path()));
+        assert!(w.message.contains("did you mean `provider`"));
+        home.write(
+            ".openclaw/openclaw-vault.json",
+            r#"{strict: true, provder: "local"}"#,
+        );
+        let e = err_of(home.load(&[], None, None));
+        assert!(
+            e.message.contains("`strict` is true") && e.message.contains("provder"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn old_credentials_key_still_works_with_a_deprecation_warning() {
+        let home = Home::new("legacy-key");
+        let f = home.write(
+            ".openclaw/openclaw.json",
+            &format!(r#"{{credentials: {{provider: "vault", vault: {{addr: "http://127.0.0.1:8200", token: "{TOKEN}"}}}}}}"#),
+        );
+        let c = home.load(&[], None, None).unwrap();
+        assert_eq!(c.credentials.provider, ProviderMode::Vault);
+        assert_eq!(c.settings_file, None);
+        let deprecated: Vec<&ConfigWarning> = c
+            .warnings
+            .iter()
+            .filter(|w| w.is_deprecated_key())
+            .collect();
+        assert_eq!(deprecated.len(), 1, "{:?}", c.warnings);
+        let w = deprecated[0];
+        assert_eq!(w.file.as_deref(), Some(f.as_path()));
+        assert_eq!(w.json_path, "credentials");
+        let new_place = home.dir.join(".openclaw/openclaw-vault.json");
+        assert!(
+            w.message.contains(new_place.to_str().unwrap()),
+            "{}",
+            w.message
+        );
+        assert!(c.is_logged_once(w), "logged once per process by open_store");
+        assert!(!w.to_string().contains('\n'), "one line: {w}");
+        for w in &c.warnings {
+            assert!(!w.to_string().contains(TOKEN), "{w}");
+        }
+        // Its errors keep naming the old key in openclaw.json.
+        home.write(
+            ".openclaw/openclaw.json",
+            r#"{credentials: {cacheTtlMs: "5"}}"#,
+        );
+        let e = err_of(home.load(&[], None, None));
+        assert!(
+            e.message.contains("`credentials.cacheTtlMs`"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn precedence_is_env_then_settings_file_then_old_key() {
+        let home = Home::new("precedence");
+        home.write(
+            ".openclaw/openclaw.json",
+            r#"{credentials: {provider: "vault", cacheTtlMs: 1000, fallback: "none",
+                vault: {addr: "http://old:8200", namespace: "old-ns", mount: "oldkv"}}}"#,
+        );
+        home.write(
+            ".openclaw/openclaw-vault.json",
+            r#"{cacheTtlMs: 2000, vault: {addr: "http://new:8200", mount: "newkv"}}"#,
+        );
+        let c = home.load(&[], None, None).unwrap();
+        let cr = &c.credentials;
+        assert_eq!(cr.provider, ProviderMode::Vault, "kept from the old key");
+        assert_eq!(cr.fallback, Fallback::None, "kept from the old key");
+        assert_eq!(cr.cache_ttl, Some(Duration::from_millis(2000)));
+        let v = cr.vault.as_ref().unwrap();
+        assert_eq!(v.addr.host_str(), Some("new"));
+        assert_eq!(v.mount, "newkv");
+        assert_eq!(
+            v.namespace.as_deref(),
+            Some("old-ns"),
+            "vault merged per key"
+        );
+        assert_eq!(
+            c.warnings.iter().filter(|w| w.is_deprecated_key()).count(),
+            1
+        );
+        // Variables win over both files.
+        let c = home
+            .load(
+                &[
+                    ("VAULT_ADDR", "http://env:8200"),
+                    ("OPENCLAW_VAULT_KV_MOUNT", "envkv"),
+                    ("OPENCLAW_VAULT_FALLBACK", "local"),
+                ],
+                None,
+                None,
+            )
+            .unwrap();
+        let v = c.credentials.vault.as_ref().unwrap();
+        assert_eq!(v.addr.host_str(), Some("env"));
+        assert_eq!(v.mount, "envkv");
+        assert_eq!(c.credentials.fallback, Fallback::Local);
+        // Options win over the settings file.
+        let c = home
+            .load(&[], None, Some(&json!({"cacheTtlMs": 5})))
+            .unwrap();
+        assert_eq!(c.credentials.cache_ttl, Some(Duration::from_millis(5)));
+    }
+
+    #[test]
+    fn settings_file_sits_next_to_openclaw_config_path() {
+        let home = Home::new("settings-override");
+        let cfg = home.write("etc/oc/prod.json", "{gateway: {port: 1}}");
+        home.write(
+            "etc/oc/openclaw-vault.json",
+            r#"{provider: "local", cacheTtlMs: 7}"#,
+        );
+        // One in the state dir is not read when OPENCLAW_CONFIG_PATH points elsewhere.
+        home.write(".openclaw/openclaw-vault.json", r#"{cacheTtlMs: "bad"}"#);
+        let c = home
+            .load(
+                &[("OPENCLAW_CONFIG_PATH", cfg.to_str().unwrap())],
+                None,
+                None,
+            )
+            .unwrap();
+        assert_eq!(c.file.as_deref(), Some(cfg.as_path()));
+        assert_eq!(c.credentials.cache_ttl, Some(Duration::from_millis(7)));
     }
 
     #[test]

@@ -12,6 +12,10 @@ pub const CONFIG_FILE_NAMES: [&str; 4] = [
     "moltbot.json",
 ];
 
+/// The name of this package's settings file, next to OpenClaw's config (see
+/// [`OpenClawPaths::settings_file`]).
+pub const SETTINGS_FILE_NAME: &str = "openclaw-vault.json";
+
 /// The homes and directories one process sees. Built once from the environment; everything
 /// that reads local files takes it instead of asking the environment again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +110,20 @@ impl OpenClawPaths {
             .find(|p| p.exists())
     }
 
+    /// This package's own settings file, `openclaw-vault.json` (JSON5), next to OpenClaw's
+    /// config: in the folder of `OPENCLAW_CONFIG_PATH` when that is set, else in the state
+    /// directory. OpenClaw's schema rejects unknown top-level keys in `openclaw.json` (so the old
+    /// `credentials` key breaks every `openclaw` command) and treats `plugins.entries.<id>` of a
+    /// plugin it has not installed as stale, so the settings live in a file of their own, which
+    /// OpenClaw never reads, validates or rewrites. `None` without a home.
+    pub fn settings_file(&self) -> Option<PathBuf> {
+        let dir = match &self.config_override {
+            Some(p) => p.parent().map(Path::to_path_buf),
+            None => self.state_dir.clone(),
+        }?;
+        Some(dir.join(SETTINGS_FILE_NAME))
+    }
+
     /// `<stateDir>/.env`.
     pub fn state_dotenv(&self) -> Option<PathBuf> {
         self.state_dir.as_ref().map(|d| d.join(".env"))
@@ -150,6 +168,10 @@ mod tests {
         std::fs::create_dir_all(home.join(".openclaw")).unwrap();
         let p = OpenClawPaths::from_env(&env_of(&[("HOME", h)]));
         assert_eq!(p.state_dir, Some(home.join(".openclaw")));
+        assert_eq!(
+            p.settings_file(),
+            Some(home.join(".openclaw/openclaw-vault.json"))
+        );
         // Variables win, `~` expands against OPENCLAW_HOME.
         let p = OpenClawPaths::from_env(&env_of(&[
             ("HOME", h),
@@ -159,6 +181,11 @@ mod tests {
         ]));
         assert_eq!(p.state_dir, Some(PathBuf::from("/srv/oc/state")));
         assert_eq!(p.config_file(), Some(PathBuf::from("/srv/oc/c.json5")));
+        // Our settings file sits next to the config OpenClaw uses.
+        assert_eq!(
+            p.settings_file(),
+            Some(PathBuf::from("/srv/oc/openclaw-vault.json"))
+        );
         assert_eq!(p.user_home, Some(home.clone()));
         assert_eq!(p.codex_home, Some(home.join(".codex")));
         assert_eq!(p.claude_config_dir, Some(home.join(".claude")));
@@ -172,6 +199,7 @@ mod tests {
         let p = OpenClawPaths::from_env(&env_of(&[("HOME", "  ")]));
         assert_eq!(p.state_dir, None);
         assert_eq!(p.config_file(), None);
+        assert_eq!(p.settings_file(), None);
         assert_eq!(p.in_user_home(".claude"), None);
     }
 }

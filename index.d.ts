@@ -146,7 +146,10 @@ export interface GetCredentialOptions {
   refresh?: (credential: Credential) => Promise<RefreshResult>
 }
 
-/** The `credentials` section of OpenClaw's config file (`openclaw.json`). */
+/**
+ * This package's settings: the top level of `openclaw-vault.json` next to OpenClaw's config
+ * (the deprecated `credentials` key of `openclaw.json` has the same shape).
+ */
 export interface CredentialsConfig {
   /** `"vault"` to read Vault first; default `"local"`. */
   provider?: 'vault' | 'local'
@@ -181,8 +184,10 @@ export interface CredentialsConfig {
 
 /** What `loadConfig()` found: the effective settings, never a token. */
 export interface LoadedCredentialsConfig {
-  /** The config file read, if any. */
+  /** OpenClaw's config file read (`openclaw.json`), if any. */
   file: string | null
+  /** This package's settings file read (`openclaw-vault.json`), if any. */
+  settingsFile: string | null
   provider: 'vault' | 'local'
   order: CredentialSourceGroup[]
   fallback: 'local' | 'none'
@@ -281,7 +286,7 @@ export declare class Credential {
 
 /**
  * A credential chain with its own configuration: the environment, working directory and
- * `credentials` section given here instead of the process's. The module functions use one
+ * settings (`config`) given here instead of the process's. The module functions use one
  * opened from the process environment.
  */
 export declare class CredentialStore {
@@ -503,7 +508,7 @@ export interface CredentialStoreOptions {
   env?: Record<string, string>
   /** The directory whose `.env` is read (OpenClaw's working directory). Default: `process.cwd()`. */
   cwd?: string
-  /** A `credentials` section used instead of the config file's (same shape and checks). */
+  /** Settings whose keys replace `openclaw-vault.json`'s (same shape and checks). */
   config?: CredentialsConfig
 }
 

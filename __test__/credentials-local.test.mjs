@@ -260,20 +260,24 @@ describe('bad input', () => {
   })
 
   test('malformed JSON5 config: INVALID_CONFIG naming the file and where', async () => {
-    const home = sampleHome()
-    writeFileSync(join(home, '.openclaw/openclaw.json'), '{ credentials: { provider: "vault", ', { mode: 0o600 })
-    assert.throws(
-      () => localStore(home),
-      (e) => e.code === 'INVALID_CONFIG' && e.message.includes('openclaw.json'),
-    )
+    for (const file of ['openclaw.json', 'openclaw-vault.json']) {
+      const home = sampleHome()
+      writeFileSync(join(home, '.openclaw', file), '{ provider: "vault", ', { mode: 0o600 })
+      assert.throws(
+        () => localStore(home),
+        (e) => e.code === 'INVALID_CONFIG' && e.message.includes(join(home, '.openclaw', file)),
+      )
+    }
   })
 
-  test('a wrong type in the credentials section names the JSON path and what was expected', async () => {
+  test('a wrong type in openclaw-vault.json names the file, the JSON path and what was expected', async () => {
     const home = sampleHome()
-    writeFileSync(join(home, '.openclaw/openclaw.json'), '{ credentials: { cacheTtlMs: "soon" } }', { mode: 0o600 })
+    writeFileSync(join(home, '.openclaw/openclaw-vault.json'), '{ cacheTtlMs: "soon" }', { mode: 0o600 })
     assert.throws(
       () => localStore(home),
-      (e) => e.code === 'INVALID_CONFIG' && /credentials\.cacheTtlMs/.test(e.message),
+      (e) =>
+        e.code === 'INVALID_CONFIG' &&
+        e.message.startsWith(`${join(home, '.openclaw/openclaw-vault.json')}: \`cacheTtlMs\` must be a number`),
     )
   })
 
@@ -489,19 +493,18 @@ describe('loadConfig', () => {
     const { loadConfig } = await import('../index.js')
     const home = sampleHome()
     writeFileSync(
-      join(home, '.openclaw/openclaw.json'),
+      join(home, '.openclaw/openclaw-vault.json'),
       `{
-        // JSON5, as OpenClaw writes it
-        credentials: {
-          provider: "vault",
-          fallbak: "none",
-          vault: { addr: "http://127.0.0.1:8200", token: "hvs.PLAINTEXT-TOKEN-123", prefix: "team-a", },
-        },
+        // JSON5, like openclaw.json
+        provider: "vault",
+        fallbak: "none",
+        vault: { addr: "http://127.0.0.1:8200", token: "hvs.PLAINTEXT-TOKEN-123", prefix: "team-a", },
       }`,
       { mode: 0o600 },
     )
     const config = loadConfig({ env: { HOME: home, VAULT_ADDR: 'http://127.0.0.1:8300' }, cwd: home })
     assert.equal(config.file, join(home, '.openclaw/openclaw.json'))
+    assert.equal(config.settingsFile, join(home, '.openclaw/openclaw-vault.json'))
     assert.equal(config.provider, 'vault')
     assert.equal(config.vault.addr, 'http://127.0.0.1:8300/')
     assert.equal(config.prefix, 'team-a')
@@ -511,7 +514,7 @@ describe('loadConfig', () => {
       config.warnings.some((w) => /fallbak/.test(w) && /fallback/.test(w)),
       config.warnings.join('\n'),
     )
-    assert.ok(config.warnings.some((w) => /credentials\.vault\.token/.test(w) && /VAULT_TOKEN|tokenFile/.test(w)))
+    assert.ok(config.warnings.some((w) => /openclaw-vault\.json: vault\.token/.test(w) && /VAULT_TOKEN|tokenFile/.test(w)))
     assert.ok(!JSON.stringify(config).includes('hvs.PLAINTEXT-TOKEN-123'))
   })
 })

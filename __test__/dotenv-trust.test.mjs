@@ -63,7 +63,7 @@ function setup(dotenv) {
     }
   }
   fix(home)
-  const config = join(home, '.openclaw', 'openclaw.json')
+  const config = join(home, '.openclaw', 'openclaw-vault.json')
   writeFileSync(config, readFileSync(config, 'utf8').replace('fallback: "local"', 'fallback: "none"'))
   const work = join(home, 'project')
   mkdirSync(work, { mode: 0o700 })
@@ -134,7 +134,7 @@ describe('the workspace .env', () => {
     assert.equal(real.code, 0, real.out + real.err)
     assert.equal(JSON.parse(real.out).vault.reachable, true)
 
-    // `fallback: "none"` in openclaw.json stands against the .env's OPENCLAW_VAULT_FALLBACK:
+    // `fallback: "none"` in openclaw-vault.json stands against the .env's OPENCLAW_VAULT_FALLBACK:
     // with Vault down, the local telegram token is not served.
     const down = cli(['get', 'telegram', '--reveal'], {
       home,

@@ -1184,11 +1184,11 @@ describe('kind 13: losing a race is not an error', () => {
 })
 
 describe('kind 14: nothing fails silently', () => {
-  /** A HOME whose openclaw.json holds `credentials`. */
-  const homeWithConfig = (credentials) => {
+  /** A HOME whose openclaw-vault.json holds `settings`. */
+  const homeWithConfig = (settings) => {
     const home = emptyHome()
     mkdirSync(join(home, '.openclaw'), { mode: 0o700 })
-    writeFileSync(join(home, '.openclaw', 'openclaw.json'), JSON.stringify({ credentials }), { mode: 0o600 })
+    writeFileSync(join(home, '.openclaw', 'openclaw-vault.json'), JSON.stringify(settings), { mode: 0o600 })
     return home
   }
 
@@ -1213,7 +1213,7 @@ describe('kind 14: nothing fails silently', () => {
   test('`openclaw-vault status` shows the unknown key', () => {
     const home = homeWithConfig({ fallbak: 'none' })
     const r = cli(['status'], { env: { HOME: home } })
-    assert.match(r.out + r.err, /credentials\.fallbak.*did you mean `fallback`/)
+    assert.match(r.out + r.err, /openclaw-vault\.json: fallbak.*did you mean `fallback`/)
   })
 
   test('with `strict: true` an unknown key is an INVALID_CONFIG error naming it', () => {
@@ -1226,7 +1226,7 @@ describe('kind 14: nothing fails silently', () => {
     }
     assert.ok(err instanceof VaultError, 'the store opened despite the unknown key')
     assert.equal(err.code, 'INVALID_CONFIG')
-    assert.match(err.message, /credentials\.fallbak/)
+    assert.match(err.message, /openclaw-vault\.json: fallbak/)
   })
 
   test("Codex's auth.json: an access token that is a JWT with `exp` gives expiresAt = exp * 1000", async () => {

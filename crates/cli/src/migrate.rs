@@ -732,6 +732,8 @@ fn config_rewrite_json(r: &ConfigRewrite) -> Value {
         "providerAdded": r.provider_added,
         "replaced": r.replaced.iter().map(|f| json!({"path": f.json_path, "id": f.id})).collect::<Vec<_>>(),
         "kept": r.kept.iter().map(|f| json!({"path": f.json_path, "reason": f.reason})).collect::<Vec<_>>(),
+        "settingsMovedTo": r.settings_moved_to,
+        "settingsKept": r.settings_kept,
     })
 }
 
@@ -743,12 +745,26 @@ fn print_config_rewrite(io: &mut CliIo, r: &ConfigRewrite) {
         );
         return;
     };
-    if r.replaced.is_empty() {
+    if let Some(to) = &r.settings_moved_to {
         let _ = writeln!(
             io.stdout,
-            "--rewrite-config-json5: {} left unchanged.",
-            file.display()
+            "--rewrite-config-json5: moved the deprecated `credentials` key of {} to {} (backup: {})",
+            file.display(),
+            to.display(),
+            r.backup.as_ref().map(|b| b.display().to_string()).unwrap_or_default()
         );
+    }
+    if let Some(why) = &r.settings_kept {
+        let _ = writeln!(io.stdout, "  kept credentials: {why}");
+    }
+    if r.replaced.is_empty() {
+        if r.settings_moved_to.is_none() {
+            let _ = writeln!(
+                io.stdout,
+                "--rewrite-config-json5: {} left unchanged.",
+                file.display()
+            );
+        }
     } else {
         let _ = writeln!(
             io.stdout,

@@ -55,6 +55,7 @@ fn error_json(e: &Error) -> Value {
 fn report_json(report: &StatusReport) -> Value {
     json!({
         "configFile": report.config_file.as_ref().map(|p| p.display().to_string()),
+        "settingsFile": report.settings_file.as_ref().map(|p| p.display().to_string()),
         "warnings": report.warnings,
         "config": report.config,
         "vault": report.vault.as_ref().map_or_else(|| json!({"configured": false}), vault_json),

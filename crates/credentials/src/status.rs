@@ -129,6 +129,8 @@ pub struct SourceStatus {
 pub struct StatusReport {
     /// The OpenClaw config file read, if any.
     pub config_file: Option<PathBuf>,
+    /// This package's settings file read (`openclaw-vault.json`), if any.
+    pub settings_file: Option<PathBuf>,
     /// Warnings about the configuration (unknown keys, plaintext tokens, open permissions).
     pub warnings: Vec<String>,
     /// The non-secret view of the effective configuration (`LoadedConfig::describe`).
@@ -158,6 +160,13 @@ pub async fn check(store: &Store) -> StatusReport {
             "config: no OpenClaw config file found (defaults and env apply)",
             None,
         )),
+    }
+    if let Some(p) = &store.config.settings_file {
+        findings.push(finding(
+            Level::Ok,
+            format!("settings: {}", p.display()),
+            None,
+        ));
     }
     for w in &store.warnings {
         findings.push(finding(Level::Warn, w.clone(), None));
@@ -252,6 +261,7 @@ pub async fn check(store: &Store) -> StatusReport {
     }
     StatusReport {
         config_file: store.config_file.clone(),
+        settings_file: store.config.settings_file.clone(),
         warnings: store.warnings.clone(),
         config: store.config.describe(),
         vault,

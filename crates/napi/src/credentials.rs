@@ -369,7 +369,7 @@ pub struct CredentialStoreOptions {
     pub env: Option<HashMap<String, String>>,
     /// The directory whose `.env` is read (OpenClaw's working directory). Default: `process.cwd()`.
     pub cwd: Option<String>,
-    /// A `credentials` section used instead of the config file's (same shape and checks).
+    /// Settings whose keys replace `openclaw-vault.json`'s (same shape and checks).
     #[napi(ts_type = "CredentialsConfig")]
     pub config: Option<Value>,
 }
@@ -817,7 +817,7 @@ pub fn watch_credential<'env>(
 }
 
 /// A credential chain with its own configuration: the environment, working directory and
-/// `credentials` section given here instead of the process's. The module functions use one
+/// settings (`config`) given here instead of the process's. The module functions use one
 /// opened from the process environment.
 #[napi]
 pub struct CredentialStore {

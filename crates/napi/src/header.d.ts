@@ -146,7 +146,10 @@ export interface GetCredentialOptions {
   refresh?: (credential: Credential) => Promise<RefreshResult>
 }
 
-/** The `credentials` section of OpenClaw's config file (`openclaw.json`). */
+/**
+ * This package's settings: the top level of `openclaw-vault.json` next to OpenClaw's config
+ * (the deprecated `credentials` key of `openclaw.json` has the same shape).
+ */
 export interface CredentialsConfig {
   /** `"vault"` to read Vault first; default `"local"`. */
   provider?: 'vault' | 'local'
@@ -181,8 +184,10 @@ export interface CredentialsConfig {
 
 /** What `loadConfig()` found: the effective settings, never a token. */
 export interface LoadedCredentialsConfig {
-  /** The config file read, if any. */
+  /** OpenClaw's config file read (`openclaw.json`), if any. */
   file: string | null
+  /** This package's settings file read (`openclaw-vault.json`), if any. */
+  settingsFile: string | null
   provider: 'vault' | 'local'
   order: CredentialSourceGroup[]
   fallback: 'local' | 'none'

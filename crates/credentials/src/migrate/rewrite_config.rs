@@ -10,6 +10,11 @@
 //! it was being rewritten, and written atomically (0600) after a byte-for-byte 0600 backup next to
 //! it. A value no verified credential holds stays where it is and is reported. On any error the
 //! file is left unchanged. Error messages name the file, never a value.
+//!
+//! This package's deprecated `credentials` key (which OpenClaw 2026.9 rejects as an unrecognized
+//! key) is moved out in the same write: its text, comments included, becomes
+//! `openclaw-vault.json` next to the config (0600, written first, only when that file does not
+//! exist yet), and the key is deleted from `openclaw.json`. The tool never writes the old key.
 
 use std::path::{Path, PathBuf};
 
@@ -185,6 +190,10 @@ pub struct ConfigRewrite {
     pub kept: Vec<KeptField>,
     /// True when `secrets.providers.openclaw-vault` was added (it was missing).
     pub provider_added: bool,
+    /// The settings file (`openclaw-vault.json`) the deprecated `credentials` key was moved to.
+    pub settings_moved_to: Option<PathBuf>,
+    /// Why the deprecated `credentials` key was left in place (`openclaw-vault.json` exists).
+    pub settings_kept: Option<String>,
 }
 
 /// Replaces the plaintext secrets of OpenClaw's config file (`paths.config_file()`) that a
@@ -286,7 +295,47 @@ pub fn rewrite_config(
         }
         result.replaced.push(ReplacedField { json_path, id });
     }
-    if result.replaced.is_empty() {
+    // The deprecated `credentials` key: moved to our own file, never written here.
+    let mut settings_text = None;
+    if let Some(prop) = object.get("credentials") {
+        match paths.settings_file() {
+            Some(target) if !target.exists() && target.symlink_metadata().is_err() => {
+                let value_text = prop.value().map(|v| v.to_string()).unwrap_or_default();
+                let text = Zeroizing::new(format!(
+                    "// @openclaw/vault's settings (docs/configuration-file.md), moved here from the\n\
+                     // `credentials` key of {} by `openclaw-vault migrate --rewrite-config-json5`.\n\
+                     {value_text}\n",
+                    file.display()
+                ));
+                // It must read back (as this package reads it) as exactly what the key held.
+                let moved: Option<Value> = json5::from_str(&text).ok();
+                let held = expected
+                    .as_object_mut()
+                    .and_then(|o| o.remove("credentials"));
+                if moved.is_none() || moved != held {
+                    return Err(Error::new(
+                        ErrorCode::InvalidConfig,
+                        format!(
+                            "{}: the `credentials` key would not read back as intended from {}; nothing was changed",
+                            file.display(),
+                            target.display()
+                        ),
+                    ));
+                }
+                prop.remove();
+                settings_text = Some((target, text));
+            }
+            Some(target) => {
+                result.settings_kept = Some(format!(
+                    "{} already exists: merge the deprecated `credentials` key of {} into it by hand, then delete the key (OpenClaw rejects it)",
+                    target.display(),
+                    file.display()
+                ));
+            }
+            None => {}
+        }
+    }
+    if result.replaced.is_empty() && settings_text.is_none() {
         return Ok(result);
     }
     let has_provider = object
@@ -294,7 +343,7 @@ pub fn rewrite_config(
         .and_then(|s| s.object_value("providers"))
         .and_then(|p| p.get(EXEC_PROVIDER_ALIAS))
         .is_some();
-    if !has_provider {
+    if !has_provider && !result.replaced.is_empty() {
         let entry = provider_entry(&resolver()?);
         let secrets = object.object_value_or_create("secrets").ok_or_else(|| {
             Error::invalid_config(format!("{}: `secrets` is not an object", file.display()))
@@ -360,6 +409,21 @@ pub fn rewrite_config(
     }
     let backup = backup_path(&file);
     write_atomic(&backup, &original.bytes)?;
+    // Our file first: should the config write fail, both hold the same settings (ours wins).
+    if let Some((target, text)) = &settings_text {
+        if target.symlink_metadata().is_ok() {
+            return Err(Error::new(
+                ErrorCode::Conflict,
+                format!(
+                    "{}: appeared while {} was being rewritten; nothing was changed, run it again",
+                    target.display(),
+                    file.display()
+                ),
+            ));
+        }
+        write_atomic(target, text.as_bytes())?;
+        result.settings_moved_to = Some(target.clone());
+    }
     write_atomic(&file, new_text.as_bytes())?;
     result.backup = Some(backup);
     Ok(result)
@@ -708,6 +772,76 @@ mod tests {
         let third = rewrite_config(&paths, &chain, &all, &|| panic!("not needed")).unwrap();
         assert!(third.replaced.is_empty() && third.backup.is_none());
         assert_eq!(backups(&file).len(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_deprecated_credentials_key_moves_to_openclaw_vault_json() {
+        let legacy = CONFIG.replacen(
+            "{\n",
+            "{\n  // our settings\n  credentials: {\n    provider: \"vault\", // keep me\n    vault: { addr: \"http://127.0.0.1:8200\", mount: 'kv' },\n    cacheTtlMs: 60000,\n  },\n",
+            1,
+        );
+        let (file, paths, chain) = home_with("rewrite-lib-move", &legacy);
+        let settings = file.with_file_name("openclaw-vault.json");
+        let plan = plan(&chain).await.unwrap();
+        // Nothing verified: the move alone is a reason to write.
+        let none = VerifiedInVault { items: Vec::new() };
+        let done = rewrite_config(&paths, &chain, &none, &|| panic!("not needed")).unwrap();
+        assert!(done.replaced.is_empty() && !done.provider_added);
+        assert_eq!(done.settings_moved_to.as_deref(), Some(settings.as_path()));
+        assert_eq!(done.settings_kept, None);
+        let text = std::fs::read_to_string(&file).unwrap();
+        let v: Value = jsonc_parser::parse_to_serde_value(&text, &ParseOptions::default()).unwrap();
+        assert!(v.get("credentials").is_none(), "{text}");
+        assert!(
+            v.get("secrets").is_none(),
+            "no provider entry without a ref: {text}"
+        );
+        assert_eq!(v["models"]["providers"]["openai"]["apiKey"], FAKE_OPENAI);
+        assert_eq!(
+            std::fs::read_to_string(done.backup.as_ref().unwrap()).unwrap(),
+            legacy
+        );
+        let moved = std::fs::read_to_string(&settings).unwrap();
+        assert!(moved.contains("// keep me"), "{moved}");
+        let mode = std::fs::metadata(&settings).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // This package reads the same settings back from the new file, with no deprecation.
+        let env: crate::openclaw::config::EnvLookup = {
+            let h = file
+                .parent()
+                .unwrap()
+                .parent()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            Arc::new(move |k: &str| (k == "HOME").then(|| h.clone()))
+        };
+        let loaded = crate::openclaw::config::load_config(&paths, &env, None, None).unwrap();
+        assert_eq!(loaded.settings_file.as_deref(), Some(settings.as_path()));
+        assert_eq!(loaded.credentials.vault.as_ref().unwrap().mount, "kv");
+        assert_eq!(
+            loaded.credentials.cache_ttl,
+            Some(std::time::Duration::from_millis(60000))
+        );
+        assert!(!loaded.warnings.iter().any(|w| w.is_deprecated_key()));
+
+        // The key again while openclaw-vault.json exists: kept and reported, our file untouched.
+        std::fs::write(&file, &legacy).unwrap();
+        let all = VerifiedInVault {
+            items: plan.items.iter().collect(),
+        };
+        let again = rewrite_config(&paths, &chain, &all, &|| Ok(resolver(&file))).unwrap();
+        assert!(again.settings_moved_to.is_none());
+        assert!(again
+            .settings_kept
+            .as_deref()
+            .unwrap()
+            .contains("already exists"));
+        assert_eq!(std::fs::read_to_string(&settings).unwrap(), moved);
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains("credentials: {"), "{text}");
+        assert_eq!(again.replaced.len(), 2, "the secrets are still replaced");
     }
 
     #[tokio::test]

@@ -1,0 +1,170 @@
+// Where this package's own settings live, judged by the real OpenClaw 2026.9 (Node 24):
+// `openclaw-vault.json` next to `openclaw.json` (docs/configuration-file.md). OpenClaw's strict
+// schema must accept the sample HOME (and so the demo's copy of it) and keep our file across its
+// own rewrites, while this package reads the same settings from it. The deprecated `credentials`
+// key of `openclaw.json` (which OpenClaw rejects) is still read, with one warning per process
+// naming the new file and never a value.
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { chmodSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+
+import { root } from './support/vault-server.mjs'
+import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
+
+const { CredentialStore, loadConfig } = await import('../index.js')
+
+const CANARY = 'hvs.FAKE-legacy-settings-token-9f3'
+let oc
+const homes = []
+
+before(() => {
+  oc = ensureOpenClaw()
+})
+after(() => {
+  for (const h of homes) rmSync(h, { recursive: true, force: true })
+})
+
+/** A private copy of the sample HOME (what `npm run demo` uses), with the modes real tools use. */
+function sampleHome() {
+  const home = mkdtempSync(join(tmpdir(), 'ocv-settings-home-'))
+  homes.push(home)
+  cpSync(join(root, 'examples', 'sample-home'), home, { recursive: true })
+  const fix = (d) => {
+    chmodSync(d, 0o700)
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) fix(join(d, e.name))
+      else chmodSync(join(d, e.name), 0o600)
+    }
+  }
+  fix(home)
+  return home
+}
+
+/** Runs the real `openclaw` CLI (Node 24) on `home`'s state dir. */
+function openclaw(home, args) {
+  const r = spawnSync(oc.node, [oc.openclawBin, ...args], {
+    env: { HOME: home, PATH: process.env.PATH },
+    encoding: 'utf8',
+    cwd: home,
+    timeout: 120_000,
+  })
+  return { code: r.status, out: `${r.stdout}${r.stderr}` }
+}
+
+describe('openclaw-vault.json next to openclaw.json', () => {
+  test('the sample HOME passes OpenClaw validation, and this package reads its settings from openclaw-vault.json', () => {
+    const home = sampleHome()
+    const validate = openclaw(home, ['config', 'validate'])
+    assert.equal(validate.code, 0, validate.out)
+    assert.match(validate.out, /Config valid/)
+    const port = openclaw(home, ['config', 'get', 'gateway.port'])
+    assert.equal(port.code, 0, port.out)
+    assert.match(port.out, /^18789$/m)
+    const audit = openclaw(home, ['secrets', 'audit', '--json'])
+    assert.equal(audit.code, 0, audit.out)
+    assert.doesNotMatch(audit.out, /Unrecognized key/)
+
+    const config = loadConfig({ env: { HOME: home }, cwd: home })
+    assert.equal(config.file, join(home, '.openclaw', 'openclaw.json'))
+    assert.equal(config.settingsFile, join(home, '.openclaw', 'openclaw-vault.json'))
+    assert.equal(config.cacheTtlMs, 300000)
+    assert.equal(config.fallback, 'local')
+    assert.deepEqual(config.order, ['keychain', 'files', 'env'], 'vault dropped: the provider is local')
+    assert.ok(!config.warnings.some((w) => /deprecated/.test(w)), config.warnings.join('\n'))
+  })
+
+  test("OpenClaw's own config rewrite leaves openclaw-vault.json alone, and it is still read", () => {
+    const home = sampleHome()
+    const settings = join(home, '.openclaw', 'openclaw-vault.json')
+    writeFileSync(settings, '{ provider: "local", cacheTtlMs: 4321, fallback: "none" }', { mode: 0o600 })
+    const before = readFileSync(settings)
+    const set = openclaw(home, ['config', 'set', 'gateway.port', '19001'])
+    assert.equal(set.code, 0, set.out)
+    assert.deepEqual(readFileSync(settings), before)
+    assert.doesNotMatch(readFileSync(join(home, '.openclaw', 'openclaw.json'), 'utf8'), /openclaw-vault|4321/)
+    const config = loadConfig({ env: { HOME: home }, cwd: home })
+    assert.equal(config.cacheTtlMs, 4321)
+    assert.equal(config.fallback, 'none')
+    assert.equal(openclaw(home, ['config', 'get', 'gateway.port']).out.trim().split('\n').pop(), '19001')
+  })
+
+  test('a bad value in openclaw-vault.json is INVALID_CONFIG naming the file and the JSON path, and OpenClaw is unaffected', () => {
+    const home = sampleHome()
+    const settings = join(home, '.openclaw', 'openclaw-vault.json')
+    writeFileSync(settings, `{ provider: "vault", vault: { addr: "http://127.0.0.1:9", token: "${CANARY}", kvVersion: 3 } }`, {
+      mode: 0o600,
+    })
+    let err = null
+    try {
+      new CredentialStore({ env: { HOME: home }, cwd: home })
+    } catch (e) {
+      err = e
+    }
+    assert.equal(err?.code, 'INVALID_CONFIG', String(err))
+    assert.ok(err.message.startsWith(`${settings}: \`vault.kvVersion\` must be 1, 2 or "auto"`), err.message)
+    assert.ok(!err.message.includes(CANARY) && !String(err.stack).includes(CANARY))
+    const validate = openclaw(home, ['config', 'validate'])
+    assert.equal(validate.code, 0, validate.out)
+  })
+
+  test('the old `credentials` key: OpenClaw rejects it; this package still reads it, warning once per process with the new place, never a value', () => {
+    const home = sampleHome()
+    const configPath = join(home, '.openclaw', 'openclaw.json')
+    rmSync(join(home, '.openclaw', 'openclaw-vault.json'))
+    const text = readFileSync(configPath, 'utf8').replace(
+      /\{\n/,
+      `{\n  credentials: { provider: "vault", cacheTtlMs: 1234, vault: { addr: "http://127.0.0.1:9", token: "${CANARY}" } },\n`,
+    )
+    writeFileSync(configPath, text, { mode: 0o600 })
+
+    // The breakage this file fixes: every openclaw command that reads the config fails.
+    const validate = openclaw(home, ['config', 'validate'])
+    assert.notEqual(validate.code, 0, validate.out)
+    assert.match(validate.out, /Unrecognized key: "credentials"/)
+
+    const config = loadConfig({ env: { HOME: home }, cwd: home })
+    assert.equal(config.provider, 'vault')
+    assert.equal(config.cacheTtlMs, 1234)
+    assert.equal(config.settingsFile, null)
+    const deprecated = config.warnings.filter((w) => /credentials: is deprecated/.test(w))
+    assert.equal(deprecated.length, 1, config.warnings.join('\n'))
+    assert.ok(deprecated[0].includes(join(home, '.openclaw', 'openclaw-vault.json')), deprecated[0])
+    assert.ok(!JSON.stringify(config).includes(CANARY))
+
+    // Two stores and a lookup in one process: the warning is logged once, on one line.
+    const script = `
+      const m = require(${JSON.stringify(join(root, 'index.js'))})
+      ;(async () => {
+        new m.CredentialStore({ env: { HOME: process.env.HOME } })
+        const s = new m.CredentialStore({ env: { HOME: process.env.HOME } })
+        await s.getCredential('nothing-here', { order: ['env'] }).catch(() => {})
+        console.log('done')
+      })()`
+    const r = spawnSync(process.execPath, ['-e', script], {
+      env: { HOME: home, PATH: process.env.PATH },
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
+    assert.equal(r.stdout.trim(), 'done', r.stderr)
+    const lines = r.stderr.split('\n').filter((l) => /deprecated/.test(l))
+    assert.equal(lines.length, 1, r.stderr)
+    assert.match(lines[0], /openclaw\.json: credentials: is deprecated.*openclaw-vault\.json/)
+    assert.ok(!r.stderr.includes(CANARY) && !r.stdout.includes(CANARY))
+
+    // Moving the key's contents into openclaw-vault.json fixes OpenClaw and keeps the settings.
+    writeFileSync(configPath, readFileSync(join(root, 'examples/sample-home/.openclaw/openclaw.json')), { mode: 0o600 })
+    writeFileSync(
+      join(home, '.openclaw', 'openclaw-vault.json'),
+      `{ provider: "vault", cacheTtlMs: 1234, vault: { addr: "http://127.0.0.1:9" } }`,
+      { mode: 0o600 },
+    )
+    assert.equal(openclaw(home, ['config', 'validate']).code, 0)
+    const moved = loadConfig({ env: { HOME: home }, cwd: home })
+    assert.equal(moved.cacheTtlMs, 1234)
+    assert.equal(moved.vault.addr, 'http://127.0.0.1:9/')
+    assert.ok(!moved.warnings.some((w) => /deprecated/.test(w)), moved.warnings.join('\n'))
+  })
+})

@@ -514,7 +514,9 @@ describe('loadConfig', () => {
       config.warnings.some((w) => /fallbak/.test(w) && /fallback/.test(w)),
       config.warnings.join('\n'),
     )
-    assert.ok(config.warnings.some((w) => /openclaw-vault\.json: vault\.token/.test(w) && /VAULT_TOKEN|tokenFile/.test(w)))
+    assert.ok(
+      config.warnings.some((w) => /openclaw-vault\.json: vault\.token/.test(w) && /VAULT_TOKEN|tokenFile/.test(w)),
+    )
     assert.ok(!JSON.stringify(config).includes('hvs.PLAINTEXT-TOKEN-123'))
   })
 })

@@ -6,24 +6,29 @@
 // naming the new file and never a value.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 
-import { root } from './support/vault-server.mjs'
+import { removeTree, root, startVault, uniquePrefix } from './support/vault-server.mjs'
 import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
 
 const { CredentialStore, loadConfig } = await import('../index.js')
 
 const CANARY = 'hvs.FAKE-legacy-settings-token-9f3'
 let oc
+let vault
 const homes = []
+const prefixes = []
 
-before(() => {
+before(async () => {
   oc = ensureOpenClaw()
+  vault = await startVault()
 })
-after(() => {
+after(async () => {
+  for (const p of prefixes) if (vault) await removeTree(vault, p)
+  await vault?.stop()
   for (const h of homes) rmSync(h, { recursive: true, force: true })
 })
 
@@ -51,7 +56,16 @@ function openclaw(home, args) {
     cwd: home,
     timeout: 120_000,
   })
-  return { code: r.status, out: `${r.stdout}${r.stderr}` }
+  return { code: r.status, out: `${r.stdout}${r.stderr}`, stdout: r.stdout }
+}
+
+/** Writes the deprecated `credentials` key into `home`'s openclaw.json and removes openclaw-vault.json. */
+function withOldKey(home, credentials) {
+  const configPath = join(home, '.openclaw', 'openclaw.json')
+  rmSync(join(home, '.openclaw', 'openclaw-vault.json'))
+  const text = readFileSync(configPath, 'utf8').replace(/\{\n/, `{\n  credentials: ${credentials},\n`)
+  writeFileSync(configPath, text, { mode: 0o600 })
+  return configPath
 }
 
 describe('openclaw-vault.json next to openclaw.json', () => {
@@ -63,9 +77,13 @@ describe('openclaw-vault.json next to openclaw.json', () => {
     const port = openclaw(home, ['config', 'get', 'gateway.port'])
     assert.equal(port.code, 0, port.out)
     assert.match(port.out, /^18789$/m)
+    // The audit reads the config and reports on it (the sample's plaintext and its one exec ref:
+    // exit 2 for that unresolved ref), instead of failing on the config itself.
     const audit = openclaw(home, ['secrets', 'audit', '--json'])
-    assert.equal(audit.code, 0, audit.out)
-    assert.doesNotMatch(audit.out, /Unrecognized key/)
+    assert.doesNotMatch(audit.out, /Unrecognized key|config is invalid/i)
+    const report = JSON.parse(audit.stdout)
+    assert.ok(report.filesScanned.includes(join(home, '.openclaw', 'openclaw.json')), audit.stdout)
+    assert.ok(report.findings.some((f) => f.code === 'PLAINTEXT_FOUND' && f.jsonPath === 'gateway.auth.token'))
 
     const config = loadConfig({ env: { HOME: home }, cwd: home })
     assert.equal(config.file, join(home, '.openclaw', 'openclaw.json'))
@@ -94,9 +112,13 @@ describe('openclaw-vault.json next to openclaw.json', () => {
   test('a bad value in openclaw-vault.json is INVALID_CONFIG naming the file and the JSON path, and OpenClaw is unaffected', () => {
     const home = sampleHome()
     const settings = join(home, '.openclaw', 'openclaw-vault.json')
-    writeFileSync(settings, `{ provider: "vault", vault: { addr: "http://127.0.0.1:9", token: "${CANARY}", kvVersion: 3 } }`, {
-      mode: 0o600,
-    })
+    writeFileSync(
+      settings,
+      `{ provider: "vault", vault: { addr: "http://127.0.0.1:9", token: "${CANARY}", kvVersion: 3 } }`,
+      {
+        mode: 0o600,
+      },
+    )
     let err = null
     try {
       new CredentialStore({ env: { HOME: home }, cwd: home })
@@ -112,13 +134,10 @@ describe('openclaw-vault.json next to openclaw.json', () => {
 
   test('the old `credentials` key: OpenClaw rejects it; this package still reads it, warning once per process with the new place, never a value', () => {
     const home = sampleHome()
-    const configPath = join(home, '.openclaw', 'openclaw.json')
-    rmSync(join(home, '.openclaw', 'openclaw-vault.json'))
-    const text = readFileSync(configPath, 'utf8').replace(
-      /\{\n/,
-      `{\n  credentials: { provider: "vault", cacheTtlMs: 1234, vault: { addr: "http://127.0.0.1:9", token: "${CANARY}" } },\n`,
+    const configPath = withOldKey(
+      home,
+      `{ provider: "vault", cacheTtlMs: 1234, vault: { addr: "http://127.0.0.1:9", token: "${CANARY}" } }`,
     )
-    writeFileSync(configPath, text, { mode: 0o600 })
 
     // The breakage this file fixes: every openclaw command that reads the config fails.
     const validate = openclaw(home, ['config', 'validate'])
@@ -166,5 +185,43 @@ describe('openclaw-vault.json next to openclaw.json', () => {
     assert.equal(moved.cacheTtlMs, 1234)
     assert.equal(moved.vault.addr, 'http://127.0.0.1:9/')
     assert.ok(!moved.warnings.some((w) => /deprecated/.test(w)), moved.warnings.join('\n'))
+  })
+  test('migrate --rewrite-config-json5 moves the old key to openclaw-vault.json: OpenClaw accepts the result, the settings are the same', () => {
+    const home = sampleHome()
+    const configPath = withOldKey(home, `{ provider: "local", fallback: "none", cacheTtlMs: 4242 /* kept */ }`)
+    const settings = join(home, '.openclaw', 'openclaw-vault.json')
+    assert.equal(openclaw(home, ['config', 'validate']).code, 1)
+    const prefix = uniquePrefix('settings')
+    prefixes.push(prefix)
+    const r = spawnSync(
+      process.execPath,
+      [join(root, 'bin', 'openclaw-vault.js'), 'migrate', '--yes', '--json', '--rewrite-config-json5'],
+      {
+        env: {
+          HOME: home,
+          PATH: process.env.PATH,
+          VAULT_ADDR: vault.addr,
+          VAULT_TOKEN: vault.token,
+          OPENCLAW_VAULT_PREFIX: prefix,
+        },
+        encoding: 'utf8',
+        cwd: home,
+        timeout: 120_000,
+      },
+    )
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    const report = JSON.parse(r.stdout)
+    assert.equal(report.rewriteConfig.settingsMovedTo, settings)
+    assert.ok(!readFileSync(configPath, 'utf8').includes('credentials:'))
+    assert.match(readFileSync(settings, 'utf8'), /cacheTtlMs: 4242 \/\* kept \*\//)
+    assert.equal(statSync(settings).mode & 0o777, 0o600)
+
+    const validate = openclaw(home, ['config', 'validate'])
+    assert.equal(validate.code, 0, validate.out)
+    const config = loadConfig({ env: { HOME: home }, cwd: home })
+    assert.equal(config.settingsFile, settings)
+    assert.equal(config.cacheTtlMs, 4242)
+    assert.equal(config.fallback, 'none')
+    assert.ok(!config.warnings.some((w) => /deprecated/.test(w)), config.warnings.join('\n'))
   })
 })

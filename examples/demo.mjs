@@ -17,7 +17,7 @@ import { root, startVault } from '../__test__/support/vault-server.mjs'
 
 // The fallback below is expected: keep the addon's warnings out of the demo's output.
 process.env.OPENCLAW_VAULT_LOG ??= 'error'
-const { CredentialStore } = await import('../index.js')
+const { CredentialStore, loadConfig } = await import('../index.js')
 
 const mask = (v) => `${v.slice(0, 10)}… (${v.length} chars)`
 const bin = join(root, 'bin', 'openclaw-vault.js')
@@ -55,6 +55,8 @@ try {
   console.log(`1. No Vault configured: the local sources of a sample HOME (${home})\n`)
   const local = new CredentialStore({ env: { HOME: home }, cwd: home })
   console.log(`  config file: ${local.configFile}`)
+  // This package's own settings sit next to it (OpenClaw rejects unknown keys in openclaw.json).
+  console.log(`  settings file: ${loadConfig({ env: { HOME: home }, cwd: home }).settingsFile}`)
   await show(local, NAMES)
   const anthropic = await local.getCredential('anthropic')
   console.log(`\n  JSON.stringify(credential) -> ${JSON.stringify(anthropic).slice(0, 110)}…`)

@@ -253,23 +253,23 @@ impl fmt::Display for ConfigWarning {
 /// The chain's settings as the config and environment give them.
 #[derive(Debug, Clone)]
 pub struct CredentialsConfig {
-    /// `OPENCLAW_VAULT_PROVIDER`, else vault when `VAULT_ADDR` is set, else `credentials.provider`.
+    /// `OPENCLAW_VAULT_PROVIDER`, else vault when `VAULT_ADDR` is set, else `provider`.
     pub provider: ProviderMode,
     /// The final source order; `vault` is dropped when the provider is local.
     pub order: Vec<SourceGroup>,
-    /// `OPENCLAW_VAULT_FALLBACK`, else `credentials.fallback` (default local).
+    /// `OPENCLAW_VAULT_FALLBACK`, else `fallback` (default local).
     pub fallback: Fallback,
-    /// `credentials.cacheTtlMs`.
+    /// `cacheTtlMs`.
     pub cache_ttl: Option<Duration>,
-    /// `credentials.maxStaleMs`: how long a last known good value may be served.
+    /// `maxStaleMs`: how long a last known good value may be served.
     pub max_stale: Option<Duration>,
-    /// `credentials.refreshAheadMs`.
+    /// `refreshAheadMs`.
     pub refresh_ahead: Option<Duration>,
-    /// The folder under the KV mount (`OPENCLAW_VAULT_PREFIX`, `credentials.vault.prefix`).
+    /// The folder under the KV mount (`OPENCLAW_VAULT_PREFIX`, `vault.prefix`).
     pub prefix: String,
     /// `Some` exactly when the provider is vault (its address is then known).
     pub vault: Option<ClientConfig>,
-    /// The audit log file (`OPENCLAW_VAULT_AUDIT_LOG`, `credentials.audit.path`).
+    /// The audit log file (`OPENCLAW_VAULT_AUDIT_LOG`, `audit.path`).
     pub audit: Option<PathBuf>,
 }
 

@@ -70,7 +70,9 @@ pub struct MigrateArgs {
     pub plan_out: Option<PathBuf>,
     /// Rewrite openclaw.json's plaintext fields in place (JSON5, comments and layout kept, a
     /// 0600 backup next to it) instead of OpenClaw's apply: for OpenClaw before 2026.9, or where
-    /// its CLI cannot run. Never touches OpenClaw's SQLite stores.
+    /// its CLI cannot run. Never touches OpenClaw's SQLite stores. Moves this package's
+    /// deprecated `credentials` key out of openclaw.json into openclaw-vault.json (when that file
+    /// does not exist yet).
     #[arg(long, conflicts_with = "rewrite_config")]
     pub rewrite_config_json5: bool,
     /// Remove migrated entries from OpenClaw's own credential files (auth-profiles.json,

@@ -444,6 +444,28 @@ impl LastKnownGood {
         let Some(mut doc) = self.load()? else {
             return Ok(None);
         };
+        self.entry_of(&mut doc, vault_path, now_ms)
+    }
+
+    /// [`Self::lookup`] of several paths with one read of the file: the outer error is the
+    /// file's, each inner result the entry's.
+    pub fn lookup_many(&self, vault_paths: &[&str]) -> Result<Vec<Result<Option<Served>>>> {
+        let now_ms = crate::time::now_ms();
+        let Some(mut doc) = self.load()? else {
+            return Ok(vault_paths.iter().map(|_| Ok(None)).collect());
+        };
+        Ok(vault_paths
+            .iter()
+            .map(|p| self.entry_of(&mut doc, p, now_ms))
+            .collect())
+    }
+
+    fn entry_of(
+        &self,
+        doc: &mut ZeroizingJson,
+        vault_path: &str,
+        now_ms: i64,
+    ) -> Result<Option<Served>> {
         let key = self.entry_key(vault_path);
         let Some(entry) = doc
             .0

@@ -163,8 +163,9 @@ impl std::fmt::Debug for CredentialChain {
     }
 }
 
-/// Remote-store answers that mean "cannot be reached right now", when a stale value may be served.
-fn unreachable(e: &Error) -> bool {
+/// Remote-store answers that mean "cannot be reached right now", when a stale value may be
+/// served (from memory or the last-known-good file); never a denial or a not-found.
+pub(crate) fn unreachable(e: &Error) -> bool {
     matches!(
         e.code,
         ErrorCode::Network

@@ -429,6 +429,41 @@ impl LastKnownGood {
         Ok(())
     }
 
+    /// Drops the kept values of `vault_paths`: Vault answered that they do not exist or that
+    /// this token may not read them, and that answer stands over anything kept. Writes only when
+    /// something was dropped. Blocking (file I/O): call from `spawn_blocking`.
+    pub fn forget(&self, vault_paths: &[&str]) -> Result<()> {
+        if vault_paths.is_empty() || !self.settings.path.exists() {
+            return Ok(());
+        }
+        let path = &self.settings.path;
+        let _lock = PrivateLock::acquire(path, LOCK_WAIT)?;
+        let Ok(Some(mut doc)) = self.load() else {
+            // Nothing readable is kept: nothing to drop (the next write replaces the file).
+            return Ok(());
+        };
+        let mut dropped = false;
+        if let Some(Value::Object(entries)) = doc.0.get_mut("entries") {
+            for p in vault_paths {
+                if let Some(mut old) = entries.remove(&self.entry_key(p)) {
+                    zeroize::Zeroize::zeroize(&mut ZeroizingJson(std::mem::take(&mut old)));
+                    dropped = true;
+                }
+            }
+        }
+        if !dropped {
+            return Ok(());
+        }
+        let bytes = self.seal(&doc)?;
+        local_file::write_atomic(path, &bytes).map_err(|e| file_error(path, e.message))?;
+        let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        for p in vault_paths {
+            written.0.remove(&self.entry_key(p));
+        }
+        written.1 = local_file::stat_version(path);
+        Ok(())
+    }
+
     /// The stored value of `vault_path`, or `None` when the file or the entry does not exist.
     /// Blocking (file I/O): call from `spawn_blocking`.
     ///
@@ -718,6 +753,10 @@ mod tests {
         a.record(&[("a/one", &data(), None)]).unwrap();
         assert_eq!(fs::read(&path).unwrap(), after, "unchanged: no rewrite");
         assert!(b.lookup("a/one").unwrap().is_some());
+        // A denial or a not-found drops the kept value; the others stay.
+        b.forget(&["a/one", "a/absent"]).unwrap();
+        assert!(a.lookup("a/one").unwrap().is_none());
+        assert!(a.lookup("a/two").unwrap().is_some());
         fs::remove_dir_all(&d).unwrap();
     }
 

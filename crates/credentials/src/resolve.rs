@@ -593,18 +593,32 @@ async fn keep_and_serve(
         .filter(|(_, r)| matches!(r, Some(Err(e)) if crate::chain::unreachable(e)))
         .map(|(i, _)| i)
         .collect();
-    if !read_ok.is_empty() {
+    // Vault's "not found" or "denied" stands over a kept value: it is dropped.
+    let refused: Vec<String> = by_path
+        .iter()
+        .zip(reads.iter())
+        .filter_map(|((path, _), read)| match read {
+            Some(Ok(None)) => Some(path.clone()),
+            Some(Err(e)) if e.code == ErrorCode::PermissionDenied => Some(path.clone()),
+            _ => None,
+        })
+        .collect();
+    if !read_ok.is_empty() || !refused.is_empty() {
         let keeper = file.clone();
         let kept = tokio::task::spawn_blocking(move || {
-            let items: Vec<(&str, &SecretData, Option<u64>)> = read_ok
-                .iter()
-                .map(|(p, d)| (p.as_str(), d, None))
-                .collect();
-            keeper.record(&items)
+            let items: Vec<(&str, &SecretData, Option<u64>)> =
+                read_ok.iter().map(|(p, d)| (p.as_str(), d, None)).collect();
+            let refused: Vec<&str> = refused.iter().map(String::as_str).collect();
+            let recorded = if items.is_empty() {
+                Ok(())
+            } else {
+                keeper.record(&items)
+            };
+            recorded.and(keeper.forget(&refused))
         })
         .await;
         if let Ok(Err(e)) = kept {
-            tracing::warn!(error = %e.message, "could not keep the last known good values");
+            tracing::warn!(error = %e.message, "could not update the last-known-good file");
         }
     }
     if unreachable.is_empty() {
@@ -661,7 +675,8 @@ async fn keep_and_serve(
             Err(kept) => {
                 // Still a provider-wide failure kind (the Vault code is kept), with the
                 // file's reason and code for whoever reads the message.
-                cause.message = format!("{}; and {} ({})", cause.message, kept.message, kept.code());
+                cause.message =
+                    format!("{}; and {} ({})", cause.message, kept.message, kept.code());
                 if let Some(log) = audit {
                     log.record(
                         &AuditRecord::new(AuditEvent::Get, path)

@@ -51,6 +51,19 @@ impl VaultProvider {
         self.last_known_good.as_ref()
     }
 
+    /// Drops the kept value of `path` from the last-known-good file (Vault said not found or
+    /// denied: that answer stands). A failure is logged, never the read's.
+    async fn forget_kept(&self, path: &str) {
+        let Some(file) = self.last_known_good.clone() else {
+            return;
+        };
+        let path = path.to_string();
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || file.forget(&[path.as_str()])).await
+        {
+            tracing::warn!(error = %e.message, "could not drop a value from the last-known-good file");
+        }
+    }
+
     /// Builds the credential `name` from the data of its Vault secret at `path`.
     fn credential_of(
         &self,
@@ -171,18 +184,30 @@ impl CredentialProvider for VaultProvider {
 
     async fn get(&self, name: &str) -> Result<Option<Credential>> {
         let path = self.path_of(name)?;
-        let Some(secret) = self.client.read(&path, None).await? else {
-            return Ok(None);
-        };
+        let read = self.client.read(&path, None).await;
         // A soft-deleted or destroyed current version holds nothing.
-        let Some(data) = secret.data else {
+        let data = match read {
+            Ok(Some(secret)) => secret
+                .data
+                .map(|data| (data, secret.metadata, secret.request_id)),
+            Ok(None) => None,
+            Err(e) => {
+                let e = Error::from(e);
+                if e.code == ErrorCode::PermissionDenied {
+                    self.forget_kept(&path).await;
+                }
+                return Err(e);
+            }
+        };
+        let Some((data, metadata, request_id)) = data else {
+            self.forget_kept(&path).await;
             return Ok(None);
         };
-        let version = secret.metadata.map(|m| m.version).unwrap_or(0);
+        let version = metadata.map(|m| m.version).unwrap_or(0);
         let Some(mut credential) = self.credential_of(name, &path, &data, version)? else {
             return Ok(None);
         };
-        credential.request_id = secret.request_id;
+        credential.request_id = request_id;
         if let Some(file) = self.last_known_good.clone() {
             // Awaited, so a process that exits right after its read has still kept it; a
             // failure to keep it is logged and never fails the read.

@@ -2438,4 +2438,79 @@ mod tests {
         let e = err_of(home.load(&[], None, None));
         assert!(e.message.contains("symbolic link"));
     }
+
+    #[test]
+    fn last_known_good_is_opt_in_with_a_default_file_and_age() {
+        let home = Home::new("lkg");
+        let c = home.load(&[], None, None).unwrap();
+        assert_eq!(c.credentials.last_known_good, None, "off by default");
+        home.write(
+            ".openclaw/openclaw.json",
+            r#"{credentials: {lastKnownGood: {enabled: true}}}"#,
+        );
+        let l = home
+            .load(&[], None, None)
+            .unwrap()
+            .credentials
+            .last_known_good
+            .unwrap();
+        assert_eq!(
+            l.path,
+            home.dir
+                .join(".openclaw")
+                .join(last_known_good::DEFAULT_FILE_NAME)
+        );
+        assert_eq!(l.max_age, last_known_good::DEFAULT_MAX_AGE);
+        assert_eq!(l.key, KeySource::Auth);
+        home.write(
+            ".openclaw/openclaw.json",
+            r#"{credentials: {lastKnownGood: {enabled: true, path: "~/lkg/file.bin", maxAgeMs: 60000}}}"#,
+        );
+        let c = home.load(&[], None, None).unwrap();
+        let l = c.credentials.last_known_good.clone().unwrap();
+        assert_eq!(l.path, home.dir.join("lkg/file.bin"));
+        assert_eq!(l.max_age, Duration::from_secs(60));
+        assert_eq!(c.describe()["lastKnownGood"]["maxAgeMs"], 60000);
+        // Given but not enabled: off, and said so.
+        home.write(
+            ".openclaw/openclaw.json",
+            r#"{credentials: {lastKnownGood: {maxAgeMs: 60000}}}"#,
+        );
+        let c = home.load(&[], None, None).unwrap();
+        assert_eq!(c.credentials.last_known_good, None);
+        assert!(
+            c.warnings
+                .iter()
+                .any(|w| w.to_string().contains("credentials.lastKnownGood")
+                    && w.to_string().contains("enabled")),
+            "{:?}",
+            c.warnings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        );
+        // Bad values name the JSON path and what was expected.
+        for (doc, at) in [
+            (
+                r#"{credentials: {lastKnownGood: {enabled: "yes"}}}"#,
+                "credentials.lastKnownGood.enabled",
+            ),
+            (
+                r#"{credentials: {lastKnownGood: {enabled: true, maxAgeMs: -1}}}"#,
+                "credentials.lastKnownGood.maxAgeMs",
+            ),
+            (
+                r#"{credentials: {lastKnownGood: {enabled: true, key: "keyring"}}}"#,
+                "credentials.lastKnownGood.key",
+            ),
+            (
+                r#"{credentials: {lastKnownGood: {enabled: true, path: ""}}}"#,
+                "credentials.lastKnownGood.path",
+            ),
+        ] {
+            home.write(".openclaw/openclaw.json", doc);
+            let e = err_of(home.load(&[], None, None));
+            assert!(e.message.contains(at), "{doc}: {}", e.message);
+        }
+    }
 }

@@ -4,14 +4,31 @@
 // with a wrong key, or from a damaged file they fail closed with a clear error naming the file;
 // a denial (403) or a not-found never falls back to it.
 import assert from 'node:assert/strict'
-import { execFileSync, spawn } from 'node:child_process'
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { execFile, execFileSync, spawn } from 'node:child_process'
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { promisify } from 'node:util'
 
 import { VaultClient } from '../index.js'
 import { root, startVault, uniquePrefix, vaultFetch } from './support/vault-server.mjs'
+import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
+
+const { nativeExecutable } = createRequire(import.meta.url)('../bin/native.js')
+const native = nativeExecutable()
+assert.ok(native, 'the native executable is missing: run `node scripts/build-native.mjs`')
 
 const resolver = join(root, 'bin', 'openclaw-vault-resolve.mjs')
 const p = uniquePrefix('lkg')
@@ -194,6 +211,75 @@ path "secret/data/${p}/credentials/denied" { capabilities = ["deny"] }`,
     const line = auditLines().find((l) => l.credential === 'anthropic' && l.outcome === 'stale')
     assert.ok(line, JSON.stringify(auditLines()))
     assert.match(line.detail, /last-known-good file/)
+  })
+
+  test('`openclaw secrets audit --check --allow-exec` (the real OpenClaw, running our resolve) resolves the ref from the file', async () => {
+    const oc = ensureOpenClaw()
+    // OpenClaw's own state: its openclaw.json may not hold our `credentials` section (its schema
+    // refuses unknown keys), so the provider's env points our resolver at the test's config.
+    const ocState = tmp('openclaw')
+    chmodSync(ocState, 0o700)
+    const config = {
+      secrets: {
+        providers: {
+          vaultrs: {
+            source: 'exec',
+            command: realpathSync(native),
+            args: ['resolve'],
+            passEnv: ['VAULT_ADDR', 'VAULT_TOKEN_FILE', 'VAULT_MAX_RETRIES'],
+            env: { OPENCLAW_STATE_DIR: state },
+            timeoutMs: 15000,
+            noOutputTimeoutMs: 15000,
+            maxOutputBytes: 1048576,
+            jsonOnly: true,
+          },
+        },
+      },
+      models: {
+        providers: {
+          openai: {
+            baseUrl: 'http://127.0.0.1:9/v1',
+            apiKey: { source: 'exec', provider: 'vaultrs', id: id('openai') },
+            models: [],
+          },
+        },
+      },
+    }
+    writeFileSync(join(ocState, 'openclaw.json'), JSON.stringify(config, null, 2), { mode: 0o600 })
+    const audit = async () => {
+      try {
+        const { stdout, stderr } = await promisify(execFile)(
+          oc.node,
+          [oc.openclawBin, 'secrets', 'audit', '--check', '--allow-exec', '--json'],
+          {
+            cwd: ocState,
+            env: { HOME: ocState, OPENCLAW_STATE_DIR: ocState, PATH: process.env.PATH, ...passEnv() },
+            timeout: 120000,
+          },
+        )
+        return { code: 0, stdout, stderr }
+      } catch (e) {
+        if (typeof e.code !== 'number') throw e
+        return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+      }
+    }
+    const out = await audit()
+    assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`)
+    const report = JSON.parse(out.stdout)
+    assert.equal(report.status, 'clean', out.stdout)
+    assert.equal(report.resolution.refsChecked, 1)
+    assert.equal(report.summary.unresolvedRefCount, 0)
+    assertNoLeak(out.stdout + out.stderr)
+    // Past the maximum age the same audit finds the ref unresolved: fail closed.
+    writeConfig(state, { maxAgeMs: 1 })
+    try {
+      const expired = await audit()
+      assert.notEqual(expired.code, 0, expired.stdout)
+      assert.equal(JSON.parse(expired.stdout).status, 'unresolved', expired.stdout)
+      assertNoLeak(expired.stdout + expired.stderr)
+    } finally {
+      writeConfig(state)
+    }
   })
 
   test('a value Vault later denied (403) or deleted (404) was dropped from the file: not served while Vault is down', async () => {

@@ -137,11 +137,18 @@ pub struct LastKnownGood {
     scope: String,
     /// The auth material the key is derived from, read when needed (a token file may change).
     material: Box<dyn Fn() -> Result<SecretString> + Send + Sync>,
-    /// Per entry key: a digest of what was last written and when, so an unchanged value read
-    /// again within [`Self::rewrite_after`] costs no write.
-    /// The file's identity and change stamps after this process's last write: when they differ
-    /// (another writer, a deleted or damaged file), nothing is skipped.
-    written: Mutex<(HashMap<String, ([u8; 32], i64)>, Option<CredentialVersion>)>,
+    written: Mutex<Written>,
+}
+
+/// What this process last wrote, so an unchanged value read again within
+/// [`LastKnownGood::rewrite_after`] costs no write.
+#[derive(Default)]
+struct Written {
+    /// Per entry key: a digest of the value and version written, and when (epoch ms).
+    entries: HashMap<String, ([u8; 32], i64)>,
+    /// The file's identity and change stamps after the last write: when they differ (another
+    /// writer, a deleted or damaged file), nothing is skipped.
+    file: Option<CredentialVersion>,
 }
 
 impl std::fmt::Debug for LastKnownGood {
@@ -201,7 +208,7 @@ impl LastKnownGood {
             settings,
             scope,
             material,
-            written: Mutex::new((HashMap::new(), None)),
+            written: Mutex::new(Written::default()),
         })
     }
 
@@ -375,12 +382,12 @@ impl LastKnownGood {
         let fresh = self.rewrite_after().as_millis() as i64;
         {
             let written = self.written.lock().unwrap_or_else(|e| e.into_inner());
-            let same_file =
-                written.1.is_some() && written.1 == local_file::stat_version(&self.settings.path);
+            let same_file = written.file.is_some()
+                && written.file == local_file::stat_version(&self.settings.path);
             let unchanged = same_file
                 && digests.iter().all(|(key, digest)| {
                     written
-                        .0
+                        .entries
                         .get(key)
                         .is_some_and(|(d, at)| d == digest && (0..fresh).contains(&(now_ms - at)))
                 });
@@ -423,9 +430,9 @@ impl LastKnownGood {
         local_file::write_atomic(path, &bytes).map_err(|e| file_error(path, e.message))?;
         let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
         for (key, digest) in digests {
-            written.0.insert(key, (digest, now_ms));
+            written.entries.insert(key, (digest, now_ms));
         }
-        written.1 = local_file::stat_version(path);
+        written.file = local_file::stat_version(path);
         Ok(())
     }
 
@@ -458,9 +465,9 @@ impl LastKnownGood {
         local_file::write_atomic(path, &bytes).map_err(|e| file_error(path, e.message))?;
         let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
         for p in vault_paths {
-            written.0.remove(&self.entry_key(p));
+            written.entries.remove(&self.entry_key(p));
         }
-        written.1 = local_file::stat_version(path);
+        written.file = local_file::stat_version(path);
         Ok(())
     }
 

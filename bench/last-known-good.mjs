@@ -57,15 +57,16 @@ const median = (xs) => {
 
 const exe = nativeExecutable()
 if (!exe) throw new Error('bench/last-known-good: no native executable (run `npm run bench`)')
-const vault = await startVault()
-const proxy = await startFaultProxy(vault.addr)
 const dirs = []
 const tmp = (name) => {
   const d = mkdtempSync(join(tmpdir(), `ocv-bench-lkg-${name}-`))
   dirs.push(d)
   return d
 }
+const vault = await startVault()
+let proxy
 try {
+  proxy = await startFaultProxy(vault.addr)
   const client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false, kvVersion: 2 })
   const ids = []
   const expected = {}
@@ -143,7 +144,7 @@ try {
   console.log(`\n- file / Vault: **${ratio.toFixed(2)}x** (target <= 1.0x): ${ratio <= 1 ? 'PASS' : 'FAIL'}`)
   console.log(`- keeping the reads costs ${(medians[0] - medians[1]).toFixed(1)} ms per run (on vs off)`)
 } finally {
-  await proxy.stop()
+  await proxy?.stop()
   await vault.stop()
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 }

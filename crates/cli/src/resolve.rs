@@ -51,9 +51,9 @@ Environment (list the ones you use in the provider's passEnv; nothing needs HOME
 pub struct ResolveArgs {}
 
 /// The last-known-good and audit settings from OpenClaw's config, found through the variables
-/// the provider passes (`OPENCLAW_STATE_DIR`, `OPENCLAW_CONFIG_PATH` or `HOME`). A config that
-/// cannot be read leaves them off (said on stderr, which OpenClaw never reads but an operator
-/// running the command does): the resolver answers from Vault as before.
+/// the provider passes (`OPENCLAW_STATE_DIR`, `OPENCLAW_CONFIG_PATH` or `HOME`). A config or
+/// environment that is not usable leaves them off (said on stderr, which OpenClaw never reads
+/// but an operator running the command does): the resolver answers from Vault as before.
 fn resolve_extras(
     options: &openclaw_credentials::store::StoreOptions,
     stderr: &mut dyn Write,
@@ -66,7 +66,7 @@ fn resolve_extras(
         Err(e) => {
             let _ = writeln!(
                 stderr,
-                "openclaw-vault resolve: OpenClaw's config cannot be read ({}: {}); no last-known-good file for this run",
+                "openclaw-vault resolve: OpenClaw's config or environment is not usable ({}: {}); no last-known-good file for this run",
                 e.code(),
                 e.message
             );

@@ -39,12 +39,41 @@ Environment (list the ones you use in the provider's passEnv; nothing needs HOME
   OPENCLAW_VAULT_RESOLVE_CONCURRENCY         reads in flight (default 16)
   OPENCLAW_VAULT_RESOLVE_FALLBACK=local      answer credentials/<name>/<field> ids Vault cannot
                                              from local sources (keychain, files, env); off by default
-  OPENCLAW_VAULT_PREFIX                      prefix before credentials/<name> (default openclaw)";
+  OPENCLAW_VAULT_PREFIX                      prefix before credentials/<name> (default openclaw)
+  OPENCLAW_STATE_DIR (or OPENCLAW_CONFIG_PATH, HOME)   where OpenClaw's config is: its
+                                             credentials.lastKnownGood keeps every read in an
+                                             encrypted file and answers from it, stale, while
+                                             Vault is unreachable (docs/last-known-good.md)";
 
 /// Arguments of `resolve` (none: OpenClaw passes the request on stdin).
 #[derive(Debug, Args)]
 #[command(after_long_help = ENV_HELP, after_help = ENV_HELP)]
 pub struct ResolveArgs {}
+
+/// The last-known-good and audit settings from OpenClaw's config, found through the variables
+/// the provider passes (`OPENCLAW_STATE_DIR`, `OPENCLAW_CONFIG_PATH` or `HOME`). A config or
+/// environment that is not usable leaves them off (said on stderr, which OpenClaw never reads
+/// but an operator running the command does): the resolver answers from Vault as before.
+fn resolve_extras(
+    options: &openclaw_credentials::store::StoreOptions,
+    stderr: &mut dyn Write,
+) -> resolve::ResolveExtras {
+    match openclaw_credentials::store::load_store_config(options) {
+        Ok(loaded) => resolve::ResolveExtras {
+            last_known_good: loaded.credentials.last_known_good,
+            audit: loaded.credentials.audit,
+        },
+        Err(e) => {
+            let _ = writeln!(
+                stderr,
+                "openclaw-vault resolve: OpenClaw's config or environment is not usable ({}: {}); no last-known-good file for this run",
+                e.code(),
+                e.message
+            );
+            resolve::ResolveExtras::default()
+        }
+    }
+}
 
 /// `resolve`.
 pub async fn resolve(_args: ResolveArgs, io: &mut CliIo) -> i32 {
@@ -63,7 +92,8 @@ pub async fn resolve(_args: ResolveArgs, io: &mut CliIo) -> i32 {
         let store = openclaw_credentials::store::open_store(&options).ok()?;
         Some(Arc::new(ChainFallback { chain: store.chain }))
     };
-    let rendered = resolve::run(&input, &*env, fallback).await;
+    let extras = resolve_extras(&io.store_options(), &mut io.stderr);
+    let rendered = resolve::run(&input, &*env, fallback, extras).await;
     let _ = io.stdout.write_all(&rendered.stdout);
     let _ = io.stdout.flush();
     if rendered.exit_code == 0 {

@@ -19,6 +19,9 @@ pub struct Resolved {
     pub fetched_at: Instant,
     /// Distinct for every upstream read; lets callers tell a new value from a cached one.
     pub generation: u64,
+    /// The last moment this value may be served stale when it came from the last-known-good
+    /// file (its `maxAgeMs` after the original read); `None`: only `maxStaleMs` limits it.
+    pub stale_until: Option<Instant>,
 }
 
 /// What a slot holds between reads.
@@ -173,6 +176,7 @@ impl Cache {
     /// Whether the last known good value may still be served at `now`.
     pub fn usable_when_stale(&self, last_good: &Resolved, now: Instant) -> bool {
         now.saturating_duration_since(last_good.fetched_at) <= self.policy.max_stale
+            && last_good.stale_until.is_none_or(|until| now <= until)
     }
 
     /// Drops every entry whose key is for `name` (any source order).

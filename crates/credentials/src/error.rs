@@ -62,6 +62,9 @@ pub enum ErrorCode {
     /// and its circuit breaker is open until a background probe gets an answer. Under
     /// `fallback: "none"` this is what a lookup fails with; otherwise the next source answers.
     CircuitOpen,
+    /// Vault could not be reached and the value in the encrypted last-known-good file
+    /// (`credentials.lastKnownGood`) is older than its `maxAgeMs`: not served (fail closed).
+    LastKnownGoodExpired,
 }
 
 impl ErrorCode {
@@ -76,6 +79,7 @@ impl ErrorCode {
                 ErrorCode::RefreshFailed => "REFRESH_FAILED",
                 ErrorCode::LockTimeout => "LOCK_TIMEOUT",
                 ErrorCode::CircuitOpen => "CIRCUIT_OPEN",
+                ErrorCode::LastKnownGoodExpired => "LAST_KNOWN_GOOD_EXPIRED",
                 _ => "CONFLICT",
             },
         }
@@ -106,12 +110,13 @@ impl ErrorCode {
             | ErrorCode::RefreshFailed
             | ErrorCode::LockTimeout
             | ErrorCode::Conflict
-            | ErrorCode::CircuitOpen => return None,
+            | ErrorCode::CircuitOpen
+            | ErrorCode::LastKnownGoodExpired => return None,
         })
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::NotFound,
         ErrorCode::PermissionDenied,
         ErrorCode::InvalidToken,
@@ -135,6 +140,7 @@ impl ErrorCode {
         ErrorCode::LockTimeout,
         ErrorCode::Conflict,
         ErrorCode::CircuitOpen,
+        ErrorCode::LastKnownGoodExpired,
     ];
 }
 

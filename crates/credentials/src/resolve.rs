@@ -25,10 +25,12 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value};
 use zeroize::Zeroizing;
 
+use crate::audit::{AuditEvent, AuditLog, AuditRecord};
 use crate::breaker::{BreakerPolicy, CircuitBreaker, Probe};
 use crate::chain::{CredentialChain, GetOptions};
 use crate::credential::SourceGroup;
 use crate::error::{Error, ErrorCode, Result};
+use crate::last_known_good::{LastKnownGood, LastKnownGoodSettings, Served};
 use crate::openclaw::vault_env;
 use vault_client::config::{ClientConfig, KvVersion};
 use vault_client::secret::SecretData;
@@ -308,6 +310,12 @@ pub struct ResolveSettings {
     /// `TIMEOUT` (or the `NETWORK`/`TLS_ERROR` its attempts ran into) and opens the run's
     /// breaker; `None`: the client's own timeout bounds each request.
     pub read_timeout: Option<Duration>,
+    /// The encrypted last-known-good file (`credentials.lastKnownGood`): every path read is
+    /// kept there, and a path Vault could not be reached for is answered from it (stale,
+    /// audited, within its maximum age). `None` unless the user opted in.
+    pub last_known_good: Option<Arc<LastKnownGood>>,
+    /// Where a value served from the last-known-good file is recorded (outcome `stale`).
+    pub audit: Option<Arc<AuditLog>>,
 }
 
 /// The exec provider's response to print (`{"protocolVersion": 1, "values", "errors"}`): values
@@ -508,6 +516,10 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> ExecR
         }
     }
 
+    if let Some(file) = &settings.last_known_good {
+        keep_and_serve(file, settings.audit.as_ref(), &by_path, &mut reads).await;
+    }
+
     let mut outcomes: Vec<(String, IdAnswer)> = Vec::new();
     for ((path, ids), read) in by_path.iter().zip(&reads) {
         for (id, parsed) in ids {
@@ -554,6 +566,127 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> ExecR
         }
     }
     ExecResponse::Answered { values, errors }
+}
+
+/// Keeps every successful read in the last-known-good file, then answers each path Vault could
+/// not be reached for (network, timeout, sealed, 5xx, 429, breaker open: never a denial or a
+/// not-found) from it. A value from the file is audited and logged as stale; a file that cannot
+/// be used, or a value past its maximum age, leaves the read failed with the reason (and its
+/// code) added to the message.
+async fn keep_and_serve(
+    file: &Arc<LastKnownGood>,
+    audit: Option<&Arc<AuditLog>>,
+    by_path: &[(String, Vec<(String, SecretId)>)],
+    reads: &mut [Option<Result<Option<SecretData>>>],
+) {
+    let read_ok: Vec<(String, SecretData)> = by_path
+        .iter()
+        .zip(reads.iter())
+        .filter_map(|((path, _), read)| match read {
+            Some(Ok(Some(data))) => Some((path.clone(), data.clone())),
+            _ => None,
+        })
+        .collect();
+    let unreachable: Vec<usize> = reads
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| matches!(r, Some(Err(e)) if crate::chain::unreachable(e)))
+        .map(|(i, _)| i)
+        .collect();
+    // Vault's "not found" or "denied" stands over a kept value: it is dropped.
+    let refused: Vec<String> = by_path
+        .iter()
+        .zip(reads.iter())
+        .filter_map(|((path, _), read)| match read {
+            Some(Ok(None)) => Some(path.clone()),
+            Some(Err(e)) if e.code == ErrorCode::PermissionDenied => Some(path.clone()),
+            _ => None,
+        })
+        .collect();
+    if !read_ok.is_empty() || !refused.is_empty() {
+        let keeper = file.clone();
+        let kept = tokio::task::spawn_blocking(move || {
+            let items: Vec<(&str, &SecretData, Option<u64>)> =
+                read_ok.iter().map(|(p, d)| (p.as_str(), d, None)).collect();
+            let refused: Vec<&str> = refused.iter().map(String::as_str).collect();
+            let recorded = if items.is_empty() {
+                Ok(())
+            } else {
+                keeper.record(&items)
+            };
+            recorded.and(keeper.forget(&refused))
+        })
+        .await;
+        if let Ok(Err(e)) = kept {
+            tracing::warn!(error = %e.message, "could not update the last-known-good file");
+        }
+    }
+    if unreachable.is_empty() {
+        return;
+    }
+    let paths: Vec<String> = unreachable.iter().map(|&i| by_path[i].0.clone()).collect();
+    let reader = file.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+        reader.lookup_many(&paths)
+    })
+    .await
+    .unwrap_or_else(|_| {
+        Err(Error::new(
+            ErrorCode::SourceUnavailable,
+            "the last-known-good lookup did not finish",
+        ))
+    });
+    let answers: Vec<Result<Option<Served>>> = match found {
+        Ok(answers) => answers,
+        Err(e) => unreachable.iter().map(|_| Err(e.clone())).collect(),
+    };
+    for (i, answer) in unreachable.into_iter().zip(answers) {
+        let Some(Err(cause)) = &mut reads[i] else {
+            continue;
+        };
+        let path = &by_path[i].0;
+        match answer {
+            Ok(Some(served)) => {
+                tracing::warn!(
+                    path = path.as_str(),
+                    code = cause.code(),
+                    age_ms = served.age.as_millis() as u64,
+                    "Vault unreachable; answering from the last-known-good file (stale)"
+                );
+                if let Some(log) = audit {
+                    let detail = format!(
+                        "{} ({}); served from the last-known-good file {}, {} s old",
+                        cause.message,
+                        cause.code(),
+                        file.path().display(),
+                        served.age.as_secs()
+                    );
+                    log.record(
+                        &AuditRecord::new(AuditEvent::Get, path)
+                            .source("vault", Some(path))
+                            .outcome("stale")
+                            .detail(&detail),
+                    );
+                }
+                reads[i] = Some(Ok(Some(served.data)));
+            }
+            Ok(None) => {}
+            Err(kept) => {
+                // Still a provider-wide failure kind (the Vault code is kept), with the
+                // file's reason and code for whoever reads the message.
+                cause.message =
+                    format!("{}; and {} ({})", cause.message, kept.message, kept.code());
+                if let Some(log) = audit {
+                    log.record(
+                        &AuditRecord::new(AuditEvent::Get, path)
+                            .source("vault", Some(path))
+                            .failed(&kept),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// The field of one read, or why there is none. Messages name the path and field, never a value.
@@ -747,12 +880,24 @@ pub fn config_from_env(
     })
 }
 
+/// What the resolver takes from OpenClaw's config file (the `credentials` section) rather than
+/// its environment; `Default` is nothing.
+#[derive(Debug, Clone, Default)]
+pub struct ResolveExtras {
+    /// `credentials.lastKnownGood`, when enabled.
+    pub last_known_good: Option<LastKnownGoodSettings>,
+    /// The audit log (`credentials.audit.path`, `OPENCLAW_VAULT_AUDIT_LOG`), for values served
+    /// from the last-known-good file.
+    pub audit: Option<std::path::PathBuf>,
+}
+
 /// The whole resolver: parse `input`, read `env`, resolve within the deadline, render.
 /// `fallback` is built only when the configuration asks for it (it opens local stores).
 pub async fn run(
     input: &[u8],
     env: &(dyn Fn(&str) -> Option<String> + Send + Sync),
     fallback: impl FnOnce() -> Option<Arc<dyn LocalFallback>> + Send,
+    extras: ResolveExtras,
 ) -> Rendered {
     let request = match ExecRequest::parse(input) {
         Ok(r) => r,
@@ -768,6 +913,27 @@ pub async fn run(
     let config = match config_from_env(env) {
         Ok(c) => c,
         Err(failure) => return render_failure(&failure),
+    };
+    let last_known_good = match (&extras.last_known_good, &config.client) {
+        (Some(lkg), Some(client)) => match LastKnownGood::new(lkg.clone(), client) {
+            Ok(file) => Some(Arc::new(file)),
+            Err(e) => {
+                // The resolver still answers from Vault; the operator sees why nothing is kept.
+                tracing::warn!(error = %e.message, "the last-known-good file is off for this run");
+                None
+            }
+        },
+        _ => None,
+    };
+    let audit = match (&last_known_good, &extras.audit) {
+        (Some(_), Some(path)) => match AuditLog::open(path) {
+            Ok(log) => Some(Arc::new(log)),
+            Err(e) => {
+                tracing::warn!(error = %e.message, "the audit log cannot be opened");
+                None
+            }
+        },
+        _ => None,
     };
     let source: Option<Arc<dyn SecretSource>> = match config.client {
         Some(client) => match VaultClient::new(client) {
@@ -786,6 +952,8 @@ pub async fn run(
         prefix: config.prefix,
         concurrency: config.concurrency,
         read_timeout: config.read_timeout,
+        last_known_good,
+        audit,
     };
     let outcome = match tokio::time::timeout(config.deadline, resolve(&request, &settings)).await {
         Ok(outcome) => outcome,
@@ -866,6 +1034,8 @@ mod tests {
             prefix: "openclaw".into(),
             concurrency: 4,
             read_timeout: None,
+            last_known_good: None,
+            audit: None,
         }
     }
 
@@ -920,6 +1090,8 @@ mod tests {
             prefix: "openclaw".into(),
             concurrency: 4,
             read_timeout: None,
+            last_known_good: None,
+            audit: None,
         };
         let ExecResponse::Answered { values, errors } = resolve(&request(&[""]), &settings).await
         else {
@@ -1150,6 +1322,8 @@ mod tests {
             prefix: "openclaw".into(),
             concurrency: MAX_CONCURRENT_READS,
             read_timeout: None,
+            last_known_good: None,
+            audit: None,
         };
         let started = tokio::time::Instant::now();
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -1214,6 +1388,8 @@ mod tests {
             prefix: "openclaw".into(),
             concurrency: config.concurrency,
             read_timeout: config.read_timeout,
+            last_known_good: None,
+            audit: None,
         };
         let started = tokio::time::Instant::now();
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -1406,6 +1582,7 @@ mod tests {
             br#"{"protocolVersion":1,"provider":"v","ids":[]}"#,
             &env_of(&[]),
             || None,
+            ResolveExtras::default(),
         )
         .await;
         assert_eq!(out.exit_code, 0);

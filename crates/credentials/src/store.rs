@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::audit::AuditLog;
 use crate::chain::{ChainSettings, CredentialChain};
 use crate::error::Result;
+use crate::last_known_good::LastKnownGood;
 use crate::openclaw::config::{load_config, LoadedConfig};
 use crate::openclaw::paths::OpenClawPaths;
 use crate::providers::files::file_providers;
@@ -140,7 +141,12 @@ pub fn open_store(options: &StoreOptions) -> Result<Store> {
     let mut vault = None;
     if let Some(config) = &credentials.vault {
         let client = Arc::new(vault_client::VaultClient::new(config.clone())?);
-        let provider = Arc::new(VaultProvider::new(client, &credentials.prefix));
+        let mut provider = VaultProvider::new(client, &credentials.prefix);
+        if let Some(settings) = &credentials.last_known_good {
+            provider = provider
+                .with_last_known_good(Arc::new(LastKnownGood::new(settings.clone(), config)?));
+        }
+        let provider = Arc::new(provider);
         providers.push(provider.clone());
         vault = Some(provider);
     }

@@ -352,6 +352,7 @@ impl Refresher for JsRefresher {
                 stale: false,
                 fetched_at: std::time::Instant::now(),
                 generation: 0,
+                stale_until: None,
             }),
         };
         let failed = |e: napi::Error| refresh_callback_failed(credential, &e.reason);

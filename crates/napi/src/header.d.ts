@@ -25,6 +25,7 @@ export type VaultErrorCode =
   | 'LOCK_TIMEOUT'
   | 'CONFLICT'
   | 'CIRCUIT_OPEN'
+  | 'LAST_KNOWN_GOOD_EXPIRED'
 
 /** The fields every `VaultError` carries (merged into the exported class). */
 export interface VaultError extends Error {
@@ -165,6 +166,20 @@ export interface CredentialsConfig {
   maxStaleMs?: number
   /** An OAuth token this close to `expiresAt` is refreshed when `refresh` is given (default 300000). */
   refreshAheadMs?: number
+  /**
+   * Opt-in: keep every Vault read in an encrypted file and serve it, marked stale, to a process
+   * that starts while Vault is unreachable (never for a denial or not-found). See
+   * docs/last-known-good.md.
+   */
+  lastKnownGood?: {
+    enabled?: boolean
+    /** Default `<stateDir>/vault-last-known-good.bin`. */
+    path?: string
+    /** The oldest value served, counted from its Vault read; default 86400000 (24 h). */
+    maxAgeMs?: number
+    /** Where the key comes from: `"auth"` (HKDF of the Vault auth material; the default). */
+    key?: 'auth'
+  }
   vault?: {
     addr?: string
     /** Prefer `VAULT_TOKEN`, a token file or an auth method: a token in the file is a warning. */
@@ -194,6 +209,7 @@ export interface LoadedCredentialsConfig {
   cacheTtlMs: number | null
   maxStaleMs: number | null
   refreshAheadMs: number | null
+  lastKnownGood: { path: string; maxAgeMs: number; key: 'auth' } | null
   prefix: string
   vault: {
     addr: string

@@ -21,7 +21,7 @@ use crate::cache::{self, Cache, CachePolicy, Lookup, Resolved};
 use crate::credential::{Credential, CredentialVersion, SourceGroup};
 use crate::error::{Error, ErrorCode, Result};
 use crate::providers::vault::VaultProvider;
-use crate::providers::{CredentialProvider, Listing, ProviderKind};
+use crate::providers::{CredentialProvider, KeptCredential, Listing, ProviderKind};
 
 pub use refresh::{
     borrowed_token_expired, refresh_callback_failed, RefreshAnswer, RefreshedTokens, Refresher,
@@ -163,8 +163,9 @@ impl std::fmt::Debug for CredentialChain {
     }
 }
 
-/// Remote-store answers that mean "cannot be reached right now", when a stale value may be served.
-fn unreachable(e: &Error) -> bool {
+/// Remote-store answers that mean "cannot be reached right now", when a stale value may be
+/// served (from memory or the last-known-good file); never a denial or a not-found.
+pub(crate) fn unreachable(e: &Error) -> bool {
     matches!(
         e.code,
         ErrorCode::Network
@@ -438,6 +439,7 @@ impl CredentialChain {
                         stale: false,
                         fetched_at: Instant::now(),
                         generation: self.cache.next_generation(),
+                        stale_until: None,
                     });
                     self.audit_resolved(name, &resolved, "ok");
                     return Ok(resolved);
@@ -467,6 +469,7 @@ impl CredentialChain {
                                 stale: true,
                                 fetched_at: last.fetched_at,
                                 generation: last.generation,
+                                stale_until: last.stale_until,
                             });
                             if self.first_stale_warning(provider.id(), name) {
                                 tracing::warn!(
@@ -490,6 +493,31 @@ impl CredentialChain {
                                     .detail(&e.message),
                             );
                             return Ok(stale);
+                        }
+                    }
+                    // Nothing read in this process: a value kept on disk by an earlier one.
+                    let mut e = e;
+                    if remote && unreachable(&e) {
+                        match provider.last_known_good(name).await {
+                            Ok(Some(kept)) => {
+                                return Ok(self.serve_last_known_good(name, provider, kept, &e));
+                            }
+                            Ok(None) => {}
+                            Err(kept) => {
+                                // Fail closed with the file's reason (expired, unusable), the
+                                // remote store's own failure kept in the message.
+                                tracing::warn!(credential = name, source = provider.id(), code = kept.code(), error = %kept.message, "the last known good value cannot be served");
+                                e = Error::new(
+                                    kept.code,
+                                    format!(
+                                        "{} is unreachable ({}: {}) and {}",
+                                        provider.id(),
+                                        e.code(),
+                                        e.message,
+                                        kept.message
+                                    ),
+                                );
+                            }
                         }
                     }
                     if remote && self.settings.fallback == Fallback::None {
@@ -541,6 +569,55 @@ impl CredentialChain {
         );
         err.errors = tried;
         Err(err)
+    }
+
+    /// A value from a remote store's last-known-good file, served marked stale, logged (once
+    /// per name per outage) and audited with outcome `stale` and the file in the detail.
+    fn serve_last_known_good(
+        &self,
+        name: &str,
+        provider: &Arc<dyn CredentialProvider>,
+        kept: KeptCredential,
+        cause: &Error,
+    ) -> Arc<Resolved> {
+        let KeptCredential {
+            credential,
+            fetched_at_ms,
+            max_age,
+        } = kept;
+        let now = Instant::now();
+        let age_ms = (crate::time::now_ms() - fetched_at_ms).max(0) as u64;
+        let age = Duration::from_millis(age_ms);
+        let fetched_at = now.checked_sub(age).unwrap_or(now);
+        let stale_until = now + max_age.saturating_sub(age);
+        if self.first_stale_warning(provider.id(), name) {
+            tracing::warn!(
+                credential = name,
+                source = provider.id(),
+                code = cause.code(),
+                age_ms,
+                "remote store unreachable; serving the last known good value from the encrypted file"
+            );
+        }
+        let detail = format!(
+            "{} ({}); served from the last-known-good file, {} s old",
+            cause.message,
+            cause.code(),
+            age_ms / 1000
+        );
+        self.audit(
+            AuditRecord::new(AuditEvent::Get, name)
+                .source(provider.id(), Some(&credential.source.location))
+                .outcome("stale")
+                .detail(&detail),
+        );
+        Arc::new(Resolved {
+            credential,
+            stale: true,
+            fetched_at,
+            generation: self.cache.next_generation(),
+            stale_until: Some(stale_until),
+        })
     }
 
     /// Drops every cached value.

@@ -150,6 +150,7 @@ impl CredentialChain {
             stale: false,
             fetched_at: Instant::now(),
             generation: self.cache.next_generation(),
+            stale_until: None,
         })
     }
 

@@ -27,6 +27,8 @@ struct Memory {
     /// When set, the next `put` loses a cas race: this (token, expiresAt) is stored instead and
     /// the put fails with `CAS_MISMATCH`.
     race: Mutex<Option<(&'static str, Option<i64>)>>,
+    /// What `last_known_good` answers: the item as kept `Ok(fetched_at_ms)` ago, or an error.
+    kept: Mutex<Option<std::result::Result<i64, ErrorCode>>>,
 }
 
 impl Memory {
@@ -56,6 +58,7 @@ impl Memory {
             gate: tokio::sync::Semaphore::new(tokio::sync::Semaphore::MAX_PERMITS),
             claim,
             race: Mutex::new(None),
+            kept: Mutex::new(None),
         })
     }
 
@@ -115,6 +118,25 @@ impl CredentialProvider for Memory {
             return Err(Error::new(code, "memory source failed"));
         }
         Ok(self.items.lock().unwrap().get(name).cloned())
+    }
+    async fn last_known_good(&self, name: &str) -> Result<Option<KeptCredential>> {
+        match *self.kept.lock().unwrap() {
+            None => Ok(None),
+            Some(Err(code)) => Err(Error::new(code, "the kept value cannot be served")),
+            Some(Ok(fetched_at_ms)) => {
+                Ok(self
+                    .items
+                    .lock()
+                    .unwrap()
+                    .get(name)
+                    .cloned()
+                    .map(|credential| KeptCredential {
+                        credential,
+                        fetched_at_ms,
+                        max_age: Duration::from_secs(3600),
+                    }))
+            }
+        }
     }
     async fn probe(&self) -> Result<()> {
         self.probes.fetch_add(1, Ordering::SeqCst);
@@ -1191,4 +1213,64 @@ async fn stale_serving_warns_once_per_name_per_open_period() {
     assert_eq!(stale.len(), 1, "{lines:#?}");
     assert_eq!(lines.len(), 2, "opened + one stale warning: {lines:#?}");
     assert!(lines.iter().all(|l| !l.contains("CANARY")), "{lines:#?}");
+}
+
+/// A new process (nothing in memory): a remote store that cannot be reached answers from its
+/// kept value, marked stale and audited; a denial never does; a kept value that cannot be served
+/// fails closed with its own code under `fallback: "none"`. A new chain per case: a new process,
+/// and no breaker opened by the case before.
+#[tokio::test]
+async fn the_kept_value_is_served_only_when_the_remote_store_is_unreachable() {
+    let audit_path =
+        std::env::temp_dir().join(format!("ocv-chain-kept-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&audit_path);
+    let new_process = |fail: ErrorCode, kept: std::result::Result<i64, ErrorCode>| {
+        let vault = Memory::new("vault", SourceGroup::Vault);
+        vault.insert("openai", "sk-kept-FAKE", None);
+        vault.fail_with(Some(fail));
+        *vault.kept.lock().unwrap() = Some(kept);
+        let settings = ChainSettings {
+            fallback: Fallback::None,
+            ..ChainSettings::default()
+        };
+        let providers: Vec<Arc<dyn CredentialProvider>> = vec![vault];
+        Arc::new(CredentialChain::new(
+            providers,
+            None,
+            settings,
+            Some(AuditLog::open(&audit_path).unwrap()),
+        ))
+    };
+    let options = GetOptions::default();
+
+    let chain = new_process(ErrorCode::Network, Ok(now_ms() - 5_000));
+    let got = chain.get("openai", &options).await.unwrap();
+    assert!(got.stale);
+    assert_eq!(got.credential.source.provider, "vault");
+    assert_eq!(
+        got.credential.primary().unwrap().expose_secret(),
+        "sk-kept-FAKE"
+    );
+    let lines = std::fs::read_to_string(&audit_path).unwrap();
+    assert!(
+        lines.contains("\"outcome\":\"stale\"") && lines.contains("last-known-good file"),
+        "{lines}"
+    );
+    assert!(!lines.contains("sk-kept-FAKE"));
+
+    for refused in [
+        ErrorCode::PermissionDenied,
+        ErrorCode::NotFound,
+        ErrorCode::InvalidToken,
+    ] {
+        let chain = new_process(refused, Ok(now_ms() - 5_000));
+        let e = chain.get("openai", &options).await.unwrap_err();
+        assert_eq!(e.code, refused, "{}", e.message);
+    }
+
+    let chain = new_process(ErrorCode::Sealed, Err(ErrorCode::LastKnownGoodExpired));
+    let e = chain.get("openai", &options).await.unwrap_err();
+    assert_eq!(e.code(), "LAST_KNOWN_GOOD_EXPIRED");
+    assert!(e.message.contains("SEALED"), "{}", e.message);
+    let _ = std::fs::remove_file(&audit_path);
 }

@@ -28,6 +28,7 @@ use super::vault_env;
 use crate::credential::Fallback;
 use crate::credential::SourceGroup;
 use crate::error::{Error, ErrorCode, Result};
+use crate::last_known_good::{self, KeySource, LastKnownGoodSettings};
 use crate::local_file::{self, LocalFile};
 use vault_client::auth::{self, AuthFields, Login};
 use vault_client::config::{ClientConfig, ClientOptions, FieldNames, KvVersion};
@@ -271,6 +272,10 @@ pub struct CredentialsConfig {
     pub vault: Option<ClientConfig>,
     /// The audit log file (`OPENCLAW_VAULT_AUDIT_LOG`, `audit.path`).
     pub audit: Option<PathBuf>,
+    /// `credentials.lastKnownGood` when its `enabled` is true: the encrypted file of Vault
+    /// reads served while Vault is unreachable (see [`crate::last_known_good`]). `None` when
+    /// off (the default), or when no path is set and OpenClaw's state directory is unknown.
+    pub last_known_good: Option<LastKnownGoodSettings>,
 }
 
 /// What [`load_config`] found.
@@ -410,6 +415,11 @@ impl LoadedConfig {
             "prefix": c.prefix,
             "vault": vault,
             "audit": c.audit.as_ref().map(|p| p.display().to_string()),
+            "lastKnownGood": c.last_known_good.as_ref().map(|l| json!({
+                "path": l.path.display().to_string(),
+                "maxAgeMs": l.max_age.as_millis() as u64,
+                "key": l.key.as_str(),
+            })),
             "env": env,
             "dotenvFiles": self.env.dotenv_files().iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
             "dotenvRefused": self.dotenv_refused.iter().map(|r| json!({
@@ -620,6 +630,7 @@ struct Section {
     auth: Option<AuthSection>,
     tls: Option<TlsSettings>,
     audit: Option<PathBuf>,
+    last_known_good: Option<LkgSection>,
     /// Whether a `vault` object was given at all (for the "provider is not vault" warning).
     has_vault: bool,
     /// `strict: true`: unknown keys are `INVALID_CONFIG` errors instead of warnings.
@@ -636,6 +647,7 @@ const CREDENTIALS_KEYS: &[&str] = &[
     "refreshAheadMs",
     "vault",
     "audit",
+    "lastKnownGood",
 ];
 const VAULT_KEYS: &[&str] = &[
     "addr",
@@ -672,6 +684,16 @@ const TLS_KEYS: &[&str] = &[
     "skipVerify",
 ];
 const AUDIT_KEYS: &[&str] = &["path"];
+const LAST_KNOWN_GOOD_KEYS: &[&str] = &["enabled", "path", "maxAgeMs", "key"];
+
+/// `credentials.lastKnownGood` as written; `None` is "not given here".
+#[derive(Clone, Default)]
+struct LkgSection {
+    enabled: Option<bool>,
+    path: Option<PathBuf>,
+    max_age: Option<Duration>,
+    key: Option<KeySource>,
+}
 /// The `vault.auth` keys whose values are secrets: checked without echoing them.
 const AUTH_SECRET_KEYS: &[&str] = &["roleId", "secretId", "password"];
 /// The longest duration a `*Ms` option accepts: 30 days.
@@ -885,7 +907,57 @@ impl Parser<'_> {
             self.unknown_keys(audit, "audit", AUDIT_KEYS);
             s.audit = self.string(audit, "audit", "path")?.map(PathBuf::from);
         }
+        if let Some(l) = object.get("lastKnownGood").filter(|v| !v.is_null()) {
+            s.last_known_good = Some(self.last_known_good(l)?);
+        }
         Ok(s)
+    }
+
+    fn last_known_good(&mut self, value: &Value) -> Result<LkgSection> {
+        let at = "lastKnownGood";
+        let l = self.object(value, at)?;
+        self.unknown_keys(l, at, LAST_KNOWN_GOOD_KEYS);
+        let enabled = match l.get("enabled") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(other) => {
+                return Err(self.origin.error(
+                    "lastKnownGood.enabled",
+                    format!("must be true or false, got {}", json_kind(other)),
+                ))
+            }
+        };
+        let max_age = match l.get("maxAgeMs") {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n))
+                if n.as_f64().is_some_and(|ms| {
+                    ms.is_finite() && (0.0..=MAX_MS).contains(&ms) && ms.fract() == 0.0
+                }) =>
+            {
+                Some(Duration::from_millis(n.as_f64().unwrap_or(0.0) as u64))
+            }
+            Some(_) => {
+                return Err(self.origin.error(
+                    "lastKnownGood.maxAgeMs",
+                    format!("must be a whole number of milliseconds from 0 to {MAX_MS}"),
+                ))
+            }
+        };
+        let key = self
+            .choice(l, "key", &["auth"])
+            .map_err(|_| {
+                self.origin.error(
+                    "lastKnownGood.key",
+                    "must be \"auth\" (the only key source so far)",
+                )
+            })?
+            .and_then(|k| KeySource::parse(&k));
+        Ok(LkgSection {
+            enabled,
+            path: self.string(l, at, "path")?.map(PathBuf::from),
+            max_age,
+            key,
+        })
     }
 
     /// ClientConfig's own checks, on this object's values, so errors point here.
@@ -1086,6 +1158,7 @@ fn merge(base: Section, over: Section) -> Section {
         auth: over.auth.or(base.auth),
         tls: over.tls.or(base.tls),
         audit: over.audit.or(base.audit),
+        last_known_good: over.last_known_good.or(base.last_known_good),
         has_vault: over.has_vault || base.has_vault,
         strict: over.strict.or(base.strict),
     }
@@ -1545,6 +1618,32 @@ pub fn load_config(
                 .map(|p| expand_home(&p.to_string_lossy(), home))
         });
 
+    let last_known_good = match &section.last_known_good {
+        Some(l) if l.enabled == Some(true) => l
+            .path
+            .as_ref()
+            .map(|p| expand_home(&p.to_string_lossy(), home))
+            .or_else(|| {
+                paths
+                    .state_dir
+                    .as_ref()
+                    .map(|d| d.join(last_known_good::DEFAULT_FILE_NAME))
+            })
+            .map(|path| LastKnownGoodSettings {
+                path,
+                max_age: l.max_age.unwrap_or(last_known_good::DEFAULT_MAX_AGE),
+                key: l.key.unwrap_or(KeySource::Auth),
+            }),
+        Some(_) => {
+            warnings.push(origin.warning(
+                "lastKnownGood",
+                "is set but `enabled` is not true: no last-known-good file is kept",
+            ));
+            None
+        }
+        None => None,
+    };
+
     let vault = match provider {
         ProviderMode::Local => None,
         ProviderMode::Vault => Some(vault_client_config(
@@ -1569,6 +1668,7 @@ pub fn load_config(
             prefix,
             vault,
             audit,
+            last_known_good,
         },
         env: effective,
         warnings,
@@ -2619,5 +2719,80 @@ mod tests {
         std::os::unix::fs::symlink(&real, home.dir.join(".openclaw/openclaw.json")).unwrap();
         let e = err_of(home.load(&[], None, None));
         assert!(e.message.contains("symbolic link"));
+    }
+
+    #[test]
+    fn last_known_good_is_opt_in_with_a_default_file_and_age() {
+        let home = Home::new("lkg");
+        let c = home.load(&[], None, None).unwrap();
+        assert_eq!(c.credentials.last_known_good, None, "off by default");
+        home.write(
+            ".openclaw/openclaw.json",
+            r#"{credentials: {lastKnownGood: {enabled: true}}}"#,
+        );
+        let l = home
+            .load(&[], None, None)
+            .unwrap()
+            .credentials
+            .last_known_good
+            .unwrap();
+        assert_eq!(
+            l.path,
+            home.dir
+                .join(".openclaw")
+                .join(last_known_good::DEFAULT_FILE_NAME)
+        );
+        assert_eq!(l.max_age, last_known_good::DEFAULT_MAX_AGE);
+        assert_eq!(l.key, KeySource::Auth);
+        home.write(
+            ".openclaw/openclaw.json",
+            r#"{credentials: {lastKnownGood: {enabled: true, path: "~/lkg/file.bin", maxAgeMs: 60000}}}"#,
+        );
+        let c = home.load(&[], None, None).unwrap();
+        let l = c.credentials.last_known_good.clone().unwrap();
+        assert_eq!(l.path, home.dir.join("lkg/file.bin"));
+        assert_eq!(l.max_age, Duration::from_secs(60));
+        assert_eq!(c.describe()["lastKnownGood"]["maxAgeMs"], 60000);
+        // Given but not enabled: off, and said so.
+        home.write(
+            ".openclaw/openclaw.json",
+            r#"{credentials: {lastKnownGood: {maxAgeMs: 60000}}}"#,
+        );
+        let c = home.load(&[], None, None).unwrap();
+        assert_eq!(c.credentials.last_known_good, None);
+        assert!(
+            c.warnings
+                .iter()
+                .any(|w| w.to_string().contains("credentials.lastKnownGood")
+                    && w.to_string().contains("enabled")),
+            "{:?}",
+            c.warnings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        );
+        // Bad values name the JSON path and what was expected.
+        for (doc, at) in [
+            (
+                r#"{credentials: {lastKnownGood: {enabled: "yes"}}}"#,
+                "credentials.lastKnownGood.enabled",
+            ),
+            (
+                r#"{credentials: {lastKnownGood: {enabled: true, maxAgeMs: -1}}}"#,
+                "credentials.lastKnownGood.maxAgeMs",
+            ),
+            (
+                r#"{credentials: {lastKnownGood: {enabled: true, key: "keyring"}}}"#,
+                "credentials.lastKnownGood.key",
+            ),
+            (
+                r#"{credentials: {lastKnownGood: {enabled: true, path: ""}}}"#,
+                "credentials.lastKnownGood.path",
+            ),
+        ] {
+            home.write(".openclaw/openclaw.json", doc);
+            let e = err_of(home.load(&[], None, None));
+            assert!(e.message.contains(at), "{doc}: {}", e.message);
+        }
     }
 }

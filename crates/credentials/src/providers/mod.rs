@@ -25,6 +25,17 @@ pub struct Listing {
     pub location: String,
 }
 
+/// A value a remote store gave in an earlier read, kept on disk ([`crate::last_known_good`]).
+#[derive(Debug)]
+pub struct KeptCredential {
+    /// The credential as it was read.
+    pub credential: Credential,
+    /// When it was read from the store, epoch milliseconds.
+    pub fetched_at_ms: i64,
+    /// How long after `fetched_at_ms` it may be served (the file's `maxAgeMs`).
+    pub max_age: Duration,
+}
+
 /// What kind of place a provider reads; the chain's failure rules follow from it, never from
 /// which provider it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +125,17 @@ pub trait CredentialProvider: Send + Sync {
     fn connection_failure_since(&self, since: std::time::Instant) -> Option<ErrorCode> {
         let _ = since;
         None
+    }
+
+    /// The value this remote store gave for `name` in an earlier read, possibly by an earlier
+    /// process, kept on disk (the encrypted last-known-good file, [`crate::last_known_good`]),
+    /// with when it was read (epoch milliseconds). Asked by the chain only after this store
+    /// could not be reached and no value read in this process can be served. `Ok(None)` (the
+    /// default) when nothing is kept; `INVALID_SOURCE` naming the file when it is unusable;
+    /// `LAST_KNOWN_GOOD_EXPIRED` when the value is older than its maximum age.
+    async fn last_known_good(&self, name: &str) -> Result<Option<KeptCredential>> {
+        let _ = name;
+        Ok(None)
     }
 
     /// Whether `put` writes back (used for OAuth refresh and migration).

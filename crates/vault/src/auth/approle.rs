@@ -1,7 +1,7 @@
 //! AppRole: `POST /v1/auth/{mount}/login` with `role_id` and, for roles that bind one, `secret_id`.
 
 use futures_util::future::BoxFuture;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::{
@@ -44,6 +44,12 @@ impl LoginMethod for AppRole {
             secret_id.read()?;
         }
         Ok(())
+    }
+
+    /// The secret id (the role id when the role binds no secret id), which outlives every
+    /// token it logs in.
+    fn stable_secret(&self) -> Option<Result<SecretString>> {
+        Some(self.secret_id.as_ref().unwrap_or(&self.role_id).read())
     }
 
     fn login<'a>(&'a self, http: &'a HttpClient) -> BoxFuture<'a, Result<IssuedToken>> {

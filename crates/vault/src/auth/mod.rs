@@ -71,6 +71,15 @@ pub trait LoginMethod: fmt::Debug + Send + Sync {
     fn watched_file(&self) -> Option<&Path> {
         None
     }
+
+    /// A secret this method logs in with that stays the same from one login to the next (an
+    /// AppRole secret id, a password, the content of a token file), read now; for callers that
+    /// derive a local encryption key from the auth material the process holds anyway. `None`
+    /// (the default) for methods whose credentials rotate on their own (JWT and Kubernetes
+    /// service-account tokens) or live outside the process (a TLS client certificate's key).
+    fn stable_secret(&self) -> Option<Result<SecretString>> {
+        None
+    }
 }
 
 /// A configured login method. Cheap to clone.
@@ -106,6 +115,11 @@ impl Login {
     /// See [`LoginMethod::watched_file`].
     pub fn watched_file(&self) -> Option<&Path> {
         self.0.watched_file()
+    }
+
+    /// See [`LoginMethod::stable_secret`].
+    pub fn stable_secret(&self) -> Option<Result<SecretString>> {
+        self.0.stable_secret()
     }
 }
 

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use futures_util::future::BoxFuture;
+use secrecy::SecretString;
 
 use super::{read_secret_file, FieldReader, IssuedToken, LoginMethod};
 use crate::error::Result;
@@ -48,5 +49,10 @@ impl LoginMethod for TokenFile {
 
     fn watched_file(&self) -> Option<&Path> {
         Some(&self.file.path)
+    }
+
+    /// The token in the file now: it changes when Vault Agent re-authenticates.
+    fn stable_secret(&self) -> Option<Result<SecretString>> {
+        Some(read_secret_file(&self.file))
     }
 }

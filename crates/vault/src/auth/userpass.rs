@@ -1,7 +1,7 @@
 //! Userpass: `POST /v1/auth/{mount}/login/{username}` with `password`.
 
 use futures_util::future::BoxFuture;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::{
@@ -50,6 +50,11 @@ impl LoginMethod for UserPass {
         check_mount(&self.mount)?;
         check_not_blank(&self.username, "the userpass user name")?;
         self.password.read().map(drop)
+    }
+
+    /// The password.
+    fn stable_secret(&self) -> Option<Result<SecretString>> {
+        Some(self.password.read())
     }
 
     fn login<'a>(&'a self, http: &'a HttpClient) -> BoxFuture<'a, Result<IssuedToken>> {

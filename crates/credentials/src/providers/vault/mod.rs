@@ -10,9 +10,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{CredentialProvider, Listing, ProviderKind, RefreshClaim, RefreshCoordinator};
+use super::{
+    CredentialProvider, KeptCredential, Listing, ProviderKind, RefreshClaim, RefreshCoordinator,
+};
 use crate::credential::{self, Credential, CredentialSource, CredentialVersion, SourceGroup};
 use crate::error::{Error, ErrorCode, Result};
+use crate::last_known_good::LastKnownGood;
 use refresh_claim::KvRefreshClaim;
 use vault_client::config::KvVersion;
 use vault_client::secret::SecretData;
@@ -22,6 +25,8 @@ use vault_client::VaultClient;
 pub struct VaultProvider {
     client: Arc<VaultClient>,
     prefix: String,
+    /// Where every successful read is also kept, encrypted, when the user opted in.
+    last_known_good: Option<Arc<LastKnownGood>>,
 }
 
 impl VaultProvider {
@@ -30,7 +35,58 @@ impl VaultProvider {
         VaultProvider {
             client,
             prefix: prefix.trim_matches('/').to_string(),
+            last_known_good: None,
         }
+    }
+
+    /// Also keeps every successful read in `file` (see [`crate::last_known_good`]), and answers
+    /// [`CredentialProvider::last_known_good`] from it.
+    pub fn with_last_known_good(mut self, file: Arc<LastKnownGood>) -> Self {
+        self.last_known_good = Some(file);
+        self
+    }
+
+    /// The last-known-good file, when configured.
+    pub fn last_known_good_file(&self) -> Option<&Arc<LastKnownGood>> {
+        self.last_known_good.as_ref()
+    }
+
+    /// Drops the kept value of `path` from the last-known-good file (Vault said not found or
+    /// denied: that answer stands). A failure is logged, never the read's.
+    async fn forget_kept(&self, path: &str) {
+        let Some(file) = self.last_known_good.clone() else {
+            return;
+        };
+        let path = path.to_string();
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || file.forget(&[path.as_str()])).await
+        {
+            tracing::warn!(error = %e.message, "could not drop a value from the last-known-good file");
+        }
+    }
+
+    /// Builds the credential `name` from the data of its Vault secret at `path`.
+    fn credential_of(
+        &self,
+        name: &str,
+        path: &str,
+        data: &SecretData,
+        version: u64,
+    ) -> Result<Option<Credential>> {
+        let location = self.location(path);
+        let serde_json::Value::Object(object) = data.expose_secret() else {
+            return Ok(None);
+        };
+        let parsed = credential::from_fields(object, &format!("Vault secret {location}"))?;
+        Ok(Some(parsed.into_credential(
+            name,
+            CredentialSource {
+                provider: "vault",
+                group: SourceGroup::Vault,
+                location,
+                file: None,
+            },
+            CredentialVersion::Vault(version),
+        )))
     }
 
     /// The client it reads and writes through.
@@ -128,30 +184,74 @@ impl CredentialProvider for VaultProvider {
 
     async fn get(&self, name: &str) -> Result<Option<Credential>> {
         let path = self.path_of(name)?;
-        let Some(secret) = self.client.read(&path, None).await? else {
-            return Ok(None);
-        };
+        let read = self.client.read(&path, None).await;
         // A soft-deleted or destroyed current version holds nothing.
-        let Some(data) = secret.data else {
+        let data = match read {
+            Ok(Some(secret)) => secret
+                .data
+                .map(|data| (data, secret.metadata, secret.request_id)),
+            Ok(None) => None,
+            Err(e) => {
+                let e = Error::from(e);
+                if e.code == ErrorCode::PermissionDenied {
+                    self.forget_kept(&path).await;
+                }
+                return Err(e);
+            }
+        };
+        let Some((data, metadata, request_id)) = data else {
+            self.forget_kept(&path).await;
             return Ok(None);
         };
-        let location = self.location(&path);
-        let serde_json::Value::Object(object) = data.expose_secret() else {
+        let version = metadata.map(|m| m.version).unwrap_or(0);
+        let Some(mut credential) = self.credential_of(name, &path, &data, version)? else {
             return Ok(None);
         };
-        let parsed = credential::from_fields(object, &format!("Vault secret {location}"))?;
-        let mut credential = parsed.into_credential(
-            name,
-            CredentialSource {
-                provider: "vault",
-                group: SourceGroup::Vault,
-                location,
-                file: None,
-            },
-            CredentialVersion::Vault(secret.metadata.map(|m| m.version).unwrap_or(0)),
-        );
-        credential.request_id = secret.request_id;
+        credential.request_id = request_id;
+        if let Some(file) = self.last_known_good.clone() {
+            // Awaited, so a process that exits right after its read has still kept it; a
+            // failure to keep it is logged and never fails the read.
+            let kept = tokio::task::spawn_blocking(move || {
+                file.record(&[(path.as_str(), &data, Some(version))])
+            })
+            .await;
+            match kept {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e.message, "could not keep the last known good value")
+                }
+                Err(_) => tracing::warn!("could not keep the last known good value"),
+            }
+        }
         Ok(Some(credential))
+    }
+
+    /// From the encrypted last-known-good file, when configured.
+    async fn last_known_good(&self, name: &str) -> Result<Option<KeptCredential>> {
+        let Some(file) = self.last_known_good.clone() else {
+            return Ok(None);
+        };
+        let path = self.path_of(name)?;
+        let lookup_path = path.clone();
+        let max_age = file.settings().max_age;
+        let served = tokio::task::spawn_blocking(move || file.lookup(&lookup_path))
+            .await
+            .map_err(|_| {
+                Error::new(
+                    ErrorCode::SourceUnavailable,
+                    "the last-known-good lookup did not finish",
+                )
+            })??;
+        let Some(served) = served else {
+            return Ok(None);
+        };
+        let credential =
+            self.credential_of(name, &path, &served.data, served.version.unwrap_or(0))?;
+        Ok(credential.map(|credential| KeptCredential {
+            credential,
+            fetched_at_ms: served.fetched_at_ms,
+            max_age,
+        }))
     }
 
     async fn list(&self) -> Result<Vec<Listing>> {

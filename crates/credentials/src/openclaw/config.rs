@@ -254,6 +254,9 @@ pub struct CredentialsConfig {
     pub vault: Option<ClientConfig>,
     /// The audit log file (`OPENCLAW_VAULT_AUDIT_LOG`, `credentials.audit.path`).
     pub audit: Option<PathBuf>,
+    /// `credentials.run.env`: the variables `openclaw-vault run` sets in its child, each
+    /// `"NAME": "credential[.field]"`, in the file's order (a `--env` flag replaces the same NAME).
+    pub run_env: Vec<crate::run::EnvMapping>,
 }
 
 /// What [`load_config`] found.
@@ -596,6 +599,8 @@ struct Section {
     auth: Option<AuthSection>,
     tls: Option<TlsSettings>,
     audit: Option<PathBuf>,
+    /// `run.env`, checked.
+    run_env: Option<Vec<crate::run::EnvMapping>>,
     /// Whether a `vault` object was given at all (for the "provider is not vault" warning).
     has_vault: bool,
     /// `strict: true`: unknown keys are `INVALID_CONFIG` errors instead of warnings.
@@ -612,6 +617,7 @@ const CREDENTIALS_KEYS: &[&str] = &[
     "refreshAheadMs",
     "vault",
     "audit",
+    "run",
 ];
 const VAULT_KEYS: &[&str] = &[
     "addr",
@@ -648,6 +654,7 @@ const TLS_KEYS: &[&str] = &[
     "skipVerify",
 ];
 const AUDIT_KEYS: &[&str] = &["path"];
+const RUN_KEYS: &[&str] = &["env"];
 /// The `vault.auth` keys whose values are secrets: checked without echoing them.
 const AUTH_SECRET_KEYS: &[&str] = &["roleId", "secretId", "password"];
 /// The longest duration a `*Ms` option accepts: 30 days.
@@ -861,7 +868,42 @@ impl Parser<'_> {
             self.unknown_keys(audit, "audit", AUDIT_KEYS);
             s.audit = self.string(audit, "audit", "path")?.map(PathBuf::from);
         }
+        if let Some(r) = object.get("run").filter(|v| !v.is_null()) {
+            let run = self.object(r, "run")?;
+            self.unknown_keys(run, "run", RUN_KEYS);
+            if let Some(env) = run.get("env").filter(|v| !v.is_null()) {
+                s.run_env = Some(self.run_env(env)?);
+            }
+        }
         Ok(s)
+    }
+
+    /// `run.env`: `{"NAME": "credential[.field]"}`. Errors name the key's JSON path (the
+    /// position for a key that is not a variable name), never the value.
+    fn run_env(&self, value: &Value) -> Result<Vec<crate::run::EnvMapping>> {
+        let env = self.object(value, "run.env")?;
+        let mut out = Vec::new();
+        for (i, (var, target)) in env.iter().enumerate() {
+            let at =
+                if var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !var.is_empty() {
+                    format!("run.env.{var}")
+                } else {
+                    format!("run.env (key {})", i + 1)
+                };
+            let Some(target) = target.as_str() else {
+                return Err(self.origin.error(
+                    &at,
+                    format!(
+                        "must be a string \"credential[.field]\", got {}",
+                        json_kind(target)
+                    ),
+                ));
+            };
+            let mapping = crate::run::EnvMapping::new(var, target.trim(), self.origin.name(&at))
+                .map_err(|why| self.origin.error(&at, why))?;
+            out.push(mapping);
+        }
+        Ok(out)
     }
 
     /// ClientConfig's own checks, on this object's values, so errors point here.
@@ -1062,6 +1104,7 @@ fn merge(base: Section, over: Section) -> Section {
         auth: over.auth.or(base.auth),
         tls: over.tls.or(base.tls),
         audit: over.audit.or(base.audit),
+        run_env: over.run_env.or(base.run_env),
         has_vault: over.has_vault || base.has_vault,
         strict: over.strict.or(base.strict),
     }
@@ -1487,6 +1530,7 @@ pub fn load_config(
             prefix,
             vault,
             audit,
+            run_env: section.run_env.clone().unwrap_or_default(),
         },
         env: effective,
         warnings,

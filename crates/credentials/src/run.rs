@@ -621,3 +621,128 @@ pub enum RunStartError {
     /// The command could not be started; `code` is 127 (not found) or 126, as shells use.
     Spawn { code: i32, message: String },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mappings_split_the_field_at_hash_else_at_the_last_dot() {
+        let m = EnvMapping::parse("ANTHROPIC_API_KEY=anthropic", "x").unwrap();
+        assert_eq!(
+            (m.var.as_str(), m.credential.as_str()),
+            ("ANTHROPIC_API_KEY", "anthropic")
+        );
+        assert_eq!(m.field, None);
+        let m = EnvMapping::parse("T=telegram.botToken", "x").unwrap();
+        assert_eq!(
+            (m.credential.as_str(), m.field.as_deref()),
+            ("telegram", Some("botToken"))
+        );
+        let m = EnvMapping::parse("T=my.cred#token", "x").unwrap();
+        assert_eq!(
+            (m.credential.as_str(), m.field.as_deref()),
+            ("my.cred", Some("token"))
+        );
+        let m = EnvMapping::parse("T=my.cred#", "x").unwrap();
+        assert_eq!((m.credential.as_str(), m.field), ("my.cred", None));
+        let m = EnvMapping::parse("_T2=openai:work", "x").unwrap();
+        assert_eq!(m.credential, "openai:work");
+    }
+
+    #[test]
+    fn bad_mappings_name_where_and_never_quote_the_text() {
+        let canary = "sk-CANARY-77";
+        for text in [
+            canary.to_string(),
+            format!("{canary}-X=anthropic"),
+            "2X=anthropic".to_string(),
+            format!("K={canary} x"),
+            format!("K=anthropic.{canary}!"),
+            "K=".to_string(),
+            "K=a/../b".to_string(),
+            "=anthropic".to_string(),
+        ] {
+            let e = EnvMapping::parse(&text, "`--env` at position 3").unwrap_err();
+            assert_eq!(e.code(), "INVALID_ARGUMENT", "{text}");
+            assert!(
+                e.message.starts_with("`--env` at position 3: "),
+                "{}",
+                e.message
+            );
+            assert!(!e.message.contains("CANARY"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn flags_replace_config_mappings_and_may_not_repeat() {
+        let config = vec![
+            EnvMapping::new("A", "one", "config A").unwrap(),
+            EnvMapping::new("B", "two", "config B").unwrap(),
+        ];
+        let merged = merge_mappings(
+            &config,
+            vec![EnvMapping::new("B", "three", "flag B").unwrap()],
+        )
+        .unwrap();
+        let got: Vec<_> = merged
+            .iter()
+            .map(|m| (m.var.as_str(), m.credential.as_str()))
+            .collect();
+        assert_eq!(got, [("A", "one"), ("B", "three")]);
+        let e = merge_mappings(
+            &config,
+            vec![
+                EnvMapping::new("C", "x", "flag 1").unwrap(),
+                EnvMapping::new("C", "y", "flag 2").unwrap(),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), "INVALID_ARGUMENT");
+        assert!(e.message.starts_with("flag 2: "), "{}", e.message);
+    }
+
+    #[test]
+    fn on_change_is_restart_or_a_forwarded_signal() {
+        assert_eq!(OnChange::parse("restart", "w").unwrap(), OnChange::Restart);
+        for text in ["signal:SIGHUP", "signal:HUP", "signal:hup"] {
+            assert_eq!(
+                OnChange::parse(text, "w").unwrap(),
+                OnChange::Signal(libc::SIGHUP)
+            );
+        }
+        assert_eq!(
+            OnChange::parse("signal:USR2", "w").unwrap(),
+            OnChange::Signal(libc::SIGUSR2)
+        );
+        for bad in [
+            "",
+            "restart ",
+            "signal:",
+            "signal:KILL",
+            "signal:9",
+            "reload",
+        ] {
+            let e = OnChange::parse(bad, "--on-change").unwrap_err();
+            assert!(
+                e.message.starts_with("--on-change must be"),
+                "{bad}: {}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
+    fn exit_codes_are_the_childs_or_128_plus_the_signal() {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(exit_code(std::process::ExitStatus::from_raw(7 << 8)), 7);
+        assert_eq!(
+            exit_code(std::process::ExitStatus::from_raw(libc::SIGKILL)),
+            137
+        );
+        assert_eq!(
+            exit_code(std::process::ExitStatus::from_raw(libc::SIGINT)),
+            130
+        );
+    }
+}

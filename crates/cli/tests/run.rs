@@ -606,3 +606,83 @@ fn the_vault_token_is_renewed_while_the_child_runs() {
     assert!(!run.all_output().contains(&token));
     let _ = std::fs::remove_dir_all(home);
 }
+
+fn vault_cli(vault: &DevVault, args: &[&str], stdin: Option<&str>) {
+    use std::io::Write;
+    let mut child = Command::new(vault_binary())
+        .args(args)
+        .env("VAULT_ADDR", &vault.addr)
+        .env("VAULT_TOKEN", &vault.token)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    assert!(child.wait().unwrap().success(), "vault {args:?}");
+}
+
+#[test]
+fn a_check_that_fails_is_reported_once_until_it_works_again() {
+    let vault = start_dev_vault("run-watch-denied");
+    vault_put(&vault, "anthropic", "sk-ant-denied-one");
+    let allow = r#"
+        path "secret/data/openclaw/credentials/*" { capabilities = ["read"] }
+        path "secret/metadata/openclaw/credentials/*" { capabilities = ["read"] }
+    "#;
+    // The metadata (the version a check reads) denied: every check fails until it is allowed.
+    let deny = r#"
+        path "secret/data/openclaw/credentials/*" { capabilities = ["read"] }
+    "#;
+    vault_cli(&vault, &["policy", "write", "run-test", "-"], Some(allow));
+    let out = Command::new(vault_binary())
+        .args(["token", "create", "-policy=run-test", "-field=token"])
+        .env("VAULT_ADDR", &vault.addr)
+        .env("VAULT_TOKEN", &vault.token)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let home = home("watch-denied");
+    let mut env = env_for(&home, &vault);
+    env.retain(|(k, _)| k != "VAULT_TOKEN");
+    env.push(("VAULT_TOKEN".into(), token));
+    let mut run = start(
+        &[
+            "run",
+            "--watch",
+            "--interval-ms",
+            "100",
+            "--env",
+            "K=anthropic",
+            "--",
+            "sh",
+            "-c",
+            &format!("{STARTED}; while :; do sleep 0.05; done"),
+        ],
+        &env,
+    );
+    run.out_line(|l| l.starts_with("started"));
+    for round in 1..=2 {
+        vault_cli(&vault, &["policy", "write", "run-test", "-"], Some(deny));
+        run.err_line(|l| l.contains("cannot check credential anthropic"));
+        vault_cli(&vault, &["policy", "write", "run-test", "-"], Some(allow));
+        run.err_line(|l| l.contains("credential anthropic can be checked again"));
+        let failing = run
+            .seen_err
+            .iter()
+            .filter(|l| l.contains("cannot check credential"))
+            .count();
+        assert_eq!(failing, round, "one line per outage: {:?}", run.seen_err);
+    }
+    // Still watching: a new version restarts the child.
+    vault_put(&vault, "anthropic", "sk-ant-denied-two");
+    let line = run.out_line(|l| l.starts_with("started"));
+    assert!(line.ends_with(&hash("sk-ant-denied-two")), "{line}");
+    run.signal(libc::SIGTERM);
+    assert_eq!(run.wait().code(), Some(128 + libc::SIGTERM));
+    let _ = std::fs::remove_dir_all(home);
+}

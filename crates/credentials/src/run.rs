@@ -33,7 +33,7 @@ use crate::cache::Resolved;
 use crate::chain::{check_name, CredentialChain, GetOptions};
 use crate::credential::CredentialVersion;
 use crate::error::{Error, ErrorCode, Result};
-use crate::watch::{watch, WatchCallback, WatchHandle};
+use crate::watch::{watch_with_recovery, RecoveryCallback, WatchCallback, WatchHandle};
 
 /// One variable of the child's environment and the credential field it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -258,7 +258,7 @@ pub enum RunEvent {
         code: &'static str,
         message: String,
     },
-    /// A check succeeded again after failures.
+    /// A check succeeded again after failures (one line; the next failure is reported again).
     WatchRecovered { credential: String },
     /// A change could not be applied (the new values could not be read or the child could not be
     /// started again); the message says why.
@@ -396,6 +396,7 @@ fn send(child: &Child, signal: i32) {
 enum Check {
     Changed(Arc<Resolved>),
     Failed(Error),
+    Recovered,
 }
 
 /// Exit code when the command cannot be started: 127 (not found) or 126 (not executable), as
@@ -449,9 +450,19 @@ pub async fn run(
                     },
                 ));
             });
-            let handle = watch(chain.clone(), m.credential.clone(), w.interval, callback)
-                .await
-                .map_err(|e| RunStartError::Credentials(mapping_error(m, e)))?;
+            let (tx, name) = (check_tx.clone(), m.credential.clone());
+            let recovered: RecoveryCallback = Arc::new(move || {
+                let _ = tx.send((name.clone(), Check::Recovered));
+            });
+            let handle = watch_with_recovery(
+                chain.clone(),
+                m.credential.clone(),
+                w.interval,
+                callback,
+                Some(recovered),
+            )
+            .await
+            .map_err(|e| RunStartError::Credentials(mapping_error(m, e)))?;
             handles.push(handle);
         }
     }
@@ -525,11 +536,14 @@ pub async fn run(
                         }
                         continue;
                     }
+                    Check::Recovered => {
+                        if failing.remove(&name) {
+                            on_event(RunEvent::WatchRecovered { credential: name });
+                        }
+                        continue;
+                    }
                     Check::Changed(resolved) => resolved,
                 };
-                if failing.remove(&name) {
-                    on_event(RunEvent::WatchRecovered { credential: name.clone() });
-                }
                 let new = version_text(&resolved.credential.version);
                 let old = versions.insert(name.clone(), new.clone()).unwrap_or_default();
                 on_event(RunEvent::Changed { credential: name.clone(), old, new });

@@ -142,6 +142,21 @@ pub async fn watch(
     interval: Duration,
     callback: WatchCallback,
 ) -> Result<WatchHandle> {
+    watch_with_recovery(chain, name, interval, callback, None).await
+}
+
+/// Called after the first good check that follows failed ones.
+pub type RecoveryCallback = Arc<dyn Fn() + Send + Sync>;
+
+/// [`watch`], and `recovered` is called when a check succeeds after failed ones (whether or not
+/// the credential changed), so a caller that reported the failure can report the recovery.
+pub async fn watch_with_recovery(
+    chain: Arc<CredentialChain>,
+    name: String,
+    interval: Duration,
+    callback: WatchCallback,
+    recovered: Option<RecoveryCallback>,
+) -> Result<WatchHandle> {
     crate::chain::check_name(&name)?;
     let fresh = GetOptions {
         no_cache: true,
@@ -161,6 +176,11 @@ pub async fn watch(
             let result = check(&chain, &name, &baseline).await;
             if *stopped.borrow() {
                 return;
+            }
+            if result.is_ok() && failures > 0 {
+                if let Some(recovered) = &recovered {
+                    recovered();
+                }
             }
             match result {
                 Ok(Some(next)) => {

@@ -368,6 +368,21 @@ fn command(options: &RunOptions, values: &HashMap<String, Arc<Resolved>>) -> Res
             .ok_or_else(|| Error::invalid_argument(format!("{}: not resolved", m.from)))?;
         cmd.env(&m.var, value_of(m, resolved)?);
     }
+    // The child's stdin, stdout and stderr are this process's, given as duplicates: inside Node
+    // (the addon route) fds 0-2 are close-on-exec, so plain inheritance would leave the child
+    // writing into nothing.
+    {
+        use std::os::fd::AsFd;
+        if let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() {
+            cmd.stdin(std::process::Stdio::from(fd));
+        }
+        if let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() {
+            cmd.stdout(std::process::Stdio::from(fd));
+        }
+        if let Ok(fd) = std::io::stderr().as_fd().try_clone_to_owned() {
+            cmd.stderr(std::process::Stdio::from(fd));
+        }
+    }
     // `run` ends when the child does; a child left behind by a panic here must not outlive it.
     cmd.kill_on_drop(true);
     Ok(cmd)

@@ -195,6 +195,11 @@ export interface CredentialsConfig {
   }
   /** Appends one JSON line per access (0600); off unless a path is given. */
   audit?: { path?: string }
+  /**
+   * `openclaw-vault run`: the variables set in the child, `{"NAME": "credential[.field]"}`
+   * (a `--env NAME=...` flag replaces the same NAME).
+   */
+  run?: { env?: Record<string, string> }
 }
 
 /** What `loadConfig()` found: the effective settings, never a token. */

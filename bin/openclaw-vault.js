@@ -9,19 +9,11 @@ const { nativeExecutable } = require('./native.js')
 
 const argv = process.argv.slice(2)
 const exe = nativeExecutable()
-let ran = false
-if (exe) {
-  const { spawnSync } = require('node:child_process')
-  const child = spawnSync(exe, argv, { stdio: 'inherit' })
-  // `error` is set only when it could not be started (nothing ran): then the addon runs it.
-  if (!child.error) {
-    ran = true
-    if (child.signal) process.kill(process.pid, child.signal)
-    process.exitCode = child.status ?? 1
-  }
-}
 
-if (!ran) {
+/** The signals `openclaw-vault run` forwards to its child. */
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
+
+function viaAddon() {
   const { runCli } = require('../index.js')
   // `migrate --rewrite-config` in the addon points OpenClaw's exec provider at this Node and this
   // package's resolver script; only the shim knows both.
@@ -36,4 +28,42 @@ if (!ran) {
       process.exitCode = 1
     },
   )
+}
+
+if (exe && argv[0] === 'run') {
+  // `run` is long-lived: this Node process stays responsive and passes the signals a supervisor
+  // sends to it (systemd, a container runtime, `kill`) on to the executable, which forwards them
+  // to its child. With spawnSync a SIGTERM would end Node and leave the executable running.
+  const { spawn } = require('node:child_process')
+  const child = spawn(exe, argv, { stdio: 'inherit' })
+  let started = false
+  const forward = (signal) => {
+    child.kill(signal)
+  }
+  child.once('spawn', () => {
+    started = true
+    for (const s of FORWARDED) process.on(s, forward)
+  })
+  child.on('error', () => {
+    // Not started: nothing ran, so the addon runs it. (After a start, a failed kill is ignored.)
+    if (!started) viaAddon()
+  })
+  child.once('exit', (code, signal) => {
+    for (const s of FORWARDED) process.off(s, forward)
+    if (signal) process.kill(process.pid, signal)
+    process.exitCode = code ?? 1
+  })
+} else {
+  let ran = false
+  if (exe) {
+    const { spawnSync } = require('node:child_process')
+    const child = spawnSync(exe, argv, { stdio: 'inherit' })
+    // `error` is set only when it could not be started (nothing ran): then the addon runs it.
+    if (!child.error) {
+      ran = true
+      if (child.signal) process.kill(process.pid, child.signal)
+      process.exitCode = child.status ?? 1
+    }
+  }
+  if (!ran) viaAddon()
 }

@@ -9,6 +9,7 @@
 mod credentials;
 mod migrate;
 mod resolve;
+mod run;
 mod status;
 
 use std::io::{Read, Write};
@@ -138,6 +139,10 @@ pub enum Command {
     /// Move every local credential into Vault (create-only, verified, resumable); optionally
     /// point openclaw.json at Vault and remove OpenClaw's own local copies.
     Migrate(migrate::MigrateArgs),
+    /// Run a command with credentials in its environment (`--env NAME=credential[.field]` or
+    /// `run.env` (openclaw-vault.json)); forward signals, keep the Vault token renewed, return its exit
+    /// code; with --watch, restart or signal it when a credential changes.
+    Run(run::RunArgs),
 }
 
 /// Runs the command line `args` (without the program name) and returns the exit code.
@@ -166,7 +171,7 @@ pub async fn run(args: Vec<String>, io: &mut CliIo) -> i32 {
             };
         }
     };
-    let code = dispatch(cli.command, io).await;
+    let code = dispatch(cli.command, &args, io).await;
     let _ = io.stdout.flush();
     let _ = io.stderr.flush();
     code
@@ -230,7 +235,7 @@ fn usage_error(e: &clap::Error, args: &[String]) -> String {
     format!("error: {message}\n\nFor more information, try '--help'.\n")
 }
 
-async fn dispatch(command: Command, io: &mut CliIo) -> i32 {
+async fn dispatch(command: Command, args: &[String], io: &mut CliIo) -> i32 {
     match command {
         Command::Status(args) => status::status(args, io).await,
         Command::Get(args) => credentials::get(args, io).await,
@@ -238,6 +243,7 @@ async fn dispatch(command: Command, io: &mut CliIo) -> i32 {
         Command::List(args) => credentials::list(args, io).await,
         Command::Resolve(args) => resolve::resolve(args, io).await,
         Command::Migrate(args) => migrate::migrate(args, io).await,
+        Command::Run(run_args) => run::run(run_args, args, io).await,
     }
 }
 

@@ -19,6 +19,7 @@ pub mod openclaw;
 pub mod placeholder;
 pub mod providers;
 pub mod resolve;
+pub mod run;
 pub mod scrub;
 pub mod sidecar_lock;
 pub mod status;

@@ -2,6 +2,11 @@
 //! version of the name, e.g. Vault's metadata `current_version`; a local file's modification time
 //! and size; or the values themselves for sources with no version) and calls back when it
 //! changes, until stopped.
+//!
+//! Each wait is the interval less up to a fifth of jitter (so many watchers do not poll in
+//! step), never under [`MIN_WAIT`]; after failed checks (Vault away) it doubles per failure up to
+//! [`MAX_BACKOFF`] (or the interval, when that is longer), and is back to the interval after the
+//! next good check.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -137,6 +142,21 @@ pub async fn watch(
     interval: Duration,
     callback: WatchCallback,
 ) -> Result<WatchHandle> {
+    watch_with_recovery(chain, name, interval, callback, None).await
+}
+
+/// Called after the first good check that follows failed ones.
+pub type RecoveryCallback = Arc<dyn Fn() + Send + Sync>;
+
+/// [`watch`], and `recovered` is called when a check succeeds after failed ones (whether or not
+/// the credential changed), so a caller that reported the failure can report the recovery.
+pub async fn watch_with_recovery(
+    chain: Arc<CredentialChain>,
+    name: String,
+    interval: Duration,
+    callback: WatchCallback,
+    recovered: Option<RecoveryCallback>,
+) -> Result<WatchHandle> {
     crate::chain::check_name(&name)?;
     let fresh = GetOptions {
         no_cache: true,
@@ -147,27 +167,67 @@ pub async fn watch(
     let mut baseline = Baseline { resolved, state };
     let (stop, mut stopped) = signal::channel(false);
     tokio::spawn(async move {
+        let mut failures: u32 = 0;
         loop {
             tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
+                _ = tokio::time::sleep(next_wait(interval, failures)) => {}
                 _ = stopped.changed() => return,
             }
             let result = check(&chain, &name, &baseline).await;
             if *stopped.borrow() {
                 return;
             }
+            if result.is_ok() && failures > 0 {
+                if let Some(recovered) = &recovered {
+                    recovered();
+                }
+            }
             match result {
                 Ok(Some(next)) => {
+                    failures = 0;
                     chain.invalidate(&name);
                     callback(Ok(next.resolved.clone()));
                     baseline = next;
                 }
-                Ok(None) => {}
-                Err(e) => callback(Err(e)),
+                Ok(None) => failures = 0,
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    callback(Err(e));
+                }
             }
         }
     });
     Ok(WatchHandle { stop })
+}
+
+/// The shortest wait between two checks, whatever the interval and jitter: 10 ms.
+pub const MIN_WAIT: Duration = Duration::from_millis(10);
+/// The longest wait after failed checks (unless the interval itself is longer): 60 s.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// A factor in (0.8, 1.0]: how much of the wait is kept.
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    1.0 - (h.finish() % 2000) as f64 / 10_000.0
+}
+
+/// The wait before the next check after `failures` failed checks in a row.
+fn next_wait(interval: Duration, failures: u32) -> Duration {
+    let base = if failures == 0 {
+        interval
+    } else {
+        interval
+            .saturating_mul(1 << failures.min(16))
+            .min(MAX_BACKOFF.max(interval))
+    };
+    base.mul_f64(jitter()).max(MIN_WAIT)
 }
 
 /// How often [`watch`] checks when the caller names no interval: every 5 seconds.
@@ -194,6 +254,29 @@ pub fn interval_from_ms(ms: Option<f64>, what: &str) -> Result<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_are_jittered_have_a_floor_and_back_off_to_a_cap() {
+        let second = Duration::from_secs(1);
+        for _ in 0..50 {
+            let w = next_wait(second, 0);
+            assert!(w > second.mul_f64(0.79) && w <= second, "{w:?}");
+            assert!(next_wait(Duration::ZERO, 0) >= MIN_WAIT);
+        }
+        let mut last = Duration::ZERO;
+        for failures in 1..=5 {
+            let w = next_wait(second, failures);
+            let base = second * (1 << failures);
+            assert!(w > base.mul_f64(0.79) && w <= base, "{failures}: {w:?}");
+            assert!(w > last, "{failures}: {w:?}");
+            last = w;
+        }
+        assert!(next_wait(second, 40) <= MAX_BACKOFF);
+        assert!(next_wait(second, 40) > MAX_BACKOFF.mul_f64(0.79));
+        // An interval longer than the cap is not shortened by failures.
+        let hour = Duration::from_secs(3600);
+        assert!(next_wait(hour, 3) > hour.mul_f64(0.79));
+    }
 
     #[test]
     fn intervals_default_to_five_seconds_and_stay_between_10_ms_and_a_day() {

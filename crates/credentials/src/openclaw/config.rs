@@ -276,6 +276,10 @@ pub struct CredentialsConfig {
     /// reads served while Vault is unreachable (see [`crate::last_known_good`]). `None` when
     /// off (the default), or when no path is set and OpenClaw's state directory is unknown.
     pub last_known_good: Option<LastKnownGoodSettings>,
+
+    /// `credentials.run.env`: the variables `openclaw-vault run` sets in its child, each
+    /// `"NAME": "credential[.field]"`, in the file's order (a `--env` flag replaces the same NAME).
+    pub run_env: Vec<crate::run::EnvMapping>,
 }
 
 /// What [`load_config`] found.
@@ -631,6 +635,9 @@ struct Section {
     tls: Option<TlsSettings>,
     audit: Option<PathBuf>,
     last_known_good: Option<LkgSection>,
+
+    /// `run.env`, checked.
+    run_env: Option<Vec<crate::run::EnvMapping>>,
     /// Whether a `vault` object was given at all (for the "provider is not vault" warning).
     has_vault: bool,
     /// `strict: true`: unknown keys are `INVALID_CONFIG` errors instead of warnings.
@@ -648,6 +655,8 @@ const CREDENTIALS_KEYS: &[&str] = &[
     "vault",
     "audit",
     "lastKnownGood",
+
+    "run",
 ];
 const VAULT_KEYS: &[&str] = &[
     "addr",
@@ -694,6 +703,8 @@ struct LkgSection {
     max_age: Option<Duration>,
     key: Option<KeySource>,
 }
+
+const RUN_KEYS: &[&str] = &["env"];
 /// The `vault.auth` keys whose values are secrets: checked without echoing them.
 const AUTH_SECRET_KEYS: &[&str] = &["roleId", "secretId", "password"];
 /// The longest duration a `*Ms` option accepts: 30 days.
@@ -910,6 +921,13 @@ impl Parser<'_> {
         if let Some(l) = object.get("lastKnownGood").filter(|v| !v.is_null()) {
             s.last_known_good = Some(self.last_known_good(l)?);
         }
+        if let Some(r) = object.get("run").filter(|v| !v.is_null()) {
+            let run = self.object(r, "run")?;
+            self.unknown_keys(run, "run", RUN_KEYS);
+            if let Some(env) = run.get("env").filter(|v| !v.is_null()) {
+                s.run_env = Some(self.run_env(env)?);
+            }
+        }
         Ok(s)
     }
 
@@ -958,6 +976,34 @@ impl Parser<'_> {
             max_age,
             key,
         })
+    }
+
+    /// `run.env`: `{"NAME": "credential[.field]"}`. Errors name the key's JSON path (the
+    /// position for a key that is not a variable name), never the value.
+    fn run_env(&self, value: &Value) -> Result<Vec<crate::run::EnvMapping>> {
+        let env = self.object(value, "run.env")?;
+        let mut out = Vec::new();
+        for (i, (var, target)) in env.iter().enumerate() {
+            let at =
+                if var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !var.is_empty() {
+                    format!("run.env.{var}")
+                } else {
+                    format!("run.env (key {})", i + 1)
+                };
+            let Some(target) = target.as_str() else {
+                return Err(self.origin.error(
+                    &at,
+                    format!(
+                        "must be a string \"credential[.field]\", got {}",
+                        json_kind(target)
+                    ),
+                ));
+            };
+            let mapping = crate::run::EnvMapping::new(var, target.trim(), self.origin.name(&at))
+                .map_err(|why| self.origin.error(&at, why))?;
+            out.push(mapping);
+        }
+        Ok(out)
     }
 
     /// ClientConfig's own checks, on this object's values, so errors point here.
@@ -1159,6 +1205,8 @@ fn merge(base: Section, over: Section) -> Section {
         tls: over.tls.or(base.tls),
         audit: over.audit.or(base.audit),
         last_known_good: over.last_known_good.or(base.last_known_good),
+
+        run_env: over.run_env.or(base.run_env),
         has_vault: over.has_vault || base.has_vault,
         strict: over.strict.or(base.strict),
     }
@@ -1669,6 +1717,8 @@ pub fn load_config(
             vault,
             audit,
             last_known_good,
+
+            run_env: section.run_env.clone().unwrap_or_default(),
         },
         env: effective,
         warnings,

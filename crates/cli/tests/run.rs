@@ -1,0 +1,688 @@
+//! `openclaw-vault run`, end to end: the real executable against a real Vault dev server, with
+//! real child processes (small `sh` scripts that print a hash of the value, never the value).
+//! Every wait is for an event (a line the child or `run` prints, an exit) with a deadline.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+use openclaw_vault_test_support::{start_dev_vault, temp_dir, vault_binary, DevVault};
+
+/// Long enough for a loaded machine; the tests finish as soon as the event comes.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The first 16 hex digits of the value's SHA-256, as the child scripts print it.
+fn hash(value: &str) -> String {
+    let out = Command::new("sh")
+        .args(["-c", "printf %s \"$V\" | sha256sum | cut -c1-16"])
+        .env("V", value)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// What a child script prints when it starts: `started <pid> <hash of $K>`.
+const STARTED: &str = r#"echo "started $$ $(printf %s "$K" | sha256sum | cut -c1-16)""#;
+
+fn vault_put(vault: &DevVault, name: &str, value: &str) {
+    let status = Command::new(vault_binary())
+        .args([
+            "kv",
+            "put",
+            &format!("secret/openclaw/credentials/{name}"),
+            &format!("apiKey={value}"),
+        ])
+        .env("VAULT_ADDR", &vault.addr)
+        .env("VAULT_TOKEN", &vault.token)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// A running `openclaw-vault run`, its output lines arriving on channels.
+struct Run {
+    child: Child,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
+    seen_out: Vec<String>,
+    seen_err: Vec<String>,
+}
+
+fn lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+fn env_for(home: &Path, vault: &DevVault) -> Vec<(String, String)> {
+    vec![
+        ("HOME".into(), home.display().to_string()),
+        ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+        ("VAULT_ADDR".into(), vault.addr.clone()),
+        ("VAULT_TOKEN".into(), vault.token.clone()),
+        ("VAULT_MAX_RETRIES".into(), "0".into()),
+    ]
+}
+
+fn start(args: &[&str], env: &[(String, String)]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_openclaw-vault"))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = lines(child.stdout.take().unwrap());
+    let stderr = lines(child.stderr.take().unwrap());
+    Run {
+        child,
+        stdout,
+        stderr,
+        seen_out: Vec::new(),
+        seen_err: Vec::new(),
+    }
+}
+
+impl Run {
+    /// Waits for a stdout line satisfying `want`; panics at the deadline with what was seen.
+    fn out_line(&mut self, want: impl Fn(&str) -> bool) -> String {
+        let end = Instant::now() + DEADLINE;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.stdout.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen_out.push(line.clone());
+                    if want(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => {
+                    let err = self.drain_err();
+                    panic!(
+                        "no such stdout line; stdout: {:?}; stderr: {err:?}",
+                        self.seen_out
+                    )
+                }
+            }
+        }
+    }
+
+    /// Waits for a stderr line satisfying `want`.
+    fn err_line(&mut self, want: impl Fn(&str) -> bool) -> String {
+        let end = Instant::now() + DEADLINE;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen_err.push(line.clone());
+                    if want(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no such stderr line; stderr: {:?}; stdout: {:?}",
+                    self.seen_err, self.seen_out
+                ),
+            }
+        }
+    }
+
+    fn drain_err(&mut self) -> Vec<String> {
+        while let Ok(line) = self.stderr.try_recv() {
+            self.seen_err.push(line);
+        }
+        self.seen_err.clone()
+    }
+
+    fn signal(&self, signal: i32) {
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, signal);
+        }
+    }
+
+    /// Waits for `run` to exit (deadline), then collects the rest of its output.
+    fn wait(&mut self) -> ExitStatus {
+        let end = Instant::now() + DEADLINE;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < end, "run did not exit");
+            // Polling another process for its exit, not a race between threads.
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        // The reader threads end at EOF, which follows the exit.
+        while let Ok(line) = self.stdout.recv_timeout(Duration::from_secs(5)) {
+            self.seen_out.push(line);
+        }
+        while let Ok(line) = self.stderr.recv_timeout(Duration::from_secs(5)) {
+            self.seen_err.push(line);
+        }
+        status
+    }
+
+    fn all_output(&self) -> String {
+        format!("{}\n{}", self.seen_out.join("\n"), self.seen_err.join("\n"))
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn pid_alive(pid: i32) -> bool {
+    // A reaped child is gone; `run` reaps each child it stops.
+    unsafe { libc::kill(pid, 0) == 0 }
+}
+
+fn started_pid(line: &str) -> i32 {
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Every process's argv on this machine, as `ps` shows it.
+fn all_argv() -> String {
+    let out = Command::new("ps").args(["-eo", "args"]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn home(label: &str) -> PathBuf {
+    temp_dir(&format!("run-{label}"))
+}
+
+#[test]
+fn the_child_sees_the_value_and_its_exit_code_passes_through() {
+    let vault = start_dev_vault("run-basic");
+    let secret = "sk-ant-run-CANARY-0123456789";
+    vault_put(&vault, "anthropic", secret);
+    let home = home("basic");
+    let env = env_for(&home, &vault);
+    let script = format!("{STARTED}; exit 7");
+    let mut run = start(
+        &["run", "--env", "K=anthropic", "--", "sh", "-c", &script],
+        &env,
+    );
+    let line = run.out_line(|l| l.starts_with("started"));
+    assert!(line.ends_with(&hash(secret)), "{line}");
+    assert_eq!(run.wait().code(), Some(7));
+    assert!(!run.all_output().contains(secret));
+
+    // Killed by a signal: 128 + its number, as shells report it.
+    let mut run = start(
+        &[
+            "run",
+            "--env",
+            "K=anthropic.apiKey",
+            "--",
+            "sh",
+            "-c",
+            "kill -TERM $$",
+        ],
+        &env,
+    );
+    assert_eq!(run.wait().code(), Some(128 + libc::SIGTERM));
+
+    // --clean-env: only the mapped variables and --pass-env ones.
+    let mut run = start(
+        &[
+            "run",
+            "--clean-env",
+            "--pass-env",
+            "PATH",
+            "--env",
+            "K=anthropic",
+            "--",
+            "sh",
+            "-c",
+            r#"echo "home=${HOME:-unset} token=${VAULT_TOKEN:-unset} k=${#K}""#,
+        ],
+        &env,
+    );
+    run.out_line(|l| l == format!("home=unset token=unset k={}", secret.len()));
+    assert_eq!(run.wait().code(), Some(0));
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[test]
+fn signals_are_forwarded_and_the_secret_is_in_no_argv() {
+    let vault = start_dev_vault("run-signals");
+    let secret = "sk-ant-signal-CANARY-9876543210";
+    vault_put(&vault, "anthropic", secret);
+    let home = home("signals");
+    let env = env_for(&home, &vault);
+    for (name, signal) in [
+        ("INT", libc::SIGINT),
+        ("TERM", libc::SIGTERM),
+        ("HUP", libc::SIGHUP),
+        ("QUIT", libc::SIGQUIT),
+        ("USR1", libc::SIGUSR1),
+        ("USR2", libc::SIGUSR2),
+    ] {
+        let script = format!(
+            "trap 'echo got-{name}; exit 42' {name}; {STARTED}; while :; do sleep 0.05; done"
+        );
+        let mut run = start(
+            &["run", "--env", "K=anthropic", "--", "sh", "-c", &script],
+            &env,
+        );
+        run.out_line(|l| l.starts_with("started"));
+        let argv = all_argv();
+        assert!(argv.contains("got-"), "ps shows the child");
+        assert!(!argv.contains(secret), "{name}: the secret is in ps");
+        run.signal(signal);
+        run.out_line(|l| l == format!("got-{name}"));
+        assert_eq!(run.wait().code(), Some(42), "{name}");
+        assert!(!run.all_output().contains(secret));
+    }
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[test]
+fn watch_restarts_the_child_on_a_new_version_and_kills_one_that_ignores_sigterm() {
+    let vault = start_dev_vault("run-watch");
+    let (v1, v2, v3) = (
+        "sk-ant-watch-one-CANARY",
+        "sk-ant-watch-two-CANARY",
+        "sk-ant-watch-three-CANARY",
+    );
+    vault_put(&vault, "anthropic", v1);
+    let home = home("watch");
+    let env = env_for(&home, &vault);
+    // The child ignores SIGTERM: only SIGKILL after the grace period stops it.
+    let script = format!("trap '' TERM; {STARTED}; while :; do sleep 0.05; done");
+    let mut run = start(
+        &[
+            "run",
+            "--watch",
+            "--interval-ms",
+            "200",
+            "--grace-ms",
+            "300",
+            "--env",
+            "K=anthropic",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ],
+        &env,
+    );
+    let first = run.out_line(|l| l.starts_with("started"));
+    assert!(first.ends_with(&hash(v1)), "{first}");
+
+    let put_at = Instant::now();
+    vault_put(&vault, "anthropic", v2);
+    let second = run.out_line(|l| l.starts_with("started"));
+    assert!(second.ends_with(&hash(v2)), "{second}");
+    run.err_line(|l| l.contains("credential anthropic changed (version 1 -> version 2)"));
+    run.err_line(|l| l.contains("sent SIGKILL"));
+    assert!(!pid_alive(started_pid(&first)), "the old child is gone");
+    // Within the polling interval, the grace period and slack for a loaded machine.
+    assert!(put_at.elapsed() < Duration::from_secs(10));
+
+    vault_put(&vault, "anthropic", v3);
+    let third = run.out_line(|l| l.starts_with("started"));
+    assert!(third.ends_with(&hash(v3)), "{third}");
+    run.err_line(|l| l.contains("(version 2 -> version 3)"));
+
+    // The child ignores TERM, not INT: the forwarded SIGINT ends it.
+    run.signal(libc::SIGINT);
+    assert_eq!(run.wait().code(), Some(128 + libc::SIGINT));
+    let changes = run
+        .seen_err
+        .iter()
+        .filter(|l| l.contains("changed"))
+        .count();
+    assert_eq!(changes, 2, "one line per change: {:?}", run.seen_err);
+    for v in [v1, v2, v3] {
+        assert!(!run.all_output().contains(v));
+    }
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[test]
+fn watch_can_signal_instead_and_a_child_that_exits_ends_run() {
+    let vault = start_dev_vault("run-watch-signal");
+    vault_put(&vault, "anthropic", "sk-ant-sig-one");
+    let home = home("watch-signal");
+    let env = env_for(&home, &vault);
+    let script = format!(
+        "trap 'echo reload' HUP; trap 'exit 5' USR2; {STARTED}; while :; do sleep 0.05; done"
+    );
+    let mut run = start(
+        &[
+            "run",
+            "--watch",
+            "--interval-ms",
+            "200",
+            "--on-change",
+            "signal:HUP",
+            "--env",
+            "K=anthropic",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ],
+        &env,
+    );
+    run.out_line(|l| l.starts_with("started"));
+    vault_put(&vault, "anthropic", "sk-ant-sig-two");
+    run.out_line(|l| l == "reload");
+    run.err_line(|l| l.contains("sent SIGHUP"));
+    // The child exits by itself (5): run ends with its code and starts nothing again.
+    run.signal(libc::SIGUSR2);
+    assert_eq!(run.wait().code(), Some(5));
+    let starts = run
+        .seen_out
+        .iter()
+        .filter(|l| l.starts_with("started"))
+        .count();
+    assert_eq!(starts, 1, "{:?}", run.seen_out);
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[test]
+fn vault_down_during_watch_is_one_line_and_the_child_keeps_running() {
+    let vault = start_dev_vault("run-watch-down");
+    vault_put(&vault, "anthropic", "sk-ant-down-one");
+    let home = home("watch-down");
+    let env = env_for(&home, &vault);
+    let script = format!("{STARTED}; while :; do echo tick; sleep 0.05; done");
+    let mut run = start(
+        &[
+            "run",
+            "--watch",
+            "--interval-ms",
+            "100",
+            "--env",
+            "K=anthropic",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ],
+        &env,
+    );
+    let first = run.out_line(|l| l.starts_with("started"));
+    drop(vault);
+    run.err_line(|l| l.contains("cannot check credential anthropic"));
+    // 40 more ticks (about 2 s, twenty check intervals): the child kept running all along.
+    for _ in 0..40 {
+        run.out_line(|l| l == "tick");
+    }
+    assert!(run.child.try_wait().unwrap().is_none(), "run is running");
+    assert!(pid_alive(started_pid(&first)), "the child is running");
+    let failures = run
+        .drain_err()
+        .iter()
+        .filter(|l| l.contains("cannot check credential"))
+        .count();
+    assert_eq!(failures, 1, "{:?}", run.seen_err);
+    let restarts = run
+        .seen_out
+        .iter()
+        .filter(|l| l.starts_with("started"))
+        .count();
+    assert_eq!(restarts, 1);
+    run.signal(libc::SIGTERM);
+    assert_eq!(run.wait().code(), Some(128 + libc::SIGTERM));
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[test]
+fn bad_mappings_and_unknown_credentials_fail_before_the_child_starts() {
+    let vault = start_dev_vault("run-bad");
+    vault_put(&vault, "anthropic", "sk-ant-bad-one");
+    let home = home("bad");
+    let env = env_for(&home, &vault);
+    let marker = home.join("child-ran");
+    let touch = format!("touch {}", marker.display());
+    let canary = "sk-live-CANARY-pasted-4242";
+    let bad_syntax = canary.to_string();
+    let bad_name = format!("K={canary}!");
+    let bad_var = format!("{canary}-X=anthropic");
+    for (args, code, needle) in [
+        (
+            vec!["run", "--env", bad_syntax.as_str()],
+            2,
+            "`--env` at position 3: expected NAME=credential[.field]",
+        ),
+        (
+            vec!["run", "--env", "A=anthropic", &format!("--env={bad_name}")],
+            2,
+            "`--env` at position 4: the credential name is not valid",
+        ),
+        (
+            vec!["run", "--env", bad_var.as_str()],
+            2,
+            "`--env` at position 3: the variable name is not valid",
+        ),
+        (
+            vec!["run", "--env", "K=nope"],
+            3,
+            "error [CREDENTIAL_NOT_FOUND]: `--env` at position 3 (K): the credential was not found",
+        ),
+        (
+            vec!["run", "--env", "K=anthropic.secretField"],
+            2,
+            "`--env` at position 3: the credential has no field `secretField` (it has: apiKey)",
+        ),
+        (
+            vec!["run", "--env", "K=anthropic", "--on-change", "restart"],
+            2,
+            "--watch",
+        ),
+        (
+            vec![
+                "run",
+                "--watch",
+                "--interval-ms",
+                "5",
+                "--env",
+                "K=anthropic",
+            ],
+            2,
+            "--interval-ms must be",
+        ),
+    ] {
+        let mut argv = args.clone();
+        argv.extend(["--", "sh", "-c", &touch]);
+        let mut run = start(&argv, &env);
+        let status = run.wait();
+        let all = run.all_output();
+        assert_eq!(status.code(), Some(code), "{argv:?}: {all}");
+        assert!(all.contains(needle), "{argv:?}: {all}");
+        assert!(!all.contains(canary), "{argv:?}: {all}");
+        assert!(!marker.exists(), "{argv:?}: the child ran");
+    }
+
+    // The same from the config: errors name the JSON path and the file.
+    let config_dir = home.join(".openclaw");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let config = config_dir.join("openclaw.json");
+    std::fs::write(
+        &config,
+        r#"{credentials: {run: {env: {ANTHROPIC_API_KEY: "nope"}}}}"#,
+    )
+    .unwrap();
+    let mut run = start(&["run", "--", "sh", "-c", &touch], &env);
+    assert_eq!(run.wait().code(), Some(3));
+    let all = run.all_output();
+    assert!(
+        all.contains(&format!(
+            "`credentials.run.env.ANTHROPIC_API_KEY` in {} (ANTHROPIC_API_KEY): the credential was not found",
+            config.display()
+        )),
+        "{all}"
+    );
+    std::fs::write(
+        &config,
+        format!(r#"{{credentials: {{run: {{env: {{K: "{canary} x"}}}}}}}}"#),
+    )
+    .unwrap();
+    let mut run = start(&["run", "--", "sh", "-c", &touch], &env);
+    assert_eq!(run.wait().code(), Some(1));
+    let all = run.all_output();
+    assert!(
+        all.contains("error [INVALID_CONFIG]")
+            && all.contains("`credentials.run.env.K` the credential name is not valid"),
+        "{all}"
+    );
+    assert!(!all.contains(canary), "{all}");
+    assert!(!marker.exists(), "the child ran");
+
+    // A config mapping that resolves runs the child; a flag replaces it.
+    std::fs::write(
+        &config,
+        r#"{credentials: {run: {env: {K: "anthropic", L: "nope"}}}}"#,
+    )
+    .unwrap();
+    let script = STARTED.to_string();
+    let mut run = start(
+        &[
+            "run",
+            "--env",
+            "L=anthropic#apiKey",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ],
+        &env,
+    );
+    let line = run.out_line(|l| l.starts_with("started"));
+    assert!(line.ends_with(&hash("sk-ant-bad-one")), "{line}");
+    assert_eq!(run.wait().code(), Some(0));
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[test]
+fn the_vault_token_is_renewed_while_the_child_runs() {
+    let vault = start_dev_vault("run-renew");
+    vault_put(&vault, "anthropic", "sk-ant-renew");
+    let out = Command::new(vault_binary())
+        .args(["token", "create", "-ttl=3s", "-policy=root", "-field=token"])
+        .env("VAULT_ADDR", &vault.addr)
+        .env("VAULT_TOKEN", &vault.token)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let home = home("renew");
+    let mut env = env_for(&home, &vault);
+    env.retain(|(k, _)| k != "VAULT_TOKEN");
+    env.push(("VAULT_TOKEN".into(), token.clone()));
+    // The child outlives the token's 3 s TTL by more than its whole length.
+    let mut run = start(
+        &["run", "--env", "K=anthropic", "--", "sh", "-c", "sleep 7"],
+        &env,
+    );
+    assert_eq!(run.wait().code(), Some(0), "{}", run.all_output());
+    let lookup = Command::new(vault_binary())
+        .args(["token", "lookup", "-format=json", &token])
+        .env("VAULT_ADDR", &vault.addr)
+        .env("VAULT_TOKEN", &vault.token)
+        .output()
+        .unwrap();
+    assert!(
+        lookup.status.success(),
+        "the token expired: {}",
+        String::from_utf8_lossy(&lookup.stderr)
+    );
+    assert!(!run.all_output().contains(&token));
+    let _ = std::fs::remove_dir_all(home);
+}
+
+fn vault_cli(vault: &DevVault, args: &[&str], stdin: Option<&str>) {
+    use std::io::Write;
+    let mut child = Command::new(vault_binary())
+        .args(args)
+        .env("VAULT_ADDR", &vault.addr)
+        .env("VAULT_TOKEN", &vault.token)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    assert!(child.wait().unwrap().success(), "vault {args:?}");
+}
+
+#[test]
+fn a_check_that_fails_is_reported_once_until_it_works_again() {
+    let vault = start_dev_vault("run-watch-denied");
+    vault_put(&vault, "anthropic", "sk-ant-denied-one");
+    let allow = r#"
+        path "secret/data/openclaw/credentials/*" { capabilities = ["read"] }
+        path "secret/metadata/openclaw/credentials/*" { capabilities = ["read"] }
+    "#;
+    // The metadata (the version a check reads) denied: every check fails until it is allowed.
+    let deny = r#"
+        path "secret/data/openclaw/credentials/*" { capabilities = ["read"] }
+    "#;
+    vault_cli(&vault, &["policy", "write", "run-test", "-"], Some(allow));
+    let out = Command::new(vault_binary())
+        .args(["token", "create", "-policy=run-test", "-field=token"])
+        .env("VAULT_ADDR", &vault.addr)
+        .env("VAULT_TOKEN", &vault.token)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let home = home("watch-denied");
+    let mut env = env_for(&home, &vault);
+    env.retain(|(k, _)| k != "VAULT_TOKEN");
+    env.push(("VAULT_TOKEN".into(), token));
+    let mut run = start(
+        &[
+            "run",
+            "--watch",
+            "--interval-ms",
+            "100",
+            "--env",
+            "K=anthropic",
+            "--",
+            "sh",
+            "-c",
+            &format!("{STARTED}; while :; do sleep 0.05; done"),
+        ],
+        &env,
+    );
+    run.out_line(|l| l.starts_with("started"));
+    for round in 1..=2 {
+        vault_cli(&vault, &["policy", "write", "run-test", "-"], Some(deny));
+        run.err_line(|l| l.contains("cannot check credential anthropic"));
+        vault_cli(&vault, &["policy", "write", "run-test", "-"], Some(allow));
+        run.err_line(|l| l.contains("credential anthropic can be checked again"));
+        let failing = run
+            .seen_err
+            .iter()
+            .filter(|l| l.contains("cannot check credential"))
+            .count();
+        assert_eq!(failing, round, "one line per outage: {:?}", run.seen_err);
+    }
+    // Still watching: a new version restarts the child.
+    vault_put(&vault, "anthropic", "sk-ant-denied-two");
+    let line = run.out_line(|l| l.starts_with("started"));
+    assert!(line.ends_with(&hash("sk-ant-denied-two")), "{line}");
+    run.signal(libc::SIGTERM);
+    assert_eq!(run.wait().code(), Some(128 + libc::SIGTERM));
+    let _ = std::fs::remove_dir_all(home);
+}

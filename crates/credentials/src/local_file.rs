@@ -262,15 +262,21 @@ pub struct PrivateLock {
     path: PathBuf,
 }
 
+/// The file next to `target` named `<target's file name><suffix>` (`auth.json` and `.lock`:
+/// `auth.json.lock`): where both lock kinds keep their lock file.
+pub fn sidecar_path(target: &Path, suffix: &str) -> PathBuf {
+    let mut name = target
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(suffix);
+    target.with_file_name(name)
+}
+
 impl PrivateLock {
     /// The lock file used for `target`: `<target>.flock`.
     pub fn lock_path(target: &Path) -> PathBuf {
-        let mut name = target
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        name.push(".flock");
-        target.with_file_name(name)
+        sidecar_path(target, ".flock")
     }
 
     /// Takes the lock, waiting up to `wait`. `LOCK_TIMEOUT` when another process holds it longer;

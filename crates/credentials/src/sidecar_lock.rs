@@ -91,12 +91,7 @@ fn unavailable(path: &Path, what: &str, e: &io::Error) -> Error {
 impl FileLock {
     /// The sidecar used for `target`: `<target>.lock`, as OpenClaw names it.
     pub fn lock_path(target: &Path) -> PathBuf {
-        let mut name = target
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        name.push(".lock");
-        target.with_file_name(name)
+        crate::local_file::sidecar_path(target, ".lock")
     }
 
     /// Takes OpenClaw's lock on `target`, waiting up to `wait` for a live holder and reclaiming a

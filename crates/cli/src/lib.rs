@@ -399,7 +399,6 @@ mod tests {
             );
             assert!((out + &err).contains(needle), "{argv:?}");
         }
-        let _ = std::fs::remove_dir_all(home);
     }
 
     #[tokio::test]

@@ -356,11 +356,9 @@ impl Drop for PrivateLock {
 mod tests {
     use super::*;
 
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("ocv-lf-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
+    /// [`openclaw_vault_test_support::temp_dir`] under this module's prefix (removed on drop).
+    fn temp_dir(name: &str) -> openclaw_vault_test_support::TempDir {
+        openclaw_vault_test_support::temp_dir(&format!("lf-{name}"))
     }
 
     #[test]
@@ -391,7 +389,6 @@ mod tests {
         assert_ne!(in_place, stat_version(&f).unwrap());
         // Unchanged: the same version.
         assert_eq!(stat_version(&f), stat_version(&f));
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -424,7 +421,6 @@ mod tests {
         assert_eq!(err.code(), "INVALID_SOURCE");
         assert!(err.message.contains("line 1"), "{}", err.message);
         assert!(!err.message.contains("sekrit"));
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -453,7 +449,6 @@ mod tests {
             "INVALID_SOURCE"
         );
         assert_eq!(fs::read(&f).unwrap(), b"two");
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -467,6 +462,5 @@ mod tests {
         drop(held);
         PrivateLock::acquire(&f, Duration::from_millis(10)).unwrap();
         assert!(!dir.join("refresh-x.lock").exists());
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

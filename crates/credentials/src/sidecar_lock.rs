@@ -469,11 +469,9 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("ocv-sidecar-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
+    /// [`openclaw_vault_test_support::temp_dir`] under this module's prefix (removed on drop).
+    fn temp_dir(name: &str) -> openclaw_vault_test_support::TempDir {
+        openclaw_vault_test_support::temp_dir(&format!("sidecar-{name}"))
     }
 
     const SHORT: Duration = Duration::from_millis(60);
@@ -531,7 +529,6 @@ mod tests {
             0,
             "nothing left behind"
         );
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -561,7 +558,6 @@ mod tests {
             "LOCK_TIMEOUT"
         );
         assert!(FileLock::lock_path(&target).exists());
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -595,7 +591,6 @@ mod tests {
             assert!(!FileLock::lock_path(&target).exists());
             assert!(!dir.join("openclaw.json.lock.reclaim").exists());
         }
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -613,7 +608,6 @@ mod tests {
         write_sidecar(&target, "", Some(STALE_AFTER + Duration::from_secs(5)));
         drop(FileLock::acquire(&target, SHORT).unwrap());
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -635,7 +629,6 @@ mod tests {
         );
         fs::remove_dir(dir.join("openclaw.json.lock.reclaim")).unwrap();
         drop(FileLock::acquire(&target, SHORT).unwrap());
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -668,7 +661,6 @@ mod tests {
             fs::read_to_string(FileLock::lock_path(&target)).unwrap(),
             r#"{"pid": 1}"#
         );
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     /// Run as a child by `a_killed_holder_is_reclaimed_at_once`: takes the lock on the target
@@ -727,6 +719,5 @@ mod tests {
         );
         drop(FileLock::acquire(&target, SHORT).unwrap());
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

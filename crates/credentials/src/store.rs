@@ -333,6 +333,5 @@ mod tests {
             .unwrap();
         assert_eq!(telegram.answered_by().provider, "vault");
         assert_eq!(telegram.sources.len(), 2);
-        let _ = std::fs::remove_dir_all(&home);
     }
 }

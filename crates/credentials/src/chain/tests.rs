@@ -1274,5 +1274,4 @@ async fn openclaws_retired_oauth_entries_are_never_refreshed() {
         !home.join("locks").exists(),
         "not even a refresh lock was taken"
     );
-    let _ = std::fs::remove_dir_all(&home);
 }

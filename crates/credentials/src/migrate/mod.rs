@@ -1717,7 +1717,6 @@ mod tests {
                 .unwrap(),
             theirs
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1042,13 +1042,7 @@ mod tests {
         "groq:exec":{"type":"api_key","provider":"groq","keyRef":{"source":"exec","provider":"vault","id":"a/b"}}}}"#;
 
     struct State {
-        dir: PathBuf,
-    }
-
-    impl Drop for State {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
+        dir: openclaw_vault_test_support::TempDir,
     }
 
     fn write_db(file: &Path, ddl: &str, rows: &[(&str, &[&dyn rusqlite::ToSql])]) {

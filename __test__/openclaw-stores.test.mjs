@@ -244,7 +244,10 @@ describe(`openclaw ${'2026.9.6'} stores: discovery judged by its own audit`, () 
     // in both; `telegram` is Vault's, before openclaw.json's.
     const openai = listed.find((c) => c.name === 'openai')
     assert.equal(openai.answeredBy.provider, 'openclaw-auth-store', JSON.stringify(openai))
-    assert.ok(openai.sources.some((s) => s.provider === 'openclaw-config'), JSON.stringify(openai))
+    assert.ok(
+      openai.sources.some((s) => s.provider === 'openclaw-config'),
+      JSON.stringify(openai),
+    )
     assert.equal(cli(['get', 'openai', '--reveal']).stdout.trim(), V.openai)
     assert.equal(listed.find((c) => c.name === 'telegram').answeredBy.provider, 'vault')
     assert.equal(cli(['get', 'telegram', '--reveal']).stdout.trim(), vaultTelegram)

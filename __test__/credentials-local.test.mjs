@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import {
   chmodSync,
   cpSync,
+  existsSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -369,27 +370,30 @@ describe('OAuth tokens a CLI owns', () => {
     }
   })
 
-  test("OpenClaw's own legacy oauth.json is refreshed once and written back atomically, 0600, keeping every other entry", async () => {
+  // Review finding: OpenClaw's retired oauth.json was refreshed in place, spending the single-use
+  // refresh token OpenClaw imported into its SQLite store.
+  test("OpenClaw's retired oauth.json is never refreshed or written: REFRESH_FAILED naming `openclaw models auth login`", async () => {
     const home = sampleHome()
     const { file, doc } = expiredLegacyOAuth(home, 'chutes')
+    const bytes = readFileSync(file)
     const endpoint = await stubTokenEndpoint()
     try {
       const store = localStore(home)
-      const [a, b] = await Promise.all([
-        store.getCredential('chutes', { refresh: endpoint.refresh, order: ['files'] }),
-        store.getCredential('chutes', { refresh: endpoint.refresh, order: ['files'] }),
-      ])
-      assert.equal(endpoint.requests, 1)
-      assert.equal(a.source.provider, 'openclaw-oauth')
-      assert.equal(a.source.owner, undefined)
-      assert.equal(a.expose('accessToken'), 'sk-ant-oat01-FAKE-STUB-1')
-      assert.equal(b.expose('accessToken'), 'sk-ant-oat01-FAKE-STUB-1')
-      const after = readJson(file)
-      assert.equal(after.chutes.access, 'sk-ant-oat01-FAKE-STUB-1')
-      assert.equal(after.chutes.refresh, doc.chutes.refresh, 'the refresh token is kept when none is returned')
-      assert.ok(after.chutes.expires > Date.now())
-      assert.deepEqual(after.anthropic, doc.anthropic)
-      assert.equal(statSync(file).mode & 0o777, 0o600)
+      const err = await store
+        .getCredential('chutes', { refresh: endpoint.refresh, order: ['files'], noCache: true })
+        .catch((e) => e)
+      assert.ok(err instanceof Error, 'rejected')
+      assert.equal(err.code, 'REFRESH_FAILED')
+      assert.match(err.message, /`openclaw models auth login --provider chutes`/)
+      assert.ok(err.message.includes(file), err.message)
+      await assertNoLeak(assert, err, [doc.chutes.access, doc.chutes.refresh])
+      assert.equal(endpoint.requests, 0, 'no request reached the token endpoint')
+      assert.deepEqual(readFileSync(file), bytes, 'the file is byte for byte as it was')
+      assert.ok(!existsSync(`${file}.lock`))
+      // Without `refresh` it is read as it is.
+      const plain = await store.getCredential('chutes', { order: ['files'], noCache: true })
+      assert.equal(plain.source.provider, 'openclaw-oauth')
+      assert.equal(plain.expose('accessToken'), doc.chutes.access)
     } finally {
       await endpoint.close()
     }
@@ -428,12 +432,13 @@ describe('system keychain (real Secret Service)', () => {
 })
 
 describe('local files across processes', () => {
-  test("several processes: one refresh of an expired token in OpenClaw's oauth.json (lock file), everyone gets it", async () => {
+  test("several processes: an expired token in OpenClaw's retired oauth.json is refreshed by none of them", async () => {
     const { execFile } = await import('node:child_process')
     const { promisify } = await import('node:util')
     const run = promisify(execFile)
     const home = sampleHome()
-    const { file, doc } = expiredLegacyOAuth(home, 'chutes')
+    const { file } = expiredLegacyOAuth(home, 'chutes')
+    const bytes = readFileSync(file)
     const counter = join(home, 'refreshes')
     writeFileSync(counter, '')
     const child = `
@@ -444,7 +449,6 @@ describe('local files across processes', () => {
         order: ['files'],
         refresh: async (c) => {
           appendFileSync(process.env.COUNTER, process.pid + '\\n')
-          await new Promise((r) => setTimeout(r, 300)) // a slow token endpoint; the others wait on the lock
           return { accessToken: 'sk-FAKE-chutes-NEW-' + process.pid, expiresIn: 3600 }
         },
       }).then(
@@ -455,15 +459,13 @@ describe('local files across processes', () => {
     const outs = await Promise.all(
       Array.from({ length: 4 }, () => run(process.execPath, ['-e', child], { env }).then((r) => JSON.parse(r.stdout))),
     )
-    const refreshed = readFileSync(counter, 'utf8').trim().split('\n')
-    assert.equal(refreshed.length, 1, `refreshes: ${refreshed.join(',')}; outputs: ${JSON.stringify(outs)}`)
-    const winner = `sk-FAKE-chutes-NEW-${refreshed[0]}`
-    for (const o of outs) assert.equal(o.access, winner, JSON.stringify(o))
-    const after = readJson(file)
-    assert.equal(after.chutes.access, winner)
-    assert.equal(after.chutes.refresh, doc.chutes.refresh)
-    assert.deepEqual(after.anthropic, doc.anthropic)
-    assert.equal(statSync(file).mode & 0o777, 0o600)
+    assert.equal(readFileSync(counter, 'utf8'), '', 'no process called its refresh callback')
+    for (const o of outs) {
+      assert.equal(o.code, 'REFRESH_FAILED', JSON.stringify(o))
+      assert.match(o.message, /openclaw models auth login --provider chutes/)
+    }
+    assert.deepEqual(readFileSync(file), bytes)
+    assert.ok(!existsSync(`${file}.lock`))
   })
 
   test('watchCredential calls back when the local file changes, and stops', async () => {

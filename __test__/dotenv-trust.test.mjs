@@ -122,6 +122,12 @@ describe('the workspace .env', () => {
     // Reported (status findings and the log), never with its value.
     assert.ok(report.warnings.some((w) => w.includes('VAULT_TOKEN') && w.includes('workspace .env')))
     assert.equal((local.err.match(/VAULT_TOKEN/g) ?? []).length, 1, local.err)
+    // Review finding: the plain `status` printed it twice (the log line, then its own finding).
+    const text = cli(['status'], { home, cwd: work })
+    for (const v of ['VAULT_TOKEN', 'OPENCLAW_VAULT_FALLBACK']) {
+      const seen = (text.out + text.err).split('\n').filter((l) => l.includes(`: ${v}: `))
+      assert.equal(seen.length, 1, `${v} shown ${seen.length} times:\n${text.out}${text.err}`)
+    }
     for (const s of [dotenvToken, 'sk-ant-FAKE-workspace-dotenv', listener.url, 'evil-ca'])
       assert.ok(!local.out.includes(s) && !local.err.includes(s), `${s} shown`)
 

@@ -219,6 +219,40 @@ describe(`openclaw ${'2026.9.6'} stores: discovery judged by its own audit`, () 
     }
     assert.ok(!r.stdout.includes(V.anthropic))
   })
+
+  // Review finding: `list` showed `openai` from openclaw.json while `get openai` answered with the
+  // SQLite profile's key (the store did not list bare provider names its `get` answers).
+  test('`list` says which source answers each name, and `get` answers from exactly that one', async () => {
+    const prefix = uniquePrefix('stores-answers')
+    prefixes.push(prefix)
+    const vaultTelegram = '123456:FAKE-stores-vault-telegram-9999'
+    await client.write(`${prefix}/credentials/telegram`, { token: vaultTelegram })
+    const env = envFor(state, { OPENCLAW_VAULT_PREFIX: prefix })
+    const cli = (args) => spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', cwd: state })
+    const l = cli(['list', '--json'])
+    assert.equal(l.status, 0, l.stderr)
+    const listed = JSON.parse(l.stdout).credentials
+    assert.ok(listed.length >= 8, l.stdout)
+    for (const c of listed) {
+      assert.deepEqual(c.answeredBy, { provider: c.sources[0].provider, location: c.sources[0].location })
+      const g = cli(['get', c.name, '--json'])
+      assert.equal(g.status, 0, `${c.name}: ${g.stdout}${g.stderr}`)
+      const got = JSON.parse(g.stdout).source
+      assert.deepEqual({ provider: got.provider, location: got.location }, c.answeredBy, c.name)
+    }
+    // The bare `openai` is the SQLite profile OpenClaw uses, not openclaw.json's different key,
+    // in both; `telegram` is Vault's, before openclaw.json's.
+    const openai = listed.find((c) => c.name === 'openai')
+    assert.equal(openai.answeredBy.provider, 'openclaw-auth-store', JSON.stringify(openai))
+    assert.ok(
+      openai.sources.some((s) => s.provider === 'openclaw-config'),
+      JSON.stringify(openai),
+    )
+    assert.equal(cli(['get', 'openai', '--reveal']).stdout.trim(), V.openai)
+    assert.equal(listed.find((c) => c.name === 'telegram').answeredBy.provider, 'vault')
+    assert.equal(cli(['get', 'telegram', '--reveal']).stdout.trim(), vaultTelegram)
+    assert.ok(!l.stdout.includes(V.openai) && !l.stdout.includes(vaultTelegram))
+  })
 })
 
 describe('migrate --rewrite-config through `openclaw secrets apply`', () => {

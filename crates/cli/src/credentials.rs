@@ -303,6 +303,7 @@ pub async fn list(args: ListArgs, io: &mut CliIo) -> i32 {
                 json!({
                     "name": c.name,
                     "sources": c.sources.iter().map(|s| json!({"provider": s.provider, "location": s.location, "owner": owner_json(s.provider, &c.name)})).collect::<Vec<_>>(),
+                    "answeredBy": {"provider": c.answered_by().provider, "location": c.answered_by().location},
                 })
             })
             .collect();

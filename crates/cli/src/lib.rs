@@ -405,7 +405,6 @@ mod tests {
             );
             assert!((out + &err).contains(needle), "{argv:?}");
         }
-        let _ = std::fs::remove_dir_all(home);
     }
 
     #[tokio::test]

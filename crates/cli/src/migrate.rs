@@ -1080,7 +1080,6 @@ mod tests {
             before,
             "the CLI's file is left alone"
         );
-        let _ = std::fs::remove_dir_all(&home);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

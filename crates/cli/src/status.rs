@@ -29,7 +29,20 @@ pub async fn status(args: StatusArgs, io: &mut CliIo) -> i32 {
     if args.json {
         let _ = writeln!(io.stdout, "{}", report_json(&report));
     } else {
-        for f in &report.findings {
+        // `open_store` has logged these to stderr already (once per process): a second copy
+        // among the findings printed the same refused variable twice.
+        let logged: Vec<String> = store
+            .config
+            .warnings
+            .iter()
+            .filter(|w| store.config.is_logged_once(w))
+            .map(|w| w.to_string())
+            .collect();
+        for f in report
+            .findings
+            .iter()
+            .filter(|f| !logged.contains(&f.message))
+        {
             let mark = match f.level {
                 Level::Ok => "ok   ",
                 Level::Warn => "warn ",

@@ -46,7 +46,8 @@ pub enum ErrorCode {
     /// `getCredential`: no source holds the credential. The message lists the sources tried.
     CredentialNotFound,
     /// A local credential source exists but is unusable: malformed JSON, wrong types, a symlink,
-    /// too large. The message names the file and field.
+    /// too large; or a source (Vault included) holds a redaction placeholder (`[REDACTED]`, ...)
+    /// where a secret belongs. The message names the file and field.
     InvalidSource,
     /// A source could not be asked at all (keychain daemon absent, file unreadable).
     SourceUnavailable,

@@ -262,15 +262,21 @@ pub struct PrivateLock {
     path: PathBuf,
 }
 
+/// The file next to `target` named `<target's file name><suffix>` (`auth.json` and `.lock`:
+/// `auth.json.lock`): where both lock kinds keep their lock file.
+pub fn sidecar_path(target: &Path, suffix: &str) -> PathBuf {
+    let mut name = target
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(suffix);
+    target.with_file_name(name)
+}
+
 impl PrivateLock {
     /// The lock file used for `target`: `<target>.flock`.
     pub fn lock_path(target: &Path) -> PathBuf {
-        let mut name = target
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        name.push(".flock");
-        target.with_file_name(name)
+        sidecar_path(target, ".flock")
     }
 
     /// Takes the lock, waiting up to `wait`. `LOCK_TIMEOUT` when another process holds it longer;
@@ -350,11 +356,9 @@ impl Drop for PrivateLock {
 mod tests {
     use super::*;
 
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("ocv-lf-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
+    /// [`openclaw_vault_test_support::temp_dir`] under this module's prefix (removed on drop).
+    fn temp_dir(name: &str) -> openclaw_vault_test_support::TempDir {
+        openclaw_vault_test_support::temp_dir(&format!("lf-{name}"))
     }
 
     #[test]
@@ -385,7 +389,6 @@ mod tests {
         assert_ne!(in_place, stat_version(&f).unwrap());
         // Unchanged: the same version.
         assert_eq!(stat_version(&f), stat_version(&f));
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -418,7 +421,6 @@ mod tests {
         assert_eq!(err.code(), "INVALID_SOURCE");
         assert!(err.message.contains("line 1"), "{}", err.message);
         assert!(!err.message.contains("sekrit"));
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -447,7 +449,6 @@ mod tests {
             "INVALID_SOURCE"
         );
         assert_eq!(fs::read(&f).unwrap(), b"two");
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -461,6 +462,5 @@ mod tests {
         drop(held);
         PrivateLock::acquire(&f, Duration::from_millis(10)).unwrap();
         assert!(!dir.join("refresh-x.lock").exists());
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

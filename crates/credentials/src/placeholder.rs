@@ -52,9 +52,11 @@ pub fn is_redaction_placeholder(value: &str) -> Option<&'static str> {
 
 fn refused(what: &str, field: &str, placeholder: &str) -> Error {
     Error::invalid_argument(format!(
-        "{what}: {field} holds the redaction placeholder \"{placeholder}\", not a secret; nothing was written (supply the real value)"
+        "{what}: {field} holds the redaction placeholder \"{placeholder}\", not a secret; {WRITE_REFUSED}"
     ))
 }
+
+const WRITE_REFUSED: &str = "nothing was written (supply the real value)";
 
 /// Refuses `credential` when one of its secret fields is a redaction placeholder.
 ///
@@ -74,6 +76,29 @@ pub fn refuse_in_credential(credential: &Credential, what: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Refuses a credential a source answered with (`getCredential`, the chain's `get`) when one of
+/// its secret fields is a redaction placeholder: it is no secret, and OpenClaw would refuse it
+/// (`SECRET_REF_REDACTED_VALUE`). The chain fails instead of falling through to the next source,
+/// so `list`'s first source for a name stays the one `get` answers from.
+///
+/// Errors: `INVALID_SOURCE` naming the credential, its source and location, the field and the
+/// placeholder (a constant of [`REDACTION_PLACEHOLDERS`], never the stored value).
+pub fn refuse_stored(credential: &Credential) -> Result<()> {
+    let what = format!(
+        "credential \"{}\" from {} ({})",
+        credential.name, credential.source.provider, credential.source.location
+    );
+    refuse_in_credential(credential, &what).map_err(|e| {
+        Error::new(
+            crate::error::ErrorCode::InvalidSource,
+            e.message.replace(
+                WRITE_REFUSED,
+                "it is not served (store the real value there)",
+            ),
+        )
+    })
 }
 
 /// Refuses secret data (a KV secret's fields, as `VaultClient.write`/`patch` take them) when any

@@ -207,7 +207,10 @@ impl SecretId {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdError {
     pub message: String,
-    /// `NOT_FOUND` (OpenClaw's SECRET_REF_NOT_FOUND) when the secret or field does not exist.
+    /// `NOT_FOUND` (OpenClaw's SECRET_REF_NOT_FOUND) when the secret or field does not exist,
+    /// or holds a redaction placeholder instead of a secret. OpenClaw 2026.9 keeps only
+    /// `NOT_FOUND` and `AMBIGUOUS_DUPLICATE_KEY` and turns every other code into
+    /// SECRET_REF_PROVIDER_ERROR ("secret provider failed").
     pub code: Option<&'static str>,
 }
 
@@ -525,7 +528,10 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> ExecR
         for (id, parsed) in ids {
             let mut outcome = field_of(path, &parsed.field, read.as_ref());
             if outcome.is_err() {
-                if let Some(found) = fall_back(settings, parsed).await {
+                // A placeholder kept locally is no more a secret than one in Vault.
+                if let Some(found) = fall_back(settings, parsed).await.filter(|v| {
+                    crate::placeholder::is_redaction_placeholder(v.expose_secret()).is_none()
+                }) {
                     outcome = Ok(found);
                 }
             }
@@ -717,14 +723,22 @@ fn field_of(path: &str, field: &str, read: Option<&Result<Option<SecretData>>>) 
         )),
         Some(Ok(None)) => not_found(format!("Vault has no secret at \"{path}\"")),
         Some(Ok(Some(data))) => match data.expose_secret().get(field) {
-            Some(Value::String(s)) if !s.is_empty() => Ok(SecretString::from(s.clone())),
-            Some(Value::String(_)) => Err((
-                Failure::PerId,
-                IdError {
-                    message: format!("Vault secret \"{path}\" field \"{field}\" is empty"),
-                    code: None,
-                },
-            )),
+            Some(Value::String(s)) => match crate::placeholder::is_redaction_placeholder(s) {
+                // A redaction placeholder is no secret: OpenClaw would refuse the value
+                // (SECRET_REF_REDACTED_VALUE) and fail its start. Refused per id as NOT_FOUND,
+                // the one per-id code OpenClaw maps to a missing secret (SECRET_REF_NOT_FOUND).
+                Some(placeholder) => not_found(format!(
+                    "Vault secret \"{path}\" field \"{field}\" holds the redaction placeholder \"{placeholder}\", not a secret; store the real value"
+                )),
+                None if s.is_empty() => Err((
+                    Failure::PerId,
+                    IdError {
+                        message: format!("Vault secret \"{path}\" field \"{field}\" is empty"),
+                        code: None,
+                    },
+                )),
+                None => Ok(SecretString::from(s.clone())),
+            },
             Some(other) => Err((
                 Failure::PerId,
                 IdError {
@@ -1590,5 +1604,64 @@ mod tests {
             String::from_utf8(out.stdout.to_vec()).unwrap(),
             "{\"protocolVersion\":1,\"values\":{},\"errors\":{}}\n"
         );
+    }
+
+    // Review finding: a redaction placeholder stored in Vault was returned as a value, and
+    // OpenClaw then refused it (SECRET_REF_REDACTED_VALUE) and failed its start. A real dev
+    // server: each placeholder id is refused alone as NOT_FOUND, the real value still served.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_placeholder_in_vault_is_refused_per_id_as_not_found() {
+        let server = tokio::task::spawn_blocking(|| {
+            openclaw_vault_test_support::start_dev_vault("resolve-placeholder")
+        })
+        .await
+        .unwrap();
+        let config = ClientConfig::from_options(vault_client::ClientOptions {
+            addr: Some(server.addr.clone()),
+            token: Some(SecretString::from(server.token.clone())),
+            ..Default::default()
+        })
+        .unwrap();
+        let client = VaultClient::new(config).unwrap();
+        let data: Map<String, Value> = serde_json::from_value(json!({
+            "token": "[REDACTED]",
+            "botToken": " __OPENCLAW_REDACTED__\n",
+            "stars": "***",
+            "apiKey": "sk-FAKE-real-REDACTED-but-real",
+        }))
+        .unwrap();
+        client
+            .write(
+                "providers/gateway",
+                &vault_client::secret::SecretData::from_object(data),
+                None,
+            )
+            .await
+            .unwrap();
+        let env = env_of(&[("VAULT_ADDR", &server.addr), ("VAULT_TOKEN", &server.token)]);
+        let out = run(
+            br#"{"protocolVersion":1,"provider":"vault","ids":["providers/gateway/token","providers/gateway/botToken","providers/gateway/stars","providers/gateway/apiKey"]}"#,
+            &env,
+            || None,
+        )
+        .await;
+        assert_eq!(out.exit_code, 0);
+        let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            body["values"],
+            json!({"providers/gateway/apiKey": "sk-FAKE-real-REDACTED-but-real"})
+        );
+        for (id, placeholder) in [
+            ("providers/gateway/token", "[REDACTED]"),
+            ("providers/gateway/botToken", "__OPENCLAW_REDACTED__"),
+            ("providers/gateway/stars", "***"),
+        ] {
+            let e = &body["errors"][id];
+            assert_eq!(e["code"], "NOT_FOUND", "{body}");
+            let message = e["message"].as_str().unwrap();
+            assert!(message.contains("redaction placeholder"), "{message}");
+            assert!(message.contains(placeholder), "{message}");
+            assert!(!message.contains("sk-FAKE"), "{message}");
+        }
     }
 }

@@ -91,12 +91,7 @@ fn unavailable(path: &Path, what: &str, e: &io::Error) -> Error {
 impl FileLock {
     /// The sidecar used for `target`: `<target>.lock`, as OpenClaw names it.
     pub fn lock_path(target: &Path) -> PathBuf {
-        let mut name = target
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        name.push(".lock");
-        target.with_file_name(name)
+        crate::local_file::sidecar_path(target, ".lock")
     }
 
     /// Takes OpenClaw's lock on `target`, waiting up to `wait` for a live holder and reclaiming a
@@ -474,11 +469,9 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("ocv-sidecar-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
+    /// [`openclaw_vault_test_support::temp_dir`] under this module's prefix (removed on drop).
+    fn temp_dir(name: &str) -> openclaw_vault_test_support::TempDir {
+        openclaw_vault_test_support::temp_dir(&format!("sidecar-{name}"))
     }
 
     const SHORT: Duration = Duration::from_millis(60);
@@ -536,7 +529,6 @@ mod tests {
             0,
             "nothing left behind"
         );
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -566,7 +558,6 @@ mod tests {
             "LOCK_TIMEOUT"
         );
         assert!(FileLock::lock_path(&target).exists());
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -600,7 +591,6 @@ mod tests {
             assert!(!FileLock::lock_path(&target).exists());
             assert!(!dir.join("openclaw.json.lock.reclaim").exists());
         }
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -618,7 +608,6 @@ mod tests {
         write_sidecar(&target, "", Some(STALE_AFTER + Duration::from_secs(5)));
         drop(FileLock::acquire(&target, SHORT).unwrap());
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -640,7 +629,6 @@ mod tests {
         );
         fs::remove_dir(dir.join("openclaw.json.lock.reclaim")).unwrap();
         drop(FileLock::acquire(&target, SHORT).unwrap());
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -673,7 +661,6 @@ mod tests {
             fs::read_to_string(FileLock::lock_path(&target)).unwrap(),
             r#"{"pid": 1}"#
         );
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     /// Run as a child by `a_killed_holder_is_reclaimed_at_once`: takes the lock on the target
@@ -732,6 +719,5 @@ mod tests {
         );
         drop(FileLock::acquire(&target, SHORT).unwrap());
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -490,7 +490,6 @@ mod tests {
             line.message,
             "source claude-code: 1 credential(s); owned by Claude Code: anthropic (read, never refreshed or written here; renew with `claude auth login`)"
         );
-        let _ = std::fs::remove_dir_all(&home);
     }
 
     #[tokio::test]

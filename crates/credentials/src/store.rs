@@ -276,4 +276,68 @@ mod tests {
         assert!(failed > 20, "{failed} errors");
         std::fs::remove_dir_all(&home).unwrap();
     }
+
+    // Review finding: getCredential served a redaction placeholder stored in Vault as the value.
+    // A real dev server and the real env source: INVALID_SOURCE naming Vault's path and the
+    // field, never the env's value (no silent fall-through), and `list` shows Vault answering.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_placeholder_in_vault_is_refused_by_get_not_served() {
+        let server = tokio::task::spawn_blocking(|| {
+            openclaw_vault_test_support::start_dev_vault("store-placeholder")
+        })
+        .await
+        .unwrap();
+        let home = openclaw_vault_test_support::temp_dir("store-placeholder");
+        let h = home.to_string_lossy().into_owned();
+        let store = open_store(&StoreOptions {
+            env: Arc::new(env_of(&[
+                ("HOME", &h),
+                ("VAULT_ADDR", &server.addr),
+                ("VAULT_TOKEN", &server.token),
+                ("TELEGRAM_BOT_TOKEN", "123:FAKE-env-telegram"),
+            ])),
+            cwd: None,
+            overrides: None,
+            process_env: false,
+        })
+        .unwrap();
+        let data: serde_json::Map<String, Value> =
+            serde_json::from_value(serde_json::json!({"kind": "token", "token": "[REDACTED]"}))
+                .unwrap();
+        store
+            .chain
+            .vault()
+            .unwrap()
+            .client()
+            .write(
+                "openclaw/credentials/telegram",
+                &vault_client::secret::SecretData::from_object(data),
+                None,
+            )
+            .await
+            .unwrap();
+        let err = store
+            .chain
+            .get("telegram", &crate::chain::GetOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_SOURCE", "{}", err.message);
+        for needle in [
+            "vault",
+            "openclaw/credentials/telegram",
+            "field `token`",
+            "\"[REDACTED]\"",
+        ] {
+            assert!(err.message.contains(needle), "{needle}: {}", err.message);
+        }
+        assert!(!err.message.contains("FAKE-env"), "{}", err.message);
+        let listed = store.chain.list(None).await;
+        let telegram = listed
+            .credentials
+            .iter()
+            .find(|c| c.name == "telegram")
+            .unwrap();
+        assert_eq!(telegram.answered_by().provider, "vault");
+        assert_eq!(telegram.sources.len(), 2);
+    }
 }

@@ -20,14 +20,14 @@ pub struct DevVault {
     pub token: String,
     /// The port it listens on.
     pub port: u16,
-    home: PathBuf,
+    /// Its HOME, removed after the server is gone (fields drop after `drop` runs).
+    _home: TempDir,
 }
 
 impl Drop for DevVault {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.home);
     }
 }
 
@@ -96,7 +96,7 @@ pub fn start_dev_vault(label: &str) -> DevVault {
         addr: format!("http://127.0.0.1:{port}"),
         token,
         port,
-        home,
+        _home: home,
     };
     let deadline = Instant::now() + Duration::from_secs(30);
     while health_status(port) != Some(200) {
@@ -122,12 +122,57 @@ pub fn health_status(port: u16) -> Option<u16> {
     std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
 }
 
-/// A fresh directory under the system temp dir, unique per name and process.
-pub fn temp_dir(name: &str) -> PathBuf {
+/// A fresh directory under the system temp dir, unique per name and process, removed with
+/// everything in it when dropped. Set `OCV_KEEP_TMP=1` to keep it (its path is printed to
+/// stderr then), for looking at what a failing test left.
+pub fn temp_dir(name: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("ocv-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
+    TempDir { path: dir }
+}
+
+/// A directory made by [`temp_dir`]: a `Path` (through `Deref`), removed on drop unless
+/// `OCV_KEEP_TMP=1`.
+#[derive(Debug)]
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TempDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.path.as_os_str()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::env::var_os("OCV_KEEP_TMP").is_some_and(|v| v == "1") {
+            eprintln!("OCV_KEEP_TMP=1: kept {}", self.path.display());
+            return;
+        }
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
 }
 
 /// An environment lookup over fixed pairs, for the `from_env` parsers.
@@ -137,4 +182,24 @@ pub fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + Send 
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     move |k| map.get(k).cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Review finding: `temp_dir` never removed its `/tmp/ocv-*` directories.
+    #[test]
+    fn a_temp_dir_is_removed_with_its_contents_on_drop() {
+        let dir = temp_dir("guard-self-test");
+        let path = dir.to_path_buf();
+        std::fs::create_dir_all(dir.join("a/b")).unwrap();
+        std::fs::write(dir.join("a/b/file"), b"x").unwrap();
+        assert!(path.is_dir());
+        if std::env::var_os("OCV_KEEP_TMP").is_some_and(|v| v == "1") {
+            return; // kept on purpose: nothing to check
+        }
+        drop(dir);
+        assert!(!path.exists(), "{} left behind", path.display());
+    }
 }

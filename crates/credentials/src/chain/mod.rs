@@ -24,7 +24,8 @@ use crate::providers::vault::VaultProvider;
 use crate::providers::{CredentialProvider, KeptCredential, Listing, ProviderKind};
 
 pub use refresh::{
-    borrowed_token_expired, refresh_callback_failed, RefreshAnswer, RefreshedTokens, Refresher,
+    borrowed_token_expired, openclaw_owned_token_expired, refresh_callback_failed, RefreshAnswer,
+    RefreshedTokens, Refresher,
 };
 
 pub use crate::credential::Fallback;
@@ -92,8 +93,18 @@ pub struct GetOptions {
 pub struct ListedCredential {
     /// The credential name.
     pub name: String,
-    /// Every source holding the name, in chain order.
+    /// Every source holding the name, in chain order (never empty).
     pub sources: Vec<ListedSource>,
+}
+
+impl ListedCredential {
+    /// The source `get` answers this name from with the same order: the first in the chain's
+    /// precedence. `get` fails instead, naming this source, when the value there is a
+    /// redaction placeholder; it asks a later source only when this one cannot be read at that
+    /// moment (unreachable, unreadable), as `fallback` allows.
+    pub fn answered_by(&self) -> &ListedSource {
+        &self.sources[0]
+    }
 }
 
 /// One source holding a listed name.
@@ -258,8 +269,12 @@ impl CredentialChain {
         self.audit.as_ref()
     }
 
-    /// The providers `order` selects, group by group.
-    fn ordered(&self, order: &[SourceGroup]) -> Vec<&Arc<dyn CredentialProvider>> {
+    /// The chain's precedence: the providers `order` selects, group by group, each group in
+    /// the order the providers were given. `get` asks them in this order and `list` reports
+    /// each name's sources in it, so a name's first listed source is the one `get` answers
+    /// from ([`ListedCredential::answered_by`]); every provider's `list` names exactly what its
+    /// `get` answers.
+    fn precedence(&self, order: &[SourceGroup]) -> Vec<&Arc<dyn CredentialProvider>> {
         order
             .iter()
             .flat_map(|g| self.providers.iter().filter(move |p| p.group() == *g))
@@ -426,7 +441,7 @@ impl CredentialChain {
         last_good: Option<Arc<Resolved>>,
     ) -> Result<Arc<Resolved>> {
         let mut tried: Vec<String> = Vec::new();
-        for provider in self.ordered(order) {
+        for provider in self.precedence(order) {
             let lookup = self.ask(
                 provider,
                 Some(self.settings.lookup_timeout),
@@ -434,6 +449,16 @@ impl CredentialChain {
             );
             match lookup.await {
                 Ok(Some(credential)) => {
+                    // A placeholder is no secret: refused here, not skipped, so the source that
+                    // answers a name is still the first one `list` shows for it.
+                    if let Err(e) = crate::placeholder::refuse_stored(&credential) {
+                        self.audit(
+                            AuditRecord::new(AuditEvent::Get, name)
+                                .source(provider.id(), Some(&credential.source.location))
+                                .failed(&e),
+                        );
+                        return Err(e);
+                    }
                     let resolved = Arc::new(Resolved {
                         credential,
                         stale: false,
@@ -634,7 +659,7 @@ impl CredentialChain {
     pub async fn list(&self, order: Option<&[SourceGroup]>) -> CredentialList {
         let order = order.unwrap_or(&self.settings.order);
         let mut out = CredentialList::default();
-        for provider in self.ordered(order) {
+        for provider in self.precedence(order) {
             // A remote store's listing has the lookup deadline and goes through its breaker, so
             // a hung Vault is a reported `TIMEOUT` (or `CIRCUIT_OPEN`), not a minute's wait.
             let lookup = self.ask(

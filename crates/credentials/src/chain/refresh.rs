@@ -6,6 +6,11 @@
 //! logs the CLI out. One that is still valid is returned as it is (the CLI renews it when it
 //! runs); an expired one is `REFRESH_FAILED` naming the CLI's login command, before the
 //! refresher is called and without touching the CLI's file or keychain item.
+//!
+//! OAuth tokens in OpenClaw's retired JSON stores (`credentials/oauth.json`, legacy
+//! `auth-profiles.json`) are treated the same way: OpenClaw imported them into its SQLite store
+//! and refreshes them there; so are those of OpenClaw's SQLite store, read-only here
+//! ([`openclaw_owned_token_expired`] names `openclaw models auth login`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -119,6 +124,62 @@ pub fn borrowed_token_expired(credential: &Credential) -> Option<Error> {
     ))
 }
 
+/// The provider ids of OpenClaw's retired JSON stores: `credentials/oauth.json` and the
+/// per-agent `auth-profiles.json`. OpenClaw 2026.9 imported both into its SQLite store and owns
+/// their OAuth tokens there.
+const OPENCLAW_RETIRED_STORES: [&str; 2] = ["openclaw-oauth", "auth-profiles"];
+
+/// The provider ids of OpenClaw's live SQLite auth stores (read-only here): OpenClaw refreshes
+/// their OAuth profiles itself.
+const OPENCLAW_LIVE_STORES: [&str; 2] = [
+    crate::providers::openclaw_sqlite::SHARED_AUTH_STORE_ID,
+    crate::providers::openclaw_sqlite::AGENT_AUTH_STORE_ID,
+];
+
+/// Whether OpenClaw owns (and refreshes) the OAuth tokens of provider `provider_id`: its
+/// SQLite auth stores, and its retired JSON stores, whose tokens it imported into SQLite.
+fn openclaw_owns(provider_id: &str) -> bool {
+    OPENCLAW_RETIRED_STORES.contains(&provider_id) || OPENCLAW_LIVE_STORES.contains(&provider_id)
+}
+
+/// The error for an OAuth token OpenClaw owns ([`openclaw_owns`]: read from its SQLite auth
+/// stores or its retired `credentials/oauth.json` / `auth-profiles.json`) that `get` with a
+/// refresher found expired: `REFRESH_FAILED` naming the credential, where it was read, and
+/// OpenClaw's own sign-in command, `openclaw models auth login --provider <provider>` (with
+/// `--agent <id>` for an agent other than `main`). `None` for any other credential. The token is
+/// never refreshed or written here: its refresh token works once, and OpenClaw's store holds it.
+/// Never quotes a value.
+pub fn openclaw_owned_token_expired(credential: &Credential) -> Option<Error> {
+    let source = credential.source.provider;
+    if credential.kind != CredentialKind::OAuth || !openclaw_owns(source) {
+        return None;
+    }
+    let meta = |key: &str| credential.metadata.get(key).and_then(|v| v.as_str());
+    let provider = meta("provider").unwrap_or_else(|| {
+        credential
+            .name
+            .split(':')
+            .next()
+            .unwrap_or(&credential.name)
+    });
+    let agent = match meta("agent") {
+        Some(agent) if agent != "main" => format!(" --agent {agent}"),
+        _ => String::new(),
+    };
+    let whose = if OPENCLAW_RETIRED_STORES.contains(&source) {
+        "it is in OpenClaw's retired JSON store, which OpenClaw imported into its SQLite store and refreshes there"
+    } else {
+        "OpenClaw owns the OAuth profiles of its SQLite store and refreshes them itself"
+    };
+    Some(Error::new(
+        ErrorCode::RefreshFailed,
+        format!(
+            "credential \"{}\" from {source} ({}) has expired; {whose}, so this package never refreshes or writes it (its refresh token works once). Sign in again with `openclaw models auth login --provider {provider}{agent}`",
+            credential.name, credential.source.location
+        ),
+    ))
+}
+
 impl CredentialChain {
     /// Refreshes `resolved` when a refresher was given and it is an OAuth credential expiring
     /// within the margin; stores the new tokens in the cache slot of `name` read through `order`.
@@ -159,10 +220,13 @@ impl CredentialChain {
     /// token a CLI owns, only once it has expired: `get` then fails with `REFRESH_FAILED`
     /// ([`borrowed_token_expired`]) instead of refreshing it.
     pub fn should_refresh(&self, credential: &Credential) -> bool {
+        let borrowed = cli_owner(credential.source.provider, &credential.name).is_some()
+            || openclaw_owns(credential.source.provider);
         credential.kind == CredentialKind::OAuth
-            && match cli_owner(credential.source.provider, &credential.name) {
-                Some(_) => credential.expires_within(now_ms(), 0),
-                None => self.needs_refresh(credential),
+            && if borrowed {
+                credential.expires_within(now_ms(), 0)
+            } else {
+                self.needs_refresh(credential)
             }
     }
 
@@ -181,7 +245,9 @@ impl CredentialChain {
         refresher: &dyn Refresher,
     ) -> Result<Arc<Resolved>> {
         let source = &resolved.credential.source;
-        if let Some(error) = borrowed_token_expired(&resolved.credential) {
+        if let Some(error) = borrowed_token_expired(&resolved.credential)
+            .or_else(|| openclaw_owned_token_expired(&resolved.credential))
+        {
             return Err(error);
         }
         let provider = self

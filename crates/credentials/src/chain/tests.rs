@@ -857,6 +857,18 @@ async fn a_token_a_cli_owns_is_never_refreshed() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// The breaker tests' chain: a remote store `vault` (its own breaker) before a local `env`, with
+/// `settings` and an optional audit log. Items are inserted (and the store hung) afterwards.
+fn vault_then_env(
+    settings: ChainSettings,
+    audit: Option<AuditLog>,
+) -> (Arc<Memory>, Arc<Memory>, Arc<CredentialChain>) {
+    let vault = Memory::new("vault", SourceGroup::Vault);
+    let env = Memory::new("env", SourceGroup::Env);
+    let chain = chain_with_audit(vec![vault.clone(), env.clone()], settings, audit);
+    (vault, env, chain)
+}
+
 /// `n` names held by the env source only, each with its own value.
 fn env_names(env: &Memory, n: usize) -> Vec<String> {
     (0..n)
@@ -889,11 +901,9 @@ impl Drop for Reopen<'_> {
 // Issue 11 kind 9. Tokio's clock is paused: the deadlines pass without sleeping.
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn a_hung_remote_store_costs_one_deadline_not_one_per_name() {
-    let vault = Memory::new("vault", SourceGroup::Vault);
-    let env = Memory::new("env", SourceGroup::Env);
+    let (vault, env, chain) = vault_then_env(ChainSettings::default(), None);
     let names = env_names(&env, 100);
     let _held = hung(&vault).await;
-    let chain = chain_of(vec![vault.clone(), env.clone()], ChainSettings::default());
     let started = tokio::time::Instant::now();
     let all = async {
         for (i, name) in names.iter().enumerate() {
@@ -921,15 +931,13 @@ async fn a_hung_remote_store_costs_one_deadline_not_one_per_name() {
 
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn concurrent_names_on_a_hung_store_all_fail_over_at_the_first_deadline() {
-    let vault = Memory::new("vault", SourceGroup::Vault);
-    let env = Memory::new("env", SourceGroup::Env);
-    let names = env_names(&env, 100);
-    let _held = hung(&vault).await;
     let settings = ChainSettings {
         lookup_timeout: Duration::from_secs(2),
         ..ChainSettings::default()
     };
-    let chain = chain_of(vec![vault.clone(), env.clone()], settings);
+    let (vault, env, chain) = vault_then_env(settings, None);
+    let names = env_names(&env, 100);
+    let _held = hung(&vault).await;
     let started = tokio::time::Instant::now();
     // Staggered starts: each lookup still ends when the first deadline opens the breaker.
     let tasks: Vec<_> = names
@@ -957,11 +965,6 @@ async fn concurrent_names_on_a_hung_store_all_fail_over_at_the_first_deadline() 
 
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn an_open_breaker_sends_one_probe_and_under_fallback_none_fails_fast() {
-    let vault = Memory::new("vault", SourceGroup::Vault);
-    let env = Memory::new("env", SourceGroup::Env);
-    vault.insert("anthropic", "from-vault", None);
-    env.insert("anthropic", "from-env-CANARY", None);
-    let held = hung(&vault).await;
     let settings = ChainSettings {
         fallback: Fallback::None,
         // The cool-down ends at once: every later lookup would be allowed to start a probe.
@@ -972,7 +975,10 @@ async fn an_open_breaker_sends_one_probe_and_under_fallback_none_fails_fast() {
         },
         ..ChainSettings::default()
     };
-    let chain = chain_of(vec![vault.clone(), env.clone()], settings);
+    let (vault, env, chain) = vault_then_env(settings, None);
+    vault.insert("anthropic", "from-vault", None);
+    env.insert("anthropic", "from-env-CANARY", None);
+    let held = hung(&vault).await;
     let err = tokio::time::timeout(
         Duration::from_secs(600),
         chain.get("anthropic", &GetOptions::default()),
@@ -1015,17 +1021,11 @@ async fn an_open_breaker_serves_the_last_value_stale_and_audits_circuit_open() {
     let dir = std::env::temp_dir().join(format!("ocv-chain-breaker-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let audit_path = dir.join("audit.jsonl");
-    let vault = Memory::new("vault", SourceGroup::Vault);
-    let env = Memory::new("env", SourceGroup::Env);
-    vault.insert("anthropic", "from-vault", None);
-    env.insert("openai", "from-env", None);
     let mut settings = ChainSettings::default();
     settings.cache.ttl = Duration::ZERO;
-    let chain = chain_with_audit(
-        vec![vault.clone(), env.clone()],
-        settings,
-        Some(AuditLog::open(&audit_path).unwrap()),
-    );
+    let (vault, env, chain) = vault_then_env(settings, Some(AuditLog::open(&audit_path).unwrap()));
+    vault.insert("anthropic", "from-vault", None);
+    env.insert("openai", "from-env", None);
     chain
         .get("anthropic", &GetOptions::default())
         .await
@@ -1142,11 +1142,9 @@ impl LogLines {
 async fn a_hung_store_logs_one_warning_when_its_breaker_opens_not_one_per_name() {
     let logs = LogLines::default();
     let _guard = logs.install();
-    let vault = Memory::new("vault", SourceGroup::Vault);
-    let env = Memory::new("env", SourceGroup::Env);
+    let (vault, env, chain) = vault_then_env(ChainSettings::default(), None);
     let names = env_names(&env, 120);
     let _held = hung(&vault).await;
-    let chain = chain_of(vec![vault.clone(), env.clone()], ChainSettings::default());
     let tasks: Vec<_> = names
         .iter()
         .map(|name| {
@@ -1174,9 +1172,6 @@ async fn a_hung_store_logs_one_warning_when_its_breaker_opens_not_one_per_name()
 async fn stale_serving_warns_once_per_name_per_open_period() {
     let logs = LogLines::default();
     let _guard = logs.install();
-    let vault = Memory::new("vault", SourceGroup::Vault);
-    let env = Memory::new("env", SourceGroup::Env);
-    vault.insert("anthropic", "from-vault-CANARY", None);
     let settings = ChainSettings {
         // Probes fail at once and reopen: several open periods within the calls below.
         breaker: BreakerPolicy {
@@ -1185,7 +1180,8 @@ async fn stale_serving_warns_once_per_name_per_open_period() {
         },
         ..ChainSettings::default()
     };
-    let chain = chain_of(vec![vault.clone(), env.clone()], settings);
+    let (vault, _env, chain) = vault_then_env(settings, None);
+    vault.insert("anthropic", "from-vault-CANARY", None);
     let r = chain
         .get("anthropic", &GetOptions::default())
         .await
@@ -1273,4 +1269,91 @@ async fn the_kept_value_is_served_only_when_the_remote_store_is_unreachable() {
     assert_eq!(e.code(), "LAST_KNOWN_GOOD_EXPIRED");
     assert!(e.message.contains("SEALED"), "{}", e.message);
     let _ = std::fs::remove_file(&audit_path);
+}
+
+// Review finding: OAuth entries of OpenClaw's retired JSON stores (`credentials/oauth.json`,
+// legacy `auth-profiles.json`) were refreshed and written back in place, spending the single-use
+// refresh token OpenClaw imported into its SQLite store. Real files, real providers: an expired
+// one is `REFRESH_FAILED` naming `openclaw models auth login`, the refresher is never called and
+// neither file changes.
+#[tokio::test]
+async fn openclaws_retired_oauth_entries_are_never_refreshed() {
+    use crate::openclaw::paths::OpenClawPaths;
+    use crate::providers::files::{auth_profiles::AuthProfilesProvider, formats, JsonFileProvider};
+    let home = openclaw_vault_test_support::temp_dir("chain-legacy-oauth");
+    let state = home.join(".openclaw");
+    let expired = now_ms() - 1_000;
+    let oauth_json = state.join("credentials/oauth.json");
+    let profiles_json = state.join("agents/work/agent/auth-profiles.json");
+    for (file, text) in [
+        (
+            &oauth_json,
+            format!(
+                r#"{{"chutes":{{"access":"sk-FAKE-chutes-old","refresh":"refresh-1","expires":{expired}}}}}"#
+            ),
+        ),
+        (
+            &profiles_json,
+            format!(
+                r#"{{"version":1,"profiles":{{"anthropic:work":{{"type":"oauth","provider":"anthropic","access":"sk-ant-oat01-FAKE-old","refresh":"refresh-1","expires":{expired}}}}}}}"#
+            ),
+        ),
+    ] {
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        crate::local_file::write_atomic(file, text.as_bytes()).unwrap();
+    }
+    let before = [
+        std::fs::read(&oauth_json).unwrap(),
+        std::fs::read(&profiles_json).unwrap(),
+    ];
+    let dir = state.to_str().unwrap().to_string();
+    let paths =
+        OpenClawPaths::from_env(&move |k: &str| (k == "OPENCLAW_STATE_DIR").then(|| dir.clone()));
+    let providers: Vec<Arc<dyn CredentialProvider>> = vec![
+        Arc::new(AuthProfilesProvider::from_paths(&paths).unwrap()),
+        Arc::new(JsonFileProvider::from_paths(&formats::OPENCLAW_OAUTH, &paths).unwrap()),
+    ];
+    let settings = ChainSettings {
+        lock_dir: home.join("locks"),
+        ..ChainSettings::default()
+    };
+    let chain = Arc::new(CredentialChain::new(providers, None, settings, None));
+    let refresher = Arc::new(CountingRefresher {
+        calls: AtomicUsize::new(0),
+    });
+    let options = GetOptions {
+        refresher: Some(refresher.clone()),
+        ..Default::default()
+    };
+    for (name, command, secret) in [
+        (
+            "chutes",
+            "`openclaw models auth login --provider chutes`",
+            "sk-FAKE-chutes-old",
+        ),
+        (
+            "anthropic:work",
+            "`openclaw models auth login --provider anthropic --agent work`",
+            "sk-ant-oat01-FAKE-old",
+        ),
+    ] {
+        let err = chain.get(name, &options).await.unwrap_err();
+        assert_eq!(err.code(), "REFRESH_FAILED", "{}", err.message);
+        assert!(err.message.contains(command), "{}", err.message);
+        assert!(
+            err.message.contains("retired JSON store"),
+            "{}",
+            err.message
+        );
+        for s in [secret, "refresh-1"] {
+            assert!(!err.message.contains(s), "{}", err.message);
+        }
+    }
+    assert_eq!(refresher.calls.load(Ordering::SeqCst), 0);
+    assert_eq!(std::fs::read(&oauth_json).unwrap(), before[0]);
+    assert_eq!(std::fs::read(&profiles_json).unwrap(), before[1]);
+    assert!(
+        !home.join("locks").exists(),
+        "not even a refresh lock was taken"
+    );
 }

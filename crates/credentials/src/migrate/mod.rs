@@ -453,10 +453,18 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
                 Ok(Some(c)) => c,
                 Ok(None) => continue,
                 Err(e) => {
-                    plan.source_errors.push(SourceError {
-                        provider: provider.id(),
-                        error: e,
-                    });
+                    // A bare provider name answers from the profile listed under its own id:
+                    // the same failure is reported once.
+                    if !plan
+                        .source_errors
+                        .iter()
+                        .any(|s| s.provider == provider.id() && s.error.message == e.message)
+                    {
+                        plan.source_errors.push(SourceError {
+                            provider: provider.id(),
+                            error: e,
+                        });
+                    }
                     continue;
                 }
             };
@@ -1709,7 +1717,6 @@ mod tests {
                 .unwrap(),
             theirs
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

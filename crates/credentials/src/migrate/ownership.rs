@@ -154,7 +154,10 @@ mod tests {
     fn setup(
         server: &DevVault,
         tag: &str,
-    ) -> (std::path::PathBuf, Arc<crate::chain::CredentialChain>) {
+    ) -> (
+        openclaw_vault_test_support::TempDir,
+        Arc<crate::chain::CredentialChain>,
+    ) {
         let home = temp_dir(tag);
         let claude = home.join(".claude/.credentials.json");
         std::fs::create_dir_all(claude.parent().unwrap()).unwrap();
@@ -289,6 +292,5 @@ mod tests {
         assert_eq!(err.code(), "REFRESH_FAILED");
         assert_eq!(refresher.0.load(Ordering::SeqCst), 1);
         assert_eq!(std::fs::read(&claude).unwrap(), before);
-        let _ = std::fs::remove_dir_all(&home);
     }
 }

@@ -655,11 +655,17 @@ mod tests {
 "#;
 
     /// A HOME with `openclaw.json` (`config`) and a source file holding openai and telegram;
-    /// its paths and a chain (Vault never reached) under prefix `rw`.
+    /// the HOME (removed when dropped), the config file, its paths and a chain (Vault never
+    /// reached) under prefix `rw`.
     fn home_with(
         name: &str,
         config: &str,
-    ) -> (PathBuf, OpenClawPaths, Arc<crate::chain::CredentialChain>) {
+    ) -> (
+        openclaw_vault_test_support::TempDir,
+        PathBuf,
+        OpenClawPaths,
+        Arc<crate::chain::CredentialChain>,
+    ) {
         let home = temp_dir(name);
         let file = home.join(".openclaw/openclaw.json");
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
@@ -680,7 +686,7 @@ mod tests {
                 SourceGroup::Files,
             ))],
         );
-        (file, paths, chain)
+        (home, file, paths, chain)
     }
 
     fn resolver(home: &Path) -> ResolverCommand {
@@ -705,7 +711,7 @@ mod tests {
 
     #[tokio::test]
     async fn verified_values_become_secret_refs_the_rest_is_kept_and_reported() {
-        let (file, paths, chain) = home_with("rewrite-lib", CONFIG);
+        let (_home, file, paths, chain) = home_with("rewrite-lib", CONFIG);
         let plan = plan(&chain).await.unwrap();
         // Only openai is verified: telegram's value must stay in the file.
         let verified = VerifiedInVault {
@@ -847,7 +853,7 @@ mod tests {
     #[tokio::test]
     async fn refuses_what_it_cannot_keep_and_changes_nothing() {
         let broken = "{ models: { providers: { openai: { apiKey: \"sk-proj-FAKE-rewrite-openai\" ";
-        let (file, paths, chain) = home_with("rewrite-lib-bad", broken);
+        let (_home, file, paths, chain) = home_with("rewrite-lib-bad", broken);
         let plan = plan(&chain).await.unwrap();
         let all = VerifiedInVault {
             items: plan.items.iter().collect(),
@@ -943,7 +949,6 @@ mod tests {
             "{}",
             no_script.message
         );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -1002,7 +1007,6 @@ mod tests {
             "{}",
             err.message
         );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

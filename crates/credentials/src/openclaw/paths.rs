@@ -140,11 +140,9 @@ mod tests {
     use super::*;
     use openclaw_vault_test_support::env_of;
 
-    fn temp_home(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("ocv-paths-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    /// [`openclaw_vault_test_support::temp_dir`] under this module's prefix (removed on drop).
+    fn temp_home(name: &str) -> openclaw_vault_test_support::TempDir {
+        openclaw_vault_test_support::temp_dir(&format!("paths-{name}"))
     }
 
     #[test]
@@ -186,12 +184,11 @@ mod tests {
             p.settings_file(),
             Some(PathBuf::from("/srv/oc/openclaw-vault.json"))
         );
-        assert_eq!(p.user_home, Some(home.clone()));
+        assert_eq!(p.user_home, Some(home.to_path_buf()));
         assert_eq!(p.codex_home, Some(home.join(".codex")));
         assert_eq!(p.claude_config_dir, Some(home.join(".claude")));
         let p = OpenClawPaths::from_env(&env_of(&[("HOME", h), ("CLAUDE_CONFIG_DIR", "~/cc")]));
         assert_eq!(p.claude_config_dir, Some(home.join("cc")));
-        std::fs::remove_dir_all(&home).unwrap();
     }
 
     #[test]

@@ -754,41 +754,63 @@ impl CredentialProvider for AuthStoreProvider {
         let Some(store) = self.read()? else {
             return Ok(None);
         };
-        let id = if store.layout.profiles.contains_key(rest) {
-            Some(rest.to_string())
-        } else {
-            resolve_provider(&store.layout, rest)
-        };
-        match id {
-            Some(id) if store.layout.profiles.get(&id).is_some_and(holds_no_secret) => Ok(None),
-            Some(id) => self.credential(&store, &id, name).map(Some),
+        match answered_names(&store.layout)
+            .into_iter()
+            .find(|(answered, _)| answered == rest)
+        {
+            Some((_, id)) => self.credential(&store, &id, name).map(Some),
             None => Ok(None),
         }
     }
 
-    /// Every profile id (with the agent prefix), once. Bare provider names are not listed: they
-    /// are another name for a listed profile (`get` still answers them).
+    /// Every name `get` answers ([`answered_names`], with the agent prefix), at the profile it
+    /// reads: profile ids, and bare provider names, which resolve to one of them.
     async fn list(&self) -> Result<Vec<Listing>> {
         let Some(store) = self.read()? else {
             return Ok(Vec::new());
         };
         let prefix = self.prefix();
-        Ok(store
-            .layout
-            .profiles
-            .iter()
-            .filter(|(_, profile)| !holds_no_secret(profile))
-            .map(|(id, _)| Listing {
-                name: format!("{prefix}{id}"),
+        Ok(answered_names(&store.layout)
+            .into_iter()
+            .map(|(name, id)| Listing {
+                name: format!("{prefix}{name}"),
                 location: format!(
                     "{} {}#{}",
                     self.file.display(),
                     self.row_label(),
-                    json_path("profiles", id)
+                    json_path("profiles", &id)
                 ),
             })
             .collect())
     }
+}
+
+/// The names an auth store answers and the profile id each one reads, in the store's order:
+/// every profile id holding a secret (a value or a ref), then every bare provider name that is
+/// not itself a profile id, resolved as OpenClaw resolves it (`lastGood`, `order`, first
+/// profile; [`resolve_provider`]) to a profile holding a secret. The one mapping both `get`
+/// and `list` use, so `list` never shows a name `get` answers from elsewhere.
+fn answered_names(layout: &AuthProfilesFile) -> Vec<(String, String)> {
+    let holds = |id: &str| layout.profiles.get(id).is_some_and(|p| !holds_no_secret(p));
+    let mut out: Vec<(String, String)> = layout
+        .profiles
+        .keys()
+        .filter(|id| holds(id))
+        .map(|id| (id.clone(), id.clone()))
+        .collect();
+    let mut providers: Vec<String> = Vec::new();
+    for (id, profile) in &layout.profiles {
+        let provider = super::files::auth_profiles::provider_of(id, profile).to_string();
+        if !layout.profiles.contains_key(&provider) && !providers.contains(&provider) {
+            providers.push(provider);
+        }
+    }
+    for provider in providers {
+        if let Some(id) = resolve_provider(layout, &provider).filter(|id| holds(id)) {
+            out.push((provider, id));
+        }
+    }
+    out
 }
 
 // ---- team secret store -----------------------------------------------------------------------
@@ -1020,13 +1042,7 @@ mod tests {
         "groq:exec":{"type":"api_key","provider":"groq","keyRef":{"source":"exec","provider":"vault","id":"a/b"}}}}"#;
 
     struct State {
-        dir: PathBuf,
-    }
-
-    impl Drop for State {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
+        dir: openclaw_vault_test_support::TempDir,
     }
 
     fn write_db(file: &Path, ddl: &str, rows: &[(&str, &[&dyn rusqlite::ToSql])]) {
@@ -1116,16 +1132,23 @@ mod tests {
                 "anthropic:default",
                 "openai:manual",
                 "openai:ref",
-                "groq:exec"
+                "groq:exec",
+                "anthropic",
+                "openai",
+                "groq"
             ]
         );
         assert_eq!(
             value(shared, "anthropic:default").await,
             "sk-ant-FAKE-shared"
         );
-        // A bare provider resolves (lastGood from authProfiles.state) but is not listed.
+        // A bare provider resolves (lastGood from authProfiles.state), and is listed at the
+        // profile `get` reads.
         let openai = shared.get("openai").await.unwrap().unwrap();
         assert_eq!(openai.metadata["profileId"], "openai:manual");
+        let listed = shared.list().await.unwrap();
+        let bare = listed.iter().find(|l| l.name == "openai").unwrap();
+        assert_eq!(bare.location, openai.source.location);
         // An env ref resolves; an exec ref is reported, never run.
         let by_ref = shared.get("openai:ref").await.unwrap().unwrap();
         assert_eq!(
@@ -1141,7 +1164,10 @@ mod tests {
             err.message
         );
 
-        assert_eq!(names(agent).await, ["agents/work/anthropic:default"]);
+        assert_eq!(
+            names(agent).await,
+            ["agents/work/anthropic:default", "agents/work/anthropic"]
+        );
         let c = agent
             .get("agents/work/anthropic:default")
             .await
@@ -1196,7 +1222,7 @@ mod tests {
         assert!(err.message.contains("truncated"), "{}", err.message);
         assert!(!err.message.contains("sk-FAKE-leak-me"));
         // The other stores still read.
-        assert_eq!(names(&ps[1]).await.len(), 1);
+        assert_eq!(names(&ps[1]).await.len(), 2);
         assert_eq!(names(&ps[2]).await.len(), 2);
     }
 
@@ -1234,7 +1260,8 @@ mod tests {
             .into_iter()
             .map(|l| l.name)
             .collect();
-        assert_eq!(names, ["ok:1"]);
+        // The bare `ok` answers from `ok:1`; the scrubbed profiles answer nothing, bare or not.
+        assert_eq!(names, ["ok:1", "ok"]);
         assert!(ps[0].get("anthropic:default").await.unwrap().is_none());
         assert!(ps[0].get("anthropic").await.unwrap().is_none());
         assert!(ps[0].get("openai:tok").await.unwrap().is_none());

@@ -7,8 +7,9 @@
 //! to `lastGood[provider]`, else the first of `order[provider]` that exists, else the first
 //! profile of that provider. Agents are searched `main` first, then the others by name.
 //!
-//! OAuth and token profiles are written back in place. Since mid-2026 OpenClaw keeps the live
-//! store in SQLite and imports this JSON once; the file is still what older gateways read.
+//! Read-only: since mid-2026 OpenClaw keeps the live store in SQLite and imports this JSON once
+//! (`openclaw doctor --fix`); it owns the tokens there. This package never refreshes or writes
+//! the copy here (an OAuth refresh would spend the refresh token OpenClaw's store still holds).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -18,8 +19,9 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::format::{read_object, write_object, Field, TimeUnit};
-use super::json_file::{read_json, rewrite, JsonFile};
+use super::format::{read_object, Field, TimeUnit};
+use super::formats::OPENCLAW_LEGACY_READ_ONLY;
+use super::json_file::{read_json, JsonFile};
 use super::typed::{at_path, invalid_source, json_path, typed};
 use crate::credential::{
     fields, Credential, CredentialKind, CredentialVersion, ParsedFields, SecretFields, SourceGroup,
@@ -59,8 +61,8 @@ struct ProfileHead {
     provider: Option<String>,
 }
 
-/// A profile type: its `type` string, the credential kind, its fields (read and written through
-/// the same table machinery as the single-file formats), and whether a write-back updates it.
+/// A profile type: its `type` string, the credential kind and its fields (read through the same
+/// table machinery as the single-file formats).
 #[derive(Debug)]
 pub struct ProfileType {
     /// `api_key`, `token` or `oauth`.
@@ -69,8 +71,6 @@ pub struct ProfileType {
     pub kind: CredentialKind,
     /// Its fields besides `type` and `provider`.
     pub fields: &'static [Field],
-    /// OAuth and token profiles are written back (refresh); API keys are not.
-    pub written_back: bool,
 }
 
 /// Every profile type: `{"type": "api_key", "provider", "key"}`, `{"type": "token", "provider",
@@ -81,7 +81,6 @@ pub static PROFILE_TYPES: [ProfileType; 3] = [
         name: "api_key",
         kind: CredentialKind::ApiKey,
         fields: &[Field::secret("key", fields::API_KEY)],
-        written_back: false,
     },
     ProfileType {
         name: "token",
@@ -90,7 +89,6 @@ pub static PROFILE_TYPES: [ProfileType; 3] = [
             Field::secret("token", fields::TOKEN),
             Field::expiry("expires", TimeUnit::EpochMs),
         ],
-        written_back: true,
     },
     ProfileType {
         name: "oauth",
@@ -100,7 +98,6 @@ pub static PROFILE_TYPES: [ProfileType; 3] = [
             Field::optional_secret("refresh", fields::REFRESH_TOKEN),
             Field::expiry("expires", TimeUnit::EpochMs),
         ],
-        written_back: true,
     },
 ];
 
@@ -122,7 +119,7 @@ pub struct AuthProfile {
 }
 
 /// The provider a profile belongs to: its `provider` field, else the id's part before `:`.
-fn provider_of<'a>(id: &'a str, profile: &'a Value) -> &'a str {
+pub(crate) fn provider_of<'a>(id: &'a str, profile: &'a Value) -> &'a str {
     profile
         .get("provider")
         .and_then(Value::as_str)
@@ -184,50 +181,7 @@ pub fn resolve_provider(file: &AuthProfilesFile, provider: &str) -> Option<Strin
         .map(|(id, _)| id.clone())
 }
 
-/// Writes `credential` into profile `id` of the document `existing`, in place: `access`,
-/// `refresh` (when the credential has one) and `expires` for an OAuth profile; `token` and
-/// `expires` for a token profile. Every other field, profile and key is kept. API-key profiles
-/// and missing profiles are refused.
-pub fn merge_auth_profile(existing: &Value, id: &str, credential: &Credential) -> Result<Value> {
-    let mut root = existing.as_object().cloned().unwrap_or_default();
-    let profile = root
-        .get_mut("profiles")
-        .and_then(|p| p.get_mut(id))
-        .and_then(Value::as_object_mut)
-        .ok_or_else(|| {
-            Error::invalid_argument(format!(
-                "there is no auth profile `{id}` to write to; write-back only updates existing profiles"
-            ))
-        })?;
-    let profile_type = profile
-        .get("type")
-        .and_then(Value::as_str)
-        .and_then(profile_type)
-        .filter(|t| t.written_back)
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::UnsupportedOperation,
-                format!(
-                    "auth profile `{id}` is not an OAuth or token profile; only those are written back"
-                ),
-            )
-        })?;
-    let target = format!("auth profile `{id}` is a {} profile", profile_type.name);
-    if profile_type.kind == CredentialKind::Token && credential.secrets.get(fields::TOKEN).is_none()
-    {
-        // A token refreshed the OAuth way comes back as an access token.
-        if let Some(access) = credential.secrets.get(fields::ACCESS_TOKEN) {
-            let mut as_token = credential.clone();
-            as_token.secrets.insert(fields::TOKEN, access.clone());
-            write_object(profile_type.fields, profile, &as_token, false, &target)?;
-            return Ok(Value::Object(root));
-        }
-    }
-    write_object(profile_type.fields, profile, credential, false, &target)?;
-    Ok(Value::Object(root))
-}
-
-/// Every agent's `auth-profiles.json`. Writable for OAuth and token profiles.
+/// Every agent's `auth-profiles.json`, read-only ([`OPENCLAW_LEGACY_READ_ONLY`]).
 #[derive(Debug, Clone)]
 pub struct AuthProfilesProvider {
     state_dir: PathBuf,
@@ -396,48 +350,20 @@ impl CredentialProvider for AuthProfilesProvider {
         Ok(ids)
     }
 
-    fn writable(&self) -> bool {
-        true
-    }
-
-    /// Rewrites the profile the credential was read from (its `agent` and `profileId` metadata,
-    /// else the profile its name resolves to) when that agent's file is still at `expected`.
+    /// Never: OpenClaw's retired file ([`OPENCLAW_LEGACY_READ_ONLY`]). `UNSUPPORTED_OPERATION`
+    /// naming the credential, nothing written.
     async fn put(
         &self,
         credential: &Credential,
-        expected: Option<&CredentialVersion>,
+        _expected: Option<&CredentialVersion>,
     ) -> Result<CredentialVersion> {
-        let from_metadata = |key: &str| {
-            credential
-                .metadata
-                .get(key)
-                .and_then(Value::as_str)
-                .map(String::from)
-        };
-        let (agent, id) = match (from_metadata("agent"), from_metadata("profileId")) {
-            (Some(agent), Some(id)) if !agent.contains(['/', '\\']) && agent != ".." && agent != "." => (agent, id),
-            _ => match self.find(&credential.name)? {
-                Some(found) => (found.agent, found.id),
-                None => {
-                    return Err(Error::invalid_argument(format!(
-                        "there is no auth profile for `{}` to write to; write-back only updates existing profiles",
-                        credential.name
-                    )))
-                }
-            },
-        };
-        let credential = credential.clone();
-        rewrite(self.file_of(&agent), expected.cloned(), move |current| {
-            let file = current.ok_or_else(|| {
-                Error::invalid_argument(format!(
-                    "agent `{agent}` has no {FILE_NAME}; write-back only updates existing profiles"
-                ))
-            })?;
-            typed::<AuthProfilesFile>(&file.json.0, &file.what(), "")?;
-            parse_auth_profile(&file.json.0, &file.what(), &id)?;
-            merge_auth_profile(&file.json.0, &id, &credential)
-        })
-        .await
+        Err(Error::new(
+            ErrorCode::UnsupportedOperation,
+            format!(
+                "credential \"{}\" in {FILE_NAME}: {OPENCLAW_LEGACY_READ_ONLY}",
+                credential.name
+            ),
+        ))
     }
 }
 
@@ -556,82 +482,33 @@ mod tests {
         assert!(none.list().await.unwrap().is_empty());
     }
 
+    // Review finding: legacy OAuth profiles were refreshed and written back in place, spending
+    // the refresh token OpenClaw's SQLite store still holds. The file is read-only now.
     #[tokio::test]
-    async fn write_back_updates_one_profile_in_place() {
-        let (home, provider) = setup("ap-write");
+    async fn the_retired_file_is_never_written() {
+        let (home, provider) = setup("ap-readonly");
         let path = home
             .0
             .join(".openclaw/agents/main/agent/auth-profiles.json");
-        let got = provider.get("anthropic").await.unwrap().unwrap();
-        let v = provider
-            .put(
-                &refreshed(&got, "sk-ant-oat01-NEW", "sk-ant-ort01-NEW", 5),
-                Some(&got.version),
-            )
-            .await
-            .unwrap();
-        let raw = read_value(&path);
-        assert_eq!(
-            keys(&raw),
-            ["version", "profiles", "order", "lastGood", "usageStats"]
-        );
-        assert_eq!(
-            keys(&raw["profiles"]),
-            [
-                "openai:default",
-                "anthropic:default",
-                "anthropic:work",
-                "minimax:default"
-            ]
-        );
-        let work = &raw["profiles"]["anthropic:work"];
-        assert_eq!(
-            keys(work),
-            ["type", "provider", "access", "refresh", "expires", "email"]
-        );
-        assert_eq!(work["access"], "sk-ant-oat01-NEW");
-        assert_eq!(work["refresh"], "sk-ant-ort01-NEW");
-        assert_eq!(work["expires"], 5);
-        assert_eq!(
-            raw["profiles"]["anthropic:default"]["access"],
-            "sk-ant-oat01-FAKE-default"
-        );
-        assert_eq!(raw["usageStats"]["anthropic:work"]["errorCount"], 0);
-        assert_eq!(mode(&path), 0o600);
-        assert!(std::fs::read_to_string(&path).unwrap().ends_with("}\n"));
-
-        // A token profile.
-        let mut token = provider.get("minimax:default").await.unwrap().unwrap();
-        token.secrets.insert_str("token", "mm-NEW");
-        token.expires_at = Some(6);
-        provider.put(&token, Some(&v)).await.unwrap();
-        let raw = read_value(&path);
-        assert_eq!(raw["profiles"]["minimax:default"]["token"], "mm-NEW");
-        assert_eq!(raw["profiles"]["minimax:default"]["expires"], 6);
-
-        // Stale version, api_key profile, unknown profile.
-        let err = provider.put(&got, Some(&got.version)).await.unwrap_err();
-        assert_error(&err, "CAS_MISMATCH", &["auth-profiles.json"], &["sk-ant"]);
-        let key = provider.get("openai").await.unwrap().unwrap();
-        let err = provider.put(&key, None).await.unwrap_err();
-        assert_error(
-            &err,
-            "UNSUPPORTED_OPERATION",
-            &["openai:default"],
-            &["sk-proj"],
-        );
-        let err = provider
-            .put(&oauth("nobody", "a", "r", 1), None)
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), "INVALID_ARGUMENT");
-        // Written in another agent's file, found by name.
         let before = std::fs::read(&path).unwrap();
-        let err = provider
-            .put(&oauth("openrouter", "a", "r", 1), None)
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), "UNSUPPORTED_OPERATION");
+        assert!(!provider.writable());
+        let got = provider.get("anthropic").await.unwrap().unwrap();
+        for credential in [
+            refreshed(&got, "sk-ant-oat01-NEW", "sk-ant-ort01-NEW", 5),
+            provider.get("minimax:default").await.unwrap().unwrap(),
+            oauth("nobody", "NEWVAL", "r", 1),
+        ] {
+            let err = provider
+                .put(&credential, Some(&got.version))
+                .await
+                .unwrap_err();
+            assert_error(
+                &err,
+                "UNSUPPORTED_OPERATION",
+                &["auth-profiles.json", "openclaw models auth login"],
+                &["sk-ant", "NEWVAL", "mm-"],
+            );
+        }
         assert_eq!(std::fs::read(&path).unwrap(), before);
     }
 
@@ -663,11 +540,6 @@ mod tests {
                 &[needle, &path.display().to_string()],
                 &["SEKRIT", "sekrit"],
             );
-            let err = provider
-                .put(&oauth("anthropic:work", "NEWVAL", "r", 1), None)
-                .await
-                .unwrap_err();
-            assert_error(&err, "INVALID_SOURCE", &[], &["SEKRIT", "NEWVAL"]);
             assert_eq!(std::fs::read_to_string(&path).unwrap(), *text);
         }
         // A broken profile fails only itself.

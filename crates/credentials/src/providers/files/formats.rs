@@ -9,7 +9,7 @@
 //! | `codex` | `<codex home>/auth.json` | `codex`, `openai-codex` | `tokens` | `access_token`, `refresh_token`, `id_token` | none | `auth_mode`, `last_refresh`, `account_id` | Codex | no |
 //! | `codex` | same file | `openai` | root | `OPENAI_API_KEY` (empty = none) | none | `auth_mode`, `last_refresh` | none (an API key) | no |
 //! | `qwen`, `minimax`, `gemini-cli` | `~/.qwen/`, `~/.minimax/`, `~/.gemini/` `oauth_creds.json` | `qwen`; `minimax`; `gemini`, `gemini-cli` | root | `access_token`, `refresh_token`, `id_token` | `expiry_date` (ms) | `token_type`, `resource_url`, `scope` | Qwen Code; MiniMax; Gemini CLI | no |
-//! | `openclaw-oauth` | `<stateDir>/credentials/oauth.json` | every root key | `<name>` | `access`, `refresh` | `expires` (ms) | `provider` = the name | OpenClaw (refreshed in place) | yes |
+//! | `openclaw-oauth` | `<stateDir>/credentials/oauth.json` | every root key | `<name>` | `access`, `refresh` | `expires` (ms) | `provider` = the name | OpenClaw (retired; its SQLite store holds the live copy) | no |
 //!
 //! **Owners.** A CLI's OAuth refresh token works once: refreshing a copy logs the CLI out
 //! (measured for Claude Code; Codex answers `refresh_token_reused`). So the tokens of a row with
@@ -240,11 +240,17 @@ pub static OPENCLAW_OAUTH: FileFormat = FileFormat {
             Field::expiry("expires", TimeUnit::EpochMs),
         ],
         metadata: Metadata::Listed,
-        write: Write::Back,
+        write: Write::Never(OPENCLAW_LEGACY_READ_ONLY),
     }],
     write_stamp: None,
     expiry_from_jwt: false,
-    // OpenClaw's own file: OpenClaw refreshes these too; this package refreshes them in place
-    // under OpenClaw's lock (README, "Who refreshes an OAuth token").
+    // Not a CLI's: OpenClaw's own retired file, read-only here (see `OPENCLAW_LEGACY_READ_ONLY`
+    // and `chain::openclaw_owned_token_expired`).
     owner: None,
 };
+
+/// Why OpenClaw's retired JSON stores (`credentials/oauth.json`, `agents/<id>/agent/
+/// auth-profiles.json`) are never written here: OpenClaw 2026.9 imported them into its SQLite
+/// store and owns the tokens there; refreshing or rewriting the copy would spend the single-use
+/// refresh token OpenClaw's store still holds.
+pub const OPENCLAW_LEGACY_READ_ONLY: &str = "OpenClaw's retired JSON store: OpenClaw imported it into its SQLite store and owns these tokens, so this package reads it and never refreshes or writes it (sign in again with `openclaw models auth login --provider <provider>`)";

@@ -1,10 +1,41 @@
 //! OpenClaw's legacy `credentials/oauth.json`.
 
 use super::support::*;
+use crate::credential::fields::{ACCESS_TOKEN, REFRESH_TOKEN};
 use crate::credential::CredentialKind;
+use crate::providers::files::format::{
+    At, Entry, Field, FileFormat, Location, Metadata, TimeUnit, Write,
+};
 use crate::providers::files::formats;
 use crate::providers::files::JsonFileProvider;
 use crate::providers::CredentialProvider;
+
+/// `oauth.json`'s layout, written back: the generic write-back (cas, atomic 0600 rewrites that
+/// keep every other field) tested on a format of the test's own, since OpenClaw's retired file
+/// itself is read-only ([`formats::OPENCLAW_LEGACY_READ_ONLY`]).
+static WRITABLE_OAUTH: FileFormat = FileFormat {
+    id: "test-writable-oauth",
+    label: "a writable oauth.json",
+    location: Location::StateDir("credentials/oauth.json"),
+    shared: &[],
+    entries: &[Entry {
+        names: &[],
+        at: At::EveryRootKey {
+            name_as: "provider",
+        },
+        kind: CredentialKind::OAuth,
+        fields: &[
+            Field::secret("access", ACCESS_TOKEN),
+            Field::optional_secret("refresh", REFRESH_TOKEN),
+            Field::expiry("expires", TimeUnit::EpochMs),
+        ],
+        metadata: Metadata::Listed,
+        write: Write::Back,
+    }],
+    write_stamp: None,
+    expiry_from_jwt: false,
+    owner: None,
+};
 
 const OAUTH: &str = r#"{
   "anthropic": {"access": "sk-ant-oat01-FAKE-A", "refresh": "sk-ant-ort01-FAKE-R", "expires": 4102444800000, "email": "a@example.com"},
@@ -36,7 +67,7 @@ async fn reads_each_provider_and_lists_them() {
 async fn write_back_touches_one_entry() {
     let home = TempHome::new("legacy-write");
     let path = home.write(".openclaw/credentials/oauth.json", OAUTH);
-    let provider = JsonFileProvider::new(&formats::OPENCLAW_OAUTH, &path);
+    let provider = JsonFileProvider::new(&WRITABLE_OAUTH, &path);
     let got = provider.get("anthropic").await.unwrap().unwrap();
     let v = provider
         .put(
@@ -75,7 +106,7 @@ async fn write_back_touches_one_entry() {
 async fn a_file_changed_since_read_is_not_overwritten() {
     let home = TempHome::new("legacy-cas");
     let path = home.write(".openclaw/credentials/oauth.json", OAUTH);
-    let provider = JsonFileProvider::new(&formats::OPENCLAW_OAUTH, &path);
+    let provider = JsonFileProvider::new(&WRITABLE_OAUTH, &path);
     let got = provider.get("anthropic").await.unwrap().unwrap();
     touch_changed(&path);
     let before = std::fs::read(&path).unwrap();
@@ -99,14 +130,12 @@ async fn a_file_changed_since_read_is_not_overwritten() {
     assert!(!path.exists());
 }
 
-/// OpenClaw's own file is refreshed in place (no CLI owns it): `put` creates it when missing
-/// (directory 0700, file 0600) and a compact file stays compact.
+/// `put` creates a missing file (directory 0700, file 0600) and a compact file stays compact.
 #[tokio::test]
 async fn put_creates_a_missing_file_and_compact_files_stay_compact() {
     let home = TempHome::new("legacy-create");
-    let provider = JsonFileProvider::from_paths(&formats::OPENCLAW_OAUTH, &home.paths()).unwrap();
+    let provider = JsonFileProvider::from_paths(&WRITABLE_OAUTH, &home.paths()).unwrap();
     assert!(provider.writable());
-    assert_eq!(formats::cli_owner("openclaw-oauth", "anthropic"), None);
     provider
         .put(
             &oauth("anthropic", "sk-ant-oat01-A", "sk-ant-ort01-R", 5),
@@ -140,6 +169,7 @@ async fn put_creates_a_missing_file_and_compact_files_stay_compact() {
 async fn bad_entries_name_the_provider_and_field() {
     let home = TempHome::new("legacy-bad");
     let provider = JsonFileProvider::from_paths(&formats::OPENCLAW_OAUTH, &home.paths()).unwrap();
+    let writer = JsonFileProvider::from_paths(&WRITABLE_OAUTH, &home.paths()).unwrap();
     let cases: &[(&str, &str)] = &[
         (
             r#"{"anthropic":{"access":"SEKRIT","expires":"soon"}}"#,
@@ -169,11 +199,39 @@ async fn bad_entries_name_the_provider_and_field() {
             &[needle],
             &["SEKRIT"],
         );
-        let err = provider
+        let err = writer
             .put(&oauth("anthropic", "NEWVAL", "r", 1), None)
             .await
             .unwrap_err();
         assert_error(&err, "INVALID_SOURCE", &[], &["SEKRIT", "NEWVAL"]);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), *text);
     }
+}
+
+// Review finding: OpenClaw's retired oauth.json was refreshed in place, spending the single-use
+// refresh token of the copy OpenClaw imported into its SQLite store. Never written now.
+#[tokio::test]
+async fn openclaws_retired_file_is_never_written() {
+    let home = TempHome::new("legacy-readonly");
+    let path = home.write(".openclaw/credentials/oauth.json", OAUTH);
+    let provider = JsonFileProvider::from_paths(&formats::OPENCLAW_OAUTH, &home.paths()).unwrap();
+    assert!(!provider.writable());
+    assert_eq!(formats::cli_owner("openclaw-oauth", "anthropic"), None);
+    let got = provider.get("anthropic").await.unwrap().unwrap();
+    for credential in [
+        refreshed(&got, "sk-ant-oat01-NEW", "sk-ant-ort01-NEW", 7),
+        oauth("qwen", "q-NEW", "q-R", 8),
+    ] {
+        let err = provider
+            .put(&credential, Some(&got.version))
+            .await
+            .unwrap_err();
+        assert_error(
+            &err,
+            "UNSUPPORTED_OPERATION",
+            &["openclaw models auth login"],
+            &["sk-ant", "q-NEW"],
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), OAUTH);
 }

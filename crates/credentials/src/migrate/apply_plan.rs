@@ -191,7 +191,7 @@ pub fn build_apply_plan(
     // openclaw.json
     let config_file = paths.config_file().filter(|f| f.exists());
     let doc = match &config_file {
-        Some(f) => match read_credential_file(f, MAX_CREDENTIAL_FILE_BYTES)? {
+        Some(f) => match read_credential_file(f, crate::openclaw::MAX_CONFIG_FILE_BYTES)? {
             Some(file) => parse_json5(&file)?,
             None => Value::Null,
         },

@@ -825,6 +825,29 @@ describe('kind 9: a hung Vault does not hold up local answers', () => {
     assert.equal(reads.length, 1, JSON.stringify(reads.map((r) => r.path)))
   })
 
+  test('a sealed Vault under fallback "none": SEALED, also when the lookup deadline cuts the retries', async () => {
+    const name = 'k9-sealed-none'
+    const [home, [local]] = envHome([name], 'k9sn')
+    await proxy.rule({ action: { type: 'status', status: 503, body: '{"errors":["Vault is sealed"]}' } })
+    for (const retries of ['0', '50']) {
+      // 50 retries outlive the 400 ms deadline: the answer must still be SEALED, not TIMEOUT.
+      const store = new CredentialStore({
+        env: {
+          HOME: home,
+          ...vaultVars({ VAULT_ADDR: proxy.addr, OPENCLAW_VAULT_KV_VERSION: '2' }),
+          VAULT_MAX_RETRIES: retries,
+          OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS: '400',
+        },
+        cwd: home,
+        config: { fallback: 'none' },
+      })
+      const err = await store.getCredential(name).catch((e) => e)
+      assert.ok(err instanceof VaultError, `resolved from ${err?.source?.provider}`)
+      assert.equal(err.code, 'SEALED', `${retries} retries: ${err.message}`)
+      await assertNoLeak(assert, err, [vault.token, local])
+    }
+  })
+
   test('a refused port: 30 names make a handful of connection attempts, not 30 rounds of retries', async () => {
     const names = Array.from({ length: 30 }, (_, i) => `k9-refused-${i}`)
     const [home, values] = envHome(names, 'k9r')

@@ -1,14 +1,13 @@
 //! `resolve`: OpenClaw's exec SecretRef provider. Reads one request from stdin, prints one JSON
 //! object, exits 0 (per-id errors are inside the object) or 1 (a provider-wide failure).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::Arc;
 
 use clap::Args;
-use zeroize::Zeroizing;
 
 use super::{exit, CliIo};
-use openclaw_credentials::resolve::{self, ChainFallback, LocalFallback, MAX_REQUEST_BYTES};
+use openclaw_credentials::resolve::{self, ChainFallback, LocalFallback};
 
 /// Environment variables, shown by `openclaw-vault resolve --help`.
 const ENV_HELP: &str = "\
@@ -77,15 +76,16 @@ fn resolve_extras(
 
 /// `resolve`.
 pub async fn resolve(_args: ResolveArgs, io: &mut CliIo) -> i32 {
-    let mut input = Zeroizing::new(Vec::new());
-    // One byte over the cap is enough to refuse the request as too large.
-    if let Err(e) = (&mut io.stdin)
-        .take(MAX_REQUEST_BYTES as u64 + 1)
-        .read_to_end(&mut input)
-    {
-        input.clear();
-        let _ = writeln!(io.stderr, "openclaw-vault resolve: cannot read stdin: {e}");
-    }
+    let stdin = std::mem::replace(&mut io.stdin, Box::new(std::io::empty()));
+    let deadline = resolve::run_deadline_of(&*io.env);
+    let input = match resolve::read_request(stdin, deadline) {
+        Ok(input) => input,
+        Err(rendered) => {
+            let _ = io.stdout.write_all(&rendered.stdout);
+            let _ = io.stdout.flush();
+            return exit::FAILURE;
+        }
+    };
     let env = io.env.clone();
     let options = io.store_options();
     let fallback = move || -> Option<Arc<dyn LocalFallback>> {

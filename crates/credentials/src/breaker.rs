@@ -395,6 +395,15 @@ impl CircuitBreaker {
             // An answer that is already there wins over a breaker that opened meanwhile.
             biased;
             r = tokio::time::timeout(limit, ask) => r.unwrap_or_else(|_| Err(match cause(started) {
+                Some(ErrorCode::Sealed) => Error::new(
+                    ErrorCode::Sealed,
+                    format!(
+                        "{} answered that it is sealed (HTTP 503) until the credential lookup \
+                         deadline of {} ms; unseal it (`vault operator unseal`)",
+                        self.store,
+                        limit.as_millis()
+                    ),
+                ),
                 Some(code) => Error::new(
                     code,
                     format!(

@@ -905,6 +905,56 @@ pub struct ResolveExtras {
     pub audit: Option<std::path::PathBuf>,
 }
 
+/// The whole-run deadline `OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS` names, or [`DEFAULT_RUN_DEADLINE`]
+/// when it is unset or invalid (`run` reports an invalid value as a provider-wide error).
+pub fn run_deadline_of(env: &dyn Fn(&str) -> Option<String>) -> Duration {
+    env("OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|ms| (100..=120_000).contains(ms))
+        .map(Duration::from_millis)
+        .unwrap_or(DEFAULT_RUN_DEADLINE)
+}
+
+/// Reads OpenClaw's request from `stdin` until it is closed, at most [`MAX_REQUEST_BYTES`] + 1
+/// bytes (enough for `run` to refuse a larger one), waiting at most `deadline`. OpenClaw writes
+/// the request at once and closes stdin; a writer that never closes it gets, at the deadline,
+/// the provider-wide answer to print (`Err`), instead of a resolver that waits forever. A read
+/// error gives empty input (which `run` answers as "not JSON").
+pub fn read_request(
+    stdin: Box<dyn std::io::Read + Send>,
+    deadline: Duration,
+) -> std::result::Result<Zeroizing<Vec<u8>>, Rendered> {
+    use std::io::Read;
+    let (tx, rx) = std::sync::mpsc::channel();
+    // A thread, not the runtime: a blocking read cannot be cancelled, and a thread stuck on a
+    // never-closed pipe ends with the process.
+    let spawned = std::thread::Builder::new()
+        .name("resolve-stdin".into())
+        .spawn(move || {
+            let mut input = Zeroizing::new(Vec::new());
+            if stdin
+                .take(MAX_REQUEST_BYTES as u64 + 1)
+                .read_to_end(&mut input)
+                .is_err()
+            {
+                input.clear();
+            }
+            let _ = tx.send(input);
+        });
+    if spawned.is_err() {
+        return Err(render_failure(&ProviderFailure::new(
+            "cannot start a thread to read the exec request from stdin",
+        )));
+    }
+    rx.recv_timeout(deadline).map_err(|_| {
+        render_failure(&ProviderFailure::new(format!(
+            "no complete exec request on stdin within {} ms (stdin was not closed; \
+             OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS)",
+            deadline.as_millis()
+        )))
+    })
+}
+
 /// The whole resolver: parse `input`, read `env`, resolve within the deadline, render.
 /// `fallback` is built only when the configuration asks for it (it opens local stores).
 pub async fn run(
@@ -1032,6 +1082,39 @@ mod tests {
                 .get(&(name.to_string(), field.to_string()))
                 .map(|v| SecretString::from(v.clone()))
         }
+    }
+
+    /// A reader that blocks until its sender is dropped: stdin that a writer never closes.
+    struct NeverClosed(std::sync::mpsc::Receiver<()>);
+
+    impl std::io::Read for NeverClosed {
+        fn read(&mut self, _buf: &mut [u8]) -> std::io::Result<usize> {
+            let _ = self.0.recv();
+            Ok(0)
+        }
+    }
+
+    #[test]
+    fn stdin_never_closed_gets_a_provider_wide_answer_at_the_deadline() {
+        let (keep_open, rx) = std::sync::mpsc::channel::<()>();
+        let Err(err) = read_request(Box::new(NeverClosed(rx)), Duration::from_millis(150)) else {
+            panic!("a request from a stdin that was never closed");
+        };
+        let v: Value = serde_json::from_slice(&err.stdout).unwrap();
+        assert_eq!(v["protocolVersion"], 1);
+        let message = v["errors"][REQUEST_ERROR_KEY]["message"].as_str().unwrap();
+        assert!(message.contains("stdin was not closed"), "{message}");
+        assert!(message.contains("150 ms"), "{message}");
+        drop(keep_open);
+
+        let Ok(input) = read_request(Box::new(&b"{\"ids\":[]}"[..]), Duration::from_secs(5)) else {
+            panic!("no request from a closed stdin");
+        };
+        assert_eq!(&input[..], b"{\"ids\":[]}");
+        let env = env_of(&[("OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS", "250")]);
+        assert_eq!(run_deadline_of(&env), Duration::from_millis(250));
+        let env = env_of(&[("OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS", "5")]);
+        assert_eq!(run_deadline_of(&env), DEFAULT_RUN_DEADLINE);
     }
 
     fn request(ids: &[&str]) -> ExecRequest {

@@ -377,8 +377,8 @@ impl VaultClient {
         sys::probe(&self.session).await
     }
 
-    /// `NETWORK` or `TLS_ERROR` when the newest attempt of any request got no answer, at or after
-    /// `since`, and nothing answered after it (see
+    /// `NETWORK` or `TLS_ERROR` when the newest attempt of any request got no answer (`SEALED`
+    /// when it got a 503 "Vault is sealed"), at or after `since`, and nothing else answered after it (see
     /// [`crate::http::HttpClient::connection_failure_since`]).
     pub fn connection_failure_since(&self, since: std::time::Instant) -> Option<ErrorCode> {
         self.session.http().connection_failure_since(since)

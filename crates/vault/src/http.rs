@@ -213,6 +213,16 @@ impl RawResponse {
             .is_ok_and(|b| b.errors.is_none_or(|e| e.is_empty()))
     }
 
+    /// A 503 whose errors say the node is sealed (`{"errors":["Vault is sealed"]}`).
+    pub fn is_sealed(&self) -> bool {
+        let needle = b"sealed";
+        self.status == StatusCode::SERVICE_UNAVAILABLE
+            && self
+                .body
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle))
+    }
+
     /// A 5xx that asking again cannot change: Vault's 500 "past the max TTL, cannot renew".
     pub fn is_permanent(&self) -> bool {
         let needle = b"past the max ttl";
@@ -442,6 +452,9 @@ impl HttpClient {
 
     fn note_outcome(&self, outcome: &Result<RawResponse>) {
         let failure = match outcome {
+            // A sealed node answers at once, but every retry gets the same 503: a caller whose
+            // deadline cut the retries says SEALED, not TIMEOUT.
+            Ok(resp) if resp.is_sealed() => Some((ErrorCode::Sealed, std::time::Instant::now())),
             Ok(_) => None,
             Err(e) if matches!(e.code, ErrorCode::Network | ErrorCode::TlsError) => {
                 Some((e.code, std::time::Instant::now()))
@@ -451,8 +464,9 @@ impl HttpClient {
         *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) = failure;
     }
 
-    /// The code of the newest attempt that got no answer (`NETWORK` or `TLS_ERROR`), when it
-    /// happened at or after `since` and no answer came after it. A caller whose own deadline cut
+    /// The code of the newest attempt that got no usable answer (`NETWORK` or `TLS_ERROR`, or
+    /// `SEALED` for a 503 "Vault is sealed"), when it happened at or after `since` and no other
+    /// answer came after it. A caller whose own deadline cut
     /// the retries reports this instead of a bare `TIMEOUT` (a closed port is not a hang).
     pub fn connection_failure_since(&self, since: std::time::Instant) -> Option<ErrorCode> {
         let last = *self.last_failure.lock().unwrap_or_else(|e| e.into_inner());

@@ -28,7 +28,7 @@ use super::rewrite_config::{exec_id_ok, ResolverCommand, EXEC_PROVIDER_ALIAS};
 use super::{PlanItem, SourceTarget, VerifiedInVault};
 use crate::chain::CredentialChain;
 use crate::error::{Error, Result};
-use crate::local_file::{read_credential_file, MAX_CREDENTIAL_FILE_BYTES};
+use crate::local_file::read_credential_file;
 use crate::openclaw::config::parse_json5;
 use crate::openclaw::paths::OpenClawPaths;
 use crate::providers::openclaw_config::{is_secret_ref, plaintext_fields};
@@ -191,7 +191,7 @@ pub fn build_apply_plan(
     // openclaw.json
     let config_file = paths.config_file().filter(|f| f.exists());
     let doc = match &config_file {
-        Some(f) => match read_credential_file(f, MAX_CREDENTIAL_FILE_BYTES)? {
+        Some(f) => match read_credential_file(f, crate::openclaw::MAX_CONFIG_FILE_BYTES)? {
             Some(file) => parse_json5(&file)?,
             None => Value::Null,
         },

@@ -1376,7 +1376,7 @@ fn expand_home(p: &str, home: Option<&Path>) -> PathBuf {
 /// not exist; `INVALID_CONFIG` naming the file when it cannot be read or parsed, or when its top
 /// level is not an object.
 fn read_json5_object(path: &Path, warnings: &mut Vec<ConfigWarning>) -> Result<Option<Value>> {
-    let f = match local_file::read_credential_file(path, local_file::MAX_CREDENTIAL_FILE_BYTES) {
+    let f = match local_file::read_credential_file(path, super::MAX_CONFIG_FILE_BYTES) {
         Ok(Some(f)) => f,
         Ok(None) => return Ok(None),
         Err(e) if e.code == ErrorCode::InvalidSource => {
@@ -1881,6 +1881,32 @@ mod tests {
         assert!(!e.message.contains(TOKEN), "leaked: {}", e.message);
         e
     }
+
+    /// OpenClaw accepts an openclaw.json up to 8 MiB (its own limit); one over 1 MiB (a big
+    /// `skills.entries` table) once made every command fail with INVALID_CONFIG.
+    #[test]
+    fn a_config_as_large_as_openclaw_accepts_is_read_and_a_larger_one_is_named() {
+        let home = Home::new("large");
+        let pad = "x".repeat(3 * 1024 * 1024);
+        home.write(
+            ".openclaw/openclaw.json",
+            &format!(r#"{{"gateway": {{"port": 18789}}, "skills": {{"entries": {{"big": {{"config": {{"notes": "{pad}"}}}}}}}}}}"#),
+        );
+        let c = home.load(&[], None, None).unwrap();
+        assert_eq!(c.file, Some(home.dir.join(".openclaw/openclaw.json")));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+
+        let pad = "x".repeat(MAX_CONFIG_FILE_BYTES_FOR_TEST + 1);
+        home.write(
+            ".openclaw/openclaw.json",
+            &format!(r#"{{"gateway": {{"auth": {{"token": "{TOKEN}"}}}}, "x": "{pad}"}}"#),
+        );
+        let e = err_of(home.load(&[], None, None));
+        assert!(e.message.contains("openclaw.json"), "{}", e.message);
+        assert!(e.message.contains("at most"), "{}", e.message);
+    }
+
+    const MAX_CONFIG_FILE_BYTES_FOR_TEST: usize = crate::openclaw::MAX_CONFIG_FILE_BYTES as usize;
 
     #[test]
     fn no_file_gives_defaults() {

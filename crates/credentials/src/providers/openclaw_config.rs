@@ -432,7 +432,7 @@ impl OpenClawConfigProvider {
             return Ok(None);
         };
         let Some(file) =
-            local_file::read_credential_file(path, local_file::MAX_CREDENTIAL_FILE_BYTES)?
+            local_file::read_credential_file(path, crate::openclaw::MAX_CONFIG_FILE_BYTES)?
         else {
             return Ok(None);
         };

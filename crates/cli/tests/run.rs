@@ -3,7 +3,7 @@
 //! Every wait is for an event (a line the child or `run` prints, an exit) with a deadline.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
@@ -199,7 +199,7 @@ fn all_argv() -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn home(label: &str) -> PathBuf {
+fn home(label: &str) -> openclaw_vault_test_support::TempDir {
     temp_dir(&format!("run-{label}"))
 }
 

@@ -1726,6 +1726,7 @@ mod tests {
             br#"{"protocolVersion":1,"provider":"vault","ids":["providers/gateway/token","providers/gateway/botToken","providers/gateway/stars","providers/gateway/apiKey"]}"#,
             &env,
             || None,
+            ResolveExtras::default(),
         )
         .await;
         assert_eq!(out.exit_code, 0);

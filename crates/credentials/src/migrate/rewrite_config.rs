@@ -787,7 +787,7 @@ mod tests {
             "{\n  // our settings\n  credentials: {\n    provider: \"vault\", // keep me\n    vault: { addr: \"http://127.0.0.1:8200\", mount: 'kv' },\n    cacheTtlMs: 60000,\n  },\n",
             1,
         );
-        let (file, paths, chain) = home_with("rewrite-lib-move", &legacy);
+        let (_home, file, paths, chain) = home_with("rewrite-lib-move", &legacy);
         let settings = file.with_file_name("openclaw-vault.json");
         let plan = plan(&chain).await.unwrap();
         // Nothing verified: the move alone is a reason to write.

@@ -655,7 +655,6 @@ const CREDENTIALS_KEYS: &[&str] = &[
     "vault",
     "audit",
     "lastKnownGood",
-
     "run",
 ];
 const VAULT_KEYS: &[&str] = &[

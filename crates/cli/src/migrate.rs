@@ -140,19 +140,7 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         }
         // Nothing left to move, but the provider entry an earlier run wrote may need upgrading.
         if plan.items.is_empty() && !args.dry_run && args.rewrite_config {
-            let (part, error) = apply_through_openclaw(&args, io, store, &Default::default());
-            out["rewriteConfig"] = part;
-            if let Some(e) = error {
-                failed = true;
-                rewrite_failed(
-                    io,
-                    args.json,
-                    &mut out["rewriteConfig"],
-                    "--rewrite-config",
-                    &e,
-                    APPLY_HINT,
-                );
-            }
+            failed |= !rewrite_through_openclaw(&args, io, store, &Default::default(), &mut out);
         }
         if args.json {
             let _ = writeln!(io.stdout, "{out}");
@@ -214,19 +202,7 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
     let mut failed =
         report.counts().failed > 0 || plan.has_hard_source_errors() || !plan.skipped.is_empty();
     if args.rewrite_config {
-        let (part, error) = apply_through_openclaw(&args, io, store, &verified);
-        out["rewriteConfig"] = part;
-        if let Some(e) = error {
-            failed = true;
-            rewrite_failed(
-                io,
-                args.json,
-                &mut out["rewriteConfig"],
-                "--rewrite-config",
-                &e,
-                APPLY_HINT,
-            );
-        }
+        failed |= !rewrite_through_openclaw(&args, io, store, &verified, &mut out);
     }
     if args.rewrite_config_json5 {
         let env = io.env.clone();
@@ -286,6 +262,31 @@ fn rewrite_failed(io: &mut CliIo, json: bool, part: &mut Value, flag: &str, e: &
         let _ = writeln!(io.stderr, "error [{}]: {flag}: {}", e.code(), e.message);
         let _ = writeln!(io.stderr, "{hint}");
     }
+}
+
+/// `--rewrite-config` for `verified`: its part of the JSON report in `out["rewriteConfig"]`, a
+/// failure printed; false when it failed.
+fn rewrite_through_openclaw(
+    args: &MigrateArgs,
+    io: &mut CliIo,
+    store: &Store,
+    verified: &migrate::VerifiedInVault<'_>,
+    out: &mut Value,
+) -> bool {
+    let (part, error) = apply_through_openclaw(args, io, store, verified);
+    out["rewriteConfig"] = part;
+    let Some(e) = error else {
+        return true;
+    };
+    rewrite_failed(
+        io,
+        args.json,
+        &mut out["rewriteConfig"],
+        "--rewrite-config",
+        &e,
+        APPLY_HINT,
+    );
+    false
 }
 
 /// `--rewrite-config`: builds the apply plan, shows it, and writes it (`--plan-out`) or has the

@@ -111,18 +111,6 @@ impl ApplyPlan {
     }
 }
 
-/// The keys of the provider entry this package writes ([`provider_entry`](super::rewrite_config::provider_entry)).
-const OUR_PROVIDER_KEYS: &[&str] = &[
-    "source",
-    "command",
-    "args",
-    "passEnv",
-    "timeoutMs",
-    "noOutputTimeoutMs",
-    "maxOutputBytes",
-    "jsonOnly",
-];
-
 /// Whether `existing` (the current `secrets.providers.openclaw-vault`) is an entry this package
 /// writes, recognised exactly: only our keys, `source` `exec`, `jsonOnly` true when present,
 /// `passEnv` a list of variable names, and one of our two commands: an executable named
@@ -132,7 +120,7 @@ fn written_by_us(existing: &Value) -> std::result::Result<(), &'static str> {
     let Some(o) = existing.as_object() else {
         return Err("it is not an object");
     };
-    if o.keys().any(|k| !OUR_PROVIDER_KEYS.contains(&k.as_str())) {
+    if o.keys().any(|k| !super::rewrite_config::PROVIDER_KEYS.contains(&k.as_str())) {
         return Err(
             "it has keys this package never writes (a pluginIntegration, env, trustedDirs, ...)",
         );

@@ -307,19 +307,7 @@ pub fn rewrite_config(
         })?;
         providers.append(
             EXEC_PROVIDER_ALIAS,
-            ordered(
-                &entry,
-                &[
-                    "source",
-                    "command",
-                    "args",
-                    "passEnv",
-                    "timeoutMs",
-                    "noOutputTimeoutMs",
-                    "maxOutputBytes",
-                    "jsonOnly",
-                ],
-            ),
+            ordered(&entry, PROVIDER_KEYS),
         );
         let slot = expected
             .as_object_mut()
@@ -382,6 +370,18 @@ fn holder_of<'a>(
     matches.sort_by_key(|(item, _)| item.source_provider != "openclaw-config");
     matches.into_iter().next()
 }
+
+/// The keys of [`provider_entry`], in the order OpenClaw's documentation writes them.
+pub(super) const PROVIDER_KEYS: &[&str] = &[
+    "source",
+    "command",
+    "args",
+    "passEnv",
+    "timeoutMs",
+    "noOutputTimeoutMs",
+    "maxOutputBytes",
+    "jsonOnly",
+];
 
 /// The exec provider entry `secrets.providers.openclaw-vault` for `resolver`: `command`, `args`,
 /// `passEnv` ([`RESOLVER_PASS_ENV`]), `timeoutMs` and `noOutputTimeoutMs`

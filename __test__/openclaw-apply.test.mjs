@@ -136,6 +136,9 @@ function migrate(state, prefix, args) {
   return { code: r.status, out: r.stdout, err: r.stderr, json, tmp: m.tmp }
 }
 
+/** The apply plan files in `dir` (OpenClaw, started with the same TMPDIR, keeps a compile cache there). */
+const planFiles = (dir) => readdirSync(dir).filter((n) => /apply-plan/.test(n))
+
 /** Linux: the children of `pid` as `{pid, cmdline}`, from /proc. */
 function childrenOf(pid) {
   const out = []
@@ -218,7 +221,7 @@ describe('migrate --rewrite-config with the real openclaw CLI', () => {
     assert.match(e.message, /\(plan .*openclaw-vault-apply-plan-.*\.json\)/)
     assert.equal(r.json.rewriteConfig.planFile, undefined, 'no plan is kept (only --plan-out keeps one)')
     // Gone from TMPDIR, and none in OpenClaw's state dir.
-    assert.deepEqual(readdirSync(r.tmp), [])
+    assert.deepEqual(planFiles(r.tmp), [])
     assert.deepEqual(leftovers(state, /apply-plan/), [])
     assert.deepEqual(readFileSync(join(state, 'openclaw.json')), config)
     assert.deepEqual(plaintext(audit(state).report), before)
@@ -226,7 +229,7 @@ describe('migrate --rewrite-config with the real openclaw CLI', () => {
     // Success also removes it.
     const ok = migrate(state, prefix, ['--yes', '--json', '--rewrite-config', '--openclaw', openclawCli()])
     assert.equal(ok.code, 0, ok.out + ok.err)
-    assert.deepEqual(readdirSync(ok.tmp), [])
+    assert.deepEqual(planFiles(ok.tmp), [])
     assert.deepEqual(leftovers(state, /apply-plan/), [])
     assert.equal(audit(state, ['--check', '--allow-exec']).code, 0)
   })
@@ -314,7 +317,7 @@ describe('migrate --rewrite-config with the real openclaw CLI', () => {
     const after = audit(state, ['--check', '--allow-exec'])
     assert.equal(after.code, 0, JSON.stringify(after.report.findings))
     assert.equal(after.report.resolution.refsChecked, 2)
-    assert.deepEqual(readdirSync(r.tmp), [])
+    assert.deepEqual(planFiles(r.tmp), [])
     noSecret(r.out + r.err)
 
     // A third run has nothing to do: the entry is already ours and current.

@@ -120,7 +120,9 @@ fn written_by_us(existing: &Value) -> std::result::Result<(), &'static str> {
     let Some(o) = existing.as_object() else {
         return Err("it is not an object");
     };
-    if o.keys().any(|k| !super::rewrite_config::PROVIDER_KEYS.contains(&k.as_str())) {
+    if o.keys()
+        .any(|k| !super::rewrite_config::PROVIDER_KEYS.contains(&k.as_str()))
+    {
         return Err(
             "it has keys this package never writes (a pluginIntegration, env, trustedDirs, ...)",
         );

@@ -305,10 +305,7 @@ pub fn rewrite_config(
                 file.display()
             ))
         })?;
-        providers.append(
-            EXEC_PROVIDER_ALIAS,
-            ordered(&entry, PROVIDER_KEYS),
-        );
+        providers.append(EXEC_PROVIDER_ALIAS, ordered(&entry, PROVIDER_KEYS));
         let slot = expected
             .as_object_mut()
             .map(|o| o.entry("secrets").or_insert_with(|| json!({})))

@@ -3,15 +3,14 @@
 // next write goes through at once, ours waits while OpenClaw holds the lock, and no `.lock` stays.
 // The config is written by `openclaw config set` itself; OpenClaw's holder is its own lock code.
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { after, before, describe, test } from 'node:test'
-import { pathToFileURL } from 'node:url'
 
 import { removeTree, root, startVault, uniquePrefix } from './support/vault-server.mjs'
+import { leftovers, openclawHolder } from './support/openclaw-locks.mjs'
 import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
 
 const bin = join(root, 'bin', 'openclaw-vault.js')
@@ -82,42 +81,6 @@ function migrate(home, args) {
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 
-/** Every `*.lock` (and fs-safe `*.lock.reclaim`) under `dir`. */
-function leftovers(dir) {
-  const out = []
-  const walk = (d) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory() && !e.name.endsWith('.reclaim')) walk(join(d, e.name))
-      else if (e.name.endsWith('.lock') || e.name.endsWith('.reclaim')) out.push(join(d, e.name))
-    }
-  }
-  walk(dir)
-  return out
-}
-
-/** OpenClaw's own lock code (`openclaw/plugin-sdk/file-lock`) holding `target` until stdin ends. */
-async function openclawHolder(target) {
-  const module = pathToFileURL(join(oc.openclawDir, 'dist', 'plugin-sdk', 'file-lock.js')).href
-  const script = `
-    const { acquireFileLock } = await import(${JSON.stringify(module)});
-    const lock = await acquireFileLock(${JSON.stringify(target)}, { retries: { retries: 0 }, stale: 30000 });
-    process.stdout.write('held\\n');
-    process.stdin.resume();
-    process.stdin.on('end', async () => { await lock.release(); process.exit(0); });
-  `
-  const child = spawn(oc.node, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] })
-  const lines = createInterface({ input: child.stdout })
-  for await (const line of lines) if (line === 'held') break
-  return {
-    pid: child.pid,
-    release: () =>
-      new Promise((resolve) => {
-        child.on('exit', resolve)
-        child.stdin.end()
-      }),
-  }
-}
-
 describe('OpenClaw file locks', () => {
   test('after --rewrite-config-json5 and --remove-local, OpenClaw writes at once and no .lock stays', () => {
     const home = realHome()
@@ -136,7 +99,7 @@ describe('OpenClaw file locks', () => {
     const home = realHome()
     const config = join(home, '.openclaw', 'openclaw.json')
     const before = readFileSync(config, 'utf8')
-    const holder = await openclawHolder(config)
+    const holder = await openclawHolder(oc, config)
     let r
     try {
       r = migrate(home, ['--yes', '--json', '--rewrite-config-json5'])

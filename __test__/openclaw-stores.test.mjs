@@ -309,7 +309,10 @@ describe('migrate --rewrite-config through `openclaw secrets apply`', () => {
     const r = migrate(state, prefix, ['--yes', '--json', '--rewrite-config', '--openclaw', cli])
     assert.equal(r.code, 1, r.out + r.err)
     assert.match(r.json.rewriteConfig.error.message, /secrets apply failed: exit code 1/)
-    assert.ok(r.json.rewriteConfig.planFile, 'the plan is kept for inspection')
+    // The plan was a temporary file, removed with the step (only --plan-out keeps one).
+    assert.equal(r.json.rewriteConfig.planFile, undefined)
+    const planFile = /\(plan (\S+\.json)\)/.exec(r.json.rewriteConfig.error.message)?.[1]
+    assert.ok(planFile && !existsSync(planFile), r.json.rewriteConfig.error.message)
     // OpenClaw keeps its own bookkeeping in the databases when it runs; what matters is that every
     // plaintext secret is still where it was and the config is byte-identical.
     assert.deepEqual(readFileSync(join(state, 'openclaw.json')), config)

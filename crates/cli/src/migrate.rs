@@ -132,18 +132,22 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         print_owned(io, &owned);
     }
     if args.dry_run || plan.items.is_empty() {
+        let mut failed = plan.has_hard_source_errors() || !plan.skipped.is_empty();
+        if !args.json {
+            let _ = if plan.items.is_empty() {
+                writeln!(io.stdout, "Nothing to migrate.")
+            } else {
+                writeln!(io.stdout, "Dry run: nothing was written.")
+            };
+        }
+        // Nothing left to move, but the provider entry an earlier run wrote may need upgrading.
+        if plan.items.is_empty() && !args.dry_run && args.rewrite_config {
+            failed |= !rewrite_through_openclaw(&args, io, store, &Default::default(), &mut out);
+        }
         if args.json {
             let _ = writeln!(io.stdout, "{out}");
-        } else if plan.items.is_empty() {
-            let _ = writeln!(io.stdout, "Nothing to migrate.");
-        } else {
-            let _ = writeln!(io.stdout, "Dry run: nothing was written.");
         }
-        return if plan.has_hard_source_errors() || !plan.skipped.is_empty() {
-            exit::FAILURE
-        } else {
-            exit::OK
-        };
+        return if failed { exit::FAILURE } else { exit::OK };
     }
     if !args.yes && io.stderr_is_terminal && !confirm(io, plan.items.len()) {
         let _ = writeln!(io.stderr, "Cancelled; nothing was written.");
@@ -200,27 +204,7 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
     let mut failed =
         report.counts().failed > 0 || plan.has_hard_source_errors() || !plan.skipped.is_empty();
     if args.rewrite_config {
-        match apply_through_openclaw(&args, io, store, &verified) {
-            (done, None) => out["rewriteConfig"] = done,
-            (partial, Some(e)) => {
-                failed = true;
-                let mut o = partial;
-                o["error"] = json!({"code": e.code(), "message": e.message});
-                out["rewriteConfig"] = o;
-                if !args.json {
-                    let _ = writeln!(
-                        io.stderr,
-                        "error [{}]: --rewrite-config: {}",
-                        e.code(),
-                        e.message
-                    );
-                    let _ = writeln!(
-                        io.stderr,
-                        "hint: OpenClaw validates a plan before writing anything; its files and stores are as they were. Fix the cause and run migrate again (nothing is written to Vault twice)"
-                    );
-                }
-            }
-        }
+        failed |= !rewrite_through_openclaw(&args, io, store, &verified, &mut out);
     }
     if args.rewrite_config_json5 {
         let env = io.env.clone();
@@ -235,19 +219,15 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
             }
             Err(e) => {
                 failed = true;
-                out["rewriteConfig"] = json!({"error": {"code": e.code(), "message": e.message}});
-                if !args.json {
-                    let _ = writeln!(
-                        io.stderr,
-                        "error [{}]: --rewrite-config-json5: {}",
-                        e.code(),
-                        e.message
-                    );
-                    let _ = writeln!(
-                        io.stderr,
-                        "hint: the config file was left unchanged; fix the cause and run migrate again (nothing is written twice), or rerun without --rewrite-config-json5"
-                    );
-                }
+                out["rewriteConfig"] = json!({});
+                rewrite_failed(
+                    io,
+                    args.json,
+                    &mut out["rewriteConfig"],
+                    "--rewrite-config-json5",
+                    &e,
+                    "hint: the config file was left unchanged; fix the cause and run migrate again (nothing is written twice), or rerun without --rewrite-config-json5",
+                );
             }
         }
     }
@@ -271,6 +251,44 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
     } else {
         exit::OK
     }
+}
+
+/// What `--rewrite-config` says after a failure of OpenClaw's apply step.
+const APPLY_HINT: &str = "hint: OpenClaw validates a plan before writing anything; its files and stores are as they were, the values are in Vault (see the journal). Fix the cause and run migrate again (nothing is written to Vault twice), or pass --plan-out <file> to keep the plan and apply it yourself";
+
+/// A failed `--rewrite-config*` step: its error in the JSON report's part `part`, and, unless
+/// the output is JSON, on stderr with `hint`.
+fn rewrite_failed(io: &mut CliIo, json: bool, part: &mut Value, flag: &str, e: &Error, hint: &str) {
+    part["error"] = json!({"code": e.code(), "message": e.message});
+    if !json {
+        let _ = writeln!(io.stderr, "error [{}]: {flag}: {}", e.code(), e.message);
+        let _ = writeln!(io.stderr, "{hint}");
+    }
+}
+
+/// `--rewrite-config` for `verified`: its part of the JSON report in `out["rewriteConfig"]`, a
+/// failure printed; false when it failed.
+fn rewrite_through_openclaw(
+    args: &MigrateArgs,
+    io: &mut CliIo,
+    store: &Store,
+    verified: &migrate::VerifiedInVault<'_>,
+    out: &mut Value,
+) -> bool {
+    let (part, error) = apply_through_openclaw(args, io, store, verified);
+    out["rewriteConfig"] = part;
+    let Some(e) = error else {
+        return true;
+    };
+    rewrite_failed(
+        io,
+        args.json,
+        &mut out["rewriteConfig"],
+        "--rewrite-config",
+        &e,
+        APPLY_HINT,
+    );
+    false
 }
 
 /// `--rewrite-config`: builds the apply plan, shows it, and writes it (`--plan-out`) or has the
@@ -329,59 +347,85 @@ fn apply_steps(
         }
         return Ok(out);
     }
-    let cli = migrate::apply_plan::OpenClawCli::locate(args.openclaw.as_deref(), &*env)
-        .map_err(|e| Box::new((e, out.clone())))?;
-    cli.check_version()
-        .map_err(|e| Box::new((e, out.clone())))?;
-    // The plan goes next to OpenClaw's state (0600); kept there when apply fails.
-    let dir = store
-        .paths
-        .state_dir
-        .clone()
-        .unwrap_or_else(std::env::temp_dir);
-    let file = dir.join(format!("vault-apply-plan-{}.json", std::process::id()));
-    migrate::apply_plan::write_plan_file(&file, &plan).map_err(|e| Box::new((e, out.clone())))?;
+    // Every value this run knows of, and the Vault token: none may reach a message through
+    // what OpenClaw prints.
+    let vault_token = env("VAULT_TOKEN").filter(|t| t.len() >= 8);
     let redact = |text: &str| {
-        verified
+        let text = verified
             .items
             .iter()
-            .fold(text.to_string(), |t, item| item.credential().redact(&t))
-    };
-    match cli.apply(&file, &redact) {
-        Ok(applied) => {
-            let _ = std::fs::remove_file(&file);
-            out["applied"] = json!({
-                "openclaw": cli.command,
-                "changedFiles": applied.changed_files,
-                "warnings": applied.warnings,
-            });
-            if !args.json {
-                let _ = writeln!(
-                    io.stdout,
-                    "--rewrite-config: OpenClaw applied {} target(s); changed: {}",
-                    plan.targets.len(),
-                    applied
-                        .changed_files
-                        .iter()
-                        .map(|f| f.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                for w in &applied.warnings {
-                    let _ = writeln!(io.stdout, "  openclaw warning: {}", redact(w));
-                }
-            }
-            Ok(out)
+            .fold(text.to_string(), |t, item| item.credential().redact(&t));
+        match &vault_token {
+            Some(token) => text.replace(token.as_str(), "[REDACTED]"),
+            None => text,
         }
-        Err(e) => {
-            out["planFile"] = json!(file);
-            Err(Box::new((e, out)))
+    };
+    let cli = migrate::apply_plan::OpenClawCli::locate(args.openclaw.as_deref(), &*env)
+        .map_err(|e| Box::new((e, out.clone())))?;
+    cli.check_version(&redact)
+        .map_err(|e| Box::new((e, out.clone())))?;
+    // Removed when this scope ends, however it ends (see `TempPlanFile`).
+    let plan_file =
+        migrate::apply_plan::TempPlanFile::write(&plan).map_err(|e| Box::new((e, out.clone())))?;
+    let applied = cli
+        .apply(
+            plan_file.path(),
+            migrate::apply_plan::OPENCLAW_CLI_DEADLINE,
+            &redact,
+        )
+        .map_err(|e| Box::new((e, out.clone())))?;
+    drop(plan_file);
+    out["applied"] = json!({
+        "openclaw": cli.command,
+        "changedFiles": applied.changed_files,
+        "warnings": applied.warnings,
+    });
+    if !args.json {
+        let _ = writeln!(
+            io.stdout,
+            "--rewrite-config: OpenClaw applied {} target(s){}; changed: {}",
+            plan.targets.len(),
+            match plan.provider {
+                migrate::ProviderChange::Upgraded { .. } => " and upgraded the provider",
+                _ => "",
+            },
+            applied
+                .changed_files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        for w in &applied.warnings {
+            let _ = writeln!(io.stdout, "  openclaw warning: {}", redact(w));
         }
     }
+    Ok(out)
+}
+
+fn provider_json(plan: &migrate::ApplyPlan) -> Value {
+    use migrate::ProviderChange as P;
+    let mut o = match &plan.provider {
+        P::Added => json!({"action": "add"}),
+        P::Upgraded { command, args } => {
+            json!({"action": "upgrade", "from": {"command": command, "args": args}})
+        }
+        P::Unchanged => json!({"action": "unchanged"}),
+        P::Foreign { reason } => json!({"action": "keep", "reason": reason}),
+    };
+    o["alias"] = json!(EXEC_PROVIDER_ALIAS);
+    if let Some(entry) = &plan.provider_entry {
+        o["command"] = entry["command"].clone();
+        o["args"] = entry["args"].clone();
+    } else if matches!(plan.provider, P::Added) {
+        o["action"] = json!("none");
+    }
+    o
 }
 
 fn apply_plan_json(plan: &migrate::ApplyPlan) -> Value {
     json!({
+        "provider": provider_json(plan),
         "targets": plan.targets.iter().map(|t| {
             let mut o = json!({"file": t.file, "jsonPath": t.json_path, "type": t.target_type, "path": t.path, "id": t.id});
             if let Some(a) = &t.agent_id {
@@ -399,6 +443,48 @@ fn print_apply_plan(io: &mut CliIo, plan: &migrate::ApplyPlan) {
         "--rewrite-config: OpenClaw secrets apply plan ({} target(s), provider `{EXEC_PROVIDER_ALIAS}`):",
         plan.targets.len()
     );
+    let words = |v: &Value| {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default()
+    };
+    let entry = plan.provider_entry.as_ref();
+    let now = entry
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["command"].as_str().unwrap_or_default(),
+                words(&e["args"])
+            )
+        })
+        .unwrap_or_default();
+    match &plan.provider {
+        migrate::ProviderChange::Added if entry.is_some() => {
+            let _ = writeln!(
+                io.stdout,
+                "  provider {EXEC_PROVIDER_ALIAS}: add, runs {now}"
+            );
+        }
+        migrate::ProviderChange::Upgraded { command, args } => {
+            let _ = writeln!(
+                io.stdout,
+                "  provider {EXEC_PROVIDER_ALIAS}: upgrade (written by this package earlier), runs {now} instead of {command} {}",
+                args.join(" ")
+            );
+        }
+        migrate::ProviderChange::Foreign { reason } => {
+            let _ = writeln!(
+                io.stdout,
+                "  provider {EXEC_PROVIDER_ALIAS}: not written by this package ({reason})"
+            );
+        }
+        _ => {}
+    }
     for t in &plan.targets {
         let agent = t
             .agent_id

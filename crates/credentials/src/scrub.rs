@@ -56,6 +56,99 @@ pub fn scrub<E: ParserError + ?Sized>(e: &E) -> Scrubbed {
     e.scrubbed()
 }
 
+/// At most this many characters of another program's stderr go into an error message.
+pub const STDERR_EXCERPT_CHARS: usize = 600;
+
+/// At most this many (non-blank) lines of another program's stderr go into an error message.
+pub const STDERR_EXCERPT_LINES: usize = 8;
+
+/// The end of another program's stderr (the `openclaw` CLI's), fit for an error message, and
+/// `""` when it said nothing:
+/// - `redact` runs on the whole text first, so a cut can never split a value it knows;
+/// - terminal escapes and control characters are removed, blank lines dropped;
+/// - every word shaped like a token (24 or more characters of letters, digits and `-_.+=:~`
+///   holding both letters and digits, no `/`, so paths survive) becomes `[hidden]`: the program
+///   may print a value this process never knew;
+/// - the last [`STDERR_EXCERPT_LINES`] lines, joined with ` / `, then at most
+///   [`STDERR_EXCERPT_CHARS`] characters, cut at the front at a word boundary and marked `…`.
+pub fn stderr_excerpt(text: &str, redact: &dyn Fn(&str) -> String) -> String {
+    let redacted = redact(text);
+    let plain = strip_terminal_escapes(&redacted);
+    let lines: Vec<String> = plain
+        .lines()
+        .map(|l| {
+            l.split_whitespace()
+                .map(hide_token)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    let start = lines.len().saturating_sub(STDERR_EXCERPT_LINES);
+    let joined = lines[start..].join(" / ");
+    let count = joined.chars().count();
+    if count <= STDERR_EXCERPT_CHARS {
+        return joined;
+    }
+    let tail: String = joined.chars().skip(count - STDERR_EXCERPT_CHARS).collect();
+    // Whole words only: the first (cut) word goes.
+    let tail = tail.split_once(' ').map_or(tail.as_str(), |(_, rest)| rest);
+    format!("… {tail}")
+}
+
+/// `word`, or `[hidden]` when it is shaped like a token (see [`stderr_excerpt`]).
+fn hide_token(word: &str) -> &str {
+    let core = word.trim_matches(|c: char| "\"'`()[]{}<>,;".contains(c));
+    let token_chars = |c: char| c.is_ascii_alphanumeric() || "-_.+=:~".contains(c);
+    if core.chars().count() >= 24
+        && core.chars().all(token_chars)
+        && core.chars().any(|c| c.is_ascii_alphabetic())
+        && core.chars().any(|c| c.is_ascii_digit())
+    {
+        "[hidden]"
+    } else {
+        word
+    }
+}
+
+/// `text` without ANSI/VT escape sequences (CSI `ESC [ ... final`, OSC `ESC ] ... BEL|ESC \\`,
+/// two-byte `ESC x`) and without control characters other than line breaks and tabs.
+fn strip_terminal_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            match chars.next() {
+                Some('[') => {
+                    // Parameters and intermediates, then one final byte in @..~.
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' {
+                            break;
+                        }
+                        if c == '\u{1b}' {
+                            chars.next_if_eq(&'\\');
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        } else if c == '\n' || c == '\t' || !c.is_control() {
+            out.push(c);
+        } else if c == '\r' {
+            out.push('\n');
+        }
+    }
+    out
+}
+
 impl ParserError for serde_json::Error {
     fn scrubbed(&self) -> Scrubbed {
         let text = vault_client::error::scrub_json_error(self);
@@ -223,6 +316,41 @@ mod tests {
             }
         }
         assert!(seen > 300, "the inputs should mostly fail ({seen} errors)");
+    }
+
+    #[test]
+    fn a_stderr_excerpt_is_bounded_redacted_and_hides_tokens() {
+        let known = "sk-proj-FAKE-known-value";
+        let redact = |t: &str| t.replace(known, "[REDACTED]");
+        // A known value, a token it never knew, colours and a path.
+        let text = format!(
+            "\u{1b}[31mSecrets apply failed:\u{1b}[39m key {known} rejected\r\n\n  token=hvs.{CANARY}0123456789abcdef in /home/u/.openclaw/openclaw.json\n"
+        );
+        let e = stderr_excerpt(&text, &redact);
+        assert_eq!(
+            e,
+            "Secrets apply failed: key [REDACTED] rejected / [hidden] in /home/u/.openclaw/openclaw.json"
+        );
+        assert!(!e.contains("CANARY") && !e.contains("FAKE-known"), "{e}");
+        // Long output: the last lines, cut at the front at a word boundary, within the bound.
+        let long: String = (0..200)
+            .map(|i| format!("line {i} says something\n"))
+            .collect();
+        let e = stderr_excerpt(&long, &|t| t.to_string());
+        assert!(e.chars().count() <= STDERR_EXCERPT_CHARS + 2, "{}", e.len());
+        assert!(e.ends_with("line 199 says something"), "{e}");
+        assert!(
+            !e.contains("line 191 "),
+            "at most {STDERR_EXCERPT_LINES} lines: {e}"
+        );
+        let wide = format!("{} {CANARY}", "word ".repeat(400));
+        let e = stderr_excerpt(&wide, &|t| t.to_string());
+        assert!(e.starts_with("… word "), "{e}");
+        assert!(e.chars().count() <= STDERR_EXCERPT_CHARS + 2);
+        // A known value cut by the bound is still redacted: redaction runs first.
+        let edge = format!("{known}{}", " x".repeat(STDERR_EXCERPT_CHARS / 2 - 5));
+        assert!(!stderr_excerpt(&edge, &redact).contains("known-value"));
+        assert_eq!(stderr_excerpt("\n \n", &redact), "");
     }
 
     #[test]

@@ -63,6 +63,32 @@ pub struct KeptTarget {
     pub reason: String,
 }
 
+/// What the plan does with the exec provider `secrets.providers.openclaw-vault` of
+/// `openclaw.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ProviderChange {
+    /// There is none: the plan adds it (when it has targets; refs need it).
+    #[default]
+    Added,
+    /// An entry this package wrote earlier for another command (the Node route's
+    /// `<node> .../bin/openclaw-vault-resolve.mjs`, an executable at another path, older
+    /// settings): the plan replaces it with the current one, even without targets.
+    Upgraded {
+        /// Its `command` before.
+        command: String,
+        /// Its `args` before.
+        args: Vec<String>,
+    },
+    /// Already what this run would write: not in the plan.
+    Unchanged,
+    /// An entry this package did not write (a `pluginIntegration`, other keys, another
+    /// command): left exactly as it is; the plan's refs name it.
+    Foreign {
+        /// Why it is not recognised as ours.
+        reason: String,
+    },
+}
+
 /// What [`build_apply_plan`] made.
 #[derive(Debug, Clone, Default)]
 pub struct ApplyPlan {
@@ -72,12 +98,111 @@ pub struct ApplyPlan {
     pub targets: Vec<ApplyTarget>,
     /// Plaintext secrets left in place.
     pub kept: Vec<KeptTarget>,
+    /// What happens to the exec provider entry.
+    pub provider: ProviderChange,
+    /// The provider entry the plan upserts, when it upserts one.
+    pub provider_entry: Option<Value>,
 }
 
 impl ApplyPlan {
-    /// True when there is nothing for OpenClaw to apply.
+    /// True when there is nothing for OpenClaw to apply: no target and no provider to upgrade.
     pub fn is_empty(&self) -> bool {
-        self.targets.is_empty()
+        self.targets.is_empty() && self.provider_entry.is_none()
+    }
+}
+
+/// Whether `existing` (the current `secrets.providers.openclaw-vault`) is an entry this package
+/// writes, recognised exactly: only our keys, `source` `exec`, `jsonOnly` true when present,
+/// `passEnv` a list of variable names, and one of our two commands: an executable named
+/// `openclaw-vault` with `args` `["resolve"]`, or a `node` with `args` one absolute path to
+/// `bin/openclaw-vault-resolve.mjs`. `Err` says why not.
+fn written_by_us(existing: &Value) -> std::result::Result<(), &'static str> {
+    let Some(o) = existing.as_object() else {
+        return Err("it is not an object");
+    };
+    if o.keys()
+        .any(|k| !super::rewrite_config::PROVIDER_KEYS.contains(&k.as_str()))
+    {
+        return Err(
+            "it has keys this package never writes (a pluginIntegration, env, trustedDirs, ...)",
+        );
+    }
+    if o.get("source") != Some(&json!("exec")) {
+        return Err("its source is not exec");
+    }
+    if o.get("jsonOnly").is_some_and(|v| v != &json!(true)) {
+        return Err("its jsonOnly is not true");
+    }
+    let names_ok = o.get("passEnv").is_none_or(|v| {
+        v.as_array().is_some_and(|a| {
+            a.iter().all(|n| {
+                n.as_str().is_some_and(|n| {
+                    !n.is_empty()
+                        && n.chars()
+                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                })
+            })
+        })
+    });
+    if !names_ok {
+        return Err("its passEnv is not a list of variable names");
+    }
+    let command = o.get("command").and_then(Value::as_str).map(Path::new);
+    let args: Option<Vec<&str>> = o
+        .get("args")
+        .and_then(Value::as_array)
+        .and_then(|a| a.iter().map(Value::as_str).collect());
+    let (Some(command), Some(args)) = (command, args) else {
+        return Err("its command or args are not ours");
+    };
+    let file_name = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let native = matches!(
+        file_name(command).as_str(),
+        "openclaw-vault" | "openclaw-vault.exe"
+    ) && args == ["resolve"];
+    let node = matches!(file_name(command).as_str(), "node" | "node.exe" | "nodejs")
+        && args.len() == 1
+        && Path::new(args[0]).is_absolute()
+        && file_name(Path::new(args[0])) == "openclaw-vault-resolve.mjs"
+        && Path::new(args[0])
+            .parent()
+            .is_some_and(|d| file_name(d) == "bin");
+    if command.is_absolute() && (native || node) {
+        Ok(())
+    } else {
+        Err("its command is not this package's resolver")
+    }
+}
+
+/// What to do with the existing entry `existing` when this run would write `ours`.
+fn provider_change(existing: Option<&Value>, ours: &Value) -> ProviderChange {
+    let Some(existing) = existing.filter(|v| !v.is_null()) else {
+        return ProviderChange::Added;
+    };
+    if existing == ours {
+        return ProviderChange::Unchanged;
+    }
+    match written_by_us(existing) {
+        Ok(()) => ProviderChange::Upgraded {
+            command: existing["command"].as_str().unwrap_or_default().to_string(),
+            args: existing["args"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        },
+        Err(why) => ProviderChange::Foreign {
+            reason: format!("{why}; it is left as it is and the plan's refs name it"),
+        },
     }
 }
 
@@ -370,11 +495,21 @@ pub fn build_apply_plan(
             }
         }
     }
-    let mut upserts = Map::new();
-    upserts.insert(
-        EXEC_PROVIDER_ALIAS.into(),
-        super::rewrite_config::provider_entry(resolver),
+    let ours = super::rewrite_config::provider_entry(resolver);
+    out.provider = provider_change(
+        doc.pointer(&format!("/secrets/providers/{EXEC_PROVIDER_ALIAS}")),
+        &ours,
     );
+    let upsert = match out.provider {
+        ProviderChange::Added => !out.targets.is_empty(),
+        ProviderChange::Upgraded { .. } => true,
+        ProviderChange::Unchanged | ProviderChange::Foreign { .. } => false,
+    };
+    let mut upserts = Map::new();
+    if upsert {
+        upserts.insert(EXEC_PROVIDER_ALIAS.into(), ours.clone());
+        out.provider_entry = Some(ours);
+    }
     out.plan = json!({
         "version": 1,
         "protocolVersion": 1,
@@ -411,65 +546,141 @@ pub struct AppliedPlan {
 }
 
 /// Where the failing step of a CLI run is: the error for a process that could not be run,
-/// exited non-zero or printed what is not expected. `redact` removes secrets from OpenClaw's
-/// text before it becomes a message.
-fn cli_error(cli: &Path, what: &str, detail: &str, redact: &dyn Fn(&str) -> String) -> Error {
+/// exited non-zero or printed what is not expected, naming the executable. `redact` removes
+/// secrets from OpenClaw's text before it becomes a message; `stderr`, when OpenClaw said
+/// something there, is added as a bounded excerpt ([`crate::scrub::stderr_excerpt`]).
+fn cli_error(
+    cli: &Path,
+    what: &str,
+    detail: &str,
+    stderr: &str,
+    redact: &dyn Fn(&str) -> String,
+) -> Error {
+    let excerpt = crate::scrub::stderr_excerpt(stderr, redact);
+    let said = if excerpt.is_empty() {
+        String::new()
+    } else {
+        format!("; its stderr: {excerpt}")
+    };
     Error::new(
         crate::error::ErrorCode::InvalidConfig,
-        format!("openclaw CLI {}: {what}: {}", cli.display(), redact(detail)),
+        format!(
+            "openclaw CLI {}: {what}: {}{said}",
+            cli.display(),
+            redact(detail)
+        ),
     )
 }
 
-/// Runs `cli args...` with a deadline; `(exit code, stdout, stderr)`. A child still running at
-/// the deadline is killed.
+/// How a run of the `openclaw` CLI ended.
+#[derive(Debug)]
+struct CliRun {
+    /// Its exit code; `None` when a signal ended it, or it was killed at the deadline.
+    code: Option<i32>,
+    /// True when it was still running at the deadline and was killed.
+    timed_out: bool,
+    stdout: String,
+    stderr: String,
+}
+
+/// How long the output of a finished (or killed) run is waited for: a grandchild that escaped
+/// the process group and still holds the pipes must not hang this step.
+const OUTPUT_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs `cli args...` with the deadline `deadline`, its output read on threads of their own (so
+/// a full pipe never stalls it). A child still running at the deadline is killed, with its
+/// process group on Linux.
+///
+/// On Linux the child also dies with this process: it runs in a process group of its own (so
+/// the deadline kill reaches whatever it started) and with `PR_SET_PDEATHSIG` = `SIGKILL`, so a
+/// `migrate` killed by any signal, `SIGKILL` included, takes `openclaw secrets apply` with it
+/// instead of leaving it to write OpenClaw's files after the run that asked for it is gone.
+/// (The death signal follows the thread that spawned the child; this function waits for the
+/// child on that same thread, so the thread outlives it.) Elsewhere the child stays in this
+/// process's group, so a terminal's Ctrl-C still reaches both.
 fn run_with_deadline(
     cli: &Path,
     args: &[&std::ffi::OsStr],
-) -> std::io::Result<(i32, String, String)> {
+    deadline: std::time::Duration,
+) -> std::io::Result<CliRun> {
     use std::io::Read;
     use std::process::{Command, Stdio};
-    let mut child = Command::new(cli)
+    let mut command = Command::new(cli);
+    command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    // Readers on their own threads, so a full pipe never stalls the child.
-    let mut out = child.stdout.take().expect("piped");
-    let mut err = child.stderr.take().expect("piped");
-    let out_t = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
+        .stderr(Stdio::piped());
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+        // SAFETY: getpid has no preconditions.
+        let parent = unsafe { libc::getpid() };
+        // SAFETY: the closure runs in the forked child before exec and calls only
+        // async-signal-safe functions (prctl, getppid, _exit), allocating nothing.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The parent died between fork and prctl: the signal will never come.
+                if libc::getppid() != parent {
+                    libc::_exit(137);
+                }
+                Ok(())
+            });
+        }
+    }
+    let mut child = command.spawn()?;
+    let reader = |mut pipe: Box<dyn Read + Send>| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            let _ = tx.send(String::from_utf8_lossy(&bytes).into_owned());
+        });
+        rx
+    };
+    let out_rx = reader(Box::new(child.stdout.take().expect("piped")));
+    let err_rx = reader(Box::new(child.stderr.take().expect("piped")));
     let started = std::time::Instant::now();
     let mut wait = std::time::Duration::from_millis(20);
-    let status = loop {
+    let (status, timed_out) = loop {
         if let Some(status) = child.try_wait()? {
-            break status;
+            break (Some(status), false);
         }
-        if started.elapsed() > OPENCLAW_CLI_DEADLINE {
+        if started.elapsed() > deadline {
+            #[cfg(target_os = "linux")]
+            // SAFETY: kill has no memory preconditions; the group is the child's own (its pid),
+            // and the child is not reaped yet, so the id cannot have been reused.
+            unsafe {
+                libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+            }
             let _ = child.kill();
             let _ = child.wait();
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!(
-                    "did not finish within {} s",
-                    OPENCLAW_CLI_DEADLINE.as_secs()
-                ),
-            ));
+            break (None, true);
         }
         std::thread::sleep(wait);
         wait = (wait * 2).min(std::time::Duration::from_millis(250));
     };
-    let stdout = out_t.join().unwrap_or_default();
-    let stderr = err_t.join().unwrap_or_default();
-    Ok((status.code().unwrap_or(-1), stdout, stderr))
+    Ok(CliRun {
+        code: status.and_then(|s| s.code()),
+        timed_out,
+        stdout: out_rx.recv_timeout(OUTPUT_GRACE).unwrap_or_default(),
+        stderr: err_rx.recv_timeout(OUTPUT_GRACE).unwrap_or_default(),
+    })
+}
+
+impl CliRun {
+    /// `exit code 1`, `killed by a signal`, `did not finish within 180s and was killed`.
+    fn ending(&self, deadline: std::time::Duration) -> String {
+        match (self.timed_out, self.code) {
+            (true, _) => format!("did not finish within {deadline:?} and was killed"),
+            (false, Some(code)) => format!("exit code {code}"),
+            (false, None) => "killed by a signal".to_string(),
+        }
+    }
 }
 
 /// `OpenClaw 2026.9.6 (eb377ac)` -> `(2026, 9, 6)`.
@@ -518,18 +729,23 @@ impl OpenClawCli {
 
     /// Checks `openclaw --version` is at least [`MIN_OPENCLAW_VERSION`].
     ///
-    /// Errors: `INVALID_CONFIG` when it cannot be run, prints no version, or is older.
-    pub fn check_version(&self) -> Result<(u32, u32, u32)> {
-        let none = |s: &str| s.to_string();
-        let (code, out, err) = run_with_deadline(&self.command, &["--version".as_ref()])
-            .map_err(|e| cli_error(&self.command, "--version", &e.to_string(), &none))?;
-        let text = format!("{out}\n{err}");
-        let Some(version) = (code == 0).then(|| parse_version(&text)).flatten() else {
+    /// Errors: `INVALID_CONFIG` naming the executable when it cannot be run, fails, prints no
+    /// version (with an excerpt of its stderr, `redact` applied) or is older.
+    pub fn check_version(&self, redact: &dyn Fn(&str) -> String) -> Result<(u32, u32, u32)> {
+        let deadline = OPENCLAW_CLI_DEADLINE;
+        let run = run_with_deadline(&self.command, &["--version".as_ref()], deadline)
+            .map_err(|e| cli_error(&self.command, "--version", &e.to_string(), "", redact))?;
+        let text = format!("{}\n{}", run.stdout, run.stderr);
+        let Some(version) = (run.code == Some(0))
+            .then(|| parse_version(&text))
+            .flatten()
+        else {
             return Err(cli_error(
                 &self.command,
                 "--version",
-                &format!("exit code {code}, no OpenClaw version printed"),
-                &none,
+                &format!("{}, no OpenClaw version printed", run.ending(deadline)),
+                &run.stderr,
+                redact,
             ));
         };
         if version < MIN_OPENCLAW_VERSION {
@@ -539,18 +755,27 @@ impl OpenClawCli {
                 &self.command,
                 "too old",
                 &format!("OpenClaw {y}.{m}.{d}; this step needs {ry}.{rm}.{rd} or newer (its SQLite stores and secrets apply contract)"),
-                &none,
+                "",
+                redact,
             ));
         }
         Ok(version)
     }
 
-    /// Runs `openclaw secrets apply --from <plan_file> --allow-exec --json`.
+    /// Runs `openclaw secrets apply --from <plan_file> --allow-exec --json`, killed after
+    /// `deadline` (the command line uses [`OPENCLAW_CLI_DEADLINE`]); on Linux it dies with this
+    /// process (see `run_with_deadline`).
     ///
-    /// Errors: `INVALID_CONFIG` when it cannot be run, times out, exits non-zero (OpenClaw's
-    /// own message, with every value `redact` knows removed) or prints what is not its report.
-    /// OpenClaw validates the whole plan before it writes anything.
-    pub fn apply(&self, plan_file: &Path, redact: &dyn Fn(&str) -> String) -> Result<AppliedPlan> {
+    /// Errors: `INVALID_CONFIG` naming the executable and the plan when it cannot be run, times
+    /// out, exits non-zero (OpenClaw's own message and an excerpt of its stderr, with every value
+    /// `redact` knows removed) or prints what is not its report. OpenClaw validates the whole
+    /// plan before it writes anything.
+    pub fn apply(
+        &self,
+        plan_file: &Path,
+        deadline: std::time::Duration,
+        redact: &dyn Fn(&str) -> String,
+    ) -> Result<AppliedPlan> {
         let args: [&std::ffi::OsStr; 6] = [
             "secrets".as_ref(),
             "apply".as_ref(),
@@ -559,25 +784,35 @@ impl OpenClawCli {
             "--allow-exec".as_ref(),
             "--json".as_ref(),
         ];
-        let (code, out, err) = run_with_deadline(&self.command, &args)
-            .map_err(|e| cli_error(&self.command, "secrets apply", &e.to_string(), redact))?;
-        let report: Option<Value> = out
+        let run = run_with_deadline(&self.command, &args, deadline).map_err(|e| {
+            cli_error(
+                &self.command,
+                "secrets apply",
+                &format!("{e} (plan {})", plan_file.display()),
+                "",
+                redact,
+            )
+        })?;
+        let report: Option<Value> = run
+            .stdout
             .find('{')
-            .and_then(|start| serde_json::from_str(&out[start..]).ok());
-        if code != 0 {
+            .and_then(|start| serde_json::from_str(&run.stdout[start..]).ok());
+        if run.code != Some(0) {
             let message = report
                 .as_ref()
                 .and_then(|r| r.pointer("/error/message"))
                 .and_then(Value::as_str)
-                .map(String::from)
-                .unwrap_or_else(|| {
-                    let tail: Vec<&str> = err.lines().rev().take(3).collect();
-                    tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
-                });
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
             return Err(cli_error(
                 &self.command,
                 "secrets apply failed",
-                &format!("exit code {code}: {message} (plan {})", plan_file.display()),
+                &format!(
+                    "{}{message} (plan {})",
+                    run.ending(deadline),
+                    plan_file.display()
+                ),
+                &run.stderr,
                 redact,
             ));
         }
@@ -585,7 +820,8 @@ impl OpenClawCli {
             return Err(cli_error(
                 &self.command,
                 "secrets apply",
-                "printed no JSON report",
+                &format!("printed no JSON report (plan {})", plan_file.display()),
+                &run.stderr,
                 redact,
             ));
         };
@@ -617,4 +853,293 @@ pub fn write_plan_file(file: &Path, plan: &ApplyPlan) -> Result<()> {
     let text = serde_json::to_vec_pretty(&plan.plan)
         .map_err(|e| Error::invalid_argument(format!("apply plan: {e}")))?;
     crate::local_file::write_atomic(file, &text)
+}
+
+/// The plan file handed to `openclaw secrets apply`: a private temporary file, removed when
+/// this value is dropped, so on every way the step ends (applied, OpenClaw failed or timed
+/// out, an error of ours, a panic). Only `--plan-out` files ([`write_plan_file`]) persist.
+///
+/// It is not in OpenClaw's state directory: nothing there should outlive the run, and a run
+/// killed with `SIGKILL` (which no cleanup survives) then leaves its plan in the system's
+/// temporary directory, not among the files OpenClaw's backups and `doctor` see. The file is
+/// created exclusively with mode 0600 and written completely before OpenClaw is started: it
+/// holds refs only, but names where every secret lives.
+#[derive(Debug)]
+pub struct TempPlanFile(tempfile::TempPath);
+
+impl TempPlanFile {
+    /// Writes `plan` to a new `openclaw-vault-apply-plan-*.json` in `std::env::temp_dir()`.
+    ///
+    /// Errors: `INVALID_CONFIG` naming the directory when the file cannot be created or written.
+    pub fn write(plan: &ApplyPlan) -> Result<TempPlanFile> {
+        use std::io::Write;
+        let dir = std::env::temp_dir();
+        let fail = |e: std::io::Error| {
+            Error::invalid_config(format!(
+                "cannot write the apply plan in {} ({})",
+                dir.display(),
+                e.kind()
+            ))
+        };
+        let text = serde_json::to_vec_pretty(&plan.plan)
+            .map_err(|e| Error::invalid_argument(format!("apply plan: {e}")))?;
+        let mut file = tempfile::Builder::new()
+            .prefix("openclaw-vault-apply-plan-")
+            .suffix(".json")
+            .tempfile_in(&dir)
+            .map_err(fail)?;
+        file.write_all(&text).map_err(fail)?;
+        file.as_file().sync_all().map_err(fail)?;
+        Ok(TempPlanFile(file.into_temp_path()))
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrate::test_support::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// An executable shell script `body` at `dir/name`.
+    fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+        let file = dir.join(name);
+        std::fs::write(&file, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o700)).unwrap();
+        file
+    }
+
+    /// Paths of a HOME whose `openclaw.json` is `config`, and a chain that never reaches Vault.
+    fn home_with(
+        name: &str,
+        config: &Value,
+    ) -> (PathBuf, OpenClawPaths, std::sync::Arc<CredentialChain>) {
+        let home = temp_dir(name);
+        let file = home.join(".openclaw/openclaw.json");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, config.to_string()).unwrap();
+        let h = home.to_string_lossy().into_owned();
+        let paths = OpenClawPaths::from_env(&move |k| (k == "HOME").then(|| h.clone()));
+        (home, paths, chain_with(offline_client(), "ap", vec![]))
+    }
+
+    const REF: &str = r#"{"source": "exec", "provider": "openclaw-vault", "id": "ap/credentials/telegram/token"}"#;
+
+    #[test]
+    fn an_entry_this_package_wrote_for_node_is_upgraded_even_without_targets() {
+        let native = ResolverCommand::Native {
+            exe: PathBuf::from("/opt/pkg/openclaw-vault"),
+        };
+        let ours_now = crate::migrate::rewrite_config::provider_entry(&native);
+        let node_route = crate::migrate::rewrite_config::provider_entry(&ResolverCommand::Node {
+            node: PathBuf::from("/usr/local/bin/node"),
+            script: PathBuf::from(
+                "/usr/lib/node_modules/@openclaw/vault/bin/openclaw-vault-resolve.mjs",
+            ),
+        });
+        // An older version of ours: another executable path, fewer variables, no timeouts.
+        let older = json!({"source": "exec", "command": "/old/openclaw-vault", "args": ["resolve"], "passEnv": ["VAULT_ADDR", "VAULT_TOKEN"], "jsonOnly": true});
+        for (case, existing) in [("node", &node_route), ("older", &older)] {
+            let config = json!({
+                "channels": {"telegram": {"botToken": serde_json::from_str::<Value>(REF).unwrap()}},
+                "secrets": {"providers": {EXEC_PROVIDER_ALIAS: existing}},
+            });
+            let (home, paths, chain) = home_with(&format!("ap-upgrade-{case}"), &config);
+            let plan =
+                build_apply_plan(&paths, &chain, &VerifiedInVault::default(), &native).unwrap();
+            assert!(plan.targets.is_empty());
+            assert!(
+                !plan.is_empty(),
+                "{case}: the provider upgrade is something to apply"
+            );
+            assert_eq!(
+                plan.provider,
+                ProviderChange::Upgraded {
+                    command: existing["command"].as_str().unwrap().into(),
+                    args: serde_json::from_value(existing["args"].clone()).unwrap(),
+                },
+                "{case}"
+            );
+            assert_eq!(plan.plan["providerUpserts"][EXEC_PROVIDER_ALIAS], ours_now);
+            assert_eq!(plan.plan["targets"], json!([]));
+            std::fs::remove_dir_all(home).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_provider_someone_else_wrote_is_never_touched() {
+        let native = ResolverCommand::Native {
+            exe: PathBuf::from("/opt/pkg/openclaw-vault"),
+        };
+        let ours = crate::migrate::rewrite_config::provider_entry(&native);
+        let with = |k: &str, v: Value| {
+            let mut e = ours.clone();
+            e[k] = v;
+            e
+        };
+        let foreign = [
+            json!({"source": "exec", "pluginIntegration": {"pluginId": "openclaw-vault", "integrationId": "openclaw-vault"}}),
+            with("env", json!({"VAULT_ADDR": "http://127.0.0.1:8200"})),
+            with("command", json!("/usr/local/bin/my-vault-helper")),
+            with("command", json!("relative/openclaw-vault")),
+            with("args", json!(["resolve", "--verbose"])),
+            with("source", json!("file")),
+            with("jsonOnly", json!(false)),
+            with("passEnv", json!(["VAULT TOKEN"])),
+            json!({"source": "exec", "command": "/usr/bin/node", "args": ["/home/u/my-resolver.mjs"]}),
+            json!({"source": "exec", "command": "/usr/bin/node", "args": ["bin/openclaw-vault-resolve.mjs"]}),
+        ];
+        for existing in foreign {
+            assert!(
+                matches!(
+                    provider_change(Some(&existing), &ours),
+                    ProviderChange::Foreign { .. }
+                ),
+                "{existing}"
+            );
+        }
+        assert_eq!(
+            provider_change(Some(&ours), &ours),
+            ProviderChange::Unchanged
+        );
+        assert_eq!(provider_change(None, &ours), ProviderChange::Added);
+
+        // In a plan: no upsert, nothing to apply without targets.
+        let config = json!({
+            "channels": {"telegram": {"botToken": serde_json::from_str::<Value>(REF).unwrap()}},
+            "secrets": {"providers": {EXEC_PROVIDER_ALIAS: with("env", json!({"A": "b"}))}},
+        });
+        let (home, paths, chain) = home_with("ap-foreign", &config);
+        let plan = build_apply_plan(&paths, &chain, &VerifiedInVault::default(), &native).unwrap();
+        assert!(
+            matches!(plan.provider, ProviderChange::Foreign { ref reason } if reason.contains("keys this package never writes"))
+        );
+        assert!(plan.is_empty());
+        assert_eq!(plan.plan["providerUpserts"], json!({}));
+        std::fs::remove_dir_all(home).unwrap();
+    }
+
+    #[test]
+    fn a_failing_cli_is_named_with_a_bounded_scrubbed_excerpt_of_its_stderr() {
+        let dir = temp_dir("ap-cli-stderr");
+        let secret = "sk-proj-FAKE-apply-stderr-1234";
+        let noise = "x".repeat(5000);
+        let cli = OpenClawCli {
+            command: script(
+                &dir,
+                "openclaw",
+                &format!("echo '{noise}' >&2; echo 'openclaw: Node 20.20.2: node:sqlite is unavailable; key {secret}' >&2; exit 1"),
+            ),
+        };
+        let redact = |t: &str| t.replace(secret, "[REDACTED]");
+        let err = cli.check_version(&redact).unwrap_err();
+        assert_eq!(err.code(), "INVALID_CONFIG");
+        assert!(
+            err.message.contains(&cli.command.display().to_string()),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message
+                .contains("exit code 1, no OpenClaw version printed; its stderr: ")
+                && err
+                    .message
+                    .contains("node:sqlite is unavailable; key [REDACTED]"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("FAKE-apply"), "{}", err.message);
+        assert!(err.message.len() < 1000, "bounded: {}", err.message.len());
+
+        let plan = dir.join("plan.json");
+        std::fs::write(&plan, "{}").unwrap();
+        let err = cli
+            .apply(&plan, OPENCLAW_CLI_DEADLINE, &redact)
+            .unwrap_err();
+        assert!(
+            err.message
+                .contains("secrets apply failed: exit code 1 (plan ")
+                && err.message.contains(&plan.display().to_string())
+                && err.message.contains("[REDACTED]"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("FAKE-apply"), "{}", err.message);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn at_the_deadline_the_cli_and_everything_it_started_are_killed() {
+        let dir = temp_dir("ap-cli-deadline");
+        let pid_file = dir.join("grandchild.pid");
+        // A CLI that starts a child of its own and hangs: both must be gone after the deadline.
+        let cli = OpenClawCli {
+            command: script(
+                &dir,
+                "openclaw",
+                &format!(
+                    "sleep 300 & echo $! > {}; echo 'waiting for the file lock' >&2; wait",
+                    pid_file.display()
+                ),
+            ),
+        };
+        let plan = dir.join("plan.json");
+        std::fs::write(&plan, "{}").unwrap();
+        let deadline = std::time::Duration::from_millis(500);
+        let err = cli.apply(&plan, deadline, &|t| t.to_string()).unwrap_err();
+        assert!(
+            err.message
+                .contains("did not finish within 500ms and was killed")
+                && err
+                    .message
+                    .contains("its stderr: waiting for the file lock"),
+            "{}",
+            err.message
+        );
+        let pid: i32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // Killed with its group; a zombie (not reaped: its parent is gone) counts as gone.
+        let alive = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    s.rsplit(')')
+                        .next()
+                        .map(|r| !r.trim_start().starts_with('Z'))
+                })
+                .unwrap_or(false)
+        };
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while alive() && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(!alive(), "the CLI's own child {pid} outlived the deadline");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_temporary_plan_file_is_private_and_removed_when_dropped() {
+        let plan = ApplyPlan {
+            plan: json!({"version": 1, "protocolVersion": 1, "targets": []}),
+            ..Default::default()
+        };
+        let file = TempPlanFile::write(&plan).unwrap();
+        let path = file.path().to_path_buf();
+        assert!(!path.starts_with(std::env::temp_dir().join(".openclaw")));
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let read: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(read, plan.plan);
+        drop(file);
+        assert!(!path.exists());
+    }
 }

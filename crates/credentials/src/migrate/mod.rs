@@ -38,7 +38,7 @@ pub mod preflight;
 pub mod remove_local;
 pub mod rewrite_config;
 
-pub use apply_plan::{build_apply_plan, ApplyPlan, ApplyTarget, KeptTarget};
+pub use apply_plan::{build_apply_plan, ApplyPlan, ApplyTarget, KeptTarget, ProviderChange};
 pub use ownership::{set_aside_owned, OwnedByCli};
 pub use preflight::{Skipped, DEFAULT_RUN_DEADLINE, PREFLIGHT_DEADLINE};
 pub use remove_local::{remove_local, LocalRemoval};
@@ -1327,6 +1327,23 @@ pub mod test_support {
     pub fn write_source(path: &Path, value: &Value) {
         crate::local_file::write_atomic(path, value.to_string().as_bytes()).unwrap();
     }
+
+    /// The options of a test run: no overwrite, journal at `journal`, 4 requests at a time, no
+    /// checkpoint hook, the command line's deadline.
+    pub fn options(journal: &Path) -> super::MigrateOptions {
+        super::MigrateOptions {
+            overwrite: false,
+            journal: journal.to_path_buf(),
+            concurrency: 4,
+            on_checkpoint: None,
+            deadline: super::DEFAULT_RUN_DEADLINE,
+        }
+    }
+
+    /// A progress callback that ignores progress.
+    pub fn no_progress() -> impl Fn(super::Progress<'_>) + Send + Sync {
+        |_| {}
+    }
 }
 
 #[cfg(test)]
@@ -1348,20 +1365,6 @@ mod tests {
             "telegram": {"botToken": FAKE_TELEGRAM},
             "anthropic": {"type": "oauth", "access": FAKE_ACCESS, "refresh": FAKE_REFRESH, "expires": 1_900_000_000_000i64},
         })
-    }
-
-    fn options(journal: &Path) -> MigrateOptions {
-        MigrateOptions {
-            overwrite: false,
-            journal: journal.to_path_buf(),
-            concurrency: 4,
-            on_checkpoint: None,
-            deadline: DEFAULT_RUN_DEADLINE,
-        }
-    }
-
-    fn no_progress() -> impl Fn(Progress<'_>) + Send + Sync {
-        |_| {}
     }
 
     fn outcome_of<'a>(report: &'a Report, name: &str) -> &'a Outcome {

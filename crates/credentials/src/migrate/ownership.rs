@@ -112,7 +112,7 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::super::test_support::*;
-    use super::super::{apply, plan, MigrateOptions, Outcome};
+    use super::super::{apply, plan, Outcome};
     use super::*;
     use crate::chain::{GetOptions, RefreshedTokens, Refresher};
     use crate::credential::{fields, Credential, SourceGroup};
@@ -235,14 +235,9 @@ mod tests {
             assert!(!text.contains(ACCESS) && !text.contains(REFRESH));
         }
         let journal = home.join("journal");
-        let options = MigrateOptions {
-            overwrite: false,
-            journal: journal.clone(),
-            concurrency: 2,
-            on_checkpoint: None,
-            deadline: crate::migrate::DEFAULT_RUN_DEADLINE,
-        };
-        let report = apply(&chain, &taken_plan, &options, &|_| {}).await.unwrap();
+        let report = apply(&chain, &taken_plan, &options(&journal), &no_progress())
+            .await
+            .unwrap();
         let outcomes: Vec<_> = report
             .items
             .iter()

@@ -193,7 +193,7 @@ pub async fn still_in_vault(vault: &VaultProvider, item: &PlanItem) -> Result<bo
 #[cfg(test)]
 mod tests {
     use super::super::test_support::*;
-    use super::super::{apply, plan, MigrateOptions, Progress, Report};
+    use super::super::{apply, plan, Report};
     use super::*;
     use crate::credential::SourceGroup;
     use crate::providers::CredentialProvider;
@@ -205,20 +205,6 @@ mod tests {
 
     const FAKE_OPENAI: &str = "sk-proj-FAKE-preflight-openai-0001";
     const FAKE_TELEGRAM: &str = "123456:FAKE-preflight-telegram";
-
-    fn options(journal: &Path) -> MigrateOptions {
-        MigrateOptions {
-            overwrite: false,
-            journal: journal.to_path_buf(),
-            concurrency: 4,
-            on_checkpoint: None,
-            deadline: DEFAULT_RUN_DEADLINE,
-        }
-    }
-
-    fn no_progress() -> impl Fn(Progress<'_>) + Send + Sync {
-        |_| {}
-    }
 
     fn outcome<'a>(report: &'a Report, name: &str) -> &'a Outcome {
         &report

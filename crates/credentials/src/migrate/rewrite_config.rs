@@ -354,22 +354,7 @@ pub fn rewrite_config(
                 file.display()
             ))
         })?;
-        providers.append(
-            EXEC_PROVIDER_ALIAS,
-            ordered(
-                &entry,
-                &[
-                    "source",
-                    "command",
-                    "args",
-                    "passEnv",
-                    "timeoutMs",
-                    "noOutputTimeoutMs",
-                    "maxOutputBytes",
-                    "jsonOnly",
-                ],
-            ),
-        );
+        providers.append(EXEC_PROVIDER_ALIAS, ordered(&entry, PROVIDER_KEYS));
         let slot = expected
             .as_object_mut()
             .map(|o| o.entry("secrets").or_insert_with(|| json!({})))
@@ -446,6 +431,18 @@ fn holder_of<'a>(
     matches.sort_by_key(|(item, _)| item.source_provider != "openclaw-config");
     matches.into_iter().next()
 }
+
+/// The keys of [`provider_entry`], in the order OpenClaw's documentation writes them.
+pub(super) const PROVIDER_KEYS: &[&str] = &[
+    "source",
+    "command",
+    "args",
+    "passEnv",
+    "timeoutMs",
+    "noOutputTimeoutMs",
+    "maxOutputBytes",
+    "jsonOnly",
+];
 
 /// The exec provider entry `secrets.providers.openclaw-vault` for `resolver`: `command`, `args`,
 /// `passEnv` ([`RESOLVER_PASS_ENV`]), `timeoutMs` and `noOutputTimeoutMs`

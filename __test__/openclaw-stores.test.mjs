@@ -279,6 +279,8 @@ describe(`openclaw ${'2026.9.6'} stores: discovery judged by its own audit`, () 
     const left = after.report.findings.map((f) => `${f.code} ${rel(f.file)} ${f.jsonPath}`).sort()
     assert.deepEqual(left, [
       'PLAINTEXT_FOUND .env $env.GH_TOKEN',
+      // Its value is the kept shared profile's, so apply had no migrated value to scrub it for.
+      'PLAINTEXT_FOUND .env $env.OPENAI_API_KEY',
       'PLAINTEXT_FOUND agents/main/agent/models.json providers.anthropic.apiKey',
       'PLAINTEXT_FOUND openclaw.json models.providers.openai.apiKey',
       'PLAINTEXT_FOUND state/openclaw.sqlite profiles.anthropic:default.key',

@@ -46,7 +46,8 @@ const V = {
   configOpenai: 'sk-FAKE-stores-config-openai-8888',
   discord: 'discord-FAKE-stores-bot-9999',
   teamEnv: 'store-FAKE-stores-team-env-1010',
-  agentToken: 'sk-ant-oat01-FAKE-stores-work-token-1212',
+  // OpenClaw wants a setup-token of at least 80 characters.
+  agentToken: `sk-ant-oat01-FAKE-stores-work-token-${'1212'.repeat(16)}`,
   ghToken: 'ghp_FAKE_stores_dotenv_1313',
 }
 

@@ -6,9 +6,19 @@
 // byte-identical. Bad input: a missing, too old or failing openclaw CLI, and broken SQLite stores.
 import assert from 'node:assert/strict'
 import { execFile, spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs'
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+  statSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { promisify } from 'node:util'
 
@@ -34,6 +44,10 @@ const V = {
   team: 'store-FAKE-stores-team-6666',
   skill: 'sk-FAKE-stores-skill-7777',
   configOpenai: 'sk-FAKE-stores-config-openai-8888',
+  teamEnv: 'store-FAKE-stores-team-env-1010',
+  // OpenClaw wants a setup-token of at least 80 characters.
+  agentToken: `sk-ant-oat01-FAKE-stores-work-token-${'1212'.repeat(16)}`,
+  ghToken: 'ghp_FAKE_stores_dotenv_1313',
 }
 
 before(async () => {
@@ -113,8 +127,32 @@ async function makeState(name, { rich = false } = {}) {
   const work = rich ? ['--provider', 'openai', '--profile-id', 'openai:work'] : ['--provider', 'openrouter']
   await must(s, ['models', 'auth', 'paste-api-key', ...work, '--agent', 'work'], { input: V.workAgent })
   await must(s, ['secrets', 'store', 'set', 'TEAM_TOKEN', '--kind', 'secret', '--value-file', '-'], { input: V.team })
+  await must(s, ['secrets', 'store', 'set', 'TEAM_ENV', '--kind', 'env', '--value-file', '-'], { input: V.teamEnv })
   await must(s, ['config', 'set', 'skills.entries.weather.apiKey', V.skill])
+  // TODO(issue 10): `channels add --channel discord --token` ran, but where 2026.9.6 keeps that
+  // token is not established yet (the DONE test found the audit clean and the value not in
+  // Vault): left out until it is.
+  // The state-dir .env OpenClaw reads (and its audit scans): the openai key the shared profile
+  // also holds, so apply scrubs it there once that profile's value is a ref.
+  writeFileSync(join(s, '.env'), `OPENAI_API_KEY=${V.openai}\n${rich ? `GH_TOKEN=${V.ghToken}\n` : ''}`, {
+    mode: 0o600,
+  })
+  // An agent's generated models.json, as OpenClaw materialises a provider's key there (no
+  // command of 2026.9.6 wrote one on these states; its audit reports it all the same).
+  const modelsJson = join(s, 'agents', 'main', 'agent', 'models.json')
+  mkdirSync(dirname(modelsJson), { recursive: true, mode: 0o700 })
+  const models = { providers: { anthropic: { baseUrl: 'https://api.anthropic.com', apiKey: V.anthropic, models: [] } } }
+  writeFileSync(modelsJson, `${JSON.stringify(models, null, 2)}\n`, { mode: 0o600 })
   if (rich) {
+    // An agent's own anthropic token next to the shared anthropic key (item: shared and agent
+    // profiles of one provider with different values).
+    await must(
+      s,
+      ['models', 'auth', 'paste-token', '--provider', 'anthropic', '--profile-id', 'anthropic:work', '--agent', 'work'],
+      {
+        input: V.agentToken,
+      },
+    )
     await must(s, [
       'config',
       'set',
@@ -253,6 +291,55 @@ describe(`openclaw ${'2026.9.6'} stores: discovery judged by its own audit`, () 
     assert.equal(cli(['get', 'telegram', '--reveal']).stdout.trim(), vaultTelegram)
     assert.ok(!l.stdout.includes(V.openai) && !l.stdout.includes(vaultTelegram))
   })
+
+  test(
+    'PINNED: shared and agent profiles of one provider with different values keep exactly these findings after migrate --rewrite-config',
+    {
+      todo: 'the expected findings are derived from OpenClaw 2026.9.6 apply/audit code; not yet confirmed by a complete run',
+    },
+    async () => {
+      // OpenClaw 2026.9.6's apply cannot target the shared store: its only route there is the
+      // provider's config key (models.providers.<p>.apiKey), which scrubs every static profile of
+      // <p> in every store, and any profile left (an agent's ref included) makes audit report the
+      // config ref REF_SHADOWED. So no plan is both lossless and clean for such a provider: the
+      // plan keeps these in place, says why, and the values are in Vault. A future OpenClaw that
+      // can target the shared store makes this test fail: then plan those too.
+      const before = await audit(state)
+      const prefix = uniquePrefix('stores-pinned')
+      prefixes.push(prefix)
+      const r = migrate(state, prefix, ['--yes', '--json', '--rewrite-config', '--openclaw', realOpenClaw()])
+      assert.equal(r.code, 0, r.out + r.err)
+      const rel = (f) => f.split(`${state}/`).join('')
+      const kept = r.json.rewriteConfig.kept.map((k) => `${rel(k.file)} ${k.jsonPath}`).sort()
+      assert.deepEqual(kept, [
+        'openclaw.json models.providers.openai.apiKey',
+        'state/openclaw.sqlite profiles.anthropic:default.key',
+        'state/openclaw.sqlite profiles.openai:manual.key',
+      ])
+      for (const k of r.json.rewriteConfig.kept) assert.ok(k.reason.length > 20, k.reason)
+      const after = await audit(state, ['--check', '--allow-exec'])
+      const left = after.report.findings.map((f) => `${f.code} ${rel(f.file)} ${f.jsonPath}`).sort()
+      assert.deepEqual(left, [
+        'PLAINTEXT_FOUND .env $env.GH_TOKEN',
+        // Its value is the kept shared profile's, so apply had no migrated value to scrub it for.
+        'PLAINTEXT_FOUND .env $env.OPENAI_API_KEY',
+        'PLAINTEXT_FOUND agents/main/agent/models.json providers.anthropic.apiKey',
+        'PLAINTEXT_FOUND openclaw.json models.providers.openai.apiKey',
+        'PLAINTEXT_FOUND state/openclaw.sqlite profiles.anthropic:default.key',
+        'PLAINTEXT_FOUND state/openclaw.sqlite profiles.openai:manual.key',
+      ])
+      assert.ok(findings(before.report).length > left.length)
+      // Lossless: every value of the state is in Vault, byte-identical, at its plan path.
+      const inVault = []
+      for (const i of r.json.plan.items) {
+        const got = await client.read(i.vaultPath.replace(/^secret\//, ''))
+        assert.ok(got, i.vaultPath)
+        for (const f of i.fields) inVault.push(got.data[f])
+      }
+      for (const [k, v] of Object.entries(V)) assert.ok(inVault.includes(v), `${k} not in Vault`)
+      for (const v of Object.values(V)) assert.ok(!r.out.includes(v) && !r.err.includes(v), 'no secret printed')
+    },
+  )
 })
 
 describe('migrate --rewrite-config through `openclaw secrets apply`', () => {
@@ -366,10 +453,24 @@ describe('migrate --rewrite-config through `openclaw secrets apply`', () => {
       for (const f of i.fields) inVault.push(got.data[f])
     }
     for (const [k, v] of Object.entries(V)) {
-      if (k === 'configOpenai') continue // only in the rich state
+      if (['configOpenai', 'agentToken', 'ghToken'].includes(k)) continue // only in the rich state
       assert.ok(inVault.includes(v), `${k} not in Vault`)
     }
     for (const v of Object.values(V)) assert.ok(!r.out.includes(v) && !r.err.includes(v), 'no secret printed')
+    // Discovery matched OpenClaw's audit before (every PLAINTEXT_FOUND a target of the plan,
+    // models.json and .env included), and every one is gone after.
+    const planned = items.flatMap((i) => i.targets.map((t) => `${t.file} ${t.jsonPath}`))
+    for (const f of findings(first.report)) assert.ok(planned.includes(f), `not planned: ${f}`)
+    assert.ok(findings(first.report).includes(`${join(state, '.env')} $env.OPENAI_API_KEY`), first.raw)
+    const modelsJson = join(state, 'agents', 'main', 'agent', 'models.json')
+    assert.ok(findings(first.report).includes(`${modelsJson} providers.anthropic.apiKey`), first.raw)
+    // models.json: one Vault item holds the anthropic key for both places.
+    const anthropic = items.filter((i) => i.targets.some((t) => t.file === modelsJson))
+    assert.equal(anthropic.length, 1)
+    assert.ok(anthropic[0].targets.some((t) => t.jsonPath === 'profiles.anthropic:default.key'))
+    assert.equal(JSON.parse(readFileSync(modelsJson, 'utf8')).providers.anthropic.apiKey, 'secretref-managed')
+    assert.ok(!readFileSync(join(state, '.env'), 'utf8').includes(V.openai), 'apply scrubbed the .env copy')
+    assert.ok(!existsSync(`${modelsJson}.lock`), 'no sidecar lock left')
   })
 })
 

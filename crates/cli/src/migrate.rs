@@ -380,7 +380,23 @@ fn apply_steps(
         "changedFiles": applied.changed_files,
         "warnings": applied.warnings,
     });
+    // Agents' models.json keep OpenClaw's copies of the keys that are refs now: what OpenClaw's
+    // own generation would write there (no OpenClaw command does it).
+    let settled = migrate::models_json::settle_models_json(&store.paths, verified)
+        .map_err(|e| Box::new((e, out.clone())))?;
+    out["modelsJson"] = json!(settled
+        .iter()
+        .map(|s| json!({"file": s.file, "jsonPaths": s.json_paths}))
+        .collect::<Vec<_>>());
     if !args.json {
+        for s in &settled {
+            let _ = writeln!(
+                io.stdout,
+                "--rewrite-config: {}: {} set to `secretref-managed` (as OpenClaw generates it for a ref)",
+                s.file.display(),
+                s.json_paths.join(", ")
+            );
+        }
         let _ = writeln!(
             io.stdout,
             "--rewrite-config: OpenClaw applied {} target(s){}; changed: {}",

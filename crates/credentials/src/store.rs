@@ -164,6 +164,12 @@ pub fn open_store(options: &StoreOptions) -> Result<Store> {
         loaded.file.clone().or_else(|| paths.config_file()),
     );
     files.splice(live..live, sqlite);
+    // Agents' generated models.json (OpenClaw's audit scans them too).
+    if let Some(state_dir) = &paths.state_dir {
+        files.push(Arc::new(
+            crate::providers::openclaw_models_json::ModelsJsonProvider::new(state_dir),
+        ));
+    }
     providers.extend(files);
     providers.extend(config_providers(&paths, &loaded));
 

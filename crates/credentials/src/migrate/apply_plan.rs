@@ -16,8 +16,11 @@
 //! A shared-store profile is only planned that way when it is lossless: every static shared
 //! profile of the provider holds the same value, no agent store has a static profile of that
 //! provider (OpenClaw would report the config ref as shadowed), and the config's own
-//! `models.providers.<provider>.apiKey` is absent or holds that same value. Anything else is
-//! kept in place with the reason (its value is in Vault all the same).
+//! `models.providers.<provider>.apiKey` is absent or holds that same value. For the same
+//! reason the config's `models.providers.<provider>.apiKey` is no target while a shared profile
+//! of that provider holds another key (apply would delete it). Anything else is kept in place
+//! with the reason (its value is in Vault all the same); `docs/migration-guide.md` lists what
+//! `openclaw secrets audit` still reports then.
 
 use std::path::{Path, PathBuf};
 
@@ -326,6 +329,28 @@ pub fn build_apply_plan(
     let config_value = |segments: &[String]| -> Option<Value> {
         segments.iter().try_fold(&doc, |v, k| v.get(k)).cloned()
     };
+    // The SQLite auth stores (read before the config: a provider's config key can only be a
+    // target when OpenClaw's scrub of that provider's shared profiles loses nothing).
+    let stores = paths
+        .state_dir
+        .as_deref()
+        .map(auth_store_profiles)
+        .unwrap_or_default();
+    // A `models.providers.<p>.apiKey` target makes OpenClaw's apply delete the plaintext of every
+    // static profile of `<p>` in every store. An agent's profile has its own target (apply
+    // writes its `keyRef` first and the scrub keeps refs); a shared-store profile has none, so a
+    // shared profile holding another key would be lost from OpenClaw (each agent reading it
+    // would switch to the config key).
+    let shared_differs = |provider: &str, value: &str| -> bool {
+        stores
+            .iter()
+            .filter(|s| s.kind == AuthStoreKind::Shared)
+            .filter_map(|s| s.profiles.as_ref().ok())
+            .flatten()
+            .filter(|p| p.provider.eq_ignore_ascii_case(provider))
+            .filter_map(|p| p.plaintext.as_ref())
+            .any(|(_, v)| v.expose_secret().trim() != value)
+    };
     for field in plaintext_fields(&doc) {
         let Some(pattern) = field.pattern else {
             out.kept.push(KeptTarget {
@@ -346,6 +371,14 @@ pub fn build_apply_plan(
         let value = zeroize::Zeroizing::new(value.trim().to_string());
         let provider_id =
             (pattern == "models.providers.*.apiKey").then(|| field.json_path[2].clone());
+        if let Some(provider) = provider_id.as_deref().filter(|p| shared_differs(p, &value)) {
+            out.kept.push(KeptTarget {
+                file: config_path.clone(),
+                json_path: field.dotted(),
+                reason: format!("the shared auth store holds another key for provider `{provider}`; OpenClaw 2026.9.6's apply would delete that profile's key when this becomes a ref, and it cannot target the shared store (both values are in Vault)"),
+            });
+            continue;
+        }
         push(
             &mut out,
             &mut targets,
@@ -359,12 +392,6 @@ pub fn build_apply_plan(
         );
     }
 
-    // The SQLite auth stores.
-    let stores = paths
-        .state_dir
-        .as_deref()
-        .map(auth_store_profiles)
-        .unwrap_or_default();
     let agent_providers: std::collections::HashSet<String> = stores
         .iter()
         .filter(|s| matches!(s.kind, AuthStoreKind::Agent(_)))
@@ -917,7 +944,11 @@ mod tests {
     fn home_with(
         name: &str,
         config: &Value,
-    ) -> (PathBuf, OpenClawPaths, std::sync::Arc<CredentialChain>) {
+    ) -> (
+        openclaw_vault_test_support::TempDir,
+        OpenClawPaths,
+        std::sync::Arc<CredentialChain>,
+    ) {
         let home = temp_dir(name);
         let file = home.join(".openclaw/openclaw.json");
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();

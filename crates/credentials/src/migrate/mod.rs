@@ -29,10 +29,13 @@ use crate::chain::{CredentialChain, SourceError};
 use crate::credential::{Credential, CredentialKind, SourceGroup};
 use crate::error::{Error, ErrorCode, Result};
 use crate::openclaw::paths::OpenClawPaths;
+use crate::providers::openclaw_models_json as models_json_source;
 use crate::providers::vault::VaultProvider;
+use secrecy::ExposeSecret;
 use vault_client::secret::SecretData;
 
 pub mod apply_plan;
+pub mod models_json;
 pub mod ownership;
 pub mod preflight;
 pub mod remove_local;
@@ -172,6 +175,20 @@ pub fn source_targets(credential: &Credential) -> Vec<SourceTarget> {
                 profile_id: Some(id),
                 ..blank
             }]
+        }
+        models_json_source::PROVIDER_ID => {
+            let Some(id) = meta("providerId") else {
+                return Vec::new();
+            };
+            credential
+                .secrets
+                .names()
+                .map(|f| SourceTarget {
+                    json_path: Some(format!("providers.{id}.{f}")),
+                    agent_id: meta("agent"),
+                    ..blank.clone()
+                })
+                .collect()
         }
         sq::SECRET_STORE_ID => vec![SourceTarget {
             store_name: meta("storeName"),
@@ -429,13 +446,16 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
         .filter(|p| p.group() != SourceGroup::Vault);
     // Chain order: keychain, files, env (the groups `getCredential` asks after Vault).
     let mut local: Vec<_> = local.collect();
+    // Agents' models.json last: OpenClaw generates them from the config and profiles, so their
+    // values are usually already planned from there (and then only add targets).
     local.sort_by_key(|p| {
-        chain
+        let group = chain
             .settings()
             .order
             .iter()
             .position(|g| *g == p.group())
-            .unwrap_or(usize::MAX)
+            .unwrap_or(usize::MAX);
+        (p.id() == models_json_source::PROVIDER_ID, group)
     });
     for provider in local {
         let listings = match provider.list().await {
@@ -474,6 +494,22 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
                 // Another name of a listed profile, or a profile holding a SecretRef (its
                 // value is not in OpenClaw's store): nothing of its own to move.
                 continue;
+            }
+            if provider.id() == models_json_source::PROVIDER_ID {
+                // A copy OpenClaw generated: when every value is already planned, one item
+                // holds them all and this file is one more of its places.
+                let holds_all = |item: &PlanItem| {
+                    credential.secrets.iter().all(|(_, v)| {
+                        item.credential
+                            .secrets
+                            .iter()
+                            .any(|(_, w)| w.expose_secret() == v.expose_secret())
+                    })
+                };
+                if let Some(item) = plan.items.iter_mut().find(|i| holds_all(i)) {
+                    item.targets.extend(source_targets(&credential));
+                    continue;
+                }
             }
             let data = credential.to_vault_data();
             let fp = fingerprint(&data);

@@ -137,6 +137,107 @@ pub const ENV_MAPPING: &[EnvMapping] = &[
     ),
 ];
 
+/// OpenClaw's other known secret variables (`listKnownSecretEnvVarNames` in 2026.9.6, the names
+/// that are not `<X>_API_KEY`): its `secrets audit` reports each one set in `<stateDir>/.env` as
+/// `PLAINTEXT_FOUND` at `$env.<VAR>`, so the `dotenv` provider finds them there too, one
+/// credential each, named after the variable. The process environment is not searched for
+/// them (OpenClaw's audit does not look there, and `GH_TOKEN` or `GITHUB_TOKEN` in a shell is
+/// usually not OpenClaw's).
+pub const DOTENV_MAPPING: &[EnvMapping] = &[
+    map("GH_TOKEN", "gh-token", CredentialKind::Token, fields::TOKEN),
+    map(
+        "GITHUB_TOKEN",
+        "github-token",
+        CredentialKind::Token,
+        fields::TOKEN,
+    ),
+    map(
+        "ANTHROPIC_OAUTH_TOKEN",
+        "anthropic-oauth-token",
+        CredentialKind::Token,
+        fields::TOKEN,
+    ),
+    map(
+        "AZURE_SPEECH_KEY",
+        "azure-speech-key",
+        CredentialKind::ApiKey,
+        fields::API_KEY,
+    ),
+    map(
+        "SPEECH_KEY",
+        "speech-key",
+        CredentialKind::ApiKey,
+        fields::API_KEY,
+    ),
+    map(
+        "AZURE_SPEECH_REGION",
+        "azure-speech-region",
+        CredentialKind::Token,
+        fields::TOKEN,
+    ),
+    map(
+        "SPEECH_REGION",
+        "speech-region",
+        CredentialKind::Token,
+        fields::TOKEN,
+    ),
+    map(
+        "FAL_KEY",
+        "fal-key",
+        CredentialKind::ApiKey,
+        fields::API_KEY,
+    ),
+    map(
+        "COPILOT_GITHUB_TOKEN",
+        "copilot-github-token",
+        CredentialKind::Token,
+        fields::TOKEN,
+    ),
+    map(
+        "HUGGINGFACE_HUB_TOKEN",
+        "huggingface-hub-token",
+        CredentialKind::Token,
+        fields::TOKEN,
+    ),
+    map("HF_TOKEN", "hf-token", CredentialKind::Token, fields::TOKEN),
+    map(
+        "LM_API_TOKEN",
+        "lm-api-token",
+        CredentialKind::Token,
+        fields::TOKEN,
+    ),
+    map(
+        "MINIMAX_OAUTH_TOKEN",
+        "minimax-oauth-token",
+        CredentialKind::Token,
+        fields::TOKEN,
+    ),
+    map(
+        "RUNWAYML_API_SECRET",
+        "runwayml-api-secret",
+        CredentialKind::ApiKey,
+        fields::API_KEY,
+    ),
+    map(
+        "MINIMAX_CODE_PLAN_KEY",
+        "minimax-code-plan-key",
+        CredentialKind::ApiKey,
+        fields::API_KEY,
+    ),
+    map(
+        "ANTHROPIC_ADMIN_KEY",
+        "anthropic-admin-key",
+        CredentialKind::ApiKey,
+        fields::API_KEY,
+    ),
+    map(
+        "OPENAI_ADMIN_KEY",
+        "openai-admin-key",
+        CredentialKind::ApiKey,
+        fields::API_KEY,
+    ),
+];
+
 /// The most `<X>_API_KEY_<n>` variables read.
 const MAX_NUMBERED: usize = 100;
 
@@ -154,6 +255,7 @@ struct MainVar {
 fn primary_of(name: &str) -> Option<MainVar> {
     if let Some(m) = ENV_MAPPING
         .iter()
+        .chain(DOTENV_MAPPING)
         .find(|m| m.name == name && m.field == m.kind.primary_field())
     {
         return Some(MainVar {
@@ -184,7 +286,11 @@ fn primary_of(name: &str) -> Option<MainVar> {
 /// The credential name a variable gives, if any (table first, then `<NAME>_API_KEY`,
 /// `<NAME>_API_KEYS`, `<NAME>_API_KEY_<n>`).
 pub fn name_for_var(var: &str) -> Option<String> {
-    if let Some(m) = ENV_MAPPING.iter().find(|m| m.var == var) {
+    if let Some(m) = ENV_MAPPING
+        .iter()
+        .chain(DOTENV_MAPPING)
+        .find(|m| m.var == var)
+    {
         return Some(m.name.to_string());
     }
     let base = var
@@ -330,6 +436,9 @@ impl EnvProvider {
     }
 
     fn lookup(&self, var: &str) -> Option<Found> {
+        if DOTENV_MAPPING.iter().any(|m| m.var == var) {
+            return None; // `.env` files only (see DOTENV_MAPPING).
+        }
         self.env
             .lookup(var)
             .filter(|(_, o)| !matches!(o, EnvOrigin::DotEnv(_)))
@@ -628,6 +737,58 @@ mod tests {
         assert_eq!(secret(&o, "apiKey1"), "o2");
         assert_eq!(o.metadata["variable"], "OPENAI_API_KEYS");
         assert!(!format!("{a:?}").contains("k0"));
+    }
+
+    #[tokio::test]
+    async fn openclaw_known_secret_variables_come_from_the_state_dotenv_only() {
+        let home = std::env::temp_dir().join(format!("ocv-envknown-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&home);
+        fs::create_dir_all(home.join(".openclaw")).unwrap();
+        // What `openclaw secrets audit` reports here: $env.GH_TOKEN, $env.HF_TOKEN,
+        // $env.RUNWAYML_API_SECRET (OpenClaw's list; PATH-like variables are not secrets).
+        local_file::write_atomic(
+            &home.join(".openclaw/.env"),
+            b"GH_TOKEN=ghp_FAKE_state\nexport HF_TOKEN=\"hf_FAKE_state\"\nRUNWAYML_API_SECRET=rw-FAKE\nEDITOR=vim\n",
+        )
+        .unwrap();
+        let h = home.to_str().unwrap();
+        let lookup: EnvLookup =
+            Arc::new(env_of(&[("HOME", h), ("GITHUB_TOKEN", "ghp_FAKE_shell")]));
+        let paths = OpenClawPaths::from_env(&*lookup);
+        let loaded = load_config(&paths, &lookup, None, None).unwrap();
+        let providers = crate::providers::openclaw_config::config_providers(&paths, &loaded);
+        let (dotenv, env) = (&providers[1], &providers[2]);
+        let listed: Vec<String> = dotenv
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
+        assert_eq!(listed, vec!["gh-token", "hf-token", "runwayml-api-secret"]);
+        let gh = dotenv.get("gh-token").await.unwrap().unwrap();
+        assert_eq!(secret(&gh, "token"), "ghp_FAKE_state");
+        assert_eq!(gh.metadata["variable"], "GH_TOKEN");
+        assert_eq!(
+            secret(&dotenv.get("hf-token").await.unwrap().unwrap(), "token"),
+            "hf_FAKE_state"
+        );
+        assert_eq!(
+            secret(
+                &dotenv.get("runwayml-api-secret").await.unwrap().unwrap(),
+                "apiKey"
+            ),
+            "rw-FAKE"
+        );
+        // A shell's GITHUB_TOKEN is not OpenClaw's: the env provider neither lists nor answers it.
+        assert!(env.get("github-token").await.unwrap().is_none());
+        assert!(!env
+            .list()
+            .await
+            .unwrap()
+            .iter()
+            .any(|l| l.name == "github-token"));
+        fs::remove_dir_all(&home).unwrap();
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@ pub mod env;
 pub mod files;
 pub mod keychain;
 pub mod openclaw_config;
+pub mod openclaw_models_json;
 pub mod openclaw_sqlite;
 
 pub mod vault;

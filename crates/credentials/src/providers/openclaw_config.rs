@@ -245,7 +245,7 @@ fn is_env_template(s: &str) -> bool {
 
 /// A `models.providers.*.apiKey` value that names an environment variable (`OPENAI_API_KEY`)
 /// instead of holding a key: OpenClaw reads it as a marker, not a secret.
-fn is_env_name_marker(s: &str) -> bool {
+pub(crate) fn is_env_name_marker(s: &str) -> bool {
     let s = s.trim();
     s.len() > 1
         && s.starts_with(|c: char| c.is_ascii_uppercase())
@@ -255,7 +255,7 @@ fn is_env_name_marker(s: &str) -> bool {
 
 /// Header names OpenClaw treats as carrying credentials (its model-provider header policy):
 /// exact names, or names containing one of the fragments.
-fn is_sensitive_header(name: &str) -> bool {
+pub(crate) fn is_sensitive_header(name: &str) -> bool {
     const EXACT: &[&str] = &[
         "authorization",
         "proxy-authorization",

@@ -15,8 +15,10 @@
 //! its two stores) is its own provider: a broken one fails alone, the others are still read.
 //!
 //! A profile holding a `keyRef` / `tokenRef` (a SecretRef) is not plaintext: env refs are read
-//! from OpenClaw's environment and file refs from the file provider in `secrets.providers`; exec
-//! and store refs are reported as such (`UNSUPPORTED_OPERATION`), never run. Errors name the
+//! from OpenClaw's environment, file refs from the file provider in `secrets.providers`, and store
+//! refs (`{"source":"store","id":"NAME"}`) from the team secret store's live row `NAME` (as
+//! OpenClaw's own store provider does: team scope, soft-deleted rows never); exec refs are
+//! reported as such (`UNSUPPORTED_OPERATION`), never run. Errors name the
 //! file, table, row and JSON path; a row that is not valid JSON is reported with its position
 //! and the parser's category only (the row holds secrets).
 
@@ -107,7 +109,11 @@ pub fn sqlite_providers(
     let Some(state_dir) = &paths.state_dir else {
         return Vec::new();
     };
-    let refs = RefContext { env, config_file };
+    let refs = RefContext {
+        env,
+        config_file,
+        state_db: state_db_path(state_dir),
+    };
     let mut out: Vec<Arc<dyn CredentialProvider>> =
         vec![Arc::new(AuthStoreProvider::shared(state_dir, refs.clone()))];
     for agent in agents_with_db(state_dir) {
@@ -335,12 +341,13 @@ fn version_of(file: &Path) -> CredentialVersion {
 
 // ---- SecretRefs in profiles ------------------------------------------------------------------
 
-/// What SecretRefs in profiles are resolved with: OpenClaw's environment and its config file
-/// (for `secrets.providers.<alias>` of source `file`).
+/// What SecretRefs in profiles are resolved with: OpenClaw's environment, its config file (for
+/// `secrets.providers.<alias>` of source `file`) and its shared state database (for store refs).
 #[derive(Clone)]
 struct RefContext {
     env: EnvLookup,
     config_file: Option<PathBuf>,
+    state_db: PathBuf,
 }
 
 impl RefContext {
@@ -361,10 +368,39 @@ impl RefContext {
                 )
             }),
             "file" => self.resolve_file(provider, id, what, at),
+            "store" => self.resolve_store(id, what, at),
             other => Err(Error::new(
                 ErrorCode::UnsupportedOperation,
                 format!(
                     "{what} at `{at}`: a SecretRef to the {other:?} provider {provider:?} (not plaintext; OpenClaw resolves it)"
+                ),
+            )),
+        }
+    }
+
+    /// A store SecretRef: the team secret store's live entry `id` (both kinds), read as
+    /// OpenClaw's store provider reads it. A name outside OpenClaw's grammar is `INVALID_SOURCE`;
+    /// a missing or soft-deleted entry is `CREDENTIAL_NOT_FOUND`.
+    fn resolve_store(&self, id: &str, what: &str, at: &str) -> Result<String> {
+        if !is_store_name(id) {
+            return Err(Error::new(
+                ErrorCode::InvalidSource,
+                format!(
+                    "{what} at `{at}`: a store SecretRef whose id is not a secret store name (expected ^[A-Z][A-Z0-9_]{{0,127}}$)"
+                ),
+            ));
+        }
+        let store = SecretStoreProvider {
+            file: self.state_db.clone(),
+        };
+        let entry = store.entries(Some(id))?.into_iter().next();
+        match entry {
+            Some(e) if !e.value.is_empty() => Ok(e.value.as_str().to_string()),
+            _ => Err(Error::new(
+                ErrorCode::CredentialNotFound,
+                format!(
+                    "{what} at `{at}`: a store SecretRef to {id}, which is not in the team secret store of {}",
+                    self.state_db.display()
                 ),
             )),
         }
@@ -425,6 +461,17 @@ impl RefContext {
             .map(String::from)
             .ok_or_else(|| unresolvable("the id names no string in its file"))
     }
+}
+
+/// OpenClaw's secret store name grammar: `^[A-Z][A-Z0-9_]{0,127}$`.
+fn is_store_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 128
+        && b[0].is_ascii_uppercase()
+        && b[1..]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'_')
 }
 
 /// The ref field of a profile type and the plaintext field it replaces.
@@ -961,6 +1008,7 @@ pub fn auth_store_profiles(state_dir: &Path) -> Vec<AuthStoreProfiles> {
     let refs = RefContext {
         env: Arc::new(|_| None),
         config_file: None,
+        state_db: state_db_path(state_dir),
     };
     let mut stores = vec![AuthStoreProvider::shared(state_dir, refs.clone())];
     stores.extend(
@@ -1202,6 +1250,40 @@ mod tests {
             assert_eq!(&std::fs::read(&f).unwrap(), bytes);
             assert_eq!(&std::fs::metadata(&f).unwrap().modified().unwrap(), mtime);
         }
+    }
+
+    #[tokio::test]
+    async fn a_store_ref_reads_the_live_team_entry_never_a_deleted_one() {
+        let shared = r#"{"version":1,"profiles":{
+            "openai:store":{"type":"api_key","provider":"openai","keyRef":{"source":"store","provider":"default","id":"TEAM_TOKEN"}},
+            "groq:env":{"type":"token","provider":"groq","tokenRef":{"source":"store","id":"TEAM_ENV"}},
+            "xai:gone":{"type":"api_key","provider":"xai","keyRef":{"source":"store","provider":"default","id":"GONE"}},
+            "mistral:who":{"type":"api_key","provider":"mistral","keyRef":{"source":"store","provider":"default","id":"github-connection"}},
+            "cohere:none":{"type":"api_key","provider":"cohere","keyRef":{"source":"store","provider":"default","id":"NO_SUCH"}}}}"#;
+        let s = state("sq-storeref", shared);
+        let ps = providers(&s);
+        let store_ref = ps[0].get("openai:store").await.unwrap().unwrap();
+        assert_eq!(store_ref.primary().unwrap().expose_secret(), "store-FAKE-1");
+        assert_eq!(store_ref.metadata["secretRef"]["source"], "store");
+        // Both kinds of entry answer a ref, as OpenClaw's store provider reads them.
+        assert_eq!(value(&ps[0], "groq:env").await, "store-FAKE-env");
+        // A soft-deleted row and a missing name are not found; the message names the profile
+        // and the store name, never a value.
+        for (id, name) in [("xai:gone", "GONE"), ("cohere:none", "NO_SUCH")] {
+            let err = ps[0].get(id).await.unwrap_err();
+            assert_eq!(err.code(), "CREDENTIAL_NOT_FOUND", "{id}");
+            assert!(
+                err.message.contains(&format!("profiles.{id}.keyRef")),
+                "{}",
+                err.message
+            );
+            assert!(err.message.contains(name), "{}", err.message);
+            assert!(!err.message.contains("store-FAKE"), "{}", err.message);
+        }
+        // Identity-scoped rows are never read, and their names are not store names.
+        let err = ps[0].get("mistral:who").await.unwrap_err();
+        assert_eq!(err.code(), "INVALID_SOURCE");
+        assert!(!err.message.contains("store-FAKE-id"), "{}", err.message);
     }
 
     #[tokio::test]

@@ -235,11 +235,7 @@ pub fn build_apply_plan(
     }
 
     // The SQLite auth stores.
-    let stores = paths
-        .state_dir
-        .as_deref()
-        .map(auth_store_profiles)
-        .unwrap_or_default();
+    let stores = auth_store_profiles(paths);
     let agent_providers: std::collections::HashSet<String> = stores
         .iter()
         .filter(|s| matches!(s.kind, AuthStoreKind::Agent(_)))
@@ -422,7 +418,7 @@ fn cli_error(cli: &Path, what: &str, detail: &str, redact: &dyn Fn(&str) -> Stri
 
 /// Runs `cli args...` with a deadline; `(exit code, stdout, stderr)`. A child still running at
 /// the deadline is killed.
-fn run_with_deadline(
+pub(crate) fn run_with_deadline(
     cli: &Path,
     args: &[&std::ffi::OsStr],
 ) -> std::io::Result<(i32, String, String)> {

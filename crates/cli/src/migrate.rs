@@ -385,7 +385,9 @@ fn apply_steps(
     // `models.providers.<p>.apiKey` target would scrub: refuse when one of them is not in Vault.
     let audit =
         migrate::safety::audit_plaintext_profiles(&cli).map_err(|e| Box::new((e, out.clone())))?;
-    let unsafe_scrubs = migrate::safety::unmigrated_profiles_scrubbed(&plan, &audit, verified);
+    let path_of = |name: &str| store.chain.vault().and_then(|v| v.path_of(name).ok());
+    let unsafe_scrubs =
+        migrate::safety::unmigrated_profiles_scrubbed(&plan, &audit, verified, &path_of);
     if !unsafe_scrubs.is_empty() {
         return Err(Box::new((
             migrate::safety::refuse_scrub(&unsafe_scrubs),

@@ -73,12 +73,14 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 /// The plaintext profiles OpenClaw's apply of `plan` would scrub without this run having put
 /// their value in Vault: for every `models.providers.<p>.apiKey` target, each plaintext profile
-/// of provider `<p>` (as the audit found them) that is not the source of a target pointing at the
-/// same Vault id, or whose file and path no verified item was read from.
+/// of provider `<p>` (as the audit found them) that no verified item was read from, or whose item
+/// is not the one the target's ref points at (a different value). `path_of` is the Vault path of
+/// a credential name (`VaultProvider::path_of`), the ref id being `<path>/<field>`.
 pub fn unmigrated_profiles_scrubbed(
     plan: &ApplyPlan,
     audit: &[PlaintextProfile],
     verified: &VerifiedInVault<'_>,
+    path_of: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<PlaintextProfile> {
     let mut out = Vec::new();
     for target in plan
@@ -92,17 +94,17 @@ pub fn unmigrated_profiles_scrubbed(
             .and_then(|p| p.strip_suffix(".apiKey"))
             .unwrap_or_default();
         for found in audit.iter().filter(|f| f.provider == provider) {
-            // Covered: the plan's own source of this same ref (same value, verified in Vault).
-            let covered = plan.targets.iter().any(|t| {
-                t.id == target.id
-                    && t.path == target.path
-                    && t.json_path == found.json_path
-                    && same_file(&t.file, &found.file)
-            }) && verified.items.iter().any(|item| {
-                item.targets.iter().any(|st| {
+            // Covered: read by a verified item (its value is in Vault, read back), and that item
+            // is the one the ref points at (same value: one value is one item).
+            let covered = verified.items.iter().any(|item| {
+                let read_here = item.targets.iter().any(|st| {
                     st.json_path.as_deref() == Some(found.json_path.as_str())
                         && same_file(&st.file, &found.file)
-                })
+                });
+                read_here
+                    && path_of(&item.name).is_some_and(|p| {
+                        item.fields.iter().any(|f| target.id == format!("{p}/{f}"))
+                    })
             });
             if !covered && !out.contains(found) {
                 out.push(found.clone());

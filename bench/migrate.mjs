@@ -12,6 +12,10 @@
 // Then the same CLI against a Vault that is not there (a closed port) and one that never answers
 // (the fault proxy holding every request), for 1 and 1,000 secrets. Target: fails (exit 1, one
 // error, no journal) within 5 s each: the preflight, not one timeout per secret.
+//
+// Then planning a large openclaw.json: 2,000 `skills.entries.skillNNNN.apiKey` set by the real
+// `openclaw config set --batch-file` (one call), timed as `migrate --dry-run --json` (planning only)
+// and `list --json`. Target: <= 1 s each (planning was quadratic in the number of config secrets).
 // Env (all optional):
 //   BENCH_SECRETS  how many profiles to migrate (default 1000)
 //   BENCH_ROUNDS   runs, each into a fresh Vault prefix (default 3; the median is reported)
@@ -89,6 +93,54 @@ function fillHome(oc, home) {
   // The script on stdin: 1,000 profiles are more than one argv string may hold.
   const filled = spawnSync(oc.node, [], { input: fill, encoding: 'utf8' })
   assert.equal(filled.status, 0, filled.stderr)
+}
+
+/** A state made by `openclaw onboard` whose openclaw.json then holds `count` skill API keys,
+ * set by the real `openclaw config set --batch-file`. */
+function makeConfigHome(count) {
+  const oc = ensureOpenClaw()
+  const home = mkdtempSync(join(os.tmpdir(), 'ocv-bench-config-'))
+  try {
+    fillHome(oc, home)
+    const batch = []
+    for (let i = 0; i < count; i++) {
+      const n = String(i).padStart(4, '0')
+      batch.push({ path: `skills.entries.skill${n}.apiKey`, value: `sk-FAKE-bulk-${n}-${'x'.repeat(26)}` })
+    }
+    const file = join(home, 'batch.json')
+    writeFileSync(file, JSON.stringify(batch), { mode: 0o600 })
+    const env = { HOME: home, OPENCLAW_STATE_DIR: home, PATH: process.env.PATH }
+    const set = spawnSync(oc.node, [oc.openclawBin, 'config', 'set', '--batch-file', file], {
+      env,
+      cwd: home,
+      encoding: 'utf8',
+      timeout: 600000,
+    })
+    assert.equal(set.status, 0, set.stderr)
+    rmSync(file)
+  } catch (e) {
+    rmSync(home, { recursive: true, force: true })
+    throw e
+  }
+  return home
+}
+
+/** Runs `openclaw-vault <args>` on `home` against `vault`; wall ms and the parsed JSON. */
+function timedCli(home, vault, args) {
+  const started = process.hrtime.bigint()
+  const res = spawnSync(process.execPath, [join(root, 'bin', 'openclaw-vault.js'), ...args], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: home,
+      OPENCLAW_STATE_DIR: home,
+      VAULT_ADDR: vault.addr,
+      VAULT_TOKEN: vault.token,
+    },
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  })
+  const ms = Number(process.hrtime.bigint() - started) / 1e6
+  return { ms, status: res.status, out: JSON.parse(res.stdout), stderr: res.stderr }
 }
 
 /** A state dir (no onboarding: these runs never get past the preflight) whose legacy
@@ -202,6 +254,28 @@ try {
     }
   } finally {
     await proxy.stop()
+  }
+
+  // A large openclaw.json: planning and listing 2,000 config secrets.
+  const CONFIG_SECRETS = 2000
+  const CONFIG_TARGET_MS = 1000
+  const big = makeConfigHome(CONFIG_SECRETS)
+  try {
+    const plan = timedCli(big, vault, ['migrate', '--dry-run', '--json'])
+    assert.ok(plan.out.plan.items.length >= CONFIG_SECRETS, `planned ${plan.out.plan.items.length}`)
+    const list = timedCli(big, vault, ['list', '--json'])
+    for (const [what, r] of [
+      ['migrate --dry-run (planning)', plan],
+      ['list', list],
+    ]) {
+      const met = r.ms <= CONFIG_TARGET_MS
+      console.log(
+        `${what}, ${CONFIG_SECRETS} config secrets: ${r.ms.toFixed(0)} ms; target <= ${CONFIG_TARGET_MS} ms: ${met ? 'met' : 'MISSED'}`,
+      )
+      if (!met) process.exitCode = 1
+    }
+  } finally {
+    rmSync(big, { recursive: true, force: true })
   }
 } finally {
   rmSync(home, { recursive: true, force: true })

@@ -116,6 +116,24 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
             ),
         );
     }
+    // One migrate run per state directory at a time (this package's own lock file, never
+    // OpenClaw's `.lock` sidecar name): a second run fails at once instead of interleaving its
+    // journal and its `secrets apply` with the first.
+    let _run_lock = if args.dry_run {
+        None
+    } else {
+        match run_lock(store, &args) {
+            Ok(l) => l,
+            Err(e) => return fail(io, args.json, &e),
+        }
+    };
+    // Vault first: an unreachable, sealed or wrongly authenticated Vault fails in seconds,
+    // before the (possibly long) planning of a large config.
+    if !args.dry_run {
+        if let Err(e) = migrate::check_vault_first(&store.chain).await {
+            return fail(io, args.json, &e);
+        }
+    }
     let mut plan = match migrate::plan(&store.chain).await {
         Ok(p) => p,
         Err(e) => return fail(io, args.json, &e),
@@ -291,6 +309,38 @@ fn rewrite_through_openclaw(
     false
 }
 
+/// How long a second `migrate` waits for the run lock before it gives up.
+const RUN_LOCK_WAIT: Duration = Duration::from_millis(500);
+
+/// The exclusive per-state-directory run lock, `<stateDir>/vault-migrate.flock` (or, without a
+/// state directory, next to `--journal`). `LOCK_TIMEOUT` naming the lock file when another
+/// migrate holds it.
+fn run_lock(
+    store: &Store,
+    args: &MigrateArgs,
+) -> std::result::Result<Option<openclaw_credentials::local_file::PrivateLock>, Error> {
+    let target = match (&store.paths.state_dir, &args.journal) {
+        (Some(dir), _) => dir.join("vault-migrate"),
+        (None, Some(journal)) => journal.clone(),
+        (None, None) => return Ok(None),
+    };
+    openclaw_credentials::local_file::PrivateLock::acquire(&target, RUN_LOCK_WAIT)
+        .map(Some)
+        .map_err(|e| {
+            if e.code() == "LOCK_TIMEOUT" {
+                Error::new(
+                    e.code,
+                    format!(
+                        "another `openclaw-vault migrate` is running on this OpenClaw state (lock {}); nothing was done: wait for it to finish, then run migrate again",
+                        openclaw_credentials::local_file::PrivateLock::lock_path(&target).display()
+                    ),
+                )
+            } else {
+                e
+            }
+        })
+}
+
 /// `--rewrite-config`: builds the apply plan, shows it, and writes it (`--plan-out`) or has the
 /// openclaw CLI apply it. The JSON report part, and the error when a step failed.
 fn apply_through_openclaw(
@@ -364,6 +414,19 @@ fn apply_steps(
         .map_err(|e| Box::new((e, out.clone())))?;
     cli.check_version(&redact)
         .map_err(|e| Box::new((e, out.clone())))?;
+    // OpenClaw's own audit, not this package's discovery, says which plaintext profiles a
+    // `models.providers.<p>.apiKey` target would scrub: refuse when one of them is not in Vault.
+    let audit =
+        migrate::safety::audit_plaintext_profiles(&cli).map_err(|e| Box::new((e, out.clone())))?;
+    let path_of = |name: &str| store.chain.vault().and_then(|v| v.path_of(name).ok());
+    let unsafe_scrubs =
+        migrate::safety::unmigrated_profiles_scrubbed(&plan, &audit, verified, &path_of);
+    if !unsafe_scrubs.is_empty() {
+        return Err(Box::new((
+            migrate::safety::refuse_scrub(&unsafe_scrubs),
+            out,
+        )));
+    }
     // Removed when this scope ends, however it ends (see `TempPlanFile`).
     let plan_file =
         migrate::apply_plan::TempPlanFile::write(&plan).map_err(|e| Box::new((e, out.clone())))?;
@@ -375,6 +438,24 @@ fn apply_steps(
         )
         .map_err(|e| Box::new((e, out.clone())))?;
     drop(plan_file);
+    // OpenClaw's exit 0 is not the proof: read back that every target holds its ref (a
+    // concurrent writer can make OpenClaw roll back, or change the files after).
+    let missing = migrate::safety::targets_not_applied(&store.paths, &plan);
+    if !missing.is_empty() {
+        out["notApplied"] = json!(missing);
+        return Err(Box::new((
+            Error::new(
+                openclaw_credentials::ErrorCode::Conflict,
+                format!(
+                    "OpenClaw's apply finished, but {} of {} target(s) do not hold their ref when read back: {}; run migrate again (nothing is written to Vault twice)",
+                    missing.len(),
+                    plan.targets.len(),
+                    missing.join(", ")
+                ),
+            ),
+            out,
+        )));
+    }
     out["applied"] = json!({
         "openclaw": cli.command,
         "changedFiles": applied.changed_files,

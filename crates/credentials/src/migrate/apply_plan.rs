@@ -331,11 +331,7 @@ pub fn build_apply_plan(
     };
     // The SQLite auth stores (read before the config: a provider's config key can only be a
     // target when OpenClaw's scrub of that provider's shared profiles loses nothing).
-    let stores = paths
-        .state_dir
-        .as_deref()
-        .map(auth_store_profiles)
-        .unwrap_or_default();
+    let stores = auth_store_profiles(paths);
     // A `models.providers.<p>.apiKey` target makes OpenClaw's apply delete the plaintext of every
     // static profile of `<p>` in every store. An agent's profile has its own target (apply
     // writes its `keyRef` first and the scrub keeps refs); a shared-store profile has none, so a
@@ -601,13 +597,13 @@ fn cli_error(
 
 /// How a run of the `openclaw` CLI ended.
 #[derive(Debug)]
-struct CliRun {
+pub(crate) struct CliRun {
     /// Its exit code; `None` when a signal ended it, or it was killed at the deadline.
-    code: Option<i32>,
+    pub(crate) code: Option<i32>,
     /// True when it was still running at the deadline and was killed.
-    timed_out: bool,
-    stdout: String,
-    stderr: String,
+    pub(crate) timed_out: bool,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 /// How long the output of a finished (or killed) run is waited for: a grandchild that escaped
@@ -625,7 +621,7 @@ const OUTPUT_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 /// (The death signal follows the thread that spawned the child; this function waits for the
 /// child on that same thread, so the thread outlives it.) Elsewhere the child stays in this
 /// process's group, so a terminal's Ctrl-C still reaches both.
-fn run_with_deadline(
+pub(crate) fn run_with_deadline(
     cli: &Path,
     args: &[&std::ffi::OsStr],
     deadline: std::time::Duration,

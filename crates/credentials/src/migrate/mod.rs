@@ -40,6 +40,7 @@ pub mod ownership;
 pub mod preflight;
 pub mod remove_local;
 pub mod rewrite_config;
+pub mod safety;
 
 pub use apply_plan::{build_apply_plan, ApplyPlan, ApplyTarget, KeptTarget, ProviderChange};
 pub use ownership::{set_aside_owned, OwnedByCli};
@@ -433,6 +434,14 @@ fn require_vault(chain: &CredentialChain) -> Result<&Arc<VaultProvider>> {
             "no Vault is configured to migrate into: set VAULT_ADDR (and VAULT_TOKEN or an auth method), or `provider: \"vault\"` with `vault.addr` in openclaw-vault.json",
         )
     })
+}
+
+/// The Vault preflight on its own ([`preflight::check_vault`]: health, then the token), run
+/// before planning so that an unreachable, sealed or wrongly authenticated Vault fails in
+/// seconds whatever the size of the local config. Nothing is read or written locally.
+pub async fn check_vault_first(chain: &CredentialChain) -> Result<()> {
+    let vault = require_vault(chain)?;
+    preflight::check_vault(vault.client(), PREFLIGHT_DEADLINE, 0).await
 }
 
 /// Asks every local source what it holds and builds the plan. Nothing is written.

@@ -77,14 +77,16 @@ pub fn skip_reason(vault: &VaultProvider, name: &str, credential: &Credential) -
     None
 }
 
-/// Asks Vault's `sys/health` once, without retries, within `deadline`, before a run writes
-/// anything. Unauthenticated: it checks that Vault is there and serving, not the token (a denied
-/// write fails at once anyway, without retries). `items` is the number of credentials planned,
-/// for the message.
+/// Asks Vault's `sys/health` once, without retries, then the token's `GET
+/// /v1/auth/token/lookup-self`, both within `deadline`, before a run writes anything. A token
+/// Vault calls invalid (401, or 403 "invalid token") fails here; a plain 403 "permission denied"
+/// (a valid token whose policy lacks lookup-self) passes. `items` is the number of credentials
+/// planned, for the message (0: not planned yet).
 ///
 /// Errors: `NETWORK` (refused, DNS, reset), `TLS_ERROR`, `TIMEOUT` (no answer within `deadline`:
 /// a hung Vault or a black-holed address), `SEALED`, `SERVER_ERROR` (not initialised, or a node
-/// that does not serve); each names the address and says that nothing was written.
+/// that does not serve), `INVALID_TOKEN`; each names the address and says that nothing was
+/// written.
 pub async fn check_vault(
     client: &vault_client::VaultClient,
     deadline: Duration,
@@ -96,7 +98,12 @@ pub async fn check_vault(
         .as_str()
         .trim_end_matches('/')
         .to_string();
-    let nothing = format!("nothing was written ({items} credential(s) planned)");
+    let started = std::time::Instant::now();
+    let nothing = if items == 0 {
+        "nothing was written".to_string()
+    } else {
+        format!("nothing was written ({items} credential(s) planned)")
+    };
     // A probe built from the same address, namespace, TLS and proxy settings, but with no token,
     // no login, no renewal, no retries and the short deadline as its timeout: the run's own
     // client keeps its settings for the real work.
@@ -144,6 +151,37 @@ pub async fn check_vault(
                 health.status, health.initialized
             ),
         ));
+    }
+    // The token, within the same budget: a wrong token is one error here, not one per credential
+    // (and no journal of failures). Only a token Vault calls invalid is fatal: a valid token whose
+    // policy lacks `auth/token/lookup-self` gets a plain 403 "permission denied" and still works.
+    let left = deadline.saturating_sub(started.elapsed());
+    match tokio::time::timeout(left, client.lookup_self()).await {
+        Err(_) => return Err(timed_out()),
+        Ok(Err(e)) => match e.code {
+            vault_client::ErrorCode::InvalidToken => {
+                return Err(Error::new(
+                    ErrorCode::InvalidToken,
+                    format!(
+                        "Vault at {addr} refused the token (auth/token/lookup-self: invalid, expired or revoked): set VAULT_TOKEN or credentials.vault.auth; {nothing}"
+                    ),
+                ))
+            }
+            vault_client::ErrorCode::Timeout => return Err(timed_out()),
+            vault_client::ErrorCode::Network
+            | vault_client::ErrorCode::TlsError
+            | vault_client::ErrorCode::Sealed => {
+                let e = Error::from(e);
+                return Err(Error::new(
+                    e.code,
+                    format!("Vault at {addr} is unreachable ({}); {nothing}", e.message),
+                ));
+            }
+            // Permission denied and anything else: the token is not known to be bad; the writes
+            // report their own errors.
+            _ => {}
+        },
+        Ok(Ok(_)) => {}
     }
     Ok(())
 }

@@ -129,6 +129,17 @@ impl OpenClawPaths {
         self.state_dir.as_ref().map(|d| d.join(".env"))
     }
 
+    /// A user-supplied path as OpenClaw reads it (its `resolveUserPath`): trimmed, a leading `~`
+    /// expanded to the OpenClaw home, a relative path taken from the current directory.
+    pub fn user_path(&self, value: &str) -> PathBuf {
+        let p = expand(value.trim(), self.openclaw_home.as_deref());
+        if p.is_relative() {
+            std::env::current_dir().map(|d| d.join(&p)).unwrap_or(p)
+        } else {
+            p
+        }
+    }
+
     /// `~/<rest>` in the user's home.
     pub fn in_user_home(&self, rest: &str) -> Option<PathBuf> {
         self.user_home.as_ref().map(|h| h.join(rest))

@@ -416,15 +416,76 @@ pub fn plaintext_fields(doc: &Value) -> Vec<PlaintextField> {
     scan(doc).0
 }
 
-/// Reads the plaintext secrets of one config file on every call, so edits are seen.
+/// Reads the plaintext secrets of one config file; a file changed since the last call (by its
+/// inode, size, mtime or ctime) is read again, so edits are seen.
 pub struct OpenClawConfigProvider {
     file: Option<PathBuf>,
+    /// The last parse and scan, by the file's stamp: a plan asks `get` once per name, and
+    /// parsing and scanning a 1,000-secret config per name made planning quadratic.
+    cache: std::sync::Mutex<Option<([i128; 5], Arc<Scanned>)>>,
+}
+
+/// One read of the config file: the document (wiped on drop) and its scan.
+struct Scanned {
+    path: PathBuf,
+    doc: vault_client::secret::ZeroizingJson,
+    version: CredentialVersion,
+    found: Vec<PlaintextField>,
+    bad: Vec<BadField>,
+}
+
+/// What tells a changed file from an unchanged one without reading it.
+fn file_stamp(path: &std::path::Path) -> Option<[i128; 5]> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some([
+        i128::from(m.ino()),
+        i128::from(m.size()),
+        i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec()),
+        i128::from(m.dev()),
+    ])
 }
 
 impl OpenClawConfigProvider {
     /// `file` is the config file OpenClaw reads (`LoadedConfig::file`); `None` holds nothing.
     pub fn new(file: Option<PathBuf>) -> Self {
-        OpenClawConfigProvider { file }
+        OpenClawConfigProvider {
+            file,
+            cache: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The parsed and scanned file, from the cache while its stamp is unchanged.
+    fn scanned(&self) -> Result<Option<Arc<Scanned>>> {
+        let Some(path) = &self.file else {
+            return Ok(None);
+        };
+        let stamp = file_stamp(path);
+        if let Some(stamp) = stamp {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((s, scanned)) = cache.as_ref() {
+                if *s == stamp {
+                    return Ok(Some(scanned.clone()));
+                }
+            }
+        }
+        let Some((path, doc, version)) = self.read()? else {
+            return Ok(None);
+        };
+        let (found, bad) = scan(&doc);
+        let scanned = Arc::new(Scanned {
+            path,
+            doc: vault_client::secret::ZeroizingJson(doc),
+            version,
+            found,
+            bad,
+        });
+        // Cached only when the file did not change while it was read.
+        if let Some(stamp) = stamp.filter(|s| file_stamp(&scanned.path).as_ref() == Some(s)) {
+            *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((stamp, scanned.clone()));
+        }
+        Ok(Some(scanned))
     }
 
     fn read(&self) -> Result<Option<(PathBuf, Value, CredentialVersion)>> {
@@ -442,14 +503,14 @@ impl OpenClawConfigProvider {
         Ok(Some((path.clone(), doc, file.version)))
     }
 
+    /// The credential `name` of a scanned file; `mine` are its plaintext fields.
     fn credential(
-        path: &std::path::Path,
-        doc: &Value,
-        version: &CredentialVersion,
+        scanned: &Scanned,
+        mine: &[&PlaintextField],
         name: &str,
     ) -> Result<Option<Credential>> {
-        let (found, bad) = scan(doc);
-        if let Some(b) = bad.iter().find(|b| b.name == name) {
+        let (path, doc, version) = (&scanned.path, &scanned.doc.0, &scanned.version);
+        if let Some(b) = scanned.bad.iter().find(|b| b.name == name) {
             return Err(Error::new(
                 ErrorCode::InvalidSource,
                 format!(
@@ -460,7 +521,6 @@ impl OpenClawConfigProvider {
                 ),
             ));
         }
-        let mine: Vec<&PlaintextField> = found.iter().filter(|f| f.name == name).collect();
         let kind = if mine.iter().any(|f| f.field == fields::API_KEY) {
             CredentialKind::ApiKey
         } else if mine.iter().any(|f| f.field == fields::TOKEN) {
@@ -472,7 +532,7 @@ impl OpenClawConfigProvider {
         let mut secrets = SecretFields::new();
         let mut primary_path = String::new();
         let mut paths = Map::new();
-        for f in &mine {
+        for f in mine {
             let json_path: Vec<&str> = f.json_path.iter().map(String::as_str).collect();
             match at(doc, &json_path) {
                 Some(Value::String(s)) => secrets.insert_str(f.field.clone(), s.trim()),
@@ -518,27 +578,36 @@ impl CredentialProvider for OpenClawConfigProvider {
     }
 
     async fn get(&self, name: &str) -> Result<Option<Credential>> {
-        let Some((path, doc, version)) = self.read()? else {
+        let Some(scanned) = self.scanned()? else {
             return Ok(None);
         };
-        Self::credential(&path, &doc, &version, name)
+        let mine: Vec<&PlaintextField> = scanned.found.iter().filter(|f| f.name == name).collect();
+        Self::credential(&scanned, &mine, name)
     }
 
     async fn list(&self) -> Result<Vec<Listing>> {
-        let Some((path, doc, version)) = self.read()? else {
+        let Some(scanned) = self.scanned()? else {
             return Ok(Vec::new());
         };
-        let mut names: Vec<String> = plaintext_fields(&doc).into_iter().map(|f| f.name).collect();
-        names.dedup();
+        // One scan, grouped by name in first-seen order (not a scan per name).
+        let mut order: Vec<&str> = Vec::new();
+        let mut by_name: std::collections::HashMap<&str, Vec<&PlaintextField>> =
+            std::collections::HashMap::new();
+        for f in &scanned.found {
+            by_name
+                .entry(f.name.as_str())
+                .or_insert_with(|| {
+                    order.push(f.name.as_str());
+                    Vec::new()
+                })
+                .push(f);
+        }
         let mut out = Vec::new();
-        for name in names {
-            if out.iter().any(|l: &Listing| l.name == name) {
-                continue;
-            }
+        for name in order {
             // Only names `get` answers; a wrong-typed field is reported by `get`.
-            if let Ok(Some(c)) = Self::credential(&path, &doc, &version, &name) {
+            if let Ok(Some(c)) = Self::credential(&scanned, &by_name[name], name) {
                 out.push(Listing {
-                    name,
+                    name: name.to_string(),
                     location: c.source.location,
                 });
             }
@@ -625,6 +694,27 @@ mod tests {
         let file = dir.join("openclaw.json");
         local_file::write_atomic(&file, text.as_bytes()).unwrap();
         (dir, OpenClawConfigProvider::new(Some(file)))
+    }
+
+    #[tokio::test]
+    async fn a_changed_file_is_read_again_after_the_cached_scan() {
+        let (dir, p) = temp_config(
+            "cache",
+            r#"{channels: {telegram: {botToken: "1:FAKE-first"}}}"#,
+        );
+        let file = dir.join("openclaw.json");
+        let first = p.get("telegram").await.unwrap().unwrap();
+        assert_eq!(first.primary().unwrap().expose_secret(), "1:FAKE-first");
+        // Same size, replaced atomically (as OpenClaw writes): the new value, not the cached one.
+        local_file::write_atomic(
+            &file,
+            br#"{channels: {telegram: {botToken: "1:FAKE-other"}}}"#,
+        )
+        .unwrap();
+        let second = p.get("telegram").await.unwrap().unwrap();
+        assert_eq!(second.primary().unwrap().expose_secret(), "1:FAKE-other");
+        assert_eq!(p.list().await.unwrap().len(), 1);
+        fs::remove_dir_all(dir).unwrap();
     }
 
     #[tokio::test]

@@ -98,6 +98,84 @@ pub fn agents_with_db(state_dir: &Path) -> Vec<String> {
     agents
 }
 
+/// The largest config file read for its agent roster (OpenClaw's own config limit is larger, but
+/// a roster lives near the top of any real file).
+const MAX_ROSTER_CONFIG: u64 = 16 * 1024 * 1024;
+
+/// `(agentId, agentDir)` of every agent in the config's roster that names its own `agentDir`
+/// (`agents.entries.<id>.agentDir`, or `agents.list[].agentDir` with its `id`), the dir resolved
+/// as OpenClaw does (`~` is the OpenClaw home). A config that cannot be read or parsed names no
+/// agent: `migrate --rewrite-config` asks OpenClaw's own audit before applying, so a store
+/// missed here is still caught there.
+pub fn configured_agent_dirs(
+    paths: &OpenClawPaths,
+    config_file: Option<&Path>,
+) -> Vec<(String, PathBuf)> {
+    let Some(file) = config_file else {
+        return Vec::new();
+    };
+    let text = match std::fs::File::open(file).and_then(|f| {
+        use std::io::Read;
+        let mut text = String::new();
+        f.take(MAX_ROSTER_CONFIG)
+            .read_to_string(&mut text)
+            .map(|_| text)
+    }) {
+        Ok(t) => zeroize::Zeroizing::new(t),
+        Err(_) => return Vec::new(),
+    };
+    let Ok(config) = json5::from_str::<Value>(&text) else {
+        return Vec::new();
+    };
+    // The config holds plaintext secrets: wiped when dropped.
+    let config = ZeroizingJson(config);
+    let agents = config.0.get("agents");
+    let entries: Vec<(String, &Value)> = match (
+        agents.and_then(|a| a.get("entries")),
+        agents.and_then(|a| a.get("list")),
+    ) {
+        (Some(Value::Object(m)), _) => m.iter().map(|(id, e)| (id.clone(), e)).collect(),
+        (None, Some(Value::Array(list))) => list
+            .iter()
+            .filter_map(|e| Some((e.get("id")?.as_str()?.to_string(), e)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    entries
+        .into_iter()
+        .filter_map(|(id, e)| {
+            let dir = e.get("agentDir")?.as_str()?.trim();
+            let id = id.trim().to_lowercase();
+            (!dir.is_empty() && !id.is_empty()).then(|| (id, paths.user_path(dir)))
+        })
+        .collect()
+}
+
+/// Every agent auth store OpenClaw's `secrets apply`/`audit` walk (its
+/// `listAuthProfileStoreTargets`): `<stateDir>/agents/<id>/agent/openclaw-agent.sqlite`, then
+/// `<agentDir>/openclaw-agent.sqlite` of each agent in the config's roster with an `agentDir` of
+/// its own. `(agentId, file)`, one per file, only files that exist.
+pub fn agent_stores(paths: &OpenClawPaths, config_file: Option<&Path>) -> Vec<(String, PathBuf)> {
+    let mut out: Vec<(String, PathBuf)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut push = |agent: String, file: PathBuf| {
+        let key = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
+        if file.exists() && seen.insert(key) {
+            out.push((agent, file));
+        }
+    };
+    if let Some(state_dir) = &paths.state_dir {
+        for agent in agents_with_db(state_dir) {
+            let file = agent_db_path(state_dir, &agent);
+            push(agent, file);
+        }
+    }
+    for (agent, dir) in configured_agent_dirs(paths, config_file) {
+        push(agent, dir.join("openclaw-agent.sqlite"));
+    }
+    out
+}
+
 /// Every SQLite store provider under `paths`' state directory: the shared auth profiles, each
 /// agent's auth profiles, the team secret store. `env` answers env SecretRefs; `config_file`
 /// is read for file SecretRef providers. Empty without a state directory.
@@ -116,9 +194,9 @@ pub fn sqlite_providers(
     };
     let mut out: Vec<Arc<dyn CredentialProvider>> =
         vec![Arc::new(AuthStoreProvider::shared(state_dir, refs.clone()))];
-    for agent in agents_with_db(state_dir) {
+    for (agent, file) in agent_stores(paths, refs.config_file.as_deref()) {
         out.push(Arc::new(AuthStoreProvider::agent(
-            state_dir,
+            file,
             &agent,
             refs.clone(),
         )));
@@ -551,9 +629,9 @@ impl AuthStoreProvider {
         }
     }
 
-    fn agent(state_dir: &Path, agent: &str, refs: RefContext) -> Self {
+    fn agent(file: PathBuf, agent: &str, refs: RefContext) -> Self {
         AuthStoreProvider {
-            file: agent_db_path(state_dir, agent),
+            file,
             kind: AuthStoreKind::Agent(agent.to_string()),
             refs,
             cache: Mutex::new(None),
@@ -1002,9 +1080,12 @@ pub struct AuthStoreProfiles {
     pub profiles: Result<Vec<StaticProfile>>,
 }
 
-/// Every SQLite auth store under `state_dir` (the shared one first, then agents by id) with its
-/// static profiles. Stores that do not exist are left out.
-pub fn auth_store_profiles(state_dir: &Path) -> Vec<AuthStoreProfiles> {
+/// Every SQLite auth store OpenClaw walks (the shared one first, then agents: see
+/// [`agent_stores`]) with its static profiles. Stores that do not exist are left out.
+pub fn auth_store_profiles(paths: &OpenClawPaths) -> Vec<AuthStoreProfiles> {
+    let Some(state_dir) = &paths.state_dir else {
+        return Vec::new();
+    };
     let refs = RefContext {
         env: Arc::new(|_| None),
         config_file: None,
@@ -1012,9 +1093,9 @@ pub fn auth_store_profiles(state_dir: &Path) -> Vec<AuthStoreProfiles> {
     };
     let mut stores = vec![AuthStoreProvider::shared(state_dir, refs.clone())];
     stores.extend(
-        agents_with_db(state_dir)
-            .iter()
-            .map(|a| AuthStoreProvider::agent(state_dir, a, refs.clone())),
+        agent_stores(paths, paths.config_file().as_deref())
+            .into_iter()
+            .map(|(a, file)| AuthStoreProvider::agent(file, &a, refs.clone())),
     );
     stores
         .into_iter()
@@ -1250,6 +1331,61 @@ mod tests {
             assert_eq!(&std::fs::read(&f).unwrap(), bytes);
             assert_eq!(&std::fs::metadata(&f).unwrap().modified().unwrap(), mtime);
         }
+    }
+
+    #[test]
+    fn agent_dirs_of_the_config_roster_are_walked_like_openclaw() {
+        let s = state("roster", "{}");
+        let elsewhere = s.dir.join("elsewhere");
+        fs_write_agent(&elsewhere.join("bot"));
+        fs_write_agent(&elsewhere.join("listed"));
+        let paths = OpenClawPaths::from_env(&|n: &str| match n {
+            "HOME" => Some(s.dir.display().to_string()),
+            "OPENCLAW_STATE_DIR" => Some(s.dir.display().to_string()),
+            _ => None,
+        });
+        let cfg = s.dir.join("openclaw.json");
+        // `agents.entries` (OpenClaw 2026.9's roster), `~` being the OpenClaw home; a roster entry
+        // without agentDir and one whose dir has no store add nothing.
+        std::fs::write(
+            &cfg,
+            r#"{agents: {entries: {Bot: {agentDir: "~/elsewhere/bot"}, main: {}, ghost: {agentDir: "/nonexistent"}}}}"#,
+        )
+        .unwrap();
+        let found = agent_stores(&paths, Some(&cfg));
+        assert_eq!(
+            found,
+            vec![
+                ("work".to_string(), agent_db_path(&s.dir, "work")),
+                (
+                    "bot".to_string(),
+                    elsewhere.join("bot/openclaw-agent.sqlite")
+                ),
+            ]
+        );
+        // `agents.list` (the older roster shape).
+        let listed = elsewhere.join("listed");
+        std::fs::write(
+            &cfg,
+            format!(
+                r#"{{"agents": {{"list": [{{"id": "listed", "agentDir": "{}"}}]}}}}"#,
+                listed.display()
+            ),
+        )
+        .unwrap();
+        let found = agent_stores(&paths, Some(&cfg));
+        assert_eq!(
+            found[1],
+            ("listed".to_string(), listed.join("openclaw-agent.sqlite"))
+        );
+        // A config that does not parse names no agent (the audit before apply still sees them).
+        std::fs::write(&cfg, "{agents: ").unwrap();
+        assert_eq!(agent_stores(&paths, Some(&cfg)).len(), 1);
+    }
+
+    fn fs_write_agent(dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        write_db(&dir.join("openclaw-agent.sqlite"), AGENT_DDL, &[]);
     }
 
     #[tokio::test]

@@ -1,0 +1,198 @@
+//! Checks around OpenClaw's `secrets apply` that do not trust this package's own discovery:
+//! before, OpenClaw's audit is asked which plaintext profiles a `models.providers.<p>.apiKey`
+//! target would scrub (apply strips the key from every profile of that provider, in every auth
+//! store it walks); after, openclaw.json and the SQLite auth stores are read back (read-only) to
+//! see that every target holds its ref.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::apply_plan::{run_with_deadline, ApplyPlan, OpenClawCli};
+use super::VerifiedInVault;
+use crate::error::{Error, ErrorCode, Result};
+use crate::openclaw::paths::OpenClawPaths;
+use crate::providers::openclaw_sqlite::{auth_store_profiles, AuthStoreKind};
+
+/// One `PLAINTEXT_FOUND` auth profile finding of `openclaw secrets audit --json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaintextProfile {
+    /// The store file (`file`).
+    pub file: PathBuf,
+    /// `profiles.<profileId>.<field>` (`jsonPath`).
+    pub json_path: String,
+    /// The profile's provider (`provider`).
+    pub provider: String,
+    /// The profile id (`profileId`).
+    pub profile_id: String,
+}
+
+/// Runs `openclaw secrets audit --json` and returns its plaintext auth profile findings.
+/// `INVALID_CONFIG` naming the CLI when it cannot be run or prints no report.
+pub fn audit_plaintext_profiles(cli: &OpenClawCli) -> Result<Vec<PlaintextProfile>> {
+    let args: [&std::ffi::OsStr; 3] = ["secrets".as_ref(), "audit".as_ref(), "--json".as_ref()];
+    let fail = |detail: String| {
+        Error::new(
+            ErrorCode::InvalidConfig,
+            format!(
+                "openclaw CLI {}: secrets audit: {detail}; nothing was applied",
+                cli.command.display()
+            ),
+        )
+    };
+    let run = run_with_deadline(
+        &cli.command,
+        &args,
+        super::apply_plan::OPENCLAW_CLI_DEADLINE,
+    )
+    .map_err(|e| fail(e.to_string()))?;
+    let out = run.stdout;
+    let code = match (run.code, run.timed_out) {
+        (_, true) => "killed at the deadline".to_string(),
+        (Some(c), _) => format!("exit code {c}"),
+        (None, _) => "killed by a signal".to_string(),
+    };
+    // The report carries no secret values (paths, codes and messages only).
+    let report: Value = out
+        .find('{')
+        .and_then(|start| serde_json::from_str(&out[start..]).ok())
+        .ok_or_else(|| fail(format!("{code}, printed no JSON report")))?;
+    let findings = report
+        .get("findings")
+        .and_then(Value::as_array)
+        .ok_or_else(|| fail("the report has no `findings` list".into()))?;
+    Ok(findings
+        .iter()
+        .filter(|f| f.get("code").and_then(Value::as_str) == Some("PLAINTEXT_FOUND"))
+        .filter_map(|f| {
+            let s = |k: &str| f.get(k).and_then(Value::as_str).map(String::from);
+            Some(PlaintextProfile {
+                file: PathBuf::from(s("file")?),
+                json_path: s("jsonPath")?,
+                provider: s("provider")?,
+                profile_id: s("profileId")?,
+            })
+        })
+        .collect())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    canon(a) == canon(b)
+}
+
+/// The plaintext profiles OpenClaw's apply of `plan` would scrub without this run having put
+/// their value in Vault: for every `models.providers.<p>.apiKey` target, each plaintext profile
+/// of provider `<p>` (as the audit found them) that no verified item was read from, or whose item
+/// is not the one the target's ref points at (a different value). `path_of` is the Vault path of
+/// a credential name (`VaultProvider::path_of`), the ref id being `<path>/<field>`.
+pub fn unmigrated_profiles_scrubbed(
+    plan: &ApplyPlan,
+    audit: &[PlaintextProfile],
+    verified: &VerifiedInVault<'_>,
+    path_of: &dyn Fn(&str) -> Option<String>,
+) -> Vec<PlaintextProfile> {
+    let mut out = Vec::new();
+    for target in plan
+        .targets
+        .iter()
+        .filter(|t| t.target_type == "models.providers.apiKey")
+    {
+        let provider = target
+            .path
+            .strip_prefix("models.providers.")
+            .and_then(|p| p.strip_suffix(".apiKey"))
+            .unwrap_or_default();
+        for found in audit.iter().filter(|f| f.provider == provider) {
+            // Covered: read by a verified item (its value is in Vault, read back), and that item
+            // is the one the ref points at (same value: one value is one item).
+            let covered = verified.items.iter().any(|item| {
+                let read_here = item.targets.iter().any(|st| {
+                    st.json_path.as_deref() == Some(found.json_path.as_str())
+                        && same_file(&st.file, &found.file)
+                });
+                read_here
+                    && path_of(&item.name).is_some_and(|p| {
+                        item.fields.iter().any(|f| target.id == format!("{p}/{f}"))
+                    })
+            });
+            if !covered && !out.contains(found) {
+                out.push(found.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The error for [`unmigrated_profiles_scrubbed`]'s findings: `UNSAFE_APPLY`-style refusal
+/// (code `CONFLICT`), naming every file and profile.
+pub fn refuse_scrub(found: &[PlaintextProfile]) -> Error {
+    let list = found
+        .iter()
+        .map(|f| {
+            format!(
+                "{} profile {} ({})",
+                f.file.display(),
+                f.profile_id,
+                f.json_path
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Error::new(
+        ErrorCode::Conflict,
+        format!(
+            "refusing to apply: OpenClaw's apply of models.providers.<provider>.apiKey scrubs the key from every profile of that provider, and these plaintext profiles were not migrated to Vault with that value: {list}. Nothing was applied; migrate those profiles first (see docs/migration-guide.md, \"Safety checks around apply\")"
+        ),
+    )
+}
+
+/// Reads openclaw.json and the SQLite auth stores back (read-only) and returns the `path` of
+/// every plan target that does not hold its ref: a config path whose value is not the planned
+/// SecretRef, or an auth profile without a ref or still holding plaintext.
+pub fn targets_not_applied(paths: &OpenClawPaths, plan: &ApplyPlan) -> Vec<String> {
+    let config: Option<Value> = paths
+        .config_file()
+        .and_then(|f| std::fs::read_to_string(f).ok())
+        .map(zeroize::Zeroizing::new)
+        .and_then(|t| json5::from_str::<Value>(&t).ok());
+    let config = config.map(vault_client::secret::ZeroizingJson);
+    let stores = auth_store_profiles(paths);
+    let mut missing = Vec::new();
+    let Some(targets) = plan.plan.get("targets").and_then(Value::as_array) else {
+        return missing;
+    };
+    for t in targets {
+        let path = t.get("path").and_then(Value::as_str).unwrap_or_default();
+        let segments: Vec<&str> = t
+            .get("pathSegments")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let kind = t.get("type").and_then(Value::as_str).unwrap_or_default();
+        let applied = if kind.starts_with("auth-profiles.") {
+            let agent = t.get("agentId").and_then(Value::as_str);
+            let profile = segments.get(1).copied().unwrap_or_default();
+            stores
+                .iter()
+                .filter(|s| match (&s.kind, agent) {
+                    (AuthStoreKind::Agent(a), Some(want)) => a == want,
+                    (AuthStoreKind::Shared, None) => true,
+                    _ => false,
+                })
+                .filter_map(|s| s.profiles.as_ref().ok())
+                .flatten()
+                .any(|p| p.id == profile && p.has_ref && p.plaintext.is_none())
+        } else {
+            let mut at = config.as_ref().map(|c| &c.0);
+            for s in &segments {
+                at = at.and_then(|v| v.get(*s));
+            }
+            at.is_some() && at == t.get("ref")
+        };
+        if !applied {
+            missing.push(path.to_string());
+        }
+    }
+    missing
+}

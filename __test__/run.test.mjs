@@ -1,5 +1,5 @@
-// `openclaw-vault run` through the npm shim, on both routes: the native executable (the shim
-// keeps Node alive and passes signals on) and the addon (`OPENCLAW_VAULT_NATIVE=0`). A real dev
+// `openclaw-vault run` through the npm shim: the native executable (the shim keeps Node alive and
+// passes signals on); the addon route (`OPENCLAW_VAULT_NATIVE=0`) refuses `run`. A real dev
 // server, real children that print a hash of the value, never the value. The Rust tests in
 // crates/cli/tests/run.rs cover --watch, Vault outages and bad mappings on the executable.
 import assert from 'node:assert/strict'
@@ -56,7 +56,17 @@ function start(args, env) {
     for (const w of waiters.splice(0)) w()
   })
   child.stderr.on('data', (d) => (err += d))
-  const exited = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })))
+  const closed = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })))
+  // Every wait has a deadline: a `run` that never exits fails its test instead of hanging the suite.
+  const exited = Promise.race([
+    closed,
+    new Promise((resolve) =>
+      setTimeout(() => {
+        child.kill('SIGKILL')
+        resolve({ code: 'no exit within 30 s', signal: null })
+      }, 30000).unref(),
+    ),
+  ])
   /** Waits (deadline 30 s) until stdout holds a line equal to `line`. */
   const line = async (want) => {
     const deadline = Date.now() + 30000
@@ -68,10 +78,19 @@ function start(args, env) {
   return { child, line, exited, output: () => out + err }
 }
 
-for (const [route, env] of [
-  ['native executable', {}],
-  ['addon', { OPENCLAW_VAULT_NATIVE: '0' }],
-]) {
+describe('openclaw-vault run (addon route)', () => {
+  test('the addon refuses `run` (it would own the Node process’s signals): UNSUPPORTED_OPERATION, nothing runs', async () => {
+    const run = start(['--env', 'K=anthropic', '--', 'sh', '-c', 'echo ran'], { OPENCLAW_VAULT_NATIVE: '0' })
+    const { code } = await run.exited
+    assert.notEqual(code, 0, run.output())
+    assert.equal(typeof code, 'number', run.output())
+    assert.match(run.output(), /UNSUPPORTED_OPERATION\].*native `openclaw-vault` executable/)
+    assert.ok(!run.output().includes('ran\n'))
+    assert.ok(!run.output().includes(secret))
+  })
+})
+
+for (const [route, env] of [['native executable', {}]]) {
   describe(`openclaw-vault run (${route})`, () => {
     test('the child sees the value and its exit code passes through', async () => {
       const run = start(['--env', 'K=anthropic', '--', 'sh', '-c', `${STARTED}; exit 7`], env)

@@ -139,6 +139,18 @@ fn options(
 
 /// `run`.
 pub async fn run(args: RunArgs, argv: &[String], io: &mut CliIo) -> i32 {
+    // In the Node addon `run` would take over the signals of the Node process that loaded it
+    // (its handlers stay after `run` returns, and a forwarded SIGTERM once left that process
+    // spinning): only the native executable runs it. The npm shim starts that executable.
+    if io.native_exe.is_none() {
+        let e = openclaw_credentials::Error::new(
+            openclaw_credentials::ErrorCode::UnsupportedOperation,
+            "`run` needs the native `openclaw-vault` executable (the platform package ships it); \
+             the Node addon does not run it (OPENCLAW_VAULT_NATIVE=0, or no executable for this \
+             platform)",
+        );
+        return fail(io, false, &e);
+    }
     let store = match io.open_store() {
         Ok(s) => s,
         Err(e) => return fail(io, false, &e),

@@ -114,10 +114,10 @@ export async function startVault({ extraArgs = [] } = {}) {
   throw lastError
 }
 
-/** Path of the fault-proxy binary, built by scripts/ensure-built.mjs. */
+/** Path of the fault-proxy binary, built by scripts/ensure-built.mjs (Cargo profile `test-release`). */
 export function faultProxyBinary() {
   const targetDir = process.env.CARGO_TARGET_DIR || join(root, 'target')
-  return process.env.FAULT_PROXY_BIN || join(targetDir, 'x86_64-unknown-linux-gnu/release/fault-proxy')
+  return process.env.FAULT_PROXY_BIN || join(targetDir, 'x86_64-unknown-linux-gnu/test-release/fault-proxy')
 }
 
 /**

@@ -1,7 +1,7 @@
 // Builds what the tests, demo and benchmark need: the native addon and the native `openclaw-vault`
 // executable (into npm/<platform>/ by scripts/build-native.mjs), both in Cargo's `release` profile
 // (what ships) or, with --test (`npm test`), in `test-release` (release without fat LTO, see
-// Cargo.toml); the fault proxy (always `test-release`); and the Vault server (cached outside the
+// Cargo.toml); the fault proxy (the same profile); and the Vault server (cached outside the
 // repo by tools/vault-server/build.sh). Cargo and the build script make repeated runs cheap.
 import { execFileSync } from 'node:child_process'
 import { dirname, join } from 'node:path'
@@ -15,8 +15,7 @@ const target = 'x86_64-unknown-linux-gnu'
 
 const test = process.argv.includes('--test')
 // `npm test`: Cargo's `test-release` profile (release without fat LTO, see Cargo.toml); the demo
-// and the benchmarks build what ships. The fault proxy is a test tool: always `test-release`, where
-// __test__/support/vault-server.mjs finds it.
+// and the benchmarks build what ships. The fault proxy follows, so it shares their dependencies.
 const profile = test ? ['--profile', 'test-release'] : ['--release']
 
 if (process.env.OPENCLAW_VAULT_SKIP_BUILD !== '1') {
@@ -38,7 +37,7 @@ if (process.env.OPENCLAW_VAULT_SKIP_BUILD !== '1') {
   // The executable after the addon: the dependencies they share are built once (same profile
   // and target). Always without test features, also for `npm test`.
   buildNative({ target, profile: test ? 'test-release' : 'release' })
-  run('cargo', ['build', '--profile', 'test-release', '--target', target, '-p', 'fault-proxy'])
+  run('cargo', ['build', ...profile, '--target', target, '-p', 'fault-proxy'])
 }
 if (!process.env.VAULT_TEST_ADDR && !process.env.VAULT_BIN) {
   const bin = execFileSync('bash', [join(root, 'tools/vault-server/build.sh')], {

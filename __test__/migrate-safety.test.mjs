@@ -9,7 +9,7 @@
 //   without `lookup-self` still migrates.
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -17,6 +17,8 @@ import { after, before, describe, test } from 'node:test'
 import { VaultClient } from '../index.js'
 import { removeTree, root, startVault, uniquePrefix, vaultFetch } from './support/vault-server.mjs'
 import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
+import { nodeDependentOnly, sameOnEveryNode } from './support/node-pass.mjs'
+import { copyState as copyStateTo } from './support/openclaw-state.mjs'
 
 const bin = join(root, 'bin', 'openclaw-vault.js')
 let oc
@@ -101,14 +103,8 @@ function openClawWrapper(body = '') {
   return f
 }
 
-function copyState(name) {
-  const s = tempDir(name)
-  cpSync(pristine, s, { recursive: true })
-  // The agent dir outside the state dir moves along, and the config names the copy's.
-  const cfg = join(s, 'openclaw.json')
-  writeFileSync(cfg, readFileSync(cfg, 'utf8').replaceAll(pristine, s), { mode: 0o600 })
-  return s
-}
+// The agent dir outside the state dir moves along, and the config names the copy's.
+const copyState = (name) => copyStateTo(pristine, tempDir(name))
 
 const workbotFindings = (report) =>
   report.findings.filter((f) => f.code === 'PLAINTEXT_FOUND' && f.profileId === 'openai:workbot')
@@ -130,6 +126,7 @@ async function valuesInVault(prefix) {
 }
 
 before(async () => {
+  if (nodeDependentOnly) return // every suite here is sameOnEveryNode
   oc = ensureOpenClaw()
   vault = await startVault()
   client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
@@ -186,7 +183,7 @@ function newPrefix(name) {
   return p
 }
 
-describe('auth stores in an agentDir of their own', () => {
+describe('auth stores in an agentDir of their own', sameOnEveryNode, () => {
   test('the agent store is found and migrated; OpenClaw\u2019s apply loses no key', async () => {
     const state = copyState('agentdir')
     assert.equal(workbotFindings(audit(state).report).length, 1)
@@ -235,7 +232,7 @@ describe('auth stores in an agentDir of their own', () => {
   })
 })
 
-describe('one run at a time, and an apply is read back', () => {
+describe('one run at a time, and an apply is read back', sameOnEveryNode, () => {
   test('a second migrate on a locked state fails at once with LOCK_TIMEOUT, touching nothing', async () => {
     const state = copyState('locked')
     const lockFile = join(state, 'vault-migrate.flock')
@@ -277,7 +274,7 @@ describe('one run at a time, and an apply is read back', () => {
   })
 })
 
-describe('the preflight checks the token', () => {
+describe('the preflight checks the token', sameOnEveryNode, () => {
   test('a wrong VAULT_TOKEN: one INVALID_TOKEN, no journal written or renamed', async () => {
     const state = copyState('badtoken')
     const journal = join(state, 'vault-migrate.journal')

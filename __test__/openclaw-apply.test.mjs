@@ -30,6 +30,8 @@ import { VaultClient } from '../index.js'
 import { removeTree, root, startVault, uniquePrefix, waitFor } from './support/vault-server.mjs'
 import { leftovers, openclawHolder } from './support/openclaw-locks.mjs'
 import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
+import { skippedOnThisPass } from './support/node-pass.mjs'
+import { copyState, sharedState } from './support/openclaw-state.mjs'
 
 const { nativeExecutable } = createRequire(import.meta.url)('../bin/native.js')
 const native = nativeExecutable()
@@ -81,13 +83,17 @@ function openclaw(state, args) {
   return r
 }
 
-/** A state OpenClaw wrote: a telegram token and a gateway token, both plaintext in openclaw.json. */
-function makeState(name) {
-  const s = tempDir(name)
-  openclaw(s, ['channels', 'add', '--channel', 'telegram', '--token', telegram])
-  openclaw(s, ['config', 'set', 'gateway.auth.mode', 'token'])
-  openclaw(s, ['config', 'set', 'gateway.auth.token', gateway])
-  return s
+/** A state OpenClaw wrote: a telegram token and a gateway token, both plaintext in openclaw.json.
+ * Made once per file by the real CLI; each test gets its own copy. */
+async function makeState(name) {
+  const pristine = await sharedState('telegram+gateway', () => {
+    const s = tempDir('pristine')
+    openclaw(s, ['channels', 'add', '--channel', 'telegram', '--token', telegram])
+    openclaw(s, ['config', 'set', 'gateway.auth.mode', 'token'])
+    openclaw(s, ['config', 'set', 'gateway.auth.token', gateway])
+    return s
+  })
+  return copyState(pristine, tempDir(name))
 }
 
 function audit(state, args = []) {
@@ -177,7 +183,7 @@ describe('migrate --rewrite-config with the real openclaw CLI', () => {
       t.skip('needs a Node older than 24 to run OpenClaw under (this test runs on Node ' + process.versions.node + ')')
       return
     }
-    const state = makeState('oldnode')
+    const state = await makeState('oldnode')
     const config = readFileSync(join(state, 'openclaw.json'))
     const prefix = uniquePrefix('apply-oldnode')
     prefixes.push(prefix)
@@ -199,8 +205,9 @@ describe('migrate --rewrite-config with the real openclaw CLI', () => {
     noSecret(r.out + r.err)
   })
 
-  test('apply fails (its resolver check cannot reach Vault): OpenClaw\u2019s message and stderr, no plan file left', async () => {
-    const state = makeState('fail')
+  test('apply fails (its resolver check cannot reach Vault): OpenClaw\u2019s message and stderr, no plan file left', async (t) => {
+    if (skippedOnThisPass(t)) return
+    const state = await makeState('fail')
     const before = plaintext(audit(state).report)
     const config = readFileSync(join(state, 'openclaw.json'))
     const prefix = uniquePrefix('apply-fail')
@@ -234,8 +241,9 @@ describe('migrate --rewrite-config with the real openclaw CLI', () => {
     assert.equal(audit(state, ['--check', '--allow-exec']).code, 0)
   })
 
-  test('SIGKILL of migrate while apply waits for OpenClaw\u2019s lock: apply dies with it, no .lock, state as before', async () => {
-    const state = makeState('kill')
+  test('SIGKILL of migrate while apply waits for OpenClaw\u2019s lock: apply dies with it, no .lock, state as before', async (t) => {
+    if (skippedOnThisPass(t)) return
+    const state = await makeState('kill')
     const configPath = join(state, 'openclaw.json')
     const before = plaintext(audit(state).report)
     assert.ok(before.length >= 2, before.join('\n'))
@@ -274,8 +282,9 @@ describe('migrate --rewrite-config with the real openclaw CLI', () => {
     openclaw(state, ['config', 'set', 'gateway.port', '18790'])
   })
 
-  test('a provider entry the Node route wrote earlier moves to the native executable on a rerun', async () => {
-    const state = makeState('upgrade')
+  test('a provider entry the Node route wrote earlier moves to the native executable on a rerun', async (t) => {
+    if (skippedOnThisPass(t)) return
+    const state = await makeState('upgrade')
     const prefix = uniquePrefix('apply-upgrade')
     prefixes.push(prefix)
     // The first run, as the Node route (the addon, no native executable) wrote it: the same

@@ -28,6 +28,7 @@ import { promisify } from 'node:util'
 import { VaultClient } from '../index.js'
 import { removeTree, root, startVault, uniquePrefix } from './support/vault-server.mjs'
 import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
+import { nodeDependentOnly, sameOnEveryNode } from './support/node-pass.mjs'
 
 const run = promisify(execFile)
 const resolver = join(root, 'bin', 'openclaw-vault-resolve.mjs')
@@ -43,6 +44,7 @@ let vault
 let stateDir
 
 before(async () => {
+  if (nodeDependentOnly) return // every suite here is sameOnEveryNode
   oc = ensureOpenClaw()
   vault = await startVault()
   const client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
@@ -113,7 +115,7 @@ async function openclaw(args, extraEnv = {}) {
 }
 
 for (const route of Object.keys(routes)) {
-  describe(`openclaw 2026.9.6 with this resolver as an exec provider (${route} route)`, () => {
+  describe(`openclaw 2026.9.6 with this resolver as an exec provider (${route} route)`, sameOnEveryNode, () => {
     test('`openclaw secrets audit --check --allow-exec` resolves the ref', async () => {
       writeConfig(`${p}/providers/openai/apiKey`, route)
       const out = await openclaw(['secrets', 'audit', '--check', '--allow-exec', '--json'])
@@ -174,7 +176,7 @@ for (const route of Object.keys(routes)) {
   })
 }
 
-describe('the native executable under OpenClaw\u2019s exec command checks', () => {
+describe('the native executable under OpenClaw\u2019s exec command checks', sameOnEveryNode, () => {
   let dir
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'ocv-e2e-native-'))
@@ -213,7 +215,7 @@ describe('the native executable under OpenClaw\u2019s exec command checks', () =
   })
 })
 
-describe('`openclaw-vault migrate --rewrite-config` on a state the real OpenClaw wrote', () => {
+describe('`openclaw-vault migrate --rewrite-config` on a state the real OpenClaw wrote', sameOnEveryNode, () => {
   const prefix = uniquePrefix('e2e-migrate')
   const token = '123123:FAKE-e2e-migrate-telegram-4242'
   let home
@@ -286,7 +288,7 @@ describe('`openclaw-vault migrate --rewrite-config` on a state the real OpenClaw
   })
 })
 
-describe('as an installed OpenClaw plugin (openclaw.plugin.json secretProviderIntegrations)', () => {
+describe('as an installed OpenClaw plugin (openclaw.plugin.json secretProviderIntegrations)', sameOnEveryNode, () => {
   let pluginState
   let staged
 

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test'
 import { removeTree, root, startVault, uniquePrefix } from './support/vault-server.mjs'
 import { leftovers, openclawHolder } from './support/openclaw-locks.mjs'
 import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
+import { nodeDependentOnly, sameOnEveryNode } from './support/node-pass.mjs'
 
 const bin = join(root, 'bin', 'openclaw-vault.js')
 const gatewayToken = 'FAKE-gw-token-lock-test-42'
@@ -21,6 +22,7 @@ const homes = []
 const prefixes = []
 
 before(async () => {
+  if (nodeDependentOnly) return // every suite here is sameOnEveryNode
   oc = ensureOpenClaw()
   vault = await startVault()
 })
@@ -81,7 +83,7 @@ function migrate(home, args) {
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 
-describe('OpenClaw file locks', () => {
+describe('OpenClaw file locks', sameOnEveryNode, () => {
   test('after --rewrite-config-json5 and --remove-local, OpenClaw writes at once and no .lock stays', () => {
     const home = realHome()
     const config = join(home, '.openclaw', 'openclaw.json')

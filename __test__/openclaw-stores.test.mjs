@@ -6,17 +6,7 @@
 // byte-identical. Bad input: a missing, too old or failing openclaw CLI, and broken SQLite stores.
 import assert from 'node:assert/strict'
 import { execFile, spawnSync } from 'node:child_process'
-import {
-  chmodSync,
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  existsSync,
-  statSync,
-} from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -25,6 +15,8 @@ import { promisify } from 'node:util'
 import { VaultClient } from '../index.js'
 import { removeTree, root, startVault, uniquePrefix } from './support/vault-server.mjs'
 import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
+import { nodeDependentOnly, sameOnEveryNode } from './support/node-pass.mjs'
+import { copyState as copyStateTo, sharedState } from './support/openclaw-state.mjs'
 
 const run = promisify(execFile)
 const bin = join(root, 'bin', 'openclaw-vault.js')
@@ -51,6 +43,7 @@ const V = {
 }
 
 before(async () => {
+  if (nodeDependentOnly) return // every suite here is sameOnEveryNode
   oc = ensureOpenClaw()
   vault = await startVault()
   client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
@@ -215,7 +208,7 @@ function snapshot(state) {
 const findings = (report, code = 'PLAINTEXT_FOUND') =>
   report.findings.filter((f) => f.code === code).map((f) => `${f.file} ${f.jsonPath}`)
 
-describe(`openclaw ${'2026.9.6'} stores: discovery judged by its own audit`, () => {
+describe(`openclaw ${'2026.9.6'} stores: discovery judged by its own audit`, sameOnEveryNode, () => {
   let state
 
   before(async () => {
@@ -342,22 +335,16 @@ describe(`openclaw ${'2026.9.6'} stores: discovery judged by its own audit`, () 
   )
 })
 
-describe('migrate --rewrite-config through `openclaw secrets apply`', () => {
+describe('migrate --rewrite-config through `openclaw secrets apply`', sameOnEveryNode, () => {
   let state
   let pristine
 
   before(async () => {
-    pristine = await makeState('accept')
+    pristine = await sharedState('plain', () => makeState('plain'))
   })
 
   /** A fresh copy of the pristine state (openclaw.json names the agent dirs absolutely). */
-  function copyState(name) {
-    const s = tempDir(name)
-    cpSync(pristine, s, { recursive: true })
-    const config = join(s, 'openclaw.json')
-    writeFileSync(config, readFileSync(config, 'utf8').split(pristine).join(s), { mode: 0o600 })
-    return s
-  }
+  const copyState = (name) => copyStateTo(pristine, tempDir(name))
 
   test('a missing openclaw CLI: a clear error, OpenClaw\u2019s files untouched, Vault holds the values', async () => {
     state = copyState('nocli')
@@ -474,16 +461,15 @@ describe('migrate --rewrite-config through `openclaw secrets apply`', () => {
   })
 })
 
-describe('broken SQLite stores (made by OpenClaw, then damaged)', () => {
+describe('broken SQLite stores (made by OpenClaw, then damaged)', sameOnEveryNode, () => {
   let pristine
 
   before(async () => {
-    pristine = await makeState('broken')
+    pristine = await sharedState('plain', () => makeState('plain'))
   })
 
   test('a truncated shared database and a newer agent schema: errors name the file, the other sources still read', async () => {
-    const s = tempDir('broken-copy')
-    cpSync(pristine, s, { recursive: true })
+    const s = copyStateTo(pristine, tempDir('broken-copy'))
     // Checkpoint-free copy: drop the WAL so the main file is all there is, then cut it in half.
     const db = join(s, 'state', 'openclaw.sqlite')
     for (const side of ['-wal', '-shm']) rmSync(db + side, { force: true })

@@ -4,11 +4,12 @@
 // bin/native.js finds it there in a checkout, and in node_modules/@openclaw/vault-<platform>/
 // once published.
 //
-//   node scripts/build-native.mjs [--target <triple>]
+//   node scripts/build-native.mjs [--target <triple>] [--profile <cargo profile>]
 //
-// --target defaults to x86_64-unknown-linux-gnu (as `npm run build`). Always the executable that
-// ships (no test features: `npm test` runs the very file `npm run build` makes, and the migrate
-// crash test, which needs the `test-abort-hook` feature, runs in the addon). Prints its path.
+// --target defaults to x86_64-unknown-linux-gnu (as `npm run build`), --profile to `release` (what
+// ships). Never test features: `npm test` runs the code `npm run build` ships (the migrate crash
+// test, which needs the `test-abort-hook` feature, runs in the addon); it builds it with the
+// `test-release` profile, release without fat LTO (Cargo.toml). Prints its path.
 import { execFileSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, renameSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -28,10 +29,20 @@ export const PLATFORMS = {
 }
 
 /** Builds and places the executable; returns its path under npm/. */
-export function buildNative({ target = 'x86_64-unknown-linux-gnu' } = {}) {
+export function buildNative({ target = 'x86_64-unknown-linux-gnu', profile = 'release' } = {}) {
   const platform = PLATFORMS[target]
   if (!platform) throw new Error(`build-native: unknown target ${target} (one of ${Object.keys(PLATFORMS).join(', ')})`)
-  const args = ['build', '--release', '--target', target, '-p', 'openclaw-vault-cli', '--bin', 'openclaw-vault']
+  const args = [
+    'build',
+    '--profile',
+    profile,
+    '--target',
+    target,
+    '-p',
+    'openclaw-vault-cli',
+    '--bin',
+    'openclaw-vault',
+  ]
   // Cargo's own report names the file, wherever CARGO_TARGET_DIR puts it.
   const messages = execFileSync('cargo', [...args, '--message-format=json-render-diagnostics'], {
     cwd: root,
@@ -60,5 +71,7 @@ export function buildNative({ target = 'x86_64-unknown-linux-gnu' } = {}) {
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const i = process.argv.indexOf('--target')
   const target = i > 0 ? process.argv[i + 1] : undefined
-  process.stdout.write(`${buildNative({ target })}\n`)
+  const p = process.argv.indexOf('--profile')
+  const profile = p > 0 ? process.argv[p + 1] : undefined
+  process.stdout.write(`${buildNative({ target, profile })}\n`)
 }

@@ -2,7 +2,7 @@
 // the project's fault proxy in front of it. Both are stopped by pid when the file ends.
 import { spawn, execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
@@ -114,10 +114,18 @@ export async function startVault({ extraArgs = [] } = {}) {
   throw lastError
 }
 
-/** Path of the fault-proxy binary, built by scripts/ensure-built.mjs. */
+/**
+ * Path of the fault-proxy binary, built by scripts/ensure-built.mjs: Cargo profile `test-release`
+ * for `npm test`, `release` for the demo and the benchmarks; the newer of the two when both exist.
+ */
 export function faultProxyBinary() {
+  if (process.env.FAULT_PROXY_BIN) return process.env.FAULT_PROXY_BIN
   const targetDir = process.env.CARGO_TARGET_DIR || join(root, 'target')
-  return process.env.FAULT_PROXY_BIN || join(targetDir, 'x86_64-unknown-linux-gnu/release/fault-proxy')
+  const built = ['test-release', 'release']
+    .map((p) => join(targetDir, 'x86_64-unknown-linux-gnu', p, 'fault-proxy'))
+    .filter((f) => existsSync(f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
+  return built[0] ?? join(targetDir, 'x86_64-unknown-linux-gnu', 'test-release', 'fault-proxy')
 }
 
 /**

@@ -285,7 +285,11 @@ impl Reloader for OpenClawReloader {
                     .or_else(|| r.get("error"))
                     .and_then(Value::as_str)
             })
-            .map(|m| format!(": {}", redact(m)))
+            // One log line per event: OpenClaw's multi-line message joined.
+            .map(|m| {
+                let lines: Vec<&str> = m.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+                format!(": {}", redact(&lines.join(" ")))
+            })
             .unwrap_or_default();
         let ending = match (run.timed_out, run.code) {
             (true, _) => format!("did not finish within {deadline:?} and was killed"),
@@ -803,6 +807,51 @@ mod tests {
         let e = ended.unwrap_err();
         assert_eq!(e.code(), "INVALID_CONFIG");
         assert!(e.message.contains("no exec SecretRef"), "{}", e.message);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_reload_runs_openclaw_with_the_token_in_its_environment_and_never_prints_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = openclaw_vault_test_support::temp_dir("gw-reload-cli");
+        let argv = dir.join("argv");
+        let cli = dir.join("openclaw");
+        // Fails like OpenClaw does for a refused token, quoting it in a multi-line message.
+        std::fs::write(
+            &cli,
+            format!(
+                "#!/bin/sh\necho \"$@\" > {}\nprintf '{{\"ok\":false,\"error\":{{\"message\":\"unauthorized: %s\\\\nsecond line\"}}}}' \"$OPENCLAW_GATEWAY_TOKEN\"\nexit 1\n",
+                argv.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&cli, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let token = "gw-CANARY-token-0123456789";
+        let reloader = OpenClawReloader {
+            cli: OpenClawCli {
+                command: cli.clone(),
+            },
+            url: Some("ws://127.0.0.1:1".into()),
+            token: Some(SecretString::from(token.to_string())),
+            timeout: Duration::from_secs(2),
+        };
+        let e = reloader.reload().await.unwrap_err();
+        assert_eq!(e.code(), "SOURCE_UNAVAILABLE");
+        assert!(!e.message.contains(token), "{}", e.message);
+        assert!(
+            e.message.contains(
+                "secrets reload failed (exit code 1): unauthorized: [REDACTED] second line"
+            ),
+            "{}",
+            e.message
+        );
+        assert!(!e.message.contains('\n'), "{}", e.message);
+        let args = std::fs::read_to_string(&argv).unwrap();
+        assert_eq!(args.trim(), "secrets reload --json --timeout 2000");
+        // A CLI that answers `ok`: the warning count is read.
+        std::fs::write(&cli, "#!/bin/sh\necho '{\"ok\":true,\"warningCount\":2}'\n").unwrap();
+        let report = reloader.reload().await.unwrap();
+        assert_eq!(report.warning_count, 2);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

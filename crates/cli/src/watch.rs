@@ -312,3 +312,50 @@ async fn stop_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_io::run_with;
+    use super::*;
+
+    #[tokio::test]
+    async fn bad_arguments_exit_2_and_a_missing_config_or_cli_exits_1_naming_it() {
+        let home = openclaw_vault_test_support::temp_dir("cli-watch-args");
+        let h = home.to_str().unwrap();
+        let env = [
+            ("HOME", h),
+            ("PATH", "/nonexistent"),
+            ("VAULT_ADDR", "http://127.0.0.1:1"),
+            ("VAULT_TOKEN", "hvs.CANARY-watch-token"),
+        ];
+        let (code, _, err) = run_with(&["watch", "--interval-ms", "5"], "", &env).await;
+        assert_eq!(code, exit::USAGE, "{err}");
+        assert!(err.contains("--interval-ms must be from 100"), "{err}");
+        let missing = home.join("missing.json");
+        let m = missing.to_str().unwrap();
+        let (code, _, err) = run_with(&["watch", "--config", m], "", &env).await;
+        assert_eq!(code, exit::FAILURE, "{err}");
+        assert!(
+            err.contains("error [INVALID_CONFIG]") && err.contains("missing.json: no such file"),
+            "{err}"
+        );
+        let (code, _, err) = run_with(&["watch", "--reload", "--config", m], "", &env).await;
+        assert_eq!(code, exit::FAILURE, "{err}");
+        assert!(err.contains("openclaw CLI was not found on PATH"), "{err}");
+        assert!(!err.contains("CANARY"), "{err}");
+        std::fs::remove_dir_all(home).unwrap();
+    }
+
+    #[test]
+    fn a_rotation_is_one_line_with_the_path_and_versions() {
+        let line = line_of(&WatchEvent::Rotated {
+            path: "openclaw/credentials/anthropic".into(),
+            old: 4,
+            new: 5,
+        });
+        assert_eq!(
+            line,
+            "rotated openclaw/credentials/anthropic: version 4 -> 5"
+        );
+    }
+}

@@ -11,6 +11,7 @@ mod migrate;
 mod resolve;
 mod run;
 mod status;
+mod watch;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -143,6 +144,10 @@ pub enum Command {
     /// `run.env` (openclaw-vault.json)); forward signals, keep the Vault token renewed, return its exit
     /// code; with --watch, restart or signal it when a credential changes.
     Run(run::RunArgs),
+    /// Poll the Vault versions of the secrets the gateway's openclaw.json refers to; with
+    /// --reload, run `openclaw secrets reload` after a rotation (backoff while Vault or the
+    /// gateway is away; exit 5 when unhealthy).
+    Watch(watch::WatchArgs),
 }
 
 /// Runs the command line `args` (without the program name) and returns the exit code.
@@ -244,6 +249,7 @@ async fn dispatch(command: Command, args: &[String], io: &mut CliIo) -> i32 {
         Command::Resolve(args) => resolve::resolve(args, io).await,
         Command::Migrate(args) => migrate::migrate(args, io).await,
         Command::Run(run_args) => run::run(run_args, args, io).await,
+        Command::Watch(watch_args) => watch::watch(watch_args, io).await,
     }
 }
 

@@ -218,8 +218,10 @@ fn jitter() -> f64 {
     1.0 - (h.finish() % 2000) as f64 / 10_000.0
 }
 
-/// The wait before the next check after `failures` failed checks in a row.
-fn next_wait(interval: Duration, failures: u32) -> Duration {
+/// The wait before the next check after `failures` failed checks in a row: the interval less up
+/// to a fifth of jitter, doubled per failure up to [`MAX_BACKOFF`] (or the interval, when longer),
+/// never under [`MIN_WAIT`]. Shared by every polling loop of this crate.
+pub fn next_wait(interval: Duration, failures: u32) -> Duration {
     let base = if failures == 0 {
         interval
     } else {

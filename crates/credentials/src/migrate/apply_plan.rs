@@ -626,11 +626,23 @@ pub(crate) fn run_with_deadline(
     args: &[&std::ffi::OsStr],
     deadline: std::time::Duration,
 ) -> std::io::Result<CliRun> {
+    run_with_deadline_env(cli, args, &[], deadline)
+}
+
+/// [`run_with_deadline`] with `env` added to the child's environment (values that must not be
+/// on its command line, such as a gateway token).
+pub(crate) fn run_with_deadline_env(
+    cli: &Path,
+    args: &[&std::ffi::OsStr],
+    env: &[(String, String)],
+    deadline: std::time::Duration,
+) -> std::io::Result<CliRun> {
     use std::io::Read;
     use std::process::{Command, Stdio};
     let mut command = Command::new(cli);
     command
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

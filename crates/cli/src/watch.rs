@@ -1,0 +1,361 @@
+//! `watch --reload`: the rotation companion of a running OpenClaw gateway (see
+//! `openclaw_credentials::gateway_reload`). Parsing and printing only.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use secrecy::SecretString;
+
+use super::{exit, fail, CliIo};
+use openclaw_credentials::gateway_reload::{
+    self as core, Ending, OpenClawReloader, Reloader, WatchEvent, WatchSettings,
+};
+use openclaw_credentials::migrate::apply_plan::OpenClawCli;
+use openclaw_credentials::openclaw::paths::OpenClawPaths;
+use openclaw_credentials::Error;
+
+const HELP: &str = "\
+Examples:
+  openclaw-vault watch --reload
+  openclaw-vault watch --reload --interval-ms 10000 --openclaw /usr/local/bin/openclaw
+  openclaw-vault watch --reload --gateway-url ws://127.0.0.1:18789 --gateway-token-file /run/secrets/gw
+
+Polls the Vault versions (KV v2 metadata, never a value) of every secret the gateway's
+openclaw.json refers to through this package's resolver, and on a change runs
+`openclaw secrets reload --json` (the gateway's secrets.reload RPC). Vault's event notifications
+are Enterprise-only, so this polls. One log line per rotation: path, old and new version.
+A reload that fails (gateway down, RPC error) stays pending and is retried with backoff.
+Vault and the gateway are found like the resolver and OpenClaw find them: VAULT_ADDR,
+VAULT_TOKEN, ... and OPENCLAW_CONFIG_PATH / OPENCLAW_STATE_DIR.
+Exit code: 0 stopped by SIGTERM/SIGINT (or --max-reloads reached), 5 failing without a break
+for longer than --unhealthy-after-ms, 2 bad arguments, 1 cannot start (no config, no refs).";
+
+/// Arguments of `watch`.
+#[derive(Debug, Args)]
+#[command(after_help = HELP, after_long_help = HELP)]
+pub struct WatchArgs {
+    /// Run `openclaw secrets reload` after a rotation (without it, rotations are only logged).
+    #[arg(long)]
+    pub reload: bool,
+    /// Milliseconds between checks (jittered down by up to a fifth, longer while Vault or the
+    /// gateway is away), 100 to 86400000. Default 5000.
+    #[arg(long, value_name = "MS")]
+    pub interval_ms: Option<u64>,
+    /// The gateway's openclaw.json. Default: OpenClaw's own (OPENCLAW_CONFIG_PATH, else the state
+    /// directory's).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The openclaw CLI to run. Default: `openclaw` on PATH.
+    #[arg(long, value_name = "PATH")]
+    pub openclaw: Option<PathBuf>,
+    /// The gateway's WebSocket URL (given to OpenClaw as OPENCLAW_GATEWAY_URL). Default: the
+    /// local gateway OpenClaw's config names.
+    #[arg(long, value_name = "URL")]
+    pub gateway_url: Option<String>,
+    /// A file holding the gateway token (given to OpenClaw as OPENCLAW_GATEWAY_TOKEN, never on
+    /// a command line). Default: OpenClaw's own (gateway.auth.token or OPENCLAW_GATEWAY_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub gateway_token_file: Option<PathBuf>,
+    /// Milliseconds one reload may take, 1000 to 600000. Default 30000.
+    #[arg(long, value_name = "MS")]
+    pub reload_timeout_ms: Option<u64>,
+    /// Exit 5 after Vault or the gateway failed without a break this many milliseconds (0:
+    /// never). Default 600000 (10 min).
+    #[arg(long, value_name = "MS")]
+    pub unhealthy_after_ms: Option<u64>,
+    /// Do not reload once at start (by default it does, so a rotation made while this
+    /// companion was down is not lost).
+    #[arg(long)]
+    pub no_initial_reload: bool,
+    /// Also treat this `secrets.providers` alias as this package's resolver. Repeatable.
+    #[arg(long = "provider", value_name = "ALIAS")]
+    pub providers: Vec<String>,
+    /// Stop after this many successful reloads (for tests and benchmarks).
+    #[arg(long, value_name = "N", hide = true)]
+    pub max_reloads: Option<u64>,
+}
+
+fn ms_in(
+    value: Option<u64>,
+    default: u64,
+    min: u64,
+    max: u64,
+    flag: &str,
+) -> Result<Duration, Error> {
+    match value {
+        None => Ok(Duration::from_millis(default)),
+        Some(ms) if (min..=max).contains(&ms) => Ok(Duration::from_millis(ms)),
+        Some(_) => Err(Error::invalid_argument(format!(
+            "{flag} must be from {min} to {max}"
+        ))),
+    }
+}
+
+/// Reads the token file: its first line, trimmed. `INVALID_ARGUMENT` naming the file (never
+/// its content) when it cannot be read or is empty.
+fn read_token(file: &std::path::Path) -> Result<SecretString, Error> {
+    let bytes = std::fs::read(file).map_err(|e| {
+        Error::invalid_argument(format!(
+            "--gateway-token-file {}: cannot be read ({})",
+            file.display(),
+            e.kind()
+        ))
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::invalid_argument(format!(
+            "--gateway-token-file {}: is not UTF-8 text",
+            file.display()
+        ))
+    })?;
+    let token = text.lines().next().unwrap_or("").trim().to_string();
+    if token.is_empty() {
+        return Err(Error::invalid_argument(format!(
+            "--gateway-token-file {}: is empty",
+            file.display()
+        )));
+    }
+    Ok(SecretString::from(token))
+}
+
+/// The settings and the reloader for `args`.
+fn prepare(args: &WatchArgs, io: &CliIo) -> Result<(WatchSettings, Arc<dyn Reloader>), Error> {
+    let interval = ms_in(args.interval_ms, 5000, 100, 86_400_000, "--interval-ms")?;
+    let timeout = ms_in(
+        args.reload_timeout_ms,
+        30_000,
+        1000,
+        600_000,
+        "--reload-timeout-ms",
+    )?;
+    let unhealthy_after = match args.unhealthy_after_ms {
+        Some(0) => None,
+        other => Some(ms_in(
+            other,
+            600_000,
+            1000,
+            86_400_000 * 7,
+            "--unhealthy-after-ms",
+        )?),
+    };
+    let env = io.env.clone();
+    let config_file = match &args.config {
+        Some(f) => f.clone(),
+        None => OpenClawPaths::from_env(&|k| env(k))
+            .config_file()
+            .ok_or_else(|| {
+                Error::invalid_config(
+                    "no openclaw.json found (OPENCLAW_CONFIG_PATH, or the state directory's); pass --config",
+                )
+            })?,
+    };
+    let reloader: Arc<dyn Reloader> = if args.reload {
+        let cli = OpenClawCli::locate(args.openclaw.as_deref(), &|k| env(k)).map_err(|e| {
+            if args.openclaw.is_some() {
+                e
+            } else {
+                Error::invalid_config(
+                    "the openclaw CLI was not found on PATH: pass --openclaw <path to openclaw>",
+                )
+            }
+        })?;
+        let token = args
+            .gateway_token_file
+            .as_deref()
+            .map(read_token)
+            .transpose()?;
+        Arc::new(OpenClawReloader {
+            cli,
+            url: args.gateway_url.clone(),
+            token,
+            timeout,
+        })
+    } else {
+        Arc::new(core::LogOnly)
+    };
+    Ok((
+        WatchSettings {
+            config_file,
+            extra_aliases: args.providers.clone(),
+            interval,
+            initial_reload: args.reload && !args.no_initial_reload,
+            unhealthy_after,
+            max_reloads: args.max_reloads,
+        },
+        reloader,
+    ))
+}
+
+/// One log line (stderr) for an event; never a value or the token.
+pub fn line_of(event: &WatchEvent) -> String {
+    match event {
+        WatchEvent::Watching {
+            refs,
+            paths,
+            config,
+        } => format!(
+            "watching {refs} ref(s) over {paths} Vault secret(s) from {}",
+            config.display()
+        ),
+        WatchEvent::Warning { message } => format!("warning: {message}"),
+        WatchEvent::Rotated { path, old, new } => {
+            format!("rotated {path}: version {old} -> {new}")
+        }
+        WatchEvent::Reloaded {
+            rotations,
+            elapsed,
+            warning_count,
+        } => {
+            let what = if *rotations == 0 {
+                "initial reload".to_string()
+            } else {
+                format!("{rotations} rotation(s)")
+            };
+            let warnings = if *warning_count > 0 {
+                format!(", {warning_count} warning(s): some owners kept stale or cold values")
+            } else {
+                String::new()
+            };
+            format!(
+                "gateway reloaded ({what}) in {} ms{warnings}",
+                elapsed.as_millis()
+            )
+        }
+        WatchEvent::VaultFailing {
+            code,
+            message,
+            retry_in,
+        } => format!(
+            "cannot read versions from Vault ({code}: {message}); retrying in {} ms",
+            retry_in.as_millis()
+        ),
+        WatchEvent::ReloadFailing {
+            pending,
+            message,
+            retry_in,
+        } => format!(
+            "gateway reload failed ({message}); {pending} rotation(s) pending, retrying in {} ms",
+            retry_in.as_millis()
+        ),
+        WatchEvent::Recovered { after } => {
+            format!("recovered after {} ms of failures", after.as_millis())
+        }
+    }
+}
+
+/// `watch`.
+pub async fn watch(args: WatchArgs, io: &mut CliIo) -> i32 {
+    let (settings, reloader) = match prepare(&args, io) {
+        Ok(p) => p,
+        Err(e) => return fail(io, false, &e),
+    };
+    let env = io.env.clone();
+    let home = env("HOME").map(PathBuf::from);
+    let client = openclaw_credentials::openclaw::vault_env::client_config_from_env(
+        &|k| env(k),
+        home.as_deref(),
+    )
+    .map_err(Error::from)
+    .and_then(|mut config| {
+        if env("OPENCLAW_VAULT_KV_VERSION").is_none() {
+            config.kv_version = Some(vault_client::config::KvVersion::V2);
+        }
+        vault_client::VaultClient::new(config).map_err(Error::from)
+    });
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => return fail(io, false, &e),
+    };
+    let stderr = &mut io.stderr;
+    let mut on_event = |event: WatchEvent| {
+        let _ = writeln!(stderr, "openclaw-vault watch: {}", line_of(&event));
+        let _ = stderr.flush();
+    };
+    let stop = stop_signal();
+    let ended = core::run(settings, Arc::new(client), reloader, &mut on_event, stop).await;
+    match ended {
+        Ok(Ending::Stopped) | Ok(Ending::Done) => exit::OK,
+        Ok(Ending::Unhealthy { for_, last_error }) => {
+            let _ = writeln!(
+                io.stderr,
+                "error [UNHEALTHY]: failing for {} s without a break; last error: {last_error}",
+                for_.as_secs()
+            );
+            exit::UNHEALTHY
+        }
+        Err(e) => fail(io, false, &e),
+    }
+}
+
+/// Resolves at SIGTERM or SIGINT (Ctrl-C).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_io::run_with;
+    use super::*;
+
+    #[tokio::test]
+    async fn bad_arguments_exit_2_and_a_missing_config_or_cli_exits_1_naming_it() {
+        let home = openclaw_vault_test_support::temp_dir("cli-watch-args");
+        let h = home.to_str().unwrap();
+        let env = [
+            ("HOME", h),
+            ("PATH", "/nonexistent"),
+            ("VAULT_ADDR", "http://127.0.0.1:1"),
+            ("VAULT_TOKEN", "hvs.CANARY-watch-token"),
+        ];
+        let (code, _, err) = run_with(&["watch", "--interval-ms", "5"], "", &env).await;
+        assert_eq!(code, exit::USAGE, "{err}");
+        assert!(err.contains("--interval-ms must be from 100"), "{err}");
+        let missing = home.join("missing.json");
+        let m = missing.to_str().unwrap();
+        let (code, _, err) = run_with(&["watch", "--config", m], "", &env).await;
+        assert_eq!(code, exit::FAILURE, "{err}");
+        assert!(
+            err.contains("error [INVALID_CONFIG]") && err.contains("missing.json: no such file"),
+            "{err}"
+        );
+        let (code, _, err) = run_with(&["watch", "--reload", "--config", m], "", &env).await;
+        assert_eq!(code, exit::FAILURE, "{err}");
+        assert!(err.contains("openclaw CLI was not found on PATH"), "{err}");
+        assert!(!err.contains("CANARY"), "{err}");
+        std::fs::remove_dir_all(home).unwrap();
+    }
+
+    #[test]
+    fn a_rotation_is_one_line_with_the_path_and_versions() {
+        let line = line_of(&WatchEvent::Rotated {
+            path: "openclaw/credentials/anthropic".into(),
+            old: 4,
+            new: 5,
+        });
+        assert_eq!(
+            line,
+            "rotated openclaw/credentials/anthropic: version 4 -> 5"
+        );
+    }
+}

@@ -1,0 +1,857 @@
+//! `openclaw-vault watch --reload`: rotation that reaches a running OpenClaw gateway.
+//!
+//! OpenClaw resolves its exec SecretRefs at gateway start and on `openclaw secrets reload` (the
+//! gateway RPC `secrets.reload`) only; a secret rotated in Vault is not seen until one of the
+//! two. This companion closes that gap:
+//!
+//! 1. [`refs_in_config`] reads which Vault secrets the gateway's `openclaw.json` refers to through
+//!    this package's resolver: every `{"source":"exec","provider":<alias>,"id":...}` whose
+//!    `secrets.providers.<alias>` runs `openclaw-vault resolve` (or the Node resolver script), the
+//!    id split as the resolver splits it ([`SecretId`]: `<path>/<field>` or `<path>#<field>`).
+//! 2. [`run`] polls each secret path's KV v2 metadata (`GET /v1/<mount>/metadata/<path>`,
+//!    `current_version`; no secret value is read), jittered and with a floor, backing off while
+//!    Vault is away ([`crate::watch::next_wait`], the same waits as `watchCredential` and `run
+//!    --watch`). Vault's event subscription would avoid polling but is Enterprise-only.
+//! 3. On a change it reports each rotation ([`WatchEvent::Rotated`]: path, old and new version,
+//!    never a value) and asks the gateway to reload through a [`Reloader`] (in production
+//!    [`OpenClawReloader`]: the real `openclaw secrets reload --json`). A failed reload (gateway
+//!    down, RPC error) is kept pending and retried with backoff: no rotation is lost.
+//! 4. It ends with [`Ending::Unhealthy`] when Vault or the gateway has failed without a break for
+//!    longer than [`WatchSettings::unhealthy_after`], so a service manager (systemd
+//!    `Restart=on-failure`) sees and reports it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::migrate::apply_plan::OpenClawCli;
+use crate::resolve::SecretId;
+use crate::watch::next_wait;
+
+/// One exec SecretRef in `openclaw.json` that this package's resolver answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchedRef {
+    /// The ref's `id`, e.g. `openclaw/credentials/anthropic/apiKey`.
+    pub id: String,
+    /// Where it is in `openclaw.json`, e.g. `models.providers.anthropic.apiKey`.
+    pub json_path: String,
+    /// The secret's path relative to the KV mount (`openclaw/credentials/anthropic`).
+    pub path: String,
+}
+
+/// Whether a `secrets.providers.<alias>` entry runs this package's resolver: an exec provider
+/// whose command is the native `openclaw-vault` with `args` starting with `resolve`, or any
+/// command (Node) whose first argument is `openclaw-vault-resolve.mjs`.
+pub fn is_our_provider(entry: &Value) -> bool {
+    if entry.get("source").and_then(Value::as_str) != Some("exec") {
+        return false;
+    }
+    let file_name = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .and_then(|s| Path::new(s).file_name())
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+    };
+    let args = entry.get("args").and_then(Value::as_array);
+    let first = args.and_then(|a| a.first());
+    let native = file_name(entry.get("command"))
+        .is_some_and(|n| n == "openclaw-vault" || n == "openclaw-vault.exe")
+        && first.and_then(Value::as_str) == Some("resolve");
+    let node = file_name(first).is_some_and(|n| n == "openclaw-vault-resolve.mjs");
+    native || node
+}
+
+/// Every exec ref in `config` (a parsed `openclaw.json`) whose provider runs this package's
+/// resolver ([`is_our_provider`]) or is one of `extra_aliases`, in document order. Refs under
+/// `secrets.providers` are not refs. An id the resolver would refuse is skipped with a warning
+/// in the second list (naming its JSON path, never its value).
+pub fn refs_in_config(config: &Value, extra_aliases: &[String]) -> (Vec<WatchedRef>, Vec<String>) {
+    let mut aliases: BTreeSet<String> = extra_aliases.iter().cloned().collect();
+    if let Some(providers) = config
+        .pointer("/secrets/providers")
+        .and_then(Value::as_object)
+    {
+        for (alias, entry) in providers {
+            if is_our_provider(entry) {
+                aliases.insert(alias.clone());
+            }
+        }
+    }
+    let mut refs = Vec::new();
+    let mut warnings = Vec::new();
+    walk(config, &mut Vec::new(), &aliases, &mut refs, &mut warnings);
+    (refs, warnings)
+}
+
+fn walk(
+    value: &Value,
+    at: &mut Vec<String>,
+    aliases: &BTreeSet<String>,
+    refs: &mut Vec<WatchedRef>,
+    warnings: &mut Vec<String>,
+) {
+    match value {
+        Value::Object(map) => {
+            if at.len() == 2 && at[0] == "secrets" && at[1] == "providers" {
+                return;
+            }
+            let is_ref = map.get("source").and_then(Value::as_str) == Some("exec")
+                && map
+                    .get("provider")
+                    .and_then(Value::as_str)
+                    .is_some_and(|p| aliases.contains(p));
+            if is_ref {
+                let json_path = at.join(".");
+                match map.get("id").and_then(Value::as_str).map(SecretId::parse) {
+                    Some(Ok(secret)) => refs.push(WatchedRef {
+                        id: map["id"].as_str().unwrap_or_default().to_string(),
+                        json_path,
+                        path: secret.path,
+                    }),
+                    Some(Err(why)) => warnings.push(format!("{json_path}: {why}; not watched")),
+                    None => warnings.push(format!(
+                        "{json_path}: the ref has no string `id`; not watched"
+                    )),
+                }
+                return;
+            }
+            for (key, child) in map {
+                at.push(key.clone());
+                walk(child, at, aliases, refs, warnings);
+                at.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                at.push(i.to_string());
+                walk(child, at, aliases, refs, warnings);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The distinct secret paths of `refs`, sorted.
+pub fn paths_of(refs: &[WatchedRef]) -> Vec<String> {
+    refs.iter()
+        .map(|r| r.path.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Reads `openclaw.json` (JSON5) and finds its refs ([`refs_in_config`]).
+///
+/// Errors: `INVALID_CONFIG` naming the file when it is missing, unreadable or not JSON5 (line and
+/// column, never its content).
+pub fn refs_in_file(
+    file: &Path,
+    extra_aliases: &[String],
+) -> Result<(Vec<WatchedRef>, Vec<String>)> {
+    let read = crate::local_file::read_credential_file(file, 16 * 1024 * 1024)?.ok_or_else(|| {
+        Error::invalid_config(format!(
+            "{}: no such file (the gateway's openclaw.json; pass --config or set OPENCLAW_CONFIG_PATH)",
+            file.display()
+        ))
+    })?;
+    let value = crate::openclaw::config::parse_json5(&read)?;
+    Ok(refs_in_config(&value, extra_aliases))
+}
+
+/// Where secret versions come from: Vault's KV v2 metadata in production.
+#[async_trait]
+pub trait VersionSource: Send + Sync {
+    /// `current_version` of the secret at `path` (0 when it does not exist).
+    async fn current_version(&self, path: &str) -> Result<u64>;
+}
+
+#[async_trait]
+impl VersionSource for vault_client::VaultClient {
+    /// `GET /v1/<mount>/metadata/<path>`: reads no secret value.
+    async fn current_version(&self, path: &str) -> Result<u64> {
+        Ok(self
+            .read_metadata(path)
+            .await?
+            .map_or(0, |m| m.current_version))
+    }
+}
+
+/// What a successful reload reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReloadReport {
+    /// OpenClaw's `warningCount` (owners that went stale or cold).
+    pub warning_count: u64,
+}
+
+/// Asks the gateway to re-resolve its refs.
+#[async_trait]
+pub trait Reloader: Send + Sync {
+    /// One reload. Errors (`SOURCE_UNAVAILABLE`) say why, without the gateway token.
+    async fn reload(&self) -> Result<ReloadReport>;
+}
+
+/// The reloader of `watch` without `--reload`: rotations are only reported.
+pub struct LogOnly;
+
+#[async_trait]
+impl Reloader for LogOnly {
+    async fn reload(&self) -> Result<ReloadReport> {
+        Ok(ReloadReport::default())
+    }
+}
+
+/// The real `openclaw secrets reload --json`: OpenClaw's own client for the `secrets.reload`
+/// RPC, so the connection, auth, device identity and protocol version are OpenClaw's and follow
+/// its releases. Costs a Node start per reload (about a second), which only happens on a
+/// rotation.
+pub struct OpenClawReloader {
+    pub cli: OpenClawCli,
+    /// `OPENCLAW_GATEWAY_URL` for the child (`--gateway-url`); `None`: the target OpenClaw's
+    /// config names (local gateway `gateway.port`).
+    pub url: Option<String>,
+    /// `OPENCLAW_GATEWAY_TOKEN` for the child; `None`: OpenClaw's own (config
+    /// `gateway.auth.token` or the inherited variable). Never on the command line, where `ps`
+    /// would show it.
+    pub token: Option<SecretString>,
+    /// `--timeout` given to OpenClaw, and (plus 15 s for Node's start) the kill deadline.
+    pub timeout: Duration,
+}
+
+#[async_trait]
+impl Reloader for OpenClawReloader {
+    async fn reload(&self) -> Result<ReloadReport> {
+        let cli = self.cli.command.clone();
+        let timeout_ms = self.timeout.as_millis().to_string();
+        let mut env: Vec<(String, String)> = Vec::new();
+        if let Some(url) = &self.url {
+            env.push(("OPENCLAW_GATEWAY_URL".into(), url.clone()));
+        }
+        let token = self.token.as_ref().map(|t| t.expose_secret().to_string());
+        if let Some(t) = &token {
+            env.push(("OPENCLAW_GATEWAY_TOKEN".into(), t.clone()));
+        }
+        let deadline = self.timeout + Duration::from_secs(15);
+        let run = tokio::task::spawn_blocking(move || {
+            let args: [&std::ffi::OsStr; 5] = [
+                "secrets".as_ref(),
+                "reload".as_ref(),
+                "--json".as_ref(),
+                "--timeout".as_ref(),
+                timeout_ms.as_ref(),
+            ];
+            crate::migrate::apply_plan::run_with_deadline_env(&cli, &args, &env, deadline)
+        })
+        .await
+        .map_err(|e| Error::new(ErrorCode::SourceUnavailable, format!("reload task: {e}")))?;
+        let redact = |text: &str| match &token {
+            Some(t) if !t.is_empty() => text.replace(t.as_str(), "[REDACTED]"),
+            _ => text.to_string(),
+        };
+        let cli = &self.cli.command;
+        let run = run.map_err(|e| {
+            Error::new(
+                ErrorCode::SourceUnavailable,
+                format!("cannot run {} secrets reload: {e}", cli.display()),
+            )
+        })?;
+        let report: Option<Value> = run
+            .stdout
+            .find('{')
+            .and_then(|start| serde_json::from_str(&run.stdout[start..]).ok());
+        if run.code == Some(0)
+            && report
+                .as_ref()
+                .is_some_and(|r| r.get("ok") != Some(&Value::Bool(false)))
+        {
+            let warning_count = report
+                .as_ref()
+                .and_then(|r| r.get("warningCount"))
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            return Ok(ReloadReport { warning_count });
+        }
+        let said = report
+            .as_ref()
+            .and_then(|r| {
+                r.pointer("/error/message")
+                    .or_else(|| r.get("error"))
+                    .and_then(Value::as_str)
+            })
+            // One log line per event: OpenClaw's multi-line message joined.
+            .map(|m| {
+                let lines: Vec<&str> = m.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+                format!(": {}", redact(&lines.join(" ")))
+            })
+            .unwrap_or_default();
+        let ending = match (run.timed_out, run.code) {
+            (true, _) => format!("did not finish within {deadline:?} and was killed"),
+            (false, Some(c)) => format!("exit code {c}"),
+            (false, None) => "killed by a signal".into(),
+        };
+        let excerpt = crate::scrub::stderr_excerpt(&run.stderr, &redact);
+        let stderr = if said.is_empty() && !excerpt.is_empty() {
+            format!("; its stderr: {excerpt}")
+        } else {
+            String::new()
+        };
+        Err(Error::new(
+            ErrorCode::SourceUnavailable,
+            format!(
+                "{} secrets reload failed ({ending}){said}{stderr}",
+                cli.display()
+            ),
+        ))
+    }
+}
+
+/// How [`run`] runs.
+#[derive(Clone)]
+pub struct WatchSettings {
+    /// The gateway's `openclaw.json`, re-read when it changes (new refs are watched from then on).
+    pub config_file: PathBuf,
+    /// More provider aliases to treat as this package's resolver (`--provider`).
+    pub extra_aliases: Vec<String>,
+    /// Between two checks (jittered down by up to a fifth; longer while failing).
+    pub interval: Duration,
+    /// Reload once at start (a rotation made while this companion was down is not lost).
+    pub initial_reload: bool,
+    /// End with [`Ending::Unhealthy`] after failing without a break this long; `None`: never.
+    pub unhealthy_after: Option<Duration>,
+    /// Stop after this many successful reloads (tests and benchmarks); `None`: run until stopped.
+    pub max_reloads: Option<u64>,
+}
+
+/// What [`run`] reports, as it happens. Never holds a secret value or the gateway token.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchEvent {
+    /// Watching: how many refs, over how many secret paths, and from which file.
+    Watching {
+        refs: usize,
+        paths: usize,
+        config: PathBuf,
+    },
+    /// A skipped ref or an unreadable config re-read (the previous refs are kept).
+    Warning { message: String },
+    /// A secret's `current_version` changed.
+    Rotated { path: String, old: u64, new: u64 },
+    /// The gateway reloaded after `rotations` rotations (0: the initial reload).
+    Reloaded {
+        rotations: usize,
+        elapsed: Duration,
+        warning_count: u64,
+    },
+    /// Vault could not be asked; retrying after `retry_in`.
+    VaultFailing {
+        code: String,
+        message: String,
+        retry_in: Duration,
+    },
+    /// The reload failed; it stays pending and is retried after `retry_in`.
+    ReloadFailing {
+        pending: usize,
+        message: String,
+        retry_in: Duration,
+    },
+    /// A check or a reload succeeded after failures.
+    Recovered { after: Duration },
+}
+
+/// How [`run`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// `stop` resolved.
+    Stopped,
+    /// [`WatchSettings::max_reloads`] reached.
+    Done,
+    /// Failing without a break for longer than [`WatchSettings::unhealthy_after`].
+    Unhealthy { for_: Duration, last_error: String },
+}
+
+/// Runs the companion until `stop` resolves, it turns unhealthy, or `max_reloads` is reached.
+///
+/// Errors (before watching): the config file's (`INVALID_CONFIG`), or `INVALID_CONFIG` when it
+/// has no ref this package's resolver answers.
+pub async fn run(
+    settings: WatchSettings,
+    versions: Arc<dyn VersionSource>,
+    reloader: Arc<dyn Reloader>,
+    on_event: &mut (dyn FnMut(WatchEvent) + Send),
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<Ending> {
+    let (mut refs, warnings) = refs_in_file(&settings.config_file, &settings.extra_aliases)?;
+    for message in warnings {
+        on_event(WatchEvent::Warning { message });
+    }
+    if refs.is_empty() {
+        return Err(Error::invalid_config(format!(
+            "{}: no exec SecretRef uses this package's resolver (a `secrets.providers` entry running `openclaw-vault resolve`); run `openclaw-vault migrate --rewrite-config` first, or name the provider with --provider",
+            settings.config_file.display()
+        )));
+    }
+    let mut config_version = crate::local_file::stat_version(&settings.config_file);
+    on_event(WatchEvent::Watching {
+        refs: refs.len(),
+        paths: paths_of(&refs).len(),
+        config: settings.config_file.clone(),
+    });
+    tokio::pin!(stop);
+    // The baseline: the versions last seen; a path first seen gets one without a rotation.
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+    let mut pending: usize = 0;
+    let mut reload_due = settings.initial_reload;
+    let mut failures: u32 = 0;
+    let mut failing_since: Option<Instant> = None;
+    let mut reloads: u64 = 0;
+    let mut first = true;
+    loop {
+        if !first {
+            let wait = next_wait(settings.interval, failures);
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = &mut stop => return Ok(Ending::Stopped),
+            }
+        }
+        first = false;
+        // The config may have gained or lost refs (e.g. another `migrate --rewrite-config`).
+        let now_version = crate::local_file::stat_version(&settings.config_file);
+        if now_version != config_version {
+            config_version = now_version;
+            match refs_in_file(&settings.config_file, &settings.extra_aliases) {
+                Ok((fresh, warnings)) if !fresh.is_empty() => {
+                    for message in warnings {
+                        on_event(WatchEvent::Warning { message });
+                    }
+                    refs = fresh;
+                    on_event(WatchEvent::Watching {
+                        refs: refs.len(),
+                        paths: paths_of(&refs).len(),
+                        config: settings.config_file.clone(),
+                    });
+                }
+                Ok(_) => on_event(WatchEvent::Warning {
+                    message: format!(
+                        "{}: now has no ref this package's resolver answers; still watching the previous ones",
+                        settings.config_file.display()
+                    ),
+                }),
+                Err(e) => on_event(WatchEvent::Warning {
+                    message: format!("{} (still watching the previous refs)", e.message),
+                }),
+            }
+        }
+        let mut error: Option<Error> = None;
+        let mut now = BTreeMap::new();
+        for path in paths_of(&refs) {
+            match versions.current_version(&path).await {
+                Ok(v) => {
+                    now.insert(path, v);
+                }
+                Err(e) => {
+                    error = Some(e.with_path(path));
+                    break;
+                }
+            }
+        }
+        let failed_message = match error {
+            Some(e) => {
+                let retry_in = next_wait(settings.interval, failures.saturating_add(1));
+                let message = e.message.clone();
+                on_event(WatchEvent::VaultFailing {
+                    code: e.code().to_string(),
+                    message: e.message,
+                    retry_in,
+                });
+                Some(message)
+            }
+            None => {
+                for (path, version) in &now {
+                    match seen.get(path) {
+                        Some(old) if old != version => {
+                            on_event(WatchEvent::Rotated {
+                                path: path.clone(),
+                                old: *old,
+                                new: *version,
+                            });
+                            pending += 1;
+                            reload_due = true;
+                        }
+                        _ => {}
+                    }
+                }
+                seen = now;
+                if reload_due {
+                    let started = Instant::now();
+                    match reloader.reload().await {
+                        Ok(report) => {
+                            on_event(WatchEvent::Reloaded {
+                                rotations: pending,
+                                elapsed: started.elapsed(),
+                                warning_count: report.warning_count,
+                            });
+                            pending = 0;
+                            reload_due = false;
+                            reloads += 1;
+                            None
+                        }
+                        Err(e) => {
+                            let retry_in = next_wait(settings.interval, failures.saturating_add(1));
+                            on_event(WatchEvent::ReloadFailing {
+                                pending,
+                                message: e.message.clone(),
+                                retry_in,
+                            });
+                            Some(e.message)
+                        }
+                    }
+                } else {
+                    None
+                }
+            }
+        };
+        match failed_message {
+            Some(message) => {
+                failures = failures.saturating_add(1);
+                let since = *failing_since.get_or_insert_with(Instant::now);
+                if let Some(limit) = settings.unhealthy_after {
+                    if since.elapsed() >= limit {
+                        return Ok(Ending::Unhealthy {
+                            for_: since.elapsed(),
+                            last_error: message,
+                        });
+                    }
+                }
+            }
+            None => {
+                if let Some(since) = failing_since.take() {
+                    on_event(WatchEvent::Recovered {
+                        after: since.elapsed(),
+                    });
+                }
+                failures = 0;
+                if settings.max_reloads.is_some_and(|max| reloads >= max) {
+                    return Ok(Ending::Done);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::Mutex;
+
+    fn config() -> Value {
+        json!({
+            "secrets": {"providers": {
+                "openclaw-vault": {"source": "exec", "command": "/opt/x/openclaw-vault", "args": ["resolve"]},
+                "vault-node": {"source": "exec", "command": "/usr/bin/node", "args": ["/p/bin/openclaw-vault-resolve.mjs"]},
+                "onepassword": {"source": "exec", "command": "/usr/bin/op-resolver", "args": []},
+                "named": {"source": "exec", "command": "/usr/bin/other", "args": []},
+            }},
+            "models": {"providers": {
+                "openai": {"apiKey": {"source": "exec", "provider": "openclaw-vault", "id": "openclaw/credentials/openai/apiKey"}},
+                "anthropic": {"apiKey": {"source": "exec", "provider": "vault-node", "id": "kv/anthropic#api_key"}},
+                "other": {"apiKey": {"source": "exec", "provider": "onepassword", "id": "op/x/y"}},
+            }},
+            "channels": {"telegram": {"accounts": [
+                {"botToken": {"source": "exec", "provider": "openclaw-vault", "id": "openclaw/credentials/telegram/token"}},
+                {"botToken": {"source": "exec", "provider": "openclaw-vault", "id": "../escape/x"}},
+                {"botToken": {"source": "exec", "provider": "named", "id": "n/t"}},
+            ]}},
+            "gateway": {"auth": {"token": {"source": "env", "provider": "default", "id": "OPENCLAW_GATEWAY_TOKEN"}}},
+        })
+    }
+
+    #[test]
+    fn refs_of_our_resolver_are_found_with_their_paths_and_others_are_not() {
+        let (refs, warnings) = refs_in_config(&config(), &[]);
+        let got: Vec<(&str, &str)> = refs
+            .iter()
+            .map(|r| (r.json_path.as_str(), r.path.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "models.providers.openai.apiKey",
+                    "openclaw/credentials/openai"
+                ),
+                ("models.providers.anthropic.apiKey", "kv/anthropic"),
+                (
+                    "channels.telegram.accounts.0.botToken",
+                    "openclaw/credentials/telegram"
+                ),
+            ]
+        );
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("channels.telegram.accounts.1.botToken: ")
+                && warnings[0].contains("not watched"),
+            "{warnings:?}"
+        );
+        // `--provider` adds an alias that is not recognisably ours.
+        let (refs, _) = refs_in_config(&config(), &["named".to_string()]);
+        assert!(refs.iter().any(|r| r.path == "n"), "{refs:?}");
+        assert_eq!(paths_of(&refs).len(), 4);
+        // Nothing of ours: no refs.
+        let (refs, _) = refs_in_config(&json!({"models": {"providers": {}}}), &[]);
+        assert!(refs.is_empty());
+    }
+
+    /// Versions scripted per check: each check takes the next entry (`None`: Vault away).
+    struct Script {
+        steps: Mutex<Vec<Option<u64>>>,
+        last: Mutex<Option<u64>>,
+    }
+
+    #[async_trait]
+    impl VersionSource for Script {
+        async fn current_version(&self, _path: &str) -> Result<u64> {
+            let mut steps = self.steps.lock().unwrap();
+            let step = if steps.is_empty() {
+                *self.last.lock().unwrap()
+            } else {
+                steps.remove(0)
+            };
+            *self.last.lock().unwrap() = step;
+            step.ok_or_else(|| Error::new(ErrorCode::Network, "connection refused"))
+        }
+    }
+
+    /// Fails the first `fail` reloads.
+    struct Flaky {
+        fail: Mutex<u32>,
+        calls: Mutex<u32>,
+    }
+
+    #[async_trait]
+    impl Reloader for Flaky {
+        async fn reload(&self) -> Result<ReloadReport> {
+            *self.calls.lock().unwrap() += 1;
+            let mut fail = self.fail.lock().unwrap();
+            if *fail > 0 {
+                *fail -= 1;
+                return Err(Error::new(
+                    ErrorCode::SourceUnavailable,
+                    "openclaw secrets reload failed (exit code 1): gateway closed (1006)",
+                ));
+            }
+            Ok(ReloadReport { warning_count: 0 })
+        }
+    }
+
+    fn settings(dir: &Path, name: &str) -> WatchSettings {
+        let file = dir.join(format!("{name}.json"));
+        std::fs::write(
+            &file,
+            json!({
+                "secrets": {"providers": {"openclaw-vault": {"source": "exec", "command": "/x/openclaw-vault", "args": ["resolve"]}}},
+                "models": {"providers": {"stub": {"apiKey": {"source": "exec", "provider": "openclaw-vault", "id": "p/credentials/stub/apiKey"}}}},
+            })
+            .to_string(),
+        )
+        .unwrap();
+        WatchSettings {
+            config_file: file,
+            extra_aliases: vec![],
+            interval: Duration::from_secs(1),
+            initial_reload: false,
+            unhealthy_after: None,
+            max_reloads: Some(1),
+        }
+    }
+
+    async fn events_of(
+        settings: WatchSettings,
+        steps: Vec<Option<u64>>,
+        reloader: Arc<dyn Reloader>,
+    ) -> (Result<Ending>, Vec<WatchEvent>) {
+        let source = Arc::new(Script {
+            steps: Mutex::new(steps),
+            last: Mutex::new(None),
+        });
+        let mut events = Vec::new();
+        let ended = run(
+            settings,
+            source,
+            reloader,
+            &mut |e| events.push(e),
+            std::future::pending::<()>(),
+        )
+        .await;
+        (ended, events)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rotation_is_reported_once_and_reloads_even_after_vault_and_the_gateway_were_away() {
+        let dir = openclaw_vault_test_support::temp_dir("gw-reload-rotation");
+        let reloader = Arc::new(Flaky {
+            fail: Mutex::new(2),
+            calls: Mutex::new(0),
+        });
+        let steps = vec![Some(3), Some(3), None, None, None, Some(4)];
+        let (ended, events) = events_of(settings(&dir, "a"), steps, reloader.clone()).await;
+        assert_eq!(ended.unwrap(), Ending::Done);
+        let rotated: Vec<_> = events
+            .iter()
+            .filter(|e| matches!(e, WatchEvent::Rotated { .. }))
+            .collect();
+        assert_eq!(
+            rotated,
+            vec![&WatchEvent::Rotated {
+                path: "p/credentials/stub".into(),
+                old: 3,
+                new: 4
+            }]
+        );
+        // Vault away: three failures, each wait longer than the one before (backoff).
+        let vault_waits: Vec<Duration> = events
+            .iter()
+            .filter_map(|e| match e {
+                WatchEvent::VaultFailing { retry_in, code, .. } => {
+                    assert_eq!(code, "NETWORK");
+                    Some(*retry_in)
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(vault_waits.len(), 3, "{events:?}");
+        assert!(
+            vault_waits.windows(2).all(|w| w[1] > w[0]),
+            "{vault_waits:?}"
+        );
+        // The gateway away twice: the rotation stays pending, then one reload carries it.
+        let reload_failures: Vec<usize> = events
+            .iter()
+            .filter_map(|e| match e {
+                WatchEvent::ReloadFailing { pending, .. } => Some(*pending),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reload_failures, vec![1, 1]);
+        assert_eq!(*reloader.calls.lock().unwrap(), 3);
+        let reloaded: Vec<usize> = events
+            .iter()
+            .filter_map(|e| match e {
+                WatchEvent::Reloaded { rotations, .. } => Some(*rotations),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reloaded, vec![1], "{events:?}");
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, WatchEvent::Recovered { .. })));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_initial_reload_runs_without_a_rotation() {
+        let dir = openclaw_vault_test_support::temp_dir("gw-reload-initial");
+        let mut s = settings(&dir, "b");
+        s.initial_reload = true;
+        let reloader = Arc::new(Flaky {
+            fail: Mutex::new(0),
+            calls: Mutex::new(0),
+        });
+        let (ended, events) = events_of(s, vec![Some(1)], reloader.clone()).await;
+        assert_eq!(ended.unwrap(), Ending::Done);
+        assert!(
+            matches!(events[1], WatchEvent::Reloaded { rotations: 0, .. }),
+            "{events:?}"
+        );
+        assert_eq!(*reloader.calls.lock().unwrap(), 1);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failing_without_a_break_ends_unhealthy_and_a_missing_config_or_no_refs_is_an_error() {
+        let dir = openclaw_vault_test_support::temp_dir("gw-reload-unhealthy");
+        let mut s = settings(&dir, "c");
+        s.unhealthy_after = Some(Duration::from_secs(30));
+        let reloader = Arc::new(Flaky {
+            fail: Mutex::new(0),
+            calls: Mutex::new(0),
+        });
+        let (ended, events) = events_of(s, vec![None], reloader.clone()).await;
+        match ended.unwrap() {
+            Ending::Unhealthy { for_, last_error } => {
+                assert!(for_ >= Duration::from_secs(30), "{for_:?}");
+                assert!(last_error.contains("connection refused"), "{last_error}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(events.len() >= 4, "{events:?}");
+        let mut s = settings(&dir, "d");
+        s.config_file = dir.join("missing.json");
+        let (ended, _) = events_of(s, vec![], reloader.clone()).await;
+        let e = ended.unwrap_err();
+        assert_eq!(e.code(), "INVALID_CONFIG");
+        assert!(
+            e.message.contains("missing.json: no such file"),
+            "{}",
+            e.message
+        );
+        let s = settings(&dir, "e");
+        std::fs::write(&s.config_file, "{models: {}}").unwrap();
+        let (ended, _) = events_of(s, vec![], reloader).await;
+        let e = ended.unwrap_err();
+        assert_eq!(e.code(), "INVALID_CONFIG");
+        assert!(e.message.contains("no exec SecretRef"), "{}", e.message);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_reload_runs_openclaw_with_the_token_in_its_environment_and_never_prints_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = openclaw_vault_test_support::temp_dir("gw-reload-cli");
+        let argv = dir.join("argv");
+        let cli = dir.join("openclaw");
+        // Fails like OpenClaw does for a refused token, quoting it in a multi-line message.
+        std::fs::write(
+            &cli,
+            format!(
+                "#!/bin/sh\necho \"$@\" > {}\nprintf '{{\"ok\":false,\"error\":{{\"message\":\"unauthorized: %s\\\\nsecond line\"}}}}' \"$OPENCLAW_GATEWAY_TOKEN\"\nexit 1\n",
+                argv.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&cli, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let token = "gw-CANARY-token-0123456789";
+        let reloader = OpenClawReloader {
+            cli: OpenClawCli {
+                command: cli.clone(),
+            },
+            url: Some("ws://127.0.0.1:1".into()),
+            token: Some(SecretString::from(token.to_string())),
+            timeout: Duration::from_secs(2),
+        };
+        let e = reloader.reload().await.unwrap_err();
+        assert_eq!(e.code(), "SOURCE_UNAVAILABLE");
+        assert!(!e.message.contains(token), "{}", e.message);
+        assert!(
+            e.message.contains(
+                "secrets reload failed (exit code 1): unauthorized: [REDACTED] second line"
+            ),
+            "{}",
+            e.message
+        );
+        assert!(!e.message.contains('\n'), "{}", e.message);
+        let args = std::fs::read_to_string(&argv).unwrap();
+        assert_eq!(args.trim(), "secrets reload --json --timeout 2000");
+        // A CLI that answers `ok`: the warning count is read.
+        std::fs::write(&cli, "#!/bin/sh\necho '{\"ok\":true,\"warningCount\":2}'\n").unwrap();
+        let report = reloader.reload().await.unwrap();
+        assert_eq!(report.warning_count, 2);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 
 import { gatewayHarness, outputMatches } from './support/gateway.mjs'
+import { nodeDependentOnly, sameOnEveryNode } from './support/node-pass.mjs'
 import { waitFor } from './support/vault-server.mjs'
 
 let h
@@ -16,6 +17,7 @@ let gateway
 let watcher
 
 before(async () => {
+  if (nodeDependentOnly) return // every suite here is sameOnEveryNode
   h = await gatewayHarness('gwrot')
   gateway = await h.startGateway()
 })
@@ -31,7 +33,7 @@ const noSecretsIn = (text, ...more) => {
     assert.ok(!text.includes(secret), 'a secret leaked into the output')
 }
 
-describe('watch --reload with a real gateway', { concurrency: false }, () => {
+describe('watch --reload with a real gateway', { ...sameOnEveryNode, concurrency: false }, () => {
   test('a rotation in Vault reaches the running gateway within seconds', async () => {
     assert.equal(await h.keyUsedByGateway(), h.key(1))
     watcher = h.watch(['--interval-ms', '500', '--reload-timeout-ms', '5000'])

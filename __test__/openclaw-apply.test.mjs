@@ -17,6 +17,7 @@ import {
   mkdtempSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
   realpathSync,
   rmSync,
   writeFileSync,
@@ -27,7 +28,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 
 import { VaultClient } from '../index.js'
-import { removeTree, root, startVault, uniquePrefix, waitFor } from './support/vault-server.mjs'
+import { removeTree, root, startVault, uniquePrefix, vaultBinary, waitFor } from './support/vault-server.mjs'
 import { leftovers, openclawHolder } from './support/openclaw-locks.mjs'
 import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
 import { skippedOnThisPass } from './support/node-pass.mjs'
@@ -145,6 +146,36 @@ function migrate(state, prefix, args) {
 /** The apply plan files in `dir` (OpenClaw, started with the same TMPDIR, keeps a compile cache there). */
 const planFiles = (dir) => readdirSync(dir).filter((n) => /apply-plan/.test(n))
 
+/** Linux: every live process whose command line contains `text`, as `{pid, cmdline}`, from /proc. */
+function processesWith(text) {
+  const out = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8')
+      if (cmdline.includes(text) && running(Number(name))) out.push({ pid: Number(name), cmdline: cmdline.split('\0') })
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out
+}
+
+/** Linux: true when process `pid` has `path` open. */
+function hasOpen(pid, path) {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === path
+      } catch {
+        return false
+      }
+    })
+  } catch {
+    return false
+  }
+}
+
 /** Linux: the children of `pid` as `{pid, cmdline}`, from /proc. */
 function childrenOf(pid) {
   const out = []
@@ -241,6 +272,42 @@ describe('migrate --rewrite-config with the real openclaw CLI', () => {
     assert.equal(audit(state, ['--check', '--allow-exec']).code, 0)
   })
 
+  test('Vault sealed just before apply: the error says SEALED, not only that the exec provider exited 1', async (t) => {
+    if (skippedOnThisPass(t)) return
+    const state = await makeState('sealed')
+    const config = readFileSync(join(state, 'openclaw.json'))
+    const own = await startVault()
+    try {
+      const prefix = uniquePrefix('apply-sealed')
+      // The real CLI; for `secrets apply` only, it first seals this test's own Vault (migrate has
+      // written the values by then), so OpenClaw's resolver check meets a sealed Vault.
+      const d = tempDir('cli-seal')
+      const cli = join(d, 'openclaw')
+      writeFileSync(
+        cli,
+        `#!/bin/sh
+if [ "$1 $2" = "secrets apply" ]; then ${JSON.stringify(vaultBinary())} operator seal >/dev/null || exit 99; fi
+exec ${JSON.stringify(oc.node)} ${JSON.stringify(oc.openclawBin)} "$@"
+`,
+        { mode: 0o700 },
+      )
+      const m = migrateArgs(state, prefix, ['--yes', '--json', '--rewrite-config', '--openclaw', cli])
+      m.options.env = { ...m.options.env, VAULT_ADDR: own.addr, VAULT_TOKEN: own.token }
+      const r = spawnSync(...m.argv, { ...m.options, encoding: 'utf8', timeout: 300000 })
+      assert.equal(r.status, 1, r.stdout + r.stderr)
+      const e = JSON.parse(r.stdout).rewriteConfig.error
+      assert.equal(e.code, 'SEALED', e.message)
+      assert.ok(e.message.includes('secrets apply failed: exit code 1'), e.message)
+      assert.match(e.message, /Vault now: \[SEALED\]/)
+      // OpenClaw wrote nothing; no secret (values, Vault token) in any output.
+      assert.deepEqual(readFileSync(join(state, 'openclaw.json')), config)
+      for (const v of [telegram, gateway, own.token])
+        assert.ok(!(r.stdout + r.stderr).includes(v), 'a secret was printed')
+    } finally {
+      await own.stop()
+    }
+  })
+
   test('SIGKILL of migrate while apply waits for OpenClaw\u2019s lock: apply dies with it, no .lock, state as before', async (t) => {
     if (skippedOnThisPass(t)) return
     const state = await makeState('kill')
@@ -266,10 +333,25 @@ describe('migrate --rewrite-config with the real openclaw CLI', () => {
         },
         { timeoutMs: 120000 },
       )
+      // Every process running this plan (the plan file is in this run's own TMPDIR), wherever it
+      // sits in the tree: OpenClaw's launcher may re-execute itself detached, and that worker is
+      // the one that writes. Waits until one of them has OpenClaw's SQLite state open, i.e. the
+      // worker that applies is running, whichever process it is.
+      const sqlite = join(realpathSync(state), 'state', 'openclaw.sqlite')
+      await waitFor(
+        'the apply worker to open OpenClaw’s state',
+        () => processesWith(realpathSync(m.tmp)).some((p) => hasOpen(p.pid, sqlite)),
+        { timeoutMs: 120000 },
+      )
+      const appliers = processesWith(realpathSync(m.tmp)).map((p) => p.pid)
       child.kill('SIGKILL')
       assert.equal(await exited, 'SIGKILL')
-      // Dies with its parent (PR_SET_PDEATHSIG), well before OpenClaw's own lock wait would end it.
-      await waitFor('the apply process to die with migrate', () => !running(applyPid), { timeoutMs: 5000 })
+      // All die with migrate (PR_SET_PDEATHSIG, no detached re-execution), well before OpenClaw's
+      // own lock wait would end them.
+      await waitFor('every apply process to die with migrate', () => appliers.every((pid) => !running(pid)), {
+        timeoutMs: 5000,
+      })
+      assert.deepEqual(processesWith(realpathSync(m.tmp)), [], 'no process still runs the plan')
     } finally {
       await holder.release()
     }

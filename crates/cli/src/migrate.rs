@@ -160,7 +160,8 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         }
         // Nothing left to move, but the provider entry an earlier run wrote may need upgrading.
         if plan.items.is_empty() && !args.dry_run && args.rewrite_config {
-            failed |= !rewrite_through_openclaw(&args, io, store, &Default::default(), &mut out);
+            failed |=
+                !rewrite_through_openclaw(&args, io, store, &Default::default(), &mut out).await;
         }
         if args.json {
             let _ = writeln!(io.stdout, "{out}");
@@ -222,7 +223,7 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
     let mut failed =
         report.counts().failed > 0 || plan.has_hard_source_errors() || !plan.skipped.is_empty();
     if args.rewrite_config {
-        failed |= !rewrite_through_openclaw(&args, io, store, &verified, &mut out);
+        failed |= !rewrite_through_openclaw(&args, io, store, &verified, &mut out).await;
     }
     if args.rewrite_config_json5 {
         let env = io.env.clone();
@@ -286,7 +287,7 @@ fn rewrite_failed(io: &mut CliIo, json: bool, part: &mut Value, flag: &str, e: &
 
 /// `--rewrite-config` for `verified`: its part of the JSON report in `out["rewriteConfig"]`, a
 /// failure printed; false when it failed.
-fn rewrite_through_openclaw(
+async fn rewrite_through_openclaw(
     args: &MigrateArgs,
     io: &mut CliIo,
     store: &Store,
@@ -295,9 +296,25 @@ fn rewrite_through_openclaw(
 ) -> bool {
     let (part, error) = apply_through_openclaw(args, io, store, verified);
     out["rewriteConfig"] = part;
-    let Some(e) = error else {
+    let Some(mut e) = error else {
         return true;
     };
+    // OpenClaw's apply runs this package's resolver for every ref before it writes, and reports
+    // a Vault that went away meanwhile only as `Exec provider "openclaw-vault" exited with code
+    // 1`: ask Vault again and say what it answers now (attack 4, finding 9).
+    if out["rewriteConfig"].get("planFile").is_none() {
+        if let Err(now) = migrate::check_vault_first(&store.chain).await {
+            e = Error::new(
+                now.code,
+                format!(
+                    "{}; Vault now: [{}] {} (OpenClaw resolves every ref through Vault before it writes; run migrate again once Vault answers)",
+                    e.message,
+                    now.code(),
+                    now.message
+                ),
+            );
+        }
+    }
     rewrite_failed(
         io,
         args.json,

@@ -434,7 +434,7 @@ async fn check_kv(
 mod tests {
     use super::*;
     use crate::store::{open_store, StoreOptions};
-    use openclaw_vault_test_support::{env_of, start_dev_vault, temp_dir};
+    use openclaw_vault_test_support::{env_of, start_dev_vault, temp_dir, vault_binary};
     use std::sync::Arc;
 
     fn store_with(home: &std::path::Path, vars: &[(&str, &str)]) -> Store {
@@ -573,6 +573,40 @@ mod tests {
         assert!(messages.iter().any(|m| m.contains("reachable, unsealed")));
         assert!(messages.contains(&"token: no expiry, policies root"));
         assert!(messages.contains(&"kv: mount secret is KV v2"));
+        assert!(!format!("{report:?}").contains(&server.token));
+    }
+
+    // A sealed node answers `sys/health` with 503 at once; retried until the lookup deadline, it
+    // was reported as "unreachable: did not answer within 1500 ms" (attack 4, finding 5).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_sealed_vault_is_reported_sealed_not_unreachable() {
+        let server = tokio::task::spawn_blocking(|| start_dev_vault("status-sealed"))
+            .await
+            .unwrap();
+        let sealed = std::process::Command::new(vault_binary())
+            .args(["operator", "seal"])
+            .env("VAULT_ADDR", &server.addr)
+            .env("VAULT_TOKEN", &server.token)
+            .output()
+            .unwrap();
+        assert!(sealed.status.success(), "{sealed:?}");
+        let home = temp_dir("status-sealed");
+        let report = check(&store_with(
+            &home,
+            &[("VAULT_ADDR", &server.addr), ("VAULT_TOKEN", &server.token)],
+        ))
+        .await;
+        assert!(report.has_errors());
+        let vault = report.vault.as_ref().unwrap();
+        let health = vault.health.as_ref().expect("sys/health answered");
+        assert!(health.sealed && health.initialized);
+        let error = report
+            .findings
+            .iter()
+            .find(|f| f.level == Level::Error)
+            .unwrap();
+        assert!(error.message.ends_with("is sealed"), "{}", error.message);
+        assert!(!error.message.contains("unreachable"), "{}", error.message);
         assert!(!format!("{report:?}").contains(&server.token));
     }
 }

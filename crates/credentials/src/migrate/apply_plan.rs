@@ -642,6 +642,15 @@ pub(crate) fn run_with_deadline_env(
     let mut command = Command::new(cli);
     command
         .args(args)
+        // OpenClaw's launcher re-executes itself in a detached process (its own group) to add
+        // Node flags (`dist/entry.respawn-*.mjs`), or to move a compile cache `NODE_COMPILE_CACHE`
+        // names (`openclaw.mjs`). That second process would escape both the group kill and the
+        // death signal below and go on writing OpenClaw's files after migrate is gone (found by
+        // a kill -9 during apply). `OPENCLAW_NO_RESPAWN=1` is OpenClaw's own switch for the first;
+        // without `NODE_COMPILE_CACHE` the second never triggers (OpenClaw then enables its
+        // packaged cache in-process).
+        .env("OPENCLAW_NO_RESPAWN", "1")
+        .env_remove("NODE_COMPILE_CACHE")
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

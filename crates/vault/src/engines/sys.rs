@@ -59,9 +59,14 @@ impl Health {
 const HEALTH_STATUSES: [u16; 8] = [200, 429, 472, 473, 474, 501, 503, 530];
 
 /// `GET /v1/sys/health` (unauthenticated): the node's state. Every status that describes a node
-/// (200, 429, 472, 473, 474, 501, 503, 530) is an answer, not an error.
+/// (200, 429, 472, 473, 474, 501, 503, 530) is an answer, not an error. Sent once, with no token
+/// and no retry: those statuses describe the node now (a sealed node answers 503 at once, and
+/// retrying it until a deadline made `status` call a sealed Vault unreachable); a failed
+/// connection is the request's own error (`NETWORK`, `TLS_ERROR`, `TIMEOUT`).
 pub async fn health(session: &Session) -> Result<Health> {
-    let resp = session.send(Method::GET, "sys/health", &[], None).await?;
+    let http = session.http();
+    let request = http.request(Method::GET, "sys/health", &[], None)?;
+    let resp = http.send_without_retry(&request, None).await?;
     let status = resp.status.as_u16();
     if !HEALTH_STATUSES.contains(&status) || resp.is_empty() {
         return Err(resp.into_error());

@@ -10,6 +10,7 @@ mod credentials;
 mod migrate;
 mod resolve;
 mod run;
+mod setup;
 mod status;
 
 use std::io::{Read, Write};
@@ -143,6 +144,9 @@ pub enum Command {
     /// `run.env` (openclaw-vault.json)); forward signals, keep the Vault token renewed, return its exit
     /// code; with --watch, restart or signal it when a credential changes.
     Run(run::RunArgs),
+    /// Configure a Vault for OpenClaw: the KV v2 mount and least-privilege policies per gateway,
+    /// agent, migrator, operator and auditor (idempotent; --dry-run prints every change).
+    Setup(setup::SetupArgs),
 }
 
 /// Runs the command line `args` (without the program name) and returns the exit code.
@@ -244,6 +248,7 @@ async fn dispatch(command: Command, args: &[String], io: &mut CliIo) -> i32 {
         Command::Resolve(args) => resolve::resolve(args, io).await,
         Command::Migrate(args) => migrate::migrate(args, io).await,
         Command::Run(run_args) => run::run(run_args, args, io).await,
+        Command::Setup(args) => setup::setup(args, io).await,
     }
 }
 

@@ -297,7 +297,6 @@ mod tests {
             let text = format!("{}{}{}", &text[..start], want, &text[end..]);
             std::fs::write(root.join(file), text).unwrap();
         }
-        println!("{}", markdown_table());
     }
 
     #[test]

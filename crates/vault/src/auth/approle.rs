@@ -58,7 +58,7 @@ impl WrappedSecretId {
             .clone()
     }
 
-    fn from_name(&self) -> String {
+    fn given_by(&self) -> String {
         match &self.token {
             SecretInput::Value { from, .. } => from.clone(),
             SecretInput::File(f) => f.from.clone(),
@@ -71,7 +71,7 @@ impl WrappedSecretId {
             return Ok(s);
         }
         let token = self.token.read()?;
-        let what = self.from_name();
+        let what = self.given_by();
         let info = wrapping::lookup(http, &token, &what).await?;
         let expected = wrapping::secret_id_creation_path(mount, &self.role);
         if info.creation_path != expected {

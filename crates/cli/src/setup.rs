@@ -4,12 +4,21 @@
 
 use std::io::Write;
 
+use std::time::Duration;
+
 use clap::Args;
+use secrecy::ExposeSecret;
 use serde_json::json;
 
 use super::{fail, CliIo};
 use openclaw_credentials::error::{Error, ErrorCode};
-use openclaw_credentials::setup::{self, Action, SetupPlan, SetupRequest, Target};
+use openclaw_credentials::setup::{
+    self, Action, AppRoleRequest, Bootstrap, SetupPlan, SetupRequest, Target,
+};
+
+fn duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| e.to_string())
+}
 
 /// Arguments of `setup`.
 #[derive(Debug, Args)]
@@ -29,6 +38,32 @@ pub struct SetupArgs {
     /// The prefix under the mount (default: the configured one, `openclaw`).
     #[arg(long)]
     pub prefix: Option<String>,
+    /// Also make one AppRole role per gateway and agent (named like its policy), enabling
+    /// AppRole at --approle-mount if needed.
+    #[arg(long)]
+    pub approle: bool,
+    /// Where AppRole is enabled.
+    #[arg(long, default_value = "approle", value_name = "MOUNT")]
+    pub approle_mount: String,
+    /// Token TTL of the AppRole roles.
+    #[arg(long, default_value = "1h", value_parser = duration)]
+    pub token_ttl: Duration,
+    /// Token max TTL of the AppRole roles.
+    #[arg(long, default_value = "24h", value_parser = duration)]
+    pub token_max_ttl: Duration,
+    /// Secret id TTL (0s: no expiry).
+    #[arg(long, default_value = "0s", value_parser = duration)]
+    pub secret_id_ttl: Duration,
+    /// Logins per secret id (0: unlimited).
+    #[arg(long, default_value_t = 0)]
+    pub secret_id_uses: u64,
+    /// A CIDR the secret ids may log in from and the tokens may be used from (repeatable).
+    #[arg(long = "cidr", value_name = "CIDR")]
+    pub cidrs: Vec<String>,
+    /// After applying, print each role's role id and a secret id response-wrapped for this long
+    /// (single use; implies --approle).
+    #[arg(long, value_parser = duration)]
+    pub wrap_ttl: Option<Duration>,
     /// Print every change and the policies' HCL; write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -63,6 +98,15 @@ pub async fn setup(args: SetupArgs, io: &mut CliIo) -> i32 {
         team: args.team.clone(),
         gateways: args.gateways.clone(),
         agents: args.agents.clone(),
+        approle: (args.approle || args.wrap_ttl.is_some()).then(|| AppRoleRequest {
+            mount: args.approle_mount.clone(),
+            token_ttl: args.token_ttl.as_secs(),
+            token_max_ttl: args.token_max_ttl.as_secs(),
+            secret_id_ttl: args.secret_id_ttl.as_secs(),
+            secret_id_num_uses: args.secret_id_uses,
+            bound_cidrs: args.cidrs.clone(),
+            wrap_ttl: args.wrap_ttl,
+        }),
     };
     let plan = match setup::plan(&client, request).await {
         Ok(p) => p,
@@ -74,8 +118,9 @@ pub async fn setup(args: SetupArgs, io: &mut CliIo) -> i32 {
     }
     let shown = plan.clone();
     match setup::apply(&client, plan).await {
-        Ok(_) => {
+        Ok(report) => {
             print_plan(io, &shown, args.json, false);
+            print_bootstrap(io, &report.bootstrap, args.json);
             super::exit::OK
         }
         Err(e) => fail(io, args.json, &e),
@@ -91,6 +136,13 @@ fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
                 Target::Mount(m) => {
                     json!({"kind": "mount", "name": m, "path": s.api_path(), "action": s.action.as_str()})
                 }
+                Target::AuthMount(m) => {
+                    json!({"kind": "auth", "name": m, "path": s.api_path(), "action": s.action.as_str()})
+                }
+                Target::AppRole { name, settings, .. } => json!({
+                    "kind": "approle", "name": name, "path": s.api_path(),
+                    "action": s.action.as_str(), "settings": settings,
+                }),
                 Target::Policy { name, role, hcl } => json!({
                     "kind": "policy", "name": name, "role": role, "path": s.api_path(),
                     "action": s.action.as_str(), "policy": hcl,
@@ -117,6 +169,21 @@ fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
                     verb(step.action)
                 );
             }
+            Target::AuthMount(m) => {
+                let _ = writeln!(io.stdout, "{:<12} auth {m}/ (approle)", verb(step.action));
+            }
+            Target::AppRole { name, settings, .. } => {
+                let _ = writeln!(
+                    io.stdout,
+                    "{:<12} approle role {name} (token ttl {}s, max {}s; secret id ttl {}s, uses {}; cidrs [{}])",
+                    verb(step.action),
+                    settings.token_ttl,
+                    settings.token_max_ttl,
+                    settings.secret_id_ttl,
+                    settings.secret_id_num_uses,
+                    settings.secret_id_bound_cidrs.join(", ")
+                );
+            }
             Target::Policy { name, role, hcl } => {
                 let _ = writeln!(
                     io.stdout,
@@ -141,6 +208,37 @@ fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
             ""
         }
     );
+}
+
+/// The bootstrap material `--wrap-ttl` asked for: role ids and single-use wrapping tokens (the
+/// secret ids themselves are never printed).
+fn print_bootstrap(io: &mut CliIo, issued: &[Bootstrap], json: bool) {
+    if issued.is_empty() {
+        return;
+    }
+    if json {
+        let rows: Vec<_> = issued
+            .iter()
+            .map(|b| {
+                json!({"role": b.role, "roleId": b.role_id.expose_secret(),
+                    "wrappedSecretId": b.wrapped_secret_id.expose_secret(),
+                    "ttl": b.ttl, "creationPath": b.creation_path})
+            })
+            .collect();
+        let _ = writeln!(io.stdout, "{}", json!({ "bootstrap": rows }));
+        return;
+    }
+    for b in issued {
+        let _ = writeln!(
+            io.stdout,
+            "bootstrap {}: role_id={} wrapped_secret_id={} (single use, {}s, from {})",
+            b.role,
+            b.role_id.expose_secret(),
+            b.wrapped_secret_id.expose_secret(),
+            b.ttl,
+            b.creation_path
+        );
+    }
 }
 
 #[cfg(test)]
@@ -199,6 +297,41 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
         assert_eq!(v["changes"], 0, "{v}");
         assert_eq!(v["steps"][0]["action"], "unchanged");
+
+        // AppRole per identity, and a wrapped secret id to bootstrap it.
+        let approle = [
+            "setup",
+            "--mount",
+            "teamkv",
+            "--team",
+            "ops",
+            "--gateway",
+            "gw1",
+            "--agent",
+            "alice",
+            "--approle",
+            "--cidr",
+            "127.0.0.0/8",
+            "--wrap-ttl",
+            "2m",
+        ];
+        let (code, out, err) = run_with(&approle, "", &env).await;
+        assert_eq!(code, exit::OK, "{out}{err}");
+        assert!(
+            out.contains("created      auth approle/ (approle)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("created      approle role openclaw-gateway-gw1 (token ttl 3600s, max 86400s; secret id ttl 0s, uses 0; cidrs [127.0.0.0/8])"),
+            "{out}"
+        );
+        assert!(
+            out.contains("bootstrap openclaw-agent-alice: role_id=")
+                && out.contains(
+                    "(single use, 120s, from auth/approle/role/openclaw-agent-alice/secret-id)"
+                ),
+            "{out}"
+        );
 
         // A name Vault would refuse: exit 2, named, not echoed.
         let (code, out, err) = run_with(&["setup", "--agent", "Sk-Canary/x"], "", &env).await;

@@ -93,6 +93,7 @@ async fn setup_configures_vault_and_each_identity_gets_only_its_role() {
         team: Some("ops".into()),
         gateways: vec!["gw1".into()],
         agents: vec!["alice".into(), "bob".into()],
+        approle: None,
     };
 
     // Dry run: everything to create, nothing written.
@@ -347,4 +348,106 @@ async fn refusals_come_before_any_write() {
         assert!(err.message.starts_with(what), "{agent}: {}", err.message);
         assert!(!err.message.contains("canary"), "{}", err.message);
     }
+}
+
+#[tokio::test]
+async fn each_gateway_gets_an_approle_and_a_single_use_wrapped_secret_id() {
+    use secrecy::ExposeSecret;
+    use vault_client::auth::{AppRole, WrappedSecretId};
+    use vault_client::{Login, SecretInput};
+
+    let srv = server();
+    let prefix = unique("approle");
+    let approle_mount = unique("ar");
+    let root = client(&srv.addr, &srv.token, "secret");
+    let request = SetupRequest {
+        mount: "secret".into(),
+        prefix: prefix.clone(),
+        team: Some("ops".into()),
+        gateways: vec!["gw1".into()],
+        agents: vec!["alice".into()],
+        approle: Some(setup::AppRoleRequest {
+            mount: approle_mount.clone(),
+            token_ttl: 600,
+            token_max_ttl: 1200,
+            secret_id_ttl: 0,
+            secret_id_num_uses: 0,
+            bound_cidrs: vec!["127.0.0.0/8".into()],
+            wrap_ttl: Some(std::time::Duration::from_secs(60)),
+        }),
+    };
+    let plan = setup::plan(&root, request.clone()).await.unwrap();
+    let roles: Vec<_> = plan
+        .steps
+        .iter()
+        .filter(|s| matches!(s.target, Target::AppRole { .. }))
+        .collect();
+    assert_eq!(roles.len(), 2, "{plan:?}");
+    let report = setup::apply(&root, plan).await.unwrap();
+    assert_eq!(setup::plan(&root, request).await.unwrap().changes(), 0);
+    assert_eq!(report.bootstrap.len(), 2);
+    let gw = report
+        .bootstrap
+        .iter()
+        .find(|b| b.role == format!("{prefix}-gateway-gw1"))
+        .unwrap();
+    assert_eq!(
+        gw.creation_path,
+        format!("auth/{approle_mount}/role/{prefix}-gateway-gw1/secret-id")
+    );
+
+    let login_as = |b: &setup::Bootstrap| {
+        let mut config = ClientConfig::new(&srv.addr).unwrap();
+        config.renew = false;
+        config.retry.max_retries = 0;
+        config.mount = "secret".into();
+        let v = |s: &SecretString, from: &str| SecretInput::Value {
+            value: s.clone(),
+            from: from.into(),
+        };
+        config.login = Some(Login::new(AppRole {
+            mount: approle_mount.clone(),
+            role_id: v(&b.role_id, "role id"),
+            secret_id: None,
+            wrapped_secret_id: Some(WrappedSecretId::new(
+                v(&b.wrapped_secret_id, "wrapped secret id"),
+                b.role.clone(),
+            )),
+        }));
+        VaultClient::new(config).unwrap()
+    };
+    root.write(
+        &format!("{prefix}/agents/alice/credentials/a"),
+        &data(json!({"kind": "token", "token": "alice-value"})),
+        None,
+    )
+    .await
+    .unwrap();
+    let gateway = login_as(gw);
+    let me = gateway.lookup_self().await.unwrap();
+    // Its own policy, and `default` (lookup-self and renew-self for the token's renewal).
+    let mut policies = me.policies.clone();
+    policies.sort();
+    assert_eq!(
+        policies,
+        ["default".to_string(), format!("{prefix}-gateway-gw1")]
+    );
+    assert!(gateway
+        .read(&format!("{prefix}/agents/alice/credentials/a"), None)
+        .await
+        .unwrap()
+        .is_some());
+    denied(
+        gateway
+            .write(
+                &format!("{prefix}/credentials/new"),
+                &data(json!({"k": "v"})),
+                None,
+            )
+            .await,
+    );
+    // The same wrapping token a second time: refused cleanly, never quoted.
+    let err = login_as(gw).lookup_self().await.unwrap_err();
+    assert_eq!(err.code.as_str(), "WRAPPING_TOKEN_INVALID", "{err:?}");
+    assert!(!format!("{err:?}").contains(gw.wrapped_secret_id.expose_secret()));
 }

@@ -9,8 +9,11 @@
 pub mod roles;
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
+use secrecy::SecretString;
 use vault_client::engines::acl;
+use vault_client::engines::wrapping::{self, RoleSettings};
 use vault_client::VaultClient;
 
 use crate::error::{Error, ErrorCode, Result};
@@ -29,6 +32,27 @@ pub struct SetupRequest {
     pub gateways: Vec<String>,
     /// Agents: one `agent` policy each (their own layer and the team's).
     pub agents: Vec<String>,
+    /// One AppRole role per gateway and agent, bound to its policy; `None` makes policies only.
+    pub approle: Option<AppRoleRequest>,
+}
+
+/// The AppRole roles `setup` makes: one per gateway and agent, named like its policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppRoleRequest {
+    /// Where AppRole is (or will be) enabled (default `approle`).
+    pub mount: String,
+    /// Token TTL, seconds.
+    pub token_ttl: u64,
+    /// Token max TTL, seconds.
+    pub token_max_ttl: u64,
+    /// Secret id TTL, seconds (0: no expiry).
+    pub secret_id_ttl: u64,
+    /// Logins per secret id (0: unlimited).
+    pub secret_id_num_uses: u64,
+    /// CIDRs the secret id may log in from and the tokens may be used from (empty: anywhere).
+    pub bound_cidrs: Vec<String>,
+    /// After applying, issue each role a secret id response-wrapped for this long.
+    pub wrap_ttl: Option<Duration>,
 }
 
 /// What a step does.
@@ -58,6 +82,17 @@ impl Action {
 pub enum Target {
     /// The KV v2 mount (`sys/mounts/<mount>`).
     Mount(String),
+    /// The AppRole auth method (`sys/auth/<mount>`).
+    AuthMount(String),
+    /// An AppRole role (`auth/<mount>/role/<name>`) whose tokens carry the policy of the same name.
+    AppRole {
+        /// The AppRole mount.
+        mount: String,
+        /// The role's name (= its policy's name).
+        name: String,
+        /// Its settings.
+        settings: RoleSettings,
+    },
     /// An ACL policy (`sys/policies/acl/<name>`), for the role and the identity it names.
     Policy {
         /// The policy's name, e.g. `openclaw-gateway-gw1`.
@@ -76,8 +111,14 @@ pub struct Step {
     pub target: Target,
     /// What happens to it.
     pub action: Action,
-    /// The policy text before an update (for rollback; never shown).
-    previous: Option<String>,
+    /// What was there before an update (for rollback; never shown).
+    previous: Option<Previous>,
+}
+
+#[derive(Debug, Clone)]
+enum Previous {
+    Policy(String),
+    Role(RoleSettings),
 }
 
 impl Step {
@@ -85,6 +126,8 @@ impl Step {
     pub fn api_path(&self) -> String {
         match &self.target {
             Target::Mount(m) => format!("sys/mounts/{m}"),
+            Target::AuthMount(m) => format!("sys/auth/{m}"),
+            Target::AppRole { mount, name, .. } => format!("auth/{mount}/role/{name}"),
             Target::Policy { name, .. } => format!("sys/policies/acl/{name}"),
         }
     }
@@ -256,6 +299,24 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
             reads.push((format!("sys/policies/acl/{name}"), "read"));
         }
     }
+    let approle_mount = match &request.approle {
+        Some(a) => {
+            let m = a.mount.trim_matches('/').to_string();
+            vault_client::path::ApiPath::parse(&m).map_err(|e| {
+                Error::invalid_argument(format!("the AppRole mount: {}", e.message))
+            })?;
+            reads.push(("sys/auth".to_string(), "read"));
+            for t in &wanted {
+                if let Target::Policy { name, role, .. } = t {
+                    if matches!(*role, "gateway" | "agent") {
+                        reads.push((format!("auth/{m}/role/{name}"), "read"));
+                    }
+                }
+            }
+            Some(m)
+        }
+        None => None,
+    };
     check_capabilities(client, &reads).await?;
 
     let mut steps = Vec::new();
@@ -295,8 +356,72 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
         steps.push(Step {
             target: t,
             action,
-            previous: existing,
+            previous: existing.map(Previous::Policy),
         });
+    }
+    if let (Some(a), Some(m)) = (&request.approle, &approle_mount) {
+        let enabled = match acl::read_auth(client.session(), m).await? {
+            None => false,
+            Some(e) if e.mount_type == "approle" => true,
+            Some(e) => {
+                return Err(Error::new(
+                    ErrorCode::UnsupportedOperation,
+                    format!(
+                        "auth mount \"{m}/\" is a {} method, not AppRole; choose another --approle-mount; nothing was changed",
+                        e.mount_type
+                    ),
+                )
+                .with_path(format!("/v1/sys/auth/{m}")))
+            }
+        };
+        steps.push(Step {
+            target: Target::AuthMount(m.clone()),
+            action: if enabled {
+                Action::Unchanged
+            } else {
+                Action::Create
+            },
+            previous: None,
+        });
+        let names: Vec<String> = steps
+            .iter()
+            .filter_map(|s| match &s.target {
+                Target::Policy { name, role, .. } if matches!(*role, "gateway" | "agent") => {
+                    Some(name.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        for name in names {
+            let settings = RoleSettings {
+                token_policies: vec![name.clone()],
+                token_ttl: a.token_ttl,
+                token_max_ttl: a.token_max_ttl,
+                secret_id_ttl: a.secret_id_ttl,
+                secret_id_num_uses: a.secret_id_num_uses,
+                secret_id_bound_cidrs: a.bound_cidrs.clone(),
+                token_bound_cidrs: a.bound_cidrs.clone(),
+            };
+            let existing = if enabled {
+                wrapping::read_role(client.session(), m, &name).await?
+            } else {
+                None
+            };
+            let action = match &existing {
+                None => Action::Create,
+                Some(old) if *old == settings => Action::Unchanged,
+                Some(_) => Action::Update,
+            };
+            steps.push(Step {
+                target: Target::AppRole {
+                    mount: m.clone(),
+                    name,
+                    settings,
+                },
+                action,
+                previous: existing.map(Previous::Role),
+            });
+        }
     }
     let writes: Vec<(String, &str)> = steps
         .iter()
@@ -305,16 +430,38 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
             Action::Create => Some((s.api_path(), "create")),
             Action::Update => Some((s.api_path(), "update")),
         })
+        .chain(steps.iter().filter_map(|s| match (&s.target, s.action) {
+            // Enabling an auth method is a sudo path.
+            (Target::AuthMount(_), Action::Create) => Some((s.api_path(), "sudo")),
+            _ => None,
+        }))
         .collect();
     check_capabilities(client, &writes).await?;
     Ok(SetupPlan { request, steps })
 }
 
-/// What [`apply`] did, step by step.
+/// What [`apply`] did, step by step, and the bootstrap material it issued.
 #[derive(Debug, Clone)]
 pub struct SetupReport {
     /// The plan's steps, each as done.
     pub steps: Vec<Step>,
+    /// One per AppRole role when `wrap_ttl` was asked.
+    pub bootstrap: Vec<Bootstrap>,
+}
+
+/// What a new gateway or agent needs to log in: its role id and a wrapped secret id.
+#[derive(Debug, Clone)]
+pub struct Bootstrap {
+    /// The AppRole role (= policy) name, for `role` / `OPENCLAW_VAULT_AUTH_ROLE`.
+    pub role: String,
+    /// The role id.
+    pub role_id: SecretString,
+    /// The single-use wrapping token holding a fresh secret id.
+    pub wrapped_secret_id: SecretString,
+    /// Seconds the wrapping token stays valid.
+    pub ttl: u64,
+    /// Where Vault says it was made (`auth/<mount>/role/<role>/secret-id`).
+    pub creation_path: String,
 }
 
 async fn run_step(client: &VaultClient, step: &Step) -> Result<()> {
@@ -325,6 +472,21 @@ async fn run_step(client: &VaultClient, step: &Step) -> Result<()> {
             Ok(acl::enable_kv2(session, m, "OpenClaw credentials (openclaw-vault setup)").await?)
         }
         (Target::Policy { name, hcl, .. }, _) => Ok(acl::write_policy(session, name, hcl).await?),
+        (Target::AuthMount(m), _) => Ok(acl::enable_auth(
+            session,
+            m,
+            "approle",
+            "OpenClaw gateways and agents (openclaw-vault setup)",
+        )
+        .await?),
+        (
+            Target::AppRole {
+                mount,
+                name,
+                settings,
+            },
+            _,
+        ) => Ok(wrapping::write_role(session, mount, name, settings).await?),
     }
 }
 
@@ -336,8 +498,15 @@ async fn undo_step(client: &VaultClient, step: &Step) -> Result<()> {
         (Target::Policy { name, .. }, Action::Create, _) => {
             Ok(acl::delete_policy(session, name).await?)
         }
-        (Target::Policy { name, .. }, Action::Update, Some(old)) => {
+        (Target::Policy { name, .. }, Action::Update, Some(Previous::Policy(old))) => {
             Ok(acl::write_policy(session, name, old).await?)
+        }
+        (Target::AuthMount(m), Action::Create, _) => Ok(acl::disable_auth(session, m).await?),
+        (Target::AppRole { mount, name, .. }, Action::Create, _) => {
+            Ok(wrapping::delete_role(session, mount, name).await?)
+        }
+        (Target::AppRole { mount, name, .. }, Action::Update, Some(Previous::Role(old))) => {
+            Ok(wrapping::write_role(session, mount, name, old).await?)
         }
         _ => Ok(()),
     }
@@ -369,7 +538,42 @@ pub async fn apply(client: &VaultClient, plan: SetupPlan) -> Result<SetupReport>
             });
         }
     }
-    Ok(SetupReport { steps: plan.steps })
+    let mut bootstrap = Vec::new();
+    if let Some(wrap_ttl) = plan.request.approle.as_ref().and_then(|a| a.wrap_ttl) {
+        for step in &plan.steps {
+            let Target::AppRole { mount, name, .. } = &step.target else {
+                continue;
+            };
+            let issued = async {
+                let role_id = wrapping::read_role_id(client.session(), mount, name).await?;
+                let wrap =
+                    wrapping::wrapped_secret_id(client.session(), mount, name, wrap_ttl).await?;
+                Ok::<_, vault_client::VaultError>(Bootstrap {
+                    role: name.clone(),
+                    role_id,
+                    wrapped_secret_id: wrap.token,
+                    ttl: wrap.ttl,
+                    creation_path: wrap.creation_path,
+                })
+            }
+            .await
+            .map_err(|e| {
+                let e = Error::from(e);
+                Error {
+                    message: format!(
+                        "setup is complete, but issuing a wrapped secret id for {name} failed ({}); run setup again with --wrap-ttl",
+                        e.message
+                    ),
+                    ..e
+                }
+            })?;
+            bootstrap.push(issued);
+        }
+    }
+    Ok(SetupReport {
+        steps: plan.steps,
+        bootstrap,
+    })
 }
 
 /// Every policy name and its role, for printing.

@@ -126,10 +126,46 @@ struct MountRow {
 /// `GET /v1/sys/mounts` and returns the entry at `mount` (with or without its trailing `/`), or
 /// `None` when nothing is mounted there. Needs `read` on `sys/mounts`.
 pub async fn read_mount(session: &Session, mount: &str) -> Result<Option<MountEntry>> {
-    let resp = session
-        .send(Method::GET, "sys/mounts", &[], None)
+    table_entry(session, "sys/mounts", mount).await
+}
+
+/// `GET /v1/sys/auth`: the auth method enabled at `mount` (`type` `"approle"`, say), or `None`.
+/// Needs `read` on `sys/auth`.
+pub async fn read_auth(session: &Session, mount: &str) -> Result<Option<MountEntry>> {
+    table_entry(session, "sys/auth", mount).await
+}
+
+/// `POST /v1/sys/auth/{mount}` with `{"type": method}`: enables an auth method (204). Needs
+/// `sudo` and `create` on `sys/auth/{mount}`.
+pub async fn enable_auth(
+    session: &Session,
+    mount: &str,
+    method: &str,
+    description: &str,
+) -> Result<()> {
+    let api = ApiPath::parse(mount)?.under("sys/auth");
+    let body = RequestBody::json(&json!({ "type": method, "description": description }))?;
+    session
+        .send(Method::POST, &api, &[], Some(body))
         .await?
         .success()?;
+    Ok(())
+}
+
+/// `DELETE /v1/sys/auth/{mount}`: disables the auth method and everything configured in it.
+/// Used only to undo a method the same `setup` run enabled.
+pub async fn disable_auth(session: &Session, mount: &str) -> Result<()> {
+    let api = ApiPath::parse(mount)?.under("sys/auth");
+    session
+        .send(Method::DELETE, &api, &[], None)
+        .await?
+        .success()?;
+    Ok(())
+}
+
+/// One entry of the mount table at `api` (`sys/mounts` or `sys/auth`).
+async fn table_entry(session: &Session, api: &str, mount: &str) -> Result<Option<MountEntry>> {
+    let resp = session.send(Method::GET, api, &[], None).await?.success()?;
     let table = resp
         .envelope::<BTreeMap<String, Value>>()?
         .and_then(|e| e.data)

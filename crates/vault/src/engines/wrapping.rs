@@ -108,24 +108,54 @@ pub async fn unwrap<T: serde::de::DeserializeOwned>(
 
 /// An AppRole role's settings (`POST auth/<mount>/role/<role>`). Durations in seconds; 0 means
 /// the mount's default.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleSettings {
     /// Policies of the tokens it logs in.
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub token_policies: Vec<String>,
     /// Token TTL, seconds.
+    #[serde(default)]
     pub token_ttl: u64,
     /// Token max TTL, seconds.
+    #[serde(default)]
     pub token_max_ttl: u64,
     /// How long a secret id stays valid, seconds.
+    #[serde(default)]
     pub secret_id_ttl: u64,
     /// How many logins a secret id allows (0 = unlimited).
+    #[serde(default)]
     pub secret_id_num_uses: u64,
     /// CIDRs a secret id may log in from (empty = anywhere).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub secret_id_bound_cidrs: Vec<String>,
     /// CIDRs the issued tokens may be used from (empty = anywhere).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub token_bound_cidrs: Vec<String>,
+}
+
+/// Vault answers `null` for a list never set.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<String>, D::Error> {
+    Ok(Option::<Vec<String>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// `GET /v1/auth/<mount>/role/<role>`: the role's settings, or `None` when there is no such role.
+pub async fn read_role(session: &Session, mount: &str, role: &str) -> Result<Option<RoleSettings>> {
+    let resp = session
+        .send(Method::GET, &role_path(mount, role)?, &[], None)
+        .await?;
+    if resp.status == reqwest::StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    let resp = resp.success()?;
+    resp.envelope::<RoleSettings>()?
+        .and_then(|e| e.data)
+        .map(Some)
+        .ok_or_else(|| {
+            VaultError::bad_response(format!("Vault's answer to {} has no role", resp.path))
+                .with_path(resp.path.clone())
+        })
 }
 
 fn role_path(mount: &str, role: &str) -> Result<String> {

@@ -139,6 +139,10 @@ fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
                 Target::AuthMount(m) => {
                     json!({"kind": "auth", "name": m, "path": s.api_path(), "action": s.action.as_str()})
                 }
+                Target::Entity { name, metadata, .. } => json!({
+                    "kind": "entity", "name": name, "path": s.api_path(),
+                    "action": s.action.as_str(), "metadata": metadata,
+                }),
                 Target::AppRole { name, settings, .. } => json!({
                     "kind": "approle", "name": name, "path": s.api_path(),
                     "action": s.action.as_str(), "settings": settings,
@@ -182,6 +186,15 @@ fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
                     settings.secret_id_ttl,
                     settings.secret_id_num_uses,
                     settings.secret_id_bound_cidrs.join(", ")
+                );
+            }
+            Target::Entity { name, metadata, .. } => {
+                let meta: Vec<String> = metadata.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let _ = writeln!(
+                    io.stdout,
+                    "{:<12} entity {name} ({})",
+                    verb(step.action),
+                    meta.join(", ")
                 );
             }
             Target::Policy { name, role, hcl } => {

@@ -383,6 +383,12 @@ async fn each_gateway_gets_an_approle_and_a_single_use_wrapped_secret_id() {
         .filter(|s| matches!(s.target, Target::AppRole { .. }))
         .collect();
     assert_eq!(roles.len(), 2, "{plan:?}");
+    let entities = plan
+        .steps
+        .iter()
+        .filter(|s| matches!(s.target, Target::Entity { .. }))
+        .count();
+    assert_eq!(entities, 2, "{plan:?}");
     let report = setup::apply(&root, plan).await.unwrap();
     assert_eq!(setup::plan(&root, request).await.unwrap().changes(), 0);
     assert_eq!(report.bootstrap.len(), 2);
@@ -432,6 +438,20 @@ async fn each_gateway_gets_an_approle_and_a_single_use_wrapped_secret_id() {
         policies,
         ["default".to_string(), format!("{prefix}-gateway-gw1")]
     );
+    // Its own entity, which names it: what Vault's audit log shows as auth.entity_id.
+    let entity = vault_client::engines::identity::read_entity(
+        root.session(),
+        &format!("{prefix}-gateway-gw1"),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(me.entity_id, entity.id);
+    assert_eq!(
+        entity.metadata.get("gateway").map(String::as_str),
+        Some("gw1")
+    );
+    assert_eq!(entity.metadata.get("team").map(String::as_str), Some("ops"));
     assert!(gateway
         .read(&format!("{prefix}/agents/alice/credentials/a"), None)
         .await

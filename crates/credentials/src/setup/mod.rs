@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use secrecy::SecretString;
-use vault_client::engines::acl;
 use vault_client::engines::wrapping::{self, RoleSettings};
+use vault_client::engines::{acl, identity};
 use vault_client::VaultClient;
 
 use crate::error::{Error, ErrorCode, Result};
@@ -93,6 +93,16 @@ pub enum Target {
         /// Its settings.
         settings: RoleSettings,
     },
+    /// A Vault identity entity (`identity/entity/name/<name>`) with metadata naming the gateway
+    /// or agent, and an alias tying the AppRole role's logins to it.
+    Entity {
+        /// The entity's name (= the role's and the policy's).
+        name: String,
+        /// `gateway` or `agent`, `team`, `prefix`.
+        metadata: BTreeMap<String, String>,
+        /// The AppRole mount whose role of the same name logs in as it.
+        approle_mount: String,
+    },
     /// An ACL policy (`sys/policies/acl/<name>`), for the role and the identity it names.
     Policy {
         /// The policy's name, e.g. `openclaw-gateway-gw1`.
@@ -119,6 +129,7 @@ pub struct Step {
 enum Previous {
     Policy(String),
     Role(RoleSettings),
+    Entity(BTreeMap<String, String>),
 }
 
 impl Step {
@@ -128,6 +139,7 @@ impl Step {
             Target::Mount(m) => format!("sys/mounts/{m}"),
             Target::AuthMount(m) => format!("sys/auth/{m}"),
             Target::AppRole { mount, name, .. } => format!("auth/{mount}/role/{name}"),
+            Target::Entity { name, .. } => format!("identity/entity/name/{name}"),
             Target::Policy { name, .. } => format!("sys/policies/acl/{name}"),
         }
     }
@@ -310,6 +322,7 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
                 if let Target::Policy { name, role, .. } = t {
                     if matches!(*role, "gateway" | "agent") {
                         reads.push((format!("auth/{m}/role/{name}"), "read"));
+                        reads.push((format!("identity/entity/name/{name}"), "read"));
                     }
                 }
             }
@@ -360,7 +373,9 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
         });
     }
     if let (Some(a), Some(m)) = (&request.approle, &approle_mount) {
-        let enabled = match acl::read_auth(client.session(), m).await? {
+        let auth = acl::read_auth(client.session(), m).await?;
+        let accessor = auth.as_ref().map(|e| e.accessor.clone());
+        let enabled = match auth {
             None => false,
             Some(e) if e.mount_type == "approle" => true,
             Some(e) => {
@@ -422,6 +437,47 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
                 previous: existing.map(Previous::Role),
             });
         }
+        let stem = policy_stem(request.prefix.trim_matches('/'))?;
+        let identities = request
+            .gateways
+            .iter()
+            .map(|g| ("gateway", g))
+            .chain(request.agents.iter().map(|a| ("agent", a)));
+        for (kind, id) in identities {
+            let name = format!("{stem}-{kind}-{id}");
+            let mut metadata = BTreeMap::from([
+                (kind.to_string(), id.clone()),
+                (
+                    "prefix".to_string(),
+                    request.prefix.trim_matches('/').to_string(),
+                ),
+            ]);
+            if let Some(team) = &request.team {
+                metadata.insert("team".into(), team.clone());
+            }
+            let existing = identity::read_entity(client.session(), &name).await?;
+            let action = match &existing {
+                None => Action::Create,
+                Some(e)
+                    if e.metadata == metadata
+                        && accessor.as_ref().is_some_and(|acc| {
+                            e.aliases.iter().any(|al| &al.mount_accessor == acc)
+                        }) =>
+                {
+                    Action::Unchanged
+                }
+                Some(_) => Action::Update,
+            };
+            steps.push(Step {
+                target: Target::Entity {
+                    name,
+                    metadata,
+                    approle_mount: m.clone(),
+                },
+                action,
+                previous: existing.map(|e| Previous::Entity(e.metadata)),
+            });
+        }
     }
     let writes: Vec<(String, &str)> = steps
         .iter()
@@ -433,6 +489,9 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
         .chain(steps.iter().filter_map(|s| match (&s.target, s.action) {
             // Enabling an auth method is a sudo path.
             (Target::AuthMount(_), Action::Create) => Some((s.api_path(), "sudo")),
+            (Target::Entity { .. }, Action::Create | Action::Update) => {
+                Some(("identity/entity-alias".to_string(), "update"))
+            }
             _ => None,
         }))
         .collect();
@@ -487,6 +546,41 @@ async fn run_step(client: &VaultClient, step: &Step) -> Result<()> {
             },
             _,
         ) => Ok(wrapping::write_role(session, mount, name, settings).await?),
+        (
+            Target::Entity {
+                name,
+                metadata,
+                approle_mount,
+            },
+            _,
+        ) => {
+            identity::write_entity(session, name, metadata).await?;
+            let entity = identity::read_entity(session, name).await?.ok_or_else(|| {
+                Error::new(
+                    ErrorCode::BadResponse,
+                    format!("Vault did not keep entity {name}"),
+                )
+            })?;
+            let Some(auth) = acl::read_auth(session, approle_mount).await? else {
+                return Ok(());
+            };
+            if !entity
+                .aliases
+                .iter()
+                .any(|a| a.mount_accessor == auth.accessor)
+            {
+                // AppRole names its logins by role id: the alias makes them this entity.
+                let role_id = wrapping::read_role_id(session, approle_mount, name).await?;
+                identity::create_alias(
+                    session,
+                    secrecy::ExposeSecret::expose_secret(&role_id),
+                    &entity.id,
+                    &auth.accessor,
+                )
+                .await?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -502,6 +596,12 @@ async fn undo_step(client: &VaultClient, step: &Step) -> Result<()> {
             Ok(acl::write_policy(session, name, old).await?)
         }
         (Target::AuthMount(m), Action::Create, _) => Ok(acl::disable_auth(session, m).await?),
+        (Target::Entity { name, .. }, Action::Create, _) => {
+            Ok(identity::delete_entity(session, name).await?)
+        }
+        (Target::Entity { name, .. }, Action::Update, Some(Previous::Entity(old))) => {
+            Ok(identity::write_entity(session, name, old).await?)
+        }
         (Target::AppRole { mount, name, .. }, Action::Create, _) => {
             Ok(wrapping::delete_role(session, mount, name).await?)
         }

@@ -112,6 +112,8 @@ pub struct MountEntry {
     pub mount_type: String,
     /// `options.version` (`"2"` for KV v2), if set.
     pub version: Option<String>,
+    /// The mount's accessor (`auth_approle_1234abcd`), what entity aliases name it by.
+    pub accessor: String,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +122,8 @@ struct MountRow {
     mount_type: String,
     #[serde(default)]
     options: Option<BTreeMap<String, Value>>,
+    #[serde(default)]
+    accessor: String,
 }
 
 /// `GET /v1/sys/mounts/{path}` would give only the tuning, so this reads the whole table:
@@ -192,6 +196,7 @@ async fn table_entry(session: &Session, api: &str, mount: &str) -> Result<Option
     Ok(Some(MountEntry {
         mount_type: row.mount_type,
         version,
+        accessor: row.accessor,
     }))
 }
 

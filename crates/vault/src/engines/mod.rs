@@ -3,6 +3,7 @@
 //! typed answers; the [`VaultClient`](crate::VaultClient) facade composes them.
 
 pub mod acl;
+pub mod identity;
 pub mod kv1;
 pub mod kv2;
 pub mod sys;

@@ -471,3 +471,61 @@ async fn each_gateway_gets_an_approle_and_a_single_use_wrapped_secret_id() {
     assert_eq!(err.code.as_str(), "WRAPPING_TOKEN_INVALID", "{err:?}");
     assert!(!format!("{err:?}").contains(gw.wrapped_secret_id.expose_secret()));
 }
+
+#[tokio::test]
+async fn a_failure_halfway_undoes_what_the_run_did() {
+    let srv = server();
+    let root = client(&srv.addr, &srv.token, "secret");
+    let mount = unique("rollback-kv");
+    let prefix = unique("rollback");
+    let auth_mount = unique("rollback-ar");
+    let request = SetupRequest {
+        mount: mount.clone(),
+        prefix: prefix.clone(),
+        gateways: vec!["gw1".into()],
+        approle: Some(setup::AppRoleRequest {
+            mount: auth_mount.clone(),
+            token_ttl: 60,
+            token_max_ttl: 120,
+            secret_id_ttl: 0,
+            secret_id_num_uses: 0,
+            bound_cidrs: vec![],
+            wrap_ttl: None,
+        }),
+        ..Default::default()
+    };
+    let plan = setup::plan(&root, request).await.unwrap();
+    // Between plan and apply, someone enables another method where AppRole was to go: the
+    // AppRole step fails after the mount and the policies were written.
+    root.request(
+        "POST",
+        &format!("sys/auth/{auth_mount}"),
+        Some(data(json!({"type": "userpass"}))),
+    )
+    .await
+    .unwrap();
+    let err = setup::apply(&root, plan).await.unwrap_err();
+    assert!(
+        err.message
+            .contains(&format!("setup failed at sys/auth/{auth_mount}"))
+            && err
+                .message
+                .contains("everything this run changed was undone"),
+        "{}",
+        err.message
+    );
+    assert!(acl::read_mount(root.session(), &mount)
+        .await
+        .unwrap()
+        .is_none());
+    for name in ["migrator", "operator", "auditor", "gateway-gw1"] {
+        let policy = format!("{prefix}-{name}");
+        assert!(
+            acl::read_policy(root.session(), &policy)
+                .await
+                .unwrap()
+                .is_none(),
+            "{policy} left behind"
+        );
+    }
+}

@@ -26,6 +26,7 @@ export type VaultErrorCode =
   | 'CONFLICT'
   | 'CIRCUIT_OPEN'
   | 'LAST_KNOWN_GOOD_EXPIRED'
+  | 'WRAPPING_TOKEN_INVALID'
 
 /** The fields every `VaultError` carries (merged into the exported class). */
 export interface VaultError extends Error {
@@ -463,12 +464,24 @@ export interface AuthOptions {
   /** approle: the secret id, or `secretIdFile` (omit both for roles without `bind_secret_id`). */
   secretId?: string
   secretIdFile?: string
+  /**
+   * approle: a response-wrapped secret id (the wrapping token), or `wrappedSecretIdFile`;
+   * unwrapped once at the first login after checking that Vault made it at
+   * `auth/<mount>/role/<role>/secret-id` (`role`, the role's name, is required with it).
+   * Single use: a token already unwrapped, expired or made elsewhere is
+   * `WRAPPING_TOKEN_INVALID`.
+   */
+  wrappedSecretId?: string
+  wrappedSecretIdFile?: string
   /** userpass: the user name. */
   username?: string
   /** userpass: the password, or `passwordFile`. */
   password?: string
   passwordFile?: string
-  /** jwt and kubernetes: the Vault role (required); cert: the certificate role name (optional). */
+  /**
+   * jwt and kubernetes: the Vault role (required); cert: the certificate role name (optional);
+   * approle with `wrappedSecretId`: the role's name (required).
+   */
   role?: string
   /**
    * jwt: the JWT file (required); kubernetes: default

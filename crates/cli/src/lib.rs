@@ -10,6 +10,7 @@ mod credentials;
 mod migrate;
 mod resolve;
 mod run;
+mod setup;
 mod status;
 mod watch;
 
@@ -148,6 +149,10 @@ pub enum Command {
     /// --reload, run `openclaw secrets reload` after a rotation (backoff while Vault or the
     /// gateway is away; exit 5 when unhealthy).
     Watch(watch::WatchArgs),
+
+    /// Configure a Vault for OpenClaw: the KV v2 mount and least-privilege policies per gateway,
+    /// agent, migrator, operator and auditor (idempotent; --dry-run prints every change).
+    Setup(setup::SetupArgs),
 }
 
 /// Runs the command line `args` (without the program name) and returns the exit code.
@@ -250,6 +255,8 @@ async fn dispatch(command: Command, args: &[String], io: &mut CliIo) -> i32 {
         Command::Migrate(args) => migrate::migrate(args, io).await,
         Command::Run(run_args) => run::run(run_args, args, io).await,
         Command::Watch(watch_args) => watch::watch(watch_args, io).await,
+
+        Command::Setup(args) => setup::setup(args, io).await,
     }
 }
 

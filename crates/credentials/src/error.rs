@@ -66,6 +66,9 @@ pub enum ErrorCode {
     /// Vault could not be reached and the value in the encrypted last-known-good file
     /// (`credentials.lastKnownGood`) is older than its `maxAgeMs`: not served (fail closed).
     LastKnownGoodExpired,
+    /// A wrapped AppRole secret id that Vault does not know (used, expired) or that another
+    /// endpoint created (Vault client code `WRAPPING_TOKEN_INVALID`).
+    WrappingTokenInvalid,
 }
 
 impl ErrorCode {
@@ -105,6 +108,7 @@ impl ErrorCode {
             ErrorCode::BadResponse => VaultCode::BadResponse,
             ErrorCode::InvalidArgument => VaultCode::InvalidArgument,
             ErrorCode::InvalidConfig => VaultCode::InvalidConfig,
+            ErrorCode::WrappingTokenInvalid => VaultCode::WrappingTokenInvalid,
             ErrorCode::CredentialNotFound
             | ErrorCode::InvalidSource
             | ErrorCode::SourceUnavailable
@@ -117,7 +121,7 @@ impl ErrorCode {
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::NotFound,
         ErrorCode::PermissionDenied,
         ErrorCode::InvalidToken,
@@ -142,6 +146,7 @@ impl ErrorCode {
         ErrorCode::Conflict,
         ErrorCode::CircuitOpen,
         ErrorCode::LastKnownGoodExpired,
+        ErrorCode::WrappingTokenInvalid,
     ];
 }
 

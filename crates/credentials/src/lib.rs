@@ -22,6 +22,7 @@ pub mod providers;
 pub mod resolve;
 pub mod run;
 pub mod scrub;
+pub mod setup;
 pub mod sidecar_lock;
 pub mod status;
 pub mod store;

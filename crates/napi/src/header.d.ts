@@ -26,6 +26,7 @@ export type VaultErrorCode =
   | 'CONFLICT'
   | 'CIRCUIT_OPEN'
   | 'LAST_KNOWN_GOOD_EXPIRED'
+  | 'WRAPPING_TOKEN_INVALID'
 
 /** The fields every `VaultError` carries (merged into the exported class). */
 export interface VaultError extends Error {

@@ -73,12 +73,20 @@ pub struct AuthOptions {
     /// approle: the secret id, or `secretIdFile` (omit both for roles without `bind_secret_id`).
     pub secret_id: Option<String>,
     pub secret_id_file: Option<String>,
+    /// approle: a response-wrapped secret id (the wrapping token), or `wrappedSecretIdFile`;
+    /// unwrapped once at the first login after checking that Vault made it at
+    /// `auth/<mount>/role/<role>/secret-id` (`role`, the role's name, is required with it).
+    /// Single use: a token already unwrapped, expired or made elsewhere is
+    /// `WRAPPING_TOKEN_INVALID`.
+    pub wrapped_secret_id: Option<String>,
+    pub wrapped_secret_id_file: Option<String>,
     /// userpass: the user name.
     pub username: Option<String>,
     /// userpass: the password, or `passwordFile`.
     pub password: Option<String>,
     pub password_file: Option<String>,
-    /// jwt and kubernetes: the Vault role (required); cert: the certificate role name (optional).
+    /// jwt and kubernetes: the Vault role (required); cert: the certificate role name (optional);
+    /// approle with `wrappedSecretId`: the role's name (required).
     pub role: Option<String>,
     /// jwt: the JWT file (required); kubernetes: default
     /// `/var/run/secrets/kubernetes.io/serviceaccount/token`.
@@ -125,6 +133,8 @@ impl AuthFields for JsAuthFields<'_> {
             "role_id_file" => a.role_id_file.clone(),
             "secret_id" => a.secret_id.clone(),
             "secret_id_file" => a.secret_id_file.clone(),
+            "wrapped_secret_id" => a.wrapped_secret_id.clone(),
+            "wrapped_secret_id_file" => a.wrapped_secret_id_file.clone(),
             "username" => a.username.clone(),
             "password" => a.password.clone(),
             "password_file" => a.password_file.clone(),

@@ -41,6 +41,10 @@ pub enum ErrorCode {
     InvalidArgument,
     /// The client's configuration (options or environment) is invalid. Raised before any request.
     InvalidConfig,
+    /// A response-wrapping token (a wrapped AppRole secret id) that Vault does not know (already
+    /// unwrapped, expired, revoked, mistyped), or one created by another endpoint than expected
+    /// (`creation_path` is not `auth/<mount>/role/<role>/secret-id`). Never retried.
+    WrappingTokenInvalid,
 }
 
 impl ErrorCode {
@@ -63,11 +67,12 @@ impl ErrorCode {
             ErrorCode::BadResponse => "BAD_RESPONSE",
             ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
             ErrorCode::InvalidConfig => "INVALID_CONFIG",
+            ErrorCode::WrappingTokenInvalid => "WRAPPING_TOKEN_INVALID",
         }
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::NotFound,
         ErrorCode::PermissionDenied,
         ErrorCode::InvalidToken,
@@ -84,6 +89,7 @@ impl ErrorCode {
         ErrorCode::BadResponse,
         ErrorCode::InvalidArgument,
         ErrorCode::InvalidConfig,
+        ErrorCode::WrappingTokenInvalid,
     ];
 }
 

@@ -25,6 +25,7 @@ const X_VAULT_TOKEN: HeaderName = HeaderName::from_static("x-vault-token");
 const X_VAULT_NAMESPACE: HeaderName = HeaderName::from_static("x-vault-namespace");
 const X_VAULT_REQUEST: HeaderName = HeaderName::from_static("x-vault-request");
 const X_VAULT_INDEX: HeaderName = HeaderName::from_static("x-vault-index");
+const X_VAULT_WRAP_TTL: HeaderName = HeaderName::from_static("x-vault-wrap-ttl");
 /// The content type of a JSON merge patch (RFC 7386), which Vault's `PATCH` endpoints require.
 pub const MERGE_PATCH: &str = "application/merge-patch+json";
 
@@ -137,6 +138,7 @@ pub struct Request {
     url: Url,
     path: String,
     body: Option<PreparedBody>,
+    wrap_ttl: Option<HeaderValue>,
 }
 
 struct PreparedBody {
@@ -148,6 +150,15 @@ impl Request {
     /// The `/v1/...` path, as errors name it.
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// Asks Vault to response-wrap the answer (`X-Vault-Wrap-TTL: <secs>s`): the answer's
+    /// `wrap_info.token` is a single-use token that `sys/wrapping/unwrap` exchanges for it,
+    /// valid for `ttl` (whole seconds, at least 1).
+    pub fn with_wrap_ttl(mut self, ttl: Duration) -> Self {
+        let secs = ttl.as_secs().max(1);
+        self.wrap_ttl = HeaderValue::from_str(&format!("{secs}s")).ok();
+        self
     }
 }
 
@@ -416,6 +427,7 @@ impl HttpClient {
             url,
             path,
             body,
+            wrap_ttl: None,
         })
     }
 
@@ -556,6 +568,9 @@ impl HttpClient {
         }
         if let Some(index) = self.last_index() {
             builder = builder.header(X_VAULT_INDEX, index);
+        }
+        if let Some(ttl) = &request.wrap_ttl {
+            builder = builder.header(X_VAULT_WRAP_TTL, ttl.clone());
         }
         if let Some(body) = &request.body {
             builder = builder

@@ -196,6 +196,7 @@ async fn approle_login_renewal_and_relogin() {
         mount: "approle".into(),
         role_id: value(&role_id, "role id"),
         secret_id: Some(value(&secret_id, "secret id")),
+        wrapped_secret_id: None,
     }));
     let c = VaultClient::new(config).unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<TokenEvent>();

@@ -676,6 +676,8 @@ const AUTH_KEYS: &[&str] = &[
     "roleIdFile",
     "secretId",
     "secretIdFile",
+    "wrappedSecretId",
+    "wrappedSecretIdFile",
     "username",
     "password",
     "passwordFile",
@@ -705,7 +707,7 @@ struct LkgSection {
 
 const RUN_KEYS: &[&str] = &["env"];
 /// The `vault.auth` keys whose values are secrets: checked without echoing them.
-const AUTH_SECRET_KEYS: &[&str] = &["roleId", "secretId", "password"];
+const AUTH_SECRET_KEYS: &[&str] = &["roleId", "secretId", "wrappedSecretId", "password"];
 /// The longest duration a `*Ms` option accepts: 30 days.
 const MAX_MS: f64 = 30.0 * 24.0 * 3600.0 * 1000.0;
 

@@ -27,6 +27,14 @@ pub const AUTH_VARIABLES: &[AuthVariable] = &[
     AuthVariable::new("role_id_file", "OPENCLAW_VAULT_APPROLE_ROLE_ID_FILE"),
     AuthVariable::new("secret_id", "OPENCLAW_VAULT_APPROLE_SECRET_ID"),
     AuthVariable::new("secret_id_file", "OPENCLAW_VAULT_APPROLE_SECRET_ID_FILE"),
+    AuthVariable::new(
+        "wrapped_secret_id",
+        "OPENCLAW_VAULT_APPROLE_WRAPPED_SECRET_ID",
+    ),
+    AuthVariable::new(
+        "wrapped_secret_id_file",
+        "OPENCLAW_VAULT_APPROLE_WRAPPED_SECRET_ID_FILE",
+    ),
     AuthVariable::new("username", "OPENCLAW_VAULT_USERNAME"),
     AuthVariable::new("password", "OPENCLAW_VAULT_PASSWORD"),
     AuthVariable::new("password_file", "OPENCLAW_VAULT_PASSWORD_FILE"),

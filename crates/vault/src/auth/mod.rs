@@ -21,6 +21,7 @@
 //!         mount: "approle".into(),
 //!         role_id: file("/run/secrets/role-id", "the role id file"),
 //!         secret_id: Some(file("/run/secrets/secret-id", "the secret id file")),
+//!         wrapped_secret_id: None,
 //!     }));
 //!     VaultClient::new(config) // reads both files now: a bad one fails here
 //! }
@@ -42,7 +43,7 @@ use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-pub use approle::AppRole;
+pub use approle::{AppRole, WrappedSecretId};
 pub use cert::Cert;
 pub use jwt::Jwt;
 pub use kubernetes::{Kubernetes, KUBERNETES_JWT_PATH};
@@ -183,7 +184,7 @@ pub fn read_secret_file(file: &FileInput) -> Result<SecretString> {
 
 /// Where [`login_from`] reads a login's settings: environment variables, a config file's
 /// object, JS options. Fields are named in snake case: `method`, `mount`, `role`, `role_id`,
-/// `role_id_file`, `secret_id`, `secret_id_file`, `username`, `password`, `password_file`,
+/// `role_id_file`, `secret_id`, `secret_id_file`, `wrapped_secret_id`, `wrapped_secret_id_file`, `username`, `password`, `password_file`,
 /// `jwt_file`, `token_file`, `name`.
 pub trait AuthFields {
     /// The value of `field`, or `None` when it is not given.
@@ -520,6 +521,7 @@ mod tests {
                 "option `auth.roleIdFile`",
             )),
             secret_id: None,
+            wrapped_secret_id: None,
         });
         let err = empty.validate().unwrap_err();
         assert!(
@@ -534,6 +536,7 @@ mod tests {
                 from: "option `auth.roleId`".into(),
             },
             secret_id: None,
+            wrapped_secret_id: None,
         });
         assert!(value
             .validate()
@@ -547,6 +550,46 @@ mod tests {
         });
         assert!(jwt.validate().unwrap_err().message.contains("JWT_FILE"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_wrapped_secret_id_needs_the_role_and_excludes_a_plain_one() {
+        let ok = build(&[
+            ("method", "approle"),
+            ("role_id", "r"),
+            ("wrapped_secret_id", "hvs.FAKEwrap"),
+            ("role", "gw1"),
+        ])
+        .unwrap()
+        .unwrap();
+        let shown = format!("{ok:?}");
+        assert!(
+            shown.contains("gw1") && !shown.contains("FAKEwrap"),
+            "{shown}"
+        );
+        let err = build(&[
+            ("method", "approle"),
+            ("role_id", "r"),
+            ("wrapped_secret_id_file", "/run/w"),
+        ])
+        .unwrap_err();
+        assert!(err.message.contains("`auth.role`"), "{}", err.message);
+        let err = build(&[
+            ("method", "approle"),
+            ("role_id", "r"),
+            ("role", "gw1"),
+            ("secret_id", "s"),
+            ("wrapped_secret_id", "hvs.FAKEwrap"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.code(), "INVALID_CONFIG");
+        assert!(
+            err.message
+                .contains("`auth.secret_id` and `auth.wrapped_secret_id`")
+                && !err.message.contains("FAKE"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -180,9 +180,15 @@ impl Session {
         body: Option<RequestBody>,
     ) -> Result<RawResponse> {
         let request = self.http.request(method, api_path, query, body)?;
+        self.send_prepared(&request).await
+    }
+
+    /// Sends a request built with [`HttpClient::request`] (one asking for a wrapped answer, say)
+    /// with the session's token, as [`Session::send`] does.
+    pub async fn send_prepared(&self, request: &crate::http::Request) -> Result<RawResponse> {
         self.ensure_token().await?;
         let used = self.current_token();
-        let resp = self.http.send(&request, used.as_ref()).await?;
+        let resp = self.http.send(request, used.as_ref()).await?;
         if self.login.is_some() && resp.status == StatusCode::FORBIDDEN && says_invalid_token(&resp)
         {
             // Expired or revoked: log in again once and repeat the request once.
@@ -190,10 +196,7 @@ impl Session {
                 let ttl = self.token_ttl().map(|t| t.ttl.as_secs());
                 self.emit(TokenEventKind::Reauthenticated, ttl, None);
             }
-            return self
-                .http
-                .send(&request, self.current_token().as_ref())
-                .await;
+            return self.http.send(request, self.current_token().as_ref()).await;
         }
         Ok(resp)
     }

@@ -1,0 +1,688 @@
+//! `openclaw-vault setup`: configures a Vault for OpenClaw from the [role table](roles): the KV v2
+//! mount and one ACL policy per identity (a gateway, an agent, the migrator, the operator, the
+//! auditor). Idempotent: what already matches is left alone. All or nothing: every name is
+//! checked, the mount's type and version read, and the token's capabilities on every path it
+//! will write asked (`sys/capabilities-self`) before the first write; a write that fails later
+//! undoes what this run did (policies created are deleted, policies replaced get their old text
+//! back, a mount this run enabled is disabled) and the error says what remains.
+
+pub mod roles;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use vault_client::engines::wrapping::{self, RoleSettings};
+use vault_client::engines::{acl, identity};
+use vault_client::VaultClient;
+
+use crate::error::{Error, ErrorCode, Result};
+use roles::{Role, Scope};
+
+/// What to configure. Names are checked by [`plan`].
+#[derive(Debug, Clone, Default)]
+pub struct SetupRequest {
+    /// The KV v2 mount (default `secret`).
+    pub mount: String,
+    /// The prefix under the mount (default `openclaw`).
+    pub prefix: String,
+    /// The team the gateways and agents belong to, if any.
+    pub team: Option<String>,
+    /// Gateways: one `gateway` policy each, reading the team's and every listed agent's layer.
+    pub gateways: Vec<String>,
+    /// Agents: one `agent` policy each (their own layer and the team's).
+    pub agents: Vec<String>,
+    /// One AppRole role per gateway and agent, bound to its policy; `None` makes policies only.
+    pub approle: Option<AppRoleRequest>,
+}
+
+/// The AppRole roles `setup` makes: one per gateway and agent, named like its policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppRoleRequest {
+    /// Where AppRole is (or will be) enabled (default `approle`).
+    pub mount: String,
+    /// Token TTL, seconds.
+    pub token_ttl: u64,
+    /// Token max TTL, seconds.
+    pub token_max_ttl: u64,
+    /// Secret id TTL, seconds (0: no expiry).
+    pub secret_id_ttl: u64,
+    /// Logins per secret id (0: unlimited).
+    pub secret_id_num_uses: u64,
+    /// CIDRs the secret id may log in from and the tokens may be used from (empty: anywhere).
+    pub bound_cidrs: Vec<String>,
+    /// After applying, issue each role a secret id response-wrapped for this long.
+    pub wrap_ttl: Option<Duration>,
+}
+
+/// What a step does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing there yet: create it.
+    Create,
+    /// There, but different: replace it.
+    Update,
+    /// There and as wanted.
+    Unchanged,
+}
+
+impl Action {
+    /// `create`, `update`, `unchanged`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// One thing `setup` configures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The KV v2 mount (`sys/mounts/<mount>`).
+    Mount(String),
+    /// The AppRole auth method (`sys/auth/<mount>`).
+    AuthMount(String),
+    /// An AppRole role (`auth/<mount>/role/<name>`) whose tokens carry the policy of the same name.
+    AppRole {
+        /// The AppRole mount.
+        mount: String,
+        /// The role's name (= its policy's name).
+        name: String,
+        /// Its settings.
+        settings: RoleSettings,
+    },
+    /// A Vault identity entity (`identity/entity/name/<name>`) with metadata naming the gateway
+    /// or agent, and an alias tying the AppRole role's logins to it.
+    Entity {
+        /// The entity's name (= the role's and the policy's).
+        name: String,
+        /// `gateway` or `agent`, `team`, `prefix`.
+        metadata: BTreeMap<String, String>,
+        /// The AppRole mount whose role of the same name logs in as it.
+        approle_mount: String,
+    },
+    /// An ACL policy (`sys/policies/acl/<name>`), for the role and the identity it names.
+    Policy {
+        /// The policy's name, e.g. `openclaw-gateway-gw1`.
+        name: String,
+        /// The role in the table.
+        role: &'static str,
+        /// Its HCL.
+        hcl: String,
+    },
+}
+
+/// One step of the plan.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// What.
+    pub target: Target,
+    /// What happens to it.
+    pub action: Action,
+    /// What was there before an update (for rollback; never shown).
+    previous: Option<Previous>,
+}
+
+#[derive(Debug, Clone)]
+enum Previous {
+    Policy(String),
+    Role(RoleSettings),
+    Entity(BTreeMap<String, String>),
+}
+
+impl Step {
+    /// The Vault API path the step writes (`sys/policies/acl/<name>`, `sys/mounts/<mount>`).
+    pub fn api_path(&self) -> String {
+        match &self.target {
+            Target::Mount(m) => format!("sys/mounts/{m}"),
+            Target::AuthMount(m) => format!("sys/auth/{m}"),
+            Target::AppRole { mount, name, .. } => format!("auth/{mount}/role/{name}"),
+            Target::Entity { name, .. } => format!("identity/entity/name/{name}"),
+            Target::Policy { name, .. } => format!("sys/policies/acl/{name}"),
+        }
+    }
+}
+
+/// Every step, in order: the mount first, then the policies.
+#[derive(Debug, Clone)]
+pub struct SetupPlan {
+    /// The request it was made for.
+    pub request: SetupRequest,
+    /// The steps.
+    pub steps: Vec<Step>,
+}
+
+impl SetupPlan {
+    /// Whether applying would write anything.
+    pub fn changes(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| s.action != Action::Unchanged)
+            .count()
+    }
+}
+
+/// Team names and agent and gateway ids as OpenClaw normalises agent ids and as Vault takes them
+/// both in a policy path (no `*` or `+` globs, no `/`) and in a policy name (Vault lower-cases
+/// names, so `Ops` and `ops` would be one policy): 1 to 64 of `a-z 0-9 _ -`, starting with a
+/// letter or digit.
+pub fn check_id(value: &str, what: &str) -> Result<()> {
+    let ok = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        && value.as_bytes()[0].is_ascii_alphanumeric();
+    if ok {
+        return Ok(());
+    }
+    // Named by what it is, not quoted in full: a pasted secret must not be echoed.
+    Err(Error::invalid_argument(format!(
+        "{what} is not a name Vault accepts in a policy path and policy name: expected 1 to 64 of a-z, 0-9, _ and -, starting with a letter or digit"
+    )))
+}
+
+/// The policy name prefix: the prefix with `/` as `-` (`openclaw`, `teams-a-openclaw`).
+fn policy_stem(prefix: &str) -> Result<String> {
+    let stem = prefix.replace('/', "-");
+    check_id(&stem, "the prefix (as a policy name, `/` read as `-`)")?;
+    Ok(stem)
+}
+
+/// The policies `request` asks for: name, role, HCL, in a stable order.
+pub fn policies(request: &SetupRequest) -> Result<Vec<Target>> {
+    let stem = policy_stem(request.prefix.trim_matches('/'))?;
+    if let Some(team) = &request.team {
+        check_id(team, "--team")?;
+    }
+    for g in &request.gateways {
+        check_id(g, "a --gateway")?;
+    }
+    for a in &request.agents {
+        check_id(a, "an --agent")?;
+    }
+    let prefix = request.prefix.trim_matches('/');
+    let mount = request.mount.trim_matches('/');
+    let scope = |agents: &'static [String]| Scope {
+        mount,
+        prefix,
+        team: request.team.as_deref(),
+        agents,
+    };
+    let role = |name: &str| -> &'static Role { roles::role(name).expect("role in the table") };
+    let mut out = Vec::new();
+    for name in ["migrator", "operator", "auditor"] {
+        out.push(Target::Policy {
+            name: format!("{stem}-{name}"),
+            role: role(name).name,
+            hcl: roles::render(role(name), &scope(&[])),
+        });
+    }
+    for g in &request.gateways {
+        let s = Scope {
+            agents: &request.agents,
+            ..scope(&[])
+        };
+        out.push(Target::Policy {
+            name: format!("{stem}-gateway-{g}"),
+            role: "gateway",
+            hcl: roles::render(role("gateway"), &s),
+        });
+    }
+    for a in &request.agents {
+        let one = [a.clone()];
+        let s = Scope {
+            agents: &one,
+            ..scope(&[])
+        };
+        out.push(Target::Policy {
+            name: format!("{stem}-agent-{a}"),
+            role: "agent",
+            hcl: roles::render(role("agent"), &s),
+        });
+    }
+    Ok(out)
+}
+
+/// Whether `caps` (from `sys/capabilities-self`) allow `needed`; `root` allows everything.
+fn allows(caps: &[String], needed: &str) -> bool {
+    caps.iter().any(|c| c == "root" || c == needed) && !caps.iter().any(|c| c == "deny")
+}
+
+/// Asks Vault which of `needs` (path, capability) the token lacks; `PERMISSION_DENIED` naming
+/// every missing one, before anything is written.
+async fn check_capabilities(client: &VaultClient, needs: &[(String, &str)]) -> Result<()> {
+    if needs.is_empty() {
+        return Ok(());
+    }
+    let paths: Vec<String> = needs
+        .iter()
+        .map(|(p, _)| p.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let caps = acl::capabilities_self(client.session(), &paths)
+        .await
+        .map_err(|e| {
+            let e = Error::from(e);
+            if e.code == ErrorCode::PermissionDenied {
+                Error {
+                    message: format!(
+                        "setup checks the token's capabilities first and this token may not ask (`update` on sys/capabilities-self, which the `default` policy grants); nothing was changed: {}",
+                        e.message
+                    ),
+                    ..e
+                }
+            } else {
+                e
+            }
+        })?;
+    let missing: Vec<String> = needs
+        .iter()
+        .filter(|(p, c)| !allows(caps.get(p).map(Vec::as_slice).unwrap_or(&[]), c))
+        .map(|(p, c)| format!("{c} on {p}"))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorCode::PermissionDenied,
+        format!(
+            "setup needs capabilities this token lacks (nothing was changed): {}",
+            missing.join(", ")
+        ),
+    ))
+}
+
+/// Reads what is there and decides each step; writes nothing. Refuses (before any write) a
+/// name Vault would refuse (`INVALID_ARGUMENT`), a mount that is not KV v2
+/// (`UNSUPPORTED_OPERATION`, naming the mount and what it is), and a token without the
+/// capabilities the steps need (`PERMISSION_DENIED`, naming each path and capability).
+pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPlan> {
+    let wanted = policies(&request)?;
+    let mount = request.mount.trim_matches('/').to_string();
+    vault_client::path::ApiPath::parse(&mount)
+        .map_err(|e| Error::invalid_argument(format!("the mount: {}", e.message)))?;
+    let mut reads: Vec<(String, &str)> = vec![("sys/mounts".to_string(), "read")];
+    for t in &wanted {
+        if let Target::Policy { name, .. } = t {
+            reads.push((format!("sys/policies/acl/{name}"), "read"));
+        }
+    }
+    let approle_mount = match &request.approle {
+        Some(a) => {
+            let m = a.mount.trim_matches('/').to_string();
+            vault_client::path::ApiPath::parse(&m).map_err(|e| {
+                Error::invalid_argument(format!("the AppRole mount: {}", e.message))
+            })?;
+            reads.push(("sys/auth".to_string(), "read"));
+            for t in &wanted {
+                if let Target::Policy { name, role, .. } = t {
+                    if matches!(*role, "gateway" | "agent") {
+                        reads.push((format!("auth/{m}/role/{name}"), "read"));
+                        reads.push((format!("identity/entity/name/{name}"), "read"));
+                    }
+                }
+            }
+            Some(m)
+        }
+        None => None,
+    };
+    check_capabilities(client, &reads).await?;
+
+    let mut steps = Vec::new();
+    let mount_action = match acl::read_mount(client.session(), &mount).await? {
+        None => Action::Create,
+        Some(m) if m.mount_type == "kv" && m.version.as_deref() == Some("2") => Action::Unchanged,
+        Some(m) => {
+            let what = if m.mount_type == "kv" || m.mount_type == "generic" {
+                "KV version 1".to_string()
+            } else {
+                format!("a {} engine", m.mount_type)
+            };
+            return Err(Error::new(
+                ErrorCode::UnsupportedOperation,
+                format!(
+                    "mount \"{mount}/\" is {what}; OpenClaw's layout needs KV version 2 (versions, cas, metadata). Upgrade it (`vault kv enable-versioning {mount}/`) or choose another mount; nothing was changed"
+                ),
+            )
+            .with_path(format!("/v1/sys/mounts/{mount}")));
+        }
+    };
+    steps.push(Step {
+        target: Target::Mount(mount.clone()),
+        action: mount_action,
+        previous: None,
+    });
+    for t in wanted {
+        let Target::Policy { name, hcl, .. } = &t else {
+            continue;
+        };
+        let existing = acl::read_policy(client.session(), name).await?;
+        let action = match &existing {
+            None => Action::Create,
+            Some(text) if text.trim() == hcl.trim() => Action::Unchanged,
+            Some(_) => Action::Update,
+        };
+        steps.push(Step {
+            target: t,
+            action,
+            previous: existing.map(Previous::Policy),
+        });
+    }
+    if let (Some(a), Some(m)) = (&request.approle, &approle_mount) {
+        let auth = acl::read_auth(client.session(), m).await?;
+        let accessor = auth.as_ref().map(|e| e.accessor.clone());
+        let enabled = match auth {
+            None => false,
+            Some(e) if e.mount_type == "approle" => true,
+            Some(e) => {
+                return Err(Error::new(
+                    ErrorCode::UnsupportedOperation,
+                    format!(
+                        "auth mount \"{m}/\" is a {} method, not AppRole; choose another --approle-mount; nothing was changed",
+                        e.mount_type
+                    ),
+                )
+                .with_path(format!("/v1/sys/auth/{m}")))
+            }
+        };
+        steps.push(Step {
+            target: Target::AuthMount(m.clone()),
+            action: if enabled {
+                Action::Unchanged
+            } else {
+                Action::Create
+            },
+            previous: None,
+        });
+        let names: Vec<String> = steps
+            .iter()
+            .filter_map(|s| match &s.target {
+                Target::Policy { name, role, .. } if matches!(*role, "gateway" | "agent") => {
+                    Some(name.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        for name in names {
+            let settings = RoleSettings {
+                token_policies: vec![name.clone()],
+                token_ttl: a.token_ttl,
+                token_max_ttl: a.token_max_ttl,
+                secret_id_ttl: a.secret_id_ttl,
+                secret_id_num_uses: a.secret_id_num_uses,
+                secret_id_bound_cidrs: a.bound_cidrs.clone(),
+                token_bound_cidrs: a.bound_cidrs.clone(),
+            };
+            let existing = if enabled {
+                wrapping::read_role(client.session(), m, &name).await?
+            } else {
+                None
+            };
+            let action = match &existing {
+                None => Action::Create,
+                Some(old) if *old == settings => Action::Unchanged,
+                Some(_) => Action::Update,
+            };
+            steps.push(Step {
+                target: Target::AppRole {
+                    mount: m.clone(),
+                    name,
+                    settings,
+                },
+                action,
+                previous: existing.map(Previous::Role),
+            });
+        }
+        let stem = policy_stem(request.prefix.trim_matches('/'))?;
+        let identities = request
+            .gateways
+            .iter()
+            .map(|g| ("gateway", g))
+            .chain(request.agents.iter().map(|a| ("agent", a)));
+        for (kind, id) in identities {
+            let name = format!("{stem}-{kind}-{id}");
+            let mut metadata = BTreeMap::from([
+                (kind.to_string(), id.clone()),
+                (
+                    "prefix".to_string(),
+                    request.prefix.trim_matches('/').to_string(),
+                ),
+            ]);
+            if let Some(team) = &request.team {
+                metadata.insert("team".into(), team.clone());
+            }
+            let existing = identity::read_entity(client.session(), &name).await?;
+            let action = match &existing {
+                None => Action::Create,
+                Some(e)
+                    if e.metadata == metadata
+                        && accessor.as_ref().is_some_and(|acc| {
+                            e.aliases.iter().any(|al| &al.mount_accessor == acc)
+                        }) =>
+                {
+                    Action::Unchanged
+                }
+                Some(_) => Action::Update,
+            };
+            steps.push(Step {
+                target: Target::Entity {
+                    name,
+                    metadata,
+                    approle_mount: m.clone(),
+                },
+                action,
+                previous: existing.map(|e| Previous::Entity(e.metadata)),
+            });
+        }
+    }
+    let writes: Vec<(String, &str)> = steps
+        .iter()
+        .filter_map(|s| match s.action {
+            Action::Unchanged => None,
+            Action::Create => Some((s.api_path(), "create")),
+            Action::Update => Some((s.api_path(), "update")),
+        })
+        .chain(steps.iter().filter_map(|s| match (&s.target, s.action) {
+            // Enabling an auth method is a sudo path.
+            (Target::AuthMount(_), Action::Create) => Some((s.api_path(), "sudo")),
+            (Target::Entity { .. }, Action::Create | Action::Update) => {
+                Some(("identity/entity-alias".to_string(), "update"))
+            }
+            _ => None,
+        }))
+        .collect();
+    check_capabilities(client, &writes).await?;
+    Ok(SetupPlan { request, steps })
+}
+
+/// What [`apply`] did, step by step, and the bootstrap material it issued.
+#[derive(Debug, Clone)]
+pub struct SetupReport {
+    /// The plan's steps, each as done.
+    pub steps: Vec<Step>,
+    /// One per AppRole role when `wrap_ttl` was asked.
+    pub bootstrap: Vec<Bootstrap>,
+}
+
+/// What a new gateway or agent needs to log in: its role id and a wrapped secret id.
+#[derive(Debug, Clone)]
+pub struct Bootstrap {
+    /// The AppRole role (= policy) name, for `role` / `OPENCLAW_VAULT_AUTH_ROLE`.
+    pub role: String,
+    /// The role id.
+    pub role_id: SecretString,
+    /// The single-use wrapping token holding a fresh secret id.
+    pub wrapped_secret_id: SecretString,
+    /// Seconds the wrapping token stays valid.
+    pub ttl: u64,
+    /// Where Vault says it was made (`auth/<mount>/role/<role>/secret-id`).
+    pub creation_path: String,
+}
+
+async fn run_step(client: &VaultClient, step: &Step) -> Result<()> {
+    let session = client.session();
+    match (&step.target, step.action) {
+        (_, Action::Unchanged) => Ok(()),
+        (Target::Mount(m), _) => {
+            Ok(acl::enable_kv2(session, m, "OpenClaw credentials (openclaw-vault setup)").await?)
+        }
+        (Target::Policy { name, hcl, .. }, _) => Ok(acl::write_policy(session, name, hcl).await?),
+        (Target::AuthMount(m), _) => Ok(acl::enable_auth(
+            session,
+            m,
+            "approle",
+            "OpenClaw gateways and agents (openclaw-vault setup)",
+        )
+        .await?),
+        (
+            Target::AppRole {
+                mount,
+                name,
+                settings,
+            },
+            _,
+        ) => Ok(wrapping::write_role(session, mount, name, settings).await?),
+        (
+            Target::Entity {
+                name,
+                metadata,
+                approle_mount,
+            },
+            _,
+        ) => {
+            identity::write_entity(session, name, metadata).await?;
+            let entity = identity::read_entity(session, name).await?.ok_or_else(|| {
+                Error::new(
+                    ErrorCode::BadResponse,
+                    format!("Vault did not keep entity {name}"),
+                )
+            })?;
+            let Some(auth) = acl::read_auth(session, approle_mount).await? else {
+                return Ok(());
+            };
+            if !entity
+                .aliases
+                .iter()
+                .any(|a| a.mount_accessor == auth.accessor)
+            {
+                // AppRole names its logins by role id: the alias makes them this entity.
+                let role_id = wrapping::read_role_id(session, approle_mount, name).await?;
+                identity::create_alias(
+                    session,
+                    secrecy::ExposeSecret::expose_secret(&role_id),
+                    &entity.id,
+                    &auth.accessor,
+                )
+                .await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn undo_step(client: &VaultClient, step: &Step) -> Result<()> {
+    let session = client.session();
+    match (&step.target, step.action, &step.previous) {
+        (_, Action::Unchanged, _) => Ok(()),
+        (Target::Mount(m), Action::Create, _) => Ok(acl::disable_mount(session, m).await?),
+        (Target::Policy { name, .. }, Action::Create, _) => {
+            Ok(acl::delete_policy(session, name).await?)
+        }
+        (Target::Policy { name, .. }, Action::Update, Some(Previous::Policy(old))) => {
+            Ok(acl::write_policy(session, name, old).await?)
+        }
+        (Target::AuthMount(m), Action::Create, _) => Ok(acl::disable_auth(session, m).await?),
+        (Target::Entity { name, .. }, Action::Create, _) => {
+            Ok(identity::delete_entity(session, name).await?)
+        }
+        (Target::Entity { name, .. }, Action::Update, Some(Previous::Entity(old))) => {
+            Ok(identity::write_entity(session, name, old).await?)
+        }
+        (Target::AppRole { mount, name, .. }, Action::Create, _) => {
+            Ok(wrapping::delete_role(session, mount, name).await?)
+        }
+        (Target::AppRole { mount, name, .. }, Action::Update, Some(Previous::Role(old))) => {
+            Ok(wrapping::write_role(session, mount, name, old).await?)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Carries out `plan`. When a step fails, the steps before it are undone in reverse order and
+/// the error (the failed step's code) names the step, and what could not be undone, if anything.
+pub async fn apply(client: &VaultClient, plan: SetupPlan) -> Result<SetupReport> {
+    for (i, step) in plan.steps.iter().enumerate() {
+        if let Err(e) = run_step(client, step).await {
+            let mut left = Vec::new();
+            for done in plan.steps[..i].iter().rev() {
+                if done.action != Action::Unchanged && undo_step(client, done).await.is_err() {
+                    left.push(done.api_path());
+                }
+            }
+            let remains = if left.is_empty() {
+                "everything this run changed was undone".to_string()
+            } else {
+                format!("could not undo: {}", left.join(", "))
+            };
+            return Err(Error {
+                message: format!(
+                    "setup failed at {} ({}); {remains}",
+                    step.api_path(),
+                    e.message
+                ),
+                ..e
+            });
+        }
+    }
+    let mut bootstrap = Vec::new();
+    if let Some(wrap_ttl) = plan.request.approle.as_ref().and_then(|a| a.wrap_ttl) {
+        for step in &plan.steps {
+            let Target::AppRole { mount, name, .. } = &step.target else {
+                continue;
+            };
+            let issued = async {
+                let role_id = wrapping::read_role_id(client.session(), mount, name).await?;
+                let wrap =
+                    wrapping::wrapped_secret_id(client.session(), mount, name, wrap_ttl).await?;
+                Ok::<_, vault_client::VaultError>(Bootstrap {
+                    role: name.clone(),
+                    role_id,
+                    wrapped_secret_id: wrap.token,
+                    ttl: wrap.ttl,
+                    creation_path: wrap.creation_path,
+                })
+            }
+            .await
+            .map_err(|e| {
+                let e = Error::from(e);
+                Error {
+                    message: format!(
+                        "setup is complete, but issuing a wrapped secret id for {name} failed ({}); run setup again with --wrap-ttl",
+                        e.message
+                    ),
+                    ..e
+                }
+            })?;
+            bootstrap.push(issued);
+        }
+    }
+    Ok(SetupReport {
+        steps: plan.steps,
+        bootstrap,
+    })
+}
+
+/// Every policy name and its role, for printing.
+pub fn policy_roles(plan: &SetupPlan) -> BTreeMap<String, &'static str> {
+    plan.steps
+        .iter()
+        .filter_map(|s| match &s.target {
+            Target::Policy { name, role, .. } => Some((name.clone(), *role)),
+            _ => None,
+        })
+        .collect()
+}

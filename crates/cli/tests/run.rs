@@ -3,6 +3,7 @@
 //! Every wait is for an event (a line the child or `run` prints, an exit) with a deadline.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{channel, Receiver};
@@ -254,6 +255,44 @@ fn the_child_sees_the_value_and_its_exit_code_passes_through() {
     run.out_line(|l| l == format!("home=unset token=unset k={}", secret.len()));
     assert_eq!(run.wait().code(), Some(0));
     let _ = std::fs::remove_dir_all(home);
+}
+
+// Attack 4, finding 10: `run` killed with SIGKILL (no handler runs) left its child running,
+// secrets in its environment; a supervisor's restart then made two.
+#[test]
+fn a_child_dies_with_run_killed_by_sigkill() {
+    let vault = start_dev_vault("run-sigkill");
+    vault_put(&vault, "anthropic", "sk-ant-sigkill-CANARY-0123456789");
+    let home = home("sigkill");
+    let env = env_for(&home, &vault);
+    // The child ignores SIGTERM and SIGHUP: only the death signal can end it.
+    let script = format!("trap '' TERM HUP; {STARTED}; while :; do sleep 0.05; done");
+    let mut run = start(
+        &["run", "--env", "K=anthropic", "--", "sh", "-c", &script],
+        &env,
+    );
+    let child = started_pid(&run.out_line(|l| l.starts_with("started")));
+    assert!(pid_alive(child));
+    run.signal(libc::SIGKILL);
+    assert_eq!(run.wait().signal(), Some(libc::SIGKILL));
+    // Reparented to init (or a subreaper) and killed: gone, or a zombie until it is reaped.
+    let end = Instant::now() + DEADLINE;
+    while pid_alive(child) && !is_zombie(child) {
+        assert!(Instant::now() < end, "the child outlived run");
+        // Polling another process for its exit, not a race between threads.
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = std::fs::remove_dir_all(home);
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            s.rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(true)
 }
 
 #[test]

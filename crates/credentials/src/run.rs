@@ -385,6 +385,29 @@ fn command(options: &RunOptions, values: &HashMap<String, Arc<Resolved>>) -> Res
     }
     // `run` ends when the child does; a child left behind by a panic here must not outlive it.
     cmd.kill_on_drop(true);
+    // Nor one left behind by a `run` killed with SIGKILL (no handler runs then): on Linux the
+    // child gets SIGKILL when `run` dies, so a supervisor restarting `run` never ends up with two
+    // children holding the secrets. The death signal follows the spawning thread; `run` spawns
+    // from the runtime that lives as long as it does.
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: getpid has no preconditions.
+        let parent = unsafe { libc::getpid() };
+        // SAFETY: runs in the forked child before exec and calls only async-signal-safe
+        // functions (prctl, getppid, _exit), allocating nothing.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // `run` died between fork and prctl: the signal will never come.
+                if libc::getppid() != parent {
+                    libc::_exit(137);
+                }
+                Ok(())
+            });
+        }
+    }
     Ok(cmd)
 }
 

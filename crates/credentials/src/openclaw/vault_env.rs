@@ -83,6 +83,17 @@ pub fn client_config_from_env(
 ) -> Result<ClientConfig> {
     let get = |name: &str| env(name).filter(|v| !v.is_empty());
     let mut config = ClientConfig::from_env(get, home)?;
+    if let Some(list) = get("OPENCLAW_VAULT_ADDRS") {
+        // Further nodes of the cluster VAULT_ADDR names (comma-separated), tried in order when a
+        // node cannot serve: the reference client has no such variable, so it is ours.
+        let raw: Vec<String> = list
+            .split(',')
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty())
+            .collect();
+        config.addrs =
+            vault_client::config::parse_addrs(&raw, "OPENCLAW_VAULT_ADDRS", &config.addr)?;
+    }
     if let Some(mount) = get("OPENCLAW_VAULT_KV_MOUNT") {
         config.mount = parse_mount(&mount, "OPENCLAW_VAULT_KV_MOUNT")?;
     }

@@ -115,10 +115,11 @@ log_level = "warn"
  * Starts the cluster. Resolves to a `VaultCluster`:
  * `{ nodes: [{ id, addr, port, clusterPort, pid }], addrs, token, unsealKey, dir, startupMs,
  *    leader(), waitForLeader(), kill(i), start(i), seal(i), unseal(i), removePeer(i), rejoin(i), stop() }`.
- * Every wait has a deadline (`timeoutMs`, default 30 s); on failure everything started is
- * stopped and removed before the error is thrown.
+ * With `kv` (default), a KV v2 engine is mounted at `secret/` as on a dev server. Every wait has
+ * a deadline (`timeoutMs`, default 30 s); on failure everything started is stopped and removed
+ * before the error is thrown.
  */
-export async function startCluster({ size = 3, timeoutMs = 30000, bin = vaultBinary() } = {}) {
+export async function startCluster({ size = 3, timeoutMs = 30000, kv = true, bin = vaultBinary() } = {}) {
   const t0 = performance.now()
   const dir = mkdtempSync(join(tmpdir(), 'ocv-vault-cluster-'))
   const nodes = []
@@ -156,6 +157,19 @@ export async function startCluster({ size = 3, timeoutMs = 30000, bin = vaultBin
     // A follower accepts the key only once `retry_join` has fetched the leader's challenge.
     await Promise.all(nodes.slice(1).map((_, i) => cluster._unsealWhenJoined(i + 1)))
     await cluster.waitHealthy()
+    if (kv) {
+      await api(nodes[0].addr, 'POST', 'sys/mounts/secret', { token: cluster.token, body: { type: 'kv', options: { version: '2' } } })
+      // KV v2 finishes its set-up in the background: a first write may fail for a moment.
+      await until(
+        'the KV v2 mount `secret` writable',
+        async () =>
+          api(nodes[0].addr, 'POST', 'secret/data/ocv-cluster-ready', { token: cluster.token, body: { data: { ok: 'yes' } } }).then(
+            () => true,
+            () => false,
+          ),
+        { timeoutMs, everyMs: 100 },
+      )
+    }
   } catch (e) {
     await cluster.stop()
     throw e

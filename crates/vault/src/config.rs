@@ -386,17 +386,24 @@ pub fn parse_addrs(raw: &[String], what: &str, first: &Url) -> Result<Vec<Url>> 
         )));
     }
     let mut out: Vec<Url> = Vec::new();
+    // "`addrs`" becomes "`addrs[1]`", "OPENCLAW_VAULT_ADDRS" becomes "OPENCLAW_VAULT_ADDRS[1]".
+    let at = |i: usize| match what.strip_suffix('`') {
+        Some(head) => format!("{head}[{i}]`"),
+        None => format!("{what}[{i}]"),
+    };
     for (i, a) in raw.iter().enumerate() {
-        let url = parse_addr(a, &format!("{what}[{i}]"))?;
+        let url = parse_addr(a, &at(i))?;
         if url.origin() == first.origin() || out.iter().any(|u| u.origin() == url.origin()) {
             return Err(VaultError::invalid_config(format!(
-                "{what}[{i}] ({}) is listed twice; each node once",
+                "{} ({}) is listed twice; each node once",
+                at(i),
                 url.origin().ascii_serialization()
             )));
         }
         if url.scheme() != first.scheme() {
             return Err(VaultError::invalid_config(format!(
-                "{what}[{i}] uses {} but the address uses {}; every node the same scheme",
+                "{} uses {} but the address uses {}; every node the same scheme",
+                at(i),
                 url.scheme(),
                 first.scheme()
             )));
@@ -723,6 +730,44 @@ mod tests {
         let err =
             ClientConfig::from_env(env_of(&[("VAULT_HTTP_PROXY", "::nope")]), None).unwrap_err();
         assert!(err.message.contains("VAULT_HTTP_PROXY"));
+    }
+
+    #[test]
+    fn further_addrs_are_checked_and_named_by_position() {
+        let c = ClientConfig::from_options(ClientOptions {
+            addr: Some("http://127.0.0.1:8200".into()),
+            addrs: Some(vec![
+                "http://127.0.0.1:8201/".into(),
+                "http://127.0.0.1:8202".into(),
+            ]),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.addrs.len(), 2);
+        assert_eq!(
+            c.http_settings().addrs[1].as_str(),
+            "http://127.0.0.1:8202/"
+        );
+        let cases = [
+            (vec!["http://127.0.0.1:8201", "vault:8200"], "`addrs[1]`"),
+            (vec!["http://127.0.0.1:8200"], "`addrs[0]`"),
+            (vec!["http://a:1", "http://a:1/"], "`addrs[1]`"),
+            (vec!["https://a:1"], "`addrs[0]`"),
+            (vec!["http://u:pa55word@a:1"], "`addrs[0]`"),
+        ];
+        for (addrs, named) in cases {
+            let err = ClientConfig::from_options(ClientOptions {
+                addr: Some("http://127.0.0.1:8200".into()),
+                addrs: Some(addrs.iter().map(|a| a.to_string()).collect()),
+                ..Default::default()
+            })
+            .unwrap_err();
+            assert_eq!(err.code(), "INVALID_CONFIG");
+            assert!(err.message.contains(named), "{named}: {}", err.message);
+            assert!(!err.message.contains("pa55word"));
+        }
+        // Without addrs: one address, as before.
+        assert!(ClientConfig::new("http://x:1").unwrap().addrs.is_empty());
     }
 
     #[test]

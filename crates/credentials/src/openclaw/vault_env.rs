@@ -164,6 +164,31 @@ mod tests {
     }
 
     #[test]
+    fn further_node_addresses_from_env() {
+        let c = config(&[
+            ("VAULT_ADDR", "http://10.0.0.1:8200"),
+            (
+                "OPENCLAW_VAULT_ADDRS",
+                " http://10.0.0.2:8200, http://10.0.0.3:8200 ,",
+            ),
+        ])
+        .unwrap();
+        let hosts: Vec<_> = c.addrs.iter().map(|u| u.host_str().unwrap()).collect();
+        assert_eq!(hosts, ["10.0.0.2", "10.0.0.3"]);
+        let err = config(&[
+            ("VAULT_ADDR", "http://10.0.0.1:8200"),
+            ("OPENCLAW_VAULT_ADDRS", "http://10.0.0.2:8200,10.0.0.3"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.code(), "INVALID_CONFIG");
+        assert!(
+            err.message.contains("OPENCLAW_VAULT_ADDRS[1]"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
     fn methods_from_env() {
         let l = config(&[
             ("OPENCLAW_VAULT_AUTH_METHOD", "approle"),

@@ -22,7 +22,12 @@ const value = (name) => `FAKE-cluster-token-${name}-0001`
 before(async () => {
   cluster = await startCluster()
   home = mkdtempSync(join(tmpdir(), 'ocv-cluster-home-'))
-  const client = new VaultClient({ addr: cluster.addrs[0], addrs: cluster.addrs.slice(1), token: cluster.token, renew: false })
+  const client = new VaultClient({
+    addr: cluster.addrs[0],
+    addrs: cluster.addrs.slice(1),
+    token: cluster.token,
+    renew: false,
+  })
   for (const name of names) await client.write(`${prefix}/credentials/${name}`, { kind: 'token', token: value(name) })
 })
 
@@ -34,7 +39,14 @@ after(async () => {
 /** A client whose first address is node `first`, the others following. */
 function clientFrom(first, extra = {}) {
   const addrs = cluster.addrs.filter((_, i) => i !== first)
-  return new VaultClient({ addr: cluster.addrs[first], addrs, token: cluster.token, renew: false, kvVersion: 2, ...extra })
+  return new VaultClient({
+    addr: cluster.addrs[first],
+    addrs,
+    token: cluster.token,
+    renew: false,
+    kvVersion: 2,
+    ...extra,
+  })
 }
 
 async function standbyIndex() {
@@ -67,7 +79,13 @@ describe('a 3-node Raft cluster', () => {
     const s = await standbyIndex()
     await cluster.seal(s)
     try {
-      const only = new VaultClient({ addr: cluster.addrs[s], token: cluster.token, renew: false, kvVersion: 2, maxRetries: 0 })
+      const only = new VaultClient({
+        addr: cluster.addrs[s],
+        token: cluster.token,
+        renew: false,
+        kvVersion: 2,
+        maxRetries: 0,
+      })
       const err = await only.read(`${prefix}/credentials/cred2`).catch((e) => e)
       assert.equal(err.code, 'SEALED')
       await assertNoLeak(assert, err, [cluster.token, value('cred2')])
@@ -93,54 +111,66 @@ describe('a 3-node Raft cluster', () => {
     await cluster.start(s, { wipe: true })
     await cluster.waitHealthy()
     const peers = await cluster.peers()
-    assert.ok(peers.some((p) => p.node_id === id), JSON.stringify(peers))
+    assert.ok(
+      peers.some((p) => p.node_id === id),
+      JSON.stringify(peers),
+    )
     assert.equal(peers.length, 3)
   })
 
-  test('the leader killed during 10,000 getCredential and resolve calls from 4 processes: 0 failures', { timeout: 300000 }, async () => {
-    const leader = await cluster.waitForLeader()
-    // The client's first address is the leader, so the kill is felt.
-    const env = {
-      PATH: process.env.PATH,
-      HOME: home,
-      VAULT_ADDR: cluster.addrs[leader],
-      OPENCLAW_VAULT_ADDRS: cluster.addrs.filter((_, i) => i !== leader).join(','),
-      VAULT_TOKEN: cluster.token,
-      VAULT_MAX_RETRIES: '10',
-      OPENCLAW_VAULT_PREFIX: prefix,
-      OPENCLAW_VAULT_FALLBACK: 'none',
-    }
-    const ids = names.map((n) => `${prefix}/credentials/${n}#token`)
-    const plan = [
-      ['credential', 3000, names],
-      ['credential', 3000, names],
-      ['credential', 3000, names],
-      ['resolve', 1000, ids],
-    ]
-    const procs = plan.map(([mode, calls, list]) => load(mode, calls, list, env))
-    // Kill once every process has made a tenth of its calls.
-    await Promise.all(procs.map((p, i) => p.reached(plan[i][1] / 10)))
-    const killedAt = performance.now()
-    await cluster.kill(leader)
-    const results = await Promise.all(procs.map((p) => p.done))
-    const total = results.reduce((n, r) => n + r.calls, 0)
-    assert.equal(total, 10000)
-    assert.deepEqual(
-      results.map((r) => r.errors),
-      [[], [], [], []],
-    )
-    assert.equal(
-      results.reduce((n, r) => n + r.failures, 0),
-      0,
-    )
-    const newLeader = await cluster.waitForLeader()
-    assert.notEqual(newLeader, leader)
-    console.log(
-      `leader killed after ${Math.round(killedAt)} ms; longest call ${Math.max(...results.map((r) => r.maxMs))} ms`,
-    )
-    await cluster.start(leader)
-    await cluster.waitHealthy()
-  })
+  test(
+    'the leader killed during 10,000 getCredential and resolve calls from 4 processes: 0 failures',
+    { timeout: 200000 },
+    async () => {
+      const leader = await cluster.waitForLeader()
+      // The client's first address is the leader, so the kill is felt.
+      const env = {
+        PATH: process.env.PATH,
+        HOME: home,
+        VAULT_ADDR: cluster.addrs[leader],
+        OPENCLAW_VAULT_ADDRS: cluster.addrs.filter((_, i) => i !== leader).join(','),
+        VAULT_TOKEN: cluster.token,
+        VAULT_MAX_RETRIES: '10',
+        OPENCLAW_VAULT_PREFIX: prefix,
+        OPENCLAW_VAULT_FALLBACK: 'none',
+        // A lookup may wait out an election (default 1.5 s, then the breaker serves the last
+        // known good value, which this test counts as a failure: it wants Vault's answer).
+        OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS: '8000',
+      }
+      const ids = names.map((n) => `${prefix}/credentials/${n}#token`)
+      const plan = [
+        ['credential', 3000, names],
+        ['credential', 3000, names],
+        ['credential', 3000, names],
+        ['resolve', 1000, ids],
+      ]
+      const procs = plan.map(([mode, calls, list]) => load(mode, calls, list, env))
+      // A hung load must not outlive the test: each child is killed by pid at the deadline.
+      const deadline = setTimeout(() => procs.forEach((p) => p.kill()), 150000)
+      // Kill once every process has made a tenth of its calls.
+      await Promise.all(procs.map((p, i) => p.reached(plan[i][1] / 10)))
+      const killedAt = performance.now()
+      await cluster.kill(leader)
+      const results = await Promise.all(procs.map((p) => p.done)).finally(() => clearTimeout(deadline))
+      const total = results.reduce((n, r) => n + r.calls, 0)
+      assert.equal(total, 10000)
+      assert.deepEqual(
+        results.map((r) => r.errors),
+        [[], [], [], []],
+      )
+      assert.equal(
+        results.reduce((n, r) => n + r.failures, 0),
+        0,
+      )
+      const newLeader = await cluster.waitForLeader()
+      assert.notEqual(newLeader, leader)
+      console.log(
+        `leader killed after ${Math.round(killedAt)} ms; longest call ${Math.max(...results.map((r) => r.maxMs))} ms`,
+      )
+      await cluster.start(leader)
+      await cluster.waitHealthy()
+    },
+  )
 
   test('no leader: the error names every node and what it answered', async () => {
     const leader = await cluster.waitForLeader()
@@ -159,10 +189,14 @@ describe('a 3-node Raft cluster', () => {
 
 /** Starts a load process; `{ reached(n), done }`. */
 function load(mode, calls, list, env) {
-  const child = spawn(process.execPath, [join(root, '__test__/support/cluster-load.mjs'), mode, String(calls), list.join(',')], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    [join(root, '__test__/support/cluster-load.mjs'), mode, String(calls), list.join(',')],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   let progress = 0
   let last = null
   let closed = false
@@ -192,5 +226,6 @@ function load(mode, calls, list, env) {
       child.once('close', check)
       check()
     })
-  return { done, reached }
+  const kill = () => closed || process.kill(child.pid, 'SIGKILL')
+  return { done, reached, kill }
 }

@@ -5,7 +5,14 @@ import assert from 'node:assert/strict'
 import { after, afterEach, before, describe, test } from 'node:test'
 
 import { VaultClient } from '../index.js'
-import { assertNoLeak, freePort, removeTree, startFaultProxy, startVault, uniquePrefix } from './support/vault-server.mjs'
+import {
+  assertNoLeak,
+  freePort,
+  removeTree,
+  startFaultProxy,
+  startVault,
+  uniquePrefix,
+} from './support/vault-server.mjs'
 
 let vault
 let a
@@ -36,8 +43,18 @@ after(async () => {
 })
 
 const client = (addr, addrs, extra = {}) =>
-  new VaultClient({ addr, addrs, token: vault.token, renew: false, kvVersion: 2, maxRetries: 0, timeoutMs: 2000, ...extra })
-const hits = async (proxy, method, re) => (await proxy.requests()).filter((r) => r.method === method && re.test(r.path)).length
+  new VaultClient({
+    addr,
+    addrs,
+    token: vault.token,
+    renew: false,
+    kvVersion: 2,
+    maxRetries: 0,
+    timeoutMs: 2000,
+    ...extra,
+  })
+const hits = async (proxy, method, re) =>
+  (await proxy.requests()).filter((r) => r.method === method && re.test(r.path)).length
 const data = new RegExp(`^/v1/secret/data/${p}/`)
 
 describe('several node addresses', () => {
@@ -83,13 +100,19 @@ describe('several node addresses', () => {
 
   test('a write after a broken connection is not sent to another node', async () => {
     await a.rule({ method: 'POST', path: data.source, action: { type: 'close' } })
-    const err = await client(a.addr, [b.addr]).write(`${p}/w4`, { v: '4' }).catch((e) => e)
+    const err = await client(a.addr, [b.addr])
+      .write(`${p}/w4`, { v: '4' })
+      .catch((e) => e)
     assert.equal(err.code, 'NETWORK')
     assert.equal(await hits(b, 'POST', data), 0)
   })
 
   test('a 307 from a standby to another configured node is followed with the token', async () => {
-    await a.rule({ path: data.source, times: 1, action: { type: 'redirect', location: `${b.addr}/v1/secret/data/${p}/app` } })
+    await a.rule({
+      path: data.source,
+      times: 1,
+      action: { type: 'redirect', location: `${b.addr}/v1/secret/data/${p}/app` },
+    })
     assert.equal((await client(a.addr, [b.addr]).read(`${p}/app`)).data.apiKey, secret)
     assert.equal(await hits(b, 'GET', data), 1)
   })
@@ -97,7 +120,9 @@ describe('several node addresses', () => {
   test('every node failing: the error keeps the last code and names each node and its answer', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`
     await a.rule({ path: data.source, action: { type: 'status', status: 503, body: '{"errors":["Vault is sealed"]}' } })
-    const err = await client(a.addr, [dead]).read(`${p}/app`).catch((e) => e)
+    const err = await client(a.addr, [dead])
+      .read(`${p}/app`)
+      .catch((e) => e)
     assert.equal(err.code, 'NETWORK')
     assert.match(err.message, /no node of the cluster could serve it/)
     assert.ok(err.message.includes(`${a.addr} sealed (503)`), err.message)
@@ -120,7 +145,9 @@ describe('several node addresses', () => {
 
   test('one address: a sealed node is SEALED, as before', async () => {
     await a.rule({ path: data.source, action: { type: 'status', status: 503, body: '{"errors":["Vault is sealed"]}' } })
-    const err = await client(a.addr, undefined).read(`${p}/app`).catch((e) => e)
+    const err = await client(a.addr, undefined)
+      .read(`${p}/app`)
+      .catch((e) => e)
     assert.equal(err.code, 'SEALED')
     assert.doesNotMatch(err.message, /no node of the cluster/)
   })

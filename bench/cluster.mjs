@@ -35,7 +35,12 @@ try {
   console.log(`cluster of 3 Raft nodes started in ${cluster.startupMs} ms`)
   const prefix = `bench-cluster-${process.pid}`
   const names = Array.from({ length: CREDENTIALS }, (_, i) => `cred${i}`)
-  const admin = new VaultClient({ addr: cluster.addrs[0], addrs: cluster.addrs.slice(1), token: cluster.token, renew: false })
+  const admin = new VaultClient({
+    addr: cluster.addrs[0],
+    addrs: cluster.addrs.slice(1),
+    token: cluster.token,
+    renew: false,
+  })
   for (const n of names) await admin.write(`${prefix}/credentials/${n}`, { kind: 'token', token: `FAKE-bench-${n}` })
 
   const leader = await cluster.waitForLeader()
@@ -47,6 +52,7 @@ try {
     VAULT_MAX_RETRIES: '10',
     OPENCLAW_VAULT_PREFIX: prefix,
     OPENCLAW_VAULT_FALLBACK: 'none',
+    OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS: '8000',
   }
   // One store per simulated gateway: its own cache and its own Vault client.
   const gateways = Array.from({ length: GATEWAYS }, () => new CredentialStore({ env }))
@@ -76,13 +82,21 @@ try {
     const wall = (performance.now() - t0) / 1000
     latencies.sort((a, b) => a - b)
     const pct = (p) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]
-    return { rps: latencies.length / wall, calls: latencies.length, failures, errors: [...errors], p99: pct(99), max: latencies.at(-1) }
+    return {
+      rps: latencies.length / wall,
+      calls: latencies.length,
+      failures,
+      errors: [...errors],
+      p99: pct(99),
+      max: latencies.at(-1),
+    }
   }
 
   await run(1, { noCache: true }) // warm-up: connections, logins, caches
   const uncached = await run(SECONDS, { noCache: true })
   const cached = await run(SECONDS, { noCache: false })
-  const fmt = (r) => `${Math.round(r.rps).toString().padStart(9)} req/s  p99 ${r.p99.toFixed(2).padStart(7)} ms  failures ${r.failures}`
+  const fmt = (r) =>
+    `${Math.round(r.rps).toString().padStart(9)} req/s  p99 ${r.p99.toFixed(2).padStart(7)} ms  failures ${r.failures}`
   console.log(`\n${GATEWAYS} gateways x ${CREDENTIALS} credentials, ${SECONDS} s each:`)
   console.log(`  without the cache (noCache): ${fmt(uncached)}`)
   console.log(`  with the cache (default):    ${fmt(cached)}`)
@@ -101,8 +115,12 @@ try {
     },
   })
   const newLeader = await cluster.waitForLeader()
-  console.log(`\nfailover: active node ${cluster.nodes[leader].id} killed (SIGKILL) under uncached load; ${cluster.nodes[newLeader].id} took over`)
-  console.log(`  calls ${failover.calls}, failures ${failover.failures}, gap (longest call) ${Math.round(failover.max)} ms, p99 ${failover.p99.toFixed(1)} ms`)
+  console.log(
+    `\nfailover: active node ${cluster.nodes[leader].id} killed (SIGKILL) under uncached load; ${cluster.nodes[newLeader].id} took over`,
+  )
+  console.log(
+    `  calls ${failover.calls}, failures ${failover.failures}, gap (longest call) ${Math.round(failover.max)} ms, p99 ${failover.p99.toFixed(1)} ms`,
+  )
   for (const e of failover.errors) console.log(`  error: ${e}`)
   const ok = failover.failures === 0 && failover.max <= TARGET_GAP_MS
   console.log(`  target: 0 failed calls, gap <= ${TARGET_GAP_MS} ms: ${ok ? 'PASS' : 'FAIL'}`)

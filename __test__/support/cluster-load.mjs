@@ -40,7 +40,8 @@ if (mode === 'credential') {
     const t = performance.now()
     try {
       const c = await store.getCredential(name, { noCache: true })
-      if (c.source.provider !== 'vault') fail(`${name}: from ${c.source.provider}`)
+      if (c.source.provider !== 'vault' || c.stale)
+        fail(`${name}: from ${c.source.provider}${c.stale ? ' (stale)' : ''}`)
     } catch (e) {
       fail(`${name}: ${e.code} ${e.message}`)
     }

@@ -80,7 +80,8 @@ async function until(what, check, { timeoutMs, everyMs = 50, detail = () => '' }
   for (;;) {
     const v = await check()
     if (v) return v
-    if (Date.now() > deadline) throw new Error(`vault cluster: ${what} not reached within ${timeoutMs} ms ${await detail()}`)
+    if (Date.now() > deadline)
+      throw new Error(`vault cluster: ${what} not reached within ${timeoutMs} ms ${await detail()}`)
     await sleep(everyMs)
   }
 }
@@ -145,25 +146,41 @@ export async function startCluster({ size = 3, timeoutMs = 30000, kv = true, bin
       writeFileSync(join(dir, `${node.id}.hcl`), nodeConfig(node, nodes))
       cluster._spawn(node)
     }
-    await until('every node listening', async () => (await Promise.all(nodes.map((n) => health(n.addr)))).every((h) => h.status !== 0), {
-      timeoutMs,
-      detail: () => cluster._why(),
-    })
+    await until(
+      'every node listening',
+      async () => (await Promise.all(nodes.map((n) => health(n.addr)))).every((h) => h.status !== 0),
+      {
+        timeoutMs,
+        detail: () => cluster._why(),
+      },
+    )
     const init = await api(nodes[0].addr, 'PUT', 'sys/init', { body: { secret_shares: 1, secret_threshold: 1 } })
     cluster.unsealKey = init.keys_base64[0]
     cluster.token = init.root_token
     await cluster.unseal(0)
     await until(`${nodes[0].id} active`, async () => (await health(nodes[0].addr)).status === 200, { timeoutMs })
+    // Autopilot makes a joining node a voter only after it has been stable this long (default
+    // 10 s). Until then a killed leader cannot be replaced: two voters of three are needed.
+    await api(nodes[0].addr, 'POST', 'sys/storage/raft/autopilot/configuration', {
+      token: cluster.token,
+      body: { server_stabilization_time: '1s' },
+    })
     // A follower accepts the key only once `retry_join` has fetched the leader's challenge.
     await Promise.all(nodes.slice(1).map((_, i) => cluster._unsealWhenJoined(i + 1)))
     await cluster.waitHealthy()
     if (kv) {
-      await api(nodes[0].addr, 'POST', 'sys/mounts/secret', { token: cluster.token, body: { type: 'kv', options: { version: '2' } } })
+      await api(nodes[0].addr, 'POST', 'sys/mounts/secret', {
+        token: cluster.token,
+        body: { type: 'kv', options: { version: '2' } },
+      })
       // KV v2 finishes its set-up in the background: a first write may fail for a moment.
       await until(
         'the KV v2 mount `secret` writable',
         async () =>
-          api(nodes[0].addr, 'POST', 'secret/data/ocv-cluster-ready', { token: cluster.token, body: { data: { ok: 'yes' } } }).then(
+          api(nodes[0].addr, 'POST', 'secret/data/ocv-cluster-ready', {
+            token: cluster.token,
+            body: { data: { ok: 'yes' } },
+          }).then(
             () => true,
             () => false,
           ),
@@ -214,7 +231,9 @@ export class VaultCluster {
     const parts = []
     for (const n of this.nodes) {
       const h = n.exited ? { status: 0 } : await health(n.addr)
-      parts.push(`${n.id} ${n.addr}: ${n.exited ? `exited (${n.exited})` : roleOf(h.status)}${n.stderr ? `; stderr: ${n.stderr.trim().split('\n').slice(-2).join(' | ')}` : ''}`)
+      parts.push(
+        `${n.id} ${n.addr}: ${n.exited ? `exited (${n.exited})` : roleOf(h.status)}${n.stderr ? `; stderr: ${n.stderr.trim().split('\n').slice(-2).join(' | ')}` : ''}`,
+      )
     }
     return `(${parts.join('; ')})`
   }
@@ -229,15 +248,22 @@ export class VaultCluster {
     )
   }
 
-  /** Waits until one node is active and every other running node is an unsealed standby. */
+  /**
+   * Waits until one node is active, every other running node is an unsealed standby, and every
+   * running node is a Raft voter (so that losing any one node keeps a quorum).
+   */
   async waitHealthy(timeoutMs = this.timeoutMs) {
+    let peers = []
     await until(
-      'one active node and every other running node a healthy standby',
+      'one active node, every other running node a healthy standby, every running node a voter',
       async () => {
         const r = (await this.roles()).filter((x) => this.nodes.find((n) => n.id === x.id).child)
-        return r.filter((x) => x.status === 200).length === 1 && r.every((x) => x.status === 200 || x.status === 429)
+        if (!(r.filter((x) => x.status === 200).length === 1 && r.every((x) => x.status === 200 || x.status === 429)))
+          return false
+        peers = await this.peers().catch(() => [])
+        return r.every((x) => peers.some((p) => p.node_id === x.id && p.voter))
       },
-      { timeoutMs, detail: () => this._why() },
+      { timeoutMs, detail: async () => `${await this._why()} peers ${JSON.stringify(peers)}` },
     )
   }
 
@@ -259,9 +285,22 @@ export class VaultCluster {
     await api(this.nodes[i].addr, 'PUT', 'sys/unseal', { body: { key: this.unsealKey } })
   }
 
-  /** Seals node `i` (`sys/seal`, root token). */
+  /**
+   * Seals node `i`: `sys/seal` on the active node; a standby refuses `sys/seal` ("please restart
+   * instead"), so it is restarted and left sealed, as after a crash. Waits until it answers 503.
+   */
   async seal(i) {
-    await api(this.nodes[i].addr, 'PUT', 'sys/seal', { token: this.token })
+    const node = this.nodes[i]
+    if ((await health(node.addr)).status === 200) {
+      await api(node.addr, 'PUT', 'sys/seal', { token: this.token })
+    } else {
+      await this.kill(i, 'SIGTERM')
+      await this.start(i, { unseal: false })
+    }
+    await until(`${node.id} sealed`, async () => (await health(node.addr)).status === 503, {
+      timeoutMs: this.timeoutMs,
+      detail: () => this._why(),
+    })
   }
 
   /** Kills node `i` with `signal` (default SIGKILL: a crash) and waits for it to exit. */
@@ -274,8 +313,11 @@ export class VaultCluster {
     node.child = null
   }
 
-  /** Starts node `i` again on the same ports and data dir, and unseals it. */
-  async start(i, { wipe = false } = {}) {
+  /**
+   * Starts node `i` again on the same ports and data dir (`wipe`: an empty one, so it joins
+   * anew through `retry_join`), and unseals it unless `unseal` is false.
+   */
+  async start(i, { wipe = false, unseal = true } = {}) {
     const node = this.nodes[i]
     if (node.child && !node.exited) throw new Error(`vault cluster: ${node.id} is running (pid ${node.pid})`)
     if (wipe) {
@@ -287,7 +329,7 @@ export class VaultCluster {
       timeoutMs: this.timeoutMs,
       detail: () => this._why(),
     })
-    await this._unsealWhenJoined(i)
+    if (unseal) await this._unsealWhenJoined(i)
   }
 
   async _unsealWhenJoined(i) {

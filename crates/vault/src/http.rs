@@ -24,6 +24,8 @@ use crate::tls::TlsSettings;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long choosing the next node waits for each node's `sys/health`.
 const HEALTH_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+/// The floor between two rounds of `sys/health` probes while no node is active.
+const HEALTH_POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// Put in a transport error's `errors` when the connection could not be made at all.
 const CONNECT_FAILED: &str = "connection failed";
 const X_VAULT_TOKEN: HeaderName = HeaderName::from_static("x-vault-token");
@@ -496,17 +498,23 @@ impl HttpClient {
                     retries += 1;
                     let wait = self.retry_wait(retries, after);
                     tracing::debug!(path = %request.path, retries, wait_ms = wait.as_millis() as u64, "retrying Vault request");
-                    tokio::time::sleep(wait).await;
                     if round.len() == self.bases.len() {
-                        // Start the next round at the node after the one tried last.
+                        // Every node failed (an election, say): wait at most the backoff, but
+                        // go on as soon as a node says it is active.
                         round.clear();
                         let at = self.current.load(Ordering::Relaxed) % self.bases.len();
+                        let next = self
+                            .wait_for_active(wait)
+                            .await
+                            .unwrap_or((at + 1) % self.bases.len());
                         let _ = self.current.compare_exchange(
                             at,
-                            (at + 1) % self.bases.len(),
+                            next,
                             Ordering::Relaxed,
                             Ordering::Relaxed,
                         );
+                    } else {
+                        tokio::time::sleep(wait).await;
                     }
                 }
                 _ if round.len() > 1 => return Err(unmark(self.all_nodes_failed(outcome, &round))),
@@ -577,6 +585,30 @@ impl HttpClient {
             .or_else(|| pick(&[429, 473]))
             .or_else(|| candidates.first().copied())
             .unwrap_or((at + 1) % n)
+    }
+
+    /// Polls every node's `sys/health` every 250 ms (each probe capped at 500 ms) until one
+    /// answers 200 (active), for at most `wait`: the index of that node, or `None` after `wait`.
+    async fn wait_for_active(&self, wait: Duration) -> Option<usize> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            // Sleep first: the round that just failed was the first look.
+            tokio::time::sleep(HEALTH_POLL_INTERVAL.min(left)).await;
+            let probes = (0..self.bases.len()).map(|i| async move {
+                let url = self.bases[i].join("v1/sys/health").ok()?;
+                let probe = self.http.get(url).timeout(HEALTH_PROBE_TIMEOUT.min(left));
+                let status = probe.send().await.ok()?.status().as_u16();
+                (status == 200).then_some(i)
+            });
+            let found = futures_util::future::join_all(probes).await;
+            if let Some(i) = found.into_iter().flatten().next() {
+                return Some(i);
+            }
+        }
     }
 
     /// The last failure, its message extended with what every node answered in this round.

@@ -140,6 +140,11 @@ export async function startCluster({ size = 3, timeoutMs = 30000, kv = true, bin
     })
   }
   const cluster = new VaultCluster(bin, dir, nodes, timeoutMs)
+  // If the process ends without stop() (a test runner cancelling the file, an uncaught error),
+  // the nodes are killed by pid and the dir removed all the same.
+  const onExit = () => cluster._killNow()
+  process.once('exit', onExit)
+  cluster._offExit = () => process.off('exit', onExit)
   try {
     for (const node of nodes) {
       mkdirSync(node.dataDir, { recursive: true })
@@ -361,8 +366,22 @@ export class VaultCluster {
     return r.data.config.servers
   }
 
+  _killNow() {
+    for (const n of this.nodes) {
+      if (n.child && !n.exited) {
+        try {
+          process.kill(n.pid, 'SIGKILL')
+        } catch {
+          // already gone
+        }
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+
   /** Stops every node by pid (SIGKILL after 5 s of SIGTERM) and removes the temp dir. Safe to call twice. */
   async stop() {
+    this._offExit?.()
     await Promise.all(
       this.nodes.map(async (n) => {
         if (!n.child || n.exited) return

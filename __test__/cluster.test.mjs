@@ -211,7 +211,7 @@ function load(mode, calls, list, env) {
     child.once('close', (code) => {
       closed = true
       if (last) resolve(last)
-      else reject(new Error(`${mode} load exited ${code} without a result`))
+      else reject(new Error(`${mode} load exited ${code} without a result after ${progress} of ${calls} calls`))
     })
   })
   const reached = (n) =>

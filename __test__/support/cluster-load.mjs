@@ -61,6 +61,10 @@ if (mode === 'credential') {
       // counted below
     }
     const elapsed = performance.now() - t
+    if (elapsed > 5000)
+      console.error(
+        `resolve run of ${ids.length} ids took ${Math.round(elapsed)} ms (exit ${code}): ${err.slice(0, 300)}`,
+      )
     for (const id of ids) {
       if (code !== 0 || !json || json.values?.[id] === undefined) {
         fail(`${id}: exit ${code} ${JSON.stringify(json?.errors?.[id] ?? null)} ${err.slice(0, 200)}`)

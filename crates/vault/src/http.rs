@@ -463,23 +463,22 @@ impl HttpClient {
         let mut retries = 0;
         // What each node answered since the last backoff, for the error when all failed.
         let mut round: Vec<(usize, String)> = Vec::new();
+        // This request's node. `current` is only a hint shared between requests: following it
+        // inside a round could send two requests back and forth between failed nodes forever.
+        let mut at = self.current.load(Ordering::Relaxed) % self.bases.len();
         loop {
-            let at = self.current.load(Ordering::Relaxed) % self.bases.len();
             let outcome = self.send_following_redirect(request, at, token).await;
             self.note_outcome(&outcome);
             if self.bases.len() > 1 {
                 if let Some(why) = self.failover_reason(&outcome, &request.method) {
-                    round.retain(|(i, _)| *i != at);
+                    // `next_node` never picks a node of this round, so a round has at most
+                    // one attempt per node.
                     round.push((at, why));
                     if round.len() < self.bases.len() {
                         let next = self.next_node(at, &round).await;
-                        let _ = self.current.compare_exchange(
-                            at,
-                            next,
-                            Ordering::Relaxed,
-                            Ordering::Relaxed,
-                        );
+                        self.current.store(next, Ordering::Relaxed);
                         tracing::debug!(path = %request.path, from = %self.bases[at], to = %self.bases[next], "trying the next Vault node");
+                        at = next;
                         continue;
                     }
                 } else {
@@ -502,17 +501,11 @@ impl HttpClient {
                         // Every node failed (an election, say): wait at most the backoff, but
                         // go on as soon as a node says it is active.
                         round.clear();
-                        let at = self.current.load(Ordering::Relaxed) % self.bases.len();
-                        let next = self
+                        at = self
                             .wait_for_active(wait)
                             .await
                             .unwrap_or((at + 1) % self.bases.len());
-                        let _ = self.current.compare_exchange(
-                            at,
-                            next,
-                            Ordering::Relaxed,
-                            Ordering::Relaxed,
-                        );
+                        self.current.store(at, Ordering::Relaxed);
                     } else {
                         tokio::time::sleep(wait).await;
                     }

@@ -648,6 +648,12 @@ export interface TokenEvent {
 export interface VaultClientOptions {
   /** Vault's address, `http://` or `https://`, e.g. `"https://vault.example.com:8200"`. */
   addr: string
+  /**
+   * Further nodes of the same HA cluster, tried in order after `addr` when a node cannot
+   * serve (connection refused, sealed, no active node; reads also after a timeout or 5xx).
+   * Default none. See docs/high-availability.md.
+   */
+  addrs?: Array<string>
   /** The Vault token. Kept in Rust memory that is wiped on drop; never shown in errors. */
   token?: string
   /** Enterprise namespace, sent as `X-Vault-Namespace`. */

@@ -18,6 +18,10 @@ use vault_client::VaultError;
 pub struct VaultClientOptions {
     /// Vault's address, `http://` or `https://`, e.g. `"https://vault.example.com:8200"`.
     pub addr: String,
+    /// Further nodes of the same HA cluster, tried in order after `addr` when a node cannot
+    /// serve (connection refused, sealed, no active node; reads also after a timeout or 5xx).
+    /// Default none. See docs/high-availability.md.
+    pub addrs: Option<Vec<String>>,
     /// The Vault token. Kept in Rust memory that is wiped on drop; never shown in errors.
     pub token: Option<String>,
     /// Enterprise namespace, sent as `X-Vault-Namespace`.
@@ -191,6 +195,7 @@ impl TryFrom<VaultClientOptions> for ClientOptions {
     fn try_from(o: VaultClientOptions) -> vault_client::Result<Self> {
         Ok(ClientOptions {
             addr: Some(o.addr),
+            addrs: o.addrs,
             token: o.token.map(SecretString::from),
             namespace: o.namespace,
             mount: o.mount,

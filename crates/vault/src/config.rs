@@ -50,6 +50,11 @@ pub const DEFAULT_ADDR: &str = "https://127.0.0.1:8200";
 pub struct ClientConfig {
     /// Vault's address, `http` or `https`, without credentials, query or fragment.
     pub addr: Url,
+    /// Further nodes of the same HA cluster, tried in order after `addr` when a node cannot
+    /// serve a request (see [`crate::http::HttpClient::send`]). Default empty: one address.
+    /// Set by the `addrs` option or `OPENCLAW_VAULT_ADDRS`; the reference client has no such
+    /// setting (it takes one address, usually a load balancer's).
+    pub addrs: Vec<Url>,
     /// A fixed token; with a `login`, used until Vault says it is invalid.
     pub token: Option<SecretString>,
     /// Enterprise namespace, sent as `X-Vault-Namespace`.
@@ -104,6 +109,8 @@ impl FieldNames for RustFieldNames {
 pub struct ClientOptions {
     /// Vault's address (required).
     pub addr: Option<String>,
+    /// Further nodes of the same cluster; each checked as `addr`.
+    pub addrs: Option<Vec<String>>,
     /// A fixed token; trimmed, must not be empty or hold spaces.
     pub token: Option<SecretString>,
     /// Enterprise namespace; `""` or `"/"` means none.
@@ -139,6 +146,7 @@ impl ClientConfig {
     pub fn http_settings(&self) -> HttpSettings {
         HttpSettings {
             addr: self.addr.clone(),
+            addrs: self.addrs.clone(),
             namespace: self.namespace.clone(),
             timeout: self.timeout,
             max_response_bytes: self.max_response_bytes,
@@ -153,6 +161,7 @@ impl ClientConfig {
     pub fn new(addr: &str) -> Result<Self> {
         Ok(ClientConfig {
             addr: parse_addr(addr, "addr")?,
+            addrs: Vec::new(),
             token: None,
             namespace: None,
             mount: DEFAULT_MOUNT.to_string(),
@@ -188,6 +197,9 @@ impl ClientConfig {
             addr: parse_addr(&addr, &name("addr"))?,
             ..ClientConfig::new(DEFAULT_ADDR)?
         };
+        if let Some(addrs) = options.addrs {
+            config.addrs = parse_addrs(&addrs, &name("addrs"), &config.addr)?;
+        }
         if let Some(token) = options.token {
             config.token = Some(parse_token(token, &name("token"))?);
         }
@@ -362,6 +374,43 @@ fn parse_addr(raw: &str, what: &str) -> Result<Url> {
         )));
     }
     Ok(url)
+}
+
+/// Further node addresses: each as `addr` (errors name the position, `what[1]`), no duplicates
+/// (of each other or of `first`), at most 16.
+pub fn parse_addrs(raw: &[String], what: &str, first: &Url) -> Result<Vec<Url>> {
+    if raw.len() > 16 {
+        return Err(VaultError::invalid_config(format!(
+            "{what} has {} addresses; at most 16 nodes are supported",
+            raw.len()
+        )));
+    }
+    let mut out: Vec<Url> = Vec::new();
+    // "`addrs`" becomes "`addrs[1]`", "OPENCLAW_VAULT_ADDRS" becomes "OPENCLAW_VAULT_ADDRS[1]".
+    let at = |i: usize| match what.strip_suffix('`') {
+        Some(head) => format!("{head}[{i}]`"),
+        None => format!("{what}[{i}]"),
+    };
+    for (i, a) in raw.iter().enumerate() {
+        let url = parse_addr(a, &at(i))?;
+        if url.origin() == first.origin() || out.iter().any(|u| u.origin() == url.origin()) {
+            return Err(VaultError::invalid_config(format!(
+                "{} ({}) is listed twice; each node once",
+                at(i),
+                url.origin().ascii_serialization()
+            )));
+        }
+        if url.scheme() != first.scheme() {
+            return Err(VaultError::invalid_config(format!(
+                "{} uses {} but the address uses {}; every node the same scheme",
+                at(i),
+                url.scheme(),
+                first.scheme()
+            )));
+        }
+        out.push(url);
+    }
+    Ok(out)
 }
 
 fn parse_proxy(raw: &str, what: &str, no_proxy: Option<String>) -> Result<ProxySetting> {
@@ -681,6 +730,44 @@ mod tests {
         let err =
             ClientConfig::from_env(env_of(&[("VAULT_HTTP_PROXY", "::nope")]), None).unwrap_err();
         assert!(err.message.contains("VAULT_HTTP_PROXY"));
+    }
+
+    #[test]
+    fn further_addrs_are_checked_and_named_by_position() {
+        let c = ClientConfig::from_options(ClientOptions {
+            addr: Some("http://127.0.0.1:8200".into()),
+            addrs: Some(vec![
+                "http://127.0.0.1:8201/".into(),
+                "http://127.0.0.1:8202".into(),
+            ]),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.addrs.len(), 2);
+        assert_eq!(
+            c.http_settings().addrs[1].as_str(),
+            "http://127.0.0.1:8202/"
+        );
+        let cases = [
+            (vec!["http://127.0.0.1:8201", "vault:8200"], "`addrs[1]`"),
+            (vec!["http://127.0.0.1:8200"], "`addrs[0]`"),
+            (vec!["http://a:1", "http://a:1/"], "`addrs[1]`"),
+            (vec!["https://a:1"], "`addrs[0]`"),
+            (vec!["http://u:pa55word@a:1"], "`addrs[0]`"),
+        ];
+        for (addrs, named) in cases {
+            let err = ClientConfig::from_options(ClientOptions {
+                addr: Some("http://127.0.0.1:8200".into()),
+                addrs: Some(addrs.iter().map(|a| a.to_string()).collect()),
+                ..Default::default()
+            })
+            .unwrap_err();
+            assert_eq!(err.code(), "INVALID_CONFIG");
+            assert!(err.message.contains(named), "{named}: {}", err.message);
+            assert!(!err.message.contains("pa55word"));
+        }
+        // Without addrs: one address, as before.
+        assert!(ClientConfig::new("http://x:1").unwrap().addrs.is_empty());
     }
 
     #[test]

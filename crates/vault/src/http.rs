@@ -3,6 +3,7 @@
 //! to error codes. It holds no token: the caller passes one per request (the token session does).
 //! It knows nothing of KV or of logins.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::Duration;
 
@@ -21,6 +22,12 @@ use crate::error::{scrub_json_error, ErrorCode, Result, VaultError};
 use crate::tls::TlsSettings;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long choosing the next node waits for each node's `sys/health`.
+const HEALTH_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+/// The floor between two rounds of `sys/health` probes while no node is active.
+const HEALTH_POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// Put in a transport error's `errors` when the connection could not be made at all.
+const CONNECT_FAILED: &str = "connection failed";
 const X_VAULT_TOKEN: HeaderName = HeaderName::from_static("x-vault-token");
 const X_VAULT_NAMESPACE: HeaderName = HeaderName::from_static("x-vault-namespace");
 const X_VAULT_REQUEST: HeaderName = HeaderName::from_static("x-vault-request");
@@ -34,6 +41,9 @@ pub const MERGE_PATCH: &str = "application/merge-patch+json";
 pub struct HttpSettings {
     /// Vault's address; requests go to `<addr>/v1/...`.
     pub addr: Url,
+    /// Further nodes of the same cluster, tried in order after `addr` (see
+    /// [`HttpClient::send`]). Empty: one address, and the behaviour of a single-node client.
+    pub addrs: Vec<Url>,
     /// Enterprise namespace, sent as `X-Vault-Namespace`.
     pub namespace: Option<String>,
     /// Per request, reading the body included; connecting is capped at 10 s (or this, if lower).
@@ -135,7 +145,8 @@ impl std::fmt::Debug for TokenHeader {
 /// shared between attempts, not copied, and wiped when the last attempt drops it.
 pub struct Request {
     method: Method,
-    url: Url,
+    /// `v1/<api_path>?<query>`, joined to whichever node address the attempt goes to.
+    relative: String,
     path: String,
     body: Option<PreparedBody>,
     wrap_ttl: Option<HeaderValue>,
@@ -319,7 +330,10 @@ impl RawResponse {
 /// every method takes `&self`.
 pub struct HttpClient {
     http: reqwest::Client,
-    base: Url,
+    /// Every node address, `addr` first; each ends in `/`.
+    bases: Vec<Url>,
+    /// The index in `bases` of the node that answered last: where the next request goes first.
+    current: AtomicUsize,
     namespace: Option<HeaderValue>,
     max_response_bytes: usize,
     retry: RetryConfig,
@@ -381,14 +395,21 @@ impl HttpClient {
             })?),
             None => None,
         };
-        let mut base = config.addr.clone();
-        if !base.path().ends_with('/') {
-            let p = format!("{}/", base.path());
-            base.set_path(&p);
-        }
+        let bases = std::iter::once(&config.addr)
+            .chain(&config.addrs)
+            .map(|addr| {
+                let mut base = addr.clone();
+                if !base.path().ends_with('/') {
+                    let p = format!("{}/", base.path());
+                    base.set_path(&p);
+                }
+                base
+            })
+            .collect();
         Ok(HttpClient {
             http,
-            base,
+            bases,
+            current: AtomicUsize::new(0),
             namespace,
             max_response_bytes: config.max_response_bytes,
             retry: config.retry,
@@ -408,7 +429,7 @@ impl HttpClient {
         body: Option<RequestBody>,
     ) -> Result<Request> {
         let path = format!("/v1/{api_path}");
-        let mut url = self.base.join(&format!("v1/{api_path}")).map_err(|e| {
+        let mut url = self.bases[0].join(&format!("v1/{api_path}")).map_err(|e| {
             VaultError::invalid_argument(format!("cannot build a URL for {path}: {e}"))
         })?;
         if !query.is_empty() {
@@ -417,6 +438,8 @@ impl HttpClient {
                 pairs.append_pair(k, v);
             }
         }
+        // What follows the base, so that any node's base gives the same request.
+        let relative = url.as_str()[self.bases[0].as_str().len()..].to_string();
         // The owner is zeroized when the last clone of the bytes (one per attempt) is dropped.
         let body = body.map(|b| PreparedBody {
             content_type: b.content_type,
@@ -424,7 +447,7 @@ impl HttpClient {
         });
         Ok(Request {
             method,
-            url,
+            relative,
             path,
             body,
             wrap_ttl: None,
@@ -433,16 +456,47 @@ impl HttpClient {
 
     /// Sends `request` with `token` (none for a login) and reads the answer. Retries connection
     /// errors, 412, 429 and 5xx except 501 (see [`RetryConfig`]); follows one 307 to the same
-    /// scheme, and to another origin only when the configuration allows it.
+    /// scheme, and to another origin only when the configuration allows it (or the origin is
+    /// one of the configured node addresses).
+    ///
+    /// With several node addresses, an attempt that one node cannot serve goes at once to the
+    /// next node (the one `sys/health` says is active or a standby, else the next in order):
+    /// any request when the node surely did not run it (connection refused, 503 sealed or
+    /// without an active node, 530 removed), and reads (`GET`, `LIST`, `HEAD`) also after a
+    /// timeout, a broken connection or any other 5xx. A write that may have reached Vault is
+    /// never sent to another node; it follows the single-address retry rules on its node.
+    /// Only when every node failed in turn does the client wait its backoff, and the error then
+    /// names each address and what it answered.
     pub async fn send(
         &self,
         request: &Request,
         token: Option<&TokenHeader>,
     ) -> Result<RawResponse> {
         let mut retries = 0;
+        // What each node answered since the last backoff, for the error when all failed.
+        let mut round: Vec<(usize, String)> = Vec::new();
+        // This request's node. `current` is only a hint shared between requests: following it
+        // inside a round could send two requests back and forth between failed nodes forever.
+        let mut at = self.current.load(Ordering::Relaxed) % self.bases.len();
         loop {
-            let outcome = self.send_following_redirect(request, token).await;
+            let outcome = self.send_following_redirect(request, at, token).await;
             self.note_outcome(&outcome);
+            if self.bases.len() > 1 {
+                if let Some(why) = self.failover_reason(&outcome, &request.method) {
+                    // `next_node` never picks a node of this round, so a round has at most
+                    // one attempt per node.
+                    round.push((at, why));
+                    if round.len() < self.bases.len() {
+                        let next = self.next_node(at, &round).await;
+                        self.current.store(next, Ordering::Relaxed);
+                        tracing::debug!(path = %request.path, from = %self.bases[at], to = %self.bases[next], "trying the next Vault node");
+                        at = next;
+                        continue;
+                    }
+                } else {
+                    round.clear();
+                }
+            }
             let retry_after = match &outcome {
                 Ok(resp) if is_retryable_status(resp.status) && !resp.is_permanent() => {
                     Some(resp.retry_after)
@@ -455,11 +509,133 @@ impl HttpClient {
                     retries += 1;
                     let wait = self.retry_wait(retries, after);
                     tracing::debug!(path = %request.path, retries, wait_ms = wait.as_millis() as u64, "retrying Vault request");
-                    tokio::time::sleep(wait).await;
+                    if round.len() == self.bases.len() {
+                        // Every node failed (an election, say): wait at most the backoff, but
+                        // go on as soon as a node says it is active.
+                        round.clear();
+                        at = self
+                            .wait_for_active(wait)
+                            .await
+                            .unwrap_or((at + 1) % self.bases.len());
+                        self.current.store(at, Ordering::Relaxed);
+                    } else {
+                        tokio::time::sleep(wait).await;
+                    }
                 }
-                _ => return outcome,
+                _ if round.len() > 1 => return Err(unmark(self.all_nodes_failed(outcome, &round))),
+                _ => return outcome.map_err(unmark),
             }
         }
+    }
+
+    /// Why `outcome` of node `at` sends the request to the next node, or `None` when it does not
+    /// (an answer, or a failure a write must not be replayed after).
+    fn failover_reason(&self, outcome: &Result<RawResponse>, method: &Method) -> Option<String> {
+        let read = matches!(method.as_str(), "GET" | "HEAD" | "LIST");
+        match outcome {
+            Ok(resp) => {
+                let code = resp.status.as_u16();
+                if resp.is_sealed() {
+                    Some("sealed (503)".into())
+                } else if code == 503 || code == 530 {
+                    // 503: a standby that cannot reach an active node; 530: removed from the
+                    // cluster. Vault answers both before running the request.
+                    Some(format!("cannot serve requests ({code})"))
+                } else if read && code >= 500 && code != 501 && !resp.is_permanent() {
+                    Some(format!("server error ({code})"))
+                } else {
+                    None
+                }
+            }
+            Err(e) if e.status.is_some() => None,
+            Err(e)
+                if e.code == ErrorCode::Network && e.errors.iter().any(|x| x == CONNECT_FAILED) =>
+            {
+                Some("connection failed".into())
+            }
+            Err(e) if read && matches!(e.code, ErrorCode::Network | ErrorCode::Timeout) => {
+                Some(if e.code == ErrorCode::Timeout {
+                    "timed out".into()
+                } else {
+                    "connection broken".into()
+                })
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// The node to try after `at`: the first node not failed in this round whose `sys/health`
+    /// says active (200), else a standby (429, 473), else the next not failed in order. The
+    /// probes run together and each is cut at 500 ms (or the request timeout, if lower).
+    async fn next_node(&self, at: usize, failed: &[(usize, String)]) -> usize {
+        let n = self.bases.len();
+        let candidates: Vec<usize> = (1..n)
+            .map(|k| (at + k) % n)
+            .filter(|i| failed.iter().all(|(f, _)| f != i))
+            .collect();
+        let probes = candidates.iter().map(|&i| async move {
+            let url = self.bases[i].join("v1/sys/health").ok()?;
+            let probe = self.http.get(url).timeout(HEALTH_PROBE_TIMEOUT).send();
+            probe.await.ok().map(|r| r.status().as_u16())
+        });
+        let statuses = futures_util::future::join_all(probes).await;
+        let pick = |want: &[u16]| {
+            candidates
+                .iter()
+                .zip(&statuses)
+                .find(|(_, s)| s.is_some_and(|s| want.contains(&s)))
+                .map(|(i, _)| *i)
+        };
+        pick(&[200])
+            .or_else(|| pick(&[429, 473]))
+            .or_else(|| candidates.first().copied())
+            .unwrap_or((at + 1) % n)
+    }
+
+    /// Polls every node's `sys/health` every 250 ms (each probe capped at 500 ms) until one
+    /// answers 200 (active), for at most `wait`: the index of that node, or `None` after `wait`.
+    async fn wait_for_active(&self, wait: Duration) -> Option<usize> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            // Sleep first: the round that just failed was the first look.
+            tokio::time::sleep(HEALTH_POLL_INTERVAL.min(left)).await;
+            let probes = (0..self.bases.len()).map(|i| async move {
+                let url = self.bases[i].join("v1/sys/health").ok()?;
+                let probe = self.http.get(url).timeout(HEALTH_PROBE_TIMEOUT.min(left));
+                let status = probe.send().await.ok()?.status().as_u16();
+                (status == 200).then_some(i)
+            });
+            let found = futures_util::future::join_all(probes).await;
+            if let Some(i) = found.into_iter().flatten().next() {
+                return Some(i);
+            }
+        }
+    }
+
+    /// The last failure, its message extended with what every node answered in this round.
+    fn all_nodes_failed(
+        &self,
+        outcome: Result<RawResponse>,
+        round: &[(usize, String)],
+    ) -> VaultError {
+        let mut err = match outcome {
+            Ok(resp) => resp.into_error(),
+            Err(e) => e,
+        };
+        let tried: Vec<String> = round
+            .iter()
+            .map(|(i, why)| format!("{} {why}", self.bases[*i].as_str().trim_end_matches('/')))
+            .collect();
+        err.message = format!(
+            "{}; no node of the cluster could serve it ({})",
+            err.message,
+            tried.join("; ")
+        );
+        err
     }
 
     fn note_outcome(&self, outcome: &Result<RawResponse>) {
@@ -492,9 +668,10 @@ impl HttpClient {
         request: &Request,
         token: Option<&TokenHeader>,
     ) -> Result<RawResponse> {
-        let outcome = self.send_following_redirect(request, token).await;
+        let at = self.current.load(Ordering::Relaxed) % self.bases.len();
+        let outcome = self.send_following_redirect(request, at, token).await;
         self.note_outcome(&outcome);
-        outcome
+        outcome.map_err(unmark)
     }
 
     /// `attempt x U(1.0, 1.5) x backoff`, or `Retry-After`; never more than `max_wait`.
@@ -507,16 +684,20 @@ impl HttpClient {
     async fn send_following_redirect(
         &self,
         request: &Request,
+        at: usize,
         token: Option<&TokenHeader>,
     ) -> Result<RawResponse> {
-        let first = self.send_once(request, request.url.clone(), token).await?;
+        let url = self.bases[at].join(&request.relative).map_err(|e| {
+            VaultError::invalid_argument(format!("cannot build a URL for {}: {e}", request.path))
+        })?;
+        let first = self.send_once(request, url.clone(), token).await?;
         if first.status != StatusCode::TEMPORARY_REDIRECT {
             return Ok(first);
         }
         let Some(location) = first.location.clone() else {
             return Ok(first);
         };
-        let next = self.follow_redirect(&request.url, &location, &request.path)?;
+        let next = self.follow_redirect(&url, &location, &request.path)?;
         // One hop only: a second redirect comes back as an error answer.
         self.send_once(request, next, token).await
     }
@@ -542,7 +723,9 @@ impl HttpClient {
                 to.scheme()
             )));
         }
-        if to.origin() != from.origin() && !self.redirect_to_other_origin {
+        // The user named every configured node, so the token may go to any of them.
+        let configured = self.bases.iter().any(|b| b.origin() == to.origin());
+        if to.origin() != from.origin() && !self.redirect_to_other_origin && !configured {
             return Err(refuse(format!(
                 "to another origin ({}); the token goes along, so this is followed only when \
                  the client is configured to redirect to other origins",
@@ -577,7 +760,15 @@ impl HttpClient {
                 .header(CONTENT_TYPE, body.content_type)
                 .body(body.bytes.clone());
         }
-        let mut response = builder.send().await.map_err(|e| transport_error(e, path))?;
+        let mut response = builder.send().await.map_err(|e| {
+            let connect = e.is_connect();
+            let mut err = transport_error(e, path);
+            if connect {
+                // Marks a request that never reached Vault: safe to send to another node.
+                err.errors.push(CONNECT_FAILED.to_string());
+            }
+            err
+        })?;
         let status = response.status();
         let headers = response.headers();
         if let Some(index) = headers.get(X_VAULT_INDEX) {
@@ -640,6 +831,14 @@ impl HttpClient {
         .with_path(path)
         .with_status(status.as_u16())
     }
+}
+
+/// Removes the internal connect-failure mark before an error leaves this module.
+fn unmark(mut e: VaultError) -> VaultError {
+    if e.status.is_none() {
+        e.errors.retain(|x| x != CONNECT_FAILED);
+    }
+    e
 }
 
 /// The Go client's rule: 412 (index not yet replicated), 429, and 5xx except 501 (not initialised).
@@ -865,6 +1064,7 @@ mod tests {
             redirect_to_other_origin: other_origin,
             tls: TlsSettings::default(),
             proxy: None,
+            addrs: Vec::new(),
         })
         .unwrap()
     }

@@ -1820,6 +1820,7 @@ fn vault_client_config(
     }
     config.tls.extra_ca = t.extra_ca.clone();
     // Only the environment sets these.
+    config.addrs = from_env.addrs;
     config.proxy = from_env.proxy;
     config.retry = from_env.retry;
     config.timeout = from_env.timeout;

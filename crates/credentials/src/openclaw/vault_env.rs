@@ -91,6 +91,17 @@ pub fn client_config_from_env(
 ) -> Result<ClientConfig> {
     let get = |name: &str| env(name).filter(|v| !v.is_empty());
     let mut config = ClientConfig::from_env(get, home)?;
+    if let Some(list) = get("OPENCLAW_VAULT_ADDRS") {
+        // Further nodes of the cluster VAULT_ADDR names (comma-separated), tried in order when a
+        // node cannot serve: the reference client has no such variable, so it is ours.
+        let raw: Vec<String> = list
+            .split(',')
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty())
+            .collect();
+        config.addrs =
+            vault_client::config::parse_addrs(&raw, "OPENCLAW_VAULT_ADDRS", &config.addr)?;
+    }
     if let Some(mount) = get("OPENCLAW_VAULT_KV_MOUNT") {
         config.mount = parse_mount(&mount, "OPENCLAW_VAULT_KV_MOUNT")?;
     }
@@ -157,6 +168,31 @@ mod tests {
                 .unwrap()
                 .kv_version,
             None
+        );
+    }
+
+    #[test]
+    fn further_node_addresses_from_env() {
+        let c = config(&[
+            ("VAULT_ADDR", "http://10.0.0.1:8200"),
+            (
+                "OPENCLAW_VAULT_ADDRS",
+                " http://10.0.0.2:8200, http://10.0.0.3:8200 ,",
+            ),
+        ])
+        .unwrap();
+        let hosts: Vec<_> = c.addrs.iter().map(|u| u.host_str().unwrap()).collect();
+        assert_eq!(hosts, ["10.0.0.2", "10.0.0.3"]);
+        let err = config(&[
+            ("VAULT_ADDR", "http://10.0.0.1:8200"),
+            ("OPENCLAW_VAULT_ADDRS", "http://10.0.0.2:8200,10.0.0.3"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.code(), "INVALID_CONFIG");
+        assert!(
+            err.message.contains("OPENCLAW_VAULT_ADDRS[1]"),
+            "{}",
+            err.message
         );
     }
 

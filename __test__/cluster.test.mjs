@@ -1,0 +1,231 @@
+// A highly available Vault: a 3-node Raft cluster of the same Vault binary (tools/vault-cluster),
+// started once for this file. The client is given every node's address and must keep serving
+// while nodes are sealed, removed, or killed (the leader included).
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { after, before, describe, test } from 'node:test'
+
+import { VaultClient } from '../index.js'
+import { startCluster } from '../tools/vault-cluster/cluster.mjs'
+import { assertNoLeak, root, uniquePrefix } from './support/vault-server.mjs'
+
+let cluster
+let home
+const prefix = uniquePrefix('cluster')
+const names = Array.from({ length: 20 }, (_, i) => `cred${i}`)
+const value = (name) => `FAKE-cluster-token-${name}-0001`
+
+before(async () => {
+  cluster = await startCluster()
+  home = mkdtempSync(join(tmpdir(), 'ocv-cluster-home-'))
+  const client = new VaultClient({
+    addr: cluster.addrs[0],
+    addrs: cluster.addrs.slice(1),
+    token: cluster.token,
+    renew: false,
+  })
+  for (const name of names) await client.write(`${prefix}/credentials/${name}`, { kind: 'token', token: value(name) })
+})
+
+after(async () => {
+  await cluster?.stop()
+  if (home) rmSync(home, { recursive: true, force: true })
+})
+
+/** A client whose first address is node `first`, the others following. */
+function clientFrom(first, extra = {}) {
+  const addrs = cluster.addrs.filter((_, i) => i !== first)
+  return new VaultClient({
+    addr: cluster.addrs[first],
+    addrs,
+    token: cluster.token,
+    renew: false,
+    kvVersion: 2,
+    ...extra,
+  })
+}
+
+async function standbyIndex() {
+  const roles = await cluster.roles()
+  return roles.findIndex((r) => r.status === 429)
+}
+
+describe('a 3-node Raft cluster', () => {
+  test('started with one active node and two standbys', async () => {
+    const roles = (await cluster.roles()).map((r) => r.role).sort()
+    assert.deepEqual(roles, ['active', 'standby', 'standby'])
+    assert.ok(cluster.startupMs > 0)
+  })
+
+  test('reads through a standby are forwarded to the active node', async () => {
+    const s = await standbyIndex()
+    const only = new VaultClient({ addr: cluster.addrs[s], token: cluster.token, renew: false, kvVersion: 2 })
+    assert.equal((await only.read(`${prefix}/credentials/cred1`)).data.token, value('cred1'))
+    // Without forwarding the standby answers a 307 to the active node's api_addr.
+    const res = await fetch(`${cluster.addrs[s]}/v1/secret/data/${prefix}/credentials/cred1`, {
+      headers: { 'X-Vault-Token': cluster.token, 'X-Vault-No-Request-Forwarding': 'true' },
+      redirect: 'manual',
+    })
+    assert.equal(res.status, 307)
+    const leader = await cluster.waitForLeader()
+    assert.ok(res.headers.get('location').startsWith(cluster.addrs[leader]), res.headers.get('location'))
+  })
+
+  test('a sealed node: a one-address client says SEALED, a cluster client goes to the next node', async () => {
+    const s = await standbyIndex()
+    await cluster.seal(s)
+    try {
+      const only = new VaultClient({
+        addr: cluster.addrs[s],
+        token: cluster.token,
+        renew: false,
+        kvVersion: 2,
+        maxRetries: 0,
+      })
+      const err = await only.read(`${prefix}/credentials/cred2`).catch((e) => e)
+      assert.equal(err.code, 'SEALED')
+      await assertNoLeak(assert, err, [cluster.token, value('cred2')])
+      const c = clientFrom(s, { maxRetries: 0 })
+      assert.equal((await c.read(`${prefix}/credentials/cred2`)).data.token, value('cred2'))
+      // A write is safe to send on: the sealed node ran nothing.
+      await c.write(`${prefix}/sealed-write`, { v: 'x' })
+    } finally {
+      await cluster.unseal(s)
+      await cluster.waitHealthy()
+    }
+  })
+
+  test('a node removed from the Raft configuration and joined again', async () => {
+    const s = await standbyIndex()
+    const id = cluster.nodes[s].id
+    await cluster.removePeer(s)
+    assert.ok(!(await cluster.peers()).some((p) => p.node_id === id))
+    const c = clientFrom(s, { maxRetries: 0 })
+    assert.equal((await c.read(`${prefix}/credentials/cred3`)).data.token, value('cred3'))
+    // Joined again: a fresh data dir, `retry_join` finds the leader, the one key unseals it.
+    await cluster.kill(s)
+    await cluster.start(s, { wipe: true })
+    await cluster.waitHealthy()
+    const peers = await cluster.peers()
+    assert.ok(
+      peers.some((p) => p.node_id === id),
+      JSON.stringify(peers),
+    )
+    assert.equal(peers.length, 3)
+  })
+
+  test(
+    'the leader killed during 10,000 getCredential and resolve calls from 4 processes: 0 failures',
+    { timeout: 200000 },
+    async () => {
+      const leader = await cluster.waitForLeader()
+      // The client's first address is the leader, so the kill is felt.
+      const env = {
+        PATH: process.env.PATH,
+        HOME: home,
+        VAULT_ADDR: cluster.addrs[leader],
+        OPENCLAW_VAULT_ADDRS: cluster.addrs.filter((_, i) => i !== leader).join(','),
+        VAULT_TOKEN: cluster.token,
+        VAULT_MAX_RETRIES: '10',
+        OPENCLAW_VAULT_PREFIX: prefix,
+        OPENCLAW_VAULT_FALLBACK: 'none',
+        // A lookup may wait out an election (default 1.5 s, then the breaker serves the last
+        // known good value, which this test counts as a failure: it wants Vault's answer).
+        OPENCLAW_VAULT_LOOKUP_TIMEOUT_MS: '8000',
+      }
+      const ids = names.map((n) => `${prefix}/credentials/${n}#token`)
+      const plan = [
+        ['credential', 3000, names],
+        ['credential', 3000, names],
+        ['credential', 3000, names],
+        ['resolve', 1000, ids],
+      ]
+      const procs = plan.map(([mode, calls, list]) => load(mode, calls, list, env))
+      // A hung load must not outlive the test: each child is killed by pid at the deadline.
+      const deadline = setTimeout(() => procs.forEach((p) => p.kill()), 150000)
+      // Kill once every process has made a tenth of its calls.
+      await Promise.all(procs.map((p, i) => p.reached(plan[i][1] / 10)))
+      const killedAt = performance.now()
+      await cluster.kill(leader)
+      const results = await Promise.all(procs.map((p) => p.done)).finally(() => clearTimeout(deadline))
+      const total = results.reduce((n, r) => n + r.calls, 0)
+      assert.equal(total, 10000)
+      assert.deepEqual(
+        results.map((r) => r.errors),
+        [[], [], [], []],
+      )
+      assert.equal(
+        results.reduce((n, r) => n + r.failures, 0),
+        0,
+      )
+      const newLeader = await cluster.waitForLeader()
+      assert.notEqual(newLeader, leader)
+      console.log(
+        `leader killed after ${Math.round(killedAt)} ms; longest call ${Math.max(...results.map((r) => r.maxMs))} ms`,
+      )
+      await cluster.start(leader)
+      await cluster.waitHealthy()
+    },
+  )
+
+  test('no leader: the error names every node and what it answered', async () => {
+    const leader = await cluster.waitForLeader()
+    const others = [0, 1, 2].filter((i) => i !== leader)
+    await cluster.kill(leader)
+    await cluster.kill(others[0])
+    const c = clientFrom(others[1], { maxRetries: 1, retryBackoffMs: 10, timeoutMs: 3000 })
+    const err = await c.read(`${prefix}/credentials/cred4`).catch((e) => e)
+    assert.ok(err instanceof Error, String(err))
+    assert.match(err.message, /no node of the cluster could serve it/)
+    for (const addr of cluster.addrs) assert.ok(err.message.includes(addr), err.message)
+    assert.match(err.message, /connection failed/)
+    await assertNoLeak(assert, err, [cluster.token, value('cred4')])
+  })
+})
+
+/** Starts a load process; `{ reached(n), done }`. */
+function load(mode, calls, list, env) {
+  const child = spawn(
+    process.execPath,
+    [join(root, '__test__/support/cluster-load.mjs'), mode, String(calls), list.join(',')],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  let progress = 0
+  let last = null
+  let closed = false
+  const lines = createInterface({ input: child.stdout })
+  lines.on('line', (line) => {
+    const msg = JSON.parse(line)
+    if (msg.progress) progress = msg.progress
+    if (msg.calls !== undefined) last = msg
+  })
+  const done = new Promise((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', (code) => {
+      closed = true
+      if (last) resolve(last)
+      else reject(new Error(`${mode} load exited ${code} without a result after ${progress} of ${calls} calls`))
+    })
+  })
+  const reached = (n) =>
+    new Promise((resolve) => {
+      const check = () => {
+        if (progress >= n || last || closed) {
+          lines.off('line', check)
+          resolve()
+        }
+      }
+      lines.on('line', check)
+      child.once('close', check)
+      check()
+    })
+  const kill = () => closed || process.kill(child.pid, 'SIGKILL')
+  return { done, reached, kill }
+}

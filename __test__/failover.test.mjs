@@ -1,0 +1,154 @@
+// Failover across several node addresses (`addrs`), with the fault proxy standing in for nodes
+// that are sealed, broken or gone: two proxies in front of one real dev server are "node A" and
+// "node B"; a closed port is a dead node.
+import assert from 'node:assert/strict'
+import { after, afterEach, before, describe, test } from 'node:test'
+
+import { VaultClient } from '../index.js'
+import {
+  assertNoLeak,
+  freePort,
+  removeTree,
+  startFaultProxy,
+  startVault,
+  uniquePrefix,
+} from './support/vault-server.mjs'
+
+let vault
+let a
+let b
+const p = uniquePrefix('failover')
+const secret = 'FAKE-failover-secret-0001'
+
+before(async () => {
+  vault = await startVault()
+  a = await startFaultProxy(vault.addr)
+  b = await startFaultProxy(vault.addr)
+  const direct = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
+  await direct.write(`${p}/app`, { apiKey: secret })
+})
+
+afterEach(async () => {
+  for (const proxy of [a, b]) {
+    await proxy.clearRules()
+    await proxy.clearRequests()
+  }
+})
+
+after(async () => {
+  await a?.stop()
+  await b?.stop()
+  if (vault) await removeTree(vault, p)
+  await vault?.stop()
+})
+
+const client = (addr, addrs, extra = {}) =>
+  new VaultClient({
+    addr,
+    addrs,
+    token: vault.token,
+    renew: false,
+    kvVersion: 2,
+    maxRetries: 0,
+    timeoutMs: 2000,
+    ...extra,
+  })
+const hits = async (proxy, method, re) =>
+  (await proxy.requests()).filter((r) => r.method === method && re.test(r.path)).length
+const data = new RegExp(`^/v1/secret/data/${p}/`)
+
+describe('several node addresses', () => {
+  test('a closed first address: the read goes to the next node at once', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`
+    const c = client(dead, [a.addr])
+    assert.equal((await c.read(`${p}/app`)).data.apiKey, secret)
+    assert.equal(await hits(a, 'GET', data), 1)
+  })
+
+  test('a write goes on after connection refused: the dead node ran nothing', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`
+    await client(dead, [a.addr]).write(`${p}/w1`, { v: '1' })
+    assert.equal(await hits(a, 'POST', data), 1)
+  })
+
+  test('a sealed node (503): reads and writes go to the next node, and stay there', async () => {
+    await a.rule({ path: data.source, action: { type: 'status', status: 503, body: '{"errors":["Vault is sealed"]}' } })
+    const c = client(a.addr, [b.addr])
+    assert.equal((await c.read(`${p}/app`)).data.apiKey, secret)
+    await c.write(`${p}/w2`, { v: '2' })
+    assert.equal((await c.read(`${p}/app`)).data.apiKey, secret)
+    // A saw only the first read; the client then kept to B.
+    assert.equal(await hits(a, 'GET', data), 1)
+    assert.equal(await hits(a, 'POST', data), 0)
+    assert.equal(await hits(b, 'GET', data), 2)
+    assert.equal(await hits(b, 'POST', data), 1)
+  })
+
+  test('a read after a 500 goes to the next node; a write after a 500 is not sent to another node', async () => {
+    await a.rule({ path: data.source, action: { type: 'status', status: 500, body: '{"errors":["internal error"]}' } })
+    const c = client(a.addr, [b.addr])
+    assert.equal((await c.read(`${p}/app`)).data.apiKey, secret)
+    assert.equal(await hits(b, 'GET', data), 1)
+    // The write may have run on A: no replay elsewhere, the error is A's.
+    const w = client(a.addr, [b.addr])
+    const err = await w.write(`${p}/w3`, { v: '3' }).catch((e) => e)
+    assert.equal(err.code, 'SERVER_ERROR')
+    assert.equal(await hits(a, 'POST', data), 1)
+    assert.equal(await hits(b, 'POST', data), 0)
+    await assertNoLeak(assert, err, [vault.token, secret])
+  })
+
+  test('a write after a broken connection is not sent to another node', async () => {
+    await a.rule({ method: 'POST', path: data.source, action: { type: 'close' } })
+    const err = await client(a.addr, [b.addr])
+      .write(`${p}/w4`, { v: '4' })
+      .catch((e) => e)
+    assert.equal(err.code, 'NETWORK')
+    assert.equal(await hits(b, 'POST', data), 0)
+  })
+
+  test('a 307 from a standby to another configured node is followed with the token', async () => {
+    await a.rule({
+      path: data.source,
+      times: 1,
+      action: { type: 'redirect', location: `${b.addr}/v1/secret/data/${p}/app` },
+    })
+    assert.equal((await client(a.addr, [b.addr]).read(`${p}/app`)).data.apiKey, secret)
+    assert.equal(await hits(b, 'GET', data), 1)
+  })
+
+  test('every node failing: the error keeps the last code and names each node and its answer', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`
+    await a.rule({ path: data.source, action: { type: 'status', status: 503, body: '{"errors":["Vault is sealed"]}' } })
+    const err = await client(a.addr, [dead])
+      .read(`${p}/app`)
+      .catch((e) => e)
+    assert.equal(err.code, 'NETWORK')
+    assert.match(err.message, /no node of the cluster could serve it/)
+    assert.ok(err.message.includes(`${a.addr} sealed (503)`), err.message)
+    assert.ok(err.message.includes(`${dead} connection failed`), err.message)
+    assert.deepEqual(err.errors, [])
+    await assertNoLeak(assert, err, [vault.token, secret])
+  })
+
+  test('bad addrs: INVALID_CONFIG naming the position', () => {
+    for (const [addrs, named] of [
+      [['http://127.0.0.1:1', 'vault:8200'], 'addrs[1]'],
+      [[vault.addr], 'addrs[0]'],
+    ]) {
+      assert.throws(
+        () => new VaultClient({ addr: vault.addr, addrs, token: vault.token }),
+        (e) => e.code === 'INVALID_CONFIG' && e.message.includes(named),
+      )
+    }
+  })
+
+  test('one address: a sealed node is SEALED, as before', async () => {
+    await a.rule({ path: data.source, action: { type: 'status', status: 503, body: '{"errors":["Vault is sealed"]}' } })
+    const err = await client(a.addr, undefined)
+      .read(`${p}/app`)
+      .catch((e) => e)
+    assert.equal(err.code, 'SEALED')
+    assert.doesNotMatch(err.message, /no node of the cluster/)
+  })
+})

@@ -13,6 +13,7 @@ pub mod chain;
 pub mod credential;
 pub mod error;
 pub mod last_known_good;
+pub mod layers;
 pub mod local_file;
 pub mod migrate;
 pub mod openclaw;
@@ -25,6 +26,7 @@ pub mod sidecar_lock;
 pub mod status;
 pub mod store;
 pub mod time;
+pub mod vault_audit;
 pub mod watch;
 
 pub use error::{Error, ErrorCode, Result};

@@ -3,7 +3,7 @@
 // the CLI and the native `openclaw-vault resolve`, against a real dev server and real policies.
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -258,5 +258,150 @@ describe('`openclaw-vault resolve --agent --team` (the native executable, exec p
     assert.notEqual(out.code, 0)
     assert.match(out.stdout, /--team is not a valid Vault path segment/)
     assertNoValue(out.stdout + out.stderr)
+  })
+})
+
+describe('`openclaw-vault migrate --layer`', () => {
+  const sample = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ocv-layers-migrate-'))
+    cpSync(join(root, 'examples', 'sample-home'), dir, { recursive: true })
+    const fix = (d) => {
+      chmodSync(d, 0o700)
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) fix(join(d, e.name))
+        else chmodSync(join(d, e.name), 0o600)
+      }
+    }
+    fix(dir)
+    return dir
+  }
+  const migrate = (h, args) => {
+    const r = spawnSync(process.execPath, [bin, 'migrate', ...args], {
+      env: { HOME: h, PATH: process.env.PATH, VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, OPENCLAW_VAULT_PREFIX: p },
+      encoding: 'utf8',
+      cwd: h,
+    })
+    return { code: r.status, out: r.stdout, err: r.stderr }
+  }
+
+  test('the dry-run plan maps every name into the layer; the default plan is unchanged', () => {
+    const h = sample()
+    try {
+      const base = migrate(h, ['--dry-run', '--json'])
+      const plain = JSON.parse(base.out)
+      assert.ok(plain.plan.items.length > 0, base.out + base.err)
+      assert.equal('layer' in plain.plan, false)
+      for (const [layer, folder] of [
+        ['team:core', `secret/${p}/teams/core/credentials/`],
+        ['agent:ops', `secret/${p}/agents/ops/credentials/`],
+      ]) {
+        const r = migrate(h, ['--dry-run', '--json', '--layer', layer])
+        assert.equal(r.code, base.code, r.err)
+        const layered = JSON.parse(r.out)
+        assert.equal(layered.plan.layer, layer)
+        assert.deepEqual(
+          layered.plan.items.map((i) => [i.name, i.vaultPath]),
+          plain.plan.items.map((i) => [i.name, i.vaultPath.replace(`secret/${p}/credentials/`, folder)]),
+        )
+      }
+      const text = migrate(h, ['--dry-run', '--layer', 'team:core'])
+      assert.match(text.out, /^Vault layer: team:core$/m)
+      assert.match(text.out, new RegExp(`${p}/teams/core/credentials/`))
+    } finally {
+      rmSync(h, { recursive: true, force: true })
+    }
+  })
+
+  test('a bad --layer is INVALID_ARGUMENT naming the flag', () => {
+    const h = sample()
+    try {
+      for (const bad of ['team:Core', 'group:x', 'agent:a/b']) {
+        const r = migrate(h, ['--dry-run', '--json', '--layer', bad])
+        assert.notEqual(r.code, 0)
+        assert.match(r.out + r.err, /INVALID_ARGUMENT/)
+        assert.match(r.out + r.err, /--layer/)
+      }
+    } finally {
+      rmSync(h, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('who read what: entity ids in our audit lines, `openclaw-vault audit` over Vault\'s file audit log', () => {
+  test('two AppRole identities read; the summary names each entity, credential, layer and time, never a value', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ocv-layers-audit-'))
+    const device = `ocv-file-${p.split('/').pop()}`
+    const approle = `approle-${p.split('/').pop()}`
+    try {
+      const vaultLog = join(dir, 'vault-audit.log')
+      const enabled = await vaultFetch(vault, 'PUT', `sys/audit/${device}`, {
+        body: { type: 'file', options: { file_path: vaultLog } },
+      })
+      assert.ok(enabled.status < 300, enabled.text)
+      const mounted = await vaultFetch(vault, 'POST', `sys/auth/${approle}`, { body: { type: 'approle' } })
+      assert.ok(mounted.status < 300, mounted.text)
+      const policy = `reader-${p.split('/').pop()}`
+      const put = await vaultFetch(vault, 'PUT', `sys/policies/acl/${policy}`, {
+        body: { policy: `path "secret/data/${p}/*" { capabilities = ["read"] }` },
+      })
+      assert.ok(put.status < 300, put.text)
+      const login = async (role) => {
+        const made = await vaultFetch(vault, 'POST', `auth/${approle}/role/${role}`, {
+          body: { token_policies: [policy], token_ttl: '1h' },
+        })
+        assert.ok(made.status < 300, made.text)
+        const roleId = (await vaultFetch(vault, 'GET', `auth/${approle}/role/${role}/role-id`)).json.data.role_id
+        const secretId = (await vaultFetch(vault, 'POST', `auth/${approle}/role/${role}/secret-id`)).json.data.secret_id
+        const auth = (await vaultFetch(vault, 'POST', `auth/${approle}/login`, { body: { role_id: roleId, secret_id: secretId } })).json.auth
+        return { token: auth.client_token, entity: auth.entity_id }
+      }
+      const gateway = await login('gateway')
+      const ops = await login('agent-ops')
+      assert.ok(gateway.entity && ops.entity && gateway.entity !== ops.entity)
+
+      const ourLog = join(dir, 'credentials-audit.jsonl')
+      const g = storeWith(gateway.token, { audit: { path: ourLog } })
+      await g.getCredential('telegram')
+      await g.getCredential('anthropic', { noCache: true })
+      await g.getCredential('anthropic', { noCache: true })
+      const o = storeWith(ops.token, { audit: { path: ourLog } })
+      assert.equal((await o.getCredential('anthropic', { agent: 'ops', team: 'core' })).expose(), values.ops)
+
+      // Our own lines name the entity of the token that read.
+      const ours = readFileSync(ourLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+      const vaultLines = ours.filter((l) => l.source === 'vault' && l.event === 'get')
+      assert.ok(vaultLines.length >= 4)
+      assert.deepEqual(
+        [...new Set(vaultLines.map((l) => l.entity_id))].sort(),
+        [gateway.entity, ops.entity].sort(),
+      )
+      assertNoValue(readFileSync(ourLog, 'utf8'))
+
+      writeFileSync(vaultLog, 'this line is not json, sk-FAKE-audit-bad-line\n', { flag: 'a' })
+      const r = spawnSync(process.execPath, [bin, 'audit', vaultLog, '--prefix', p, '--json'], {
+        env: { HOME: home, PATH: process.env.PATH },
+        encoding: 'utf8',
+      })
+      assertNoValue(r.stdout + r.stderr)
+      assert.ok(!(r.stdout + r.stderr).includes('sk-FAKE-audit-bad-line'))
+      assert.equal(r.status, 1, 'a bad line fails the run')
+      const summary = JSON.parse(r.stdout)
+      assert.equal(summary.badLineCount, 1)
+      assert.equal(summary.badLines[0].line, summary.lines)
+      const byEntity = Object.fromEntries(summary.readers.map((x) => [x.entityId, x]))
+      const reads = (entity) =>
+        byEntity[entity].reads.map((x) => [x.credential, x.layer, x.count, x.denied]).sort()
+      assert.deepEqual(reads(gateway.entity), [
+        ['anthropic', 'default', 2, 0],
+        ['telegram', 'default', 1, 0],
+      ])
+      assert.deepEqual(reads(ops.entity), [['anthropic', 'agent:ops', 1, 0]])
+      assert.equal(byEntity[ops.entity].metadata.role_name, 'agent-ops')
+      assert.match(byEntity[ops.entity].reads[0].first, /^\d{4}-\d\d-\d\dT/)
+    } finally {
+      await vaultFetch(vault, 'DELETE', `sys/audit/${device}`)
+      await vaultFetch(vault, 'DELETE', `sys/auth/${approle}`)
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -1238,6 +1238,32 @@ mod tests {
     }
 
     #[test]
+    fn layered_paths_only_for_default_layer_credentials() {
+        let ctx = LayerContext::new(Some("ops".into()), Some("core".into()), "a", "t").unwrap();
+        assert_eq!(
+            layered_paths("openclaw/credentials/anthropic", "openclaw", &ctx),
+            [
+                "openclaw/agents/ops/credentials/anthropic",
+                "openclaw/teams/core/credentials/anthropic",
+                "openclaw/credentials/anthropic",
+            ]
+        );
+        // Other paths, and every path without a context, are read as they are.
+        assert_eq!(
+            layered_paths("openclaw/providers/openai", "openclaw", &ctx),
+            ["openclaw/providers/openai"]
+        );
+        assert_eq!(
+            layered_paths(
+                "openclaw/credentials/anthropic",
+                "openclaw",
+                &LayerContext::default()
+            ),
+            ["openclaw/credentials/anthropic"]
+        );
+    }
+
+    #[test]
     fn parses_the_request_openclaw_sends() {
         let r = ExecRequest::parse(
             br#"{"protocolVersion":1,"provider":"vault","ids":["providers/openai/apiKey","a/b",7,"a/b",""]}"#,

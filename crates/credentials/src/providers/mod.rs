@@ -163,6 +163,18 @@ pub trait CredentialProvider: Send + Sync {
         }
     }
 
+    /// [`CredentialProvider::current_version`] for one layer.
+    async fn current_version_in(
+        &self,
+        name: &str,
+        layer: &crate::layers::Layer,
+    ) -> Result<Option<CredentialVersion>> {
+        match layer {
+            crate::layers::Layer::Default => self.current_version(name).await,
+            _ => Ok(None),
+        }
+    }
+
     /// [`CredentialProvider::last_known_good`] for one layer.
     async fn last_known_good_in(
         &self,

@@ -309,10 +309,22 @@ impl CredentialProvider for VaultProvider {
     /// KV v2: `current_version` from the secret's metadata (`GET <mount>/metadata/<path>`), 0
     /// when there is none. KV v1 keeps no versions: `None`.
     async fn current_version(&self, name: &str) -> Result<Option<CredentialVersion>> {
+        self.current_version_in(name, &Layer::Default).await
+    }
+
+    /// `GET <mount>/metadata/<layer folder>/credentials/<name>` (KV v2).
+    async fn current_version_in(
+        &self,
+        name: &str,
+        layer: &Layer,
+    ) -> Result<Option<CredentialVersion>> {
         if self.client.kv_version().await? != KvVersion::V2 {
             return Ok(None);
         }
-        let metadata = self.client.read_metadata(&self.path_of(name)?).await?;
+        let metadata = self
+            .client
+            .read_metadata(&self.path_in(name, layer)?)
+            .await?;
         Ok(Some(CredentialVersion::Vault(
             metadata.map(|m| m.current_version).unwrap_or(0),
         )))

@@ -39,7 +39,7 @@ async function tokenWith(name, rules) {
 const storeWith = (token, config = {}, h = home) =>
   new CredentialStore({
     env: { HOME: h, VAULT_ADDR: vault.addr, VAULT_TOKEN: token, OPENCLAW_VAULT_PREFIX: p },
-    config: { order: ['vault', 'env'], ...config },
+    config: { order: ['vault', 'env'], vault: { kvVersion: 2 }, ...config },
   })
 
 function assertNoValue(text) {
@@ -110,8 +110,15 @@ describe('getCredential walks agent, team, default', () => {
       writeFileSync(join(h, '.openclaw', 'openclaw-vault.json'), JSON.stringify({ team: 'Core Team' }), {
         mode: 0o600,
       })
-      const bad = new CredentialStore({ env: { HOME: h, VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token } })
-      const err = await bad.getCredential('anthropic').catch((e) => e)
+      // The constructor reads the settings file: it throws, naming the file and the key.
+      let err
+      try {
+        await new CredentialStore({
+          env: { HOME: h, VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token },
+        }).getCredential('anthropic')
+      } catch (e) {
+        err = e
+      }
       assert.equal(err.code, 'INVALID_CONFIG')
       assert.match(err.message, /openclaw-vault\.json: `team` is not a valid Vault path segment and policy name/)
       assert.ok(!err.message.includes('Core Team'))
@@ -182,7 +189,13 @@ path "secret/data/${p}/teams/core/credentials/*" { capabilities = ["read"] }`,
 describe('the CLI', () => {
   const cli = (args) => {
     const r = spawnSync(process.execPath, [bin, ...args], {
-      env: { HOME: home, PATH: process.env.PATH, VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, OPENCLAW_VAULT_PREFIX: p },
+      env: {
+        HOME: home,
+        PATH: process.env.PATH,
+        VAULT_ADDR: vault.addr,
+        VAULT_TOKEN: vault.token,
+        OPENCLAW_VAULT_PREFIX: p,
+      },
       encoding: 'utf8',
       cwd: home,
     })
@@ -237,7 +250,7 @@ describe('`openclaw-vault resolve --agent --team` (the native executable, exec p
       child.stdin.end(JSON.stringify({ protocolVersion: 1, provider: 'vault', ids }))
     })
 
-  test('ids stay the default layer\'s; the provider args choose the layers read', async () => {
+  test("ids stay the default layer's; the provider args choose the layers read", async () => {
     assert.ok(exe, 'the native executable is missing: run `node scripts/build-native.mjs`')
     const ids = [`${p}/credentials/anthropic/apiKey`, `${p}/credentials/telegram/token`]
     const cases = [
@@ -277,7 +290,13 @@ describe('`openclaw-vault migrate --layer`', () => {
   }
   const migrate = (h, args) => {
     const r = spawnSync(process.execPath, [bin, 'migrate', ...args], {
-      env: { HOME: h, PATH: process.env.PATH, VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, OPENCLAW_VAULT_PREFIX: p },
+      env: {
+        HOME: h,
+        PATH: process.env.PATH,
+        VAULT_ADDR: vault.addr,
+        VAULT_TOKEN: vault.token,
+        OPENCLAW_VAULT_PREFIX: p,
+      },
       encoding: 'utf8',
       cwd: h,
     })
@@ -327,7 +346,7 @@ describe('`openclaw-vault migrate --layer`', () => {
   })
 })
 
-describe('who read what: entity ids in our audit lines, `openclaw-vault audit` over Vault\'s file audit log', () => {
+describe("who read what: entity ids in our audit lines, `openclaw-vault audit` over Vault's file audit log", () => {
   test('two AppRole identities read; the summary names each entity, credential, layer and time, never a value', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ocv-layers-audit-'))
     const device = `ocv-file-${p.split('/').pop()}`
@@ -352,7 +371,9 @@ describe('who read what: entity ids in our audit lines, `openclaw-vault audit` o
         assert.ok(made.status < 300, made.text)
         const roleId = (await vaultFetch(vault, 'GET', `auth/${approle}/role/${role}/role-id`)).json.data.role_id
         const secretId = (await vaultFetch(vault, 'POST', `auth/${approle}/role/${role}/secret-id`)).json.data.secret_id
-        const auth = (await vaultFetch(vault, 'POST', `auth/${approle}/login`, { body: { role_id: roleId, secret_id: secretId } })).json.auth
+        const auth = (
+          await vaultFetch(vault, 'POST', `auth/${approle}/login`, { body: { role_id: roleId, secret_id: secretId } })
+        ).json.auth
         return { token: auth.client_token, entity: auth.entity_id }
       }
       const gateway = await login('gateway')
@@ -368,13 +389,13 @@ describe('who read what: entity ids in our audit lines, `openclaw-vault audit` o
       assert.equal((await o.getCredential('anthropic', { agent: 'ops', team: 'core' })).expose(), values.ops)
 
       // Our own lines name the entity of the token that read.
-      const ours = readFileSync(ourLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+      const ours = readFileSync(ourLog, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
       const vaultLines = ours.filter((l) => l.source === 'vault' && l.event === 'get')
       assert.ok(vaultLines.length >= 4)
-      assert.deepEqual(
-        [...new Set(vaultLines.map((l) => l.entity_id))].sort(),
-        [gateway.entity, ops.entity].sort(),
-      )
+      assert.deepEqual([...new Set(vaultLines.map((l) => l.entity_id))].sort(), [gateway.entity, ops.entity].sort())
       assertNoValue(readFileSync(ourLog, 'utf8'))
 
       writeFileSync(vaultLog, 'this line is not json, sk-FAKE-audit-bad-line\n', { flag: 'a' })
@@ -389,8 +410,7 @@ describe('who read what: entity ids in our audit lines, `openclaw-vault audit` o
       assert.equal(summary.badLineCount, 1)
       assert.equal(summary.badLines[0].line, summary.lines)
       const byEntity = Object.fromEntries(summary.readers.map((x) => [x.entityId, x]))
-      const reads = (entity) =>
-        byEntity[entity].reads.map((x) => [x.credential, x.layer, x.count, x.denied]).sort()
+      const reads = (entity) => byEntity[entity].reads.map((x) => [x.credential, x.layer, x.count, x.denied]).sort()
       assert.deepEqual(reads(gateway.entity), [
         ['anthropic', 'default', 2, 0],
         ['telegram', 'default', 1, 0],

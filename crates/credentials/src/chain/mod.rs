@@ -540,7 +540,9 @@ impl CredentialChain {
                 Lookup::Fresh { resolved, .. } => Some(resolved),
                 Lookup::Miss { last_good } => last_good,
             };
-            match chain.fetch(&name, &order, &layers, false, last_good).await {
+            // Every layer read again (`no_cache`): a layer's cached answer is as old as the
+            // entry being refreshed.
+            match chain.fetch(&name, &order, &layers, true, last_good).await {
                 Ok(resolved) if !resolved.stale => chain.store_read(&slot, &resolved),
                 _ => Cache::release_refresh(&slot),
             }

@@ -146,6 +146,14 @@ export interface GetCredentialOptions {
    * by exactly one process at a time; read the refresh token with `credential.expose('refreshToken')`.
    */
   refresh?: (credential: Credential) => Promise<RefreshResult>
+  /**
+   * The agent whose Vault layer (`<prefix>/agents/<agent>/credentials/<name>`) is asked first;
+   * over `agent` in openclaw-vault.json. Lowercase letters, digits, `_`, `-` (1 to 64). See
+   * docs/layers.md.
+   */
+  agent?: string
+  /** The team whose Vault layer (`<prefix>/teams/<team>/credentials/<name>`) is asked next; over `team`. */
+  team?: string
 }
 
 /**
@@ -161,6 +169,10 @@ export interface CredentialsConfig {
   fallback?: 'local' | 'none'
   /** Unknown keys (typos like `fallbak`) are `INVALID_CONFIG` errors instead of warnings. */
   strict?: boolean
+  /** The agent every lookup is for unless a call names its own: its Vault layer is asked first (docs/layers.md). */
+  agent?: string
+  /** The team every lookup is for unless a call names its own: its Vault layer is asked after the agent's. */
+  team?: string
   /** How long a read is served from the cache, in ms (default 300000). */
   cacheTtlMs?: number
   /** The longest the last known good Vault value is served, marked stale, while Vault is unreachable (default 3600000). */
@@ -321,7 +333,7 @@ export declare class CredentialStore {
   /** As the module's `getCredential`, on this store. */
   getCredential(name: string, options?: GetCredentialOptions): Promise<Credential>
   /** As the module's `listCredentials`, on this store. */
-  listCredentials(options?: { order?: CredentialSourceGroup[] }): Promise<CredentialListing[]>
+  listCredentials(options?: { order?: CredentialSourceGroup[]; agent?: string; team?: string }): Promise<CredentialListing[]>
   /** As the module's `watchCredential`, on this store. */
   watchCredential(name: string, callback: (error: VaultError | null, credential: Credential | null) => void, options?: { intervalMs?: number }): Promise<CredentialWatch>
   /** Drops every cached value. */
@@ -501,6 +513,11 @@ export interface CredentialListingSource {
   location: string
   /** The CLI that owns the tokens listed here, or absent (see `CredentialSource.owner`). */
   owner?: CredentialOwner
+  /**
+   * The Vault layer (`agent:<id>`, `team:<name>`, `default`) when the listing named an agent
+   * or a team; absent otherwise.
+   */
+  layer?: string
 }
 
 /** A CLI that owns a credential's OAuth tokens. */
@@ -531,6 +548,12 @@ export interface CredentialSource {
    * rejects an expired one with `REFRESH_FAILED` naming `owner.renew`.
    */
   owner?: CredentialOwner
+  /**
+   * The Vault layer that answered (`agent:<id>`, `team:<name>` or `default`) when the lookup
+   * named an agent or a team (options or openclaw-vault.json); absent otherwise. See
+   * docs/layers.md.
+   */
+  layer?: string
 }
 
 /** Options of `new CredentialStore(options)`. */
@@ -556,7 +579,7 @@ export interface CredentialStoreOptions {
 export declare function getCredential(name: string, options?: GetCredentialOptions): Promise<Credential>
 
 /** Which credential names exist in which sources, without values. */
-export declare function listCredentials(options?: { order?: CredentialSourceGroup[] }): Promise<CredentialListing[]>
+export declare function listCredentials(options?: { order?: CredentialSourceGroup[]; agent?: string; team?: string }): Promise<CredentialListing[]>
 
 /**
  * The effective credentials configuration, as `getCredential` would use it: OpenClaw's config

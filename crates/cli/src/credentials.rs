@@ -14,6 +14,7 @@ use openclaw_credentials::credential::{
     Credential, CredentialInput, CredentialKind, CredentialVersion, SourceGroup,
 };
 use openclaw_credentials::error::Error;
+use openclaw_credentials::layers::LayerContext;
 use openclaw_credentials::providers::files::formats::cli_owner;
 use openclaw_credentials::providers::keychain;
 
@@ -34,6 +35,14 @@ pub struct GetArgs {
     /// Ask only these source groups, in this order (vault, keychain, files, env; comma-separated).
     #[arg(long = "source", value_delimiter = ',')]
     pub sources: Vec<String>,
+    /// The agent whose Vault layer is asked first (`<prefix>/agents/<id>/credentials/<name>`);
+    /// over `agent` in openclaw-vault.json. See docs/layers.md.
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// The team whose Vault layer is asked after the agent's
+    /// (`<prefix>/teams/<team>/credentials/<name>`); over `team` in openclaw-vault.json.
+    #[arg(long)]
+    pub team: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -69,6 +78,14 @@ pub struct ListArgs {
     /// Only these source groups (vault, keychain, files, env; comma-separated).
     #[arg(long = "source", value_delimiter = ',')]
     pub sources: Vec<String>,
+    /// The agent whose Vault layer is asked first (`<prefix>/agents/<id>/credentials/<name>`);
+    /// over `agent` in openclaw-vault.json. See docs/layers.md.
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// The team whose Vault layer is asked after the agent's
+    /// (`<prefix>/teams/<team>/credentials/<name>`); over `team` in openclaw-vault.json.
+    #[arg(long)]
+    pub team: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -97,8 +114,22 @@ fn owner_json(provider: &str, name: &str) -> Value {
     cli_owner(provider, name).map_or(Value::Null, |o| json!({"cli": o.cli, "renew": o.renew}))
 }
 
-/// The non-secret view of a credential (what `get` prints without --reveal).
+/// `--agent`/`--team`, checked (errors name the flag).
+fn layer_flags(agent: &Option<String>, team: &Option<String>) -> Result<LayerContext, Error> {
+    LayerContext::new(agent.clone(), team.clone(), "--agent", "--team")
+}
+
+/// The non-secret view of a credential (what `get` prints without --reveal); `source.layer`
+/// only when the read named an agent or a team.
 pub fn describe(credential: &Credential, stale: bool) -> Value {
+    let mut view = describe_plain(credential, stale);
+    if let Some(layer) = &credential.source.layer {
+        view["source"]["layer"] = Value::String(layer.clone());
+    }
+    view
+}
+
+fn describe_plain(credential: &Credential, stale: bool) -> Value {
     json!({
         "name": credential.name,
         "kind": credential.kind.as_str(),
@@ -121,12 +152,17 @@ pub async fn get(args: GetArgs, io: &mut CliIo) -> i32 {
         Ok(o) => o,
         Err(e) => return fail(io, args.json, &e),
     };
+    let layers = match layer_flags(&args.agent, &args.team) {
+        Ok(l) => l,
+        Err(e) => return fail(io, args.json, &e),
+    };
     let store = match io.open_store() {
         Ok(s) => s,
         Err(e) => return fail(io, args.json, &e),
     };
     let options = GetOptions {
         order,
+        layers,
         ..GetOptions::default()
     };
     let resolved = match store.chain.get(&args.name, &options).await {
@@ -146,6 +182,9 @@ pub async fn get(args: GetArgs, io: &mut CliIo) -> i32 {
                 "source:   {} ({})",
                 credential.source.provider, credential.source.location
             );
+            if let Some(layer) = &credential.source.layer {
+                let _ = writeln!(io.stdout, "layer:    {layer}");
+            }
             if let Some(o) = cli_owner(credential.source.provider, &credential.name) {
                 let _ = writeln!(
                     io.stdout,
@@ -288,11 +327,15 @@ pub async fn list(args: ListArgs, io: &mut CliIo) -> i32 {
         Ok(o) => o,
         Err(e) => return fail(io, args.json, &e),
     };
+    let layers = match layer_flags(&args.agent, &args.team) {
+        Ok(l) => l,
+        Err(e) => return fail(io, args.json, &e),
+    };
     let store = match io.open_store() {
         Ok(s) => s,
         Err(e) => return fail(io, args.json, &e),
     };
-    let listed = store.chain.list(order.as_deref()).await;
+    let listed = store.chain.list_for(order.as_deref(), &layers).await;
     let explicit = order.is_some();
     let counts = |provider: &str| explicit || provider == "vault";
     if args.json {
@@ -300,10 +343,18 @@ pub async fn list(args: ListArgs, io: &mut CliIo) -> i32 {
             .credentials
             .iter()
             .map(|c| {
+                // `layer` only on sources of a layered listing: other output is unchanged.
+                let with_layer = |mut v: Value, layer: &Option<String>| {
+                    if let Some(l) = layer {
+                        v["layer"] = Value::String(l.clone());
+                    }
+                    v
+                };
+                let first = c.answered_by();
                 json!({
                     "name": c.name,
-                    "sources": c.sources.iter().map(|s| json!({"provider": s.provider, "location": s.location, "owner": owner_json(s.provider, &c.name)})).collect::<Vec<_>>(),
-                    "answeredBy": {"provider": c.answered_by().provider, "location": c.answered_by().location},
+                    "sources": c.sources.iter().map(|s| with_layer(json!({"provider": s.provider, "location": s.location, "owner": owner_json(s.provider, &c.name)}), &s.layer)).collect::<Vec<_>>(),
+                    "answeredBy": with_layer(json!({"provider": first.provider, "location": first.location}), &first.layer),
                 })
             })
             .collect();
@@ -322,9 +373,12 @@ pub async fn list(args: ListArgs, io: &mut CliIo) -> i32 {
             let sources: Vec<String> = c
                 .sources
                 .iter()
-                .map(|s| match cli_owner(s.provider, &c.name) {
-                    Some(o) => format!("{} ({}) [owned by {}]", s.provider, s.location, o.cli),
-                    None => format!("{} ({})", s.provider, s.location),
+                .map(|s| match (cli_owner(s.provider, &c.name), &s.layer) {
+                    (Some(o), _) => format!("{} ({}) [owned by {}]", s.provider, s.location, o.cli),
+                    (None, Some(layer)) => {
+                        format!("{} ({}) [layer {layer}]", s.provider, s.location)
+                    }
+                    (None, None) => format!("{} ({})", s.provider, s.location),
                 })
                 .collect();
             let _ = writeln!(io.stdout, "{:<24} {}", c.name, sources.join(", "));

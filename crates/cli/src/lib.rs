@@ -6,6 +6,7 @@
 //! A secret value is printed only by `get --reveal` (and by `resolve`, whose protocol is to
 //! answer values to the process that asked).
 
+mod audit;
 mod credentials;
 mod migrate;
 mod resolve;
@@ -96,7 +97,21 @@ impl CliIo {
     /// to stderr. Unknown keys and refused workspace `.env` variables are left out here:
     /// `open_store` logs those (once per process).
     pub fn open_store(&mut self) -> Result<Store, Error> {
-        let store = open_store(&self.store_options())?;
+        self.open_store_in(None)
+    }
+
+    /// [`Self::open_store`] with Vault moved into `layer` (`migrate --layer`; see
+    /// `openclaw_credentials::store::open_store_in_layer`).
+    pub fn open_store_in(
+        &mut self,
+        layer: Option<&openclaw_credentials::layers::Layer>,
+    ) -> Result<Store, Error> {
+        let store = match layer {
+            Some(layer) => {
+                openclaw_credentials::store::open_store_in_layer(&self.store_options(), layer)?
+            }
+            None => open_store(&self.store_options())?,
+        };
         for warning in store
             .config
             .warnings
@@ -136,6 +151,9 @@ pub enum Command {
     Put(credentials::PutArgs),
     /// List which credential names exist in which sources, without values.
     List(credentials::ListArgs),
+    /// Summarise a Vault file audit device's log: who (entity) read which credential, when;
+    /// never a value.
+    Audit(audit::AuditArgs),
     /// OpenClaw's exec SecretRef provider: read a request on stdin, answer values from Vault.
     Resolve(resolve::ResolveArgs),
     /// Move every local credential into Vault (create-only, verified, resumable); optionally
@@ -251,6 +269,7 @@ async fn dispatch(command: Command, args: &[String], io: &mut CliIo) -> i32 {
         Command::Get(args) => credentials::get(args, io).await,
         Command::Put(args) => credentials::put(args, io).await,
         Command::List(args) => credentials::list(args, io).await,
+        Command::Audit(args) => audit::audit(args, io).await,
         Command::Resolve(args) => resolve::resolve(args, io).await,
         Command::Migrate(args) => migrate::migrate(args, io).await,
         Command::Run(run_args) => run::run(run_args, args, io).await,

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::{exit, fail, CliIo};
 use openclaw_credentials::error::Error;
+use openclaw_credentials::layers::Layer;
 use openclaw_credentials::migrate::{
     self, ConfigRewrite, LocalRemoval, MigrateOptions, Outcome, OwnedByCli, Plan, Progress, Report,
     ReportItem, ResolverCommand, EXEC_PROVIDER_ALIAS,
@@ -94,11 +95,22 @@ pub struct MigrateArgs {
     /// out at its next refresh. Repeatable.
     #[arg(long = "take-ownership", value_name = "NAME")]
     pub take_ownership: Vec<String>,
+    /// The Vault layer to migrate into: `default` (the default, `<prefix>/credentials/<name>`),
+    /// `team:<name>` (`<prefix>/teams/<name>/credentials/<name>`) or `agent:<id>`
+    /// (`<prefix>/agents/<id>/credentials/<name>`). Names are mapped as in the default layer;
+    /// only the folder changes (docs/layers.md).
+    #[arg(long, value_name = "LAYER")]
+    pub layer: Option<String>,
 }
 
 /// `migrate`: opens the configured chain and runs [`run_with_store`].
 pub async fn migrate(args: MigrateArgs, io: &mut CliIo) -> i32 {
-    let store = match io.open_store() {
+    let layer = match args.layer.as_deref().map(|l| Layer::parse(l, "--layer")) {
+        None => None,
+        Some(Ok(l)) => Some(l),
+        Some(Err(e)) => return fail(io, args.json, &e),
+    };
+    let store = match io.open_store_in(layer.as_ref().filter(|l| **l != Layer::Default)) {
         Ok(s) => s,
         Err(e) => return fail(io, args.json, &e),
     };
@@ -144,8 +156,15 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         Err(e) => return fail(io, args.json, &e),
     };
     let mut out = json!({"dryRun": args.dry_run, "plan": plan_json(&plan)});
+    if let Some(layer) = &args.layer {
+        // Only when asked for: the default output stays byte for byte what it was.
+        out["plan"]["layer"] = Value::String(layer.clone());
+    }
     out["plan"]["ownedByCli"] = owned_json(&owned);
     if !args.json {
+        if let Some(layer) = &args.layer {
+            let _ = writeln!(io.stdout, "Vault layer: {layer}");
+        }
         print_plan(io, &plan);
         print_owned(io, &owned);
     }

@@ -44,10 +44,21 @@ Environment (list the ones you use in the provider's passEnv; nothing needs HOME
                                              encrypted file and answers from it, stale, while
                                              Vault is unreachable (docs/last-known-good.md)";
 
-/// Arguments of `resolve` (none: OpenClaw passes the request on stdin).
+/// Arguments of `resolve` (the request itself comes on stdin). OpenClaw passes these from the
+/// provider's `args`, e.g. `["resolve", "--agent", "ops", "--team", "core"]`: one provider per
+/// agent, each with its own identity.
 #[derive(Debug, Args)]
 #[command(after_long_help = ENV_HELP, after_help = ENV_HELP)]
-pub struct ResolveArgs {}
+pub struct ResolveArgs {
+    /// Read `<prefix>/credentials/<name>` ids from this agent's layer first
+    /// (`<prefix>/agents/<id>/credentials/<name>`); over `agent` in openclaw-vault.json. The ids
+    /// stay the default layer's. See docs/layers.md.
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Then from this team's layer (`<prefix>/teams/<team>/credentials/<name>`); over `team`.
+    #[arg(long)]
+    pub team: Option<String>,
+}
 
 /// The last-known-good and audit settings from OpenClaw's config, found through the variables
 /// the provider passes (`OPENCLAW_STATE_DIR`, `OPENCLAW_CONFIG_PATH` or `HOME`). A config or
@@ -61,6 +72,8 @@ fn resolve_extras(
         Ok(loaded) => resolve::ResolveExtras {
             last_known_good: loaded.credentials.last_known_good,
             audit: loaded.credentials.audit,
+            agent: loaded.credentials.layers.agent,
+            team: loaded.credentials.layers.team,
         },
         Err(e) => {
             let _ = writeln!(
@@ -75,7 +88,7 @@ fn resolve_extras(
 }
 
 /// `resolve`.
-pub async fn resolve(_args: ResolveArgs, io: &mut CliIo) -> i32 {
+pub async fn resolve(args: ResolveArgs, io: &mut CliIo) -> i32 {
     let stdin = std::mem::replace(&mut io.stdin, Box::new(std::io::empty()));
     let deadline = resolve::run_deadline_of(&*io.env);
     let input = match resolve::read_request(stdin, deadline) {
@@ -92,7 +105,13 @@ pub async fn resolve(_args: ResolveArgs, io: &mut CliIo) -> i32 {
         let store = openclaw_credentials::store::open_store(&options).ok()?;
         Some(Arc::new(ChainFallback { chain: store.chain }))
     };
-    let extras = resolve_extras(&io.store_options(), &mut io.stderr);
+    let mut extras = resolve_extras(&io.store_options(), &mut io.stderr);
+    if args.agent.is_some() {
+        extras.agent = args.agent;
+    }
+    if args.team.is_some() {
+        extras.team = args.team;
+    }
     let rendered = resolve::run(&input, &*env, fallback, extras).await;
     let _ = io.stdout.write_all(&rendered.stdout);
     let _ = io.stdout.flush();

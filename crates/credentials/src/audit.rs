@@ -52,6 +52,11 @@ pub struct AuditRecord<'a> {
     /// A short, value-free reason (error message) when the outcome is not `ok`.
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<&'a str>,
+    /// The Vault identity entity of this process's token (`entity_id` of
+    /// `auth/token/lookup-self`), on lines about Vault, when the token has one: the same id
+    /// Vault's own audit device logs as `auth.entity_id`, so the two logs can be joined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entity_id: Option<&'a str>,
 }
 
 impl<'a> AuditRecord<'a> {
@@ -65,7 +70,19 @@ impl<'a> AuditRecord<'a> {
             outcome: "ok",
             request_id: None,
             detail: None,
+            entity_id: None,
         }
+    }
+
+    /// The provider id this record names, if any.
+    pub fn provider(&self) -> Option<&'a str> {
+        self.source
+    }
+
+    /// The Vault identity entity the read went through (see the field).
+    pub fn entity(mut self, entity_id: &'a str) -> Self {
+        self.entity_id = Some(entity_id);
+        self
     }
 
     /// Involving the provider `provider` (its id), at `location` inside it when known.
@@ -253,6 +270,7 @@ mod tests {
                 group: crate::credential::SourceGroup::Vault,
                 location: "secret/openclaw/credentials/anthropic".into(),
                 file: None,
+                layer: None,
             },
             crate::credential::CredentialVersion::Vault(1),
         );

@@ -206,3 +206,92 @@ pub fn key(name: &str, order_signature: &str) -> String {
 fn key_name(key: &str) -> &str {
     key.split('\u{0}').next().unwrap_or(key)
 }
+
+/// One layer's answer for one name in a layered store (see [`crate::layers`]): the credential,
+/// or `None` for "this layer does not hold it" (a miss is cached too, so a hit in the default
+/// layer does not cost an agent and a team round trip every time), and when it was read.
+#[derive(Clone)]
+pub struct LayerAnswer {
+    /// What the layer held.
+    pub credential: Option<Credential>,
+    /// When it was read.
+    pub fetched_at: Instant,
+}
+
+/// One (store, layer, name)'s slot: its answer until `fresh_until`, and a single flight.
+#[derive(Default)]
+pub struct LayerSlot {
+    entry: Mutex<Option<(LayerAnswer, Instant)>>,
+    pub(crate) flight: tokio::sync::Mutex<()>,
+}
+
+/// The per-layer cache of a chain: shared by every agent and team context, so two agents of
+/// one team read the team's credential once per TTL. Same TTL rules as [`Cache`]: the policy
+/// TTL, shortened to a credential's expiry; zero disables it.
+#[derive(Default)]
+pub struct LayerCache {
+    slots: RwLock<HashMap<String, Arc<LayerSlot>>>,
+}
+
+impl LayerCache {
+    /// The slot of `name` in `layer` (a label) of `provider`, created on first use.
+    pub fn slot(&self, provider: &str, layer: &str, name: &str) -> Arc<LayerSlot> {
+        let key = format!("{name}\u{0}{provider}\u{0}{layer}");
+        if let Some(slot) = self
+            .slots
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return slot.clone();
+        }
+        self.slots
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key)
+            .or_default()
+            .clone()
+    }
+
+    /// The slot's answer while it is fresh at `now`.
+    pub fn lookup(slot: &LayerSlot, now: Instant) -> Option<LayerAnswer> {
+        let entry = slot.entry.lock().unwrap_or_else(|p| p.into_inner());
+        entry
+            .as_ref()
+            .filter(|(_, until)| now < *until)
+            .map(|(a, _)| a.clone())
+    }
+
+    /// Keeps `answer` for `policy.ttl` after it was read (shorter for a credential expiring
+    /// sooner; not at all when the TTL is zero).
+    pub fn store(slot: &LayerSlot, answer: LayerAnswer, policy: &CachePolicy) {
+        let mut ttl = policy.ttl;
+        if let Some(at) = answer.credential.as_ref().and_then(|c| c.expires_at) {
+            let left_ms = at - crate::time::now_ms();
+            ttl = ttl.min(Duration::from_millis(left_ms.max(0) as u64));
+        }
+        if ttl.is_zero() {
+            return;
+        }
+        let until = answer.fetched_at + ttl;
+        *slot.entry.lock().unwrap_or_else(|p| p.into_inner()) = Some((answer, until));
+    }
+
+    /// Drops the answers of `name` in every layer.
+    pub fn invalidate(&self, name: &str) {
+        let slots = self.slots.read().unwrap_or_else(|p| p.into_inner());
+        for (key, slot) in slots.iter() {
+            if key_name(key) == name {
+                *slot.entry.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            }
+        }
+    }
+
+    /// Drops everything.
+    pub fn clear(&self) {
+        let slots = self.slots.read().unwrap_or_else(|p| p.into_inner());
+        for slot in slots.values() {
+            *slot.entry.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
+    }
+}

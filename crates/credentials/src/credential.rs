@@ -116,6 +116,9 @@ pub struct CredentialSource {
     pub location: String,
     /// The file, when the source is one; watched for rotation and locked for refresh.
     pub file: Option<PathBuf>,
+    /// The Vault layer that answered (`agent:<id>`, `team:<name>` or `default`), when the
+    /// read named an agent or a team (see [`crate::layers`]); `None` otherwise.
+    pub layer: Option<String>,
 }
 
 /// What identifies one state of a credential at its source, for cas write-back and rotation.
@@ -318,6 +321,7 @@ impl Credential {
                 group: SourceGroup::Vault,
                 location: what.to_string(),
                 file: None,
+                layer: None,
             },
             CredentialVersion::None,
         ))
@@ -593,6 +597,7 @@ mod tests {
                 group: SourceGroup::Vault,
                 location: "secret/openclaw/credentials/k11".into(),
                 file: None,
+                layer: None,
             },
             CredentialVersion::Vault(1),
         );
@@ -621,6 +626,7 @@ mod tests {
                 group: SourceGroup::Vault,
                 location: "secret/openclaw/credentials/anthropic".into(),
                 file: None,
+                layer: None,
             },
             CredentialVersion::Vault(1),
         );
@@ -647,6 +653,7 @@ mod tests {
                 group: SourceGroup::Files,
                 location: "memory".into(),
                 file: None,
+                layer: None,
             },
             expires_at: None,
             metadata: Map::new(),

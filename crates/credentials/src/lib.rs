@@ -14,6 +14,7 @@ pub mod credential;
 pub mod error;
 pub mod gateway_reload;
 pub mod last_known_good;
+pub mod layers;
 pub mod local_file;
 pub mod migrate;
 pub mod openclaw;
@@ -27,6 +28,7 @@ pub mod sidecar_lock;
 pub mod status;
 pub mod store;
 pub mod time;
+pub mod vault_audit;
 pub mod watch;
 
 pub use error::{Error, ErrorCode, Result};

@@ -31,6 +31,7 @@ use crate::chain::{CredentialChain, GetOptions};
 use crate::credential::SourceGroup;
 use crate::error::{Error, ErrorCode, Result};
 use crate::last_known_good::{LastKnownGood, LastKnownGoodSettings, Served};
+use crate::layers::{Layer, LayerContext};
 use crate::openclaw::vault_env;
 use vault_client::config::{ClientConfig, KvVersion};
 use vault_client::secret::SecretData;
@@ -319,6 +320,33 @@ pub struct ResolveSettings {
     pub last_known_good: Option<Arc<LastKnownGood>>,
     /// Where a value served from the last-known-good file is recorded (outcome `stale`).
     pub audit: Option<Arc<AuditLog>>,
+    /// The agent and team of this provider (`resolve --agent <id> --team <name>`): an id whose
+    /// path is `<prefix>/credentials/<name>` is read from the agent's layer, then the team's,
+    /// then that path itself (see [`crate::layers`]); every other path is read as it is. Empty:
+    /// every id is read as it is (earlier versions).
+    pub layers: LayerContext,
+}
+
+/// The Vault paths read, in order, for the id path `path`: the agent's and team's layer paths
+/// before `path` when it is `<prefix>/credentials/<name>` and `layers` names either; otherwise
+/// `path` alone.
+pub fn layered_paths(path: &str, prefix: &str, layers: &LayerContext) -> Vec<String> {
+    let prefix = prefix.trim_matches('/');
+    let name = path
+        .strip_prefix(prefix)
+        .and_then(|r| r.strip_prefix("/credentials/"))
+        .filter(|n| !n.is_empty());
+    match name {
+        Some(name) if !layers.is_empty() => layers
+            .layers()
+            .iter()
+            .map(|l| match l {
+                Layer::Default => path.to_string(),
+                other => format!("{}/credentials/{name}", other.folder(prefix)),
+            })
+            .collect(),
+        _ => vec![path.to_string()],
+    }
 }
 
 /// The exec provider's response to print (`{"protocolVersion": 1, "values", "errors"}`): values
@@ -496,15 +524,27 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> ExecR
             .iter()
             .enumerate()
             .map(|(i, (path, _))| {
-                let (path, source, breaker) = (path.clone(), source.clone(), breaker.clone());
+                let (source, breaker) = (source.clone(), breaker.clone());
+                let candidates = layered_paths(path, &settings.prefix, &settings.layers);
                 Box::pin(async move {
                     let probe = {
                         let source = source.clone();
                         move || Box::pin(async move { source.probe().await }) as Probe
                     };
                     let cause = |since| source.connection_failure_since(since);
+                    // Layer by layer; the first that holds the path answers. A layer that fails
+                    // (a 403 included) ends the walk: a refusal is never skipped for the next.
+                    let walk = async {
+                        for candidate in &candidates {
+                            match source.read(candidate).await {
+                                Ok(None) => continue,
+                                other => return other,
+                            }
+                        }
+                        Ok(None)
+                    };
                     let read = breaker
-                        .run_with_cause(read_timeout, source.read(&path), probe, cause)
+                        .run_with_cause(read_timeout, walk, probe, cause)
                         .await;
                     (i, read)
                 }) as Read
@@ -520,7 +560,20 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> ExecR
     }
 
     if let Some(file) = &settings.last_known_good {
-        keep_and_serve(file, settings.audit.as_ref(), &by_path, &mut reads).await;
+        // A layered run keeps its reads under the id path plus its layers, so a value read for
+        // one agent is never served stale to another or to the default reader.
+        let signature = settings.layers.signature();
+        let keyed: Vec<(String, Vec<(String, SecretId)>)>;
+        let kept_by = if signature.is_empty() {
+            &by_path
+        } else {
+            keyed = by_path
+                .iter()
+                .map(|(p, ids)| (format!("{p}{signature}"), ids.clone()))
+                .collect();
+            &keyed
+        };
+        keep_and_serve(file, settings.audit.as_ref(), kept_by, &mut reads).await;
     }
 
     let mut outcomes: Vec<(String, IdAnswer)> = Vec::new();
@@ -903,6 +956,10 @@ pub struct ResolveExtras {
     /// The audit log (`credentials.audit.path`, `OPENCLAW_VAULT_AUDIT_LOG`), for values served
     /// from the last-known-good file.
     pub audit: Option<std::path::PathBuf>,
+    /// `--agent`, unchecked (checked by [`run`], which fails the provider naming the flag).
+    pub agent: Option<String>,
+    /// `--team`, unchecked.
+    pub team: Option<String>,
 }
 
 /// The whole-run deadline `OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS` names, or [`DEFAULT_RUN_DEADLINE`]
@@ -978,6 +1035,15 @@ pub async fn run(
         Ok(c) => c,
         Err(failure) => return render_failure(&failure),
     };
+    let layers = match LayerContext::new(
+        extras.agent.clone(),
+        extras.team.clone(),
+        "--agent",
+        "--team",
+    ) {
+        Ok(l) => l,
+        Err(e) => return render_failure(&ProviderFailure::new(e.message)),
+    };
     let last_known_good = match (&extras.last_known_good, &config.client) {
         (Some(lkg), Some(client)) => match LastKnownGood::new(lkg.clone(), client) {
             Ok(file) => Some(Arc::new(file)),
@@ -1018,6 +1084,7 @@ pub async fn run(
         read_timeout: config.read_timeout,
         last_known_good,
         audit,
+        layers,
     };
     let outcome = match tokio::time::timeout(config.deadline, resolve(&request, &settings)).await {
         Ok(outcome) => outcome,
@@ -1133,6 +1200,7 @@ mod tests {
             read_timeout: None,
             last_known_good: None,
             audit: None,
+            layers: LayerContext::default(),
         }
     }
 
@@ -1170,6 +1238,32 @@ mod tests {
     }
 
     #[test]
+    fn layered_paths_only_for_default_layer_credentials() {
+        let ctx = LayerContext::new(Some("ops".into()), Some("core".into()), "a", "t").unwrap();
+        assert_eq!(
+            layered_paths("openclaw/credentials/anthropic", "openclaw", &ctx),
+            [
+                "openclaw/agents/ops/credentials/anthropic",
+                "openclaw/teams/core/credentials/anthropic",
+                "openclaw/credentials/anthropic",
+            ]
+        );
+        // Other paths, and every path without a context, are read as they are.
+        assert_eq!(
+            layered_paths("openclaw/providers/openai", "openclaw", &ctx),
+            ["openclaw/providers/openai"]
+        );
+        assert_eq!(
+            layered_paths(
+                "openclaw/credentials/anthropic",
+                "openclaw",
+                &LayerContext::default()
+            ),
+            ["openclaw/credentials/anthropic"]
+        );
+    }
+
+    #[test]
     fn parses_the_request_openclaw_sends() {
         let r = ExecRequest::parse(
             br#"{"protocolVersion":1,"provider":"vault","ids":["providers/openai/apiKey","a/b",7,"a/b",""]}"#,
@@ -1189,6 +1283,7 @@ mod tests {
             read_timeout: None,
             last_known_good: None,
             audit: None,
+            layers: LayerContext::default(),
         };
         let ExecResponse::Answered { values, errors } = resolve(&request(&[""]), &settings).await
         else {
@@ -1421,6 +1516,7 @@ mod tests {
             read_timeout: None,
             last_known_good: None,
             audit: None,
+            layers: LayerContext::default(),
         };
         let started = tokio::time::Instant::now();
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -1487,6 +1583,7 @@ mod tests {
             read_timeout: config.read_timeout,
             last_known_good: None,
             audit: None,
+            layers: LayerContext::default(),
         };
         let started = tokio::time::Instant::now();
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();

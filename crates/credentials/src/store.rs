@@ -10,6 +10,7 @@ use crate::audit::AuditLog;
 use crate::chain::{ChainSettings, CredentialChain};
 use crate::error::Result;
 use crate::last_known_good::LastKnownGood;
+use crate::layers::{Layer, LayerContext};
 use crate::openclaw::config::{load_config, LoadedConfig};
 use crate::openclaw::paths::OpenClawPaths;
 use crate::providers::files::file_providers;
@@ -124,6 +125,20 @@ pub(crate) fn lookup_timeout_of(
 /// Builds the chain: Vault first when configured, then the keychain, local files and env, in the
 /// configured order; cache, fallback and audit settings from the config.
 pub fn open_store(options: &StoreOptions) -> Result<Store> {
+    open_store_at(options, None)
+}
+
+/// [`open_store`] with the Vault provider moved into one layer of [`crate::layers`] (for
+/// `migrate --layer`): its prefix becomes the layer's folder (`<prefix>/teams/<team>`,
+/// `<prefix>/agents/<agentId>`), so every path the Vault tools derive from a name
+/// (`VaultProvider::path_of`: writes, read-backs, SecretRef ids, the journal's prefix) is in
+/// that layer. The configured `agent`/`team` context is dropped: this chain reads one layer.
+/// `Layer::Default` is exactly [`open_store`].
+pub fn open_store_in_layer(options: &StoreOptions, layer: &Layer) -> Result<Store> {
+    open_store_at(options, Some(layer))
+}
+
+fn open_store_at(options: &StoreOptions, layer: Option<&Layer>) -> Result<Store> {
     let paths = paths_of(options);
     let mut loaded = load_at(&paths, options)?;
     log_warnings_once(&loaded);
@@ -141,7 +156,11 @@ pub fn open_store(options: &StoreOptions) -> Result<Store> {
     let mut vault = None;
     if let Some(config) = &credentials.vault {
         let client = Arc::new(vault_client::VaultClient::new(config.clone())?);
-        let mut provider = VaultProvider::new(client, &credentials.prefix);
+        let prefix = match layer {
+            Some(layer) => layer.folder(credentials.prefix.trim_matches('/')),
+            None => credentials.prefix.clone(),
+        };
+        let mut provider = VaultProvider::new(client, &prefix);
         if let Some(settings) = &credentials.last_known_good {
             provider = provider
                 .with_last_known_good(Arc::new(LastKnownGood::new(settings.clone(), config)?));
@@ -176,6 +195,10 @@ pub fn open_store(options: &StoreOptions) -> Result<Store> {
     let mut settings = ChainSettings {
         order: credentials.order.clone(),
         fallback: credentials.fallback,
+        layers: match layer {
+            Some(_) => LayerContext::default(),
+            None => credentials.layers.clone(),
+        },
         ..ChainSettings::default()
     };
     if let Some(ttl) = credentials.cache_ttl {

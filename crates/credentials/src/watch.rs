@@ -94,7 +94,16 @@ async fn versions(chain: &CredentialChain, name: &str, current: &Resolved) -> Re
         .iter()
         .filter(|p| p.kind() == ProviderKind::RemoteStore)
     {
-        stores.push(store.current_version(name).await?);
+        // With a configured agent/team, every layer's version: a change in any of them may
+        // change the answer.
+        let layers = &chain.settings().layers;
+        if store.has_layers() && !layers.is_empty() {
+            for layer in layers.layers() {
+                stores.push(store.current_version_in(name, &layer).await?);
+            }
+        } else {
+            stores.push(store.current_version(name).await?);
+        }
     }
     let file = current
         .credential

@@ -18,6 +18,7 @@ use openclaw_credentials::chain::{
     refresh_callback_failed, GetOptions, RefreshAnswer, RefreshedTokens, Refresher,
 };
 use openclaw_credentials::credential::{CredentialVersion, SourceGroup};
+use openclaw_credentials::layers::LayerContext;
 use openclaw_credentials::providers::files::formats::cli_owner;
 use openclaw_credentials::store::{open_store, Store, StoreOptions};
 use openclaw_credentials::Error as CoreError;
@@ -70,6 +71,10 @@ pub struct CredentialSource {
     /// package: `getCredential` with `refresh` returns one that is still valid as it is, and
     /// rejects an expired one with `REFRESH_FAILED` naming `owner.renew`.
     pub owner: Option<CredentialOwner>,
+    /// The Vault layer that answered (`agent:<id>`, `team:<name>` or `default`) when the lookup
+    /// named an agent or a team (options or openclaw-vault.json); absent otherwise. See
+    /// docs/layers.md.
+    pub layer: Option<String>,
 }
 
 fn owner_of(provider: &str, name: &str) -> Option<CredentialOwner> {
@@ -129,6 +134,7 @@ impl Credential {
             location: s.location.clone(),
             file: s.file.as_ref().map(|f| f.display().to_string()),
             owner: owner_of(s.provider, &self.inner.credential.name),
+            layer: s.layer.clone(),
         }
     }
 
@@ -388,6 +394,9 @@ pub struct CredentialListingSource {
     pub location: String,
     /// The CLI that owns the tokens listed here, or absent (see `CredentialSource.owner`).
     pub owner: Option<CredentialOwner>,
+    /// The Vault layer (`agent:<id>`, `team:<name>`, `default`) when the listing named an agent
+    /// or a team; absent otherwise.
+    pub layer: Option<String>,
 }
 
 /// The store options a JS `CredentialStoreOptions` (or none) stands for.
@@ -495,7 +504,22 @@ fn parse_order(order: Vec<String>) -> openclaw_credentials::Result<Vec<SourceGro
         .collect()
 }
 
-/// Reads `{ order, noCache, refresh }` from the JS options object.
+/// Reads `{ agent, team }` from a JS options object (see docs/layers.md); errors name the option.
+fn layer_options(options: &Object) -> openclaw_credentials::Result<LayerContext> {
+    let string = |key: &str| {
+        options
+            .get::<String>(key)
+            .map_err(|_| CoreError::invalid_argument(format!("option `{key}` must be a string")))
+    };
+    LayerContext::new(
+        string("agent")?,
+        string("team")?,
+        "option `agent`",
+        "option `team`",
+    )
+}
+
+/// Reads `{ order, noCache, refresh, agent, team }` from the JS options object.
 fn get_options(options: Option<Object>) -> openclaw_credentials::Result<GetOptions> {
     let mut out = GetOptions::default();
     let Some(options) = options else {
@@ -514,6 +538,7 @@ fn get_options(options: Option<Object>) -> openclaw_credentials::Result<GetOptio
     {
         out.no_cache = no_cache;
     }
+    out.layers = layer_options(&options)?;
     let refresh: Option<Function<Credential, Promise<RefreshResult>>> = options
         .get("refresh")
         .map_err(|_| bad("option `refresh` must be a function returning a promise"))?;
@@ -620,7 +645,10 @@ fn to_unknown<T: ToNapiValue>(env: &Env, value: T) -> Result<Unknown<'_>> {
 /// True when the fast path may answer: no per-call order and the cache allowed.
 fn fast_path_ok(options: &Option<Object>) -> Result<bool> {
     let Some(o) = options else { return Ok(true) };
-    Ok(!o.has_named_property("order")? && !o.has_named_property("noCache")?)
+    Ok(!o.has_named_property("order")?
+        && !o.has_named_property("noCache")?
+        && !o.has_named_property("agent")?
+        && !o.has_named_property("team")?)
 }
 
 fn get_impl<'env>(
@@ -661,6 +689,10 @@ fn list_impl<'env>(
     options: Option<Unknown>,
 ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
     let options = take!(env, optional_object(options, "options"));
+    let layers = match options.as_ref().map(layer_options).transpose() {
+        Ok(l) => l.unwrap_or_default(),
+        Err(e) => return reject(env, e),
+    };
     let order = match options
         .map(|o| o.get::<Option<Vec<String>>>("order"))
         .transpose()
@@ -677,7 +709,7 @@ fn list_impl<'env>(
         env,
         async move {
             let store = store?;
-            let list = store.chain.list(order.as_deref()).await;
+            let list = store.chain.list_for(order.as_deref(), &layers).await;
             // An unreachable Vault rejects, naming it, instead of resolving to fewer names.
             match store.chain.remote_list_failure(&list) {
                 Some(e) => Err(e),
@@ -696,6 +728,7 @@ fn list_impl<'env>(
                             owner: owner_of(s.provider, &c.name),
                             provider: s.provider.to_string(),
                             location: s.location,
+                            layer: s.layer,
                         })
                         .collect();
                     CredentialListing {
@@ -797,7 +830,8 @@ pub fn get_credential<'env>(
 #[napi(ts_return_type = "Promise<CredentialListing[]>")]
 pub fn list_credentials<'env>(
     env: &'env Env,
-    #[napi(ts_arg_type = "{ order?: CredentialSourceGroup[] }")] options: Option<Unknown>,
+    #[napi(ts_arg_type = "{ order?: CredentialSourceGroup[]; agent?: string; team?: string }")]
+    options: Option<Unknown>,
 ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
     list_impl(env, default_store(), options)
 }
@@ -886,7 +920,8 @@ impl CredentialStore {
     pub fn list_credentials<'env>(
         &self,
         env: &'env Env,
-        #[napi(ts_arg_type = "{ order?: CredentialSourceGroup[] }")] options: Option<Unknown>,
+        #[napi(ts_arg_type = "{ order?: CredentialSourceGroup[]; agent?: string; team?: string }")]
+        options: Option<Unknown>,
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
         list_impl(env, Ok(self.store.clone()), options)
     }

@@ -146,6 +146,14 @@ export interface GetCredentialOptions {
    * by exactly one process at a time; read the refresh token with `credential.expose('refreshToken')`.
    */
   refresh?: (credential: Credential) => Promise<RefreshResult>
+  /**
+   * The agent whose Vault layer (`<prefix>/agents/<agent>/credentials/<name>`) is asked first;
+   * over `agent` in openclaw-vault.json. Lowercase letters, digits, `_`, `-` (1 to 64). See
+   * docs/layers.md.
+   */
+  agent?: string
+  /** The team whose Vault layer (`<prefix>/teams/<team>/credentials/<name>`) is asked next; over `team`. */
+  team?: string
 }
 
 /**
@@ -161,6 +169,10 @@ export interface CredentialsConfig {
   fallback?: 'local' | 'none'
   /** Unknown keys (typos like `fallbak`) are `INVALID_CONFIG` errors instead of warnings. */
   strict?: boolean
+  /** The agent every lookup is for unless a call names its own: its Vault layer is asked first (docs/layers.md). */
+  agent?: string
+  /** The team every lookup is for unless a call names its own: its Vault layer is asked after the agent's. */
+  team?: string
   /** How long a read is served from the cache, in ms (default 300000). */
   cacheTtlMs?: number
   /** The longest the last known good Vault value is served, marked stale, while Vault is unreachable (default 3600000). */

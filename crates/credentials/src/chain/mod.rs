@@ -17,9 +17,10 @@ use std::time::{Duration, Instant};
 
 use crate::audit::{AuditEvent, AuditLog, AuditRecord};
 use crate::breaker::{BreakerPolicy, BreakerStatus, CircuitBreaker, DEFAULT_LOOKUP_TIMEOUT};
-use crate::cache::{self, Cache, CachePolicy, Lookup, Resolved};
+use crate::cache::{self, Cache, CachePolicy, LayerAnswer, LayerCache, Lookup, Resolved};
 use crate::credential::{Credential, CredentialVersion, SourceGroup};
 use crate::error::{Error, ErrorCode, Result};
+use crate::layers::LayerContext;
 use crate::providers::vault::VaultProvider;
 use crate::providers::{CredentialProvider, KeptCredential, Listing, ProviderKind};
 
@@ -53,6 +54,9 @@ pub struct ChainSettings {
     pub lookup_timeout: Duration,
     /// The circuit breaker's cool-downs and probe deadline (see [`crate::breaker`]).
     pub breaker: BreakerPolicy,
+    /// The agent and team every lookup is for unless a call names its own (`agent` and `team`
+    /// in openclaw-vault.json); empty by default: the default layer only ([`crate::layers`]).
+    pub layers: LayerContext,
 }
 
 impl Default for ChainSettings {
@@ -67,6 +71,7 @@ impl Default for ChainSettings {
             lock_dir: default_lock_dir(),
             lookup_timeout: DEFAULT_LOOKUP_TIMEOUT,
             breaker: BreakerPolicy::default(),
+            layers: LayerContext::default(),
         }
     }
 }
@@ -86,6 +91,9 @@ pub struct GetOptions {
     pub no_cache: bool,
     /// Refresh an OAuth credential that is expired or near expiry.
     pub refresher: Option<Arc<dyn Refresher>>,
+    /// The agent and/or team this lookup is for, each over the configured one
+    /// ([`ChainSettings::layers`]): a layered store is asked agent, team, default.
+    pub layers: LayerContext,
 }
 
 /// A name, for `listCredentials`: every source that holds it.
@@ -114,6 +122,9 @@ pub struct ListedSource {
     pub provider: &'static str,
     /// Where inside it (file and JSON path, Vault path, variable, keychain item).
     pub location: String,
+    /// The layer of a layered store (`agent:<id>`, `team:<name>`, `default`), when the listing
+    /// named an agent or a team.
+    pub layer: Option<String>,
 }
 
 /// A source that could not be listed (by `list`, or by `migrate`'s plan: its credentials are then
@@ -154,6 +165,8 @@ pub struct CredentialChain {
     /// `order_signature(settings.order)`, computed once for the fast path.
     default_signature: String,
     cache: Cache,
+    /// Each layer's answer per name, shared by every agent and team context.
+    layer_cache: LayerCache,
     audit: Option<AuditLog>,
     /// One breaker per remote store, by provider id.
     breakers: Vec<(&'static str, Arc<CircuitBreaker>)>,
@@ -242,7 +255,12 @@ impl CredentialChain {
             stale_warned: Default::default(),
             providers,
             vault,
-            default_signature: order_signature(&settings.order),
+            default_signature: format!(
+                "{}{}",
+                order_signature(&settings.order),
+                settings.layers.signature()
+            ),
+            layer_cache: LayerCache::default(),
             settings,
             cache,
             audit,
@@ -331,7 +349,15 @@ impl CredentialChain {
 
     fn audit(&self, record: AuditRecord<'_>) {
         if let Some(log) = &self.audit {
-            log.record(&record);
+            let entity = self
+                .vault
+                .as_ref()
+                .filter(|v| record.provider() == Some(v.id()))
+                .and_then(|v| v.known_entity_id());
+            match entity {
+                Some(id) => log.record(&record.entity(id)),
+                None => log.record(&record),
+            }
         }
     }
 
@@ -369,7 +395,8 @@ impl CredentialChain {
             .order
             .clone()
             .unwrap_or_else(|| self.settings.order.clone());
-        let key = cache::key(name, &order_signature(&order));
+        let layers = self.settings.layers.overridden_by(&options.layers);
+        let key = Self::cache_key(name, &order, &layers);
         let slot = self.cache.slot(&key);
 
         if !options.no_cache {
@@ -379,10 +406,10 @@ impl CredentialChain {
             } = Cache::lookup_slot(&slot, Instant::now())
             {
                 if refresh_due && Cache::claim_refresh(&slot) {
-                    self.spawn_refresh_ahead(name, order.clone(), slot.clone());
+                    self.spawn_refresh_ahead(name, order.clone(), layers.clone(), slot.clone());
                 }
                 self.audit_resolved(name, &resolved, "cached");
-                return self.maybe_refresh(name, &order, resolved, options).await;
+                return self.maybe_refresh(name, &key, resolved, options).await;
             }
         }
 
@@ -392,22 +419,112 @@ impl CredentialChain {
             let last_good = match Cache::lookup_slot(&slot, Instant::now()) {
                 Lookup::Fresh { resolved, .. } if !options.no_cache => {
                     self.audit_resolved(name, &resolved, "cached");
-                    return self.maybe_refresh(name, &order, resolved, options).await;
+                    return self.maybe_refresh(name, &key, resolved, options).await;
                 }
                 Lookup::Fresh { resolved, .. } => Some(resolved),
                 Lookup::Miss { last_good } => last_good,
             };
-            let resolved = self.fetch(name, &order, last_good).await?;
-            self.cache.store(&slot, resolved.clone(), Instant::now());
+            let resolved = self
+                .fetch(name, &order, &layers, options.no_cache, last_good)
+                .await?;
+            self.store_read(&slot, &resolved);
             resolved
         };
-        self.maybe_refresh(name, &order, resolved, options).await
+        self.maybe_refresh(name, &key, resolved, options).await
+    }
+
+    /// The cache key of `name` read through `order` for `layers`: the key of earlier versions
+    /// when `layers` is empty.
+    fn cache_key(name: &str, order: &[SourceGroup], layers: &LayerContext) -> String {
+        cache::key(
+            name,
+            &format!("{}{}", order_signature(order), layers.signature()),
+        )
+    }
+
+    /// Stores a read in `slot`, fresh for the TTL from when the source was read (a layer's
+    /// cached answer is not made younger by being served to a second context).
+    fn store_read(&self, slot: &cache::Slot, resolved: &Arc<Resolved>) {
+        let now = Instant::now();
+        let at = if resolved.stale {
+            now
+        } else {
+            resolved.fetched_at.min(now)
+        };
+        self.cache.store(slot, resolved.clone(), at);
+    }
+
+    /// Asks `provider` for `name`: one `get` for a store without layers or an empty `layers`;
+    /// otherwise agent, team, default in turn, each layer's answer (a miss included) cached and
+    /// read once at a time ([`LayerCache`]), unless `no_cache`. The first layer that fails ends
+    /// the walk with its error: a layer that refuses (403) is never skipped for the next one.
+    /// Returns the credential and when it was read.
+    async fn lookup(
+        &self,
+        provider: &Arc<dyn CredentialProvider>,
+        name: &str,
+        layers: &LayerContext,
+        no_cache: bool,
+    ) -> Result<Option<(Credential, Instant)>> {
+        if layers.is_empty() || !provider.has_layers() {
+            return Ok(provider.get(name).await?.map(|c| (c, Instant::now())));
+        }
+        for layer in layers.layers() {
+            let label = layer.label();
+            let slot = self.layer_cache.slot(provider.id(), &label, name);
+            let cached = |slot: &cache::LayerSlot| {
+                (!no_cache)
+                    .then(|| LayerCache::lookup(slot, Instant::now()))
+                    .flatten()
+            };
+            let answer = match cached(&slot) {
+                Some(answer) => answer,
+                None => {
+                    let _flight = slot.flight.lock().await;
+                    match cached(&slot) {
+                        Some(answer) => answer,
+                        None => {
+                            let answer = LayerAnswer {
+                                credential: provider.get_in(name, &layer).await?,
+                                fetched_at: Instant::now(),
+                            };
+                            LayerCache::store(&slot, answer.clone(), &self.settings.cache);
+                            answer
+                        }
+                    }
+                }
+            };
+            if let Some(credential) = answer.credential {
+                return Ok(Some((credential, answer.fetched_at)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The value `provider` kept on disk for `name`: for a layered lookup, the first layer
+    /// (agent, team, default) the last-known-good file holds it in.
+    async fn kept(
+        &self,
+        provider: &Arc<dyn CredentialProvider>,
+        name: &str,
+        layers: &LayerContext,
+    ) -> Result<Option<KeptCredential>> {
+        if layers.is_empty() || !provider.has_layers() {
+            return provider.last_known_good(name).await;
+        }
+        for layer in layers.layers() {
+            if let Some(kept) = provider.last_known_good_in(name, &layer).await? {
+                return Ok(Some(kept));
+            }
+        }
+        Ok(None)
     }
 
     fn spawn_refresh_ahead(
         self: &Arc<Self>,
         name: &str,
         order: Vec<SourceGroup>,
+        layers: LayerContext,
         slot: Arc<cache::Slot>,
     ) {
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
@@ -423,10 +540,10 @@ impl CredentialChain {
                 Lookup::Fresh { resolved, .. } => Some(resolved),
                 Lookup::Miss { last_good } => last_good,
             };
-            match chain.fetch(&name, &order, last_good).await {
-                Ok(resolved) if !resolved.stale => {
-                    chain.cache.store(&slot, resolved, Instant::now())
-                }
+            // Every layer read again (`no_cache`): a layer's cached answer is as old as the
+            // entry being refreshed.
+            match chain.fetch(&name, &order, &layers, true, last_good).await {
+                Ok(resolved) if !resolved.stale => chain.store_read(&slot, &resolved),
                 _ => Cache::release_refresh(&slot),
             }
         });
@@ -438,6 +555,8 @@ impl CredentialChain {
         &self,
         name: &str,
         order: &[SourceGroup],
+        layers: &LayerContext,
+        no_cache: bool,
         last_good: Option<Arc<Resolved>>,
     ) -> Result<Arc<Resolved>> {
         let mut tried: Vec<String> = Vec::new();
@@ -445,10 +564,10 @@ impl CredentialChain {
             let lookup = self.ask(
                 provider,
                 Some(self.settings.lookup_timeout),
-                provider.get(name),
+                self.lookup(provider, name, layers, no_cache),
             );
             match lookup.await {
-                Ok(Some(credential)) => {
+                Ok(Some((credential, fetched_at))) => {
                     // A placeholder is no secret: refused here, not skipped, so the source that
                     // answers a name is still the first one `list` shows for it.
                     if let Err(e) = crate::placeholder::refuse_stored(&credential) {
@@ -459,10 +578,17 @@ impl CredentialChain {
                         );
                         return Err(e);
                     }
+                    if self.audit.is_some() {
+                        if let Some(vault) = self.vault.as_ref().filter(|v| v.id() == provider.id())
+                        {
+                            // Once per provider: every later line names the entity from memory.
+                            vault.entity_id().await;
+                        }
+                    }
                     let resolved = Arc::new(Resolved {
                         credential,
                         stale: false,
-                        fetched_at: Instant::now(),
+                        fetched_at,
                         generation: self.cache.next_generation(),
                         stale_until: None,
                     });
@@ -523,7 +649,7 @@ impl CredentialChain {
                     // Nothing read in this process: a value kept on disk by an earlier one.
                     let mut e = e;
                     if remote && unreachable(&e) {
-                        match provider.last_known_good(name).await {
+                        match self.kept(provider, name, layers).await {
                             Ok(Some(kept)) => {
                                 return Ok(self.serve_last_known_good(name, provider, kept, &e));
                             }
@@ -648,31 +774,60 @@ impl CredentialChain {
     /// Drops every cached value.
     pub fn clear_cache(&self) {
         self.cache.clear();
+        self.layer_cache.clear();
     }
 
     /// Drops cached values of `name` (after a write, or when a watcher saw a change).
     pub fn invalidate(&self, name: &str) {
         self.cache.invalidate(name);
+        self.layer_cache.invalidate(name);
     }
 
     /// Which names exist where, without values. Sources that fail are reported, not fatal.
     pub async fn list(&self, order: Option<&[SourceGroup]>) -> CredentialList {
+        self.list_for(order, &LayerContext::default()).await
+    }
+
+    /// [`CredentialChain::list`] for an agent and/or team (over the configured ones): a layered
+    /// store lists agent, team and default layers, in that order, each source with its `layer`;
+    /// a layer that cannot be listed fails the whole store's listing (reported in `errors`).
+    pub async fn list_for(
+        &self,
+        order: Option<&[SourceGroup]>,
+        layers: &LayerContext,
+    ) -> CredentialList {
         let order = order.unwrap_or(&self.settings.order);
+        let layers = self.settings.layers.overridden_by(layers);
         let mut out = CredentialList::default();
         for provider in self.precedence(order) {
+            let walk = async {
+                if layers.is_empty() || !provider.has_layers() {
+                    return Ok(provider
+                        .list()
+                        .await?
+                        .into_iter()
+                        .map(|l| (l, None))
+                        .collect::<Vec<_>>());
+                }
+                let mut all = Vec::new();
+                for layer in layers.layers() {
+                    let label = layer.label();
+                    for l in provider.list_in(&layer).await? {
+                        all.push((l, Some(label.clone())));
+                    }
+                }
+                Ok(all)
+            };
             // A remote store's listing has the lookup deadline and goes through its breaker, so
             // a hung Vault is a reported `TIMEOUT` (or `CIRCUIT_OPEN`), not a minute's wait.
-            let lookup = self.ask(
-                provider,
-                Some(self.settings.lookup_timeout),
-                provider.list(),
-            );
+            let lookup = self.ask(provider, Some(self.settings.lookup_timeout), walk);
             match lookup.await {
                 Ok(listings) => {
-                    for Listing { name, location } in listings {
+                    for (Listing { name, location }, layer) in listings {
                         let source = ListedSource {
                             provider: provider.id(),
                             location,
+                            layer,
                         };
                         match out.credentials.iter_mut().find(|c| c.name == name) {
                             Some(c) => c.sources.push(source),

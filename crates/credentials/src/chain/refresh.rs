@@ -18,10 +18,10 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{order_signature, CredentialChain, GetOptions};
+use super::{CredentialChain, GetOptions};
 use crate::audit::{AuditEvent, AuditRecord};
-use crate::cache::{self, Resolved};
-use crate::credential::{fields, Credential, CredentialKind, CredentialVersion, SourceGroup};
+use crate::cache::Resolved;
+use crate::credential::{fields, Credential, CredentialKind, CredentialVersion};
 use crate::error::{Error, ErrorCode, Result};
 use crate::providers::files::formats::cli_owner;
 use crate::providers::{CredentialProvider, RefreshClaim};
@@ -182,11 +182,16 @@ pub fn openclaw_owned_token_expired(credential: &Credential) -> Option<Error> {
 
 impl CredentialChain {
     /// Refreshes `resolved` when a refresher was given and it is an OAuth credential expiring
-    /// within the margin; stores the new tokens in the cache slot of `name` read through `order`.
+    /// within the margin; stores the new tokens in the cache slot `key` (see
+    /// [`CredentialChain::cache_key`]).
+    ///
+    /// A credential read from an agent or team layer is never refreshed here (its write-back
+    /// would land in the default layer): returned as it is while it is valid, `REFRESH_FAILED`
+    /// naming the layer once it has expired.
     pub(super) async fn maybe_refresh(
         self: &Arc<Self>,
         name: &str,
-        order: &[SourceGroup],
+        key: &str,
         resolved: Arc<Resolved>,
         options: &GetOptions,
     ) -> Result<Arc<Resolved>> {
@@ -196,11 +201,27 @@ impl CredentialChain {
         if !self.should_refresh(&resolved.credential) {
             return Ok(resolved);
         }
+        if let Some(layer) = resolved
+            .credential
+            .source
+            .layer
+            .as_deref()
+            .filter(|l| *l != "default")
+        {
+            if !resolved.credential.expires_within(now_ms(), 0) {
+                return Ok(resolved);
+            }
+            return Err(Error::new(
+                ErrorCode::RefreshFailed,
+                format!(
+                    "credential \"{name}\" expired and was read from the Vault layer {layer}: OAuth tokens are refreshed only in the default layer; store new tokens in that layer (openclaw-vault migrate --layer {layer})"
+                ),
+            ));
+        }
         let refreshed = self
             .refresh_coordinated(name, &resolved, refresher.as_ref())
             .await?;
-        let key = cache::key(name, &order_signature(order));
-        let slot = self.cache.slot(&key);
+        let slot = self.cache.slot(key);
         self.cache.store(&slot, refreshed.clone(), Instant::now());
         Ok(refreshed)
     }

@@ -82,6 +82,7 @@ impl Memory {
                     group: self.group,
                     location: format!("memory:{name}"),
                     file: None,
+                    layer: None,
                 },
                 expires_at,
                 metadata: Default::default(),

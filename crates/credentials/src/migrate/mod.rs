@@ -1317,6 +1317,7 @@ pub mod test_support {
                     group: self.group,
                     location,
                     file: Some(self.path.clone()),
+                    layer: None,
                 },
                 expires_at,
                 metadata,

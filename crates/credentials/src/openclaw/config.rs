@@ -277,6 +277,10 @@ pub struct CredentialsConfig {
     /// off (the default), or when no path is set and OpenClaw's state directory is unknown.
     pub last_known_good: Option<LastKnownGoodSettings>,
 
+    /// `agent` and `team`: whose Vault layers every lookup walks unless a call names its own
+    /// (see [`crate::layers`]); both unset by default (the default layer only).
+    pub layers: crate::layers::LayerContext,
+
     /// `credentials.run.env`: the variables `openclaw-vault run` sets in its child, each
     /// `"NAME": "credential[.field]"`, in the file's order (a `--env` flag replaces the same NAME).
     pub run_env: Vec<crate::run::EnvMapping>,
@@ -417,6 +421,8 @@ impl LoadedConfig {
             "maxStaleMs": ms(c.max_stale),
             "refreshAheadMs": ms(c.refresh_ahead),
             "prefix": c.prefix,
+            "agent": c.layers.agent,
+            "team": c.layers.team,
             "vault": vault,
             "audit": c.audit.as_ref().map(|p| p.display().to_string()),
             "lastKnownGood": c.last_known_good.as_ref().map(|l| json!({
@@ -635,6 +641,8 @@ struct Section {
     tls: Option<TlsSettings>,
     audit: Option<PathBuf>,
     last_known_good: Option<LkgSection>,
+    agent: Option<String>,
+    team: Option<String>,
 
     /// `run.env`, checked.
     run_env: Option<Vec<crate::run::EnvMapping>>,
@@ -656,6 +664,8 @@ const CREDENTIALS_KEYS: &[&str] = &[
     "audit",
     "lastKnownGood",
     "run",
+    "agent",
+    "team",
 ];
 const VAULT_KEYS: &[&str] = &[
     "addr",
@@ -910,6 +920,19 @@ impl Parser<'_> {
         s.cache_ttl = self.millis(object, "cacheTtlMs")?;
         s.max_stale = self.millis(object, "maxStaleMs")?;
         s.refresh_ahead = self.millis(object, "refreshAheadMs")?;
+        for key in ["agent", "team"] {
+            let id = self.string(object, "", key)?;
+            if id
+                .as_deref()
+                .is_some_and(|id| !crate::layers::is_valid_id(id))
+            {
+                return Err(self.origin.error(key, crate::layers::ID_RULE));
+            }
+            match key {
+                "agent" => s.agent = id,
+                _ => s.team = id,
+            }
+        }
         if let Some(v) = object.get("vault").filter(|v| !v.is_null()) {
             s.has_vault = true;
             self.vault(v, &mut s)?;
@@ -1206,6 +1229,8 @@ fn merge(base: Section, over: Section) -> Section {
         tls: over.tls.or(base.tls),
         audit: over.audit.or(base.audit),
         last_known_good: over.last_known_good.or(base.last_known_good),
+        agent: over.agent.or(base.agent),
+        team: over.team.or(base.team),
 
         run_env: over.run_env.or(base.run_env),
         has_vault: over.has_vault || base.has_vault,
@@ -1718,6 +1743,10 @@ pub fn load_config(
             vault,
             audit,
             last_known_good,
+            layers: crate::layers::LayerContext {
+                agent: section.agent.clone(),
+                team: section.team.clone(),
+            },
 
             run_env: section.run_env.clone().unwrap_or_default(),
         },

@@ -401,6 +401,7 @@ fn build(
             group: SourceGroup::Env,
             location,
             file,
+            layer: None,
         },
         expires_at: None,
         metadata,

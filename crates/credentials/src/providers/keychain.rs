@@ -155,6 +155,7 @@ fn source(provider: &'static str, service: &str, account: &str) -> CredentialSou
         group: SourceGroup::Keychain,
         location: location(service, account),
         file: None,
+        layer: None,
     }
 }
 
@@ -906,6 +907,7 @@ mod tests {
                 group: SourceGroup::Vault,
                 location: "secret/openclaw/credentials/x".into(),
                 file: None,
+                layer: None,
             },
             expires_at: Some(expires_at),
             metadata,

@@ -139,6 +139,54 @@ pub trait CredentialProvider: Send + Sync {
         Ok(None)
     }
 
+    /// Whether this store holds the agent and team layers of [`crate::layers`] (Vault does);
+    /// the chain walks them with [`CredentialProvider::get_in`] when a lookup names an agent or
+    /// a team. `false` (the default): only the default layer exists.
+    fn has_layers(&self) -> bool {
+        false
+    }
+
+    /// The credential `name` in one layer; `Ok(None)` when that layer does not hold it. The
+    /// default answers the default layer from [`CredentialProvider::get`] and nothing else.
+    async fn get_in(&self, name: &str, layer: &crate::layers::Layer) -> Result<Option<Credential>> {
+        match layer {
+            crate::layers::Layer::Default => self.get(name).await,
+            _ => Ok(None),
+        }
+    }
+
+    /// Every name one layer holds (see [`CredentialProvider::get_in`]).
+    async fn list_in(&self, layer: &crate::layers::Layer) -> Result<Vec<Listing>> {
+        match layer {
+            crate::layers::Layer::Default => self.list().await,
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// [`CredentialProvider::current_version`] for one layer.
+    async fn current_version_in(
+        &self,
+        name: &str,
+        layer: &crate::layers::Layer,
+    ) -> Result<Option<CredentialVersion>> {
+        match layer {
+            crate::layers::Layer::Default => self.current_version(name).await,
+            _ => Ok(None),
+        }
+    }
+
+    /// [`CredentialProvider::last_known_good`] for one layer.
+    async fn last_known_good_in(
+        &self,
+        name: &str,
+        layer: &crate::layers::Layer,
+    ) -> Result<Option<KeptCredential>> {
+        match layer {
+            crate::layers::Layer::Default => self.last_known_good(name).await,
+            _ => Ok(None),
+        }
+    }
+
     /// Whether `put` writes back (used for OAuth refresh and migration).
     fn writable(&self) -> bool {
         false

@@ -557,6 +557,7 @@ impl OpenClawConfigProvider {
                 group: SourceGroup::Files,
                 location: format!("{} {primary_path}", path.display()),
                 file: Some(path.to_path_buf()),
+                layer: None,
             },
             expires_at: None,
             metadata,

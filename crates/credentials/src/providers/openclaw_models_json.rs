@@ -199,6 +199,7 @@ impl CredentialProvider for ModelsJsonProvider {
                 group: SourceGroup::Files,
                 location: format!("{} providers.{provider}", file.display()),
                 file: Some(file.clone()),
+                layer: None,
             },
             expires_at: None,
             metadata,

@@ -90,6 +90,7 @@ impl JsonFile {
             group: SourceGroup::Files,
             location,
             file: Some(self.path.clone()),
+            layer: None,
         }
     }
 

@@ -16,6 +16,7 @@ use super::{
 use crate::credential::{self, Credential, CredentialSource, CredentialVersion, SourceGroup};
 use crate::error::{Error, ErrorCode, Result};
 use crate::last_known_good::LastKnownGood;
+use crate::layers::Layer;
 use refresh_claim::KvRefreshClaim;
 use vault_client::config::KvVersion;
 use vault_client::secret::SecretData;
@@ -27,6 +28,9 @@ pub struct VaultProvider {
     prefix: String,
     /// Where every successful read is also kept, encrypted, when the user opted in.
     last_known_good: Option<Arc<LastKnownGood>>,
+    /// The token's identity entity, looked up once (`""` when it has none or the lookup
+    /// was refused); see [`VaultProvider::entity_id`].
+    entity_id: tokio::sync::OnceCell<String>,
 }
 
 impl VaultProvider {
@@ -36,6 +40,7 @@ impl VaultProvider {
             client,
             prefix: prefix.trim_matches('/').to_string(),
             last_known_good: None,
+            entity_id: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -71,6 +76,7 @@ impl VaultProvider {
         path: &str,
         data: &SecretData,
         version: u64,
+        layer: Option<String>,
     ) -> Result<Option<Credential>> {
         let location = self.location(path);
         let serde_json::Value::Object(object) = data.expose_secret() else {
@@ -84,9 +90,42 @@ impl VaultProvider {
                 group: SourceGroup::Vault,
                 location,
                 file: None,
+                layer,
             },
             CredentialVersion::Vault(version),
         )))
+    }
+
+    /// The Vault identity entity of the client's token: `entity_id` of
+    /// `GET /v1/auth/token/lookup-self`, asked once per provider (a re-login through the same
+    /// AppRole or other auth role keeps its entity) and kept, a refusal or a token without an
+    /// entity (a root token) as `None`. For the audit log: Vault's own audit device names the
+    /// same entity for every read.
+    pub async fn entity_id(&self) -> Option<&str> {
+        let id = self
+            .entity_id
+            .get_or_init(|| async {
+                match self.client.lookup_self().await {
+                    Ok(info) => info.entity_id,
+                    Err(e) => {
+                        tracing::debug!(
+                            code = e.code(),
+                            "lookup-self refused: the audit log names no entity"
+                        );
+                        String::new()
+                    }
+                }
+            })
+            .await;
+        (!id.is_empty()).then_some(id.as_str())
+    }
+
+    /// The entity id when [`VaultProvider::entity_id`] has already looked it up.
+    pub fn known_entity_id(&self) -> Option<&str> {
+        self.entity_id
+            .get()
+            .filter(|id| !id.is_empty())
+            .map(String::as_str)
     }
 
     /// The client it reads and writes through.
@@ -102,6 +141,13 @@ impl VaultProvider {
     /// The path of `name` relative to the mount: `config/<x>` names go under `<prefix>/config/`,
     /// every other name under `<prefix>/credentials/`. Names may not climb out of the prefix.
     pub fn path_of(&self, name: &str) -> Result<String> {
+        self.path_in(name, &Layer::Default)
+    }
+
+    /// The path of `name` in `layer` relative to the mount (see [`crate::layers`]):
+    /// `<folder>/credentials/<name>`, or `<folder>/config/<x>` for `config/<x>`, where the
+    /// folder is `<prefix>`, `<prefix>/teams/<team>` or `<prefix>/agents/<agentId>`.
+    pub fn path_in(&self, name: &str, layer: &Layer) -> Result<String> {
         if name.is_empty()
             || name
                 .split('/')
@@ -111,9 +157,10 @@ impl VaultProvider {
                 "the credential name is not a valid Vault path (no empty, `.` or `..` parts)",
             ));
         }
+        let folder = layer.folder(&self.prefix);
         Ok(match name.strip_prefix("config/") {
-            Some(rest) => format!("{}/config/{rest}", self.prefix),
-            None => format!("{}/credentials/{name}", self.prefix),
+            Some(rest) => format!("{folder}/config/{rest}"),
+            None => format!("{folder}/credentials/{name}"),
         })
     }
 
@@ -122,6 +169,107 @@ impl VaultProvider {
     pub fn refresh_claim_path(&self, name: &str) -> Result<String> {
         self.path_of(name)?;
         Ok(format!("{}/leases/{}", self.prefix, name.replace('/', "_")))
+    }
+
+    /// Reads `name` in the layer `at`; `layer` is what `source.layer` says.
+    async fn read_in(
+        &self,
+        name: &str,
+        at: &Layer,
+        layer: Option<String>,
+    ) -> Result<Option<Credential>> {
+        let path = self.path_in(name, at)?;
+        let read = self.client.read(&path, None).await;
+        // A soft-deleted or destroyed current version holds nothing.
+        let data = match read {
+            Ok(Some(secret)) => secret
+                .data
+                .map(|data| (data, secret.metadata, secret.request_id)),
+            Ok(None) => None,
+            Err(e) => {
+                let e = Error::from(e);
+                if e.code == ErrorCode::PermissionDenied {
+                    self.forget_kept(&path).await;
+                }
+                return Err(e);
+            }
+        };
+        let Some((data, metadata, request_id)) = data else {
+            self.forget_kept(&path).await;
+            return Ok(None);
+        };
+        let version = metadata.map(|m| m.version).unwrap_or(0);
+        let Some(mut credential) = self.credential_of(name, &path, &data, version, layer)? else {
+            return Ok(None);
+        };
+        credential.request_id = request_id;
+        if let Some(file) = self.last_known_good.clone() {
+            // Awaited, so a process that exits right after its read has still kept it; a
+            // failure to keep it is logged and never fails the read.
+            let kept = tokio::task::spawn_blocking(move || {
+                file.record(&[(path.as_str(), &data, Some(version))])
+            })
+            .await;
+            match kept {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e.message, "could not keep the last known good value")
+                }
+                Err(_) => tracing::warn!("could not keep the last known good value"),
+            }
+        }
+        Ok(Some(credential))
+    }
+
+    /// The kept value of `name` in the layer `at` from the last-known-good file.
+    async fn kept_in(
+        &self,
+        name: &str,
+        at: &Layer,
+        layer: Option<String>,
+    ) -> Result<Option<KeptCredential>> {
+        let Some(file) = self.last_known_good.clone() else {
+            return Ok(None);
+        };
+        let path = self.path_in(name, at)?;
+        let lookup_path = path.clone();
+        let max_age = file.settings().max_age;
+        let served = tokio::task::spawn_blocking(move || file.lookup(&lookup_path))
+            .await
+            .map_err(|_| {
+                Error::new(
+                    ErrorCode::SourceUnavailable,
+                    "the last-known-good lookup did not finish",
+                )
+            })??;
+        let Some(served) = served else {
+            return Ok(None);
+        };
+        let credential = self.credential_of(
+            name,
+            &path,
+            &served.data,
+            served.version.unwrap_or(0),
+            layer,
+        )?;
+        Ok(credential.map(|credential| KeptCredential {
+            credential,
+            fetched_at_ms: served.fetched_at_ms,
+            max_age,
+        }))
+    }
+
+    /// The names directly in `folder` (relative to the mount), never a sub-folder.
+    async fn list_folder(&self, folder: &str) -> Result<Vec<Listing>> {
+        let keys = self.client.list(folder).await?;
+        Ok(keys
+            .into_iter()
+            .filter(|k| !k.ends_with('/'))
+            .map(|k| Listing {
+                location: self.location(&format!("{folder}/{k}")),
+                name: k,
+            })
+            .collect())
     }
 
     fn location(&self, path: &str) -> String {
@@ -161,10 +309,22 @@ impl CredentialProvider for VaultProvider {
     /// KV v2: `current_version` from the secret's metadata (`GET <mount>/metadata/<path>`), 0
     /// when there is none. KV v1 keeps no versions: `None`.
     async fn current_version(&self, name: &str) -> Result<Option<CredentialVersion>> {
+        self.current_version_in(name, &Layer::Default).await
+    }
+
+    /// `GET <mount>/metadata/<layer folder>/credentials/<name>` (KV v2).
+    async fn current_version_in(
+        &self,
+        name: &str,
+        layer: &Layer,
+    ) -> Result<Option<CredentialVersion>> {
         if self.client.kv_version().await? != KvVersion::V2 {
             return Ok(None);
         }
-        let metadata = self.client.read_metadata(&self.path_of(name)?).await?;
+        let metadata = self
+            .client
+            .read_metadata(&self.path_in(name, layer)?)
+            .await?;
         Ok(Some(CredentialVersion::Vault(
             metadata.map(|m| m.current_version).unwrap_or(0),
         )))
@@ -183,88 +343,40 @@ impl CredentialProvider for VaultProvider {
     }
 
     async fn get(&self, name: &str) -> Result<Option<Credential>> {
-        let path = self.path_of(name)?;
-        let read = self.client.read(&path, None).await;
-        // A soft-deleted or destroyed current version holds nothing.
-        let data = match read {
-            Ok(Some(secret)) => secret
-                .data
-                .map(|data| (data, secret.metadata, secret.request_id)),
-            Ok(None) => None,
-            Err(e) => {
-                let e = Error::from(e);
-                if e.code == ErrorCode::PermissionDenied {
-                    self.forget_kept(&path).await;
-                }
-                return Err(e);
-            }
-        };
-        let Some((data, metadata, request_id)) = data else {
-            self.forget_kept(&path).await;
-            return Ok(None);
-        };
-        let version = metadata.map(|m| m.version).unwrap_or(0);
-        let Some(mut credential) = self.credential_of(name, &path, &data, version)? else {
-            return Ok(None);
-        };
-        credential.request_id = request_id;
-        if let Some(file) = self.last_known_good.clone() {
-            // Awaited, so a process that exits right after its read has still kept it; a
-            // failure to keep it is logged and never fails the read.
-            let kept = tokio::task::spawn_blocking(move || {
-                file.record(&[(path.as_str(), &data, Some(version))])
-            })
-            .await;
-            match kept {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e.message, "could not keep the last known good value")
-                }
-                Err(_) => tracing::warn!("could not keep the last known good value"),
-            }
-        }
-        Ok(Some(credential))
+        self.read_in(name, &Layer::Default, None).await
+    }
+
+    fn has_layers(&self) -> bool {
+        true
+    }
+
+    /// `GET <mount>/data/<layer folder>/credentials/<name>`; `source.layer` is the layer's label.
+    async fn get_in(&self, name: &str, layer: &Layer) -> Result<Option<Credential>> {
+        self.read_in(name, layer, Some(layer.label())).await
+    }
+
+    /// `LIST <mount>/metadata/<layer folder>/credentials`.
+    async fn list_in(&self, layer: &Layer) -> Result<Vec<Listing>> {
+        self.list_folder(&format!("{}/credentials", layer.folder(&self.prefix)))
+            .await
+    }
+
+    async fn last_known_good_in(
+        &self,
+        name: &str,
+        layer: &Layer,
+    ) -> Result<Option<KeptCredential>> {
+        self.kept_in(name, layer, Some(layer.label())).await
     }
 
     /// From the encrypted last-known-good file, when configured.
     async fn last_known_good(&self, name: &str) -> Result<Option<KeptCredential>> {
-        let Some(file) = self.last_known_good.clone() else {
-            return Ok(None);
-        };
-        let path = self.path_of(name)?;
-        let lookup_path = path.clone();
-        let max_age = file.settings().max_age;
-        let served = tokio::task::spawn_blocking(move || file.lookup(&lookup_path))
-            .await
-            .map_err(|_| {
-                Error::new(
-                    ErrorCode::SourceUnavailable,
-                    "the last-known-good lookup did not finish",
-                )
-            })??;
-        let Some(served) = served else {
-            return Ok(None);
-        };
-        let credential =
-            self.credential_of(name, &path, &served.data, served.version.unwrap_or(0))?;
-        Ok(credential.map(|credential| KeptCredential {
-            credential,
-            fetched_at_ms: served.fetched_at_ms,
-            max_age,
-        }))
+        self.kept_in(name, &Layer::Default, None).await
     }
 
     async fn list(&self) -> Result<Vec<Listing>> {
-        let folder = format!("{}/credentials", self.prefix);
-        let keys = self.client.list(&folder).await?;
-        Ok(keys
-            .into_iter()
-            .filter(|k| !k.ends_with('/'))
-            .map(|k| Listing {
-                location: self.location(&format!("{folder}/{k}")),
-                name: k,
-            })
-            .collect())
+        self.list_folder(&format!("{}/credentials", self.prefix))
+            .await
     }
 
     fn writable(&self) -> bool {

@@ -91,6 +91,7 @@ pub fn oauth(name: &str, access: &str, refresh: &str, expires_at: i64) -> Creden
             group: SourceGroup::Vault,
             location: "secret/openclaw/credentials/x".into(),
             file: None,
+            layer: None,
         },
         expires_at: Some(expires_at),
         metadata: Map::new(),

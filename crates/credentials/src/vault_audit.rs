@@ -1,0 +1,309 @@
+//! `openclaw-vault audit <log>`: who read which credential, and when, from a Vault file audit
+//! device's log (`vault audit enable file file_path=...`: one JSON object per line, a
+//! `request` and a `response` entry per request).
+//!
+//! Who is the token's identity as Vault logs it (`auth.entity_id`, `auth.display_name`,
+//! `auth.metadata`: with `openclaw-vault setup`, one entity per gateway and agent); what is the
+//! credential name and layer derived from `request.path` under the KV mount and prefix
+//! (`<mount>/data/<prefix>/[agents/<id>/|teams/<t>/]credentials/<name>`, KV v1 without `data/`);
+//! when is the first and last `time`. Only `response` entries are counted (one per request),
+//! and only reads (`read` operations). Values never appear in the summary: it copies none of a
+//! line's `request.data`/`response.data` (which Vault HMACs anyway).
+//!
+//! Memory is bounded whatever the log's size: the file is read line by line, a line longer than
+//! [`MAX_LINE_BYTES`] is a bad line, and at most [`MAX_ROWS`] (reader, credential) rows are
+//! kept (later new rows are counted in `dropped_rows`). A line that is not a Vault audit entry
+//! is reported by its number and a reason, never quoted (it may hold anything).
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The longest line read whole; a longer one is a bad line (and skipped to its end).
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+/// The most (reader, credential) rows kept.
+pub const MAX_ROWS: usize = 100_000;
+/// The most bad lines listed (all are counted).
+pub const MAX_BAD_LINES_LISTED: usize = 100;
+
+/// Who read: the identity Vault logged for the token.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Reader {
+    /// `auth.entity_id` (`""` for a token without an entity, such as root).
+    pub entity_id: String,
+    /// `auth.display_name` (`approle`, `token`, ...).
+    pub display_name: String,
+    /// `auth.metadata` (`role_name`, ...), sorted.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// What was read: a credential in a layer.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Read {
+    /// The credential name.
+    pub credential: String,
+    /// `default`, `team:<name>` or `agent:<id>`.
+    pub layer: String,
+}
+
+/// Counts and times of one reader's reads of one credential.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    /// Reads Vault answered.
+    pub count: u64,
+    /// Reads Vault refused (`permission denied`).
+    pub denied: u64,
+    /// Other failed reads (not found included).
+    pub failed: u64,
+    /// The earliest `time` seen (RFC 3339, as Vault wrote it).
+    pub first: String,
+    /// The latest `time` seen.
+    pub last: String,
+}
+
+/// A line that is not a Vault audit entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadLine {
+    /// 1-based.
+    pub line: u64,
+    /// Why (never the line's content).
+    pub reason: &'static str,
+}
+
+/// The summary of one log.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Lines read.
+    pub lines: u64,
+    /// Per reader, per credential.
+    pub reads: BTreeMap<Reader, BTreeMap<Read, ReadStats>>,
+    /// The first [`MAX_BAD_LINES_LISTED`] bad lines.
+    pub bad_lines: Vec<BadLine>,
+    /// Every bad line, counted.
+    pub bad_line_count: u64,
+    /// New rows not kept because [`MAX_ROWS`] were.
+    pub dropped_rows: u64,
+    rows: usize,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    time: String,
+    #[serde(default)]
+    auth: Option<Auth>,
+    request: Option<Request>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Auth {
+    #[serde(default)]
+    entity_id: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    metadata: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+struct Request {
+    #[serde(default)]
+    operation: String,
+    #[serde(default)]
+    path: String,
+}
+
+/// The credential and layer `path` (a request path as Vault logs it, without `/v1/`) stands
+/// for under `mount` and `prefix`, or `None` for any other path (metadata, lists, other
+/// engines, `config/` and `leases/` entries).
+pub fn credential_of_path(path: &str, mount: &str, prefix: &str) -> Option<Read> {
+    let mount = mount.trim_matches('/');
+    let prefix = prefix.trim_matches('/');
+    let rest = path.strip_prefix(mount)?.strip_prefix('/')?;
+    let rest = rest.strip_prefix("data/").unwrap_or(rest);
+    let rest = rest.strip_prefix(prefix)?.strip_prefix('/')?;
+    let (layer, rest) = if let Some(r) = rest.strip_prefix("agents/") {
+        let (id, r) = r.split_once('/')?;
+        (format!("agent:{id}"), r)
+    } else if let Some(r) = rest.strip_prefix("teams/") {
+        let (t, r) = r.split_once('/')?;
+        (format!("team:{t}"), r)
+    } else {
+        ("default".to_string(), rest)
+    };
+    let name = rest.strip_prefix("credentials/")?;
+    (!name.is_empty()).then(|| Read {
+        credential: name.to_string(),
+        layer,
+    })
+}
+
+impl Summary {
+    fn bad(&mut self, line: u64, reason: &'static str) {
+        self.bad_line_count += 1;
+        if self.bad_lines.len() < MAX_BAD_LINES_LISTED {
+            self.bad_lines.push(BadLine { line, reason });
+        }
+    }
+
+    fn add(&mut self, line_no: u64, line: &[u8], mount: &str, prefix: &str) {
+        let entry: Entry = match serde_json::from_slice(line) {
+            Ok(e) => e,
+            // The parser's message can quote the line: only its kind is kept.
+            Err(_) => return self.bad(line_no, "not a JSON object of a Vault audit entry"),
+        };
+        let Some(request) = entry.request else {
+            return self.bad(line_no, "no `request` object");
+        };
+        if entry.kind != "response" || request.operation != "read" {
+            return;
+        }
+        let Some(read) = credential_of_path(&request.path, mount, prefix) else {
+            return;
+        };
+        let auth = entry.auth.unwrap_or_default();
+        let reader = Reader {
+            entity_id: auth.entity_id,
+            display_name: auth.display_name,
+            metadata: auth.metadata.unwrap_or_default(),
+        };
+        let known = self
+            .reads
+            .get(&reader)
+            .is_some_and(|r| r.contains_key(&read));
+        if !known {
+            if self.rows >= MAX_ROWS {
+                self.dropped_rows += 1;
+                return;
+            }
+            self.rows += 1;
+        }
+        let stats = self
+            .reads
+            .entry(reader)
+            .or_default()
+            .entry(read)
+            .or_default();
+        match entry.error.as_deref() {
+            None | Some("") => stats.count += 1,
+            Some(e) if e.contains("permission denied") => stats.denied += 1,
+            Some(_) => stats.failed += 1,
+        }
+        if stats.first.is_empty() || entry.time < stats.first {
+            stats.first = entry.time.clone();
+        }
+        if entry.time > stats.last {
+            stats.last = entry.time;
+        }
+    }
+}
+
+/// Summarises the log read from `input` (see the module doc); `mount` and `prefix` are the
+/// KV mount and folder the credentials live under. `INVALID_ARGUMENT` only when `input` cannot
+/// be read; bad lines are in the summary.
+pub fn summarise(mut input: impl BufRead, mount: &str, prefix: &str) -> Result<Summary> {
+    let mut summary = Summary::default();
+    let mut line = Vec::with_capacity(4096);
+    loop {
+        line.clear();
+        let mut too_long = false;
+        // Read up to the newline, never holding more than MAX_LINE_BYTES of it.
+        let ended = loop {
+            let buf = input.fill_buf().map_err(|e| {
+                Error::invalid_argument(format!("the audit log cannot be read: {e}"))
+            })?;
+            if buf.is_empty() {
+                break line.is_empty() && !too_long;
+            }
+            let (chunk, found) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (&buf[..i], Some(i + 1)),
+                None => (buf, None),
+            };
+            if !too_long && line.len() + chunk.len() <= MAX_LINE_BYTES {
+                line.extend_from_slice(chunk);
+            } else {
+                too_long = true;
+                line.clear();
+            }
+            let used = found.unwrap_or(buf.len());
+            input.consume(used);
+            if found.is_some() {
+                break false;
+            }
+        };
+        if ended {
+            break;
+        }
+        summary.lines += 1;
+        let n = summary.lines;
+        if too_long {
+            summary.bad(n, "longer than 1 MiB");
+        } else if !line.iter().all(|b| b.is_ascii_whitespace()) {
+            summary.add(n, &line, mount, prefix);
+        }
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_map_to_credentials_and_layers() {
+        let r =
+            |p: &str| credential_of_path(p, "secret", "openclaw").map(|r| (r.layer, r.credential));
+        assert_eq!(
+            r("secret/data/openclaw/credentials/anthropic"),
+            Some(("default".into(), "anthropic".into()))
+        );
+        assert_eq!(
+            r("secret/data/openclaw/teams/core/credentials/a:b"),
+            Some(("team:core".into(), "a:b".into()))
+        );
+        assert_eq!(
+            r("secret/openclaw/agents/ops/credentials/x"),
+            Some(("agent:ops".into(), "x".into()))
+        );
+        assert_eq!(r("secret/metadata/openclaw/credentials/x"), None);
+        assert_eq!(r("secret/data/openclaw/config/encryption"), None);
+        assert_eq!(r("other/data/openclaw/credentials/x"), None);
+    }
+
+    #[test]
+    fn bad_lines_are_numbered_never_quoted_and_long_lines_bounded() {
+        let long = "x".repeat(MAX_LINE_BYTES + 10);
+        let input = format!(
+            "{{\"type\":\"response\",\"time\":\"t1\",\"auth\":{{\"entity_id\":\"e1\"}},\"request\":{{\"operation\":\"read\",\"path\":\"secret/data/openclaw/credentials/a\"}}}}\nsk-secret-line\n{long}\n\n{{\"type\":\"response\"}}\n"
+        );
+        let s = summarise(input.as_bytes(), "secret", "openclaw").unwrap();
+        assert_eq!(s.lines, 5);
+        assert_eq!(
+            s.bad_lines,
+            vec![
+                BadLine {
+                    line: 2,
+                    reason: "not a JSON object of a Vault audit entry"
+                },
+                BadLine {
+                    line: 3,
+                    reason: "longer than 1 MiB"
+                },
+                BadLine {
+                    line: 5,
+                    reason: "no `request` object"
+                },
+            ]
+        );
+        let (reader, reads) = s.reads.iter().next().unwrap();
+        assert_eq!(reader.entity_id, "e1");
+        assert_eq!(reads.values().next().unwrap().count, 1);
+    }
+}

@@ -172,7 +172,14 @@ async function makeState(name, { rich = false } = {}) {
  * install fails, 2026.9.6 still exits 0 and writes the token nowhere (see the test below), so the
  * state is checked here: a token OpenClaw never wrote cannot be migrated. */
 async function addDiscord(s) {
-  const r = await must(s, ['channels', 'add', '--channel', 'discord', '--token', V.discord])
+  // npm's TLS trust, for a registry behind an intercepting proxy (envFor passes only PATH): without
+  // it the install fails with SELF_SIGNED_CERT_IN_CHAIN, which is how issue 10 lost this token.
+  const tls = Object.fromEntries(
+    ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR']
+      .filter((k) => process.env[k])
+      .map((k) => [k, process.env[k]]),
+  )
+  const r = await must(s, ['channels', 'add', '--channel', 'discord', '--token', V.discord], { env: tls })
   await must(s, ['channels', 'add', '--channel', 'discord', '--account', 'ops', '--token', V.discordOps])
   const accounts = JSON.parse(readFileSync(join(s, 'openclaw.json'), 'utf8')).channels?.discord?.accounts
   assert.deepEqual(
@@ -458,7 +465,7 @@ describe('migrate --rewrite-config through `openclaw secrets apply`', () => {
     assert.equal(holders.stdout, '', `the token is in ${holders.stdout}`)
     const { report } = await audit(state)
     assert.deepEqual(
-      findings(report).filter((f) => /discord/.test(f)),
+      findings(report).filter((f) => / channels\.discord\./.test(f)),
       [],
     )
     const prefix = uniquePrefix('stores-noplugin')

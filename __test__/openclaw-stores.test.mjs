@@ -40,7 +40,11 @@ const V = {
   // OpenClaw wants a setup-token of at least 80 characters.
   agentToken: `sk-ant-oat01-FAKE-stores-work-token-${'1212'.repeat(16)}`,
   ghToken: 'ghp_FAKE_stores_dotenv_1313',
+  discord: 'discord-FAKE-stores-bot-9999',
+  discordOps: 'discord-FAKE-stores-ops-1414',
 }
+// Only the rich state holds these.
+const RICH_ONLY = ['configOpenai', 'agentToken', 'ghToken', 'discord', 'discordOps']
 
 before(async () => {
   if (nodeDependentOnly) return // every suite here is sameOnEveryNode
@@ -122,9 +126,7 @@ async function makeState(name, { rich = false } = {}) {
   await must(s, ['secrets', 'store', 'set', 'TEAM_TOKEN', '--kind', 'secret', '--value-file', '-'], { input: V.team })
   await must(s, ['secrets', 'store', 'set', 'TEAM_ENV', '--kind', 'env', '--value-file', '-'], { input: V.teamEnv })
   await must(s, ['config', 'set', 'skills.entries.weather.apiKey', V.skill])
-  // TODO(issue 10): `channels add --channel discord --token` ran, but where 2026.9.6 keeps that
-  // token is not established yet (the DONE test found the audit clean and the value not in
-  // Vault): left out until it is.
+  if (rich) await addDiscord(s)
   // The state-dir .env OpenClaw reads (and its audit scans): the openai key the shared profile
   // also holds, so apply scrubs it there once that profile's value is a ref.
   writeFileSync(join(s, '.env'), `OPENAI_API_KEY=${V.openai}\n${rich ? `GH_TOKEN=${V.ghToken}\n` : ''}`, {
@@ -155,6 +157,29 @@ async function makeState(name, { rich = false } = {}) {
     ])
   }
   return s
+}
+
+/** Two Discord accounts, as `openclaw channels add` writes them: the first goes to
+ * `channels.discord.token`, and the second moves it to `channels.discord.accounts.default.token`
+ * next to `accounts.ops.token`. The first add installs OpenClaw's Discord plugin from npm; when that
+ * install fails, 2026.9.6 still exits 0 and writes the token nowhere (see the test below), so the
+ * state is checked here: a token OpenClaw never wrote cannot be migrated. */
+async function addDiscord(s) {
+  // npm's TLS trust, for a registry behind an intercepting proxy (envFor passes only PATH): without
+  // it the install fails with SELF_SIGNED_CERT_IN_CHAIN, which is how issue 10 lost this token.
+  const tls = Object.fromEntries(
+    ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR']
+      .filter((k) => process.env[k])
+      .map((k) => [k, process.env[k]]),
+  )
+  const r = await must(s, ['channels', 'add', '--channel', 'discord', '--token', V.discord], { env: tls })
+  await must(s, ['channels', 'add', '--channel', 'discord', '--account', 'ops', '--token', V.discordOps])
+  const accounts = JSON.parse(readFileSync(join(s, 'openclaw.json'), 'utf8')).channels?.discord?.accounts
+  assert.deepEqual(
+    [accounts?.default?.token, accounts?.ops?.token],
+    [V.discord, V.discordOps],
+    `OpenClaw did not write the Discord tokens: ${r.stdout.replaceAll(V.discord, '<token>')}`,
+  )
 }
 
 async function audit(state, args = []) {
@@ -285,54 +310,48 @@ describe(`openclaw ${'2026.9.6'} stores: discovery judged by its own audit`, sam
     assert.ok(!l.stdout.includes(V.openai) && !l.stdout.includes(vaultTelegram))
   })
 
-  test(
-    'PINNED: shared and agent profiles of one provider with different values keep exactly these findings after migrate --rewrite-config',
-    {
-      todo: 'the expected findings are derived from OpenClaw 2026.9.6 apply/audit code; not yet confirmed by a complete run',
-    },
-    async () => {
-      // OpenClaw 2026.9.6's apply cannot target the shared store: its only route there is the
-      // provider's config key (models.providers.<p>.apiKey), which scrubs every static profile of
-      // <p> in every store, and any profile left (an agent's ref included) makes audit report the
-      // config ref REF_SHADOWED. So no plan is both lossless and clean for such a provider: the
-      // plan keeps these in place, says why, and the values are in Vault. A future OpenClaw that
-      // can target the shared store makes this test fail: then plan those too.
-      const before = await audit(state)
-      const prefix = uniquePrefix('stores-pinned')
-      prefixes.push(prefix)
-      const r = migrate(state, prefix, ['--yes', '--json', '--rewrite-config', '--openclaw', realOpenClaw()])
-      assert.equal(r.code, 0, r.out + r.err)
-      const rel = (f) => f.split(`${state}/`).join('')
-      const kept = r.json.rewriteConfig.kept.map((k) => `${rel(k.file)} ${k.jsonPath}`).sort()
-      assert.deepEqual(kept, [
-        'openclaw.json models.providers.openai.apiKey',
-        'state/openclaw.sqlite profiles.anthropic:default.key',
-        'state/openclaw.sqlite profiles.openai:manual.key',
-      ])
-      for (const k of r.json.rewriteConfig.kept) assert.ok(k.reason.length > 20, k.reason)
-      const after = await audit(state, ['--check', '--allow-exec'])
-      const left = after.report.findings.map((f) => `${f.code} ${rel(f.file)} ${f.jsonPath}`).sort()
-      assert.deepEqual(left, [
-        'PLAINTEXT_FOUND .env $env.GH_TOKEN',
-        // Its value is the kept shared profile's, so apply had no migrated value to scrub it for.
-        'PLAINTEXT_FOUND .env $env.OPENAI_API_KEY',
-        'PLAINTEXT_FOUND agents/main/agent/models.json providers.anthropic.apiKey',
-        'PLAINTEXT_FOUND openclaw.json models.providers.openai.apiKey',
-        'PLAINTEXT_FOUND state/openclaw.sqlite profiles.anthropic:default.key',
-        'PLAINTEXT_FOUND state/openclaw.sqlite profiles.openai:manual.key',
-      ])
-      assert.ok(findings(before.report).length > left.length)
-      // Lossless: every value of the state is in Vault, byte-identical, at its plan path.
-      const inVault = []
-      for (const i of r.json.plan.items) {
-        const got = await client.read(i.vaultPath.replace(/^secret\//, ''))
-        assert.ok(got, i.vaultPath)
-        for (const f of i.fields) inVault.push(got.data[f])
-      }
-      for (const [k, v] of Object.entries(V)) assert.ok(inVault.includes(v), `${k} not in Vault`)
-      for (const v of Object.values(V)) assert.ok(!r.out.includes(v) && !r.err.includes(v), 'no secret printed')
-    },
-  )
+  test('PINNED: shared and agent profiles of one provider with different values keep exactly these findings after migrate --rewrite-config', async () => {
+    // OpenClaw 2026.9.6's apply cannot target the shared store: its only route there is the
+    // provider's config key (models.providers.<p>.apiKey), which scrubs every static profile of
+    // <p> in every store, and any profile left (an agent's ref included) makes audit report the
+    // config ref REF_SHADOWED. So no plan is both lossless and clean for such a provider: the
+    // plan keeps these in place, says why, and the values are in Vault. A future OpenClaw that
+    // can target the shared store makes this test fail: then plan those too.
+    const before = await audit(state)
+    const prefix = uniquePrefix('stores-pinned')
+    prefixes.push(prefix)
+    const r = migrate(state, prefix, ['--yes', '--json', '--rewrite-config', '--openclaw', realOpenClaw()])
+    assert.equal(r.code, 0, r.out + r.err)
+    const rel = (f) => f.split(`${state}/`).join('')
+    const kept = r.json.rewriteConfig.kept.map((k) => `${rel(k.file)} ${k.jsonPath}`).sort()
+    assert.deepEqual(kept, [
+      'openclaw.json models.providers.openai.apiKey',
+      'state/openclaw.sqlite profiles.anthropic:default.key',
+      'state/openclaw.sqlite profiles.openai:manual.key',
+    ])
+    for (const k of r.json.rewriteConfig.kept) assert.ok(k.reason.length > 20, k.reason)
+    const after = await audit(state, ['--check', '--allow-exec'])
+    const left = after.report.findings.map((f) => `${f.code} ${rel(f.file)} ${f.jsonPath}`).sort()
+    assert.deepEqual(left, [
+      'PLAINTEXT_FOUND .env $env.GH_TOKEN',
+      // Its value is the kept shared profile's, so apply had no migrated value to scrub it for.
+      'PLAINTEXT_FOUND .env $env.OPENAI_API_KEY',
+      'PLAINTEXT_FOUND agents/main/agent/models.json providers.anthropic.apiKey',
+      'PLAINTEXT_FOUND openclaw.json models.providers.openai.apiKey',
+      'PLAINTEXT_FOUND state/openclaw.sqlite profiles.anthropic:default.key',
+      'PLAINTEXT_FOUND state/openclaw.sqlite profiles.openai:manual.key',
+    ])
+    assert.ok(findings(before.report).length > left.length)
+    // Lossless: every value of the state is in Vault, byte-identical, at its plan path.
+    const inVault = []
+    for (const i of r.json.plan.items) {
+      const got = await client.read(i.vaultPath.replace(/^secret\//, ''))
+      assert.ok(got, i.vaultPath)
+      for (const f of i.fields) inVault.push(got.data[f])
+    }
+    for (const [k, v] of Object.entries(V)) assert.ok(inVault.includes(v), `${k} not in Vault`)
+    for (const v of Object.values(V)) assert.ok(!r.out.includes(v) && !r.err.includes(v), 'no secret printed')
+  })
 })
 
 describe('migrate --rewrite-config through `openclaw secrets apply`', sameOnEveryNode, () => {
@@ -417,6 +436,36 @@ describe('migrate --rewrite-config through `openclaw secrets apply`', sameOnEver
     for (const v of Object.values(V)) assert.ok(!readFileSync(planFile, 'utf8').includes(v))
   })
 
+  // Issue 10's lost Discord token: `channels add --channel discord` first installs OpenClaw's
+  // Discord plugin from npm. When that install fails, OpenClaw 2026.9.6 prints "Plugin install
+  // failed", exits 0 and writes the token nowhere, so its audit is clean and there is nothing to
+  // migrate: never written, not lost. A registry that refuses connections makes it fail here.
+  test('`channels add --channel discord` whose plugin install fails exits 0 and writes the token nowhere', async () => {
+    state = copyState('discord-noplugin')
+    const token = 'discord-FAKE-stores-never-written-1515'
+    const r = await openclaw(state, ['channels', 'add', '--channel', 'discord', '--token', token], {
+      env: { npm_config_registry: 'http://127.0.0.1:9' },
+    })
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.match(r.stdout + r.stderr, /Plugin install failed/)
+    const holders = spawnSync('grep', ['-rlF', token, state], { encoding: 'utf8' })
+    assert.equal(holders.stdout, '', `the token is in ${holders.stdout}`)
+    const { report } = await audit(state)
+    assert.deepEqual(
+      findings(report).filter((f) => / channels\.discord\./.test(f)),
+      [],
+    )
+    const prefix = uniquePrefix('stores-noplugin')
+    prefixes.push(prefix)
+    const m = migrate(state, prefix, ['--dry-run', '--json'])
+    assert.equal(m.code, 0, m.err)
+    assert.ok(
+      !m.json.plan.items.some((i) => /discord/.test(i.name)),
+      JSON.stringify(m.json.plan.items.map((i) => i.name)),
+    )
+    assert.ok(!m.out.includes(token) && !m.err.includes(token))
+  })
+
   test('DONE: migrate --yes --rewrite-config, then `openclaw secrets audit --check --allow-exec` exits 0 and Vault holds every value', async () => {
     state = copyState('done')
     const first = await audit(state)
@@ -440,7 +489,7 @@ describe('migrate --rewrite-config through `openclaw secrets apply`', sameOnEver
       for (const f of i.fields) inVault.push(got.data[f])
     }
     for (const [k, v] of Object.entries(V)) {
-      if (['configOpenai', 'agentToken', 'ghToken'].includes(k)) continue // only in the rich state
+      if (RICH_ONLY.includes(k)) continue
       assert.ok(inVault.includes(v), `${k} not in Vault`)
     }
     for (const v of Object.values(V)) assert.ok(!r.out.includes(v) && !r.err.includes(v), 'no secret printed')

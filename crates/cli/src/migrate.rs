@@ -553,6 +553,22 @@ fn provider_json(plan: &migrate::ApplyPlan) -> Value {
     } else if matches!(plan.provider, P::Added) {
         o["action"] = json!("none");
     }
+    // Every alias of ours (more than one when the plan has more ids than OpenClaw hands one
+    // exec provider).
+    o["aliases"] = json!(plan
+        .aliases
+        .iter()
+        .map(|a| {
+            let action = match (&a.change, &a.entry) {
+                (migrate::ProviderChange::Added, Some(_)) => "add",
+                (migrate::ProviderChange::Added, None) => "none",
+                (migrate::ProviderChange::Upgraded { .. }, _) => "upgrade",
+                (migrate::ProviderChange::Unchanged, _) => "unchanged",
+                (migrate::ProviderChange::Foreign { .. }, _) => "keep",
+            };
+            json!({"alias": a.alias, "action": action, "ids": a.ids})
+        })
+        .collect::<Vec<_>>());
     o
 }
 
@@ -560,7 +576,7 @@ fn apply_plan_json(plan: &migrate::ApplyPlan) -> Value {
     json!({
         "provider": provider_json(plan),
         "targets": plan.targets.iter().map(|t| {
-            let mut o = json!({"file": t.file, "jsonPath": t.json_path, "type": t.target_type, "path": t.path, "id": t.id});
+            let mut o = json!({"file": t.file, "jsonPath": t.json_path, "type": t.target_type, "path": t.path, "id": t.id, "provider": t.provider});
             if let Some(a) = &t.agent_id {
                 o["agentId"] = json!(a);
             }
@@ -618,6 +634,21 @@ fn print_apply_plan(io: &mut CliIo, plan: &migrate::ApplyPlan) {
         }
         _ => {}
     }
+    for a in plan.aliases.iter().skip(1) {
+        let what = match &a.change {
+            migrate::ProviderChange::Added if a.entry.is_some() => "add",
+            migrate::ProviderChange::Upgraded { .. } => "upgrade",
+            migrate::ProviderChange::Foreign { .. } => "not written by this package, not used",
+            _ => "unchanged",
+        };
+        let _ = writeln!(
+            io.stdout,
+            "  provider {}: {what}, {} id(s) (OpenClaw hands one exec provider at most {})",
+            a.alias,
+            a.ids,
+            migrate::MAX_REFS_PER_PROVIDER
+        );
+    }
     for t in &plan.targets {
         let agent = t
             .agent_id
@@ -626,11 +657,12 @@ fn print_apply_plan(io: &mut CliIo, plan: &migrate::ApplyPlan) {
             .unwrap_or_default();
         let _ = writeln!(
             io.stdout,
-            "  {} {} -> {} {}{agent} = exec:{}",
+            "  {} {} -> {} {}{agent} = exec:{}:{}",
             t.file.display(),
             t.json_path,
             t.target_type,
             t.path,
+            t.provider,
             t.id
         );
     }

@@ -53,6 +53,56 @@ pub struct ApplyTarget {
     pub agent_id: Option<String>,
     /// The exec SecretRef id: `<prefix>/credentials/<name>/<field>`.
     pub id: String,
+    /// The exec provider alias the ref names (`openclaw-vault`, `openclaw-vault-2`, ...; see
+    /// [`MAX_REFS_PER_PROVIDER`]).
+    pub provider: String,
+}
+
+/// OpenClaw 2026.9.6 hands one exec provider at most this many distinct ids per resolution
+/// (`DEFAULT_MAX_REFS_PER_PROVIDER` in its `dist/resolve-*.mjs`, not configurable) and fails that
+/// provider, every ref on it, above it. A plan spreads its ids over aliases of the same provider
+/// definition: `openclaw-vault`, then `openclaw-vault-2`, `openclaw-vault-3`, ...
+pub const MAX_REFS_PER_PROVIDER: usize = 512;
+
+/// The largest request (`{"protocolVersion":1,"provider":..,"ids":[..]}`, UTF-8 bytes) OpenClaw
+/// 2026.9.6 writes to one exec provider (`DEFAULT_MAX_BATCH_BYTES`, 256 KiB). 512 ids of the
+/// longest valid exec id (256 characters) need about 135 KB, so [`MAX_REFS_PER_PROVIDER`] binds
+/// first; the byte count is kept as well so that no alias is ever planned past either limit.
+pub const MAX_BATCH_BYTES: usize = 262_144;
+
+/// The exec provider alias number `n` (0-based): `openclaw-vault`, `openclaw-vault-2`, ...
+pub fn provider_alias(n: usize) -> String {
+    if n == 0 {
+        EXEC_PROVIDER_ALIAS.to_string()
+    } else {
+        format!("{EXEC_PROVIDER_ALIAS}-{}", n + 1)
+    }
+}
+
+/// The number of `alias` when it is one of [`provider_alias`]'s names.
+fn alias_number(alias: &str) -> Option<usize> {
+    if alias == EXEC_PROVIDER_ALIAS {
+        return Some(0);
+    }
+    let n: usize = alias
+        .strip_prefix(EXEC_PROVIDER_ALIAS)?
+        .strip_prefix('-')?
+        .parse()
+        .ok()?;
+    (n >= 2 && provider_alias(n - 1) == alias).then(|| n - 1)
+}
+
+/// One exec provider alias of this package in the plan, and what the plan does with its entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasChange {
+    /// `secrets.providers.<alias>`.
+    pub alias: String,
+    /// What happens to its entry.
+    pub change: ProviderChange,
+    /// The entry the plan upserts for it, when it upserts one.
+    pub entry: Option<Value>,
+    /// Distinct ids that name it after apply (refs already in `openclaw.json` and the plan's).
+    pub ids: usize,
 }
 
 /// A plaintext secret the plan leaves where it is, and why.
@@ -105,12 +155,18 @@ pub struct ApplyPlan {
     pub provider: ProviderChange,
     /// The provider entry the plan upserts, when it upserts one.
     pub provider_entry: Option<Value>,
+    /// Every alias of this package the plan names or finds in `openclaw.json`, in alias order
+    /// (the first is `openclaw-vault`, whose change and entry are also `provider` and
+    /// `provider_entry`).
+    pub aliases: Vec<AliasChange>,
 }
 
 impl ApplyPlan {
     /// True when there is nothing for OpenClaw to apply: no target and no provider to upgrade.
     pub fn is_empty(&self) -> bool {
-        self.targets.is_empty() && self.provider_entry.is_none()
+        self.targets.is_empty()
+            && self.provider_entry.is_none()
+            && self.aliases.iter().all(|a| a.entry.is_none())
     }
 }
 
@@ -313,6 +369,7 @@ pub fn build_apply_plan(
             path,
             agent_id,
             id,
+            provider: EXEC_PROVIDER_ALIAS.to_string(),
         });
     };
 
@@ -512,6 +569,7 @@ pub fn build_apply_plan(
                             path: segments.join("."),
                             agent_id: None,
                             id: id.clone(),
+                            provider: EXEC_PROVIDER_ALIAS.to_string(),
                         });
                     }
                 }
@@ -519,19 +577,12 @@ pub fn build_apply_plan(
         }
     }
     let ours = super::rewrite_config::provider_entry(resolver);
-    out.provider = provider_change(
-        doc.pointer(&format!("/secrets/providers/{EXEC_PROVIDER_ALIAS}")),
-        &ours,
-    );
-    let upsert = match out.provider {
-        ProviderChange::Added => !out.targets.is_empty(),
-        ProviderChange::Upgraded { .. } => true,
-        ProviderChange::Unchanged | ProviderChange::Foreign { .. } => false,
-    };
+    assign_aliases(&doc, &ours, &mut targets, &mut out);
     let mut upserts = Map::new();
-    if upsert {
-        upserts.insert(EXEC_PROVIDER_ALIAS.into(), ours.clone());
-        out.provider_entry = Some(ours);
+    for a in &out.aliases {
+        if let Some(entry) = &a.entry {
+            upserts.insert(a.alias.clone(), entry.clone());
+        }
     }
     out.plan = json!({
         "version": 1,
@@ -540,6 +591,148 @@ pub fn build_apply_plan(
         "targets": targets,
     });
     Ok(out)
+}
+
+/// Every exec SecretRef id in `doc` (any depth) naming `alias`.
+fn config_ref_ids(doc: &Value, alias: &str, out: &mut std::collections::BTreeSet<String>) {
+    match doc {
+        Value::Object(o) => {
+            if o.get("source").and_then(Value::as_str) == Some("exec")
+                && o.get("provider").and_then(Value::as_str) == Some(alias)
+            {
+                if let Some(id) = o.get("id").and_then(Value::as_str) {
+                    out.insert(id.trim().to_string());
+                }
+            }
+            for v in o.values() {
+                config_ref_ids(v, alias, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| config_ref_ids(v, alias, out)),
+        _ => {}
+    }
+}
+
+/// One alias while [`assign_aliases`] fills it.
+struct Slot {
+    alias: String,
+    change: ProviderChange,
+    /// False for an alias other than `openclaw-vault` whose entry this package did not write.
+    usable: bool,
+    ids: std::collections::BTreeSet<String>,
+    /// The request OpenClaw would write to it, in bytes.
+    bytes: usize,
+    /// True when a plan target names it.
+    planned: bool,
+}
+
+/// The bytes one id adds to an exec request: its JSON string and a comma.
+fn id_bytes(id: &str) -> usize {
+    Value::from(id).to_string().len() + 1
+}
+
+impl Slot {
+    fn new(doc: &Value, ours: &Value, n: usize) -> Slot {
+        let alias = provider_alias(n);
+        let change = provider_change(doc.pointer(&format!("/secrets/providers/{alias}")), ours);
+        let usable = n == 0 || !matches!(change, ProviderChange::Foreign { .. });
+        let mut ids = std::collections::BTreeSet::new();
+        if usable {
+            config_ref_ids(doc, &alias, &mut ids);
+        }
+        let empty = json!({"protocolVersion": 1, "provider": alias, "ids": []})
+            .to_string()
+            .len();
+        let bytes = empty + ids.iter().map(|i| id_bytes(i)).sum::<usize>();
+        Slot {
+            alias,
+            change,
+            usable,
+            ids,
+            bytes,
+            planned: false,
+        }
+    }
+
+    fn has_room_for(&self, id: &str) -> bool {
+        self.usable
+            && self.ids.len() < MAX_REFS_PER_PROVIDER
+            && self.bytes + id_bytes(id) <= MAX_BATCH_BYTES
+    }
+}
+
+/// Spreads the plan's refs over this package's aliases so that none is handed more than
+/// [`MAX_REFS_PER_PROVIDER`] distinct ids or [`MAX_BATCH_BYTES`] of request: an id already named
+/// by a ref in `openclaw.json` stays on its alias, and those refs count against it; a new id goes
+/// to the first alias with room. An alias other than `openclaw-vault` whose entry this package
+/// did not write is never given ids (`openclaw-vault` itself keeps its old rule: its refs name it
+/// as it is). Sets each target's `ref.provider`, `out.targets[..].provider`, `out.aliases`, and
+/// `out.provider`/`provider_entry` (those of `openclaw-vault`).
+fn assign_aliases(doc: &Value, ours: &Value, targets: &mut [Value], out: &mut ApplyPlan) {
+    let highest = doc
+        .pointer("/secrets/providers")
+        .and_then(Value::as_object)
+        .and_then(|p| p.keys().filter_map(|k| alias_number(k)).max())
+        .unwrap_or(0);
+    let mut slots: Vec<Slot> = (0..=highest).map(|n| Slot::new(doc, ours, n)).collect();
+    let mut alias_of = std::collections::HashMap::<String, String>::new();
+    for t in targets.iter_mut() {
+        let id = t["ref"]["id"].as_str().unwrap_or_default().to_string();
+        let at = match slots.iter().position(|s| s.usable && s.ids.contains(&id)) {
+            Some(i) => i,
+            None => {
+                let i = match slots.iter().position(|s| s.has_room_for(&id)) {
+                    Some(i) => i,
+                    None => {
+                        let mut n = slots.len();
+                        // A fresh alias: one of ours that is foreign is skipped.
+                        loop {
+                            let s = Slot::new(doc, ours, n);
+                            let fits = s.has_room_for(&id);
+                            slots.push(s);
+                            if fits {
+                                break;
+                            }
+                            n += 1;
+                        }
+                        slots.len() - 1
+                    }
+                };
+                slots[i].bytes += id_bytes(&id);
+                slots[i].ids.insert(id.clone());
+                i
+            }
+        };
+        let s = &mut slots[at];
+        s.planned = true;
+        t["ref"]["provider"] = json!(s.alias);
+        alias_of.insert(id, s.alias.clone());
+    }
+    for t in &mut out.targets {
+        if let Some(a) = alias_of.get(&t.id) {
+            t.provider = a.clone();
+        }
+    }
+    out.aliases = slots
+        .into_iter()
+        .enumerate()
+        .filter(|(n, s)| *n == 0 || s.planned || !matches!(s.change, ProviderChange::Added))
+        .map(|(_, s)| {
+            let upsert = match s.change {
+                ProviderChange::Added => s.planned,
+                ProviderChange::Upgraded { .. } => true,
+                ProviderChange::Unchanged | ProviderChange::Foreign { .. } => false,
+            };
+            AliasChange {
+                alias: s.alias,
+                change: s.change,
+                entry: upsert.then(|| ours.clone()),
+                ids: s.ids.len(),
+            }
+        })
+        .collect();
+    out.provider = out.aliases[0].change.clone();
+    out.provider_entry = out.aliases[0].entry.clone();
 }
 
 // ---- running `openclaw secrets apply` --------------------------------------------------------
@@ -1170,6 +1363,174 @@ mod tests {
         }
         assert!(!alive(), "the CLI's own child {pid} outlived the deadline");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A plan's json targets and report targets for `ids`, as build_apply_plan leaves them
+    /// before aliases are assigned.
+    fn unassigned(ids: &[String]) -> (Vec<Value>, ApplyPlan) {
+        let targets = ids
+            .iter()
+            .map(|id| json!({"type": "skills.entries.apiKey", "path": id, "ref": {"source": "exec", "provider": EXEC_PROVIDER_ALIAS, "id": id}}))
+            .collect();
+        let out = ApplyPlan {
+            targets: ids
+                .iter()
+                .map(|id| ApplyTarget {
+                    file: PathBuf::from("/s/openclaw.json"),
+                    json_path: id.clone(),
+                    target_type: "skills.entries.apiKey".into(),
+                    path: id.clone(),
+                    agent_id: None,
+                    id: id.clone(),
+                    provider: EXEC_PROVIDER_ALIAS.into(),
+                })
+                .collect(),
+            ..Default::default()
+        };
+        (targets, out)
+    }
+
+    fn ids(prefix: &str, n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| format!("p/credentials/{prefix}{i}/apiKey"))
+            .collect()
+    }
+
+    /// Distinct ids per alias as OpenClaw groups refs (by source and provider).
+    fn per_alias(
+        targets: &[Value],
+        doc: &Value,
+    ) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+        let mut m = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+        for t in targets {
+            m.entry(t["ref"]["provider"].as_str().unwrap().into())
+                .or_default()
+                .insert(t["ref"]["id"].as_str().unwrap().into());
+        }
+        for (alias, set) in m.iter_mut() {
+            config_ref_ids(doc, alias, set);
+        }
+        m
+    }
+
+    #[test]
+    fn more_ids_than_one_exec_provider_takes_are_spread_over_aliases() {
+        let ours =
+            json!({"source": "exec", "command": "/opt/pkg/openclaw-vault", "args": ["resolve"]});
+        let all = ids("k", 1100);
+        let (mut targets, mut out) = unassigned(&all);
+        assign_aliases(&Value::Null, &ours, &mut targets, &mut out);
+        let m = per_alias(&targets, &Value::Null);
+        let sizes: Vec<(String, usize)> = m.iter().map(|(a, s)| (a.clone(), s.len())).collect();
+        assert_eq!(
+            sizes,
+            vec![
+                ("openclaw-vault".into(), 512),
+                ("openclaw-vault-2".into(), 512),
+                ("openclaw-vault-3".into(), 76)
+            ]
+        );
+        let aliases: Vec<_> = out
+            .aliases
+            .iter()
+            .map(|a| (a.alias.as_str(), a.ids, a.entry.is_some()))
+            .collect();
+        assert_eq!(
+            aliases,
+            vec![
+                ("openclaw-vault", 512, true),
+                ("openclaw-vault-2", 512, true),
+                ("openclaw-vault-3", 76, true)
+            ]
+        );
+        assert_eq!(out.provider_entry, Some(ours));
+        // The report's targets name the same alias as the plan's refs.
+        for (t, j) in out.targets.iter().zip(&targets) {
+            assert_eq!(j["ref"]["provider"], json!(t.provider));
+        }
+    }
+
+    #[test]
+    fn refs_already_in_the_config_count_and_keep_their_alias() {
+        let ours =
+            json!({"source": "exec", "command": "/opt/pkg/openclaw-vault", "args": ["resolve"]});
+        let old = ids("old", 510);
+        let refs: Map<String, Value> = old
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                (
+                    format!("s{i}"),
+                    json!({"apiKey": {"source": "exec", "provider": "openclaw-vault", "id": id}}),
+                )
+            })
+            .collect();
+        // `openclaw-vault-2` is somebody else's: never given ids; `-3` is ours, one ref on it.
+        let doc = json!({
+            "skills": {"entries": refs},
+            "channels": {"x": {"token": {"source": "exec", "provider": "openclaw-vault-3", "id": "p/credentials/x/token"}}},
+            "secrets": {"providers": {
+                "openclaw-vault": ours,
+                "openclaw-vault-2": {"source": "exec", "command": "/usr/bin/other"},
+                "openclaw-vault-3": ours,
+            }},
+        });
+        let mut plan_ids = ids("new", 5);
+        plan_ids.push(old[3].clone());
+        plan_ids.push("p/credentials/x/token".into());
+        let (mut targets, mut out) = unassigned(&plan_ids);
+        assign_aliases(&doc, &ours, &mut targets, &mut out);
+        let provider = |i: usize| targets[i]["ref"]["provider"].as_str().unwrap().to_string();
+        assert_eq!(
+            (0..7).map(provider).collect::<Vec<_>>(),
+            vec![
+                "openclaw-vault",
+                "openclaw-vault",
+                "openclaw-vault-3",
+                "openclaw-vault-3",
+                "openclaw-vault-3",
+                "openclaw-vault",
+                "openclaw-vault-3"
+            ]
+        );
+        let m = per_alias(&targets, &doc);
+        assert_eq!(m["openclaw-vault"].len(), 512);
+        assert!(!m.contains_key("openclaw-vault-2"));
+        let aliases: Vec<_> = out
+            .aliases
+            .iter()
+            .map(|a| {
+                (
+                    a.alias.as_str(),
+                    a.ids,
+                    a.entry.is_some(),
+                    matches!(a.change, ProviderChange::Foreign { .. }),
+                )
+            })
+            .collect();
+        assert_eq!(
+            aliases,
+            vec![
+                ("openclaw-vault", 512, false, false),
+                ("openclaw-vault-2", 0, false, true),
+                ("openclaw-vault-3", 4, false, false)
+            ]
+        );
+        assert_eq!(out.provider, ProviderChange::Unchanged);
+    }
+
+    #[test]
+    fn alias_names_round_trip() {
+        assert_eq!(provider_alias(0), "openclaw-vault");
+        assert_eq!(provider_alias(1), "openclaw-vault-2");
+        assert_eq!(alias_number("openclaw-vault-2"), Some(1));
+        assert_eq!(alias_number("openclaw-vault-1"), None);
+        assert_eq!(alias_number("openclaw-vault-02"), None);
+        assert_eq!(alias_number("openclaw-vaultx"), None);
+        // The longest valid exec id, 512 times, stays within OpenClaw's request limit.
+        let long = "a".repeat(256);
+        let worst = json!({"protocolVersion": 1, "provider": provider_alias(999), "ids": vec![long; MAX_REFS_PER_PROVIDER]});
+        assert!(worst.to_string().len() < MAX_BATCH_BYTES);
     }
 
     #[test]

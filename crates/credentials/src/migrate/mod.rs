@@ -42,7 +42,10 @@ pub mod remove_local;
 pub mod rewrite_config;
 pub mod safety;
 
-pub use apply_plan::{build_apply_plan, ApplyPlan, ApplyTarget, KeptTarget, ProviderChange};
+pub use apply_plan::{
+    build_apply_plan, provider_alias, AliasChange, ApplyPlan, ApplyTarget, KeptTarget,
+    ProviderChange, MAX_BATCH_BYTES, MAX_REFS_PER_PROVIDER,
+};
 pub use ownership::{set_aside_owned, OwnedByCli};
 pub use preflight::{Skipped, DEFAULT_RUN_DEADLINE, PREFLIGHT_DEADLINE};
 pub use remove_local::{remove_local, LocalRemoval};

@@ -73,6 +73,10 @@ function envFor(state, extra = {}) {
     PATH: process.env.PATH,
     VAULT_ADDR: vault.addr,
     VAULT_TOKEN: vault.token,
+    // OpenClaw installs channel plugins from npm on first use: never from a test (the Discord
+    // plugin is linked from the local install of scripts/ensure-openclaw.mjs instead).
+    npm_config_registry: 'http://127.0.0.1:9',
+    npm_config_offline: 'true',
     ...extra,
   }
 }
@@ -161,18 +165,13 @@ async function makeState(name, { rich = false } = {}) {
 
 /** Two Discord accounts, as `openclaw channels add` writes them: the first goes to
  * `channels.discord.token`, and the second moves it to `channels.discord.accounts.default.token`
- * next to `accounts.ops.token`. The first add installs OpenClaw's Discord plugin from npm; when that
- * install fails, 2026.9.6 still exits 0 and writes the token nowhere (see the test below), so the
- * state is checked here: a token OpenClaw never wrote cannot be migrated. */
+ * next to `accounts.ops.token`. The add needs OpenClaw's Discord plugin; it is linked from the local
+ * install (scripts/ensure-openclaw.mjs), never fetched from npm by a test. When the plugin is
+ * missing, 2026.9.6 still exits 0 and writes the token nowhere (see the test below), so the state
+ * is checked here: a token OpenClaw never wrote cannot be migrated. */
 async function addDiscord(s) {
-  // npm's TLS trust, for a registry behind an intercepting proxy (envFor passes only PATH): without
-  // it the install fails with SELF_SIGNED_CERT_IN_CHAIN, which is how issue 10 lost this token.
-  const tls = Object.fromEntries(
-    ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR']
-      .filter((k) => process.env[k])
-      .map((k) => [k, process.env[k]]),
-  )
-  const r = await must(s, ['channels', 'add', '--channel', 'discord', '--token', V.discord], { env: tls })
+  await must(s, ['plugins', 'install', '--link', '--force', '--accept-capabilities', oc.discordPlugin])
+  const r = await must(s, ['channels', 'add', '--channel', 'discord', '--token', V.discord])
   await must(s, ['channels', 'add', '--channel', 'discord', '--account', 'ops', '--token', V.discordOps])
   const accounts = JSON.parse(readFileSync(join(s, 'openclaw.json'), 'utf8')).channels?.discord?.accounts
   assert.deepEqual(

@@ -2,7 +2,8 @@
 // the end-to-end test and the benchmark, into $OPENCLAW_VAULT_CACHE (default
 // ~/.cache/openclaw-vault), and prints their paths as JSON:
 //   {"openclawDir": ".../node_modules/openclaw", "openclawBin": ".../openclaw.mjs", "node": ".../bin/node",
-//    "bundledResolver": ".../dist/extensions/vault/vault-secret-ref-resolver.js", "version": "2026.9.6"}
+//    "bundledResolver": ".../dist/extensions/vault/vault-secret-ref-resolver.js", "version": "2026.9.6",
+//    "discordPlugin": ".../node_modules/@openclaw/discord"}
 // Idempotent: when both are present nothing is installed (no network).
 // Usage: node scripts/ensure-openclaw.mjs. OPENCLAW_VERSION overrides the pinned version; OPENCLAW_NODE
 // names a Node 24 to use instead of installing one.
@@ -48,7 +49,18 @@ export function ensureOpenClaw() {
   const pkg = join(openclawDir, 'package.json')
   const installed = existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).version
   if (installed !== OPENCLAW_VERSION) npmInstall(ocDir, `openclaw@${OPENCLAW_VERSION}`)
+  // OpenClaw's Discord channel plugin, of the same release: `openclaw channels add --channel
+  // discord` installs it from npm on first use, which a test must never do (no connection off this
+  // machine). Installed here once with its dependencies, tests link it into a state with
+  // `openclaw plugins install --link` and keep npm offline.
+  const discordDir = join(root, `openclaw-discord-${OPENCLAW_VERSION}`)
+  const discordPlugin = join(discordDir, 'node_modules', '@openclaw', 'discord')
+  const discordPkg = join(discordPlugin, 'package.json')
+  if (!(existsSync(discordPkg) && JSON.parse(readFileSync(discordPkg, 'utf8')).version === OPENCLAW_VERSION)) {
+    npmInstall(discordDir, `@openclaw/discord@${OPENCLAW_VERSION}`)
+  }
   return {
+    discordPlugin,
     version: OPENCLAW_VERSION,
     node: process.env.OPENCLAW_NODE || node,
     openclawDir,

@@ -651,6 +651,9 @@ fn plan_json(plan: &Plan) -> Value {
         })).collect::<Vec<_>>(),
         "sourceErrors": plan.source_errors.iter().map(|s| json!({"provider": s.provider, "code": s.error.code(), "message": s.error.message})).collect::<Vec<_>>(),
         "skipped": plan.skipped.iter().map(|s| json!({"name": s.name, "source": {"provider": s.source_provider, "location": s.source_location}, "code": s.code, "reason": s.reason})).collect::<Vec<_>>(),
+        // `vault`: keyed by Vault's `<prefix>/migrate/fingerprint-key`, comparable across runs;
+        // `run`: a key for this run only (Vault could not be read).
+        "fingerprintScope": if plan.fingerprints_from_vault { "vault" } else { "run" },
     })
 }
 
@@ -797,6 +800,12 @@ fn print_plan(io: &mut CliIo, plan: &Plan) {
             for t in &i.targets {
                 let _ = writeln!(io.stdout, "  {:<name_w$}    from {}", "", target_text(t));
             }
+        }
+        if !plan.fingerprints_from_vault {
+            let _ = writeln!(
+                io.stdout,
+                "  (fingerprints are keyed for this run only: Vault's fingerprint key could not be read, so they compare only within this run)"
+            );
         }
     }
     for s in &plan.skipped {

@@ -835,6 +835,7 @@ fn counts_json(report: &Report) -> Value {
     let c = report.counts();
     json!({
         "created": c.created,
+        "overwritten": c.overwritten,
         "alreadyThere": c.already_there,
         "conflict": c.conflict,
         "verified": c.verified,
@@ -850,8 +851,12 @@ fn outcome_json(r: &ReportItem) -> Value {
         "fingerprint": r.item.fingerprint,
     });
     match &r.outcome {
-        Outcome::Created { version } | Outcome::Overwritten { version } => {
+        Outcome::Created { version } => {
             row["version"] = json!(version);
+        }
+        Outcome::Overwritten { version, previous } => {
+            row["version"] = json!(version);
+            row["previousVersion"] = json!(previous);
         }
         Outcome::UpdatedDuringRun {
             version,
@@ -893,7 +898,7 @@ fn print_report(io: &mut CliIo, report: &Report, journal: &Path) {
     for ReportItem { item, outcome } in &report.items {
         let detail = match outcome {
             Outcome::Created { version } => format!("written and verified (version {version})"),
-            Outcome::Overwritten { version } => format!("replaced and verified (version {version}; the old value is the previous version)"),
+            Outcome::Overwritten { version, previous } => format!("overwritten and verified (version {version}; the old value is version {previous})"),
             Outcome::UpdatedDuringRun { version, .. } => format!("the source changed during the run; its newest value was written and verified (version {version})"),
             Outcome::AlreadyPresent => "Vault already holds this value".to_string(),
             Outcome::AlreadyMigrated => "migrated by an earlier run (journal)".to_string(),
@@ -909,8 +914,9 @@ fn print_report(io: &mut CliIo, report: &Report, journal: &Path) {
     }
     let _ = writeln!(
         io.stdout,
-        "{} created, {} already there, {} conflict, {} verified, {} failed (journal: {})",
+        "{} created, {} overwritten, {} already there, {} conflict, {} verified, {} failed (journal: {})",
         c.created,
+        c.overwritten,
         c.already_there,
         c.conflict,
         c.verified,
@@ -1294,7 +1300,9 @@ mod tests {
         let (code, out, err) = run(&s, &["--yes"], &[]).await;
         assert_eq!(code, exit::CONFLICT, "{out}{err}");
         assert!(
-            out.contains("2 created, 0 already there, 1 conflict, 2 verified, 0 failed"),
+            out.contains(
+                "2 created, 0 overwritten, 0 already there, 1 conflict, 2 verified, 0 failed"
+            ),
             "{out}"
         );
         assert!(out.contains("--overwrite"), "{out}");
@@ -1308,7 +1316,7 @@ mod tests {
         let v: Value = serde_json::from_str(out.trim()).unwrap();
         assert_eq!(
             v["report"]["counts"],
-            json!({"created": 0, "alreadyThere": 2, "conflict": 1, "verified": 2, "failed": 0})
+            json!({"created": 0, "overwritten": 0, "alreadyThere": 2, "conflict": 1, "verified": 2, "failed": 0})
         );
         let openai = v["report"]["items"]
             .as_array()
@@ -1323,7 +1331,13 @@ mod tests {
         let (code, out, _) = run(&s, &["--yes", "--overwrite"], &[]).await;
         assert_eq!(code, exit::OK, "{out}");
         assert!(
-            out.contains("1 created, 2 already there, 0 conflict, 3 verified, 0 failed"),
+            out.contains(
+                "0 created, 1 overwritten, 2 already there, 0 conflict, 3 verified, 0 failed"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("overwritten and verified (version 2; the old value is version 1)"),
             "{out}"
         );
         assert_eq!(

@@ -293,8 +293,9 @@ pub enum Outcome {
     AlreadyMigrated,
     /// Vault holds a different value; left alone.
     Conflict { existing_fingerprint: String },
-    /// Replaced a different value (`overwrite`), verified.
-    Overwritten { version: u64 },
+    /// Replaced a different value (`overwrite`), verified. `previous`: the version replaced
+    /// (still readable in KV v2's history; 0 on KV v1, which keeps none).
+    Overwritten { version: u64, previous: u64 },
     /// The source changed during the run; the newest value was written and verified.
     UpdatedDuringRun { version: u64, fingerprint: String },
     /// Not migrated; the error says why.
@@ -373,8 +374,11 @@ pub struct Report {
 /// The totals of a [`Report`], as the command line and `--json` show them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReportCounts {
-    /// Written by this run: `created`, `overwritten` and `updated_during_run`.
+    /// Written where nothing was (or the source changed during the run): `created` and
+    /// `updated_during_run`.
     pub created: usize,
+    /// A different value in Vault replaced (`overwrite`): `overwritten`.
+    pub overwritten: usize,
     /// Already in Vault: `already_present` and `already_migrated` (journal).
     pub already_there: usize,
     /// Vault holds a different value, left alone.
@@ -405,9 +409,8 @@ impl Report {
     /// The totals by outcome.
     pub fn counts(&self) -> ReportCounts {
         ReportCounts {
-            created: self.count("created")
-                + self.count("overwritten")
-                + self.count("updated_during_run"),
+            created: self.count("created") + self.count("updated_during_run"),
+            overwritten: self.count("overwritten"),
             already_there: self.count("already_present") + self.count("already_migrated"),
             conflict: self.count("conflict"),
             verified: self
@@ -869,7 +872,7 @@ pub async fn apply(
                         outcome: outcome.label().into(),
                         version: match &outcome {
                             Outcome::Created { version }
-                            | Outcome::Overwritten { version }
+                            | Outcome::Overwritten { version, .. }
                             | Outcome::UpdatedDuringRun { version, .. } => Some(*version),
                             _ => None,
                         },
@@ -982,7 +985,13 @@ async fn migrate_one(
                     )
                     .await?;
                 let v = meta.map(|m| m.version).unwrap_or(0);
-                (v, Outcome::Overwritten { version: v })
+                (
+                    v,
+                    Outcome::Overwritten {
+                        version: v,
+                        previous: existing_version,
+                    },
+                )
             }
         }
         // KV v1 has no cas: write only where nothing is.
@@ -991,6 +1000,7 @@ async fn migrate_one(
             if same_secret_fields(&existing, item, &data) {
                 return Ok(Outcome::AlreadyPresent);
             }
+            let replaces = existing.is_some();
             if let Some(s) = existing {
                 let fp = s
                     .data
@@ -1013,7 +1023,18 @@ async fn migrate_one(
             client
                 .write(&path, &SecretData::from_object(data.clone()), None)
                 .await?;
-            (0, Outcome::Created { version: 0 })
+            if replaces {
+                // KV v1 keeps no versions: nothing to name as the old one.
+                (
+                    0,
+                    Outcome::Overwritten {
+                        version: 0,
+                        previous: 0,
+                    },
+                )
+            } else {
+                (0, Outcome::Created { version: 0 })
+            }
         }
         Err(e) => return Err(e),
     };
@@ -1740,7 +1761,10 @@ mod tests {
             .unwrap();
         assert_eq!(
             outcome_of(&forced, "openai"),
-            &Outcome::Overwritten { version: 2 }
+            &Outcome::Overwritten {
+                version: 2,
+                previous: 1
+            }
         );
         assert_eq!(
             vault_value(&client, "conflict/credentials/openai")

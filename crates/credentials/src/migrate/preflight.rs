@@ -163,7 +163,7 @@ pub async fn check_vault(
                 return Err(Error::new(
                     ErrorCode::InvalidToken,
                     format!(
-                        "Vault at {addr} refused the token (auth/token/lookup-self: invalid, expired or revoked): set VAULT_TOKEN or credentials.vault.auth; {nothing}"
+                        "Vault at {addr} refused the token (auth/token/lookup-self: invalid, expired or revoked): set VAULT_TOKEN or `vault.auth` in openclaw-vault.json (docs/configuration-file.md); {nothing}"
                     ),
                 ))
             }

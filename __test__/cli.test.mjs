@@ -163,6 +163,17 @@ describe('openclaw-vault', () => {
     assert.match(r.err, /CREDENTIAL_NOT_FOUND/)
   })
 
+  test('get of a secret pasted as the name: CREDENTIAL_NOT_FOUND never repeats it', () => {
+    const pasted = 'sk-proj-FAKEpastedAsName0001'
+    const r = cli(['get', pasted])
+    assert.equal(r.code, 3)
+    assert.match(r.err, /CREDENTIAL_NOT_FOUND.*NAME argument/)
+    const json = cli(['get', pasted, '--json'])
+    assert.equal(JSON.parse(json.out).error.code, 'CREDENTIAL_NOT_FOUND')
+    for (const x of [r, json])
+      assert.ok(!x.out.includes(pasted) && !x.err.includes(pasted), 'the pasted value was printed')
+  })
+
   test('list --json lists names and sources, never values', () => {
     const r = cli(['list', '--json'])
     assert.equal(r.code, 0, r.err)

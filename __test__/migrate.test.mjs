@@ -117,6 +117,10 @@ describe('openclaw-vault migrate', () => {
     const telegram = items.find((i) => i.name === 'telegram')
     assert.equal(telegram.vaultPath, `secret/${prefix}/credentials/telegram`)
     assert.match(telegram.fingerprint, /^[0-9a-f]{16}$/)
+    // Keyed by the key in Vault (created once), so it compares across runs, not across installs.
+    assert.equal(r.json.plan.fingerprintScope, 'vault')
+    const again = migrate(home, prefix, ['--dry-run', '--json'])
+    assert.equal(again.json.plan.items.find((i) => i.name === 'telegram').fingerprint, telegram.fingerprint)
     assert.ok(telegram.size > 0)
     for (const s of sampleSecrets(home))
       assert.ok(!r.out.includes(s) && !r.err.includes(s), 'a value leaked into the plan')

@@ -13,7 +13,7 @@ use openclaw_credentials::chain::GetOptions;
 use openclaw_credentials::credential::{
     Credential, CredentialInput, CredentialKind, CredentialVersion, SourceGroup,
 };
-use openclaw_credentials::error::Error;
+use openclaw_credentials::error::{Error, ErrorCode};
 use openclaw_credentials::layers::LayerContext;
 use openclaw_credentials::providers::files::formats::cli_owner;
 use openclaw_credentials::providers::keychain;
@@ -167,7 +167,7 @@ pub async fn get(args: GetArgs, io: &mut CliIo) -> i32 {
     };
     let resolved = match store.chain.get(&args.name, &options).await {
         Ok(r) => r,
-        Err(e) => return fail(io, args.json, &e),
+        Err(e) => return fail(io, args.json, &not_found_without_name(e)),
     };
     let credential = &resolved.credential;
     if !args.reveal {
@@ -415,4 +415,29 @@ pub async fn list(args: ListArgs, io: &mut CliIo) -> i32 {
     } else {
         exit::OK
     }
+}
+
+/// `get`'s CREDENTIAL_NOT_FOUND without the NAME argument: a secret pasted in its place (a known
+/// mistake) would otherwise be printed back, into the scrollback and any log of the terminal. As
+/// `run` names only the `--env` position, this names the argument and keeps each source's code
+/// (the per-source messages hold the name, the Vault path built from it).
+fn not_found_without_name(mut e: Error) -> Error {
+    if e.code != ErrorCode::CredentialNotFound {
+        return e;
+    }
+    let tried: Vec<&str> = e
+        .errors
+        .iter()
+        .map(|t| t.split(" (").next().unwrap_or_default())
+        .collect();
+    e.message = format!(
+        "the credential named by the NAME argument was not found in any source (the name is not repeated here, in case a value was pasted in its place); tried: {}",
+        if tried.is_empty() {
+            "no source is configured for these groups".to_string()
+        } else {
+            tried.join("; ")
+        }
+    );
+    e.errors.clear();
+    e
 }

@@ -719,6 +719,9 @@ fn plan_json(plan: &Plan) -> Value {
         })).collect::<Vec<_>>(),
         "sourceErrors": plan.source_errors.iter().map(|s| json!({"provider": s.provider, "code": s.error.code(), "message": s.error.message})).collect::<Vec<_>>(),
         "skipped": plan.skipped.iter().map(|s| json!({"name": s.name, "source": {"provider": s.source_provider, "location": s.source_location}, "code": s.code, "reason": s.reason})).collect::<Vec<_>>(),
+        // `vault`: keyed by Vault's `<prefix>/migrate/fingerprint-key`, comparable across runs;
+        // `run`: a key for this run only (Vault could not be read).
+        "fingerprintScope": if plan.fingerprints_from_vault { "vault" } else { "run" },
     })
 }
 
@@ -866,6 +869,12 @@ fn print_plan(io: &mut CliIo, plan: &Plan) {
                 let _ = writeln!(io.stdout, "  {:<name_w$}    from {}", "", target_text(t));
             }
         }
+        if !plan.fingerprints_from_vault {
+            let _ = writeln!(
+                io.stdout,
+                "  (fingerprints are keyed for this run only: Vault's fingerprint key could not be read, so they compare only within this run)"
+            );
+        }
     }
     for s in &plan.skipped {
         let _ = writeln!(
@@ -894,6 +903,7 @@ fn counts_json(report: &Report) -> Value {
     let c = report.counts();
     json!({
         "created": c.created,
+        "overwritten": c.overwritten,
         "alreadyThere": c.already_there,
         "conflict": c.conflict,
         "verified": c.verified,
@@ -909,8 +919,12 @@ fn outcome_json(r: &ReportItem) -> Value {
         "fingerprint": r.item.fingerprint,
     });
     match &r.outcome {
-        Outcome::Created { version } | Outcome::Overwritten { version } => {
+        Outcome::Created { version } => {
             row["version"] = json!(version);
+        }
+        Outcome::Overwritten { version, previous } => {
+            row["version"] = json!(version);
+            row["previousVersion"] = json!(previous);
         }
         Outcome::UpdatedDuringRun {
             version,
@@ -952,7 +966,7 @@ fn print_report(io: &mut CliIo, report: &Report, journal: &Path) {
     for ReportItem { item, outcome } in &report.items {
         let detail = match outcome {
             Outcome::Created { version } => format!("written and verified (version {version})"),
-            Outcome::Overwritten { version } => format!("replaced and verified (version {version}; the old value is the previous version)"),
+            Outcome::Overwritten { version, previous } => format!("overwritten and verified (version {version}; the old value is version {previous})"),
             Outcome::UpdatedDuringRun { version, .. } => format!("the source changed during the run; its newest value was written and verified (version {version})"),
             Outcome::AlreadyPresent => "Vault already holds this value".to_string(),
             Outcome::AlreadyMigrated => "migrated by an earlier run (journal)".to_string(),
@@ -968,8 +982,9 @@ fn print_report(io: &mut CliIo, report: &Report, journal: &Path) {
     }
     let _ = writeln!(
         io.stdout,
-        "{} created, {} already there, {} conflict, {} verified, {} failed (journal: {})",
+        "{} created, {} overwritten, {} already there, {} conflict, {} verified, {} failed (journal: {})",
         c.created,
+        c.overwritten,
         c.already_there,
         c.conflict,
         c.verified,
@@ -1353,7 +1368,9 @@ mod tests {
         let (code, out, err) = run(&s, &["--yes"], &[]).await;
         assert_eq!(code, exit::CONFLICT, "{out}{err}");
         assert!(
-            out.contains("2 created, 0 already there, 1 conflict, 2 verified, 0 failed"),
+            out.contains(
+                "2 created, 0 overwritten, 0 already there, 1 conflict, 2 verified, 0 failed"
+            ),
             "{out}"
         );
         assert!(out.contains("--overwrite"), "{out}");
@@ -1367,7 +1384,7 @@ mod tests {
         let v: Value = serde_json::from_str(out.trim()).unwrap();
         assert_eq!(
             v["report"]["counts"],
-            json!({"created": 0, "alreadyThere": 2, "conflict": 1, "verified": 2, "failed": 0})
+            json!({"created": 0, "overwritten": 0, "alreadyThere": 2, "conflict": 1, "verified": 2, "failed": 0})
         );
         let openai = v["report"]["items"]
             .as_array()
@@ -1382,7 +1399,13 @@ mod tests {
         let (code, out, _) = run(&s, &["--yes", "--overwrite"], &[]).await;
         assert_eq!(code, exit::OK, "{out}");
         assert!(
-            out.contains("1 created, 2 already there, 0 conflict, 3 verified, 0 failed"),
+            out.contains(
+                "0 created, 1 overwritten, 2 already there, 0 conflict, 3 verified, 0 failed"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("overwritten and verified (version 2; the old value is version 1)"),
             "{out}"
         );
         assert_eq!(

@@ -12,6 +12,7 @@ pub mod cache;
 pub mod chain;
 pub mod credential;
 pub mod error;
+pub mod exec_id;
 pub mod gateway_reload;
 pub mod last_known_good;
 pub mod layers;

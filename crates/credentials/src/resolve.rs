@@ -154,8 +154,9 @@ pub struct SecretId {
 }
 
 impl SecretId {
-    /// `<path>/<field>` (the last segment is the field, as in the bundled resolver) or
-    /// `<path>#<field>` (the field may then contain any allowed character but `/`).
+    /// `<path>/<field>` (the last segment is the field, as in the bundled resolver),
+    /// `<path>#<field>` (the field may then contain any allowed character but `/`), or the
+    /// escaped form written by `migrate` (a `/` after the last `#`: see [`crate::exec_id`]).
     pub fn parse(id: &str) -> std::result::Result<Self, String> {
         let grammar_ok = id.len() <= MAX_ID_LEN
             && id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
@@ -166,6 +167,19 @@ impl SecretId {
             return Err(
                 "the SecretRef id must match ^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,255}$".to_string(),
             );
+        }
+        if crate::exec_id::is_escaped(id) {
+            let (path, field) = crate::exec_id::decode(id)?;
+            if path
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == "..")
+            {
+                return Err(
+                    "the SecretRef id must not contain empty, \".\" or \"..\" path segments"
+                        .to_string(),
+                );
+            }
+            return Ok(SecretId { path, field });
         }
         let (path, field) = match id.rsplit_once('#') {
             Some((path, field)) => {
@@ -1359,6 +1373,14 @@ mod tests {
         ok("app#api-key", "app", "api-key");
         ok("team/app#key.v2", "team/app", "key.v2");
         ok("x:y/z_1-2.3", "x:y", "z_1-2.3");
+        // Escaped paths (what `migrate` writes for names OpenClaw's grammar cannot hold).
+        ok(
+            "openclaw/credentials/openai:a2#20spaced/apiKey",
+            "openclaw/credentials/openai:a2 spaced",
+            "apiKey",
+        );
+        ok("c/mistral:#C3#BCn#C3#AF/key", "c/mistral:ünï", "key");
+        ok("c/a#23b/key", "c/a#b", "key");
         for bad in [
             "single",
             "/lead",
@@ -1376,6 +1398,10 @@ mod tests {
             "a#b/c",
             "a#b#c",
             "ünï/code",
+            "a#2/c",
+            "a#2e/c",
+            "a#2E#2E/c",
+            "a/#2E#2E/c",
         ] {
             assert!(SecretId::parse(bad).is_err(), "{bad:?} should be refused");
         }

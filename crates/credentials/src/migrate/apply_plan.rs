@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use secrecy::ExposeSecret;
 use serde_json::{json, Map, Value};
 
-use super::rewrite_config::{exec_id_ok, ResolverCommand, EXEC_PROVIDER_ALIAS};
+use super::rewrite_config::{ResolverCommand, EXEC_PROVIDER_ALIAS};
 use super::{PlanItem, SourceTarget, VerifiedInVault};
 use crate::chain::CredentialChain;
 use crate::error::{Error, Result};
@@ -312,8 +312,12 @@ pub fn build_apply_plan(
         .ok_or_else(|| Error::invalid_config("no Vault configured"))?;
     let mut out = ApplyPlan::default();
     let mut targets: Vec<Value> = Vec::new();
-    let ref_id = |item: &PlanItem, field: &str| -> Result<String> {
-        Ok(format!("{}/{field}", vault.path_of(&item.name)?))
+    // The id is escaped where the Vault path breaks OpenClaw's id grammar (crate::exec_id);
+    // the error is the per-item reason.
+    let ref_id = |item: &PlanItem, field: &str| -> std::result::Result<String, String> {
+        let path = vault.path_of(&item.name).map_err(|e| e.message)?;
+        crate::exec_id::encode(&path, field)
+            .map_err(|why| format!("no exec SecretRef id for `{}`: {why}", item.name))
     };
     let push = |out: &mut ApplyPlan,
                 targets: &mut Vec<Value>,
@@ -333,15 +337,12 @@ pub fn build_apply_plan(
             return;
         };
         let id = match ref_id(item, &field) {
-            Ok(id) if exec_id_ok(&id) => id,
-            _ => {
+            Ok(id) => id,
+            Err(reason) => {
                 out.kept.push(KeptTarget {
                     file: file.to_path_buf(),
                     json_path,
-                    reason: format!(
-                        "the Vault path of `{}` is not a valid exec SecretRef id",
-                        item.name
-                    ),
+                    reason,
                 });
                 return;
             }
@@ -542,15 +543,9 @@ pub fn build_apply_plan(
                         continue;
                     };
                     let id = match ref_id(item, &field) {
-                        Ok(id) if exec_id_ok(&id) => id,
-                        _ => {
-                            keep(
-                                &mut out,
-                                format!(
-                                    "the Vault path of `{}` is not a valid exec SecretRef id",
-                                    item.name
-                                ),
-                            );
+                        Ok(id) => id,
+                        Err(reason) => {
+                            keep(&mut out, reason);
                             continue;
                         }
                     };

@@ -12,7 +12,7 @@
 //! through exec SecretRefs, and [`remove_local`] removes the copies OpenClaw itself keeps. Every
 //! step returns a typed report; nothing here prints, prompts or chooses an exit code.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -23,7 +23,6 @@ use std::sync::{Arc, Mutex};
 use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::chain::{CredentialChain, SourceError};
 use crate::credential::{Credential, CredentialKind, SourceGroup};
@@ -35,6 +34,7 @@ use secrecy::ExposeSecret;
 use vault_client::secret::SecretData;
 
 pub mod apply_plan;
+pub mod fingerprint;
 pub mod models_json;
 pub mod ownership;
 pub mod preflight;
@@ -46,6 +46,7 @@ pub use apply_plan::{
     build_apply_plan, provider_alias, AliasChange, ApplyPlan, ApplyTarget, KeptTarget,
     ProviderChange, MAX_BATCH_BYTES, MAX_REFS_PER_PROVIDER,
 };
+pub use fingerprint::FingerprintKey;
 pub use ownership::{set_aside_owned, OwnedByCli};
 pub use preflight::{Skipped, DEFAULT_RUN_DEADLINE, PREFLIGHT_DEADLINE};
 pub use remove_local::{remove_local, LocalRemoval};
@@ -92,8 +93,11 @@ pub struct PlanItem {
     pub fields: Vec<String>,
     /// Bytes of the data written to Vault.
     pub size: usize,
-    /// First 16 hex digits of the SHA-256 of the canonical data: compares values without them.
+    /// First 16 hex digits of the HMAC-SHA256 of the canonical data, keyed per Vault and prefix
+    /// ([`fingerprint`]): compares values without them, and confirms no guess offline.
     pub fingerprint: String,
+    /// The key of `fingerprint`, for comparing with what Vault holds.
+    fingerprint_key: FingerprintKey,
     /// Other sources holding the same name, in chain order.
     pub shadowed: Vec<Shadowed>,
     /// Where OpenClaw keeps this value, in the words of its `secrets audit` (file and JSON
@@ -240,6 +244,11 @@ impl PlanItem {
     pub fn credential(&self) -> &Credential {
         &self.credential
     }
+
+    /// The fingerprint of `data` under this item's key (comparable with [`PlanItem::fingerprint`]).
+    pub fn fingerprint_of(&self, data: &Map<String, Value>) -> String {
+        self.fingerprint_key.fingerprint(data)
+    }
 }
 
 /// Another source holding a planned name. It is not migrated: the first source in chain order
@@ -264,6 +273,9 @@ pub struct Plan {
     /// Credentials found but not planned, each with its reason (a name that cannot be a Vault
     /// path, a redaction placeholder instead of a value): one odd item never stops the run.
     pub skipped: Vec<Skipped>,
+    /// The fingerprints' key came from Vault (`<prefix>/migrate/fingerprint-key`): they compare
+    /// across runs. False: a key for this run only (Vault could not be read).
+    pub fingerprints_from_vault: bool,
 }
 
 impl Plan {
@@ -284,8 +296,9 @@ pub enum Outcome {
     AlreadyMigrated,
     /// Vault holds a different value; left alone.
     Conflict { existing_fingerprint: String },
-    /// Replaced a different value (`overwrite`), verified.
-    Overwritten { version: u64 },
+    /// Replaced a different value (`overwrite`), verified. `previous`: the version replaced
+    /// (still readable in KV v2's history; 0 on KV v1, which keeps none).
+    Overwritten { version: u64, previous: u64 },
     /// The source changed during the run; the newest value was written and verified.
     UpdatedDuringRun { version: u64, fingerprint: String },
     /// Not migrated; the error says why.
@@ -364,8 +377,11 @@ pub struct Report {
 /// The totals of a [`Report`], as the command line and `--json` show them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReportCounts {
-    /// Written by this run: `created`, `overwritten` and `updated_during_run`.
+    /// Written where nothing was (or the source changed during the run): `created` and
+    /// `updated_during_run`.
     pub created: usize,
+    /// A different value in Vault replaced (`overwrite`): `overwritten`.
+    pub overwritten: usize,
     /// Already in Vault: `already_present` and `already_migrated` (journal).
     pub already_there: usize,
     /// Vault holds a different value, left alone.
@@ -396,9 +412,8 @@ impl Report {
     /// The totals by outcome.
     pub fn counts(&self) -> ReportCounts {
         ReportCounts {
-            created: self.count("created")
-                + self.count("overwritten")
-                + self.count("updated_during_run"),
+            created: self.count("created") + self.count("updated_during_run"),
+            overwritten: self.count("overwritten"),
             already_there: self.count("already_present") + self.count("already_migrated"),
             conflict: self.count("conflict"),
             verified: self
@@ -409,26 +424,6 @@ impl Report {
             failed: self.count("failed"),
         }
     }
-}
-
-/// SHA-256 of the canonical JSON (keys sorted at every depth), first 16 hex digits.
-pub fn fingerprint(data: &Map<String, Value>) -> String {
-    fn canonical(v: &Value) -> Value {
-        match v {
-            Value::Object(m) => {
-                let sorted: BTreeMap<&String, Value> =
-                    m.iter().map(|(k, v)| (k, canonical(v))).collect();
-                Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
-            }
-            Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
-            other => other.clone(),
-        }
-    }
-    let bytes = zeroize::Zeroizing::new(
-        serde_json::to_vec(&canonical(&Value::Object(data.clone()))).unwrap_or_default(),
-    );
-    let digest = Sha256::digest(&bytes[..]);
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn require_vault(chain: &CredentialChain) -> Result<&Arc<VaultProvider>> {
@@ -451,6 +446,9 @@ pub async fn check_vault_first(chain: &CredentialChain) -> Result<()> {
 pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
     let vault = require_vault(chain)?;
     let mut plan = Plan::default();
+    // Read or created once (the only write of a dry run): see `fingerprint`.
+    let fingerprint_key = FingerprintKey::of(vault, true, PREFLIGHT_DEADLINE).await;
+    plan.fingerprints_from_vault = fingerprint_key.from_vault;
     let mut by_name: HashMap<String, usize> = HashMap::new();
     let local = chain
         .providers()
@@ -524,7 +522,7 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
                 }
             }
             let data = credential.to_vault_data();
-            let fp = fingerprint(&data);
+            let fp = fingerprint_key.fingerprint(&data);
             let mut name = listing.name.clone();
             if let Some(&i) = by_name.get(&name) {
                 if i == usize::MAX {
@@ -581,6 +579,7 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
                 fields: credential.secrets.names().map(str::to_string).collect(),
                 size,
                 fingerprint: fp,
+                fingerprint_key: fingerprint_key.clone(),
                 shadowed: Vec::new(),
                 targets,
                 credential,
@@ -613,6 +612,8 @@ struct JournalLine {
 }
 
 const JOURNAL_KIND: &str = "openclaw-vault-migrate";
+/// 2: fingerprints are keyed (HMAC-SHA256, see [`fingerprint`]); 1 held unkeyed SHA-256 ones.
+const JOURNAL_VERSION: u32 = 2;
 
 /// The journal: one header line, then one line per finished item. Appended with one `write`
 /// per line; a torn last line (killed mid-write) is ignored.
@@ -651,9 +652,15 @@ impl Journal {
                         if h.journal != JOURNAL_KIND {
                             return Err(bad(1, "is not a migration journal header"));
                         }
+                        if h.version < JOURNAL_VERSION {
+                            // Unkeyed fingerprints (before 0.1.1): they never match a keyed one,
+                            // so the journal says nothing this run can use. Kept aside, as below.
+                            tracing::warn!(journal = %path.display(), "the migration journal is from an older version (unkeyed fingerprints): moved aside, every credential is checked against Vault again");
+                        }
                         if h.vault != header.vault
                             || h.mount != header.mount
                             || h.prefix != header.prefix
+                            || h.version < JOURNAL_VERSION
                         {
                             // Another target: this journal says nothing about it. Keep it aside.
                             let aside = path.with_extension(format!(
@@ -799,7 +806,7 @@ pub async fn apply(
         &options.journal,
         JournalHeader {
             journal: JOURNAL_KIND.into(),
-            version: 1,
+            version: JOURNAL_VERSION,
             vault: client
                 .config()
                 .addr
@@ -868,7 +875,7 @@ pub async fn apply(
                         outcome: outcome.label().into(),
                         version: match &outcome {
                             Outcome::Created { version }
-                            | Outcome::Overwritten { version }
+                            | Outcome::Overwritten { version, .. }
                             | Outcome::UpdatedDuringRun { version, .. } => Some(*version),
                             _ => None,
                         },
@@ -941,7 +948,11 @@ async fn migrate_one(
                 Some(s) => (
                     s.data
                         .as_ref()
-                        .and_then(|d| d.expose_secret().as_object().map(fingerprint))
+                        .and_then(|d| {
+                            d.expose_secret()
+                                .as_object()
+                                .map(|d| item.fingerprint_of(d))
+                        })
                         .unwrap_or_default(),
                     s.metadata.as_ref().map(|m| m.version).unwrap_or(0),
                 ),
@@ -977,7 +988,13 @@ async fn migrate_one(
                     )
                     .await?;
                 let v = meta.map(|m| m.version).unwrap_or(0);
-                (v, Outcome::Overwritten { version: v })
+                (
+                    v,
+                    Outcome::Overwritten {
+                        version: v,
+                        previous: existing_version,
+                    },
+                )
             }
         }
         // KV v1 has no cas: write only where nothing is.
@@ -986,11 +1003,16 @@ async fn migrate_one(
             if same_secret_fields(&existing, item, &data) {
                 return Ok(Outcome::AlreadyPresent);
             }
+            let replaces = existing.is_some();
             if let Some(s) = existing {
                 let fp = s
                     .data
                     .as_ref()
-                    .and_then(|d| d.expose_secret().as_object().map(fingerprint))
+                    .and_then(|d| {
+                        d.expose_secret()
+                            .as_object()
+                            .map(|d| item.fingerprint_of(d))
+                    })
                     .unwrap_or_default();
                 if fp == item.fingerprint {
                     return Ok(Outcome::AlreadyPresent);
@@ -1004,12 +1026,23 @@ async fn migrate_one(
             client
                 .write(&path, &SecretData::from_object(data.clone()), None)
                 .await?;
-            (0, Outcome::Created { version: 0 })
+            if replaces {
+                // KV v1 keeps no versions: nothing to name as the old one.
+                (
+                    0,
+                    Outcome::Overwritten {
+                        version: 0,
+                        previous: 0,
+                    },
+                )
+            } else {
+                (0, Outcome::Created { version: 0 })
+            }
         }
         Err(e) => return Err(e),
     };
     checkpoints.pass();
-    verify(client, &path, &item.fingerprint).await?;
+    verify(client, &path, &item.fingerprint_key, &item.fingerprint).await?;
     checkpoints.pass();
 
     // The source may have changed while this ran (a CLI refreshed its token): write the newest.
@@ -1022,14 +1055,14 @@ async fn migrate_one(
         if let Some(now) = provider.get(&item.credential.name).await? {
             crate::placeholder::refuse_in_credential(&now, &now.source.location)?;
             let now_data = now.to_vault_data();
-            let now_fp = fingerprint(&now_data);
+            let now_fp = item.fingerprint_of(&now_data);
             if now_fp != item.fingerprint {
                 let cas = (version > 0).then_some(version);
                 let meta = client
                     .write(&path, &SecretData::from_object(now_data), cas)
                     .await?;
                 version = meta.map(|m| m.version).unwrap_or(0);
-                verify(client, &path, &now_fp).await?;
+                verify(client, &path, &item.fingerprint_key, &now_fp).await?;
                 outcome = Outcome::UpdatedDuringRun {
                     version,
                     fingerprint: now_fp,
@@ -1064,12 +1097,17 @@ fn same_secret_fields(
             .all(|f| live.get(f) == data.get(f))
 }
 
-async fn verify(client: &vault_client::VaultClient, path: &str, expected: &str) -> Result<()> {
+async fn verify(
+    client: &vault_client::VaultClient,
+    path: &str,
+    key: &FingerprintKey,
+    expected: &str,
+) -> Result<()> {
     let back = client.read(path, None).await?;
     let fp = back
         .as_ref()
         .and_then(|s| s.data.as_ref())
-        .and_then(|d| d.expose_secret().as_object().map(fingerprint))
+        .and_then(|d| d.expose_secret().as_object().map(|d| key.fingerprint(d)))
         .unwrap_or_default();
     if fp != expected {
         return Err(Error::new(
@@ -1122,10 +1160,11 @@ pub async fn verified_in_vault<'r>(
                     continue;
                 };
                 let now = vault.client().read(&path, None).await.ok().flatten();
-                let fp = now
-                    .as_ref()
-                    .and_then(|s| s.data.as_ref())
-                    .and_then(|d| d.expose_secret().as_object().map(fingerprint));
+                let fp = now.as_ref().and_then(|s| s.data.as_ref()).and_then(|d| {
+                    d.expose_secret()
+                        .as_object()
+                        .map(|d| item.fingerprint_of(d))
+                });
                 fp.as_deref() == Some(item.fingerprint.as_str())
             }
             _ => false,
@@ -1496,7 +1535,7 @@ mod tests {
             );
             let data = item.credential().to_vault_data();
             assert_eq!(item.size, serde_json::to_vec(&data).unwrap().len());
-            assert_eq!(item.fingerprint, fingerprint(&data));
+            assert_eq!(item.fingerprint, item.fingerprint_of(&data));
             assert_eq!(item.fingerprint.len(), 16);
             assert!(item.fingerprint.chars().all(|c| c.is_ascii_hexdigit()));
         }
@@ -1680,7 +1719,12 @@ mod tests {
         let report = apply(&chain, &plan, &options(&journal), &no_progress())
             .await
             .unwrap();
-        let expected_theirs = fingerprint(theirs.as_object().unwrap());
+        let expected_theirs = plan
+            .items
+            .iter()
+            .find(|i| i.name == "openai")
+            .unwrap()
+            .fingerprint_of(theirs.as_object().unwrap());
         assert_eq!(
             outcome_of(&report, "openai"),
             &Outcome::Conflict {
@@ -1721,7 +1765,10 @@ mod tests {
             .unwrap();
         assert_eq!(
             outcome_of(&forced, "openai"),
-            &Outcome::Overwritten { version: 2 }
+            &Outcome::Overwritten {
+                version: 2,
+                previous: 1
+            }
         );
         assert_eq!(
             vault_value(&client, "conflict/credentials/openai")
@@ -1828,6 +1875,7 @@ mod tests {
         let plan = |code| Plan {
             items: Vec::new(),
             skipped: Vec::new(),
+            fingerprints_from_vault: false,
             source_errors: vec![SourceError {
                 provider: "keychain",
                 error: Error::new(code, "x"),
@@ -1880,16 +1928,17 @@ mod tests {
             )
             .await
             .unwrap();
-        let good = fingerprint(json!({"apiKey": "sk-FAKE-written"}).as_object().unwrap());
-        verify(&client, "rb/x", &good).await.unwrap();
-        let other = fingerprint(json!({"apiKey": "sk-FAKE-intended"}).as_object().unwrap());
-        let err = verify(&client, "rb/x", &other).await.unwrap_err();
+        let key = FingerprintKey::per_run();
+        let good = key.fingerprint(json!({"apiKey": "sk-FAKE-written"}).as_object().unwrap());
+        verify(&client, "rb/x", &key, &good).await.unwrap();
+        let other = key.fingerprint(json!({"apiKey": "sk-FAKE-intended"}).as_object().unwrap());
+        let err = verify(&client, "rb/x", &key, &other).await.unwrap_err();
         assert_eq!(err.code(), "CONFLICT");
         assert!(err.message.contains("rb/x") && err.message.contains(&other));
         assert!(!err.message.contains("sk-FAKE"));
         // Nothing there at all is a mismatch too.
         assert_eq!(
-            verify(&client, "rb/missing", &good)
+            verify(&client, "rb/missing", &key, &good)
                 .await
                 .unwrap_err()
                 .code(),
@@ -1904,7 +1953,7 @@ mod tests {
         let chain = setup(&server, &dir, "jr", &sources_json());
         let client = server.client(None);
         let plan = plan(&chain).await.unwrap();
-        let header = json!({"journal": JOURNAL_KIND, "version": 1, "vault": server.addr, "mount": "secret", "prefix": "jr"});
+        let header = json!({"journal": JOURNAL_KIND, "version": JOURNAL_VERSION, "vault": server.addr, "mount": "secret", "prefix": "jr"});
         let fp = |name: &str| {
             plan.items
                 .iter()
@@ -2005,7 +2054,7 @@ mod tests {
             &other,
             format!(
                 "{}\n{}\n",
-                json!({"journal": JOURNAL_KIND, "version": 1, "vault": "http://elsewhere:8200", "mount": "secret", "prefix": "jr"}),
+                json!({"journal": JOURNAL_KIND, "version": JOURNAL_VERSION, "vault": "http://elsewhere:8200", "mount": "secret", "prefix": "jr"}),
                 json!({"name": "telegram", "fingerprint": fp("telegram"), "outcome": "created"})
             ),
         )
@@ -2053,7 +2102,16 @@ mod tests {
             panic!("{:?}", outcome_of(&report, "anthropic"));
         };
         assert_eq!(version, 2);
-        assert_eq!(fp, fingerprint(now.as_object().unwrap()));
+        assert_eq!(
+            fp,
+            report
+                .items
+                .iter()
+                .find(|r| r.item.name == "anthropic")
+                .unwrap()
+                .item
+                .fingerprint_of(now.as_object().unwrap())
+        );
         assert!(report.count("created") == 2 && report.problems() == 0);
         // The journal records the newest fingerprint: a rerun (planning the new value) skips it.
         let plan2 = super::plan(&chain).await.unwrap();
@@ -2119,5 +2177,70 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(again.count("already_present"), 2);
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn fingerprints_are_keyed_per_vault_prefix_and_stable_within_it() {
+        let server = start_vault().await;
+        let dir = temp_dir("fpkey");
+        let a = setup(&server, &dir, "fpa", &sources_json());
+        let b = setup(&server, &temp_dir("fpkey-b"), "fpb", &sources_json());
+        let fps = |p: &Plan| -> Vec<(String, String)> {
+            p.items
+                .iter()
+                .map(|i| (i.name.clone(), i.fingerprint.clone()))
+                .collect()
+        };
+        let (pa, pa2, pb) = (
+            plan(&a).await.unwrap(),
+            plan(&a).await.unwrap(),
+            plan(&b).await.unwrap(),
+        );
+        assert!(pa.fingerprints_from_vault && pb.fingerprints_from_vault);
+        // Same install: stable. Another prefix (another install): every fingerprint differs.
+        assert_eq!(fps(&pa), fps(&pa2));
+        for ((name, fa), (_, fb)) in fps(&pa).iter().zip(fps(&pb).iter()) {
+            assert_ne!(fa, fb, "{name}: same fingerprint under two prefixes");
+        }
+        // The key lives in Vault, once per prefix, and is not derivable from the values.
+        let key = server
+            .client(None)
+            .read("fpa/migrate/fingerprint-key", None)
+            .await
+            .unwrap()
+            .unwrap();
+        let hex = key.data.unwrap().expose_secret()["key"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(hex.len(), 64);
+
+        // A journal of the unkeyed version is moved aside with its entries unused; the run
+        // checks Vault instead and finishes normally.
+        let journal = dir.join("old.journal");
+        std::fs::write(
+            &journal,
+            format!(
+                "{}\n{}\n",
+                json!({"journal": JOURNAL_KIND, "version": 1, "vault": server.addr, "mount": "secret", "prefix": "fpa"}),
+                json!({"name": "openai", "fingerprint": "0123456789abcdef", "outcome": "created", "version": 1})
+            ),
+        )
+        .unwrap();
+        let report = apply(&a, &pa, &options(&journal), &no_progress())
+            .await
+            .unwrap();
+        assert_eq!(report.problems(), 0);
+        assert_eq!(report.count("created"), pa.items.len());
+        assert!(dir.join("old.journal.old").exists());
+        // A rerun with the new journal: everything already migrated.
+        let again = apply(
+            &a,
+            &plan(&a).await.unwrap(),
+            &options(&journal),
+            &no_progress(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(again.count("already_migrated"), pa.items.len());
     }
 }

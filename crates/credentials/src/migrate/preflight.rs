@@ -15,7 +15,7 @@
 
 use std::time::Duration;
 
-use super::{fingerprint, Outcome, PlanItem};
+use super::{Outcome, PlanItem};
 use crate::credential::Credential;
 use crate::error::{Error, ErrorCode, Result};
 use crate::providers::vault::VaultProvider;
@@ -163,7 +163,7 @@ pub async fn check_vault(
                 return Err(Error::new(
                     ErrorCode::InvalidToken,
                     format!(
-                        "Vault at {addr} refused the token (auth/token/lookup-self: invalid, expired or revoked): set VAULT_TOKEN or credentials.vault.auth; {nothing}"
+                        "Vault at {addr} refused the token (auth/token/lookup-self: invalid, expired or revoked): set VAULT_TOKEN or `vault.auth` in openclaw-vault.json (docs/configuration-file.md); {nothing}"
                     ),
                 ))
             }
@@ -221,10 +221,11 @@ pub fn past_deadline(deadline: Duration) -> Outcome {
 pub async fn still_in_vault(vault: &VaultProvider, item: &PlanItem) -> Result<bool> {
     let path = vault.path_of(&item.name)?;
     let now = vault.client().read(&path, None).await?;
-    let fp = now
-        .as_ref()
-        .and_then(|s| s.data.as_ref())
-        .and_then(|d| d.expose_secret().as_object().map(fingerprint));
+    let fp = now.as_ref().and_then(|s| s.data.as_ref()).and_then(|d| {
+        d.expose_secret()
+            .as_object()
+            .map(|d| item.fingerprint_of(d))
+    });
     Ok(fp.as_deref() == Some(item.fingerprint.as_str()))
 }
 

@@ -280,14 +280,16 @@ pub fn rewrite_config(
             });
             continue;
         };
-        let id = format!("{}/{field}", vault.path_of(&item.name)?);
-        if !exec_id_ok(&id) {
-            result.kept.push(KeptField {
-                json_path,
-                reason: format!("the id {id:?} is not a valid exec SecretRef id"),
-            });
-            continue;
-        }
+        let id = match crate::exec_id::encode(&vault.path_of(&item.name)?, &field) {
+            Ok(id) => id,
+            Err(why) => {
+                result.kept.push(KeptField {
+                    json_path,
+                    reason: format!("no exec SecretRef id for `{}`: {why}", item.name),
+                });
+                continue;
+            }
+        };
         let secret_ref = json!({"source": "exec", "provider": EXEC_PROVIDER_ALIAS, "id": id});
         prop.set_value(ordered(&secret_ref, &["source", "provider", "id"]));
         if let Some(slot) = expected.pointer_mut(&pointer_of(&json_path)) {
@@ -529,16 +531,6 @@ fn parse_error(file: &Path, e: &jsonc_parser::errors::ParseError) -> Error {
             e.column_display()
         ),
     )
-}
-
-/// True for an id OpenClaw accepts in an exec SecretRef: at most 256 characters of letters,
-/// digits and `._:/#-`, starting with a letter or digit, no `.` or `..` segment.
-pub(super) fn exec_id_ok(id: &str) -> bool {
-    let mut chars = id.chars();
-    id.len() <= 256
-        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || "._:/#-".contains(c))
-        && !id.split('/').any(|s| s == "." || s == "..")
 }
 
 /// The absolute path of the Node that runs this package (OpenClaw runs the command directly and
@@ -1024,20 +1016,7 @@ mod tests {
     }
 
     #[test]
-    fn exec_ids_and_pointers() {
-        assert!(exec_id_ok("openclaw/credentials/openai:work/apiKey"));
-        assert!(exec_id_ok("a#b"));
-        for bad in [
-            "",
-            "/a",
-            "a/../b",
-            "a/./b",
-            "a b",
-            "a\u{e9}",
-            &"a".repeat(257),
-        ] {
-            assert!(!exec_id_ok(bad), "{bad:?}");
-        }
+    fn pointers() {
         assert_eq!(pointer_of("a.b/c.d~e"), "/a/b~1c/d~0e");
     }
 }

@@ -85,7 +85,8 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// their value in Vault: for every `models.providers.<p>.apiKey` target, each plaintext profile
 /// of provider `<p>` (as the audit found them) that no verified item was read from, or whose item
 /// is not the one the target's ref points at (a different value). `path_of` is the Vault path of
-/// a credential name (`VaultProvider::path_of`), the ref id being `<path>/<field>`.
+/// a credential name (`VaultProvider::path_of`), the ref id being `<path>/<field>` escaped as
+/// `migrate` writes it ([`crate::exec_id::encode`]).
 pub fn unmigrated_profiles_scrubbed(
     plan: &ApplyPlan,
     audit: &[PlaintextProfile],
@@ -113,7 +114,9 @@ pub fn unmigrated_profiles_scrubbed(
                 });
                 read_here
                     && path_of(&item.name).is_some_and(|p| {
-                        item.fields.iter().any(|f| target.id == format!("{p}/{f}"))
+                        item.fields
+                            .iter()
+                            .any(|f| crate::exec_id::encode(&p, f).is_ok_and(|id| id == target.id))
                     })
             });
             if !covered && !out.contains(found) {

@@ -17,7 +17,6 @@ import {
   mkdtempSync,
   readFileSync,
   readdirSync,
-  readlinkSync,
   realpathSync,
   rmSync,
   writeFileSync,
@@ -159,21 +158,6 @@ function processesWith(text) {
     }
   }
   return out
-}
-
-/** Linux: true when process `pid` has `path` open. */
-function hasOpen(pid, path) {
-  try {
-    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-      try {
-        return readlinkSync(`/proc/${pid}/fd/${fd}`) === path
-      } catch {
-        return false
-      }
-    })
-  } catch {
-    return false
-  }
 }
 
 /** Linux: the children of `pid` as `{pid, cmdline}`, from /proc. */
@@ -333,16 +317,13 @@ exec ${JSON.stringify(oc.node)} ${JSON.stringify(oc.openclawBin)} "$@"
         },
         { timeoutMs: 120000 },
       )
+      // OpenClaw's launcher re-executes itself detached (its own process group) unless told not to;
+      // that worker would escape the death signal and go on writing after migrate is gone.
+      const environ = readFileSync(`/proc/${applyPid}/environ`, 'utf8').split('\0')
+      assert.ok(environ.includes('OPENCLAW_NO_RESPAWN=1'), 'apply runs without OpenClaw\u2019s detached re-execution')
+      assert.ok(!environ.some((e) => e.startsWith('NODE_COMPILE_CACHE=')), 'nor its compile-cache re-execution')
       // Every process running this plan (the plan file is in this run's own TMPDIR), wherever it
-      // sits in the tree: OpenClaw's launcher may re-execute itself detached, and that worker is
-      // the one that writes. Waits until one of them has OpenClaw's SQLite state open, i.e. the
-      // worker that applies is running, whichever process it is.
-      const sqlite = join(realpathSync(state), 'state', 'openclaw.sqlite')
-      await waitFor(
-        'the apply worker to open OpenClaw’s state',
-        () => processesWith(realpathSync(m.tmp)).some((p) => hasOpen(p.pid, sqlite)),
-        { timeoutMs: 120000 },
-      )
+      // sits in the tree.
       const appliers = processesWith(realpathSync(m.tmp)).map((p) => p.pid)
       child.kill('SIGKILL')
       assert.equal(await exited, 'SIGKILL')

@@ -35,7 +35,9 @@ use secrecy::ExposeSecret;
 use vault_client::secret::SecretData;
 
 pub mod apply_plan;
+pub mod backups;
 pub mod models_json;
+pub mod own_refs;
 pub mod ownership;
 pub mod preflight;
 pub mod remove_local;
@@ -43,6 +45,8 @@ pub mod rewrite_config;
 pub mod safety;
 
 pub use apply_plan::{build_apply_plan, ApplyPlan, ApplyTarget, KeptTarget, ProviderChange};
+pub use backups::{plaintext_backups, remove_backups, PlaintextBackup};
+pub use own_refs::{check_own_refs, OwnRef, RefState};
 pub use ownership::{set_aside_owned, OwnedByCli};
 pub use preflight::{Skipped, DEFAULT_RUN_DEADLINE, PREFLIGHT_DEADLINE};
 pub use remove_local::{remove_local, LocalRemoval};

@@ -164,7 +164,19 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
     } else {
         match migrate::check_own_refs(&store.paths, &store.chain).await {
             Ok(r) => r,
-            Err(e) => return fail(io, args.json, &e),
+            Err(e) => {
+                // An unreadable config is reported by the step that needs it; not twice here.
+                if !args.json {
+                    let _ = writeln!(
+                        io.stderr,
+                        "warning: refs to Vault not checked: [{}] {}",
+                        e.code(),
+                        e.message
+                    );
+                }
+                out["refsInVault"] = json!({"error": {"code": e.code(), "message": e.message}});
+                Vec::new()
+            }
         }
     };
     let refs_failed = own_refs::failed(&refs);

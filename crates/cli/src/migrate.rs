@@ -11,6 +11,9 @@ use std::time::Duration;
 use clap::Args;
 use serde_json::{json, Value};
 
+mod backups;
+mod own_refs;
+
 use super::{exit, fail, CliIo};
 use openclaw_credentials::error::Error;
 use openclaw_credentials::layers::Layer;
@@ -80,6 +83,11 @@ pub struct MigrateArgs {
     /// credentials/oauth.json), with a backup. Other tools' files are never touched.
     #[arg(long)]
     pub remove_local: bool,
+    /// Delete the backups of openclaw.json that still hold plaintext of secrets now in Vault
+    /// (`openclaw.json.bak`, `.bak.1`..: OpenClaw's rollback copies from its `secrets apply`;
+    /// `.bak-<time>` from `--rewrite-config-json5`). Without it they are only listed.
+    #[arg(long)]
+    pub remove_backups: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -168,8 +176,37 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         print_plan(io, &plan);
         print_owned(io, &owned);
     }
+    // What an earlier --rewrite-config pointed at Vault: Vault holds the only copy now, so a
+    // rerun checks that it is still there.
+    let refs = if args.dry_run {
+        Vec::new()
+    } else {
+        match migrate::check_own_refs(&store.paths, &store.chain).await {
+            Ok(r) => r,
+            Err(e) => {
+                // An unreadable config is reported by the step that needs it; not twice here.
+                if !args.json {
+                    let _ = writeln!(
+                        io.stderr,
+                        "warning: refs to Vault not checked: [{}] {}",
+                        e.code(),
+                        e.message
+                    );
+                }
+                out["refsInVault"] = json!({"error": {"code": e.code(), "message": e.message}});
+                Vec::new()
+            }
+        }
+    };
+    let refs_failed = own_refs::failed(&refs);
+    if !refs.is_empty() {
+        out["refsInVault"] = own_refs::to_json(&refs);
+    }
+    if !args.json {
+        own_refs::print(io, &refs);
+    }
     if args.dry_run || plan.items.is_empty() {
-        let mut failed = plan.has_hard_source_errors() || !plan.skipped.is_empty();
+        let mut failed = plan.has_hard_source_errors() || !plan.skipped.is_empty() || refs_failed;
         if !args.json {
             let _ = if plan.items.is_empty() {
                 writeln!(io.stdout, "Nothing to migrate.")
@@ -182,6 +219,8 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
             failed |=
                 !rewrite_through_openclaw(&args, io, store, &Default::default(), &mut out).await;
         }
+        let remove = args.remove_backups && !args.dry_run;
+        failed |= !backups::report(io, args.json, &store.paths, remove, &mut out);
         if args.json {
             let _ = writeln!(io.stdout, "{out}");
         }
@@ -239,8 +278,10 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
     } else {
         Default::default()
     };
-    let mut failed =
-        report.counts().failed > 0 || plan.has_hard_source_errors() || !plan.skipped.is_empty();
+    let mut failed = report.counts().failed > 0
+        || plan.has_hard_source_errors()
+        || !plan.skipped.is_empty()
+        || refs_failed;
     if args.rewrite_config {
         failed |= !rewrite_through_openclaw(&args, io, store, &verified, &mut out).await;
     }
@@ -279,6 +320,7 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         }
         out["removeLocal"] = Value::Array(removed.iter().map(removal_json).collect());
     }
+    failed |= !backups::report(io, args.json, &store.paths, args.remove_backups, &mut out);
     if args.json {
         let _ = writeln!(io.stdout, "{out}");
     }

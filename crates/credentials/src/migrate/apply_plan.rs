@@ -79,6 +79,12 @@ pub fn provider_alias(n: usize) -> String {
     }
 }
 
+/// True when `alias` is one of the names [`provider_alias`] gives (`openclaw-vault`,
+/// `openclaw-vault-2`, ...): a ref to it is one this package's apply plans write.
+pub fn is_own_alias(alias: &str) -> bool {
+    alias_number(alias).is_some()
+}
+
 /// The number of `alias` when it is one of [`provider_alias`]'s names.
 fn alias_number(alias: &str) -> Option<usize> {
     if alias == EXEC_PROVIDER_ALIAS {

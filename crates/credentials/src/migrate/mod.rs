@@ -34,8 +34,10 @@ use secrecy::ExposeSecret;
 use vault_client::secret::SecretData;
 
 pub mod apply_plan;
+pub mod backups;
 pub mod fingerprint;
 pub mod models_json;
+pub mod own_refs;
 pub mod ownership;
 pub mod preflight;
 pub mod remove_local;
@@ -46,7 +48,9 @@ pub use apply_plan::{
     build_apply_plan, provider_alias, AliasChange, ApplyPlan, ApplyTarget, KeptTarget,
     ProviderChange, MAX_BATCH_BYTES, MAX_REFS_PER_PROVIDER,
 };
+pub use backups::{plaintext_backups, remove_backups, PlaintextBackup};
 pub use fingerprint::FingerprintKey;
+pub use own_refs::{check_own_refs, OwnRef, RefState};
 pub use ownership::{set_aside_owned, OwnedByCli};
 pub use preflight::{Skipped, DEFAULT_RUN_DEADLINE, PREFLIGHT_DEADLINE};
 pub use remove_local::{remove_local, LocalRemoval};

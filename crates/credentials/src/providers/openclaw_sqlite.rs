@@ -577,6 +577,24 @@ fn holds_no_secret(profile: &Value) -> bool {
     empty(field) && empty(ref_key)
 }
 
+/// The exec SecretRef id of a static profile that holds no plaintext and whose `keyRef` /
+/// `tokenRef` points at this package's own exec provider
+/// ([`EXEC_PROVIDER_ALIAS`](crate::migrate::EXEC_PROVIDER_ALIAS)): what `migrate
+/// --rewrite-config` left there. Its value lives in Vault, not in this store, so the store
+/// answers no name for it (a rerun checks the ref against Vault instead).
+pub fn own_exec_ref_id(profile: &Value) -> Option<&str> {
+    let (ref_key, _, _) = ref_field(profile)?;
+    if plaintext_static_field(profile).is_some() {
+        return None;
+    }
+    let r = profile.get(ref_key).filter(|v| is_ref(v))?;
+    let s = |k: &str| r.get(k).and_then(Value::as_str);
+    (s("source") == Some("exec")
+        && s("provider").is_some_and(crate::migrate::apply_plan::is_own_alias))
+    .then(|| s("id"))
+    .flatten()
+}
+
 /// True for `{source, id}` objects.
 fn is_ref(v: &Value) -> bool {
     crate::providers::openclaw_config::is_secret_ref(v)
@@ -917,7 +935,12 @@ impl CredentialProvider for AuthStoreProvider {
 /// profile; [`resolve_provider`]) to a profile holding a secret. The one mapping both `get`
 /// and `list` use, so `list` never shows a name `get` answers from elsewhere.
 fn answered_names(layout: &AuthProfilesFile) -> Vec<(String, String)> {
-    let holds = |id: &str| layout.profiles.get(id).is_some_and(|p| !holds_no_secret(p));
+    let holds = |id: &str| {
+        layout
+            .profiles
+            .get(id)
+            .is_some_and(|p| !holds_no_secret(p) && own_exec_ref_id(p).is_none())
+    };
     let mut out: Vec<(String, String)> = layout
         .profiles
         .keys()
@@ -1070,6 +1093,9 @@ pub struct StaticProfile {
     pub plaintext: Option<(&'static str, secrecy::SecretString)>,
     /// True when it holds a `keyRef` / `tokenRef`.
     pub has_ref: bool,
+    /// The id of its ref to this package's exec provider, when that is all it holds
+    /// ([`own_exec_ref_id`]).
+    pub own_ref_id: Option<String>,
 }
 
 /// One auth store and its static profiles (or why it could not be read).
@@ -1137,6 +1163,7 @@ fn static_profiles(profiles: &Map<String, Value>) -> Vec<StaticProfile> {
                 profile_type,
                 plaintext,
                 has_ref: p.get(ref_key).is_some_and(is_ref),
+                own_ref_id: own_exec_ref_id(p).map(String::from),
             })
         })
         .collect()

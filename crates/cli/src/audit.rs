@@ -91,24 +91,30 @@ pub async fn audit(args: AuditArgs, io: &mut CliIo) -> i32 {
             let meta: Vec<String> = who
                 .metadata
                 .iter()
-                .map(|(k, v)| format!("{k}={v}"))
+                .map(|(k, v)| format!("{}={}", printable(k), printable(v)))
                 .collect();
             let entity = if who.entity_id.is_empty() {
-                "(no entity)"
+                "(no entity)".to_string()
             } else {
-                &who.entity_id
+                printable(&who.entity_id)
             };
             let _ = writeln!(
                 io.stdout,
                 "{entity} {} {}",
-                who.display_name,
+                printable(&who.display_name),
                 meta.join(" ")
             );
             for (what, s) in reads {
                 let _ = writeln!(
                     io.stdout,
                     "  {:<32} {:<16} reads {:>6}  denied {:>4}  failed {:>4}  {} .. {}",
-                    what.credential, what.layer, s.count, s.denied, s.failed, s.first, s.last
+                    printable(&what.credential),
+                    printable(&what.layer),
+                    s.count,
+                    s.denied,
+                    s.failed,
+                    printable(&s.first),
+                    printable(&s.last)
                 );
             }
         }
@@ -134,5 +140,35 @@ pub async fn audit(args: AuditArgs, io: &mut CliIo) -> i32 {
         exit::FAILURE
     } else {
         exit::OK
+    }
+}
+
+/// `text` with every control character escaped (`\u{1b}`): a Vault audit log is written by
+/// whoever can authenticate (display names, metadata, request paths), and a terminal must not
+/// run the escape sequences it may carry (attack 5b, finding 6). JSON output escapes them anyway.
+fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn terminal_escapes_from_the_log_are_printed_escaped() {
+        let hostile = "X\u{1b}[31m red \u{1b}[2J\u{7}";
+        let shown = printable(hostile);
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert_eq!(shown, "X\\u{1b}[31m red \\u{1b}[2J\\u{7}");
+        assert_eq!(printable("openai:café ok"), "openai:café ok");
     }
 }

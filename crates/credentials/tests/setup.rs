@@ -175,7 +175,7 @@ async fn setup_configures_vault_and_each_identity_gets_only_its_role() {
     );
 
     // The gateway reads the default layer, its team's and its agents'; never carol's or dev's;
-    // updates what exists (OAuth refresh) but cannot create.
+    // updates what exists in the default layer (OAuth refresh) but cannot create.
     let gw = as_role("gateway-gw1").await;
     for path in [
         "credentials/shared",
@@ -192,6 +192,14 @@ async fn setup_configures_vault_and_each_identity_gets_only_its_role() {
             .await,
     );
     denied(gw.destroy(&p("credentials/shared"), &[1]).await);
+    // Attack 5b, finding 3: a gateway could write new versions of what its whole team, or one
+    // of its agents, reads. Those layers are read only for it.
+    for path in ["teams/ops/credentials/t", "agents/alice/credentials/a"] {
+        denied(
+            gw.write(&p(path), &data(json!({"k": "poisoned"})), None)
+                .await,
+        );
+    }
     assert_eq!(
         gw.list(&p("agents/alice/credentials")).await.unwrap(),
         ["a"]

@@ -60,7 +60,7 @@ pub const ROLES: &[Role] = &[
     Role {
         name: "gateway",
         summary: "An OpenClaw gateway: reads the default layer, its team's and its agents' credentials; writes back refreshed OAuth tokens.",
-        never: "create a credential, delete or destroy a version, read another team's or agent's layer",
+        never: "create a credential, write a team or agent layer, delete or destroy a version, read another team's or agent's layer",
         rules: &[
             Rule { path: "{mount}/data/{prefix}/credentials/*", capabilities: &["read", "update"], why: "getCredential (read); OAuth refresh writes the new tokens back with cas (update)", layer: Layer::Prefix },
             Rule { path: "{mount}/metadata/{prefix}/credentials", capabilities: &["list"], why: "listCredentials", layer: Layer::Prefix },
@@ -69,10 +69,10 @@ pub const ROLES: &[Role] = &[
             Rule { path: "{mount}/metadata/{prefix}/leases/*", capabilities: &["delete"], why: "releasing the refresh lease", layer: Layer::Prefix },
             Rule { path: "{mount}/data/{prefix}/config/*", capabilities: &["read"], why: "shared settings", layer: Layer::Prefix },
             MOUNTS,
-            Rule { path: "{mount}/data/{prefix}/teams/{team}/credentials/*", capabilities: &["read", "update"], why: "the team layer", layer: Layer::Team },
+            Rule { path: "{mount}/data/{prefix}/teams/{team}/credentials/*", capabilities: &["read"], why: "the team layer (read only: one gateway must not change what the whole team reads; layered OAuth tokens are never written back)", layer: Layer::Team },
             Rule { path: "{mount}/metadata/{prefix}/teams/{team}/credentials", capabilities: &["list"], why: "listing the team layer", layer: Layer::Team },
             Rule { path: "{mount}/metadata/{prefix}/teams/{team}/credentials/*", capabilities: &["read", "list"], why: "watching the team layer", layer: Layer::Team },
-            Rule { path: "{mount}/data/{prefix}/agents/{agent}/credentials/*", capabilities: &["read", "update"], why: "the agent layer of each agent this gateway runs", layer: Layer::Agent },
+            Rule { path: "{mount}/data/{prefix}/agents/{agent}/credentials/*", capabilities: &["read"], why: "the agent layer of each agent this gateway runs (read only)", layer: Layer::Agent },
             Rule { path: "{mount}/metadata/{prefix}/agents/{agent}/credentials", capabilities: &["list"], why: "listing the agent layer", layer: Layer::Agent },
             Rule { path: "{mount}/metadata/{prefix}/agents/{agent}/credentials/*", capabilities: &["read", "list"], why: "watching the agent layer", layer: Layer::Agent },
         ],

@@ -1,7 +1,8 @@
 // Rotation-to-reload latency: from a Vault write of a new version until the REAL gateway's reload
 // finished, as `openclaw-vault watch --reload` reports it. One real gateway on loopback
 // (__test__/support/gateway.mjs: token auth, no channels, one model provider stub), one dev Vault,
-// one companion polling every BENCH_ROTATION_INTERVAL_MS. Each round writes a new version and
+// one companion polling every BENCH_ROTATION_INTERVAL_MS. Each round waits a random part of the
+// interval (rotations land anywhere in the polling cycle), writes a new version and
 // waits for the companion's `gateway reloaded (1 rotation(s))` line; the latency is the time
 // from the write's answer to that line. The companion's own report of the reload's duration
 // (`in N ms`) splits it into polling wait and reload. Target (issue 12): median at most the
@@ -38,6 +39,10 @@ try {
   const reload = []
   for (let round = 0; round < ROUNDS; round++) {
     const before = (watcher.out.match(/gateway reloaded \(1 rotation/g) ?? []).length
+    // A real rotation lands at any point of the polling cycle. Writing right after the previous
+    // reload (which follows a check) would always wait almost a whole interval: start each round
+    // at a uniformly random point of the cycle instead.
+    await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * INTERVAL)))
     await h.client.write(h.path, { apiKey: h.key(round + 2) })
     const written = process.hrtime.bigint()
     await outputMatches(watcher, /gateway reloaded \(1 rotation\(s\)\) in \d+ ms/, {

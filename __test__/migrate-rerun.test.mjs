@@ -36,6 +36,9 @@ let vault
 let client
 let state
 let prefix
+let first
+// What `get openai --json` answered before the migration: the bare name's source and value.
+let bareBefore
 const dirs = []
 
 const envFor = (s) => ({
@@ -63,6 +66,18 @@ function openclaw(args, input) {
     timeout: 180000,
   })
   assert.equal(r.status, 0, `openclaw ${args.join(' ')}: ${r.stdout}\n${r.stderr}`)
+}
+
+/** `openclaw-vault get <name> --reveal`: the value, and with --json the source. */
+function get(name) {
+  const r = spawnSync(native, ['get', name, '--reveal', '--json'], {
+    cwd: state,
+    env: envFor(state),
+    encoding: 'utf8',
+    timeout: 60000,
+  })
+  assert.equal(r.status, 0, `get ${name}: ${r.stderr}`)
+  return JSON.parse(r.stdout)
 }
 
 function migrate(args) {
@@ -114,7 +129,8 @@ before(async () => {
   writeFileSync(bin, `#!/bin/sh\nexec ${JSON.stringify(oc.node)} ${JSON.stringify(oc.openclawBin)} "$@"\n`, {
     mode: 0o700,
   })
-  const first = migrate(['--yes', '--rewrite-config', '--openclaw', bin, '--json'])
+  bareBefore = get('openai')
+  first = migrate(['--yes', '--rewrite-config', '--openclaw', bin, '--json'])
   assert.equal(
     first.code,
     0,
@@ -129,6 +145,27 @@ after(async () => {
 })
 
 describe('migrate rerun after --rewrite-config', () => {
+  test('the bare provider name answers what it answered before (the shared profile, not the .env key); the .env key has its own path', () => {
+    // Before: the shared auth store answers `openai` from its profile (files before env).
+    assert.equal(
+      bareBefore.value ?? bareBefore.secrets?.apiKey,
+      V.openaiShared,
+      JSON.stringify(Object.keys(bareBefore)),
+    )
+    const names = first.json.plan.items.map((i) => i.name)
+    assert.ok(!names.includes('openai'), `the bare name was planned with another source's value: ${names}`)
+    const dotenv = first.json.plan.items.find((i) => i.name.startsWith('openai@'))
+    assert.ok(dotenv, `the .env key was not planned under its own name: ${names}`)
+    assert.ok(
+      first.json.plan.items.some((i) => i.name === 'openai:manual' || i.name.endsWith('/openai:manual')),
+      `the shared profile was not planned under its id: ${names}`,
+    )
+    // After --rewrite-config the profile holds a ref: the bare name is read through it from Vault.
+    const after = get('openai')
+    assert.equal(after.value ?? after.secrets?.apiKey, V.openaiShared)
+    assert.equal(get(dotenv.name).value ?? get(dotenv.name).secrets?.apiKey, V.openaiDotenv)
+  })
+
   test('the refs it wrote (the agent profile included) are verified in Vault, not a source error: exit 0, then 4 with a conflict', async () => {
     const agentDb = readFileSync(join(state, 'agents', 'work', 'agent', 'openclaw-agent.sqlite'))
     assert.ok(agentDb.includes('openclaw-vault'), 'OpenClaw did not point the agent profile at Vault')

@@ -15,7 +15,7 @@ use crate::openclaw::config::{load_config, LoadedConfig};
 use crate::openclaw::paths::OpenClawPaths;
 use crate::providers::files::file_providers;
 use crate::providers::keychain::keychain_providers_from_env;
-use crate::providers::openclaw_config::config_providers;
+use crate::providers::openclaw_config::config_providers_with_vault;
 use crate::providers::openclaw_sqlite::sqlite_providers;
 use crate::providers::vault::VaultProvider;
 use crate::providers::CredentialProvider;
@@ -181,6 +181,7 @@ fn open_store_at(options: &StoreOptions, layer: Option<&Layer>) -> Result<Store>
         &paths,
         effective.clone(),
         loaded.file.clone().or_else(|| paths.config_file()),
+        vault.clone(),
     );
     files.splice(live..live, sqlite);
     // Agents' generated models.json (OpenClaw's audit scans them too).
@@ -190,7 +191,7 @@ fn open_store_at(options: &StoreOptions, layer: Option<&Layer>) -> Result<Store>
         ));
     }
     providers.extend(files);
-    providers.extend(config_providers(&paths, &loaded));
+    providers.extend(config_providers_with_vault(&paths, &loaded, vault.clone()));
 
     let mut settings = ChainSettings {
         order: credentials.order.clone(),

@@ -218,15 +218,34 @@ pub fn source_targets(credential: &Credential) -> Vec<SourceTarget> {
     }
 }
 
-/// True when `credential` answers `listed` only as another name of a profile listed under its
-/// own id (a bare provider name such as `anthropic` for `anthropic:default`): planned once,
-/// under the profile id.
-fn is_profile_alias(listed: &str, credential: &Credential) -> bool {
-    credential
+/// For a bare provider name (`openai`, `agents/a1/openai`) that an auth store answers from one
+/// of its profiles: the name that profile is planned under (`openai:manual`,
+/// `agents/a1/openai:manual`). `None` for a profile listed under its own id.
+fn profile_alias_of(listed: &str, credential: &Credential) -> Option<String> {
+    let id = credential
         .metadata
         .get("profileId")
-        .and_then(Value::as_str)
-        .is_some_and(|id| !listed.ends_with(id))
+        .and_then(Value::as_str)?;
+    if listed.ends_with(id) {
+        return None;
+    }
+    let folder = listed.rsplit_once('/').map(|(f, _)| f);
+    Some(match folder {
+        Some(folder) => format!("{folder}/{id}"),
+        None => id.to_string(),
+    })
+}
+
+/// A name answered by a source that moves nothing under it (see `plan`): a bare provider name
+/// an auth store resolves to one of its profiles, or a place holding a SecretRef.
+struct BareNameClaim {
+    /// For a bare provider name: the name its profile is planned under.
+    profile: Option<String>,
+    /// What the name answers (compared with later sources' values).
+    answered: Credential,
+    /// The name a later source's different value got instead of the bare name (the first one
+    /// computed, so every later source with that name meets it there).
+    redirect: Option<String>,
 }
 
 /// The name a value gets when `name` is already planned with a different value: `<name>@<source
@@ -454,6 +473,12 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
     let fingerprint_key = FingerprintKey::of(vault, true, PREFLIGHT_DEADLINE).await;
     plan.fingerprints_from_vault = fingerprint_key.from_vault;
     let mut by_name: HashMap<String, usize> = HashMap::new();
+    // Bare provider names (`openai`) that an auth store answers first in chain order, from one of
+    // its profiles: the plain name stays with that profile, as `getCredential` answered it before
+    // the migration (and still answers it after `--rewrite-config`, through the profile's ref). A
+    // later source listing the same name is planned under `<name>@<provider>` when its value
+    // differs, or joins the profile's item when it is the same value. See `BareNameClaim`.
+    let mut claims: HashMap<String, BareNameClaim> = HashMap::new();
     let local = chain
         .providers()
         .iter()
@@ -502,11 +527,21 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
                     continue;
                 }
             };
-            if is_profile_alias(&listing.name, &credential)
-                || credential.metadata.contains_key("secretRef")
-            {
-                // Another name of a listed profile, or a profile holding a SecretRef (its
-                // value is not in OpenClaw's store): nothing of its own to move.
+            let alias_of = profile_alias_of(&listing.name, &credential);
+            if alias_of.is_some() || credential.metadata.contains_key("secretRef") {
+                // Another name of a listed profile, or a place holding a SecretRef (its value is
+                // not kept there): nothing of its own to move. But this source answers the name
+                // (`getCredential` asks it before later ones): the plain name stays its own.
+                if !by_name.contains_key(&listing.name) && !claims.contains_key(&listing.name) {
+                    claims.insert(
+                        listing.name.clone(),
+                        BareNameClaim {
+                            profile: alias_of,
+                            answered: credential,
+                            redirect: None,
+                        },
+                    );
+                }
                 continue;
             }
             if provider.id() == models_json_source::PROVIDER_ID {
@@ -528,6 +563,35 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
             let data = credential.to_vault_data();
             let fp = fingerprint_key.fingerprint(&data);
             let mut name = listing.name.clone();
+            if let Some(claim) = claims.get_mut(&name) {
+                if claim.answered.secrets.same_as(&credential.secrets) {
+                    // The value the name answers already: one more place of the profile's item
+                    // when it is planned; else it is in Vault already (a ref) or not moved.
+                    let profile_item = claim
+                        .profile
+                        .as_ref()
+                        .and_then(|p| by_name.get(p).copied())
+                        .filter(|&i| i != usize::MAX);
+                    if let Some(i) = profile_item {
+                        plan.items[i].shadowed.push(Shadowed {
+                            provider: provider.id(),
+                            location: credential.source.location.clone(),
+                            same_value: true,
+                        });
+                        let more = source_targets(&credential);
+                        plan.items[i].targets.extend(more);
+                    }
+                    continue;
+                }
+                name = match &claim.redirect {
+                    Some(redirect) => redirect.clone(),
+                    None => {
+                        let redirect = distinct_name(&name, provider.id(), &by_name);
+                        claim.redirect = Some(redirect.clone());
+                        redirect
+                    }
+                };
+            }
             if let Some(&i) = by_name.get(&name) {
                 if i == usize::MAX {
                     // Skipped (see below): no later source is migrated in its place.

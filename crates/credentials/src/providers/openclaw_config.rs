@@ -333,12 +333,43 @@ fn name_of(path: &[String]) -> (String, String) {
     (path.join("."), field.to_string())
 }
 
+/// A `models.providers.<p>.apiKey` holding an exec SecretRef to this package's own provider
+/// (what `migrate --rewrite-config` leaves for a shared auth profile): the bare provider name
+/// `<p>` is read through it from Vault ([`OpenClawConfigProvider::get`]).
+struct OwnRef {
+    name: String,
+    json_path: String,
+    secret_ref: Value,
+    id: String,
+}
+
 fn scan(doc: &Value) -> (Vec<PlaintextField>, Vec<BadField>) {
+    let (found, bad, _) = scan_with_own_refs(doc);
+    (found, bad)
+}
+
+fn scan_with_own_refs(doc: &Value) -> (Vec<PlaintextField>, Vec<BadField>, Vec<OwnRef>) {
     let mut found = Vec::new();
     let mut bad = Vec::new();
+    let mut own_refs = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut check = |value: &Value, path: Vec<String>, pattern: Option<&'static str>| {
         let (name, field) = name_of(&path);
+        if pattern == Some("models.providers.*.apiKey") && is_secret_ref(value) {
+            let s = |k: &str| value.get(k).and_then(Value::as_str);
+            if s("source") == Some("exec")
+                && s("provider").is_some_and(crate::migrate::apply_plan::is_own_alias)
+            {
+                if let Some(id) = s("id") {
+                    own_refs.push(OwnRef {
+                        name: name.clone(),
+                        json_path: path.join("."),
+                        secret_ref: value.clone(),
+                        id: id.to_string(),
+                    });
+                }
+            }
+        }
         let plaintext = match value {
             Value::String(s) => {
                 let marker = pattern == Some("models.providers.*.apiKey") && is_env_name_marker(s);
@@ -407,7 +438,7 @@ fn scan(doc: &Value) -> (Vec<PlaintextField>, Vec<BadField>) {
         }
     };
     found.sort_by_key(rank);
-    (found, bad)
+    (found, bad, own_refs)
 }
 
 /// Every plaintext secret field of an OpenClaw config document, in a stable order
@@ -423,6 +454,8 @@ pub struct OpenClawConfigProvider {
     /// The last parse and scan, by the file's stamp: a plan asks `get` once per name, and
     /// parsing and scanning a 1,000-secret config per name made planning quadratic.
     cache: std::sync::Mutex<Option<([i128; 5], Arc<Scanned>)>>,
+    /// Where a `models.providers.<p>.apiKey` holding this package's own exec ref is read.
+    vault: Option<Arc<crate::providers::vault::VaultProvider>>,
 }
 
 /// One read of the config file: the document (wiped on drop) and its scan.
@@ -432,6 +465,7 @@ struct Scanned {
     version: CredentialVersion,
     found: Vec<PlaintextField>,
     bad: Vec<BadField>,
+    own_refs: Vec<OwnRef>,
 }
 
 /// What tells a changed file from an unchanged one without reading it.
@@ -453,7 +487,46 @@ impl OpenClawConfigProvider {
         OpenClawConfigProvider {
             file,
             cache: std::sync::Mutex::new(None),
+            vault: None,
         }
+    }
+
+    /// Also answers a bare provider name `<p>` whose `models.providers.<p>.apiKey` holds an exec
+    /// ref to this package's own provider, by reading that ref's path from `vault`, so the name
+    /// answers after `migrate --rewrite-config` what the shared auth profile answered before it.
+    pub fn with_vault(
+        mut self,
+        vault: Option<Arc<crate::providers::vault::VaultProvider>>,
+    ) -> Self {
+        self.vault = vault;
+        self
+    }
+
+    /// The credential `name` read through the own exec ref `r` (see [`Self::with_vault`]):
+    /// `GET <mount>/data/<prefix>/credentials/<profile name>`, named `name`, with `jsonPath` and
+    /// `secretRef` in its metadata. `None` without a Vault, for a ref outside this Vault's prefix
+    /// or when Vault holds nothing there (a rerun of `migrate` reports that ref as missing).
+    async fn through_own_ref(&self, r: &OwnRef, name: &str) -> Result<Option<Credential>> {
+        let Some(vault) = &self.vault else {
+            return Ok(None);
+        };
+        let Ok(secret_id) = crate::resolve::SecretId::parse(&r.id) else {
+            return Ok(None);
+        };
+        let Some(vault_name) = vault.name_of_path(&secret_id.path) else {
+            return Ok(None);
+        };
+        let Some(mut credential) = vault.get(&vault_name).await? else {
+            return Ok(None);
+        };
+        credential.name = name.to_string();
+        credential
+            .metadata
+            .insert("jsonPath".into(), Value::String(r.json_path.clone()));
+        credential
+            .metadata
+            .insert("secretRef".into(), r.secret_ref.clone());
+        Ok(Some(credential))
     }
 
     /// The parsed and scanned file, from the cache while its stamp is unchanged.
@@ -473,13 +546,14 @@ impl OpenClawConfigProvider {
         let Some((path, doc, version)) = self.read()? else {
             return Ok(None);
         };
-        let (found, bad) = scan(&doc);
+        let (found, bad, own_refs) = scan_with_own_refs(&doc);
         let scanned = Arc::new(Scanned {
             path,
             doc: vault_client::secret::ZeroizingJson(doc),
             version,
             found,
             bad,
+            own_refs,
         });
         // Cached only when the file did not change while it was read.
         if let Some(stamp) = stamp.filter(|s| file_stamp(&scanned.path).as_ref() == Some(s)) {
@@ -583,6 +657,11 @@ impl CredentialProvider for OpenClawConfigProvider {
             return Ok(None);
         };
         let mine: Vec<&PlaintextField> = scanned.found.iter().filter(|f| f.name == name).collect();
+        if mine.is_empty() && self.vault.is_some() {
+            if let Some(r) = scanned.own_refs.iter().find(|r| r.name == name) {
+                return self.through_own_ref(r, name).await;
+            }
+        }
         Self::credential(&scanned, &mine, name)
     }
 
@@ -613,6 +692,16 @@ impl CredentialProvider for OpenClawConfigProvider {
                 });
             }
         }
+        if self.vault.is_some() {
+            for r in &scanned.own_refs {
+                if !by_name.contains_key(r.name.as_str()) && !out.iter().any(|l| l.name == r.name) {
+                    out.push(Listing {
+                        name: r.name.clone(),
+                        location: format!("{} {}", scanned.path.display(), r.json_path),
+                    });
+                }
+            }
+        }
         Ok(out)
     }
 }
@@ -622,9 +711,19 @@ pub fn config_providers(
     paths: &OpenClawPaths,
     loaded: &LoadedConfig,
 ) -> Vec<Arc<dyn CredentialProvider>> {
+    config_providers_with_vault(paths, loaded, None)
+}
+
+/// [`config_providers`], the config provider reading its own exec refs from `vault`
+/// ([`OpenClawConfigProvider::with_vault`]).
+pub fn config_providers_with_vault(
+    paths: &OpenClawPaths,
+    loaded: &LoadedConfig,
+    vault: Option<Arc<crate::providers::vault::VaultProvider>>,
+) -> Vec<Arc<dyn CredentialProvider>> {
     let file = loaded.file.clone().or_else(|| paths.config_file());
     vec![
-        Arc::new(OpenClawConfigProvider::new(file)),
+        Arc::new(OpenClawConfigProvider::new(file).with_vault(vault)),
         Arc::new(super::env::DotenvProvider::new(loaded.env.clone())),
         Arc::new(super::env::EnvProvider::new(loaded.env.clone())),
     ]

@@ -179,10 +179,15 @@ pub fn agent_stores(paths: &OpenClawPaths, config_file: Option<&Path>) -> Vec<(S
 /// Every SQLite store provider under `paths`' state directory: the shared auth profiles, each
 /// agent's auth profiles, the team secret store. `env` answers env SecretRefs; `config_file`
 /// is read for file SecretRef providers. Empty without a state directory.
+///
+/// `vault`: where a bare provider name (`openai`) is read when the profile it resolves to holds
+/// this package's own exec ref (what `migrate --rewrite-config` leaves), so the bare name answers
+/// the same value after the migration as before it.
 pub fn sqlite_providers(
     paths: &OpenClawPaths,
     env: EnvLookup,
     config_file: Option<PathBuf>,
+    vault: Option<Arc<crate::providers::vault::VaultProvider>>,
 ) -> Vec<Arc<dyn CredentialProvider>> {
     let Some(state_dir) = &paths.state_dir else {
         return Vec::new();
@@ -191,6 +196,7 @@ pub fn sqlite_providers(
         env,
         config_file,
         state_db: state_db_path(state_dir),
+        vault,
     };
     let mut out: Vec<Arc<dyn CredentialProvider>> =
         vec![Arc::new(AuthStoreProvider::shared(state_dir, refs.clone()))];
@@ -426,6 +432,9 @@ struct RefContext {
     env: EnvLookup,
     config_file: Option<PathBuf>,
     state_db: PathBuf,
+    /// Where a bare provider name whose profile holds this package's own exec ref is read
+    /// (see [`AuthStoreProvider::get`]); `None` without a Vault.
+    vault: Option<Arc<crate::providers::vault::VaultProvider>>,
 }
 
 impl RefContext {
@@ -793,6 +802,59 @@ impl AuthStoreProvider {
         }))
     }
 
+    /// A bare provider name `name` that resolves to profile `id`, which holds this package's own
+    /// exec ref `ref_id` (`migrate --rewrite-config` moved its value into Vault): read from Vault
+    /// (`GET <mount>/data/<prefix>/credentials/<profile name>`), so the bare name answers after
+    /// the migration what it answered before. The credential is named `name` and carries the
+    /// profile's `profileId`, `provider` and `secretRef` in its metadata (`migrate` sees a ref,
+    /// not plaintext). `None` without a Vault, for a ref outside this Vault's prefix, or when
+    /// Vault holds nothing there (a rerun of `migrate` reports that ref as missing).
+    async fn through_own_ref(
+        &self,
+        store: &StoreDoc,
+        id: &str,
+        ref_id: &str,
+        name: &str,
+    ) -> Result<Option<Credential>> {
+        let Some(vault) = &self.refs.vault else {
+            return Ok(None);
+        };
+        let Ok(secret_id) = crate::resolve::SecretId::parse(ref_id) else {
+            return Ok(None);
+        };
+        let Some(vault_name) = vault.name_of_path(&secret_id.path) else {
+            return Ok(None);
+        };
+        let Some(mut credential) = vault.get(&vault_name).await? else {
+            return Ok(None);
+        };
+        let profile = store.doc.0.get("profiles").and_then(|p| p.get(id));
+        credential.name = name.to_string();
+        if let AuthStoreKind::Agent(agent) = &self.kind {
+            credential
+                .metadata
+                .insert("agent".into(), Value::from(agent.as_str()));
+        }
+        credential
+            .metadata
+            .insert("profileId".into(), Value::from(id));
+        if let Some(provider) = profile
+            .and_then(|p| p.get("provider"))
+            .and_then(Value::as_str)
+        {
+            credential
+                .metadata
+                .insert("provider".into(), Value::from(provider));
+        }
+        if let Some(secret_ref) = profile
+            .and_then(|p| ref_field(p).and_then(|(key, _, _)| p.get(key)))
+            .cloned()
+        {
+            credential.metadata.insert("secretRef".into(), secret_ref);
+        }
+        Ok(Some(credential))
+    }
+
     fn credential(&self, store: &StoreDoc, id: &str, name: &str) -> Result<Credential> {
         let what = format!("{} {}", self.file.display(), self.row_label());
         let at = json_path("profiles", id);
@@ -898,11 +960,23 @@ impl CredentialProvider for AuthStoreProvider {
         let Some(store) = self.read()? else {
             return Ok(None);
         };
-        match answered_names(&store.layout)
+        match answered_names(&store.layout, self.refs.vault.is_some())
             .into_iter()
             .find(|(answered, _)| answered == rest)
         {
-            Some((_, id)) => self.credential(&store, &id, name).map(Some),
+            Some((_, id)) => {
+                let own_ref = store
+                    .doc
+                    .0
+                    .get("profiles")
+                    .and_then(|p| p.get(&id))
+                    .and_then(own_exec_ref_id)
+                    .map(str::to_string);
+                match own_ref {
+                    Some(ref_id) => self.through_own_ref(&store, &id, &ref_id, name).await,
+                    None => self.credential(&store, &id, name).map(Some),
+                }
+            }
             None => Ok(None),
         }
     }
@@ -914,7 +988,7 @@ impl CredentialProvider for AuthStoreProvider {
             return Ok(Vec::new());
         };
         let prefix = self.prefix();
-        Ok(answered_names(&store.layout)
+        Ok(answered_names(&store.layout, self.refs.vault.is_some())
             .into_iter()
             .map(|(name, id)| Listing {
                 name: format!("{prefix}{name}"),
@@ -934,12 +1008,24 @@ impl CredentialProvider for AuthStoreProvider {
 /// not itself a profile id, resolved as OpenClaw resolves it (`lastGood`, `order`, first
 /// profile; [`resolve_provider`]) to a profile holding a secret. The one mapping both `get`
 /// and `list` use, so `list` never shows a name `get` answers from elsewhere.
-fn answered_names(layout: &AuthProfilesFile) -> Vec<(String, String)> {
+///
+/// With `own_refs_in_vault`, a bare provider name may also resolve to a profile holding this
+/// package's own exec ref: its value is read from Vault ([`AuthStoreProvider::get`]). The
+/// profile id itself is never answered for such a profile (Vault answers it under its own name).
+fn answered_names(layout: &AuthProfilesFile, own_refs_in_vault: bool) -> Vec<(String, String)> {
     let holds = |id: &str| {
         layout
             .profiles
             .get(id)
             .is_some_and(|p| !holds_no_secret(p) && own_exec_ref_id(p).is_none())
+    };
+    let holds_or_own_ref = |id: &str| {
+        holds(id)
+            || (own_refs_in_vault
+                && layout
+                    .profiles
+                    .get(id)
+                    .is_some_and(|p| own_exec_ref_id(p).is_some()))
     };
     let mut out: Vec<(String, String)> = layout
         .profiles
@@ -955,7 +1041,7 @@ fn answered_names(layout: &AuthProfilesFile) -> Vec<(String, String)> {
         }
     }
     for provider in providers {
-        if let Some(id) = resolve_provider(layout, &provider).filter(|id| holds(id)) {
+        if let Some(id) = resolve_provider(layout, &provider).filter(|id| holds_or_own_ref(id)) {
             out.push((provider, id));
         }
     }
@@ -1118,6 +1204,7 @@ pub fn auth_store_profiles(paths: &OpenClawPaths) -> Vec<AuthStoreProfiles> {
         env: Arc::new(|_| None),
         config_file: None,
         state_db: state_db_path(state_dir),
+        vault: None,
     };
     let mut stores = vec![AuthStoreProvider::shared(state_dir, refs.clone())];
     stores.extend(
@@ -1247,7 +1334,7 @@ mod tests {
         });
         let env: EnvLookup =
             Arc::new(|k| (k == "OCV_TEST_OPENAI").then(|| "sk-FAKE-from-env".to_string()));
-        sqlite_providers(&paths, env, None)
+        sqlite_providers(&paths, env, None, None)
     }
 
     async fn names(p: &Arc<dyn CredentialProvider>) -> Vec<String> {

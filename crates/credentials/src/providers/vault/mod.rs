@@ -144,6 +144,24 @@ impl VaultProvider {
         self.path_in(name, &Layer::Default)
     }
 
+    /// The credential name whose default-layer path ([`path_of`](Self::path_of)) is `path`
+    /// (relative to the mount, as in an exec SecretRef id): `<prefix>/credentials/<name>` is
+    /// `<name>`, `<prefix>/config/<x>` is `config/<x>`. `None` for any other path (another
+    /// prefix, a team or agent layer).
+    pub fn name_of_path(&self, path: &str) -> Option<String> {
+        let rest = if self.prefix.is_empty() {
+            path
+        } else {
+            path.strip_prefix(self.prefix.as_str())?.strip_prefix('/')?
+        };
+        let name = match rest.strip_prefix("credentials/") {
+            Some(name) => name.to_string(),
+            None => format!("config/{}", rest.strip_prefix("config/")?),
+        };
+        // Round trip: a name that climbs out of the prefix or has empty parts is no name.
+        (self.path_of(&name).ok()? == path).then_some(name)
+    }
+
     /// The path of `name` in `layer` relative to the mount (see [`crate::layers`]):
     /// `<folder>/credentials/<name>`, or `<folder>/config/<x>` for `config/<x>`, where the
     /// folder is `<prefix>`, `<prefix>/teams/<team>` or `<prefix>/agents/<agentId>`.
@@ -404,5 +422,33 @@ impl CredentialProvider for VaultProvider {
         Ok(CredentialVersion::Vault(
             written.map(|m| m.version).unwrap_or(0),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(prefix: &str) -> VaultProvider {
+        VaultProvider::new(crate::migrate::test_support::offline_client(), prefix)
+    }
+
+    #[test]
+    fn name_of_path_inverts_path_of_and_refuses_other_paths() {
+        let p = provider("openclaw");
+        for name in ["openai:manual", "agents/a1/openai:manual", "config/gateway"] {
+            let path = p.path_of(name).unwrap();
+            assert_eq!(p.name_of_path(&path).as_deref(), Some(name), "{path}");
+        }
+        for path in [
+            "other/credentials/openai",
+            "openclaw/teams/t/credentials/openai",
+            "openclaw/credentials/",
+            "openclaw/credentials/a/../b",
+            "openclawx/credentials/openai",
+            "openclaw/leases/openai",
+        ] {
+            assert_eq!(p.name_of_path(path), None, "{path}");
+        }
     }
 }

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { chmodSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -187,6 +188,58 @@ describe('openclaw-vault.json next to openclaw.json', () => {
     assert.equal(moved.vault.addr, 'http://127.0.0.1:9/')
     assert.ok(!moved.warnings.some((w) => /deprecated/.test(w)), moved.warnings.join('\n'))
   })
+  test("migrate --rewrite-config (OpenClaw's apply) moves the old key first, so OpenClaw can apply: the settings are kept, the secret is a ref", (t) => {
+    if (skippedOnThisPass(t)) return
+    const { nativeExecutable } = createRequire(import.meta.url)('../bin/native.js')
+    const native = nativeExecutable()
+    assert.ok(native, 'the native executable is missing: run `node scripts/build-native.mjs`')
+    // A state made by OpenClaw itself, then the old key added as an older version of us left it.
+    const home = mkdtempSync(join(tmpdir(), 'ocv-settings-apply-'))
+    homes.push(home)
+    chmodSync(home, 0o700)
+    const token = 'gwtok-FAKE-legacy-key-apply-0001'
+    assert.equal(openclaw(home, ['config', 'set', 'gateway.auth.mode', 'token']).code, 0)
+    assert.equal(openclaw(home, ['config', 'set', 'gateway.auth.token', token]).code, 0)
+    const configPath = join(home, '.openclaw', 'openclaw.json')
+    const text = readFileSync(configPath, 'utf8').replace(
+      /\{\n/,
+      '{\n  credentials: { cacheTtlMs: 4242 /* kept */ },\n',
+    )
+    writeFileSync(configPath, text, { mode: 0o600 })
+    assert.notEqual(openclaw(home, ['config', 'validate']).code, 0)
+    const bin = join(home, 'openclaw-cli')
+    writeFileSync(bin, `#!/bin/sh\nexec ${JSON.stringify(oc.node)} ${JSON.stringify(oc.openclawBin)} "$@"\n`, {
+      mode: 0o700,
+    })
+    const prefix = uniquePrefix('settings-apply')
+    prefixes.push(prefix)
+    const r = spawnSync(native, ['migrate', '--yes', '--json', '--rewrite-config', '--openclaw', bin], {
+      env: {
+        HOME: home,
+        PATH: process.env.PATH,
+        VAULT_ADDR: vault.addr,
+        VAULT_TOKEN: vault.token,
+        OPENCLAW_VAULT_PREFIX: prefix,
+      },
+      encoding: 'utf8',
+      cwd: home,
+      timeout: 300_000,
+    })
+    assert.ok(!`${r.stdout}${r.stderr}`.includes(token), 'the token was printed')
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    const report = JSON.parse(r.stdout)
+    const settings = join(home, '.openclaw', 'openclaw-vault.json')
+    assert.equal(report.rewriteConfig.settingsMovedTo, settings)
+    assert.match(readFileSync(settings, 'utf8'), /cacheTtlMs: 4242 \/\* kept \*\//)
+    assert.equal(statSync(settings).mode & 0o777, 0o600)
+    const after = readFileSync(configPath, 'utf8')
+    assert.ok(!after.includes('credentials') && !after.includes(token), after.length)
+    assert.equal(JSON.parse(after).gateway.auth.token.provider, 'openclaw-vault')
+    const validate = openclaw(home, ['config', 'validate'])
+    assert.equal(validate.code, 0, validate.out)
+    assert.equal(loadConfig({ env: { HOME: home }, cwd: home }).cacheTtlMs, 4242)
+  })
+
   test('migrate --rewrite-config-json5 moves the old key to openclaw-vault.json: OpenClaw accepts the result, the settings are the same', (t) => {
     if (skippedOnThisPass(t)) return
     const home = sampleHome()

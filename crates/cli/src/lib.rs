@@ -116,7 +116,7 @@ impl CliIo {
             .config
             .warnings
             .iter()
-            .filter(|w| !store.config.is_logged_once(w))
+            .filter(|w| !store.config.is_logged_once(w) && !w.is_file_mode())
         {
             let _ = writeln!(self.stderr, "warning: {warning}");
         }

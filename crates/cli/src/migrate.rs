@@ -466,6 +466,35 @@ fn apply_steps(
         }
         return Ok(out);
     }
+    // This package's deprecated `credentials` key in openclaw.json makes every `openclaw` command
+    // (its apply included) fail: move it to openclaw-vault.json first, under OpenClaw's lock,
+    // as `--rewrite-config-json5` does (nothing else in the file changes).
+    let no_items = migrate::VerifiedInVault { items: Vec::new() };
+    let moved = migrate::rewrite_config(&store.paths, &store.chain, &no_items, &|| {
+        Ok(resolver.clone())
+    })
+    .map_err(|e| Box::new((e, out.clone())))?;
+    if let Some(to) = &moved.settings_moved_to {
+        out["settingsMovedTo"] = json!(to);
+        out["settingsBackup"] = json!(moved.backup);
+        if !args.json {
+            let _ = writeln!(
+                io.stdout,
+                "--rewrite-config: moved the deprecated `credentials` key of openclaw.json to {} (OpenClaw rejects it; backup: {})",
+                to.display(),
+                moved.backup.as_ref().map(|b| b.display().to_string()).unwrap_or_default()
+            );
+        }
+    }
+    if let Some(why) = &moved.settings_kept {
+        return Err(Box::new((
+            Error::new(
+                openclaw_credentials::ErrorCode::InvalidConfig,
+                format!("OpenClaw's apply cannot read openclaw.json while it holds the deprecated `credentials` key: {why}"),
+            ),
+            out,
+        )));
+    }
     if plan.is_empty() {
         if !args.json {
             let _ = writeln!(

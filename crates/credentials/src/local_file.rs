@@ -120,7 +120,18 @@ pub fn read_credential_file(path: &Path, max_bytes: u64) -> Result<Option<LocalF
             path.display(),
             path.display()
         );
-        tracing::warn!("{w}");
+        // Once per file and mode per process: the config loader and the `.env` source read the
+        // same file, and a CLI command opens the store more than once.
+        static WARNED: std::sync::Mutex<Option<std::collections::HashSet<(PathBuf, u32)>>> =
+            std::sync::Mutex::new(None);
+        let first = WARNED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(Default::default)
+            .insert((path.to_path_buf(), mode));
+        if first {
+            tracing::warn!("{w}");
+        }
         warnings.push(w);
     }
     // O_NOFOLLOW closes the race between the lstat above and the open.

@@ -232,6 +232,12 @@ impl ConfigWarning {
         self.message.starts_with(UNKNOWN_KEY)
     }
 
+    /// Whether this warns that a file is readable by other users ([`crate::local_file`] logs
+    /// that itself, once per file per process).
+    pub fn is_file_mode(&self) -> bool {
+        self.message.contains(" is readable by other users (mode ")
+    }
+
     /// Whether this warns that settings were read from the deprecated `credentials` key of
     /// `openclaw.json` (which OpenClaw 2026.9 rejects) instead of `openclaw-vault.json`.
     pub fn is_deprecated_key(&self) -> bool {

@@ -255,11 +255,14 @@ describe(`openclaw ${'2026.9.6'} stores: discovery judged by its own audit`, sam
     assert.ok(store, 'the team secret store entry is planned')
     assert.equal(store.name, 'store/TEAM_TOKEN')
     // Lossless: every name and Vault path once; the openai config key and the openai profiles
-    // (shared and agent) are different values, each at its own path.
+    // (shared and agent) are different values, each at its own path. The bare name `openai` is
+    // the shared store's (it answers `getCredential('openai')` before the config), so nothing is
+    // written under it and the config key gets a name of its own.
     const paths = items.map((i) => i.vaultPath)
     assert.equal(new Set(paths).size, paths.length)
     const openaiPaths = items.filter((i) => /openai/.test(i.name)).map((i) => i.name)
-    assert.ok(openaiPaths.includes('openai'), openaiPaths.join(','))
+    assert.ok(!openaiPaths.includes('openai'), openaiPaths.join(','))
+    assert.ok(openaiPaths.includes('openai@openclaw-config'), openaiPaths.join(','))
     assert.ok(openaiPaths.includes('openai:manual'), openaiPaths.join(','))
     assert.ok(openaiPaths.includes('agents/work/openai:work'), openaiPaths.join(','))
     assert.ok(!r.out.includes(V.openai) && !r.err.includes(V.anthropic))

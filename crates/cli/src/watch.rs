@@ -465,6 +465,60 @@ mod tests {
         std::fs::remove_dir_all(home).unwrap();
     }
 
+    #[tokio::test]
+    async fn a_deeply_nested_config_or_request_is_a_clear_error_in_watch_and_resolve() {
+        let home = openclaw_vault_test_support::temp_dir("cli-watch-deep");
+        let h = home.to_str().unwrap();
+        let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        let config = home.join("openclaw.json");
+        std::fs::write(
+            &config,
+            format!(
+                r#"{{"secrets": {{"providers": {{"v": {{"source": "exec", "command": "/x/openclaw-vault", "args": ["resolve"]}}}}}},
+"models": {{"providers": {{"s": {{"apiKey": {{"source": "exec", "provider": "v", "id": "a/b/apiKey"}}}}}}}},
+"zzdeep": {}}}"#,
+                deep(50_000)
+            ),
+        )
+        .unwrap();
+        let env = [
+            ("HOME", h),
+            ("OPENCLAW_STATE_DIR", h),
+            ("PATH", "/nonexistent"),
+            ("VAULT_ADDR", "http://127.0.0.1:1"),
+            ("VAULT_TOKEN", "hvs.CANARY-deep-token"),
+            ("OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS", "300"),
+        ];
+        let (code, _, err) = run_with(&["watch"], "", &env).await;
+        assert_eq!(code, exit::FAILURE, "{err}");
+        assert!(
+            err.contains("error [INVALID_CONFIG]")
+                && err.contains("openclaw.json: is not usable JSON5 (nested deeper than 256 levels under `zzdeep` (line 3, column"),
+            "{err}"
+        );
+        // resolve reads the same config for its last-known-good settings: it answers without it.
+        let request = r#"{"protocolVersion":1,"provider":"v","ids":["a/b"]}"#;
+        let (code, out, err) = run_with(&["resolve"], request, &env).await;
+        assert_eq!(code, exit::FAILURE, "{out}{err}");
+        assert!(err.contains("nested deeper than 256 levels"), "{err}");
+        assert!(out.contains("\"request\""), "{out}");
+        // A deep request on stdin: one provider-wide error saying why.
+        let request = format!(
+            r#"{{"protocolVersion":1,"provider":"v","ids":["a/b"],"x":{}}}"#,
+            deep(50_000)
+        );
+        let (code, out, err) = run_with(&["resolve"], &request, &env).await;
+        assert_eq!(code, exit::FAILURE, "{out}{err}");
+        assert!(
+            out.contains("the exec request on stdin is nested deeper than 128 levels"),
+            "{out}"
+        );
+        for text in [&out, &err] {
+            assert!(!text.contains("CANARY"), "{text}");
+        }
+        std::fs::remove_dir_all(home).unwrap();
+    }
+
     #[test]
     fn a_rotation_is_one_line_with_the_path_and_versions() {
         let line = line_of(&WatchEvent::Rotated {

@@ -124,6 +124,9 @@ pub fn configured_agent_dirs(
         Ok(t) => zeroize::Zeroizing::new(t),
         Err(_) => return Vec::new(),
     };
+    if crate::nesting::check(&text).is_err() {
+        return Vec::new();
+    }
     let Ok(config) = json5::from_str::<Value>(&text) else {
         return Vec::new();
     };

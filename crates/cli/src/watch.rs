@@ -200,6 +200,7 @@ fn prepare(args: &WatchArgs, io: &CliIo) -> Result<(WatchSettings, Arc<dyn Reloa
         WatchSettings {
             config_file,
             extra_aliases: args.providers.clone(),
+            state: Some(OpenClawPaths::from_env(&|k| env(k))),
             interval,
             vault_timeout,
             initial_reload: args.reload && !args.no_initial_reload,

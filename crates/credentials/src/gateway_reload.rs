@@ -73,6 +73,16 @@ pub fn is_our_provider(entry: &Value) -> bool {
 /// `secrets.providers` are not refs. An id the resolver would refuse is skipped with a warning
 /// in the second list (naming its JSON path, never its value).
 pub fn refs_in_config(config: &Value, extra_aliases: &[String]) -> (Vec<WatchedRef>, Vec<String>) {
+    let aliases = our_aliases(config, extra_aliases);
+    let mut refs = Vec::new();
+    let mut warnings = Vec::new();
+    walk(config, &mut Vec::new(), &aliases, &mut refs, &mut warnings);
+    (refs, warnings)
+}
+
+/// The `secrets.providers` aliases of `config` that run this package's resolver, plus
+/// `extra_aliases`.
+fn our_aliases(config: &Value, extra_aliases: &[String]) -> BTreeSet<String> {
     let mut aliases: BTreeSet<String> = extra_aliases.iter().cloned().collect();
     if let Some(providers) = config
         .pointer("/secrets/providers")
@@ -84,9 +94,53 @@ pub fn refs_in_config(config: &Value, extra_aliases: &[String]) -> (Vec<WatchedR
             }
         }
     }
+    aliases
+}
+
+/// The exec refs to this package's resolver held by the auth profiles of OpenClaw's SQLite
+/// stores (`keyRef` / `tokenRef` of `api_key` / `token` profiles in
+/// `<stateDir>/state/openclaw.sqlite` and every agent's `openclaw-agent.sqlite`, as OpenClaw's
+/// audit walks them), resolved through `config`'s providers like the refs of `openclaw.json`.
+/// Their `json_path` is `<file>: profiles.<profileId>.keyRef`. A store that cannot be read is a
+/// warning (naming the file, never a value).
+pub fn refs_in_auth_stores(
+    paths: &crate::openclaw::paths::OpenClawPaths,
+    config: &Value,
+    extra_aliases: &[String],
+) -> (Vec<WatchedRef>, Vec<String>) {
+    let aliases = our_aliases(config, extra_aliases);
     let mut refs = Vec::new();
     let mut warnings = Vec::new();
-    walk(config, &mut Vec::new(), &aliases, &mut refs, &mut warnings);
+    for store in crate::providers::openclaw_sqlite::auth_store_profiles(paths) {
+        let profiles = match store.profiles {
+            Ok(p) => p,
+            Err(e) => {
+                warnings.push(format!(
+                    "{}: its auth profiles cannot be read ({}); their refs are not watched",
+                    store.file.display(),
+                    e.message
+                ));
+                continue;
+            }
+        };
+        for profile in profiles {
+            let Some((key, alias, id)) = profile.exec_ref else {
+                continue;
+            };
+            if !aliases.contains(&alias) {
+                continue;
+            }
+            let json_path = format!("{}: profiles.{}.{key}", store.file.display(), profile.id);
+            match SecretId::parse(&id) {
+                Ok(secret) => refs.push(WatchedRef {
+                    id,
+                    json_path,
+                    path: secret.path,
+                }),
+                Err(why) => warnings.push(format!("{json_path}: {why}; not watched")),
+            }
+        }
+    }
     (refs, warnings)
 }
 
@@ -156,6 +210,16 @@ pub fn refs_in_file(
     file: &Path,
     extra_aliases: &[String],
 ) -> Result<(Vec<WatchedRef>, Vec<String>)> {
+    refs_in_state(file, None, extra_aliases)
+}
+
+/// [`refs_in_file`], plus the refs of OpenClaw's SQLite auth stores under `state`
+/// ([`refs_in_auth_stores`]) when given.
+pub fn refs_in_state(
+    file: &Path,
+    state: Option<&crate::openclaw::paths::OpenClawPaths>,
+    extra_aliases: &[String],
+) -> Result<(Vec<WatchedRef>, Vec<String>)> {
     let read = crate::local_file::read_credential_file(file, 16 * 1024 * 1024)?.ok_or_else(|| {
         Error::invalid_config(format!(
             "{}: no such file (the gateway's openclaw.json; pass --config or set OPENCLAW_CONFIG_PATH)",
@@ -163,7 +227,44 @@ pub fn refs_in_file(
         ))
     })?;
     let value = crate::openclaw::config::parse_json5(&read)?;
-    Ok(refs_in_config(&value, extra_aliases))
+    let (mut refs, mut warnings) = refs_in_config(&value, extra_aliases);
+    if let Some(paths) = state {
+        let (more, more_warnings) = refs_in_auth_stores(paths, &value, extra_aliases);
+        refs.extend(more);
+        warnings.extend(more_warnings);
+    }
+    Ok((refs, warnings))
+}
+
+/// What the auth stores' content depends on: each store file's and its WAL's identity and
+/// change stamps (OpenClaw writes in WAL mode), so a changed store is read again.
+fn stores_version(
+    state: Option<&crate::openclaw::paths::OpenClawPaths>,
+    config_file: &Path,
+) -> Vec<Option<crate::credential::CredentialVersion>> {
+    let Some(paths) = state else {
+        return Vec::new();
+    };
+    let Some(dir) = &paths.state_dir else {
+        return Vec::new();
+    };
+    let mut files = vec![crate::providers::openclaw_sqlite::state_db_path(dir)];
+    files.extend(
+        crate::providers::openclaw_sqlite::agent_stores(paths, Some(config_file))
+            .into_iter()
+            .map(|(_, f)| f),
+    );
+    files
+        .iter()
+        .flat_map(|f| {
+            let mut wal = f.clone().into_os_string();
+            wal.push("-wal");
+            [
+                crate::local_file::stat_version(f),
+                crate::local_file::stat_version(Path::new(&wal)),
+            ]
+        })
+        .collect()
 }
 
 /// What Vault's KV v2 metadata says of a secret's current version.
@@ -371,6 +472,9 @@ pub struct WatchSettings {
     pub config_file: PathBuf,
     /// More provider aliases to treat as this package's resolver (`--provider`).
     pub extra_aliases: Vec<String>,
+    /// OpenClaw's directories: when set, the `keyRef` / `tokenRef` exec refs of the SQLite auth
+    /// profile stores are watched too ([`refs_in_auth_stores`]), re-read when a store changes.
+    pub state: Option<crate::openclaw::paths::OpenClawPaths>,
     /// Between two checks (jittered down by up to a fifth; longer while failing).
     pub interval: Duration,
     /// The longest one secret's metadata read may take (login and retries included); past it the
@@ -525,7 +629,9 @@ pub async fn run(
     on_event: &mut (dyn FnMut(WatchEvent) + Send),
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<Ending> {
-    let (mut refs, warnings) = refs_in_file(&settings.config_file, &settings.extra_aliases)?;
+    let state = settings.state.as_ref();
+    let (mut refs, warnings) =
+        refs_in_state(&settings.config_file, state, &settings.extra_aliases)?;
     for message in warnings {
         on_event(WatchEvent::Warning { message });
     }
@@ -535,13 +641,18 @@ pub async fn run(
             settings.config_file.display()
         )));
     }
-    let mut config_version = crate::local_file::stat_version(&settings.config_file);
+    let mut config_version = (
+        crate::local_file::stat_version(&settings.config_file),
+        stores_version(state, &settings.config_file),
+    );
     on_event(WatchEvent::Watching {
         refs: refs.len(),
         paths: paths_of(&refs).len(),
         config: settings.config_file.clone(),
     });
     tokio::pin!(stop);
+    // What the last re-read of the config and stores reported (repeated only when it changes).
+    let mut last_said: Vec<WatchEvent> = Vec::new();
     // The baseline: the states last seen; a path first seen gets one without a rotation.
     let mut seen: BTreeMap<String, Current> = BTreeMap::new();
     let mut pending = Pending {
@@ -567,30 +678,43 @@ pub async fn run(
         }
         first = false;
         // The config may have gained or lost refs (e.g. another `migrate --rewrite-config`).
-        let now_version = crate::local_file::stat_version(&settings.config_file);
+        let now_version = (
+            crate::local_file::stat_version(&settings.config_file),
+            stores_version(state, &settings.config_file),
+        );
         if now_version != config_version {
             config_version = now_version;
-            match refs_in_file(&settings.config_file, &settings.extra_aliases) {
+            // The gateway writes its SQLite state often: only a change of the refs (or of the
+            // warnings) is reported, not every re-read.
+            let mut changed = false;
+            let said = match refs_in_state(&settings.config_file, state, &settings.extra_aliases) {
                 Ok((fresh, warnings)) if !fresh.is_empty() => {
-                    for message in warnings {
-                        on_event(WatchEvent::Warning { message });
-                    }
+                    changed = fresh != refs;
                     refs = fresh;
-                    on_event(WatchEvent::Watching {
+                    changed.then_some(WatchEvent::Watching {
                         refs: refs.len(),
                         paths: paths_of(&refs).len(),
                         config: settings.config_file.clone(),
-                    });
+                    })
+                    .into_iter()
+                    .chain(warnings.into_iter().map(|message| WatchEvent::Warning { message }))
+                    .collect::<Vec<_>>()
                 }
-                Ok(_) => on_event(WatchEvent::Warning {
+                Ok(_) => vec![WatchEvent::Warning {
                     message: format!(
                         "{}: now has no ref this package's resolver answers; still watching the previous ones",
                         settings.config_file.display()
                     ),
-                }),
-                Err(e) => on_event(WatchEvent::Warning {
+                }],
+                Err(e) => vec![WatchEvent::Warning {
                     message: format!("{} (still watching the previous refs)", e.message),
-                }),
+                }],
+            };
+            if changed || said != last_said {
+                for event in &said {
+                    on_event(event.clone());
+                }
+                last_said = said;
             }
         }
         // Failing time counts from the start of the first failing check (a hung Vault fails only
@@ -807,6 +931,90 @@ mod tests {
         assert!(refs.is_empty());
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn key_refs_of_the_sqlite_auth_stores_are_watched_too() {
+        let dir = openclaw_vault_test_support::temp_dir("gw-reload-authstore");
+        let state = dir.join(".openclaw");
+        std::fs::create_dir_all(state.join("state")).unwrap();
+        let config = state.join("openclaw.json");
+        std::fs::write(
+            &config,
+            json!({
+                "secrets": {"providers": {
+                    "openclaw-vault": {"source": "exec", "command": "/x/openclaw-vault", "args": ["resolve"]},
+                    "other": {"source": "exec", "command": "/x/op", "args": []},
+                }},
+                "models": {"providers": {"stub": {"apiKey": {"source": "exec", "provider": "openclaw-vault", "id": "p/credentials/stub/apiKey"}}}},
+            })
+            .to_string(),
+        )
+        .unwrap();
+        // The shared store as OpenClaw 2026.9 keeps it (config_machine_state, authProfiles.store).
+        let db = rusqlite::Connection::open(state.join("state/openclaw.sqlite")).unwrap();
+        db.execute_batch(
+            "CREATE TABLE config_machine_state (state_key TEXT NOT NULL PRIMARY KEY,
+               value_json TEXT NOT NULL, updated_at_ms INTEGER NOT NULL) STRICT;",
+        )
+        .unwrap();
+        let store = json!({"version": 1, "profiles": {
+            "openai:default": {"type": "api_key", "provider": "openai",
+                "keyRef": {"source": "exec", "provider": "openclaw-vault", "id": "p/credentials/openai/apiKey"}},
+            "openai:other": {"type": "api_key", "provider": "openai",
+                "keyRef": {"source": "exec", "provider": "other", "id": "x/y"}},
+            "anthropic:default": {"type": "api_key", "provider": "anthropic", "key": "sk-ant-CANARY"},
+        }});
+        db.execute(
+            "INSERT INTO config_machine_state VALUES ('authProfiles.store', ?1, 1)",
+            [store.to_string()],
+        )
+        .unwrap();
+        drop(db);
+        let h = dir.to_str().unwrap().to_string();
+        let s = state.to_str().unwrap().to_string();
+        let paths = crate::openclaw::paths::OpenClawPaths::from_env(&|k| match k {
+            "HOME" => Some(h.clone()),
+            "OPENCLAW_STATE_DIR" => Some(s.clone()),
+            _ => None,
+        });
+        let (refs, warnings) = refs_in_state(&config, Some(&paths), &[]).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let got: Vec<(&str, &str)> = refs
+            .iter()
+            .map(|r| (r.json_path.as_str(), r.path.as_str()))
+            .collect();
+        let store_path = format!(
+            "{}: profiles.openai:default.keyRef",
+            state.join("state/openclaw.sqlite").display()
+        );
+        assert_eq!(
+            got,
+            vec![
+                ("models.providers.stub.apiKey", "p/credentials/stub"),
+                (store_path.as_str(), "p/credentials/openai"),
+            ]
+        );
+        // The companion watches both paths; a rotation of the store's ref reloads.
+        let mut s = settings(&dir, "authstore");
+        s.config_file = config.clone();
+        s.state = Some(paths);
+        let reloader = Arc::new(Flaky {
+            fail: Mutex::new(0),
+            calls: Mutex::new(0),
+        });
+        let (ended, events) = events_of(s, vec![Some(1), Some(1), Some(2)], reloader).await;
+        assert_eq!(ended.unwrap(), Ending::Done);
+        assert!(
+            events.contains(&WatchEvent::Watching {
+                refs: 2,
+                paths: 2,
+                config: config.clone()
+            }),
+            "{events:?}"
+        );
+        assert!(!format!("{events:?}").contains("CANARY"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
     /// States scripted per check: each check takes the next entry (`None`: Vault away).
     struct Script {
         steps: Mutex<Vec<Option<Current>>>,
@@ -863,6 +1071,7 @@ mod tests {
         WatchSettings {
             config_file: file,
             extra_aliases: vec![],
+            state: None,
             interval: Duration::from_secs(1),
             vault_timeout: Duration::from_secs(5),
             initial_reload: false,

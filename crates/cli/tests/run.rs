@@ -427,6 +427,8 @@ fn watch_restarts_the_child_on_a_new_version_and_kills_one_that_ignores_sigterm(
     assert!(put_at.elapsed() < Duration::from_secs(10));
 
     vault_put(&vault, "anthropic", v3);
+    let bg3 = run.out_line(|l| l.starts_with("bg "));
+    let bg3: i32 = bg3[3..].trim().parse().unwrap();
     let third = run.out_line(|l| l.starts_with("started"));
     assert!(third.ends_with(&hash(v3)), "{third}");
     run.err_line(|l| l.contains("(version 2 -> version 3)"));
@@ -434,6 +436,8 @@ fn watch_restarts_the_child_on_a_new_version_and_kills_one_that_ignores_sigterm(
     // The child ignores TERM, not INT: the forwarded SIGINT ends it.
     run.signal(libc::SIGINT);
     assert_eq!(run.wait().code(), Some(128 + libc::SIGINT));
+    // Its `&` job ignores SIGINT (non-interactive sh): ended with the group all the same.
+    assert!(gone(bg3), "the last child's descendant is gone");
     let changes = run
         .seen_err
         .iter()

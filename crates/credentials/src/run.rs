@@ -618,6 +618,8 @@ pub async fn run(
     // Set by the first forwarded signal that asks the child to end: the deadline of its grace
     // period and the signal.
     let mut ending: Option<(tokio::time::Instant, i32)> = None;
+    // The child's pid, its process group's id: kept, as `child.id()` is gone once it is reaped.
+    let mut pgid = child.id();
 
     loop {
         let grace_over = async {
@@ -629,14 +631,17 @@ pub async fn run(
         tokio::select! {
             status = child.wait() => {
                 // Exited by itself (or by a forwarded signal): `run` ends with it, even under
-                // --watch.
+                // --watch. When `run` was asked to end, so is what the child left in its group
+                // (a non-interactive shell's `&` jobs ignore SIGINT and SIGQUIT).
+                if ending.is_some() {
+                    kill_group(pgid);
+                }
                 return Ok(status.map(exit_code).unwrap_or(1));
             }
             _ = grace_over => {
                 // The child ignored the forwarded signal: SIGKILL its group, and end as the
                 // signal would have ended it.
                 let (_, signal) = ending.unwrap_or((tokio::time::Instant::now(), libc::SIGTERM));
-                let pgid = child.id();
                 send(&child, libc::SIGKILL);
                 on_event(RunEvent::Killed { grace: options.stop_grace });
                 let _ = child.wait().await;
@@ -695,6 +700,7 @@ pub async fn run(
                                 return Ok(spawn_failure_code(&e));
                             }
                         };
+                        pgid = child.id();
                         on_event(RunEvent::Started { pid: child.id().unwrap_or(0) });
                     }
                 }

@@ -361,7 +361,13 @@ pub async fn resolve_mappings(
 }
 
 /// The child's command: environment as the options say, then the mapped values.
-fn command(options: &RunOptions, values: &HashMap<String, Arc<Resolved>>) -> Result<Command> {
+/// The child's command. `take_terminal`: its group takes the terminal's foreground (decided
+/// once, at the first start: after it `run` itself is no longer in the foreground).
+fn command(
+    options: &RunOptions,
+    values: &HashMap<String, Arc<Resolved>>,
+    take_terminal: bool,
+) -> Result<Command> {
     let mut cmd = Command::new(&options.program);
     cmd.args(&options.args);
     if !options.inherit_env {
@@ -420,7 +426,6 @@ fn command(options: &RunOptions, values: &HashMap<String, Arc<Resolved>>) -> Res
     }
     // A process group of its own, so a signal (a restart's SIGTERM and SIGKILL above all)
     // reaches everything the child started, not only the child.
-    let take_terminal = owns_terminal();
     // SAFETY: runs in the forked child before exec; setpgid, signal, tcsetpgrp and getpid are
     // async-signal-safe and nothing is allocated.
     unsafe {
@@ -604,7 +609,8 @@ pub async fn run(
     }
     let _forwarders = AbortOnDrop(forwarders);
 
-    let mut child = command(&options, &values)
+    let take_terminal = owns_terminal();
+    let mut child = command(&options, &values, take_terminal)
         .map_err(RunStartError::Credentials)?
         .spawn()
         .map_err(|e| RunStartError::Spawn {
@@ -682,7 +688,7 @@ pub async fn run(
                     }
                     OnChange::Restart => {
                         // Every value is checked before the running child is stopped.
-                        let cmd = match command(&options, &values) {
+                        let cmd = match command(&options, &values, take_terminal) {
                             Ok(cmd) => cmd,
                             Err(e) => {
                                 on_event(RunEvent::RestartFailed { message: e.message });

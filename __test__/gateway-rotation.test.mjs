@@ -29,7 +29,7 @@ after(async () => {
 })
 
 const noSecretsIn = (text, ...more) => {
-  for (const secret of [h.key(1), h.key(2), h.key(3), h.gatewayToken, h.vault.token, ...more])
+  for (const secret of [h.key(1), h.key(2), h.key(3), h.key(4), h.gatewayToken, h.vault.token, ...more])
     assert.ok(!text.includes(secret), 'a secret leaked into the output')
 }
 
@@ -56,7 +56,7 @@ describe('watch --reload with a real gateway', { ...sameOnEveryNode, concurrency
     await h.client.write(h.path, { apiKey: h.key(3) })
     await outputMatches(watcher, /rotated \S+: version 2 -> 3/)
     // Two failed reloads naming why, the second waiting longer: the rotation stays pending.
-    const failed = /gateway reload failed \(.*Gateway not reachable.*\); 1 rotation\(s\) pending, retrying in (\d+) ms/
+    const failed = /gateway reload failed \(.*Gateway not reachable.*\); pending: 1 rotation\(s\); retrying in (\d+) ms/
     await outputMatches(watcher, failed, { count: 2 })
     const waits = [...watcher.out.matchAll(new RegExp(failed.source, 'g'))].map((m) => Number(m[1]))
     assert.ok(waits[1] > waits[0], JSON.stringify(waits))
@@ -64,6 +64,22 @@ describe('watch --reload with a real gateway', { ...sameOnEveryNode, concurrency
     await outputMatches(watcher, /gateway reloaded \(1 rotation\(s\)\)/, { count: 2, timeoutMs: 60000 })
     await outputMatches(watcher, /recovered after \d+ ms of failures/)
     assert.equal(await h.keyUsedByGateway(), h.key(3))
+    noSecretsIn(watcher.out)
+  })
+
+  // Attack 5a finding 1: a deletion left no trace, and the last-known-good file later served the
+  // deleted value. Real Vault metadata (`deletion_time`), the real resolver's file.
+  test('a deleted current version is a change: logged, reloaded, dropped from the last-known-good file', async () => {
+    await h.client.delete(h.path)
+    await outputMatches(watcher, /deleted \S+\/credentials\/stub: version 3 deleted in Vault/)
+    await outputMatches(watcher, /dropped \S+\/credentials\/stub from the last-known-good file /)
+    await outputMatches(watcher, /gateway reloaded \(1 deletion\(s\)\)/)
+    assert.doesNotMatch(watcher.out, /rotated \S+: version 3 ->/)
+    // A new version afterwards is a rotation again, and the resolver keeps it in the file.
+    await h.client.write(h.path, { apiKey: h.key(4) })
+    await outputMatches(watcher, /rotated \S+\/credentials\/stub: version 3 -> 4/)
+    await outputMatches(watcher, /gateway reloaded \(1 rotation\(s\)\)/, { count: 3 })
+    assert.equal(await h.keyUsedByGateway(), h.key(4))
     noSecretsIn(watcher.out)
     await watcher.stop()
     assert.equal(watcher.exitedWith.code, 0, watcher.out)
@@ -76,7 +92,7 @@ describe('watch --reload with a real gateway', { ...sameOnEveryNode, concurrency
     await h.vault.stop()
     // Vault is gone: the resolver answers from the encrypted file earlier resolutions wrote.
     gateway = await h.startGateway()
-    assert.equal(await h.keyUsedByGateway(), h.key(3))
+    assert.equal(await h.keyUsedByGateway(), h.key(4))
     await gateway.stop()
     gateway = null
     // The same entry, now older than the maximum age (0 ms): not served; the gateway fails closed.

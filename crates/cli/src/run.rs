@@ -24,7 +24,10 @@ put in the child's environment only: never in its arguments, a log line or an er
 inherits this environment (including VAULT_TOKEN, when set) unless --clean-env.
 Exit code: the child's, or 128 + the signal that ended it; before the child starts, this
 command's own (2 bad mapping, 3 credential not found, 1 other, 127/126 command not started).
-A child that exits by itself ends `run`, with or without --watch.";
+A child that exits by itself ends `run`, with or without --watch.
+The child runs in a process group of its own: signals (forwarded, or a restart's SIGTERM and
+SIGKILL) reach everything it started. After a forwarded SIGTERM/SIGINT/SIGHUP/SIGQUIT the group
+gets --grace-ms, then SIGKILL, and `run` exits 128 + that signal.";
 
 /// Arguments of `run`.
 #[derive(Debug, Args)]
@@ -53,9 +56,9 @@ pub struct RunArgs {
     /// Vault is away), 100 to 86400000. Default 5000.
     #[arg(long, value_name = "MS", requires = "watch")]
     pub interval_ms: Option<u64>,
-    /// Milliseconds a restarted child gets between SIGTERM and SIGKILL, 0 to 3600000. Default
-    /// 10000.
-    #[arg(long, value_name = "MS", requires = "watch")]
+    /// Milliseconds the child's process group gets between SIGTERM and SIGKILL, on a restart
+    /// and after a forwarded SIGTERM, SIGINT, SIGHUP or SIGQUIT, 0 to 3600000. Default 10000.
+    #[arg(long, value_name = "MS")]
     pub grace_ms: Option<u64>,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
@@ -95,6 +98,15 @@ fn options(
         }
     }
     let mappings = core::merge_mappings(config, flags)?;
+    let grace = match args.grace_ms {
+        None => core::DEFAULT_GRACE,
+        Some(ms) if ms <= 3_600_000 => Duration::from_millis(ms),
+        Some(_) => {
+            return Err(Error::invalid_argument(
+                "--grace-ms must be from 0 to 3600000",
+            ))
+        }
+    };
     let watch = if args.watch {
         let interval = match args.interval_ms {
             None => Duration::from_millis(5000),
@@ -102,15 +114,6 @@ fn options(
             Some(_) => {
                 return Err(Error::invalid_argument(
                     "--interval-ms must be from 100 to 86400000",
-                ))
-            }
-        };
-        let grace = match args.grace_ms {
-            None => core::DEFAULT_GRACE,
-            Some(ms) if ms <= 3_600_000 => Duration::from_millis(ms),
-            Some(_) => {
-                return Err(Error::invalid_argument(
-                    "--grace-ms must be from 0 to 3600000",
                 ))
             }
         };
@@ -134,6 +137,7 @@ fn options(
         inherit_env: !args.clean_env,
         pass_env: args.pass_env.clone(),
         watch,
+        stop_grace: grace,
     })
 }
 
@@ -171,7 +175,7 @@ pub async fn run(args: RunArgs, argv: &[String], io: &mut CliIo) -> i32 {
             } => format!("credential {credential} changed ({old} -> {new})"),
             RunEvent::Signalled { signal } => format!("sent {} to the child", signal_name(signal)),
             RunEvent::Killed { grace } => format!(
-                "the child was still running {} ms after SIGTERM: sent SIGKILL",
+                "the child was still running {} ms after SIGTERM: sent SIGKILL to its process group",
                 grace.as_millis()
             ),
             RunEvent::WatchFailing {

@@ -11,7 +11,7 @@ use secrecy::SecretString;
 
 use super::{exit, fail, CliIo};
 use openclaw_credentials::gateway_reload::{
-    self as core, Ending, OpenClawReloader, Reloader, WatchEvent, WatchSettings,
+    self as core, Current, Ending, OpenClawReloader, Reloader, WatchEvent, WatchSettings,
 };
 use openclaw_credentials::migrate::apply_plan::OpenClawCli;
 use openclaw_credentials::openclaw::paths::OpenClawPaths;
@@ -56,12 +56,19 @@ pub struct WatchArgs {
     #[arg(long, value_name = "URL")]
     pub gateway_url: Option<String>,
     /// A file holding the gateway token (given to OpenClaw as OPENCLAW_GATEWAY_TOKEN, never on
-    /// a command line). Default: OpenClaw's own (gateway.auth.token or OPENCLAW_GATEWAY_TOKEN).
+    /// a command line). Needs --gateway-url: for the local gateway of its config OpenClaw uses
+    /// gateway.auth.token over OPENCLAW_GATEWAY_TOKEN. Default: OpenClaw's own.
     #[arg(long, value_name = "FILE")]
     pub gateway_token_file: Option<PathBuf>,
-    /// Milliseconds one reload may take, 1000 to 600000. Default 30000.
+    /// Milliseconds one reload may take, Node's start included (the openclaw CLI is killed
+    /// past it), 1000 to 600000. Default 30000.
     #[arg(long, value_name = "MS")]
     pub reload_timeout_ms: Option<u64>,
+    /// Milliseconds one secret's metadata read from Vault may take (login and retries
+    /// included), 100 to 600000. Default 5000. A Vault that accepts connections and never
+    /// answers is reported after this and retried with backoff.
+    #[arg(long, value_name = "MS")]
+    pub vault_timeout_ms: Option<u64>,
     /// Exit 5 after Vault or the gateway failed without a break this many milliseconds (0:
     /// never). Default 600000 (10 min).
     #[arg(long, value_name = "MS")]
@@ -130,6 +137,20 @@ fn prepare(args: &WatchArgs, io: &CliIo) -> Result<(WatchSettings, Arc<dyn Reloa
         600_000,
         "--reload-timeout-ms",
     )?;
+    let vault_timeout = ms_in(
+        args.vault_timeout_ms,
+        5000,
+        100,
+        600_000,
+        "--vault-timeout-ms",
+    )?;
+    if args.gateway_token_file.is_some() && args.gateway_url.is_none() {
+        // OpenClaw's CLI takes the local gateway's token from its config (gateway.auth.token)
+        // over OPENCLAW_GATEWAY_TOKEN: the file would be silently ignored.
+        return Err(Error::invalid_argument(
+            "--gateway-token-file needs --gateway-url: for the local gateway of its config OpenClaw uses gateway.auth.token, not the token file; pass --gateway-url ws://127.0.0.1:<gateway.port> too",
+        ));
+    }
     let unhealthy_after = match args.unhealthy_after_ms {
         Some(0) => None,
         other => Some(ms_in(
@@ -179,10 +200,13 @@ fn prepare(args: &WatchArgs, io: &CliIo) -> Result<(WatchSettings, Arc<dyn Reloa
         WatchSettings {
             config_file,
             extra_aliases: args.providers.clone(),
+            state: Some(OpenClawPaths::from_env(&|k| env(k))),
             interval,
+            vault_timeout,
             initial_reload: args.reload && !args.no_initial_reload,
             unhealthy_after,
             max_reloads: args.max_reloads,
+            last_known_good: None,
         },
         reloader,
     ))
@@ -203,16 +227,32 @@ pub fn line_of(event: &WatchEvent) -> String {
         WatchEvent::Rotated { path, old, new } => {
             format!("rotated {path}: version {old} -> {new}")
         }
+        WatchEvent::Deleted { path, now } => match now {
+            Current::Deleted(v) => {
+                format!("deleted {path}: version {v} deleted in Vault (not found from now on)")
+            }
+            Current::Destroyed(v) => {
+                format!("deleted {path}: version {v} destroyed in Vault (not found from now on)")
+            }
+            Current::Absent => format!(
+                "removed {path}: no version left in Vault (metadata deleted; not found from now on)"
+            ),
+            Current::Live(v) => format!("{path}: version {v}"),
+        },
+        WatchEvent::Restored { path, version } => {
+            format!("restored {path}: version {version} is readable again")
+        }
+        WatchEvent::Forgotten { paths, file } => format!(
+            "dropped {} from the last-known-good file {}",
+            paths.join(", "),
+            file.display()
+        ),
         WatchEvent::Reloaded {
-            rotations,
+            why,
             elapsed,
             warning_count,
         } => {
-            let what = if *rotations == 0 {
-                "initial reload".to_string()
-            } else {
-                format!("{rotations} rotation(s)")
-            };
+            let what = why.to_string();
             let warnings = if *warning_count > 0 {
                 format!(", {warning_count} warning(s): some owners kept stale or cold values")
             } else {
@@ -232,11 +272,11 @@ pub fn line_of(event: &WatchEvent) -> String {
             retry_in.as_millis()
         ),
         WatchEvent::ReloadFailing {
-            pending,
+            why,
             message,
             retry_in,
         } => format!(
-            "gateway reload failed ({message}); {pending} rotation(s) pending, retrying in {} ms",
+            "gateway reload failed ({message}); pending: {why}; retrying in {} ms",
             retry_in.as_millis()
         ),
         WatchEvent::Recovered { after } => {
@@ -247,13 +287,16 @@ pub fn line_of(event: &WatchEvent) -> String {
 
 /// `watch`.
 pub async fn watch(args: WatchArgs, io: &mut CliIo) -> i32 {
-    let (settings, reloader) = match prepare(&args, io) {
+    // Handlers first: a SIGTERM during the first (possibly hanging) Vault check must stop the
+    // companion cleanly (exit 0), not kill it with the default action.
+    let stop = stop_signal();
+    let (mut settings, reloader) = match prepare(&args, io) {
         Ok(p) => p,
         Err(e) => return fail(io, false, &e),
     };
     let env = io.env.clone();
     let home = env("HOME").map(PathBuf::from);
-    let client = openclaw_credentials::openclaw::vault_env::client_config_from_env(
+    let config = openclaw_credentials::openclaw::vault_env::client_config_from_env(
         &|k| env(k),
         home.as_deref(),
     )
@@ -262,9 +305,38 @@ pub async fn watch(args: WatchArgs, io: &mut CliIo) -> i32 {
         if env("OPENCLAW_VAULT_KV_VERSION").is_none() {
             config.kv_version = Some(vault_client::config::KvVersion::V2);
         }
-        vault_client::VaultClient::new(config).map_err(Error::from)
+        if config.token.is_none() && config.login.is_none() {
+            // Without a token every check is a 403, retried forever: refuse to start instead.
+            let why = match env("VAULT_TOKEN") {
+                Some(t) if t.trim().is_empty() => "VAULT_TOKEN is set but empty",
+                _ => "VAULT_TOKEN is not set",
+            };
+            return Err(Error::invalid_argument(format!(
+                "no Vault token: {why} (and no VAULT_TOKEN_FILE, OPENCLAW_VAULT_AUTH_METHOD or ~/.vault-token); set VAULT_TOKEN as the resolver gets it"
+            )));
+        }
+        Ok(config)
     });
-    let client = match client {
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => return fail(io, false, &e),
+    };
+    // The resolver's last-known-good file, so a deleted secret is dropped from it at once.
+    if let Ok(loaded) = openclaw_credentials::store::load_store_config(&io.store_options()) {
+        if let Some(lkg) = loaded.credentials.last_known_good {
+            match openclaw_credentials::last_known_good::LastKnownGood::new(lkg, &config) {
+                Ok(file) => settings.last_known_good = Some(Arc::new(file)),
+                Err(e) => {
+                    let _ = writeln!(
+                        io.stderr,
+                        "openclaw-vault watch: warning: the last-known-good file cannot be used ({}); deleted secrets are dropped from it only by the resolver",
+                        e.message
+                    );
+                }
+            }
+        }
+    }
+    let client = match vault_client::VaultClient::new(config).map_err(Error::from) {
         Ok(c) => c,
         Err(e) => return fail(io, false, &e),
     };
@@ -273,7 +345,6 @@ pub async fn watch(args: WatchArgs, io: &mut CliIo) -> i32 {
         let _ = writeln!(stderr, "openclaw-vault watch: {}", line_of(&event));
         let _ = stderr.flush();
     };
-    let stop = stop_signal();
     let ended = core::run(settings, Arc::new(client), reloader, &mut on_event, stop).await;
     match ended {
         Ok(Ending::Stopped) | Ok(Ending::Done) => exit::OK,
@@ -289,27 +360,33 @@ pub async fn watch(args: WatchArgs, io: &mut CliIo) -> i32 {
     }
 }
 
-/// Resolves at SIGTERM or SIGINT (Ctrl-C).
-async fn stop_signal() {
+/// Resolves at SIGTERM or SIGINT (Ctrl-C). The handlers are installed when this is called,
+/// not when the future is first polled.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match (
+        let streams = (
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
-        ) {
-            (Ok(mut term), Ok(mut int)) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
+        );
+        async move {
+            match streams {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
                 }
+                _ => std::future::pending::<()>().await,
             }
-            _ => std::future::pending::<()>().await,
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -343,6 +420,103 @@ mod tests {
         assert_eq!(code, exit::FAILURE, "{err}");
         assert!(err.contains("openclaw CLI was not found on PATH"), "{err}");
         assert!(!err.contains("CANARY"), "{err}");
+        // A token file without the URL would be ignored by OpenClaw: refused, naming the flag.
+        let tok = home.join("gw-token");
+        std::fs::write(&tok, "gw-CANARY-token\n").unwrap();
+        let (code, _, err) = run_with(
+            &[
+                "watch",
+                "--reload",
+                "--gateway-token-file",
+                tok.to_str().unwrap(),
+                "--config",
+                m,
+            ],
+            "",
+            &env,
+        )
+        .await;
+        assert_eq!(code, exit::USAGE, "{err}");
+        assert!(
+            err.contains("error [INVALID_ARGUMENT]: --gateway-token-file needs --gateway-url"),
+            "{err}"
+        );
+        assert!(!err.contains("CANARY"), "{err}");
+        // An empty VAULT_TOKEN is refused before anything is sent.
+        let config = home.join("openclaw.json");
+        std::fs::write(
+            &config,
+            r#"{secrets: {providers: {v: {source: "exec", command: "/x/openclaw-vault", args: ["resolve"]}}},
+                models: {providers: {s: {apiKey: {source: "exec", provider: "v", id: "a/b/apiKey"}}}}}"#,
+        )
+        .unwrap();
+        let c = config.to_str().unwrap();
+        let empty = [
+            ("HOME", h),
+            ("PATH", "/nonexistent"),
+            ("VAULT_ADDR", "http://127.0.0.1:1"),
+            ("VAULT_TOKEN", ""),
+        ];
+        let (code, _, err) = run_with(&["watch", "--config", c], "", &empty).await;
+        assert_eq!(code, exit::USAGE, "{err}");
+        assert!(
+            err.contains("error [INVALID_ARGUMENT]: no Vault token: VAULT_TOKEN is set but empty"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(home).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_deeply_nested_config_or_request_is_a_clear_error_in_watch_and_resolve() {
+        let home = openclaw_vault_test_support::temp_dir("cli-watch-deep");
+        let h = home.to_str().unwrap();
+        let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        let config = home.join("openclaw.json");
+        std::fs::write(
+            &config,
+            format!(
+                r#"{{"secrets": {{"providers": {{"v": {{"source": "exec", "command": "/x/openclaw-vault", "args": ["resolve"]}}}}}},
+"models": {{"providers": {{"s": {{"apiKey": {{"source": "exec", "provider": "v", "id": "a/b/apiKey"}}}}}}}},
+"zzdeep": {}}}"#,
+                deep(50_000)
+            ),
+        )
+        .unwrap();
+        let env = [
+            ("HOME", h),
+            ("OPENCLAW_STATE_DIR", h),
+            ("PATH", "/nonexistent"),
+            ("VAULT_ADDR", "http://127.0.0.1:1"),
+            ("VAULT_TOKEN", "hvs.CANARY-deep-token"),
+            ("OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS", "300"),
+        ];
+        let (code, _, err) = run_with(&["watch"], "", &env).await;
+        assert_eq!(code, exit::FAILURE, "{err}");
+        assert!(
+            err.contains("error [INVALID_CONFIG]")
+                && err.contains("openclaw.json: is not usable JSON5 (nested deeper than 256 levels under `zzdeep` (line 3, column"),
+            "{err}"
+        );
+        // resolve reads the same config for its last-known-good settings: it answers without it.
+        let request = r#"{"protocolVersion":1,"provider":"v","ids":["a/b"]}"#;
+        let (code, out, err) = run_with(&["resolve"], request, &env).await;
+        assert_eq!(code, exit::FAILURE, "{out}{err}");
+        assert!(err.contains("nested deeper than 256 levels"), "{err}");
+        assert!(out.contains("\"request\""), "{out}");
+        // A deep request on stdin: one provider-wide error saying why.
+        let request = format!(
+            r#"{{"protocolVersion":1,"provider":"v","ids":["a/b"],"x":{}}}"#,
+            deep(50_000)
+        );
+        let (code, out, err) = run_with(&["resolve"], &request, &env).await;
+        assert_eq!(code, exit::FAILURE, "{out}{err}");
+        assert!(
+            out.contains("the exec request on stdin is nested deeper than 128 levels"),
+            "{out}"
+        );
+        for text in [&out, &err] {
+            assert!(!text.contains("CANARY"), "{text}");
+        }
         std::fs::remove_dir_all(home).unwrap();
     }
 

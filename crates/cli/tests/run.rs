@@ -190,6 +190,20 @@ fn pid_alive(pid: i32) -> bool {
     unsafe { libc::kill(pid, 0) == 0 }
 }
 
+/// Whether `pid` ended within the deadline: SIGKILL is delivered after kill(2) returns, and an
+/// orphan killed under a container's pid 1 may stay a zombie.
+fn gone(pid: i32) -> bool {
+    let end = Instant::now() + DEADLINE;
+    while Instant::now() < end {
+        if !pid_alive(pid) || is_zombie(pid) {
+            return true;
+        }
+        // Polling another process for its exit, not a race between threads.
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
 fn started_pid(line: &str) -> i32 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
@@ -326,6 +340,39 @@ fn signals_are_forwarded_and_the_secret_is_in_no_argv() {
         assert_eq!(run.wait().code(), Some(42), "{name}");
         assert!(!run.all_output().contains(secret));
     }
+    // Attack 5a finding 11: a child that ignores the forwarded SIGTERM (and one it started) is
+    // killed after --grace-ms, and `run` ends as SIGTERM would have ended it.
+    let script = format!(
+        "trap '' TERM; sleep 1234 & echo \"bg $!\"; {STARTED}; while :; do sleep 0.05; done"
+    );
+    let mut run = start(
+        &[
+            "run",
+            "--grace-ms",
+            "300",
+            "--env",
+            "K=anthropic",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ],
+        &env,
+    );
+    let bg = run.out_line(|l| l.starts_with("bg "));
+    let child = started_pid(&run.out_line(|l| l.starts_with("started")));
+    let bg: i32 = bg[3..].trim().parse().unwrap();
+    run.signal(libc::SIGTERM);
+    assert_eq!(run.wait().code(), Some(128 + libc::SIGTERM));
+    assert!(
+        run.seen_err
+            .iter()
+            .any(|l| l.contains("300 ms after SIGTERM: sent SIGKILL to its process group")),
+        "{:?}",
+        run.seen_err
+    );
+    assert!(gone(child) && gone(bg), "the child's group is gone");
+    assert!(!run.all_output().contains(secret));
     let _ = std::fs::remove_dir_all(home);
 }
 
@@ -340,8 +387,11 @@ fn watch_restarts_the_child_on_a_new_version_and_kills_one_that_ignores_sigterm(
     vault_put(&vault, "anthropic", v1);
     let home = home("watch");
     let env = env_for(&home, &vault);
-    // The child ignores SIGTERM: only SIGKILL after the grace period stops it.
-    let script = format!("trap '' TERM; {STARTED}; while :; do sleep 0.05; done");
+    // The child ignores SIGTERM: only SIGKILL after the grace period stops it. It also leaves
+    // a process of its own behind (attack 5a finding 4): the restart must end that one too.
+    let script = format!(
+        "trap '' TERM; sleep 1234 & echo \"bg $!\"; {STARTED}; while :; do sleep 0.05; done"
+    );
     let mut run = start(
         &[
             "run",
@@ -359,8 +409,11 @@ fn watch_restarts_the_child_on_a_new_version_and_kills_one_that_ignores_sigterm(
         ],
         &env,
     );
+    let bg = run.out_line(|l| l.starts_with("bg "));
     let first = run.out_line(|l| l.starts_with("started"));
     assert!(first.ends_with(&hash(v1)), "{first}");
+    let old_bg: i32 = bg[3..].trim().parse().unwrap();
+    assert!(pid_alive(old_bg));
 
     let put_at = Instant::now();
     vault_put(&vault, "anthropic", v2);
@@ -369,10 +422,13 @@ fn watch_restarts_the_child_on_a_new_version_and_kills_one_that_ignores_sigterm(
     run.err_line(|l| l.contains("credential anthropic changed (version 1 -> version 2)"));
     run.err_line(|l| l.contains("sent SIGKILL"));
     assert!(!pid_alive(started_pid(&first)), "the old child is gone");
+    assert!(gone(old_bg), "the old child's descendant is gone");
     // Within the polling interval, the grace period and slack for a loaded machine.
     assert!(put_at.elapsed() < Duration::from_secs(10));
 
     vault_put(&vault, "anthropic", v3);
+    let bg3 = run.out_line(|l| l.starts_with("bg "));
+    let bg3: i32 = bg3[3..].trim().parse().unwrap();
     let third = run.out_line(|l| l.starts_with("started"));
     assert!(third.ends_with(&hash(v3)), "{third}");
     run.err_line(|l| l.contains("(version 2 -> version 3)"));
@@ -380,6 +436,8 @@ fn watch_restarts_the_child_on_a_new_version_and_kills_one_that_ignores_sigterm(
     // The child ignores TERM, not INT: the forwarded SIGINT ends it.
     run.signal(libc::SIGINT);
     assert_eq!(run.wait().code(), Some(128 + libc::SIGINT));
+    // Its `&` job ignores SIGINT (non-interactive sh): ended with the group all the same.
+    assert!(gone(bg3), "the last child's descendant is gone");
     let changes = run
         .seen_err
         .iter()

@@ -73,6 +73,16 @@ pub fn is_our_provider(entry: &Value) -> bool {
 /// `secrets.providers` are not refs. An id the resolver would refuse is skipped with a warning
 /// in the second list (naming its JSON path, never its value).
 pub fn refs_in_config(config: &Value, extra_aliases: &[String]) -> (Vec<WatchedRef>, Vec<String>) {
+    let aliases = our_aliases(config, extra_aliases);
+    let mut refs = Vec::new();
+    let mut warnings = Vec::new();
+    walk(config, &mut Vec::new(), &aliases, &mut refs, &mut warnings);
+    (refs, warnings)
+}
+
+/// The `secrets.providers` aliases of `config` that run this package's resolver, plus
+/// `extra_aliases`.
+fn our_aliases(config: &Value, extra_aliases: &[String]) -> BTreeSet<String> {
     let mut aliases: BTreeSet<String> = extra_aliases.iter().cloned().collect();
     if let Some(providers) = config
         .pointer("/secrets/providers")
@@ -84,9 +94,53 @@ pub fn refs_in_config(config: &Value, extra_aliases: &[String]) -> (Vec<WatchedR
             }
         }
     }
+    aliases
+}
+
+/// The exec refs to this package's resolver held by the auth profiles of OpenClaw's SQLite
+/// stores (`keyRef` / `tokenRef` of `api_key` / `token` profiles in
+/// `<stateDir>/state/openclaw.sqlite` and every agent's `openclaw-agent.sqlite`, as OpenClaw's
+/// audit walks them), resolved through `config`'s providers like the refs of `openclaw.json`.
+/// Their `json_path` is `<file>: profiles.<profileId>.keyRef`. A store that cannot be read is a
+/// warning (naming the file, never a value).
+pub fn refs_in_auth_stores(
+    paths: &crate::openclaw::paths::OpenClawPaths,
+    config: &Value,
+    extra_aliases: &[String],
+) -> (Vec<WatchedRef>, Vec<String>) {
+    let aliases = our_aliases(config, extra_aliases);
     let mut refs = Vec::new();
     let mut warnings = Vec::new();
-    walk(config, &mut Vec::new(), &aliases, &mut refs, &mut warnings);
+    for store in crate::providers::openclaw_sqlite::auth_store_profiles(paths) {
+        let profiles = match store.profiles {
+            Ok(p) => p,
+            Err(e) => {
+                warnings.push(format!(
+                    "{}: its auth profiles cannot be read ({}); their refs are not watched",
+                    store.file.display(),
+                    e.message
+                ));
+                continue;
+            }
+        };
+        for profile in profiles {
+            let Some((key, alias, id)) = profile.exec_ref else {
+                continue;
+            };
+            if !aliases.contains(&alias) {
+                continue;
+            }
+            let json_path = format!("{}: profiles.{}.{key}", store.file.display(), profile.id);
+            match SecretId::parse(&id) {
+                Ok(secret) => refs.push(WatchedRef {
+                    id,
+                    json_path,
+                    path: secret.path,
+                }),
+                Err(why) => warnings.push(format!("{json_path}: {why}; not watched")),
+            }
+        }
+    }
     (refs, warnings)
 }
 
@@ -156,6 +210,16 @@ pub fn refs_in_file(
     file: &Path,
     extra_aliases: &[String],
 ) -> Result<(Vec<WatchedRef>, Vec<String>)> {
+    refs_in_state(file, None, extra_aliases)
+}
+
+/// [`refs_in_file`], plus the refs of OpenClaw's SQLite auth stores under `state`
+/// ([`refs_in_auth_stores`]) when given.
+pub fn refs_in_state(
+    file: &Path,
+    state: Option<&crate::openclaw::paths::OpenClawPaths>,
+    extra_aliases: &[String],
+) -> Result<(Vec<WatchedRef>, Vec<String>)> {
     let read = crate::local_file::read_credential_file(file, 16 * 1024 * 1024)?.ok_or_else(|| {
         Error::invalid_config(format!(
             "{}: no such file (the gateway's openclaw.json; pass --config or set OPENCLAW_CONFIG_PATH)",
@@ -163,24 +227,112 @@ pub fn refs_in_file(
         ))
     })?;
     let value = crate::openclaw::config::parse_json5(&read)?;
-    Ok(refs_in_config(&value, extra_aliases))
+    let (mut refs, mut warnings) = refs_in_config(&value, extra_aliases);
+    if let Some(paths) = state {
+        let (more, more_warnings) = refs_in_auth_stores(paths, &value, extra_aliases);
+        refs.extend(more);
+        warnings.extend(more_warnings);
+    }
+    Ok((refs, warnings))
+}
+
+/// What the auth stores' content depends on: each store file's and its WAL's identity and
+/// change stamps (OpenClaw writes in WAL mode), so a changed store is read again.
+fn stores_version(
+    state: Option<&crate::openclaw::paths::OpenClawPaths>,
+    config_file: &Path,
+) -> Vec<Option<crate::credential::CredentialVersion>> {
+    let Some(paths) = state else {
+        return Vec::new();
+    };
+    let Some(dir) = &paths.state_dir else {
+        return Vec::new();
+    };
+    let mut files = vec![crate::providers::openclaw_sqlite::state_db_path(dir)];
+    files.extend(
+        crate::providers::openclaw_sqlite::agent_stores(paths, Some(config_file))
+            .into_iter()
+            .map(|(_, f)| f),
+    );
+    files
+        .iter()
+        .flat_map(|f| {
+            let mut wal = f.clone().into_os_string();
+            wal.push("-wal");
+            [
+                crate::local_file::stat_version(f),
+                crate::local_file::stat_version(Path::new(&wal)),
+            ]
+        })
+        .collect()
+}
+
+/// What Vault's KV v2 metadata says of a secret's current version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Current {
+    /// `current_version` holds data.
+    Live(u64),
+    /// `current_version` was soft-deleted (`vault kv delete`: its `deletion_time` is set and
+    /// passed); Vault answers 404 for it.
+    Deleted(u64),
+    /// `current_version` was destroyed (`vault kv destroy`).
+    Destroyed(u64),
+    /// No metadata: the secret never existed or every version was removed (`vault kv metadata
+    /// delete`).
+    Absent,
+}
+
+impl Current {
+    /// The version number (0 when absent).
+    pub fn version(self) -> u64 {
+        match self {
+            Current::Live(v) | Current::Deleted(v) | Current::Destroyed(v) => v,
+            Current::Absent => 0,
+        }
+    }
+
+    /// Whether Vault serves a value for it.
+    pub fn is_live(self) -> bool {
+        matches!(self, Current::Live(_))
+    }
+
+    /// The state of `metadata`'s current version at `now`. A `deletion_time` in the future is
+    /// a scheduled deletion (`delete_version_after`), not yet one; one that cannot be read
+    /// counts as passed (a deletion is never mistaken for a live value).
+    pub fn of(
+        metadata: Option<&vault_client::engines::kv2::KeyMetadata>,
+        now: std::time::SystemTime,
+    ) -> Current {
+        let Some(m) = metadata else {
+            return Current::Absent;
+        };
+        let v = m.current_version;
+        match m.versions.get(&v.to_string()) {
+            Some(s) if s.destroyed => Current::Destroyed(v),
+            Some(s) if !s.deletion_time.is_empty() => {
+                match humantime::parse_rfc3339_weak(&s.deletion_time) {
+                    Ok(at) if at > now => Current::Live(v),
+                    _ => Current::Deleted(v),
+                }
+            }
+            _ => Current::Live(v),
+        }
+    }
 }
 
 /// Where secret versions come from: Vault's KV v2 metadata in production.
 #[async_trait]
 pub trait VersionSource: Send + Sync {
-    /// `current_version` of the secret at `path` (0 when it does not exist).
-    async fn current_version(&self, path: &str) -> Result<u64>;
+    /// The state of the current version of the secret at `path`.
+    async fn current(&self, path: &str) -> Result<Current>;
 }
 
 #[async_trait]
 impl VersionSource for vault_client::VaultClient {
     /// `GET /v1/<mount>/metadata/<path>`: reads no secret value.
-    async fn current_version(&self, path: &str) -> Result<u64> {
-        Ok(self
-            .read_metadata(path)
-            .await?
-            .map_or(0, |m| m.current_version))
+    async fn current(&self, path: &str) -> Result<Current> {
+        let metadata = self.read_metadata(path).await?;
+        Ok(Current::of(metadata.as_ref(), std::time::SystemTime::now()))
     }
 }
 
@@ -221,7 +373,8 @@ pub struct OpenClawReloader {
     /// `gateway.auth.token` or the inherited variable). Never on the command line, where `ps`
     /// would show it.
     pub token: Option<SecretString>,
-    /// `--timeout` given to OpenClaw, and (plus 15 s for Node's start) the kill deadline.
+    /// The whole reload, Node's start included: the CLI is killed past it. Also OpenClaw's
+    /// `--timeout` (its RPC wait), which therefore never outlives it.
     pub timeout: Duration,
 }
 
@@ -238,7 +391,7 @@ impl Reloader for OpenClawReloader {
         if let Some(t) = &token {
             env.push(("OPENCLAW_GATEWAY_TOKEN".into(), t.clone()));
         }
-        let deadline = self.timeout + Duration::from_secs(15);
+        let deadline = self.timeout;
         let run = tokio::task::spawn_blocking(move || {
             let args: [&std::ffi::OsStr; 5] = [
                 "secrets".as_ref(),
@@ -319,14 +472,65 @@ pub struct WatchSettings {
     pub config_file: PathBuf,
     /// More provider aliases to treat as this package's resolver (`--provider`).
     pub extra_aliases: Vec<String>,
+    /// OpenClaw's directories: when set, the `keyRef` / `tokenRef` exec refs of the SQLite auth
+    /// profile stores are watched too ([`refs_in_auth_stores`]), re-read when a store changes.
+    pub state: Option<crate::openclaw::paths::OpenClawPaths>,
     /// Between two checks (jittered down by up to a fifth; longer while failing).
     pub interval: Duration,
+    /// The longest one secret's metadata read may take (login and retries included); past it the
+    /// check fails with `TIMEOUT` and is retried with backoff. A Vault that accepts connections
+    /// and never answers is noticed within this time.
+    pub vault_timeout: Duration,
     /// Reload once at start (a rotation made while this companion was down is not lost).
     pub initial_reload: bool,
     /// End with [`Ending::Unhealthy`] after failing without a break this long; `None`: never.
     pub unhealthy_after: Option<Duration>,
     /// Stop after this many successful reloads (tests and benchmarks); `None`: run until stopped.
     pub max_reloads: Option<u64>,
+    /// The resolver's last-known-good file (`credentials.lastKnownGood`), when on: a secret
+    /// whose current version is deleted, destroyed or removed in Vault is dropped from it at
+    /// once, so a later outage cannot bring it back.
+    pub last_known_good: Option<Arc<crate::last_known_good::LastKnownGood>>,
+}
+
+/// Why a reload runs (or is pending), for log lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pending {
+    /// Secrets with a new (or restored) current version since the last good reload.
+    pub rotations: usize,
+    /// Secrets whose current version was deleted, destroyed or removed.
+    pub deletions: usize,
+    /// The reload at start.
+    pub initial: bool,
+    /// Vault answered again after failed checks: a gateway that (re)started meanwhile may hold
+    /// cold or stale values.
+    pub vault_back: bool,
+}
+
+impl Pending {
+    fn any(&self) -> bool {
+        self.rotations > 0 || self.deletions > 0 || self.initial || self.vault_back
+    }
+}
+
+impl std::fmt::Display for Pending {
+    /// `1 rotation(s)`, `1 deletion(s)`, `initial reload`, `Vault is back`, joined by `, `.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts: Vec<String> = Vec::new();
+        if self.rotations > 0 {
+            parts.push(format!("{} rotation(s)", self.rotations));
+        }
+        if self.deletions > 0 {
+            parts.push(format!("{} deletion(s)", self.deletions));
+        }
+        if self.initial {
+            parts.push("initial reload".into());
+        }
+        if self.vault_back {
+            parts.push("Vault is back after an outage".into());
+        }
+        f.write_str(&parts.join(", "))
+    }
 }
 
 /// What [`run`] reports, as it happens. Never holds a secret value or the gateway token.
@@ -340,11 +544,19 @@ pub enum WatchEvent {
     },
     /// A skipped ref or an unreadable config re-read (the previous refs are kept).
     Warning { message: String },
-    /// A secret's `current_version` changed.
+    /// A secret's `current_version` changed to a live version.
     Rotated { path: String, old: u64, new: u64 },
-    /// The gateway reloaded after `rotations` rotations (0: the initial reload).
+    /// A secret's current version is no longer served by Vault: `now` is
+    /// [`Current::Deleted`], [`Current::Destroyed`] or [`Current::Absent`] (every version
+    /// removed). The gateway is reloaded so it drops the value.
+    Deleted { path: String, now: Current },
+    /// A deleted current version was restored (`vault kv undelete`).
+    Restored { path: String, version: u64 },
+    /// Entries of deleted secrets dropped from the last-known-good file.
+    Forgotten { paths: Vec<String>, file: PathBuf },
+    /// The gateway reloaded.
     Reloaded {
-        rotations: usize,
+        why: Pending,
         elapsed: Duration,
         warning_count: u64,
     },
@@ -356,7 +568,7 @@ pub enum WatchEvent {
     },
     /// The reload failed; it stays pending and is retried after `retry_in`.
     ReloadFailing {
-        pending: usize,
+        why: Pending,
         message: String,
         retry_in: Duration,
     },
@@ -375,7 +587,38 @@ pub enum Ending {
     Unhealthy { for_: Duration, last_error: String },
 }
 
+/// Reads the current state of every path, each read bounded by `timeout`; the first failure
+/// (named by its path) ends the pass.
+async fn check_all(
+    versions: &dyn VersionSource,
+    paths: Vec<String>,
+    timeout: Duration,
+) -> Result<BTreeMap<String, Current>> {
+    let mut now = BTreeMap::new();
+    for path in paths {
+        let read = match tokio::time::timeout(timeout, versions.current(&path)).await {
+            Ok(read) => read,
+            Err(_) => Err(Error::new(
+                ErrorCode::Timeout,
+                format!(
+                    "no answer from Vault within {} ms for the metadata of {path} (--vault-timeout-ms)",
+                    timeout.as_millis()
+                ),
+            )),
+        };
+        match read {
+            Ok(v) => {
+                now.insert(path, v);
+            }
+            Err(e) => return Err(e.with_path(path)),
+        }
+    }
+    Ok(now)
+}
+
 /// Runs the companion until `stop` resolves, it turns unhealthy, or `max_reloads` is reached.
+/// `stop` is watched during every wait and every Vault check; a reload in progress (bounded by
+/// its own timeout) finishes first.
 ///
 /// Errors (before watching): the config file's (`INVALID_CONFIG`), or `INVALID_CONFIG` when it
 /// has no ref this package's resolver answers.
@@ -386,7 +629,9 @@ pub async fn run(
     on_event: &mut (dyn FnMut(WatchEvent) + Send),
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<Ending> {
-    let (mut refs, warnings) = refs_in_file(&settings.config_file, &settings.extra_aliases)?;
+    let state = settings.state.as_ref();
+    let (mut refs, warnings) =
+        refs_in_state(&settings.config_file, state, &settings.extra_aliases)?;
     for message in warnings {
         on_event(WatchEvent::Warning { message });
     }
@@ -396,24 +641,36 @@ pub async fn run(
             settings.config_file.display()
         )));
     }
-    let mut config_version = crate::local_file::stat_version(&settings.config_file);
+    let mut config_version = (
+        crate::local_file::stat_version(&settings.config_file),
+        stores_version(state, &settings.config_file),
+    );
     on_event(WatchEvent::Watching {
         refs: refs.len(),
         paths: paths_of(&refs).len(),
         config: settings.config_file.clone(),
     });
     tokio::pin!(stop);
-    // The baseline: the versions last seen; a path first seen gets one without a rotation.
-    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
-    let mut pending: usize = 0;
-    let mut reload_due = settings.initial_reload;
+    // What the last re-read of the config and stores reported (repeated only when it changes).
+    let mut last_said: Vec<WatchEvent> = Vec::new();
+    // The baseline: the states last seen; a path first seen gets one without a rotation.
+    let mut seen: BTreeMap<String, Current> = BTreeMap::new();
+    let mut pending = Pending {
+        initial: settings.initial_reload,
+        ..Pending::default()
+    };
     let mut failures: u32 = 0;
+    let mut vault_failed = false;
     let mut failing_since: Option<Instant> = None;
     let mut reloads: u64 = 0;
     let mut first = true;
     loop {
         if !first {
-            let wait = next_wait(settings.interval, failures);
+            let mut wait = next_wait(settings.interval, failures);
+            // Wake at the unhealthy limit rather than sleep past it (one more check decides).
+            if let (Some(since), Some(limit)) = (failing_since, settings.unhealthy_after) {
+                wait = wait.min((since + limit).saturating_duration_since(Instant::now()));
+            }
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = &mut stop => return Ok(Ending::Stopped),
@@ -421,47 +678,55 @@ pub async fn run(
         }
         first = false;
         // The config may have gained or lost refs (e.g. another `migrate --rewrite-config`).
-        let now_version = crate::local_file::stat_version(&settings.config_file);
+        let now_version = (
+            crate::local_file::stat_version(&settings.config_file),
+            stores_version(state, &settings.config_file),
+        );
         if now_version != config_version {
             config_version = now_version;
-            match refs_in_file(&settings.config_file, &settings.extra_aliases) {
+            // The gateway writes its SQLite state often: only a change of the refs (or of the
+            // warnings) is reported, not every re-read.
+            let mut changed = false;
+            let said = match refs_in_state(&settings.config_file, state, &settings.extra_aliases) {
                 Ok((fresh, warnings)) if !fresh.is_empty() => {
-                    for message in warnings {
-                        on_event(WatchEvent::Warning { message });
-                    }
+                    changed = fresh != refs;
                     refs = fresh;
-                    on_event(WatchEvent::Watching {
+                    changed.then_some(WatchEvent::Watching {
                         refs: refs.len(),
                         paths: paths_of(&refs).len(),
                         config: settings.config_file.clone(),
-                    });
+                    })
+                    .into_iter()
+                    .chain(warnings.into_iter().map(|message| WatchEvent::Warning { message }))
+                    .collect::<Vec<_>>()
                 }
-                Ok(_) => on_event(WatchEvent::Warning {
+                Ok(_) => vec![WatchEvent::Warning {
                     message: format!(
                         "{}: now has no ref this package's resolver answers; still watching the previous ones",
                         settings.config_file.display()
                     ),
-                }),
-                Err(e) => on_event(WatchEvent::Warning {
+                }],
+                Err(e) => vec![WatchEvent::Warning {
                     message: format!("{} (still watching the previous refs)", e.message),
-                }),
+                }],
+            };
+            if changed || said != last_said {
+                for event in &said {
+                    on_event(event.clone());
+                }
+                last_said = said;
             }
         }
-        let mut error: Option<Error> = None;
-        let mut now = BTreeMap::new();
-        for path in paths_of(&refs) {
-            match versions.current_version(&path).await {
-                Ok(v) => {
-                    now.insert(path, v);
-                }
-                Err(e) => {
-                    error = Some(e.with_path(path));
-                    break;
-                }
-            }
-        }
-        let failed_message = match error {
-            Some(e) => {
+        // Failing time counts from the start of the first failing check (a hung Vault fails only
+        // at its deadline).
+        let check_started = Instant::now();
+        let checked = tokio::select! {
+            checked = check_all(&*versions, paths_of(&refs), settings.vault_timeout) => checked,
+            _ = &mut stop => return Ok(Ending::Stopped),
+        };
+        let failed_message = match checked {
+            Err(e) => {
+                vault_failed = true;
                 let retry_in = next_wait(settings.interval, failures.saturating_add(1));
                 let message = e.message.clone();
                 on_event(WatchEvent::VaultFailing {
@@ -471,40 +736,66 @@ pub async fn run(
                 });
                 Some(message)
             }
-            None => {
-                for (path, version) in &now {
-                    match seen.get(path) {
-                        Some(old) if old != version => {
+            Ok(now) => {
+                if std::mem::take(&mut vault_failed) {
+                    pending.vault_back = true;
+                }
+                let mut gone: Vec<String> = Vec::new();
+                for (path, state) in &now {
+                    let before = seen.get(path).copied();
+                    if !state.is_live() && before != Some(*state) {
+                        gone.push(path.clone());
+                    }
+                    let Some(old) = before else { continue };
+                    if old == *state {
+                        continue;
+                    }
+                    match (old, *state) {
+                        (_, Current::Live(new)) if old.version() != new => {
                             on_event(WatchEvent::Rotated {
                                 path: path.clone(),
-                                old: *old,
-                                new: *version,
+                                old: old.version(),
+                                new,
                             });
-                            pending += 1;
-                            reload_due = true;
+                            pending.rotations += 1;
                         }
-                        _ => {}
+                        (_, Current::Live(version)) => {
+                            on_event(WatchEvent::Restored {
+                                path: path.clone(),
+                                version,
+                            });
+                            pending.rotations += 1;
+                        }
+                        (_, now) => {
+                            on_event(WatchEvent::Deleted {
+                                path: path.clone(),
+                                now,
+                            });
+                            pending.deletions += 1;
+                        }
                     }
                 }
                 seen = now;
-                if reload_due {
+                if let (Some(file), false) = (&settings.last_known_good, gone.is_empty()) {
+                    forget(file, gone, on_event).await;
+                }
+                if pending.any() {
                     let started = Instant::now();
                     match reloader.reload().await {
                         Ok(report) => {
                             on_event(WatchEvent::Reloaded {
-                                rotations: pending,
+                                why: pending,
                                 elapsed: started.elapsed(),
                                 warning_count: report.warning_count,
                             });
-                            pending = 0;
-                            reload_due = false;
+                            pending = Pending::default();
                             reloads += 1;
                             None
                         }
                         Err(e) => {
                             let retry_in = next_wait(settings.interval, failures.saturating_add(1));
                             on_event(WatchEvent::ReloadFailing {
-                                pending,
+                                why: pending,
                                 message: e.message.clone(),
                                 retry_in,
                             });
@@ -519,7 +810,7 @@ pub async fn run(
         match failed_message {
             Some(message) => {
                 failures = failures.saturating_add(1);
-                let since = *failing_since.get_or_insert_with(Instant::now);
+                let since = *failing_since.get_or_insert(check_started);
                 if let Some(limit) = settings.unhealthy_after {
                     if since.elapsed() >= limit {
                         return Ok(Ending::Unhealthy {
@@ -541,6 +832,38 @@ pub async fn run(
                 }
             }
         }
+    }
+}
+
+/// Drops `paths` (every layer's entry) from the last-known-good file; a failure is a warning
+/// (the resolver also drops them at its next 404).
+async fn forget(
+    file: &Arc<crate::last_known_good::LastKnownGood>,
+    paths: Vec<String>,
+    on_event: &mut (dyn FnMut(WatchEvent) + Send),
+) {
+    let keeper = file.clone();
+    let asked = paths.clone();
+    let dropped = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = asked.iter().map(String::as_str).collect();
+        keeper.forget_everywhere(&refs)
+    })
+    .await;
+    match dropped {
+        Ok(Ok(dropped)) if !dropped.is_empty() => on_event(WatchEvent::Forgotten {
+            paths: dropped,
+            file: file.path().to_path_buf(),
+        }),
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => on_event(WatchEvent::Warning {
+            message: format!(
+                "cannot drop deleted secrets from the last-known-good file: {}",
+                e.message
+            ),
+        }),
+        Err(e) => on_event(WatchEvent::Warning {
+            message: format!("cannot drop deleted secrets from the last-known-good file: {e}"),
+        }),
     }
 }
 
@@ -608,15 +931,99 @@ mod tests {
         assert!(refs.is_empty());
     }
 
-    /// Versions scripted per check: each check takes the next entry (`None`: Vault away).
+    #[tokio::test(start_paused = true)]
+    async fn key_refs_of_the_sqlite_auth_stores_are_watched_too() {
+        let dir = openclaw_vault_test_support::temp_dir("gw-reload-authstore");
+        let state = dir.join(".openclaw");
+        std::fs::create_dir_all(state.join("state")).unwrap();
+        let config = state.join("openclaw.json");
+        std::fs::write(
+            &config,
+            json!({
+                "secrets": {"providers": {
+                    "openclaw-vault": {"source": "exec", "command": "/x/openclaw-vault", "args": ["resolve"]},
+                    "other": {"source": "exec", "command": "/x/op", "args": []},
+                }},
+                "models": {"providers": {"stub": {"apiKey": {"source": "exec", "provider": "openclaw-vault", "id": "p/credentials/stub/apiKey"}}}},
+            })
+            .to_string(),
+        )
+        .unwrap();
+        // The shared store as OpenClaw 2026.9 keeps it (config_machine_state, authProfiles.store).
+        let db = rusqlite::Connection::open(state.join("state/openclaw.sqlite")).unwrap();
+        db.execute_batch(
+            "CREATE TABLE config_machine_state (state_key TEXT NOT NULL PRIMARY KEY,
+               value_json TEXT NOT NULL, updated_at_ms INTEGER NOT NULL) STRICT;",
+        )
+        .unwrap();
+        let store = json!({"version": 1, "profiles": {
+            "openai:default": {"type": "api_key", "provider": "openai",
+                "keyRef": {"source": "exec", "provider": "openclaw-vault", "id": "p/credentials/openai/apiKey"}},
+            "openai:other": {"type": "api_key", "provider": "openai",
+                "keyRef": {"source": "exec", "provider": "other", "id": "x/y"}},
+            "anthropic:default": {"type": "api_key", "provider": "anthropic", "key": "sk-ant-CANARY"},
+        }});
+        db.execute(
+            "INSERT INTO config_machine_state VALUES ('authProfiles.store', ?1, 1)",
+            [store.to_string()],
+        )
+        .unwrap();
+        drop(db);
+        let h = dir.to_str().unwrap().to_string();
+        let s = state.to_str().unwrap().to_string();
+        let paths = crate::openclaw::paths::OpenClawPaths::from_env(&|k| match k {
+            "HOME" => Some(h.clone()),
+            "OPENCLAW_STATE_DIR" => Some(s.clone()),
+            _ => None,
+        });
+        let (refs, warnings) = refs_in_state(&config, Some(&paths), &[]).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let got: Vec<(&str, &str)> = refs
+            .iter()
+            .map(|r| (r.json_path.as_str(), r.path.as_str()))
+            .collect();
+        let store_path = format!(
+            "{}: profiles.openai:default.keyRef",
+            state.join("state/openclaw.sqlite").display()
+        );
+        assert_eq!(
+            got,
+            vec![
+                ("models.providers.stub.apiKey", "p/credentials/stub"),
+                (store_path.as_str(), "p/credentials/openai"),
+            ]
+        );
+        // The companion watches both paths; a rotation of the store's ref reloads.
+        let mut s = settings(&dir, "authstore");
+        s.config_file = config.clone();
+        s.state = Some(paths);
+        let reloader = Arc::new(Flaky {
+            fail: Mutex::new(0),
+            calls: Mutex::new(0),
+        });
+        let (ended, events) = events_of(s, vec![Some(1), Some(1), Some(2)], reloader).await;
+        assert_eq!(ended.unwrap(), Ending::Done);
+        assert!(
+            events.contains(&WatchEvent::Watching {
+                refs: 2,
+                paths: 2,
+                config: config.clone()
+            }),
+            "{events:?}"
+        );
+        assert!(!format!("{events:?}").contains("CANARY"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// States scripted per check: each check takes the next entry (`None`: Vault away).
     struct Script {
-        steps: Mutex<Vec<Option<u64>>>,
-        last: Mutex<Option<u64>>,
+        steps: Mutex<Vec<Option<Current>>>,
+        last: Mutex<Option<Current>>,
     }
 
     #[async_trait]
     impl VersionSource for Script {
-        async fn current_version(&self, _path: &str) -> Result<u64> {
+        async fn current(&self, _path: &str) -> Result<Current> {
             let mut steps = self.steps.lock().unwrap();
             let step = if steps.is_empty() {
                 *self.last.lock().unwrap()
@@ -664,16 +1071,28 @@ mod tests {
         WatchSettings {
             config_file: file,
             extra_aliases: vec![],
+            state: None,
             interval: Duration::from_secs(1),
+            vault_timeout: Duration::from_secs(5),
             initial_reload: false,
             unhealthy_after: None,
             max_reloads: Some(1),
+            last_known_good: None,
         }
     }
 
     async fn events_of(
         settings: WatchSettings,
         steps: Vec<Option<u64>>,
+        reloader: Arc<dyn Reloader>,
+    ) -> (Result<Ending>, Vec<WatchEvent>) {
+        let steps = steps.into_iter().map(|s| s.map(Current::Live)).collect();
+        states_of(settings, steps, reloader).await
+    }
+
+    async fn states_of(
+        settings: WatchSettings,
+        steps: Vec<Option<Current>>,
         reloader: Arc<dyn Reloader>,
     ) -> (Result<Ending>, Vec<WatchEvent>) {
         let source = Arc::new(Script {
@@ -734,7 +1153,7 @@ mod tests {
         let reload_failures: Vec<usize> = events
             .iter()
             .filter_map(|e| match e {
-                WatchEvent::ReloadFailing { pending, .. } => Some(*pending),
+                WatchEvent::ReloadFailing { why, .. } => Some(why.rotations),
                 _ => None,
             })
             .collect();
@@ -743,10 +1162,11 @@ mod tests {
         let reloaded: Vec<usize> = events
             .iter()
             .filter_map(|e| match e {
-                WatchEvent::Reloaded { rotations, .. } => Some(*rotations),
+                WatchEvent::Reloaded { why, .. } => Some(why.rotations),
                 _ => None,
             })
             .collect();
+        // One reload carries the rotation and the end of the Vault outage.
         assert_eq!(reloaded, vec![1], "{events:?}");
         assert!(events
             .iter()
@@ -766,7 +1186,17 @@ mod tests {
         let (ended, events) = events_of(s, vec![Some(1)], reloader.clone()).await;
         assert_eq!(ended.unwrap(), Ending::Done);
         assert!(
-            matches!(events[1], WatchEvent::Reloaded { rotations: 0, .. }),
+            matches!(
+                events[1],
+                WatchEvent::Reloaded {
+                    why: Pending {
+                        initial: true,
+                        rotations: 0,
+                        ..
+                    },
+                    ..
+                }
+            ),
             "{events:?}"
         );
         assert_eq!(*reloader.calls.lock().unwrap(), 1);
@@ -807,6 +1237,267 @@ mod tests {
         let e = ended.unwrap_err();
         assert_eq!(e.code(), "INVALID_CONFIG");
         assert!(e.message.contains("no exec SecretRef"), "{}", e.message);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn metadata(current: u64, deletion_time: &str, destroyed: bool) -> vault_client::KeyMetadata {
+        serde_json::from_value(json!({
+            "created_time": "2026-11-29T10:00:00.1Z",
+            "updated_time": "2026-11-29T10:00:00.1Z",
+            "current_version": current,
+            "versions": {
+                "1": {"created_time": "2026-11-29T10:00:00.1Z", "deletion_time": "", "destroyed": false},
+                current.to_string(): {"created_time": "2026-11-29T10:00:00.1Z", "deletion_time": deletion_time, "destroyed": destroyed},
+            },
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_current_versions_deletion_and_destruction_are_read_from_the_metadata() {
+        let now = humantime::parse_rfc3339("2026-11-29T12:00:00Z").unwrap();
+        let at = |m: &vault_client::KeyMetadata| Current::of(Some(m), now);
+        assert_eq!(at(&metadata(3, "", false)), Current::Live(3));
+        assert_eq!(
+            at(&metadata(3, "2026-11-29T11:59:59.123456789Z", false)),
+            Current::Deleted(3)
+        );
+        // `delete_version_after` schedules a deletion: not one yet.
+        assert_eq!(
+            at(&metadata(3, "2026-11-29T13:00:00.5Z", false)),
+            Current::Live(3)
+        );
+        assert_eq!(at(&metadata(3, "", true)), Current::Destroyed(3));
+        // An unreadable time is a deletion, never a live value.
+        assert_eq!(at(&metadata(3, "yesterday", false)), Current::Deleted(3));
+        assert_eq!(Current::of(None, now), Current::Absent);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deleted_destroyed_or_removed_current_version_is_a_change_that_reloads_and_leaves_the_last_known_good_file(
+    ) {
+        let dir = openclaw_vault_test_support::temp_dir("gw-reload-deleted");
+        let file = dir.join("lkg.bin");
+        let mut client = vault_client::ClientConfig::new("http://127.0.0.1:8200").unwrap();
+        client.token = Some(SecretString::from("hvs.lkg-key".to_string()));
+        let lkg = Arc::new(
+            crate::last_known_good::LastKnownGood::new(
+                crate::last_known_good::LastKnownGoodSettings {
+                    path: file.clone(),
+                    max_age: Duration::from_secs(3600),
+                    key: crate::last_known_good::KeySource::Auth,
+                },
+                &client,
+            )
+            .unwrap(),
+        );
+        let value = vault_client::SecretData::try_from_value(
+            json!({"apiKey": "sk-CANARY-deleted"}),
+            "test",
+        )
+        .unwrap();
+        let other =
+            vault_client::SecretData::try_from_value(json!({"apiKey": "sk-kept"}), "test").unwrap();
+        lkg.record(&[
+            ("p/credentials/stub", &value, None),
+            ("p/credentials/stub|agent=ops|team=", &value, None),
+            ("p/credentials/other", &other, None),
+        ])
+        .unwrap();
+        for (gone, line_word) in [
+            (Current::Deleted(3), "Deleted"),
+            (Current::Destroyed(3), "Destroyed"),
+            (Current::Absent, "Absent"),
+        ] {
+            let mut s = settings(&dir, "del");
+            s.last_known_good = Some(lkg.clone());
+            let reloader = Arc::new(Flaky {
+                fail: Mutex::new(0),
+                calls: Mutex::new(0),
+            });
+            let steps = vec![Some(Current::Live(3)), Some(gone)];
+            let (ended, events) = states_of(s, steps, reloader.clone()).await;
+            assert_eq!(ended.unwrap(), Ending::Done, "{line_word}");
+            assert!(
+                events.contains(&WatchEvent::Deleted {
+                    path: "p/credentials/stub".into(),
+                    now: gone
+                }),
+                "{line_word}: {events:?}"
+            );
+            assert!(
+                !events
+                    .iter()
+                    .any(|e| matches!(e, WatchEvent::Rotated { .. })),
+                "{events:?}"
+            );
+            let reloaded: Vec<Pending> = events
+                .iter()
+                .filter_map(|e| match e {
+                    WatchEvent::Reloaded { why, .. } => Some(*why),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(
+                reloaded,
+                vec![Pending {
+                    deletions: 1,
+                    ..Pending::default()
+                }]
+            );
+            assert_eq!(*reloader.calls.lock().unwrap(), 1);
+            // Every layer's entry of the deleted path is gone; the other path is kept.
+            assert!(lkg.lookup("p/credentials/stub").unwrap().is_none());
+            assert!(lkg
+                .lookup("p/credentials/stub|agent=ops|team=")
+                .unwrap()
+                .is_none());
+            assert!(lkg.lookup("p/credentials/other").unwrap().is_some());
+            assert!(!format!("{events:?}").contains("CANARY"));
+            lkg.record(&[
+                ("p/credentials/stub", &value, None),
+                ("p/credentials/stub|agent=ops|team=", &value, None),
+            ])
+            .unwrap();
+        }
+        // The first event names the dropped path, never a value.
+        let mut s = settings(&dir, "del2");
+        s.last_known_good = Some(lkg.clone());
+        let reloader = Arc::new(Flaky {
+            fail: Mutex::new(0),
+            calls: Mutex::new(0),
+        });
+        let steps = vec![Some(Current::Live(3)), Some(Current::Deleted(3))];
+        let (_, events) = states_of(s, steps, reloader).await;
+        assert!(
+            events.contains(&WatchEvent::Forgotten {
+                paths: vec!["p/credentials/stub".into()],
+                file: file.clone()
+            }),
+            "{events:?}"
+        );
+        // Undelete: the same version readable again is a change too.
+        let steps = vec![Some(Current::Deleted(3)), Some(Current::Live(3))];
+        let reloader = Arc::new(Flaky {
+            fail: Mutex::new(0),
+            calls: Mutex::new(0),
+        });
+        let (_, events) = states_of(settings(&dir, "undel"), steps, reloader).await;
+        assert!(
+            events.contains(&WatchEvent::Restored {
+                path: "p/credentials/stub".into(),
+                version: 3
+            }),
+            "{events:?}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_gateway_is_reloaded_when_vault_is_back_after_an_outage() {
+        let dir = openclaw_vault_test_support::temp_dir("gw-reload-back");
+        let reloader = Arc::new(Flaky {
+            fail: Mutex::new(0),
+            calls: Mutex::new(0),
+        });
+        let steps = vec![Some(3), None, None, Some(3)];
+        let run = events_of(settings(&dir, "back"), steps, reloader.clone());
+        let (ended, events) = tokio::time::timeout(Duration::from_secs(3600), run)
+            .await
+            .expect("no reload after the outage");
+        assert_eq!(ended.unwrap(), Ending::Done);
+        let reloaded: Vec<Pending> = events
+            .iter()
+            .filter_map(|e| match e {
+                WatchEvent::Reloaded { why, .. } => Some(*why),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            reloaded,
+            vec![Pending {
+                vault_back: true,
+                ..Pending::default()
+            }],
+            "{events:?}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Accepts the question and never answers (a hung Vault).
+    struct Hung;
+
+    #[async_trait]
+    impl VersionSource for Hung {
+        async fn current(&self, _path: &str) -> Result<Current> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hung_vault_times_out_backs_off_ends_unhealthy_on_time_and_stops_at_once() {
+        let dir = openclaw_vault_test_support::temp_dir("gw-reload-hung");
+        let mut s = settings(&dir, "hung");
+        s.vault_timeout = Duration::from_secs(2);
+        s.unhealthy_after = Some(Duration::from_secs(30));
+        s.interval = Duration::from_millis(500);
+        let reloader: Arc<dyn Reloader> = Arc::new(LogOnly);
+        let mut events = Vec::new();
+        let started = Instant::now();
+        let ended = run(
+            s.clone(),
+            Arc::new(Hung),
+            reloader.clone(),
+            &mut |e| events.push(e),
+            std::future::pending::<()>(),
+        )
+        .await
+        .unwrap();
+        let took = started.elapsed();
+        let failing: Vec<(String, Duration)> = events
+            .iter()
+            .filter_map(|e| match e {
+                WatchEvent::VaultFailing {
+                    code,
+                    message,
+                    retry_in,
+                } => {
+                    assert!(
+                        message.contains("within 2000 ms")
+                            && message.contains("p/credentials/stub"),
+                        "{message}"
+                    );
+                    Some((code.clone(), *retry_in))
+                }
+                _ => None,
+            })
+            .collect();
+        assert!(failing.len() >= 3, "{events:?}");
+        assert!(failing.iter().all(|(c, _)| c == "TIMEOUT"), "{failing:?}");
+        assert!(failing[2].1 > failing[0].1, "{failing:?}");
+        // Unhealthy at the limit plus at most one check's deadline, not a backoff later.
+        match ended {
+            Ending::Unhealthy { for_, .. } => {
+                assert!(for_ >= Duration::from_secs(30), "{for_:?}");
+                assert!(took <= Duration::from_secs(32), "{took:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A stop while a check hangs ends the run at once.
+        s.unhealthy_after = None;
+        s.vault_timeout = Duration::from_secs(600);
+        let started = Instant::now();
+        let ended = run(
+            s,
+            Arc::new(Hung),
+            reloader,
+            &mut |_| {},
+            tokio::time::sleep(Duration::from_secs(1)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ended, Ending::Stopped);
+        assert!(started.elapsed() < Duration::from_secs(2));
         std::fs::remove_dir_all(dir).unwrap();
     }
 
@@ -852,6 +1543,25 @@ mod tests {
         std::fs::write(&cli, "#!/bin/sh\necho '{\"ok\":true,\"warningCount\":2}'\n").unwrap();
         let report = reloader.reload().await.unwrap();
         assert_eq!(report.warning_count, 2);
+        // A CLI that hangs is killed at the reload timeout (Node's start included), not later.
+        std::fs::write(&cli, "#!/bin/sh\nexec sleep 30\n").unwrap();
+        let reloader = OpenClawReloader {
+            timeout: Duration::from_millis(1000),
+            ..reloader
+        };
+        let started = std::time::Instant::now();
+        let e = reloader.reload().await.unwrap_err();
+        assert_eq!(e.code(), "SOURCE_UNAVAILABLE");
+        assert!(
+            e.message.contains("did not finish within 1s"),
+            "{}",
+            e.message
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

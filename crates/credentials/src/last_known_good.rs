@@ -471,6 +471,54 @@ impl LastKnownGood {
         Ok(())
     }
 
+    /// Drops every kept value of `vault_paths`, the layered ones (`<path>|agent=..|team=..`)
+    /// included: Vault says the current version was deleted, destroyed or removed. Returns the
+    /// paths that had an entry. Writes only when something was dropped; a file that cannot be
+    /// read holds nothing to drop. Blocking (file I/O): call from `spawn_blocking`.
+    pub fn forget_everywhere(&self, vault_paths: &[&str]) -> Result<Vec<String>> {
+        if vault_paths.is_empty() || !self.settings.path.exists() {
+            return Ok(Vec::new());
+        }
+        let path = &self.settings.path;
+        let _lock = PrivateLock::acquire(path, LOCK_WAIT)?;
+        let Ok(Some(mut doc)) = self.load() else {
+            return Ok(Vec::new());
+        };
+        let mut dropped_paths = Vec::new();
+        let mut dropped_keys = Vec::new();
+        if let Some(Value::Object(entries)) = doc.0.get_mut("entries") {
+            for p in vault_paths {
+                let key = self.entry_key(p);
+                let layered = format!("{key}|");
+                let keys: Vec<String> = entries
+                    .keys()
+                    .filter(|k| **k == key || k.starts_with(&layered))
+                    .cloned()
+                    .collect();
+                if !keys.is_empty() {
+                    dropped_paths.push(p.to_string());
+                }
+                for k in keys {
+                    if let Some(mut old) = entries.remove(&k) {
+                        zeroize::Zeroize::zeroize(&mut ZeroizingJson(std::mem::take(&mut old)));
+                    }
+                    dropped_keys.push(k);
+                }
+            }
+        }
+        if dropped_keys.is_empty() {
+            return Ok(dropped_paths);
+        }
+        let bytes = self.seal(&doc)?;
+        local_file::write_atomic(path, &bytes).map_err(|e| file_error(path, e.message))?;
+        let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        for k in &dropped_keys {
+            written.entries.remove(k);
+        }
+        written.file = local_file::stat_version(path);
+        Ok(dropped_paths)
+    }
+
     /// The stored value of `vault_path`, or `None` when the file or the entry does not exist.
     /// Blocking (file I/O): call from `spawn_blocking`.
     ///

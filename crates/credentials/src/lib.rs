@@ -18,6 +18,7 @@ pub mod last_known_good;
 pub mod layers;
 pub mod local_file;
 pub mod migrate;
+pub mod nesting;
 pub mod openclaw;
 pub mod placeholder;
 pub mod providers;

@@ -97,6 +97,13 @@ impl ExecRequest {
         }
         let value: Value = serde_json::from_slice(input).map_err(|e| {
             let s = crate::scrub::scrub(&e);
+            // serde_json stops at 128 levels by itself (no stack overflow); say so.
+            if e.to_string().starts_with("recursion limit exceeded") {
+                return ProviderFailure::new(format!(
+                    "the exec request on stdin is nested deeper than 128 levels (line {}, column {}); expected {{\"protocolVersion\":1,\"ids\":[...]}}",
+                    s.line, s.column
+                ));
+            }
             ProviderFailure::new(format!(
                 "the exec request on stdin is not JSON (line {}, column {}); expected {{\"protocolVersion\":1,\"ids\":[...]}}",
                 s.line, s.column

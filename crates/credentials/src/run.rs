@@ -11,8 +11,15 @@
 //! - The Vault token is renewed while the child runs: the chain's Vault client starts its renewal
 //!   loop ([`vault_client::renewal`]) at the first read and keeps it while the chain is alive,
 //!   which is until [`run`] returns.
-//! - SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded to the child; [`run`]
-//!   returns the child's exit code, or 128 + the signal number when a signal ended it.
+//! - The child runs in a process group of its own (when `run`'s stdin is the terminal and `run`
+//!   is in its foreground, the child's group takes the foreground, as a shell does), so every
+//!   signal reaches the child and everything it started: a restart leaves no descendant holding
+//!   the old values.
+//! - SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded to the child's group;
+//!   [`run`] returns the child's exit code, or 128 + the signal number when a signal ended it.
+//!   After a forwarded SIGINT, SIGTERM, SIGHUP or SIGQUIT the group gets
+//!   [`RunOptions::stop_grace`] to exit, then SIGKILL, and `run` returns 128 + the forwarded
+//!   signal.
 //! - With [`RunOptions::watch`], every mapped credential is polled ([`crate::watch`]: Vault's
 //!   metadata `current_version`, jittered, backing off while Vault is away). On a change the child
 //!   is restarted with the new values (SIGTERM, then SIGKILL after the grace period) or sent a
@@ -229,6 +236,9 @@ pub struct RunOptions {
     pub pass_env: Vec<String>,
     /// Watch the mapped credentials; `None` runs the child once.
     pub watch: Option<WatchSettings>,
+    /// After a forwarded SIGINT, SIGTERM, SIGHUP or SIGQUIT, how long the child's process group
+    /// gets to exit before SIGKILL (default [`DEFAULT_GRACE`]).
+    pub stop_grace: Duration,
 }
 
 /// What happened, for the caller to print. Never holds a value.
@@ -351,7 +361,13 @@ pub async fn resolve_mappings(
 }
 
 /// The child's command: environment as the options say, then the mapped values.
-fn command(options: &RunOptions, values: &HashMap<String, Arc<Resolved>>) -> Result<Command> {
+/// The child's command. `take_terminal`: its group takes the terminal's foreground (decided
+/// once, at the first start: after it `run` itself is no longer in the foreground).
+fn command(
+    options: &RunOptions,
+    values: &HashMap<String, Arc<Resolved>>,
+    take_terminal: bool,
+) -> Result<Command> {
     let mut cmd = Command::new(&options.program);
     cmd.args(&options.args);
     if !options.inherit_env {
@@ -408,6 +424,25 @@ fn command(options: &RunOptions, values: &HashMap<String, Arc<Resolved>>) -> Res
             });
         }
     }
+    // A process group of its own, so a signal (a restart's SIGTERM and SIGKILL above all)
+    // reaches everything the child started, not only the child.
+    // SAFETY: runs in the forked child before exec; setpgid, signal, tcsetpgrp and getpid are
+    // async-signal-safe and nothing is allocated.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::setpgid(0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if take_terminal {
+                // From a background group tcsetpgrp raises SIGTTOU unless it is ignored; the
+                // default is restored before exec.
+                libc::signal(libc::SIGTTOU, libc::SIG_IGN);
+                libc::tcsetpgrp(0, libc::getpid());
+                libc::signal(libc::SIGTTOU, libc::SIG_DFL);
+            }
+            Ok(())
+        });
+    }
     Ok(cmd)
 }
 
@@ -420,14 +455,44 @@ fn exit_code(status: std::process::ExitStatus) -> i32 {
         .unwrap_or(1)
 }
 
+/// Whether `run`'s stdin is a terminal whose foreground is `run`'s group (or a group `run`
+/// handed it to): then the child's group takes the foreground, so the terminal's Ctrl-C and
+/// reads reach it as they would without `run`.
+fn owns_terminal() -> bool {
+    // SAFETY: isatty, tcgetpgrp and getpgrp only read process and terminal state.
+    unsafe { libc::isatty(0) == 1 && libc::tcgetpgrp(0) == libc::getpgrp() }
+}
+
+/// Sends `signal` to the child's process group (the child is its leader: its pid is the
+/// group's id).
 fn send(child: &Child, signal: i32) {
     if let Some(pid) = child.id() {
-        // SAFETY: kill(2) on the pid of a child we have not yet reaped (tokio reaps it only in
-        // `wait`), so the pid cannot have been reused.
+        // SAFETY: kill(2) on the group of a child we have not yet reaped (tokio reaps it only in
+        // `wait`), so the id cannot have been reused.
         unsafe {
-            libc::kill(pid as libc::pid_t, signal);
+            libc::kill(-(pid as libc::pid_t), signal);
         }
     }
+}
+
+/// SIGKILL to what is left of a process group whose leader (`pgid`) has just exited: its
+/// descendants still hold the old values. The group's id stays reserved while any member
+/// lives, so this reaches no one else.
+fn kill_group(pgid: Option<u32>) {
+    if let Some(pgid) = pgid {
+        // SAFETY: kill(2) with a negative pid signals a process group; ESRCH when it is empty.
+        unsafe {
+            libc::kill(-(pgid as libc::pid_t), libc::SIGKILL);
+        }
+    }
+}
+
+/// Whether a forwarded signal asks the child to end (a grace period then applies).
+fn ends_child(signal: i32) -> bool {
+    matches!(
+        signal,
+        libc::SIGINT | libc::SIGTERM | libc::SIGHUP | libc::SIGQUIT
+    )
 }
 
 /// What the watches report to the supervisor loop.
@@ -544,7 +609,8 @@ pub async fn run(
     }
     let _forwarders = AbortOnDrop(forwarders);
 
-    let mut child = command(&options, &values)
+    let take_terminal = owns_terminal();
+    let mut child = command(&options, &values, take_terminal)
         .map_err(RunStartError::Credentials)?
         .spawn()
         .map_err(|e| RunStartError::Spawn {
@@ -555,16 +621,44 @@ pub async fn run(
         pid: child.id().unwrap_or(0),
     });
     let mut failing: std::collections::HashSet<String> = Default::default();
+    // Set by the first forwarded signal that asks the child to end: the deadline of its grace
+    // period and the signal.
+    let mut ending: Option<(tokio::time::Instant, i32)> = None;
+    // The child's pid, its process group's id: kept, as `child.id()` is gone once it is reaped.
+    let mut pgid = child.id();
 
     loop {
+        let grace_over = async {
+            match ending {
+                Some((at, _)) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             status = child.wait() => {
                 // Exited by itself (or by a forwarded signal): `run` ends with it, even under
-                // --watch.
+                // --watch. When `run` was asked to end, so is what the child left in its group
+                // (a non-interactive shell's `&` jobs ignore SIGINT and SIGQUIT).
+                if ending.is_some() {
+                    kill_group(pgid);
+                }
                 return Ok(status.map(exit_code).unwrap_or(1));
+            }
+            _ = grace_over => {
+                // The child ignored the forwarded signal: SIGKILL its group, and end as the
+                // signal would have ended it.
+                let (_, signal) = ending.unwrap_or((tokio::time::Instant::now(), libc::SIGTERM));
+                send(&child, libc::SIGKILL);
+                on_event(RunEvent::Killed { grace: options.stop_grace });
+                let _ = child.wait().await;
+                kill_group(pgid);
+                return Ok(128 + signal);
             }
             Some(signal) = sig_rx.recv() => {
                 send(&child, signal);
+                if ending.is_none() && ends_child(signal) {
+                    ending = Some((tokio::time::Instant::now() + options.stop_grace, signal));
+                }
             }
             Some((name, check)) = check_rx.recv() => {
                 let resolved = match check {
@@ -594,14 +688,14 @@ pub async fn run(
                     }
                     OnChange::Restart => {
                         // Every value is checked before the running child is stopped.
-                        let cmd = match command(&options, &values) {
+                        let cmd = match command(&options, &values, take_terminal) {
                             Ok(cmd) => cmd,
                             Err(e) => {
                                 on_event(RunEvent::RestartFailed { message: e.message });
                                 continue;
                             }
                         };
-                        match stop(&mut child, w.grace, &mut sig_rx, on_event).await {
+                        match stop(&mut child, w.grace, options.stop_grace, &mut sig_rx, on_event).await {
                             Stopped::ForSignal(code) => return Ok(code),
                             Stopped::ForRestart => {}
                         }
@@ -612,6 +706,7 @@ pub async fn run(
                                 return Ok(spawn_failure_code(&e));
                             }
                         };
+                        pgid = child.id();
                         on_event(RunEvent::Started { pid: child.id().unwrap_or(0) });
                     }
                 }
@@ -631,14 +726,17 @@ enum Stopped {
     ForSignal(i32),
 }
 
-/// SIGTERM, then SIGKILL after `grace`. Signals that arrive meanwhile are forwarded, and then the
-/// child is not started again.
+/// SIGTERM to the child's group, then SIGKILL to the group after `grace`; once the child has
+/// exited, whatever is left of its group is killed (it holds the old values). Signals that
+/// arrive meanwhile are forwarded, and then the child is not started again.
 async fn stop(
     child: &mut Child,
     grace: Duration,
+    stop_grace: Duration,
     signals: &mut mpsc::UnboundedReceiver<i32>,
     on_event: &mut (dyn FnMut(RunEvent) + Send),
 ) -> Stopped {
+    let pgid = child.id();
     send(child, libc::SIGTERM);
     let mut signalled = false;
     let deadline = tokio::time::sleep(grace);
@@ -647,16 +745,24 @@ async fn stop(
         tokio::select! {
             status = child.wait() => break status,
             Some(signal) = signals.recv() => {
+                if !signalled && ends_child(signal) {
+                    // `run` itself is asked to end: the stop grace bounds the wait from here.
+                    let sooner = tokio::time::Instant::now() + stop_grace;
+                    if sooner < deadline.deadline() {
+                        deadline.as_mut().reset(sooner);
+                    }
+                }
                 signalled = true;
                 send(child, signal);
             }
             _ = &mut deadline => {
-                let _ = child.start_kill();
+                send(child, libc::SIGKILL);
                 on_event(RunEvent::Killed { grace });
                 break child.wait().await;
             }
         }
     };
+    kill_group(pgid);
     if signalled {
         Stopped::ForSignal(status.map(exit_code).unwrap_or(1))
     } else {

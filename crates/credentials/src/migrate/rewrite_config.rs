@@ -236,6 +236,17 @@ pub fn rewrite_config(
         })?
         .to_string();
     let text = Zeroizing::new(text);
+    // jsonc-parser recurses per level without a limit: a deep file would abort the process.
+    crate::nesting::check(&text).map_err(|deep| {
+        Error::new(
+            ErrorCode::InvalidConfig,
+            format!(
+                "{}: {}; nothing was changed",
+                file.display(),
+                deep.describe()
+            ),
+        )
+    })?;
     let options = ParseOptions::default();
     let root = CstRootNode::parse(&text, &options).map_err(|e| parse_error(&file, &e))?;
     if root.to_string() != *text {
@@ -310,7 +321,9 @@ pub fn rewrite_config(
                     file.display()
                 ));
                 // It must read back (as this package reads it) as exactly what the key held.
-                let moved: Option<Value> = json5::from_str(&text).ok();
+                let moved: Option<Value> = crate::nesting::check(&text)
+                    .ok()
+                    .and_then(|_| json5::from_str(&text).ok());
                 let held = expected
                     .as_object_mut()
                     .and_then(|o| o.remove("credentials"));

@@ -158,6 +158,7 @@ pub fn targets_not_applied(paths: &OpenClawPaths, plan: &ApplyPlan) -> Vec<Strin
         .config_file()
         .and_then(|f| std::fs::read_to_string(f).ok())
         .map(zeroize::Zeroizing::new)
+        .filter(|t| crate::nesting::check(t).is_ok())
         .and_then(|t| json5::from_str::<Value>(&t).ok());
     let config = config.map(vault_client::secret::ZeroizingJson);
     let stores = auth_store_profiles(paths);

@@ -458,6 +458,14 @@ pub fn parse_json5(file: &LocalFile) -> Result<Value> {
             e.valid_up_to()
         ))
     })?;
+    // json5 (pest) recurses per level without a limit: a deep file would abort the process.
+    crate::nesting::check(text).map_err(|deep| {
+        Error::invalid_config(format!(
+            "{}: is not usable JSON5 ({})",
+            file.path.display(),
+            deep.describe()
+        ))
+    })?;
     json5::from_str::<Value>(text).map_err(|e| {
         let s = crate::scrub::scrub(&e);
         let at = if s.line > 0 {

@@ -124,6 +124,9 @@ pub fn configured_agent_dirs(
         Ok(t) => zeroize::Zeroizing::new(t),
         Err(_) => return Vec::new(),
     };
+    if crate::nesting::check(&text).is_err() {
+        return Vec::new();
+    }
     let Ok(config) = json5::from_str::<Value>(&text) else {
         return Vec::new();
     };
@@ -1182,6 +1185,9 @@ pub struct StaticProfile {
     /// The id of its ref to this package's exec provider, when that is all it holds
     /// ([`own_exec_ref_id`]).
     pub own_ref_id: Option<String>,
+    /// Its `keyRef` / `tokenRef` when that is an exec ref: `(key, provider alias, id)`, e.g.
+    /// `("keyRef", "openclaw-vault", "openclaw/credentials/openai/apiKey")`.
+    pub exec_ref: Option<(&'static str, String, String)>,
 }
 
 /// One auth store and its static profiles (or why it could not be read).
@@ -1251,6 +1257,12 @@ fn static_profiles(profiles: &Map<String, Value>) -> Vec<StaticProfile> {
                 plaintext,
                 has_ref: p.get(ref_key).is_some_and(is_ref),
                 own_ref_id: own_exec_ref_id(p).map(String::from),
+                exec_ref: p.get(ref_key).filter(|r| is_ref(r)).and_then(|r| {
+                    let s = |k: &str| r.get(k).and_then(Value::as_str);
+                    (s("source") == Some("exec"))
+                        .then(|| Some((ref_key, s("provider")?.to_string(), s("id")?.to_string())))
+                        .flatten()
+                }),
             })
         })
         .collect()

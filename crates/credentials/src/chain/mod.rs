@@ -560,6 +560,9 @@ impl CredentialChain {
         last_good: Option<Arc<Resolved>>,
     ) -> Result<Arc<Resolved>> {
         let mut tried: Vec<String> = Vec::new();
+        // A remote store that could not be asked (unreachable, or the token refused): then
+        // "not found" would be a guess, so that failure is the answer when no source has it.
+        let mut remote_failure: Option<ErrorCode> = None;
         for provider in self.precedence(order) {
             let lookup = self.ask(
                 provider,
@@ -698,18 +701,28 @@ impl CredentialChain {
                             .source(provider.id(), None)
                             .failed(&e),
                     );
+                    if remote
+                        && remote_failure.is_none()
+                        && (unreachable(&e) || e.code == ErrorCode::InvalidToken)
+                    {
+                        remote_failure = Some(e.code);
+                    }
                     tried.push(format!("{}: {} ({})", provider.id(), e.code(), e.message));
                 }
             }
         }
-        self.audit(
-            AuditRecord::new(AuditEvent::Get, name).outcome(ErrorCode::CredentialNotFound.as_str()),
-        );
+        let code = remote_failure.unwrap_or(ErrorCode::CredentialNotFound);
+        self.audit(AuditRecord::new(AuditEvent::Get, name).outcome(code.as_str()));
         let groups: Vec<&str> = order.iter().map(|g| g.as_str()).collect();
+        let what = if remote_failure.is_some() {
+            "could not be read: the remote store failed and no other source has it"
+        } else {
+            "was not found in any source"
+        };
         let mut err = Error::new(
-            ErrorCode::CredentialNotFound,
+            code,
             format!(
-                "credential \"{name}\" was not found in any source (order: {}); tried: {}",
+                "credential \"{name}\" {what} (order: {}); tried: {}",
                 groups.join(", "),
                 if tried.is_empty() {
                     "no source is configured for these groups".to_string()

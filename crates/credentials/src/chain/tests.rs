@@ -1358,3 +1358,41 @@ async fn openclaws_retired_oauth_entries_are_never_refreshed() {
         "not even a refresh lock was taken"
     );
 }
+
+#[tokio::test]
+async fn a_name_nowhere_while_vault_cannot_be_asked_is_vaults_failure_not_not_found() {
+    let vault = Memory::new("vault", SourceGroup::Vault);
+    let files = Memory::new("local-files", SourceGroup::Files);
+    files.insert("other", "from-files", None);
+    for code in [
+        ErrorCode::Network,
+        ErrorCode::InvalidToken,
+        ErrorCode::Sealed,
+    ] {
+        // A chain per failure: an open breaker would answer CIRCUIT_OPEN for the next one.
+        let chain = chain_of(vec![vault.clone(), files.clone()], ChainSettings::default());
+        vault.fail_with(Some(code));
+        let err = chain
+            .get(
+                &format!("telegram-{}", code.as_str()),
+                &GetOptions::default(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, code, "{}", err.message);
+        assert!(err.message.contains("could not be read"), "{}", err.message);
+        assert!(
+            err.errors.iter().any(|e| e == "local-files: not found"),
+            "{:?}",
+            err.errors
+        );
+    }
+    // Denied is an answer: the name is not found (the chain fell back and found nothing).
+    let chain = chain_of(vec![vault.clone(), files], ChainSettings::default());
+    vault.fail_with(Some(ErrorCode::PermissionDenied));
+    let err = chain
+        .get("telegram-denied", &GetOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "CREDENTIAL_NOT_FOUND");
+}

@@ -67,6 +67,10 @@ pub struct SetupArgs {
     /// Print every change and the policies' HCL; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Take over policies, AppRole roles and entities of the wanted names that setup did not
+    /// make (another deployment's, or made by hand); without it they are a CONFLICT.
+    #[arg(long)]
+    pub force: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -107,6 +111,7 @@ pub async fn setup(args: SetupArgs, io: &mut CliIo) -> i32 {
             bound_cidrs: args.cidrs.clone(),
             wrap_ttl: args.wrap_ttl,
         }),
+        force: args.force,
     };
     let plan = match setup::plan(&client, request).await {
         Ok(p) => p,
@@ -149,7 +154,7 @@ fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
                 }),
                 Target::Policy { name, role, hcl } => json!({
                     "kind": "policy", "name": name, "role": role, "path": s.api_path(),
-                    "action": s.action.as_str(), "policy": hcl,
+                    "action": s.action.as_str(), "policy": hcl, "note": s.note,
                 }),
             })
             .collect();
@@ -203,6 +208,9 @@ fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
                     "{:<12} policy {name} (role {role})",
                     verb(step.action)
                 );
+                if let Some(note) = &step.note {
+                    let _ = writeln!(io.stdout, "    note: {note}");
+                }
                 if dry_run && step.action != Action::Unchanged {
                     for line in hcl.lines() {
                         let _ = writeln!(io.stdout, "    {line}");

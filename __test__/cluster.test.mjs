@@ -81,13 +81,22 @@ describe('a 3-node Raft cluster', () => {
       { env, encoding: 'utf8', timeout: 60000 },
     )
     assert.equal(run.status, 0, run.stdout + run.stderr)
-    const [plan, issued] = run.stdout.trim().split('\n').map((l) => JSON.parse(l))
+    const [plan, issued] = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     const policyOf = (role) => plan.steps.find((s) => s.kind === 'policy' && s.role === role).name
     const boot = (name) => issued.bootstrap.find((b) => b.role.endsWith(`-${name}`))
     const admin = clientFrom(0)
     await admin.write(`${prefix}/agents/alice/credentials/openai`, { kind: 'api_key', key: 'FAKE-alice-v' })
     await admin.write(`${prefix}/agents/bob/credentials/openai`, { kind: 'api_key', key: 'FAKE-bob-v' })
-    const auth = (b) => ({ method: 'approle', mount: approle, roleId: b.roleId, wrappedSecretId: b.wrappedSecretId, role: b.role })
+    const auth = (b) => ({
+      method: 'approle',
+      mount: approle,
+      roleId: b.roleId,
+      wrappedSecretId: b.wrappedSecretId,
+      role: b.role,
+    })
     const addrs = cluster.addrs.slice(1)
 
     // Agent alice (her own AppRole identity) may not read bob's layer; under fallback "none"
@@ -127,10 +136,16 @@ describe('a 3-node Raft cluster', () => {
 
     // The migrator and the auditor, as tokens holding setup's policies.
     const tokenFor = async (policy) =>
-      (await admin.request('POST', 'auth/token/create', { policies: [policy], no_default_policy: true, ttl: '10m' })).auth
-        .client_token
+      (await admin.request('POST', 'auth/token/create', { policies: [policy], no_default_policy: true, ttl: '10m' }))
+        .auth.client_token
     const as = async (role) =>
-      new VaultClient({ addr: cluster.addrs[0], addrs, token: await tokenFor(policyOf(role)), renew: false, kvVersion: 2 })
+      new VaultClient({
+        addr: cluster.addrs[0],
+        addrs,
+        token: await tokenFor(policyOf(role)),
+        renew: false,
+        kvVersion: 2,
+      })
     const migrator = await as('migrator')
     await migrator.write(`${prefix}/credentials/migrated`, { kind: 'token', token: 'FAKE-m' }, { cas: 0 })
     for (const refused of [

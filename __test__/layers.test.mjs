@@ -151,10 +151,14 @@ path "secret/data/${p}/teams/core/credentials/*" { capabilities = ["read"] }`,
   test("an agent's own identity (setup's agent policy): a name in no layer is not found, list works; the default layer is not read", async () => {
     // The policy `openclaw-vault setup` makes for agent ops of team core, as Vault holds it:
     // its own layer and its team's, not the default layer.
-    const out = spawnSync(process.execPath, [bin, 'setup', '--prefix', p, '--team', 'core', '--agent', 'ops', '--json'], {
-      env: { HOME: home, VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, OPENCLAW_VAULT_PREFIX: p },
-      encoding: 'utf8',
-    })
+    const out = spawnSync(
+      process.execPath,
+      [bin, 'setup', '--prefix', p, '--team', 'core', '--agent', 'ops', '--json'],
+      {
+        env: { HOME: home, VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, OPENCLAW_VAULT_PREFIX: p },
+        encoding: 'utf8',
+      },
+    )
     assert.equal(out.status, 0, out.stdout + out.stderr)
     const policy = JSON.parse(out.stdout).steps.find((s) => s.kind === 'policy' && s.role === 'agent').name
     const created = await vaultFetch(vault, 'POST', 'auth/token/create', {
@@ -173,7 +177,10 @@ path "secret/data/${p}/teams/core/credentials/*" { capabilities = ["read"] }`,
       listed.find((c) => c.name === 'anthropic').sources.map((s) => s.layer),
       ['agent:ops', 'team:core'],
     )
-    assert.equal(listed.find((c) => c.name === 'telegram'), undefined)
+    assert.equal(
+      listed.find((c) => c.name === 'telegram'),
+      undefined,
+    )
     // Without an agent or team it is the single-layer lookup: the refusal stays a refusal.
     const plain = await none.getCredential('telegram').catch((e) => e)
     assert.equal(plain.code, 'PERMISSION_DENIED', plain.message)

@@ -490,6 +490,26 @@ async fn each_gateway_gets_an_approle_and_a_single_use_wrapped_secret_id() {
     let err = login_as(gw).lookup_self().await.unwrap_err();
     assert_eq!(err.code.as_str(), "WRAPPING_TOKEN_INVALID", "{err:?}");
     assert!(!format!("{err:?}").contains(gw.wrapped_secret_id.expose_secret()));
+
+    // A run killed with SIGKILL leaves a prefix of its steps (policies, some roles, no
+    // entities): the same command run again completes it, and the next changes nothing.
+    use vault_client::engines::{identity, wrapping};
+    let alice = format!("{prefix_stem}-agent-alice");
+    wrapping::delete_role(root.session(), &approle_mount, &alice)
+        .await
+        .unwrap();
+    for name in [&alice, &format!("{prefix_stem}-gateway-gw1")] {
+        identity::delete_entity(root.session(), name).await.unwrap();
+    }
+    let rerun = setup::plan(&root, request.clone()).await.unwrap();
+    assert_eq!(rerun.changes(), 3, "{rerun:?}");
+    setup::apply(&root, rerun).await.unwrap();
+    assert_eq!(setup::plan(&root, request).await.unwrap().changes(), 0);
+    let entity = identity::read_entity(root.session(), &alice)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(entity.aliases.len(), 1, "the alias ties alice's logins to it");
 }
 
 #[tokio::test]

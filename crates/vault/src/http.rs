@@ -33,6 +33,9 @@ const X_VAULT_NAMESPACE: HeaderName = HeaderName::from_static("x-vault-namespace
 const X_VAULT_REQUEST: HeaderName = HeaderName::from_static("x-vault-request");
 const X_VAULT_INDEX: HeaderName = HeaderName::from_static("x-vault-index");
 const X_VAULT_WRAP_TTL: HeaderName = HeaderName::from_static("x-vault-wrap-ttl");
+/// Asks a standby to answer 307 at once instead of forwarding to the active node.
+const X_VAULT_NO_REQUEST_FORWARDING: HeaderName =
+    HeaderName::from_static("x-vault-no-request-forwarding");
 /// The content type of a JSON merge patch (RFC 7386), which Vault's `PATCH` endpoints require.
 pub const MERGE_PATCH: &str = "application/merge-patch+json";
 
@@ -535,7 +538,7 @@ impl HttpClient {
                 }
             }
             if self.bases.len() > 1 {
-                if let Some(why) = self.failover_reason(&outcome, &request.method) {
+                if let Some(why) = self.failover_reason(&outcome, request) {
                     // `next_node` never picks a node of this round, so a round has at most
                     // one attempt per node.
                     round.push((at, why));
@@ -555,6 +558,13 @@ impl HttpClient {
                     Some(resp.retry_after)
                 }
                 Err(e) if e.code == ErrorCode::Network => Some(None),
+                // Every node a standby (an election): wait for an active one.
+                Ok(resp)
+                    if resp.status == StatusCode::TEMPORARY_REDIRECT
+                        && self.no_forward(request) =>
+                {
+                    Some(None)
+                }
                 // A standby that could not forward (no active node yet) points at a leader the
                 // client will not follow: it forwards again once a node is active.
                 Err(e) if e.status == Some(307) && request.replay_safe => Some(None),
@@ -586,12 +596,15 @@ impl HttpClient {
 
     /// Why `outcome` of node `at` sends the request to the next node, or `None` when it does not
     /// (an answer, or a failure a write must not be replayed after).
-    fn failover_reason(&self, outcome: &Result<RawResponse>, method: &Method) -> Option<String> {
-        let read = matches!(method.as_str(), "GET" | "HEAD" | "LIST");
+    fn failover_reason(&self, outcome: &Result<RawResponse>, request: &Request) -> Option<String> {
+        let read = matches!(request.method.as_str(), "GET" | "HEAD" | "LIST");
         match outcome {
             Ok(resp) => {
                 let code = resp.status.as_u16();
-                if resp.is_sealed() {
+                if code == 307 && self.no_forward(request) {
+                    // Told not to forward, the standby ran nothing.
+                    Some("a standby (307)".into())
+                } else if resp.is_sealed() {
                     Some("sealed (503)".into())
                 } else if code == 503 || code == 530 {
                     // 503: a standby that cannot reach an active node; 530: removed from the
@@ -747,18 +760,42 @@ impl HttpClient {
         let url = self.bases[at].join(&request.relative).map_err(|e| {
             VaultError::invalid_argument(format!("cannot build a URL for {}: {e}", request.path))
         })?;
-        let first = self.send_once(request, url.clone(), token).await?;
+        // A write to a cluster asks a standby not to forward it: a standby whose forward to the
+        // active node fails answers 307 too, and then the write may or may not have run there.
+        // Told not to forward, its 307 says for certain that nothing ran, and the client goes
+        // to the active node itself (the 307's target is one of the configured nodes).
+        let no_forward = self.no_forward(request);
+        let first = self
+            .send_once(request, url.clone(), token, no_forward)
+            .await?;
         if first.status != StatusCode::TEMPORARY_REDIRECT {
             return Ok(first);
         }
         let Some(location) = first.location.clone() else {
             return Ok(first);
         };
-        let next = self.follow_redirect(&url, &location, &request.path)?;
-        // One hop only: a second redirect comes back as an error answer. The first node got the
-        // request and may have forwarded it before giving up (Vault answers 307 when forwarding
-        // to the active node fails), so a failed second hop is never "did not reach Vault".
-        self.send_once(request, next, token).await.map_err(unmark)
+        let next = match self.follow_redirect(&url, &location, &request.path) {
+            Ok(next) => next,
+            // Nothing ran, but the active node is not one the client may go to: let the standby
+            // forward it after all (as a client with one address would).
+            Err(_) if no_forward => return self.send_once(request, url, token, false).await,
+            Err(e) => return Err(e),
+        };
+        // One hop only: a second redirect comes back as an error answer. Unless the standby was
+        // told not to forward, it got the request and may have forwarded it before giving up,
+        // so a failed second hop is never "did not reach Vault".
+        let second = self.send_once(request, next, token, no_forward).await;
+        if no_forward {
+            second
+        } else {
+            second.map_err(unmark)
+        }
+    }
+
+    /// Whether `request` goes out with `X-Vault-No-Request-Forwarding`: writes that are not
+    /// replay-safe, when the client knows several nodes (so it can go to the active one).
+    fn no_forward(&self, request: &Request) -> bool {
+        !request.replay_safe && self.bases.len() > 1
     }
 
     /// Where a 307 may take the request: the same scheme only (never https to http), and another
@@ -800,9 +837,16 @@ impl HttpClient {
         request: &Request,
         url: Url,
         token: Option<&TokenHeader>,
+        no_forward: bool,
     ) -> Result<RawResponse> {
         let path = request.path.as_str();
         let mut builder = self.http.request(request.method.clone(), url);
+        if no_forward {
+            builder = builder.header(
+                X_VAULT_NO_REQUEST_FORWARDING,
+                HeaderValue::from_static("true"),
+            );
+        }
         if let Some(token) = token {
             builder = builder.header(X_VAULT_TOKEN, token.0.clone());
         }

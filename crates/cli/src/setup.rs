@@ -292,7 +292,7 @@ mod tests {
         assert_eq!(code, exit::OK, "{out}{err}");
         assert!(out.contains("would create mount teamkv/"), "{out}");
         assert!(
-            out.contains("would create policy openclaw-gateway-gw1 (role gateway)"),
+            out.contains("would create policy openclaw_mteamkv-gateway-gw1 (role gateway)"),
             "{out}"
         );
         assert!(
@@ -305,7 +305,7 @@ mod tests {
         let (code, out, err) = run_with(&args, "", &env).await;
         assert_eq!(code, exit::OK, "{out}{err}");
         assert!(
-            out.contains("created      policy openclaw-agent-alice"),
+            out.contains("created      policy openclaw_mteamkv-agent-alice"),
             "{out}"
         );
         let json: Vec<&str> = args
@@ -343,13 +343,13 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains("created      approle role openclaw-gateway-gw1 (token ttl 3600s, max 86400s; secret id ttl 0s, uses 0; cidrs [127.0.0.0/8])"),
+            out.contains("created      approle role openclaw_mteamkv-gateway-gw1 (token ttl 3600s, max 86400s; secret id ttl 0s, uses 0; cidrs [127.0.0.0/8])"),
             "{out}"
         );
         assert!(
-            out.contains("bootstrap openclaw-agent-alice: role_id=")
+            out.contains("bootstrap openclaw_mteamkv-agent-alice: role_id=")
                 && out.contains(
-                    "(single use, 120s, from auth/approle/role/openclaw-agent-alice/secret-id)"
+                    "(single use, 120s, from auth/approle/role/openclaw_mteamkv-agent-alice/secret-id)"
                 ),
             "{out}"
         );

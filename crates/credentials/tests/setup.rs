@@ -410,7 +410,10 @@ async fn each_gateway_gets_an_approle_and_a_single_use_wrapped_secret_id() {
         .count();
     assert_eq!(entities, 2, "{plan:?}");
     let report = setup::apply(&root, plan).await.unwrap();
-    assert_eq!(setup::plan(&root, request.clone()).await.unwrap().changes(), 0);
+    assert_eq!(
+        setup::plan(&root, request.clone()).await.unwrap().changes(),
+        0
+    );
     assert_eq!(report.bootstrap.len(), 2);
     let gw = report
         .bootstrap
@@ -509,7 +512,11 @@ async fn each_gateway_gets_an_approle_and_a_single_use_wrapped_secret_id() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(entity.aliases.len(), 1, "the alias ties alice's logins to it");
+    assert_eq!(
+        entity.aliases.len(),
+        1,
+        "the alias ties alice's logins to it"
+    );
 }
 
 #[tokio::test]

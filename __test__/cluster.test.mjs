@@ -4,12 +4,13 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, before, describe, test } from 'node:test'
 
-import { VaultClient } from '../index.js'
+import { CredentialStore, VaultClient } from '../index.js'
 import { startCluster } from '../tools/vault-cluster/cluster.mjs'
 import { assertNoLeak, root, uniquePrefix } from './support/vault-server.mjs'
 
@@ -59,6 +60,106 @@ describe('a 3-node Raft cluster', () => {
     const roles = (await cluster.roles()).map((r) => r.role).sort()
     assert.deepEqual(roles, ['active', 'standby', 'standby'])
     assert.ok(cluster.startupMs > 0)
+  })
+
+  test("setup's identities, judged by the cluster: agent A cannot read agent B, the gateway cannot write, the migrator cannot destroy, the auditor sees metadata only, a wrapped secret id works once", async () => {
+    // `openclaw-vault setup` through the Node shim, given every node (VAULT_ADDR + OPENCLAW_VAULT_ADDRS).
+    const approle = `ar-${prefix.split('/').pop()}`
+    const env = {
+      HOME: home,
+      PATH: process.env.PATH,
+      XDG_RUNTIME_DIR: join(home, 'no-runtime'),
+      VAULT_ADDR: cluster.addrs[0],
+      OPENCLAW_VAULT_ADDRS: cluster.addrs.slice(1).join(','),
+      VAULT_TOKEN: cluster.token,
+      OPENCLAW_VAULT_PREFIX: prefix,
+    }
+    const args = ['setup', '--team', 'ops', '--gateway', 'gw1', '--agent', 'alice', '--agent', 'bob']
+    const run = spawnSync(
+      process.execPath,
+      [join(root, 'bin', 'openclaw-vault.js'), ...args, '--approle-mount', approle, '--wrap-ttl', '2m', '--json'],
+      { env, encoding: 'utf8', timeout: 60000 },
+    )
+    assert.equal(run.status, 0, run.stdout + run.stderr)
+    const [plan, issued] = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    const policyOf = (role) => plan.steps.find((s) => s.kind === 'policy' && s.role === role).name
+    const boot = (name) => issued.bootstrap.find((b) => b.role.endsWith(`-${name}`))
+    const admin = clientFrom(0)
+    await admin.write(`${prefix}/agents/alice/credentials/openai`, { kind: 'api_key', key: 'FAKE-alice-v' })
+    await admin.write(`${prefix}/agents/bob/credentials/openai`, { kind: 'api_key', key: 'FAKE-bob-v' })
+    const auth = (b) => ({
+      method: 'approle',
+      mount: approle,
+      roleId: b.roleId,
+      wrappedSecretId: b.wrappedSecretId,
+      role: b.role,
+    })
+    const addrs = cluster.addrs.slice(1)
+
+    // Agent alice (her own AppRole identity) may not read bob's layer; under fallback "none"
+    // the local OPENAI_API_KEY does not answer instead.
+    const alice = new CredentialStore({
+      env: {
+        HOME: home,
+        VAULT_ADDR: cluster.addrs[0],
+        OPENCLAW_VAULT_ADDRS: addrs.join(','),
+        OPENCLAW_VAULT_PREFIX: prefix,
+        OPENCLAW_VAULT_FALLBACK: 'none',
+        OPENCLAW_VAULT_AUTH_METHOD: 'approle',
+        OPENCLAW_VAULT_AUTH_MOUNT: approle,
+        OPENCLAW_VAULT_AUTH_ROLE: boot('agent-alice').role,
+        OPENCLAW_VAULT_APPROLE_ROLE_ID: boot('agent-alice').roleId,
+        OPENCLAW_VAULT_APPROLE_WRAPPED_SECRET_ID: boot('agent-alice').wrappedSecretId,
+        OPENAI_API_KEY: 'FAKE-local-must-not-answer',
+      },
+    })
+    assert.equal((await alice.getCredential('openai', { agent: 'alice', team: 'ops' })).expose(), 'FAKE-alice-v')
+    const denied = await alice.getCredential('openai', { agent: 'bob', team: 'ops' }).catch((e) => e)
+    assert.equal(denied.code, 'PERMISSION_DENIED', String(denied))
+    await assertNoLeak(assert, denied, [cluster.token, 'FAKE-bob-v', 'FAKE-local-must-not-answer'])
+
+    // The same wrapping token a second time: refused cleanly, never quoted.
+    const again = new VaultClient({ addr: cluster.addrs[0], addrs, renew: false, auth: auth(boot('agent-alice')) })
+    const used = await again.lookupSelf().catch((e) => e)
+    assert.equal(used.code, 'WRAPPING_TOKEN_INVALID', String(used))
+    await assertNoLeak(assert, used, [boot('agent-alice').wrappedSecretId, cluster.token])
+
+    // The gateway reads its agents' layers and cannot write.
+    const gw = new VaultClient({ addr: cluster.addrs[0], addrs, renew: false, auth: auth(boot('gateway-gw1')) })
+    assert.equal((await gw.read(`${prefix}/agents/bob/credentials/openai`)).data.key, 'FAKE-bob-v')
+    const write = await gw.write(`${prefix}/credentials/new-one`, { kind: 'token', token: 'FAKE-x' }).catch((e) => e)
+    assert.equal(write.code, 'PERMISSION_DENIED', String(write))
+    assert.ok((await gw.lookupSelf()).entity_id, 'the gateway has its own entity')
+
+    // The migrator and the auditor, as tokens holding setup's policies.
+    const tokenFor = async (policy) =>
+      (await admin.request('POST', 'auth/token/create', { policies: [policy], no_default_policy: true, ttl: '10m' }))
+        .auth.client_token
+    const as = async (role) =>
+      new VaultClient({
+        addr: cluster.addrs[0],
+        addrs,
+        token: await tokenFor(policyOf(role)),
+        renew: false,
+        kvVersion: 2,
+      })
+    const migrator = await as('migrator')
+    await migrator.write(`${prefix}/credentials/migrated`, { kind: 'token', token: 'FAKE-m' }, { cas: 0 })
+    for (const refused of [
+      migrator.destroy(`${prefix}/credentials/migrated`, [1]),
+      migrator.deleteMetadata(`${prefix}/credentials/migrated`),
+      migrator.delete(`${prefix}/credentials/migrated`),
+    ]) {
+      assert.equal((await refused.catch((e) => e)).code, 'PERMISSION_DENIED')
+    }
+    const auditor = await as('auditor')
+    assert.equal((await auditor.readMetadata(`${prefix}/agents/alice/credentials/openai`)).current_version, 1)
+    const value = await auditor.read(`${prefix}/agents/alice/credentials/openai`).catch((e) => e)
+    assert.equal(value.code, 'PERMISSION_DENIED', String(value))
+    await assertNoLeak(assert, value, ['FAKE-alice-v'])
   })
 
   test('reads through a standby are forwarded to the active node', async () => {

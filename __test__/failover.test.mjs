@@ -107,6 +107,80 @@ describe('several node addresses', () => {
     assert.equal(await hits(b, 'POST', data), 0)
   })
 
+  test('a write whose answer was lost is never sent again: one version, and an error saying it may have been applied', async () => {
+    // The proxy forwards the write (Vault stores version 1) and drops the answer.
+    await a.rule({ method: 'POST', path: data.source, times: 1, action: { type: 'drop_response' } })
+    const c = client(a.addr, [b.addr], { maxRetries: 3, retryBackoffMs: 10 })
+    const err = await c.write(`${p}/lost`, { v: 'once' }).catch((e) => e)
+    assert.equal(err.code, 'NETWORK')
+    assert.match(err.message, /may have been applied/)
+    assert.ok(err.message.includes(`/v1/secret/data/${p}/lost`), err.message)
+    assert.equal(await hits(a, 'POST', data), 1)
+    assert.equal(await hits(b, 'POST', data), 0)
+    assert.equal((await c.readMetadata(`${p}/lost`)).current_version, 1)
+    await assertNoLeak(assert, err, [vault.token, 'once'])
+  })
+
+  test('a write with cas whose answer was lost is retried: the cas makes a second version impossible', async () => {
+    await a.rule({ method: 'POST', path: data.source, times: 1, action: { type: 'drop_response' } })
+    const c = client(a.addr, [b.addr], { maxRetries: 3, retryBackoffMs: 10 })
+    const err = await c.write(`${p}/lost-cas`, { v: 'once' }, { cas: 0 }).catch((e) => e)
+    // The replay met the version the lost attempt made: a mismatch, never version 2.
+    assert.equal(err.code, 'CAS_MISMATCH')
+    assert.equal((await c.readMetadata(`${p}/lost-cas`)).current_version, 1)
+  })
+
+  test('a write to a cluster asks a standby not to forward: its 307 means nothing ran, so the write goes on to the next node', async () => {
+    // Node A stands in for a standby told not to forward, pointing at the dead old leader.
+    const dead = `http://127.0.0.1:${await freePort()}`
+    await a.rule({
+      method: 'POST',
+      path: data.source,
+      action: { type: 'redirect', location: `${dead}/v1/secret/data/${p}/via` },
+    })
+    const c = client(a.addr, [dead, b.addr], { maxRetries: 2, retryBackoffMs: 10 })
+    await c.write(`${p}/via`, { v: '1' })
+    const sent = (await a.requests()).filter((r) => r.method === 'POST' && data.test(r.path))
+    assert.equal(sent.length, 1)
+    assert.equal(sent[0].headers['x-vault-no-request-forwarding'], 'true')
+    assert.equal(await hits(b, 'POST', data), 1)
+    assert.equal((await c.readMetadata(`${p}/via`)).current_version, 1)
+  })
+
+  test('one address: a standby that may have forwarded the write answers 307 to a dead leader: never sent again', async () => {
+    // Without the other nodes, the standby forwards; its 307 may come after the leader ran it.
+    const dead = `http://127.0.0.1:${await freePort()}`
+    await a.rule({
+      method: 'POST',
+      path: data.source,
+      action: { type: 'redirect', location: `${dead}/v1/secret/data/${p}/fwd` },
+    })
+    for (const extra of [{}, { redirectToOtherOrigin: true }]) {
+      await a.clearRequests()
+      const err = await client(a.addr, undefined, { maxRetries: 2, retryBackoffMs: 10, ...extra })
+        .write(`${p}/fwd`, { v: '1' })
+        .catch((e) => e)
+      assert.match(err.message, /may have been applied/, JSON.stringify(extra))
+      assert.equal(await hits(a, 'POST', data), 1)
+      const sent = (await a.requests()).find((r) => r.method === 'POST')
+      assert.equal(sent.headers['x-vault-no-request-forwarding'], undefined)
+      await assertNoLeak(assert, err, [vault.token])
+    }
+  })
+
+  test('one address: a read a standby redirects to a leader it may not follow is retried on the standby', async () => {
+    const elsewhere = `http://127.0.0.1:${await freePort()}`
+    await a.rule({
+      method: 'GET',
+      path: data.source,
+      times: 1,
+      action: { type: 'redirect', location: `${elsewhere}/v1/secret/data/${p}/app` },
+    })
+    const c = client(a.addr, undefined, { maxRetries: 2, retryBackoffMs: 10 })
+    assert.equal((await c.read(`${p}/app`)).data.apiKey, secret)
+    assert.equal(await hits(a, 'GET', data), 2)
+  })
+
   test('a 307 from a standby to another configured node is followed with the token', async () => {
     await a.rule({
       path: data.source,

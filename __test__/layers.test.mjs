@@ -148,6 +148,44 @@ path "secret/data/${p}/teams/core/credentials/*" { capabilities = ["read"] }`,
     assert.equal((await none.getCredential('anthropic', { team: 'core' })).expose(), values.team)
   })
 
+  test("an agent's own identity (setup's agent policy): a name in no layer is not found, list works; the default layer is not read", async () => {
+    // The policy `openclaw-vault setup` makes for agent ops of team core, as Vault holds it:
+    // its own layer and its team's, not the default layer.
+    const out = spawnSync(
+      process.execPath,
+      [bin, 'setup', '--prefix', p, '--team', 'core', '--agent', 'ops', '--json'],
+      {
+        env: { HOME: home, VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, OPENCLAW_VAULT_PREFIX: p },
+        encoding: 'utf8',
+      },
+    )
+    assert.equal(out.status, 0, out.stdout + out.stderr)
+    const policy = JSON.parse(out.stdout).steps.find((s) => s.kind === 'policy' && s.role === 'agent').name
+    const created = await vaultFetch(vault, 'POST', 'auth/token/create', {
+      body: { policies: [policy], no_default_policy: true, ttl: '1h' },
+    })
+    const token = created.json.auth.client_token
+    const none = storeWith(token, { fallback: 'none' })
+    assert.equal((await none.getCredential('anthropic', { agent: 'ops', team: 'core' })).expose(), values.ops)
+    // `telegram` is only in the default layer, which this identity may not read: not found,
+    // never PERMISSION_DENIED (and never its value).
+    const err = await none.getCredential('telegram', { agent: 'ops', team: 'core' }).catch((e) => e)
+    assert.equal(err.code, 'CREDENTIAL_NOT_FOUND', err.message)
+    assertNoValue(`${err.message} ${JSON.stringify(err)}`)
+    const listed = await none.listCredentials({ order: ['vault'], agent: 'ops', team: 'core' })
+    assert.deepEqual(
+      listed.find((c) => c.name === 'anthropic').sources.map((s) => s.layer),
+      ['agent:ops', 'team:core'],
+    )
+    assert.equal(
+      listed.find((c) => c.name === 'telegram'),
+      undefined,
+    )
+    // Without an agent or team it is the single-layer lookup: the refusal stays a refusal.
+    const plain = await none.getCredential('telegram').catch((e) => e)
+    assert.equal(plain.code, 'PERMISSION_DENIED', plain.message)
+  })
+
   test('an agent id or team name Vault refuses as a path or policy name is INVALID_ARGUMENT naming the option', async () => {
     const store = storeWith(vault.token)
     for (const [options, what] of [

@@ -63,6 +63,8 @@ pub async fn audit(args: AuditArgs, io: &mut CliIo) -> i32 {
                     "entityId": who.entity_id,
                     "displayName": who.display_name,
                     "metadata": who.metadata,
+                    "accessor": who.accessor,
+                    "policies": who.policies,
                     "reads": reads.iter().map(|(what, s)| json!({
                         "credential": what.credential,
                         "layer": what.layer,
@@ -94,7 +96,12 @@ pub async fn audit(args: AuditArgs, io: &mut CliIo) -> i32 {
                 .map(|(k, v)| format!("{}={}", printable(k), printable(v)))
                 .collect();
             let entity = if who.entity_id.is_empty() {
-                "(no entity)".to_string()
+                // Tokens without an entity are told apart by accessor (HMAC) and policies.
+                format!(
+                    "(no entity: accessor {}, policies {})",
+                    printable(&who.accessor),
+                    printable(&who.policies.join(","))
+                )
             } else {
                 printable(&who.entity_id)
             };

@@ -67,6 +67,10 @@ pub struct SetupArgs {
     /// Print every change and the policies' HCL; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Take over policies, AppRole roles and entities of the wanted names that setup did not
+    /// make (another deployment's, or made by hand); without it they are a CONFLICT.
+    #[arg(long)]
+    pub force: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -107,6 +111,7 @@ pub async fn setup(args: SetupArgs, io: &mut CliIo) -> i32 {
             bound_cidrs: args.cidrs.clone(),
             wrap_ttl: args.wrap_ttl,
         }),
+        force: args.force,
     };
     let plan = match setup::plan(&client, request).await {
         Ok(p) => p,
@@ -149,7 +154,7 @@ fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
                 }),
                 Target::Policy { name, role, hcl } => json!({
                     "kind": "policy", "name": name, "role": role, "path": s.api_path(),
-                    "action": s.action.as_str(), "policy": hcl,
+                    "action": s.action.as_str(), "policy": hcl, "note": s.note,
                 }),
             })
             .collect();
@@ -203,6 +208,9 @@ fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
                     "{:<12} policy {name} (role {role})",
                     verb(step.action)
                 );
+                if let Some(note) = &step.note {
+                    let _ = writeln!(io.stdout, "    note: {note}");
+                }
                 if dry_run && step.action != Action::Unchanged {
                     for line in hcl.lines() {
                         let _ = writeln!(io.stdout, "    {line}");
@@ -284,7 +292,7 @@ mod tests {
         assert_eq!(code, exit::OK, "{out}{err}");
         assert!(out.contains("would create mount teamkv/"), "{out}");
         assert!(
-            out.contains("would create policy openclaw-gateway-gw1 (role gateway)"),
+            out.contains("would create policy openclaw_mteamkv-gateway-gw1 (role gateway)"),
             "{out}"
         );
         assert!(
@@ -297,7 +305,7 @@ mod tests {
         let (code, out, err) = run_with(&args, "", &env).await;
         assert_eq!(code, exit::OK, "{out}{err}");
         assert!(
-            out.contains("created      policy openclaw-agent-alice"),
+            out.contains("created      policy openclaw_mteamkv-agent-alice"),
             "{out}"
         );
         let json: Vec<&str> = args
@@ -335,13 +343,13 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains("created      approle role openclaw-gateway-gw1 (token ttl 3600s, max 86400s; secret id ttl 0s, uses 0; cidrs [127.0.0.0/8])"),
+            out.contains("created      approle role openclaw_mteamkv-gateway-gw1 (token ttl 3600s, max 86400s; secret id ttl 0s, uses 0; cidrs [127.0.0.0/8])"),
             "{out}"
         );
         assert!(
-            out.contains("bootstrap openclaw-agent-alice: role_id=")
+            out.contains("bootstrap openclaw_mteamkv-agent-alice: role_id=")
                 && out.contains(
-                    "(single use, 120s, from auth/approle/role/openclaw-agent-alice/secret-id)"
+                    "(single use, 120s, from auth/approle/role/openclaw_mteamkv-agent-alice/secret-id)"
                 ),
             "{out}"
         );

@@ -555,10 +555,20 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> ExecR
                     let cause = |since| source.connection_failure_since(since);
                     // Layer by layer; the first that holds the path answers. A layer that fails
                     // (a 403 included) ends the walk: a refusal is never skipped for the next.
+                    // The id's own path, last of a layered walk, refusing is a miss (an agent's
+                    // identity is not meant to read the default layer; nothing comes after it).
+                    let layered = candidates.len() > 1;
                     let walk = async {
-                        for candidate in &candidates {
+                        for (n, candidate) in candidates.iter().enumerate() {
                             match source.read(candidate).await {
                                 Ok(None) => continue,
+                                Err(e)
+                                    if layered
+                                        && n + 1 == candidates.len()
+                                        && e.code == ErrorCode::PermissionDenied =>
+                                {
+                                    return Ok(None)
+                                }
                                 other => return other,
                             }
                         }

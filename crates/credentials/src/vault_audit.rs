@@ -29,15 +29,23 @@ pub const MAX_ROWS: usize = 100_000;
 /// The most bad lines listed (all are counted).
 pub const MAX_BAD_LINES_LISTED: usize = 100;
 
-/// Who read: the identity Vault logged for the token.
+/// Who read: the identity Vault logged for the token. Tokens of one entity (every login of an
+/// AppRole identity) are one reader; a token without an entity (root, a token made with
+/// `vault token create`) is a reader of its own, told apart by its accessor and policies.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Reader {
     /// `auth.entity_id` (`""` for a token without an entity, such as root).
     pub entity_id: String,
-    /// `auth.display_name` (`approle`, `token`, ...).
+    /// `auth.display_name` (`approle`, `token`, `root`, ...).
     pub display_name: String,
     /// `auth.metadata` (`role_name`, ...), sorted.
     pub metadata: BTreeMap<String, String>,
+    /// For a token without an entity: `auth.accessor` as logged (Vault HMACs it unless the
+    /// device has `hmac_accessor=false`: `hmac-sha256:...`, the same for every line of one
+    /// token). Empty for an entity.
+    pub accessor: String,
+    /// For a token without an entity: `auth.policies`, sorted. Empty for an entity.
+    pub policies: Vec<String>,
 }
 
 /// What was read: a credential in a layer.
@@ -110,6 +118,10 @@ struct Auth {
     display_name: String,
     #[serde(default)]
     metadata: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    accessor: String,
+    #[serde(default)]
+    policies: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -169,10 +181,19 @@ impl Summary {
             return;
         };
         let auth = entry.auth.unwrap_or_default();
+        let (accessor, policies) = if auth.entity_id.is_empty() {
+            let mut policies = auth.policies.unwrap_or_default();
+            policies.sort();
+            (auth.accessor, policies)
+        } else {
+            (String::new(), Vec::new())
+        };
         let reader = Reader {
             entity_id: auth.entity_id,
             display_name: auth.display_name,
             metadata: auth.metadata.unwrap_or_default(),
+            accessor,
+            policies,
         };
         let known = self
             .reads
@@ -275,6 +296,45 @@ mod tests {
         assert_eq!(r("secret/metadata/openclaw/credentials/x"), None);
         assert_eq!(r("secret/data/openclaw/config/encryption"), None);
         assert_eq!(r("other/data/openclaw/credentials/x"), None);
+    }
+
+    #[test]
+    fn readers_without_an_entity_are_told_apart_by_accessor_and_policies() {
+        let line = |accessor: &str, policies: &str, error: &str| {
+            format!(
+                "{{\"type\":\"response\",\"time\":\"t\",\"auth\":{{\"display_name\":\"token\",\"accessor\":\"{accessor}\",\"policies\":[{policies}]}},\"request\":{{\"operation\":\"read\",\"path\":\"secret/data/openclaw/credentials/a\"}}{error}}}\n"
+            )
+        };
+        let input = [
+            line("hmac-sha256:aa", "\"root\"", ""),
+            line(
+                "hmac-sha256:bb",
+                "\"default\",\"openclaw-agent-alice\"",
+                ",\"error\":\"1 error occurred:\\n\\t* permission denied\\n\\n\"",
+            ),
+            line("hmac-sha256:aa", "\"root\"", ""),
+        ]
+        .concat();
+        let s = summarise(input.as_bytes(), "secret", "openclaw").unwrap();
+        assert!(s.bad_lines.is_empty(), "{:?}", s.bad_lines);
+        let rows: Vec<(&str, &[String], u64, u64)> = s
+            .reads
+            .iter()
+            .map(|(r, reads)| {
+                let st = reads.values().next().unwrap();
+                (
+                    r.accessor.as_str(),
+                    r.policies.as_slice(),
+                    st.count,
+                    st.denied,
+                )
+            })
+            .collect();
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(rows[0].0, "hmac-sha256:aa");
+        assert_eq!((rows[0].2, rows[0].3), (2, 0));
+        assert_eq!(rows[1].1, ["default", "openclaw-agent-alice"]);
+        assert_eq!((rows[1].2, rows[1].3), (0, 1));
     }
 
     #[test]

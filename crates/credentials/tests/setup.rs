@@ -94,7 +94,9 @@ async fn setup_configures_vault_and_each_identity_gets_only_its_role() {
         gateways: vec!["gw1".into()],
         agents: vec!["alice".into(), "bob".into()],
         approle: None,
+        force: false,
     };
+    let stem = setup::policy_stem(&mount, &prefix).unwrap();
 
     // Dry run: everything to create, nothing written.
     let plan = setup::plan(&root, request.clone()).await.unwrap();
@@ -109,12 +111,18 @@ async fn setup_configures_vault_and_each_identity_gets_only_its_role() {
     setup::apply(&root, plan).await.unwrap();
     let again = setup::plan(&root, request.clone()).await.unwrap();
     assert_eq!(again.changes(), 0, "idempotent: {again:?}");
-    // A policy edited by hand is put back.
-    let gw_policy = format!("{prefix}-gateway-gw1");
+    // A policy edited by hand (setup's first line kept) is put back.
+    let gw_policy = format!("{stem}-gateway-gw1");
+    let own = acl::read_policy(root.session(), &gw_policy)
+        .await
+        .unwrap()
+        .unwrap();
+    let mark = own.lines().next().unwrap();
+    assert!(mark.contains("openclaw-vault setup"), "{own}");
     acl::write_policy(
         root.session(),
         &gw_policy,
-        "path \"x/*\" { capabilities = [\"read\"] }",
+        &format!("{mark}\npath \"x/*\" {{ capabilities = [\"read\"] }}"),
     )
     .await
     .unwrap();
@@ -145,7 +153,7 @@ async fn setup_configures_vault_and_each_identity_gets_only_its_role() {
         let root = root.clone();
         let addr = srv.addr.clone();
         let mount = mount.clone();
-        let policy = format!("{prefix}-{policy}");
+        let policy = format!("{stem}-{policy}");
         async move { client(&addr, &token_for(&root, &policy).await, &mount) }
     };
 
@@ -304,7 +312,8 @@ async fn refusals_come_before_any_write() {
         "{}",
         err.message
     );
-    assert!(!policy_exists(format!("{prefix}-migrator")).await);
+    let v1_stem = setup::policy_stem(&v1, &prefix).unwrap();
+    assert!(!policy_exists(format!("{v1_stem}-migrator")).await);
 
     // A token that may not write policies: every missing capability named, nothing written.
     let weak_policy = unique("weak");
@@ -320,9 +329,10 @@ async fn refusals_come_before_any_write() {
     };
     let err = setup::plan(&weak, req.clone()).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::PermissionDenied, "{err:?}");
+    let weak_stem = setup::policy_stem(&req.mount, &prefix).unwrap();
     for needle in [
         format!("create on sys/mounts/{}", req.mount),
-        format!("create on sys/policies/acl/{prefix}-agent-a1"),
+        format!("create on sys/policies/acl/{weak_stem}-agent-a1"),
         "nothing was changed".to_string(),
     ] {
         assert!(err.message.contains(&needle), "{needle}: {}", err.message);
@@ -331,7 +341,7 @@ async fn refusals_come_before_any_write() {
         .await
         .unwrap()
         .is_none());
-    assert!(!policy_exists(format!("{prefix}-agent-a1")).await);
+    assert!(!policy_exists(format!("{weak_stem}-agent-a1")).await);
 
     // Names Vault would refuse or misread (globs, separators, case folding): refused by name,
     // never quoted, before any request (this client points nowhere).
@@ -366,6 +376,7 @@ async fn each_gateway_gets_an_approle_and_a_single_use_wrapped_secret_id() {
 
     let srv = server();
     let prefix = unique("approle");
+    let prefix_stem = setup::policy_stem("secret", &prefix).unwrap();
     let approle_mount = unique("ar");
     let root = client(&srv.addr, &srv.token, "secret");
     let request = SetupRequest {
@@ -383,6 +394,7 @@ async fn each_gateway_gets_an_approle_and_a_single_use_wrapped_secret_id() {
             bound_cidrs: vec!["127.0.0.0/8".into()],
             wrap_ttl: Some(std::time::Duration::from_secs(60)),
         }),
+        force: false,
     };
     let plan = setup::plan(&root, request.clone()).await.unwrap();
     let roles: Vec<_> = plan
@@ -398,16 +410,19 @@ async fn each_gateway_gets_an_approle_and_a_single_use_wrapped_secret_id() {
         .count();
     assert_eq!(entities, 2, "{plan:?}");
     let report = setup::apply(&root, plan).await.unwrap();
-    assert_eq!(setup::plan(&root, request).await.unwrap().changes(), 0);
+    assert_eq!(
+        setup::plan(&root, request.clone()).await.unwrap().changes(),
+        0
+    );
     assert_eq!(report.bootstrap.len(), 2);
     let gw = report
         .bootstrap
         .iter()
-        .find(|b| b.role == format!("{prefix}-gateway-gw1"))
+        .find(|b| b.role == format!("{prefix_stem}-gateway-gw1"))
         .unwrap();
     assert_eq!(
         gw.creation_path,
-        format!("auth/{approle_mount}/role/{prefix}-gateway-gw1/secret-id")
+        format!("auth/{approle_mount}/role/{prefix_stem}-gateway-gw1/secret-id")
     );
 
     let login_as = |b: &setup::Bootstrap| {
@@ -444,12 +459,12 @@ async fn each_gateway_gets_an_approle_and_a_single_use_wrapped_secret_id() {
     policies.sort();
     assert_eq!(
         policies,
-        ["default".to_string(), format!("{prefix}-gateway-gw1")]
+        ["default".to_string(), format!("{prefix_stem}-gateway-gw1")]
     );
     // Its own entity, which names it: what Vault's audit log shows as auth.entity_id.
     let entity = vault_client::engines::identity::read_entity(
         root.session(),
-        &format!("{prefix}-gateway-gw1"),
+        &format!("{prefix_stem}-gateway-gw1"),
     )
     .await
     .unwrap()
@@ -478,6 +493,30 @@ async fn each_gateway_gets_an_approle_and_a_single_use_wrapped_secret_id() {
     let err = login_as(gw).lookup_self().await.unwrap_err();
     assert_eq!(err.code.as_str(), "WRAPPING_TOKEN_INVALID", "{err:?}");
     assert!(!format!("{err:?}").contains(gw.wrapped_secret_id.expose_secret()));
+
+    // A run killed with SIGKILL leaves a prefix of its steps (policies, some roles, no
+    // entities): the same command run again completes it, and the next changes nothing.
+    use vault_client::engines::{identity, wrapping};
+    let alice = format!("{prefix_stem}-agent-alice");
+    wrapping::delete_role(root.session(), &approle_mount, &alice)
+        .await
+        .unwrap();
+    for name in [&alice, &format!("{prefix_stem}-gateway-gw1")] {
+        identity::delete_entity(root.session(), name).await.unwrap();
+    }
+    let rerun = setup::plan(&root, request.clone()).await.unwrap();
+    assert_eq!(rerun.changes(), 3, "{rerun:?}");
+    setup::apply(&root, rerun).await.unwrap();
+    assert_eq!(setup::plan(&root, request).await.unwrap().changes(), 0);
+    let entity = identity::read_entity(root.session(), &alice)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        entity.aliases.len(),
+        1,
+        "the alias ties alice's logins to it"
+    );
 }
 
 #[tokio::test]
@@ -527,7 +566,7 @@ async fn a_failure_halfway_undoes_what_the_run_did() {
         .unwrap()
         .is_none());
     for name in ["migrator", "operator", "auditor", "gateway-gw1"] {
-        let policy = format!("{prefix}-{name}");
+        let policy = format!("{}-{name}", setup::policy_stem(&mount, &prefix).unwrap());
         assert!(
             acl::read_policy(root.session(), &policy)
                 .await
@@ -536,4 +575,121 @@ async fn a_failure_halfway_undoes_what_the_run_did() {
             "{policy} left behind"
         );
     }
+}
+
+#[tokio::test]
+async fn deployments_never_share_a_policy_and_setup_never_takes_over_what_it_did_not_make() {
+    let srv = server();
+    let root = client(&srv.addr, &srv.token, "secret");
+    let base = unique("owner");
+    let plan_of =
+        |prefix: String, mount: &str, team: &str, agents: &[&str], force: bool| SetupRequest {
+            mount: mount.into(),
+            prefix,
+            team: Some(team.into()),
+            agents: agents.iter().map(|a| a.to_string()).collect(),
+            force,
+            ..Default::default()
+        };
+    let names = |plan: &setup::SetupPlan| -> Vec<String> {
+        setup::policy_roles(plan).into_keys().collect()
+    };
+    // Prefixes `x/y` and `x-y`; agent `migrator` under `p` and prefix `p-agent`; one prefix on
+    // two mounts: before, each pair shared policy names and the second run overwrote the first.
+    let other_mount = unique("owner-kv");
+    let pairs = [
+        (
+            plan_of(format!("{base}/y"), "secret", "t1", &["x"], false),
+            plan_of(format!("{base}-y"), "secret", "t1", &["x"], false),
+        ),
+        (
+            plan_of(base.clone(), "secret", "ops", &["migrator"], false),
+            plan_of(format!("{base}-agent"), "secret", "ops", &[], false),
+        ),
+        (
+            plan_of(format!("{base}-m"), "secret", "ops", &["alice"], false),
+            plan_of(format!("{base}-m"), &other_mount, "ops", &["alice"], false),
+        ),
+    ];
+    for (first, second) in pairs {
+        let p1 = setup::plan(&root, first.clone()).await.unwrap();
+        let p2 = setup::plan(&root, second.clone()).await.unwrap();
+        let (n1, n2) = (names(&p1), names(&p2));
+        assert!(n1.iter().all(|n| !n2.contains(n)), "{n1:?} {n2:?}");
+        setup::apply(&root, p1).await.unwrap();
+        // The second deployment creates its own policies, and leaves the first's alone.
+        let p2 = setup::plan(&root, second.clone()).await.unwrap();
+        assert!(
+            p2.steps.iter().skip(1).all(|s| s.action == Action::Create),
+            "{p2:?}"
+        );
+        setup::apply(&root, p2).await.unwrap();
+        assert_eq!(setup::plan(&root, first).await.unwrap().changes(), 0);
+    }
+
+    // A policy of a wanted name that setup did not write: CONFLICT naming it, nothing written.
+    let prefix = format!("{base}-hand");
+    let stem = setup::policy_stem("secret", &prefix).unwrap();
+    let theirs = format!("{stem}-agent-bob");
+    let hand = "path \"elsewhere/*\" { capabilities = [\"read\"] }";
+    acl::write_policy(root.session(), &theirs, hand)
+        .await
+        .unwrap();
+    let err = setup::plan(
+        &root,
+        plan_of(prefix.clone(), "secret", "ops", &["bob"], false),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Conflict, "{err:?}");
+    assert!(
+        err.message.contains(&format!("policy {theirs}")),
+        "{}",
+        err.message
+    );
+    assert!(err.message.contains("--force"), "{}", err.message);
+    assert!(!err.message.contains(&srv.token));
+    assert_eq!(
+        acl::read_policy(root.session(), &theirs)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(hand)
+    );
+    assert!(
+        acl::read_policy(root.session(), &format!("{stem}-migrator"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // --force takes it over; from then on it is setup's own.
+    let forced = setup::plan(
+        &root,
+        plan_of(prefix.clone(), "secret", "ops", &["bob"], true),
+    )
+    .await
+    .unwrap();
+    setup::apply(&root, forced).await.unwrap();
+    let own = acl::read_policy(root.session(), &theirs)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        own.starts_with("# openclaw-vault setup: role agent bob"),
+        "{own}"
+    );
+
+    // Moving an agent to another team is said, not silent.
+    let moved = setup::plan(&root, plan_of(prefix, "secret", "dev", &["bob"], false))
+        .await
+        .unwrap();
+    let note = moved
+        .steps
+        .iter()
+        .find_map(|s| s.note.clone())
+        .expect("a note on the move");
+    assert!(
+        note.contains("moves agent bob from team ops to team dev"),
+        "{note}"
+    );
 }

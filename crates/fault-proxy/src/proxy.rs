@@ -140,6 +140,13 @@ pub async fn handle(
             raw: Vec::new(),
             status: None,
         },
+        Some(Action::DropResponse) => {
+            let resp = forward(&state, Request::from_parts(parts, body)).await;
+            Outcome::Hijack {
+                raw: Vec::new(),
+                status: Some(resp.status().as_u16()),
+            }
+        }
     };
 
     match outcome {

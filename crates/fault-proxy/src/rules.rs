@@ -51,6 +51,9 @@ pub enum ActionSpec {
     },
     /// Close the connection without any response.
     Close,
+    /// Forward the request upstream (so Vault runs it), then close the connection without
+    /// sending the answer: a response lost on the way back.
+    DropResponse,
     /// A valid JSON body of exactly `bytes` bytes.
     Oversized {
         bytes: u64,
@@ -92,6 +95,7 @@ impl ActionSpec {
             ActionSpec::Delay { .. } => "delay",
             ActionSpec::CloseMidResponse { .. } => "close_mid_response",
             ActionSpec::Close => "close",
+            ActionSpec::DropResponse => "drop_response",
             ActionSpec::Oversized { .. } => "oversized",
             ActionSpec::Redirect { .. } => "redirect",
         }
@@ -115,6 +119,7 @@ pub enum Action {
         raw: Bytes,
     },
     Close,
+    DropResponse,
     Redirect {
         status: StatusCode,
         location: String,
@@ -166,6 +171,7 @@ impl Action {
                 }
             }
             ActionSpec::Close => Action::Close,
+            ActionSpec::DropResponse => Action::DropResponse,
             ActionSpec::Oversized {
                 bytes,
                 status: code,

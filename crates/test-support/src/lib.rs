@@ -11,9 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-mod cluster;
-pub use cluster::{start_vault_cluster, ClusterNode, VaultCluster};
-
 /// A `vault server -dev` child on a free loopback port, killed (and its home removed) on drop.
 pub struct DevVault {
     child: Child,

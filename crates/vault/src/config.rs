@@ -347,7 +347,9 @@ impl ClientConfig {
     }
 }
 
-fn parse_addr(raw: &str, what: &str) -> Result<Url> {
+/// One Vault address: an `http` or `https` URL without credentials, query or fragment (a
+/// trailing `/` dropped). `INVALID_CONFIG` naming `what` otherwise.
+pub fn parse_addr(raw: &str, what: &str) -> Result<Url> {
     let trimmed = raw.trim().trim_end_matches('/');
     let url = Url::parse(trimmed).map_err(|e| {
         VaultError::invalid_config(format!(

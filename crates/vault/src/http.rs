@@ -33,6 +33,9 @@ const X_VAULT_NAMESPACE: HeaderName = HeaderName::from_static("x-vault-namespace
 const X_VAULT_REQUEST: HeaderName = HeaderName::from_static("x-vault-request");
 const X_VAULT_INDEX: HeaderName = HeaderName::from_static("x-vault-index");
 const X_VAULT_WRAP_TTL: HeaderName = HeaderName::from_static("x-vault-wrap-ttl");
+/// Asks a standby to answer 307 at once instead of forwarding to the active node.
+const X_VAULT_NO_REQUEST_FORWARDING: HeaderName =
+    HeaderName::from_static("x-vault-no-request-forwarding");
 /// The content type of a JSON merge patch (RFC 7386), which Vault's `PATCH` endpoints require.
 pub const MERGE_PATCH: &str = "application/merge-patch+json";
 
@@ -150,6 +153,10 @@ pub struct Request {
     path: String,
     body: Option<PreparedBody>,
     wrap_ttl: Option<HeaderValue>,
+    /// Whether sending it twice does no harm: reads, logins and token lookups or renewals, and
+    /// writes the caller made safe (a KV v2 write with `cas`). Anything else is sent again only
+    /// when the first attempt surely never ran (see [`HttpClient::send`]).
+    replay_safe: bool,
 }
 
 struct PreparedBody {
@@ -171,6 +178,35 @@ impl Request {
         self.wrap_ttl = HeaderValue::from_str(&format!("{secs}s")).ok();
         self
     }
+
+    /// Marks a write whose repetition cannot apply it twice, such as a KV v2 write carrying
+    /// `cas` (a second run answers `CAS_MISMATCH` instead of making another version): it is
+    /// retried and sent to another node like a read.
+    pub fn replay_safe(mut self) -> Self {
+        self.replay_safe = true;
+        self
+    }
+}
+
+/// Whether a request to `api_path` (no `/v1/`, no query) with `method` may be sent twice: reads,
+/// and the `POST`s that change nothing a second run would duplicate (a login only mints another
+/// token, a renewal renews again, a lookup looks again).
+fn replay_safe_by_default(method: &Method, api_path: &str) -> bool {
+    if matches!(method.as_str(), "GET" | "HEAD" | "LIST") {
+        return true;
+    }
+    let path = api_path.split('?').next().unwrap_or_default();
+    let login = path.starts_with("auth/")
+        && (path.ends_with("/login") || path.rsplit('/').nth(1) == Some("login"));
+    login
+        || matches!(
+            path,
+            "auth/token/renew-self"
+                | "auth/token/lookup-self"
+                | "auth/token/lookup"
+                | "sys/wrapping/lookup"
+                | "sys/capabilities-self"
+        )
 }
 
 /// One answer from Vault: the status and the whole body (wiped on drop).
@@ -446,6 +482,7 @@ impl HttpClient {
             bytes: Bytes::from_owner(ZeroizingOwner(b.bytes)),
         });
         Ok(Request {
+            replay_safe: replay_safe_by_default(&method, api_path),
             method,
             relative,
             path,
@@ -463,10 +500,13 @@ impl HttpClient {
     /// next node (the one `sys/health` says is active or a standby, else the next in order):
     /// any request when the node surely did not run it (connection refused, 503 sealed or
     /// without an active node, 530 removed), and reads (`GET`, `LIST`, `HEAD`) also after a
-    /// timeout, a broken connection or any other 5xx. A write that may have reached Vault is
-    /// never sent to another node; it follows the single-address retry rules on its node.
-    /// Only when every node failed in turn does the client wait its backoff, and the error then
-    /// names each address and what it answered.
+    /// timeout, a broken connection or any other 5xx. Only when every node failed in turn does
+    /// the client wait its backoff, and the error then names each address and what it answered.
+    ///
+    /// A write that is not [replay-safe](Request::replay_safe) is sent again (to any node) only
+    /// when the attempt surely never ran; after a broken connection, a timeout, a 5xx other than
+    /// 501/503/530 or a refused 307 it may have been applied, so the error comes back at once,
+    /// its code unchanged and its message saying the write may have been applied.
     pub async fn send(
         &self,
         request: &Request,
@@ -481,8 +521,24 @@ impl HttpClient {
         loop {
             let outcome = self.send_following_redirect(request, at, token).await;
             self.note_outcome(&outcome);
+            if !request.replay_safe {
+                if let Some(why) = may_have_run(&outcome) {
+                    // Sending it again (here or to another node) could apply it twice: a second
+                    // KV version, a second secret id. The caller decides, knowing that.
+                    let mut err = match outcome {
+                        Ok(resp) => resp.into_error(),
+                        Err(e) => unmark(e),
+                    };
+                    err.message = format!(
+                        "{} ({why}); the write may have been applied, so it was not sent again: \
+                         read {} back before repeating it",
+                        err.message, request.path
+                    );
+                    return Err(err);
+                }
+            }
             if self.bases.len() > 1 {
-                if let Some(why) = self.failover_reason(&outcome, &request.method) {
+                if let Some(why) = self.failover_reason(&outcome, request) {
                     // `next_node` never picks a node of this round, so a round has at most
                     // one attempt per node.
                     round.push((at, why));
@@ -502,6 +558,16 @@ impl HttpClient {
                     Some(resp.retry_after)
                 }
                 Err(e) if e.code == ErrorCode::Network => Some(None),
+                // Every node a standby (an election): wait for an active one.
+                Ok(resp)
+                    if resp.status == StatusCode::TEMPORARY_REDIRECT
+                        && self.no_forward(request) =>
+                {
+                    Some(None)
+                }
+                // A standby that could not forward (no active node yet) points at a leader the
+                // client will not follow: it forwards again once a node is active.
+                Err(e) if e.status == Some(307) && request.replay_safe => Some(None),
                 _ => None,
             };
             match retry_after {
@@ -530,12 +596,15 @@ impl HttpClient {
 
     /// Why `outcome` of node `at` sends the request to the next node, or `None` when it does not
     /// (an answer, or a failure a write must not be replayed after).
-    fn failover_reason(&self, outcome: &Result<RawResponse>, method: &Method) -> Option<String> {
-        let read = matches!(method.as_str(), "GET" | "HEAD" | "LIST");
+    fn failover_reason(&self, outcome: &Result<RawResponse>, request: &Request) -> Option<String> {
+        let read = matches!(request.method.as_str(), "GET" | "HEAD" | "LIST");
         match outcome {
             Ok(resp) => {
                 let code = resp.status.as_u16();
-                if resp.is_sealed() {
+                if code == 307 && self.no_forward(request) {
+                    // Told not to forward, the standby ran nothing.
+                    Some("a standby (307)".into())
+                } else if resp.is_sealed() {
                     Some("sealed (503)".into())
                 } else if code == 503 || code == 530 {
                     // 503: a standby that cannot reach an active node; 530: removed from the
@@ -547,6 +616,7 @@ impl HttpClient {
                     None
                 }
             }
+            Err(e) if e.status == Some(307) && read => Some("redirected (307) elsewhere".into()),
             Err(e) if e.status.is_some() => None,
             Err(e)
                 if e.code == ErrorCode::Network && e.errors.iter().any(|x| x == CONNECT_FAILED) =>
@@ -690,16 +760,42 @@ impl HttpClient {
         let url = self.bases[at].join(&request.relative).map_err(|e| {
             VaultError::invalid_argument(format!("cannot build a URL for {}: {e}", request.path))
         })?;
-        let first = self.send_once(request, url.clone(), token).await?;
+        // A write to a cluster asks a standby not to forward it: a standby whose forward to the
+        // active node fails answers 307 too, and then the write may or may not have run there.
+        // Told not to forward, its 307 says for certain that nothing ran, and the client goes
+        // to the active node itself (the 307's target is one of the configured nodes).
+        let no_forward = self.no_forward(request);
+        let first = self
+            .send_once(request, url.clone(), token, no_forward)
+            .await?;
         if first.status != StatusCode::TEMPORARY_REDIRECT {
             return Ok(first);
         }
         let Some(location) = first.location.clone() else {
             return Ok(first);
         };
-        let next = self.follow_redirect(&url, &location, &request.path)?;
-        // One hop only: a second redirect comes back as an error answer.
-        self.send_once(request, next, token).await
+        let next = match self.follow_redirect(&url, &location, &request.path) {
+            Ok(next) => next,
+            // Nothing ran, but the active node is not one the client may go to: let the standby
+            // forward it after all (as a client with one address would).
+            Err(_) if no_forward => return self.send_once(request, url, token, false).await,
+            Err(e) => return Err(e),
+        };
+        // One hop only: a second redirect comes back as an error answer. Unless the standby was
+        // told not to forward, it got the request and may have forwarded it before giving up,
+        // so a failed second hop is never "did not reach Vault".
+        let second = self.send_once(request, next, token, no_forward).await;
+        if no_forward {
+            second
+        } else {
+            second.map_err(unmark)
+        }
+    }
+
+    /// Whether `request` goes out with `X-Vault-No-Request-Forwarding`: writes that are not
+    /// replay-safe, when the client knows several nodes (so it can go to the active one).
+    fn no_forward(&self, request: &Request) -> bool {
+        !request.replay_safe && self.bases.len() > 1
     }
 
     /// Where a 307 may take the request: the same scheme only (never https to http), and another
@@ -727,8 +823,9 @@ impl HttpClient {
         let configured = self.bases.iter().any(|b| b.origin() == to.origin());
         if to.origin() != from.origin() && !self.redirect_to_other_origin && !configured {
             return Err(refuse(format!(
-                "to another origin ({}); the token goes along, so this is followed only when \
-                 the client is configured to redirect to other origins",
+                "to another origin ({}); the token goes along, so this is followed only to a \
+                 node listed in `addrs` (OPENCLAW_VAULT_ADDRS) or when the client is configured \
+                 to redirect to other origins",
                 to.origin().ascii_serialization()
             )));
         }
@@ -740,9 +837,16 @@ impl HttpClient {
         request: &Request,
         url: Url,
         token: Option<&TokenHeader>,
+        no_forward: bool,
     ) -> Result<RawResponse> {
         let path = request.path.as_str();
         let mut builder = self.http.request(request.method.clone(), url);
+        if no_forward {
+            builder = builder.header(
+                X_VAULT_NO_REQUEST_FORWARDING,
+                HeaderValue::from_static("true"),
+            );
+        }
         if let Some(token) = token {
             builder = builder.header(X_VAULT_TOKEN, token.0.clone());
         }
@@ -839,6 +943,26 @@ fn unmark(mut e: VaultError) -> VaultError {
         e.errors.retain(|x| x != CONNECT_FAILED);
     }
     e
+}
+
+/// Why a failed attempt may have run on Vault, or `None` when it surely did not: connection
+/// refused, or an answer Vault gives before running anything (412 index not yet replicated, 429
+/// quota, 503 sealed or standby without an active node, 530 removed, 501 not initialised).
+/// Client errors (4xx) and definite refusals are not failures of delivery, so `None` too.
+fn may_have_run(outcome: &Result<RawResponse>) -> Option<&'static str> {
+    match outcome {
+        Ok(resp) => {
+            let code = resp.status.as_u16();
+            (code >= 500 && !matches!(code, 501 | 503 | 530) && !resp.is_permanent())
+                .then_some("the server failed while handling it")
+        }
+        Err(e) if e.errors.iter().any(|x| x == CONNECT_FAILED) => None,
+        // Vault answers 307 when forwarding to the active node failed, perhaps after it ran.
+        Err(e) if e.status == Some(307) => Some("the node that got it could not forward it"),
+        Err(e) if e.code == ErrorCode::Timeout => Some("no answer in time"),
+        Err(e) if e.code == ErrorCode::Network => Some("the connection broke before the answer"),
+        Err(_) => None,
+    }
 }
 
 /// The Go client's rule: 412 (index not yet replicated), 429, and 5xx except 501 (not initialised).

@@ -458,6 +458,8 @@ impl CredentialChain {
     /// otherwise agent, team, default in turn, each layer's answer (a miss included) cached and
     /// read once at a time ([`LayerCache`]), unless `no_cache`. The first layer that fails ends
     /// the walk with its error: a layer that refuses (403) is never skipped for the next one.
+    /// The one exception is the default layer, the last: a 403 there is a miss (an agent's
+    /// identity is not meant to read it, see [`default_layer_refused`]).
     /// Returns the credential and when it was read.
     async fn lookup(
         &self,
@@ -484,8 +486,12 @@ impl CredentialChain {
                     match cached(&slot) {
                         Some(answer) => answer,
                         None => {
+                            let credential = match provider.get_in(name, &layer).await {
+                                Err(e) if default_layer_refused(&layer, &e) => None,
+                                other => other?,
+                            };
                             let answer = LayerAnswer {
-                                credential: provider.get_in(name, &layer).await?,
+                                credential,
                                 fetched_at: Instant::now(),
                             };
                             LayerCache::store(&slot, answer.clone(), &self.settings.cache);
@@ -803,7 +809,8 @@ impl CredentialChain {
 
     /// [`CredentialChain::list`] for an agent and/or team (over the configured ones): a layered
     /// store lists agent, team and default layers, in that order, each source with its `layer`;
-    /// a layer that cannot be listed fails the whole store's listing (reported in `errors`).
+    /// a layer that cannot be listed fails the whole store's listing (reported in `errors`),
+    /// except a default layer the identity may not list (403), which lists nothing.
     pub async fn list_for(
         &self,
         order: Option<&[SourceGroup]>,
@@ -825,7 +832,11 @@ impl CredentialChain {
                 let mut all = Vec::new();
                 for layer in layers.layers() {
                     let label = layer.label();
-                    for l in provider.list_in(&layer).await? {
+                    let listed = match provider.list_in(&layer).await {
+                        Err(e) if default_layer_refused(&layer, &e) => Vec::new(),
+                        other => other?,
+                    };
+                    for l in listed {
                         all.push((l, Some(label.clone())));
                     }
                 }
@@ -933,4 +944,14 @@ impl CredentialChain {
         self.invalidate(&credential.name);
         result
     }
+}
+
+/// Whether `error` from `layer` is the default layer refusing (403) an identity that names an
+/// agent or team: `openclaw-vault setup`'s `agent:<id>` policy grants its own and its team's
+/// layer only, so the default layer, the last of the walk, is not meant for it. Such a refusal
+/// is read as "not in this layer": nothing comes after the default layer in Vault, so skipping
+/// it can never hand out another layer's value (a 403 on the agent's or team's layer still ends
+/// the walk).
+pub(crate) fn default_layer_refused(layer: &crate::layers::Layer, error: &Error) -> bool {
+    *layer == crate::layers::Layer::Default && error.code == ErrorCode::PermissionDenied
 }

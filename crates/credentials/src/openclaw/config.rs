@@ -645,6 +645,7 @@ struct Section {
     max_stale: Option<Duration>,
     refresh_ahead: Option<Duration>,
     addr: Option<String>,
+    addrs: Option<Vec<String>>,
     token: Option<SecretString>,
     token_file: Option<FileInput>,
     namespace: Option<String>,
@@ -683,6 +684,7 @@ const CREDENTIALS_KEYS: &[&str] = &[
 ];
 const VAULT_KEYS: &[&str] = &[
     "addr",
+    "addrs",
     "token",
     "tokenFile",
     "namespace",
@@ -1069,6 +1071,36 @@ impl Parser<'_> {
             })?;
             s.addr = Some(addr);
         }
+        s.addrs = match v.get("addrs") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) => {
+                let mut list = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Value::String(a) if !a.trim().is_empty() => list.push(a.trim().to_string()),
+                        other => {
+                            return Err(self.origin.error(
+                                &format!("vault.addrs[{i}]"),
+                                format!(
+                                    "must be a Vault address (a non-empty string), got {}",
+                                    json_kind(other)
+                                ),
+                            ))
+                        }
+                    }
+                }
+                Some(list)
+            }
+            Some(other) => {
+                return Err(self.origin.error(
+                    "vault.addrs",
+                    format!(
+                        "must be an array of the other nodes' addresses, got {}",
+                        json_kind(other)
+                    ),
+                ))
+            }
+        };
         s.token = self.secret(v, "vault", "token")?;
         if s.token.is_some() {
             self.warnings.push(self.origin.warning(
@@ -1233,6 +1265,7 @@ fn merge(base: Section, over: Section) -> Section {
         max_stale: over.max_stale.or(base.max_stale),
         refresh_ahead: over.refresh_ahead.or(base.refresh_ahead),
         addr: over.addr.or(base.addr),
+        addrs: over.addrs.or(base.addrs),
         token: over.token.or(base.token),
         token_file: over.token_file.or(base.token_file),
         namespace: over.namespace.or(base.namespace),
@@ -1780,7 +1813,12 @@ fn vault_client_config(
     provider_from: &str,
 ) -> Result<ClientConfig> {
     let set = |name: &str| env.get(name).is_some();
-    let from_env = vault_env::client_config_from_env(&|n| env.get(n), home)?;
+    // OPENCLAW_VAULT_ADDRS is checked below against the address in use, which may be the file's
+    // (the environment's default address would make an `http` list a scheme mismatch).
+    let from_env = vault_env::client_config_from_env(
+        &|n| (n != "OPENCLAW_VAULT_ADDRS").then(|| env.get(n)).flatten(),
+        home,
+    )?;
     let env_addr = set("VAULT_ADDR") || set("VAULT_AGENT_ADDR");
     let addr = match (&section.addr, env_addr) {
         (_, true) => from_env.addr.to_string(),
@@ -1817,6 +1855,38 @@ fn vault_client_config(
     .map_err(|e| origin.wrap(e))?;
     if env_addr {
         config.addr = from_env.addr.clone();
+    }
+    // The other nodes: OPENCLAW_VAULT_ADDRS wins; else `vault.addrs`, checked against the address
+    // in use (VAULT_ADDR may name one of them: that one is then not listed twice).
+    if let Some(list) = env.get("OPENCLAW_VAULT_ADDRS").filter(|l| !l.is_empty()) {
+        let raw: Vec<String> = list
+            .split(',')
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty())
+            .collect();
+        config.addrs =
+            vault_client::config::parse_addrs(&raw, "OPENCLAW_VAULT_ADDRS", &config.addr)?;
+    } else if let Some(list) = &section.addrs {
+        let first = config.addr.origin();
+        let others: Vec<String> = if env_addr {
+            list.iter()
+                .filter(|a| {
+                    vault_client::config::parse_addr(a, "")
+                        .map(|u| u.origin())
+                        .ok()
+                        != Some(first.clone())
+                })
+                .cloned()
+                .collect()
+        } else {
+            list.clone()
+        };
+        config.addrs = vault_client::config::parse_addrs(
+            &others,
+            &format!("`{}`", origin.path("vault.addrs")),
+            &config.addr,
+        )
+        .map_err(|e| origin.wrap(e))?;
     }
     // Login files (token, JWT, secret id) are read and checked when the client is built.
     // Env wins, field by field.
@@ -1863,7 +1933,6 @@ fn vault_client_config(
     }
     config.tls.extra_ca = t.extra_ca.clone();
     // Only the environment sets these.
-    config.addrs = from_env.addrs;
     config.proxy = from_env.proxy;
     config.retry = from_env.retry;
     config.timeout = from_env.timeout;
@@ -2525,9 +2594,12 @@ mod tests {
         assert!(find("credentials.provder")
             .message
             .contains("did you mean `provider`"));
-        assert!(find("credentials.vault.adress")
-            .message
-            .contains("did you mean `addr`"));
+        // "adress" is as close to `addrs` as to `addr`: either is a helpful answer.
+        let adress = &find("credentials.vault.adress").message;
+        assert!(
+            adress.contains("did you mean `addr`") || adress.contains("did you mean `addrs`"),
+            "{adress}"
+        );
         assert!(find("credentials.vault.tls.caCrt")
             .message
             .contains("did you mean `caCert`"));
@@ -2655,6 +2727,66 @@ mod tests {
         assert_eq!(v.mount, "kv");
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
         assert_eq!(c.describe()["settingsFile"], f.display().to_string());
+    }
+
+    #[test]
+    fn vault_addrs_in_the_settings_file_beside_openclaw_vault_addrs() {
+        let home = Home::new("settings-addrs");
+        let f = home.write(
+            ".openclaw/openclaw-vault.json",
+            r#"{ provider: "vault", vault: { addr: "http://127.0.0.1:8200",
+                 addrs: ["http://127.0.0.1:8201", "http://127.0.0.1:8202/"] } }"#,
+        );
+        let nodes = |vars: &[(&str, &str)]| -> Vec<String> {
+            let c = home.load(vars, None, None).unwrap();
+            let v = c.credentials.vault.unwrap();
+            std::iter::once(&v.addr)
+                .chain(&v.addrs)
+                .map(|u| u.as_str().trim_end_matches('/').to_string())
+                .collect()
+        };
+        assert_eq!(
+            nodes(&[]),
+            [
+                "http://127.0.0.1:8200",
+                "http://127.0.0.1:8201",
+                "http://127.0.0.1:8202"
+            ]
+        );
+        // VAULT_ADDR naming one of the listed nodes: tried first, not listed twice.
+        assert_eq!(
+            nodes(&[("VAULT_ADDR", "http://127.0.0.1:8202")]),
+            ["http://127.0.0.1:8202", "http://127.0.0.1:8201"]
+        );
+        // OPENCLAW_VAULT_ADDRS replaces the file's list.
+        assert_eq!(
+            nodes(&[("OPENCLAW_VAULT_ADDRS", "http://127.0.0.1:8209")]),
+            ["http://127.0.0.1:8200", "http://127.0.0.1:8209"]
+        );
+        for (text, path) in [
+            (
+                r#"{vault: {addr: "http://a:1", addrs: "http://b:1"}}"#,
+                "`vault.addrs`",
+            ),
+            (
+                r#"{vault: {addr: "http://a:1", addrs: ["http://b:1", 7]}}"#,
+                "`vault.addrs[1]`",
+            ),
+            (
+                r#"{provider: "vault", vault: {addr: "http://a:1", addrs: ["http://b:1", "b:2"]}}"#,
+                "`vault.addrs[1]`",
+            ),
+        ] {
+            home.write(".openclaw/openclaw-vault.json", text);
+            let e = err_of(home.load(&[], None, None));
+            assert_eq!(e.code, ErrorCode::InvalidConfig, "{text}");
+            assert!(
+                e.message.starts_with(f.to_str().unwrap()),
+                "{text}: {}",
+                e.message
+            );
+            assert!(e.message.contains(path), "{text}: {}", e.message);
+        }
     }
 
     #[test]

@@ -34,7 +34,15 @@ pub struct SetupRequest {
     pub agents: Vec<String>,
     /// One AppRole role per gateway and agent, bound to its policy; `None` makes policies only.
     pub approle: Option<AppRoleRequest>,
+    /// Take over policies, AppRole roles and entities of the same name that setup did not make
+    /// (no [`OWNER_MARK`]); without it they are a `CONFLICT` and nothing is changed.
+    pub force: bool,
 }
+
+/// The first line of every policy setup writes, and the value of the `managed_by` metadata of
+/// every entity it makes: what tells setup that a policy or entity of the wanted name is its own
+/// (to repair) and not another deployment's or a person's (to leave alone).
+pub const OWNER_MARK: &str = "openclaw-vault setup";
 
 /// The AppRole roles `setup` makes: one per gateway and agent, named like its policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +131,8 @@ pub struct Step {
     pub action: Action,
     /// What was there before an update (for rollback; never shown).
     previous: Option<Previous>,
+    /// What people should know about the change: an agent or gateway moving between teams.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -184,16 +194,80 @@ pub fn check_id(value: &str, what: &str) -> Result<()> {
     )))
 }
 
-/// The policy name prefix: the prefix with `/` as `-` (`openclaw`, `teams-a-openclaw`).
-fn policy_stem(prefix: &str) -> Result<String> {
-    let stem = prefix.replace('/', "-");
-    check_id(&stem, "the prefix (as a policy name, `/` read as `-`)")?;
+/// The policy name prefix for `mount` and `prefix`, chosen so that no two deployments (mount,
+/// prefix) and no two identities share a policy name: the prefix with `_` written `__`, `-`
+/// written `_d` and `/` written `_s` (so the stem holds no `-`, and the first `-` of a name
+/// ends it), then, for a mount other than `secret`, `_m` and the mount written the same way.
+/// `openclaw` -> `openclaw`; `a/b` -> `a_sb`; `a-b` -> `a_db`; prefix `openclaw` on mount `kv`
+/// -> `openclaw_mkv`. A policy name is then `<stem>-<role>` (migrator, operator, auditor) or
+/// `<stem>-<role>-<id>` (gateway, agent): the role ends at the next `-`, the id is the rest.
+pub fn policy_stem(mount: &str, prefix: &str) -> Result<String> {
+    fn escape(text: &str, what: &str) -> Result<String> {
+        let ok = !text.is_empty()
+            && text.split('/').all(|seg| !seg.is_empty())
+            && text.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'/')
+            });
+        if !ok {
+            return Err(Error::invalid_argument(format!(
+                "{what} is not usable in policy names: expected segments of a-z, 0-9, _ and -, separated by /"
+            )));
+        }
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                '_' => out.push_str("__"),
+                '-' => out.push_str("_d"),
+                '/' => out.push_str("_s"),
+                c => out.push(c),
+            }
+        }
+        Ok(out)
+    }
+    let mut stem = escape(prefix, "the prefix")?;
+    if mount != "secret" {
+        stem.push_str("_m");
+        stem.push_str(&escape(mount, "the mount")?);
+    }
     Ok(stem)
+}
+
+/// The policy's first line: [`OWNER_MARK`], what the policy is for and, for a gateway or an
+/// agent, its team (`# openclaw-vault setup: role agent alice, mount secret, prefix openclaw,
+/// team ops`). Setup treats a policy of the wanted name as its own when the first line is this
+/// line, whatever the team.
+fn owner_line(
+    mount: &str,
+    prefix: &str,
+    role: &str,
+    id: Option<&str>,
+    team: Option<&str>,
+) -> String {
+    let id = id.map(|i| format!(" {i}")).unwrap_or_default();
+    let team = match (id.is_empty(), team) {
+        (false, Some(t)) => format!(", team {t}"),
+        _ => String::new(),
+    };
+    format!("# {OWNER_MARK}: role {role}{id}, mount {mount}, prefix {prefix}{team}\n")
+}
+
+/// For a policy's first line: `None` when setup did not write it for this role, identity, mount
+/// and prefix (`mark` is the wanted first line); else the team it names (`Some(None)`: none).
+fn owned_team<'a>(mark: &str, line: &'a str) -> Option<Option<&'a str>> {
+    let base = mark.split(", team ").next().unwrap_or(mark);
+    let rest = line.trim_end().strip_prefix(base)?;
+    if rest.is_empty() {
+        return Some(None);
+    }
+    rest.strip_prefix(", team ").map(Some)
 }
 
 /// The policies `request` asks for: name, role, HCL, in a stable order.
 pub fn policies(request: &SetupRequest) -> Result<Vec<Target>> {
-    let stem = policy_stem(request.prefix.trim_matches('/'))?;
+    let stem = policy_stem(
+        request.mount.trim_matches('/'),
+        request.prefix.trim_matches('/'),
+    )?;
     if let Some(team) = &request.team {
         check_id(team, "--team")?;
     }
@@ -217,7 +291,8 @@ pub fn policies(request: &SetupRequest) -> Result<Vec<Target>> {
         out.push(Target::Policy {
             name: format!("{stem}-{name}"),
             role: role(name).name,
-            hcl: roles::render(role(name), &scope(&[])),
+            hcl: owner_line(mount, prefix, name, None, None)
+                + &roles::render(role(name), &scope(&[])),
         });
     }
     for g in &request.gateways {
@@ -228,7 +303,8 @@ pub fn policies(request: &SetupRequest) -> Result<Vec<Target>> {
         out.push(Target::Policy {
             name: format!("{stem}-gateway-{g}"),
             role: "gateway",
-            hcl: roles::render(role("gateway"), &s),
+            hcl: owner_line(mount, prefix, "gateway", Some(g), request.team.as_deref())
+                + &roles::render(role("gateway"), &s),
         });
     }
     for a in &request.agents {
@@ -240,7 +316,8 @@ pub fn policies(request: &SetupRequest) -> Result<Vec<Target>> {
         out.push(Target::Policy {
             name: format!("{stem}-agent-{a}"),
             role: "agent",
-            hcl: roles::render(role("agent"), &s),
+            hcl: owner_line(mount, prefix, "agent", Some(a), request.team.as_deref())
+                + &roles::render(role("agent"), &s),
         });
     }
     Ok(out)
@@ -337,15 +414,22 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
         None => Action::Create,
         Some(m) if m.mount_type == "kv" && m.version.as_deref() == Some("2") => Action::Unchanged,
         Some(m) => {
-            let what = if m.mount_type == "kv" || m.mount_type == "generic" {
-                "KV version 1".to_string()
+            // Only a KV version 1 mount can be upgraded in place; another engine cannot.
+            let (what, fix) = if m.mount_type == "kv" || m.mount_type == "generic" {
+                (
+                    "KV version 1".to_string(),
+                    format!("Upgrade it (`vault kv enable-versioning {mount}/`) or choose another mount"),
+                )
             } else {
-                format!("a {} engine", m.mount_type)
+                (
+                    format!("a {} engine, not KV", m.mount_type),
+                    "Choose another --mount (setup enables KV version 2 there when nothing is mounted)".to_string(),
+                )
             };
             return Err(Error::new(
                 ErrorCode::UnsupportedOperation,
                 format!(
-                    "mount \"{mount}/\" is {what}; OpenClaw's layout needs KV version 2 (versions, cas, metadata). Upgrade it (`vault kv enable-versioning {mount}/`) or choose another mount; nothing was changed"
+                    "mount \"{mount}/\" is {what}; OpenClaw's layout needs KV version 2 (versions, cas, metadata). {fix}; nothing was changed"
                 ),
             )
             .with_path(format!("/v1/sys/mounts/{mount}")));
@@ -355,21 +439,50 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
         target: Target::Mount(mount.clone()),
         action: mount_action,
         previous: None,
+        note: None,
     });
+    // Names of things that exist but are not setup's own for this deployment.
+    let mut conflicts: Vec<String> = Vec::new();
+    // Policies of the wanted names that setup made (its mark on the first line).
+    let mut own_policies = std::collections::BTreeSet::new();
     for t in wanted {
-        let Target::Policy { name, hcl, .. } = &t else {
+        let Target::Policy { name, hcl, role } = &t else {
             continue;
         };
+        let mut note = None;
         let existing = acl::read_policy(client.session(), name).await?;
         let action = match &existing {
             None => Action::Create,
             Some(text) if text.trim() == hcl.trim() => Action::Unchanged,
             Some(_) => Action::Update,
         };
+        let mark = hcl.lines().next().unwrap_or_default();
+        if let Some(text) = &existing {
+            match owned_team(mark, text.lines().next().unwrap_or_default()) {
+                None => conflicts.push(format!("policy {name}")),
+                Some(old) => {
+                    own_policies.insert(name.clone());
+                    if matches!(*role, "gateway" | "agent") && old != request.team.as_deref() {
+                        let team = |t: Option<&str>| {
+                            t.map(|t| format!("team {t}"))
+                                .unwrap_or_else(|| "no team".into())
+                        };
+                        note = Some(format!(
+                            "moves {role} {} from {} to {}",
+                            name.rsplit_once(&format!("-{role}-"))
+                                .map_or("", |(_, id)| id),
+                            team(old),
+                            team(request.team.as_deref())
+                        ));
+                    }
+                }
+            }
+        }
         steps.push(Step {
             target: t,
             action,
             previous: existing.map(Previous::Policy),
+            note,
         });
     }
     if let (Some(a), Some(m)) = (&request.approle, &approle_mount) {
@@ -397,6 +510,7 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
                 Action::Create
             },
             previous: None,
+            note: None,
         });
         let names: Vec<String> = steps
             .iter()
@@ -422,6 +536,11 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
             } else {
                 None
             };
+            // Setup makes a role with its policy: a role whose policy is not setup's own (or
+            // not there) belongs to someone else.
+            if existing.is_some() && !own_policies.contains(&name) {
+                conflicts.push(format!("AppRole role auth/{m}/role/{name}"));
+            }
             let action = match &existing {
                 None => Action::Create,
                 Some(old) if *old == settings => Action::Unchanged,
@@ -435,9 +554,10 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
                 },
                 action,
                 previous: existing.map(Previous::Role),
+                note: None,
             });
         }
-        let stem = policy_stem(request.prefix.trim_matches('/'))?;
+        let stem = policy_stem(&mount, request.prefix.trim_matches('/'))?;
         let identities = request
             .gateways
             .iter()
@@ -455,7 +575,14 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
             if let Some(team) = &request.team {
                 metadata.insert("team".into(), team.clone());
             }
+            metadata.insert("managed_by".into(), OWNER_MARK.into());
+            metadata.insert("mount".into(), mount.clone());
             let existing = identity::read_entity(client.session(), &name).await?;
+            if let Some(e) = &existing {
+                if e.metadata.get("managed_by").map(String::as_str) != Some(OWNER_MARK) {
+                    conflicts.push(format!("entity {name}"));
+                }
+            }
             let action = match &existing {
                 None => Action::Create,
                 Some(e)
@@ -476,8 +603,18 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
                 },
                 action,
                 previous: existing.map(|e| Previous::Entity(e.metadata)),
+                note: None,
             });
         }
+    }
+    if !conflicts.is_empty() && !request.force {
+        return Err(Error::new(
+            ErrorCode::Conflict,
+            format!(
+                "setup would overwrite what it did not make (no \"{OWNER_MARK}\" mark: another deployment's, or made by hand): {}; nothing was changed. Choose another --prefix or --mount, remove them, or take them over with --force",
+                conflicts.join(", ")
+            ),
+        ));
     }
     let writes: Vec<(String, &str)> = steps
         .iter()

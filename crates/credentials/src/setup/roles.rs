@@ -93,9 +93,9 @@ pub const ROLES: &[Role] = &[
     Role {
         name: "migrator",
         summary: "The person or job running `openclaw-vault migrate`: creates credentials anywhere under the prefix and reads them back.",
-        never: "delete or destroy a version, or delete metadata",
+        never: "delete or destroy a version, or delete metadata (it can write a new version over an existing one: KV v2 policies cannot forbid that)",
         rules: &[
-            Rule { path: "{mount}/data/{prefix}/*", capabilities: &["create", "read", "update"], why: "create-only writes (cas 0) and read-back verification; update because Vault checks cas writes as updates", layer: Layer::Prefix },
+            Rule { path: "{mount}/data/{prefix}/*", capabilities: &["create", "read", "update"], why: "migrate's writes (always with cas: 0 for a new path) and read-back; a policy cannot make KV v2 create-only, so this token can also overwrite (see the migration guide)", layer: Layer::Prefix },
             Rule { path: "{mount}/metadata/{prefix}/*", capabilities: &["read", "list"], why: "existing versions (resume, conflicts)", layer: Layer::Prefix },
             Rule { path: "{mount}/metadata/{prefix}", capabilities: &["list"], why: "listing the prefix", layer: Layer::Prefix },
             MOUNTS,

@@ -239,6 +239,10 @@ fn version_metadata(resp: crate::http::RawResponse) -> Result<VersionMetadata> {
 
 /// `POST /v1/{mount}/data/{path}`: writes a new version, with optional check-and-set
 /// (`cas: Some(0)` creates only if absent; a mismatch is `CAS_MISMATCH`).
+///
+/// Without `cas`, a write whose answer was lost is not sent again (it may have made a version
+/// already; see [`HttpClient::send`](crate::http::HttpClient::send)). With `cas` it is retried
+/// like a read: a second run cannot make a second version, it answers `CAS_MISMATCH`.
 pub async fn write(
     session: &Session,
     mount: &str,
@@ -246,14 +250,16 @@ pub async fn write(
     data: &SecretData,
     cas: Option<u64>,
 ) -> Result<VersionMetadata> {
-    let resp = session
-        .send(
-            Method::POST,
-            &endpoint(mount, "data", path),
-            &[],
-            Some(data_body(data, cas)?),
-        )
-        .await?;
+    let mut request = session.http().request(
+        Method::POST,
+        &endpoint(mount, "data", path),
+        &[],
+        Some(data_body(data, cas)?),
+    )?;
+    if cas.is_some() {
+        request = request.replay_safe();
+    }
+    let resp = session.send_prepared(&request).await?;
     version_metadata(resp)
 }
 

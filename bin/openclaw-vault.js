@@ -9,6 +9,9 @@ const { nativeExecutable } = require('./native.js')
 
 const argv = process.argv.slice(2)
 const exe = nativeExecutable()
+// The executable asks the kernel to stop it when this process dies (PR_SET_PDEATHSIG), so a
+// `kill -9` of this launcher does not leave a migrate running on its own.
+const childEnv = { ...process.env, OPENCLAW_VAULT_LAUNCHER_PID: String(process.pid) }
 
 /** The signals `openclaw-vault run` forwards to its child. */
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
@@ -35,7 +38,7 @@ if (exe && argv[0] === 'run') {
   // sends to it (systemd, a container runtime, `kill`) on to the executable, which forwards them
   // to its child. With spawnSync a SIGTERM would end Node and leave the executable running.
   const { spawn } = require('node:child_process')
-  const child = spawn(exe, argv, { stdio: 'inherit' })
+  const child = spawn(exe, argv, { stdio: 'inherit', env: childEnv })
   let started = false
   const forward = (signal) => {
     child.kill(signal)
@@ -57,7 +60,7 @@ if (exe && argv[0] === 'run') {
   let ran = false
   if (exe) {
     const { spawnSync } = require('node:child_process')
-    const child = spawnSync(exe, argv, { stdio: 'inherit' })
+    const child = spawnSync(exe, argv, { stdio: 'inherit', env: childEnv })
     // `error` is set only when it could not be started (nothing ran): then the addon runs it.
     if (!child.error) {
       ran = true

@@ -9,6 +9,12 @@ use std::ffi::OsString;
 use openclaw_vault_cli::{exit, init_logging, run, CliIo};
 
 fn main() {
+    // Dies with the npm launcher that started it (see `die_with_launcher`), before anything else.
+    openclaw_credentials::run::die_with_launcher(
+        std::env::var(openclaw_credentials::run::LAUNCHER_PID_VAR)
+            .ok()
+            .as_deref(),
+    );
     init_logging();
     let code = match utf8_args(std::env::args_os().skip(1)) {
         Ok(args) => runtime_and_run(args),

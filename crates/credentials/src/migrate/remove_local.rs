@@ -57,6 +57,7 @@ enum OwnedLayout {
 pub fn remove_local(paths: &OpenClawPaths, verified: &VerifiedInVault<'_>) -> Vec<LocalRemoval> {
     let mut rows = Vec::new();
     let mut by_file: BTreeMap<PathBuf, (OwnedLayout, Vec<&PlanItem>)> = BTreeMap::new();
+    let imported = imported_profiles(paths);
     for item in &verified.items {
         let owned = match (&paths.state_dir, &item.source_file) {
             (Some(state), Some(file)) => {
@@ -64,6 +65,34 @@ pub fn remove_local(paths: &OpenClawPaths, verified: &VerifiedInVault<'_>) -> Ve
             }
             _ => None,
         };
+        // A retired auth-profiles.json is OpenClaw's input: `openclaw doctor` imports it into
+        // the SQLite stores once. A profile not imported yet lives only here for OpenClaw, so
+        // removing it would lose it (no ref replaces it): kept.
+        if let Some((file, OwnedLayout::AuthProfiles)) = &owned {
+            let id = item
+                .credential()
+                .metadata
+                .get("profileId")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let agent = agent_of(paths, file);
+            let in_store = imported.iter().any(|(a, p)| {
+                p == id && (a.is_none() || a.as_deref() == agent.as_deref())
+            });
+            if !in_store {
+                rows.push(LocalRemoval {
+                    name: item.name.clone(),
+                    location: item.source_location.clone(),
+                    removed: Vec::new(),
+                    backup: None,
+                    kept: Some(format!(
+                        "profile {id:?} is not in OpenClaw's SQLite auth store yet: OpenClaw reads this retired file only through `openclaw doctor --fix`, which imports it; removing it here would lose it for OpenClaw. Run the doctor, then `migrate --rewrite-config`"
+                    )),
+                    error: None,
+                });
+                continue;
+            }
+        }
         match owned {
             Some((file, layout)) => by_file
                 .entry(file)
@@ -75,10 +104,7 @@ pub fn remove_local(paths: &OpenClawPaths, verified: &VerifiedInVault<'_>) -> Ve
                 location: item.source_location.clone(),
                 removed: Vec::new(),
                 backup: None,
-                kept: Some(format!(
-                    "{} is not a file OpenClaw owns; remove it yourself once nothing else reads it",
-                    item.source_provider
-                )),
+                kept: Some(not_removed_here(item.source_provider)),
                 error: None,
             }),
         }
@@ -120,6 +146,46 @@ pub fn remove_local(paths: &OpenClawPaths, verified: &VerifiedInVault<'_>) -> Ve
         }
     }
     rows
+}
+
+/// Why `--remove-local` leaves a credential of source `provider` where it is.
+fn not_removed_here(provider: &str) -> String {
+    use crate::providers::openclaw_sqlite::{
+        AGENT_AUTH_STORE_ID, SECRET_STORE_ID, SHARED_AUTH_STORE_ID,
+    };
+    if [SHARED_AUTH_STORE_ID, AGENT_AUTH_STORE_ID, SECRET_STORE_ID].contains(&provider) {
+        format!("{provider} is OpenClaw's own SQLite store, which this package never writes: `--rewrite-config` has OpenClaw's apply replace the value with a ref")
+    } else if provider == crate::providers::openclaw_config::PROVIDER_ID {
+        "openclaw.json: `--rewrite-config` has OpenClaw's apply replace the value with a ref".into()
+    } else {
+        format!("{provider} is not a file OpenClaw owns; remove it yourself once nothing else reads it")
+    }
+}
+
+/// Every profile id held by OpenClaw's SQLite auth stores: `(None, id)` for the shared store,
+/// `(Some(agent), id)` for an agent's.
+fn imported_profiles(paths: &OpenClawPaths) -> Vec<(Option<String>, String)> {
+    use crate::providers::openclaw_sqlite::{auth_store_profiles, AuthStoreKind};
+    let mut out = Vec::new();
+    for store in auth_store_profiles(paths) {
+        let agent = match &store.kind {
+            AuthStoreKind::Shared => None,
+            AuthStoreKind::Agent(a) => Some(a.clone()),
+        };
+        for p in store.profiles.into_iter().flatten() {
+            out.push((agent.clone(), p.id));
+        }
+    }
+    out
+}
+
+/// The agent id of `<stateDir>/agents/<agentId>/agent/auth-profiles.json`.
+fn agent_of(paths: &OpenClawPaths, file: &Path) -> Option<String> {
+    let state = paths.state_dir.as_ref()?;
+    let rel = file.strip_prefix(state.join("agents")).ok()?;
+    rel.components()
+        .next()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
 }
 
 /// Which OpenClaw-owned file `file` is, if any: `<stateDir>/credentials/oauth.json` or
@@ -269,6 +335,42 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_profile_openclaw_has_not_imported_yet_stays_in_the_retired_file() {
+        let home = temp_dir("remove-not-imported");
+        let state = home.join(".openclaw");
+        let profiles = state.join("agents/main/agent/auth-profiles.json");
+        write_source(
+            &profiles,
+            &json!({"version": 1, "profiles": {
+                "xai:legacy": {"type": "api_key", "provider": "xai", "key": "xai-FAKE-legacy"}}}),
+        );
+        let before = std::fs::read(&profiles).unwrap();
+        let sources: Vec<Arc<dyn CredentialProvider>> = vec![Arc::new(
+            JsonFileSource::new(&profiles, "auth-profiles", SourceGroup::Files).under("profiles"),
+        )];
+        let chain = chain_with(offline_client(), "rm", sources);
+        let plan = plan(&chain).await.unwrap();
+        let h = home.to_string_lossy().into_owned();
+        let paths = OpenClawPaths::from_env(&move |k| (k == "HOME").then(|| h.clone()));
+        let verified = VerifiedInVault {
+            items: plan.items.iter().collect(),
+        };
+        assert!(!verified.items.is_empty());
+        let rows = remove_local(&paths, &verified);
+        for row in &rows {
+            assert!(row.removed.is_empty(), "{row:?}");
+            assert!(
+                row.kept
+                    .as_deref()
+                    .unwrap()
+                    .contains("not in OpenClaw's SQLite auth store yet"),
+                "{row:?}"
+            );
+        }
+        assert_eq!(std::fs::read(&profiles).unwrap(), before);
+    }
+
+    #[tokio::test]
     async fn removes_verified_entries_from_openclaws_files_only_keeping_the_rest() {
         let home = temp_dir("remove-lib");
         let state = home.join(".openclaw");
@@ -284,6 +386,25 @@ mod tests {
             "order": {"openai": ["openai:default", "openai:work"]},
         });
         write_source(&profiles, &profiles_json);
+        // OpenClaw's doctor imported openai:default into the agent's SQLite store (the live
+        // one); a profile only in the retired file is kept (see the next test).
+        let db = crate::providers::openclaw_sqlite::agent_db_path(&state, "main");
+        std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE auth_profile_store (store_key TEXT NOT NULL PRIMARY KEY,
+               store_json TEXT NOT NULL, updated_at INTEGER NOT NULL) STRICT;
+             PRAGMA user_version = 23;",
+        )
+        .unwrap();
+        let imported = json!({"version": 1, "profiles": {
+            "openai:default": {"type": "api_key", "provider": "openai", "key": FAKE_OPENAI}}});
+        conn.execute(
+            "INSERT INTO auth_profile_store VALUES ('primary', ?1, 1)",
+            [imported.to_string()],
+        )
+        .unwrap();
+        drop(conn);
         write_source(
             &oauth,
             &json!({"anthropic": {"access": FAKE_ACCESS, "refresh": FAKE_REFRESH}}),

@@ -12,25 +12,23 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 
 import { removeTree, root, startVault, uniquePrefix } from './support/vault-server.mjs'
-import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
+import { removeTempDirs, runOpenClaw } from './support/openclaw-state.mjs'
 import { skippedOnThisPass } from './support/node-pass.mjs'
 
 const { CredentialStore, loadConfig } = await import('../index.js')
 
 const CANARY = 'hvs.FAKE-legacy-settings-token-9f3'
-let oc
 let vault
 const homes = []
 const prefixes = []
 
 before(async () => {
-  oc = ensureOpenClaw()
   vault = await startVault()
 })
 after(async () => {
   for (const p of prefixes) if (vault) await removeTree(vault, p)
   await vault?.stop()
-  for (const h of homes) rmSync(h, { recursive: true, force: true })
+  removeTempDirs(homes)
 })
 
 /** A private copy of the sample HOME (what `npm run demo` uses), with the modes real tools use. */
@@ -51,13 +49,8 @@ function sampleHome() {
 
 /** Runs the real `openclaw` CLI (Node 24) on `home`'s state dir. */
 function openclaw(home, args) {
-  const r = spawnSync(oc.node, [oc.openclawBin, ...args], {
-    env: { HOME: home, PATH: process.env.PATH },
-    encoding: 'utf8',
-    cwd: home,
-    timeout: 120_000,
-  })
-  return { code: r.status, out: `${r.stdout}${r.stderr}`, stdout: r.stdout }
+  const r = runOpenClaw(args, { home, timeout: 120_000 })
+  return { code: r.code, out: `${r.stdout}${r.stderr}`, stdout: r.stdout }
 }
 
 /** Writes the deprecated `credentials` key into `home`'s openclaw.json and removes openclaw-vault.json. */

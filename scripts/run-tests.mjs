@@ -19,12 +19,16 @@ import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
-// Longest first (wall seconds alone on the Node 20 pass, 2026-11-30; re-measure when a file grows:
-// `node --test __test__/x.test.mjs` prints its duration).
+// Longest first, by the seconds each took alone on the Node 20 pass (2026-11-30, a loaded 2-core
+// machine; re-measure when a file grows: `node --test __test__/x.test.mjs` prints its duration).
 const LONGEST = [
-  'gateway-rotation', // 220 s
   'openclaw-stores',
+  'openclaw-apply', // 240 s
+  'gateway-rotation', // 220 s
+  'migrate-safety', // 219 s
+  'openclaw-e2e', // 134 s
   'migrate-rerun', // 112 s
+  'openclaw-exec-id-escape', // 94 s
 ]
 
 const concurrency = Number(process.env.OPENCLAW_VAULT_TEST_CONCURRENCY || 2)

@@ -1,5 +1,5 @@
 // Runs every `__test__/*.test.mjs` with `node --test` (the Node running this script), two files at
-// a time, then type-checks index.d.ts's users with tsc: `npm test` after
+// a time (one `node --test` per file), then type-checks index.d.ts's users with tsc: `npm test` after
 // scripts/ensure-built.mjs --test.
 //
 // Many files spend most of their time waiting (on Vault, on a gateway, on a timeout they test),
@@ -9,12 +9,12 @@
 //
 // The longest files start first (LONGEST, measured), so no long file starts last and runs alone
 // at the end; every other file follows in name order. OPENCLAW_VAULT_TEST_CONCURRENCY sets how many
-// files run at once (default 2; 1 runs them one after another). Arguments are passed on to
-// `node --test` before the files (e.g. `--test-reporter=tap`). Exits with the first failing
+// files run at once (default 2; 1 runs them one after another). Arguments: `.test.mjs` files to
+// run instead of all of them, and options for each `node --test` (e.g. `--test-reporter=tap`). Exits with the first failing
 // step's code.
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -37,9 +37,11 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   process.exit(2)
 }
 
-const all = readdirSync(join(root, '__test__'))
-  .filter((f) => f.endsWith('.test.mjs'))
-  .sort()
+// Arguments naming `.test.mjs` files run just those; the others go to `node --test`.
+const args = process.argv.slice(2)
+const asked = args.filter((a) => a.endsWith('.test.mjs')).map((a) => basename(a))
+const options = args.filter((a) => !a.endsWith('.test.mjs'))
+const all = (asked.length ? asked : readdirSync(join(root, '__test__')).filter((f) => f.endsWith('.test.mjs'))).sort()
 const rank = (f) => {
   const i = LONGEST.indexOf(f.replace(/\.test\.mjs$/, ''))
   return i === -1 ? LONGEST.length : i
@@ -52,7 +54,42 @@ function run(args) {
   if (r.status !== 0) process.exit(r.status ?? 1)
 }
 
-run(['--test', `--test-concurrency=${concurrency}`, ...process.argv.slice(2), ...files])
+// One `node --test <file>` per file, `concurrency` at a time, taken in the order above (node
+// --test itself sorts the files it is given by name). A file's output is printed in one piece
+// when it ends, with its exit code and seconds; the totals of every file's summary follow.
+const queue = [...files]
+const totals = {}
+const failed = []
+async function worker() {
+  for (let file = queue.shift(); file; file = queue.shift()) {
+    const started = Date.now()
+    const child = spawn(process.execPath, ['--test', ...options, file], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (out += d))
+    const code = await new Promise((resolve, reject) => {
+      child.once('error', reject)
+      child.once('close', (c) => resolve(c ?? 1))
+    })
+    process.stdout.write(out)
+    // `# tests 3` (TAP, Node 20's default when piped) or `ℹ tests 3` (spec).
+    for (const [, key, n] of out.matchAll(/^(?:# |\u2139 )(tests|pass|fail|cancelled|skipped|todo) (\d+)$/gm)) {
+      totals[key] = (totals[key] ?? 0) + Number(n)
+    }
+    if (code !== 0) failed.push(file)
+    console.log(`# run-tests: ${file} exit ${code} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  }
+}
+await Promise.all(Array.from({ length: concurrency }, worker))
+console.log(`# run-tests: ${files.length} files, ${JSON.stringify(totals)}`)
+if (failed.length) {
+  console.log(`# run-tests: failed: ${failed.join(' ')}`)
+  process.exit(1)
+}
+
 // The type checks of index.d.ts (the tests' and the example gateway's use of it) give the same
 // answer whichever Node runs tsc: once per CI run, on the first pass (see support/node-pass.mjs).
 if (process.env.OPENCLAW_VAULT_TEST_NODE_DEPENDENT_ONLY === '1') {

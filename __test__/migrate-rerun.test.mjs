@@ -9,7 +9,7 @@
 //   no value printed.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,7 +17,7 @@ import { after, before, describe, test } from 'node:test'
 
 import { VaultClient } from '../index.js'
 import { removeTree, startVault, uniquePrefix } from './support/vault-server.mjs'
-import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
+import { openclawEnv, openclawOk, openclawScript, removeTempDirs } from './support/openclaw-state.mjs'
 
 const { nativeExecutable } = createRequire(import.meta.url)('../bin/native.js')
 const native = nativeExecutable()
@@ -31,7 +31,6 @@ const V = {
   openaiShared: 'sk-proj-FAKE-rerun-openai-shared-0006',
   openaiDotenv: 'sk-proj-FAKE-rerun-openai-dotenv-0007',
 }
-let oc
 let vault
 let client
 let state
@@ -41,14 +40,7 @@ let first
 let bareBefore
 const dirs = []
 
-const envFor = (s) => ({
-  HOME: s,
-  OPENCLAW_STATE_DIR: s,
-  PATH: process.env.PATH,
-  VAULT_ADDR: vault.addr,
-  VAULT_TOKEN: vault.token,
-  OPENCLAW_VAULT_PREFIX: prefix,
-})
+const envFor = (s) => openclawEnv({ state: s, vault, env: { OPENCLAW_VAULT_PREFIX: prefix } })
 
 function tempDir(name) {
   const d = mkdtempSync(join(tmpdir(), `ocv-rerun-${name}-`))
@@ -57,15 +49,8 @@ function tempDir(name) {
   return d
 }
 
-function openclaw(args, input) {
-  const r = spawnSync(oc.node, [oc.openclawBin, ...args], {
-    cwd: state,
-    env: envFor(state),
-    input,
-    encoding: 'utf8',
-    timeout: 180000,
-  })
-  assert.equal(r.status, 0, `openclaw ${args.join(' ')}: ${r.stdout}\n${r.stderr}`)
+const openclaw = (args, input) => {
+  openclawOk(args, { state, vault, env: { OPENCLAW_VAULT_PREFIX: prefix }, input })
 }
 
 /** `openclaw-vault get <name> --reveal`: the value, and with --json the source. */
@@ -108,7 +93,6 @@ function refPath(...segments) {
 }
 
 before(async () => {
-  oc = ensureOpenClaw()
   vault = await startVault()
   client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
   prefix = uniquePrefix('rerun')
@@ -125,10 +109,7 @@ before(async () => {
   )
   writeFileSync(join(state, '.env'), `OPENAI_API_KEY=${V.openaiDotenv}\n`, { mode: 0o600 })
   // `--rewrite-config` runs the real CLI through a script named `openclaw` (`exec`: same pid).
-  const bin = join(tempDir('cli'), 'openclaw')
-  writeFileSync(bin, `#!/bin/sh\nexec ${JSON.stringify(oc.node)} ${JSON.stringify(oc.openclawBin)} "$@"\n`, {
-    mode: 0o700,
-  })
+  const bin = openclawScript(tempDir('cli'))
   bareBefore = get('openai')
   first = migrate(['--yes', '--rewrite-config', '--openclaw', bin, '--json'])
   assert.equal(
@@ -141,7 +122,7 @@ before(async () => {
 after(async () => {
   if (vault && prefix) await removeTree(vault, prefix)
   await vault?.stop()
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  removeTempDirs(dirs)
 })
 
 describe('migrate rerun after --rewrite-config', () => {

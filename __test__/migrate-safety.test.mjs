@@ -9,16 +9,23 @@
 //   without `lookup-self` still migrates.
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 
 import { VaultClient } from '../index.js'
 import { removeTree, root, startVault, uniquePrefix, vaultFetch } from './support/vault-server.mjs'
-import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
 import { nodeDependentOnly, sameOnEveryNode } from './support/node-pass.mjs'
-import { copyState as copyStateTo } from './support/openclaw-state.mjs'
+import {
+  copyState as copyStateTo,
+  openclawEnv,
+  openclawInstall,
+  openclawOk,
+  openclawScript,
+  removeTempDirs,
+  runOpenClaw,
+} from './support/openclaw-state.mjs'
 
 const bin = join(root, 'bin', 'openclaw-vault.js')
 let oc
@@ -43,37 +50,13 @@ function tempDir(name) {
   return d
 }
 
-function envFor(state, extra = {}) {
-  return {
-    HOME: state,
-    OPENCLAW_STATE_DIR: state,
-    PATH: process.env.PATH,
-    VAULT_ADDR: vault.addr,
-    VAULT_TOKEN: vault.token,
-    ...extra,
-  }
-}
+const envFor = (state, extra = {}) => openclawEnv({ state, vault, env: extra })
 
-function openclaw(state, args, { input, env = {} } = {}) {
-  const r = spawnSync(oc.node, [oc.openclawBin, ...args], {
-    cwd: state,
-    env: envFor(state, env),
-    input,
-    encoding: 'utf8',
-    timeout: 180000,
-  })
-  assert.equal(r.status, 0, `openclaw ${args.join(' ')}: ${r.stdout}\n${r.stderr}`)
-  return r
-}
+const openclaw = (state, args, { input, env = {} } = {}) => openclawOk(args, { state, vault, env, input })
 
 function audit(state, args = [], env = {}) {
-  const r = spawnSync(oc.node, [oc.openclawBin, 'secrets', 'audit', '--json', ...args], {
-    cwd: state,
-    env: envFor(state, env),
-    encoding: 'utf8',
-    timeout: 180000,
-  })
-  return { code: r.status, report: JSON.parse(r.stdout), raw: r.stdout + r.stderr }
+  const r = runOpenClaw(['secrets', 'audit', '--json', ...args], { state, vault, env })
+  return { code: r.code, report: JSON.parse(r.stdout), raw: r.stdout + r.stderr }
 }
 
 function migrate(state, prefix, args, env = {}) {
@@ -94,14 +77,7 @@ function migrate(state, prefix, args, env = {}) {
 }
 
 /** An `openclaw` script in its own folder: `body` runs as sh before the real CLI. */
-function openClawWrapper(body = '') {
-  const d = tempDir('cli')
-  const f = join(d, 'openclaw')
-  writeFileSync(f, `#!/bin/sh\n${body}\nexec ${JSON.stringify(oc.node)} ${JSON.stringify(oc.openclawBin)} "$@"\n`, {
-    mode: 0o700,
-  })
-  return f
-}
+const openClawWrapper = (body = '') => openclawScript(tempDir('cli'), { prelude: body })
 
 // The agent dir outside the state dir moves along, and the config names the copy's.
 const copyState = (name) => copyStateTo(pristine, tempDir(name))
@@ -127,7 +103,7 @@ async function valuesInVault(prefix) {
 
 before(async () => {
   if (nodeDependentOnly) return // every suite here is sameOnEveryNode
-  oc = ensureOpenClaw()
+  oc = openclawInstall()
   vault = await startVault()
   client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
   const s = tempDir('pristine')
@@ -174,7 +150,7 @@ before(async () => {
 after(async () => {
   for (const p of prefixes) if (vault) await removeTree(vault, p)
   await vault?.stop()
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  removeTempDirs(dirs)
 })
 
 function newPrefix(name) {

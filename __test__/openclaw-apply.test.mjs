@@ -11,16 +11,7 @@
 //   rerun, and OpenClaw resolves the ref through it.
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import {
-  chmodSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  realpathSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,9 +20,17 @@ import { after, before, describe, test } from 'node:test'
 import { VaultClient } from '../index.js'
 import { removeTree, root, startVault, uniquePrefix, vaultBinary, waitFor } from './support/vault-server.mjs'
 import { leftovers, openclawHolder } from './support/openclaw-locks.mjs'
-import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
 import { skippedOnThisPass } from './support/node-pass.mjs'
-import { copyState, sharedState } from './support/openclaw-state.mjs'
+import {
+  copyState,
+  openclawEnv,
+  openclawInstall,
+  openclawOk,
+  openclawScript,
+  removeTempDirs,
+  runOpenClaw,
+  sharedState,
+} from './support/openclaw-state.mjs'
 
 const { nativeExecutable } = createRequire(import.meta.url)('../bin/native.js')
 const native = nativeExecutable()
@@ -45,7 +44,7 @@ const dirs = []
 const prefixes = []
 
 before(async () => {
-  oc = ensureOpenClaw()
+  oc = openclawInstall()
   vault = await startVault()
   client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
 })
@@ -53,7 +52,7 @@ before(async () => {
 after(async () => {
   for (const p of prefixes) if (vault) await removeTree(vault, p)
   await vault?.stop()
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  removeTempDirs(dirs)
 })
 
 function tempDir(name) {
@@ -63,25 +62,9 @@ function tempDir(name) {
   return d
 }
 
-const envFor = (state, extra = {}) => ({
-  HOME: state,
-  OPENCLAW_STATE_DIR: state,
-  PATH: process.env.PATH,
-  VAULT_ADDR: vault.addr,
-  VAULT_TOKEN: vault.token,
-  ...extra,
-})
+const envFor = (state, extra = {}) => openclawEnv({ state, vault, env: extra })
 
-function openclaw(state, args) {
-  const r = spawnSync(oc.node, [oc.openclawBin, ...args], {
-    cwd: state,
-    env: envFor(state),
-    encoding: 'utf8',
-    timeout: 180000,
-  })
-  assert.equal(r.status, 0, `openclaw ${args.join(' ')}: ${r.stdout}\n${r.stderr}`)
-  return r
-}
+const openclaw = (state, args) => openclawOk(args, { state, vault })
 
 /** A state OpenClaw wrote: a telegram token and a gateway token, both plaintext in openclaw.json.
  * Made once per file by the real CLI; each test gets its own copy. */
@@ -97,13 +80,8 @@ async function makeState(name) {
 }
 
 function audit(state, args = []) {
-  const r = spawnSync(oc.node, [oc.openclawBin, 'secrets', 'audit', '--json', ...args], {
-    cwd: state,
-    env: envFor(state),
-    encoding: 'utf8',
-    timeout: 180000,
-  })
-  return { code: r.status, report: JSON.parse(r.stdout) }
+  const r = runOpenClaw(['secrets', 'audit', '--json', ...args], { state, vault })
+  return { code: r.code, report: JSON.parse(r.stdout) }
 }
 
 const plaintext = (report) =>
@@ -113,12 +91,7 @@ const plaintext = (report) =>
     .sort()
 
 /** A script named `openclaw` running the real CLI with `node` (`exec`: the CLI keeps its pid). */
-function openclawCli(node = oc.node) {
-  const d = tempDir('cli')
-  const f = join(d, 'openclaw')
-  writeFileSync(f, `#!/bin/sh\nexec ${JSON.stringify(node)} ${JSON.stringify(oc.openclawBin)} "$@"\n`, { mode: 0o700 })
-  return f
-}
+const openclawCli = (node = oc.node) => openclawScript(tempDir('cli'), { node })
 
 /** `openclaw-vault migrate` (the native executable) on `state`, with a private TMPDIR. */
 function migrateArgs(state, prefix, args) {
@@ -228,13 +201,7 @@ describe('migrate --rewrite-config with the real openclaw CLI', () => {
     const prefix = uniquePrefix('apply-fail')
     prefixes.push(prefix)
     // The real CLI, but the exec provider it runs reaches no Vault: apply validates and refuses.
-    const d = tempDir('cli-novault')
-    const cli = join(d, 'openclaw')
-    writeFileSync(
-      cli,
-      `#!/bin/sh\nVAULT_ADDR=http://127.0.0.1:9 exec ${JSON.stringify(oc.node)} ${JSON.stringify(oc.openclawBin)} "$@"\n`,
-      { mode: 0o700 },
-    )
+    const cli = openclawScript(tempDir('cli-novault'), { prelude: 'export VAULT_ADDR=http://127.0.0.1:9' })
     const r = migrate(state, prefix, ['--yes', '--json', '--rewrite-config', '--openclaw', cli])
     assert.equal(r.code, 1, r.out + r.err)
     const e = r.json.rewriteConfig.error
@@ -265,16 +232,8 @@ describe('migrate --rewrite-config with the real openclaw CLI', () => {
       const prefix = uniquePrefix('apply-sealed')
       // The real CLI; for `secrets apply` only, it first seals this test's own Vault (migrate has
       // written the values by then), so OpenClaw's resolver check meets a sealed Vault.
-      const d = tempDir('cli-seal')
-      const cli = join(d, 'openclaw')
-      writeFileSync(
-        cli,
-        `#!/bin/sh
-if [ "$1 $2" = "secrets apply" ]; then ${JSON.stringify(vaultBinary())} operator seal >/dev/null || exit 99; fi
-exec ${JSON.stringify(oc.node)} ${JSON.stringify(oc.openclawBin)} "$@"
-`,
-        { mode: 0o700 },
-      )
+      const seal = `${JSON.stringify(vaultBinary())} operator seal >/dev/null || exit 99`
+      const cli = openclawScript(tempDir('cli-seal'), { prelude: `if [ "$1 $2" = "secrets apply" ]; then ${seal}; fi` })
       const m = migrateArgs(state, prefix, ['--yes', '--json', '--rewrite-config', '--openclaw', cli])
       m.options.env = { ...m.options.env, VAULT_ADDR: own.addr, VAULT_TOKEN: own.token }
       const r = spawnSync(...m.argv, { ...m.options, encoding: 'utf8', timeout: 300000 })

@@ -27,8 +27,14 @@ import { promisify } from 'node:util'
 
 import { VaultClient } from '../index.js'
 import { removeTree, root, startVault, uniquePrefix } from './support/vault-server.mjs'
-import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
 import { nodeDependentOnly, sameOnEveryNode } from './support/node-pass.mjs'
+import {
+  openclawEnv,
+  openclawInstall,
+  openclawScript,
+  removeTempDirs,
+  runOpenClawAsync,
+} from './support/openclaw-state.mjs'
 
 const run = promisify(execFile)
 const resolver = join(root, 'bin', 'openclaw-vault-resolve.mjs')
@@ -45,7 +51,7 @@ let stateDir
 
 before(async () => {
   if (nodeDependentOnly) return // every suite here is sameOnEveryNode
-  oc = ensureOpenClaw()
+  oc = openclawInstall()
   vault = await startVault()
   const client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
   await client.write(`${p}/providers/openai`, { apiKey })
@@ -57,7 +63,7 @@ before(async () => {
 after(async () => {
   if (vault) await removeTree(vault, p)
   await vault?.stop()
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true })
+  removeTempDirs([stateDir])
 })
 
 /** How each route is configured: the native executable, or Node and the script. */
@@ -93,26 +99,8 @@ function writeConfig(openaiId, route, overrides = {}) {
 }
 
 /** Runs the real `openclaw` CLI under Node 24 with a private state dir. */
-async function openclaw(args, extraEnv = {}) {
-  try {
-    const { stdout, stderr } = await run(oc.node, [oc.openclawBin, ...args], {
-      cwd: stateDir,
-      env: {
-        HOME: stateDir,
-        OPENCLAW_STATE_DIR: stateDir,
-        PATH: process.env.PATH,
-        VAULT_ADDR: vault.addr,
-        VAULT_TOKEN: vault.token,
-        ...extraEnv,
-      },
-      timeout: 120000,
-    })
-    return { code: 0, stdout, stderr }
-  } catch (e) {
-    if (typeof e.code !== 'number') throw e
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+const openclaw = (args, extraEnv = {}) =>
+  runOpenClawAsync(args, { state: stateDir, vault, env: extraEnv, timeout: 120000 })
 
 for (const route of Object.keys(routes)) {
   describe(`openclaw 2026.9.6 with this resolver as an exec provider (${route} route)`, sameOnEveryNode, () => {
@@ -225,23 +213,23 @@ describe('`openclaw-vault migrate --rewrite-config` on a state the real OpenClaw
   })
   after(async () => {
     if (vault) await removeTree(vault, prefix)
-    if (home) rmSync(home, { recursive: true, force: true })
+    removeTempDirs([home])
   })
 
   test('the provider it adds is the native executable, and OpenClaw resolves the ref through it', async () => {
     const state = join(home, '.openclaw')
-    const env = { HOME: home, OPENCLAW_STATE_DIR: state, PATH: process.env.PATH }
-    await run(oc.node, [oc.openclawBin, 'channels', 'add', '--channel', 'telegram', '--token', token], {
+    const env = openclawEnv({ home, state })
+    const added = await runOpenClawAsync(['channels', 'add', '--channel', 'telegram', '--token', token], {
+      home,
+      state,
       cwd: home,
-      env,
       timeout: 120000,
     })
+    assert.equal(added.code, 0, added.stdout + added.stderr)
     const configPath = join(state, 'openclaw.json')
     assert.ok(readFileSync(configPath, 'utf8').includes(token), 'OpenClaw wrote the token in plaintext')
     // `--rewrite-config` hands the rewrite to `openclaw secrets apply`: the CLI, run by Node 24.
-    const openclawCli = join(home, 'openclaw')
-    writeFileSync(openclawCli, `#!/bin/sh\nexec ${JSON.stringify(oc.node)} ${JSON.stringify(oc.openclawBin)} "$@"\n`)
-    chmodSync(openclawCli, 0o755)
+    const openclawCli = openclawScript(home)
     const migrated = spawnSync(
       process.execPath,
       [
@@ -275,11 +263,13 @@ describe('`openclaw-vault migrate --rewrite-config` on a state the real OpenClaw
       provider: 'openclaw-vault',
       id: `${prefix}/credentials/telegram/token`,
     })
-    const out = await run(oc.node, [oc.openclawBin, 'secrets', 'audit', '--check', '--allow-exec', '--json'], {
+    const out = await runOpenClawAsync(['secrets', 'audit', '--check', '--allow-exec', '--json'], {
+      home,
+      state,
+      vault,
       cwd: home,
-      env: { ...env, VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token },
       timeout: 120000,
-    }).catch((e) => e)
+    })
     const report = JSON.parse(out.stdout)
     assert.equal(report.summary.unresolvedRefCount, 0, out.stdout)
     assert.equal(report.resolution.refsChecked, 1, out.stdout)
@@ -304,16 +294,14 @@ describe('as an installed OpenClaw plugin (openclaw.plugin.json secretProviderIn
   })
 
   after(() => {
-    for (const d of [staged, pluginState]) if (d) rmSync(d, { recursive: true, force: true })
+    removeTempDirs([staged, pluginState])
   })
 
   test('`openclaw plugins install` then a pluginIntegration provider resolves through our resolver', async () => {
-    const env = { HOME: pluginState, OPENCLAW_STATE_DIR: pluginState, PATH: process.env.PATH }
-    await run(oc.node, [oc.openclawBin, 'plugins', 'install', '--force', '--accept-capabilities', staged], {
-      cwd: pluginState,
-      env,
-      timeout: 180000,
+    const installed = await runOpenClawAsync(['plugins', 'install', '--force', '--accept-capabilities', staged], {
+      state: pluginState,
     })
+    assert.equal(installed.code, 0, installed.stdout + installed.stderr)
     const configPath = join(pluginState, 'openclaw.json')
     const config = JSON.parse(readFileSync(configPath, 'utf8'))
     assert.equal(config.plugins.entries['openclaw-vault'].enabled, true)
@@ -333,21 +321,13 @@ describe('as an installed OpenClaw plugin (openclaw.plugin.json secretProviderIn
     }
     writeFileSync(configPath, JSON.stringify(config, null, 2), { mode: 0o600 })
     const audit = async (extra) => {
-      try {
-        const { stdout } = await run(
-          oc.node,
-          [oc.openclawBin, 'secrets', 'audit', '--check', '--allow-exec', '--json'],
-          {
-            cwd: pluginState,
-            env: { ...env, VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, ...extra },
-            timeout: 120000,
-          },
-        )
-        return { code: 0, report: JSON.parse(stdout) }
-      } catch (e) {
-        if (typeof e.code !== 'number') throw e
-        return { code: e.code, report: JSON.parse(e.stdout) }
-      }
+      const r = await runOpenClawAsync(['secrets', 'audit', '--check', '--allow-exec', '--json'], {
+        state: pluginState,
+        vault,
+        env: extra,
+        timeout: 120000,
+      })
+      return { code: r.code, report: JSON.parse(r.stdout) }
     }
     const ok = await audit({})
     assert.equal(ok.code, 0, JSON.stringify(ok.report.findings))

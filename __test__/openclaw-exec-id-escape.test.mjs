@@ -5,7 +5,7 @@
 // and OpenClaw's own `secrets audit --check --allow-exec` resolves them through `openclaw-vault resolve`.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test'
 
 import { VaultClient } from '../index.js'
 import { removeTree, startVault, uniquePrefix } from './support/vault-server.mjs'
-import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
+import { openclawEnv, openclawScript, removeTempDirs, runOpenClaw } from './support/openclaw-state.mjs'
 
 const { nativeExecutable } = createRequire(import.meta.url)('../bin/native.js')
 const native = nativeExecutable()
@@ -24,14 +24,12 @@ const profiles = {
   'openai:a2 spaced': ['a2', 'openai', 'sk-FAKE-escape-space-0001', 'agents/a2/openai:a2 spaced'],
   'mistral:ünï': ['main', 'mistral', 'sk-FAKE-escape-umlaut-0002', 'mistral:ünï'],
 }
-let oc
 let vault
 let client
 let state
 const prefix = uniquePrefix('escape')
 
 before(async () => {
-  oc = ensureOpenClaw()
   vault = await startVault()
   client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
   state = mkdtempSync(join(tmpdir(), 'ocv-escape-'))
@@ -41,28 +39,23 @@ before(async () => {
 after(async () => {
   if (vault) await removeTree(vault, prefix)
   await vault?.stop()
-  if (state) rmSync(state, { recursive: true, force: true })
+  removeTempDirs([state])
 })
 
-const env = () => ({
-  HOME: state,
-  OPENCLAW_STATE_DIR: state,
-  PATH: process.env.PATH,
-  VAULT_ADDR: vault.addr,
-  VAULT_TOKEN: vault.token,
-  OPENCLAW_VAULT_PREFIX: prefix,
-})
+const env = () => openclawEnv({ state, vault, env: { OPENCLAW_VAULT_PREFIX: prefix } })
 
 const run = (cmd, args, input) =>
   spawnSync(cmd, args, { cwd: state, env: env(), input, encoding: 'utf8', timeout: 300000 })
 
+const openclaw = (args, input) =>
+  runOpenClaw(args, { state, vault, env: { OPENCLAW_VAULT_PREFIX: prefix }, input, timeout: 300000 })
+
 function audit(args = []) {
-  const r = run(oc.node, [oc.openclawBin, 'secrets', 'audit', '--json', ...args])
-  return { code: r.status, report: JSON.parse(r.stdout) }
+  const r = openclaw(['secrets', 'audit', '--json', ...args])
+  return { code: r.code, report: JSON.parse(r.stdout) }
 }
 
 test('profile ids with a space and with non-ASCII letters are migrated and resolve through escaped exec ids', async () => {
-  const openclaw = (args, input) => run(oc.node, [oc.openclawBin, ...args], input)
   const add = openclaw([
     'agents',
     'add',
@@ -73,13 +66,13 @@ test('profile ids with a space and with non-ASCII letters are migrated and resol
     '--agent-dir',
     join(state, 'elsewhere', 'a2-agent'),
   ])
-  assert.equal(add.status, 0, `agents add: ${add.stderr}`)
+  assert.equal(add.code, 0, `agents add: ${add.stderr}`)
   for (const [id, [agent, provider, key]] of Object.entries(profiles)) {
     const r = openclaw(
       ['models', 'auth', 'paste-api-key', '--provider', provider, '--agent', agent, '--profile-id', id],
       key,
     )
-    assert.equal(r.status, 0, `paste-api-key ${id}: ${r.stderr}`)
+    assert.equal(r.code, 0, `paste-api-key ${id}: ${r.stderr}`)
   }
   const before = audit()
     .report.findings.filter((f) => f.code === 'PLAINTEXT_FOUND')
@@ -87,10 +80,7 @@ test('profile ids with a space and with non-ASCII letters are migrated and resol
   assert.deepEqual(before.sort(), Object.keys(profiles).sort(), 'OpenClaw reports both profiles as plaintext')
 
   // A script named `openclaw` running the real CLI (`exec`: the CLI keeps its pid).
-  const cli = join(state, 'openclaw-cli')
-  writeFileSync(cli, `#!/bin/sh\nexec ${JSON.stringify(oc.node)} ${JSON.stringify(oc.openclawBin)} "$@"\n`, {
-    mode: 0o700,
-  })
+  const cli = openclawScript(state, { name: 'openclaw-cli' })
   const m = run(native, ['migrate', '--yes', '--rewrite-config', '--json', '--openclaw', cli])
   for (const [, , key] of Object.values(profiles)) {
     assert.ok(!m.stdout.includes(key) && !m.stderr.includes(key), 'a secret was printed')

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test'
 
 import { removeTree, root, startVault, uniquePrefix } from './support/vault-server.mjs'
 import { leftovers, openclawHolder } from './support/openclaw-locks.mjs'
-import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
+import { openclawInstall, removeTempDirs, runOpenClaw } from './support/openclaw-state.mjs'
 import { nodeDependentOnly, sameOnEveryNode } from './support/node-pass.mjs'
 
 const bin = join(root, 'bin', 'openclaw-vault.js')
@@ -23,23 +23,19 @@ const prefixes = []
 
 before(async () => {
   if (nodeDependentOnly) return // every suite here is sameOnEveryNode
-  oc = ensureOpenClaw()
+  oc = openclawInstall()
   vault = await startVault()
 })
 after(async () => {
   for (const p of prefixes) if (vault) await removeTree(vault, p)
   await vault?.stop()
-  for (const h of homes) rmSync(h, { recursive: true, force: true })
+  removeTempDirs(homes)
 })
 
 /** Runs the real `openclaw` CLI (Node 24) on `home`'s state dir. */
 function openclaw(home, args) {
-  const r = spawnSync(oc.node, [oc.openclawBin, ...args], {
-    env: { HOME: home, PATH: process.env.PATH },
-    encoding: 'utf8',
-    cwd: home,
-  })
-  return { code: r.status, out: r.stdout, err: r.stderr }
+  const r = runOpenClaw(args, { home })
+  return { code: r.code, out: r.stdout, err: r.stderr }
 }
 
 /** The sample HOME's credential files, with an openclaw.json written by OpenClaw itself. */

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test'
 
 import { VaultClient } from '../index.js'
 import { removeTree, root, startVault, uniquePrefix } from './support/vault-server.mjs'
-import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
+import { openclawEnv, openclawInstall, openclawScript, removeTempDirs, runOpenClaw } from './support/openclaw-state.mjs'
 
 const bin = join(root, 'bin', 'openclaw-vault.js')
 let oc
@@ -24,7 +24,7 @@ const prefix = uniquePrefix('many-refs')
 const value = (i) => `sk-FAKE-many-refs-${String(i).padStart(4, '0')}`
 
 before(async () => {
-  oc = ensureOpenClaw()
+  oc = openclawInstall()
   vault = await startVault()
   client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
   state = mkdtempSync(join(tmpdir(), 'ocv-many-refs-'))
@@ -34,24 +34,12 @@ before(async () => {
 after(async () => {
   if (vault) await removeTree(vault, prefix)
   await vault?.stop()
-  if (state) rmSync(state, { recursive: true, force: true })
+  removeTempDirs([state])
 })
 
-function env(extra = {}) {
-  return {
-    HOME: state,
-    OPENCLAW_STATE_DIR: state,
-    PATH: process.env.PATH,
-    VAULT_ADDR: vault.addr,
-    VAULT_TOKEN: vault.token,
-    ...extra,
-  }
-}
+const env = (extra = {}) => openclawEnv({ state, vault, env: extra })
 
-function openclaw(args) {
-  const r = spawnSync(oc.node, [oc.openclawBin, ...args], { cwd: state, env: env(), encoding: 'utf8', timeout: 180000 })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
+const openclaw = (args) => runOpenClaw(args, { state, vault })
 
 /** `skills.entries.s<from..to-1>.apiKey` as plaintext, written by OpenClaw's own batch `config set`. */
 function addSkillKeys(from, to) {
@@ -104,11 +92,7 @@ function idsByAlias() {
 test('600 plaintext keys: refs spread over openclaw-vault (512) and openclaw-vault-2, audit clean; 30 more join openclaw-vault-2', async () => {
   const cliDir = join(state, 'cli')
   spawnSync('mkdir', ['-m', '700', cliDir])
-  writeFileSync(
-    join(cliDir, 'openclaw'),
-    `#!/bin/sh\nexec ${JSON.stringify(oc.node)} ${JSON.stringify(oc.openclawBin)} "$@"\n`,
-    { mode: 0o700 },
-  )
+  openclawScript(cliDir)
   addSkillKeys(0, 600)
 
   const first = migrate()

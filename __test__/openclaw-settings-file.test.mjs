@@ -13,25 +13,23 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 
 import { removeTree, root, startVault, uniquePrefix } from './support/vault-server.mjs'
-import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
+import { openclawScript, removeTempDirs, runOpenClaw } from './support/openclaw-state.mjs'
 import { skippedOnThisPass } from './support/node-pass.mjs'
 
 const { CredentialStore, loadConfig } = await import('../index.js')
 
 const CANARY = 'hvs.FAKE-legacy-settings-token-9f3'
-let oc
 let vault
 const homes = []
 const prefixes = []
 
 before(async () => {
-  oc = ensureOpenClaw()
   vault = await startVault()
 })
 after(async () => {
   for (const p of prefixes) if (vault) await removeTree(vault, p)
   await vault?.stop()
-  for (const h of homes) rmSync(h, { recursive: true, force: true })
+  removeTempDirs(homes)
 })
 
 /** A private copy of the sample HOME (what `npm run demo` uses), with the modes real tools use. */
@@ -52,13 +50,8 @@ function sampleHome() {
 
 /** Runs the real `openclaw` CLI (Node 24) on `home`'s state dir. */
 function openclaw(home, args) {
-  const r = spawnSync(oc.node, [oc.openclawBin, ...args], {
-    env: { HOME: home, PATH: process.env.PATH },
-    encoding: 'utf8',
-    cwd: home,
-    timeout: 120_000,
-  })
-  return { code: r.status, out: `${r.stdout}${r.stderr}`, stdout: r.stdout }
+  const r = runOpenClaw(args, { home, timeout: 120_000 })
+  return { code: r.code, out: `${r.stdout}${r.stderr}`, stdout: r.stdout }
 }
 
 /** Writes the deprecated `credentials` key into `home`'s openclaw.json and removes openclaw-vault.json. */
@@ -207,10 +200,7 @@ describe('openclaw-vault.json next to openclaw.json', () => {
     )
     writeFileSync(configPath, text, { mode: 0o600 })
     assert.notEqual(openclaw(home, ['config', 'validate']).code, 0)
-    const bin = join(home, 'openclaw-cli')
-    writeFileSync(bin, `#!/bin/sh\nexec ${JSON.stringify(oc.node)} ${JSON.stringify(oc.openclawBin)} "$@"\n`, {
-      mode: 0o700,
-    })
+    const bin = openclawScript(home, { name: 'openclaw-cli' })
     const prefix = uniquePrefix('settings-apply')
     prefixes.push(prefix)
     const r = spawnSync(native, ['migrate', '--yes', '--json', '--rewrite-config', '--openclaw', bin], {

@@ -14,9 +14,16 @@ import { promisify } from 'node:util'
 
 import { VaultClient } from '../index.js'
 import { removeTree, root, startVault, uniquePrefix } from './support/vault-server.mjs'
-import { ensureOpenClaw } from '../scripts/ensure-openclaw.mjs'
 import { nodeDependentOnly, sameOnEveryNode } from './support/node-pass.mjs'
-import { copyState as copyStateTo, sharedState } from './support/openclaw-state.mjs'
+import {
+  copyState as copyStateTo,
+  openclawEnv,
+  openclawInstall,
+  openclawScript,
+  removeTempDirs,
+  runOpenClaw,
+  sharedState,
+} from './support/openclaw-state.mjs'
 
 const run = promisify(execFile)
 const bin = join(root, 'bin', 'openclaw-vault.js')
@@ -48,7 +55,7 @@ const RICH_ONLY = ['configOpenai', 'agentToken', 'ghToken', 'discord', 'discordO
 
 before(async () => {
   if (nodeDependentOnly) return // every suite here is sameOnEveryNode
-  oc = ensureOpenClaw()
+  oc = openclawInstall()
   vault = await startVault()
   client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
 })
@@ -56,7 +63,7 @@ before(async () => {
 after(async () => {
   for (const p of prefixes) if (vault) await removeTree(vault, p)
   await vault?.stop()
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  removeTempDirs(dirs)
 })
 
 function tempDir(name) {
@@ -66,31 +73,12 @@ function tempDir(name) {
   return d
 }
 
-function envFor(state, extra = {}) {
-  return {
-    HOME: state,
-    OPENCLAW_STATE_DIR: state,
-    PATH: process.env.PATH,
-    VAULT_ADDR: vault.addr,
-    VAULT_TOKEN: vault.token,
-    // OpenClaw installs channel plugins from npm on first use: never from a test (the Discord
-    // plugin is linked from the local install of scripts/ensure-openclaw.mjs instead).
-    npm_config_registry: 'http://127.0.0.1:9',
-    npm_config_offline: 'true',
-    ...extra,
-  }
-}
+// npm offline (support/openclaw-state.mjs): the Discord plugin is linked from the local install.
+const envFor = (state, extra = {}) => openclawEnv({ state, vault, env: extra })
 
 /** Runs the real openclaw CLI (Node 24) on `state`; `input` goes to stdin. */
 async function openclaw(state, args, { input, env = {} } = {}) {
-  const r = spawnSync(oc.node, [oc.openclawBin, ...args], {
-    cwd: state,
-    env: envFor(state, env),
-    input,
-    encoding: 'utf8',
-    timeout: 180000,
-  })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+  return runOpenClaw(args, { state, vault, env, input })
 }
 
 async function must(state, args, opts) {
@@ -211,10 +199,9 @@ function fakeOpenClaw(body) {
   return f
 }
 
-/** The real CLI behind a `openclaw` wrapper (the npm package's bin is a Node script). */
-function realOpenClaw(extraEnv = '') {
-  return fakeOpenClaw(`${extraEnv} exec ${JSON.stringify(oc.node)} ${JSON.stringify(oc.openclawBin)} "$@"`)
-}
+/** The real CLI behind a `openclaw` wrapper (the npm package's bin is a Node script); `prelude`
+ * runs first (sh). */
+const realOpenClaw = (prelude = '') => openclawScript(tempDir('cli'), { prelude })
 
 /** Every file OpenClaw keeps secrets in, as bytes: to show this package wrote none of them. */
 function snapshot(state) {
@@ -400,7 +387,7 @@ describe('migrate --rewrite-config through `openclaw secrets apply`', sameOnEver
     const prefix = uniquePrefix('stores-reject')
     prefixes.push(prefix)
     // The real CLI, but the exec provider it runs reaches no Vault: apply validates and refuses.
-    const cli = realOpenClaw('VAULT_ADDR=http://127.0.0.1:9')
+    const cli = realOpenClaw('export VAULT_ADDR=http://127.0.0.1:9')
     const r = migrate(state, prefix, ['--yes', '--json', '--rewrite-config', '--openclaw', cli])
     assert.equal(r.code, 1, r.out + r.err)
     assert.match(r.json.rewriteConfig.error.message, /secrets apply failed: exit code 1/)

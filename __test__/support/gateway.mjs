@@ -7,7 +7,7 @@
 // Vault listen on 127.0.0.1.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -15,6 +15,7 @@ import { join } from 'node:path'
 
 import { VaultClient } from '../../index.js'
 import { ensureOpenClaw } from '../../scripts/ensure-openclaw.mjs'
+import { removeTempDirs } from './openclaw-state.mjs'
 import { freePort, startVault, uniquePrefix, waitFor } from './vault-server.mjs'
 
 const { nativeExecutable } = createRequire(import.meta.url)('../../bin/native.js')
@@ -233,7 +234,7 @@ export async function gatewayHarness(name) {
   h.cleanup = async () => {
     h.stub.close()
     await h.vault.stop()
-    rmSync(h.home, { recursive: true, force: true })
+    removeTempDirs([h.home])
   }
   return h
 }

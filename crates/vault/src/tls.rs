@@ -323,12 +323,15 @@ pub fn parse_bool(value: &str, what: &str) -> Result<bool> {
 mod tests {
     use super::*;
 
-    fn tmp(name: &str, content: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("ocv-tls-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+    use openclaw_vault_test_support::{temp_dir, TempDir};
+
+    /// `content` in a file `name` of a directory of its own, removed when the `TempDir` drops
+    /// (tests run in parallel threads of one process: one directory per file name).
+    fn tmp(name: &str, content: &str) -> (TempDir, PathBuf) {
+        let dir = temp_dir(&format!("tls-{name}"));
         let p = dir.join(name);
         std::fs::write(&p, content).unwrap();
-        p
+        (dir, p)
     }
 
     #[test]
@@ -361,7 +364,7 @@ mod tests {
 
     #[test]
     fn a_ca_file_that_is_not_pem_names_its_source() {
-        let p = tmp("not-pem.crt", "hello, I am not a certificate\n");
+        let (_dir, p) = tmp("not-pem.crt", "hello, I am not a certificate\n");
         let s = TlsSettings {
             ca_cert: Some(FileInput::new(&p, "VAULT_CACERT")),
             ..Default::default()
@@ -386,7 +389,7 @@ mod tests {
 
     #[test]
     fn a_client_key_without_a_certificate_is_refused() {
-        let p = tmp(
+        let (_dir, p) = tmp(
             "key.pem",
             &format!(
                 "-----BEGIN {0}-----\nAAAA\n-----END {0}-----\n",

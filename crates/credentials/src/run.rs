@@ -780,6 +780,39 @@ pub enum RunStartError {
     Spawn { code: i32, message: String },
 }
 
+/// The variable through which the npm `openclaw-vault` launcher (`bin/openclaw-vault.js`) tells
+/// the native executable it starts its own pid (see [`die_with_launcher`]).
+pub const LAUNCHER_PID_VAR: &str = "OPENCLAW_VAULT_LAUNCHER_PID";
+
+/// Called first by the native executable. When [`LAUNCHER_PID_VAR`] names this process's parent
+/// (the npm launcher), the kernel is asked for SIGTERM when that parent dies (`PR_SET_PDEATHSIG`):
+/// a `kill -9` of the launcher then does not leave this process running on its own (a `migrate`
+/// holding its run lock and applying OpenClaw's plan later, behind the user's back). Started any
+/// other way (by OpenClaw as its exec provider, by systemd, by hand) nothing changes. Linux only.
+pub fn die_with_launcher(launcher_pid: Option<&str>) {
+    #[cfg(target_os = "linux")]
+    {
+        let Some(pid) = launcher_pid.and_then(|p| p.parse::<i32>().ok()) else {
+            return;
+        };
+        // SAFETY: getppid and prctl have no memory preconditions.
+        unsafe {
+            if libc::getppid() != pid {
+                return;
+            }
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM, 0, 0, 0) != 0 {
+                return;
+            }
+            // The launcher died between the check and prctl: the signal will never come.
+            if libc::getppid() != pid {
+                libc::_exit(143);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = launcher_pid;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -903,37 +936,4 @@ mod tests {
             130
         );
     }
-}
-
-/// The variable through which the npm `openclaw-vault` launcher (`bin/openclaw-vault.js`) tells
-/// the native executable it starts its own pid (see [`die_with_launcher`]).
-pub const LAUNCHER_PID_VAR: &str = "OPENCLAW_VAULT_LAUNCHER_PID";
-
-/// Called first by the native executable. When [`LAUNCHER_PID_VAR`] names this process's parent
-/// (the npm launcher), the kernel is asked for SIGTERM when that parent dies (`PR_SET_PDEATHSIG`):
-/// a `kill -9` of the launcher then does not leave this process running on its own (a `migrate`
-/// holding its run lock and applying OpenClaw's plan later, behind the user's back). Started any
-/// other way (by OpenClaw as its exec provider, by systemd, by hand) nothing changes. Linux only.
-pub fn die_with_launcher(launcher_pid: Option<&str>) {
-    #[cfg(target_os = "linux")]
-    {
-        let Some(pid) = launcher_pid.and_then(|p| p.parse::<i32>().ok()) else {
-            return;
-        };
-        // SAFETY: getppid and prctl have no memory preconditions.
-        unsafe {
-            if libc::getppid() != pid {
-                return;
-            }
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM, 0, 0, 0) != 0 {
-                return;
-            }
-            // The launcher died between the check and prctl: the signal will never come.
-            if libc::getppid() != pid {
-                libc::_exit(143);
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = launcher_pid;
 }

@@ -76,9 +76,9 @@ pub fn remove_local(paths: &OpenClawPaths, verified: &VerifiedInVault<'_>) -> Ve
                 .and_then(Value::as_str)
                 .unwrap_or_default();
             let agent = agent_of(paths, file);
-            let in_store = imported.iter().any(|(a, p)| {
-                p == id && (a.is_none() || a.as_deref() == agent.as_deref())
-            });
+            let in_store = imported
+                .iter()
+                .any(|(a, p)| p == id && (a.is_none() || a.as_deref() == agent.as_deref()));
             if !in_store {
                 rows.push(LocalRemoval {
                     name: item.name.clone(),
@@ -158,7 +158,9 @@ fn not_removed_here(provider: &str) -> String {
     } else if provider == crate::providers::openclaw_config::PROVIDER_ID {
         "openclaw.json: `--rewrite-config` has OpenClaw's apply replace the value with a ref".into()
     } else {
-        format!("{provider} is not a file OpenClaw owns; remove it yourself once nothing else reads it")
+        format!(
+            "{provider} is not a file OpenClaw owns; remove it yourself once nothing else reads it"
+        )
     }
 }
 

@@ -1760,6 +1760,8 @@ mod tests {
             "usageStats": {"openai:default": {"lastUsed": 1}},
         });
         write_source(&profiles, &profiles_json);
+        // OpenClaw's doctor imported them (else --remove-local keeps them: see remove_local).
+        import_into_agent_store(&state, "main", &profiles_json);
         write_source(
             &oauth,
             &json!({"anthropic": {"access": FAKE_ACCESS, "refresh": FAKE_REFRESH, "expires": 1_900_000_000_000i64}}),
@@ -1874,6 +1876,11 @@ mod tests {
                 "telegram:default": {"type": "token", "provider": "telegram", "token": FAKE_TELEGRAM},
             }}),
         );
+        import_into_agent_store(
+            &home.join(".openclaw"),
+            "main",
+            &serde_json::from_slice(&std::fs::read(&profiles).unwrap()).unwrap(),
+        );
         let client = server.client(None);
         let s = store(
             client.clone(),
@@ -1928,6 +1935,7 @@ mod tests {
             },
         });
         write_source(&profiles, &original);
+        import_into_agent_store(&state, "main", &original);
         let s = store(
             server.client(None),
             &home,

@@ -1484,6 +1484,26 @@ pub mod test_support {
         crate::local_file::write_atomic(path, value.to_string().as_bytes()).unwrap();
     }
 
+    /// What `openclaw doctor --fix` does with a retired auth-profiles.json: the same document as
+    /// agent `agent`'s live SQLite store (`openclaw-agent.sqlite`, table `auth_profile_store`,
+    /// row `primary`, OpenClaw 2026.9.6's schema) under `state_dir`.
+    pub fn import_into_agent_store(state_dir: &Path, agent: &str, value: &Value) {
+        let db = crate::providers::openclaw_sqlite::agent_db_path(state_dir, agent);
+        std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS auth_profile_store (store_key TEXT NOT NULL PRIMARY KEY,
+               store_json TEXT NOT NULL, updated_at INTEGER NOT NULL) STRICT;
+             PRAGMA user_version = 23;",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT OR REPLACE INTO auth_profile_store VALUES ('primary', ?1, 1)",
+            [value.to_string()],
+        )
+        .unwrap();
+    }
+
     /// The options of a test run: no overwrite, journal at `journal`, 4 requests at a time, no
     /// checkpoint hook, the command line's deadline.
     pub fn options(journal: &Path) -> super::MigrateOptions {

@@ -74,7 +74,8 @@ pub fn remove_local(paths: &OpenClawPaths, verified: &VerifiedInVault<'_>) -> Ve
                 .metadata
                 .get("profileId")
                 .and_then(Value::as_str)
-                .unwrap_or_default();
+                // A source that does not say: its entry key under `profiles` is the name's tail.
+                .unwrap_or_else(|| item.name.rsplit('/').next().unwrap_or_default());
             let agent = agent_of(paths, file);
             let in_store = imported
                 .iter()
@@ -167,16 +168,14 @@ fn not_removed_here(provider: &str) -> String {
 /// Every profile id held by OpenClaw's SQLite auth stores: `(None, id)` for the shared store,
 /// `(Some(agent), id)` for an agent's.
 fn imported_profiles(paths: &OpenClawPaths) -> Vec<(Option<String>, String)> {
-    use crate::providers::openclaw_sqlite::{auth_store_profiles, AuthStoreKind};
+    use crate::providers::openclaw_sqlite::{auth_store_profile_ids, AuthStoreKind};
     let mut out = Vec::new();
-    for store in auth_store_profiles(paths) {
-        let agent = match &store.kind {
+    for (kind, ids) in auth_store_profile_ids(paths) {
+        let agent = match kind {
             AuthStoreKind::Shared => None,
-            AuthStoreKind::Agent(a) => Some(a.clone()),
+            AuthStoreKind::Agent(a) => Some(a),
         };
-        for p in store.profiles.into_iter().flatten() {
-            out.push((agent.clone(), p.id));
-        }
+        out.extend(ids.into_iter().map(|id| (agent.clone(), id)));
     }
     out
 }
@@ -390,23 +389,12 @@ mod tests {
         write_source(&profiles, &profiles_json);
         // OpenClaw's doctor imported openai:default into the agent's SQLite store (the live
         // one); a profile only in the retired file is kept (see the next test).
-        let db = crate::providers::openclaw_sqlite::agent_db_path(&state, "main");
-        std::fs::create_dir_all(db.parent().unwrap()).unwrap();
-        let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE auth_profile_store (store_key TEXT NOT NULL PRIMARY KEY,
-               store_json TEXT NOT NULL, updated_at INTEGER NOT NULL) STRICT;
-             PRAGMA user_version = 23;",
-        )
-        .unwrap();
-        let imported = json!({"version": 1, "profiles": {
-            "openai:default": {"type": "api_key", "provider": "openai", "key": FAKE_OPENAI}}});
-        conn.execute(
-            "INSERT INTO auth_profile_store VALUES ('primary', ?1, 1)",
-            [imported.to_string()],
-        )
-        .unwrap();
-        drop(conn);
+        import_into_agent_store(
+            &state,
+            "main",
+            &json!({"version": 1, "profiles": {
+                "openai:default": {"type": "api_key", "provider": "openai", "key": FAKE_OPENAI}}}),
+        );
         write_source(
             &oauth,
             &json!({"anthropic": {"access": FAKE_ACCESS, "refresh": FAKE_REFRESH}}),

@@ -1235,6 +1235,37 @@ pub fn auth_store_profiles(paths: &OpenClawPaths) -> Vec<AuthStoreProfiles> {
         .collect()
 }
 
+/// Every profile id (all types) of every SQLite auth store OpenClaw walks, by store; a store that
+/// cannot be read is left out. What `migrate --remove-local` asks to tell an imported profile of a
+/// retired auth-profiles.json from one that lives only there.
+pub fn auth_store_profile_ids(paths: &OpenClawPaths) -> Vec<(AuthStoreKind, Vec<String>)> {
+    let Some(state_dir) = &paths.state_dir else {
+        return Vec::new();
+    };
+    let refs = RefContext {
+        env: Arc::new(|_| None),
+        config_file: None,
+        state_db: state_db_path(state_dir),
+        vault: None,
+    };
+    let mut stores = vec![AuthStoreProvider::shared(state_dir, refs.clone())];
+    stores.extend(
+        agent_stores(paths, paths.config_file().as_deref())
+            .into_iter()
+            .map(|(a, file)| AuthStoreProvider::agent(file, &a, refs.clone())),
+    );
+    stores
+        .into_iter()
+        .filter_map(|store| {
+            let doc = store.read().ok()??;
+            Some((
+                store.kind.clone(),
+                doc.layout.profiles.keys().cloned().collect(),
+            ))
+        })
+        .collect()
+}
+
 fn static_profiles(profiles: &Map<String, Value>) -> Vec<StaticProfile> {
     profiles
         .iter()

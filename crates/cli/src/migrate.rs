@@ -220,7 +220,7 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
                 !rewrite_through_openclaw(&args, io, store, &Default::default(), &mut out).await;
         }
         let remove = args.remove_backups && !args.dry_run;
-        failed |= !backups::report(io, args.json, &store.paths, remove, &mut out);
+        failed |= !backups::report(io, args.json, store, remove, refs_failed, &mut out).await;
         if args.json {
             let _ = writeln!(io.stdout, "{out}");
         }
@@ -320,7 +320,15 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         }
         out["removeLocal"] = Value::Array(removed.iter().map(removal_json).collect());
     }
-    failed |= !backups::report(io, args.json, &store.paths, args.remove_backups, &mut out);
+    failed |= !backups::report(
+        io,
+        args.json,
+        store,
+        args.remove_backups,
+        refs_failed,
+        &mut out,
+    )
+    .await;
     if args.json {
         let _ = writeln!(io.stdout, "{out}");
     }

@@ -48,7 +48,10 @@ pub use apply_plan::{
     build_apply_plan, provider_alias, AliasChange, ApplyPlan, ApplyTarget, KeptTarget,
     ProviderChange, MAX_BATCH_BYTES, MAX_REFS_PER_PROVIDER,
 };
-pub use backups::{plaintext_backups, remove_backups, PlaintextBackup};
+pub use backups::{
+    check_against_vault as check_backups_against_vault, plaintext_backups, remove_backups,
+    PlaintextBackup,
+};
 pub use fingerprint::FingerprintKey;
 pub use own_refs::{check_own_refs, OwnRef, RefState};
 pub use ownership::{set_aside_owned, OwnedByCli};

@@ -177,7 +177,7 @@ describe('migrate rerun after --rewrite-config', () => {
     assert.equal(conflict.json.report.counts.conflict, 1)
   })
 
-  test('backups of openclaw.json holding migrated plaintext are listed (paths only), and --remove-backups deletes exactly those', () => {
+  test('backups of openclaw.json holding migrated plaintext are listed (paths only), and --remove-backups deletes exactly those whose secrets are all in Vault', async () => {
     const bakNames = () => readdirSync(state).filter((n) => n.startsWith('openclaw.json.bak'))
     const holdsSecret = (n) => {
       const text = readFileSync(join(state, n), 'utf8')
@@ -198,6 +198,29 @@ describe('migrate rerun after --rewrite-config', () => {
       text.err,
       /backup\(s\) of openclaw\.json still hold plaintext .*\n(?:  .*openclaw\.json\.bak.*\n)+hint: .*--remove-backups/,
     )
+
+    // A secret gone from Vault (or different there) while a backup holds it: that backup may be
+    // its last copy. --remove-backups keeps it (exit 1, the path named), no "values are in Vault".
+    const gatewayPath = refPath('gateway', 'auth', 'token')
+    await client.deleteMetadata(gatewayPath)
+    const all = bakNames().sort()
+    const gone = migrate(['--yes', '--remove-backups', '--json'])
+    assert.equal(gone.code, 1, `${gone.out}\n${gone.err}`)
+    assert.deepEqual(bakNames().sort(), all)
+    assert.deepEqual(gone.json.removedBackups, [])
+    assert.deepEqual(gone.json.keptBackups.map((b) => b.file).sort(), listed)
+    for (const b of gone.json.keptBackups) {
+      assert.equal(b.code, 'CREDENTIAL_NOT_FOUND')
+      assert.deepEqual(b.notInVault, ['gateway.auth.token'])
+    }
+    const hintless = migrate(['--yes'])
+    assert.doesNotMatch(hintless.err, /values are in Vault|pass --remove-backups/)
+    assert.match(hintless.err, /openclaw\.json\.bak.* is kept: its plaintext at gateway\.auth\.token is not in Vault/)
+    await client.write(gatewayPath, { token: `${V.gateway}-other` })
+    const differs = migrate(['--yes', '--remove-backups', '--json'])
+    assert.equal(differs.code, 1, differs.err)
+    assert.deepEqual(bakNames().sort(), all)
+    await client.write(gatewayPath, { token: V.gateway })
 
     const keep = bakNames().filter((n) => !holdsSecret(n))
     const removed = migrate(['--yes', '--remove-backups', '--json'])

@@ -506,6 +506,87 @@ describe('broken SQLite stores (made by OpenClaw, then damaged)', sameOnEveryNod
     pristine = await sharedState('plain', () => makeState('plain'))
   })
 
+  test('an agent moved by the roster (agentDir): only its new store is read and migrated; the old one is named, never read', async () => {
+    const s = copyStateTo(pristine, tempDir('moved-agent'))
+    const moved = join(s, 'moved-work')
+    const config = JSON.parse(readFileSync(join(s, 'openclaw.json'), 'utf8'))
+    assert.ok(config.agents?.entries?.work?.agentDir, 'openclaw agents add wrote no agentDir')
+    await must(s, ['config', 'set', 'agents.entries.work.agentDir', moved])
+    // OpenClaw writes the agent's key into the roster's dir; the old store keeps the old key.
+    const newKey = 'sk-or-FAKE-stores-moved-work-1515'
+    await must(s, ['models', 'auth', 'paste-api-key', '--provider', 'openrouter', '--agent', 'work'], { input: newKey })
+    assert.ok(readFileSync(join(moved, 'openclaw-agent.sqlite')).includes(newKey), 'OpenClaw did not use the agentDir')
+    const stale = join(s, 'agents', 'work', 'agent', 'openclaw-agent.sqlite')
+    assert.ok(readFileSync(stale).includes(V.workAgent))
+
+    const cli = (args) => spawnSync(process.execPath, [bin, ...args], { env: envFor(s), encoding: 'utf8', cwd: s })
+    const listed = JSON.parse(cli(['list', '--json']).stdout).credentials.filter((c) =>
+      c.name.startsWith('agents/work/'),
+    )
+    assert.ok(listed.length > 0, 'the agent store was not read')
+    for (const { name } of listed) {
+      const r = cli(['get', name, '--reveal', '--json'])
+      assert.equal(r.status, 0, r.stderr)
+      assert.ok(!r.stdout.includes(V.workAgent), `${name} answered the stale store`)
+    }
+    const prefix = uniquePrefix('stores-moved')
+    prefixes.push(prefix)
+    const m = migrate(s, prefix, ['--dry-run', '--json'])
+    const targets = m.json.plan.items.flatMap((it) => it.targets.map((t) => t.file))
+    assert.ok(!targets.includes(stale), `the stale store was planned: ${targets}`)
+    assert.ok(targets.includes(join(moved, 'openclaw-agent.sqlite')), `${targets}`)
+    const notes = m.json.plan.sourceErrors.filter((e) => e.message.includes(stale))
+    assert.equal(notes.length, 1, JSON.stringify(m.json.plan.sourceErrors))
+    assert.equal(notes[0].code, 'SOURCE_UNAVAILABLE')
+    assert.match(notes[0].message, /not read and not migrated: agent work has its own agentDir/)
+    for (const v of [...Object.values(V), newKey])
+      assert.ok(!m.out.includes(v) && !m.err.includes(v), 'no secret printed')
+  })
+
+  test('a shared store unreadable for one run: the .env key never takes the bare name its profile answers, then `openai@dotenv`', async () => {
+    const s = copyStateTo(pristine, tempDir('unread-shared'))
+    const dotenv = 'sk-proj-FAKE-stores-dotenv-other-1616'
+    writeFileSync(join(s, '.env'), `OPENAI_API_KEY=${dotenv}\n`, { mode: 0o600 })
+    const db = join(s, 'state', 'openclaw.sqlite')
+    const saved = ['', '-wal', '-shm'].filter((x) => existsSync(db + x)).map((x) => [db + x, readFileSync(db + x)])
+    for (const side of ['-wal', '-shm']) rmSync(db + side, { force: true })
+    writeFileSync(db, saved[0][1].subarray(0, Math.floor(saved[0][1].length / 2)))
+    const prefix = uniquePrefix('stores-unread')
+    prefixes.push(prefix)
+    const noSecret = (r) => {
+      for (const v of [...Object.values(V), dotenv])
+        assert.ok(!r.out.includes(v) && !r.err.includes(v), 'no secret printed')
+    }
+    const broken = migrate(s, prefix, ['--yes', '--json'])
+    noSecret(broken)
+    assert.equal(broken.code, 1, broken.err)
+    assert.ok(
+      !broken.json.plan.items.some((i) => i.name === 'openai'),
+      broken.json.plan.items.map((i) => i.name).join(),
+    )
+    const skip = broken.json.plan.skipped.find((k) => k.name === 'openai')
+    assert.ok(skip, JSON.stringify(broken.json.plan.skipped))
+    assert.equal(skip.code, 'SOURCE_UNAVAILABLE')
+    assert.ok(skip.reason.includes(db), skip.reason)
+    assert.match(skip.reason, /migrate again once it can be read/)
+    // Repaired: the .env key gets its own name; the bare name stays the profile's.
+    for (const [f, bytes] of saved) writeFileSync(f, bytes)
+    const repaired = migrate(s, prefix, ['--yes', '--json'])
+    noSecret(repaired)
+    const names = repaired.json.plan.items.map((i) => i.name)
+    assert.ok(names.includes('openai@dotenv'), names.join())
+    assert.ok(!names.includes('openai'), names.join())
+    assert.equal(await client.read(`${prefix}/credentials/openai`), null)
+    const got = spawnSync(process.execPath, [bin, 'get', 'openai', '--reveal', '--json'], {
+      env: envFor(s, { OPENCLAW_VAULT_PREFIX: prefix }),
+      encoding: 'utf8',
+      cwd: s,
+    })
+    assert.equal(got.status, 0, got.stderr)
+    const answer = JSON.parse(got.stdout)
+    assert.equal(answer.value ?? answer.secrets?.apiKey, V.openai)
+  })
+
   test('a truncated shared database and a newer agent schema: errors name the file, the other sources still read', async () => {
     const s = copyStateTo(pristine, tempDir('broken-copy'))
     // Checkpoint-free copy: drop the WAL so the main file is all there is, then cut it in half.

@@ -15,7 +15,7 @@ mod backups;
 mod own_refs;
 
 use super::{exit, fail, CliIo};
-use openclaw_credentials::error::Error;
+use openclaw_credentials::error::{Error, ErrorCode};
 use openclaw_credentials::layers::Layer;
 use openclaw_credentials::migrate::{
     self, ConfigRewrite, LocalRemoval, MigrateOptions, Outcome, OwnedByCli, Plan, Progress, Report,
@@ -158,6 +158,24 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         Ok(p) => p,
         Err(e) => return fail(io, args.json, &e),
     };
+    // An agent moved elsewhere by the roster (`agentDir`) is read from there alone, as OpenClaw
+    // does; the store left at its old place is stale: named once, never migrated.
+    let config_file = store.paths.config_file();
+    for (agent, file) in openclaw_credentials::providers::openclaw_sqlite::shadowed_agent_stores(
+        &store.paths,
+        config_file.as_deref(),
+    ) {
+        plan.source_errors.push(openclaw_credentials::chain::SourceError {
+            provider: "openclaw-agent-auth-store",
+            error: Error::new(
+                ErrorCode::SourceUnavailable,
+                format!(
+                    "{}: not read and not migrated: agent {agent} has its own agentDir in openclaw.json's agents roster, which OpenClaw reads instead (this older store is stale; remove it once you no longer need it)",
+                    file.display()
+                ),
+            ),
+        });
+    }
     // Tokens a CLI owns stay where they are unless taken over (a separate step: see `ownership`).
     let owned = match migrate::set_aside_owned(&mut plan, &args.take_ownership) {
         Ok(o) => o,
@@ -220,7 +238,7 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
                 !rewrite_through_openclaw(&args, io, store, &Default::default(), &mut out).await;
         }
         let remove = args.remove_backups && !args.dry_run;
-        failed |= !backups::report(io, args.json, &store.paths, remove, &mut out);
+        failed |= !backups::report(io, args.json, store, remove, refs_failed, &mut out).await;
         if args.json {
             let _ = writeln!(io.stdout, "{out}");
         }
@@ -320,7 +338,15 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         }
         out["removeLocal"] = Value::Array(removed.iter().map(removal_json).collect());
     }
-    failed |= !backups::report(io, args.json, &store.paths, args.remove_backups, &mut out);
+    failed |= !backups::report(
+        io,
+        args.json,
+        store,
+        args.remove_backups,
+        refs_failed,
+        &mut out,
+    )
+    .await;
     if args.json {
         let _ = writeln!(io.stdout, "{out}");
     }

@@ -7,18 +7,28 @@ use serde_json::{json, Value};
 
 use super::super::CliIo;
 use openclaw_credentials::migrate::{self, PlaintextBackup};
-use openclaw_credentials::openclaw::paths::OpenClawPaths;
 
-/// Finds the backups, prints them (or removes them with `remove`) and fills
-/// `out["plaintextLeftBehind"]` / `out["removedBackups"]`. False when a removal failed.
-pub(super) fn report(
+/// Finds the backups, checks them against Vault, prints them (or removes the removable ones
+/// with `remove`) and fills `out["plaintextLeftBehind"]` / `out["removedBackups"]` /
+/// `out["keptBackups"]`. False when a removal failed or `remove` had to keep a backup holding
+/// a secret not in Vault. `refs_failed`: an own ref did not resolve this run, so the hint that
+/// "the values are in Vault" is not printed.
+pub(super) async fn report(
     io: &mut CliIo,
     json_out: bool,
-    paths: &OpenClawPaths,
+    store: &openclaw_credentials::store::Store,
     remove: bool,
+    refs_failed: bool,
     out: &mut Value,
 ) -> bool {
-    let found: Vec<PlaintextBackup> = match migrate::plaintext_backups(paths) {
+    let paths = &store.paths;
+    let found = match migrate::plaintext_backups(paths) {
+        Ok(mut f) => migrate::check_backups_against_vault(paths, &store.chain, &mut f)
+            .await
+            .map(|()| f),
+        Err(e) => Err(e),
+    };
+    let found: Vec<PlaintextBackup> = match found {
         Ok(f) => f,
         Err(e) => {
             if !json_out {
@@ -36,12 +46,13 @@ pub(super) fn report(
     out["plaintextLeftBehind"] = Value::Array(
         found
             .iter()
-            .map(|b| json!({"file": b.file, "jsonPaths": b.json_paths}))
+            .map(|b| json!({"file": b.file, "jsonPaths": b.json_paths, "notInVault": b.not_in_vault}))
             .collect(),
     );
     if found.is_empty() {
         return true;
     }
+    let kept: Vec<&PlaintextBackup> = found.iter().filter(|b| !b.is_removable()).collect();
     if !remove {
         if !json_out {
             let _ = writeln!(
@@ -57,14 +68,25 @@ pub(super) fn report(
                     b.json_paths.join(", ")
                 );
             }
-            let _ = writeln!(
-                io.stderr,
-                "hint: the values are in Vault; pass --remove-backups to delete exactly these files (you lose OpenClaw's rollback copies; see \"5. Rollback\" in docs/migration-guide.md)"
-            );
+            print_kept(io, &kept);
+            if kept.is_empty() && !refs_failed {
+                let _ = writeln!(
+                    io.stderr,
+                    "hint: the values are in Vault; pass --remove-backups to delete exactly these files (you lose OpenClaw's rollback copies; see \"5. Rollback\" in docs/migration-guide.md)"
+                );
+            }
         }
         return true;
     }
-    let mut ok = true;
+    let mut ok = kept.is_empty();
+    if !json_out {
+        print_kept(io, &kept);
+    }
+    out["keptBackups"] = Value::Array(
+        kept.iter()
+            .map(|b| json!({"file": b.file, "code": KEPT_CODE, "notInVault": b.not_in_vault}))
+            .collect(),
+    );
     let mut removed = Vec::new();
     for (file, result) in migrate::remove_backups(&found) {
         match result {
@@ -90,4 +112,19 @@ pub(super) fn report(
     }
     out["removedBackups"] = Value::Array(removed);
     ok
+}
+
+/// The code of a backup `--remove-backups` keeps because it holds a secret not in Vault.
+const KEPT_CODE: &str = "CREDENTIAL_NOT_FOUND";
+
+/// One error line per backup holding a secret Vault does not have (byte for byte).
+fn print_kept(io: &mut CliIo, kept: &[&PlaintextBackup]) {
+    for b in kept {
+        let _ = writeln!(
+            io.stderr,
+            "error [{KEPT_CODE}]: {} is kept: its plaintext at {} is not in Vault (deleted from Vault, or changed before the rewrite); it may be the last copy: put it back into Vault (`openclaw-vault put <name>`) before --remove-backups deletes this file",
+            b.file.display(),
+            b.not_in_vault.join(", ")
+        );
+    }
 }

@@ -5,7 +5,9 @@
 //! `openclaw.json.bak-<time>`: each still holds the plaintext the rewrite replaced by a ref, and
 //! OpenClaw's `secrets audit` does not scan them. [`plaintext_backups`] finds those holding a
 //! plaintext value at a path the current config points at Vault (so the value was migrated);
-//! [`remove_backups`] deletes exactly those files.
+//! [`check_against_vault`] marks each one whose plaintext is not all byte-identical to a value
+//! in Vault now (a secret deleted from Vault after the rewrite, or changed in the config just
+//! before it: the backup may be its last copy); [`remove_backups`] deletes only the others.
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +25,20 @@ pub struct PlaintextBackup {
     /// The JSON paths where it holds plaintext the current config keeps in Vault (never the
     /// values), sorted.
     pub json_paths: Vec<String>,
+    /// The JSON paths whose plaintext in this backup is not byte-identical to a value in Vault
+    /// now (nor to the current config's plaintext at the same path), sorted: the backup may be
+    /// the last copy of those secrets, so it is never deleted. Filled by
+    /// [`check_against_vault`]; until then it holds every path of [`Self::json_paths`]
+    /// (nothing is deleted without a check).
+    pub not_in_vault: Vec<String>,
+}
+
+impl PlaintextBackup {
+    /// True when every plaintext secret in the backup is also in Vault (or still in the config),
+    /// so deleting the file loses nothing.
+    pub fn is_removable(&self) -> bool {
+        self.not_in_vault.is_empty()
+    }
 }
 
 /// Every `<config>.bak*` file next to the config (OpenClaw's `openclaw.json.bak`, `.bak.<n>`,
@@ -78,6 +94,7 @@ pub fn plaintext_backups(paths: &OpenClawPaths) -> Result<Vec<PlaintextBackup>> 
         if !json_paths.is_empty() {
             out.push(PlaintextBackup {
                 file: path,
+                not_in_vault: json_paths.clone(),
                 json_paths,
             });
         }
@@ -86,10 +103,94 @@ pub fn plaintext_backups(paths: &OpenClawPaths) -> Result<Vec<PlaintextBackup>> 
     Ok(out)
 }
 
-/// Deletes each of `backups` (found by [`plaintext_backups`]); one result per file.
+/// Fills [`PlaintextBackup::not_in_vault`] of each backup: every plaintext secret field of the
+/// backup (any path OpenClaw reads a secret at, not only the migrated ones) must be
+/// byte-identical to the value of one of the current config's refs to this package's provider
+/// as Vault holds it now (one KV read per ref: `GET <mount>/data/<path>`), or to the current
+/// config's plaintext at the same path. Without Vault, or when a ref cannot be read, nothing
+/// counts as in Vault. A backup that can no longer be read keeps every path listed.
+pub async fn check_against_vault(
+    paths: &OpenClawPaths,
+    chain: &crate::chain::CredentialChain,
+    backups: &mut [PlaintextBackup],
+) -> Result<()> {
+    if backups.is_empty() {
+        return Ok(());
+    }
+    let Some(config) = paths.config_file().filter(|f| f.exists()) else {
+        return Ok(());
+    };
+    let Some(file) = read_credential_file(&config, crate::openclaw::MAX_CONFIG_FILE_BYTES)? else {
+        return Ok(());
+    };
+    let current = parse_json5(&file)?;
+    let mut refs = Vec::new();
+    super::own_refs::walk(&current, &mut Vec::new(), &mut refs);
+    // The secrets the refs read now (wiped on drop), each with the ref's field.
+    let mut in_vault: Vec<(vault_client::secret::SecretData, String)> = Vec::new();
+    if let Some(vault) = chain.vault() {
+        let client = vault.client();
+        for (_, id) in &refs {
+            let Ok(sid) = crate::resolve::SecretId::parse(id) else {
+                continue;
+            };
+            if let Ok(Some(secret)) = client.read(&sid.path, None).await {
+                if let Some(data) = secret.data {
+                    in_vault.push((data, sid.field));
+                }
+            }
+        }
+    }
+    for b in backups.iter_mut() {
+        let Ok(Some(text)) = read_credential_file(&b.file, crate::openclaw::MAX_CONFIG_FILE_BYTES)
+        else {
+            continue;
+        };
+        let Ok(backup) = parse_json5(&text) else {
+            continue;
+        };
+        let Ok(backup) = vault_client::secret::SecretData::try_from_value(backup, "a backup")
+        else {
+            continue;
+        };
+        let doc = backup.expose_secret();
+        let mut missing: Vec<String> = plaintext_fields(doc)
+            .into_iter()
+            .filter(|f| {
+                let Some(value) = value_at(doc, &f.json_path).filter(|v| v.is_string()) else {
+                    return false;
+                };
+                let still_in_config = value_at(&current, &f.json_path) == Some(value);
+                let in_vault = in_vault
+                    .iter()
+                    .any(|(d, field)| d.expose_secret().get(field) == Some(value));
+                !still_in_config && !in_vault
+            })
+            .map(|f| f.dotted())
+            .collect();
+        missing.sort();
+        missing.dedup();
+        b.not_in_vault = missing;
+    }
+    Ok(())
+}
+
+/// The value at `path` (object keys, array indices) of `doc`.
+fn value_at<'a>(doc: &'a serde_json::Value, path: &[String]) -> Option<&'a serde_json::Value> {
+    path.iter().try_fold(doc, |v, k| match v {
+        serde_json::Value::Object(m) => m.get(k),
+        serde_json::Value::Array(a) => a.get(k.parse::<usize>().ok()?),
+        _ => None,
+    })
+}
+
+/// Deletes each removable one of `backups` (found by [`plaintext_backups`] and checked by
+/// [`check_against_vault`]); one result per file deleted. A backup still holding a secret not
+/// in Vault is never deleted.
 pub fn remove_backups(backups: &[PlaintextBackup]) -> Vec<(PathBuf, Result<()>)> {
     backups
         .iter()
+        .filter(|b| b.is_removable())
         .map(|b| {
             let r = remove(&b.file);
             (b.file.clone(), r)

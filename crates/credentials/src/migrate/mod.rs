@@ -48,7 +48,10 @@ pub use apply_plan::{
     build_apply_plan, provider_alias, AliasChange, ApplyPlan, ApplyTarget, KeptTarget,
     ProviderChange, MAX_BATCH_BYTES, MAX_REFS_PER_PROVIDER,
 };
-pub use backups::{plaintext_backups, remove_backups, PlaintextBackup};
+pub use backups::{
+    check_against_vault as check_backups_against_vault, plaintext_backups, remove_backups,
+    PlaintextBackup,
+};
 pub use fingerprint::FingerprintKey;
 pub use own_refs::{check_own_refs, OwnRef, RefState};
 pub use ownership::{set_aside_owned, OwnedByCli};
@@ -496,10 +499,26 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
             .unwrap_or(usize::MAX);
         (p.id() == models_json_source::PROVIDER_ID, group)
     });
-    for provider in local {
+    // Auth stores (and openclaw.json) that failed to read this run, with the names they may
+    // answer: a later source's item under such a name is not migrated (see `unread_owner`).
+    let mut unread: Vec<Unread> = Vec::new();
+    for (index, provider) in local.into_iter().enumerate() {
+        let failed = |unread: &mut Vec<Unread>, code: &'static str| {
+            if let Some((scope, file)) = provider.names_answered_when_readable() {
+                if !unread.iter().any(|u| u.index == index) {
+                    unread.push(Unread {
+                        index,
+                        scope,
+                        file,
+                        code,
+                    });
+                }
+            }
+        };
         let listings = match provider.list().await {
             Ok(l) => l,
             Err(e) => {
+                failed(&mut unread, e.code());
                 plan.source_errors.push(SourceError {
                     provider: provider.id(),
                     error: e,
@@ -512,6 +531,7 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
                 Ok(Some(c)) => c,
                 Ok(None) => continue,
                 Err(e) => {
+                    failed(&mut unread, e.code());
                     // A bare provider name answers from the profile listed under its own id:
                     // the same failure is reported once.
                     if !plan
@@ -542,6 +562,23 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
                         },
                     );
                 }
+                continue;
+            }
+            if let Some(u) = unread
+                .iter()
+                .find(|u| u.index != index && u.scope.contains(&listing.name))
+            {
+                plan.skipped.push(Skipped {
+                    name: listing.name.clone(),
+                    source_provider: provider.id(),
+                    source_location: credential.source.location.clone(),
+                    code: "SOURCE_UNAVAILABLE",
+                    reason: format!(
+                        "{} could not be read this run ({}) and may hold the profile that answers this name; not migrated, so it never takes the name from that profile: migrate again once it can be read",
+                        u.file.display(),
+                        u.code
+                    ),
+                });
                 continue;
             }
             if provider.id() == models_json_source::PROVIDER_ID {
@@ -657,6 +694,15 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
     plan.items.sort_by(|a, b| a.name.cmp(&b.name));
     plan.skipped.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(plan)
+}
+
+/// A source that failed to read in [`plan`] and the names it may answer.
+struct Unread {
+    /// Its position in the planning order: only later sources are held back.
+    index: usize,
+    scope: crate::providers::NameScope,
+    file: PathBuf,
+    code: &'static str,
 }
 
 // ---- journal ---------------------------------------------------------------------------------

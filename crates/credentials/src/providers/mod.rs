@@ -93,6 +93,14 @@ pub trait CredentialProvider: Send + Sync {
     /// Every name this source holds, with where, never a value.
     async fn list(&self) -> Result<Vec<Listing>>;
 
+    /// Which names a later source may list that this source would answer when it can be read,
+    /// with the file it reads: `migrate` does not move such names from later sources while this
+    /// one fails (a later `.env` key must not take the bare name `openai` a profile here
+    /// answers). `None` (the default): this source answers only names of its own.
+    fn names_answered_when_readable(&self) -> Option<(NameScope, std::path::PathBuf)> {
+        None
+    }
+
     /// Whether this source is on this machine or a shared remote store (see [`ProviderKind`]).
     fn kind(&self) -> ProviderKind {
         ProviderKind::Local
@@ -205,5 +213,30 @@ pub trait CredentialProvider: Send + Sync {
             ErrorCode::UnsupportedOperation,
             format!("the {} source is read-only", self.id()),
         ))
+    }
+}
+
+/// A set of credential names a source may answer (see
+/// [`CredentialProvider::names_answered_when_readable`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameScope {
+    /// Names without `/`: bare provider names (`openai`) and profile ids (`openai:manual`), what
+    /// the shared auth store answers.
+    Bare,
+    /// Names without `/` or `:`: provider and channel names (`openai`, `telegram`,
+    /// `gateway`), what openclaw.json answers.
+    Plain,
+    /// Names under this prefix (`agents/<id>/`).
+    Prefix(String),
+}
+
+impl NameScope {
+    /// True when `name` is in the set.
+    pub fn contains(&self, name: &str) -> bool {
+        match self {
+            NameScope::Bare => !name.contains('/'),
+            NameScope::Plain => !name.contains('/') && !name.contains(':'),
+            NameScope::Prefix(p) => name.starts_with(p.as_str()),
+        }
     }
 }

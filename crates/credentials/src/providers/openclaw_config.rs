@@ -648,6 +648,10 @@ impl CredentialProvider for OpenClawConfigProvider {
         PROVIDER_ID
     }
 
+    fn names_answered_when_readable(&self) -> Option<(super::NameScope, PathBuf)> {
+        self.file.clone().map(|f| (super::NameScope::Plain, f))
+    }
+
     fn group(&self) -> SourceGroup {
         SourceGroup::Files
     }

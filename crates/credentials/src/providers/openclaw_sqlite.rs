@@ -154,29 +154,62 @@ pub fn configured_agent_dirs(
         .collect()
 }
 
-/// Every agent auth store OpenClaw's `secrets apply`/`audit` walk (its
-/// `listAuthProfileStoreTargets`): `<stateDir>/agents/<id>/agent/openclaw-agent.sqlite`, then
-/// `<agentDir>/openclaw-agent.sqlite` of each agent in the config's roster with an `agentDir` of
-/// its own. `(agentId, file)`, one per file, only files that exist.
+/// Every agent auth store OpenClaw reads: `<stateDir>/agents/<id>/agent/openclaw-agent.sqlite`
+/// of each agent the config's roster does not move elsewhere, then `<agentDir>/openclaw-agent.sqlite`
+/// of each agent in the roster with an `agentDir` of its own. `(agentId, file)`, one per file
+/// and one per agent, only files that exist. An agent with a roster `agentDir` is answered from
+/// that store alone, as OpenClaw does: an older store left at the state-dir place is stale
+/// (see [`shadowed_agent_stores`]) and never read.
 pub fn agent_stores(paths: &OpenClawPaths, config_file: Option<&Path>) -> Vec<(String, PathBuf)> {
+    stores_and_shadowed(paths, config_file).0
+}
+
+/// The stores at `<stateDir>/agents/<id>/agent/openclaw-agent.sqlite` whose agent's roster
+/// entry (`agents.list[].agentDir` / `agents.entries.<id>.agentDir` of openclaw.json) points at
+/// another directory: stale copies OpenClaw no longer reads for that agent. `(agentId, file)`.
+pub fn shadowed_agent_stores(
+    paths: &OpenClawPaths,
+    config_file: Option<&Path>,
+) -> Vec<(String, PathBuf)> {
+    stores_and_shadowed(paths, config_file).1
+}
+
+type AgentFiles = Vec<(String, PathBuf)>;
+
+fn stores_and_shadowed(
+    paths: &OpenClawPaths,
+    config_file: Option<&Path>,
+) -> (AgentFiles, AgentFiles) {
+    let canon = |f: &Path| std::fs::canonicalize(f).unwrap_or_else(|_| f.to_path_buf());
+    let roster: Vec<(String, PathBuf)> = configured_agent_dirs(paths, config_file)
+        .into_iter()
+        .map(|(agent, dir)| (agent, dir.join("openclaw-agent.sqlite")))
+        .collect();
     let mut out: Vec<(String, PathBuf)> = Vec::new();
+    let mut shadowed = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    let mut push = |agent: String, file: PathBuf| {
-        let key = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
-        if file.exists() && seen.insert(key) {
-            out.push((agent, file));
-        }
-    };
     if let Some(state_dir) = &paths.state_dir {
         for agent in agents_with_db(state_dir) {
             let file = agent_db_path(state_dir, &agent);
-            push(agent, file);
+            if !file.exists() {
+                continue;
+            }
+            let moved = roster
+                .iter()
+                .any(|(a, f)| *a == agent && canon(f) != canon(&file));
+            if moved {
+                shadowed.push((agent, file));
+            } else if seen.insert(canon(&file)) {
+                out.push((agent, file));
+            }
         }
     }
-    for (agent, dir) in configured_agent_dirs(paths, config_file) {
-        push(agent, dir.join("openclaw-agent.sqlite"));
+    for (agent, file) in roster {
+        if file.exists() && seen.insert(canon(&file)) {
+            out.push((agent, file));
+        }
     }
-    out
+    (out, shadowed)
 }
 
 /// Every SQLite store provider under `paths`' state directory: the shared auth profiles, each
@@ -951,6 +984,14 @@ impl CredentialProvider for AuthStoreProvider {
         }
     }
 
+    fn names_answered_when_readable(&self) -> Option<(super::NameScope, PathBuf)> {
+        let scope = match &self.kind {
+            AuthStoreKind::Shared => super::NameScope::Bare,
+            AuthStoreKind::Agent(a) => super::NameScope::Prefix(agent_prefix(a)),
+        };
+        Some((scope, self.file.clone()))
+    }
+
     fn group(&self) -> SourceGroup {
         SourceGroup::Files
     }
@@ -1536,6 +1577,26 @@ mod tests {
         assert_eq!(
             found[1],
             ("listed".to_string(), listed.join("openclaw-agent.sqlite"))
+        );
+        // An agent the roster moves elsewhere is read there alone, as OpenClaw does: its store at
+        // the state-dir place is stale, never read, and named once.
+        let moved = elsewhere.join("work");
+        fs_write_agent(&moved);
+        std::fs::write(
+            &cfg,
+            format!(
+                r#"{{"agents": {{"list": [{{"id": "work", "agentDir": "{}"}}]}}}}"#,
+                moved.display()
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            agent_stores(&paths, Some(&cfg)),
+            vec![("work".to_string(), moved.join("openclaw-agent.sqlite"))]
+        );
+        assert_eq!(
+            shadowed_agent_stores(&paths, Some(&cfg)),
+            vec![("work".to_string(), agent_db_path(&s.dir, "work"))]
         );
         // A config that does not parse names no agent (the audit before apply still sees them).
         std::fs::write(&cfg, "{agents: ").unwrap();

@@ -147,7 +147,20 @@ describe('a 3-node Raft cluster', () => {
         kvVersion: 2,
       })
     const migrator = await as('migrator')
-    await migrator.write(`${prefix}/credentials/migrated`, { kind: 'token', token: 'FAKE-m' }, { cas: 0 })
+    // A token created on the active node a moment ago may not be in a standby's storage yet (Raft
+    // replication): a standby asked not to forward answers 403 for it. Seen once in CI; retried
+    // until a deadline, and any other answer fails at once.
+    for (const end = Date.now() + 10_000; ;) {
+      const wrote = await migrator
+        .write(`${prefix}/credentials/migrated`, { kind: 'token', token: 'FAKE-m' }, { cas: 0 })
+        .then(
+          () => null,
+          (e) => e,
+        )
+      if (wrote === null) break
+      if (wrote.code !== 'PERMISSION_DENIED' || Date.now() > end) throw wrote
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
     for (const refused of [
       migrator.destroy(`${prefix}/credentials/migrated`, [1]),
       migrator.deleteMetadata(`${prefix}/credentials/migrated`),

@@ -381,8 +381,46 @@ async fn rewrite_through_openclaw(
     verified: &migrate::VerifiedInVault<'_>,
     out: &mut Value,
 ) -> bool {
-    let (part, error) = apply_through_openclaw(args, io, store, verified);
+    let (part, error, changed) = apply_through_openclaw(args, io, store, verified);
     out["rewriteConfig"] = part;
+    if !changed.is_empty() {
+        let mut rows = Vec::new();
+        let mut all_written = true;
+        for c in &changed {
+            let row = match write_newer_value(store, c).await {
+                Ok(version) => {
+                    if !args.json {
+                        let _ = writeln!(
+                            io.stdout,
+                            "--rewrite-config: {} changed while OpenClaw's apply ran: its ref now resolves to the newer value, version {version} of {}/{} (field {})",
+                            c.path,
+                            store.chain.vault().map(|v| v.client().mount().to_string()).unwrap_or_default(),
+                            c.vault_path,
+                            c.field
+                        );
+                    }
+                    json!({"path": c.path, "vaultPath": c.vault_path, "field": c.field, "version": version})
+                }
+                Err(e) => {
+                    all_written = false;
+                    let _ = writeln!(
+                        io.stderr,
+                        "error [{}]: {} changed while OpenClaw's apply ran, and the newer value could not be written to Vault: {}; it is in openclaw.json.bak: `openclaw-vault put` it to {}",
+                        e.code(),
+                        c.path,
+                        e.message,
+                        c.vault_path
+                    );
+                    json!({"path": c.path, "vaultPath": c.vault_path, "field": c.field, "error": {"code": e.code(), "message": e.message}})
+                }
+            };
+            rows.push(row);
+        }
+        out["rewriteConfig"]["changedBeforeApply"] = json!(rows);
+        if !all_written && error.is_none() {
+            return false;
+        }
+    }
     let Some(mut e) = error else {
         return true;
     };
@@ -411,6 +449,51 @@ async fn rewrite_through_openclaw(
         APPLY_HINT,
     );
     false
+}
+
+/// Writes `c.newer` as a new version of `c.vault_path` (field `c.field`, the other fields kept),
+/// with `cas` on the version read, and reads it back. The version written.
+async fn write_newer_value(
+    store: &Store,
+    c: &migrate::safety::ChangedBeforeApply,
+) -> std::result::Result<u64, Error> {
+    use secrecy::ExposeSecret;
+    let vault = store
+        .chain
+        .vault()
+        .ok_or_else(|| Error::invalid_config("no Vault configured"))?;
+    let client = vault.client();
+    let current = client.read(&c.vault_path, None).await?;
+    let version = current
+        .as_ref()
+        .and_then(|s| s.metadata.as_ref())
+        .map(|m| m.version);
+    let mut data = current
+        .and_then(|s| s.data)
+        .and_then(|d| d.expose_secret().as_object().cloned())
+        .unwrap_or_default();
+    data.insert(
+        c.field.clone(),
+        Value::String(c.newer.expose_secret().to_string()),
+    );
+    // SecretData wipes its fields when dropped.
+    let data = vault_client::secret::SecretData::from_object(data);
+    let written = client.write(&c.vault_path, &data, version).await?;
+    let back = client.read(&c.vault_path, None).await?;
+    let holds = back
+        .and_then(|s| s.data)
+        .and_then(|d| d.expose_secret().get(&c.field).cloned())
+        .is_some_and(|v| v.as_str() == Some(c.newer.expose_secret()));
+    if !holds {
+        return Err(Error::new(
+            openclaw_credentials::ErrorCode::Conflict,
+            format!(
+                "{} does not hold the newer value when read back",
+                c.vault_path
+            ),
+        ));
+    }
+    Ok(written.map(|m| m.version).unwrap_or(0))
 }
 
 /// How long a second `migrate` waits for the run lock before it gives up.
@@ -452,15 +535,23 @@ fn apply_through_openclaw(
     io: &mut CliIo,
     store: &Store,
     verified: &migrate::VerifiedInVault<'_>,
-) -> (Value, Option<Error>) {
+) -> (
+    Value,
+    Option<Error>,
+    Vec<migrate::safety::ChangedBeforeApply>,
+) {
     match apply_steps(args, io, store, verified) {
-        Ok(done) => (done, None),
+        Ok((done, changed)) => (done, None, changed),
         Err(boxed) => {
             let (e, partial) = *boxed;
-            (partial, Some(e))
+            (partial, Some(e), Vec::new())
         }
     }
 }
+
+/// What [`apply_steps`] did: its JSON report part, and the targets whose value changed before
+/// OpenClaw applied.
+type AppliedSteps = (Value, Vec<migrate::safety::ChangedBeforeApply>);
 
 /// The steps of [`apply_through_openclaw`]; an error carries what was done before it.
 fn apply_steps(
@@ -468,7 +559,7 @@ fn apply_steps(
     io: &mut CliIo,
     store: &Store,
     verified: &migrate::VerifiedInVault<'_>,
-) -> std::result::Result<Value, Box<(Error, Value)>> {
+) -> std::result::Result<AppliedSteps, Box<(Error, Value)>> {
     let env = io.env.clone();
     let resolver = ResolverCommand::locate(&*env, io.native_exe.as_deref())
         .map_err(|e| Box::new((e, json!({}))))?;
@@ -490,16 +581,23 @@ fn apply_steps(
                 file.display()
             );
         }
-        return Ok(out);
+        return Ok((out, Vec::new()));
     }
     // This package's deprecated `credentials` key in openclaw.json makes every `openclaw` command
     // (its apply included) fail: move it to openclaw-vault.json first, under OpenClaw's lock,
     // as `--rewrite-config-json5` does (nothing else in the file changes).
-    let no_items = migrate::VerifiedInVault { items: Vec::new() };
-    let moved = migrate::rewrite_config(&store.paths, &store.chain, &no_items, &|| {
-        Ok(resolver.clone())
-    })
-    .map_err(|e| Box::new((e, out.clone())))?;
+    // Only when the key is there: the move takes OpenClaw's lock on openclaw.json, which
+    // OpenClaw's own apply must be the one to wait for.
+    let has_old_key = store.config.warnings.iter().any(|w| w.is_deprecated_key());
+    let moved = if has_old_key {
+        let no_items = migrate::VerifiedInVault { items: Vec::new() };
+        migrate::rewrite_config(&store.paths, &store.chain, &no_items, &|| {
+            Ok(resolver.clone())
+        })
+        .map_err(|e| Box::new((e, out.clone())))?
+    } else {
+        migrate::ConfigRewrite::default()
+    };
     if let Some(to) = &moved.settings_moved_to {
         out["settingsMovedTo"] = json!(to);
         out["settingsBackup"] = json!(moved.backup);
@@ -528,7 +626,7 @@ fn apply_steps(
                 "--rewrite-config: nothing for OpenClaw to apply."
             );
         }
-        return Ok(out);
+        return Ok((out, Vec::new()));
     }
     // Every value this run knows of, and the Vault token: none may reach a message through
     // what OpenClaw prints.
@@ -571,6 +669,14 @@ fn apply_steps(
         )
         .map_err(|e| Box::new((e, out.clone())))?;
     drop(plan_file);
+    // A value changed between this run's Vault write and OpenClaw's write: the ref points at the
+    // older one (`rewrite_through_openclaw` writes the newer value to Vault).
+    let changed = migrate::safety::changed_before_apply(
+        &store.paths,
+        &plan,
+        verified,
+        &applied.changed_files,
+    );
     // OpenClaw's exit 0 is not the proof: read back that every target holds its ref (a
     // concurrent writer can make OpenClaw roll back, or change the files after).
     let missing = migrate::safety::targets_not_applied(&store.paths, &plan);
@@ -630,7 +736,7 @@ fn apply_steps(
             let _ = writeln!(io.stdout, "  openclaw warning: {}", redact(w));
         }
     }
-    Ok(out)
+    Ok((out, changed))
 }
 
 fn provider_json(plan: &migrate::ApplyPlan) -> Value {

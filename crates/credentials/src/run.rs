@@ -101,7 +101,7 @@ impl EnvMapping {
         };
         if check_name(credential).is_err() {
             return Err(format!(
-                "the credential name is not valid: expected {MAPPING_SYNTAX}; a name has letters, digits and . _ : / - @"
+                "the credential name is not valid: expected {MAPPING_SYNTAX}; a name has no control characters and no empty, `.` or `..` segments"
             ));
         }
         if let Some(field) = field {

@@ -202,13 +202,17 @@ pub(crate) fn unreachable(e: &Error) -> bool {
     )
 }
 
-/// Checks a credential name: what the Vault layout and the audit log can carry.
+/// The longest credential name, in bytes (UTF-8).
+pub const MAX_NAME_BYTES: usize = 1024;
+
+/// Checks a credential name: what the Vault layout and the audit log can carry. Every name
+/// `migrate` writes can be read back: profile ids with spaces or non-ASCII letters (`groq:my
+/// key`, `mistral:café`) are names; control characters, empty, `.` and `..` segments, and names
+/// over [`MAX_NAME_BYTES`] are not (`INVALID_ARGUMENT`, never echoing the name).
 pub fn check_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
-        && name.len() <= 256
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._:/-@".contains(c))
+        && name.len() <= MAX_NAME_BYTES
+        && !name.chars().any(char::is_control)
         && !name
             .split('/')
             .any(|s| s.is_empty() || s == "." || s == "..");
@@ -216,9 +220,9 @@ pub fn check_name(name: &str) -> Result<()> {
         Ok(())
     } else {
         // Never the name typed: it may hold a pasted secret or control characters.
-        Err(Error::invalid_argument(
-            "the credential name is not valid: use letters, digits and . _ : / - @ (at most 256), no empty, `.` or `..` segments",
-        ))
+        Err(Error::invalid_argument(format!(
+            "the credential name is not valid: at most {MAX_NAME_BYTES} bytes, no control characters, no empty, `.` or `..` segments between `/`"
+        )))
     }
 }
 

@@ -1396,3 +1396,44 @@ async fn a_name_nowhere_while_vault_cannot_be_asked_is_vaults_failure_not_not_fo
         .unwrap_err();
     assert_eq!(err.code(), "CREDENTIAL_NOT_FOUND");
 }
+
+#[tokio::test]
+async fn names_migrate_writes_are_names_get_reads() {
+    let files = Memory::new("local-files", SourceGroup::Files);
+    let long = format!("groq:{}", "x".repeat(300));
+    for name in [
+        "groq:my key",
+        "mistral:café",
+        long.as_str(),
+        "agents/a1/openai:a2 spaced",
+    ] {
+        files.insert(name, "sk-FAKE-odd-name", None);
+    }
+    let chain = chain_of(vec![files], ChainSettings::default());
+    for name in [
+        "groq:my key",
+        "mistral:café",
+        long.as_str(),
+        "agents/a1/openai:a2 spaced",
+    ] {
+        let r = chain.get(name, &GetOptions::default()).await.unwrap();
+        assert_eq!(token_of(&r), "sk-FAKE-odd-name", "{name}");
+    }
+    for bad in [
+        "",
+        "a/../b",
+        "a//b",
+        "./a",
+        "tab\there",
+        "esc\u{1b}]0;x\u{7}",
+        &"y".repeat(1025),
+    ] {
+        let err = chain.get(bad, &GetOptions::default()).await.unwrap_err();
+        assert_eq!(err.code(), "INVALID_ARGUMENT");
+        assert!(
+            bad.is_empty() || !err.message.contains(bad),
+            "{}",
+            err.message
+        );
+    }
+}

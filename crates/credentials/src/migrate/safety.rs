@@ -200,3 +200,111 @@ pub fn targets_not_applied(paths: &OpenClawPaths, plan: &ApplyPlan) -> Vec<Strin
     }
     missing
 }
+
+/// An openclaw.json target whose plaintext changed between migrate's Vault write and OpenClaw's
+/// apply: the ref OpenClaw wrote points at the older value. Seen in `openclaw.json.bak`, the copy
+/// of the config OpenClaw's apply rotates aside at the moment it writes.
+pub struct ChangedBeforeApply {
+    /// The target's dot path in openclaw.json (`channels.telegram.botToken`).
+    pub path: String,
+    /// The Vault path of the ref (relative to the mount) and the field.
+    pub vault_path: String,
+    /// The field of that secret.
+    pub field: String,
+    /// The value that was there when OpenClaw wrote (newer than what migrate put in Vault).
+    pub newer: secrecy::SecretString,
+}
+
+impl std::fmt::Debug for ChangedBeforeApply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangedBeforeApply")
+            .field("path", &self.path)
+            .field("vault_path", &self.vault_path)
+            .field("field", &self.field)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The openclaw.json targets of `plan` whose plaintext in `openclaw.json.bak` (written by
+/// OpenClaw's apply just before it wrote the refs; read only when `changed_files` holds the
+/// config) differs from the value `verified` holds for the ref's Vault path and field.
+pub fn changed_before_apply(
+    paths: &OpenClawPaths,
+    plan: &ApplyPlan,
+    verified: &VerifiedInVault<'_>,
+    changed_files: &[PathBuf],
+) -> Vec<ChangedBeforeApply> {
+    use secrecy::ExposeSecret;
+    let mut out = Vec::new();
+    let Some(config) = paths.config_file() else {
+        return out;
+    };
+    if !changed_files.iter().any(|f| same_file(f, &config)) {
+        return out;
+    }
+    let bak = config.with_file_name(format!(
+        "{}.bak",
+        config
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    let doc: Option<Value> = std::fs::read_to_string(&bak)
+        .ok()
+        .map(zeroize::Zeroizing::new)
+        .filter(|t| crate::nesting::check(t).is_ok())
+        .and_then(|t| json5::from_str::<Value>(&t).ok());
+    let Some(doc) = doc.map(vault_client::secret::ZeroizingJson) else {
+        return out;
+    };
+    let Some(targets) = plan.plan.get("targets").and_then(Value::as_array) else {
+        return out;
+    };
+    for t in targets {
+        let kind = t.get("type").and_then(Value::as_str).unwrap_or_default();
+        if kind.starts_with("auth-profiles.") {
+            continue;
+        }
+        let mut at = Some(&doc.0);
+        for s in t
+            .get("pathSegments")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            at = at.and_then(|v| v.get(s));
+        }
+        let Some(Value::String(then)) = at else {
+            continue;
+        };
+        let then = then.trim();
+        let Some(id) = t.pointer("/ref/id").and_then(Value::as_str) else {
+            continue;
+        };
+        let Ok(secret_id) = crate::resolve::SecretId::parse(id) else {
+            continue;
+        };
+        let migrated = verified.items.iter().find_map(|i| {
+            let (_, rel) = i.vault_path.split_once('/')?;
+            (rel == secret_id.path)
+                .then(|| i.credential().secrets.get(&secret_id.field))
+                .flatten()
+        });
+        if let Some(migrated) = migrated {
+            if !then.is_empty() && migrated.expose_secret() != then {
+                out.push(ChangedBeforeApply {
+                    path: t
+                        .get("path")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    vault_path: secret_id.path.clone(),
+                    field: secret_id.field.clone(),
+                    newer: secrecy::SecretString::from(then.to_string()),
+                });
+            }
+        }
+    }
+    out
+}

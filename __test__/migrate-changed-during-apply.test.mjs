@@ -1,0 +1,78 @@
+// A secret that changes while `migrate --rewrite-config` runs, between this package's Vault write
+// and OpenClaw's apply (attack 6, finding 3: about 20 s on a real machine, while OpenClaw starts
+// and audits). OpenClaw's apply then replaces the NEWER plaintext with a ref to the older value.
+// The run must notice (the `openclaw.json.bak` OpenClaw rotates aside at that moment holds the
+// newer value) and put the newer value in Vault, so the ref resolves to what the user set last.
+// The change is made by the real OpenClaw (`config set`), from the `--openclaw` script, right
+// before it runs `secrets apply`: the same moment, without a race.
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { chmodSync, mkdtempSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+
+import { VaultClient } from '../index.js'
+import { removeTree, startVault, uniquePrefix } from './support/vault-server.mjs'
+import { openclawEnv, openclawOk, openclawScript, removeTempDirs } from './support/openclaw-state.mjs'
+
+const { nativeExecutable } = createRequire(import.meta.url)('../bin/native.js')
+const OLD = 'gwtok-FAKE-changed-during-apply-old-0001'
+const NEW = 'gwtok-FAKE-changed-during-apply-new-0002'
+let vault
+let prefix
+const dirs = []
+
+before(async () => {
+  vault = await startVault()
+  prefix = uniquePrefix('changed-apply')
+})
+after(async () => {
+  if (vault && prefix) await removeTree(vault, prefix)
+  await vault?.stop()
+  removeTempDirs(dirs)
+})
+
+test('a value changed right before OpenClaw applies: the ref resolves to the newer value, which Vault holds as a new version', async () => {
+  const native = nativeExecutable()
+  assert.ok(native, 'the native executable is missing: run `node scripts/build-native.mjs`')
+  const state = mkdtempSync(join(tmpdir(), 'ocv-changed-apply-'))
+  chmodSync(state, 0o700)
+  dirs.push(state)
+  openclawOk(['config', 'set', 'gateway.auth.mode', 'token'], { state })
+  openclawOk(['config', 'set', 'gateway.auth.token', OLD], { state })
+  const cli = mkdtempSync(join(tmpdir(), 'ocv-changed-apply-cli-'))
+  dirs.push(cli)
+  const real = openclawScript(cli, { name: 'openclaw-real' })
+  const wrapper = openclawScript(cli, {
+    prelude: `if [ "$1" = secrets ] && [ "$2" = apply ]; then "${real}" config set gateway.auth.token ${NEW} >/dev/null 2>&1 || exit 97; fi`,
+  })
+  const env = openclawEnv({ state, vault, env: { OPENCLAW_VAULT_PREFIX: prefix } })
+  const r = spawnSync(native, ['migrate', '--yes', '--json', '--rewrite-config', '--openclaw', wrapper], {
+    cwd: state,
+    env,
+    encoding: 'utf8',
+    timeout: 300_000,
+  })
+  for (const v of [OLD, NEW, vault.token]) assert.ok(!`${r.stdout}${r.stderr}`.includes(v), 'a secret was printed')
+  assert.equal(r.status, 0, r.stdout + r.stderr)
+  const report = JSON.parse(r.stdout)
+  const changed = report.rewriteConfig.changedBeforeApply
+  assert.equal(changed?.length, 1, JSON.stringify(report.rewriteConfig))
+  assert.equal(changed[0].path, 'gateway.auth.token')
+  assert.equal(changed[0].version, 2)
+  // openclaw.json holds the ref, and it resolves (as OpenClaw's resolver would) to the newer value.
+  const config = JSON.parse(readFileSync(join(state, 'openclaw.json'), 'utf8'))
+  assert.equal(config.gateway.auth.token.provider, 'openclaw-vault')
+  const resolved = spawnSync(native, ['resolve'], {
+    env: { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token },
+    input: JSON.stringify({ protocolVersion: 1, provider: 'openclaw-vault', ids: [config.gateway.auth.token.id] }),
+    encoding: 'utf8',
+  })
+  assert.equal(JSON.parse(resolved.stdout).values[config.gateway.auth.token.id], NEW, resolved.stderr)
+  // Vault keeps the older value as version 1 (nothing lost either way).
+  const client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
+  const path = changed[0].vaultPath
+  assert.equal((await client.read(path, { version: 1 })).data.token, OLD)
+})

@@ -550,7 +550,9 @@ fn bad_mappings_and_unknown_credentials_fail_before_the_child_starts() {
     let touch = format!("touch {}", marker.display());
     let canary = "sk-live-CANARY-pasted-4242";
     let bad_syntax = canary.to_string();
-    let bad_name = format!("K={canary}!");
+    // (Spaces and punctuation are allowed in names now, as in `groq:my key`; control
+    // characters are not.)
+    let bad_name = format!("K={canary}\u{1}");
     let bad_var = format!("{canary}-X=anthropic");
     for (args, code, needle) in [
         (
@@ -628,7 +630,7 @@ fn bad_mappings_and_unknown_credentials_fail_before_the_child_starts() {
     );
     std::fs::write(
         &config,
-        format!(r#"{{credentials: {{run: {{env: {{K: "{canary} x"}}}}}}}}"#),
+        format!(r#"{{credentials: {{run: {{env: {{K: "{canary}\u0001x"}}}}}}}}"#),
     )
     .unwrap();
     let mut run = start(&["run", "--", "sh", "-c", &touch], &env);

@@ -848,7 +848,8 @@ mod tests {
             canary.to_string(),
             format!("{canary}-X=anthropic"),
             "2X=anthropic".to_string(),
-            format!("K={canary} x"),
+            // (A space is allowed in a name now, as in `groq:my key`; a control character is not.)
+            format!("K={canary}\u{7}x"),
             format!("K=anthropic.{canary}!"),
             "K=".to_string(),
             "K=a/../b".to_string(),

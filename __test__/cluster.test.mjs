@@ -161,12 +161,13 @@ describe('a 3-node Raft cluster', () => {
       if (wrote.code !== 'PERMISSION_DENIED' || Date.now() > end) throw wrote
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
+    // One at a time: a refusal must not reject while nothing awaits it (an unhandled rejection).
     for (const refused of [
-      migrator.destroy(`${prefix}/credentials/migrated`, [1]),
-      migrator.deleteMetadata(`${prefix}/credentials/migrated`),
-      migrator.delete(`${prefix}/credentials/migrated`),
+      () => migrator.destroy(`${prefix}/credentials/migrated`, [1]),
+      () => migrator.deleteMetadata(`${prefix}/credentials/migrated`),
+      () => migrator.delete(`${prefix}/credentials/migrated`),
     ]) {
-      assert.equal((await refused.catch((e) => e)).code, 'PERMISSION_DENIED')
+      assert.equal((await refused().catch((e) => e)).code, 'PERMISSION_DENIED')
     }
     const auditor = await as('auditor')
     assert.equal((await auditor.readMetadata(`${prefix}/agents/alice/credentials/openai`)).current_version, 1)

@@ -231,6 +231,55 @@ describe('openclaw-vault.json next to openclaw.json', () => {
     assert.equal(loadConfig({ env: { HOME: home }, cwd: home }).cacheTtlMs, 4242)
   })
 
+  test("Vault named only in openclaw-vault.json (no VAULT_* variable): migrate --rewrite-config works, and the resolver OpenClaw runs (no PATH) finds the same file: OpenClaw's audit --check --allow-exec passes", (t) => {
+    if (skippedOnThisPass(t)) return
+    const { nativeExecutable } = createRequire(import.meta.url)('../bin/native.js')
+    const native = nativeExecutable()
+    assert.ok(native, 'the native executable is missing: run `node scripts/build-native.mjs`')
+    const home = mkdtempSync(join(tmpdir(), 'ocv-settings-only-'))
+    homes.push(home)
+    chmodSync(home, 0o700)
+    const token = 'gwtok-FAKE-settings-only-0001'
+    assert.equal(openclaw(home, ['config', 'set', 'gateway.auth.mode', 'token']).code, 0)
+    assert.equal(openclaw(home, ['config', 'set', 'gateway.auth.token', token]).code, 0)
+    const prefix = uniquePrefix('settings-only')
+    prefixes.push(prefix)
+    const tokenFile = join(home, 'vault-token')
+    writeFileSync(tokenFile, vault.token, { mode: 0o600 })
+    writeFileSync(
+      join(home, '.openclaw', 'openclaw-vault.json'),
+      JSON.stringify({ provider: 'vault', vault: { addr: vault.addr, tokenFile, prefix } }),
+      { mode: 0o600 },
+    )
+    const bin = openclawScript(home, { name: 'openclaw-cli' })
+    const r = spawnSync(native, ['migrate', '--yes', '--json', '--rewrite-config', '--openclaw', bin], {
+      env: { HOME: home, PATH: process.env.PATH },
+      encoding: 'utf8',
+      cwd: home,
+      timeout: 300_000,
+    })
+    assert.ok(!`${r.stdout}${r.stderr}`.includes(token), 'the token was printed')
+    assert.ok(!`${r.stdout}${r.stderr}`.includes(vault.token), 'the Vault token was printed')
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    const after = JSON.parse(readFileSync(join(home, '.openclaw', 'openclaw.json'), 'utf8'))
+    assert.equal(after.gateway.auth.token.provider, 'openclaw-vault')
+    // OpenClaw's judge runs the resolver with only its passEnv (HOME here), no VAULT_* variable.
+    const audit = openclaw(home, ['secrets', 'audit', '--check', '--allow-exec', '--json'])
+    assert.equal(audit.code, 0, audit.out)
+    assert.ok(!audit.out.includes(token))
+    // And the resolver itself, as OpenClaw runs it: the value comes from Vault.
+    const id = after.gateway.auth.token.id
+    const resolved = spawnSync(native, ['resolve'], {
+      env: { HOME: home },
+      input: JSON.stringify({ protocolVersion: 1, provider: 'openclaw-vault', ids: [id] }),
+      encoding: 'utf8',
+      cwd: home,
+      timeout: 30_000,
+    })
+    assert.equal(resolved.status, 0, resolved.stdout + resolved.stderr)
+    assert.equal(JSON.parse(resolved.stdout).values[id], token)
+  })
+
   test('migrate --rewrite-config-json5 moves the old key to openclaw-vault.json: OpenClaw accepts the result, the settings are the same', (t) => {
     if (skippedOnThisPass(t)) return
     const home = sampleHome()

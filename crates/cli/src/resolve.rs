@@ -18,7 +18,9 @@ An id is <path>/<field> or <path>#<field>; the path is read from the KV mount on
 number of its fields asked for. Exit 0, or 1 with errors.request for a provider-wide failure.
 
 Environment (list the ones you use in the provider's passEnv; nothing needs HOME or PATH):
-  VAULT_ADDR                     Vault address (required unless only the local fallback is used)
+  VAULT_ADDR                     Vault address (else `vault` in openclaw-vault.json next to
+                                 openclaw.json, found through OPENCLAW_STATE_DIR,
+                                 OPENCLAW_CONFIG_PATH or HOME)
   VAULT_TOKEN                    token (auth method `token`, the default)
   VAULT_TOKEN_FILE               file holding the token (used when VAULT_TOKEN is unset)
   VAULT_NAMESPACE                Enterprise / HCP namespace
@@ -70,6 +72,14 @@ fn resolve_extras(
 ) -> resolve::ResolveExtras {
     match openclaw_credentials::store::load_store_config(options) {
         Ok(loaded) => resolve::ResolveExtras {
+            vault: loaded
+                .credentials
+                .vault
+                .clone()
+                .map(|client| resolve::SettingsVault {
+                    client,
+                    prefix: loaded.credentials.prefix.clone(),
+                }),
             last_known_good: loaded.credentials.last_known_good,
             audit: loaded.credentials.audit,
             agent: loaded.credentials.layers.agent,

@@ -874,6 +874,18 @@ pub struct ResolveConfig {
 pub fn config_from_env(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> std::result::Result<ResolveConfig, ProviderFailure> {
+    config_from(env, None)
+}
+
+/// [`config_from_env`], with `settings`: Vault as this package's settings file
+/// (`openclaw-vault.json`, `vault.*`) describes it, used only when the environment names no
+/// address (`VAULT_ADDR`, `VAULT_AGENT_ADDR`), so a provider configured by variables behaves as
+/// OpenClaw's bundled resolver. The prefix is the file's unless `OPENCLAW_VAULT_PREFIX` is set,
+/// as every other command reads it.
+pub fn config_from(
+    env: &dyn Fn(&str) -> Option<String>,
+    settings: Option<&SettingsVault>,
+) -> std::result::Result<ResolveConfig, ProviderFailure> {
     let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
     let number = |name: &str,
                   default: u64,
@@ -927,20 +939,30 @@ pub fn config_from_env(
         None if get("VAULT_CLIENT_TIMEOUT").is_some() => None,
         None => Some(crate::breaker::DEFAULT_LOOKUP_TIMEOUT),
     };
+    let has_addr = get("VAULT_ADDR").is_some() || get("VAULT_AGENT_ADDR").is_some();
+    let from_file = settings.filter(|_| !has_addr);
     let prefix = get("OPENCLAW_VAULT_PREFIX")
         .map(|p| p.trim().trim_matches('/').to_string())
+        .or_else(|| settings.map(|f| f.prefix.clone()))
         .unwrap_or_else(|| "openclaw".to_string());
-    let has_addr = get("VAULT_ADDR").is_some() || get("VAULT_AGENT_ADDR").is_some();
-    if !has_addr && !fallback_local {
+    if !has_addr && from_file.is_none() && !fallback_local {
         return Err(ProviderFailure::new(
-            "VAULT_ADDR is required (add it to the provider's passEnv or env)",
+            "VAULT_ADDR is required (add it to the provider's passEnv or env, or set `vault.addr` \
+             in openclaw-vault.json next to openclaw.json and pass HOME or OPENCLAW_STATE_DIR)",
         ));
     }
-    let client = if has_addr {
-        let home = get("HOME").map(std::path::PathBuf::from);
-        let mut config = vault_env::client_config_from_env(&get, home.as_deref())
-            .map_err(|e| ProviderFailure::new(e.message))?;
-        if get("OPENCLAW_VAULT_KV_VERSION").is_none() {
+    let client = if has_addr || from_file.is_some() {
+        let mut config = match from_file {
+            Some(file) => file.client.clone(),
+            None => {
+                let home = get("HOME").map(std::path::PathBuf::from);
+                vault_env::client_config_from_env(&get, home.as_deref())
+                    .map_err(|e| ProviderFailure::new(e.message))?
+            }
+        };
+        // KV v2 unless a variable or the file (`vault.kvVersion` 1 or 2) says otherwise, as
+        // OpenClaw's bundled resolver assumes.
+        if get("OPENCLAW_VAULT_KV_VERSION").is_none() && config.kv_version.is_none() {
             config.kv_version = Some(KvVersion::V2);
         }
         if get("VAULT_CLIENT_TIMEOUT").is_none() {
@@ -982,6 +1004,9 @@ pub fn config_from_env(
 /// its environment; `Default` is nothing.
 #[derive(Debug, Clone, Default)]
 pub struct ResolveExtras {
+    /// Vault as the settings file (`openclaw-vault.json`) and OpenClaw's config describe it,
+    /// used when the environment names no Vault address (see [`config_from`]).
+    pub vault: Option<SettingsVault>,
     /// `credentials.lastKnownGood`, when enabled.
     pub last_known_good: Option<LastKnownGoodSettings>,
     /// The audit log (`credentials.audit.path`, `OPENCLAW_VAULT_AUDIT_LOG`), for values served
@@ -991,6 +1016,15 @@ pub struct ResolveExtras {
     pub agent: Option<String>,
     /// `--team`, unchecked.
     pub team: Option<String>,
+}
+
+/// Vault as this package's settings file describes it, for a resolver run without `VAULT_ADDR`.
+#[derive(Debug, Clone)]
+pub struct SettingsVault {
+    /// The client configuration `load_config` built (address, token or auth method, TLS, mount).
+    pub client: ClientConfig,
+    /// `vault.prefix` (default `openclaw`).
+    pub prefix: String,
 }
 
 /// The whole-run deadline `OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS` names, or [`DEFAULT_RUN_DEADLINE`]
@@ -1062,7 +1096,7 @@ pub async fn run(
         }
         .render(DEFAULT_MAX_OUTPUT_BYTES);
     }
-    let config = match config_from_env(env) {
+    let config = match config_from(env, extras.vault.as_ref()) {
         Ok(c) => c,
         Err(failure) => return render_failure(&failure),
     };
@@ -1744,6 +1778,53 @@ mod tests {
             .unwrap()
             .contains("maxOutputBytes"));
         assert!(!text.contains("xxxx"));
+    }
+
+    #[test]
+    fn the_settings_file_answers_only_when_no_variable_names_an_address() {
+        let file_client = vault_env::client_config_from_env(
+            &|n: &str| match n {
+                "VAULT_ADDR" => Some("http://from-file:8200".to_string()),
+                "VAULT_TOKEN" => Some("hvs.FAKE-file".to_string()),
+                _ => None,
+            },
+            None,
+        )
+        .unwrap();
+        let settings = SettingsVault {
+            client: file_client,
+            prefix: "team-a".into(),
+        };
+        let c = config_from(&env_of(&[]), Some(&settings)).unwrap();
+        let client = c.client.unwrap();
+        assert_eq!(client.addr.host_str(), Some("from-file"));
+        assert_eq!(client.kv_version, Some(KvVersion::V2));
+        assert!(!client.renew, "a one-shot process never renews");
+        assert_eq!(c.prefix, "team-a");
+        // A variable still wins, as with OpenClaw's bundled resolver.
+        let c = config_from(
+            &env_of(&[("OPENCLAW_VAULT_PREFIX", "env-prefix")]),
+            Some(&settings),
+        )
+        .unwrap();
+        assert_eq!(c.prefix, "env-prefix");
+        let c = config_from(
+            &env_of(&[
+                ("VAULT_ADDR", "http://from-env:8200"),
+                ("VAULT_TOKEN", "hvs.FAKE-env"),
+            ]),
+            Some(&settings),
+        )
+        .unwrap();
+        assert_eq!(c.client.unwrap().addr.host_str(), Some("from-env"));
+        assert_eq!(c.prefix, "team-a", "as every other command reads it");
+        // Without either, the error names both places.
+        let err = config_from(&env_of(&[]), None).err().unwrap();
+        assert!(
+            err.message.contains("openclaw-vault.json"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -154,16 +154,7 @@ pub async fn audit(args: AuditArgs, io: &mut CliIo) -> i32 {
 /// whoever can authenticate (display names, metadata, request paths), and a terminal must not
 /// run the escape sequences it may carry (attack 5b, finding 6). JSON output escapes them anyway.
 fn printable(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            escaped
-        })
-        .collect()
+    super::printable(text, &[]).into_owned()
 }
 
 #[cfg(test)]

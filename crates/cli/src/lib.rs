@@ -263,7 +263,82 @@ fn usage_error(e: &clap::Error, args: &[String]) -> String {
     format!("error: {message}\n\nFor more information, try '--help'.\n")
 }
 
+/// `text` with every control character but the newline and the tab escaped (`\u{1b}`), for a
+/// terminal: names come from files anyone may write (OpenClaw profile ids, agent ids, Vault
+/// metadata), and a terminal must not run the escape sequences they may carry (attack 6,
+/// finding 10a). Borrowed when there is nothing to escape.
+pub(crate) fn printable<'a>(text: &'a str, keep: &[char]) -> std::borrow::Cow<'a, str> {
+    if !text.chars().any(|c| c.is_control() && !keep.contains(&c)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && !keep.contains(&c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A stream of human-readable output with control characters escaped ([`printable`]); lines
+/// and tabs pass. Never over JSON (it escapes what it must itself) or a revealed value (the
+/// caller asked for those bytes).
+struct TerminalSafe(Box<dyn Write + Send>);
+
+impl Write for TerminalSafe {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match std::str::from_utf8(buf) {
+            Ok(text) => self
+                .0
+                .write_all(printable(text, &['\n', '\t']).as_bytes())?,
+            // Not UTF-8 (a piece of a character): C0 bytes and DEL escaped one by one.
+            Err(_) => {
+                let mut out = Vec::with_capacity(buf.len());
+                for &b in buf {
+                    if (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f {
+                        out.extend_from_slice(format!("\\x{b:02x}").as_bytes());
+                    } else {
+                        out.push(b);
+                    }
+                }
+                self.0.write_all(&out)?
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Puts [`TerminalSafe`] around `io`'s stdout and stderr.
+fn terminal_safe(io: &mut CliIo) {
+    let out = std::mem::replace(&mut io.stdout, Box::new(std::io::sink()));
+    io.stdout = Box::new(TerminalSafe(out));
+    let err = std::mem::replace(&mut io.stderr, Box::new(std::io::sink()));
+    io.stderr = Box::new(TerminalSafe(err));
+}
+
 async fn dispatch(command: Command, args: &[String], io: &mut CliIo) -> i32 {
+    // Human output escapes control characters; JSON, `resolve`'s protocol and a revealed value
+    // go out as they are.
+    let human = match &command {
+        Command::Status(a) => !a.json,
+        Command::Get(a) => !a.json && !a.reveal,
+        Command::Put(a) => !a.json,
+        Command::List(a) => !a.json,
+        Command::Audit(a) => !a.json,
+        Command::Resolve(_) => false,
+        Command::Migrate(a) => !a.json,
+        Command::Run(_) | Command::Watch(_) => true,
+        Command::Setup(a) => !a.json,
+    };
+    if human {
+        terminal_safe(io);
+    }
     match command {
         Command::Status(args) => status::status(args, io).await,
         Command::Get(args) => credentials::get(args, io).await,
@@ -392,6 +467,57 @@ mod tests {
         assert!(err.contains("unexpected argument at position 2"), "{err}");
         let (code, _, _) = run_with(&[], "", &[]).await;
         assert_eq!(code, exit::USAGE);
+    }
+
+    #[test]
+    fn terminal_safe_escapes_control_characters_but_lines_and_tabs() {
+        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Sink {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut w = TerminalSafe(Box::new(Sink(buf.clone())));
+        writeln!(w, "groq2:\u{1b}]0;PWNED\u{7}\u{1b}[2J\tok \u{9b}31m\r").unwrap();
+        w.write_all(&[b'a', 0x1b, 0xc3]).unwrap();
+        let out = String::from_utf8_lossy(&buf.lock().unwrap()).into_owned();
+        assert_eq!(
+            out,
+            "groq2:\\u{1b}]0;PWNED\\u{7}\\u{1b}[2J\tok \\u{9b}31m\\r\na\\x1b\u{fffd}"
+        );
+    }
+
+    #[tokio::test]
+    async fn list_escapes_a_hostile_profile_id_on_a_terminal_and_keeps_it_in_json() {
+        let home = openclaw_vault_test_support::temp_dir("cli-escape");
+        let file = home.join(".openclaw/agents/main/agent/auth-profiles.json");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let id = "groq2:\u{1b}]0;PWNED\u{7}\u{1b}[2J";
+        let doc = json!({"version": 1, "profiles": {
+            id: {"type": "api_key", "provider": "groq", "key": "gsk-FAKE-escape-0001"}}});
+        std::fs::write(&file, doc.to_string()).unwrap();
+        let home_str = home.to_str().unwrap();
+        let (code, out, err) = run_with(&["list"], "", &[("HOME", home_str)]).await;
+        assert_eq!(code, exit::OK, "{out}{err}");
+        assert!(out.contains("groq2:\\u{1b}]0;PWNED"), "{out}");
+        assert!(
+            !out.contains('\u{1b}') && !err.contains('\u{1b}'),
+            "{out:?}{err:?}"
+        );
+        assert!(!out.contains("gsk-FAKE-escape-0001"));
+        let (code, out, _) = run_with(&["list", "--json"], "", &[("HOME", home_str)]).await;
+        assert_eq!(code, exit::OK);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(v.to_string().contains("PWNED"), "{out}");
+        assert!(
+            out.contains("\\u001b]0;PWNED"),
+            "JSON escapes it itself: {out}"
+        );
     }
 
     #[tokio::test]

@@ -229,7 +229,12 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
             let _ = if plan.items.is_empty() {
                 writeln!(io.stdout, "Nothing to migrate.")
             } else {
-                writeln!(io.stdout, "Dry run: nothing was written.")
+                // The one write a dry run may make: the migration fingerprint key, created once
+                // under the prefix so the fingerprints shown match the real run's.
+                writeln!(
+                    io.stdout,
+                    "Dry run: no credential was written and no local file changed (only the migration fingerprint key in Vault, if it did not exist yet)."
+                )
             };
         }
         // Nothing left to move, but the provider entry an earlier run wrote may need upgrading.
@@ -1416,7 +1421,7 @@ mod tests {
             .fingerprint
             .clone();
         assert!(
-            out.contains(&fp) && out.contains("Dry run: nothing was written"),
+            out.contains(&fp) && out.contains("Dry run: no credential was written"),
             "{out}"
         );
         no_secrets(&out);

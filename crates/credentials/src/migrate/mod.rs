@@ -738,19 +738,34 @@ struct Journal {
 
 impl Journal {
     fn open(path: &Path, header: JournalHeader) -> Result<Journal> {
+        // `line` 0: the file as a whole.
         let bad = |line: usize, what: &str| {
+            let at = if line == 0 {
+                String::new()
+            } else {
+                format!(" line {line}")
+            };
             Error::new(
                 ErrorCode::InvalidSource,
                 format!(
-                    "migration journal {} line {line}: {what}; move it away (or delete it) to start over, nothing in Vault is lost",
+                    "migration journal {}{at}: {what}; move it away (or delete it) to start over, nothing in Vault is lost",
                     path.display()
                 ),
             )
         };
         let mut done = HashMap::new();
         let mut fresh = true;
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
+        match std::fs::read(path).map(String::from_utf8) {
+            Ok(Err(e)) => {
+                let valid = e.utf8_error().valid_up_to();
+                let line = e.as_bytes()[..valid]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count()
+                    + 1;
+                return Err(bad(line, "is not UTF-8 text (the journal is corrupt)"));
+            }
+            Ok(Ok(text)) => {
                 let lines: Vec<&str> = text.lines().collect();
                 let complete = text.ends_with('\n');
                 for (i, line) in lines.iter().enumerate() {
@@ -2170,6 +2185,26 @@ mod tests {
             assert!(err.message.contains("move it away"), "{}", err.message);
             assert_eq!(std::fs::read_to_string(&path).unwrap(), content, "left as found");
         }
+
+        // A byte that is not UTF-8 on the third line: named by its line, not "line 0".
+        let binary = dir.join("binary.journal");
+        let mut bytes = format!(
+            "{header}\n{}\n",
+            json!({"name": "a", "fingerprint": "x", "outcome": "created"})
+        )
+        .into_bytes();
+        bytes.extend_from_slice(b"{\"name\":\"b\xff\"}\n");
+        std::fs::write(&binary, &bytes).unwrap();
+        let err = apply(&chain, &plan, &options(&binary), &no_progress())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_SOURCE");
+        assert!(
+            err.message.contains("binary.journal line 3: is not UTF-8"),
+            "{}",
+            err.message
+        );
+        assert_eq!(std::fs::read(&binary).unwrap(), bytes, "left as found");
 
         // Killed while writing the header: started over.
         let torn_header = dir.join("torn-header.journal");

@@ -316,7 +316,7 @@ pub fn rewrite_config(
                 let value_text = prop.value().map(|v| v.to_string()).unwrap_or_default();
                 let text = Zeroizing::new(format!(
                     "// @openclaw/vault's settings (docs/configuration-file.md), moved here from the\n\
-                     // `credentials` key of {} by `openclaw-vault migrate --rewrite-config-json5`.\n\
+                     // `credentials` key of {} by `openclaw-vault migrate`.\n\
                      {value_text}\n",
                     file.display()
                 ));

@@ -510,16 +510,9 @@ impl OpenClawConfigProvider {
         let Some(vault) = &self.vault else {
             return Ok(None);
         };
-        let Ok(secret_id) = crate::resolve::SecretId::parse(&r.id) else {
+        let Some(mut credential) = vault.get_by_exec_id(&r.id, name).await? else {
             return Ok(None);
         };
-        let Some(vault_name) = vault.name_of_path(&secret_id.path) else {
-            return Ok(None);
-        };
-        let Some(mut credential) = vault.get(&vault_name).await? else {
-            return Ok(None);
-        };
-        credential.name = name.to_string();
         credential
             .metadata
             .insert("jsonPath".into(), Value::String(r.json_path.clone()));

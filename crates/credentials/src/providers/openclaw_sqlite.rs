@@ -855,17 +855,10 @@ impl AuthStoreProvider {
         let Some(vault) = &self.refs.vault else {
             return Ok(None);
         };
-        let Ok(secret_id) = crate::resolve::SecretId::parse(ref_id) else {
-            return Ok(None);
-        };
-        let Some(vault_name) = vault.name_of_path(&secret_id.path) else {
-            return Ok(None);
-        };
-        let Some(mut credential) = vault.get(&vault_name).await? else {
+        let Some(mut credential) = vault.get_by_exec_id(ref_id, name).await? else {
             return Ok(None);
         };
         let profile = store.doc.0.get("profiles").and_then(|p| p.get(id));
-        credential.name = name.to_string();
         if let AuthStoreKind::Agent(agent) = &self.kind {
             credential
                 .metadata
@@ -1241,9 +1234,9 @@ pub struct AuthStoreProfiles {
     pub profiles: Result<Vec<StaticProfile>>,
 }
 
-/// Every SQLite auth store OpenClaw walks (the shared one first, then agents: see
-/// [`agent_stores`]) with its static profiles. Stores that do not exist are left out.
-pub fn auth_store_profiles(paths: &OpenClawPaths) -> Vec<AuthStoreProfiles> {
+/// Every SQLite auth store OpenClaw walks: the shared one first, then agents (see
+/// [`agent_stores`]), each resolving no ref (nothing is read through them here).
+fn auth_stores(paths: &OpenClawPaths) -> Vec<AuthStoreProvider> {
     let Some(state_dir) = &paths.state_dir else {
         return Vec::new();
     };
@@ -1260,6 +1253,12 @@ pub fn auth_store_profiles(paths: &OpenClawPaths) -> Vec<AuthStoreProfiles> {
             .map(|(a, file)| AuthStoreProvider::agent(file, &a, refs.clone())),
     );
     stores
+}
+
+/// Every SQLite auth store OpenClaw walks (the shared one first, then agents: see
+/// [`agent_stores`]) with its static profiles. Stores that do not exist are left out.
+pub fn auth_store_profiles(paths: &OpenClawPaths) -> Vec<AuthStoreProfiles> {
+    auth_stores(paths)
         .into_iter()
         .filter_map(|store| {
             let profiles = match store.read() {
@@ -1280,22 +1279,7 @@ pub fn auth_store_profiles(paths: &OpenClawPaths) -> Vec<AuthStoreProfiles> {
 /// cannot be read is left out. What `migrate --remove-local` asks to tell an imported profile of a
 /// retired auth-profiles.json from one that lives only there.
 pub fn auth_store_profile_ids(paths: &OpenClawPaths) -> Vec<(AuthStoreKind, Vec<String>)> {
-    let Some(state_dir) = &paths.state_dir else {
-        return Vec::new();
-    };
-    let refs = RefContext {
-        env: Arc::new(|_| None),
-        config_file: None,
-        state_db: state_db_path(state_dir),
-        vault: None,
-    };
-    let mut stores = vec![AuthStoreProvider::shared(state_dir, refs.clone())];
-    stores.extend(
-        agent_stores(paths, paths.config_file().as_deref())
-            .into_iter()
-            .map(|(a, file)| AuthStoreProvider::agent(file, &a, refs.clone())),
-    );
-    stores
+    auth_stores(paths)
         .into_iter()
         .filter_map(|store| {
             let doc = store.read().ok()??;

@@ -162,6 +162,28 @@ impl VaultProvider {
         (self.path_of(&name).ok()? == path).then_some(name)
     }
 
+    /// The credential an exec SecretRef id of this package's provider points at
+    /// (`<prefix>/credentials/<profile name>/<field>`), read from Vault
+    /// (`GET <mount>/data/<prefix>/credentials/<profile name>`) and named `name`: how a name whose
+    /// value `migrate --rewrite-config` moved into Vault still answers. `None` for an id that does
+    /// not parse, a path outside this prefix's default layer, or nothing at that path.
+    ///
+    /// Errors: what [`get`](crate::chain::CredentialProvider::get) returns (`NETWORK`,
+    /// `PERMISSION_DENIED`, ...).
+    pub async fn get_by_exec_id(&self, ref_id: &str, name: &str) -> Result<Option<Credential>> {
+        let Ok(secret_id) = crate::resolve::SecretId::parse(ref_id) else {
+            return Ok(None);
+        };
+        let Some(vault_name) = self.name_of_path(&secret_id.path) else {
+            return Ok(None);
+        };
+        let Some(mut credential) = self.get(&vault_name).await? else {
+            return Ok(None);
+        };
+        credential.name = name.to_string();
+        Ok(Some(credential))
+    }
+
     /// The path of `name` in `layer` relative to the mount (see [`crate::layers`]):
     /// `<folder>/credentials/<name>`, or `<folder>/config/<x>` for `config/<x>`, where the
     /// folder is `<prefix>`, `<prefix>/teams/<team>` or `<prefix>/agents/<agentId>`.

@@ -68,7 +68,7 @@ export function buildNative({ target = 'x86_64-unknown-linux-gnu', profile = 're
   return dest
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const i = process.argv.indexOf('--target')
   const target = i > 0 ? process.argv[i + 1] : undefined
   const p = process.argv.indexOf('--profile')

@@ -69,6 +69,6 @@ export function ensureOpenClaw() {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.stdout.write(`${JSON.stringify(ensureOpenClaw(), null, 2)}\n`)
 }

@@ -191,8 +191,22 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         if let Some(layer) = &args.layer {
             let _ = writeln!(io.stdout, "Vault layer: {layer}");
         }
+    }
+    // With nothing to confirm (`--yes`, or no terminal), the plan is shown after the run, and
+    // only when the run did something: a rerun that finds everything in Vault stays quiet.
+    let defer_plan = !args.json && !args.dry_run && (args.yes || !io.stderr_is_terminal);
+    let plan_text = if args.json {
+        Vec::new()
+    } else {
+        let buffer = Captured::default();
+        let stdout = std::mem::replace(&mut io.stdout, Box::new(buffer.clone()));
         print_plan(io, &plan);
         print_owned(io, &owned);
+        io.stdout = stdout;
+        buffer.take()
+    };
+    if !defer_plan {
+        let _ = io.stdout.write_all(&plan_text);
     }
     // What an earlier --rewrite-config pointed at Vault: Vault holds the only copy now, so a
     // rerun checks that it is still there.
@@ -222,6 +236,9 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
     }
     if !args.json {
         own_refs::print(io, &refs);
+    }
+    if defer_plan && plan.items.is_empty() {
+        let _ = io.stdout.write_all(&plan_text);
     }
     if args.dry_run || plan.items.is_empty() {
         let mut failed = plan.has_hard_source_errors() || !plan.skipped.is_empty() || refs_failed;
@@ -291,7 +308,28 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         Err(e) => return fail(io, args.json, &e),
     };
     out["report"] = report_json(&report);
-    if !args.json {
+    let nothing_new = report.items.iter().all(|r| {
+        matches!(
+            r.outcome,
+            Outcome::AlreadyPresent | Outcome::AlreadyMigrated
+        )
+    });
+    if defer_plan && nothing_new {
+        let _ = writeln!(
+            io.stdout,
+            "Already in Vault: all {} planned credential(s), verified; nothing was written (`--dry-run` shows the plan{}).",
+            plan.items.len(),
+            if owned.is_empty() {
+                String::new()
+            } else {
+                format!(", and the {} a CLI owns", owned.len())
+            }
+        );
+        print_counts(io, &report, &options.journal);
+    } else if !args.json {
+        if defer_plan {
+            let _ = io.stdout.write_all(&plan_text);
+        }
         print_report(io, &report, &options.journal);
     }
 
@@ -1161,8 +1199,30 @@ fn report_json(report: &Report) -> Value {
     })
 }
 
+/// Output held back (the plan, until the run shows whether it did anything).
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Captured {
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn print_report(io: &mut CliIo, report: &Report, journal: &Path) {
-    let c = report.counts();
     let name_w = report
         .items
         .iter()
@@ -1188,6 +1248,12 @@ fn print_report(io: &mut CliIo, report: &Report, journal: &Path) {
             outcome.label()
         );
     }
+    print_counts(io, report, journal);
+}
+
+/// The closing line of a run: its counts and the journal.
+fn print_counts(io: &mut CliIo, report: &Report, journal: &Path) {
+    let c = report.counts();
     let _ = writeln!(
         io.stdout,
         "{} created, {} overwritten, {} already there, {} conflict, {} verified, {} failed (journal: {})",
@@ -1627,6 +1693,26 @@ mod tests {
                 .expose_secret()["apiKey"],
             FAKE_OPENAI
         );
+        // The plan was shown with that run (it wrote something).
+        assert!(out.contains("Plan (3 credential(s)"), "{out}");
+
+        // A rerun that finds everything in Vault is quiet: one line and the counts, no plan.
+        let (code, out, err) = run(&s, &["--yes"], &[]).await;
+        assert_eq!(code, exit::OK, "{out}{err}");
+        assert!(
+            out.starts_with(
+                "Already in Vault: all 3 planned credential(s), verified; nothing was written"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "0 created, 0 overwritten, 3 already there, 0 conflict, 3 verified, 0 failed"
+            ),
+            "{out}"
+        );
+        assert!(!out.contains("Plan (") && !out.contains("Result:"), "{out}");
+        assert_eq!(out.lines().count(), 2, "{out}");
 
         // Vault unreachable: the run fails before anything with one error (not one per item),
         // exit FAILURE, and no journal is started.

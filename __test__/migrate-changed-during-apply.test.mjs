@@ -76,3 +76,78 @@ test('a value changed right before OpenClaw applies: the ref resolves to the new
   const path = changed[0].vaultPath
   assert.equal((await client.read(path, { version: 1 })).data.token, OLD)
 })
+
+test('the run dies right after OpenClaw applied a changed value: the next run finds it in openclaw.json.bak and writes it; backups holding older versions are not "missing" (attack 7, findings 1 and 8)', async () => {
+  const native = nativeExecutable()
+  assert.ok(native, 'the native executable is missing: run `node scripts/build-native.mjs`')
+  const state = mkdtempSync(join(tmpdir(), 'ocv-changed-died-'))
+  chmodSync(state, 0o700)
+  dirs.push(state)
+  const OLD2 = 'gwtok-FAKE-died-after-apply-old-0003'
+  const NEW2 = 'gwtok-FAKE-died-after-apply-new-0004'
+  openclawOk(['config', 'set', 'gateway.auth.mode', 'token'], { state })
+  openclawOk(['config', 'set', 'gateway.auth.token', OLD2], { state })
+  const cli = mkdtempSync(join(tmpdir(), 'ocv-changed-died-cli-'))
+  dirs.push(cli)
+  const real = openclawScript(cli, { name: 'openclaw-real' })
+  // The change, OpenClaw's real apply, then migrate killed before it can look at the backup.
+  const wrapper = openclawScript(cli, {
+    prelude: `if [ "$1" = secrets ] && [ "$2" = apply ]; then "${real}" config set gateway.auth.token ${NEW2} >/dev/null 2>&1 || exit 97; "${real}" "$@"; rc=$?; kill -9 $PPID; exit $rc; fi`,
+  })
+  const ownPrefix = uniquePrefix('changed-died')
+  const env = openclawEnv({ state, vault, env: { OPENCLAW_VAULT_PREFIX: ownPrefix } })
+  const client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
+  try {
+    const died = spawnSync(native, ['migrate', '--yes', '--json', '--rewrite-config', '--openclaw', wrapper], {
+      cwd: state,
+      env,
+      encoding: 'utf8',
+      timeout: 300_000,
+    })
+    assert.equal(died.signal, 'SIGKILL', died.stdout + died.stderr)
+    const config = JSON.parse(readFileSync(join(state, 'openclaw.json'), 'utf8'))
+    const id = config.gateway.auth.token.id
+    assert.equal(config.gateway.auth.token.provider, 'openclaw-vault', 'the apply ran')
+    const resolve = () =>
+      JSON.parse(
+        spawnSync(native, ['resolve'], {
+          env: { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token },
+          input: JSON.stringify({ protocolVersion: 1, provider: 'openclaw-vault', ids: [id] }),
+          encoding: 'utf8',
+        }).stdout,
+      ).values[id]
+    assert.equal(resolve(), OLD2, 'the ref reads the value migrate wrote before the change')
+
+    const rerun = spawnSync(native, ['migrate', '--yes', '--json'], {
+      cwd: state,
+      env,
+      encoding: 'utf8',
+      timeout: 300_000,
+    })
+    for (const v of [OLD2, NEW2, vault.token])
+      assert.ok(!`${rerun.stdout}${rerun.stderr}`.includes(v), 'a secret was printed')
+    assert.equal(rerun.status, 0, rerun.stdout + rerun.stderr)
+    const report = JSON.parse(rerun.stdout)
+    assert.equal(report.unwrittenBeforeApply?.length, 1, rerun.stdout)
+    assert.equal(report.unwrittenBeforeApply[0].path, 'gateway.auth.token')
+    assert.equal(report.unwrittenBeforeApply[0].version, 2)
+    assert.equal(resolve(), NEW2, 'the ref reads the newer value')
+    const path = report.unwrittenBeforeApply[0].vaultPath
+    assert.equal((await client.read(path, { version: 1 })).data.token, OLD2, 'the older value is kept')
+    // No backup is "missing" from Vault now: the older value is version 1, the newer version 2.
+    for (const b of report.plaintextLeftBehind) assert.deepEqual(b.notInVault, [], JSON.stringify(b))
+
+    // A third run writes nothing more, and --remove-backups can finish.
+    const third = spawnSync(native, ['migrate', '--yes', '--json', '--remove-backups'], {
+      cwd: state,
+      env,
+      encoding: 'utf8',
+      timeout: 300_000,
+    })
+    assert.equal(third.status, 0, third.stdout + third.stderr)
+    assert.equal(JSON.parse(third.stdout).unwrittenBeforeApply, undefined)
+    assert.equal((await client.readMetadata(path)).current_version, 2)
+  } finally {
+    await removeTree(vault, ownPrefix)
+  }
+})

@@ -215,11 +215,14 @@ describe('migrate rerun after --rewrite-config', () => {
     }
     const hintless = migrate(['--yes'])
     assert.doesNotMatch(hintless.err, /values are in Vault|pass --remove-backups/)
-    assert.match(hintless.err, /openclaw\.json\.bak.* is kept: its plaintext at gateway\.auth\.token is not in Vault/)
+    assert.match(hintless.err, /warning \[CREDENTIAL_NOT_FOUND\]: .*openclaw\.json\.bak.* is kept: its plaintext at gateway\.auth\.token is in no version in Vault/)
     await client.write(gatewayPath, { token: `${V.gateway}-other` })
     const differs = migrate(['--yes', '--remove-backups', '--json'])
     assert.equal(differs.code, 1, differs.err)
     assert.deepEqual(bakNames().sort(), all)
+    // A value written in Vault after the backup is newer: the backup's value is never written back.
+    assert.equal(differs.json.unwrittenBeforeApply, undefined)
+    assert.equal((await client.read(gatewayPath)).data.token, `${V.gateway}-other`)
     await client.write(gatewayPath, { token: V.gateway })
 
     const keep = bakNames().filter((n) => !holdsSecret(n))

@@ -260,6 +260,9 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
                 !rewrite_through_openclaw(&args, io, store, &Default::default(), &mut out).await;
         }
         let remove = args.remove_backups && !args.dry_run;
+        if !args.dry_run {
+            failed |= !write_unwritten_before_apply(args.json, io, store, &mut out).await;
+        }
         failed |= !backups::report(io, args.json, store, remove, refs_failed, &mut out).await;
         if args.json {
             let _ = writeln!(io.stdout, "{out}");
@@ -381,6 +384,7 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         }
         out["removeLocal"] = Value::Array(removed.iter().map(removal_json).collect());
     }
+    failed |= !write_unwritten_before_apply(args.json, io, store, &mut out).await;
     failed |= !backups::report(
         io,
         args.json,
@@ -492,6 +496,65 @@ async fn rewrite_through_openclaw(
         APPLY_HINT,
     );
     false
+}
+
+/// A value an earlier run left behind: changed before OpenClaw's apply, in a run that died
+/// before writing it to Vault, so it is only in `openclaw.json.bak` while the ref reads an older
+/// value ([`migrate::unwritten_before_apply`]). Each is written as a new version and reported
+/// (`unwrittenBeforeApply` in `--json`). False when one could not be written.
+async fn write_unwritten_before_apply(
+    json_out: bool,
+    io: &mut CliIo,
+    store: &Store,
+    out: &mut Value,
+) -> bool {
+    let found = match migrate::unwritten_before_apply(&store.paths, &store.chain).await {
+        Ok(found) => found,
+        Err(e) => {
+            if !json_out {
+                let _ = writeln!(
+                    io.stderr,
+                    "warning: openclaw.json.bak not checked for a value changed before an earlier apply: [{}] {}",
+                    e.code(),
+                    e.message
+                );
+            }
+            return true;
+        }
+    };
+    if found.is_empty() {
+        return true;
+    }
+    let mut ok = true;
+    let mut rows = Vec::new();
+    for c in &found {
+        match write_newer_value(store, c).await {
+            Ok(version) => {
+                if !json_out {
+                    let _ = writeln!(
+                        io.stdout,
+                        "{} changed before OpenClaw's apply of an earlier run, which ended before writing it to Vault: the newer value (from openclaw.json.bak) is now version {version} of {} (field {}), and the ref resolves to it",
+                        c.path, c.vault_path, c.field
+                    );
+                }
+                rows.push(json!({"path": c.path, "vaultPath": c.vault_path, "field": c.field, "version": version}));
+            }
+            Err(e) => {
+                ok = false;
+                let _ = writeln!(
+                    io.stderr,
+                    "error [{}]: {} changed before OpenClaw's apply of an earlier run; the newer value is only in openclaw.json.bak and could not be written to Vault: {}; `openclaw-vault put` it to {}",
+                    e.code(),
+                    c.path,
+                    e.message,
+                    c.vault_path
+                );
+                rows.push(json!({"path": c.path, "vaultPath": c.vault_path, "field": c.field, "error": {"code": e.code(), "message": e.message}}));
+            }
+        }
+    }
+    out["unwrittenBeforeApply"] = json!(rows);
+    ok
 }
 
 /// Writes `c.newer` as a new version of `c.vault_path` (field `c.field`, the other fields kept),

@@ -68,7 +68,7 @@ pub(super) async fn report(
                     b.json_paths.join(", ")
                 );
             }
-            print_kept(io, &kept);
+            print_kept(io, &kept, "warning");
             if kept.is_empty() && !refs_failed {
                 let _ = writeln!(
                     io.stderr,
@@ -80,7 +80,7 @@ pub(super) async fn report(
     }
     let mut ok = kept.is_empty();
     if !json_out {
-        print_kept(io, &kept);
+        print_kept(io, &kept, "error");
     }
     out["keptBackups"] = Value::Array(
         kept.iter()
@@ -117,12 +117,13 @@ pub(super) async fn report(
 /// The code of a backup `--remove-backups` keeps because it holds a secret not in Vault.
 const KEPT_CODE: &str = "CREDENTIAL_NOT_FOUND";
 
-/// One error line per backup holding a secret Vault does not have (byte for byte).
-fn print_kept(io: &mut CliIo, kept: &[&PlaintextBackup]) {
+/// One line per backup holding a secret no version in Vault has (byte for byte): a warning
+/// while nothing is removed, an error when `--remove-backups` must keep it (exit 1).
+fn print_kept(io: &mut CliIo, kept: &[&PlaintextBackup], level: &str) {
     for b in kept {
         let _ = writeln!(
             io.stderr,
-            "error [{KEPT_CODE}]: {} is kept: its plaintext at {} is not in Vault (deleted from Vault, or changed before the rewrite); it may be the last copy: put it back into Vault (`openclaw-vault put <name>`) before --remove-backups deletes this file",
+            "{level} [{KEPT_CODE}]: {} is kept: its plaintext at {} is in no version in Vault (deleted or destroyed there, or never written); it may be the last copy of that value. If it is a value you still need, `openclaw-vault put` it; if Vault's value is newer, delete this file yourself",
             b.file.display(),
             b.not_in_vault.join(", ")
         );

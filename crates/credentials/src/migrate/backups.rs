@@ -141,6 +141,10 @@ pub async fn check_against_vault(
             }
         }
     }
+    // Older versions count too (a value rotated in Vault, or superseded by a newer value written
+    // after a change before OpenClaw's apply): read only when some plaintext matches no current
+    // value, once per ref.
+    let mut histories: Option<Vec<History>> = None;
     for b in backups.iter_mut() {
         let Ok(Some(text)) = read_credential_file(&b.file, crate::openclaw::MAX_CONFIG_FILE_BYTES)
         else {
@@ -154,7 +158,7 @@ pub async fn check_against_vault(
             continue;
         };
         let doc = backup.expose_secret();
-        let mut missing: Vec<String> = plaintext_fields(doc)
+        let candidates: Vec<_> = plaintext_fields(doc)
             .into_iter()
             .filter(|f| {
                 let Some(value) = value_at(doc, &f.json_path).filter(|v| v.is_string()) else {
@@ -166,6 +170,26 @@ pub async fn check_against_vault(
                     .any(|(d, field)| d.expose_secret().get(field) == Some(value));
                 !still_in_config && !in_vault
             })
+            .collect();
+        if !candidates.is_empty() && histories.is_none() {
+            histories = Some(match chain.vault() {
+                Some(vault) => histories_of(vault.client(), &refs).await,
+                None => Vec::new(),
+            });
+        }
+        let held_before = |value: &str| {
+            histories
+                .iter()
+                .flatten()
+                .any(|h| h.values.iter().any(|v| v.as_str() == value))
+        };
+        let mut missing: Vec<String> = candidates
+            .into_iter()
+            .filter(|f| {
+                value_at(doc, &f.json_path)
+                    .and_then(|v| v.as_str())
+                    .is_none_or(|v| !held_before(v))
+            })
             .map(|f| f.dotted())
             .collect();
         missing.sort();
@@ -173,6 +197,155 @@ pub async fn check_against_vault(
         b.not_in_vault = missing;
     }
     Ok(())
+}
+
+/// What the kept versions of one ref's Vault path held in the ref's field (wiped on drop).
+struct History {
+    /// The ref's Vault path (relative to the mount) and field.
+    path: String,
+    field: String,
+    /// The field's value in every version that is neither deleted nor destroyed, oldest first.
+    values: Vec<zeroize::Zeroizing<String>>,
+    /// Every version from 1 to the current one is kept and readable: a value in none of them was
+    /// never written there.
+    complete: bool,
+    /// When the newest version was written (Vault's clock); `None` when unknown.
+    newest: Option<std::time::SystemTime>,
+}
+
+/// The [`History`] of each ref's path (KV v2 metadata, then `GET <mount>/data/<path>?version=N`
+/// per version). A ref whose metadata cannot be read gets an empty, incomplete history.
+async fn histories_of(
+    client: &vault_client::VaultClient,
+    refs: &[(String, String)],
+) -> Vec<History> {
+    let mut out = Vec::new();
+    for (_, id) in refs {
+        let Ok(sid) = crate::resolve::SecretId::parse(id) else {
+            continue;
+        };
+        if out
+            .iter()
+            .any(|h: &History| h.path == sid.path && h.field == sid.field)
+        {
+            continue;
+        }
+        let mut history = History {
+            path: sid.path.clone(),
+            field: sid.field.clone(),
+            values: Vec::new(),
+            complete: false,
+            newest: None,
+        };
+        if let Ok(Some(meta)) = client.read_metadata(&sid.path).await {
+            let mut complete = meta.current_version > 0;
+            for version in 1..=meta.current_version {
+                let state = meta.versions.get(&version.to_string());
+                let live = state.is_some_and(|v| v.deletion_time.is_empty() && !v.destroyed);
+                if !live {
+                    complete = false;
+                    continue;
+                }
+                match client.read(&sid.path, Some(version)).await {
+                    Ok(Some(secret)) => {
+                        if let Some(value) = secret.data.as_ref().and_then(|d| {
+                            d.expose_secret()
+                                .get(&sid.field)
+                                .and_then(|v| v.as_str().map(str::to_string))
+                        }) {
+                            history.values.push(zeroize::Zeroizing::new(value));
+                        }
+                    }
+                    _ => complete = false,
+                }
+            }
+            history.complete = complete;
+            history.newest = meta
+                .versions
+                .get(&meta.current_version.to_string())
+                .and_then(|v| humantime::parse_rfc3339_weak(&v.created_time).ok());
+        }
+        out.push(history);
+    }
+    out
+}
+
+/// The values the newest backup, `<config>.bak` (OpenClaw's apply writes it just before it
+/// writes the refs), holds at a JSON path where the config now holds a ref to this package's
+/// provider, and that no version of the ref's Vault path ever held: a value changed between a
+/// run's Vault write and OpenClaw's apply, in a run that died before writing it to Vault
+/// (attack 7, finding 1). `migrate` writes each as a new version. Left out: a path with a
+/// deleted, destroyed or unreadable version (the value may be one of those); a path whose newest
+/// version was written after the backup (by Vault's clock against the file's time: a rotation
+/// in Vault is newer than the backup); placeholders and empty values. Reads: the config, the backup, KV v2 metadata and versions.
+pub async fn unwritten_before_apply(
+    paths: &OpenClawPaths,
+    chain: &crate::chain::CredentialChain,
+) -> Result<Vec<super::safety::ChangedBeforeApply>> {
+    let Some(vault) = chain.vault() else {
+        return Ok(Vec::new());
+    };
+    let Some(config) = paths.config_file().filter(|f| f.exists()) else {
+        return Ok(Vec::new());
+    };
+    let Some(file) = read_credential_file(&config, crate::openclaw::MAX_CONFIG_FILE_BYTES)? else {
+        return Ok(Vec::new());
+    };
+    let current = parse_json5(&file)?;
+    let mut refs = Vec::new();
+    super::own_refs::walk(&current, &mut Vec::new(), &mut refs);
+    let Some(name) = config.file_name().and_then(|n| n.to_str()) else {
+        return Ok(Vec::new());
+    };
+    let bak = config.with_file_name(format!("{name}.bak"));
+    // When OpenClaw wrote it: a Vault version written after that (an operator's rotation) is
+    // newer than the backup's value, which is then never written back.
+    let Some(written) = std::fs::metadata(&bak).and_then(|m| m.modified()).ok() else {
+        return Ok(Vec::new());
+    };
+    let Ok(Some(text)) = read_credential_file(&bak, crate::openclaw::MAX_CONFIG_FILE_BYTES) else {
+        return Ok(Vec::new());
+    };
+    let Ok(backup) = parse_json5(&text) else {
+        return Ok(Vec::new());
+    };
+    let Ok(backup) = vault_client::secret::SecretData::try_from_value(backup, "a backup") else {
+        return Ok(Vec::new());
+    };
+    let doc = backup.expose_secret();
+    let mut out = Vec::new();
+    for f in plaintext_fields(doc) {
+        let dotted = f.dotted();
+        let Some((_, id)) = refs.iter().find(|(p, _)| *p == dotted) else {
+            continue;
+        };
+        let Some(value) = value_at(doc, &f.json_path).and_then(|v| v.as_str()) else {
+            continue;
+        };
+        let value = value.trim();
+        if value.is_empty() || crate::placeholder::is_redaction_placeholder(value).is_some() {
+            continue;
+        }
+        let Ok(sid) = crate::resolve::SecretId::parse(id) else {
+            continue;
+        };
+        // Only this Vault's own paths (the prefix of this package's credentials).
+        if vault.name_of_path(&sid.path).is_none() {
+            continue;
+        }
+        let mut history = histories_of(vault.client(), &[(dotted.clone(), id.clone())]).await;
+        let Some(h) = history.pop() else { continue };
+        let older_than_backup = h.newest.is_some_and(|t| t < written);
+        if h.complete && older_than_backup && !h.values.iter().any(|v| v.trim() == value) {
+            out.push(super::safety::ChangedBeforeApply {
+                path: dotted,
+                vault_path: sid.path.clone(),
+                field: sid.field.clone(),
+                newer: secrecy::SecretString::from(value.to_string()),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The value at `path` (object keys, array indices) of `doc`.

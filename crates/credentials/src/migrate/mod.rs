@@ -50,7 +50,7 @@ pub use apply_plan::{
 };
 pub use backups::{
     check_against_vault as check_backups_against_vault, plaintext_backups, remove_backups,
-    PlaintextBackup,
+    unwritten_before_apply, PlaintextBackup,
 };
 pub use fingerprint::FingerprintKey;
 pub use own_refs::{check_own_refs, OwnRef, RefState};

@@ -215,7 +215,10 @@ describe('migrate rerun after --rewrite-config', () => {
     }
     const hintless = migrate(['--yes'])
     assert.doesNotMatch(hintless.err, /values are in Vault|pass --remove-backups/)
-    assert.match(hintless.err, /warning \[CREDENTIAL_NOT_FOUND\]: .*openclaw\.json\.bak.* is kept: its plaintext at gateway\.auth\.token is in no version in Vault/)
+    assert.match(
+      hintless.err,
+      /warning \[CREDENTIAL_NOT_FOUND\]: .*openclaw\.json\.bak.* is kept: its plaintext at gateway\.auth\.token is in no version in Vault/,
+    )
     await client.write(gatewayPath, { token: `${V.gateway}-other` })
     const differs = migrate(['--yes', '--remove-backups', '--json'])
     assert.equal(differs.code, 1, differs.err)

@@ -2048,6 +2048,12 @@ mod tests {
         write_source(&profiles, &profiles_json);
         // OpenClaw's doctor imported them (else --remove-local keeps them: see remove_local).
         import_into_agent_store(&state, "main", &profiles_json);
+        // ... and the legacy oauth.json's login (else --remove-local keeps it too).
+        import_into_shared_store(
+            &state,
+            &json!({"version": 1, "profiles": {"anthropic:default": {"type": "oauth",
+                "provider": "anthropic", "access": FAKE_ACCESS, "refresh": FAKE_REFRESH}}}),
+        );
         write_source(
             &oauth,
             &json!({"anthropic": {"access": FAKE_ACCESS, "refresh": FAKE_REFRESH, "expires": 1_900_000_000_000i64}}),

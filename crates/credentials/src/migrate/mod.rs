@@ -1565,6 +1565,25 @@ pub mod test_support {
         .unwrap();
     }
 
+    /// Writes `value` as the shared auth store (`<state>/state/openclaw.sqlite`,
+    /// `config_machine_state` row `authProfiles.store`), as `openclaw doctor` imports a legacy
+    /// oauth.json (`<provider>:default` OAuth profiles).
+    pub fn import_into_shared_store(state_dir: &Path, value: &Value) {
+        let db = state_dir.join("state").join("openclaw.sqlite");
+        std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS config_machine_state (state_key TEXT NOT NULL PRIMARY KEY,
+               value_json TEXT NOT NULL, updated_at_ms INTEGER NOT NULL) STRICT;",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT OR REPLACE INTO config_machine_state VALUES ('authProfiles.store', ?1, 1)",
+            [value.to_string()],
+        )
+        .unwrap();
+    }
+
     /// The options of a test run: no overwrite, journal at `journal`, 4 requests at a time, no
     /// checkpoint hook, the command line's deadline.
     pub fn options(journal: &Path) -> super::MigrateOptions {

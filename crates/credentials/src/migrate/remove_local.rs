@@ -94,6 +94,33 @@ pub fn remove_local(paths: &OpenClawPaths, verified: &VerifiedInVault<'_>) -> Ve
                 continue;
             }
         }
+        // The legacy oauth.json likewise: `openclaw doctor` imports each `<provider>` entry as a
+        // `<provider>:default` OAuth profile of the shared store. An entry not imported yet is
+        // OpenClaw's only copy of that login (no ref can hold OAuth material): kept.
+        if let Some((_, OwnedLayout::LegacyOAuth)) = &owned {
+            let provider = item
+                .source_location
+                .rsplit_once('#')
+                .map(|(_, key)| key.to_string())
+                .unwrap_or_else(|| item.name.split('@').next().unwrap_or_default().to_string());
+            let profile_prefix = format!("{provider}:");
+            let in_store = imported
+                .iter()
+                .any(|(agent, id)| agent.is_none() && id.starts_with(&profile_prefix));
+            if !in_store {
+                rows.push(LocalRemoval {
+                    name: item.name.clone(),
+                    location: item.source_location.clone(),
+                    removed: Vec::new(),
+                    backup: None,
+                    kept: Some(format!(
+                        "the OAuth login {provider:?} is not in OpenClaw's SQLite auth store yet (no `{provider}:...` profile): OpenClaw reads this legacy file only through `openclaw doctor --fix`, which imports it, and no ref can stand for OAuth tokens; removing it here would log OpenClaw out. Run the doctor first"
+                    )),
+                    error: None,
+                });
+                continue;
+            }
+        }
         match owned {
             Some((file, layout)) => by_file
                 .entry(file)
@@ -372,6 +399,58 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_legacy_oauth_login_not_imported_by_openclaws_doctor_is_kept() {
+        let home = temp_dir("remove-oauth-kept");
+        let state = home.join(".openclaw");
+        let oauth = state.join("credentials/oauth.json");
+        write_source(
+            &oauth,
+            &json!({"qwen-portal": {"access": "FAKE-qwen-access", "refresh": "FAKE-qwen-refresh"},
+                    "anthropic": {"access": FAKE_ACCESS, "refresh": FAKE_REFRESH}}),
+        );
+        // The doctor imported anthropic only (another store's profile does not count).
+        import_into_shared_store(
+            &state,
+            &json!({"version": 1, "profiles": {"anthropic:default": {"type": "oauth",
+                "provider": "anthropic", "access": FAKE_ACCESS, "refresh": FAKE_REFRESH}}}),
+        );
+        import_into_agent_store(
+            &state,
+            "main",
+            &json!({"version": 1, "profiles": {"qwen-portal:default": {"type": "oauth",
+                "provider": "qwen-portal", "access": "FAKE-qwen-access"}}}),
+        );
+        let sources: Vec<Arc<dyn CredentialProvider>> = vec![Arc::new(JsonFileSource::new(
+            &oauth,
+            "openclaw-oauth",
+            SourceGroup::Files,
+        ))];
+        let chain = chain_with(offline_client(), "rm", sources);
+        let plan = plan(&chain).await.unwrap();
+        let h = home.to_string_lossy().into_owned();
+        let paths = OpenClawPaths::from_env(&move |k| (k == "HOME").then(|| h.clone()));
+        let verified = VerifiedInVault {
+            items: plan.items.iter().collect(),
+        };
+        let rows = remove_local(&paths, &verified);
+        let row = |name: &str| rows.iter().find(|r| r.name == name).unwrap();
+        assert!(row("qwen-portal").removed.is_empty());
+        let why = row("qwen-portal").kept.as_deref().unwrap();
+        assert!(
+            why.contains("not in OpenClaw's SQLite auth store yet"),
+            "{why}"
+        );
+        assert!(why.contains("openclaw doctor --fix"), "{why}");
+        assert!(!why.contains("FAKE-qwen"), "{why}");
+        assert_eq!(row("anthropic").removed, ["anthropic"]);
+        let after: Value = serde_json::from_slice(&std::fs::read(&oauth).unwrap()).unwrap();
+        assert_eq!(
+            after,
+            json!({"qwen-portal": {"access": "FAKE-qwen-access", "refresh": "FAKE-qwen-refresh"}})
+        );
+    }
+
+    #[tokio::test]
     async fn removes_verified_entries_from_openclaws_files_only_keeping_the_rest() {
         let home = temp_dir("remove-lib");
         let state = home.join(".openclaw");
@@ -398,6 +477,12 @@ mod tests {
         write_source(
             &oauth,
             &json!({"anthropic": {"access": FAKE_ACCESS, "refresh": FAKE_REFRESH}}),
+        );
+        // ... and the legacy oauth.json's anthropic login as `anthropic:default`.
+        import_into_shared_store(
+            &state,
+            &json!({"version": 1, "profiles": {"anthropic:default": {"type": "oauth",
+                "provider": "anthropic", "access": FAKE_ACCESS, "refresh": FAKE_REFRESH}}}),
         );
         write_source(
             &claude,

@@ -170,7 +170,7 @@ describe('migrate reruns and odd names', () => {
       r.json.plan.skipped.map((s) => [s.name, s.code]),
       [['..', 'INVALID_ARGUMENT']],
     )
-    assert.match(r.json.plan.skipped[0].reason, /cannot be a Vault path.*rename it/)
+    assert.match(r.json.plan.skipped[0].reason, /cannot be a credential name.*rename it/)
     assert.equal(r.json.report.counts.failed, 0)
     const listed = await client.list(`${prefix}/credentials`)
     for (const name of ['openai:my key', 'openai:café', 'telegram:default']) assert.ok(listed.includes(name), name)

@@ -63,9 +63,20 @@ pub fn skip_reason(vault: &VaultProvider, name: &str, credential: &Credential) -
             .map(|_| p)
             .map_err(Error::from)
     });
-    if path.is_err() {
+    // Every name written must read back (`getCredential`, `get`): the same check as theirs.
+    if path.is_err() || crate::chain::check_name(name).is_err() {
+        let shown = if name.len() > 80 {
+            let cut = (0..=60)
+                .rev()
+                .find(|i| name.is_char_boundary(*i))
+                .unwrap_or(0);
+            format!("{:?}... ({} bytes)", &name[..cut], name.len())
+        } else {
+            format!("{name:?}")
+        };
         return Some(skipped(format!(
-            "the name {name:?} cannot be a Vault path (an empty, `.` or `..` segment, or a control character); rename it in its source ({}) and run migrate again",
+            "the name {shown} cannot be a credential name (at most {} bytes; no empty, `.` or `..` segment, no control character); rename it in its source ({}) and run migrate again",
+            crate::chain::MAX_NAME_BYTES,
             credential.source.location
         )));
     }
@@ -415,6 +426,7 @@ mod tests {
                     "openai:café": {"apiKey": "sk-FAKE-nonascii"},
                     "gateway": {"token": "__OPENCLAW_REDACTED__"},
                     "telegram": {"botToken": " [REDACTED] "},
+                    format!("groq:{}", "y".repeat(2000)): {"apiKey": "sk-FAKE-long"},
                 }),
             )],
         );
@@ -429,10 +441,22 @@ mod tests {
             [
                 ("..", "INVALID_ARGUMENT"),
                 ("gateway", "INVALID_ARGUMENT"),
+                (
+                    format!("groq:{}", "y".repeat(2000)).as_str(),
+                    "INVALID_ARGUMENT"
+                ),
                 ("openai/../escape", "INVALID_ARGUMENT"),
                 ("telegram", "INVALID_ARGUMENT"),
             ]
         );
+        // A name too long to read back is skipped, named by its start and length.
+        let long = planned
+            .skipped
+            .iter()
+            .find(|s| s.name.starts_with("groq:"))
+            .unwrap();
+        assert!(long.reason.contains("... (2005 bytes)"), "{}", long.reason);
+
         for s in &planned.skipped {
             assert!(s.reason.contains("source.json"), "{}", s.reason);
             assert!(!s.reason.contains("sk-FAKE"), "{}", s.reason);

@@ -587,6 +587,37 @@ describe('broken SQLite stores (made by OpenClaw, then damaged)', sameOnEveryNod
     assert.equal(answer.value ?? answer.secrets?.apiKey, V.openai)
   })
 
+  test('the .env key keeps its name `openai@dotenv` when an unrelated config key changes; a value already planned is written once (attack 7, finding 7)', async () => {
+    const s = copyStateTo(pristine, tempDir('name-shift'))
+    const dotenv = 'sk-proj-FAKE-stores-dotenv-shift-1717'
+    writeFileSync(join(s, '.env'), `OPENAI_API_KEY=${dotenv}\n`, { mode: 0o600 })
+    const prefix = uniquePrefix('stores-shift')
+    prefixes.push(prefix)
+    const names = (r) => r.json.plan.items.map((i) => i.name)
+    const first = migrate(s, prefix, ['--yes', '--json'])
+    assert.ok(names(first).includes('openai@dotenv'), names(first).join())
+    const cfg = 'sk-proj-FAKE-stores-config-shift-1818'
+    const set = await openclaw(s, ['config', 'set', 'models.providers.openai.apiKey', cfg])
+    assert.equal(set.code, 0, set.stderr)
+    const second = migrate(s, prefix, ['--yes', '--json'])
+    for (const v of [dotenv, cfg]) assert.ok(!second.out.includes(v) && !second.err.includes(v), 'no secret printed')
+    const planned = names(second)
+    assert.ok(planned.includes('openai@openclaw-config'), planned.join())
+    assert.ok(planned.includes('openai@dotenv'), planned.join())
+    assert.ok(!planned.some((n) => /@openclaw-config@/.test(n)), planned.join())
+    const dotenvItem = second.json.report.items.find((i) => i.name === 'openai@dotenv')
+    assert.ok(['already_migrated', 'already_present'].includes(dotenvItem.outcome), JSON.stringify(dotenvItem))
+    // The .env key equal to the config's value: one item, the .env one of its places.
+    writeFileSync(join(s, '.env'), `OPENAI_API_KEY=${cfg}\n`, { mode: 0o600 })
+    const same = migrate(s, prefix, ['--dry-run', '--json'])
+    const withCfg = same.json.plan.items.filter((i) => i.name.startsWith('openai@'))
+    assert.deepEqual(
+      withCfg.map((i) => i.name),
+      ['openai@openclaw-config'],
+      JSON.stringify(withCfg.map((i) => i.name)),
+    )
+  })
+
   test('a truncated shared database and a newer agent schema: errors name the file, the other sources still read', async () => {
     const s = copyStateTo(pristine, tempDir('broken-copy'))
     // Checkpoint-free copy: drop the WAL so the main file is all there is, then cut it in half.

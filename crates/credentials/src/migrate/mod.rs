@@ -246,9 +246,10 @@ struct BareNameClaim {
     profile: Option<String>,
     /// What the name answers (compared with later sources' values).
     answered: Credential,
-    /// The name a later source's different value got instead of the bare name (the first one
-    /// computed, so every later source with that name meets it there).
-    redirect: Option<String>,
+    /// The names later sources' different values got instead of the bare name, by source
+    /// provider id (`<name>@<provider id>`): a later source with a value already planned under
+    /// one of them meets it there (written once).
+    redirects: HashMap<&'static str, String>,
 }
 
 /// The name a value gets when `name` is already planned with a different value: `<name>@<source
@@ -558,7 +559,7 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
                         BareNameClaim {
                             profile: alias_of,
                             answered: credential,
-                            redirect: None,
+                            redirects: HashMap::new(),
                         },
                     );
                 }
@@ -620,13 +621,30 @@ pub async fn plan(chain: &CredentialChain) -> Result<Plan> {
                     }
                     continue;
                 }
-                name = match &claim.redirect {
-                    Some(redirect) => redirect.clone(),
-                    None => {
-                        let redirect = distinct_name(&name, provider.id(), &by_name);
-                        claim.redirect = Some(redirect.clone());
-                        redirect
-                    }
+                // `<name>@<this source's provider id>`, whatever other sources hold: a rerun
+                // after an unrelated change names it the same (attack 7, finding 7).
+                let same_elsewhere = claim
+                    .redirects
+                    .values()
+                    .find(|n| {
+                        by_name
+                            .get(*n)
+                            .filter(|&&i| i != usize::MAX)
+                            .is_some_and(|&i| {
+                                plan.items[i]
+                                    .credential
+                                    .secrets
+                                    .same_as(&credential.secrets)
+                            })
+                    })
+                    .cloned();
+                name = match same_elsewhere {
+                    Some(planned) => planned,
+                    None => claim
+                        .redirects
+                        .entry(provider.id())
+                        .or_insert_with(|| distinct_name(&name, provider.id(), &by_name))
+                        .clone(),
                 };
             }
             if let Some(&i) = by_name.get(&name) {

@@ -66,9 +66,9 @@ pub const STDERR_EXCERPT_LINES: usize = 8;
 /// `""` when it said nothing:
 /// - `redact` runs on the whole text first, so a cut can never split a value it knows;
 /// - terminal escapes and control characters are removed, blank lines dropped;
-/// - every word shaped like a token (24 or more characters of letters, digits and `-_.+=:~`
-///   holding both letters and digits, no `/`, so paths survive) becomes `[hidden]`: the program
-///   may print a value this process never knew;
+/// - every word shaped like a token (16 or more characters of letters, digits and `-_.+=:~`
+///   holding both letters and digits, no `/`, so paths survive; an AWS access key id is 20)
+///   becomes `[hidden]`: the program may print a value this process never knew;
 /// - the last [`STDERR_EXCERPT_LINES`] lines, joined with ` / `, then at most
 ///   [`STDERR_EXCERPT_CHARS`] characters, cut at the front at a word boundary and marked `…`.
 pub fn stderr_excerpt(text: &str, redact: &dyn Fn(&str) -> String) -> String {
@@ -100,7 +100,7 @@ pub fn stderr_excerpt(text: &str, redact: &dyn Fn(&str) -> String) -> String {
 fn hide_token(word: &str) -> &str {
     let core = word.trim_matches(|c: char| "\"'`()[]{}<>,;".contains(c));
     let token_chars = |c: char| c.is_ascii_alphanumeric() || "-_.+=:~".contains(c);
-    if core.chars().count() >= 24
+    if core.chars().count() >= 16
         && core.chars().all(token_chars)
         && core.chars().any(|c| c.is_ascii_alphabetic())
         && core.chars().any(|c| c.is_ascii_digit())
@@ -332,6 +332,13 @@ mod tests {
             "Secrets apply failed: key [REDACTED] rejected / [hidden] in /home/u/.openclaw/openclaw.json"
         );
         assert!(!e.contains("CANARY") && !e.contains("FAKE-known"), "{e}");
+        // An AWS access key id (20 characters) the program printed on its own (attack 7, 10f);
+        // a version and a short id survive.
+        let e = stderr_excerpt(
+            "rejected AKIAIOSFODNN7FAKE123 for openclaw 2026.9.6 (run abc123)",
+            &redact,
+        );
+        assert_eq!(e, "rejected [hidden] for openclaw 2026.9.6 (run abc123)");
         // Long output: the last lines, cut at the front at a word boundary, within the bound.
         let long: String = (0..200)
             .map(|i| format!("line {i} says something\n"))

@@ -181,7 +181,9 @@ fn not_removed_here(provider: &str) -> String {
     use crate::providers::openclaw_sqlite::{
         AGENT_AUTH_STORE_ID, SECRET_STORE_ID, SHARED_AUTH_STORE_ID,
     };
-    if [SHARED_AUTH_STORE_ID, AGENT_AUTH_STORE_ID, SECRET_STORE_ID].contains(&provider) {
+    if provider == SECRET_STORE_ID {
+        format!("{provider} is OpenClaw's own team secret store, which this package never writes, and no ref replaces its entries: OpenClaw keeps serving this value from there. Change or remove it with OpenClaw's own `secrets store` commands")
+    } else if [SHARED_AUTH_STORE_ID, AGENT_AUTH_STORE_ID].contains(&provider) {
         format!("{provider} is OpenClaw's own SQLite store, which this package never writes: `--rewrite-config` has OpenClaw's apply replace the value with a ref")
     } else if provider == crate::providers::openclaw_config::PROVIDER_ID {
         "openclaw.json: `--rewrite-config` has OpenClaw's apply replace the value with a ref".into()

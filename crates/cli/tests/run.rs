@@ -859,15 +859,7 @@ fn watch_reports_each_deletion_and_a_later_outage_does_not_bring_the_value_back(
     // Vault goes away: the deleted value is not served from the file, nothing starts.
     drop(vault);
     let mut again = start(
-        &[
-            "run",
-            "--env",
-            "K=anthropic",
-            "--",
-            "sh",
-            "-c",
-            &format!("{STARTED}"),
-        ],
+        &["run", "--env", "K=anthropic", "--", "sh", "-c", STARTED],
         &env,
     );
     let status = again.wait();

@@ -703,6 +703,50 @@ mod tests {
         assert!(!e.message.contains("hvs.FAKE"), "{}", e.message);
     }
 
+    /// Collects what a `tracing` subscriber writes.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    // Attack 8 finding 5: a file others could read (or owned by someone else) was used silently.
+    #[test]
+    fn a_file_others_can_read_is_used_with_one_warning() {
+        let d = dir("exposed");
+        let path = d.join("lkg.bin");
+        let s = store(&path, "hvs.FAKE-one", DEFAULT_MAX_AGE);
+        s.record(&[("openclaw/credentials/openai", &data(), Some(3))])
+            .unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            for _ in 0..3 {
+                assert!(s.lookup("openclaw/credentials/openai").unwrap().is_some());
+            }
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.matches("has mode 644, not 600").count(), 1, "{text}");
+        assert!(text.contains("lkg.bin"), "{text}");
+        assert!(
+            !text.contains(SECRET) && !text.contains("hvs.FAKE"),
+            "{text}"
+        );
+        fs::remove_dir_all(d).unwrap();
+    }
+
     // Attack 8 finding 6: a symlinked file was refused as "filesystem loop or indirection limit".
     #[test]
     fn a_symlinked_file_is_refused_as_a_symlink() {

@@ -3,7 +3,7 @@
 // finding 7: an orphaned migrate kept its lock and applied OpenClaw's plan later).
 import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
-import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
@@ -85,3 +85,45 @@ test('kill -9 of the launcher stops the native executable it started', async (t)
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+// Attack 8 finding 2: `watch` through the launcher exited 143 on SIGTERM (Node died of the signal
+// while the executable exited 0), so `systemctl stop` left the documented unit failed.
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  test(`${signal} to the launcher: it passes the signal on and exits with the executable's code (watch: 0)`, async (t) => {
+    if (!nativeExecutable()) return t.skip('no native executable on this platform')
+    const dir = mkdtempSync(join(tmpdir(), 'ocv-launcher-'))
+    try {
+      const config = join(dir, 'openclaw.json')
+      writeFileSync(
+        config,
+        JSON.stringify({
+          secrets: { providers: { v: { source: 'exec', command: '/x/openclaw-vault', args: ['resolve'] } } },
+          models: { providers: { s: { apiKey: { source: 'exec', provider: 'v', id: 'a/credentials/s/apiKey' } } } },
+        }),
+        { mode: 0o600 },
+      )
+      const launcher = spawn(process.execPath, [join(root, 'bin', 'openclaw-vault.js'), 'watch', '--config', config], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: {
+          PATH: process.env.PATH,
+          HOME: dir,
+          OPENCLAW_STATE_DIR: dir,
+          VAULT_ADDR: 'http://127.0.0.1:9',
+          VAULT_TOKEN: 'hvs.FAKE-launcher-test',
+        },
+      })
+      let err = ''
+      launcher.stderr.on('data', (d) => (err += d))
+      const exited = new Promise((resolve) => launcher.once('exit', (code, sig) => resolve({ code, signal: sig })))
+      // Started and watching (its first check fails: nothing listens on port 9).
+      await until(() => /cannot read versions from Vault/.test(err), 30_000, 'watch to start')
+      launcher.kill(signal)
+      const { code, signal: died } = await exited
+      assert.equal(died, null, err)
+      assert.equal(code, 0, err)
+      assert.ok(!err.includes('hvs.FAKE-launcher-test'), err)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+}

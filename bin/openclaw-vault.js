@@ -13,7 +13,7 @@ const exe = nativeExecutable()
 // `kill -9` of this launcher does not leave a migrate running on its own.
 const childEnv = { ...process.env, OPENCLAW_VAULT_LAUNCHER_PID: String(process.pid) }
 
-/** The signals `openclaw-vault run` forwards to its child. */
+/** The signals passed on to the executable (`run` forwards them on to its child). */
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
 
 function viaAddon() {
@@ -33,10 +33,13 @@ function viaAddon() {
   )
 }
 
-if (exe && argv[0] === 'run') {
-  // `run` is long-lived: this Node process stays responsive and passes the signals a supervisor
-  // sends to it (systemd, a container runtime, `kill`) on to the executable, which forwards them
-  // to its child. With spawnSync a SIGTERM would end Node and leave the executable running.
+if (exe) {
+  // Every command runs as a child this Node process waits for without blocking, so the signals a
+  // supervisor sends to it (systemd's SIGTERM at `systemctl stop`, a container runtime, `kill`)
+  // reach the executable, and this process ends with the executable's own exit code: `watch`
+  // stopped by SIGTERM exits 0 here too (attack 8 finding 2: spawnSync left Node to die of the
+  // signal, 143, while the executable exited 0). `run` forwards them on to its child. With
+  // spawnSync a SIGTERM would end Node and leave the executable running.
   const { spawn } = require('node:child_process')
   const child = spawn(exe, argv, { stdio: 'inherit', env: childEnv })
   let started = false
@@ -57,16 +60,5 @@ if (exe && argv[0] === 'run') {
     process.exitCode = code ?? 1
   })
 } else {
-  let ran = false
-  if (exe) {
-    const { spawnSync } = require('node:child_process')
-    const child = spawnSync(exe, argv, { stdio: 'inherit', env: childEnv })
-    // `error` is set only when it could not be started (nothing ran): then the addon runs it.
-    if (!child.error) {
-      ran = true
-      if (child.signal) process.kill(process.pid, child.signal)
-      process.exitCode = child.status ?? 1
-    }
-  }
-  if (!ran) viaAddon()
+  viaAddon()
 }

@@ -97,7 +97,7 @@ export async function outputMatches(proc, re, { count = 1, timeoutMs = 30000, ev
  * whose openclaw.json points the stub's apiKey at Vault, and an `openclaw` on `PATH`
  * (`<home>/bin/openclaw`: the real CLI under Node 24). Call `startGateway()` to run it.
  */
-export async function gatewayHarness(name) {
+export async function gatewayHarness(name, { tokenInVault = false } = {}) {
   const native = nativeExecutable()
   assert.ok(native, 'the native executable is missing: run `node scripts/build-native.mjs`')
   const h = {
@@ -111,6 +111,10 @@ export async function gatewayHarness(name) {
   h.vault = await startVault()
   h.client = new VaultClient({ addr: h.vault.addr, token: h.vault.token, renew: false })
   await h.client.write(h.path, { apiKey: h.key(1) })
+  // `tokenInVault`: gateway.auth.token is an exec ref into Vault, as `migrate --rewrite-config`
+  // leaves it (`h.tokenPath`, field `token`); rotate it with `h.rotateGatewayToken()`.
+  h.tokenPath = `${uniquePrefix(name)}/credentials/gateway`
+  if (tokenInVault) await h.client.write(h.tokenPath, { token: h.gatewayToken })
   h.home = mkdtempSync(join(tmpdir(), `ocv-${name}-`))
   chmodSync(h.home, 0o700)
   h.state = join(h.home, '.openclaw')
@@ -147,7 +151,12 @@ export async function gatewayHarness(name) {
       mode: 'local',
       port: h.port,
       bind: 'loopback',
-      auth: { mode: 'token', token: h.gatewayToken },
+      auth: {
+        mode: 'token',
+        token: tokenInVault
+          ? { source: 'exec', provider: 'openclaw-vault', id: `${h.tokenPath}/token` }
+          : h.gatewayToken,
+      },
       http: { endpoints: { chatCompletions: { enabled: true } } },
     },
     logging: { file: join(h.state, 'gateway.log') },
@@ -223,6 +232,13 @@ export async function gatewayHarness(name) {
     assert.equal(status, 200, text)
     assert.ok(key, 'the stub was not called')
     return key
+  }
+
+  /** A new gateway token in Vault (the running gateway keeps the old one until it reloads). */
+  h.rotateGatewayToken = async () => {
+    const token = `gw-test-${Math.random().toString(36).slice(2)}-token`
+    await h.client.write(h.tokenPath, { token })
+    return token
   }
 
   h.watch = (args = []) =>

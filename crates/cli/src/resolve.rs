@@ -71,20 +71,16 @@ fn resolve_extras(
     stderr: &mut dyn Write,
 ) -> resolve::ResolveExtras {
     match openclaw_credentials::store::load_store_config(options) {
-        Ok(loaded) => resolve::ResolveExtras {
-            vault: loaded
-                .credentials
-                .vault
-                .clone()
-                .map(|client| resolve::SettingsVault {
-                    client,
-                    prefix: loaded.credentials.prefix.clone(),
-                }),
-            last_known_good: loaded.credentials.last_known_good,
-            audit: loaded.credentials.audit,
-            agent: loaded.credentials.layers.agent,
-            team: loaded.credentials.layers.team,
-        },
+        Ok(loaded) => {
+            // A last-known-good setting that is off or misspelt is said at each run, on stderr:
+            // otherwise it is found out in the outage.
+            for w in loaded.warnings.iter().map(ToString::to_string) {
+                if w.contains("lastKnownGood") {
+                    let _ = writeln!(stderr, "openclaw-vault resolve: warning: {w}");
+                }
+            }
+            resolve_extras_of(loaded)
+        }
         Err(e) => {
             let _ = writeln!(
                 stderr,
@@ -94,6 +90,25 @@ fn resolve_extras(
             );
             resolve::ResolveExtras::default()
         }
+    }
+}
+
+fn resolve_extras_of(
+    loaded: openclaw_credentials::openclaw::config::LoadedConfig,
+) -> resolve::ResolveExtras {
+    resolve::ResolveExtras {
+        vault: loaded
+            .credentials
+            .vault
+            .clone()
+            .map(|client| resolve::SettingsVault {
+                client,
+                prefix: loaded.credentials.prefix.clone(),
+            }),
+        last_known_good: loaded.credentials.last_known_good,
+        audit: loaded.credentials.audit,
+        agent: loaded.credentials.layers.agent,
+        team: loaded.credentials.layers.team,
     }
 }
 
@@ -169,5 +184,46 @@ mod tests {
         ] {
             assert!(out.contains(var), "{var}: {out}");
         }
+    }
+
+    // Attack 8 finding 15: a last-known-good setting that leaves the file off was said by
+    // `status` only; the resolver wrote nothing and said nothing (found out in the outage).
+    #[tokio::test]
+    async fn a_last_known_good_setting_that_is_off_or_misspelt_is_said_at_each_resolve() {
+        let home = openclaw_vault_test_support::temp_dir("cli-resolve-lkg");
+        let h = home.to_str().unwrap();
+        let state = home.join(".openclaw");
+        std::fs::create_dir_all(&state).unwrap();
+        let settings = state.join("openclaw-vault.json");
+        let env = [
+            ("HOME", h),
+            ("VAULT_ADDR", "http://127.0.0.1:9"),
+            ("VAULT_TOKEN", "hvs.FAKE-lkg-token"),
+            ("OPENCLAW_VAULT_RESOLVE_TIMEOUT_MS", "300"),
+        ];
+        let request = r#"{"protocolVersion":1,"provider":"v","ids":["a/b/c"]}"#;
+        for (doc, said) in [
+            (
+                r#"{lastKnownGood: {enabled: true, key: "keychain"}}"#,
+                "`lastKnownGood.key` must be \"auth\"",
+            ),
+            (
+                r#"{lastKnownGood: {enabled: true, maxAgMs: 5}}"#,
+                "lastKnownGood.maxAgMs",
+            ),
+            (r#"{lastKnownGood: {maxAgeMs: 5}}"#, "`enabled` is not true"),
+        ] {
+            std::fs::write(&settings, doc).unwrap();
+            std::fs::set_permissions(
+                &settings,
+                std::os::unix::fs::PermissionsExt::from_mode(0o600),
+            )
+            .unwrap();
+            let (_, out, err) = run_with(&["resolve"], request, &env).await;
+            assert!(err.contains("openclaw-vault resolve: "), "{doc}: {err}");
+            assert!(err.contains(said), "{doc}: {err}");
+            assert!(!format!("{out}{err}").contains("FAKE"), "{out}{err}");
+        }
+        std::fs::remove_dir_all(home).unwrap();
     }
 }

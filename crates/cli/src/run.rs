@@ -178,6 +178,17 @@ pub async fn run(args: RunArgs, argv: &[String], io: &mut CliIo) -> i32 {
                 "the child was still running {} ms after SIGTERM: sent SIGKILL to its process group",
                 grace.as_millis()
             ),
+            RunEvent::Deleted { credential } => format!(
+                "credential {credential} is not found any more (deleted, destroyed or removed in Vault, or its new version does not hold it); the child keeps running with the value it has"
+            ),
+            RunEvent::Unusable {
+                credential,
+                fields,
+                message,
+            } => format!(
+                "credential {credential}: its new version in Vault cannot be used for what is mapped ({}): {message}; this is the secret's shape, not a Vault failure: the child keeps running with the value it has",
+                fields.join(", ")
+            ),
             RunEvent::WatchFailing {
                 credential,
                 code,

@@ -187,10 +187,21 @@ fn prepare(args: &WatchArgs, io: &CliIo) -> Result<(WatchSettings, Arc<dyn Reloa
             .as_deref()
             .map(read_token)
             .transpose()?;
+        // When gateway.auth.token is a ref of ours, a reload authenticates with the token the
+        // running gateway holds, which needs a URL override (OpenClaw takes
+        // OPENCLAW_GATEWAY_TOKEN only then): --gateway-url, else the local gateway's.
+        let tracked_token_url = args.gateway_url.clone().or_else(|| {
+            let read =
+                openclaw_credentials::local_file::read_credential_file(&config_file, 16 << 20)
+                    .ok()??;
+            let config = openclaw_credentials::openclaw::config::parse_json5(&read).ok()?;
+            core::local_gateway_url(&config, &|k| env(k))
+        });
         Arc::new(OpenClawReloader {
             cli,
             url: args.gateway_url.clone(),
             token,
+            tracked_token_url,
             timeout,
         })
     } else {
@@ -246,6 +257,17 @@ pub fn line_of(event: &WatchEvent) -> String {
             "dropped {} from the last-known-good file {}",
             paths.join(", "),
             file.display()
+        ),
+        WatchEvent::GatewayTokenRotated {
+            json_path,
+            path,
+            old,
+            new,
+        } => format!(
+            "the gateway token ({json_path}, {path}) rotated: version {old} -> {new}; the reload authenticates with the token the running gateway holds, then the gateway holds the new one"
+        ),
+        WatchEvent::NotReloaded { why } => format!(
+            "seen ({why}); nothing reloaded (without --reload the gateway keeps its values until it restarts or `openclaw secrets reload` runs)"
         ),
         WatchEvent::Reloaded {
             why,
@@ -322,18 +344,41 @@ pub async fn watch(args: WatchArgs, io: &mut CliIo) -> i32 {
         Err(e) => return fail(io, false, &e),
     };
     // The resolver's last-known-good file, so a deleted secret is dropped from it at once.
-    if let Ok(loaded) = openclaw_credentials::store::load_store_config(&io.store_options()) {
-        if let Some(lkg) = loaded.credentials.last_known_good {
-            match openclaw_credentials::last_known_good::LastKnownGood::new(lkg, &config) {
-                Ok(file) => settings.last_known_good = Some(Arc::new(file)),
-                Err(e) => {
-                    let _ = writeln!(
-                        io.stderr,
-                        "openclaw-vault watch: warning: the last-known-good file cannot be used ({}); deleted secrets are dropped from it only by the resolver",
-                        e.message
-                    );
+    // A file it cannot open (another key: this companion's Vault auth material differs from
+    // the resolver's) is said loudly at start, and again at each deletion it cannot drop.
+    match openclaw_credentials::store::load_store_config(&io.store_options()) {
+        Ok(loaded) => {
+            if let Some(lkg) = loaded.credentials.last_known_good {
+                let path = lkg.path.clone();
+                match openclaw_credentials::last_known_good::LastKnownGood::new(lkg, &config) {
+                    Ok(file) => {
+                        if let Err(e) = file.check() {
+                            let _ = writeln!(
+                                io.stderr,
+                                "openclaw-vault watch: warning: cannot open the last-known-good file {} ({}); a secret deleted in Vault is not dropped from it and may be served in a Vault outage: run this companion with the resolver's Vault auth material (VAULT_TOKEN, VAULT_TOKEN_FILE or login)",
+                                path.display(),
+                                e.message
+                            );
+                        }
+                        settings.last_known_good = Some(Arc::new(file));
+                    }
+                    Err(e) => {
+                        let _ = writeln!(
+                            io.stderr,
+                            "openclaw-vault watch: warning: the last-known-good file {} cannot be used ({}); deleted secrets are dropped from it only by the resolver",
+                            path.display(),
+                            e.message
+                        );
+                    }
                 }
             }
+        }
+        Err(e) => {
+            let _ = writeln!(
+                io.stderr,
+                "openclaw-vault watch: warning: the settings cannot be read ({}); a last-known-good file is not kept in step with deletions",
+                e.message
+            );
         }
     }
     let client = match vault_client::VaultClient::new(config).map_err(Error::from) {

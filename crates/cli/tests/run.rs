@@ -785,3 +785,182 @@ fn a_check_that_fails_is_reported_once_until_it_works_again() {
     assert_eq!(run.wait().code(), Some(128 + libc::SIGTERM));
     let _ = std::fs::remove_dir_all(home);
 }
+
+/// `openclaw-vault.json` under `home`'s default state directory with the last-known-good file on.
+fn last_known_good_on(home: &Path) -> std::path::PathBuf {
+    let state = home.join(".openclaw");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(
+        state.join("openclaw-vault.json"),
+        r#"{"provider": "vault", "lastKnownGood": {"enabled": true}}"#,
+    )
+    .unwrap();
+    state.join("vault-last-known-good.bin")
+}
+
+// Attack 8 findings 8 and 11: `run --watch` said nothing on a soft delete or a destroy, and the
+// deleted value stayed in the last-known-good file, to be served in the next outage.
+#[test]
+fn watch_reports_each_deletion_and_a_later_outage_does_not_bring_the_value_back() {
+    let vault = start_dev_vault("run-watch-del");
+    let secret = "openclaw/credentials/anthropic";
+    vault_put(&vault, "anthropic", "sk-ant-del-one-CANARY");
+    let home = home("watch-del");
+    let file = last_known_good_on(&home);
+    let env = env_for(&home, &vault);
+    let mut run = start(
+        &[
+            "run",
+            "--watch",
+            "--interval-ms",
+            "100",
+            "--env",
+            "K=anthropic",
+            "--",
+            "sh",
+            "-c",
+            &format!("{STARTED}; while :; do sleep 0.05; done"),
+        ],
+        &env,
+    );
+    run.out_line(|l| l.starts_with("started"));
+    assert!(file.exists(), "the read was kept");
+    let deleted = |run: &Run| {
+        run.seen_err
+            .iter()
+            .filter(|l| l.contains("credential anthropic is not found any more"))
+            .count()
+    };
+    // A destroy, a metadata delete, then a soft delete: one line each; a new version in between
+    // restarts the child as any rotation does.
+    vault_cli(
+        &vault,
+        &["kv", "destroy", "-mount=secret", "-versions=1", secret],
+        None,
+    );
+    run.err_line(|l| l.contains("credential anthropic is not found any more"));
+    vault_put(&vault, "anthropic", "sk-ant-del-two-CANARY");
+    run.out_line(|l| l.starts_with("started"));
+    vault_cli(
+        &vault,
+        &["kv", "metadata", "delete", "-mount=secret", secret],
+        None,
+    );
+    run.err_line(|l| l.contains("credential anthropic is not found any more"));
+    assert_eq!(deleted(&run), 2, "{:?}", run.seen_err);
+    vault_put(&vault, "anthropic", "sk-ant-del-three-CANARY");
+    run.out_line(|l| l.starts_with("started"));
+    vault_cli(&vault, &["kv", "delete", "-mount=secret", secret], None);
+    run.err_line(|l| l.contains("credential anthropic is not found any more"));
+    assert_eq!(deleted(&run), 3, "{:?}", run.seen_err);
+    run.signal(libc::SIGTERM);
+    assert_eq!(run.wait().code(), Some(128 + libc::SIGTERM));
+    let said = run.all_output();
+    // Vault goes away: the deleted value is not served from the file, nothing starts.
+    drop(vault);
+    let mut again = start(
+        &["run", "--env", "K=anthropic", "--", "sh", "-c", STARTED],
+        &env,
+    );
+    let status = again.wait();
+    let out = again.all_output();
+    assert_eq!(status.code(), Some(1), "{out}");
+    assert!(!out.contains("started"), "{out}");
+    for text in [&said, &out] {
+        assert!(!text.contains("CANARY"), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(home);
+}
+
+// Attack 8 finding 12: SIGTERM to `run` while a `--watch` restart waited for a child that
+// ignores SIGTERM ended with 137 (the SIGKILL), not 143 as outside a restart.
+#[test]
+fn sigterm_during_a_restarts_grace_period_ends_run_with_143() {
+    let vault = start_dev_vault("run-watch-grace");
+    vault_put(&vault, "anthropic", "sk-ant-grace-one");
+    let home = home("watch-grace");
+    let env = env_for(&home, &vault);
+    let mut run = start(
+        &[
+            "run",
+            "--watch",
+            "--interval-ms",
+            "100",
+            "--grace-ms",
+            "2000",
+            "--env",
+            "K=anthropic",
+            "--",
+            "sh",
+            "-c",
+            &format!("trap '' TERM; {STARTED}; while :; do sleep 0.05; done"),
+        ],
+        &env,
+    );
+    run.out_line(|l| l.starts_with("started"));
+    vault_put(&vault, "anthropic", "sk-ant-grace-two");
+    run.err_line(|l| l.contains("credential anthropic changed"));
+    run.signal(libc::SIGTERM);
+    assert_eq!(
+        run.wait().code(),
+        Some(128 + libc::SIGTERM),
+        "{:?}",
+        run.seen_err
+    );
+    let restarts = run
+        .seen_out
+        .iter()
+        .filter(|l| l.starts_with("started"))
+        .count();
+    assert_eq!(restarts, 1, "not started again: {:?}", run.seen_out);
+    let _ = std::fs::remove_dir_all(home);
+}
+
+// Attack 8 finding 9: a new version without the mapped field read like a Vault failure and named
+// another field (`token`).
+#[test]
+fn a_new_version_without_the_mapped_field_names_it_and_says_it_is_not_a_vault_failure() {
+    let vault = start_dev_vault("run-watch-shape");
+    // A name of no known provider: its kind comes from its fields.
+    vault_put(&vault, "rw", "sk-rw-shape-one-CANARY");
+    let home = home("watch-shape");
+    let env = env_for(&home, &vault);
+    let mut run = start(
+        &[
+            "run",
+            "--watch",
+            "--interval-ms",
+            "100",
+            "--env",
+            "K=rw.apiKey",
+            "--",
+            "sh",
+            "-c",
+            &format!("{STARTED}; while :; do sleep 0.05; done"),
+        ],
+        &env,
+    );
+    run.out_line(|l| l.starts_with("started"));
+    vault_cli(
+        &vault,
+        &[
+            "kv",
+            "put",
+            "-mount=secret",
+            "openclaw/credentials/rw",
+            "other=x-CANARY",
+        ],
+        None,
+    );
+    let line = run.err_line(|l| l.contains("credential rw"));
+    assert!(
+        line.contains("cannot be used for what is mapped (apiKey)")
+            && line.contains("not a Vault failure"),
+        "{line}"
+    );
+    assert!(run.child.try_wait().unwrap().is_none(), "run is running");
+    run.signal(libc::SIGTERM);
+    assert_eq!(run.wait().code(), Some(128 + libc::SIGTERM));
+    assert!(!run.all_output().contains("CANARY"));
+    let _ = std::fs::remove_dir_all(home);
+}

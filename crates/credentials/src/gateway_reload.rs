@@ -325,6 +325,57 @@ impl Current {
 pub trait VersionSource: Send + Sync {
     /// The state of the current version of the secret at `path`.
     async fn current(&self, path: &str) -> Result<Current>;
+
+    /// The string `field` of the current version of the secret at `path`; `None` when there is
+    /// no such version or field. Read only for the gateway token ([`GATEWAY_TOKEN_PATH`]), so
+    /// the reload can authenticate with the token the running gateway holds. Default: `None`.
+    async fn value(&self, path: &str, field: &str) -> Result<Option<SecretString>> {
+        let _ = (path, field);
+        Ok(None)
+    }
+}
+
+/// Where `openclaw.json` keeps the gateway token: when it is an exec ref this package answers,
+/// the running gateway holds the value it resolved at start or at its last reload, and a
+/// rotation in Vault must not make the next reload present the new one (the gateway would
+/// refuse it: "gateway token mismatch").
+pub const GATEWAY_TOKEN_PATH: &str = "gateway.auth.token";
+
+/// The WebSocket URL of the gateway OpenClaw's CLI would call for `config` (a parsed
+/// `openclaw.json`), as OpenClaw 2026.9 computes it: `gateway.remote.url` in remote mode, else
+/// `ws://127.0.0.1:<port>` (`wss` with `gateway.tls.enabled`), the port from
+/// `OPENCLAW_GATEWAY_PORT`, else `gateway.port`, else 18789. `None` when it cannot be known here
+/// (remote mode without a URL, or a named `OPENCLAW_PROFILE`, whose port OpenClaw derives).
+pub fn local_gateway_url(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let gateway = config.get("gateway");
+    let field = |name: &str| gateway.and_then(|g| g.get(name));
+    if field("mode").and_then(Value::as_str) == Some("remote") {
+        return field("remote")
+            .and_then(|r| r.get("url"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+    }
+    let from_env = env("OPENCLAW_GATEWAY_PORT")
+        .and_then(|p| p.trim().parse::<u16>().ok())
+        .filter(|p| *p > 0);
+    let from_config = field("port")
+        .and_then(Value::as_u64)
+        .and_then(|p| u16::try_from(p).ok())
+        .filter(|p| *p > 0);
+    let port = match (from_env, from_config) {
+        (Some(p), _) | (None, Some(p)) => p,
+        (None, None) => {
+            if env("OPENCLAW_PROFILE").is_some_and(|p| !p.trim().is_empty()) {
+                return None;
+            }
+            18789
+        }
+    };
+    let tls = field("tls").and_then(|t| t.get("enabled")) == Some(&Value::Bool(true));
+    Some(format!(
+        "{}://127.0.0.1:{port}",
+        if tls { "wss" } else { "ws" }
+    ))
 }
 
 #[async_trait]
@@ -333,6 +384,15 @@ impl VersionSource for vault_client::VaultClient {
     async fn current(&self, path: &str) -> Result<Current> {
         let metadata = self.read_metadata(path).await?;
         Ok(Current::of(metadata.as_ref(), std::time::SystemTime::now()))
+    }
+
+    /// `GET /v1/<mount>/data/<path>`: the one field, as a string.
+    async fn value(&self, path: &str, field: &str) -> Result<Option<SecretString>> {
+        let read = self.read(path, None).await?;
+        Ok(read
+            .and_then(|s| s.data)
+            .and_then(|d| d.expose_secret().get(field)?.as_str().map(str::to_string))
+            .map(SecretString::from))
     }
 }
 
@@ -348,15 +408,37 @@ pub struct ReloadReport {
 pub trait Reloader: Send + Sync {
     /// One reload. Errors (`SOURCE_UNAVAILABLE`) say why, without the gateway token.
     async fn reload(&self) -> Result<ReloadReport>;
+
+    /// One reload that authenticates with `token` (the gateway token the running gateway holds).
+    /// Default: [`Reloader::reload`].
+    async fn reload_with_token(&self, token: &SecretString) -> Result<ReloadReport> {
+        let _ = token;
+        self.reload().await
+    }
+
+    /// Whether [`Reloader::reload_with_token`] hands the token to the gateway. Default: no.
+    fn passes_gateway_token(&self) -> bool {
+        false
+    }
+
+    /// Whether a reload reaches a gateway at all. Default: yes.
+    fn reaches_gateway(&self) -> bool {
+        true
+    }
 }
 
-/// The reloader of `watch` without `--reload`: rotations are only reported.
+/// The reloader of `watch` without `--reload`: rotations are only reported, nothing is
+/// reloaded ([`WatchEvent::NotReloaded`]).
 pub struct LogOnly;
 
 #[async_trait]
 impl Reloader for LogOnly {
     async fn reload(&self) -> Result<ReloadReport> {
         Ok(ReloadReport::default())
+    }
+
+    fn reaches_gateway(&self) -> bool {
+        false
     }
 }
 
@@ -373,6 +455,11 @@ pub struct OpenClawReloader {
     /// `gateway.auth.token` or the inherited variable). Never on the command line, where `ps`
     /// would show it.
     pub token: Option<SecretString>,
+    /// The gateway's URL for a reload that authenticates with the token the running gateway
+    /// holds ([`Reloader::reload_with_token`]; OpenClaw takes `OPENCLAW_GATEWAY_TOKEN` only
+    /// with a URL override): `url`, else [`local_gateway_url`] of the config. `None` (or a
+    /// fixed `token`): the reload never passes a tracked token.
+    pub tracked_token_url: Option<String>,
     /// The whole reload, Node's start included: the CLI is killed past it. Also OpenClaw's
     /// `--timeout` (its RPC wait), which therefore never outlives it.
     pub timeout: Duration,
@@ -381,13 +468,35 @@ pub struct OpenClawReloader {
 #[async_trait]
 impl Reloader for OpenClawReloader {
     async fn reload(&self) -> Result<ReloadReport> {
+        self.run_reload(self.url.as_deref(), self.token.as_ref())
+            .await
+    }
+
+    async fn reload_with_token(&self, token: &SecretString) -> Result<ReloadReport> {
+        match (&self.token, &self.tracked_token_url) {
+            (None, Some(url)) => self.run_reload(Some(url), Some(token)).await,
+            _ => self.reload().await,
+        }
+    }
+
+    fn passes_gateway_token(&self) -> bool {
+        self.token.is_none() && self.tracked_token_url.is_some()
+    }
+}
+
+impl OpenClawReloader {
+    async fn run_reload(
+        &self,
+        url: Option<&str>,
+        token: Option<&SecretString>,
+    ) -> Result<ReloadReport> {
         let cli = self.cli.command.clone();
         let timeout_ms = self.timeout.as_millis().to_string();
         let mut env: Vec<(String, String)> = Vec::new();
-        if let Some(url) = &self.url {
-            env.push(("OPENCLAW_GATEWAY_URL".into(), url.clone()));
+        if let Some(url) = url {
+            env.push(("OPENCLAW_GATEWAY_URL".into(), url.to_string()));
         }
-        let token = self.token.as_ref().map(|t| t.expose_secret().to_string());
+        let token = token.map(|t| t.expose_secret().to_string());
         if let Some(t) = &token {
             env.push(("OPENCLAW_GATEWAY_TOKEN".into(), t.clone()));
         }
@@ -554,6 +663,16 @@ pub enum WatchEvent {
     Restored { path: String, version: u64 },
     /// Entries of deleted secrets dropped from the last-known-good file.
     Forgotten { paths: Vec<String>, file: PathBuf },
+    /// The secret behind `gateway.auth.token` ([`GATEWAY_TOKEN_PATH`]) rotated: the next reload
+    /// authenticates with the token the running gateway holds, then with the new one.
+    GatewayTokenRotated {
+        json_path: String,
+        path: String,
+        old: u64,
+        new: u64,
+    },
+    /// A change was seen and nothing was reloaded (`watch` without `--reload`).
+    NotReloaded { why: Pending },
     /// The gateway reloaded.
     Reloaded {
         why: Pending,
@@ -664,6 +783,10 @@ pub async fn run(
     let mut failing_since: Option<Instant> = None;
     let mut reloads: u64 = 0;
     let mut first = true;
+    // The gateway token the running gateway holds, when `gateway.auth.token` is a ref of ours:
+    // read at the first good check, replaced after each good reload.
+    let mut held_token: Option<SecretString> = None;
+    let mut held_read = false;
     loop {
         if !first {
             let mut wait = next_wait(settings.interval, failures);
@@ -741,6 +864,7 @@ pub async fn run(
                     pending.vault_back = true;
                 }
                 let mut gone: Vec<String> = Vec::new();
+                let mut rotated: Vec<WatchEvent> = Vec::new();
                 for (path, state) in &now {
                     let before = seen.get(path).copied();
                     if !state.is_live() && before != Some(*state) {
@@ -752,11 +876,13 @@ pub async fn run(
                     }
                     match (old, *state) {
                         (_, Current::Live(new)) if old.version() != new => {
-                            on_event(WatchEvent::Rotated {
+                            let event = WatchEvent::Rotated {
                                 path: path.clone(),
                                 old: old.version(),
                                 new,
-                            });
+                            };
+                            rotated.push(event.clone());
+                            on_event(event);
                             pending.rotations += 1;
                         }
                         (_, Current::Live(version)) => {
@@ -776,12 +902,47 @@ pub async fn run(
                     }
                 }
                 seen = now;
+                let gateway_ref = reloader
+                    .passes_gateway_token()
+                    .then(|| refs.iter().find(|r| r.json_path == GATEWAY_TOKEN_PATH))
+                    .flatten()
+                    .cloned();
+                if let Some(r) = &gateway_ref {
+                    if !std::mem::replace(&mut held_read, true) {
+                        held_token = token_value(&*versions, r, settings.vault_timeout).await;
+                    }
+                    for event in &rotated {
+                        if let WatchEvent::Rotated { path, old, new } = event {
+                            if *path == r.path {
+                                on_event(WatchEvent::GatewayTokenRotated {
+                                    json_path: r.json_path.clone(),
+                                    path: path.clone(),
+                                    old: *old,
+                                    new: *new,
+                                });
+                            }
+                        }
+                    }
+                }
                 if let (Some(file), false) = (&settings.last_known_good, gone.is_empty()) {
                     forget(file, gone, on_event).await;
                 }
-                if pending.any() {
+                if pending.any() && !reloader.reaches_gateway() {
+                    on_event(WatchEvent::NotReloaded { why: pending });
+                    pending = Pending::default();
+                    reloads += 1;
+                    None
+                } else if pending.any() {
                     let started = Instant::now();
-                    match reloader.reload().await {
+                    let reloaded = reload_gateway(
+                        &*reloader,
+                        &*versions,
+                        gateway_ref.as_ref(),
+                        &mut held_token,
+                        settings.vault_timeout,
+                    )
+                    .await;
+                    match reloaded {
                         Ok(report) => {
                             on_event(WatchEvent::Reloaded {
                                 why: pending,
@@ -835,6 +996,58 @@ pub async fn run(
     }
 }
 
+/// The gateway token's current value in Vault (`None` when it cannot be read: the reload then
+/// uses OpenClaw's own).
+async fn token_value(
+    versions: &dyn VersionSource,
+    r: &WatchedRef,
+    timeout: Duration,
+) -> Option<SecretString> {
+    let id = SecretId::parse(&r.id).ok()?;
+    tokio::time::timeout(timeout, versions.value(&id.path, &id.field))
+        .await
+        .ok()?
+        .ok()
+        .flatten()
+}
+
+/// One reload. With `gateway_ref` (the gateway token is a ref of ours and the reloader can pass
+/// a token) it authenticates with `held`, the token the running gateway holds, and afterwards
+/// takes the value read from Vault just before the reload (the gateway resolved that one or a
+/// newer one). When `held` is refused (the gateway restarted meanwhile and resolved the new
+/// one) it tries the current value once.
+async fn reload_gateway(
+    reloader: &dyn Reloader,
+    versions: &dyn VersionSource,
+    gateway_ref: Option<&WatchedRef>,
+    held: &mut Option<SecretString>,
+    timeout: Duration,
+) -> Result<ReloadReport> {
+    let Some(r) = gateway_ref else {
+        return reloader.reload().await;
+    };
+    let current = token_value(versions, r, timeout).await;
+    let Some(first) = held.clone().or_else(|| current.clone()) else {
+        return reloader.reload().await;
+    };
+    match reloader.reload_with_token(&first).await {
+        Ok(report) => {
+            if let Some(c) = current {
+                *held = Some(c);
+            }
+            Ok(report)
+        }
+        Err(e) => match current {
+            Some(c) if c.expose_secret() != first.expose_secret() => {
+                let report = reloader.reload_with_token(&c).await?;
+                *held = Some(c);
+                Ok(report)
+            }
+            _ => Err(e),
+        },
+    }
+}
+
 /// Drops `paths` (every layer's entry) from the last-known-good file; a failure is a warning
 /// (the resolver also drops them at its next 404).
 async fn forget(
@@ -857,12 +1070,17 @@ async fn forget(
         Ok(Ok(_)) => {}
         Ok(Err(e)) => on_event(WatchEvent::Warning {
             message: format!(
-                "cannot drop deleted secrets from the last-known-good file: {}",
+                "cannot drop {} from the last-known-good file ({}); the resolver may serve the deleted value in a Vault outage until it reads the path again: give this companion the resolver's Vault auth material",
+                paths.join(", "),
                 e.message
             ),
         }),
         Err(e) => on_event(WatchEvent::Warning {
-            message: format!("cannot drop deleted secrets from the last-known-good file: {e}"),
+            message: format!(
+                "cannot drop {} from the last-known-good file {}: {e}",
+                paths.join(", "),
+                file.path().display()
+            ),
         }),
     }
 }
@@ -1393,6 +1611,231 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
+    /// Per-path scripted states; the gateway token's value is `t<version>` of its last state.
+    struct Paths {
+        steps: Mutex<BTreeMap<String, Vec<Current>>>,
+        last: Mutex<BTreeMap<String, Current>>,
+    }
+
+    #[async_trait]
+    impl VersionSource for Paths {
+        async fn current(&self, path: &str) -> Result<Current> {
+            let mut steps = self.steps.lock().unwrap();
+            let mut last = self.last.lock().unwrap();
+            let queue = steps.get_mut(path).unwrap();
+            let state = if queue.is_empty() {
+                last[path]
+            } else {
+                queue.remove(0)
+            };
+            last.insert(path.to_string(), state);
+            Ok(state)
+        }
+
+        async fn value(&self, path: &str, field: &str) -> Result<Option<SecretString>> {
+            assert_eq!((path, field), ("p/credentials/gateway", "token"));
+            let v = self.last.lock().unwrap()[path].version();
+            Ok(Some(SecretString::from(format!("t{v}"))))
+        }
+    }
+
+    /// A gateway that accepts only the token it holds and, on a reload, re-resolves it from
+    /// Vault. `reload()` (OpenClaw's own token) presents what Vault holds now.
+    struct TokenGateway {
+        holds: Mutex<String>,
+        vault: Arc<Paths>,
+        tried: Mutex<Vec<String>>,
+    }
+
+    #[async_trait]
+    impl Reloader for TokenGateway {
+        async fn reload(&self) -> Result<ReloadReport> {
+            let now = self.vault.value("p/credentials/gateway", "token").await?;
+            self.reload_with_token(&now.unwrap()).await
+        }
+
+        async fn reload_with_token(&self, token: &SecretString) -> Result<ReloadReport> {
+            self.tried
+                .lock()
+                .unwrap()
+                .push(token.expose_secret().to_string());
+            let mut holds = self.holds.lock().unwrap();
+            if *holds != token.expose_secret() {
+                return Err(Error::new(
+                    ErrorCode::SourceUnavailable,
+                    "unauthorized: gateway token mismatch",
+                ));
+            }
+            let v = self.vault.last.lock().unwrap()["p/credentials/gateway"].version();
+            *holds = format!("t{v}");
+            Ok(ReloadReport::default())
+        }
+
+        fn passes_gateway_token(&self) -> bool {
+            true
+        }
+    }
+
+    // Attack 8 finding 1: after a rotation of the gateway token every reload was refused.
+    #[tokio::test(start_paused = true)]
+    async fn a_rotated_gateway_token_reloads_with_the_token_the_gateway_holds_then_the_new_one() {
+        let dir = openclaw_vault_test_support::temp_dir("gw-reload-gwtoken");
+        let mut s = settings(&dir, "gwtoken");
+        std::fs::write(
+            &s.config_file,
+            json!({
+                "gateway": {"auth": {"token": {"source": "exec", "provider": "openclaw-vault", "id": "p/credentials/gateway/token"}}},
+                "secrets": {"providers": {"openclaw-vault": {"source": "exec", "command": "/x/openclaw-vault", "args": ["resolve"]}}},
+                "models": {"providers": {"stub": {"apiKey": {"source": "exec", "provider": "openclaw-vault", "id": "p/credentials/stub/apiKey"}}}},
+            })
+            .to_string(),
+        )
+        .unwrap();
+        s.max_reloads = Some(2);
+        s.unhealthy_after = Some(Duration::from_secs(120));
+        for restarted_meanwhile in [false, true] {
+            let vault = Arc::new(Paths {
+                steps: Mutex::new(BTreeMap::from([
+                    (
+                        "p/credentials/gateway".to_string(),
+                        vec![Current::Live(1), Current::Live(2)],
+                    ),
+                    (
+                        "p/credentials/stub".to_string(),
+                        vec![Current::Live(1), Current::Live(1), Current::Live(2)],
+                    ),
+                ])),
+                last: Mutex::new(BTreeMap::new()),
+            });
+            let gateway = Arc::new(TokenGateway {
+                // A gateway restarted after the rotation resolved the new token already.
+                holds: Mutex::new(if restarted_meanwhile { "t2" } else { "t1" }.into()),
+                vault: vault.clone(),
+                tried: Mutex::new(Vec::new()),
+            });
+            let mut events = Vec::new();
+            let ended = run(
+                s.clone(),
+                vault,
+                gateway.clone(),
+                &mut |e| events.push(e),
+                std::future::pending::<()>(),
+            )
+            .await;
+            assert_eq!(ended.unwrap(), Ending::Done, "{events:?}");
+            assert!(
+                events.contains(&WatchEvent::GatewayTokenRotated {
+                    json_path: "gateway.auth.token".into(),
+                    path: "p/credentials/gateway".into(),
+                    old: 1,
+                    new: 2
+                }),
+                "{events:?}"
+            );
+            assert!(
+                !events
+                    .iter()
+                    .any(|e| matches!(e, WatchEvent::ReloadFailing { .. })),
+                "{events:?}"
+            );
+            let tried = gateway.tried.lock().unwrap().clone();
+            let want = if restarted_meanwhile {
+                vec!["t1", "t2", "t2"]
+            } else {
+                vec!["t1", "t2"]
+            };
+            assert_eq!(tried, want);
+            assert!(!format!("{events:?}").contains("t1\""), "{events:?}");
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    // Attack 8 finding 4: `watch` without `--reload` logged "gateway reloaded".
+    #[tokio::test(start_paused = true)]
+    async fn without_reload_a_change_is_seen_and_nothing_is_said_to_be_reloaded() {
+        let dir = openclaw_vault_test_support::temp_dir("gw-reload-logonly");
+        let steps = vec![Some(3), Some(4)];
+        let (ended, events) = events_of(settings(&dir, "logonly"), steps, Arc::new(LogOnly)).await;
+        assert_eq!(ended.unwrap(), Ending::Done);
+        assert!(
+            events.contains(&WatchEvent::NotReloaded {
+                why: Pending {
+                    rotations: 1,
+                    ..Pending::default()
+                }
+            }),
+            "{events:?}"
+        );
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, WatchEvent::Reloaded { .. })),
+            "{events:?}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    // Attack 8 finding 10: a companion whose key differs from the resolver's (other Vault auth
+    // material) skipped the drop without a word, and the deleted value was served in an outage.
+    #[tokio::test(start_paused = true)]
+    async fn a_last_known_good_file_the_companion_cannot_open_is_a_warning_naming_the_path_and_the_file(
+    ) {
+        let dir = openclaw_vault_test_support::temp_dir("gw-reload-otherkey");
+        let file = dir.join("lkg.bin");
+        let keyed = |token: &str| {
+            let mut client = vault_client::ClientConfig::new("http://127.0.0.1:8200").unwrap();
+            client.token = Some(SecretString::from(token.to_string()));
+            crate::last_known_good::LastKnownGood::new(
+                crate::last_known_good::LastKnownGoodSettings {
+                    path: file.clone(),
+                    max_age: Duration::from_secs(3600),
+                    key: crate::last_known_good::KeySource::Auth,
+                },
+                &client,
+            )
+            .unwrap()
+        };
+        let resolver = keyed("hvs.resolver-key");
+        let value =
+            vault_client::SecretData::try_from_value(json!({"apiKey": "sk-CANARY-ot"}), "test")
+                .unwrap();
+        resolver
+            .record(&[("p/credentials/stub", &value, None)])
+            .unwrap();
+        let companion = Arc::new(keyed("hvs.companion-key"));
+        let e = companion.check().unwrap_err();
+        assert_eq!(e.code(), "INVALID_SOURCE");
+        assert!(e.message.contains("cannot be decrypted"), "{}", e.message);
+        let mut s = settings(&dir, "otherkey");
+        s.last_known_good = Some(companion);
+        let reloader = Arc::new(Flaky {
+            fail: Mutex::new(0),
+            calls: Mutex::new(0),
+        });
+        let steps = vec![Some(Current::Live(3)), Some(Current::Deleted(3))];
+        let (ended, events) = states_of(s, steps, reloader).await;
+        assert_eq!(ended.unwrap(), Ending::Done);
+        let warned: Vec<&String> = events
+            .iter()
+            .filter_map(|e| match e {
+                WatchEvent::Warning { message } => Some(message),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(warned.len(), 1, "{events:?}");
+        assert!(
+            warned[0].starts_with("cannot drop p/credentials/stub from the last-known-good file (last-known-good file ")
+                && warned[0].contains("lkg.bin: cannot be decrypted")
+                && warned[0].contains("may serve the deleted value"),
+            "{}",
+            warned[0]
+        );
+        assert!(!format!("{events:?}").contains("CANARY"));
+        // The resolver's entry is still there: only the warning says so.
+        assert!(resolver.lookup("p/credentials/stub").unwrap().is_some());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_gateway_is_reloaded_when_vault_is_back_after_an_outage() {
         let dir = openclaw_vault_test_support::temp_dir("gw-reload-back");
@@ -1524,6 +1967,7 @@ mod tests {
             },
             url: Some("ws://127.0.0.1:1".into()),
             token: Some(SecretString::from(token.to_string())),
+            tracked_token_url: None,
             timeout: Duration::from_secs(2),
         };
         let e = reloader.reload().await.unwrap_err();

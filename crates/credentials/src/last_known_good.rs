@@ -160,6 +160,36 @@ impl std::fmt::Debug for LastKnownGood {
     }
 }
 
+/// Warns once per process and file when the file is readable or writable by others than its
+/// owner, or not owned by this user (it is encrypted, so nothing leaks; but another user may have
+/// replaced it). The next write makes it 0600 again.
+fn warn_if_exposed(path: &Path, file: &fs::File) {
+    use std::os::unix::fs::MetadataExt;
+    static WARNED: Mutex<Option<std::collections::HashSet<PathBuf>>> = Mutex::new(None);
+    let Ok(meta) = file.metadata() else {
+        return;
+    };
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    let why = if meta.uid() != uid {
+        format!("is owned by uid {}, not this user (uid {uid})", meta.uid())
+    } else if meta.mode() & 0o077 != 0 {
+        format!("has mode {:o}, not 600", meta.mode() & 0o777)
+    } else {
+        return;
+    };
+    let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+    if warned
+        .get_or_insert_with(Default::default)
+        .insert(path.to_path_buf())
+    {
+        tracing::warn!(
+            "last-known-good file {} {why}; it is used (it is encrypted), and the next write makes it 0600",
+            path.display()
+        );
+    }
+}
+
 fn file_error(path: &Path, what: impl std::fmt::Display) -> Error {
     Error::new(
         ErrorCode::InvalidSource,
@@ -259,8 +289,13 @@ impl LastKnownGood {
         {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            // O_NOFOLLOW on a symlink: ELOOP, which the OS words as a symlink loop.
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(file_error(path, "is a symbolic link; refusing it"))
+            }
             Err(e) => return Err(file_error(path, format!("cannot be read ({})", e.kind()))),
         };
+        warn_if_exposed(path, &file);
         let mut bytes = Vec::new();
         (&mut file)
             .take(MAX_FILE_BYTES + 1)
@@ -471,17 +506,29 @@ impl LastKnownGood {
         Ok(())
     }
 
+    /// Whether this process can open the file: `Ok` when it does not exist or decrypts with
+    /// this process's key. Errors as [`Self::lookup`] (`INVALID_SOURCE` naming the file and
+    /// why: another key, altered, a symlink...). Blocking (file I/O).
+    pub fn check(&self) -> Result<()> {
+        self.load().map(|_| ())
+    }
+
     /// Drops every kept value of `vault_paths`, the layered ones (`<path>|agent=..|team=..`)
     /// included: Vault says the current version was deleted, destroyed or removed. Returns the
-    /// paths that had an entry. Writes only when something was dropped; a file that cannot be
-    /// read holds nothing to drop. Blocking (file I/O): call from `spawn_blocking`.
+    /// paths that had an entry. Writes only when something was dropped. Blocking (file I/O):
+    /// call from `spawn_blocking`.
+    ///
+    /// Errors: `INVALID_SOURCE` naming the file when it exists and cannot be opened with this
+    /// process's key (see [`Self::load`]): the entries may still be there for a process with
+    /// the right key (a companion using other Vault auth material than the resolver), so this is
+    /// never silent.
     pub fn forget_everywhere(&self, vault_paths: &[&str]) -> Result<Vec<String>> {
         if vault_paths.is_empty() || !self.settings.path.exists() {
             return Ok(Vec::new());
         }
         let path = &self.settings.path;
         let _lock = PrivateLock::acquire(path, LOCK_WAIT)?;
-        let Ok(Some(mut doc)) = self.load() else {
+        let Some(mut doc) = self.load()? else {
             return Ok(Vec::new());
         };
         let mut dropped_paths = Vec::new();
@@ -654,6 +701,74 @@ mod tests {
     fn no_secret_in(e: &Error) {
         assert!(!e.message.contains(SECRET), "{}", e.message);
         assert!(!e.message.contains("hvs.FAKE"), "{}", e.message);
+    }
+
+    /// Collects what a `tracing` subscriber writes.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    // Attack 8 finding 5: a file others could read (or owned by someone else) was used silently.
+    #[test]
+    fn a_file_others_can_read_is_used_with_one_warning() {
+        let d = dir("exposed");
+        let path = d.join("lkg.bin");
+        let s = store(&path, "hvs.FAKE-one", DEFAULT_MAX_AGE);
+        s.record(&[("openclaw/credentials/openai", &data(), Some(3))])
+            .unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            for _ in 0..3 {
+                assert!(s.lookup("openclaw/credentials/openai").unwrap().is_some());
+            }
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.matches("has mode 644, not 600").count(), 1, "{text}");
+        assert!(text.contains("lkg.bin"), "{text}");
+        assert!(
+            !text.contains(SECRET) && !text.contains("hvs.FAKE"),
+            "{text}"
+        );
+        fs::remove_dir_all(d).unwrap();
+    }
+
+    // Attack 8 finding 6: a symlinked file was refused as "filesystem loop or indirection limit".
+    #[test]
+    fn a_symlinked_file_is_refused_as_a_symlink() {
+        let d = dir("symlink");
+        let real = d.join("real.bin");
+        store(&real, "hvs.FAKE-one", DEFAULT_MAX_AGE)
+            .record(&[("openclaw/credentials/openai", &data(), Some(3))])
+            .unwrap();
+        let link = d.join("lkg.bin");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let e = store(&link, "hvs.FAKE-one", DEFAULT_MAX_AGE)
+            .lookup("openclaw/credentials/openai")
+            .unwrap_err();
+        assert_eq!(e.code(), "INVALID_SOURCE");
+        assert!(
+            e.message
+                .ends_with("lkg.bin: is a symbolic link; refusing it"),
+            "{}",
+            e.message
+        );
+        no_secret_in(&e);
+        fs::remove_dir_all(d).unwrap();
     }
 
     #[test]

@@ -249,8 +249,54 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
+    } else {
+        remove_stale_temps(dir, &name);
     }
     result
+}
+
+/// How old a temporary file of [`write_atomic`] must be before a later write of the same file
+/// removes it: a writer finishes within milliseconds, so one this old was left by a process
+/// killed between its create and its rename (`kill -9`).
+const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
+
+/// Removes the temporary files [`write_atomic`] left for `name` in `dir` (`.<name>.<pid>.<hex>.tmp`,
+/// regular files owned by this user, older than [`STALE_TEMP_AGE`]). Best effort: errors are
+/// ignored (the next write tries again).
+fn remove_stale_temps(dir: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(middle) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|n| n.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let ours = middle.split_once('.').is_some_and(|(pid, suffix)| {
+            !pid.is_empty()
+                && pid.bytes().all(|b| b.is_ascii_digit())
+                && !suffix.is_empty()
+                && suffix.bytes().all(|b| b.is_ascii_hexdigit())
+        });
+        let Ok(meta) = entry.path().symlink_metadata() else {
+            continue;
+        };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age >= STALE_TEMP_AGE);
+        if ours && old && meta.file_type().is_file() && meta.uid() == uid {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn unique_suffix(attempt: u32) -> String {
@@ -460,6 +506,32 @@ mod tests {
             "INVALID_SOURCE"
         );
         assert_eq!(fs::read(&f).unwrap(), b"two");
+    }
+
+    // Attack 8 finding 7: temporary files of writers killed with SIGKILL were never removed.
+    #[test]
+    fn a_write_removes_its_own_stale_temporary_files_only() {
+        let dir = temp_dir("stale-temps");
+        let f = dir.join("lkg.bin");
+        let old = std::time::SystemTime::now() - Duration::from_secs(300);
+        let make = |name: &str, aged: bool| {
+            let p = dir.join(name);
+            let file = File::create(&p).unwrap();
+            if aged {
+                file.set_modified(old).unwrap();
+            }
+            p
+        };
+        let stale = make(".lkg.bin.4242.1a2b3c0.tmp", true);
+        let fresh = make(".lkg.bin.4243.1a2b3c0.tmp", false);
+        let other_file = make(".other.bin.4242.1a2b3c0.tmp", true);
+        let not_ours = make(".lkg.bin.backup.tmp", true);
+        write_atomic(&f, b"one").unwrap();
+        assert!(!stale.exists(), "the stale temporary file is removed");
+        for kept in [&fresh, &other_file, &not_ours] {
+            assert!(kept.exists(), "{}", kept.display());
+        }
+        assert_eq!(fs::read(&f).unwrap(), b"one");
     }
 
     #[test]

@@ -268,6 +268,21 @@ pub enum RunEvent {
         code: &'static str,
         message: String,
     },
+    /// A check found the credential in no source any more (`CREDENTIAL_NOT_FOUND`): its Vault
+    /// secret's current version was deleted, destroyed or removed (metadata delete; the read
+    /// that saw the 404 dropped the last-known-good entry), or a new version does not hold it.
+    /// The child keeps running with the value it has. Reported like [`RunEvent::WatchFailing`]:
+    /// once, until it can be read again.
+    Deleted { credential: String },
+    /// A check read a new version whose shape does not make the credential (`INVALID_SOURCE`:
+    /// the mapped field is missing, the wrong type...): the secret's content, not a Vault
+    /// failure. `fields` are the mapped fields (`apiKey`, or `main field` when none was named).
+    /// Reported like [`RunEvent::WatchFailing`]; the child keeps running.
+    Unusable {
+        credential: String,
+        fields: Vec<String>,
+        message: String,
+    },
     /// A check succeeded again after failures (one line; the next failure is reported again).
     WatchRecovered { credential: String },
     /// A change could not be applied (the new values could not be read or the child could not be
@@ -664,7 +679,26 @@ pub async fn run(
                 let resolved = match check {
                     Check::Failed(e) => {
                         if failing.insert(name.clone()) {
-                            on_event(RunEvent::WatchFailing { credential: name, code: e.code(), message: e.message });
+                            // A source that holds the name in a shape that makes no credential
+                            // (the chain then goes on and ends not-found, listing it in `errors`).
+                            let unusable = (e.code == crate::error::ErrorCode::InvalidSource)
+                                .then(|| e.message.clone())
+                                .or_else(|| {
+                                    e.errors.iter().find(|t| t.contains(": INVALID_SOURCE (")).cloned()
+                                });
+                            if let Some(message) = unusable {
+                                let fields = options
+                                    .mappings
+                                    .iter()
+                                    .filter(|m| m.credential == name)
+                                    .map(|m| m.field.clone().unwrap_or_else(|| "its main field".into()))
+                                    .collect();
+                                on_event(RunEvent::Unusable { credential: name, fields, message });
+                            } else if e.code == crate::error::ErrorCode::CredentialNotFound {
+                                on_event(RunEvent::Deleted { credential: name });
+                            } else {
+                                on_event(RunEvent::WatchFailing { credential: name, code: e.code(), message: e.message });
+                            }
                         }
                         continue;
                     }
@@ -739,12 +773,18 @@ async fn stop(
     let pgid = child.id();
     send(child, libc::SIGTERM);
     let mut signalled = false;
+    // The first signal that asks `run` itself to end: a child killed at the deadline then ends
+    // `run` as that signal would have (128 + it), as outside a restart.
+    let mut asked: Option<i32> = None;
     let deadline = tokio::time::sleep(grace);
     tokio::pin!(deadline);
     let status = loop {
         tokio::select! {
             status = child.wait() => break status,
             Some(signal) = signals.recv() => {
+                if asked.is_none() && ends_child(signal) {
+                    asked = Some(signal);
+                }
                 if !signalled && ends_child(signal) {
                     // `run` itself is asked to end: the stop grace bounds the wait from here.
                     let sooner = tokio::time::Instant::now() + stop_grace;
@@ -758,7 +798,12 @@ async fn stop(
             _ = &mut deadline => {
                 send(child, libc::SIGKILL);
                 on_event(RunEvent::Killed { grace });
-                break child.wait().await;
+                let status = child.wait().await;
+                if let Some(signal) = asked {
+                    kill_group(pgid);
+                    return Stopped::ForSignal(128 + signal);
+                }
+                break status;
             }
         }
     };
@@ -798,6 +843,12 @@ pub fn die_with_launcher(launcher_pid: Option<&str>) {
         // SAFETY: getppid and prctl have no memory preconditions.
         unsafe {
             if libc::getppid() != pid {
+                // Not the launcher's child, unless the launcher died between its exec of this
+                // process and this check (a `kill -9` right after the start, seen under load):
+                // then the death signal can no longer be asked for, so end as it would have.
+                if launcher_gone(pid) {
+                    libc::_exit(143);
+                }
                 return;
             }
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM, 0, 0, 0) != 0 {
@@ -811,6 +862,19 @@ pub fn die_with_launcher(launcher_pid: Option<&str>) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = launcher_pid;
+}
+
+/// Whether process `pid` no longer runs: no `/proc/<pid>`, or a zombie (killed, not yet reaped).
+#[cfg(target_os = "linux")]
+fn launcher_gone(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // `<pid> (<comm>) <state> ...`: the comm may hold spaces and parentheses.
+        Ok(stat) => stat
+            .rfind(')')
+            .and_then(|end| stat[end + 1..].split_whitespace().next())
+            .is_some_and(|state| state == "Z" || state == "X"),
+    }
 }
 
 #[cfg(test)]

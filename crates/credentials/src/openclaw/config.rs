@@ -1010,9 +1010,25 @@ impl Parser<'_> {
                 )
             })?
             .and_then(|k| KeySource::parse(&k));
+        // A relative path is the settings file's folder's, never the process's working
+        // directory (OpenClaw runs the resolver from the package folder, which `npm update`
+        // wipes; `watch`, `run` and `status` run elsewhere).
+        let path = match self.string(l, at, "path")? {
+            Some(p) if p.starts_with("~/") || Path::new(&p).is_absolute() => Some(PathBuf::from(p)),
+            Some(p) => match self.origin.file.as_deref().and_then(Path::parent) {
+                Some(folder) => Some(folder.join(p)),
+                None => {
+                    return Err(self.origin.error(
+                        "lastKnownGood.path",
+                        "must be an absolute path (or start with ~/): there is no settings file whose folder a relative one could be taken from",
+                    ))
+                }
+            },
+            None => None,
+        };
         Ok(LkgSection {
             enabled,
-            path: self.string(l, at, "path")?.map(PathBuf::from),
+            path,
             max_age,
             key,
         })
@@ -3023,6 +3039,30 @@ mod tests {
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
+        );
+        // Attack 8 finding 15: a relative path is the settings file's folder's, whatever the
+        // working directory (OpenClaw runs the resolver from the package folder).
+        home.write(
+            ".openclaw/openclaw-vault.json",
+            r#"{lastKnownGood: {enabled: true, path: "rel/lkg.bin"}}"#,
+        );
+        let elsewhere = home.dir.join("cwd");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        let c = home.load(&[], Some(&elsewhere), None).unwrap();
+        let l = c.credentials.last_known_good.unwrap();
+        assert_eq!(l.path, home.dir.join(".openclaw/rel/lkg.bin"));
+        std::fs::remove_file(home.dir.join(".openclaw/openclaw-vault.json")).unwrap();
+        // Given by the API (no file): refused, naming the key.
+        let e = err_of(home.load(
+            &[],
+            None,
+            Some(&serde_json::json!({"lastKnownGood": {"enabled": true, "path": "rel/lkg.bin"}})),
+        ));
+        assert_eq!(e.code(), "INVALID_CONFIG");
+        assert!(
+            e.message.contains("lastKnownGood.path") && e.message.contains("absolute"),
+            "{}",
+            e.message
         );
         // Bad values name the JSON path and what was expected.
         for (doc, at) in [

@@ -347,7 +347,7 @@ impl CredentialProvider for VaultProvider {
     }
 
     /// KV v2: `current_version` from the secret's metadata (`GET <mount>/metadata/<path>`), 0
-    /// when there is none. KV v1 keeps no versions: `None`.
+    /// when there is none or it is deleted or destroyed. KV v1 keeps no versions: `None`.
     async fn current_version(&self, name: &str) -> Result<Option<CredentialVersion>> {
         self.current_version_in(name, &Layer::Default).await
     }
@@ -365,9 +365,15 @@ impl CredentialProvider for VaultProvider {
             .client
             .read_metadata(&self.path_in(name, layer)?)
             .await?;
-        Ok(Some(CredentialVersion::Vault(
-            metadata.map(|m| m.current_version).unwrap_or(0),
-        )))
+        // A deleted or destroyed current version serves nothing: 0, as for an absent secret, so
+        // a watcher sees the deletion as a change (its read then gets the 404 and drops the
+        // last-known-good entry).
+        let current =
+            crate::gateway_reload::Current::of(metadata.as_ref(), std::time::SystemTime::now());
+        Ok(Some(CredentialVersion::Vault(match current {
+            crate::gateway_reload::Current::Live(v) => v,
+            _ => 0,
+        })))
     }
 
     /// `GET /v1/sys/health?standbyok=true&perfstandbyok=true` once, without a token

@@ -281,6 +281,18 @@ impl RawResponse {
                 .any(|w| w.eq_ignore_ascii_case(needle))
     }
 
+    /// A standby that knows of no active node (an election): Vault's
+    /// `local node not active but active cluster node not found`, a 500 (or 503) it answers in
+    /// its request-forwarding handler before running anything. Safe to send anywhere again.
+    pub fn is_standby_without_leader(&self) -> bool {
+        let needle = b"active cluster node not found";
+        matches!(self.status.as_u16(), 500 | 503)
+            && self
+                .body
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle))
+    }
+
     /// A 5xx that asking again cannot change: Vault's 500 "past the max TTL, cannot renew".
     pub fn is_permanent(&self) -> bool {
         let needle = b"past the max ttl";
@@ -597,13 +609,17 @@ impl HttpClient {
     /// Why `outcome` of node `at` sends the request to the next node, or `None` when it does not
     /// (an answer, or a failure a write must not be replayed after).
     fn failover_reason(&self, outcome: &Result<RawResponse>, request: &Request) -> Option<String> {
-        let read = matches!(request.method.as_str(), "GET" | "HEAD" | "LIST");
+        // Reads, and what is as safe to send twice (logins, lookups, writes with cas).
+        let read = request.replay_safe;
         match outcome {
             Ok(resp) => {
                 let code = resp.status.as_u16();
                 if code == 307 && self.no_forward(request) {
                     // Told not to forward, the standby ran nothing.
                     Some("a standby (307)".into())
+                } else if resp.is_standby_without_leader() {
+                    // An election: this standby knows no active node and ran nothing.
+                    Some(format!("a standby without an active node ({code})"))
                 } else if resp.is_sealed() {
                     Some("sealed (503)".into())
                 } else if code == 503 || code == 530 {
@@ -777,8 +793,22 @@ impl HttpClient {
         let next = match self.follow_redirect(&url, &location, &request.path) {
             Ok(next) => next,
             // Nothing ran, but the active node is not one the client may go to: let the standby
-            // forward it after all (as a client with one address would).
-            Err(_) if no_forward => return self.send_once(request, url, token, false).await,
+            // forward it after all (as a client with one address would). A 307 to that is a
+            // forward that failed, perhaps after the active node ran it: an error that
+            // `may_have_run` keeps from being sent anywhere again.
+            Err(e) if no_forward => {
+                let forwarded = self.send_once(request, url, token, false).await?;
+                if forwarded.status == StatusCode::TEMPORARY_REDIRECT {
+                    let mut err = e;
+                    err.message = format!(
+                        "{}; sent again to that standby with forwarding allowed, it answered \
+                         307 again (its forward to the active node failed)",
+                        err.message
+                    );
+                    return Err(err);
+                }
+                return Ok(forwarded);
+            }
             Err(e) => return Err(e),
         };
         // One hop only: a second redirect comes back as an error answer. Unless the standby was
@@ -953,8 +983,11 @@ fn may_have_run(outcome: &Result<RawResponse>) -> Option<&'static str> {
     match outcome {
         Ok(resp) => {
             let code = resp.status.as_u16();
-            (code >= 500 && !matches!(code, 501 | 503 | 530) && !resp.is_permanent())
-                .then_some("the server failed while handling it")
+            (code >= 500
+                && !matches!(code, 501 | 503 | 530)
+                && !resp.is_permanent()
+                && !resp.is_standby_without_leader())
+            .then_some("the server failed while handling it")
         }
         Err(e) if e.errors.iter().any(|x| x == CONNECT_FAILED) => None,
         // Vault answers 307 when forwarding to the active node failed, perhaps after it ran.

@@ -163,7 +163,12 @@ describe('several node addresses', () => {
   test('every node without an active node: the write waits its backoff and goes on when one is active', async () => {
     // Both nodes answer the election 500 once; the second round finds the active node.
     for (const proxy of [a, b]) {
-      await proxy.rule({ method: 'POST', path: data.source, times: 1, action: { type: 'status', status: 500, body: noLeader } })
+      await proxy.rule({
+        method: 'POST',
+        path: data.source,
+        times: 1,
+        action: { type: 'status', status: 500, body: noLeader },
+      })
     }
     const c = client(a.addr, [b.addr], { maxRetries: 2, retryBackoffMs: 10 })
     await c.write(`${p}/election2`, { v: '1' })

@@ -760,6 +760,31 @@ impl HttpClient {
         outcome.map_err(unmark)
     }
 
+    /// Every configured node address, `addr` first (each ends in `/`).
+    pub fn node_addrs(&self) -> &[Url] {
+        &self.bases
+    }
+
+    /// Sends `request` once to node `node` (an index into [`Self::node_addrs`]): no retry, no
+    /// failover, and the shared "node that answered last" left as it was. For a look at every
+    /// node (`status`), which must say what each one answers now.
+    pub async fn send_to_node(
+        &self,
+        request: &Request,
+        node: usize,
+        token: Option<&TokenHeader>,
+    ) -> Result<RawResponse> {
+        if node >= self.bases.len() {
+            return Err(VaultError::invalid_argument(format!(
+                "no node {node}: {} configured",
+                self.bases.len()
+            )));
+        }
+        self.send_following_redirect(request, node, token)
+            .await
+            .map_err(unmark)
+    }
+
     /// `attempt x U(1.0, 1.5) x backoff`, or `Retry-After`; never more than `max_wait`.
     fn retry_wait(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         let wait =

@@ -146,11 +146,11 @@ fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
                 }
                 Target::Entity { name, metadata, .. } => json!({
                     "kind": "entity", "name": name, "path": s.api_path(),
-                    "action": s.action.as_str(), "metadata": metadata,
+                    "action": s.action.as_str(), "metadata": metadata, "note": s.note,
                 }),
                 Target::AppRole { name, settings, .. } => json!({
                     "kind": "approle", "name": name, "path": s.api_path(),
-                    "action": s.action.as_str(), "settings": settings,
+                    "action": s.action.as_str(), "settings": settings, "note": s.note,
                 }),
                 Target::Policy { name, role, hcl } => json!({
                     "kind": "policy", "name": name, "role": role, "path": s.api_path(),
@@ -192,6 +192,9 @@ fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
                     settings.secret_id_num_uses,
                     settings.secret_id_bound_cidrs.join(", ")
                 );
+                if let Some(note) = &step.note {
+                    let _ = writeln!(io.stdout, "    note: {note}");
+                }
             }
             Target::Entity { name, metadata, .. } => {
                 let meta: Vec<String> = metadata.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -201,6 +204,9 @@ fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
                     verb(step.action),
                     meta.join(", ")
                 );
+                if let Some(note) = &step.note {
+                    let _ = writeln!(io.stdout, "    note: {note}");
+                }
             }
             Target::Policy { name, role, hcl } => {
                 let _ = writeln!(

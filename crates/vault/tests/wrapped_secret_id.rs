@@ -61,6 +61,7 @@ async fn a_wrapped_secret_id_logs_in_once_and_is_checked_against_its_role() {
         secret_id_num_uses: 0,
         secret_id_bound_cidrs: vec!["127.0.0.0/8".into()],
         token_bound_cidrs: vec![],
+        ..RoleSettings::default()
     };
     for role in ["gw1", "gw2"] {
         wrapping::write_role(admin.session(), "approle", role, &settings)

@@ -139,7 +139,26 @@ pub struct Step {
 enum Previous {
     Policy(String),
     Role(RoleSettings),
-    Entity(BTreeMap<String, String>),
+    Entity(identity::EntitySettings),
+}
+
+/// The fields of an AppRole role that differ between `old` (in Vault) and `new` (setup's), for
+/// the plan's note: a role changed by hand is put back, and people should see what changes.
+fn role_drift(old: &RoleSettings, new: &RoleSettings) -> Vec<String> {
+    let old_v = serde_json::to_value(old).unwrap_or_default();
+    let new_v = serde_json::to_value(new).unwrap_or_default();
+    let (Some(o), Some(n)) = (old_v.as_object(), new_v.as_object()) else {
+        return Vec::new();
+    };
+    n.iter()
+        .filter(|(k, v)| o.get(*k) != Some(v))
+        .map(|(k, v)| {
+            format!(
+                "{k} {} -> {v}",
+                o.get(k).cloned().unwrap_or(serde_json::Value::Null)
+            )
+        })
+        .collect()
 }
 
 impl Step {
@@ -522,6 +541,9 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
             })
             .collect();
         for name in names {
+            // Every privilege-bearing field is set (Vault's defaults for the ones setup has no
+            // option for: a secret id needed, `default` kept, service tokens), so a role
+            // changed by hand differs from this and is put back.
             let settings = RoleSettings {
                 token_policies: vec![name.clone()],
                 token_ttl: a.token_ttl,
@@ -530,6 +552,7 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
                 secret_id_num_uses: a.secret_id_num_uses,
                 secret_id_bound_cidrs: a.bound_cidrs.clone(),
                 token_bound_cidrs: a.bound_cidrs.clone(),
+                ..RoleSettings::default()
             };
             let existing = if enabled {
                 wrapping::read_role(client.session(), m, &name).await?
@@ -541,10 +564,16 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
             if existing.is_some() && !own_policies.contains(&name) {
                 conflicts.push(format!("AppRole role auth/{m}/role/{name}"));
             }
-            let action = match &existing {
-                None => Action::Create,
-                Some(old) if *old == settings => Action::Unchanged,
-                Some(_) => Action::Update,
+            let (action, note) = match &existing {
+                None => (Action::Create, None),
+                Some(old) if *old == settings => (Action::Unchanged, None),
+                Some(old) => (
+                    Action::Update,
+                    Some(format!(
+                        "puts back {}",
+                        role_drift(old, &settings).join(", ")
+                    )),
+                ),
             };
             steps.push(Step {
                 target: Target::AppRole {
@@ -554,7 +583,7 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
                 },
                 action,
                 previous: existing.map(Previous::Role),
-                note: None,
+                note,
             });
         }
         let stem = policy_stem(&mount, request.prefix.trim_matches('/'))?;
@@ -583,17 +612,37 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
                     conflicts.push(format!("entity {name}"));
                 }
             }
-            let action = match &existing {
-                None => Action::Create,
+            // Setup's entities carry no policies of their own (the role's token policies say
+            // everything) and are enabled: an entity policy or `disabled` set by hand is put
+            // back, since either changes what the identity's tokens may do.
+            let wanted = identity::EntitySettings {
+                metadata: metadata.clone(),
+                policies: Vec::new(),
+                disabled: false,
+            };
+            let (action, note) = match &existing {
+                None => (Action::Create, None),
                 Some(e)
-                    if e.metadata == metadata
+                    if e.settings() == wanted
                         && accessor.as_ref().is_some_and(|acc| {
                             e.aliases.iter().any(|al| &al.mount_accessor == acc)
                         }) =>
                 {
-                    Action::Unchanged
+                    (Action::Unchanged, None)
                 }
-                Some(_) => Action::Update,
+                Some(e) => {
+                    let mut drift = Vec::new();
+                    if !e.policies.is_empty() {
+                        drift.push(format!("policies [{}] -> []", e.policies.join(", ")));
+                    }
+                    if e.disabled {
+                        drift.push("disabled true -> false".to_string());
+                    }
+                    (
+                        Action::Update,
+                        (!drift.is_empty()).then(|| format!("puts back {}", drift.join(", "))),
+                    )
+                }
             };
             steps.push(Step {
                 target: Target::Entity {
@@ -602,8 +651,8 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
                     approle_mount: m.clone(),
                 },
                 action,
-                previous: existing.map(|e| Previous::Entity(e.metadata)),
-                note: None,
+                previous: existing.map(|e| Previous::Entity(e.settings())),
+                note,
             });
         }
     }
@@ -691,7 +740,12 @@ async fn run_step(client: &VaultClient, step: &Step) -> Result<()> {
             },
             _,
         ) => {
-            identity::write_entity(session, name, metadata).await?;
+            let settings = identity::EntitySettings {
+                metadata: metadata.clone(),
+                policies: Vec::new(),
+                disabled: false,
+            };
+            identity::write_entity(session, name, &settings).await?;
             let entity = identity::read_entity(session, name).await?.ok_or_else(|| {
                 Error::new(
                     ErrorCode::BadResponse,

@@ -282,7 +282,66 @@ fn owned_team<'a>(mark: &str, line: &'a str) -> Option<Option<&'a str>> {
 }
 
 /// The policies `request` asks for: name, role, HCL, in a stable order.
+/// The longest `--wrap-ttl`: a wrapping token is a bearer credential in transit, meant to be
+/// unwrapped within minutes; a day covers a hand-over across time zones.
+pub const MAX_WRAP_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// `--cidr` as Vault's AppRole takes it (`secret_id_bound_cidrs`, `token_bound_cidrs`): an IPv4
+/// or IPv6 address, alone or with a prefix length no longer than the address.
+fn check_cidr(value: &str) -> Result<()> {
+    let (ip, bits) = match value.split_once('/') {
+        Some((ip, bits)) => (ip, Some(bits)),
+        None => (value, None),
+    };
+    let ip: std::net::IpAddr = ip.parse().map_err(|_| {
+        Error::invalid_argument(format!(
+            "--cidr \"{}\" is not a CIDR: expected an IP address with an optional /prefix length (10.0.0.0/8, 192.168.1.7, fd00::/8)",
+            value.escape_debug()
+        ))
+    })?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    if let Some(bits) = bits {
+        match bits.parse::<u8>() {
+            Ok(n) if n <= max => {}
+            _ => {
+                return Err(Error::invalid_argument(format!(
+                    "--cidr \"{}\": the prefix length must be a number from 0 to {max}",
+                    value.escape_debug()
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The AppRole values setup would send, checked before any request: Vault refuses some only at
+/// the role write (halfway through a run), and takes others it should not (a wrapping token
+/// valid for years).
+fn check_approle(a: &AppRoleRequest) -> Result<()> {
+    for cidr in &a.bound_cidrs {
+        check_cidr(cidr)?;
+    }
+    if a.token_max_ttl > 0 && a.token_ttl > a.token_max_ttl {
+        return Err(Error::invalid_argument(format!(
+            "--token-ttl ({}s) is longer than --token-max-ttl ({}s); Vault refuses a role whose token TTL exceeds its max TTL",
+            a.token_ttl, a.token_max_ttl
+        )));
+    }
+    if let Some(wrap) = a.wrap_ttl {
+        if wrap < Duration::from_secs(1) || wrap > MAX_WRAP_TTL {
+            return Err(Error::invalid_argument(format!(
+                "--wrap-ttl must be from 1s to 24h (got {}s): the wrapping token carries a secret id to its machine and should be unwrapped soon",
+                wrap.as_secs()
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub fn policies(request: &SetupRequest) -> Result<Vec<Target>> {
+    if let Some(a) = &request.approle {
+        check_approle(a)?;
+    }
     let stem = policy_stem(
         request.mount.trim_matches('/'),
         request.prefix.trim_matches('/'),
@@ -876,4 +935,61 @@ pub fn policy_roles(plan: &SetupPlan) -> BTreeMap<String, &'static str> {
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(edit: impl FnOnce(&mut AppRoleRequest)) -> SetupRequest {
+        let mut a = AppRoleRequest {
+            mount: "approle".into(),
+            token_ttl: 3600,
+            token_max_ttl: 86400,
+            secret_id_ttl: 0,
+            secret_id_num_uses: 0,
+            bound_cidrs: vec!["10.0.0.0/8".into(), "192.168.1.7".into(), "fd00::/8".into()],
+            wrap_ttl: Some(Duration::from_secs(300)),
+        };
+        edit(&mut a);
+        SetupRequest {
+            mount: "secret".into(),
+            prefix: "openclaw".into(),
+            agents: vec!["alice".into()],
+            approle: Some(a),
+            ..Default::default()
+        }
+    }
+
+    // `--cidr abc`, `/33`, a token TTL above its max and `--wrap-ttl 0s` or `100000h` passed
+    // `--dry-run`; the real run wrote policies, then failed at the role (attack 9, finding 9).
+    // `policies` runs before `plan` asks Vault anything, so these never reach a write.
+    #[test]
+    fn approle_values_are_checked_before_any_request() {
+        assert!(policies(&with(|_| {})).is_ok());
+        let refused = |req: SetupRequest, needle: &str| {
+            let e = policies(&req).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidArgument, "{e:?}");
+            assert!(e.message.contains(needle), "{}", e.message);
+        };
+        refused(
+            with(|a| a.bound_cidrs = vec!["abc".into()]),
+            "--cidr \"abc\"",
+        );
+        refused(
+            with(|a| a.bound_cidrs = vec!["10.0.0.0/33".into()]),
+            "from 0 to 32",
+        );
+        refused(
+            with(|a| a.bound_cidrs = vec!["fd00::/129".into()]),
+            "from 0 to 128",
+        );
+        refused(with(|a| a.token_ttl = 48 * 3600), "--token-ttl (172800s)");
+        refused(with(|a| a.wrap_ttl = Some(Duration::ZERO)), "--wrap-ttl");
+        refused(
+            with(|a| a.wrap_ttl = Some(Duration::from_secs(100_000 * 3600))),
+            "from 1s to 24h",
+        );
+        assert!(policies(&with(|a| a.wrap_ttl = Some(MAX_WRAP_TTL))).is_ok());
+    }
 }

@@ -483,6 +483,16 @@ describe("who read what: entity ids in our audit lines, `openclaw-vault audit` o
       assert.deepEqual(reads(ops.entity), [['anthropic', 'agent:ops', 1, 0]])
       assert.equal(byEntity[ops.entity].metadata.role_name, 'agent-ops')
       assert.match(byEntity[ops.entity].reads[0].first, /^\d{4}-\d\d-\d\dT/)
+
+      // A log that is not there: exit 1 (not 2, a usage error), naming the path.
+      const gone = join(dir, 'no-such-audit.log')
+      const missing = spawnSync(process.execPath, [bin, 'audit', gone, '--prefix', p], {
+        env: { HOME: home, PATH: process.env.PATH },
+        encoding: 'utf8',
+      })
+      assert.equal(missing.status, 1, missing.stderr)
+      assert.ok(missing.stderr.includes(gone), missing.stderr)
+      assert.match(missing.stderr, /SOURCE_UNAVAILABLE/)
     } finally {
       await vaultFetch(vault, 'DELETE', `sys/audit/${device}`)
       await vaultFetch(vault, 'DELETE', `sys/auth/${approle}`)

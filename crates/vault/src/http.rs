@@ -36,6 +36,9 @@ const X_VAULT_WRAP_TTL: HeaderName = HeaderName::from_static("x-vault-wrap-ttl")
 /// Asks a standby to answer 307 at once instead of forwarding to the active node.
 const X_VAULT_NO_REQUEST_FORWARDING: HeaderName =
     HeaderName::from_static("x-vault-no-request-forwarding");
+/// What the message of an error says when a write that may have run was not sent again
+/// (see [`HttpClient::send`]): callers that undo their own writes look for it.
+pub const MAY_HAVE_BEEN_APPLIED: &str = "the write may have been applied";
 /// The content type of a JSON merge patch (RFC 7386), which Vault's `PATCH` endpoints require.
 pub const MERGE_PATCH: &str = "application/merge-patch+json";
 
@@ -542,8 +545,8 @@ impl HttpClient {
                         Err(e) => unmark(e),
                     };
                     err.message = format!(
-                        "{} ({why}); the write may have been applied, so it was not sent again: \
-                         read {} back before repeating it",
+                        "{} ({why}); {MAY_HAVE_BEEN_APPLIED}, so it was not sent again: read {} \
+                         back before repeating it",
                         err.message, request.path
                     );
                     return Err(err);

@@ -867,16 +867,29 @@ async fn undo_step(client: &VaultClient, step: &Step) -> Result<()> {
 pub async fn apply(client: &VaultClient, plan: SetupPlan) -> Result<SetupReport> {
     for (i, step) in plan.steps.iter().enumerate() {
         if let Err(e) = run_step(client, step).await {
+            // A write whose answer was lost may have run: it is undone with the steps before
+            // it (every undo is harmless when its step did not run: a delete of what is not
+            // there, a write of what was there).
+            let maybe_ran = e
+                .message
+                .contains(vault_client::http::MAY_HAVE_BEEN_APPLIED);
+            let undo = if maybe_ran { i + 1 } else { i };
             let mut left = Vec::new();
-            for done in plan.steps[..i].iter().rev() {
+            for done in plan.steps[..undo].iter().rev() {
                 if done.action != Action::Unchanged && undo_step(client, done).await.is_err() {
                     left.push(done.api_path());
                 }
             }
-            let remains = if left.is_empty() {
-                "everything this run changed was undone".to_string()
-            } else {
-                format!("could not undo: {}", left.join(", "))
+            let remains = match (left.is_empty(), maybe_ran) {
+                (true, false) => "everything this run changed was undone".to_string(),
+                (true, true) => {
+                    "it was undone in case it ran, and so was everything this run changed before it"
+                        .to_string()
+                }
+                (false, _) => format!(
+                    "could not undo: {} (run setup again to complete or correct them)",
+                    left.join(", ")
+                ),
             };
             return Err(Error {
                 message: format!(

@@ -260,6 +260,23 @@ describe('several node addresses', () => {
     }
   })
 
+  test('one address: a write a standby may have forwarded is not followed to a live origin, even when allowed', async () => {
+    // The 307 names a live node: following it would run the write there a second time.
+    await a.rule({
+      method: 'POST',
+      path: data.source,
+      action: { type: 'redirect', location: `${b.addr}/v1/secret/data/${p}/live` },
+    })
+    const err = await client(a.addr, undefined, { maxRetries: 2, retryBackoffMs: 10, redirectToOtherOrigin: true })
+      .write(`${p}/live`, { v: '1' })
+      .catch((e) => e)
+    assert.equal(err.code, 'BAD_RESPONSE')
+    assert.match(err.message, /may have been applied/)
+    assert.equal(await hits(a, 'POST', data), 1)
+    assert.equal(await hits(b, 'POST', data), 0)
+    await assertNoLeak(assert, err, [vault.token])
+  })
+
   test('one address: a read a standby redirects to a leader it may not follow is retried on the standby', async () => {
     const elsewhere = `http://127.0.0.1:${await freePort()}`
     await a.rule({

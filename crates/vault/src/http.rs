@@ -818,6 +818,20 @@ impl HttpClient {
         let Some(location) = first.location.clone() else {
             return Ok(first);
         };
+        if !request.replay_safe && !no_forward {
+            // A write the node was allowed to forward: its 307 means the forward failed, maybe
+            // after the active node ran it. Never followed (that would send it again); the
+            // error's 307 makes `may_have_run` say so.
+            return Err(VaultError::new(
+                ErrorCode::BadResponse,
+                format!(
+                    "Vault redirected {} (307) after it may have forwarded it to the active node",
+                    request.path
+                ),
+            )
+            .with_path(request.path.clone())
+            .with_status(307));
+        }
         let next = match self.follow_redirect(&url, &location, &request.path) {
             Ok(next) => next,
             // Nothing ran, but the active node is not one the client may go to: let the standby
@@ -839,15 +853,9 @@ impl HttpClient {
             }
             Err(e) => return Err(e),
         };
-        // One hop only: a second redirect comes back as an error answer. Unless the standby was
-        // told not to forward, it got the request and may have forwarded it before giving up,
-        // so a failed second hop is never "did not reach Vault".
-        let second = self.send_once(request, next, token, no_forward).await;
-        if no_forward {
-            second
-        } else {
-            second.map_err(unmark)
-        }
+        // One hop only: a second redirect comes back as an error answer. Only reads and other
+        // replay-safe requests get here without the header (writes were sent back above).
+        self.send_once(request, next, token, no_forward).await
     }
 
     /// Whether `request` goes out with `X-Vault-No-Request-Forwarding`: writes that are not

@@ -200,6 +200,31 @@ describe('several node addresses', () => {
     await root('DELETE', `sys/auth/${mount}`)
   })
 
+  test('a login no node can serve (one dead, one without an active node): the error names each node', async () => {
+    const mount = `approle2-${p}`
+    const root = (method, path, body) => vaultFetch(vault, method, path, { body })
+    await root('POST', `sys/auth/${mount}`, { type: 'approle' })
+    await root('POST', `auth/${mount}/role/gw`, { token_ttl: '10m' })
+    const roleId = (await root('GET', `auth/${mount}/role/gw/role-id`)).json.data.role_id
+    const secretId = (await root('POST', `auth/${mount}/role/gw/secret-id`)).json.data.secret_id
+    const dead = `http://127.0.0.1:${await freePort()}`
+    await a.rule({ path: `^/v1/auth/${mount}/login`, action: { type: 'status', status: 500, body: noLeader } })
+    const c = new VaultClient({
+      addr: dead,
+      addrs: [a.addr],
+      kvVersion: 2,
+      renew: false,
+      maxRetries: 0,
+      auth: { method: 'approle', mount, roleId, secretId },
+    })
+    const err = await c.lookupSelf().catch((e) => e)
+    assert.match(err.message, /no node of the cluster could serve it/)
+    assert.ok(err.message.includes(`${dead} connection failed`), err.message)
+    assert.ok(err.message.includes(`${a.addr} a standby without an active node (500)`), err.message)
+    await assertNoLeak(assert, err, [secretId, roleId, vault.token])
+    await root('DELETE', `sys/auth/${mount}`)
+  })
+
   test('a standby allowed to forward a write answers 307: never sent to another node', async () => {
     // The standby's 307 names an active node that is not configured: the client lets it forward
     // (no header), and its 307 to that means the forward failed, perhaps after the active node ran it.

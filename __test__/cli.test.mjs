@@ -97,6 +97,28 @@ describe('openclaw-vault', () => {
     assert.match(doctor.out, /reachable/)
   })
 
+  test('status with a dead first node and OPENCLAW_VAULT_ADDRS: exit 0, every node in --json', () => {
+    // Port 9 (discard) is closed on loopback: the first node is dead, the dev server serves.
+    const env = { VAULT_ADDR: 'http://127.0.0.1:9', OPENCLAW_VAULT_ADDRS: vault.addr, VAULT_MAX_RETRIES: '0' }
+    const r = cli(['status', '--json'], { env })
+    assert.equal(r.code, 0, r.out + r.err)
+    const report = JSON.parse(r.out)
+    assert.equal(report.vault.reachable, true)
+    assert.equal(report.vault.kvVersion, 2)
+    assert.deepEqual(
+      report.vault.nodes.map((n) => [n.addr, n.state, n.canServe]),
+      [
+        ['http://127.0.0.1:9', 'unreachable', false],
+        [vault.addr.replace(/\/$/, ''), 'active', true],
+      ],
+    )
+    assert.equal(report.vault.nodes[0].error.code, 'NETWORK')
+    assert.ok(!r.out.includes(vault.token) && !r.err.includes(vault.token))
+    const text = cli(['status'], { env })
+    assert.equal(text.code, 0, text.out + text.err)
+    assert.match(text.out, /node http:\/\/127\.0\.0\.1:9 unreachable/)
+  })
+
   test('status with Vault unreachable: exit 5 with a hint', () => {
     const r = cli(['status'], { env: { VAULT_ADDR: 'http://127.0.0.1:9', VAULT_MAX_RETRIES: '0' } })
     assert.equal(r.code, 5, r.out + r.err)

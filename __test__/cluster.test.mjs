@@ -81,10 +81,9 @@ describe('a 3-node Raft cluster', () => {
       { env, encoding: 'utf8', timeout: 60000 },
     )
     assert.equal(run.status, 0, run.stdout + run.stderr)
-    const [plan, issued] = run.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
+    // One JSON object: the plan as done, with `bootstrap` inside it.
+    const plan = JSON.parse(run.stdout)
+    const issued = plan
     const policyOf = (role) => plan.steps.find((s) => s.kind === 'policy' && s.role === role).name
     const boot = (name) => issued.bootstrap.find((b) => b.role.endsWith(`-${name}`))
     const admin = clientFrom(0)

@@ -12,6 +12,7 @@ import {
   startFaultProxy,
   startVault,
   uniquePrefix,
+  vaultFetch,
 } from './support/vault-server.mjs'
 
 let vault
@@ -147,6 +148,122 @@ describe('several node addresses', () => {
     assert.equal((await c.readMetadata(`${p}/via`)).current_version, 1)
   })
 
+  // Vault's answer from a standby that knows no active node (an election), before running anything.
+  const noLeader = '{"errors":["local node not active but active cluster node not found"]}'
+
+  test('a standby without an active node (500): the write goes to the next node, one version', async () => {
+    await a.rule({ path: data.source, action: { type: 'status', status: 500, body: noLeader } })
+    const c = client(a.addr, [b.addr])
+    await c.write(`${p}/election`, { v: '1' })
+    assert.equal(await hits(a, 'POST', data), 1)
+    assert.equal(await hits(b, 'POST', data), 1)
+    assert.equal((await c.readMetadata(`${p}/election`)).current_version, 1)
+  })
+
+  test('every node without an active node: the write waits its backoff and goes on when one is active', async () => {
+    // Both nodes answer the election 500 once; the second round finds the active node.
+    for (const proxy of [a, b]) {
+      await proxy.rule({
+        method: 'POST',
+        path: data.source,
+        times: 1,
+        action: { type: 'status', status: 500, body: noLeader },
+      })
+    }
+    const c = client(a.addr, [b.addr], { maxRetries: 2, retryBackoffMs: 10 })
+    await c.write(`${p}/election2`, { v: '1' })
+    assert.equal((await hits(a, 'POST', data)) + (await hits(b, 'POST', data)), 3)
+    assert.equal((await c.readMetadata(`${p}/election2`)).current_version, 1)
+  })
+
+  test('an AppRole login answered by a standby without an active node goes to the next node', async () => {
+    const mount = `approle-${p}`
+    const root = (method, path, body) => vaultFetch(vault, method, path, { body })
+    await root('POST', `sys/auth/${mount}`, { type: 'approle' })
+    await root('POST', `auth/${mount}/role/gw`, { token_ttl: '10m' })
+    const roleId = (await root('GET', `auth/${mount}/role/gw/role-id`)).json.data.role_id
+    const secretId = (await root('POST', `auth/${mount}/role/gw/secret-id`)).json.data.secret_id
+    const login = new RegExp(`^/v1/auth/${mount}/login`)
+    await a.rule({ path: login.source, action: { type: 'status', status: 500, body: noLeader } })
+    const c = new VaultClient({
+      addr: a.addr,
+      addrs: [b.addr],
+      kvVersion: 2,
+      renew: false,
+      maxRetries: 0,
+      auth: { method: 'approle', mount, roleId, secretId },
+    })
+    const me = await c.lookupSelf()
+    assert.match(me.display_name, /approle/)
+    assert.equal(await hits(a, 'POST', login), 1)
+    assert.equal(await hits(b, 'POST', login), 1)
+    await root('DELETE', `sys/auth/${mount}`)
+  })
+
+  test('a login no node can serve (one dead, one without an active node): the error names each node', async () => {
+    const mount = `approle2-${p}`
+    const root = (method, path, body) => vaultFetch(vault, method, path, { body })
+    await root('POST', `sys/auth/${mount}`, { type: 'approle' })
+    await root('POST', `auth/${mount}/role/gw`, { token_ttl: '10m' })
+    const roleId = (await root('GET', `auth/${mount}/role/gw/role-id`)).json.data.role_id
+    const secretId = (await root('POST', `auth/${mount}/role/gw/secret-id`)).json.data.secret_id
+    const dead = `http://127.0.0.1:${await freePort()}`
+    await a.rule({ path: `^/v1/auth/${mount}/login`, action: { type: 'status', status: 500, body: noLeader } })
+    const c = new VaultClient({
+      addr: dead,
+      addrs: [a.addr],
+      kvVersion: 2,
+      renew: false,
+      maxRetries: 0,
+      auth: { method: 'approle', mount, roleId, secretId },
+    })
+    const err = await c.lookupSelf().catch((e) => e)
+    assert.match(err.message, /no node of the cluster could serve it/)
+    assert.ok(err.message.includes(`${dead} connection failed`), err.message)
+    assert.ok(err.message.includes(`${a.addr} a standby without an active node (500)`), err.message)
+    await assertNoLeak(assert, err, [secretId, roleId, vault.token])
+    await root('DELETE', `sys/auth/${mount}`)
+  })
+
+  test('a standby allowed to forward a write answers 307: never sent to another node', async () => {
+    // The standby's 307 names an active node that is not configured: the client lets it forward
+    // (no header), and its 307 to that means the forward failed, perhaps after the active node ran it.
+    const elsewhere = `http://127.0.0.1:${await freePort()}`
+    await a.rule({
+      method: 'POST',
+      path: data.source,
+      action: { type: 'redirect', location: `${elsewhere}/v1/secret/data/${p}/fwd2` },
+    })
+    const err = await client(a.addr, [b.addr], { maxRetries: 3, retryBackoffMs: 10 })
+      .write(`${p}/fwd2`, { v: '1' })
+      .catch((e) => e)
+    assert.equal(err.code, 'BAD_RESPONSE')
+    assert.match(err.message, /may have been applied/)
+    const sent = (await a.requests()).filter((r) => r.method === 'POST' && data.test(r.path))
+    assert.equal(sent.length, 2)
+    assert.equal(sent[0].headers['x-vault-no-request-forwarding'], 'true')
+    assert.equal(sent[1].headers['x-vault-no-request-forwarding'], undefined)
+    assert.equal(await hits(b, 'POST', data), 0)
+    await assertNoLeak(assert, err, [vault.token])
+  })
+
+  test('a standby told not to forward a write redirects to a configured node: followed once, one version', async () => {
+    await a.rule({
+      method: 'POST',
+      path: data.source,
+      action: { type: 'redirect', location: `${b.addr}/v1/secret/data/${p}/tob` },
+    })
+    const c = client(a.addr, [b.addr])
+    await c.write(`${p}/tob`, { v: '1' })
+    const sent = (await a.requests()).filter((r) => r.method === 'POST' && data.test(r.path))
+    assert.equal(sent.length, 1)
+    assert.equal(sent[0].headers['x-vault-no-request-forwarding'], 'true')
+    const atB = (await b.requests()).filter((r) => r.method === 'POST' && data.test(r.path))
+    assert.equal(atB.length, 1)
+    assert.equal(atB[0].headers['x-vault-no-request-forwarding'], 'true')
+    assert.equal((await c.readMetadata(`${p}/tob`)).current_version, 1)
+  })
+
   test('one address: a standby that may have forwarded the write answers 307 to a dead leader: never sent again', async () => {
     // Without the other nodes, the standby forwards; its 307 may come after the leader ran it.
     const dead = `http://127.0.0.1:${await freePort()}`
@@ -166,6 +283,23 @@ describe('several node addresses', () => {
       assert.equal(sent.headers['x-vault-no-request-forwarding'], undefined)
       await assertNoLeak(assert, err, [vault.token])
     }
+  })
+
+  test('one address: a write a standby may have forwarded is not followed to a live origin, even when allowed', async () => {
+    // The 307 names a live node: following it would run the write there a second time.
+    await a.rule({
+      method: 'POST',
+      path: data.source,
+      action: { type: 'redirect', location: `${b.addr}/v1/secret/data/${p}/live` },
+    })
+    const err = await client(a.addr, undefined, { maxRetries: 2, retryBackoffMs: 10, redirectToOtherOrigin: true })
+      .write(`${p}/live`, { v: '1' })
+      .catch((e) => e)
+    assert.equal(err.code, 'BAD_RESPONSE')
+    assert.match(err.message, /may have been applied/)
+    assert.equal(await hits(a, 'POST', data), 1)
+    assert.equal(await hits(b, 'POST', data), 0)
+    await assertNoLeak(assert, err, [vault.token])
   })
 
   test('one address: a read a standby redirects to a leader it may not follow is retried on the standby', async () => {

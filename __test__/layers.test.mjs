@@ -304,6 +304,33 @@ describe('`openclaw-vault resolve --agent --team` (the native executable, exec p
     }
   })
 
+  test("a bad field in the agent's or team's layer is named at that layer's path", async () => {
+    // The layer answers, so its secret is the one judged: the default layer's path (which does
+    // not even exist for these names) was named instead (attack 9, finding 5).
+    await admin.write(`${p}/agents/ops/credentials/f1`, { kind: 'token', token: 'FAKE-layers-f1-0006' })
+    await admin.write(`${p}/agents/ops/credentials/f2`, { kind: 'api_key', apiKey: '' })
+    // The client refuses to store a placeholder; Vault's HTTP API takes it (as a hand-made write would).
+    const raw = await vaultFetch(vault, 'POST', `secret/data/${p}/agents/ops/credentials/f4`, {
+      body: { data: { kind: 'api_key', apiKey: '[REDACTED]' } },
+    })
+    assert.equal(raw.status, 200, raw.text)
+    await admin.write(`${p}/teams/core/credentials/f5`, { kind: 'api_key', apiKey: '' })
+    const ids = ['f1', 'f2', 'f4', 'f5'].map((n) => `${p}/credentials/${n}/apiKey`)
+    const out = await run(['--agent', 'ops', '--team', 'core'], ids)
+    assert.equal(out.code, 0, out.stdout + out.stderr)
+    const errors = out.json.errors
+    assert.match(errors[ids[0]].message, new RegExp(`"${p}/agents/ops/credentials/f1" has no field "apiKey"`))
+    assert.match(errors[ids[1]].message, new RegExp(`"${p}/agents/ops/credentials/f2" field "apiKey" is empty`))
+    assert.match(
+      errors[ids[2]].message,
+      new RegExp(`"${p}/agents/ops/credentials/f4" field "apiKey" holds the redaction placeholder`),
+    )
+    assert.match(errors[ids[3]].message, new RegExp(`"${p}/teams/core/credentials/f5" field "apiKey" is empty`))
+    for (const id of ids) assert.ok(!errors[id].message.includes(`"${p}/credentials/`), errors[id].message)
+    assertNoValue(out.stdout + out.stderr)
+    assert.ok(!(out.stdout + out.stderr).includes('FAKE-layers-f1-0006'))
+  })
+
   test('a bad --team fails the provider, naming the flag', async () => {
     const out = await run(['--team', 'core/../x'], [`${p}/credentials/anthropic/apiKey`])
     assert.notEqual(out.code, 0)
@@ -456,6 +483,16 @@ describe("who read what: entity ids in our audit lines, `openclaw-vault audit` o
       assert.deepEqual(reads(ops.entity), [['anthropic', 'agent:ops', 1, 0]])
       assert.equal(byEntity[ops.entity].metadata.role_name, 'agent-ops')
       assert.match(byEntity[ops.entity].reads[0].first, /^\d{4}-\d\d-\d\dT/)
+
+      // A log that is not there: exit 1 (not 2, a usage error), naming the path.
+      const gone = join(dir, 'no-such-audit.log')
+      const missing = spawnSync(process.execPath, [bin, 'audit', gone, '--prefix', p], {
+        env: { HOME: home, PATH: process.env.PATH },
+        encoding: 'utf8',
+      })
+      assert.equal(missing.status, 1, missing.stderr)
+      assert.ok(missing.stderr.includes(gone), missing.stderr)
+      assert.match(missing.stderr, /SOURCE_UNAVAILABLE/)
     } finally {
       await vaultFetch(vault, 'DELETE', `sys/audit/${device}`)
       await vaultFetch(vault, 'DELETE', `sys/auth/${approle}`)

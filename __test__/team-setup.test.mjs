@@ -50,8 +50,11 @@ before(async () => {
   assert.ok(plan.changes > 0 && plan.dryRun, dry.out)
   const applied = cli([...args, '--approle-mount', approleMount, '--wrap-ttl', '2m', '--json'])
   assert.equal(applied.code, 0, applied.err)
-  const lines = applied.out.trim().split('\n')
-  boot = JSON.parse(lines.at(-1)).bootstrap
+  // One JSON object: the plan as done, the bootstrap material inside it.
+  const done = JSON.parse(applied.out)
+  assert.equal(done.dryRun, false)
+  assert.ok(done.steps.length > 0)
+  boot = done.bootstrap
   assert.equal(boot.length, 3, applied.out)
   for (const [path, token] of [
     ['credentials/shared', 'shared-v'],
@@ -141,7 +144,7 @@ test('agent A cannot read agent B (PERMISSION_DENIED, no local fallback); a wrap
     '--json',
   ])
   assert.equal(fresh.code, 0, fresh.err)
-  const again = JSON.parse(fresh.out.trim().split('\n').at(-1)).bootstrap.find((b) => b.role === alice.role)
+  const again = JSON.parse(fresh.out).bootstrap.find((b) => b.role === alice.role)
   const client = new VaultClient({ addr: vault.addr, renew: false, auth: auth(again) })
   assert.equal((await client.read(`${prefix}/agents/alice/credentials/openai`)).data.key, 'alice-v')
   const denied = await client.read(`${prefix}/agents/bob/credentials/openai`).catch((e) => e)

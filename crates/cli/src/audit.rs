@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::{exit, fail, CliIo};
-use openclaw_credentials::error::Error;
+use openclaw_credentials::error::{Error, ErrorCode};
 use openclaw_credentials::vault_audit;
 
 /// Arguments of `audit`.
@@ -46,7 +46,12 @@ pub async fn audit(args: AuditArgs, io: &mut CliIo) -> i32 {
     let file = match std::fs::File::open(&args.log) {
         Ok(f) => f,
         Err(e) => {
-            let e = Error::invalid_argument(format!("{}: cannot open: {e}", args.log.display()));
+            // Not a usage error (exit 2): the argument is well formed, the file is not there
+            // or not readable (exit 1).
+            let e = Error::new(
+                ErrorCode::SourceUnavailable,
+                format!("the audit log {} cannot be opened: {e}", args.log.display()),
+            );
             return fail(io, args.json, &e);
         }
     };

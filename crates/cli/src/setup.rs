@@ -61,7 +61,7 @@ pub struct SetupArgs {
     #[arg(long = "cidr", value_name = "CIDR")]
     pub cidrs: Vec<String>,
     /// After applying, print each role's role id and a secret id response-wrapped for this long
-    /// (single use; implies --approle).
+    /// (single use, 1s to 24h; implies --approle).
     #[arg(long, value_parser = duration)]
     pub wrap_ttl: Option<Duration>,
     /// Print every change and the policies' HCL; write nothing.
@@ -123,18 +123,27 @@ pub async fn setup(args: SetupArgs, io: &mut CliIo) -> i32 {
     }
     let shown = plan.clone();
     match setup::apply(&client, plan).await {
+        Ok(report) if args.json => {
+            // One JSON object: the plan as done, with the bootstrap material inside it.
+            let mut body = plan_json(&shown, false);
+            if !report.bootstrap.is_empty() {
+                body["bootstrap"] = bootstrap_json(&report.bootstrap);
+            }
+            let _ = writeln!(io.stdout, "{body}");
+            super::exit::OK
+        }
         Ok(report) => {
-            print_plan(io, &shown, args.json, false);
-            print_bootstrap(io, &report.bootstrap, args.json);
+            print_plan(io, &shown, false, false);
+            print_bootstrap(io, &report.bootstrap);
             super::exit::OK
         }
         Err(e) => fail(io, args.json, &e),
     }
 }
 
-fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
-    if json {
-        let steps: Vec<_> = plan
+/// The plan as JSON: `{"dryRun", "changes", "steps": [...]}`.
+fn plan_json(plan: &SetupPlan, dry_run: bool) -> serde_json::Value {
+    let steps: Vec<_> = plan
             .steps
             .iter()
             .map(|s| match &s.target {
@@ -146,11 +155,11 @@ fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
                 }
                 Target::Entity { name, metadata, .. } => json!({
                     "kind": "entity", "name": name, "path": s.api_path(),
-                    "action": s.action.as_str(), "metadata": metadata,
+                    "action": s.action.as_str(), "metadata": metadata, "note": s.note,
                 }),
                 Target::AppRole { name, settings, .. } => json!({
                     "kind": "approle", "name": name, "path": s.api_path(),
-                    "action": s.action.as_str(), "settings": settings,
+                    "action": s.action.as_str(), "settings": settings, "note": s.note,
                 }),
                 Target::Policy { name, role, hcl } => json!({
                     "kind": "policy", "name": name, "role": role, "path": s.api_path(),
@@ -158,8 +167,12 @@ fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
                 }),
             })
             .collect();
-        let body = json!({"dryRun": dry_run, "changes": plan.changes(), "steps": steps});
-        let _ = writeln!(io.stdout, "{body}");
+    json!({"dryRun": dry_run, "changes": plan.changes(), "steps": steps})
+}
+
+fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
+    if json {
+        let _ = writeln!(io.stdout, "{}", plan_json(plan, dry_run));
         return;
     }
     let verb = |a: Action| match (a, dry_run) {
@@ -192,6 +205,9 @@ fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
                     settings.secret_id_num_uses,
                     settings.secret_id_bound_cidrs.join(", ")
                 );
+                if let Some(note) = &step.note {
+                    let _ = writeln!(io.stdout, "    note: {note}");
+                }
             }
             Target::Entity { name, metadata, .. } => {
                 let meta: Vec<String> = metadata.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -201,6 +217,9 @@ fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
                     verb(step.action),
                     meta.join(", ")
                 );
+                if let Some(note) = &step.note {
+                    let _ = writeln!(io.stdout, "    note: {note}");
+                }
             }
             Target::Policy { name, role, hcl } => {
                 let _ = writeln!(
@@ -233,22 +252,7 @@ fn print_plan(io: &mut CliIo, plan: &SetupPlan, json: bool, dry_run: bool) {
 
 /// The bootstrap material `--wrap-ttl` asked for: role ids and single-use wrapping tokens (the
 /// secret ids themselves are never printed).
-fn print_bootstrap(io: &mut CliIo, issued: &[Bootstrap], json: bool) {
-    if issued.is_empty() {
-        return;
-    }
-    if json {
-        let rows: Vec<_> = issued
-            .iter()
-            .map(|b| {
-                json!({"role": b.role, "roleId": b.role_id.expose_secret(),
-                    "wrappedSecretId": b.wrapped_secret_id.expose_secret(),
-                    "ttl": b.ttl, "creationPath": b.creation_path})
-            })
-            .collect();
-        let _ = writeln!(io.stdout, "{}", json!({ "bootstrap": rows }));
-        return;
-    }
+fn print_bootstrap(io: &mut CliIo, issued: &[Bootstrap]) {
     for b in issued {
         let _ = writeln!(
             io.stdout,
@@ -260,6 +264,18 @@ fn print_bootstrap(io: &mut CliIo, issued: &[Bootstrap], json: bool) {
             b.creation_path
         );
     }
+}
+
+/// `--json`'s `bootstrap` array: role ids and single-use wrapping tokens.
+fn bootstrap_json(issued: &[Bootstrap]) -> serde_json::Value {
+    issued
+        .iter()
+        .map(|b| {
+            json!({"role": b.role, "roleId": b.role_id.expose_secret(),
+                "wrappedSecretId": b.wrapped_secret_id.expose_secret(),
+                "ttl": b.ttl, "creationPath": b.creation_path})
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -115,6 +115,23 @@ fn vault_json(v: &VaultStatus) -> Value {
     if let Some(Ok(n)) = &v.kv_version {
         out["kvVersion"] = json!(n);
     }
+    if !v.nodes.is_empty() {
+        out["nodes"] = v
+            .nodes
+            .iter()
+            .map(|n| {
+                let mut node = json!({"addr": n.addr, "state": n.state, "canServe": n.can_serve()});
+                match &n.health {
+                    Ok(h) => {
+                        node["version"] = json!(h.version);
+                        node["sealed"] = json!(h.sealed);
+                    }
+                    Err(e) => node["error"] = error_json(e),
+                }
+                node
+            })
+            .collect();
+    }
     out
 }
 

@@ -527,6 +527,8 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> ExecR
 
     let mut reads: Vec<Option<Result<Option<SecretData>>>> =
         (0..by_path.len()).map(|_| None).collect();
+    // The layer path (`<prefix>/agents/<id>/credentials/<name>`) that answered each read.
+    let mut answered_by: Vec<Option<String>> = vec![None; by_path.len()];
     if let Some(source) = &settings.source {
         // One breaker for this resolution: after a read that timed out or could not connect,
         // the other paths are not read (each would wait out the same timeout).
@@ -538,8 +540,13 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> ExecR
         let read_timeout = settings.read_timeout;
         // Boxed futures of owned inputs: a stream mapping through a closure is not provably
         // `Send` for every lifetime, which napi's async functions require.
+        // Each read also says which layer's path answered, for messages about its fields.
         type Read = std::pin::Pin<
-            Box<dyn std::future::Future<Output = (usize, Result<Option<SecretData>>)> + Send>,
+            Box<
+                dyn std::future::Future<
+                        Output = (usize, Result<Option<SecretData>>, Option<String>),
+                    > + Send,
+            >,
         >;
         let jobs: Vec<Read> = by_path
             .iter()
@@ -558,10 +565,16 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> ExecR
                     // The id's own path, last of a layered walk, refusing is a miss (an agent's
                     // identity is not meant to read the default layer; nothing comes after it).
                     let layered = candidates.len() > 1;
+                    let answered = std::sync::Mutex::new(None::<String>);
                     let walk = async {
                         for (n, candidate) in candidates.iter().enumerate() {
                             match source.read(candidate).await {
                                 Ok(None) => continue,
+                                Ok(Some(data)) => {
+                                    *answered.lock().unwrap_or_else(|e| e.into_inner()) =
+                                        Some(candidate.clone());
+                                    return Ok(Some(data));
+                                }
                                 Err(e)
                                     if layered
                                         && n + 1 == candidates.len()
@@ -577,15 +590,19 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> ExecR
                     let read = breaker
                         .run_with_cause(read_timeout, walk, probe, cause)
                         .await;
-                    (i, read)
+                    let answered = answered.into_inner().unwrap_or_else(|e| e.into_inner());
+                    (i, read, answered)
                 }) as Read
             })
             .collect();
-        let done: Vec<(usize, Result<Option<SecretData>>)> = stream::iter(jobs)
+        let done: Vec<(usize, Result<Option<SecretData>>, Option<String>)> = stream::iter(jobs)
             .buffer_unordered(settings.concurrency.max(1))
             .collect()
             .await;
-        for (i, result) in done {
+        for (i, result, layer) in done {
+            if matches!(result, Ok(Some(_))) {
+                answered_by[i] = layer;
+            }
             reads[i] = Some(result);
         }
     }
@@ -608,7 +625,10 @@ pub async fn resolve(request: &ExecRequest, settings: &ResolveSettings) -> ExecR
     }
 
     let mut outcomes: Vec<(String, IdAnswer)> = Vec::new();
-    for ((path, ids), read) in by_path.iter().zip(&reads) {
+    for (((path, ids), read), layer) in by_path.iter().zip(&reads).zip(&answered_by) {
+        // The path whose secret is judged: the layer that answered (an agent's or team's),
+        // else the id's own path (a miss, a failure, a value served from the file).
+        let path = layer.as_deref().unwrap_or(path);
         for (id, parsed) in ids {
             let mut outcome = field_of(path, &parsed.field, read.as_ref());
             if outcome.is_err() {

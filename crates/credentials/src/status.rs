@@ -85,6 +85,25 @@ pub struct TokenStatus {
     pub display_name: String,
 }
 
+/// One node of a cluster (`addr` and each of `addrs`) and what its `sys/health` said.
+#[derive(Debug, Clone)]
+pub struct NodeStatus {
+    /// The node's address as configured (no trailing `/`).
+    pub addr: String,
+    /// `active`, `standby`, `performance standby`, `sealed`, `not initialized`, `removed`,
+    /// `dr secondary`, or `unreachable` (no answer: see `error`).
+    pub state: &'static str,
+    /// `sys/health`'s answer, or why the node did not answer.
+    pub health: Result<VaultHealth, Error>,
+}
+
+impl NodeStatus {
+    /// Whether this node serves requests: active, or a standby that forwards them.
+    pub fn can_serve(&self) -> bool {
+        matches!(self.state, "active" | "standby" | "performance standby")
+    }
+}
+
 /// The configured Vault and what it answered.
 #[derive(Debug, Clone)]
 pub struct VaultStatus {
@@ -106,6 +125,9 @@ pub struct VaultStatus {
     pub token: Option<Result<TokenStatus, Error>>,
     /// The mount's KV version (1 or 2); `None` when Vault could not be reached (not asked).
     pub kv_version: Option<Result<u8, Error>>,
+    /// With several node addresses (`addrs`, `OPENCLAW_VAULT_ADDRS`): every node, `addr` first,
+    /// and its state. Empty with one address.
+    pub nodes: Vec<NodeStatus>,
 }
 
 /// One local source (keychain, a file, env) and what it holds.
@@ -297,6 +319,9 @@ async fn check_vault(
 ) -> VaultStatus {
     let client = provider.client();
     let config = client.config();
+    if !config.addrs.is_empty() {
+        return check_cluster(provider, deadline, findings).await;
+    }
     let health = match within(deadline, "sys/health", client.health()).await {
         Ok(h) => {
             if h.sealed {
@@ -355,6 +380,148 @@ async fn check_vault(
         health,
         token,
         kv_version,
+        nodes: Vec::new(),
+    }
+}
+
+/// A node's state in Vault's words, from its `sys/health` status and body.
+fn node_state(h: &vault_client::Health) -> &'static str {
+    match h.status {
+        _ if !h.initialized => "not initialized",
+        _ if h.sealed => "sealed",
+        200 => "active",
+        429 => "standby",
+        473 => "performance standby",
+        472 => "dr secondary",
+        530 => "removed",
+        // 503 unsealed: a standby that knows no active node (an election).
+        503 => "standby without an active node",
+        _ => "unknown",
+    }
+}
+
+/// `check_vault` for a cluster: `sys/health` on every node at once, one finding per node, and
+/// an error only when no node can serve (the client goes to the nodes that can). Token and KV
+/// checks then go through the client, which fails over as every other command does.
+async fn check_cluster(
+    provider: &crate::providers::vault::VaultProvider,
+    deadline: std::time::Duration,
+    findings: &mut Vec<Finding>,
+) -> VaultStatus {
+    let client = provider.client();
+    let config = client.config();
+    let answers = match tokio::time::timeout(deadline, client.health_of_every_node()).await {
+        Ok(answers) => answers
+            .into_iter()
+            .map(|(url, r)| (url, r.map_err(Error::from)))
+            .collect(),
+        Err(_) => std::iter::once(&config.addr)
+            .chain(&config.addrs)
+            .map(|url| {
+                let e = Error::new(
+                    ErrorCode::Timeout,
+                    format!(
+                        "sys/health did not answer within {} ms (the lookup deadline)",
+                        deadline.as_millis()
+                    ),
+                );
+                (url.clone(), Err(e))
+            })
+            .collect::<Vec<_>>(),
+    };
+    let mut nodes = Vec::new();
+    for (url, answer) in answers {
+        let addr = url.as_str().trim_end_matches('/').to_string();
+        let node = match answer {
+            Ok(h) => NodeStatus {
+                addr,
+                state: node_state(&h),
+                health: Ok(VaultHealth {
+                    version: h.version,
+                    initialized: h.initialized,
+                    sealed: h.sealed,
+                }),
+            },
+            Err(e) => NodeStatus {
+                addr,
+                state: "unreachable",
+                health: Err(e),
+            },
+        };
+        let (level, text) = match &node.health {
+            Ok(h) if node.can_serve() => (
+                Level::Ok,
+                format!(
+                    "vault: node {} {}, unsealed (version {})",
+                    node.addr,
+                    node.state,
+                    h.version.as_deref().unwrap_or("unknown")
+                ),
+            ),
+            Ok(_) => (
+                Level::Warn,
+                format!("vault: node {} {}", node.addr, node.state),
+            ),
+            Err(e) => (
+                Level::Warn,
+                format!("vault: node {} unreachable: {}", node.addr, e.message),
+            ),
+        };
+        findings.push(finding(level, text, None));
+        nodes.push(node);
+    }
+    let serving = nodes
+        .iter()
+        .find(|n| n.state == "active")
+        .or_else(|| nodes.iter().find(|n| n.can_serve()));
+    let health = match serving {
+        Some(n) => n.health.clone(),
+        None => {
+            let each: Vec<String> = nodes
+                .iter()
+                .map(|n| match &n.health {
+                    Err(e) => format!("{}: {}", n.addr, e.message),
+                    Ok(_) => format!("{}: {}", n.addr, n.state),
+                })
+                .collect();
+            // The code of the first node's failure (sealed, unreachable...), as the client's
+            // own cluster errors keep the code of a failure.
+            let code = match nodes.first().map(|n| &n.health) {
+                Some(Err(e)) => e.code,
+                Some(Ok(h)) if h.sealed => ErrorCode::Sealed,
+                _ => ErrorCode::ServerError,
+            };
+            let e = Error::new(
+                code,
+                format!("no node of the cluster can serve ({})", each.join("; ")),
+            );
+            findings.push(finding(
+                Level::Error,
+                format!("vault: {}", e.message),
+                e.hint(),
+            ));
+            Err(e)
+        }
+    };
+    let (token, kv_version) = if health.is_ok() {
+        (
+            Some(check_token(client, deadline, findings).await),
+            Some(check_kv(client, deadline, findings).await),
+        )
+    } else {
+        (None, None)
+    };
+    VaultStatus {
+        addr: config.addr.as_str().to_string(),
+        namespace: config.namespace.clone(),
+        mount: client.mount().to_string(),
+        prefix: provider.prefix().to_string(),
+        auth: config.login.as_ref().map(|l| l.name()).unwrap_or("token"),
+        token_set: config.token.is_some() || config.login.is_some(),
+        health,
+        token,
+        kv_version,
+        nodes,
     }
 }
 
@@ -573,6 +740,76 @@ mod tests {
         assert!(messages.iter().any(|m| m.contains("reachable, unsealed")));
         assert!(messages.contains(&"token: no expiry, policies root"));
         assert!(messages.contains(&"kv: mount secret is KV v2"));
+        assert!(!format!("{report:?}").contains(&server.token));
+    }
+
+    // With a dead first node and a healthy second, status said "unreachable" and exited 5
+    // while every other command used the second node (attack 9, finding 3).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cluster_with_a_dead_node_is_healthy_and_each_node_is_reported() {
+        let server = tokio::task::spawn_blocking(|| start_dev_vault("status-cluster"))
+            .await
+            .unwrap();
+        let dead = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}", l.local_addr().unwrap())
+        };
+        let home = temp_dir("status-cluster");
+        let report = check(&store_with(
+            &home,
+            &[
+                ("VAULT_ADDR", &dead),
+                ("OPENCLAW_VAULT_ADDRS", &server.addr),
+                ("VAULT_TOKEN", &server.token),
+                ("VAULT_MAX_RETRIES", "0"),
+            ],
+        ))
+        .await;
+        assert!(!report.has_errors(), "{:?}", levels(&report));
+        let vault = report.vault.as_ref().unwrap();
+        assert!(vault.health.is_ok());
+        assert_eq!(vault.nodes.len(), 2);
+        assert_eq!(vault.nodes[0].addr, dead);
+        assert_eq!(vault.nodes[0].state, "unreachable");
+        assert_eq!(
+            vault.nodes[0].health.as_ref().unwrap_err().code(),
+            "NETWORK"
+        );
+        assert_eq!(vault.nodes[1].addr, server.addr.trim_end_matches('/'));
+        assert_eq!(vault.nodes[1].state, "active");
+        assert_eq!(vault.kv_version.as_ref().unwrap().as_ref().unwrap(), &2);
+        assert!(vault.token.as_ref().unwrap().is_ok());
+        let messages: Vec<&str> = levels(&report).into_iter().map(|(_, m)| m).collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains(&dead) && m.contains("unreachable")),
+            "{messages:?}"
+        );
+
+        // Every node down: an error naming each node.
+        let dead2 = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}", l.local_addr().unwrap())
+        };
+        let report = check(&store_with(
+            &home,
+            &[
+                ("VAULT_ADDR", &dead),
+                ("OPENCLAW_VAULT_ADDRS", &dead2),
+                ("VAULT_TOKEN", &server.token),
+                ("VAULT_MAX_RETRIES", "0"),
+            ],
+        ))
+        .await;
+        assert!(report.has_errors());
+        let error = report
+            .findings
+            .iter()
+            .find(|f| f.level == Level::Error)
+            .unwrap();
+        assert!(error.message.contains("no node of the cluster can serve"));
+        assert!(error.message.contains(&dead) && error.message.contains(&dead2));
         assert!(!format!("{report:?}").contains(&server.token));
     }
 

@@ -20,7 +20,7 @@ use std::io::BufRead;
 
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// The longest line read whole; a longer one is a bad line (and skipped to its end).
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;
@@ -70,7 +70,27 @@ pub struct ReadStats {
     pub first: String,
     /// The latest `time` seen.
     pub last: String,
+    // `first` and `last` as instants: RFC 3339 text does not sort (`02Z` after `02.1Z`).
+    first_at: Option<std::time::SystemTime>,
+    last_at: Option<std::time::SystemTime>,
 }
+
+/// `auth.metadata` keys whose values name an identity (AppRole's `role_name`, userpass's
+/// `username`, Kubernetes' service account, a certificate's common name): shown. Any other
+/// key's value (a JWT claim mapped into metadata, anything a plugin put there) may be anything
+/// a login carried, so it is shown as [`OMITTED`].
+pub const SHOWN_METADATA: &[&str] = &[
+    "role_name",
+    "role",
+    "username",
+    "service_account_name",
+    "service_account_namespace",
+    "common_name",
+    "name",
+];
+
+/// The value shown for an `auth.metadata` key not in [`SHOWN_METADATA`].
+pub const OMITTED: &str = "(omitted)";
 
 /// A line that is not a Vault audit entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,25 +156,55 @@ struct Request {
 /// for under `mount` and `prefix`, or `None` for any other path (metadata, lists, other
 /// engines, `config/` and `leases/` entries).
 pub fn credential_of_path(path: &str, mount: &str, prefix: &str) -> Option<Read> {
+    credential_or_impossible(path, mount, prefix)?.ok()
+}
+
+/// [`credential_of_path`], telling apart a path that cannot have been a read of a credential
+/// under the layout (`Some(Err(why))`): a `.`, `..` or empty segment, or an agent or team name
+/// no layer can have (docs/layers.md's id rule), which only a hand-made line can hold.
+fn credential_or_impossible(
+    path: &str,
+    mount: &str,
+    prefix: &str,
+) -> Option<std::result::Result<Read, &'static str>> {
     let mount = mount.trim_matches('/');
     let prefix = prefix.trim_matches('/');
     let rest = path.strip_prefix(mount)?.strip_prefix('/')?;
     let rest = rest.strip_prefix("data/").unwrap_or(rest);
     let rest = rest.strip_prefix(prefix)?.strip_prefix('/')?;
+    if rest
+        .split('/')
+        .any(|s| s.is_empty() || s == "." || s == "..")
+    {
+        return Some(Err("a request path with an empty, `.` or `..` segment"));
+    }
     let (layer, rest) = if let Some(r) = rest.strip_prefix("agents/") {
         let (id, r) = r.split_once('/')?;
+        if !crate::layers::is_valid_id(id) {
+            return Some(Err("an agent id no layer can have"));
+        }
         (format!("agent:{id}"), r)
     } else if let Some(r) = rest.strip_prefix("teams/") {
         let (t, r) = r.split_once('/')?;
+        if !crate::layers::is_valid_id(t) {
+            return Some(Err("a team name no layer can have"));
+        }
         (format!("team:{t}"), r)
     } else {
         ("default".to_string(), rest)
     };
     let name = rest.strip_prefix("credentials/")?;
-    (!name.is_empty()).then(|| Read {
-        credential: name.to_string(),
-        layer,
+    (!name.is_empty()).then(|| {
+        Ok(Read {
+            credential: name.to_string(),
+            layer,
+        })
     })
+}
+
+/// Vault's `time` (RFC 3339 with nanoseconds, UTC: `2026-11-30T03:11:02.123456789Z`).
+fn parse_time(text: &str) -> Option<std::time::SystemTime> {
+    humantime::parse_rfc3339_weak(text.trim_end_matches('Z')).ok()
 }
 
 impl Summary {
@@ -177,10 +227,24 @@ impl Summary {
         if entry.kind != "response" || request.operation != "read" {
             return;
         }
-        let Some(read) = credential_of_path(&request.path, mount, prefix) else {
-            return;
+        let read = match credential_or_impossible(&request.path, mount, prefix) {
+            None => return,
+            Some(Err(why)) => return self.bad(line_no, why),
+            Some(Ok(read)) => read,
+        };
+        let Some(at) = parse_time(&entry.time) else {
+            return self.bad(line_no, "a `time` that is not an RFC 3339 time");
         };
         let auth = entry.auth.unwrap_or_default();
+        let metadata = auth
+            .metadata
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| {
+                let shown = SHOWN_METADATA.contains(&k.as_str());
+                (k, if shown { v } else { OMITTED.to_string() })
+            })
+            .collect();
         let (accessor, policies) = if auth.entity_id.is_empty() {
             let mut policies = auth.policies.unwrap_or_default();
             policies.sort();
@@ -191,7 +255,7 @@ impl Summary {
         let reader = Reader {
             entity_id: auth.entity_id,
             display_name: auth.display_name,
-            metadata: auth.metadata.unwrap_or_default(),
+            metadata,
             accessor,
             policies,
         };
@@ -217,10 +281,12 @@ impl Summary {
             Some(e) if e.contains("permission denied") => stats.denied += 1,
             Some(_) => stats.failed += 1,
         }
-        if stats.first.is_empty() || entry.time < stats.first {
+        if stats.first_at.is_none_or(|first| at < first) {
+            stats.first_at = Some(at);
             stats.first = entry.time.clone();
         }
-        if entry.time > stats.last {
+        if stats.last_at.is_none_or(|last| at > last) {
+            stats.last_at = Some(at);
             stats.last = entry.time;
         }
     }
@@ -238,7 +304,10 @@ pub fn summarise(mut input: impl BufRead, mount: &str, prefix: &str) -> Result<S
         // Read up to the newline, never holding more than MAX_LINE_BYTES of it.
         let ended = loop {
             let buf = input.fill_buf().map_err(|e| {
-                Error::invalid_argument(format!("the audit log cannot be read: {e}"))
+                Error::new(
+                    ErrorCode::SourceUnavailable,
+                    format!("the audit log cannot be read: {e}"),
+                )
             })?;
             if buf.is_empty() {
                 break line.is_empty() && !too_long;
@@ -302,7 +371,7 @@ mod tests {
     fn readers_without_an_entity_are_told_apart_by_accessor_and_policies() {
         let line = |accessor: &str, policies: &str, error: &str| {
             format!(
-                "{{\"type\":\"response\",\"time\":\"t\",\"auth\":{{\"display_name\":\"token\",\"accessor\":\"{accessor}\",\"policies\":[{policies}]}},\"request\":{{\"operation\":\"read\",\"path\":\"secret/data/openclaw/credentials/a\"}}{error}}}\n"
+                "{{\"type\":\"response\",\"time\":\"2026-11-30T03:11:02.5Z\",\"auth\":{{\"display_name\":\"token\",\"accessor\":\"{accessor}\",\"policies\":[{policies}]}},\"request\":{{\"operation\":\"read\",\"path\":\"secret/data/openclaw/credentials/a\"}}{error}}}\n"
             )
         };
         let input = [
@@ -341,7 +410,7 @@ mod tests {
     fn bad_lines_are_numbered_never_quoted_and_long_lines_bounded() {
         let long = "x".repeat(MAX_LINE_BYTES + 10);
         let input = format!(
-            "{{\"type\":\"response\",\"time\":\"t1\",\"auth\":{{\"entity_id\":\"e1\"}},\"request\":{{\"operation\":\"read\",\"path\":\"secret/data/openclaw/credentials/a\"}}}}\nsk-secret-line\n{long}\n\n{{\"type\":\"response\"}}\n"
+            "{{\"type\":\"response\",\"time\":\"2026-11-30T03:11:02Z\",\"auth\":{{\"entity_id\":\"e1\"}},\"request\":{{\"operation\":\"read\",\"path\":\"secret/data/openclaw/credentials/a\"}}}}\nsk-secret-line\n{long}\n\n{{\"type\":\"response\"}}\n"
         );
         let s = summarise(input.as_bytes(), "secret", "openclaw").unwrap();
         assert_eq!(s.lines, 5);
@@ -365,5 +434,66 @@ mod tests {
         let (reader, reads) = s.reads.iter().next().unwrap();
         assert_eq!(reader.entity_id, "e1");
         assert_eq!(reads.values().next().unwrap().count, 1);
+    }
+
+    // A crafted log gave impossible rows: layer `agent:..`, a 500-character team, `not-a-time`
+    // printed as the last time, and metadata values (`k=sk-META-VALUE`) printed as they were
+    // (attack 9, finding 11). They are bad lines now, and unknown metadata values are omitted.
+    #[test]
+    fn impossible_rows_are_bad_lines_and_unknown_metadata_values_are_omitted() {
+        let line = |time: &str, path: &str| {
+            format!(
+                "{{\"type\":\"response\",\"time\":\"{time}\",\"auth\":{{\"entity_id\":\"e1\",\"metadata\":{{\"role_name\":\"gw1\",\"k\":\"sk-META-VALUE\"}}}},\"request\":{{\"operation\":\"read\",\"path\":\"{path}\"}}}}\n"
+            )
+        };
+        let ok = "secret/data/openclaw/credentials/a";
+        let input = [
+            line("2026-11-30T03:11:02.123Z", ok),
+            line("2026-11-30T03:11:02Z", ok),
+            line("2026-11-30T03:11:03Z", ok),
+            line("not-a-time", ok),
+            line(
+                "2026-11-30T03:11:04Z",
+                "secret/data/openclaw/agents/../credentials/x",
+            ),
+            line(
+                "2026-11-30T03:11:04Z",
+                &format!(
+                    "secret/data/openclaw/teams/{}/credentials/x",
+                    "t".repeat(500)
+                ),
+            ),
+            line(
+                "2026-11-30T03:11:04Z",
+                "secret/data/openclaw/teams/Ops/credentials/x",
+            ),
+            line(
+                "2026-11-30T03:11:04Z",
+                "secret/data/openclaw//credentials/x",
+            ),
+        ]
+        .concat();
+        let s = summarise(input.as_bytes(), "secret", "openclaw").unwrap();
+        let bad: Vec<(u64, &str)> = s.bad_lines.iter().map(|b| (b.line, b.reason)).collect();
+        assert_eq!(
+            bad,
+            [
+                (4, "a `time` that is not an RFC 3339 time"),
+                (5, "a request path with an empty, `.` or `..` segment"),
+                (6, "a team name no layer can have"),
+                (7, "a team name no layer can have"),
+                (8, "a request path with an empty, `.` or `..` segment"),
+            ]
+        );
+        assert_eq!(s.reads.len(), 1);
+        let (reader, reads) = s.reads.iter().next().unwrap();
+        assert_eq!(reader.metadata["role_name"], "gw1");
+        assert_eq!(reader.metadata["k"], OMITTED);
+        assert_eq!(reads.len(), 1, "{reads:?}");
+        let stats = reads.values().next().unwrap();
+        assert_eq!(stats.count, 3);
+        // By instant: `02Z` is before `02.123Z`, though it sorts after it as text.
+        assert_eq!(stats.first, "2026-11-30T03:11:02Z");
+        assert_eq!(stats.last, "2026-11-30T03:11:03Z");
     }
 }

@@ -693,3 +693,108 @@ async fn deployments_never_share_a_policy_and_setup_never_takes_over_what_it_did
         "{note}"
     );
 }
+
+// A rerun compared an entity's metadata and a role's TTLs, CIDRs and token policies only: an
+// entity policy, `disabled`, `token_no_default_policy` or `token_type` set by hand stayed
+// (`unchanged`, 0 changes), so alice's token read bob's layer (attack 9, finding 4).
+#[tokio::test]
+async fn a_rerun_puts_back_privileges_changed_by_hand() {
+    use vault_client::engines::{identity, wrapping};
+
+    let srv = server();
+    let prefix = unique("drift");
+    let stem = setup::policy_stem("secret", &prefix).unwrap();
+    let approle_mount = unique("drift-ar");
+    let root = client(&srv.addr, &srv.token, "secret");
+    let request = SetupRequest {
+        mount: "secret".into(),
+        prefix: prefix.clone(),
+        team: Some("ops".into()),
+        gateways: vec!["gw1".into()],
+        agents: vec!["alice".into()],
+        approle: Some(setup::AppRoleRequest {
+            mount: approle_mount.clone(),
+            token_ttl: 600,
+            token_max_ttl: 1200,
+            secret_id_ttl: 0,
+            secret_id_num_uses: 0,
+            bound_cidrs: vec![],
+            wrap_ttl: None,
+        }),
+        force: false,
+    };
+    setup::apply(&root, setup::plan(&root, request.clone()).await.unwrap())
+        .await
+        .unwrap();
+    let alice = format!("{stem}-agent-alice");
+    let gw = format!("{stem}-gateway-gw1");
+    let write = |path: String, body: serde_json::Value| {
+        let root = root.clone();
+        async move {
+            root.request("POST", &path, Some(data(body))).await.unwrap();
+        }
+    };
+    write(
+        format!("identity/entity/name/{alice}"),
+        json!({"policies": ["openclaw-operator"], "disabled": true}),
+    )
+    .await;
+    write(
+        format!("auth/{approle_mount}/role/{gw}"),
+        json!({"token_no_default_policy": true, "token_type": "batch",
+               "token_policies": [gw.clone(), "openclaw-operator"], "bind_secret_id": false,
+               "secret_id_bound_cidrs": ["127.0.0.0/8"]}),
+    )
+    .await;
+
+    let plan = setup::plan(&root, request.clone()).await.unwrap();
+    assert_eq!(plan.changes(), 2, "{plan:?}");
+    let step = |name: &str, entity: bool| {
+        plan.steps
+            .iter()
+            .find(|s| match &s.target {
+                Target::Entity { name: n, .. } => entity && n == name,
+                Target::AppRole { name: n, .. } => !entity && n == name,
+                _ => false,
+            })
+            .unwrap()
+            .clone()
+    };
+    let e = step(&alice, true);
+    assert_eq!(e.action, Action::Update);
+    let note = e.note.clone().unwrap();
+    assert!(
+        note.contains("policies [openclaw-operator] -> []"),
+        "{note}"
+    );
+    assert!(note.contains("disabled true -> false"), "{note}");
+    let r = step(&gw, false);
+    assert_eq!(r.action, Action::Update);
+    let note = r.note.clone().unwrap();
+    for field in [
+        "token_no_default_policy",
+        "token_type",
+        "token_policies",
+        "bind_secret_id",
+    ] {
+        assert!(note.contains(field), "{field}: {note}");
+    }
+    setup::apply(&root, plan).await.unwrap();
+
+    // Vault has what setup makes again, and a third run changes nothing.
+    let entity = identity::read_entity(root.session(), &alice)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(entity.policies.is_empty() && !entity.disabled, "{entity:?}");
+    assert_eq!(entity.aliases.len(), 1);
+    let role = wrapping::read_role(root.session(), &approle_mount, &gw)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!role.token_no_default_policy);
+    assert_eq!(role.token_type, "default");
+    assert_eq!(role.token_policies, vec![gw.clone()]);
+    assert!(role.bind_secret_id);
+    assert_eq!(setup::plan(&root, request).await.unwrap().changes(), 0);
+}

@@ -371,6 +371,13 @@ impl VaultClient {
         self.run(sys::health(&self.session)).await
     }
 
+    /// `GET /v1/sys/health` on every configured node (`addr`, then `addrs`) at once, each sent
+    /// once with no token and no retry: each node's address (ending in `/`) and its health, or
+    /// why it did not answer (`NETWORK`, `TLS_ERROR`, `TIMEOUT`, ...).
+    pub async fn health_of_every_node(&self) -> Vec<(url::Url, Result<Health>)> {
+        sys::health_of_every_node(&self.session).await
+    }
+
     /// Whether Vault is there and able to serve, for a circuit breaker's probe: see
     /// [`sys::probe`] (`GET /v1/sys/health?standbyok=true&perfstandbyok=true`, once, no token).
     pub async fn probe(&self) -> Result<()> {

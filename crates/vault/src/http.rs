@@ -36,6 +36,9 @@ const X_VAULT_WRAP_TTL: HeaderName = HeaderName::from_static("x-vault-wrap-ttl")
 /// Asks a standby to answer 307 at once instead of forwarding to the active node.
 const X_VAULT_NO_REQUEST_FORWARDING: HeaderName =
     HeaderName::from_static("x-vault-no-request-forwarding");
+/// What the message of an error says when a write that may have run was not sent again
+/// (see [`HttpClient::send`]): callers that undo their own writes look for it.
+pub const MAY_HAVE_BEEN_APPLIED: &str = "the write may have been applied";
 /// The content type of a JSON merge patch (RFC 7386), which Vault's `PATCH` endpoints require.
 pub const MERGE_PATCH: &str = "application/merge-patch+json";
 
@@ -275,6 +278,18 @@ impl RawResponse {
     pub fn is_sealed(&self) -> bool {
         let needle = b"sealed";
         self.status == StatusCode::SERVICE_UNAVAILABLE
+            && self
+                .body
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle))
+    }
+
+    /// A standby that knows of no active node (an election): Vault's
+    /// `local node not active but active cluster node not found`, a 500 (or 503) it answers in
+    /// its request-forwarding handler before running anything. Safe to send anywhere again.
+    pub fn is_standby_without_leader(&self) -> bool {
+        let needle = b"active cluster node not found";
+        matches!(self.status.as_u16(), 500 | 503)
             && self
                 .body
                 .windows(needle.len())
@@ -530,8 +545,8 @@ impl HttpClient {
                         Err(e) => unmark(e),
                     };
                     err.message = format!(
-                        "{} ({why}); the write may have been applied, so it was not sent again: \
-                         read {} back before repeating it",
+                        "{} ({why}); {MAY_HAVE_BEEN_APPLIED}, so it was not sent again: read {} \
+                         back before repeating it",
                         err.message, request.path
                     );
                     return Err(err);
@@ -597,13 +612,17 @@ impl HttpClient {
     /// Why `outcome` of node `at` sends the request to the next node, or `None` when it does not
     /// (an answer, or a failure a write must not be replayed after).
     fn failover_reason(&self, outcome: &Result<RawResponse>, request: &Request) -> Option<String> {
-        let read = matches!(request.method.as_str(), "GET" | "HEAD" | "LIST");
+        // Reads, and what is as safe to send twice (logins, lookups, writes with cas).
+        let read = request.replay_safe;
         match outcome {
             Ok(resp) => {
                 let code = resp.status.as_u16();
                 if code == 307 && self.no_forward(request) {
                     // Told not to forward, the standby ran nothing.
                     Some("a standby (307)".into())
+                } else if resp.is_standby_without_leader() {
+                    // An election: this standby knows no active node and ran nothing.
+                    Some(format!("a standby without an active node ({code})"))
                 } else if resp.is_sealed() {
                     Some("sealed (503)".into())
                 } else if code == 503 || code == 530 {
@@ -744,6 +763,31 @@ impl HttpClient {
         outcome.map_err(unmark)
     }
 
+    /// Every configured node address, `addr` first (each ends in `/`).
+    pub fn node_addrs(&self) -> &[Url] {
+        &self.bases
+    }
+
+    /// Sends `request` once to node `node` (an index into [`Self::node_addrs`]): no retry, no
+    /// failover, and the shared "node that answered last" left as it was. For a look at every
+    /// node (`status`), which must say what each one answers now.
+    pub async fn send_to_node(
+        &self,
+        request: &Request,
+        node: usize,
+        token: Option<&TokenHeader>,
+    ) -> Result<RawResponse> {
+        if node >= self.bases.len() {
+            return Err(VaultError::invalid_argument(format!(
+                "no node {node}: {} configured",
+                self.bases.len()
+            )));
+        }
+        self.send_following_redirect(request, node, token)
+            .await
+            .map_err(unmark)
+    }
+
     /// `attempt x U(1.0, 1.5) x backoff`, or `Retry-After`; never more than `max_wait`.
     fn retry_wait(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         let wait =
@@ -774,22 +818,44 @@ impl HttpClient {
         let Some(location) = first.location.clone() else {
             return Ok(first);
         };
+        if !request.replay_safe && !no_forward {
+            // A write the node was allowed to forward: its 307 means the forward failed, maybe
+            // after the active node ran it. Never followed (that would send it again); the
+            // error's 307 makes `may_have_run` say so.
+            return Err(VaultError::new(
+                ErrorCode::BadResponse,
+                format!(
+                    "Vault redirected {} (307) after it may have forwarded it to the active node",
+                    request.path
+                ),
+            )
+            .with_path(request.path.clone())
+            .with_status(307));
+        }
         let next = match self.follow_redirect(&url, &location, &request.path) {
             Ok(next) => next,
             // Nothing ran, but the active node is not one the client may go to: let the standby
-            // forward it after all (as a client with one address would).
-            Err(_) if no_forward => return self.send_once(request, url, token, false).await,
+            // forward it after all (as a client with one address would). A 307 to that is a
+            // forward that failed, perhaps after the active node ran it: an error that
+            // `may_have_run` keeps from being sent anywhere again.
+            Err(e) if no_forward => {
+                let forwarded = self.send_once(request, url, token, false).await?;
+                if forwarded.status == StatusCode::TEMPORARY_REDIRECT {
+                    let mut err = e;
+                    err.message = format!(
+                        "{}; sent again to that standby with forwarding allowed, it answered \
+                         307 again (its forward to the active node failed)",
+                        err.message
+                    );
+                    return Err(err);
+                }
+                return Ok(forwarded);
+            }
             Err(e) => return Err(e),
         };
-        // One hop only: a second redirect comes back as an error answer. Unless the standby was
-        // told not to forward, it got the request and may have forwarded it before giving up,
-        // so a failed second hop is never "did not reach Vault".
-        let second = self.send_once(request, next, token, no_forward).await;
-        if no_forward {
-            second
-        } else {
-            second.map_err(unmark)
-        }
+        // One hop only: a second redirect comes back as an error answer. Only reads and other
+        // replay-safe requests get here without the header (writes were sent back above).
+        self.send_once(request, next, token, no_forward).await
     }
 
     /// Whether `request` goes out with `X-Vault-No-Request-Forwarding`: writes that are not
@@ -953,8 +1019,11 @@ fn may_have_run(outcome: &Result<RawResponse>) -> Option<&'static str> {
     match outcome {
         Ok(resp) => {
             let code = resp.status.as_u16();
-            (code >= 500 && !matches!(code, 501 | 503 | 530) && !resp.is_permanent())
-                .then_some("the server failed while handling it")
+            (code >= 500
+                && !matches!(code, 501 | 503 | 530)
+                && !resp.is_permanent()
+                && !resp.is_standby_without_leader())
+            .then_some("the server failed while handling it")
         }
         Err(e) if e.errors.iter().any(|x| x == CONNECT_FAILED) => None,
         // Vault answers 307 when forwarding to the active node failed, perhaps after it ran.

@@ -61,6 +61,7 @@ async fn a_wrapped_secret_id_logs_in_once_and_is_checked_against_its_role() {
         secret_id_num_uses: 0,
         secret_id_bound_cidrs: vec!["127.0.0.0/8".into()],
         token_bound_cidrs: vec![],
+        ..RoleSettings::default()
     };
     for role in ["gw1", "gw2"] {
         wrapping::write_role(admin.session(), "approle", role, &settings)
@@ -120,4 +121,19 @@ async fn a_wrapped_secret_id_logs_in_once_and_is_checked_against_its_role() {
         .await
         .unwrap();
     assert_eq!(still.creation_path, "auth/approle/role/gw2/secret-id");
+
+    // gw2's wrapped secret id with gw1's role id: unwrapped (its role matches), then Vault
+    // refuses the pair. The error says the single-use token is spent; it said only "invalid
+    // role or secret ID", and the retry's "already unwrapped" read like an interception
+    // (attack 9, finding 10).
+    let gw2 = approle_client(&server.addr, &role_id, &other.token, "gw2");
+    let err = gw2.lookup_self().await.unwrap_err();
+    assert_eq!(err.code.as_str(), "INVALID_REQUEST", "{err:?}");
+    assert!(
+        err.message.contains("is now spent") && err.message.contains("role \"gw2\"'s"),
+        "{}",
+        err.message
+    );
+    assert!(!format!("{err:?}").contains(other.token.expose_secret()));
+    assert!(!format!("{err:?}").contains(role_id.expose_secret()));
 }

@@ -139,7 +139,26 @@ pub struct Step {
 enum Previous {
     Policy(String),
     Role(RoleSettings),
-    Entity(BTreeMap<String, String>),
+    Entity(identity::EntitySettings),
+}
+
+/// The fields of an AppRole role that differ between `old` (in Vault) and `new` (setup's), for
+/// the plan's note: a role changed by hand is put back, and people should see what changes.
+fn role_drift(old: &RoleSettings, new: &RoleSettings) -> Vec<String> {
+    let old_v = serde_json::to_value(old).unwrap_or_default();
+    let new_v = serde_json::to_value(new).unwrap_or_default();
+    let (Some(o), Some(n)) = (old_v.as_object(), new_v.as_object()) else {
+        return Vec::new();
+    };
+    n.iter()
+        .filter(|(k, v)| o.get(*k) != Some(v))
+        .map(|(k, v)| {
+            format!(
+                "{k} {} -> {v}",
+                o.get(k).cloned().unwrap_or(serde_json::Value::Null)
+            )
+        })
+        .collect()
 }
 
 impl Step {
@@ -263,7 +282,66 @@ fn owned_team<'a>(mark: &str, line: &'a str) -> Option<Option<&'a str>> {
 }
 
 /// The policies `request` asks for: name, role, HCL, in a stable order.
+/// The longest `--wrap-ttl`: a wrapping token is a bearer credential in transit, meant to be
+/// unwrapped within minutes; a day covers a hand-over across time zones.
+pub const MAX_WRAP_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// `--cidr` as Vault's AppRole takes it (`secret_id_bound_cidrs`, `token_bound_cidrs`): an IPv4
+/// or IPv6 address, alone or with a prefix length no longer than the address.
+fn check_cidr(value: &str) -> Result<()> {
+    let (ip, bits) = match value.split_once('/') {
+        Some((ip, bits)) => (ip, Some(bits)),
+        None => (value, None),
+    };
+    let ip: std::net::IpAddr = ip.parse().map_err(|_| {
+        Error::invalid_argument(format!(
+            "--cidr \"{}\" is not a CIDR: expected an IP address with an optional /prefix length (10.0.0.0/8, 192.168.1.7, fd00::/8)",
+            value.escape_debug()
+        ))
+    })?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    if let Some(bits) = bits {
+        match bits.parse::<u8>() {
+            Ok(n) if n <= max => {}
+            _ => {
+                return Err(Error::invalid_argument(format!(
+                    "--cidr \"{}\": the prefix length must be a number from 0 to {max}",
+                    value.escape_debug()
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The AppRole values setup would send, checked before any request: Vault refuses some only at
+/// the role write (halfway through a run), and takes others it should not (a wrapping token
+/// valid for years).
+fn check_approle(a: &AppRoleRequest) -> Result<()> {
+    for cidr in &a.bound_cidrs {
+        check_cidr(cidr)?;
+    }
+    if a.token_max_ttl > 0 && a.token_ttl > a.token_max_ttl {
+        return Err(Error::invalid_argument(format!(
+            "--token-ttl ({}s) is longer than --token-max-ttl ({}s); Vault refuses a role whose token TTL exceeds its max TTL",
+            a.token_ttl, a.token_max_ttl
+        )));
+    }
+    if let Some(wrap) = a.wrap_ttl {
+        if wrap < Duration::from_secs(1) || wrap > MAX_WRAP_TTL {
+            return Err(Error::invalid_argument(format!(
+                "--wrap-ttl must be from 1s to 24h (got {}s): the wrapping token carries a secret id to its machine and should be unwrapped soon",
+                wrap.as_secs()
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub fn policies(request: &SetupRequest) -> Result<Vec<Target>> {
+    if let Some(a) = &request.approle {
+        check_approle(a)?;
+    }
     let stem = policy_stem(
         request.mount.trim_matches('/'),
         request.prefix.trim_matches('/'),
@@ -522,6 +600,9 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
             })
             .collect();
         for name in names {
+            // Every privilege-bearing field is set (Vault's defaults for the ones setup has no
+            // option for: a secret id needed, `default` kept, service tokens), so a role
+            // changed by hand differs from this and is put back.
             let settings = RoleSettings {
                 token_policies: vec![name.clone()],
                 token_ttl: a.token_ttl,
@@ -530,6 +611,7 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
                 secret_id_num_uses: a.secret_id_num_uses,
                 secret_id_bound_cidrs: a.bound_cidrs.clone(),
                 token_bound_cidrs: a.bound_cidrs.clone(),
+                ..RoleSettings::default()
             };
             let existing = if enabled {
                 wrapping::read_role(client.session(), m, &name).await?
@@ -541,10 +623,16 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
             if existing.is_some() && !own_policies.contains(&name) {
                 conflicts.push(format!("AppRole role auth/{m}/role/{name}"));
             }
-            let action = match &existing {
-                None => Action::Create,
-                Some(old) if *old == settings => Action::Unchanged,
-                Some(_) => Action::Update,
+            let (action, note) = match &existing {
+                None => (Action::Create, None),
+                Some(old) if *old == settings => (Action::Unchanged, None),
+                Some(old) => (
+                    Action::Update,
+                    Some(format!(
+                        "puts back {}",
+                        role_drift(old, &settings).join(", ")
+                    )),
+                ),
             };
             steps.push(Step {
                 target: Target::AppRole {
@@ -554,7 +642,7 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
                 },
                 action,
                 previous: existing.map(Previous::Role),
-                note: None,
+                note,
             });
         }
         let stem = policy_stem(&mount, request.prefix.trim_matches('/'))?;
@@ -583,17 +671,37 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
                     conflicts.push(format!("entity {name}"));
                 }
             }
-            let action = match &existing {
-                None => Action::Create,
+            // Setup's entities carry no policies of their own (the role's token policies say
+            // everything) and are enabled: an entity policy or `disabled` set by hand is put
+            // back, since either changes what the identity's tokens may do.
+            let wanted = identity::EntitySettings {
+                metadata: metadata.clone(),
+                policies: Vec::new(),
+                disabled: false,
+            };
+            let (action, note) = match &existing {
+                None => (Action::Create, None),
                 Some(e)
-                    if e.metadata == metadata
+                    if e.settings() == wanted
                         && accessor.as_ref().is_some_and(|acc| {
                             e.aliases.iter().any(|al| &al.mount_accessor == acc)
                         }) =>
                 {
-                    Action::Unchanged
+                    (Action::Unchanged, None)
                 }
-                Some(_) => Action::Update,
+                Some(e) => {
+                    let mut drift = Vec::new();
+                    if !e.policies.is_empty() {
+                        drift.push(format!("policies [{}] -> []", e.policies.join(", ")));
+                    }
+                    if e.disabled {
+                        drift.push("disabled true -> false".to_string());
+                    }
+                    (
+                        Action::Update,
+                        (!drift.is_empty()).then(|| format!("puts back {}", drift.join(", "))),
+                    )
+                }
             };
             steps.push(Step {
                 target: Target::Entity {
@@ -602,8 +710,8 @@ pub async fn plan(client: &VaultClient, request: SetupRequest) -> Result<SetupPl
                     approle_mount: m.clone(),
                 },
                 action,
-                previous: existing.map(|e| Previous::Entity(e.metadata)),
-                note: None,
+                previous: existing.map(|e| Previous::Entity(e.settings())),
+                note,
             });
         }
     }
@@ -691,7 +799,12 @@ async fn run_step(client: &VaultClient, step: &Step) -> Result<()> {
             },
             _,
         ) => {
-            identity::write_entity(session, name, metadata).await?;
+            let settings = identity::EntitySettings {
+                metadata: metadata.clone(),
+                policies: Vec::new(),
+                disabled: false,
+            };
+            identity::write_entity(session, name, &settings).await?;
             let entity = identity::read_entity(session, name).await?.ok_or_else(|| {
                 Error::new(
                     ErrorCode::BadResponse,
@@ -754,16 +867,29 @@ async fn undo_step(client: &VaultClient, step: &Step) -> Result<()> {
 pub async fn apply(client: &VaultClient, plan: SetupPlan) -> Result<SetupReport> {
     for (i, step) in plan.steps.iter().enumerate() {
         if let Err(e) = run_step(client, step).await {
+            // A write whose answer was lost may have run: it is undone with the steps before
+            // it (every undo is harmless when its step did not run: a delete of what is not
+            // there, a write of what was there).
+            let maybe_ran = e
+                .message
+                .contains(vault_client::http::MAY_HAVE_BEEN_APPLIED);
+            let undo = if maybe_ran { i + 1 } else { i };
             let mut left = Vec::new();
-            for done in plan.steps[..i].iter().rev() {
+            for done in plan.steps[..undo].iter().rev() {
                 if done.action != Action::Unchanged && undo_step(client, done).await.is_err() {
                     left.push(done.api_path());
                 }
             }
-            let remains = if left.is_empty() {
-                "everything this run changed was undone".to_string()
-            } else {
-                format!("could not undo: {}", left.join(", "))
+            let remains = match (left.is_empty(), maybe_ran) {
+                (true, false) => "everything this run changed was undone".to_string(),
+                (true, true) => {
+                    "it was undone in case it ran, and so was everything this run changed before it"
+                        .to_string()
+                }
+                (false, _) => format!(
+                    "could not undo: {} (run setup again to complete or correct them)",
+                    left.join(", ")
+                ),
             };
             return Err(Error {
                 message: format!(
@@ -822,4 +948,61 @@ pub fn policy_roles(plan: &SetupPlan) -> BTreeMap<String, &'static str> {
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(edit: impl FnOnce(&mut AppRoleRequest)) -> SetupRequest {
+        let mut a = AppRoleRequest {
+            mount: "approle".into(),
+            token_ttl: 3600,
+            token_max_ttl: 86400,
+            secret_id_ttl: 0,
+            secret_id_num_uses: 0,
+            bound_cidrs: vec!["10.0.0.0/8".into(), "192.168.1.7".into(), "fd00::/8".into()],
+            wrap_ttl: Some(Duration::from_secs(300)),
+        };
+        edit(&mut a);
+        SetupRequest {
+            mount: "secret".into(),
+            prefix: "openclaw".into(),
+            agents: vec!["alice".into()],
+            approle: Some(a),
+            ..Default::default()
+        }
+    }
+
+    // `--cidr abc`, `/33`, a token TTL above its max and `--wrap-ttl 0s` or `100000h` passed
+    // `--dry-run`; the real run wrote policies, then failed at the role (attack 9, finding 9).
+    // `policies` runs before `plan` asks Vault anything, so these never reach a write.
+    #[test]
+    fn approle_values_are_checked_before_any_request() {
+        assert!(policies(&with(|_| {})).is_ok());
+        let refused = |req: SetupRequest, needle: &str| {
+            let e = policies(&req).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidArgument, "{e:?}");
+            assert!(e.message.contains(needle), "{}", e.message);
+        };
+        refused(
+            with(|a| a.bound_cidrs = vec!["abc".into()]),
+            "--cidr \"abc\"",
+        );
+        refused(
+            with(|a| a.bound_cidrs = vec!["10.0.0.0/33".into()]),
+            "from 0 to 32",
+        );
+        refused(
+            with(|a| a.bound_cidrs = vec!["fd00::/129".into()]),
+            "from 0 to 128",
+        );
+        refused(with(|a| a.token_ttl = 48 * 3600), "--token-ttl (172800s)");
+        refused(with(|a| a.wrap_ttl = Some(Duration::ZERO)), "--wrap-ttl");
+        refused(
+            with(|a| a.wrap_ttl = Some(Duration::from_secs(100_000 * 3600))),
+            "from 1s to 24h",
+        );
+        assert!(policies(&with(|a| a.wrap_ttl = Some(MAX_WRAP_TTL))).is_ok());
+    }
 }

@@ -166,6 +166,11 @@ impl LoginMethod for AppRole {
                 secret_id: Option<&'s str>,
             }
             let role_id = self.role_id.read()?;
+            // Unwrapped by this login (not a re-login with the secret id kept in memory).
+            let fresh = self
+                .wrapped_secret_id
+                .as_ref()
+                .filter(|w| w.cached().is_none());
             let secret_id = match &self.wrapped_secret_id {
                 Some(w) => Some(w.secret_id(http, &self.mount).await?),
                 None => self.secret_id.as_ref().map(SecretInput::read).transpose()?,
@@ -174,7 +179,25 @@ impl LoginMethod for AppRole {
                 role_id: role_id.expose_secret(),
                 secret_id: secret_id.as_ref().map(|s| s.expose_secret()),
             })?;
-            post_login(http, self.name(), &login_path(&self.mount)?, body).await
+            let login = post_login(http, self.name(), &login_path(&self.mount)?, body).await;
+            match (login, fresh) {
+                // Vault refused the pair (a role id of another role, say) after the single-use
+                // wrapping token was spent: a retry with the same token can only say "already
+                // unwrapped", which reads like an interception. Say so now.
+                (Err(mut e), Some(w)) if matches!(e.status, Some(400 | 403)) => {
+                    e.message = format!(
+                        "{}; the wrapped secret id ({}) was unwrapped for this login, so its \
+                         single-use wrapping token is now spent: check that the role id is role \
+                         \"{}\"'s, then issue a new wrapped secret id (`openclaw-vault setup ... \
+                         --wrap-ttl`)",
+                        e.message,
+                        w.given_by(),
+                        w.role
+                    );
+                    Err(e)
+                }
+                (login, _) => login,
+            }
         })
     }
 }

@@ -34,6 +34,41 @@ pub struct Entity {
     /// Its aliases.
     #[serde(default, deserialize_with = "null_as_empty_list")]
     pub aliases: Vec<EntityAlias>,
+    /// Policies every token of the entity gets on top of its own (null reads as empty).
+    #[serde(default, deserialize_with = "null_as_empty_strings")]
+    pub policies: Vec<String>,
+    /// A disabled entity's tokens are refused.
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+/// What `identity/entity/name/<name>` is written with: everything that decides what the
+/// entity's tokens may do, so a write puts back anything changed by hand.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntitySettings {
+    /// Its metadata.
+    pub metadata: BTreeMap<String, String>,
+    /// Policies added to every token of the entity.
+    pub policies: Vec<String>,
+    /// Whether its tokens are refused.
+    pub disabled: bool,
+}
+
+impl Entity {
+    /// What this entity would be written with to stay as it is.
+    pub fn settings(&self) -> EntitySettings {
+        EntitySettings {
+            metadata: self.metadata.clone(),
+            policies: self.policies.clone(),
+            disabled: self.disabled,
+        }
+    }
+}
+
+fn null_as_empty_strings<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<String>, D::Error> {
+    Ok(Option::<Vec<String>>::deserialize(d)?.unwrap_or_default())
 }
 
 fn null_as_empty<'de, D: serde::Deserializer<'de>>(
@@ -70,14 +105,14 @@ pub async fn read_entity(session: &Session, name: &str) -> Result<Option<Entity>
         })
 }
 
-/// `POST /v1/identity/entity/name/<name>` with `{"metadata": ...}`: creates the entity or
-/// replaces its metadata.
-pub async fn write_entity(
-    session: &Session,
-    name: &str,
-    metadata: &BTreeMap<String, String>,
-) -> Result<()> {
-    let body = RequestBody::json(&json!({ "metadata": metadata }))?;
+/// `POST /v1/identity/entity/name/<name>` with `{"metadata", "policies", "disabled"}`: creates
+/// the entity or replaces those three (an empty `policies` list clears the entity's policies).
+pub async fn write_entity(session: &Session, name: &str, settings: &EntitySettings) -> Result<()> {
+    let body = RequestBody::json(&json!({
+        "metadata": settings.metadata,
+        "policies": settings.policies,
+        "disabled": settings.disabled,
+    }))?;
     session
         .send(Method::POST, &entity_path(name)?, &[], Some(body))
         .await?

@@ -76,6 +76,27 @@ pub async fn health(session: &Session) -> Result<Health> {
     Ok(health)
 }
 
+/// `GET /v1/sys/health` on every configured node at once (each sent once, no token, no retry),
+/// in the order of [`crate::http::HttpClient::node_addrs`]: each node's address and its
+/// answer, parsed as [`health`] does.
+pub async fn health_of_every_node(session: &Session) -> Vec<(url::Url, Result<Health>)> {
+    let http = session.http();
+    let nodes = http.node_addrs().to_vec();
+    let probes = (0..nodes.len()).map(|i| async move {
+        let request = http.request(Method::GET, "sys/health", &[], None)?;
+        let resp = http.send_to_node(&request, i, None).await?;
+        let status = resp.status.as_u16();
+        if !HEALTH_STATUSES.contains(&status) || resp.is_empty() {
+            return Err(resp.into_error());
+        }
+        let mut health: Health = resp.json()?;
+        health.status = status;
+        Ok(health)
+    });
+    let answers = futures_util::future::join_all(probes).await;
+    nodes.into_iter().zip(answers).collect()
+}
+
 /// Whether a Vault is there and able to serve, for a circuit breaker's probe:
 /// `GET /v1/sys/health?standbyok=true&perfstandbyok=true`, sent once (no retry), with no token
 /// and no login. With those parameters a standby and a performance standby answer 200 instead of

@@ -107,9 +107,29 @@ pub async fn unwrap<T: serde::de::DeserializeOwned>(
 }
 
 /// An AppRole role's settings (`POST auth/<mount>/role/<role>`). Durations in seconds; 0 means
-/// the mount's default.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// the mount's default. Every field that decides what a login may do is here, so a role written
+/// from it is exactly this and a role read back compares field by field (`setup` puts back a
+/// role changed by hand). [`Default`] is Vault's own default for each field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleSettings {
+    /// Whether a login needs a secret id besides the role id (Vault's default: true).
+    #[serde(default = "yes")]
+    pub bind_secret_id: bool,
+    /// Leaves `default` out of the tokens' policies (Vault's default: false).
+    #[serde(default)]
+    pub token_no_default_policy: bool,
+    /// `default`, `service` or `batch` (Vault's default: `default`, a service token).
+    #[serde(default = "default_token_type")]
+    pub token_type: String,
+    /// A periodic token's period, seconds (0: not periodic).
+    #[serde(default)]
+    pub token_period: u64,
+    /// A hard cap on the tokens' lifetime, seconds (0: none beyond `token_max_ttl`).
+    #[serde(default)]
+    pub token_explicit_max_ttl: u64,
+    /// How many uses a token has (0: unlimited).
+    #[serde(default)]
+    pub token_num_uses: u64,
     /// Policies of the tokens it logs in.
     #[serde(default, deserialize_with = "null_as_empty")]
     pub token_policies: Vec<String>,
@@ -131,6 +151,34 @@ pub struct RoleSettings {
     /// CIDRs the issued tokens may be used from (empty = anywhere).
     #[serde(default, deserialize_with = "null_as_empty")]
     pub token_bound_cidrs: Vec<String>,
+}
+
+impl Default for RoleSettings {
+    fn default() -> Self {
+        RoleSettings {
+            bind_secret_id: true,
+            token_no_default_policy: false,
+            token_type: default_token_type(),
+            token_period: 0,
+            token_explicit_max_ttl: 0,
+            token_num_uses: 0,
+            token_policies: Vec::new(),
+            token_ttl: 0,
+            token_max_ttl: 0,
+            secret_id_ttl: 0,
+            secret_id_num_uses: 0,
+            secret_id_bound_cidrs: Vec::new(),
+            token_bound_cidrs: Vec::new(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_token_type() -> String {
+    "default".into()
 }
 
 /// Vault answers `null` for a list never set.

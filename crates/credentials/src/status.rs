@@ -362,26 +362,7 @@ async fn check_vault(
             Err(e)
         }
     };
-    let (token, kv_version) = if health.is_ok() {
-        (
-            Some(check_token(client, deadline, findings).await),
-            Some(check_kv(client, deadline, findings).await),
-        )
-    } else {
-        (None, None)
-    };
-    VaultStatus {
-        addr: config.addr.as_str().to_string(),
-        namespace: config.namespace.clone(),
-        mount: client.mount().to_string(),
-        prefix: provider.prefix().to_string(),
-        auth: config.login.as_ref().map(|l| l.name()).unwrap_or("token"),
-        token_set: config.token.is_some() || config.login.is_some(),
-        health,
-        token,
-        kv_version,
-        nodes: Vec::new(),
-    }
+    with_token_and_kv(provider, health, Vec::new(), deadline, findings).await
 }
 
 /// A node's state in Vault's words, from its `sys/health` status and body.
@@ -503,6 +484,20 @@ async fn check_cluster(
             Err(e)
         }
     };
+    with_token_and_kv(provider, health, nodes, deadline, findings).await
+}
+
+/// The rest of a Vault check once `health` is known (one node or the cluster's): the token and
+/// the KV mount are checked only when some node can serve.
+async fn with_token_and_kv(
+    provider: &crate::providers::vault::VaultProvider,
+    health: crate::error::Result<VaultHealth>,
+    nodes: Vec<NodeStatus>,
+    deadline: std::time::Duration,
+    findings: &mut Vec<Finding>,
+) -> VaultStatus {
+    let client = provider.client();
+    let config = client.config();
     let (token, kv_version) = if health.is_ok() {
         (
             Some(check_token(client, deadline, findings).await),

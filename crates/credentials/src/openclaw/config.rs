@@ -1875,13 +1875,7 @@ fn vault_client_config(
     // The other nodes: OPENCLAW_VAULT_ADDRS wins; else `vault.addrs`, checked against the address
     // in use (VAULT_ADDR may name one of them: that one is then not listed twice).
     if let Some(list) = env.get("OPENCLAW_VAULT_ADDRS").filter(|l| !l.is_empty()) {
-        let raw: Vec<String> = list
-            .split(',')
-            .map(|a| a.trim().to_string())
-            .filter(|a| !a.is_empty())
-            .collect();
-        config.addrs =
-            vault_client::config::parse_addrs(&raw, "OPENCLAW_VAULT_ADDRS", &config.addr)?;
+        super::vault_env::set_other_nodes(&mut config, &list)?;
     } else if let Some(list) = &section.addrs {
         let first = config.addr.origin();
         let others: Vec<String> = if env_addr {

@@ -94,13 +94,7 @@ pub fn client_config_from_env(
     if let Some(list) = get("OPENCLAW_VAULT_ADDRS") {
         // Further nodes of the cluster VAULT_ADDR names (comma-separated), tried in order when a
         // node cannot serve: the reference client has no such variable, so it is ours.
-        let raw: Vec<String> = list
-            .split(',')
-            .map(|a| a.trim().to_string())
-            .filter(|a| !a.is_empty())
-            .collect();
-        config.addrs =
-            vault_client::config::parse_addrs(&raw, "OPENCLAW_VAULT_ADDRS", &config.addr)?;
+        set_other_nodes(&mut config, &list)?;
     }
     if let Some(mount) = get("OPENCLAW_VAULT_KV_MOUNT") {
         config.mount = parse_mount(&mount, "OPENCLAW_VAULT_KV_MOUNT")?;
@@ -131,6 +125,18 @@ pub fn client_config_from_env(
 pub fn client_config_from_process_env() -> Result<ClientConfig> {
     let home = std::env::var_os("HOME").map(PathBuf::from);
     client_config_from_env(&|k| std::env::var(k).ok(), home.as_deref())
+}
+
+/// `OPENCLAW_VAULT_ADDRS` into `config.addrs`: the cluster's other nodes, comma-separated (blanks
+/// ignored), each checked as an address and not `config.addr` again. `INVALID_CONFIG` naming the variable otherwise.
+pub fn set_other_nodes(config: &mut ClientConfig, list: &str) -> Result<()> {
+    let raw: Vec<String> = list
+        .split(',')
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    config.addrs = vault_client::config::parse_addrs(&raw, "OPENCLAW_VAULT_ADDRS", &config.addr)?;
+    Ok(())
 }
 
 #[cfg(test)]

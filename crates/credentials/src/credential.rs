@@ -192,6 +192,19 @@ impl SecretFields {
         self.0.iter().map(|(k, v)| (k.as_str(), v))
     }
 
+    /// True when both hold the same fields with the same values (the JSON-ness of a field
+    /// included): the same secret, whatever the non-secret metadata around it.
+    pub fn same_values(&self, other: &SecretFields) -> bool {
+        self.0.len() == other.0.len()
+            && self.1 == other.1
+            && self.0.iter().all(|(k, v)| {
+                other
+                    .0
+                    .get(k)
+                    .is_some_and(|o| o.expose_secret() == v.expose_secret())
+            })
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

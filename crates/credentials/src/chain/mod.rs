@@ -22,7 +22,7 @@ use crate::credential::{Credential, CredentialVersion, SourceGroup};
 use crate::error::{Error, ErrorCode, Result};
 use crate::layers::LayerContext;
 use crate::providers::vault::VaultProvider;
-use crate::providers::{CredentialProvider, KeptCredential, Listing, ProviderKind};
+use crate::providers::{CredentialProvider, HistoryMatch, KeptCredential, Listing, ProviderKind};
 
 pub use refresh::{
     borrowed_token_expired, openclaw_owned_token_expired, refresh_callback_failed, RefreshAnswer,
@@ -173,6 +173,9 @@ pub struct CredentialChain {
     /// `provider\0name` of each stale value already warned about, and the breaker openings
     /// ([`CircuitBreaker::openings`], summed) they belong to: one warning per name per open period.
     stale_warned: std::sync::Mutex<(u64, std::collections::HashSet<String>)>,
+    /// `verdict\0name` of each disagreement with OpenClaw's live copy already warned about
+    /// ([`CredentialChain::live_copy`]): one warning per name and verdict per process.
+    live_warned: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl std::fmt::Debug for CredentialChain {
@@ -257,6 +260,7 @@ impl CredentialChain {
         CredentialChain {
             breakers,
             stale_warned: Default::default(),
+            live_warned: Default::default(),
             providers,
             vault,
             default_signature: format!(
@@ -598,6 +602,11 @@ impl CredentialChain {
                             vault.entity_id().await;
                         }
                     }
+                    let (credential, fetched_at, detail) =
+                        match self.live_copy(name, order, provider, &credential).await {
+                            Some((live, detail)) => (live, Instant::now(), Some(detail)),
+                            None => (credential, fetched_at, None),
+                        };
                     let resolved = Arc::new(Resolved {
                         credential,
                         stale: false,
@@ -605,7 +614,15 @@ impl CredentialChain {
                         generation: self.cache.next_generation(),
                         stale_until: None,
                     });
-                    self.audit_resolved(name, &resolved, "ok");
+                    match detail {
+                        Some(detail) => self.audit(
+                            AuditRecord::new(AuditEvent::Get, name)
+                                .read(&resolved.credential)
+                                .outcome("ok")
+                                .detail(&detail),
+                        ),
+                        None => self.audit_resolved(name, &resolved, "ok"),
+                    }
                     return Ok(resolved);
                 }
                 Ok(None) => tried.push(format!("{}: not found", provider.id())),
@@ -743,6 +760,121 @@ impl CredentialChain {
         );
         err.errors = tried;
         Err(err)
+    }
+
+    /// OpenClaw's live copy of `name`, when it must be served instead of `remote`'s answer
+    /// `answer`: with the live copy and the reason (for the audit line). The live copy is the
+    /// plaintext the first local source OpenClaw itself reads
+    /// ([`CredentialProvider::live_in_openclaw`]: its SQLite auth stores, its team secret
+    /// store, openclaw.json, the state-dir `.env`) holds for the same name, in `order`: a value
+    /// OpenClaw still keeps itself (a team store entry, a profile or field no apply replaced
+    /// with a ref) and changes with its own commands.
+    ///
+    /// When it differs from the remote store's value, the remote store's history decides
+    /// ([`CredentialProvider::version_holding`]): an earlier version held the live copy, so the
+    /// store moved on (a rotation in Vault) and its answer stands, with a warning that OpenClaw
+    /// still uses the older value; no version ever held it (the history complete), so OpenClaw
+    /// changed it after it was copied (`secrets store set`, `paste-api-key`, `config set`) and
+    /// the live copy is served, with a warning to move it (`migrate`). When the history cannot
+    /// tell (a deleted, destroyed or unreadable version) the remote store's answer stands,
+    /// with a warning. Each warning once per name and verdict in a process.
+    ///
+    /// Never with `fallback: "none"` (local sources are not read at all), for an answer from an
+    /// agent's or team's layer (another name than the local one), or for a local answer that
+    /// is itself read from the remote store (a profile holding this package's exec ref).
+    async fn live_copy(
+        &self,
+        name: &str,
+        order: &[SourceGroup],
+        remote: &Arc<dyn CredentialProvider>,
+        answer: &Credential,
+    ) -> Option<(Credential, String)> {
+        if remote.kind() != ProviderKind::RemoteStore
+            || self.settings.fallback == Fallback::None
+            || answer
+                .source
+                .layer
+                .as_deref()
+                .is_some_and(|l| l != "default")
+        {
+            return None;
+        }
+        let mut live = None;
+        for provider in self.precedence(order) {
+            if provider.kind() != ProviderKind::Local || !provider.live_in_openclaw() {
+                continue;
+            }
+            match provider.get(name).await {
+                Ok(Some(c)) => {
+                    live = Some(c);
+                    break;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::debug!(credential = name, source = provider.id(), error = %e.message, "OpenClaw's copy could not be read for comparison")
+                }
+            }
+        }
+        let live = live?;
+        if live.source.provider == remote.id()
+            || crate::placeholder::refuse_stored(&live).is_err()
+            || live.secrets.is_empty()
+            || live.secrets.same_values(&answer.secrets)
+        {
+            return None;
+        }
+        let verdict = self
+            .ask(
+                remote,
+                Some(self.settings.lookup_timeout),
+                remote.version_holding(name, &live.secrets),
+            )
+            .await
+            .unwrap_or(HistoryMatch::Unknown);
+        let (remote_id, local_id, at) = (remote.id(), live.source.provider, &live.source.location);
+        let warn_once = |verdict: &str| {
+            let mut warned = self.live_warned.lock().unwrap_or_else(|e| e.into_inner());
+            warned.insert(format!("{verdict}\0{name}"))
+        };
+        match verdict {
+            HistoryMatch::Never => {
+                if warn_once("never") {
+                    tracing::warn!(
+                        credential = name,
+                        source = local_id,
+                        location = %at,
+                        "OpenClaw's own copy differs from {remote_id}'s and {remote_id} never held it: OpenClaw changed it after it was copied, so its copy is served; run `openclaw-vault migrate` (it reports the name as a conflict) and `--overwrite` to move it"
+                    );
+                }
+                let detail = format!(
+                    "OpenClaw's live copy at {at}: {remote_id}'s value differs and no version of it ever held this one"
+                );
+                Some((live, detail))
+            }
+            HistoryMatch::Version(version) => {
+                if warn_once("older") {
+                    tracing::warn!(
+                        credential = name,
+                        source = local_id,
+                        location = %at,
+                        version,
+                        "OpenClaw's own copy is an older value ({remote_id} version {version}) and OpenClaw still uses it: {remote_id}'s newer value is served; replace OpenClaw's copy (`openclaw-vault migrate --rewrite-config`, or OpenClaw's own command)"
+                    );
+                }
+                None
+            }
+            HistoryMatch::Unknown => {
+                if warn_once("unknown") {
+                    tracing::warn!(
+                        credential = name,
+                        source = local_id,
+                        location = %at,
+                        "OpenClaw's own copy differs from {remote_id}'s, and {remote_id}'s history cannot tell which is newer (a deleted, destroyed or unreadable version): {remote_id}'s value is served; check both and run `openclaw-vault migrate`"
+                    );
+                }
+                None
+            }
+        }
     }
 
     /// A value from a remote store's last-known-good file, served marked stale, logged (once

@@ -573,6 +573,11 @@ fn read_one(path: &Path) -> Result<Option<DotenvFile>> {
 
 #[async_trait]
 impl CredentialProvider for DotenvProvider {
+    /// OpenClaw reads it at run time and its own commands change it.
+    fn live_in_openclaw(&self) -> bool {
+        true
+    }
+
     fn id(&self) -> &'static str {
         "dotenv"
     }

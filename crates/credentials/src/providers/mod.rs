@@ -195,6 +195,27 @@ pub trait CredentialProvider: Send + Sync {
         }
     }
 
+    /// Whether OpenClaw itself reads this source at run time and its own commands change it
+    /// (`secrets store set`, `models auth paste-api-key`, `config set`, the state-dir `.env`):
+    /// a plaintext value here is OpenClaw's live copy. The chain compares it with a remote
+    /// store's answer ([`crate::chain`], "the live copy"). `false` (the default) for sources
+    /// OpenClaw does not read (CLI logins, the keychain, retired files).
+    fn live_in_openclaw(&self) -> bool {
+        false
+    }
+
+    /// Which earlier version of `name` (default layer) in this store held exactly `secrets`
+    /// (the same secret fields, the same values), for telling which of two differing copies is
+    /// newer. The default: [`HistoryMatch::Unknown`] (a source without versions).
+    async fn version_holding(
+        &self,
+        name: &str,
+        secrets: &crate::credential::SecretFields,
+    ) -> Result<HistoryMatch> {
+        let _ = (name, secrets);
+        Ok(HistoryMatch::Unknown)
+    }
+
     /// Whether `put` writes back (used for OAuth refresh and migration).
     fn writable(&self) -> bool {
         false
@@ -214,6 +235,19 @@ pub trait CredentialProvider: Send + Sync {
             format!("the {} source is read-only", self.id()),
         ))
     }
+}
+
+/// What a store's version history says about a value ([`CredentialProvider::version_holding`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryMatch {
+    /// This version (not the current one) held it: the store has moved on from it since.
+    Version(u64),
+    /// Every version from the first to the current one was read and none held it: the store
+    /// never held this value.
+    Never,
+    /// Cannot tell: a version is deleted, destroyed or unreadable, the history cannot be read,
+    /// or the source keeps no history.
+    Unknown,
 }
 
 /// A set of credential names a source may answer (see

@@ -637,6 +637,11 @@ impl OpenClawConfigProvider {
 
 #[async_trait]
 impl CredentialProvider for OpenClawConfigProvider {
+    /// OpenClaw reads it at run time and its own commands change it.
+    fn live_in_openclaw(&self) -> bool {
+        true
+    }
+
     fn id(&self) -> &'static str {
         PROVIDER_ID
     }

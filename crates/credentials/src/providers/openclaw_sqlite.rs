@@ -970,6 +970,11 @@ impl AuthStoreProvider {
 
 #[async_trait]
 impl CredentialProvider for AuthStoreProvider {
+    /// OpenClaw reads it at run time and its own commands change it.
+    fn live_in_openclaw(&self) -> bool {
+        true
+    }
+
     fn id(&self) -> &'static str {
         match self.kind {
             AuthStoreKind::Shared => SHARED_AUTH_STORE_ID,
@@ -1147,6 +1152,11 @@ impl SecretStoreProvider {
 
 #[async_trait]
 impl CredentialProvider for SecretStoreProvider {
+    /// OpenClaw reads it at run time and its own commands change it.
+    fn live_in_openclaw(&self) -> bool {
+        true
+    }
+
     fn id(&self) -> &'static str {
         SECRET_STORE_ID
     }

@@ -11,7 +11,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{
-    CredentialProvider, KeptCredential, Listing, ProviderKind, RefreshClaim, RefreshCoordinator,
+    CredentialProvider, HistoryMatch, KeptCredential, Listing, ProviderKind, RefreshClaim,
+    RefreshCoordinator,
 };
 use crate::credential::{self, Credential, CredentialSource, CredentialVersion, SourceGroup};
 use crate::error::{Error, ErrorCode, Result};
@@ -350,6 +351,55 @@ impl CredentialProvider for VaultProvider {
     /// when there is none or it is deleted or destroyed. KV v1 keeps no versions: `None`.
     async fn current_version(&self, name: &str) -> Result<Option<CredentialVersion>> {
         self.current_version_in(name, &Layer::Default).await
+    }
+
+    /// Reads `GET <mount>/metadata/<prefix>/credentials/<name>`, then each earlier version
+    /// (`GET <mount>/data/...?version=N`, newest first) until one holds `secrets`. KV v1 keeps
+    /// no history: [`HistoryMatch::Unknown`].
+    async fn version_holding(
+        &self,
+        name: &str,
+        secrets: &credential::SecretFields,
+    ) -> Result<HistoryMatch> {
+        if self.client.kv_version().await? != KvVersion::V2 {
+            return Ok(HistoryMatch::Unknown);
+        }
+        let path = self.path_of(name)?;
+        let Some(metadata) = self.client.read_metadata(&path).await? else {
+            return Ok(HistoryMatch::Unknown);
+        };
+        let mut complete = metadata.current_version > 0;
+        for version in (1..metadata.current_version).rev() {
+            let live = metadata
+                .versions
+                .get(&version.to_string())
+                .is_some_and(|v| v.deletion_time.is_empty() && !v.destroyed);
+            if !live {
+                complete = false;
+                continue;
+            }
+            let Some(data) = self
+                .client
+                .read(&path, Some(version))
+                .await?
+                .and_then(|s| s.data)
+            else {
+                complete = false;
+                continue;
+            };
+            match self.credential_of(name, &path, &data, version, None) {
+                Ok(Some(held)) if held.secrets.same_values(secrets) => {
+                    return Ok(HistoryMatch::Version(version));
+                }
+                Ok(Some(_)) => {}
+                _ => complete = false,
+            }
+        }
+        Ok(if complete {
+            HistoryMatch::Never
+        } else {
+            HistoryMatch::Unknown
+        })
     }
 
     /// `GET <mount>/metadata/<layer folder>/credentials/<name>` (KV v2).

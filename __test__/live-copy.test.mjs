@@ -1,0 +1,176 @@
+// Which copy `get` / `getCredential` answers for a value OpenClaw still keeps itself (issue 10,
+// attack 7 findings 2, 3 and 5): a team store entry (no apply replaces it with a ref), an auth
+// profile and a channel token while `--rewrite-config` has not run. The REAL `openclaw` CLI
+// (2026.9.6) makes the state and changes the values, the REAL Vault (dev server) holds the copies.
+// - OpenClaw changed the value after `migrate` copied it (`secrets store set`, `models auth
+//   paste-api-key`, `config set`): Vault never held the new value, so OpenClaw's live copy is
+//   answered, with one warning per name naming where, never the value;
+// - Vault moved on (a rotation written there) while OpenClaw's copy is an older version: Vault's
+//   value is answered, with a warning that OpenClaw still uses the older one;
+// - Vault's history cannot tell (the older version destroyed): Vault's value, with a warning;
+// - `fallback: "none"`: Vault only, OpenClaw's copy is not read.
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+
+import { CredentialStore, VaultClient } from '../index.js'
+import { removeTree, startVault, uniquePrefix } from './support/vault-server.mjs'
+import { openclawEnv, openclawOk, removeTempDirs } from './support/openclaw-state.mjs'
+
+const { nativeExecutable } = createRequire(import.meta.url)('../bin/native.js')
+const native = nativeExecutable()
+assert.ok(native, 'the native executable is missing: run `node scripts/build-native.mjs`')
+
+const V = {
+  store1: 'sk-FAKE-live-store-secret-0001',
+  store2: 'sk-FAKE-live-store-secret-rotated-0002',
+  openai1: 'sk-proj-FAKE-live-openai-manual-0003',
+  openai2: 'sk-proj-FAKE-live-openai-manual-pasted-0004',
+  telegram1: '777001:FAKE-live-telegram-token-0005',
+  telegram2: '777002:FAKE-live-telegram-token-new-0006',
+  groq1: 'gsk_FAKE-live-groq-0007',
+  groqVault: 'gsk_FAKE-live-groq-rotated-in-vault-0008',
+  mistral1: 'FAKE-live-mistral-0009-aaaaaaaaaaaa',
+  mistralVault: 'FAKE-live-mistral-rotated-0010-bbbbbbbb',
+}
+let vault
+let client
+let state
+let prefix
+const dirs = []
+const audit = () => join(state, 'audit.jsonl')
+const envFor = (extra = {}) =>
+  openclawEnv({
+    state,
+    vault,
+    env: { OPENCLAW_VAULT_PREFIX: prefix, OPENCLAW_VAULT_AUDIT_LOG: audit(), ...extra },
+  })
+
+function tempDir(name) {
+  const d = mkdtempSync(join(tmpdir(), `ocv-live-${name}-`))
+  chmodSync(d, 0o700)
+  dirs.push(d)
+  return d
+}
+
+const openclaw = (args, input) => openclawOk(args, { state, vault, input })
+
+function assertNoSecret(text, what) {
+  for (const v of [...Object.values(V), vault.token]) assert.ok(!text.includes(v), `${what} holds a secret value`)
+}
+
+/** `openclaw-vault get <name> --reveal --json`: `{ value, provider, stderr }`. */
+function get(name, extra) {
+  const r = spawnSync(native, ['get', name, '--reveal', '--json'], {
+    cwd: state,
+    env: envFor(extra),
+    encoding: 'utf8',
+    timeout: 60000,
+  })
+  assert.equal(r.status, 0, `get ${name}: ${r.stderr}`)
+  assertNoSecret(r.stderr, `get ${name}'s stderr`)
+  const json = JSON.parse(r.stdout)
+  return {
+    value: json.value ?? json.secrets?.apiKey ?? json.secrets?.token,
+    provider: json.source?.provider,
+    stderr: r.stderr,
+  }
+}
+
+/** The Vault path (under the mount) `migrate` wrote `name` to. */
+let planned
+const vaultPath = (name) => {
+  const item = planned.find((i) => i.name === name)
+  assert.ok(item, `${name} was not planned: ${planned.map((i) => i.name)}`)
+  return item.vaultPath.slice(item.vaultPath.indexOf('/') + 1)
+}
+
+before(async () => {
+  vault = await startVault()
+  client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
+  prefix = uniquePrefix('live')
+  state = tempDir('state')
+  openclaw(['channels', 'add', '--channel', 'telegram', '--token', V.telegram1])
+  openclaw(['secrets', 'store', 'set', 'MY_SECRET', '--kind', 'secret', '--value-file', '-'], V.store1)
+  openclaw(['models', 'auth', 'paste-api-key', '--provider', 'openai', '--profile-id', 'openai:manual'], V.openai1)
+  openclaw(['models', 'auth', 'paste-api-key', '--provider', 'groq', '--profile-id', 'groq:work'], V.groq1)
+  openclaw(['models', 'auth', 'paste-api-key', '--provider', 'mistral', '--profile-id', 'mistral:work'], V.mistral1)
+  const r = spawnSync(native, ['migrate', '--yes', '--json'], {
+    cwd: state,
+    env: { ...envFor(), TMPDIR: tempDir('tmp') },
+    encoding: 'utf8',
+    timeout: 300000,
+  })
+  assert.equal(r.status, 0, r.stderr)
+  assertNoSecret(r.stdout + r.stderr, 'migrate')
+  planned = JSON.parse(r.stdout).plan.items
+})
+
+after(async () => {
+  if (vault && prefix) await removeTree(vault, prefix)
+  await vault?.stop()
+  removeTempDirs(dirs)
+})
+
+describe('the live copy of a value OpenClaw still keeps itself', () => {
+  test('unchanged since the migration: Vault answers, no warning', () => {
+    const got = get('store/MY_SECRET')
+    assert.equal(got.value, V.store1)
+    assert.equal(got.provider, 'vault')
+    assert.doesNotMatch(got.stderr, /OpenClaw's own copy/)
+  })
+
+  test('changed by OpenClaw afterwards (store set, paste-api-key, config set): OpenClaw copy answered, warned once, audited', async () => {
+    openclaw(['secrets', 'store', 'set', 'MY_SECRET', '--kind', 'secret', '--value-file', '-'], V.store2)
+    openclaw(['models', 'auth', 'paste-api-key', '--provider', 'openai', '--profile-id', 'openai:manual'], V.openai2)
+    openclaw(['config', 'set', 'channels.telegram.botToken', V.telegram2])
+    for (const [name, value] of [
+      ['store/MY_SECRET', V.store2],
+      ['openai:manual', V.openai2],
+      ['telegram', V.telegram2],
+    ]) {
+      const got = get(name)
+      assert.equal(got.value, value, `${name} answered the copy OpenClaw no longer uses`)
+      assert.notEqual(got.provider, 'vault', name)
+      assert.match(got.stderr, /OpenClaw's own copy differs from vault's and vault never held it/, name)
+      assert.equal(got.stderr.match(/OpenClaw's own copy/g).length, 1, `${name}: one warning: ${got.stderr}`)
+    }
+    // The Node binding answers the same.
+    const store = new CredentialStore({ env: envFor(), cwd: state })
+    const c = await store.getCredential('store/MY_SECRET')
+    assert.equal(c.expose(), V.store2)
+    assert.notEqual(c.source.provider, 'vault')
+    const lines = readFileSync(audit(), 'utf8')
+    assert.match(lines, /OpenClaw's live copy at [^"]*: vault's value differs and no version of it ever held this one/)
+    assertNoSecret(lines, 'the audit log')
+  })
+
+  test('rotated in Vault while OpenClaw keeps the older version: Vault answers, and says OpenClaw still uses the older value', async () => {
+    await client.write(vaultPath('groq:work'), { apiKey: V.groqVault })
+    const got = get('groq:work')
+    assert.equal(got.value, V.groqVault)
+    assert.equal(got.provider, 'vault')
+    assert.match(got.stderr, /OpenClaw's own copy is an older value \(vault version 1\) and OpenClaw still uses it/)
+  })
+
+  test("Vault's history cannot tell (the older version destroyed): Vault answers, with a warning", async () => {
+    const path = vaultPath('mistral:work')
+    await client.write(path, { apiKey: V.mistralVault })
+    await client.destroy(path, [1])
+    const got = get('mistral:work')
+    assert.equal(got.value, V.mistralVault)
+    assert.equal(got.provider, 'vault')
+    assert.match(got.stderr, /history cannot tell which is newer/)
+  })
+
+  test('fallback "none": Vault only, OpenClaw copy never read', () => {
+    const got = get('store/MY_SECRET', { OPENCLAW_VAULT_FALLBACK: 'none' })
+    assert.equal(got.value, V.store1)
+    assert.equal(got.provider, 'vault')
+    assert.doesNotMatch(got.stderr, /OpenClaw's own copy/)
+  })
+})

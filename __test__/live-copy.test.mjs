@@ -41,6 +41,7 @@ let vault
 let client
 let state
 let prefix
+let stopped = false
 const dirs = []
 const audit = () => join(state, 'audit.jsonl')
 const envFor = (extra = {}) =>
@@ -111,7 +112,7 @@ before(async () => {
 })
 
 after(async () => {
-  if (vault && prefix) await removeTree(vault, prefix)
+  if (vault && prefix && !stopped) await removeTree(vault, prefix)
   await vault?.stop()
   removeTempDirs(dirs)
 })
@@ -172,5 +173,23 @@ describe('the live copy of a value OpenClaw still keeps itself', () => {
     assert.equal(got.value, V.store1)
     assert.equal(got.provider, 'vault')
     assert.doesNotMatch(got.stderr, /OpenClaw's own copy/)
+  })
+
+  // Last: it stops Vault.
+  test("Vault unreachable afterwards: the process that answered OpenClaw's copy goes on answering it, not Vault's last known good value", async () => {
+    const store = new CredentialStore({
+      env: { ...envFor(), VAULT_MAX_RETRIES: '0' },
+      cwd: state,
+      config: { lastKnownGood: { enabled: true, path: join(state, 'lkg.bin') } },
+    })
+    // Vault is read first (its value kept in the last-known-good file), then OpenClaw's copy answers.
+    const before = await store.getCredential('store/MY_SECRET')
+    assert.equal(before.expose(), V.store2)
+    assert.ok(readFileSync(join(state, 'lkg.bin')).length > 0, "Vault's value was not kept")
+    await vault.stop()
+    stopped = true
+    const during = await store.getCredential('store/MY_SECRET', { noCache: true })
+    assert.equal(during.expose(), V.store2, "Vault's older kept value was served during the outage")
+    assert.equal(during.stale, false)
   })
 })

@@ -677,8 +677,15 @@ impl CredentialChain {
                         }
                     }
                     // Nothing read in this process: a value kept on disk by an earlier one.
+                    // Not when this process last answered OpenClaw's live copy instead of this
+                    // store's value ([`Self::live_copy`]): the store's kept value is the older
+                    // one, and the walk goes on to the live copy.
                     let mut e = e;
-                    if remote && unreachable(&e) {
+                    let live_answered_before = last_good.as_ref().is_some_and(|l| {
+                        self.provider_by_id(l.credential.source.provider)
+                            .is_some_and(|p| p.live_in_openclaw())
+                    });
+                    if remote && unreachable(&e) && !live_answered_before {
                         match self.kept(provider, name, layers).await {
                             Ok(Some(kept)) => {
                                 return Ok(self.serve_last_known_good(name, provider, kept, &e));

@@ -349,4 +349,61 @@ mod tests {
         assert_eq!(refresher.0.load(Ordering::SeqCst), 1);
         assert_eq!(std::fs::read(&claude).unwrap(), before);
     }
+
+    /// An OAuth profile of OpenClaw's shared SQLite store (as `openclaw doctor --fix` imports a
+    /// legacy oauth.json) is OpenClaw's: set aside with owner OpenClaw, never taken over; an API
+    /// key profile of the same store is migrated.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn openclaws_own_oauth_profiles_are_set_aside_and_never_taken() {
+        let home = temp_dir("owned-openclaw");
+        let state = home.join(".openclaw");
+        import_into_shared_store(
+            &state,
+            &json!({"version": 1, "profiles": {
+                "qwen-portal:default": {"type": "oauth", "provider": "qwen-portal",
+                    "access": "FAKE-owned-qwen-access", "refresh": "FAKE-owned-qwen-refresh",
+                    "expires": now_ms() + 3_600_000},
+                "openai:default": {"type": "api_key", "provider": "openai", "key": "sk-FAKE-owned-openai"}}}),
+        );
+        let h = home.to_string_lossy().into_owned();
+        let paths = OpenClawPaths::from_env(&move |k| (k == "HOME").then(|| h.clone()));
+        let no_env: crate::store::EnvLookup = Arc::new(|_| None);
+        let sources =
+            crate::providers::openclaw_sqlite::sqlite_providers(&paths, no_env, None, None);
+        let chain = chain_with(offline_client(), "owned-oc", sources);
+        let mut p = plan(&chain).await.unwrap();
+        let before: Vec<String> = p.items.iter().map(|i| i.name.clone()).collect();
+        assert!(
+            before.iter().any(|n| n.starts_with("qwen-portal")),
+            "{before:?}"
+        );
+
+        let err = set_aside_owned(&mut p, &["qwen-portal:default".into()]).unwrap_err();
+        assert_eq!(err.code(), "INVALID_ARGUMENT");
+        assert!(
+            err.message.contains("OpenClaw owns this OAuth login"),
+            "{}",
+            err.message
+        );
+        assert_eq!(p.items.len(), before.len(), "unchanged on error");
+
+        let owned = set_aside_owned(&mut p, &[]).unwrap();
+        let names: Vec<_> = p.items.iter().map(|i| i.name.as_str()).collect();
+        assert!(
+            names.iter().all(|n| !n.starts_with("qwen-portal")),
+            "{names:?}"
+        );
+        assert!(names.contains(&"openai:default"), "{names:?}");
+        let q = owned
+            .iter()
+            .find(|o| o.name == "qwen-portal:default")
+            .unwrap();
+        assert!(q.by_openclaw() && !q.taken);
+        assert_eq!(q.owner_id(), "openclaw");
+        assert_eq!(q.owner, &OPENCLAW_OWNER);
+        assert!(q
+            .reason()
+            .contains("OpenClaw refreshes it in its own store; a copy in Vault would go stale"));
+        assert!(owned.iter().all(|o| o.by_openclaw()));
+    }
 }

@@ -52,19 +52,19 @@ async fn archives(
     let mut ok = true;
     if !json_out {
         for a in &found {
-            let (level, what) = match (a.is_removable(), remove) {
+            let what = match (a.is_removable(), remove) {
                 (true, true) => continue,
-                (true, false) => ("warning", "every one of them is in Vault; --remove-backups deletes it".to_string()),
-                (false, _) => {
-                    ("warning", format!(
-                        "{} of them in no version in Vault (an OAuth login OpenClaw keeps refreshing in its own store is never migrated); kept, delete it yourself once you no longer need it",
-                        a.not_in_vault
-                    ))
+                (true, false) => {
+                    "every one of them is in Vault; --remove-backups deletes it".to_string()
                 }
+                (false, _) => format!(
+                    "{} of them in no version in Vault (an OAuth login OpenClaw keeps refreshing in its own store is never migrated); kept, delete it yourself once you no longer need it",
+                    a.not_in_vault
+                ),
             };
             let _ = writeln!(
                 io.stderr,
-                "{level}: {} is an archive `openclaw doctor --fix` left of a retired credential file; it holds {} plaintext secret value(s), {what}",
+                "warning: {} is an archive `openclaw doctor --fix` left of a retired credential file; it holds {} plaintext secret value(s), {what}",
                 a.file.display(),
                 a.secrets
             );

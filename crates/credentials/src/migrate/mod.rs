@@ -1003,7 +1003,9 @@ pub async fn apply(
                 if let Some(lost) = vault_lost.get() {
                     return (i, preflight::not_attempted(lost));
                 }
-                let lost_before = |e: &Error| preflight::vault_gone(e) && vault_lost.set(e.clone()).is_err();
+                // True for a loss of Vault that another item met first.
+                let lost_before =
+                    |e: &Error| preflight::vault_gone(e) && vault_lost.set(e.clone()).is_err();
                 let work = async {
                     if journal.done.get(&item.name) == Some(&item.fingerprint)
                         && preflight::still_in_vault(&vault, item).await?

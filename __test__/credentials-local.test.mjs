@@ -16,6 +16,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -200,6 +201,83 @@ describe('audit log', () => {
     assert.ok(lines.some((l) => l.credential === 'missing-one' && l.outcome === 'CREDENTIAL_NOT_FOUND'))
     for (const s of secretsIn(home)) assert.ok(!text.includes(s), 'a value leaked into the audit log')
     assert.equal(statSync(audit).mode & 0o777, 0o600)
+  })
+})
+
+describe('a secret pasted where a name belongs (attack 7, finding 10j)', () => {
+  // Shaped like an OpenAI key; FAKE.
+  const pasted = 'sk-proj-FAKEpasted0123456789abcdef'
+
+  /** getCredential(name) in a child Node (its stderr is the log), Vault configured, audited. */
+  function childGet(home, name, audit) {
+    const script = `const { getCredential } = require(${JSON.stringify(join(root, 'index.js'))});
+      getCredential(${JSON.stringify(name)}).then(
+        () => console.log(JSON.stringify({ ok: true })),
+        (e) => console.log(JSON.stringify({ code: e.code, message: e.message, errors: e.errors, path: e.path })),
+      )`
+    const r = spawnSync(process.execPath, ['-e', script], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        VAULT_ADDR: vault.addr,
+        VAULT_TOKEN: vault.token,
+        VAULT_MAX_RETRIES: '0',
+        OPENCLAW_VAULT_PREFIX: prefix,
+        OPENCLAW_VAULT_AUDIT_LOG: audit,
+        OPENCLAW_VAULT_LOG: 'debug',
+      },
+      encoding: 'utf8',
+    })
+    return { out: JSON.parse(r.stdout), err: r.stderr }
+  }
+
+  test('getCredential and `get`: CREDENTIAL_NOT_FOUND without the value in the error, the log or the audit log; a normal name is still named', async () => {
+    const home = sampleHome()
+    const audit = join(home, 'audit.jsonl')
+    const r = childGet(home, pasted, audit)
+    assert.equal(r.out.code, 'CREDENTIAL_NOT_FOUND')
+    assert.match(r.out.message, /name hidden: it looks like a secret/)
+    assert.ok(!JSON.stringify(r.out).includes(pasted), JSON.stringify(r.out))
+    assert.ok(!r.err.includes(pasted), r.err)
+
+    const cli = spawnSync(process.execPath, [join(root, 'bin', 'openclaw-vault.js'), 'get', pasted], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        VAULT_ADDR: vault.addr,
+        VAULT_TOKEN: vault.token,
+        OPENCLAW_VAULT_PREFIX: prefix,
+        OPENCLAW_VAULT_AUDIT_LOG: audit,
+        OPENCLAW_VAULT_LOG: 'debug',
+      },
+      encoding: 'utf8',
+    })
+    assert.notEqual(cli.status, 0)
+    assert.match(cli.stderr, /error \[CREDENTIAL_NOT_FOUND\]/)
+    assert.ok(!cli.stdout.includes(pasted) && !cli.stderr.includes(pasted), cli.stderr)
+
+    const log = readFileSync(audit, 'utf8')
+    assert.ok(!log.includes(pasted), log)
+    const lines = log.trim().split('\n').map(JSON.parse)
+    assert.ok(
+      lines.some((l) => l.event === 'get' && l.outcome === 'CREDENTIAL_NOT_FOUND' && /name hidden/.test(l.credential)),
+      log,
+    )
+
+    // A normal name is still named everywhere.
+    for (const name of ['openai-missing', 'store/MY_MISSING_SECRET', 'agents/bob/openai-missing']) {
+      const n = childGet(home, name, audit)
+      assert.equal(n.out.code, 'CREDENTIAL_NOT_FOUND')
+      assert.ok(n.out.message.includes(`"${name}"`), n.out.message)
+      assert.ok(
+        readFileSync(audit, 'utf8')
+          .trim()
+          .split('\n')
+          .map(JSON.parse)
+          .some((l) => l.credential === name && l.outcome === 'CREDENTIAL_NOT_FOUND'),
+        name,
+      )
+    }
   })
 })
 

@@ -7,14 +7,14 @@
 // before it runs `secrets apply`: the same moment, without a race.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, readFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 
 import { VaultClient } from '../index.js'
-import { removeTree, startVault, uniquePrefix } from './support/vault-server.mjs'
+import { removeTree, startFaultProxy, startVault, uniquePrefix } from './support/vault-server.mjs'
 import { openclawEnv, openclawOk, openclawScript, removeTempDirs } from './support/openclaw-state.mjs'
 
 const { nativeExecutable } = createRequire(import.meta.url)('../bin/native.js')
@@ -117,6 +117,39 @@ test('the run dies right after OpenClaw applied a changed value: the next run fi
         }).stdout,
       ).values[id]
     assert.equal(resolve(), OLD2, 'the ref reads the value migrate wrote before the change')
+
+    // A rerun whose Vault refuses that write (403 through the fault proxy): an error naming the
+    // path and where the newer value is, exit 1, nothing printed of it; the ref still reads the
+    // old value, the backup is kept, and the next run (below) writes it.
+    const proxy = await startFaultProxy(vault.addr)
+    try {
+      await proxy.rule({
+        method: 'POST',
+        path: `^/v1/secret/data/${ownPrefix}/credentials/`,
+        action: {
+          type: 'status',
+          status: 403,
+          body: '{"errors":["1 error occurred:\\n\\t* permission denied\\n\\n"]}',
+        },
+      })
+      const refused = spawnSync(native, ['migrate', '--yes'], {
+        cwd: state,
+        env: { ...env, VAULT_ADDR: proxy.addr },
+        encoding: 'utf8',
+        timeout: 300_000,
+      })
+      for (const v of [OLD2, NEW2, vault.token])
+        assert.ok(!`${refused.stdout}${refused.stderr}`.includes(v), 'a secret was printed')
+      assert.equal(refused.status, 1, refused.stdout + refused.stderr)
+      assert.match(
+        refused.stderr,
+        /error \[PERMISSION_DENIED\]: gateway\.auth\.token changed before OpenClaw's apply of an earlier run; the newer value is only in openclaw\.json\.bak and could not be written to Vault: .*`openclaw-vault put` it to /,
+      )
+      assert.equal(resolve(), OLD2)
+      assert.ok(existsSync(join(state, 'openclaw.json.bak')))
+    } finally {
+      await proxy.stop()
+    }
 
     const rerun = spawnSync(native, ['migrate', '--yes', '--json'], {
       cwd: state,

@@ -5,7 +5,7 @@
 // bench/migrate.mjs, never here.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -137,6 +137,74 @@ describe('migrate against an unreachable or hung Vault', () => {
     } finally {
       await proxy.clearRules()
     }
+  })
+})
+
+describe('migrate when Vault is lost in the middle of the run (fault proxy)', () => {
+  test('the first unreachable-Vault failure stops the run: one error, the rest "not tried", exit 1; a rerun finishes the job', async () => {
+    const profiles = { ...apiKeys(3, 'ok'), ...apiKeys(17, 'lost') }
+    const home = homeWith(profiles)
+    const prefix = newPrefix('lost')
+    // Every request about a `bench:lost*` credential meets a closed connection (the other
+    // requests of the run pass): Vault is gone for them, whatever comes first.
+    await proxy.rule({
+      path: `^/v1/secret/(data|metadata)/${prefix}/credentials/bench(:|%3A)lost`,
+      action: { type: 'close' },
+    })
+    let r
+    try {
+      r = cli(home, ['migrate', '--yes'], { addr: proxy.addr, prefix })
+    } finally {
+      await proxy.clearRules()
+    }
+    assert.equal(r.code, 1, r.out + r.err)
+    assertNoValues(
+      r,
+      Object.values(profiles).map((p) => p.key),
+    )
+    const rows = r.out
+      .slice(r.out.indexOf('Result:'))
+      .split('\n')
+      .filter((l) => /^ {2}bench:/.test(l))
+    assert.equal(rows.length, 20, r.out)
+    const failed = rows.filter((l) => /\bfailed\b/.test(l))
+    const notTried = rows.filter((l) => /\bnot_tried\b/.test(l))
+    assert.equal(failed.length, 1, r.out)
+    assert.match(failed[0], /bench:lost\d+ +failed +\[NETWORK\]/)
+    assert.ok(
+      rows
+        .filter((l) => /bench:lost/.test(l))
+        .every((l) => l === failed[0] || /not_tried +not tried: Vault was lost/.test(l)),
+      r.out,
+    )
+    assert.equal(notTried.length + rows.filter((l) => /created/.test(l)).length, 19, r.out)
+    assert.match(r.out, new RegExp(`, ${notTried.length} not tried \\(journal: `))
+    assert.equal(r.err.match(/error \[/g)?.length, 1, r.err)
+    assert.match(
+      r.err,
+      new RegExp(
+        `error \\[NETWORK\\]: Vault was lost during the run: .*; ${notTried.length} credential\\(s\\) not tried`,
+      ),
+    )
+    // The journal claims nothing for what was not tried.
+    const journaled = readFileSync(journalOf(home), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.name)
+    assert.ok(
+      journaled.every((l) => l.outcome !== 'not_tried'),
+      JSON.stringify(journaled),
+    )
+    assert.equal(journaled.length, 20 - notTried.length, JSON.stringify(journaled))
+
+    // Vault is back: the rerun writes the rest, nothing twice.
+    const again = cli(home, ['migrate', '--yes', '--json'], { prefix })
+    assert.equal(again.code, 0, again.out + again.err)
+    assert.equal(again.json.report.counts.failed, 0)
+    assert.equal(again.json.report.counts.notTried, 0)
+    assert.equal(again.json.report.counts.verified, 20)
+    assert.equal((await client.list(`${prefix}/credentials`)).length, 20)
   })
 })
 

@@ -358,10 +358,30 @@ async fn dispatch(command: Command, args: &[String], io: &mut CliIo) -> i32 {
 /// `OPENCLAW_VAULT_LOG=debug` (any `tracing` filter). Once per process; a host application that
 /// installed its own subscriber keeps it. Called by the addon's module init and the executable.
 pub fn init_logging() {
+    use tracing_subscriber::field::MakeExt;
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_env("OPENCLAW_VAULT_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    // Fields as the default formatter writes them (`message` bare, others `name=value`), except
+    // that a `credential` shaped like a token (a value pasted where a name belongs) is hidden.
+    let fields = tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+        let name = field.name();
+        if name == "message" {
+            return write!(w, "{value:?}");
+        }
+        if name == "credential" {
+            let shown = format!("{value:?}");
+            let bare = shown.trim_matches('"');
+            if openclaw_credentials::scrub::looks_like_a_token(bare) {
+                return write!(w, "{name}={:?}", openclaw_credentials::scrub::HIDDEN_NAME);
+            }
+            return write!(w, "{name}={shown}");
+        }
+        write!(w, "{name}={value:?}")
+    })
+    .delimited(" ");
     let _ = tracing_subscriber::fmt()
+        .fmt_fields(fields)
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(false)

@@ -85,7 +85,9 @@ pub struct MigrateArgs {
     pub remove_local: bool,
     /// Delete the backups of openclaw.json that still hold plaintext of secrets now in Vault
     /// (`openclaw.json.bak`, `.bak.1`..: OpenClaw's rollback copies from its `secrets apply`;
-    /// `.bak-<time>` from `--rewrite-config-json5`). Without it they are only listed.
+    /// `.bak-<time>` from `--rewrite-config-json5`), and the archives `openclaw doctor --fix`
+    /// left of the retired files it imported (`<file>.migrated-<time>-<uuid>`) whose every value
+    /// is in Vault. Without it they are only listed.
     #[arg(long)]
     pub remove_backups: bool,
     /// Print one JSON object instead of text.
@@ -325,7 +327,10 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
             if owned.is_empty() {
                 String::new()
             } else {
-                format!(", and the {} a CLI owns", owned.len())
+                format!(
+                    ", and the {} owned by a CLI or by OpenClaw",
+                    owned.len()
+                )
             }
         );
         print_counts(io, &report, &options.journal);
@@ -343,6 +348,7 @@ pub(crate) async fn run_with_store(args: MigrateArgs, io: &mut CliIo, store: &St
         Default::default()
     };
     let mut failed = report.counts().failed > 0
+        || report.counts().not_tried > 0
         || plan.has_hard_source_errors()
         || !plan.skipped.is_empty()
         || refs_failed;
@@ -1042,7 +1048,7 @@ fn owned_json(owned: &[OwnedByCli]) -> Value {
                 let mut row = json!({
                     "name": o.name,
                     "source": {"provider": o.source_provider, "location": o.source_location},
-                    "owner": {"cli": o.owner.cli, "renew": o.owner.renew},
+                    "owner": {"id": o.owner_id(), "cli": o.owner.cli, "renew": o.owner.renew},
                     "taken": o.taken,
                     "reason": o.reason(),
                 });
@@ -1058,14 +1064,20 @@ fn owned_json(owned: &[OwnedByCli]) -> Value {
 /// The tokens a CLI owns: set aside with the reason, or taken over with a plain warning (on
 /// stderr, before the confirmation).
 fn print_owned(io: &mut CliIo, owned: &[OwnedByCli]) {
-    let kept: Vec<&OwnedByCli> = owned.iter().filter(|o| !o.taken).collect();
-    if !kept.is_empty() {
-        let _ = writeln!(
-            io.stdout,
-            "Owned by a CLI, not migrated ({} credential(s)):",
-            kept.len()
-        );
-        for o in kept {
+    let kept: Vec<&OwnedByCli> = owned
+        .iter()
+        .filter(|o| !o.taken && !o.by_openclaw())
+        .collect();
+    let openclaws: Vec<&OwnedByCli> = owned.iter().filter(|o| o.by_openclaw()).collect();
+    for (rows, heading) in [
+        (kept, "Owned by a CLI, not migrated"),
+        (openclaws, "Owned by OpenClaw, not migrated"),
+    ] {
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(io.stdout, "{heading} ({} credential(s)):", rows.len());
+        for o in rows {
             let _ = writeln!(
                 io.stdout,
                 "  {}  {} ({}): {}",
@@ -1217,6 +1229,7 @@ fn counts_json(report: &Report) -> Value {
         "conflict": c.conflict,
         "verified": c.verified,
         "failed": c.failed,
+        "notTried": c.not_tried,
     })
 }
 
@@ -1249,6 +1262,9 @@ fn outcome_json(r: &ReportItem) -> Value {
         }
         Outcome::Failed { code, message } => {
             row["error"] = json!({"code": code, "message": message});
+        }
+        Outcome::NotTried { code } => {
+            row["error"] = json!({"code": code, "message": NOT_TRIED});
         }
         Outcome::AlreadyPresent | Outcome::AlreadyMigrated => {}
     }
@@ -1303,6 +1319,7 @@ fn print_report(io: &mut CliIo, report: &Report, journal: &Path) {
             Outcome::AlreadyMigrated => "migrated by an earlier run (journal)".to_string(),
             Outcome::Conflict { existing_fingerprint } => format!("Vault holds a different value (fingerprint {existing_fingerprint}); left alone, rerun with --overwrite to replace it"),
             Outcome::Failed { code, message } => format!("[{code}] {message}"),
+            Outcome::NotTried { .. } => NOT_TRIED.to_string(),
         };
         let _ = writeln!(
             io.stdout,
@@ -1312,20 +1329,45 @@ fn print_report(io: &mut CliIo, report: &Report, journal: &Path) {
         );
     }
     print_counts(io, report, journal);
+    let c = report.counts();
+    if c.not_tried > 0 {
+        let lost_code = report.items.iter().find_map(|r| match &r.outcome {
+            Outcome::NotTried { code } => Some(*code),
+            _ => None,
+        });
+        if let Some(lost) = report.items.iter().find_map(|r| match &r.outcome {
+            Outcome::Failed { code, message } if Some(*code) == lost_code => Some((code, message)),
+            _ => None,
+        }) {
+            let _ = writeln!(
+                io.stderr,
+                "error [{}]: Vault was lost during the run: {}; {} credential(s) not tried. Nothing is claimed for them; run migrate again once Vault is back (what was written is found, not written twice)",
+                lost.0, lost.1, c.not_tried
+            );
+        }
+    }
 }
+
+/// What a credential not tried after a loss of Vault says (text and `--json`).
+const NOT_TRIED: &str = "not tried: Vault was lost earlier in this run (see the error); run migrate again once it is back";
 
 /// The closing line of a run: its counts and the journal.
 fn print_counts(io: &mut CliIo, report: &Report, journal: &Path) {
     let c = report.counts();
     let _ = writeln!(
         io.stdout,
-        "{} created, {} overwritten, {} already there, {} conflict, {} verified, {} failed (journal: {})",
+        "{} created, {} overwritten, {} already there, {} conflict, {} verified, {} failed{} (journal: {})",
         c.created,
         c.overwritten,
         c.already_there,
         c.conflict,
         c.verified,
         c.failed,
+        if c.not_tried > 0 {
+            format!(", {} not tried", c.not_tried)
+        } else {
+            String::new()
+        },
         journal.display()
     );
 }
@@ -1721,7 +1763,7 @@ mod tests {
         let v: Value = serde_json::from_str(out.trim()).unwrap();
         assert_eq!(
             v["report"]["counts"],
-            json!({"created": 0, "overwritten": 0, "alreadyThere": 2, "conflict": 1, "verified": 2, "failed": 0})
+            json!({"created": 0, "overwritten": 0, "alreadyThere": 2, "conflict": 1, "verified": 2, "failed": 0, "notTried": 0})
         );
         let openai = v["report"]["items"]
             .as_array()
@@ -1944,6 +1986,110 @@ mod tests {
         let (code, _, _) = run(&s, &["--yes", "--rewrite-config-json5"], &pairs).await;
         assert_eq!(code, exit::OK);
         assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
+    }
+
+    /// An `openclaw.json.bak` that cannot be read (here a symbolic link, which credential files
+    /// never are followed through) cannot be checked for a value changed before an earlier
+    /// apply: a warning naming it and why, never silence; the run itself goes on.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_unreadable_openclaw_json_bak_is_named_in_a_warning() {
+        let server = start_vault().await;
+        let home = temp_dir("cli-bak-unreadable");
+        let config = home.join(".openclaw/openclaw.json");
+        std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+        std::fs::write(&config, CONFIG).unwrap();
+        let s = store(
+            server.client(None),
+            &home,
+            "bakunread",
+            vec![files_source(&home, &sources_json())],
+        );
+        let (_, _, vars) = config_env(&home);
+        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (code, out, err) = run(&s, &["--yes", "--rewrite-config-json5"], &pairs).await;
+        assert_eq!(code, exit::OK, "{out}{err}");
+        assert!(!err.contains("openclaw.json.bak not checked"), "{err}");
+        // OpenClaw's rollback copy, replaced by a link to a copy holding a plaintext.
+        let elsewhere = home.join("elsewhere.json");
+        std::fs::write(&elsewhere, CONFIG).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, config.with_file_name("openclaw.json.bak")).unwrap();
+        let (code, out, err) = run(&s, &["--yes"], &[]).await;
+        assert_eq!(code, exit::OK, "{out}{err}");
+        assert!(
+            err.contains("warning: openclaw.json.bak not checked for a value changed before an earlier apply: [INVALID_SOURCE]")
+                && err.contains("openclaw.json.bak: is a symbolic link"),
+            "{err}"
+        );
+        no_secrets(&out);
+        no_secrets(&err);
+    }
+
+    /// `--rewrite-config` with this package's deprecated `credentials` key in openclaw.json
+    /// while openclaw-vault.json already exists: the key cannot be moved, so OpenClaw's apply
+    /// (which rejects the key) is never run: INVALID_CONFIG naming both files, nothing changed,
+    /// exit 1; the values are in Vault.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rewrite_config_refuses_the_deprecated_key_when_openclaw_vault_json_exists() {
+        let server = start_vault().await;
+        let home = temp_dir("cli-deprecated-both");
+        let config = home.join(".openclaw/openclaw.json");
+        std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+        let text = format!(
+            "{{\n  credentials: {{ provider: \"local\" }},\n  channels: {{ telegram: {{ botToken: \"{FAKE_TELEGRAM}\" }} }},\n}}\n"
+        );
+        std::fs::write(&config, &text).unwrap();
+        let settings = config.with_file_name("openclaw-vault.json");
+        std::fs::write(&settings, "{\"provider\": \"local\"}\n").unwrap();
+        let s = store(
+            server.client(None),
+            &home,
+            "deprecated",
+            vec![files_source(&home, &sources_json())],
+        );
+        let (_, _, vars) = config_env(&home);
+        // The openclaw CLI must not be run at all: it leaves a mark if it is.
+        let mark = home.join("openclaw-ran");
+        let openclaw = home.join("openclaw");
+        std::fs::write(
+            &openclaw,
+            format!("#!/bin/sh\ntouch {}\nexit 0\n", mark.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&openclaw, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let openclaw_s = openclaw.to_string_lossy().into_owned();
+        let (code, out, err) = run(
+            &s,
+            &[
+                "--yes",
+                "--json",
+                "--rewrite-config",
+                "--openclaw",
+                &openclaw_s,
+            ],
+            &pairs,
+        )
+        .await;
+        assert_eq!(code, exit::FAILURE, "{out}{err}");
+        no_secrets(&out);
+        no_secrets(&err);
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        let e = &v["rewriteConfig"]["error"];
+        assert_eq!(e["code"], "INVALID_CONFIG", "{v}");
+        let message = e["message"].as_str().unwrap();
+        assert!(
+            message.contains("OpenClaw's apply cannot read openclaw.json while it holds the deprecated `credentials` key")
+                && message.contains(&format!("{} already exists", settings.display())),
+            "{message}"
+        );
+        assert!(!mark.exists(), "the openclaw CLI was run");
+        assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
+        assert_eq!(
+            std::fs::read_to_string(&settings).unwrap(),
+            "{\"provider\": \"local\"}\n"
+        );
+        // The values themselves are in Vault.
+        assert_eq!(v["report"]["counts"]["failed"], 0, "{v}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

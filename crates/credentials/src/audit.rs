@@ -206,6 +206,24 @@ impl AuditLog {
     /// Appends one line. A failing audit write is logged, never raised: it must not turn a
     /// credential read into an outage.
     pub fn record(&self, record: &AuditRecord<'_>) {
+        // A failed lookup of a name shaped like a token is most likely a value pasted where a
+        // name belongs: the line keeps the event, source and code, never that "name".
+        let hide = !matches!(record.outcome, "ok" | "cached" | "stale")
+            && crate::scrub::looks_like_a_token(record.credential);
+        let hide_in =
+            |t: Option<&str>| t.map(|t| t.replace(record.credential, crate::scrub::HIDDEN_NAME));
+        let (detail, location) = if hide {
+            (hide_in(record.detail), hide_in(record.location))
+        } else {
+            (None, None)
+        };
+        let hidden = hide.then(|| AuditRecord {
+            credential: crate::scrub::HIDDEN_NAME,
+            detail: detail.as_deref(),
+            location: location.as_deref(),
+            ..record.clone()
+        });
+        let record = hidden.as_ref().unwrap_or(record);
         let line = Line {
             time: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
             record,
@@ -312,6 +330,40 @@ mod tests {
         assert_eq!(lines[2]["outcome"], "PERMISSION_DENIED");
         assert!(lines[2].get("source").is_none());
         assert_eq!(std::fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_failed_lookup_of_a_name_shaped_like_a_token_never_records_it() {
+        let dir = std::env::temp_dir().join(format!("ocv-audit-pasted-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("audit.jsonl");
+        let log = AuditLog::open(&path).unwrap();
+        let pasted = "sk-proj-FAKEpasted0123456789abcdef";
+        let err = Error::new(
+            ErrorCode::CredentialNotFound,
+            format!("credential \"{pasted}\" was not found"),
+        );
+        log.record(&AuditRecord::new(AuditEvent::Get, pasted).failed(&err));
+        log.record(
+            &AuditRecord::new(AuditEvent::Fallback, pasted)
+                .source(
+                    "vault",
+                    Some(&format!("secret/openclaw/credentials/{pasted}")),
+                )
+                .outcome("NETWORK"),
+        );
+        log.record(&AuditRecord::new(AuditEvent::Get, "openai").outcome("CREDENTIAL_NOT_FOUND"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains(pasted), "{text}");
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["credential"], crate::scrub::HIDDEN_NAME);
+        assert_eq!(lines[0]["outcome"], "CREDENTIAL_NOT_FOUND");
+        assert_eq!(lines[1]["outcome"], "NETWORK");
+        assert_eq!(lines[2]["credential"], "openai");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

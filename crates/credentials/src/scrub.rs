@@ -99,16 +99,60 @@ pub fn stderr_excerpt(text: &str, redact: &dyn Fn(&str) -> String) -> String {
 /// `word`, or `[hidden]` when it is shaped like a token (see [`stderr_excerpt`]).
 fn hide_token(word: &str) -> &str {
     let core = word.trim_matches(|c: char| "\"'`()[]{}<>,;".contains(c));
-    let token_chars = |c: char| c.is_ascii_alphanumeric() || "-_.+=:~".contains(c);
-    if core.chars().count() >= 16
-        && core.chars().all(token_chars)
-        && core.chars().any(|c| c.is_ascii_alphabetic())
-        && core.chars().any(|c| c.is_ascii_digit())
-    {
+    if looks_like_a_token(core) {
         "[hidden]"
     } else {
         word
     }
+}
+
+/// True when `text` is shaped like a token rather than a name: 16 or more characters of
+/// letters, digits and `-_.+=:~`, holding both letters and digits, no `/` and no space (an AWS
+/// access key id is 20; `sk-...`, `ghp_...`, JWTs and Vault tokens all are). Credential names
+/// such as `openai`, `openai:work`, `store/MY_SECRET` or `agents/bob/openai` are not. Used to
+/// keep a secret pasted where a name was expected out of messages, logs and the audit log.
+pub fn looks_like_a_token(text: &str) -> bool {
+    let token_chars = |c: char| c.is_ascii_alphanumeric() || "-_.+=:~".contains(c);
+    text.chars().count() >= 16
+        && text.chars().all(token_chars)
+        && text.chars().any(|c| c.is_ascii_alphabetic())
+        && text.chars().any(|c| c.is_ascii_digit())
+}
+
+/// What stands for a credential name shaped like a token in messages, logs and the audit log.
+pub const HIDDEN_NAME: &str = "[name hidden: it looks like a secret]";
+
+/// `name` as a message, a log line or the audit log may show it: itself, or [`HIDDEN_NAME`]
+/// when it [`looks_like_a_token`] (a value pasted in its place).
+pub fn shown_name(name: &str) -> &str {
+    if looks_like_a_token(name) {
+        HIDDEN_NAME
+    } else {
+        name
+    }
+}
+
+/// `error` of a lookup of `name`, without `name` in its message or its per-source `errors`
+/// when the name [`looks_like_a_token`] (each occurrence becomes [`HIDDEN_NAME`]; the code
+/// and everything else are kept). A normal name is left as it is.
+pub fn hide_name_in_error(mut error: crate::error::Error, name: &str) -> crate::error::Error {
+    if !looks_like_a_token(name) {
+        return error;
+    }
+    error.message = error.message.replace(name, HIDDEN_NAME);
+    for e in &mut error.errors {
+        *e = e.replace(name, HIDDEN_NAME);
+    }
+    // The API path holds the name percent-encoded (`:` as `%3A`).
+    let encoded = name.replace(':', "%3A");
+    if let Some(path) = &error.path {
+        error.path = Some(
+            path.replace(name, HIDDEN_NAME)
+                .replace(&encoded, HIDDEN_NAME),
+        );
+    }
+    error.message = error.message.replace(&encoded, HIDDEN_NAME);
+    error
 }
 
 /// `text` without ANSI/VT escape sequences (CSI `ESC [ ... final`, OSC `ESC ] ... BEL|ESC \\`,
@@ -375,6 +419,50 @@ mod tests {
         assert_eq!(
             scrub(&e).to_string(),
             "the wrong shape: missing field `name`"
+        );
+    }
+
+    #[test]
+    fn a_name_shaped_like_a_token_is_hidden_and_a_normal_name_is_not() {
+        for name in [
+            "openai",
+            "openai:manual",
+            "store/MY_SECRET",
+            "agents/bob/openai",
+            "openai@dotenv",
+            "anthropic:default",
+        ] {
+            assert!(!looks_like_a_token(name), "{name}");
+            assert_eq!(shown_name(name), name);
+        }
+        for pasted in [
+            "sk-proj-FAKEpasted0123456789abcdef",
+            "AKIAFAKE1234567890AB",
+            "hvs.FAKEtoken0123456789",
+            "123456:FAKEtelegramTOKEN01",
+        ] {
+            assert!(looks_like_a_token(pasted), "{pasted}");
+            assert_eq!(shown_name(pasted), HIDDEN_NAME);
+        }
+        let pasted = "sk-proj-FAKEpasted0123456789abcdef";
+        let mut e = crate::error::Error::new(
+            crate::error::ErrorCode::CredentialNotFound,
+            format!("credential \"{pasted}\" was not found in any source; tried: vault: not found"),
+        );
+        e.errors = vec![format!("vault: at secret/openclaw/credentials/{pasted}")];
+        e.path = Some(format!("/v1/secret/data/openclaw/credentials/{pasted}"));
+        let e = hide_name_in_error(e, pasted);
+        assert_eq!(e.code(), "CREDENTIAL_NOT_FOUND");
+        let all = format!("{} {:?} {:?}", e.message, e.errors, e.path);
+        assert!(!all.contains(pasted), "{all}");
+        assert!(e.message.contains(HIDDEN_NAME), "{}", e.message);
+        let normal = crate::error::Error::new(
+            crate::error::ErrorCode::CredentialNotFound,
+            "credential \"openai\" was not found in any source",
+        );
+        assert_eq!(
+            hide_name_in_error(normal, "openai").message,
+            "credential \"openai\" was not found in any source"
         );
     }
 }

@@ -678,7 +678,13 @@ fn get_impl<'env>(
     };
     spawn(
         env,
-        async move { chain.get(&name, &get_options).await },
+        async move {
+            // A value pasted in place of the name is not repeated in the rejection.
+            chain
+                .get(&name, &get_options)
+                .await
+                .map_err(|e| openclaw_credentials::scrub::hide_name_in_error(e, &name))
+        },
         credential_to_js,
     )
 }

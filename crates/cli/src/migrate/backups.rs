@@ -21,6 +21,94 @@ pub(super) async fn report(
     refs_failed: bool,
     out: &mut Value,
 ) -> bool {
+    let archives_ok = archives(io, json_out, store, remove, out).await;
+    config_backups(io, json_out, store, remove, refs_failed, out).await && archives_ok
+}
+
+/// `openclaw doctor --fix`'s archives of the retired credential files it imported
+/// ([`migrate::legacy_archives`]): a warning per archive saying whether its plaintext is in
+/// Vault; with `remove`, the archives whose every secret is in Vault are deleted and the others
+/// kept with the warning (not a failure: OpenClaw imported their content into its own store, so
+/// they are not the last copy, and an OAuth login it owns is never in Vault). False only when a
+/// removal failed. Fills `out["legacyArchives"]` (and `out["removedArchives"]`).
+async fn archives(
+    io: &mut CliIo,
+    json_out: bool,
+    store: &openclaw_credentials::store::Store,
+    remove: bool,
+    out: &mut Value,
+) -> bool {
+    let mut found = migrate::legacy_archives(&store.paths);
+    if found.is_empty() {
+        return true;
+    }
+    migrate::check_archives_against_vault(&store.chain, &mut found).await;
+    out["legacyArchives"] = Value::Array(
+        found
+            .iter()
+            .map(|a| json!({"file": a.file, "secrets": a.secrets, "notInVault": a.not_in_vault}))
+            .collect(),
+    );
+    let mut ok = true;
+    if !json_out {
+        for a in &found {
+            let what = match (a.is_removable(), remove) {
+                (true, true) => continue,
+                (true, false) => {
+                    "every one of them is in Vault; --remove-backups deletes it".to_string()
+                }
+                (false, _) => format!(
+                    "{} of them in no version in Vault (an OAuth login OpenClaw keeps refreshing in its own store is never migrated); kept, delete it yourself once you no longer need it",
+                    a.not_in_vault
+                ),
+            };
+            let _ = writeln!(
+                io.stderr,
+                "warning: {} is an archive `openclaw doctor --fix` left of a retired credential file; it holds {} plaintext secret value(s), {what}",
+                a.file.display(),
+                a.secrets
+            );
+        }
+    }
+    if remove {
+        let mut removed = Vec::new();
+        for (file, result) in migrate::remove_archives(&found) {
+            match result {
+                Ok(()) => {
+                    if !json_out {
+                        let _ = writeln!(
+                            io.stdout,
+                            "removed {} (an `openclaw doctor` archive holding plaintext; the values are in Vault)",
+                            file.display()
+                        );
+                    }
+                    removed.push(json!({"file": file}));
+                }
+                Err(e) => {
+                    ok = false;
+                    if !json_out {
+                        let _ = writeln!(io.stderr, "error [{}]: {}", e.code(), e.message);
+                    }
+                    removed.push(
+                        json!({"file": file, "error": {"code": e.code(), "message": e.message}}),
+                    );
+                }
+            }
+        }
+        out["removedArchives"] = Value::Array(removed);
+    }
+    ok
+}
+
+/// The `openclaw.json` backups part of [`report`].
+async fn config_backups(
+    io: &mut CliIo,
+    json_out: bool,
+    store: &openclaw_credentials::store::Store,
+    remove: bool,
+    refs_failed: bool,
+    out: &mut Value,
+) -> bool {
     let paths = &store.paths;
     let found = match migrate::plaintext_backups(paths) {
         Ok(mut f) => migrate::check_backups_against_vault(paths, &store.chain, &mut f)

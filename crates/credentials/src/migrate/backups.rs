@@ -278,6 +278,9 @@ async fn histories_of(
 /// deleted, destroyed or unreadable version (the value may be one of those); a path whose newest
 /// version was written after the backup (by Vault's clock against the file's time: a rotation
 /// in Vault is newer than the backup); placeholders and empty values. Reads: the config, the backup, KV v2 metadata and versions.
+///
+/// Errors: the config or an existing backup that cannot be read (`INVALID_SOURCE` for a link,
+/// a non-regular or oversized file; `SOURCE_UNAVAILABLE`) or parsed (`INVALID_CONFIG`, scrubbed).
 pub async fn unwritten_before_apply(
     paths: &OpenClawPaths,
     chain: &crate::chain::CredentialChain,
@@ -303,12 +306,12 @@ pub async fn unwritten_before_apply(
     let Some(written) = std::fs::metadata(&bak).and_then(|m| m.modified()).ok() else {
         return Ok(Vec::new());
     };
-    let Ok(Some(text)) = read_credential_file(&bak, crate::openclaw::MAX_CONFIG_FILE_BYTES) else {
+    // A backup that exists but cannot be read or parsed may hold the newer value: an error
+    // (the caller warns, naming it), never silence.
+    let Some(text) = read_credential_file(&bak, crate::openclaw::MAX_CONFIG_FILE_BYTES)? else {
         return Ok(Vec::new());
     };
-    let Ok(backup) = parse_json5(&text) else {
-        return Ok(Vec::new());
-    };
+    let backup = parse_json5(&text)?;
     let Ok(backup) = vault_client::secret::SecretData::try_from_value(backup, "a backup") else {
         return Ok(Vec::new());
     };
@@ -380,4 +383,173 @@ fn remove(file: &Path) -> Result<()> {
             format!("{}: cannot be removed ({})", file.display(), e.kind()),
         )),
     }
+}
+
+/// An archive `openclaw doctor --fix` left of a retired credential file it imported into its
+/// SQLite store: `<file>.migrated-<ISO time, ':' as '-'>-<uuid>` (and the older
+/// `<file>.sqlite-import.<...>.bak`), for `credentials/oauth.json` and each agent's
+/// `auth-profiles.json` / `auth.json` (the names of OpenClaw's `listLegacyAuthProfileArchives`).
+/// It keeps the retired plaintext; OpenClaw's `secrets audit` does not scan it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyArchive {
+    /// The archive file.
+    pub file: PathBuf,
+    /// How many secret values (`key`, `token`, `access`, `refresh` fields) it holds.
+    pub secrets: usize,
+    /// How many of them no version in Vault holds (under `<prefix>/credentials/`), byte for
+    /// byte. Until [`check_archives_against_vault`] ran: all of them.
+    pub not_in_vault: usize,
+}
+
+impl LegacyArchive {
+    /// True when every secret it holds is in Vault: deleting it loses nothing.
+    pub fn is_removable(&self) -> bool {
+        self.not_in_vault == 0
+    }
+}
+
+/// The retired files `openclaw doctor --fix` archives, relative to the folder they sit in.
+const ARCHIVED_FILES: [&str; 2] = ["auth-profiles.json", "auth.json"];
+
+fn is_archive_of(entry: &str, base: &str) -> bool {
+    entry.strip_prefix(base).is_some_and(|rest| {
+        rest.starts_with(".migrated-")
+            || (rest.starts_with(".sqlite-import.") && rest.ends_with(".bak"))
+    })
+}
+
+/// Every doctor archive holding at least one secret value, under the state dir
+/// (`credentials/oauth.json.*`, `agents/<id>/agent/auth-profiles.json.*`, `.../auth.json.*`),
+/// sorted. Archives that cannot be read or parsed are not listed (nothing is removed without a
+/// judgement).
+pub fn legacy_archives(paths: &OpenClawPaths) -> Vec<LegacyArchive> {
+    let Some(state) = paths.state_dir.as_deref() else {
+        return Vec::new();
+    };
+    let mut places: Vec<(PathBuf, &str)> = vec![(state.join("credentials"), "oauth.json")];
+    if let Ok(agents) = std::fs::read_dir(state.join("agents")) {
+        for agent in agents.flatten() {
+            for base in ARCHIVED_FILES {
+                places.push((agent.path().join("agent"), base));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (dir, base) in places {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if !is_archive_of(name, base) || !entry.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            let secrets = archive_secrets(&entry.path()).map_or(0, |s| s.len());
+            if secrets > 0 {
+                out.push(LegacyArchive {
+                    file: entry.path(),
+                    secrets,
+                    not_in_vault: secrets,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.file.cmp(&b.file));
+    out
+}
+
+/// The secret values of an archive (wiped on drop): every non-empty string at a `key`,
+/// `token`, `access` or `refresh` field, at any depth. `None` when unreadable or not JSON.
+fn archive_secrets(file: &Path) -> Option<Vec<zeroize::Zeroizing<String>>> {
+    let text = read_credential_file(file, crate::openclaw::MAX_CONFIG_FILE_BYTES).ok()??;
+    let doc = parse_json5(&text).ok()?;
+    let doc = vault_client::secret::SecretData::try_from_value(doc, "an archive").ok()?;
+    fn walk(v: &serde_json::Value, out: &mut Vec<zeroize::Zeroizing<String>>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    match v.as_str() {
+                        Some(s)
+                            if matches!(k.as_str(), "key" | "token" | "access" | "refresh")
+                                && !s.trim().is_empty() =>
+                        {
+                            out.push(zeroize::Zeroizing::new(s.to_string()))
+                        }
+                        _ => walk(v, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(doc.expose_secret(), &mut out);
+    Some(out)
+}
+
+/// Fills [`LegacyArchive::not_in_vault`]: a secret counts as held when some live version of
+/// some secret under `<prefix>/credentials/` (`LIST`, then `GET .../metadata` and `GET
+/// .../data?version=N` per key) holds it as a string field, byte for byte. Without Vault, or
+/// when Vault cannot be listed, nothing is held.
+pub async fn check_archives_against_vault(
+    chain: &crate::chain::CredentialChain,
+    archives: &mut [LegacyArchive],
+) {
+    if archives.is_empty() {
+        return;
+    }
+    let Some(vault) = chain.vault() else { return };
+    let client = vault.client();
+    let folder = format!("{}/credentials", vault.prefix());
+    let mut held: Vec<zeroize::Zeroizing<String>> = Vec::new();
+    if let Ok(keys) = client.list(&folder).await {
+        for key in keys.iter().filter(|k| !k.ends_with('/')) {
+            let path = format!("{folder}/{key}");
+            let Ok(Some(meta)) = client.read_metadata(&path).await else {
+                continue;
+            };
+            for version in 1..=meta.current_version {
+                let live = meta
+                    .versions
+                    .get(&version.to_string())
+                    .is_some_and(|v| v.deletion_time.is_empty() && !v.destroyed);
+                if !live {
+                    continue;
+                }
+                if let Ok(Some(secret)) = client.read(&path, Some(version)).await {
+                    if let Some(data) = secret.data {
+                        if let serde_json::Value::Object(map) = data.expose_secret() {
+                            held.extend(
+                                map.values()
+                                    .filter_map(|v| v.as_str())
+                                    .map(|s| zeroize::Zeroizing::new(s.to_string())),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for a in archives.iter_mut() {
+        let Some(secrets) = archive_secrets(&a.file) else {
+            continue;
+        };
+        a.secrets = secrets.len();
+        a.not_in_vault = secrets
+            .iter()
+            .filter(|s| !held.iter().any(|h| h.as_str() == s.as_str()))
+            .count();
+    }
+}
+
+/// Deletes the archives whose every secret is in Vault ([`LegacyArchive::is_removable`]);
+/// the others are kept. One result per deleted file.
+pub fn remove_archives(archives: &[LegacyArchive]) -> Vec<(PathBuf, Result<()>)> {
+    archives
+        .iter()
+        .filter(|a| a.is_removable())
+        .map(|a| (a.file.clone(), remove(&a.file)))
+        .collect()
 }

@@ -49,12 +49,13 @@ pub use apply_plan::{
     ProviderChange, MAX_BATCH_BYTES, MAX_REFS_PER_PROVIDER,
 };
 pub use backups::{
-    check_against_vault as check_backups_against_vault, plaintext_backups, remove_backups,
-    unwritten_before_apply, PlaintextBackup,
+    check_against_vault as check_backups_against_vault, check_archives_against_vault,
+    legacy_archives, plaintext_backups, remove_archives, remove_backups, unwritten_before_apply,
+    LegacyArchive, PlaintextBackup,
 };
 pub use fingerprint::FingerprintKey;
 pub use own_refs::{check_own_refs, OwnRef, RefState};
-pub use ownership::{set_aside_owned, OwnedByCli};
+pub use ownership::{set_aside_owned, OwnedByCli, OPENCLAW_OWNER};
 pub use preflight::{Skipped, DEFAULT_RUN_DEADLINE, PREFLIGHT_DEADLINE};
 pub use remove_local::{remove_local, LocalRemoval};
 pub use rewrite_config::{
@@ -330,6 +331,10 @@ pub enum Outcome {
     UpdatedDuringRun { version: u64, fingerprint: String },
     /// Not migrated; the error says why.
     Failed { code: &'static str, message: String },
+    /// Not tried (or cut short) because Vault was lost earlier in this run: `code` is that
+    /// loss's (`NETWORK`, `TIMEOUT`, `TLS_ERROR`, `SEALED`); the one item that met it first is
+    /// [`Outcome::Failed`] with the message. Nothing is journaled for it: a rerun tries it.
+    NotTried { code: &'static str },
 }
 
 impl Outcome {
@@ -343,12 +348,16 @@ impl Outcome {
             Outcome::Overwritten { .. } => "overwritten",
             Outcome::UpdatedDuringRun { .. } => "updated_during_run",
             Outcome::Failed { .. } => "failed",
+            Outcome::NotTried { .. } => "not_tried",
         }
     }
 
     /// True when Vault now holds the source's value.
     pub fn is_in_vault(&self) -> bool {
-        !matches!(self, Outcome::Conflict { .. } | Outcome::Failed { .. })
+        !matches!(
+            self,
+            Outcome::Conflict { .. } | Outcome::Failed { .. } | Outcome::NotTried { .. }
+        )
     }
 }
 
@@ -417,6 +426,8 @@ pub struct ReportCounts {
     pub verified: usize,
     /// Not migrated because of an error.
     pub failed: usize,
+    /// Not tried because Vault was lost earlier in the run ([`Outcome::NotTried`]).
+    pub not_tried: usize,
 }
 
 impl Report {
@@ -449,6 +460,7 @@ impl Report {
                 .filter(|r| r.outcome.is_in_vault())
                 .count(),
             failed: self.count("failed"),
+            not_tried: self.count("not_tried"),
         }
     }
 }
@@ -970,8 +982,10 @@ pub async fn apply(
     };
     let done_count = AtomicU64::new(0);
     let total = plan.items.len();
-    // Set by the first item that finds Vault gone (network, timeout, sealed): the items not
-    // started yet are not tried, each would only wait out the same failure.
+    // Set by the first item that finds Vault gone (network, timeout, TLS, sealed): the items
+    // not started yet are not tried, each would only wait out the same failure, and the items
+    // in flight that meet the same loss are reported with it (one error, not one per item). A
+    // per-item refusal (PERMISSION_DENIED, INVALID_ARGUMENT, ...) does not stop the run.
     let vault_lost: std::sync::OnceLock<Error> = std::sync::OnceLock::new();
     // The per-item futures are built and boxed before any await: a `.map(closure)` inside the
     // stream would make the whole future `Send` only for one lifetime (rustc's higher-ranked
@@ -989,6 +1003,9 @@ pub async fn apply(
                 if let Some(lost) = vault_lost.get() {
                     return (i, preflight::not_attempted(lost));
                 }
+                // True for a loss of Vault that another item met first.
+                let lost_before =
+                    |e: &Error| preflight::vault_gone(e) && vault_lost.set(e.clone()).is_err();
                 let work = async {
                     if journal.done.get(&item.name) == Some(&item.fingerprint)
                         && preflight::still_in_vault(&vault, item).await?
@@ -1001,18 +1018,16 @@ pub async fn apply(
                 };
                 let outcome = match tokio::time::timeout_at(run_deadline, work).await {
                     Ok(Ok(o)) => o,
-                    Ok(Err(e)) => {
-                        if preflight::vault_gone(&e) {
-                            let _ = vault_lost.set(e.clone());
-                        }
-                        Outcome::Failed {
-                            code: e.code(),
-                            message: e.message,
-                        }
+                    Ok(Err(e)) if lost_before(&e) => {
+                        preflight::not_attempted(vault_lost.get().unwrap_or(&e))
                     }
+                    Ok(Err(e)) => Outcome::Failed {
+                        code: e.code(),
+                        message: e.message,
+                    },
                     Err(_) => preflight::past_deadline(options.deadline),
                 };
-                if !matches!(outcome, Outcome::AlreadyMigrated) {
+                if !matches!(outcome, Outcome::AlreadyMigrated | Outcome::NotTried { .. }) {
                     let line = JournalLine {
                         name: item.name.clone(),
                         fingerprint: match &outcome {

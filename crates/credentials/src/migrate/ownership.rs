@@ -5,15 +5,49 @@
 //! that the gateway refreshes logs the CLI out, and a refresh by the CLI leaves the Vault copy
 //! dead. [`set_aside_owned`] takes such items out of a [`Plan`] and reports each with why;
 //! `--take-ownership <name>` keeps one in, for a deployment where the gateway (through
-//! `getCredential` with coordinated refresh in Vault) becomes the token's only owner. Nothing
-//! here writes: it is a filter between `plan` and `apply`.
+//! `getCredential` with coordinated refresh in Vault) becomes the token's only owner.
+//!
+//! OpenClaw's own OAuth profiles (type `oauth` in its live SQLite auth stores, such as the
+//! `qwen-portal:default` that `openclaw doctor --fix` imports from a legacy
+//! `credentials/oauth.json`) are set aside the same way, owner [`OPENCLAW_OWNER`]: OpenClaw
+//! refreshes them in its own store, and no SecretRef can stand for OAuth material, so a copy in
+//! Vault would only go stale. `--take-ownership` cannot move one (OpenClaw keeps refreshing its
+//! copy whatever this package does). Nothing here writes: it is a filter between `plan` and
+//! `apply`.
 
 use super::{Plan, PlanItem};
+use crate::credential::CredentialKind;
 use crate::error::{Error, Result};
 use crate::providers::files::format::CliOwner;
 use crate::providers::files::formats::cli_owner;
+use crate::providers::openclaw_sqlite::{AGENT_AUTH_STORE_ID, SHARED_AUTH_STORE_ID};
 
-/// A planned credential whose tokens a CLI owns.
+/// OpenClaw itself, as the owner of the OAuth profiles in its SQLite auth stores.
+pub static OPENCLAW_OWNER: CliOwner = CliOwner {
+    cli: "OpenClaw",
+    renew: "`openclaw models auth login --provider <provider>`",
+};
+
+/// True when `item` is an OAuth profile of OpenClaw's own live auth stores (the shared
+/// `state/openclaw.sqlite` row `authProfiles.store`, or an agent's `openclaw-agent.sqlite`):
+/// OpenClaw refreshes those tokens there.
+fn openclaw_owns(item: &PlanItem) -> bool {
+    item.kind == CredentialKind::OAuth
+        && matches!(
+            item.source_provider,
+            SHARED_AUTH_STORE_ID | AGENT_AUTH_STORE_ID
+        )
+}
+
+/// The owner of `item`: a CLI ([`cli_owner`]) or OpenClaw ([`OPENCLAW_OWNER`]).
+fn owner_of(item: &PlanItem) -> Option<&'static CliOwner> {
+    if openclaw_owns(item) {
+        return Some(&OPENCLAW_OWNER);
+    }
+    cli_owner(item.source_provider, &item.name)
+}
+
+/// A planned credential whose tokens a CLI (or OpenClaw itself) owns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnedByCli {
     /// The credential name (`anthropic`, `codex`, ...).
@@ -22,15 +56,35 @@ pub struct OwnedByCli {
     pub source_provider: &'static str,
     /// Where in that source (file or keychain item).
     pub source_location: String,
-    /// The CLI that owns it.
+    /// The CLI that owns it ([`OPENCLAW_OWNER`] for OpenClaw's own OAuth profiles).
     pub owner: &'static CliOwner,
     /// True when `--take-ownership` named it: it stays in the plan and is migrated.
     pub taken: bool,
 }
 
 impl OwnedByCli {
+    /// True when OpenClaw itself owns it (an OAuth profile of its SQLite auth stores).
+    pub fn by_openclaw(&self) -> bool {
+        std::ptr::eq(self.owner, &OPENCLAW_OWNER)
+    }
+
+    /// The owner's id for `--json`: `openclaw`, or the CLI's source format (`claude-code`,
+    /// `codex`, `qwen`, `minimax`, `gemini-cli`).
+    pub fn owner_id(&self) -> &'static str {
+        if self.by_openclaw() {
+            "openclaw"
+        } else {
+            self.source_provider
+                .strip_suffix("-keychain")
+                .unwrap_or(self.source_provider)
+        }
+    }
+
     /// Why it is not migrated by default, for the plan (text and JSON).
     pub fn reason(&self) -> String {
+        if self.by_openclaw() {
+            return "OpenClaw owns this OAuth login: OpenClaw refreshes it in its own store; a copy in Vault would go stale (no ref can stand for OAuth tokens). It stays where it is, and `get`/getCredential answer it from OpenClaw's store".to_string();
+        }
         let cli = self.owner.cli;
         format!(
             "{cli} owns this login: its refresh token works once, so a copy in Vault refreshed by the gateway would log {cli} out (and a refresh by {cli} would leave the copy dead). It stays where it is; `--take-ownership {}` moves it",
@@ -50,15 +104,22 @@ impl OwnedByCli {
 
 /// Takes the items a CLI owns out of `plan.items`, except those named in `take`, and returns
 /// every owned item (taken or not) in plan order. An item is owned when the source it was read
-/// from holds it as an OAuth token of a CLI ([`cli_owner`]); API keys never are.
+/// from holds it as an OAuth token of a CLI ([`cli_owner`]), or when it is an OAuth profile of
+/// OpenClaw's own SQLite auth stores ([`OPENCLAW_OWNER`]; never taken); API keys never are.
 ///
-/// Errors: `INVALID_ARGUMENT` when a name in `take` is not an owned item of the plan (a name
+/// Errors: `INVALID_ARGUMENT` when a name in `take` is an OpenClaw-owned OAuth profile, or is
+/// not an owned item of the plan (a name
 /// of the plan that no CLI owns is named; any other is not quoted, since a mistyped argument may
 /// be a pasted secret). `plan` is unchanged on error.
 pub fn set_aside_owned(plan: &mut Plan, take: &[String]) -> Result<Vec<OwnedByCli>> {
-    let owner_of = |item: &PlanItem| cli_owner(item.source_provider, &item.name);
     for name in take {
         match plan.items.iter().find(|i| &i.name == name) {
+            Some(item) if openclaw_owns(item) => {
+                return Err(Error::invalid_argument(format!(
+                    "--take-ownership {}: OpenClaw owns this OAuth login and keeps refreshing it in its own store ({}) whatever migrate does, and no ref can stand for OAuth tokens, so a copy in Vault would only go stale; it is never migrated",
+                    item.name, item.source_provider
+                )))
+            }
             Some(item) if owner_of(item).is_some() => {}
             Some(item) => {
                 return Err(Error::invalid_argument(format!(
@@ -70,7 +131,7 @@ pub fn set_aside_owned(plan: &mut Plan, take: &[String]) -> Result<Vec<OwnedByCl
                 let owned: Vec<&str> = plan
                     .items
                     .iter()
-                    .filter(|i| owner_of(i).is_some())
+                    .filter(|i| owner_of(i).is_some() && !openclaw_owns(i))
                     .map(|i| i.name.as_str())
                     .collect();
                 return Err(Error::invalid_argument(format!(
@@ -89,7 +150,7 @@ pub fn set_aside_owned(plan: &mut Plan, take: &[String]) -> Result<Vec<OwnedByCl
         let Some(owner) = owner_of(item) else {
             return true;
         };
-        let taken = take.contains(&item.name);
+        let taken = take.contains(&item.name) && !std::ptr::eq(owner, &OPENCLAW_OWNER);
         owned.push(OwnedByCli {
             name: item.name.clone(),
             source_provider: item.source_provider,
@@ -287,5 +348,62 @@ mod tests {
         assert_eq!(err.code(), "REFRESH_FAILED");
         assert_eq!(refresher.0.load(Ordering::SeqCst), 1);
         assert_eq!(std::fs::read(&claude).unwrap(), before);
+    }
+
+    /// An OAuth profile of OpenClaw's shared SQLite store (as `openclaw doctor --fix` imports a
+    /// legacy oauth.json) is OpenClaw's: set aside with owner OpenClaw, never taken over; an API
+    /// key profile of the same store is migrated.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn openclaws_own_oauth_profiles_are_set_aside_and_never_taken() {
+        let home = temp_dir("owned-openclaw");
+        let state = home.join(".openclaw");
+        import_into_shared_store(
+            &state,
+            &json!({"version": 1, "profiles": {
+                "qwen-portal:default": {"type": "oauth", "provider": "qwen-portal",
+                    "access": "FAKE-owned-qwen-access", "refresh": "FAKE-owned-qwen-refresh",
+                    "expires": now_ms() + 3_600_000},
+                "openai:default": {"type": "api_key", "provider": "openai", "key": "sk-FAKE-owned-openai"}}}),
+        );
+        let h = home.to_string_lossy().into_owned();
+        let paths = OpenClawPaths::from_env(&move |k| (k == "HOME").then(|| h.clone()));
+        let no_env: crate::store::EnvLookup = Arc::new(|_| None);
+        let sources =
+            crate::providers::openclaw_sqlite::sqlite_providers(&paths, no_env, None, None);
+        let chain = chain_with(offline_client(), "owned-oc", sources);
+        let mut p = plan(&chain).await.unwrap();
+        let before: Vec<String> = p.items.iter().map(|i| i.name.clone()).collect();
+        assert!(
+            before.iter().any(|n| n.starts_with("qwen-portal")),
+            "{before:?}"
+        );
+
+        let err = set_aside_owned(&mut p, &["qwen-portal:default".into()]).unwrap_err();
+        assert_eq!(err.code(), "INVALID_ARGUMENT");
+        assert!(
+            err.message.contains("OpenClaw owns this OAuth login"),
+            "{}",
+            err.message
+        );
+        assert_eq!(p.items.len(), before.len(), "unchanged on error");
+
+        let owned = set_aside_owned(&mut p, &[]).unwrap();
+        let names: Vec<_> = p.items.iter().map(|i| i.name.as_str()).collect();
+        assert!(
+            names.iter().all(|n| !n.starts_with("qwen-portal")),
+            "{names:?}"
+        );
+        assert!(names.contains(&"openai:default"), "{names:?}");
+        let q = owned
+            .iter()
+            .find(|o| o.name == "qwen-portal:default")
+            .unwrap();
+        assert!(q.by_openclaw() && !q.taken);
+        assert_eq!(q.owner_id(), "openclaw");
+        assert_eq!(q.owner, &OPENCLAW_OWNER);
+        assert!(q
+            .reason()
+            .contains("OpenClaw refreshes it in its own store; a copy in Vault would go stale"));
+        assert!(owned.iter().all(|o| o.by_openclaw()));
     }
 }

@@ -206,15 +206,9 @@ pub fn vault_gone(e: &Error) -> bool {
     )
 }
 
-/// The outcome of an item not tried because Vault was lost earlier in the run.
+/// The outcome of an item not tried (or cut short) because Vault was lost earlier in the run.
 pub fn not_attempted(lost: &Error) -> Outcome {
-    Outcome::Failed {
-        code: lost.code(),
-        message: format!(
-            "not attempted: Vault was lost earlier in this run ({}); run migrate again once it is back",
-            lost.message
-        ),
-    }
+    Outcome::NotTried { code: lost.code() }
 }
 
 /// The outcome of an item unfinished at the run's deadline.

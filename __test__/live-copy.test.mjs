@@ -10,7 +10,7 @@
 // - Vault's history cannot tell (the older version destroyed): Vault's value, with a warning;
 // - `fallback: "none"`: Vault only, OpenClaw's copy is not read.
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { execFile, spawn, spawnSync } from 'node:child_process'
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -19,7 +19,7 @@ import { after, before, describe, test } from 'node:test'
 
 import { CredentialStore, VaultClient } from '../index.js'
 import { removeTree, startVault, uniquePrefix } from './support/vault-server.mjs'
-import { openclawEnv, openclawOk, removeTempDirs } from './support/openclaw-state.mjs'
+import { openclawEnv, openclawInstall, openclawOk, openclawScript, removeTempDirs } from './support/openclaw-state.mjs'
 
 const { nativeExecutable } = createRequire(import.meta.url)('../bin/native.js')
 const native = nativeExecutable()
@@ -36,6 +36,14 @@ const V = {
   groqVault: 'gsk_FAKE-live-groq-rotated-in-vault-0008',
   mistral1: 'FAKE-live-mistral-0009-aaaaaaaaaaaa',
   mistralVault: 'FAKE-live-mistral-rotated-0010-bbbbbbbb',
+  otherLocal: 'sk-FAKE-live-other-local-0011',
+  dotenv1: 'sk-proj-FAKE-live-dotenv-0013',
+  dotenv2: 'sk-proj-FAKE-live-dotenv-changed-0014',
+  envTelegram: '777003:FAKE-live-telegram-in-dotenv-0015',
+  telegram3: '777004:FAKE-live-telegram-recreated-0016',
+  gateway: 'gwtok-FAKE-live-gateway-0017',
+  envGateway: 'gwtok-FAKE-live-gateway-in-dotenv-0018',
+  otherVault: 'sk-FAKE-live-other-vault-0012',
 }
 let vault
 let client
@@ -44,9 +52,9 @@ let prefix
 let stopped = false
 const dirs = []
 const audit = () => join(state, 'audit.jsonl')
-const envFor = (extra = {}) =>
+const envFor = (extra = {}, s = state) =>
   openclawEnv({
-    state,
+    state: s,
     vault,
     env: { OPENCLAW_VAULT_PREFIX: prefix, OPENCLAW_VAULT_AUDIT_LOG: audit(), ...extra },
   })
@@ -82,6 +90,23 @@ function get(name, extra) {
   }
 }
 
+/** `get` without blocking the event loop (a child of this process holds a lock meanwhile). */
+function getAsync(name) {
+  return new Promise((resolve, reject) => {
+    execFile(
+      native,
+      ['get', name, '--reveal', '--json'],
+      { cwd: state, env: envFor(), timeout: 60000 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`get ${name}: ${stderr}`))
+        assertNoSecret(stderr, `get ${name}'s stderr`)
+        const json = JSON.parse(stdout)
+        resolve({ value: json.value ?? json.secrets?.apiKey, provider: json.source?.provider, stderr })
+      },
+    )
+  })
+}
+
 /** The Vault path (under the mount) `migrate` wrote `name` to. */
 let planned
 const vaultPath = (name) => {
@@ -100,6 +125,11 @@ before(async () => {
   openclaw(['models', 'auth', 'paste-api-key', '--provider', 'openai', '--profile-id', 'openai:manual'], V.openai1)
   openclaw(['models', 'auth', 'paste-api-key', '--provider', 'groq', '--profile-id', 'groq:work'], V.groq1)
   openclaw(['models', 'auth', 'paste-api-key', '--provider', 'mistral', '--profile-id', 'mistral:work'], V.mistral1)
+  // The state-dir .env OpenClaw loads: a provider key (migrated as `openai@dotenv`) and a channel
+  // token that differs from openclaw.json's (which OpenClaw uses).
+  writeFileSync(join(state, '.env'), `OPENAI_API_KEY=${V.dotenv1}\nTELEGRAM_BOT_TOKEN=${V.envTelegram}\n`, {
+    mode: 0o600,
+  })
   const r = spawnSync(native, ['migrate', '--yes', '--json'], {
     cwd: state,
     env: { ...envFor(), TMPDIR: tempDir('tmp') },
@@ -117,28 +147,70 @@ after(async () => {
   removeTempDirs(dirs)
 })
 
+describe('a name OpenClaw now reads through a ref', () => {
+  test("a `.env` line for the same setting is never taken for OpenClaw's copy once openclaw.json holds the ref", () => {
+    const s2 = tempDir('state-ref')
+    const oc = (args) => openclawOk(args, { state: s2, vault })
+    oc(['config', 'set', 'gateway.auth.mode', 'token'])
+    oc(['config', 'set', 'gateway.auth.token', V.gateway])
+    writeFileSync(join(s2, '.env'), `OPENCLAW_GATEWAY_TOKEN=${V.envGateway}\n`, { mode: 0o600 })
+    const run = (args) =>
+      spawnSync(native, args, {
+        cwd: s2,
+        env: { ...envFor({}, s2), TMPDIR: tempDir('tmp') },
+        encoding: 'utf8',
+        timeout: 300000,
+      })
+    const m = run(['migrate', '--yes', '--rewrite-config', '--openclaw', openclawScript(tempDir('cli'))])
+    assert.equal(m.status, 0, m.stderr)
+    assertNoSecret(m.stdout + m.stderr, 'migrate')
+    const config = JSON.parse(readFileSync(join(s2, 'openclaw.json'), 'utf8'))
+    assert.equal(config.gateway.auth.token.provider, 'openclaw-vault', 'OpenClaw did not write the ref')
+    const r = run(['get', 'gateway', '--reveal', '--json'])
+    assert.equal(r.status, 0, r.stderr)
+    assertNoSecret(r.stderr, 'get gateway')
+    const got = JSON.parse(r.stdout)
+    assert.equal(
+      got.value ?? got.secrets?.token,
+      V.gateway,
+      "the .env line was answered, not the value OpenClaw's ref reads",
+    )
+    assert.doesNotMatch(r.stderr, /OpenClaw changed its own copy/)
+  })
+})
+
 describe('the live copy of a value OpenClaw still keeps itself', () => {
   test('unchanged since the migration: Vault answers, no warning', () => {
     const got = get('store/MY_SECRET')
     assert.equal(got.value, V.store1)
     assert.equal(got.provider, 'vault')
-    assert.doesNotMatch(got.stderr, /OpenClaw's own copy/)
+    assert.doesNotMatch(got.stderr, /OpenClaw's own copy|OpenClaw changed its own copy/)
   })
 
   test('changed by OpenClaw afterwards (store set, paste-api-key, config set): OpenClaw copy answered, warned once, audited', async () => {
     openclaw(['secrets', 'store', 'set', 'MY_SECRET', '--kind', 'secret', '--value-file', '-'], V.store2)
     openclaw(['models', 'auth', 'paste-api-key', '--provider', 'openai', '--profile-id', 'openai:manual'], V.openai2)
     openclaw(['config', 'set', 'channels.telegram.botToken', V.telegram2])
+    writeFileSync(join(state, '.env'), `OPENAI_API_KEY=${V.dotenv2}\nTELEGRAM_BOT_TOKEN=${V.envTelegram}\n`, {
+      mode: 0o600,
+    })
+    const dotenvName = planned.find((i) => i.name.startsWith('openai@')).name
     for (const [name, value] of [
       ['store/MY_SECRET', V.store2],
       ['openai:manual', V.openai2],
+      // openclaw.json's token, the one OpenClaw uses, never the .env line
       ['telegram', V.telegram2],
+      [dotenvName, V.dotenv2],
     ]) {
       const got = get(name)
       assert.equal(got.value, value, `${name} answered the copy OpenClaw no longer uses`)
       assert.notEqual(got.provider, 'vault', name)
-      assert.match(got.stderr, /OpenClaw's own copy differs from vault's and vault never held it/, name)
-      assert.equal(got.stderr.match(/OpenClaw's own copy/g).length, 1, `${name}: one warning: ${got.stderr}`)
+      assert.match(
+        got.stderr,
+        /OpenClaw changed its own copy after `migrate` copied it to vault \(which still holds what migrate left\)/,
+        name,
+      )
+      assert.equal(got.stderr.match(/OpenClaw changed its own copy/g).length, 1, `${name}: one warning: ${got.stderr}`)
     }
     // The Node binding answers the same.
     const store = new CredentialStore({ env: envFor(), cwd: state })
@@ -146,7 +218,7 @@ describe('the live copy of a value OpenClaw still keeps itself', () => {
     assert.equal(c.expose(), V.store2)
     assert.notEqual(c.source.provider, 'vault')
     const lines = readFileSync(audit(), 'utf8')
-    assert.match(lines, /OpenClaw's live copy at [^"]*: vault's value differs and no version of it ever held this one/)
+    assert.match(lines, /OpenClaw's live copy at [^"]*: changed after migrate copied it to vault"/)
     assertNoSecret(lines, 'the audit log')
   })
 
@@ -158,6 +230,58 @@ describe('the live copy of a value OpenClaw still keeps itself', () => {
     assert.match(got.stderr, /OpenClaw's own copy is an older value \(vault version 1\) and OpenClaw still uses it/)
   })
 
+  test('a value put in Vault by other means (no migrate journal line for it): Vault answers, OpenClaw copy not read', async () => {
+    openclaw(['secrets', 'store', 'set', 'OTHER', '--kind', 'secret', '--value-file', '-'], V.otherLocal)
+    await client.write(`${prefix}/credentials/store/OTHER`, { apiKey: V.otherVault })
+    const got = get('store/OTHER')
+    assert.equal(got.value, V.otherVault)
+    assert.equal(got.provider, 'vault')
+    assert.doesNotMatch(got.stderr, /OpenClaw's own copy|OpenClaw changed its own copy/)
+  })
+
+  test("recreated in Vault with a new value (metadata deleted, a leaked key replaced): Vault's new value, never OpenClaw's old one", async () => {
+    // OpenClaw's copy (telegram2) differs from what migrate left (telegram1) AND from Vault's new value.
+    const path = vaultPath('telegram')
+    await client.deleteMetadata(path)
+    await client.write(path, { token: V.telegram3 })
+    const got = get('telegram')
+    assert.equal(got.value, V.telegram3)
+    assert.equal(got.provider, 'vault')
+    assert.doesNotMatch(got.stderr, /OpenClaw changed its own copy/)
+  })
+
+  test('OpenClaw holds its SQLite store locked: Vault answers at once with a warning, the read is not waited for', async () => {
+    // A writer holding OpenClaw's team store locked (node:sqlite of OpenClaw's Node 24).
+    const locker = spawn(
+      openclawInstall().node,
+      [
+        '-e',
+        `const { DatabaseSync } = require('node:sqlite')
+         const db = new DatabaseSync(process.argv[1])
+         // Exclusive locking mode: WAL readers wait too (a plain transaction does not stop them).
+         db.exec('PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; UPDATE secret_store_entries SET updated_at_ms = updated_at_ms')
+         process.stdout.write('locked\\n')
+         process.stdin.on('end', () => { db.exec('ROLLBACK'); db.close() })
+         process.stdin.resume()`,
+        join(state, 'state', 'openclaw.sqlite'),
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    )
+    await new Promise((resolve, reject) => {
+      locker.stdout.once('data', resolve)
+      locker.once('exit', (code) => reject(new Error(`the locker exited with ${code}`)))
+    })
+    try {
+      const got = await getAsync('store/MY_SECRET')
+      assert.equal(got.value, V.store1, "not Vault's value")
+      assert.equal(got.provider, 'vault')
+      assert.match(got.stderr, /OpenClaw's own copy could not be read within 250 ms \(its store is busy or locked\)/)
+    } finally {
+      locker.stdin.end()
+      await new Promise((resolve) => locker.once('close', resolve))
+    }
+  })
+
   test("Vault's history cannot tell (the older version destroyed): Vault answers, with a warning", async () => {
     const path = vaultPath('mistral:work')
     await client.write(path, { apiKey: V.mistralVault })
@@ -165,14 +289,17 @@ describe('the live copy of a value OpenClaw still keeps itself', () => {
     const got = get('mistral:work')
     assert.equal(got.value, V.mistralVault)
     assert.equal(got.provider, 'vault')
-    assert.match(got.stderr, /history cannot tell which is newer/)
+    assert.match(
+      got.stderr,
+      /OpenClaw's own copy differs from vault's, and vault was written since `migrate` copied it/,
+    )
   })
 
   test('fallback "none": Vault only, OpenClaw copy never read', () => {
     const got = get('store/MY_SECRET', { OPENCLAW_VAULT_FALLBACK: 'none' })
     assert.equal(got.value, V.store1)
     assert.equal(got.provider, 'vault')
-    assert.doesNotMatch(got.stderr, /OpenClaw's own copy/)
+    assert.doesNotMatch(got.stderr, /OpenClaw's own copy|OpenClaw changed its own copy/)
   })
 
   // Last: it stops Vault.

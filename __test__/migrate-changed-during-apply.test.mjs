@@ -184,3 +184,41 @@ test('the run dies right after OpenClaw applied a changed value: the next run fi
     await removeTree(vault, ownPrefix)
   }
 })
+
+test('a backup OpenClaw rotated for another reason (a value set by hand, then pointed back at Vault) is never written to Vault: only a run that died during its apply is checked (attack 10, F3)', async () => {
+  const native = nativeExecutable()
+  assert.ok(native, 'the native executable is missing: run `node scripts/build-native.mjs`')
+  const state = mkdtempSync(join(tmpdir(), 'ocv-bak-abandoned-'))
+  chmodSync(state, 0o700)
+  dirs.push(state)
+  const KEPT = 'gwtok-FAKE-abandoned-kept-0005'
+  const ABANDONED = 'gwtok-FAKE-abandoned-by-hand-0006'
+  openclawOk(['config', 'set', 'gateway.auth.mode', 'token'], { state })
+  openclawOk(['config', 'set', 'gateway.auth.token', KEPT], { state })
+  const cli = mkdtempSync(join(tmpdir(), 'ocv-bak-abandoned-cli-'))
+  dirs.push(cli)
+  const ownPrefix = uniquePrefix('bak-abandoned')
+  const env = openclawEnv({ state, vault, env: { OPENCLAW_VAULT_PREFIX: ownPrefix } })
+  const run = (args) => spawnSync(native, args, { cwd: state, env, encoding: 'utf8', timeout: 300_000 })
+  try {
+    const first = run(['migrate', '--yes', '--rewrite-config', '--openclaw', openclawScript(cli)])
+    assert.equal(first.status, 0, first.stdout + first.stderr)
+    assert.ok(!existsSync(join(state, 'vault-migrate.apply-pending')), 'the marker outlived a complete run')
+    const ref = JSON.parse(readFileSync(join(state, 'openclaw.json'), 'utf8')).gateway.auth.token
+    assert.equal(ref.provider, 'openclaw-vault')
+    // By hand: a plaintext for a while, then the ref again (each write rotates openclaw.json.bak).
+    openclawOk(['config', 'set', 'gateway.auth.token', ABANDONED], { state })
+    openclawOk(['config', 'set', 'gateway.auth.token', JSON.stringify(ref), '--strict-json'], { state })
+    assert.ok(readFileSync(join(state, 'openclaw.json.bak'), 'utf8').includes(ABANDONED), 'no backup holds it')
+    const rerun = run(['migrate', '--yes', '--json'])
+    for (const v of [KEPT, ABANDONED, vault.token])
+      assert.ok(!`${rerun.stdout}${rerun.stderr}`.includes(v), 'a secret was printed')
+    assert.equal(JSON.parse(rerun.stdout).unwrittenBeforeApply, undefined, rerun.stdout)
+    const client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
+    const path = ref.id.slice(0, ref.id.lastIndexOf('/'))
+    assert.equal((await client.read(path)).data.token, KEPT, 'the abandoned value became current in Vault')
+    assert.equal((await client.readMetadata(path)).current_version, 1)
+  } finally {
+    await removeTree(vault, ownPrefix)
+  }
+})

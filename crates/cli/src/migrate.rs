@@ -475,6 +475,8 @@ async fn rewrite_through_openclaw(
         }
     }
     let Some(mut e) = error else {
+        // The backup of this apply is checked and every newer value written.
+        migrate::clear_apply_pending(&store.paths);
         return true;
     };
     // OpenClaw's apply runs this package's resolver for every ref before it writes, and reports
@@ -529,6 +531,7 @@ async fn write_unwritten_before_apply(
         }
     };
     if found.is_empty() {
+        migrate::clear_apply_pending(&store.paths);
         return true;
     }
     let mut ok = true;
@@ -560,6 +563,9 @@ async fn write_unwritten_before_apply(
         }
     }
     out["unwrittenBeforeApply"] = json!(rows);
+    if ok {
+        migrate::clear_apply_pending(&store.paths);
+    }
     ok
 }
 
@@ -773,6 +779,16 @@ fn apply_steps(
     // Removed when this scope ends, however it ends (see `TempPlanFile`).
     let plan_file =
         migrate::apply_plan::TempPlanFile::write(&plan).map_err(|e| Box::new((e, out.clone())))?;
+    // Until this run has checked the backup the apply writes (the caller clears it), a run
+    // killed meanwhile leaves the marker for the next one to check (`unwritten_before_apply`).
+    if let Err(e) = migrate::mark_apply_pending(&store.paths) {
+        let _ = writeln!(
+            io.stderr,
+            "warning: the apply-pending marker was not written ([{}] {}): if this run is killed during OpenClaw's apply, the next one does not check openclaw.json.bak for a value changed meanwhile",
+            e.code(),
+            e.message
+        );
+    }
     let applied = cli
         .apply(
             plan_file.path(),
@@ -2013,6 +2029,8 @@ mod tests {
         let elsewhere = home.join("elsewhere.json");
         std::fs::write(&elsewhere, CONFIG).unwrap();
         std::os::unix::fs::symlink(&elsewhere, config.with_file_name("openclaw.json.bak")).unwrap();
+        // As a run killed during OpenClaw's apply leaves it: only then is the backup checked.
+        std::fs::write(config.with_file_name("vault-migrate.apply-pending"), "{}\n").unwrap();
         let (code, out, err) = run(&s, &["--yes"], &[]).await;
         assert_eq!(code, exit::OK, "{out}{err}");
         assert!(

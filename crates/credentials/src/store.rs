@@ -200,6 +200,7 @@ fn open_store_at(options: &StoreOptions, layer: Option<&Layer>) -> Result<Store>
             Some(_) => LayerContext::default(),
             None => credentials.layers.clone(),
         },
+        migrate_journal: crate::migrate::default_journal(&paths),
         ..ChainSettings::default()
     };
     if let Some(ttl) = credentials.cache_ttl {

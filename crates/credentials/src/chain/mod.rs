@@ -57,6 +57,10 @@ pub struct ChainSettings {
     /// The agent and team every lookup is for unless a call names its own (`agent` and `team`
     /// in openclaw-vault.json); empty by default: the default layer only ([`crate::layers`]).
     pub layers: LayerContext,
+    /// `migrate`'s journal (`<stateDir>/vault-migrate.journal`): which Vault version each name
+    /// was copied to from OpenClaw on this machine, the evidence that OpenClaw's copy changed
+    /// since ([`CredentialChain::live_copy`]). `None` (the default): no such evidence.
+    pub migrate_journal: Option<std::path::PathBuf>,
 }
 
 impl Default for ChainSettings {
@@ -72,6 +76,7 @@ impl Default for ChainSettings {
             lookup_timeout: DEFAULT_LOOKUP_TIMEOUT,
             breaker: BreakerPolicy::default(),
             layers: LayerContext::default(),
+            migrate_journal: None,
         }
     }
 }
@@ -176,7 +181,13 @@ pub struct CredentialChain {
     /// `verdict\0name` of each disagreement with OpenClaw's live copy already warned about
     /// ([`CredentialChain::live_copy`]): one warning per name and verdict per process.
     live_warned: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// `migrate`'s fingerprint key, read from Vault once (`None`: not there or not readable).
+    fingerprint_key: tokio::sync::OnceCell<Option<crate::migrate::FingerprintKey>>,
 }
+
+/// The longest the chain waits for OpenClaw's live copy ([`CredentialChain::live_copy`]):
+/// OpenClaw may hold its SQLite store locked for seconds.
+pub const LIVE_COPY_DEADLINE: Duration = Duration::from_millis(250);
 
 impl std::fmt::Debug for CredentialChain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -261,6 +272,7 @@ impl CredentialChain {
             breakers,
             stale_warned: Default::default(),
             live_warned: Default::default(),
+            fingerprint_key: Default::default(),
             providers,
             vault,
             default_signature: format!(
@@ -770,25 +782,29 @@ impl CredentialChain {
     }
 
     /// OpenClaw's live copy of `name`, when it must be served instead of `remote`'s answer
-    /// `answer`: with the live copy and the reason (for the audit line). The live copy is the
-    /// plaintext the first local source OpenClaw itself reads
-    /// ([`CredentialProvider::live_in_openclaw`]: its SQLite auth stores, its team secret
-    /// store, openclaw.json, the state-dir `.env`) holds for the same name, in `order`: a value
-    /// OpenClaw still keeps itself (a team store entry, a profile or field no apply replaced
-    /// with a ref) and changes with its own commands.
+    /// `answer`: with the live copy and the reason (for the audit line).
     ///
-    /// When it differs from the remote store's value, the remote store's history decides
-    /// ([`CredentialProvider::version_holding`]): an earlier version held the live copy, so the
-    /// store moved on (a rotation in Vault) and its answer stands, with a warning that OpenClaw
-    /// still uses the older value; no version ever held it (the history complete), so OpenClaw
-    /// changed it after it was copied (`secrets store set`, `paste-api-key`, `config set`) and
-    /// the live copy is served, with a warning to move it (`migrate`). When the history cannot
-    /// tell (a deleted, destroyed or unreadable version) the remote store's answer stands,
-    /// with a warning. Each warning once per name and verdict in a process.
+    /// Only for a name `migrate` copied from one of OpenClaw's own sources
+    /// ([`CredentialProvider::live_in_openclaw`]: its SQLite auth stores, its team secret store,
+    /// openclaw.json, the state-dir `.env`), as its journal says
+    /// ([`ChainSettings::migrate_journal`], [`crate::migrate::migrated_entries`]): the live copy
+    /// is what that source holds now under the name it had there (`openai` for `openai@dotenv`),
+    /// a value OpenClaw still keeps itself (a team store entry, a profile, field or `.env` line no
+    /// apply replaced with a ref) and changes with its own commands. The read has a deadline
+    /// ([`LIVE_COPY_DEADLINE`]): a store OpenClaw holds locked is not waited for.
+    ///
+    /// When the live copy differs from Vault's value, it is served only when Vault still holds
+    /// exactly what `migrate` left there (the keyed fingerprint of Vault's current data equals
+    /// the journal's; the key read from Vault, [`crate::migrate::FingerprintKey::existing`]):
+    /// then OpenClaw changed its copy since. Otherwise Vault's answer stands (Vault first), with
+    /// a warning that says what Vault's history shows
+    /// ([`CredentialProvider::version_holding`]): an older version held OpenClaw's copy (Vault
+    /// was rotated; OpenClaw still uses the old value), none did, or it cannot tell. Each warning
+    /// once per name and verdict in a process.
     ///
     /// Never with `fallback: "none"` (local sources are not read at all), for an answer from an
-    /// agent's or team's layer (another name than the local one), or for a local answer that
-    /// is itself read from the remote store (a profile holding this package's exec ref).
+    /// agent's or team's layer, for a source holding this package's exec ref (its value is
+    /// Vault's), or for a placeholder or a blank value.
     async fn live_copy(
         &self,
         name: &str,
@@ -806,29 +822,76 @@ impl CredentialChain {
         {
             return None;
         }
-        let mut live = None;
-        for provider in self.precedence(order) {
-            if provider.kind() != ProviderKind::Local || !provider.live_in_openclaw() {
-                continue;
+        let vault = self.vault.as_ref().filter(|v| v.id() == remote.id())?;
+        let journal = self.settings.migrate_journal.as_ref()?;
+        let entry =
+            crate::migrate::migrated_entries(journal, vault.client().mount(), vault.prefix())
+                .remove(name)?;
+        let provider = self
+            .precedence(order)
+            .into_iter()
+            .find(|p| {
+                p.id() == entry.source && p.kind() == ProviderKind::Local && p.live_in_openclaw()
+            })?
+            .clone();
+        let source_name = entry.source_name.clone();
+        // On the blocking pool: a SQLite read waiting on OpenClaw's lock blocks its thread, and
+        // the deadline below must still fire on a runtime with one worker.
+        let handle = tokio::runtime::Handle::current();
+        let read = tokio::task::spawn_blocking(move || {
+            handle.block_on(async move { provider.get(&source_name).await })
+        });
+        let live = match tokio::time::timeout(LIVE_COPY_DEADLINE, read).await {
+            Ok(Ok(Ok(Some(live)))) => live,
+            Ok(Ok(Ok(None))) => return None,
+            Ok(Ok(Err(e))) => {
+                tracing::debug!(credential = name, source = %entry.source, error = %e.message, "OpenClaw's copy could not be read for comparison");
+                return None;
             }
-            match provider.get(name).await {
-                Ok(Some(c)) => {
-                    live = Some(c);
-                    break;
+            Ok(Err(_)) => return None,
+            Err(_) => {
+                if self.warn_live_once("busy", name) {
+                    tracing::warn!(
+                        credential = name,
+                        source = %entry.source,
+                        "OpenClaw's own copy could not be read within {} ms (its store is busy or locked): Vault's value is served without comparing",
+                        LIVE_COPY_DEADLINE.as_millis()
+                    );
                 }
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::debug!(credential = name, source = provider.id(), error = %e.message, "OpenClaw's copy could not be read for comparison")
-                }
+                return None;
             }
-        }
-        let live = live?;
+        };
+        let blank = live
+            .secrets
+            .iter()
+            .all(|(_, v)| secrecy::ExposeSecret::expose_secret(v).trim().is_empty());
         if live.source.provider == remote.id()
+            || blank
             || crate::placeholder::refuse_stored(&live).is_err()
-            || live.secrets.is_empty()
             || live.secrets.same_values(&answer.secrets)
         {
             return None;
+        }
+        let (remote_id, at) = (remote.id(), live.source.location.clone());
+        let local_id = live.source.provider;
+        if self
+            .vault_unchanged_since_migrate(vault, name, &entry)
+            .await
+        {
+            if self.warn_live_once("changed", name) {
+                tracing::warn!(
+                    credential = name,
+                    source = local_id,
+                    location = %at,
+                    "OpenClaw changed its own copy after `migrate` copied it to {remote_id} (which still holds what migrate left): OpenClaw's copy is served; run `openclaw-vault migrate` (it reports the name as a conflict) and `--overwrite` to move it"
+                );
+            }
+            let detail = format!(
+                "OpenClaw's live copy at {at}: changed after migrate copied it to {remote_id}"
+            );
+            let mut live = live;
+            live.name = name.to_string();
+            return Some((live, detail));
         }
         let verdict = self
             .ask(
@@ -838,50 +901,67 @@ impl CredentialChain {
             )
             .await
             .unwrap_or(HistoryMatch::Unknown);
-        let (remote_id, local_id, at) = (remote.id(), live.source.provider, &live.source.location);
-        let warn_once = |verdict: &str| {
-            let mut warned = self.live_warned.lock().unwrap_or_else(|e| e.into_inner());
-            warned.insert(format!("{verdict}\0{name}"))
-        };
         match verdict {
-            HistoryMatch::Never => {
-                if warn_once("never") {
-                    tracing::warn!(
-                        credential = name,
-                        source = local_id,
-                        location = %at,
-                        "OpenClaw's own copy differs from {remote_id}'s and {remote_id} never held it: OpenClaw changed it after it was copied, so its copy is served; run `openclaw-vault migrate` (it reports the name as a conflict) and `--overwrite` to move it"
-                    );
-                }
-                let detail = format!(
-                    "OpenClaw's live copy at {at}: {remote_id}'s value differs and no version of it ever held this one"
-                );
-                Some((live, detail))
-            }
             HistoryMatch::Version(version) => {
-                if warn_once("older") {
+                if self.warn_live_once("older", name) {
                     tracing::warn!(
                         credential = name,
                         source = local_id,
                         location = %at,
                         version,
-                        "OpenClaw's own copy is an older value ({remote_id} version {version}) and OpenClaw still uses it: {remote_id}'s newer value is served; replace OpenClaw's copy (`openclaw-vault migrate --rewrite-config`, or OpenClaw's own command)"
+                        "OpenClaw's own copy is an older value ({remote_id} version {version}) and OpenClaw still uses it: {remote_id}'s newer value is served; set OpenClaw's copy to it with OpenClaw's own command (the value from `openclaw-vault get <name> --reveal`), never with `migrate --overwrite`"
                     );
                 }
-                None
             }
-            HistoryMatch::Unknown => {
-                if warn_once("unknown") {
+            HistoryMatch::Never | HistoryMatch::Unknown => {
+                if self.warn_live_once("differs", name) {
                     tracing::warn!(
                         credential = name,
                         source = local_id,
                         location = %at,
-                        "OpenClaw's own copy differs from {remote_id}'s, and {remote_id}'s history cannot tell which is newer (a deleted, destroyed or unreadable version): {remote_id}'s value is served; check both and run `openclaw-vault migrate`"
+                        "OpenClaw's own copy differs from {remote_id}'s, and {remote_id} was written since `migrate` copied it: {remote_id}'s value is served, while OpenClaw uses its own copy; check which is right"
                     );
                 }
-                None
             }
         }
+        None
+    }
+
+    /// True when one of `name`'s migrate-journal warnings is news in this process.
+    fn warn_live_once(&self, verdict: &str, name: &str) -> bool {
+        let mut warned = self.live_warned.lock().unwrap_or_else(|e| e.into_inner());
+        warned.insert(format!("{verdict}\0{name}"))
+    }
+
+    /// Whether Vault's current data at `name` is exactly what `migrate` left there (its keyed
+    /// fingerprint equals the journal's). False when the fingerprint key or the data cannot be
+    /// read within the lookup deadline: no evidence.
+    async fn vault_unchanged_since_migrate(
+        &self,
+        vault: &Arc<VaultProvider>,
+        name: &str,
+        entry: &crate::migrate::MigratedEntry,
+    ) -> bool {
+        let deadline = self.settings.lookup_timeout;
+        let key = self
+            .fingerprint_key
+            .get_or_init(|| crate::migrate::FingerprintKey::existing(vault, deadline))
+            .await;
+        let Some(key) = key else {
+            return false;
+        };
+        let Ok(path) = vault.path_of(name) else {
+            return false;
+        };
+        let read = tokio::time::timeout(deadline, vault.client().read(&path, None)).await;
+        let Ok(Ok(Some(secret))) = read else {
+            return false;
+        };
+        secret
+            .data
+            .as_ref()
+            .and_then(|d| d.expose_secret().as_object().map(|d| key.fingerprint(d)))
+            .is_some_and(|fp| fp == entry.fingerprint)
     }
 
     /// A value from a remote store's last-known-good file, served marked stale, logged (once

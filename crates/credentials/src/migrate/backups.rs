@@ -270,6 +270,35 @@ async fn histories_of(
     out
 }
 
+/// `<stateDir>/vault-migrate.apply-pending`: written (0600, atomically) just before `migrate`
+/// runs `openclaw secrets apply`, removed once the run has checked the backup that apply wrote
+/// ([`clear_apply_pending`]). Only a run that died in between leaves it, and only then does a
+/// later run look in `openclaw.json.bak` for a value changed before that apply
+/// ([`unwritten_before_apply`]): a backup OpenClaw rotated for any other reason (a `config set`
+/// later undone) says nothing about this package's writes. `None` without a state directory.
+pub fn apply_pending_marker(paths: &OpenClawPaths) -> Option<PathBuf> {
+    paths
+        .state_dir
+        .as_ref()
+        .map(|d| d.join("vault-migrate.apply-pending"))
+}
+
+/// Writes the [`apply_pending_marker`] (the time, epoch milliseconds, inside).
+pub fn mark_apply_pending(paths: &OpenClawPaths) -> Result<()> {
+    let Some(marker) = apply_pending_marker(paths) else {
+        return Ok(());
+    };
+    let body = format!("{{\"startedAtMs\":{}}}\n", crate::time::now_ms());
+    crate::local_file::write_atomic(&marker, body.as_bytes())
+}
+
+/// Removes the [`apply_pending_marker`]; a missing one is fine.
+pub fn clear_apply_pending(paths: &OpenClawPaths) {
+    if let Some(marker) = apply_pending_marker(paths) {
+        let _ = std::fs::remove_file(marker);
+    }
+}
+
 /// The values the newest backup, `<config>.bak` (OpenClaw's apply writes it just before it
 /// writes the refs), holds at a JSON path where the config now holds a ref to this package's
 /// provider, and that no version of the ref's Vault path ever held: a value changed between a
@@ -288,6 +317,9 @@ pub async fn unwritten_before_apply(
     let Some(vault) = chain.vault() else {
         return Ok(Vec::new());
     };
+    if !apply_pending_marker(paths).is_some_and(|m| m.exists()) {
+        return Ok(Vec::new());
+    }
     let Some(config) = paths.config_file().filter(|f| f.exists()) else {
         return Ok(Vec::new());
     };

@@ -128,6 +128,19 @@ impl FingerprintKey {
         }
     }
 
+    /// The key of `vault`'s prefix when Vault holds one and this token may read it, within
+    /// `deadline`; never created, never a warning (for comparisons outside `migrate`).
+    pub async fn existing(vault: &VaultProvider, deadline: Duration) -> Option<Self> {
+        let path = key_path(vault);
+        let read = async {
+            let secret = vault.client().read(&path, None).await.ok()??;
+            let data = secret.data?;
+            let hex = Zeroizing::new(data.expose_secret().get("key")?.as_str()?.to_string());
+            FingerprintKey::from_hex(&hex)
+        };
+        tokio::time::timeout(deadline, read).await.ok().flatten()
+    }
+
     /// HMAC-SHA256 of the canonical JSON of `data` (keys sorted at every depth), first 16 hex
     /// digits.
     pub fn fingerprint(&self, data: &Map<String, Value>) -> String {

@@ -49,9 +49,10 @@ pub use apply_plan::{
     ProviderChange, MAX_BATCH_BYTES, MAX_REFS_PER_PROVIDER,
 };
 pub use backups::{
-    check_against_vault as check_backups_against_vault, check_archives_against_vault,
-    legacy_archives, plaintext_backups, remove_archives, remove_backups, unwritten_before_apply,
-    LegacyArchive, PlaintextBackup,
+    apply_pending_marker, check_against_vault as check_backups_against_vault,
+    check_archives_against_vault, clear_apply_pending, legacy_archives, mark_apply_pending,
+    plaintext_backups, remove_archives, remove_backups, unwritten_before_apply, LegacyArchive,
+    PlaintextBackup,
 };
 pub use fingerprint::FingerprintKey;
 pub use own_refs::{check_own_refs, OwnRef, RefState};
@@ -80,6 +81,63 @@ pub fn default_journal(paths: &OpenClawPaths) -> Option<PathBuf> {
         .state_dir
         .as_ref()
         .map(|d| d.join("vault-migrate.journal"))
+}
+
+/// What `migrate`'s journal says Vault held for one name after a run: the keyed fingerprint
+/// ([`fingerprint`]) of the data it wrote or found there, and the source it was copied from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigratedEntry {
+    /// The fingerprint of the data in Vault after that run.
+    pub fingerprint: String,
+    /// The provider id it was read from (`openclaw-secret-store`, `openclaw-config`, `dotenv`).
+    pub source: String,
+    /// Its name in that source (`openai` for the Vault name `openai@dotenv`).
+    pub source_name: String,
+}
+
+/// The last journal line of each name `migrate` wrote, found or updated in `mount`/`prefix`
+/// (never a `conflict` or `failed` line), from the journal at `path` ([`default_journal`]).
+/// Lines of earlier versions without a source are left out. Empty when the file is missing,
+/// unreadable, of an older format or of another mount or prefix (the Vault address is not
+/// compared: a cluster's nodes have several). Never fails: it is evidence for
+/// [`crate::chain`], not a requirement.
+pub fn migrated_entries(path: &Path, mount: &str, prefix: &str) -> HashMap<String, MigratedEntry> {
+    let mut out = HashMap::new();
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return out;
+    };
+    let mut lines = text.lines();
+    let header_matches = lines
+        .next()
+        .and_then(|l| serde_json::from_str::<JournalHeader>(l).ok())
+        .is_some_and(|h| {
+            h.journal == JOURNAL_KIND
+                && h.version == JOURNAL_VERSION
+                && h.mount.trim_matches('/') == mount.trim_matches('/')
+                && h.prefix.trim_matches('/') == prefix.trim_matches('/')
+        });
+    if !header_matches {
+        return out;
+    }
+    for line in lines {
+        let Ok(l) = serde_json::from_str::<JournalLine>(line) else {
+            continue;
+        };
+        if l.outcome == "conflict" || l.outcome == "failed" {
+            continue;
+        }
+        if let (Some(source), Some(source_name)) = (l.source, l.source_name) {
+            out.insert(
+                l.name,
+                MigratedEntry {
+                    fingerprint: l.fingerprint,
+                    source,
+                    source_name,
+                },
+            );
+        }
+    }
+    out
 }
 
 /// One credential to move.
@@ -753,6 +811,16 @@ struct JournalLine {
     outcome: String,
     #[serde(default)]
     version: Option<u64>,
+    /// The provider the value was read from (`openclaw-secret-store`, `dotenv`, ...) and the
+    /// name it has there (`openai` for `openai@dotenv`): where OpenClaw's live copy is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
+    #[serde(
+        default,
+        rename = "sourceName",
+        skip_serializing_if = "Option::is_none"
+    )]
+    source_name: Option<String>,
 }
 
 const JOURNAL_KIND: &str = "openclaw-vault-migrate";
@@ -1041,6 +1109,8 @@ pub async fn apply(
                             | Outcome::UpdatedDuringRun { version, .. } => Some(*version),
                             _ => None,
                         },
+                        source: Some(item.source_provider.to_string()),
+                        source_name: Some(item.credential.name.clone()),
                     };
                     if let Err(e) = journal.append(&line) {
                         tracing::warn!(error = %e.message, "journal entry not written; a rerun checks Vault instead");

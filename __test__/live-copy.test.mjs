@@ -179,6 +179,47 @@ describe('a name OpenClaw now reads through a ref', () => {
   })
 })
 
+describe('migrate after a rotation in Vault', () => {
+  test("the local value is an older version of Vault's: a conflict naming that version, never overwritten, even with --overwrite (attack 10, F4)", async () => {
+    const s3 = tempDir('state-rotated')
+    const ownPrefix = uniquePrefix('live-rotated')
+    const env = { ...envFor({ OPENCLAW_VAULT_PREFIX: ownPrefix }, s3), TMPDIR: tempDir('tmp') }
+    openclawOk(['models', 'auth', 'paste-api-key', '--provider', 'groq', '--profile-id', 'groq:work'], {
+      state: s3,
+      vault,
+      input: V.groq1,
+    })
+    const migrate = (args) => {
+      const r = spawnSync(native, ['migrate', ...args], { cwd: s3, env, encoding: 'utf8', timeout: 300000 })
+      assertNoSecret(r.stdout + r.stderr, 'migrate')
+      return r
+    }
+    const first = migrate(['--yes', '--json'])
+    assert.equal(first.status, 0, first.stderr)
+    const path = JSON.parse(first.stdout)
+      .plan.items.find((i) => i.name === 'groq:work')
+      .vaultPath.replace(/^[^/]+\//, '')
+    await client.write(path, { apiKey: V.groqVault })
+    for (const args of [
+      ['--yes', '--json'],
+      ['--yes', '--overwrite', '--json'],
+    ]) {
+      const r = migrate(args)
+      assert.equal(r.status, 4, r.stderr)
+      const item = JSON.parse(r.stdout).report.items.find((i) => i.name === 'groq:work')
+      assert.equal(item.outcome, 'conflict', JSON.stringify(item))
+      assert.equal(item.olderThanVault, 1, JSON.stringify(item))
+      assert.equal((await client.read(path)).data.apiKey, V.groqVault, `${args}: rolled back`)
+    }
+    const text = migrate(['--yes', '--overwrite'])
+    assert.match(
+      text.stdout + text.stderr,
+      /the local value is version 1 of Vault's, which holds a newer one \(rotated since\): left alone, even with --overwrite/,
+    )
+    await removeTree(vault, ownPrefix)
+  })
+})
+
 describe('the live copy of a value OpenClaw still keeps itself', () => {
   test('unchanged since the migration: Vault answers, no warning', () => {
     const got = get('store/MY_SECRET')
@@ -228,6 +269,8 @@ describe('the live copy of a value OpenClaw still keeps itself', () => {
     assert.equal(got.value, V.groqVault)
     assert.equal(got.provider, 'vault')
     assert.match(got.stderr, /OpenClaw's own copy is an older value \(vault version 1\) and OpenClaw still uses it/)
+    assert.doesNotMatch(got.stderr, /--rewrite-config/)
+    assert.match(got.stderr, /never with `migrate --overwrite`/)
   })
 
   test('a value put in Vault by other means (no migrate journal line for it): Vault answers, OpenClaw copy not read', async () => {

@@ -380,8 +380,13 @@ pub enum Outcome {
     AlreadyPresent,
     /// The journal says it was verified before with this fingerprint.
     AlreadyMigrated,
-    /// Vault holds a different value; left alone.
-    Conflict { existing_fingerprint: String },
+    /// Vault holds a different value; left alone. `older_version`: the local value is this
+    /// earlier version of Vault's (Vault was rotated since): never overwritten, even with
+    /// `overwrite` (that would put the older value back).
+    Conflict {
+        existing_fingerprint: String,
+        older_version: Option<u64>,
+    },
     /// Replaced a different value (`overwrite`), verified. `previous`: the version replaced
     /// (still readable in KV v2's history; 0 on KV v1, which keeps none).
     Overwritten { version: u64, previous: u64 },
@@ -1207,9 +1212,11 @@ async fn migrate_one(
                 let v = meta.map(|m| m.version).unwrap_or(0);
                 (v, Outcome::Created { version: v })
             } else {
-                if !overwrite {
+                let older_version = version_holding(client, &path, item, existing_version).await;
+                if !overwrite || older_version.is_some() {
                     return Ok(Outcome::Conflict {
                         existing_fingerprint: existing_fp,
+                        older_version,
                     });
                 }
                 let meta = client
@@ -1252,6 +1259,7 @@ async fn migrate_one(
                 if !overwrite {
                     return Ok(Outcome::Conflict {
                         existing_fingerprint: fp,
+                        older_version: None,
                     });
                 }
             }
@@ -1303,6 +1311,34 @@ async fn migrate_one(
         }
     }
     Ok(outcome)
+}
+
+/// The earlier version (below `current`, newest first) of `path` that holds exactly `item`'s
+/// value (same keyed fingerprint, or the same secret fields): the local value is one Vault has
+/// moved on from. `None` when none does or the history cannot be read (KV v1 has none).
+async fn version_holding(
+    client: &vault_client::VaultClient,
+    path: &str,
+    item: &PlanItem,
+    current: u64,
+) -> Option<u64> {
+    let data = item.credential.to_vault_data();
+    for version in (1..current).rev() {
+        let Ok(Some(old)) = client.read(path, Some(version)).await else {
+            continue;
+        };
+        let fp = old.data.as_ref().and_then(|d| {
+            d.expose_secret()
+                .as_object()
+                .map(|d| item.fingerprint_of(d))
+        });
+        if fp.as_deref() == Some(item.fingerprint.as_str())
+            || same_secret_fields(&Some(old), item, &data)
+        {
+            return Some(version);
+        }
+    }
+    None
 }
 
 /// True when Vault's live version holds every secret field of `item` with the same value (and
@@ -1999,7 +2035,8 @@ mod tests {
         assert_eq!(
             outcome_of(&report, "openai"),
             &Outcome::Conflict {
-                existing_fingerprint: expected_theirs
+                existing_fingerprint: expected_theirs,
+                older_version: None,
             }
         );
         assert_eq!(report.count("created"), 2);

@@ -157,8 +157,16 @@ describe('migrate rerun after --rewrite-config', () => {
       again.json.plan.sourceErrors.filter((e) => e.code !== 'SOURCE_UNAVAILABLE'),
       [],
     )
-    const { total, verified } = again.json.refsInVault
+    const { total, verified, refs } = again.json.refsInVault
     assert.ok(total >= 3, JSON.stringify(again.json.refsInVault))
+    // Every ref listed (the rollback walks them): the agent profile with its agent and name.
+    assert.equal(refs.length, total)
+    const agentRef = refs.find((r) => r.agentId === 'work')
+    assert.ok(agentRef && agentRef.file.endsWith('openclaw-agent.sqlite') && agentRef.inVault, JSON.stringify(refs))
+    assert.ok(
+      refs.some((r) => r.jsonPath === 'channels.telegram.botToken' && r.name === 'telegram'),
+      JSON.stringify(refs),
+    )
     assert.equal(verified, total)
     const text = migrate(['--yes'])
     assert.equal(text.code, 0, text.err)

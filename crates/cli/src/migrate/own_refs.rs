@@ -113,10 +113,26 @@ pub(super) fn to_json(refs: &[OwnRef]) -> Value {
             })
         })
         .collect();
+    // Every ref, for scripts (the rollback in docs/migration-guide.md walks them).
+    let all: Vec<Value> = refs
+        .iter()
+        .map(|r| {
+            json!({
+                "name": name_of(r),
+                "vaultPath": r.vault_path,
+                "field": r.field,
+                "file": r.file,
+                "jsonPath": r.json_path,
+                "agentId": r.agent_id,
+                "inVault": r.state == RefState::InVault,
+            })
+        })
+        .collect();
     json!({
         "total": refs.len(),
         "verified": refs.iter().filter(|r| r.state == RefState::InVault).count(),
         "problems": problems,
+        "refs": all,
     })
 }
 

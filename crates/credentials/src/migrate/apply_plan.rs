@@ -513,7 +513,7 @@ pub fn build_apply_plan(
                     };
                     let first = plain[0].2.expose_secret();
                     if plain.iter().any(|(_, _, v)| v.expose_secret() != first) {
-                        keep(&mut out, format!("the shared auth store holds different keys for provider `{provider}`; OpenClaw 2026.9.6's apply can only point the provider's config key at one of them (each is in Vault under its own name)"));
+                        keep(&mut out, format!("the shared auth store holds different keys for provider `{provider}`; OpenClaw 2026.9.6's apply can only point the provider's config key at one of them (each migrated one is in Vault under its own name; see the plan for those skipped)"));
                         continue;
                     }
                     if agent_providers.contains(provider) {
@@ -1042,7 +1042,7 @@ impl OpenClawCli {
                 .and_then(Value::as_str)
                 .map(|m| format!(": {m}"))
                 .unwrap_or_default();
-            return Err(cli_error(
+            let mut e = cli_error(
                 &self.command,
                 "secrets apply failed",
                 &format!(
@@ -1052,7 +1052,16 @@ impl OpenClawCli {
                 ),
                 &run.stderr,
                 redact,
-            ));
+            );
+            // Another writer changed openclaw.json while OpenClaw applied: nothing is wrong with
+            // the plan or the setup, and a rerun applies it (attack 10, F8f).
+            if message.contains("ConfigMutationConflict")
+                || run.stderr.contains("ConfigMutationConflict")
+            {
+                e.code = crate::error::ErrorCode::Conflict;
+                e.message.push_str("; openclaw.json changed while OpenClaw's apply ran (another writer): run migrate again");
+            }
+            return Err(e);
         }
         let Some(report) = report else {
             return Err(cli_error(
@@ -1263,6 +1272,31 @@ mod tests {
         assert!(plan.is_empty());
         assert_eq!(plan.plan["providerUpserts"], json!({}));
         std::fs::remove_dir_all(home).unwrap();
+    }
+
+    /// OpenClaw 2026.9.6 reports another writer of openclaw.json during its apply as a
+    /// `ConfigMutationConflictError` (seen with `config set` in a loop, attack 10 F8f): a
+    /// `CONFLICT` that says to run again, not a setup error.
+    #[test]
+    fn a_config_mutation_conflict_during_apply_is_a_conflict_to_retry() {
+        let dir = temp_dir("ap-cli-conflict");
+        let cli = OpenClawCli {
+            command: script(
+                &dir,
+                "openclaw",
+                "echo '{\"ok\":false,\"error\":{\"message\":\"ConfigMutationConflictError: config changed since it was read\"}}'; exit 1",
+            ),
+        };
+        let plan = dir.join("plan.json");
+        std::fs::write(&plan, "{}").unwrap();
+        let err = cli
+            .apply(&plan, std::time::Duration::from_secs(30), &|t: &str| {
+                t.to_string()
+            })
+            .unwrap_err();
+        assert_eq!(err.code(), "CONFLICT", "{}", err.message);
+        assert!(err.message.contains("run migrate again"), "{}", err.message);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

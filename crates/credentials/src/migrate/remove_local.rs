@@ -187,6 +187,8 @@ fn not_removed_here(provider: &str) -> String {
         format!("{provider} is OpenClaw's own SQLite store, which this package never writes: `--rewrite-config` has OpenClaw's apply replace the value with a ref")
     } else if provider == crate::providers::openclaw_config::PROVIDER_ID {
         "openclaw.json: `--rewrite-config` has OpenClaw's apply replace the value with a ref".into()
+    } else if provider == "dotenv" {
+        "the state-dir .env is loaded by OpenClaw into its environment and no ref replaces a line of it: remove the line yourself once OpenClaw reads the value another way".into()
     } else {
         format!(
             "{provider} is not a file OpenClaw owns; remove it yourself once nothing else reads it"

@@ -222,3 +222,46 @@ test('a backup OpenClaw rotated for another reason (a value set by hand, then po
     await removeTree(vault, ownPrefix)
   }
 })
+
+test("an agent's profile changed in OpenClaw's SQLite store after migrate wrote it to Vault and before OpenClaw's apply: the ref resolves to the newer value (attack 10, F7)", async () => {
+  const native = nativeExecutable()
+  assert.ok(native, 'the native executable is missing: run `node scripts/build-native.mjs`')
+  const state = mkdtempSync(join(tmpdir(), 'ocv-store-changed-'))
+  chmodSync(state, 0o700)
+  dirs.push(state)
+  const OLD3 = 'sk-ant-api03-FAKE-store-changed-old-0007'
+  const NEW3 = 'sk-ant-api03-FAKE-store-changed-new-0008'
+  openclawOk(['agents', 'add', 'work', '--non-interactive', '--workspace', join(state, 'ws-work'), '--json'], { state })
+  openclawOk(
+    ['models', 'auth', 'paste-api-key', '--provider', 'anthropic', '--profile-id', 'anthropic:work', '--agent', 'work'],
+    { state, input: OLD3 },
+  )
+  const cli = mkdtempSync(join(tmpdir(), 'ocv-store-changed-cli-'))
+  dirs.push(cli)
+  const real = openclawScript(cli, { name: 'openclaw-real' })
+  // The change lands while migrate runs OpenClaw's audit, after its Vault write, before the apply.
+  const wrapper = openclawScript(cli, {
+    prelude: `if [ "$1" = secrets ] && [ "$2" = audit ]; then printf %s ${NEW3} | "${real}" models auth paste-api-key --provider anthropic --profile-id anthropic:work --agent work >/dev/null 2>&1 || exit 97; fi`,
+  })
+  const ownPrefix = uniquePrefix('store-changed')
+  const env = openclawEnv({ state, vault, env: { OPENCLAW_VAULT_PREFIX: ownPrefix } })
+  try {
+    const r = spawnSync(native, ['migrate', '--yes', '--json', '--rewrite-config', '--openclaw', wrapper], {
+      cwd: state,
+      env,
+      encoding: 'utf8',
+      timeout: 300_000,
+    })
+    for (const v of [OLD3, NEW3, vault.token]) assert.ok(!`${r.stdout}${r.stderr}`.includes(v), 'a secret was printed')
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    const changed = JSON.parse(r.stdout).rewriteConfig.changedBeforeApply
+    assert.equal(changed?.length, 1, r.stdout)
+    assert.match(changed[0].path, /^agent work .*anthropic:work/)
+    const client = new VaultClient({ addr: vault.addr, token: vault.token, renew: false })
+    const now = await client.read(changed[0].vaultPath)
+    assert.equal(now.data.apiKey, NEW3, 'Vault does not hold the newer key: it is lost')
+    assert.equal((await client.read(changed[0].vaultPath, { version: 1 })).data.apiKey, OLD3)
+  } finally {
+    await removeTree(vault, ownPrefix)
+  }
+})

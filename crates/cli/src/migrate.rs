@@ -779,6 +779,10 @@ fn apply_steps(
     // Removed when this scope ends, however it ends (see `TempPlanFile`).
     let plan_file =
         migrate::apply_plan::TempPlanFile::write(&plan).map_err(|e| Box::new((e, out.clone())))?;
+    // OpenClaw's stores keep no backup: a profile changed since this run's Vault write is seen
+    // now or never (the caller writes each newer value as a new version of the ref's path).
+    let changed_in_stores =
+        migrate::safety::changed_in_stores_before_apply(&store.paths, &plan, verified);
     // Until this run has checked the backup the apply writes (the caller clears it), a run
     // killed meanwhile leaves the marker for the next one to check (`unwritten_before_apply`).
     if let Err(e) = migrate::mark_apply_pending(&store.paths) {
@@ -799,12 +803,13 @@ fn apply_steps(
     drop(plan_file);
     // A value changed between this run's Vault write and OpenClaw's write: the ref points at the
     // older one (`rewrite_through_openclaw` writes the newer value to Vault).
-    let changed = migrate::safety::changed_before_apply(
+    let mut changed = migrate::safety::changed_before_apply(
         &store.paths,
         &plan,
         verified,
         &applied.changed_files,
     );
+    changed.extend(changed_in_stores);
     // OpenClaw's exit 0 is not the proof: read back that every target holds its ref (a
     // concurrent writer can make OpenClaw roll back, or change the files after).
     let missing = migrate::safety::targets_not_applied(&store.paths, &plan);

@@ -225,6 +225,83 @@ impl std::fmt::Debug for ChangedBeforeApply {
     }
 }
 
+/// The SQLite auth-store targets of `plan` whose plaintext, read now (just before OpenClaw's
+/// apply), differs from the value `verified` holds for the ref's Vault path and field: a profile
+/// changed (`paste-api-key`) after this run wrote it to Vault. OpenClaw's apply keeps no backup
+/// of its stores, so this is the last moment to see the newer value (attack 10, F7); the caller
+/// writes it to Vault as a new version of the path the ref reads. A change in the few seconds
+/// OpenClaw itself takes to start its apply after this read is still not seen (documented).
+pub fn changed_in_stores_before_apply(
+    paths: &OpenClawPaths,
+    plan: &ApplyPlan,
+    verified: &VerifiedInVault<'_>,
+) -> Vec<ChangedBeforeApply> {
+    use secrecy::ExposeSecret;
+    let mut out = Vec::new();
+    let Some(targets) = plan.plan.get("targets").and_then(Value::as_array) else {
+        return out;
+    };
+    let stores = auth_store_profiles(paths);
+    for t in targets {
+        let kind = t.get("type").and_then(Value::as_str).unwrap_or_default();
+        if !kind.starts_with("auth-profiles.") {
+            continue;
+        }
+        let agent = t.get("agentId").and_then(Value::as_str);
+        let segments: Vec<&str> = t
+            .get("pathSegments")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let Some(profile) = segments.get(1).copied() else {
+            continue;
+        };
+        let Some(now) = stores
+            .iter()
+            .filter(|s| match (&s.kind, agent) {
+                (AuthStoreKind::Agent(a), Some(want)) => a == want,
+                (AuthStoreKind::Shared, None) => true,
+                _ => false,
+            })
+            .filter_map(|s| s.profiles.as_ref().ok())
+            .flatten()
+            .find(|p| p.id == profile)
+            .and_then(|p| p.plaintext.as_ref().map(|(_, v)| v.clone()))
+        else {
+            continue;
+        };
+        let Some(secret_id) = t
+            .pointer("/ref/id")
+            .and_then(Value::as_str)
+            .and_then(|id| crate::resolve::SecretId::parse(id).ok())
+        else {
+            continue;
+        };
+        let migrated = verified.items.iter().find_map(|i| {
+            let (_, rel) = i.vault_path.split_once('/')?;
+            (rel == secret_id.path)
+                .then(|| i.credential().secrets.get(&secret_id.field))
+                .flatten()
+        });
+        let now_value = now.expose_secret().trim();
+        if let Some(migrated) = migrated {
+            if !now_value.is_empty() && migrated.expose_secret() != now_value {
+                let path = t.get("path").and_then(Value::as_str).unwrap_or_default();
+                out.push(ChangedBeforeApply {
+                    path: match agent {
+                        Some(a) => format!("agent {a} {path}"),
+                        None => path.to_string(),
+                    },
+                    vault_path: secret_id.path.clone(),
+                    field: secret_id.field.clone(),
+                    newer: secrecy::SecretString::from(now_value.to_string()),
+                });
+            }
+        }
+    }
+    out
+}
+
 /// The openclaw.json targets of `plan` whose plaintext in `openclaw.json.bak` (written by
 /// OpenClaw's apply just before it wrote the refs; read only when `changed_files` holds the
 /// config) differs from the value `verified` holds for the ref's Vault path and field.

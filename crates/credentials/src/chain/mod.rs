@@ -183,6 +183,14 @@ pub struct CredentialChain {
     live_warned: std::sync::Mutex<std::collections::HashSet<String>>,
     /// `migrate`'s fingerprint key, read from Vault once (`None`: not there or not readable).
     fingerprint_key: tokio::sync::OnceCell<Option<crate::migrate::FingerprintKey>>,
+    /// `migrate`'s journal as last parsed, with the size and modification time it had then.
+    #[allow(clippy::type_complexity)]
+    journal_cache: std::sync::Mutex<
+        Option<(
+            (u64, std::time::SystemTime),
+            std::collections::HashMap<String, crate::migrate::MigratedEntry>,
+        )>,
+    >,
 }
 
 /// The longest the chain waits for OpenClaw's live copy ([`CredentialChain::live_copy`]):
@@ -273,6 +281,7 @@ impl CredentialChain {
             stale_warned: Default::default(),
             live_warned: Default::default(),
             fingerprint_key: Default::default(),
+            journal_cache: Default::default(),
             providers,
             vault,
             default_signature: format!(
@@ -823,10 +832,7 @@ impl CredentialChain {
             return None;
         }
         let vault = self.vault.as_ref().filter(|v| v.id() == remote.id())?;
-        let journal = self.settings.migrate_journal.as_ref()?;
-        let entry =
-            crate::migrate::migrated_entries(journal, vault.client().mount(), vault.prefix())
-                .remove(name)?;
+        let entry = self.migrated_entry(vault, name)?;
         let provider = self
             .precedence(order)
             .into_iter()
@@ -925,6 +931,25 @@ impl CredentialChain {
             }
         }
         None
+    }
+
+    /// `name`'s line in `migrate`'s journal ([`crate::migrate::migrated_entries`]), the file
+    /// parsed again only when its size or modification time changed.
+    fn migrated_entry(
+        &self,
+        vault: &Arc<VaultProvider>,
+        name: &str,
+    ) -> Option<crate::migrate::MigratedEntry> {
+        let journal = self.settings.migrate_journal.as_ref()?;
+        let meta = std::fs::metadata(journal).ok()?;
+        let stamp = (meta.len(), meta.modified().ok()?);
+        let mut cached = self.journal_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cached.as_ref().is_none_or(|(s, _)| *s != stamp) {
+            let entries =
+                crate::migrate::migrated_entries(journal, vault.client().mount(), vault.prefix());
+            *cached = Some((stamp, entries));
+        }
+        cached.as_ref()?.1.get(name).cloned()
     }
 
     /// True when one of `name`'s migrate-journal warnings is news in this process.

@@ -18,7 +18,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 
 import { CredentialStore, VaultClient } from '../index.js'
-import { removeTree, startVault, uniquePrefix } from './support/vault-server.mjs'
+import { removeTree, startVault, uniquePrefix, vaultFetch } from './support/vault-server.mjs'
 import { openclawEnv, openclawInstall, openclawOk, openclawScript, removeTempDirs } from './support/openclaw-state.mjs'
 
 const { nativeExecutable } = createRequire(import.meta.url)('../bin/native.js')
@@ -42,6 +42,8 @@ const V = {
   envTelegram: '777003:FAKE-live-telegram-in-dotenv-0015',
   telegram3: '777004:FAKE-live-telegram-recreated-0016',
   gateway: 'gwtok-FAKE-live-gateway-0017',
+  gatewayMain: 'gwtok-FAKE-live-gateway-main-0019',
+  gatewayEnv: 'gwtok-FAKE-live-gateway-env-0020',
   envGateway: 'gwtok-FAKE-live-gateway-in-dotenv-0018',
   otherVault: 'sk-FAKE-live-other-vault-0012',
 }
@@ -121,6 +123,8 @@ before(async () => {
   prefix = uniquePrefix('live')
   state = tempDir('state')
   openclaw(['channels', 'add', '--channel', 'telegram', '--token', V.telegram1])
+  openclaw(['config', 'set', 'gateway.auth.mode', 'token'])
+  openclaw(['config', 'set', 'gateway.auth.token', V.gatewayMain])
   openclaw(['secrets', 'store', 'set', 'MY_SECRET', '--kind', 'secret', '--value-file', '-'], V.store1)
   openclaw(['models', 'auth', 'paste-api-key', '--provider', 'openai', '--profile-id', 'openai:manual'], V.openai1)
   openclaw(['models', 'auth', 'paste-api-key', '--provider', 'groq', '--profile-id', 'groq:work'], V.groq1)
@@ -148,8 +152,9 @@ after(async () => {
 })
 
 describe('a name OpenClaw now reads through a ref', () => {
-  test("a `.env` line for the same setting is never taken for OpenClaw's copy once openclaw.json holds the ref", () => {
+  test("a `.env` line for the same setting is never taken for OpenClaw's copy once openclaw.json holds the ref", async () => {
     const s2 = tempDir('state-ref')
+    const ownPrefix = uniquePrefix('live-ref')
     const oc = (args) => openclawOk(args, { state: s2, vault })
     oc(['config', 'set', 'gateway.auth.mode', 'token'])
     oc(['config', 'set', 'gateway.auth.token', V.gateway])
@@ -157,7 +162,7 @@ describe('a name OpenClaw now reads through a ref', () => {
     const run = (args) =>
       spawnSync(native, args, {
         cwd: s2,
-        env: { ...envFor({}, s2), TMPDIR: tempDir('tmp') },
+        env: { ...envFor({ OPENCLAW_VAULT_PREFIX: ownPrefix }, s2), TMPDIR: tempDir('tmp') },
         encoding: 'utf8',
         timeout: 300000,
       })
@@ -176,6 +181,7 @@ describe('a name OpenClaw now reads through a ref', () => {
       "the .env line was answered, not the value OpenClaw's ref reads",
     )
     assert.doesNotMatch(r.stderr, /OpenClaw changed its own copy/)
+    await removeTree(vault, ownPrefix)
   })
 })
 
@@ -211,11 +217,31 @@ describe('migrate after a rotation in Vault', () => {
       assert.equal(item.olderThanVault, 1, JSON.stringify(item))
       assert.equal((await client.read(path)).data.apiKey, V.groqVault, `${args}: rolled back`)
     }
+    assert.match(
+      migrate(['--yes', '--overwrite']).stdout,
+      /the local value is version 1 of Vault's, which holds a newer one \(rotated since\): left alone, even with --overwrite/,
+    )
+    // Recreated (history gone): the journal still proves the local value is the one migrate
+    // copied, so Vault was written since (attack 11, G1).
+    await client.deleteMetadata(path)
+    await client.write(path, { apiKey: V.groqVault })
+    for (const args of [
+      ['--yes', '--json'],
+      ['--yes', '--overwrite', '--json'],
+    ]) {
+      const r = migrate(args)
+      assert.equal(r.status, 4, r.stderr)
+      const item = JSON.parse(r.stdout).report.items.find((i) => i.name === 'groq:work')
+      assert.equal(item.outcome, 'conflict', JSON.stringify(item))
+      assert.equal(item.vaultWrittenSince, true, JSON.stringify(item))
+      assert.equal((await client.read(path)).data.apiKey, V.groqVault, `${args}: rolled back after a re-creation`)
+    }
     const text = migrate(['--yes', '--overwrite'])
     assert.match(
       text.stdout + text.stderr,
-      /the local value is version 1 of Vault's, which holds a newer one \(rotated since\): left alone, even with --overwrite/,
+      /Vault was written since migrate copied this very value \(its journal says so\): the local value is the older one; left alone, even with --overwrite/,
     )
+    assert.doesNotMatch(text.stdout + text.stderr, /rerun with --overwrite/)
     await removeTree(vault, ownPrefix)
   })
 })
@@ -271,6 +297,20 @@ describe('the live copy of a value OpenClaw still keeps itself', () => {
     assert.match(got.stderr, /OpenClaw's own copy is an older value \(vault version 1\) and OpenClaw still uses it/)
     assert.doesNotMatch(got.stderr, /--rewrite-config/)
     assert.match(got.stderr, /never with `migrate --overwrite`/)
+  })
+
+  test('a setting OpenClaw now reads through a ref to another source (env): Vault answers, with a warning that its copy may be stale (attack 11, G3)', () => {
+    const ref = { source: 'env', provider: 'default', id: 'OPENCLAW_GATEWAY_TOKEN' }
+    openclawOk(['config', 'set', 'gateway.auth.token', JSON.stringify(ref), '--strict-json'], {
+      state,
+      vault,
+      env: { OPENCLAW_GATEWAY_TOKEN: V.gatewayEnv },
+    })
+    const got = get('gateway')
+    assert.equal(got.value, V.gatewayMain)
+    assert.equal(got.provider, 'vault')
+    assert.match(got.stderr, /OpenClaw now reads this setting through a SecretRef to another source/)
+    assert.match(got.stderr, /gateway\.auth\.token -> env:default:OPENCLAW_GATEWAY_TOKEN/)
   })
 
   test('a value put in Vault by other means (no migrate journal line for it): Vault answers, OpenClaw copy not read', async () => {
@@ -336,6 +376,19 @@ describe('the live copy of a value OpenClaw still keeps itself', () => {
       got.stderr,
       /OpenClaw's own copy differs from vault's, and vault was written since `migrate` copied it/,
     )
+  })
+
+  test('a token that may not read the fingerprint key: Vault answers, and the warning says it cannot tell, not that Vault was written (attack 11, G5)', async () => {
+    const policy = `path "secret/data/${prefix}/credentials/*" { capabilities = ["read"] }\npath "secret/metadata/${prefix}/credentials/*" { capabilities = ["read"] }\n`
+    const p = await vaultFetch(vault, 'PUT', 'sys/policies/acl/live-nokey', { body: { policy } })
+    assert.equal(p.status, 204, p.text)
+    const t = await vaultFetch(vault, 'POST', 'auth/token/create', { body: { policies: ['live-nokey'], ttl: '10m' } })
+    assert.equal(t.status, 200, t.text)
+    const got = get('store/MY_SECRET', { VAULT_TOKEN: t.json.auth.client_token })
+    assert.equal(got.value, V.store1)
+    assert.equal(got.provider, 'vault')
+    assert.match(got.stderr, /this token cannot tell whether vault was written since `migrate` copied it/)
+    assert.doesNotMatch(got.stderr, /vault was written since `migrate` copied it: /)
   })
 
   test('fallback "none": Vault only, OpenClaw copy never read', () => {

@@ -7,7 +7,7 @@
 // before it runs `secrets apply`: the same moment, without a race.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -206,6 +206,13 @@ test('a backup OpenClaw rotated for another reason (a value set by hand, then po
     assert.ok(!existsSync(join(state, 'vault-migrate.apply-pending')), 'the marker outlived a complete run')
     const ref = JSON.parse(readFileSync(join(state, 'openclaw.json'), 'utf8')).gateway.auth.token
     assert.equal(ref.provider, 'openclaw-vault')
+    // A marker left by a run that died an hour ago (attack 11, G2): it names that apply's time,
+    // and the backups written now are not that apply's.
+    writeFileSync(
+      join(state, 'vault-migrate.apply-pending'),
+      `${JSON.stringify({ startedAtMs: Date.now() - 3_600_000 })}\n`,
+      { mode: 0o600 },
+    )
     // By hand: a plaintext for a while, then the ref again (each write rotates openclaw.json.bak).
     openclawOk(['config', 'set', 'gateway.auth.token', ABANDONED], { state })
     openclawOk(['config', 'set', 'gateway.auth.token', JSON.stringify(ref), '--strict-json'], { state })
@@ -218,6 +225,7 @@ test('a backup OpenClaw rotated for another reason (a value set by hand, then po
     const path = ref.id.slice(0, ref.id.lastIndexOf('/'))
     assert.equal((await client.read(path)).data.token, KEPT, 'the abandoned value became current in Vault')
     assert.equal((await client.readMetadata(path)).current_version, 1)
+    assert.ok(!existsSync(join(state, 'vault-migrate.apply-pending')), 'the checked marker was kept')
   } finally {
     await removeTree(vault, ownPrefix)
   }

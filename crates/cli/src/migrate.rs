@@ -1279,10 +1279,14 @@ fn outcome_json(r: &ReportItem) -> Value {
         Outcome::Conflict {
             existing_fingerprint,
             older_version,
+            vault_written_since,
         } => {
             row["existingFingerprint"] = json!(existing_fingerprint);
             if let Some(v) = older_version {
                 row["olderThanVault"] = json!(v);
+            }
+            if *vault_written_since {
+                row["vaultWrittenSince"] = json!(true);
             }
         }
         Outcome::Failed { code, message } => {
@@ -1342,7 +1346,8 @@ fn print_report(io: &mut CliIo, report: &Report, journal: &Path) {
             Outcome::UpdatedDuringRun { version, .. } => format!("the source changed during the run; its newest value was written and verified (version {version})"),
             Outcome::AlreadyPresent => "Vault already holds this value".to_string(),
             Outcome::AlreadyMigrated => "migrated by an earlier run (journal)".to_string(),
-            Outcome::Conflict { existing_fingerprint, older_version: None } => format!("Vault holds a different value (fingerprint {existing_fingerprint}); left alone, rerun with --overwrite to replace it"),
+            Outcome::Conflict { existing_fingerprint, older_version: None, vault_written_since: false } => format!("Vault holds a different value (fingerprint {existing_fingerprint}); left alone, rerun with --overwrite to replace it"),
+            Outcome::Conflict { older_version: None, vault_written_since: true, .. } => "Vault was written since migrate copied this very value (its journal says so): the local value is the older one; left alone, even with --overwrite; set OpenClaw's copy to Vault's value with OpenClaw's own command (reading it from `openclaw-vault get <name> --reveal`)".to_string(),
             Outcome::Conflict { older_version: Some(v), .. } => format!("the local value is version {v} of Vault's, which holds a newer one (rotated since): left alone, even with --overwrite; set OpenClaw's copy to Vault's value with OpenClaw's own command (reading it from `openclaw-vault get <name> --reveal`)"),
             Outcome::Failed { code, message } => format!("[{code}] {message}"),
             Outcome::NotTried { .. } => NOT_TRIED.to_string(),

@@ -841,6 +841,7 @@ impl CredentialChain {
             })?
             .clone();
         let source_name = entry.source_name.clone();
+        let source = provider.clone();
         // On the blocking pool: a SQLite read waiting on OpenClaw's lock blocks its thread, and
         // the deadline below must still fire on a runtime with one worker.
         let handle = tokio::runtime::Handle::current();
@@ -849,7 +850,21 @@ impl CredentialChain {
         });
         let live = match tokio::time::timeout(LIVE_COPY_DEADLINE, read).await {
             Ok(Ok(Ok(Some(live)))) => live,
-            Ok(Ok(Ok(None))) => return None,
+            Ok(Ok(Ok(None))) => {
+                // No plaintext there now: a ref to another source means OpenClaw reads the
+                // value elsewhere, and Vault's copy may be stale (attack 11, G3).
+                if let Some(at) = source.foreign_ref(&entry.source_name).await {
+                    if self.warn_live_once("elsewhere", name) {
+                        tracing::warn!(
+                            credential = name,
+                            source = %entry.source,
+                            location = %at,
+                            "OpenClaw now reads this setting through a SecretRef to another source, not the value `migrate` copied to Vault: Vault's copy is served and may be stale; put the current value in Vault (`openclaw-vault put`) or point the setting at Vault (`migrate --rewrite-config`)"
+                        );
+                    }
+                }
+                return None;
+            }
             Ok(Ok(Err(e))) => {
                 tracing::debug!(credential = name, source = %entry.source, error = %e.message, "OpenClaw's copy could not be read for comparison");
                 return None;
@@ -880,10 +895,10 @@ impl CredentialChain {
         }
         let (remote_id, at) = (remote.id(), live.source.location.clone());
         let local_id = live.source.provider;
-        if self
+        let unchanged = self
             .vault_unchanged_since_migrate(vault, name, &entry)
-            .await
-        {
+            .await;
+        if unchanged == Some(true) {
             if self.warn_live_once("changed", name) {
                 tracing::warn!(
                     credential = name,
@@ -916,6 +931,16 @@ impl CredentialChain {
                         location = %at,
                         version,
                         "OpenClaw's own copy is an older value ({remote_id} version {version}) and OpenClaw still uses it: {remote_id}'s newer value is served; set OpenClaw's copy to it with OpenClaw's own command (the value from `openclaw-vault get <name> --reveal`), never with `migrate --overwrite`"
+                    );
+                }
+            }
+            HistoryMatch::Never | HistoryMatch::Unknown if unchanged.is_none() => {
+                if self.warn_live_once("unknown", name) {
+                    tracing::warn!(
+                        credential = name,
+                        source = local_id,
+                        location = %at,
+                        "OpenClaw's own copy differs from {remote_id}'s, and this token cannot tell whether {remote_id} was written since `migrate` copied it (it may not read `<prefix>/migrate/fingerprint-key` or the secret): {remote_id}'s value is served; check which is right"
                     );
                 }
             }
@@ -959,34 +984,33 @@ impl CredentialChain {
     }
 
     /// Whether Vault's current data at `name` is exactly what `migrate` left there (its keyed
-    /// fingerprint equals the journal's). False when the fingerprint key or the data cannot be
-    /// read within the lookup deadline: no evidence.
+    /// fingerprint equals the journal's): `Some(true)` or `Some(false)`; `None` when the
+    /// fingerprint key or the data cannot be read within the lookup deadline (no evidence
+    /// either way).
     async fn vault_unchanged_since_migrate(
         &self,
         vault: &Arc<VaultProvider>,
         name: &str,
         entry: &crate::migrate::MigratedEntry,
-    ) -> bool {
+    ) -> Option<bool> {
         let deadline = self.settings.lookup_timeout;
         let key = self
             .fingerprint_key
             .get_or_init(|| crate::migrate::FingerprintKey::existing(vault, deadline))
             .await;
-        let Some(key) = key else {
-            return false;
-        };
-        let Ok(path) = vault.path_of(name) else {
-            return false;
-        };
+        let key = key.as_ref()?;
+        let path = vault.path_of(name).ok()?;
         let read = tokio::time::timeout(deadline, vault.client().read(&path, None)).await;
         let Ok(Ok(Some(secret))) = read else {
-            return false;
+            return None;
         };
-        secret
-            .data
-            .as_ref()
-            .and_then(|d| d.expose_secret().as_object().map(|d| key.fingerprint(d)))
-            .is_some_and(|fp| fp == entry.fingerprint)
+        Some(
+            secret
+                .data
+                .as_ref()
+                .and_then(|d| d.expose_secret().as_object().map(|d| key.fingerprint(d)))
+                .is_some_and(|fp| fp == entry.fingerprint),
+        )
     }
 
     /// A value from a remote store's last-known-good file, served marked stale, logged (once

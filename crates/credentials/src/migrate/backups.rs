@@ -10,6 +10,7 @@
 //! before it: the backup may be its last copy); [`remove_backups`] deletes only the others.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::local_file::read_credential_file;
@@ -283,6 +284,18 @@ pub fn apply_pending_marker(paths: &OpenClawPaths) -> Option<PathBuf> {
         .map(|d| d.join("vault-migrate.apply-pending"))
 }
 
+/// When the run that left the marker started OpenClaw's apply: its `startedAtMs`, else the
+/// file's modification time. `None` when there is no marker.
+fn marker_started(marker: &Path) -> Option<std::time::SystemTime> {
+    let meta = std::fs::metadata(marker).ok()?;
+    let from_body = std::fs::read_to_string(marker)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("startedAtMs").and_then(serde_json::Value::as_u64))
+        .map(|ms| std::time::UNIX_EPOCH + Duration::from_millis(ms));
+    from_body.or_else(|| meta.modified().ok())
+}
+
 /// Writes the [`apply_pending_marker`] (the time, epoch milliseconds, inside).
 pub fn mark_apply_pending(paths: &OpenClawPaths) -> Result<()> {
     let Some(marker) = apply_pending_marker(paths) else {
@@ -317,9 +330,9 @@ pub async fn unwritten_before_apply(
     let Some(vault) = chain.vault() else {
         return Ok(Vec::new());
     };
-    if !apply_pending_marker(paths).is_some_and(|m| m.exists()) {
+    let Some(started) = apply_pending_marker(paths).and_then(|m| marker_started(&m)) else {
         return Ok(Vec::new());
-    }
+    };
     let Some(config) = paths.config_file().filter(|f| f.exists()) else {
         return Ok(Vec::new());
     };
@@ -332,10 +345,22 @@ pub async fn unwritten_before_apply(
     let Some(name) = config.file_name().and_then(|n| n.to_str()) else {
         return Ok(Vec::new());
     };
-    let bak = config.with_file_name(format!("{name}.bak"));
-    // When OpenClaw wrote it: a Vault version written after that (an operator's rotation) is
-    // newer than the backup's value, which is then never written back.
-    let Some(written) = std::fs::metadata(&bak).and_then(|m| m.modified()).ok() else {
+    // The backup that died run's apply wrote: the newest of OpenClaw's rotating copies written
+    // while that apply could have run (from the marker to the apply's deadline). One written
+    // later (a value set by hand, then pointed back at Vault) is not that apply's (attack 11, G2).
+    let window_end = started + super::apply_plan::OPENCLAW_CLI_DEADLINE + Duration::from_secs(30);
+    let window_start = started
+        .checked_sub(Duration::from_secs(2))
+        .unwrap_or(started);
+    let Some((bak, written)) = std::iter::once(format!("{name}.bak"))
+        .chain((1..=4).map(|i| format!("{name}.bak.{i}")))
+        .filter_map(|n| {
+            let f = config.with_file_name(n);
+            let t = std::fs::metadata(&f).and_then(|m| m.modified()).ok()?;
+            (t >= window_start && t <= window_end).then_some((f, t))
+        })
+        .max_by_key(|(_, t)| *t)
+    else {
         return Ok(Vec::new());
     };
     // A backup that exists but cannot be read or parsed may hold the newer value: an error

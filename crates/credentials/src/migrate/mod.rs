@@ -386,6 +386,10 @@ pub enum Outcome {
     Conflict {
         existing_fingerprint: String,
         older_version: Option<u64>,
+        /// The journal says this very value was migrated to this path, and Vault holds another
+        /// now: Vault was written since (rotated, recreated), so the local value is the older
+        /// one even where Vault's history no longer shows it. Never overwritten either.
+        vault_written_since: bool,
     },
     /// Replaced a different value (`overwrite`), verified. `previous`: the version replaced
     /// (still readable in KV v2's history; 0 on KV v1, which keeps none).
@@ -1087,7 +1091,17 @@ pub async fn apply(
                         // deleted or changed since is migrated again below (create-only).
                         return Ok(Outcome::AlreadyMigrated);
                     }
-                    migrate_one(chain, &vault, item, options.overwrite, checkpoints).await
+                    let migrated_unchanged =
+                        journal.done.get(&item.name) == Some(&item.fingerprint);
+                    migrate_one(
+                        chain,
+                        &vault,
+                        item,
+                        options.overwrite,
+                        migrated_unchanged,
+                        checkpoints,
+                    )
+                    .await
                 };
                 let outcome = match tokio::time::timeout_at(run_deadline, work).await {
                     Ok(Ok(o)) => o,
@@ -1164,6 +1178,7 @@ async fn migrate_one(
     vault: &VaultProvider,
     item: &PlanItem,
     overwrite: bool,
+    migrated_unchanged: bool,
     checkpoints: &Checkpoints,
 ) -> Result<Outcome> {
     let client = vault.client();
@@ -1213,10 +1228,11 @@ async fn migrate_one(
                 (v, Outcome::Created { version: v })
             } else {
                 let older_version = version_holding(client, &path, item, existing_version).await;
-                if !overwrite || older_version.is_some() {
+                if !overwrite || older_version.is_some() || migrated_unchanged {
                     return Ok(Outcome::Conflict {
                         existing_fingerprint: existing_fp,
                         older_version,
+                        vault_written_since: migrated_unchanged,
                     });
                 }
                 let meta = client
@@ -1256,10 +1272,11 @@ async fn migrate_one(
                 if fp == item.fingerprint {
                     return Ok(Outcome::AlreadyPresent);
                 }
-                if !overwrite {
+                if !overwrite || migrated_unchanged {
                     return Ok(Outcome::Conflict {
                         existing_fingerprint: fp,
                         older_version: None,
+                        vault_written_since: migrated_unchanged,
                     });
                 }
             }
@@ -2037,6 +2054,7 @@ mod tests {
             &Outcome::Conflict {
                 existing_fingerprint: expected_theirs,
                 older_version: None,
+                vault_written_since: false,
             }
         );
         assert_eq!(report.count("created"), 2);

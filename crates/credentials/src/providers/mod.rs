@@ -204,6 +204,14 @@ pub trait CredentialProvider: Send + Sync {
         false
     }
 
+    /// Where OpenClaw reads `name` instead, when this source holds a SecretRef to another source
+    /// for it (an `env`, `file` or `store` ref, another exec provider): a description naming the
+    /// place and the ref, never a value. `None` (the default) otherwise.
+    async fn foreign_ref(&self, name: &str) -> Option<String> {
+        let _ = name;
+        None
+    }
+
     /// Which earlier version of `name` (default layer) in this store held exactly `secrets`
     /// (the same secret fields, the same values), for telling which of two differing copies is
     /// newer. The default: [`HistoryMatch::Unknown`] (a source without versions).

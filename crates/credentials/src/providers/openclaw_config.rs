@@ -344,17 +344,51 @@ struct OwnRef {
 }
 
 fn scan(doc: &Value) -> (Vec<PlaintextField>, Vec<BadField>) {
-    let (found, bad, _) = scan_with_own_refs(doc);
+    let (found, bad, _, _) = scan_with_own_refs(doc);
     (found, bad)
 }
 
-fn scan_with_own_refs(doc: &Value) -> (Vec<PlaintextField>, Vec<BadField>, Vec<OwnRef>) {
+/// A secret field that holds a SecretRef to anything but this package's own exec provider
+/// (an `env`, `file`, `store` or other `exec` ref): OpenClaw reads the value there.
+struct ForeignRef {
+    name: String,
+    /// `<json path> -> <source>:<provider>:<id>`.
+    describe: String,
+}
+
+#[allow(clippy::type_complexity)]
+fn scan_with_own_refs(
+    doc: &Value,
+) -> (
+    Vec<PlaintextField>,
+    Vec<BadField>,
+    Vec<OwnRef>,
+    Vec<ForeignRef>,
+) {
     let mut found = Vec::new();
     let mut bad = Vec::new();
     let mut own_refs = Vec::new();
+    let mut foreign_refs = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut check = |value: &Value, path: Vec<String>, pattern: Option<&'static str>| {
         let (name, field) = name_of(&path);
+        if is_secret_ref(value) {
+            let s = |k: &str| value.get(k).and_then(Value::as_str).unwrap_or("");
+            let own =
+                s("source") == "exec" && crate::migrate::apply_plan::is_own_alias(s("provider"));
+            if !own {
+                foreign_refs.push(ForeignRef {
+                    name: name.clone(),
+                    describe: format!(
+                        "{} -> {}:{}:{}",
+                        path.join("."),
+                        s("source"),
+                        s("provider"),
+                        s("id")
+                    ),
+                });
+            }
+        }
         if pattern == Some("models.providers.*.apiKey") && is_secret_ref(value) {
             let s = |k: &str| value.get(k).and_then(Value::as_str);
             if s("source") == Some("exec")
@@ -438,7 +472,7 @@ fn scan_with_own_refs(doc: &Value) -> (Vec<PlaintextField>, Vec<BadField>, Vec<O
         }
     };
     found.sort_by_key(rank);
-    (found, bad, own_refs)
+    (found, bad, own_refs, foreign_refs)
 }
 
 /// Every plaintext secret field of an OpenClaw config document, in a stable order
@@ -466,6 +500,7 @@ struct Scanned {
     found: Vec<PlaintextField>,
     bad: Vec<BadField>,
     own_refs: Vec<OwnRef>,
+    foreign_refs: Vec<ForeignRef>,
 }
 
 /// What tells a changed file from an unchanged one without reading it.
@@ -539,7 +574,7 @@ impl OpenClawConfigProvider {
         let Some((path, doc, version)) = self.read()? else {
             return Ok(None);
         };
-        let (found, bad, own_refs) = scan_with_own_refs(&doc);
+        let (found, bad, own_refs, foreign_refs) = scan_with_own_refs(&doc);
         let scanned = Arc::new(Scanned {
             path,
             doc: vault_client::secret::ZeroizingJson(doc),
@@ -547,6 +582,7 @@ impl OpenClawConfigProvider {
             found,
             bad,
             own_refs,
+            foreign_refs,
         });
         // Cached only when the file did not change while it was read.
         if let Some(stamp) = stamp.filter(|s| file_stamp(&scanned.path).as_ref() == Some(s)) {
@@ -652,6 +688,18 @@ impl CredentialProvider for OpenClawConfigProvider {
 
     fn group(&self) -> SourceGroup {
         SourceGroup::Files
+    }
+
+    /// The field of `name` holding a SecretRef to another source (`env`, `file`, `store`,
+    /// another exec provider), described `<json path> -> <source>:<provider>:<id>`.
+    async fn foreign_ref(&self, name: &str) -> Option<String> {
+        let scanned = self.scanned().ok()??;
+        let found = scanned
+            .foreign_refs
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| r.describe.clone());
+        found
     }
 
     async fn get(&self, name: &str) -> Result<Option<Credential>> {
